@@ -1,0 +1,1 @@
+//! KQL front end: lexer, parser, AST with byte spans, and printer.
