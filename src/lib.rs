@@ -11,3 +11,5 @@
 //! Dependencies run one way: `sources → ir ← targets`, `kql` stands alone.
 
 pub mod kql;
+pub mod diag;
+pub mod yaml;

@@ -1,0 +1,356 @@
+//! YAML as a tree of nodes that remember where they were written.
+//!
+//! Built on `saphyr-parser` events (see README for why): readers need the line and column of
+//! every value so that an error, or a KQL problem inside a `query: |` block, points into the
+//! rule file. Keys keep their order; aliases are expanded with a budget.
+
+mod write;
+
+pub use write::to_yaml_string;
+
+use crate::diag::Position;
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use std::collections::HashMap;
+
+/// A parsed YAML value with the position where it starts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub position: Position,
+    /// How a scalar was written; `Plain` for collections.
+    pub style: Style,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_position: Position,
+    pub value: Node,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+/// A YAML syntax error with the position the parser stopped at.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct YamlError {
+    pub position: Position,
+    pub message: String,
+}
+
+/// Nodes an alias may expand to, in total, before the document is refused
+/// (guards against "billion laughs" documents).
+const ALIAS_BUDGET: usize = 100_000;
+/// Collections nested deeper than this are refused rather than risking the stack.
+const MAX_DEPTH: usize = 256;
+
+/// Parses every document of a YAML stream.
+pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
+    let mut builder = Builder { events: Parser::new_from_str(text), anchors: HashMap::new(), alias_nodes: 0, last: Position::new(1, 1) };
+    builder.stream()
+}
+
+impl Node {
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn entries(&self) -> Option<&[Entry]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entries()?.iter().find(|e| e.key == key).map(|e| &e.value)
+    }
+
+    /// A short name for the kind of value, for error messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
+    /// The generic data value, for keys the IR keeps without modelling them.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or_else(|| J::String(f.to_string())),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(entries.iter().map(|e| (e.key.clone(), e.value.to_json())).collect()),
+        }
+    }
+}
+
+struct Builder<'a> {
+    events: Parser<'a, saphyr_parser::StrInput<'a>>,
+    anchors: HashMap<usize, Node>,
+    alias_nodes: usize,
+    last: Position,
+}
+
+fn position_of(span: &Span) -> Position {
+    Position::new(span.start.line(), span.start.col() + 1)
+}
+
+impl<'a> Builder<'a> {
+    fn next(&mut self) -> Result<(Event<'a>, Position), YamlError> {
+        match self.events.next() {
+            Some(Ok((event, span))) => {
+                self.last = position_of(&span);
+                Ok((event, self.last))
+            }
+            Some(Err(e)) => Err(YamlError {
+                position: Position::new(e.marker().line(), e.marker().col() + 1),
+                message: e.info().to_string(),
+            }),
+            None => Err(YamlError { position: self.last, message: "unexpected end of YAML".into() }),
+        }
+    }
+
+    fn stream(&mut self) -> Result<Vec<Node>, YamlError> {
+        let mut documents = Vec::new();
+        loop {
+            match self.next()?.0 {
+                Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
+                Event::StreamEnd => return Ok(documents),
+                Event::DocumentStart(_) => {
+                    let (event, position) = self.next()?;
+                    documents.push(self.node(event, position, 0)?);
+                }
+                _ => return Err(self.error("unexpected YAML event outside a document")),
+            }
+        }
+    }
+
+    fn error(&self, message: impl Into<String>) -> YamlError {
+        YamlError { position: self.last, message: message.into() }
+    }
+
+    fn node(&mut self, event: Event<'a>, position: Position, depth: usize) -> Result<Node, YamlError> {
+        if depth > MAX_DEPTH {
+            return Err(self.error(format!("YAML nested deeper than {MAX_DEPTH} levels")));
+        }
+        let (node, anchor) = match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let style = match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted => Style::SingleQuoted,
+                    ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+                    ScalarStyle::Literal => Style::Literal,
+                    ScalarStyle::Folded => Style::Folded,
+                };
+                // An explicit `!!str` tag, or any quoting, keeps the text a string.
+                let is_str_tag = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                let value = if style == Style::Plain && !is_str_tag { resolve_plain(&text) } else { Value::Str(text.into_owned()) };
+                (Node { value, position, style }, anchor)
+            }
+            Event::SequenceStart(anchor, _) => {
+                let mut items = Vec::new();
+                loop {
+                    let (event, item_position) = self.next()?;
+                    if matches!(event, Event::SequenceEnd) {
+                        break;
+                    }
+                    items.push(self.node(event, item_position, depth + 1)?);
+                }
+                (Node { value: Value::Seq(items), position, style: Style::Plain }, anchor)
+            }
+            Event::MappingStart(anchor, _) => {
+                let mut entries: Vec<Entry> = Vec::new();
+                loop {
+                    let (event, key_position) = self.next()?;
+                    if matches!(event, Event::MappingEnd) {
+                        break;
+                    }
+                    let key_node = self.node(event, key_position, depth + 1)?;
+                    let key = scalar_key(&key_node).ok_or_else(|| YamlError {
+                        position: key_position,
+                        message: "mapping keys must be scalars".into(),
+                    })?;
+                    if entries.iter().any(|e| e.key == key) {
+                        return Err(YamlError { position: key_position, message: format!("duplicate key `{key}`") });
+                    }
+                    let (event, value_position) = self.next()?;
+                    let value = self.node(event, value_position, depth + 1)?;
+                    entries.push(Entry { key, key_position, value });
+                }
+                (Node { value: Value::Map(entries), position, style: Style::Plain }, anchor)
+            }
+            Event::Alias(id) => {
+                let node = self.anchors.get(&id).cloned().ok_or_else(|| self.error("alias to an unknown anchor"))?;
+                self.alias_nodes += node_count(&node);
+                if self.alias_nodes > ALIAS_BUDGET {
+                    return Err(self.error("aliases expand to too many nodes"));
+                }
+                return Ok(Node { position, ..node });
+            }
+            _ => return Err(self.error("unexpected YAML event")),
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        Ok(node)
+    }
+}
+
+fn node_count(node: &Node) -> usize {
+    match &node.value {
+        Value::Seq(items) => 1 + items.iter().map(node_count).sum::<usize>(),
+        Value::Map(entries) => 1 + entries.iter().map(|e| node_count(&e.value)).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+fn scalar_key(node: &Node) -> Option<String> {
+    Some(match &node.value {
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Str(s) => s.clone(),
+        Value::Seq(_) | Value::Map(_) => return None,
+    })
+}
+
+/// Resolves a plain scalar by the YAML 1.2 core schema.
+fn resolve_plain(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    if let Some(int) = parse_int(text) {
+        return Value::Int(int);
+    }
+    if is_float(text) {
+        if let Ok(f) = text.parse::<f64>() {
+            return Value::Float(f);
+        }
+    }
+    Value::Str(text.to_string())
+}
+
+fn parse_int(text: &str) -> Option<i64> {
+    if let Some(hex) = text.strip_prefix("0x") {
+        return i64::from_str_radix(hex, 16).ok();
+    }
+    if let Some(oct) = text.strip_prefix("0o") {
+        return i64::from_str_radix(oct, 8).ok();
+    }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// `[-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?`
+fn is_float(text: &str) -> bool {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (whole, fraction) = match mantissa.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (mantissa, None),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match fraction {
+        Some(f) => digits(whole) && digits(f) && !(whole.is_empty() && f.is_empty()),
+        None => !whole.is_empty() && digits(whole),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    mantissa_ok && exponent_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_order_types_and_positions() {
+        let docs = parse_documents("b: 1\na: 'x'\nc:\n  - true\n  - ~\nd: 1.5\ne: 1.0.3\n").unwrap();
+        let root = &docs[0];
+        let keys: Vec<_> = root.entries().unwrap().iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["b", "a", "c", "d", "e"]);
+        assert_eq!(root.get("b").unwrap().value, Value::Int(1));
+        assert_eq!(root.get("a").unwrap().style, Style::SingleQuoted);
+        assert_eq!(root.get("a").unwrap().position, Position::new(2, 4));
+        assert_eq!(root.get("d").unwrap().value, Value::Float(1.5));
+        assert_eq!(root.get("e").unwrap().as_str(), Some("1.0.3"));
+        let Value::Seq(items) = &root.get("c").unwrap().value else { panic!("expected a list") };
+        assert_eq!(items[0].value, Value::Bool(true));
+        assert_eq!(items[1].value, Value::Null);
+    }
+
+    #[test]
+    fn syntax_error_has_a_position() {
+        let err = parse_documents("a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
+        assert!(err.position.line >= 2, "{err:?}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let err = parse_documents("a: 1\na: 2\n").unwrap_err();
+        assert_eq!(err.position, Position::new(2, 1));
+        assert!(err.message.contains("duplicate key"));
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let p = i - 1;
+            text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        }
+        assert!(parse_documents(&text).unwrap_err().message.contains("aliases"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = "[".repeat(10_000);
+        assert!(parse_documents(&text).is_err());
+    }
+}

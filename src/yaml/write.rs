@@ -1,0 +1,220 @@
+//! A deterministic YAML writer for ordered data values.
+//!
+//! Our outputs are built as data and written here, never through a generic serializer whose
+//! quoting and key order we do not control: the same value always gives the same bytes, keys
+//! stay in the order the value holds them, multi-line text becomes a literal block (as in the
+//! Azure-Sentinel repository), and a string is quoted only when plain YAML would read it back
+//! as something else.
+
+use super::{Value as Resolved, resolve_plain};
+use serde_json::Value;
+use std::fmt::Write;
+
+const INDENT: usize = 2;
+
+/// Writes one YAML document (no `---` marker) ending with a newline.
+pub fn to_yaml_string(value: &Value) -> String {
+    let mut out = String::new();
+    match value {
+        Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0),
+        Value::Array(items) if !items.is_empty() => write_seq(&mut out, items, 0),
+        scalar => {
+            write_inline(&mut out, scalar, INDENT);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn write_map(out: &mut String, map: &serde_json::Map<String, Value>, indent: usize) {
+    for (key, value) in map {
+        out.push_str(&" ".repeat(indent));
+        out.push_str(&scalar_text(key));
+        out.push(':');
+        write_after_key(out, value, indent);
+    }
+}
+
+/// Sequences are indented under their key, the style of the Azure-Sentinel repository.
+fn write_seq(out: &mut String, items: &[Value], indent: usize) {
+    for item in items {
+        out.push_str(&" ".repeat(indent));
+        out.push_str("- ");
+        match item {
+            Value::Object(map) if !map.is_empty() => {
+                // The first key shares the dash's line; the rest align under it.
+                let mut first = String::new();
+                write_map(&mut first, map, indent + INDENT);
+                out.push_str(&first[indent + INDENT..]);
+            }
+            Value::Array(inner) if !inner.is_empty() => {
+                let mut nested = String::new();
+                write_seq(&mut nested, inner, indent + INDENT);
+                out.push_str(&nested[indent + INDENT..]);
+            }
+            scalar => {
+                write_inline(out, scalar, indent + INDENT);
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn write_after_key(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            out.push('\n');
+            write_map(out, map, indent + INDENT);
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            write_seq(out, items, indent + INDENT);
+        }
+        scalar => {
+            out.push(' ');
+            write_inline(out, scalar, indent + INDENT);
+            out.push('\n');
+        }
+    }
+}
+
+/// A scalar or empty collection; multi-line strings become literal blocks at `block_indent`.
+fn write_inline(out: &mut String, value: &Value, block_indent: usize) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) if is_block_friendly(s) => write_literal_block(out, s, block_indent),
+        Value::String(s) => out.push_str(&scalar_text(s)),
+        Value::Array(_) => out.push_str("[]"),
+        Value::Object(_) => out.push_str("{}"),
+    }
+}
+
+/// Multi-line text without characters a literal block cannot hold.
+fn is_block_friendly(s: &str) -> bool {
+    s.trim_end_matches('\n').contains('\n') && s.chars().all(|c| c == '\n' || c == '\t' || is_printable(c))
+        && !s.lines().any(|l| l.ends_with([' ', '\t']) && l.trim().is_empty() && !l.is_empty())
+}
+
+fn write_literal_block(out: &mut String, s: &str, indent: usize) {
+    out.push('|');
+    // An explicit indentation indicator when the first line's own spaces would be misread.
+    if s.starts_with([' ', '\n']) {
+        let _ = write!(out, "{INDENT}");
+    }
+    let body = s.trim_end_matches('\n');
+    match s.len() - body.len() {
+        0 => out.push('-'),
+        1 => {}
+        _ => out.push('+'),
+    }
+    for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&" ".repeat(indent));
+            out.push_str(line);
+        }
+    }
+}
+
+/// A single-line scalar: plain when that reads back as the same string, else quoted.
+fn scalar_text(s: &str) -> String {
+    if is_plain_safe(s) {
+        s.to_string()
+    } else if s.chars().all(is_printable) {
+        format!("'{}'", s.replace('\'', "''"))
+    } else {
+        double_quoted(s)
+    }
+}
+
+fn is_plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else { return false };
+    let indicator = "-?:,[]{}#&*!|>'\"%@`".contains(first);
+    let dash_ok = first == '-' && s.len() > 1 && !s.starts_with("- ") && !s.starts_with("---");
+    (!indicator || dash_ok)
+        && !s.starts_with(char::is_whitespace)
+        && !s.ends_with(char::is_whitespace)
+        && !s.ends_with(':')
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.contains(['\n', '\t'])
+        && s.chars().all(is_printable)
+        && matches!(resolve_plain(s), Resolved::Str(_))
+}
+
+/// YAML's printable set (minus the byte order mark, which may not appear inside a document);
+/// anything else must be escaped in a double-quoted scalar.
+fn is_printable(c: char) -> bool {
+    matches!(c, '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+        && c != '\u{FEFF}'
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if !is_printable(c) => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_documents;
+    use proptest::prelude::*;
+
+    fn round_trip(value: &Value) -> Value {
+        let text = to_yaml_string(value);
+        let docs = parse_documents(&text).unwrap_or_else(|e| panic!("{e:?} in\n{text}"));
+        docs[0].to_json()
+    }
+
+    #[test]
+    fn sentinel_shape() {
+        let value = serde_json::json!({
+            "id": "abc", "severity": "Medium", "version": "1.0.3", "threshold": 0,
+            "requiredDataConnectors": [{"connectorId": "X", "dataTypes": ["T"]}],
+            "query": "T\n| where A == 'b'\n", "empty": [], "quoted": "a: b", "num": "1.0",
+        });
+        let text = to_yaml_string(&value);
+        assert_eq!(text, "id: abc\nseverity: Medium\nversion: 1.0.3\nthreshold: 0\nrequiredDataConnectors:\n  - connectorId: X\n    dataTypes:\n      - T\nquery: |\n  T\n  | where A == 'b'\nempty: []\nquoted: 'a: b'\nnum: '1.0'\n");
+        assert_eq!(round_trip(&value), value);
+    }
+
+    fn arb_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "(?s).{0,40}".prop_map(Value::String),
+            "[ a-z:#'\"\\n-]{0,30}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 40, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::vec(("[a-zA-Z :'-]{0,8}", inner), 0..5)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn written_yaml_reads_back_as_the_same_data(value in arb_value()) {
+            prop_assert_eq!(round_trip(&value), value);
+        }
+    }
+}
