@@ -12,4 +12,6 @@
 
 pub mod kql;
 pub mod diag;
+pub mod ir;
+pub mod sentinel;
 pub mod yaml;

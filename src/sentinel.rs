@@ -1,0 +1,32 @@
+//! Sentinel's vocabulary, shared by the readers and emitters of its two forms.
+//!
+//! The repository YAML and the ARM template name most fields alike; these tables hold where
+//! they differ (TARGETS.md) and the ARM layout facts both directions must agree on.
+
+/// ARM resource type of analytic (alert) rules.
+pub const ALERT_RULE_TYPE: &str = "Microsoft.OperationalInsights/workspaces/providers/alertRules";
+/// ARM resource type of saved searches; hunting queries are saved searches in this category.
+pub const SAVED_SEARCH_TYPE: &str = "Microsoft.OperationalInsights/workspaces/savedSearches";
+pub const HUNTING_CATEGORY: &str = "Hunting Queries";
+
+/// The default ARM apiVersion for alert rules: the first preview API with both NRT rules and
+/// `subTechniques` (2023-12-01-preview); GA 2025-09-01 has no `subTechniques`. `--api-version`
+/// overrides it.
+pub const DEFAULT_ALERT_RULE_API_VERSION: &str = "2023-12-01-preview";
+pub const DEFAULT_SAVED_SEARCH_API_VERSION: &str = "2020-08-01";
+
+pub const DEPLOYMENT_SCHEMA: &str = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
+
+/// Key of the template-level `metadata` object where ruleconv keeps, per rule id, the
+/// repository fields ARM has no property for (`requiredDataConnectors`, `tags`, `metadata`,
+/// unmodelled keys, and the description as written). ARM ignores template metadata, so the
+/// template stays deployable and YAML → ARM → YAML loses nothing.
+pub const ARM_METADATA_KEY: &str = "ruleconv";
+
+/// Repository YAML key → ARM property name, where they differ.
+pub const YAML_TO_ARM_NAMES: &[(&str, &str)] = &[
+    ("name", "displayName"),
+    ("version", "templateVersion"),
+    ("id", "alertRuleTemplateName"),
+    ("relevantTechniques", "techniques"),
+];
