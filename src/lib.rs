@@ -12,6 +12,7 @@
 
 pub mod kql;
 pub mod diag;
+pub mod diff;
 pub mod ir;
 pub mod sentinel;
 pub mod yaml;
