@@ -15,4 +15,5 @@ pub mod diag;
 pub mod diff;
 pub mod ir;
 pub mod sentinel;
+pub mod sources;
 pub mod yaml;

@@ -1,0 +1,197 @@
+//! ARM templates: Sentinel alert rules (`.../alertRules`, kind Scheduled or NRT) and hunting
+//! queries (saved searches in category "Hunting Queries"), one rule per resource.
+//!
+//! JSON is parsed as YAML 1.2 (a superset), so positions come for free and ARM `properties`
+//! go through the same field decoder as YAML, with ARM naming. Repository-only fields that ARM
+//! has no property for are read back from the template's `metadata.ruleconv.<rule id>` object
+//! (written by our ARM emitter, in YAML naming) and laid over the rule, which makes
+//! YAML → ARM → YAML lossless. Resources that are not rules (workbooks, playbooks, content
+//! metadata) are skipped; a template without any rule is an error.
+
+use super::ReadOutcome;
+use super::fields::{Decoder, Naming};
+use super::locate::LineIndex;
+use super::sentinel_yaml;
+use crate::diag::Position;
+use crate::ir::{Origin, Rule, RuleKind, SourceFormat, TemplateLink};
+use crate::sentinel;
+use crate::yaml::{self, Node, Value};
+use std::path::Path;
+
+pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
+    let documents = match yaml::parse_documents(text) {
+        Ok(documents) => documents,
+        Err(e) => {
+            out.file_error(file, e.position, format!("invalid JSON: {}", e.message));
+            return;
+        }
+    };
+    let Some(root) = documents.into_iter().find(|d| d.value != Value::Null) else {
+        out.file_error(file, Position::new(1, 1), "not an ARM template: the file is empty");
+        return;
+    };
+    // A template, a bare resource, or a list of resources.
+    let resources: Vec<&Node> = match (&root.value, root.get("resources")) {
+        (Value::Map(_), Some(Node { value: Value::Seq(items), .. })) => items.iter().collect(),
+        (Value::Map(_), _) if root.get("type").is_some() && root.get("properties").is_some() => vec![&root],
+        (Value::Seq(items), _) => items.iter().collect(),
+        _ => {
+            out.file_error(file, root.position, "not an ARM template: no `resources` list");
+            return;
+        }
+    };
+    let overlays = root.get("metadata").and_then(|m| m.get(sentinel::ARM_METADATA_KEY));
+    let lines = LineIndex::new(text);
+    let mut index = 0;
+    let mut rule_resources = 0;
+    for resource in resources {
+        let Some(kind) = resource_kind(resource) else { continue };
+        rule_resources += 1;
+        read_resource(resource, kind, overlays, &lines, file, index, out);
+        index += 1;
+    }
+    if rule_resources == 0 {
+        out.file_error(file, root.position, "the ARM template holds no Sentinel alert rule (`.../alertRules`) or hunting query (saved search in category \"Hunting Queries\")");
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ResourceKind {
+    AlertRule,
+    HuntingQuery,
+}
+
+fn resource_kind(resource: &Node) -> Option<ResourceKind> {
+    let kind = resource.get("type")?.as_str()?;
+    if kind.to_ascii_lowercase().ends_with("/alertrules") {
+        return Some(ResourceKind::AlertRule);
+    }
+    let category = resource.get("properties").and_then(|p| p.get("category")).and_then(Node::as_str);
+    let saved_search = kind.eq_ignore_ascii_case(sentinel::SAVED_SEARCH_TYPE) || kind.to_ascii_lowercase().ends_with("/savedsearches");
+    (saved_search && category.is_some_and(|c| c.eq_ignore_ascii_case(sentinel::HUNTING_CATEGORY))).then_some(ResourceKind::HuntingQuery)
+}
+
+fn read_resource(resource: &Node, kind: ResourceKind, overlays: Option<&Node>, lines: &LineIndex, file: &Path, index: usize, out: &mut ReadOutcome) {
+    let label = resource.get("properties").and_then(|p| sentinel_yaml::label(p, "displayName"));
+    let mut decoder = Decoder::new(lines, Naming::Arm);
+    let mut rule = Rule {
+        origin: Origin { file: file.to_path_buf(), position: resource.position, index, format: SourceFormat::Arm },
+        id: resource_id(resource),
+        // Absent in ARM means the rule was not made from a template.
+        alert_rule_template: TemplateLink::None,
+        api_version: resource.get("apiVersion").and_then(Node::as_str).map(str::to_string),
+        ..Default::default()
+    };
+    let Some(properties) = resource.get("properties").filter(|p| p.entries().is_some()) else {
+        decoder.error(resource.position, "the resource has no `properties` mapping");
+        sentinel_yaml::finish(decoder, rule, file, label, out);
+        return;
+    };
+    match kind {
+        ResourceKind::AlertRule => {
+            match resource.get("kind") {
+                Some(node) => match node.as_str().and_then(RuleKind::parse) {
+                    Some(kind) => rule.kind = Some(kind),
+                    None => {
+                        let found = node.as_str().map_or_else(|| node.kind_name().to_string(), |s| format!("`{s}`"));
+                        decoder.error(node.position, format!("alert rule `kind` must be Scheduled or NRT (the rule kinds ruleconv converts), found {found}"));
+                    }
+                },
+                None => decoder.error(resource.position, "the alert rule resource has no `kind` (Scheduled or NRT)"),
+            }
+            decoder.decode_into(properties, &mut rule);
+        }
+        ResourceKind::HuntingQuery => hunting_properties(properties, &mut decoder, &mut rule),
+    }
+    // `alertRuleTemplateName` equal to the rule id is the repository case.
+    if let (TemplateLink::Other(name), Some(id)) = (&rule.alert_rule_template, &rule.id) {
+        if name.eq_ignore_ascii_case(id) {
+            rule.alert_rule_template = TemplateLink::SameAsId;
+        }
+    }
+    if let Some(overlay) = rule.id.as_deref().and_then(|id| overlays?.get(id)) {
+        apply_overlay(overlay, &mut decoder, &mut rule);
+    }
+    sentinel_yaml::require_name_and_query(&mut decoder, properties, ("displayName", "query"), &rule);
+    sentinel_yaml::finish(decoder, rule, file, label, out);
+}
+
+/// The rule id: the GUID ending the resource `name`
+/// (`[concat(parameters('workspace'),'/Microsoft.SecurityInsights/<GUID>')]`), else `id`.
+fn resource_id(resource: &Node) -> Option<String> {
+    ["name", "id"].iter().filter_map(|key| resource.get(key)?.as_str()).find_map(last_segment)
+}
+
+/// The last `/` segment of a resource name; in an ARM expression, of its last string literal
+/// (`[parameters('name')]` names no id and gives `None`).
+fn last_segment(text: &str) -> Option<String> {
+    let text = text.trim();
+    let segment = if text.starts_with('[') {
+        let after = &text[text.rfind('/')? + 1..];
+        &after[..after.find('\'').unwrap_or(after.len())]
+    } else {
+        text.rsplit('/').next()?
+    };
+    let segment = segment.trim();
+    (!segment.is_empty()).then(|| segment.to_string())
+}
+
+/// Saved-search properties: `displayName` and `query` as for alert rules; description, tactics
+/// and techniques are tags with comma-separated values. `category` selected the resource and
+/// `version` is the saved-search schema version (not the rule's), so neither is kept.
+fn hunting_properties(properties: &Node, decoder: &mut Decoder, rule: &mut Rule) {
+    let entries = properties.entries().unwrap_or_default();
+    let plain: Vec<_> = entries.iter().filter(|e| !matches!(e.key.as_str(), "category" | "version" | "tags")).cloned().collect();
+    decoder.decode_into(&Node { value: Value::Map(plain), ..properties.clone() }, rule);
+    let Some(tags) = properties.get("tags") else { return };
+    let Value::Seq(items) = &tags.value else {
+        decoder.error(tags.position, format!("`tags` must be a list of {{name, value}} objects, found {}", tags.kind_name()));
+        return;
+    };
+    for item in items {
+        let (Some(name), Some(value)) = (item.get("name").and_then(Node::as_str), item.get("value").and_then(Node::as_str)) else {
+            decoder.error(item.position, "a saved-search tag must have a string `name` and `value`");
+            continue;
+        };
+        let list = || value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect::<Vec<_>>();
+        match name {
+            "description" => rule.description = Some(value.to_string()),
+            "tactics" => rule.tactics = Some(list()),
+            "techniques" | "relevantTechniques" => rule.relevant_techniques = Some(list()),
+            _ => {
+                rule.extensions.insert(name.to_string(), serde_json::Value::String(value.to_string()));
+            }
+        }
+    }
+}
+
+/// Lays the repository fields kept in template metadata over the rule: every key present
+/// there replaces what ARM said (the description as written, techniques as listed).
+fn apply_overlay(overlay: &Node, decoder: &mut Decoder, rule: &mut Rule) {
+    let Some(entries) = overlay.entries() else {
+        decoder.error(overlay.position, format!("`metadata.{}` entries must be mappings, found {}", sentinel::ARM_METADATA_KEY, overlay.kind_name()));
+        return;
+    };
+    if entries.iter().any(|e| e.key == "relevantTechniques") {
+        rule.relevant_techniques = None;
+    }
+    let naming = decoder.naming;
+    decoder.naming = Naming::Yaml;
+    decoder.decode_into(overlay, rule);
+    decoder.naming = naming;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_come_from_resource_names() {
+        let guid = "2e4b1e0b-7a6c-4a6d-9d1f-6c1a0e4b1e0b";
+        assert_eq!(last_segment(&format!("[concat(parameters('workspace'),'/Microsoft.SecurityInsights/{guid}')]")).as_deref(), Some(guid));
+        assert_eq!(last_segment(&format!("[concat(resourceId('x', parameters('workspace'), 'y'),'/alertRules/{guid}')]")).as_deref(), Some(guid));
+        assert_eq!(last_segment(guid).as_deref(), Some(guid));
+        assert_eq!(last_segment("ws/Microsoft.SecurityInsights/my-rule").as_deref(), Some("my-rule"));
+        assert_eq!(last_segment("[parameters('name')]"), None);
+    }
+}

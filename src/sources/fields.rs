@@ -1,0 +1,514 @@
+//! The one decoder from a YAML/JSON mapping to `Rule` fields, shared by every reader.
+//!
+//! Sentinel's two forms name most fields alike; `Naming` selects the spelling (repository YAML
+//! or ARM `properties`). Every value is type-checked and every problem is collected (not just
+//! the first), each at its own position. Keys the IR does not model go to `extensions`, in
+//! order, at the level they were found.
+//!
+//! Null values of known keys: in YAML naming the key is kept in `extensions` as null, so that
+//! `tactics:` (written empty, as 5 corpus files do) survives a round trip; the typed field
+//! stays `None` because "absent" and "null" mean the same to Sentinel. In ARM naming a null
+//! property is simply unset (portal exports write `"startTimeUtc": null` and the like by
+//! default), except `alertRuleTemplateName: null`, which says "authored without a template".
+
+use super::locate::{self, LineIndex};
+use crate::diag::Position;
+use crate::ir::*;
+use crate::yaml::{Entry, Node, Value};
+use indexmap::IndexMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Naming {
+    /// The Azure-Sentinel repository YAML (also markdown front matter and catalog rows).
+    Yaml,
+    /// The `properties` of an ARM `alertRules` resource.
+    Arm,
+}
+
+/// A problem found while decoding, at its own position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub position: Position,
+    pub message: String,
+    pub warning: bool,
+}
+
+/// Decoding state for one rule.
+pub struct Decoder<'a> {
+    pub lines: &'a LineIndex<'a>,
+    pub naming: Naming,
+    pub problems: Vec<Problem>,
+}
+
+/// The rule fields a mapping key stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    Id,
+    Name,
+    Description,
+    Severity,
+    Kind,
+    Connectors,
+    Frequency,
+    Period,
+    TriggerOperator,
+    TriggerThreshold,
+    Tactics,
+    Techniques,
+    SubTechniques,
+    Query,
+    EntityMappings,
+    CustomDetails,
+    AlertDetailsOverride,
+    EventGrouping,
+    Incident,
+    SuppressionDuration,
+    SuppressionEnabled,
+    Enabled,
+    StartTime,
+    Version,
+    TemplateName,
+    SentinelEntitiesMappings,
+    Tags,
+    Metadata,
+}
+
+fn field(naming: Naming, key: &str) -> Option<Field> {
+    use Field::*;
+    let common = match key {
+        "description" => Description,
+        "severity" => Severity,
+        "queryFrequency" => Frequency,
+        "queryPeriod" => Period,
+        "triggerOperator" => TriggerOperator,
+        "triggerThreshold" => TriggerThreshold,
+        "tactics" => Tactics,
+        "query" => Query,
+        "entityMappings" => EntityMappings,
+        "customDetails" => CustomDetails,
+        "alertDetailsOverride" => AlertDetailsOverride,
+        "eventGroupingSettings" => EventGrouping,
+        "incidentConfiguration" => Incident,
+        "suppressionDuration" => SuppressionDuration,
+        "suppressionEnabled" => SuppressionEnabled,
+        "enabled" => Enabled,
+        "startTimeUtc" => StartTime,
+        "sentinelEntitiesMappings" => SentinelEntitiesMappings,
+        _ => return naming_specific(naming, key),
+    };
+    Some(common)
+}
+
+/// The keys whose spelling depends on the form (`sentinel::YAML_TO_ARM_NAMES`), and the keys
+/// only one form has: `kind` sits on the ARM resource, not in its properties; connectors,
+/// tags and metadata have no ARM property at all.
+fn naming_specific(naming: Naming, key: &str) -> Option<Field> {
+    use Field::*;
+    Some(match (naming, key) {
+        (Naming::Yaml, "id") => Id,
+        (Naming::Yaml, "name") => Name,
+        (Naming::Yaml, "kind") => Kind,
+        (Naming::Yaml, "requiredDataConnectors") => Connectors,
+        (Naming::Yaml, "relevantTechniques") => Techniques,
+        (Naming::Yaml, "version") => Version,
+        (Naming::Yaml, "tags") => Tags,
+        (Naming::Yaml, "metadata") => Metadata,
+        (Naming::Arm, "displayName") => Name,
+        (Naming::Arm, "templateVersion") => Version,
+        (Naming::Arm, "alertRuleTemplateName") => TemplateName,
+        (Naming::Arm, "techniques") => Techniques,
+        (Naming::Arm, "subTechniques") => SubTechniques,
+        _ => return None,
+    })
+}
+
+impl<'a> Decoder<'a> {
+    pub fn new(lines: &'a LineIndex<'a>, naming: Naming) -> Self {
+        Decoder { lines, naming, problems: Vec::new() }
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(|p| !p.warning)
+    }
+
+    pub fn error(&mut self, position: Position, message: impl Into<String>) {
+        self.problems.push(Problem { position, message: message.into(), warning: false });
+    }
+
+    pub fn warning(&mut self, position: Position, message: impl Into<String>) {
+        self.problems.push(Problem { position, message: message.into(), warning: true });
+    }
+
+    /// Decodes every key of `map` into `rule`. The caller checks `map` is a mapping.
+    pub fn decode_into(&mut self, map: &Node, rule: &mut Rule) {
+        for entry in map.entries().unwrap_or_default() {
+            let Some(field) = field(self.naming, &entry.key) else {
+                rule.extensions.insert(entry.key.clone(), entry.value.to_json());
+                continue;
+            };
+            if entry.value.value == Value::Null {
+                match (self.naming, field) {
+                    (Naming::Arm, Field::TemplateName) => rule.alert_rule_template = TemplateLink::None,
+                    (Naming::Arm, _) => {}
+                    (Naming::Yaml, _) => {
+                        rule.extensions.insert(entry.key.clone(), serde_json::Value::Null);
+                    }
+                }
+                continue;
+            }
+            self.field(field, entry, rule);
+        }
+    }
+
+    fn field(&mut self, field: Field, entry: &Entry, rule: &mut Rule) {
+        let (key, node) = (entry.key.as_str(), &entry.value);
+        match field {
+            Field::Id => rule.id = self.string(key, node),
+            Field::Name => rule.name = self.string(key, node).unwrap_or_default(),
+            Field::Description => rule.description = self.string(key, node),
+            Field::Severity => {
+                rule.severity = self.string(key, node).and_then(|text| {
+                    let severity = Severity::parse(&text);
+                    if severity.is_none() {
+                        let names: Vec<_> = Severity::ALL.iter().map(|s| s.name()).collect();
+                        self.error(node.position, format!("`{key}` must be one of {}, found `{text}`", names.join(", ")));
+                    }
+                    severity
+                })
+            }
+            Field::Kind => {
+                rule.kind = self.string(key, node).and_then(|text| {
+                    let kind = RuleKind::parse(&text);
+                    if kind.is_none() {
+                        self.error(node.position, format!("`{key}` must be Scheduled or NRT (the rule kinds ruleconv converts), found `{text}`"));
+                    }
+                    kind
+                })
+            }
+            Field::Connectors => rule.required_data_connectors = self.connectors(key, node),
+            Field::Frequency => rule.query_frequency = self.duration(key, node),
+            Field::Period => rule.query_period = self.duration(key, node),
+            Field::SuppressionDuration => rule.suppression_duration = self.duration(key, node),
+            Field::TriggerOperator => rule.trigger_operator = self.string(key, node).and_then(|text| self.trigger_operator(key, node, &text)),
+            Field::TriggerThreshold => rule.trigger_threshold = self.int(key, node),
+            Field::Tactics => rule.tactics = self.strings(key, node),
+            Field::Techniques | Field::SubTechniques => {
+                // ARM splits techniques and sub-techniques; the IR holds both in one list.
+                if let Some(ids) = self.strings(key, node) {
+                    let list = rule.relevant_techniques.get_or_insert_with(Vec::new);
+                    for id in ids {
+                        if field == Field::Techniques || !list.contains(&id) {
+                            list.push(id);
+                        }
+                    }
+                }
+            }
+            Field::Query => rule.query = self.query(key, node),
+            Field::EntityMappings => rule.entity_mappings = self.entity_mappings(key, node),
+            Field::CustomDetails => rule.custom_details = self.string_map(key, node),
+            Field::AlertDetailsOverride => rule.alert_details_override = self.alert_details_override(key, node),
+            Field::EventGrouping => {
+                rule.event_grouping_settings = self.mapping(key, node).map(|entries| {
+                    let mut settings = EventGroupingSettings::default();
+                    for e in entries {
+                        match e.key.as_str() {
+                            "aggregationKind" => self.optional(e, &mut settings.extensions, |d, k, n| settings.aggregation_kind = d.string(k, n)),
+                            _ => keep(e, &mut settings.extensions),
+                        }
+                    }
+                    settings
+                })
+            }
+            Field::Incident => rule.incident_configuration = self.incident(key, node),
+            Field::SuppressionEnabled => rule.suppression_enabled = self.bool(key, node),
+            Field::Enabled => rule.enabled = self.bool(key, node),
+            Field::StartTime => rule.start_time_utc = self.string(key, node),
+            Field::Version => rule.version = self.string(key, node),
+            Field::TemplateName => rule.alert_rule_template = self.string(key, node).map_or(TemplateLink::None, TemplateLink::Other),
+            Field::SentinelEntitiesMappings => rule.sentinel_entities_mappings = Some(node.to_json()),
+            Field::Tags => rule.tags = Some(node.to_json()),
+            Field::Metadata => rule.metadata = Some(node.to_json()),
+        }
+    }
+
+    /// Runs `decode` for a known key of a nested mapping, applying the null rule of the module
+    /// comment (kept as null in YAML naming, unset in ARM naming).
+    fn optional(&mut self, entry: &Entry, extensions: &mut Extensions, decode: impl FnOnce(&mut Self, &str, &Node)) {
+        if entry.value.value == Value::Null {
+            if self.naming == Naming::Yaml {
+                extensions.insert(entry.key.clone(), serde_json::Value::Null);
+            }
+        } else {
+            decode(self, &entry.key, &entry.value);
+        }
+    }
+
+    fn type_error(&mut self, key: &str, node: &Node, expected: &str) {
+        self.error(node.position, format!("`{key}` must be {expected}, found {}", node.kind_name()));
+    }
+
+    pub fn string(&mut self, key: &str, node: &Node) -> Option<String> {
+        match &node.value {
+            Value::Str(s) => Some(s.clone()),
+            _ => {
+                self.type_error(key, node, "a string");
+                None
+            }
+        }
+    }
+
+    fn int(&mut self, key: &str, node: &Node) -> Option<i64> {
+        match node.value {
+            Value::Int(i) => Some(i),
+            _ => {
+                self.type_error(key, node, "an integer");
+                None
+            }
+        }
+    }
+
+    fn bool(&mut self, key: &str, node: &Node) -> Option<bool> {
+        match node.value {
+            Value::Bool(b) => Some(b),
+            _ => {
+                self.type_error(key, node, "a boolean (true or false)");
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, key: &str, node: &Node) -> Option<Duration> {
+        let text = self.string(key, node)?;
+        match Duration::parse(&text) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.error(node.position, format!("`{key}`: {e}"));
+                None
+            }
+        }
+    }
+
+    fn trigger_operator(&mut self, key: &str, node: &Node, text: &str) -> Option<TriggerOperator> {
+        let op = TriggerOperator::parse(text);
+        if op.is_none() {
+            let lower = text.trim().to_ascii_lowercase();
+            let hint = if ["ge", "le", "greaterthanorequal", "lessthanorequal"].contains(&lower.as_str()) {
+                " (the Sentinel API has no greater-or-equal / less-or-equal operator: use `gt` with threshold - 1, or `lt` with threshold + 1)"
+            } else {
+                ""
+            };
+            self.error(node.position, format!("`{key}` must be one of gt, lt, eq, ne (or GreaterThan, LessThan, Equal, NotEqual), found `{text}`{hint}"));
+        }
+        op
+    }
+
+    fn list<'n>(&mut self, key: &str, node: &'n Node) -> Option<&'n [Node]> {
+        match &node.value {
+            Value::Seq(items) => Some(items),
+            _ => {
+                self.type_error(key, node, "a list");
+                None
+            }
+        }
+    }
+
+    pub fn mapping<'n>(&mut self, key: &str, node: &'n Node) -> Option<&'n [Entry]> {
+        match &node.value {
+            Value::Map(entries) => Some(entries),
+            _ => {
+                self.type_error(key, node, "a mapping");
+                None
+            }
+        }
+    }
+
+    /// A list of strings; one bad item fails the field (and is reported where it is).
+    fn strings(&mut self, key: &str, node: &Node) -> Option<Vec<String>> {
+        let items = self.list(key, node)?;
+        let before = self.problems.len();
+        let out: Vec<String> = items.iter().enumerate().filter_map(|(i, item)| self.string(&format!("{key}[{i}]"), item)).collect();
+        (self.problems.len() == before).then_some(out)
+    }
+
+    fn string_map(&mut self, key: &str, node: &Node) -> Option<IndexMap<String, String>> {
+        let entries = self.mapping(key, node)?;
+        let before = self.problems.len();
+        let out = entries.iter().filter_map(|e| Some((e.key.clone(), self.string(&format!("{key}.{}", e.key), &e.value)?))).collect();
+        (self.problems.len() == before).then_some(out)
+    }
+
+    fn query(&mut self, key: &str, node: &Node) -> Option<Query> {
+        let text = self.string(key, node)?;
+        if text.trim().is_empty() {
+            self.error(node.position, format!("`{key}` is empty"));
+            return None;
+        }
+        let locator = locate::scalar(self.lines, node, &text).into_locator();
+        Some(Query { text, language: QueryLanguage::Kql, locator })
+    }
+
+    /// Items of a list of mappings, each handed to `decode` with its path for messages.
+    fn items<T>(&mut self, key: &str, node: &Node, mut decode: impl FnMut(&mut Self, &str, &Node, &[Entry]) -> Option<T>) -> Option<Vec<T>> {
+        let items = self.list(key, node)?;
+        let before = self.problems.len();
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("{key}[{i}]");
+            if let Some(entries) = self.mapping(&path, item) {
+                out.extend(decode(self, &path, item, entries));
+            }
+        }
+        (self.problems.len() == before).then_some(out)
+    }
+
+    /// A string that must be present (`connectorId`, `entityType` ...).
+    fn required(&mut self, path: &str, item: &Node, entries: &[Entry], key: &str) -> Option<String> {
+        match entries.iter().find(|e| e.key == key) {
+            Some(e) => self.string(&format!("{path}.{key}"), &e.value),
+            None => {
+                self.error(item.position, format!("`{path}` has no `{key}`"));
+                None
+            }
+        }
+    }
+
+    fn connectors(&mut self, key: &str, node: &Node) -> Option<Vec<DataConnector>> {
+        self.items(key, node, |d, path, item, entries| {
+            let mut connector = DataConnector { connector_id: d.required(path, item, entries, "connectorId")?, ..Default::default() };
+            for e in entries {
+                match e.key.as_str() {
+                    "connectorId" => {}
+                    "dataTypes" => d.optional(e, &mut connector.extensions, |d, _, n| connector.data_types = d.strings(&format!("{path}.dataTypes"), n).unwrap_or_default()),
+                    other => {
+                        if other.eq_ignore_ascii_case("dataTypes") {
+                            // Nine corpus files spell it `datatypes`; kept as written (lossless), but
+                            // it is not the key Sentinel documents, so say so.
+                            d.warning(e.key_position, format!("`{path}.{other}` is not a known key (did you mean `dataTypes`?); kept as written"));
+                        }
+                        keep(e, &mut connector.extensions);
+                    }
+                }
+            }
+            Some(connector)
+        })
+    }
+
+    fn entity_mappings(&mut self, key: &str, node: &Node) -> Option<Vec<EntityMapping>> {
+        self.items(key, node, |d, path, item, entries| {
+            let entity_type = d.required(path, item, entries, "entityType")?;
+            let mut mapping = EntityMapping { entity_type, ..Default::default() };
+            for e in entries {
+                match e.key.as_str() {
+                    "entityType" => {}
+                    "fieldMappings" => {
+                        let fields_path = format!("{path}.fieldMappings");
+                        mapping.field_mappings = d.items(&fields_path, &e.value, |d, path, item, entries| {
+                            let mut field = FieldMapping {
+                                identifier: d.required(path, item, entries, "identifier")?,
+                                column_name: d.required(path, item, entries, "columnName")?,
+                                ..Default::default()
+                            };
+                            for e in entries.iter().filter(|e| e.key != "identifier" && e.key != "columnName") {
+                                keep(e, &mut field.extensions);
+                            }
+                            Some(field)
+                        })?;
+                    }
+                    _ => keep(e, &mut mapping.extensions),
+                }
+            }
+            if !entries.iter().any(|e| e.key == "fieldMappings") {
+                d.error(item.position, format!("`{path}` has no `fieldMappings`"));
+                return None;
+            }
+            Some(mapping)
+        })
+    }
+
+    fn alert_details_override(&mut self, key: &str, node: &Node) -> Option<AlertDetailsOverride> {
+        let entries = self.mapping(key, node)?;
+        let mut o = AlertDetailsOverride::default();
+        for e in entries {
+            let path = format!("{key}.{}", e.key);
+            match e.key.as_str() {
+                "alertDisplayNameFormat" => self.optional(e, &mut o.extensions, |d, _, n| o.alert_display_name_format = d.string(&path, n)),
+                "alertDescriptionFormat" => self.optional(e, &mut o.extensions, |d, _, n| o.alert_description_format = d.string(&path, n)),
+                "alertTacticsColumnName" => self.optional(e, &mut o.extensions, |d, _, n| o.alert_tactics_column_name = d.string(&path, n)),
+                "alertSeverityColumnName" => self.optional(e, &mut o.extensions, |d, _, n| o.alert_severity_column_name = d.string(&path, n)),
+                "alertDynamicProperties" => self.optional(e, &mut o.extensions, |d, _, n| {
+                    o.alert_dynamic_properties = d.items(&path, n, |d, path, item, entries| {
+                        let mut p = AlertDynamicProperty {
+                            alert_property: d.required(path, item, entries, "alertProperty")?,
+                            value: d.required(path, item, entries, "value")?,
+                            ..Default::default()
+                        };
+                        for e in entries.iter().filter(|e| e.key != "alertProperty" && e.key != "value") {
+                            keep(e, &mut p.extensions);
+                        }
+                        Some(p)
+                    })
+                }),
+                _ => keep(e, &mut o.extensions),
+            }
+        }
+        Some(o)
+    }
+
+    fn incident(&mut self, key: &str, node: &Node) -> Option<IncidentConfiguration> {
+        let entries = self.mapping(key, node)?;
+        let mut config = IncidentConfiguration::default();
+        for e in entries {
+            let path = format!("{key}.{}", e.key);
+            match e.key.as_str() {
+                "createIncident" => self.optional(e, &mut config.extensions, |d, _, n| config.create_incident = d.bool(&path, n)),
+                "groupingConfiguration" => self.optional(e, &mut config.extensions, |d, _, n| config.grouping_configuration = d.grouping(&path, n)),
+                _ => keep(e, &mut config.extensions),
+            }
+        }
+        Some(config)
+    }
+
+    fn grouping(&mut self, key: &str, node: &Node) -> Option<GroupingConfiguration> {
+        let entries = self.mapping(key, node)?;
+        let mut g = GroupingConfiguration::default();
+        for e in entries {
+            let path = format!("{key}.{}", e.key);
+            let ext = &mut g.extensions;
+            match e.key.as_str() {
+                "enabled" => self.optional(e, ext, |d, _, n| g.enabled = d.bool(&path, n)),
+                "reopenClosedIncident" => self.optional(e, ext, |d, _, n| g.reopen_closed_incident = d.bool(&path, n)),
+                "lookbackDuration" => self.optional(e, ext, |d, _, n| g.lookback_duration = d.duration(&path, n)),
+                "matchingMethod" => self.optional(e, ext, |d, _, n| g.matching_method = d.string(&path, n)),
+                "groupByEntities" => self.optional(e, ext, |d, _, n| g.group_by_entities = d.strings(&path, n)),
+                "groupByAlertDetails" => self.optional(e, ext, |d, _, n| g.group_by_alert_details = d.strings(&path, n)),
+                "groupByCustomDetails" => self.optional(e, ext, |d, _, n| g.group_by_custom_details = d.strings(&path, n)),
+                _ => keep(e, ext),
+            }
+        }
+        Some(g)
+    }
+}
+
+/// Keeps an unmodelled key verbatim.
+fn keep(entry: &Entry, extensions: &mut Extensions) {
+    extensions.insert(entry.key.clone(), entry.value.to_json());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arm_names_agree_with_the_shared_vocabulary() {
+        for &(yaml, arm) in crate::sentinel::YAML_TO_ARM_NAMES {
+            if yaml == "id" {
+                // The rule id becomes the resource GUID; `alertRuleTemplateName` only links it.
+                assert_eq!(field(Naming::Arm, arm), Some(Field::TemplateName));
+                continue;
+            }
+            assert!(field(Naming::Yaml, yaml).is_some(), "{yaml}");
+            assert_eq!(field(Naming::Yaml, yaml), field(Naming::Arm, arm), "{yaml} / {arm}");
+            assert_eq!(field(Naming::Arm, yaml), None, "{yaml} is not an ARM property");
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Azure-Sentinel repository YAML: analytic rules (`kind: Scheduled`/`NRT`) and hunting
+//! queries (no `kind`). A file may hold several rules as YAML documents (`---`).
+
+use super::ReadOutcome;
+use super::fields::{Decoder, Naming, Problem};
+use super::locate::LineIndex;
+use crate::diag::Position;
+use crate::ir::{Origin, Rule, SourceFormat};
+use crate::yaml::{self, Node, Value};
+use std::path::Path;
+
+pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
+    let lines = LineIndex::new(text);
+    let documents = match yaml::parse_documents(text) {
+        Ok(documents) => documents,
+        Err(e) => {
+            out.file_error(file, e.position, format!("invalid YAML: {}", e.message));
+            // One broken document must not hide the good ones around it.
+            recover_documents(text).into_iter().flatten().collect()
+        }
+    };
+    let mut index = 0;
+    for document in documents.iter().filter(|d| d.value != Value::Null) {
+        read_document(document, &lines, file, index, SourceFormat::SentinelYaml, out, |_, _| {});
+        index += 1;
+    }
+}
+
+/// After a syntax error: parses each `---`-separated document on its own, keeping file line
+/// numbers (each piece is padded with the lines before it). The broken piece is dropped; its
+/// error was already reported for the whole stream.
+fn recover_documents(text: &str) -> Vec<Option<Node>> {
+    let mut starts = vec![0];
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if offset > 0 && (line.trim_end() == "---" || line.starts_with("--- ")) {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    if starts.len() < 2 {
+        return Vec::new();
+    }
+    starts.push(text.len());
+    starts
+        .windows(2)
+        .map(|w| {
+            let padding = "\n".repeat(text[..w[0]].matches('\n').count());
+            yaml::parse_documents(&format!("{padding}{}", &text[w[0]..w[1]])).ok().and_then(|docs| docs.into_iter().find(|d| d.value != Value::Null))
+        })
+        .collect()
+}
+
+/// Decodes one rule document (also used for markdown front matter, whose `adjust` unwraps a
+/// fenced query before the rule is checked). Returns the rule's index in `out.rules` when it
+/// could be read; its problems (and any warnings) go to `out` either way.
+pub fn read_document(
+    document: &Node,
+    lines: &LineIndex,
+    file: &Path,
+    index: usize,
+    format: SourceFormat,
+    out: &mut ReadOutcome,
+    adjust: impl FnOnce(&mut Decoder, &mut Rule),
+) -> Option<usize> {
+    let label = label(document, "name");
+    let mut decoder = Decoder::new(lines, Naming::Yaml);
+    let Some(entries) = document.entries() else {
+        out.file_error(file, document.position, format!("not a Sentinel rule: expected a mapping of keys, found {}", document.kind_name()));
+        return None;
+    };
+    if !entries.iter().any(|e| e.key == "name" || e.key == "query") {
+        out.report(file, vec![problem(document.position, "not a Sentinel rule: no `name`/`query` keys")], label.as_deref());
+        return None;
+    }
+    let mut rule = Rule { origin: Origin { file: file.to_path_buf(), position: document.position, index, format }, ..Default::default() };
+    decoder.decode_into(document, &mut rule);
+    adjust(&mut decoder, &mut rule);
+    require_name_and_query(&mut decoder, document, ("name", "query"), &rule);
+    finish(decoder, rule, file, label, out)
+}
+
+/// The two keys without which there is no rule to convert. A key present with a bad value
+/// was already reported by the decoder; only absent (or null) keys are reported here.
+pub fn require_name_and_query(decoder: &mut Decoder, map: &Node, (name_key, query_key): (&str, &str), rule: &Rule) {
+    let missing = |key: &str| map.get(key).is_none_or(|n| n.value == Value::Null);
+    if rule.query.is_none() && missing(query_key) {
+        decoder.error(map.position, format!("rule has no `{query_key}`"));
+    }
+    if rule.name.is_empty() && missing(name_key) {
+        decoder.error(map.position, format!("rule has no `{name_key}`"));
+    }
+}
+
+/// Reports the decoder's problems and keeps the rule if none was an error; returns its index
+/// in `out.rules`.
+pub fn finish(decoder: Decoder, rule: Rule, file: &Path, label: Option<String>, out: &mut ReadOutcome) -> Option<usize> {
+    let failed = decoder.has_errors();
+    let label = label.or_else(|| (!rule.name.is_empty()).then(|| rule.name.clone())).or_else(|| rule.id.clone());
+    out.report(file, decoder.problems, label.as_deref());
+    if failed {
+        return None;
+    }
+    out.rules.push(rule);
+    Some(out.rules.len() - 1)
+}
+
+/// How to name a rule in messages before it is decoded: its `name_key`, else its `id`.
+pub fn label(map: &Node, name_key: &str) -> Option<String> {
+    map.get(name_key).and_then(Node::as_str).or_else(|| map.get("id").and_then(Node::as_str)).map(str::to_string)
+}
+
+fn problem(position: Position, message: &str) -> Problem {
+    Problem { position, message: message.to_string(), warning: false }
+}
