@@ -10,6 +10,7 @@
 //! stays `None` because "absent" and "null" mean the same to Sentinel. In ARM naming a null
 //! property is simply unset (portal exports write `"startTimeUtc": null` and the like by
 //! default), except `alertRuleTemplateName: null`, which says "authored without a template".
+//! A list with an empty item (`relevantTechniques:` then a bare `-`) is kept the same way.
 
 use super::locate::{self, LineIndex};
 use crate::diag::Position;
@@ -131,6 +132,10 @@ impl<'a> Decoder<'a> {
         self.problems.iter().any(|p| !p.warning)
     }
 
+    fn error_count(&self) -> usize {
+        self.problems.iter().filter(|p| !p.warning).count()
+    }
+
     pub fn error(&mut self, position: Position, message: impl Into<String>) {
         self.problems.push(Problem { position, message: message.into(), warning: false });
     }
@@ -155,6 +160,15 @@ impl<'a> Decoder<'a> {
                     }
                 }
                 continue;
+            }
+            if let Value::Seq(items) = &entry.value.value {
+                if let Some(blank) = items.iter().find(|i| i.value == Value::Null) {
+                    // `relevantTechniques:` followed by a bare `-` (8 corpus files): an empty
+                    // item, not a technique. Kept as written so nothing is lost.
+                    self.warning(blank.position, format!("`{}` has an empty item; the list is kept as written but not used", entry.key));
+                    rule.extensions.insert(entry.key.clone(), entry.value.to_json());
+                    continue;
+                }
             }
             self.field(field, entry, rule);
         }
@@ -325,16 +339,16 @@ impl<'a> Decoder<'a> {
     /// A list of strings; one bad item fails the field (and is reported where it is).
     fn strings(&mut self, key: &str, node: &Node) -> Option<Vec<String>> {
         let items = self.list(key, node)?;
-        let before = self.problems.len();
+        let before = self.error_count();
         let out: Vec<String> = items.iter().enumerate().filter_map(|(i, item)| self.string(&format!("{key}[{i}]"), item)).collect();
-        (self.problems.len() == before).then_some(out)
+        (self.error_count() == before).then_some(out)
     }
 
     fn string_map(&mut self, key: &str, node: &Node) -> Option<IndexMap<String, String>> {
         let entries = self.mapping(key, node)?;
-        let before = self.problems.len();
+        let before = self.error_count();
         let out = entries.iter().filter_map(|e| Some((e.key.clone(), self.string(&format!("{key}.{}", e.key), &e.value)?))).collect();
-        (self.problems.len() == before).then_some(out)
+        (self.error_count() == before).then_some(out)
     }
 
     fn query(&mut self, key: &str, node: &Node) -> Option<Query> {
@@ -350,7 +364,7 @@ impl<'a> Decoder<'a> {
     /// Items of a list of mappings, each handed to `decode` with its path for messages.
     fn items<T>(&mut self, key: &str, node: &Node, mut decode: impl FnMut(&mut Self, &str, &Node, &[Entry]) -> Option<T>) -> Option<Vec<T>> {
         let items = self.list(key, node)?;
-        let before = self.problems.len();
+        let before = self.error_count();
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let path = format!("{key}[{i}]");
@@ -358,7 +372,7 @@ impl<'a> Decoder<'a> {
                 out.extend(decode(self, &path, item, entries));
             }
         }
-        (self.problems.len() == before).then_some(out)
+        (self.error_count() == before).then_some(out)
     }
 
     /// A string that must be present (`connectorId`, `entityType` ...).
