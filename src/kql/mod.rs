@@ -1,1 +1,43 @@
 //! KQL front end: lexer, parser, AST with byte spans, and printer.
+//!
+//! ```text
+//!  text ──lexer──▶ tokens ──parser──▶ ast::Script + Vec<SyntaxError>
+//!                                          │
+//!                                          └──printer──▶ normalized KQL
+//! ```
+//!
+//! `parse` never fails and never panics: it returns a tree (with `Error`
+//! nodes where it recovered) and every syntax error it found.
+
+pub mod ast;
+mod error;
+mod keywords;
+mod lexer;
+mod parser;
+mod printer;
+mod span;
+mod token;
+
+pub use error::{SyntaxError, line_col, render_error};
+pub use printer::print;
+pub use span::Span;
+
+/// The result of parsing a query: always a tree, plus any errors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parsed {
+    pub ast: ast::Script,
+    /// Sorted by position.
+    pub errors: Vec<SyntaxError>,
+}
+
+impl Parsed {
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// Parses a KQL query (statements separated by `;`).
+pub fn parse(text: &str) -> Parsed {
+    let (ast, errors) = parser::parse(text);
+    Parsed { ast, errors }
+}

@@ -1,0 +1,44 @@
+//! Words Kusto reserves: they cannot be used as bare names in expressions
+//! (write `['title']` instead). The list mirrors what Kusto.Language rejects.
+
+const RESERVED: &[&str] = &[
+    "accumulate", "and", "anomalychart", "areachart", "as", "asc", "bagexpansion", "barchart",
+    "between", "bin_legacy", "boolean", "by", "card", "columnchart", "contains", "containscs",
+    "contains_cs", "datatable", "date", "datetime", "decimal", "desc", "double", "dynamic",
+    "endswith", "endswith_cs", "externaldata", "find", "first", "flags", "has", "hasprefix",
+    "hasprefix_cs", "hassuffix", "hassuffix_cs", "has_all", "has_any", "has_cs", "in", "in~",
+    "int", "int32", "int64", "invoke", "isfuzzy", "ladderchart", "last", "like", "likecs",
+    "linechart", "long", "macro-expand", "make-graph", "make-series", "materialize",
+    "mv-apply", "mv-expand", "notcontains", "notcontainscs", "notlike", "of", "or",
+    "piechart", "pivotchart", "print", "project", "project-away", "project-keep",
+    "project-rename", "project-reorder", "project-smart", "real", "relaxed", "sample",
+    "sample-distinct", "scatterchart", "search", "set", "simple", "startswith",
+    "startswith_cs", "string", "time", "timechart", "timepivot", "timespan", "title", "to",
+    "top-hitters", "top-nested", "toscalar", "totable", "treemap", "union", "uniqueid",
+    "where", "with_itemindex", "graph-match",
+];
+
+pub fn is_reserved(word: &str) -> bool {
+    RESERVED.contains(&word)
+}
+
+/// Reserved words that are still called like functions: `toscalar(T)`.
+pub fn is_reserved_function(word: &str) -> bool {
+    matches!(word, "materialize" | "toscalar" | "totable")
+}
+
+/// A name that can be written bare: a plain identifier that is not reserved.
+pub fn is_plain_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let first_ok = match chars.next() {
+        Some('$') => chars.next().is_some_and(|c| c == '_' || c.is_alphabetic()),
+        Some(c) => c == '_' || c.is_alphabetic(),
+        None => false,
+    };
+    first_ok && chars.all(|c| c == '_' || c.is_alphanumeric()) && !is_reserved(name) && !is_literal_word(name)
+}
+
+/// Words that parse as literals, not names.
+fn is_literal_word(word: &str) -> bool {
+    matches!(word, "true" | "false" | "null")
+}
