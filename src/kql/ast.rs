@@ -312,7 +312,7 @@ pub struct MvItem {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum ParsePart {
     /// `*`: skip any text.
-    Star(Span),
+    Star { span: Span },
     /// Literal text to match (a string literal, possibly concatenated).
     Text(Expr),
     /// `Column` or `Column:type`.

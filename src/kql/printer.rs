@@ -1,1 +1,803 @@
-pub fn print(_s: &super::ast::Script) -> String { String::new() }
+//! Writes a syntax tree back as normalized KQL: one operator per line,
+//! single spaces, modern operator spellings, strings in double quotes.
+//! Parentheses are printed where the tree has `Paren` nodes and wherever
+//! precedence needs them, so parsing the output gives back the same tree.
+//! A tree with `Error` nodes prints `<error>` there, which does not parse.
+
+use super::ast::*;
+use super::keywords::is_plain_name;
+
+pub fn print(script: &Script) -> String {
+    let mut p = Printer { out: String::new() };
+    p.statements(&script.statements);
+    p.out
+}
+
+/// Binding strength of an expression; children weaker than their context
+/// get parentheses.
+mod prec {
+    pub const PIPELINE: u8 = 0;
+    pub const OR: u8 = 1;
+    pub const AND: u8 = 2;
+    pub const EQUALITY: u8 = 3;
+    pub const STRING: u8 = 4;
+    pub const RELATIONAL: u8 = 5;
+    pub const ADDITIVE: u8 = 6;
+    pub const MULTIPLICATIVE: u8 = 7;
+    pub const UNARY: u8 = 8;
+    pub const ATOM: u8 = 9;
+    /// Any expression but a bare pipeline.
+    pub const SCALAR: u8 = OR;
+}
+
+fn binary_prec(op: BinaryOp) -> u8 {
+    use BinaryOp::*;
+    match op {
+        Or => prec::OR,
+        And => prec::AND,
+        Eq | NotEq => prec::EQUALITY,
+        Str(_) => prec::STRING,
+        Lt | Le | Gt | Ge => prec::RELATIONAL,
+        Add | Sub => prec::ADDITIVE,
+        Mul | Div | Mod => prec::MULTIPLICATIVE,
+    }
+}
+
+fn expr_prec(expr: &Expr) -> u8 {
+    match &expr.kind {
+        ExprKind::Pipeline { .. } => prec::PIPELINE,
+        ExprKind::Binary { op, .. } => binary_prec(*op),
+        ExprKind::InList { .. } | ExprKind::Between { .. } => prec::EQUALITY,
+        ExprKind::Unary { .. } => prec::UNARY,
+        _ => prec::ATOM,
+    }
+}
+
+fn binary_text(op: BinaryOp) -> String {
+    use BinaryOp::*;
+    let text = match op {
+        Or => "or",
+        And => "and",
+        Eq => "==",
+        NotEq => "!=",
+        Lt => "<",
+        Le => "<=",
+        Gt => ">",
+        Ge => ">=",
+        Add => "+",
+        Sub => "-",
+        Mul => "*",
+        Div => "/",
+        Mod => "%",
+        Str(op) => return str_op_text(op),
+    };
+    text.to_string()
+}
+
+fn str_op_text(op: StrOp) -> String {
+    use StrOpKind::*;
+    let base = match op.kind {
+        EqCi => return if op.negated { "!~" } else { "=~" }.to_string(),
+        Has => "has",
+        HasCs => "has_cs",
+        HasPrefix => "hasprefix",
+        HasPrefixCs => "hasprefix_cs",
+        HasSuffix => "hassuffix",
+        HasSuffixCs => "hassuffix_cs",
+        Contains => "contains",
+        ContainsCs => "contains_cs",
+        StartsWith => "startswith",
+        StartsWithCs => "startswith_cs",
+        EndsWith => "endswith",
+        EndsWithCs => "endswith_cs",
+        MatchesRegex => "matches regex",
+    };
+    if op.negated { format!("!{base}") } else { base.to_string() }
+}
+
+fn list_op_text(op: ListOp) -> &'static str {
+    match op {
+        ListOp::In => "in",
+        ListOp::NotIn => "!in",
+        ListOp::InCi => "in~",
+        ListOp::NotInCi => "!in~",
+        ListOp::HasAny => "has_any",
+        ListOp::HasAll => "has_all",
+    }
+}
+
+/// A double-quoted KQL string literal.
+fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The shortest exact spelling of a tick count: `90m`, `1500ms`, `7tick`.
+fn timespan_text(ticks: i64) -> String {
+    const UNITS: &[(i64, &str)] = &[
+        (864_000_000_000, "d"),
+        (36_000_000_000, "h"),
+        (600_000_000, "m"),
+        (10_000_000, "s"),
+        (10_000, "ms"),
+        (10, "microseconds"),
+    ];
+    for &(size, unit) in UNITS {
+        if ticks % size == 0 && ticks != 0 {
+            return format!("{}{unit}", ticks / size);
+        }
+    }
+    format!("{ticks}tick")
+}
+
+struct Printer {
+    out: String,
+}
+
+impl Printer {
+    fn push(&mut self, text: &str) {
+        self.out.push_str(text);
+    }
+
+    /// Items separated by `sep`.
+    fn join<T>(&mut self, items: &[T], sep: &str, mut item: impl FnMut(&mut Self, &T)) {
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                self.push(sep);
+            }
+            item(self, x);
+        }
+    }
+
+    fn statements(&mut self, statements: &[Statement]) {
+        self.join(statements, ";\n", |p, s| p.statement(s));
+    }
+
+    fn statement(&mut self, statement: &Statement) {
+        match &statement.kind {
+            StatementKind::Let { name, value } => {
+                self.push("let ");
+                self.name(name);
+                self.push(" = ");
+                match value {
+                    LetValue::Expr(expr) => self.expr(expr, prec::PIPELINE),
+                    LetValue::Function(function) => self.function(function),
+                }
+            }
+            StatementKind::Query(expr) => self.expr(expr, prec::PIPELINE),
+            StatementKind::Error => self.push("<error>"),
+        }
+    }
+
+    fn function(&mut self, function: &FunctionDef) {
+        if function.view {
+            self.push("view ");
+        }
+        self.push("(");
+        self.join(&function.params, ", ", |p, param| p.param(param));
+        self.push(") {\n");
+        self.statements(&function.body);
+        self.push("\n}");
+    }
+
+    fn param(&mut self, param: &Param) {
+        self.name(&param.name);
+        self.push(":");
+        match &param.ty {
+            ParamType::Scalar(ty) => self.push(&ty.name),
+            ParamType::Tabular { wildcard, columns } => {
+                self.push("(");
+                if *wildcard {
+                    self.push(if columns.is_empty() { "*" } else { "*, " });
+                }
+                self.join(columns, ", ", |p, c| p.column_decl(c));
+                self.push(")");
+            }
+        }
+        if let Some(default) = &param.default {
+            self.push(" = ");
+            self.expr(default, prec::SCALAR);
+        }
+    }
+
+    fn column_decl(&mut self, column: &ColumnDecl) {
+        self.name(&column.name);
+        self.push(":");
+        self.push(&column.ty.name);
+    }
+
+    /// A column/table/variable name, bracketed when it is not a plain word.
+    fn name(&mut self, name: &Ident) {
+        if is_plain_name(&name.name) {
+            self.push(&name.name);
+        } else {
+            self.push("[");
+            self.push(&quote(&name.name));
+            self.push("]");
+        }
+    }
+
+    /// `expr`, parenthesized if it binds weaker than `min`.
+    fn expr(&mut self, expr: &Expr, min: u8) {
+        let paren = expr_prec(expr) < min;
+        if paren {
+            self.push("(");
+        }
+        self.expr_kind(&expr.kind);
+        if paren {
+            self.push(")");
+        }
+    }
+
+    fn expr_kind(&mut self, kind: &ExprKind) {
+        match kind {
+            ExprKind::Literal(literal) => self.literal(literal),
+            ExprKind::Name(name) => self.name(name),
+            ExprKind::Pattern(pattern) => self.push(pattern),
+            ExprKind::Star => self.push("*"),
+            ExprKind::TypeOf(ty) => {
+                self.push("typeof(");
+                self.push(&ty.name);
+                self.push(")");
+            }
+            ExprKind::Paren(inner) => {
+                self.push("(");
+                self.expr(inner, prec::PIPELINE);
+                self.push(")");
+            }
+            ExprKind::Unary { op, operand } => {
+                self.push(match op {
+                    UnaryOp::Neg => "-",
+                    UnaryOp::Plus => "+",
+                });
+                self.expr(operand, prec::ATOM);
+            }
+            ExprKind::Binary { op, left, right } => {
+                let level = binary_prec(*op);
+                // Comparisons do not chain, so an equal-level left side needs parens.
+                let chains = !matches!(level, prec::EQUALITY | prec::STRING | prec::RELATIONAL);
+                self.expr(left, if chains { level } else { level + 1 });
+                self.push(" ");
+                self.push(&binary_text(*op));
+                self.push(" ");
+                self.expr(right, level + 1);
+            }
+            ExprKind::InList { op, left, items } => {
+                self.expr(left, prec::STRING);
+                self.push(" ");
+                self.push(list_op_text(*op));
+                self.push(" (");
+                self.join(items, ", ", |p, item| p.expr(item, prec::PIPELINE));
+                self.push(")");
+            }
+            ExprKind::Between { negated, left, low, high } => {
+                self.expr(left, prec::STRING);
+                self.push(if *negated { " !between (" } else { " between (" });
+                self.expr(low, prec::SCALAR);
+                self.push(" .. ");
+                self.expr(high, prec::SCALAR);
+                self.push(")");
+            }
+            ExprKind::Call { target, name, args } => {
+                if let Some(target) = target {
+                    self.expr(target, prec::ATOM);
+                    self.push(".");
+                }
+                self.push(&name.name);
+                self.push("(");
+                self.join(args, ", ", |p, arg| p.named_expr_with(arg, prec::PIPELINE));
+                self.push(")");
+            }
+            ExprKind::Member { target, name } => {
+                self.expr(target, prec::ATOM);
+                self.push(".");
+                self.name(name);
+            }
+            ExprKind::Index { target, index } => {
+                self.expr(target, prec::ATOM);
+                self.push("[");
+                self.expr(index, prec::SCALAR);
+                self.push("]");
+            }
+            ExprKind::Pipeline { source, operators } => {
+                if let Some(source) = source {
+                    self.expr(source, prec::SCALAR);
+                    self.push("\n| ");
+                }
+                self.operators(operators);
+            }
+            ExprKind::Error => self.push("<error>"),
+        }
+    }
+
+    fn literal(&mut self, literal: &Literal) {
+        match literal {
+            Literal::Null => self.push("null"),
+            Literal::Bool(b) => self.push(if *b { "true" } else { "false" }),
+            Literal::Int(v) => self.push(&v.to_string()),
+            // `{:?}` always keeps a `.` or exponent, so it re-lexes as real.
+            Literal::Real(v) => self.push(&format!("{v:?}")),
+            Literal::Timespan(ticks) => self.push(&timespan_text(*ticks)),
+            Literal::String { value, obfuscated } => {
+                if *obfuscated {
+                    self.push("h");
+                }
+                self.push(&quote(value));
+            }
+            Literal::Typed { ty, raw } => {
+                self.push(ty);
+                self.push("(");
+                self.push(raw);
+                self.push(")");
+            }
+            Literal::Dynamic(value) => {
+                self.push("dynamic(");
+                self.dynamic(value);
+                self.push(")");
+            }
+        }
+    }
+
+    fn dynamic(&mut self, value: &DynamicValue) {
+        match &value.kind {
+            DynamicKind::Null => self.push("null"),
+            DynamicKind::Scalar(literal) => self.literal(literal),
+            DynamicKind::Array(items) => {
+                self.push("[");
+                self.join(items, ", ", |p, item| p.dynamic(item));
+                self.push("]");
+            }
+            DynamicKind::Object(entries) => {
+                self.push("{");
+                self.join(entries, ", ", |p, (key, value)| {
+                    p.push(&quote(key));
+                    p.push(": ");
+                    p.dynamic(value);
+                });
+                self.push("}");
+            }
+        }
+    }
+
+    fn named_expr(&mut self, named: &NamedExpr) {
+        self.named_expr_with(named, prec::SCALAR);
+    }
+
+    fn named_expr_with(&mut self, named: &NamedExpr, min: u8) {
+        if named.tuple {
+            self.push("(");
+            self.join(&named.names, ", ", |p, n| p.name(n));
+            self.push(") = ");
+        } else if let Some(name) = named.names.first() {
+            self.name(name);
+            self.push(" = ");
+        }
+        self.expr(&named.expr, min);
+    }
+
+    fn named_list(&mut self, items: &[NamedExpr]) {
+        self.join(items, ", ", |p, item| p.named_expr(item));
+    }
+
+    fn expr_list(&mut self, items: &[Expr]) {
+        self.join(items, ", ", |p, item| p.expr(item, prec::SCALAR));
+    }
+
+    fn operators(&mut self, operators: &[Operator]) {
+        self.join(operators, "\n| ", |p, op| p.operator(op));
+    }
+
+    /// `( op | op )`
+    fn subquery(&mut self, operators: &[Operator]) {
+        self.push("(");
+        self.operators(operators);
+        self.push(")");
+    }
+
+    /// Each option followed by a space.
+    fn options(&mut self, params: &[OptionParam]) {
+        for param in params {
+            self.option(param);
+            self.push(" ");
+        }
+    }
+
+    fn option(&mut self, param: &OptionParam) {
+        self.push(&param.name.name);
+        self.push("=");
+        match &param.value.kind {
+            // Option values are bare words (`kind=inner`), never bracketed.
+            ExprKind::Name(word) => self.push(&word.name),
+            _ => self.expr(&param.value, prec::SCALAR),
+        }
+    }
+
+    fn option_list(&mut self, params: &[OptionParam]) {
+        self.push("(");
+        self.join(params, ", ", |p, param| p.option(param));
+        self.push(")");
+    }
+
+    fn keyword_list(&mut self, keyword: &str, params: &[OptionParam], items: &[NamedExpr]) {
+        self.push(keyword);
+        self.push(" ");
+        self.options(params);
+        self.named_list(items);
+    }
+
+    fn sort_key(&mut self, key: &SortKey) {
+        self.expr(&key.expr, prec::SCALAR);
+        self.sort_order(key.order);
+        match key.nulls {
+            Some(NullsOrder::First) => self.push(" nulls first"),
+            Some(NullsOrder::Last) => self.push(" nulls last"),
+            None => {}
+        }
+    }
+
+    fn sort_order(&mut self, order: Option<SortOrder>) {
+        match order {
+            Some(SortOrder::Asc) => self.push(" asc"),
+            Some(SortOrder::Desc) => self.push(" desc"),
+            None => {}
+        }
+    }
+
+    fn mv_items(&mut self, items: &[MvItem], limit: &Option<Expr>) {
+        self.join(items, ", ", |p, item| {
+            p.named_expr(&item.expr);
+            if let Some(ty) = &item.to_type {
+                p.push(" to typeof(");
+                p.push(&ty.name);
+                p.push(")");
+            }
+        });
+        if let Some(limit) = limit {
+            self.push(" limit ");
+            self.expr(limit, prec::SCALAR);
+        }
+    }
+
+    fn tables_in(&mut self, tables: &Option<Vec<Expr>>) {
+        if let Some(tables) = tables {
+            self.push("in (");
+            self.expr_list(tables);
+            self.push(") ");
+        }
+    }
+
+    fn operator(&mut self, op: &Operator) {
+        use OperatorKind::*;
+        match &op.kind {
+            Where(predicate) => {
+                self.push("where ");
+                self.named_expr(predicate);
+            }
+            Extend(items) => self.keyword_list("extend", &[], items),
+            Project(items) => self.keyword_list("project", &[], items),
+            ProjectAway(items) => {
+                self.push("project-away ");
+                self.expr_list(items);
+            }
+            ProjectKeep(items) => {
+                self.push("project-keep ");
+                self.expr_list(items);
+            }
+            ProjectReorder(keys) => {
+                self.push("project-reorder ");
+                self.join(keys, ", ", |p, key| p.sort_key(key));
+            }
+            ProjectRename(items) => self.keyword_list("project-rename", &[], items),
+            Summarize { params, aggregates, by } => {
+                self.push("summarize ");
+                self.options(params);
+                self.named_list(aggregates);
+                if !by.is_empty() {
+                    self.push(if aggregates.is_empty() { "by " } else { " by " });
+                    self.named_list(by);
+                }
+            }
+            Distinct { params, columns } => self.keyword_list("distinct", params, columns),
+            Count => self.push("count"),
+            GetSchema => self.push("getschema"),
+            Take(count) => {
+                self.push("take ");
+                self.expr(count, prec::SCALAR);
+            }
+            Sample(count) => {
+                self.push("sample ");
+                self.expr(count, prec::SCALAR);
+            }
+            SampleDistinct { count, column } => {
+                self.push("sample-distinct ");
+                self.expr(count, prec::SCALAR);
+                self.push(" of ");
+                self.expr(column, prec::SCALAR);
+            }
+            Top { count, by } => {
+                self.push("top ");
+                self.expr(count, prec::SCALAR);
+                self.push(" by ");
+                self.sort_key(by);
+            }
+            TopNested(clauses) => self.join(clauses, ", ", |p, clause| p.top_nested(clause)),
+            Sort { params, keys } => {
+                self.push("sort ");
+                self.options(params);
+                self.push("by ");
+                self.join(keys, ", ", |p, key| p.sort_key(key));
+            }
+            Join { params, right, on } | Lookup { params, right, on } => {
+                self.push(if matches!(op.kind, Join { .. }) { "join " } else { "lookup " });
+                self.options(params);
+                self.expr(right, prec::SCALAR);
+                self.push(" on ");
+                self.expr_list(on);
+            }
+            Union { params, tables } => {
+                self.push("union ");
+                self.options(params);
+                self.expr_list(tables);
+            }
+            MvExpand { params, items, limit } => {
+                self.push("mv-expand ");
+                self.options(params);
+                self.mv_items(items, limit);
+            }
+            MvApply { params, items, limit, subquery } => {
+                self.push("mv-apply ");
+                self.options(params);
+                self.mv_items(items, limit);
+                self.push(" on ");
+                self.subquery(subquery);
+            }
+            Parse { filter, params, source, pattern } => {
+                self.push(if *filter { "parse-where " } else { "parse " });
+                self.options(params);
+                self.expr(source, prec::SCALAR);
+                self.push(" with");
+                for part in pattern {
+                    self.push(" ");
+                    match part {
+                        ParsePart::Star { .. } => self.push("*"),
+                        ParsePart::Text(text) => self.expr(text, prec::ATOM),
+                        ParsePart::Column { name, ty, .. } => {
+                            self.name(name);
+                            if let Some(ty) = ty {
+                                self.push(":");
+                                self.push(&ty.name);
+                            }
+                        }
+                    }
+                }
+            }
+            ParseKv { source, columns, with } => {
+                self.push("parse-kv ");
+                self.expr(source, prec::SCALAR);
+                self.push(" as (");
+                self.join(columns, ", ", |p, c| p.column_decl(c));
+                self.push(") with ");
+                self.option_list(with);
+            }
+            MakeSeries(series) => self.make_series(series),
+            Evaluate { params, call } => {
+                self.push("evaluate ");
+                self.options(params);
+                self.expr(call, prec::SCALAR);
+            }
+            Serialize(items) => {
+                self.push("serialize");
+                if !items.is_empty() {
+                    self.push(" ");
+                    self.named_list(items);
+                }
+            }
+            Invoke(call) => {
+                self.push("invoke ");
+                self.expr(call, prec::SCALAR);
+            }
+            Render { chart, with } => {
+                self.push("render ");
+                self.push(&chart.name);
+                if !with.is_empty() {
+                    self.push(" with ");
+                    self.option_list(with);
+                }
+            }
+            As { params, name } => {
+                self.push("as ");
+                self.options(params);
+                self.name(name);
+            }
+            Partition { params, by, body } => {
+                self.push("partition ");
+                self.options(params);
+                self.push("by ");
+                self.name(by);
+                self.push(" ");
+                match body {
+                    PartitionBody::Operators(operators) => self.subquery(operators),
+                    PartitionBody::Query(query) => {
+                        self.push("{\n");
+                        self.expr(query, prec::PIPELINE);
+                        self.push("\n}");
+                    }
+                }
+            }
+            Fork(branches) => {
+                self.push("fork ");
+                self.join(branches, " ", |p, branch| p.subquery(branch));
+            }
+            Facet { by, with } => {
+                self.push("facet by ");
+                self.expr_list(by);
+                if let Some(with) = with {
+                    self.push(" with ");
+                    self.subquery(with);
+                }
+            }
+            Find { params, tables, predicate, project } => {
+                self.push("find ");
+                self.options(params);
+                self.tables_in(tables);
+                self.push("where ");
+                self.expr(predicate, prec::SCALAR);
+                if let Some(columns) = project {
+                    self.push(" project ");
+                    self.expr_list(columns);
+                }
+            }
+            Search { params, tables, predicate } => {
+                self.push("search ");
+                self.options(params);
+                self.tables_in(tables);
+                self.expr(predicate, prec::SCALAR);
+            }
+            Print(items) => self.keyword_list("print", &[], items),
+            Range { column, from, to, step } => {
+                self.push("range ");
+                self.name(column);
+                self.push(" from ");
+                self.expr(from, prec::SCALAR);
+                self.push(" to ");
+                self.expr(to, prec::SCALAR);
+                self.push(" step ");
+                self.expr(step, prec::SCALAR);
+            }
+            Datatable { columns, values } => {
+                self.push("datatable(");
+                self.join(columns, ", ", |p, c| p.column_decl(c));
+                self.push(") [");
+                self.expr_list(values);
+                self.push("]");
+            }
+            ExternalData { columns, uris, with } => {
+                self.push("externaldata(");
+                self.join(columns, ", ", |p, c| p.column_decl(c));
+                self.push(") [");
+                self.expr_list(uris);
+                self.push("]");
+                if !with.is_empty() {
+                    self.push(" with ");
+                    self.option_list(with);
+                }
+            }
+            Error => self.push("<error>"),
+        }
+    }
+
+    fn top_nested(&mut self, clause: &TopNestedClause) {
+        self.push("top-nested ");
+        if let Some(count) = &clause.count {
+            self.expr(count, prec::SCALAR);
+            self.push(" ");
+        }
+        self.push("of ");
+        self.named_expr(&clause.of);
+        if let Some(others) = &clause.others {
+            self.push(" with others = ");
+            self.expr(others, prec::SCALAR);
+        }
+        self.push(" by ");
+        self.named_expr(&clause.by);
+        self.sort_order(clause.order);
+    }
+
+    fn make_series(&mut self, series: &MakeSeries) {
+        self.push("make-series ");
+        self.options(&series.params);
+        self.join(&series.aggregates, ", ", |p, agg| {
+            p.named_expr(&agg.expr);
+            if let Some(default) = &agg.default {
+                p.push(" default = ");
+                p.expr(default, prec::SCALAR);
+            }
+        });
+        self.push(" on ");
+        self.expr(&series.on, prec::SCALAR);
+        match &series.range {
+            SeriesRange::FromTo { from, to, step } => {
+                if let Some(from) = from {
+                    self.push(" from ");
+                    self.expr(from, prec::SCALAR);
+                }
+                if let Some(to) = to {
+                    self.push(" to ");
+                    self.expr(to, prec::SCALAR);
+                }
+                self.push(" step ");
+                self.expr(step, prec::SCALAR);
+            }
+            SeriesRange::InRange { start, stop, step } => {
+                self.push(" in range(");
+                self.join(&[start, stop, step], ", ", |p, e| p.expr(e, prec::SCALAR));
+                self.push(")");
+            }
+        }
+        if !series.by.is_empty() {
+            self.push(" by ");
+            self.named_list(&series.by);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse;
+    use super::*;
+
+    fn roundtrip(src: &str) -> String {
+        let parsed = parse(src);
+        assert!(parsed.errors.is_empty(), "{src}: {:?}", parsed.errors);
+        print(&parsed.ast)
+    }
+
+    #[test]
+    fn normalizes_spelling_and_layout() {
+        assert_eq!(
+            roundtrip("T|where a  containscs 'x'|mvexpand b|order by c"),
+            "T\n| where a contains_cs \"x\"\n| mv-expand b\n| sort by c"
+        );
+    }
+
+    #[test]
+    fn brackets_names_that_need_it() {
+        assert_eq!(roundtrip("T | project ['x y'], ['title'], a.['b c']"), "T\n| project [\"x y\"], [\"title\"], a.[\"b c\"]");
+    }
+
+    #[test]
+    fn timespans_use_the_largest_exact_unit() {
+        assert_eq!(roundtrip("print 1.5h, 120s, 0.5ms, 3tick"), "print 90m, 2m, 500microseconds, 3tick");
+    }
+
+    #[test]
+    fn adds_parentheses_precedence_needs() {
+        // A tree no parser would build from flat text: (a or b) and c.
+        let parsed = parse("print (a or b) and c");
+        let Some(Statement { kind: StatementKind::Query(query), .. }) = parsed.ast.statements.first() else { panic!() };
+        let mut query = query.clone();
+        // Strip the Paren node; the printer must put it back.
+        if let ExprKind::Pipeline { operators, .. } = &mut query.kind
+            && let OperatorKind::Print(items) = &mut operators[0].kind
+            && let ExprKind::Binary { left, .. } = &mut items[0].expr.kind
+            && let ExprKind::Paren(inner) = &left.kind
+        {
+            *left = inner.clone();
+        }
+        let script = Script { statements: vec![Statement { kind: StatementKind::Query(query), span: super::super::Span::default() }], span: super::super::Span::default() };
+        assert_eq!(print(&script), "print (a or b) and c");
+    }
+}

@@ -324,7 +324,7 @@ impl Parser<'_> {
         while !self.at_list_end() {
             let start = self.start();
             let part = match self.peek().kind {
-                TokenKind::Star => ParsePart::Star(self.bump().span),
+                TokenKind::Star => ParsePart::Star { span: self.bump().span },
                 TokenKind::String => {
                     let literal = self.literal()?;
                     ParsePart::Text(Expr { kind: ExprKind::Literal(literal), span: self.span_from(start) })
