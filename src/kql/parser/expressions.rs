@@ -67,25 +67,24 @@ impl Parser<'_> {
 
     /// `expr | op | op ...`, or a source operator (`union`, `print`...)
     /// followed by more operators.
+    /// Not a nesting level of its own: `expr` and operators count.
     pub(super) fn pipeline(&mut self) -> PResult<Expr> {
-        self.nested(|p| {
-            let start = p.start();
-            let (source, mut operators) = if p.at_source_operator() {
-                (None, vec![p.operator_recovering(false)])
-            } else {
-                (Some(p.expr()?), Vec::new())
-            };
-            while p.eat(TokenKind::Pipe).is_some() {
-                operators.push(p.operator_recovering(true));
-            }
-            match source {
-                Some(source) if operators.is_empty() => Ok(source),
-                source => Ok(Expr {
-                    kind: ExprKind::Pipeline { source: source.map(Box::new), operators },
-                    span: p.span_from(start),
-                }),
-            }
-        })
+        let start = self.start();
+        let (source, mut operators) = if self.at_source_operator() {
+            (None, vec![self.operator_recovering(false)])
+        } else {
+            (Some(self.expr()?), Vec::new())
+        };
+        while self.eat(TokenKind::Pipe).is_some() {
+            operators.push(self.operator_recovering(true));
+        }
+        match source {
+            Some(source) if operators.is_empty() => Ok(source),
+            source => Ok(Expr {
+                kind: ExprKind::Pipeline { source: source.map(Box::new), operators },
+                span: self.span_from(start),
+            }),
+        }
     }
 
     fn peek_infix(&self) -> Option<(u8, Infix)> {
@@ -170,18 +169,15 @@ impl Parser<'_> {
                 ExprKind::Binary { op, left: Box::new(left), right: Box::new(right) }
             }
             Infix::List(op) => {
-                let items = self.nested(|p| p.paren_list(false, |p| p.pipeline()))?;
+                let items = self.paren_list(false, |p| p.pipeline())?;
                 ExprKind::InList { op, left: Box::new(left), items }
             }
             Infix::Between { negated } => {
-                let (low, high) = self.nested(|p| {
-                    p.expect(TokenKind::LParen, "`(`")?;
-                    let low = p.expr()?;
-                    p.expect(TokenKind::DotDot, "`..`")?;
-                    let high = p.expr()?;
-                    p.expect(TokenKind::RParen, "`)`")?;
-                    Ok((low, high))
-                })?;
+                self.expect(TokenKind::LParen, "`(`")?;
+                let low = self.expr()?;
+                self.expect(TokenKind::DotDot, "`..`")?;
+                let high = self.expr()?;
+                self.expect(TokenKind::RParen, "`)`")?;
                 ExprKind::Between { negated, left: Box::new(left), low: Box::new(low), high: Box::new(high) }
             }
         };
@@ -229,7 +225,7 @@ impl Parser<'_> {
                 ExprKind::Member { target: Box::new(target), name: self.bracketed_name()? }
             } else {
                 self.bump();
-                let index = self.nested(|p| p.expr())?;
+                let index = self.expr()?;
                 self.expect(TokenKind::RBracket, "`]`")?;
                 ExprKind::Index { target: Box::new(target), index: Box::new(index) }
             }
@@ -308,15 +304,13 @@ impl Parser<'_> {
 
     /// `(arg, name = arg, *)`; arguments may be whole pipelines.
     pub(super) fn call_args(&mut self) -> PResult<Vec<NamedExpr>> {
-        self.nested(|p| {
-            p.paren_list(true, |p| {
-                if p.at(TokenKind::Star) {
-                    let star = p.bump();
-                    let expr = Expr { kind: ExprKind::Star, span: star.span };
-                    return Ok(NamedExpr { names: Vec::new(), tuple: false, expr, span: star.span });
-                }
-                p.named(false, |p| p.pipeline())
-            })
+        self.paren_list(true, |p| {
+            if p.at(TokenKind::Star) {
+                let star = p.bump();
+                let expr = Expr { kind: ExprKind::Star, span: star.span };
+                return Ok(NamedExpr { names: Vec::new(), tuple: false, expr, span: star.span });
+            }
+            p.named(false, |p| p.pipeline())
         })
     }
 

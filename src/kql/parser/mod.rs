@@ -223,8 +223,10 @@ impl<'a> Parser<'a> {
     // ---- recovery ----
 
     /// After an error inside the construct that began at token `from`,
-    /// skips to the next `;` (or `|` if `stop_at_pipe`) outside brackets
-    /// opened since `from`, stopping before an unmatched closing bracket.
+    /// skips to the next `;`, or to the next `|` (if `stop_at_pipe`)
+    /// outside brackets opened since `from`, stopping before an unmatched
+    /// closing bracket. `;` always stops: an unclosed `(` should not
+    /// swallow the following statements.
     fn recover(&mut self, from: usize, stop_at_pipe: bool) {
         let mut depth: usize = self.tokens[from.min(self.pos)..self.pos]
             .iter()
@@ -233,7 +235,7 @@ impl<'a> Parser<'a> {
             let kind = self.peek().kind;
             match kind {
                 TokenKind::Eof => return,
-                TokenKind::Semi if depth == 0 => return,
+                TokenKind::Semi => return,
                 TokenKind::Pipe if depth == 0 && stop_at_pipe => return,
                 k if k.is_opening() => depth += 1,
                 k if k.is_closing() => {
@@ -349,3 +351,6 @@ impl<'a> Parser<'a> {
         has_star.then_some(n)
     }
 }
+
+#[cfg(test)]
+mod tests;
