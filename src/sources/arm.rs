@@ -104,10 +104,10 @@ fn read_resource(resource: &Node, kind: ResourceKind, overlays: Option<&Node>, l
         ResourceKind::HuntingQuery => hunting_properties(properties, &mut decoder, &mut rule),
     }
     // `alertRuleTemplateName` equal to the rule id is the repository case.
-    if let (TemplateLink::Other(name), Some(id)) = (&rule.alert_rule_template, &rule.id) {
-        if name.eq_ignore_ascii_case(id) {
-            rule.alert_rule_template = TemplateLink::SameAsId;
-        }
+    if let (TemplateLink::Other(name), Some(id)) = (&rule.alert_rule_template, &rule.id)
+        && name.eq_ignore_ascii_case(id)
+    {
+        rule.alert_rule_template = TemplateLink::SameAsId;
     }
     if let Some(overlay) = rule.id.as_deref().and_then(|id| overlays?.get(id)) {
         apply_overlay(overlay, &mut decoder, &mut rule);

@@ -161,14 +161,14 @@ impl<'a> Decoder<'a> {
                 }
                 continue;
             }
-            if let Value::Seq(items) = &entry.value.value {
-                if let Some(blank) = items.iter().find(|i| i.value == Value::Null) {
-                    // `relevantTechniques:` followed by a bare `-` (8 corpus files): an empty
-                    // item, not a technique. Kept as written so nothing is lost.
-                    self.warning(blank.position, format!("`{}` has an empty item; the list is kept as written but not used", entry.key));
-                    rule.extensions.insert(entry.key.clone(), entry.value.to_json());
-                    continue;
-                }
+            if let Value::Seq(items) = &entry.value.value
+                && let Some(blank) = items.iter().find(|i| i.value == Value::Null)
+            {
+                // `relevantTechniques:` followed by a bare `-` (8 corpus files): an empty
+                // item, not a technique. Kept as written so nothing is lost.
+                self.warning(blank.position, format!("`{}` has an empty item; the list is kept as written but not used", entry.key));
+                rule.extensions.insert(entry.key.clone(), entry.value.to_json());
+                continue;
             }
             self.field(field, entry, rule);
         }

@@ -19,10 +19,8 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
             recover_documents(text).into_iter().flatten().collect()
         }
     };
-    let mut index = 0;
-    for document in documents.iter().filter(|d| d.value != Value::Null) {
+    for (index, document) in documents.iter().filter(|d| d.value != Value::Null).enumerate() {
         read_document(document, &lines, file, index, SourceFormat::SentinelYaml, out, |_, _| {});
-        index += 1;
     }
 }
 
