@@ -138,10 +138,12 @@ impl Parser<'_> {
     fn binary(&mut self, min_level: u8) -> PResult<Expr> {
         let mut left = self.unary()?;
         let mut links = 0;
-        let mut closed_level = None;
+        // Operators binding tighter than the last one were taken by its
+        // right operand; one still here cannot apply (`a and b =~ c =~ d`).
+        let mut ceiling = u8::MAX;
         let result = loop {
             let Some((level, infix)) = self.peek_infix() else { break Ok(left) };
-            if level < min_level || closed_level == Some(level) {
+            if level < min_level || level > ceiling {
                 break Ok(left);
             }
             if let Err(e) = self.add_link() {
@@ -153,9 +155,7 @@ impl Parser<'_> {
                 Ok(expr) => left = expr,
                 Err(e) => break Err(e),
             }
-            if !level_chains(level) {
-                closed_level = Some(level);
-            }
+            ceiling = if level_chains(level) { level } else { level - 1 };
         };
         self.release_chain(links);
         result

@@ -53,7 +53,7 @@ fn comparison_levels_nest_but_do_not_chain() {
     assert_eq!(shape("a < b has c"), "((a < b) has c)");
     assert_eq!(shape("a has b in (1, 2)"), "((a has b) in 2)");
     assert_eq!(shape("x between (1 .. 2) and y"), "((x between) and y)");
-    for chained in ["print a == b == c", "print a < b < c", "print a has b has c", "print a in (1) == b"] {
+    for chained in ["print a == b == c", "print a < b < c", "print a has b has c", "print a in (1) == b", "print a and b =~ c =~ d"] {
         assert!(!parse(chained).errors.is_empty(), "{chained} should be rejected");
     }
 }
