@@ -266,6 +266,7 @@ pub enum OperatorKind {
     TopNested(Vec<TopNestedClause>),
     /// `sort by` or `order by`.
     Sort { params: Vec<OptionParam>, keys: Vec<SortKey> },
+    /// `on` is empty when the query omits it.
     Join { params: Vec<OptionParam>, right: Expr, on: Vec<Expr> },
     Lookup { params: Vec<OptionParam>, right: Expr, on: Vec<Expr> },
     Union { params: Vec<OptionParam>, tables: Vec<Expr> },

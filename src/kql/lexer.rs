@@ -401,8 +401,11 @@ impl<'a> Lexer<'a> {
 pub fn decode_string(token: &str) -> (String, bool) {
     let obfuscated = token.starts_with(['h', 'H']);
     let body = if obfuscated { &token[1..] } else { token };
-    if body.len() >= 6 && (body.starts_with("```") || body.starts_with("~~~")) {
-        return (body[3..body.len() - 3].to_string(), obfuscated);
+    for fence in ["```", "~~~"] {
+        if let Some(rest) = body.strip_prefix(fence) {
+            // Unterminated fences (already reported) run to the end.
+            return (rest.strip_suffix(fence).unwrap_or(rest).to_string(), obfuscated);
+        }
     }
     let (verbatim, body) = match body.strip_prefix('@') {
         Some(rest) => (true, rest),
@@ -510,6 +513,7 @@ mod tests {
             assert_eq!(decode_string(&src[tokens[0].span.start..tokens[0].span.end]), (want.to_string(), false));
         }
         assert_eq!(decode_string("h'secret'"), ("secret".to_string(), true));
+        assert_eq!(decode_string("```®Σ"), ("®Σ".to_string(), false));
         assert_eq!(decode_string("H@\"a\\b\""), ("a\\b".to_string(), true));
     }
 

@@ -543,14 +543,16 @@ impl Printer {
             Join { params, right, on } | Lookup { params, right, on } => {
                 self.push(if matches!(op.kind, Join { .. }) { "join " } else { "lookup " });
                 self.options(params);
-                self.expr(right, prec::SCALAR);
-                self.push(" on ");
-                self.expr_list(on);
+                self.expr(right, prec::ATOM);
+                if !on.is_empty() {
+                    self.push(" on ");
+                    self.expr_list(on);
+                }
             }
             Union { params, tables } => {
                 self.push("union ");
                 self.options(params);
-                self.expr_list(tables);
+                self.join(tables, ", ", |p, table| p.expr(table, prec::ATOM));
             }
             MvExpand { params, items, limit } => {
                 self.push("mv-expand ");

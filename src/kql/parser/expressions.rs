@@ -67,6 +67,12 @@ impl Parser<'_> {
 
     /// `expr | op | op ...`, or a source operator (`union`, `print`...)
     /// followed by more operators.
+    /// A table operand of `union` or `join`: a primary with its `.name`,
+    /// `[index]` and call suffixes, but no operators.
+    pub(super) fn operand(&mut self) -> PResult<Expr> {
+        self.nested(|p| p.postfix())
+    }
+
     /// Not a nesting level of its own: `expr` and operators count.
     pub(super) fn pipeline(&mut self) -> PResult<Expr> {
         let start = self.start();
@@ -232,7 +238,7 @@ impl Parser<'_> {
         } else {
             let name = self.name()?;
             if self.at(TokenKind::LParen) {
-                let args = self.call_args()?;
+                let args = self.call_args(false)?;
                 ExprKind::Call { target: Some(Box::new(target)), name, args }
             } else {
                 ExprKind::Member { target: Box::new(target), name }
@@ -296,21 +302,22 @@ impl Parser<'_> {
         self.bump();
         let name = Ident { name: word.to_string(), span: token.span };
         if call_follows {
-            let args = self.call_args()?;
+            let args = self.call_args(is_reserved_function(word))?;
             return Ok(Expr { kind: ExprKind::Call { target: None, name, args }, span: self.span_from(start) });
         }
         Ok(Expr { span: name.span, kind: ExprKind::Name(name) })
     }
 
-    /// `(arg, name = arg, *)`; arguments may be whole pipelines.
-    pub(super) fn call_args(&mut self) -> PResult<Vec<NamedExpr>> {
+    /// `(arg, name = arg, *)`. Only `toscalar`, `materialize` and
+    /// `totable` take bare pipelines; other functions need them in parens.
+    fn call_args(&mut self, tabular: bool) -> PResult<Vec<NamedExpr>> {
         self.paren_list(true, |p| {
             if p.at(TokenKind::Star) {
                 let star = p.bump();
                 let expr = Expr { kind: ExprKind::Star, span: star.span };
                 return Ok(NamedExpr { names: Vec::new(), tuple: false, expr, span: star.span });
             }
-            p.named(false, |p| p.pipeline())
+            if tabular { p.named(false, |p| p.pipeline()) } else { p.named(false, |p| p.expr()) }
         })
     }
 

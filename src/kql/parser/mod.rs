@@ -282,6 +282,18 @@ impl<'a> Parser<'a> {
         Ok(Ident { name: self.text(token).to_string(), span: token.span })
     }
 
+    /// A scalar type name: `string`, `long`, `dynamic`...
+    fn type_name(&mut self) -> PResult<Ident> {
+        const TYPES: &[&str] = &[
+            "bool", "boolean", "date", "datetime", "decimal", "double", "dynamic", "guid", "int", "int64", "long", "real",
+            "string", "time", "timespan", "uniqueid",
+        ];
+        match self.word_text() {
+            Some(word) if TYPES.contains(&word) => self.word(),
+            _ => self.fail("a type name (`string`, `long`, `datetime`, ...)"),
+        }
+    }
+
     /// A name usable as a column, table or variable: a non-reserved word
     /// or a bracketed `['any text']`.
     fn name(&mut self) -> PResult<Ident> {

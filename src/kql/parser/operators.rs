@@ -3,7 +3,7 @@
 
 use super::super::ast::{
     Expr, ExprKind, MakeSeries, MvItem, NamedExpr, NullsOrder, Operator, OperatorKind, ParsePart, PartitionBody, SeriesAggregate,
-    SeriesRange, SortKey, SortOrder, TopNestedClause,
+    SeriesRange, SortKey, SortOrder, TopNestedClause, UnaryOp,
 };
 use super::super::token::TokenKind;
 use super::{PResult, Parser};
@@ -89,9 +89,15 @@ impl Parser<'_> {
             }
             "join" | "lookup" => {
                 let params = self.options(&["kind", "withsource"])?;
-                let right = self.expr()?;
-                self.expect_word("on")?;
-                let on = self.comma_list(|p| p.expr())?;
+                let right = self.operand()?;
+                // Kusto's syntax lets `join` (not `lookup`) omit `on`.
+                let on = if self.eat_word("on").is_some() {
+                    self.comma_list(|p| p.expr())?
+                } else if word == "join" {
+                    Vec::new()
+                } else {
+                    return self.fail("`on`");
+                };
                 if word == "join" { Join { params, right, on } } else { Lookup { params, right, on } }
             }
             "union" => {
@@ -275,7 +281,7 @@ impl Parser<'_> {
         if self.pattern_len().is_some() {
             return self.name_or_pattern();
         }
-        self.expr()
+        self.operand()
     }
 
     /// `in (T1, T2*)` if present.
@@ -292,13 +298,33 @@ impl Parser<'_> {
         let mut values = Vec::new();
         // A trailing comma is allowed here (and only here).
         while !self.at(TokenKind::RBracket) {
-            values.push(self.expr()?);
+            values.push(self.signed_literal()?);
             if self.eat(TokenKind::Comma).is_none() {
                 break;
             }
         }
         self.expect(TokenKind::RBracket, "`]` or `,`")?;
         Ok(values)
+    }
+
+    /// A literal, possibly signed: `"x"`, `-1`, `+2.5`, `dynamic([1])`.
+    fn signed_literal(&mut self) -> PResult<Expr> {
+        let start = self.start();
+        let sign = match self.peek().kind {
+            TokenKind::Minus => Some(UnaryOp::Neg),
+            TokenKind::Plus => Some(UnaryOp::Plus),
+            _ => None,
+        };
+        if sign.is_some() {
+            self.bump();
+        }
+        let literal_start = self.start();
+        let literal = if self.at_word("dynamic") && self.nth_is(1, TokenKind::LParen) { self.dynamic()? } else { self.literal()? };
+        let literal = Expr { kind: ExprKind::Literal(literal), span: self.span_from(literal_start) };
+        Ok(match sign {
+            Some(op) => Expr { kind: ExprKind::Unary { op, operand: Box::new(literal) }, span: self.span_from(start) },
+            None => literal,
+        })
     }
 
     /// `[name =] expr [to typeof(type)]`
@@ -332,7 +358,7 @@ impl Parser<'_> {
                 _ => {
                     let name = self.name()?;
                     let ty = match self.eat(TokenKind::Colon) {
-                        Some(_) => Some(self.word()?),
+                        Some(_) => Some(self.type_name()?),
                         None => None,
                     };
                     ParsePart::Column { name, ty, span: self.span_from(start) }

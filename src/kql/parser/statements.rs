@@ -14,8 +14,12 @@ impl Parser<'_> {
     /// Statements up to `end` (`Eof`, or `}` for a function body). A `;`
     /// may follow the last statement but statements may not be empty.
     fn statements(&mut self, end: TokenKind) -> Vec<Statement> {
-        let mut statements = Vec::new();
+        let mut statements: Vec<Statement> = Vec::new();
         while !self.at(end) && !self.at(TokenKind::Eof) {
+            // A function body ends with its one result expression.
+            if end == TokenKind::RBrace && statements.last().is_some_and(|s| matches!(s.kind, StatementKind::Query(_))) {
+                let _ = self.fail::<()>("`}`");
+            }
             if self.at(TokenKind::Semi) {
                 let _ = self.fail::<()>("statement");
                 self.bump();
@@ -121,7 +125,7 @@ impl Parser<'_> {
             self.expect(TokenKind::RParen, "`)`")?;
             ParamType::Tabular { wildcard, columns }
         } else {
-            ParamType::Scalar(self.word()?)
+            ParamType::Scalar(self.type_name()?)
         };
         let default = match self.eat(TokenKind::Assign) {
             Some(_) => Some(self.expr()?),
@@ -135,7 +139,7 @@ impl Parser<'_> {
         let start = self.start();
         let name = self.name()?;
         self.expect(TokenKind::Colon, "`:`")?;
-        let ty = self.word()?;
+        let ty = self.type_name()?;
         Ok(ColumnDecl { name, ty, span: self.span_from(start) })
     }
 }
