@@ -334,8 +334,7 @@ impl<'a> Lexer<'a> {
             return TokenKind::Error;
         };
         self.pos += 1;
-        loop {
-            let Some(c) = self.peek_char() else { break };
+        while let Some(c) = self.peek_char() {
             if c == '\n' || c == '\r' {
                 break;
             }

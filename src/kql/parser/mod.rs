@@ -300,11 +300,11 @@ impl<'a> Parser<'a> {
         if self.at(TokenKind::LBracket) {
             return self.bracketed_name();
         }
-        if let Some(word) = self.word_text() {
-            if is_reserved(word) {
-                let span = self.peek().span;
-                return self.error_at(span, format!("expected a name but found keyword `{word}` (write ['{word}'] to use it as a name)"));
-            }
+        if let Some(word) = self.word_text()
+            && is_reserved(word)
+        {
+            let span = self.peek().span;
+            return self.error_at(span, format!("expected a name but found keyword `{word}` (write ['{word}'] to use it as a name)"));
         }
         self.word()
     }
