@@ -137,11 +137,12 @@ fn last_segment(text: &str) -> Option<String> {
 }
 
 /// Saved-search properties: `displayName` and `query` as for alert rules; description, tactics
-/// and techniques are tags with comma-separated values. `category` selected the resource and
-/// `version` is the saved-search schema version (not the rule's), so neither is kept.
+/// and techniques are tags with comma-separated values. `category` selected the resource,
+/// `version` is the saved-search schema version (not the rule's) and `eTag` a concurrency
+/// token, so none of them is kept.
 fn hunting_properties(properties: &Node, decoder: &mut Decoder, rule: &mut Rule) {
     let entries = properties.entries().unwrap_or_default();
-    let plain: Vec<_> = entries.iter().filter(|e| !matches!(e.key.as_str(), "category" | "version" | "tags")).cloned().collect();
+    let plain: Vec<_> = entries.iter().filter(|e| !matches!(e.key.as_str(), "category" | "version" | "tags" | "eTag")).cloned().collect();
     decoder.decode_into(&Node { value: Value::Map(plain), ..properties.clone() }, rule);
     let Some(tags) = properties.get("tags") else { return };
     let Value::Seq(items) = &tags.value else {

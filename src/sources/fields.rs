@@ -69,6 +69,7 @@ enum Field {
     StartTime,
     Version,
     TemplateName,
+    ApiVersion,
     SentinelEntitiesMappings,
     Tags,
     Metadata,
@@ -114,6 +115,10 @@ fn naming_specific(naming: Naming, key: &str) -> Option<Field> {
         (Naming::Yaml, "version") => Version,
         (Naming::Yaml, "tags") => Tags,
         (Naming::Yaml, "metadata") => Metadata,
+        // ARM facts our YAML writes only when they are not the defaults, so that
+        // ARM → YAML → ARM reproduces the template.
+        (Naming::Yaml, "alertRuleTemplateName") => TemplateName,
+        (Naming::Yaml, "apiVersion") => ApiVersion,
         (Naming::Arm, "displayName") => Name,
         (Naming::Arm, "templateVersion") => Version,
         (Naming::Arm, "alertRuleTemplateName") => TemplateName,
@@ -153,7 +158,7 @@ impl<'a> Decoder<'a> {
             };
             if entry.value.value == Value::Null {
                 match (self.naming, field) {
-                    (Naming::Arm, Field::TemplateName) => rule.alert_rule_template = TemplateLink::None,
+                    (_, Field::TemplateName) => rule.alert_rule_template = TemplateLink::None,
                     (Naming::Arm, _) => {}
                     (Naming::Yaml, _) => {
                         rule.extensions.insert(entry.key.clone(), serde_json::Value::Null);
@@ -239,6 +244,7 @@ impl<'a> Decoder<'a> {
             Field::StartTime => rule.start_time_utc = self.string(key, node),
             Field::Version => rule.version = self.string(key, node),
             Field::TemplateName => rule.alert_rule_template = self.string(key, node).map_or(TemplateLink::None, TemplateLink::Other),
+            Field::ApiVersion => rule.api_version = self.string(key, node),
             Field::SentinelEntitiesMappings => rule.sentinel_entities_mappings = Some(node.to_json()),
             Field::Tags => rule.tags = Some(node.to_json()),
             Field::Metadata => rule.metadata = Some(node.to_json()),

@@ -1,0 +1,114 @@
+//! `ruleconv convert INPUT... --to TARGET [-o DIR] [--from FORMAT] [--report FILE]`.
+
+use super::{ConvertArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
+use crate::convert::{self, Converted, Record, Status, Summary};
+use crate::targets::{EmitOptions, Target};
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub fn run(args: ConvertArgs) -> i32 {
+    let Some(target) = args.to else {
+        eprintln!("ruleconv: --to TARGET is required");
+        return EXIT_USAGE;
+    };
+    let files = convert::expand_inputs(&args.inputs);
+    if files.is_empty() {
+        let inputs: Vec<_> = args.inputs.iter().map(|p| p.display().to_string()).collect();
+        eprintln!("ruleconv: no rule files (.yaml .yml .json .md) found in {}", inputs.join(", "));
+        return EXIT_PROBLEMS;
+    }
+    let options = EmitOptions { api_version: args.api_version.clone() };
+    let read = convert::read_all(&files, args.from);
+    let (mut records, converted) = convert::convert(&read, target, &options);
+
+    let protected: HashSet<PathBuf> = files.iter().filter_map(|f| f.path.canonicalize().ok()).collect();
+    match &args.output {
+        Some(dir) => write_files(&converted, &mut records, dir, target, &protected),
+        None => write_stdout(&converted, &mut records, target, &options),
+    }
+
+    let summary = convert::summarize(files.len(), &records);
+    print_problems(&records);
+    print_summary(&summary, target);
+    if let Some(path) = &args.report {
+        if let Err(message) = write_report(path, &records, &summary, &protected) {
+            eprintln!("ruleconv: {message}");
+            return EXIT_PROBLEMS;
+        }
+    }
+    if summary.failed == 0 && summary.converted > 0 { EXIT_OK } else { EXIT_PROBLEMS }
+}
+
+fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, target: Target, protected: &HashSet<PathBuf>) {
+    let paths = convert::output_paths(converted, dir, target);
+    for (c, path) in converted.iter().zip(paths) {
+        let record = &mut records[c.record];
+        match write_new_file(&path, &c.text, protected) {
+            Ok(()) => record.output = Some(path),
+            Err(message) => {
+                record.status = Status::Failed;
+                record.problems.push(format!("{}: error: {message}", path.display()));
+            }
+        }
+    }
+}
+
+/// Writes through a temporary file and a rename, so an interrupted run leaves no half file,
+/// and refuses to replace any of the inputs.
+fn write_new_file(path: &Path, text: &str, protected: &HashSet<PathBuf>) -> Result<(), String> {
+    if path.canonicalize().is_ok_and(|p| protected.contains(&p)) {
+        return Err("refusing to overwrite an input file; choose another output folder".into());
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create folder {}: {e}", parent.display()))?;
+    }
+    let temporary = path.with_extension("ruleconv-tmp");
+    std::fs::write(&temporary, text).map_err(|e| format!("cannot write: {e}"))?;
+    std::fs::rename(&temporary, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        format!("cannot write: {e}")
+    })
+}
+
+/// Without `-o`, every converted rule goes to stdout as one document.
+fn write_stdout(converted: &[Converted], records: &mut [Record], target: Target, options: &EmitOptions) {
+    match convert::combined_text(converted, target, options) {
+        Ok(text) => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        }
+        Err(errors) => {
+            for e in errors {
+                let record = &mut records[converted[e.rule_index].record];
+                record.status = Status::Failed;
+                record.problems.push(format!("error: {}", e.message));
+            }
+        }
+    }
+}
+
+fn print_problems(records: &[Record]) {
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    for problem in records.iter().flat_map(|r| &r.problems) {
+        let _ = writeln!(err, "{problem}");
+    }
+}
+
+fn print_summary(summary: &Summary, target: Target) {
+    let noted = if summary.with_problems > 0 { format!(" ({} with notes)", summary.with_problems) } else { String::new() };
+    eprintln!(
+        "ruleconv: {} rule(s) from {} file(s) to {}: {} converted{noted}, {} failed",
+        summary.rules,
+        summary.files,
+        target.name(),
+        summary.converted,
+        summary.failed
+    );
+}
+
+fn write_report(path: &Path, records: &[Record], summary: &Summary, protected: &HashSet<PathBuf>) -> Result<(), String> {
+    let report = serde_json::json!({ "records": records, "summary": summary });
+    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
+    write_new_file(path, &text, protected).map_err(|m| format!("report {}: {m}", path.display()))
+}

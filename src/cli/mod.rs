@@ -1,0 +1,121 @@
+//! The `ruleconv` command line: argument definitions and dispatch to one module per command.
+
+mod check_cmd;
+mod convert_cmd;
+mod diff_cmd;
+
+use crate::ir::SourceFormat;
+use crate::targets::Target;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Exit codes: the same for every command.
+pub const EXIT_OK: i32 = 0;
+/// Some rules failed (the others were still written), or `diff` found differences.
+pub const EXIT_PROBLEMS: i32 = 1;
+/// The command line itself was wrong.
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ruleconv",
+    version,
+    about = "Convert SIEM detection rules between formats, and say what could not be translated.",
+    long_about = "Convert SIEM detection rules between formats, and say what could not be translated.\n\n\
+        Reads Microsoft Sentinel analytic rules and hunting queries (repository YAML), Sentinel ARM \
+        templates, markdown rule documents (YAML front matter) and markdown rule catalogs. The input \
+        format is detected from each file's content; --from overrides it.",
+    after_help = "Examples:\n  \
+        ruleconv --to sentinel rule.yaml                       ARM template on stdout\n  \
+        ruleconv convert rules/ --to sentinel -o out/          one file per rule, folders mirrored\n  \
+        ruleconv convert pack.json --to sentinel-yaml -o yaml/ ARM pack back to reviewable YAML\n  \
+        ruleconv diff golden/ out/                             review what a new conversion changed",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// The short form `ruleconv --to TARGET INPUT...` is `convert`.
+    #[command(flatten)]
+    convert: ConvertArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Convert rules to a target format.
+    Convert(ConvertArgs),
+    /// Parse every rule and its KQL; report each problem as file:line:col. Exit 1 on any error.
+    #[command(after_help = "Run it in CI over a rule repository: `ruleconv check rules/` (or `--format json` for tools).")]
+    Check(CheckArgs),
+    /// Show how two outputs differ (files or folders); exit 1 when they do.
+    #[command(after_help = "Typical use: convert again into a fresh folder, then `ruleconv diff golden/ out/` and review.")]
+    Diff(DiffArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// Rule files, folders (searched recursively for .yaml .yml .json .md), or `-` for stdin.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 't', required = true, value_name = "TARGET",
+          value_parser = PossibleValuesParser::new(Target::ALL.map(Target::name)).map(|s| Target::from_name(&s).expect("listed")))]
+    to: Option<Target>,
+    /// Write one file per rule under DIR (created if needed) instead of stdout.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// Read every input as this format instead of detecting it from the content.
+    #[arg(long, value_name = "FORMAT",
+          value_parser = PossibleValuesParser::new(SourceFormat::ALL.map(SourceFormat::name)).map(|s| SourceFormat::from_name(&s).expect("listed")))]
+    from: Option<SourceFormat>,
+    /// Write a JSON report: one record per rule (source, id, title, status, problems) and a summary.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// ARM apiVersion for alert rules (default: the first preview API with NRT rules and sub-techniques).
+    #[arg(long, value_name = "VERSION")]
+    api_version: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Rule files or folders (searched recursively), or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format: text (one `file:line:col: message` per problem) or json (one record per rule).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    format: String,
+    /// Read every input as this format instead of detecting it from the content.
+    #[arg(long, value_name = "FORMAT",
+          value_parser = PossibleValuesParser::new(SourceFormat::ALL.map(SourceFormat::name)).map(|s| SourceFormat::from_name(&s).expect("listed")))]
+    from: Option<SourceFormat>,
+}
+
+#[derive(Args, Debug)]
+struct DiffArgs {
+    /// The reviewed output (a file or a folder).
+    expected: PathBuf,
+    /// The new output to compare with it.
+    actual: PathBuf,
+    /// Color the diff: auto (on a terminal), always or never.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+        }
+    };
+    match cli.command {
+        Some(Command::Convert(args)) => convert_cmd::run(args),
+        Some(Command::Check(args)) => check_cmd::run(&args.paths, args.from, args.format == "json"),
+        Some(Command::Diff(args)) => diff_cmd::run(&args.expected, &args.actual, &args.color),
+        None => convert_cmd::run(cli.convert),
+    }
+}

@@ -1,0 +1,233 @@
+//! The convert job: inputs → rules → one target → outputs, with a record per rule.
+//!
+//! Shared by the CLI and the golden tests so both exercise the same path. Reading and emitting
+//! run in parallel; results are collected in input order, so output bytes never depend on the
+//! thread count.
+
+use crate::diag::{Diagnostic, Level};
+use crate::ir::{Rule, SourceFormat};
+use crate::sources::{self, ReadOutcome};
+use crate::targets::{self, EmitOptions, Target};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// One rule file to read, and the folder it was found under (kept to mirror the layout).
+#[derive(Clone, Debug)]
+pub struct InputFile {
+    pub path: PathBuf,
+    /// The folder the user named, when the file was found by searching it.
+    pub root: Option<PathBuf>,
+}
+
+/// Expands the user's inputs: files stay as they are, folders are searched for rule files.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Vec<InputFile> {
+    let mut files = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            files.extend(sources::discover(input).into_iter().map(|path| InputFile { path, root: Some(input.clone()) }));
+        } else {
+            files.push(InputFile { path: input.clone(), root: None });
+        }
+    }
+    files
+}
+
+/// The rules read from one file, with that file's problems.
+pub struct FileRules {
+    pub input: InputFile,
+    pub outcome: ReadOutcome,
+}
+
+/// The input name that means standard input.
+pub const STDIN: &str = "-";
+
+pub fn read_all(files: &[InputFile], from: Option<SourceFormat>) -> Vec<FileRules> {
+    files
+        .par_iter()
+        .map(|input| {
+            let outcome = if input.path == Path::new(STDIN) { read_stdin(from) } else { sources::read_file(&input.path, from) };
+            FileRules { input: input.clone(), outcome }
+        })
+        .collect()
+}
+
+fn read_stdin(from: Option<SourceFormat>) -> ReadOutcome {
+    let name = Path::new("<stdin>");
+    let mut text = String::new();
+    match std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+        Ok(_) => sources::read_text(&text, name, from),
+        Err(e) => ReadOutcome {
+            rules: Vec::new(),
+            diagnostics: vec![Diagnostic::error(name, Default::default(), format!("cannot read standard input: {e}"))],
+        },
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Converted,
+    Failed,
+}
+
+/// What happened to one rule; serialized as one record of the `--report` file.
+#[derive(Clone, Debug, Serialize)]
+pub struct Record {
+    pub source: PathBuf,
+    pub rule_id: Option<String>,
+    pub title: Option<String>,
+    pub target: &'static str,
+    pub status: Status,
+    /// Where the rule was written, when it was written to a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<PathBuf>,
+    /// Errors, warnings and conversion losses, each as one line of text.
+    pub problems: Vec<String>,
+}
+
+/// A rule that converted, with its output text.
+pub struct Converted<'a> {
+    pub rule: &'a Rule,
+    pub input: &'a InputFile,
+    pub text: String,
+    pub record: usize,
+}
+
+/// Converts every readable rule on its own, so one rule's failure never hides the others.
+pub fn convert<'a>(files: &'a [FileRules], target: Target, options: &EmitOptions) -> (Vec<Record>, Vec<Converted<'a>>) {
+    let mut records = Vec::new();
+    let mut converted = Vec::new();
+    for file in files {
+        let outcome = &file.outcome;
+        records.extend(unreadable_rule_records(file, target));
+        let results: Vec<_> = outcome.rules.par_iter().map(|rule| targets::emit(target, &[rule], options)).collect();
+        for (rule, result) in outcome.rules.iter().zip(results) {
+            let warnings = outcome
+                .diagnostics
+                .iter()
+                .filter(|d| d.level == Level::Warning && d.rule.as_deref() == Some(rule.label().as_str()))
+                .map(Diagnostic::to_string);
+            let mut record = Record {
+                source: file.input.path.clone(),
+                rule_id: rule.id.clone(),
+                title: Some(rule.name.clone()),
+                target: target.name(),
+                status: Status::Converted,
+                output: None,
+                problems: warnings.collect(),
+            };
+            match result {
+                Ok(emitted) => {
+                    record.problems.extend(emitted.notes.iter().map(|n| format!("{}: note: {}", location(rule), n.message)));
+                    converted.push(Converted { rule, input: &file.input, text: emitted.text, record: records.len() });
+                }
+                Err(errors) => {
+                    record.status = Status::Failed;
+                    record.problems.extend(errors.iter().map(|e| format!("{}: error: {}", location(rule), e.message)));
+                }
+            }
+            records.push(record);
+        }
+    }
+    (records, converted)
+}
+
+fn location(rule: &Rule) -> String {
+    let o = &rule.origin;
+    format!("{}:{}:{}: rule '{}'", o.file.display(), o.position.line, o.position.col, rule.label())
+}
+
+/// One failed record per rule (or whole file) the reader could not read.
+fn unreadable_rule_records(file: &FileRules, target: Target) -> Vec<Record> {
+    let mut records: Vec<Record> = Vec::new();
+    for error in file.outcome.diagnostics.iter().filter(|d| d.level == Level::Error) {
+        match records.iter_mut().find(|r| r.title.is_some() && r.title == error.rule) {
+            Some(record) => record.problems.push(error.to_string()),
+            None => records.push(Record {
+                source: file.input.path.clone(),
+                rule_id: None,
+                title: error.rule.clone(),
+                target: target.name(),
+                status: Status::Failed,
+                output: None,
+                problems: vec![error.to_string()],
+            }),
+        }
+    }
+    records
+}
+
+#[derive(Debug, Serialize, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub rules: usize,
+    pub converted: usize,
+    pub failed: usize,
+    /// Converted rules that still carry warnings or losses worth a review.
+    pub with_problems: usize,
+}
+
+pub fn summarize(files: usize, records: &[Record]) -> Summary {
+    let converted = records.iter().filter(|r| r.status == Status::Converted);
+    Summary {
+        files,
+        rules: records.len(),
+        converted: converted.clone().count(),
+        failed: records.iter().filter(|r| r.status == Status::Failed).count(),
+        with_problems: converted.filter(|r| !r.problems.is_empty()).count(),
+    }
+}
+
+/// All converted rules as one document, as stdout shows them: a single rule's own text, or one
+/// ARM template with every resource, or YAML documents separated by `---`.
+pub fn combined_text(converted: &[Converted], target: Target, options: &EmitOptions) -> Result<String, Vec<targets::EmitError>> {
+    match converted {
+        [] => Ok(String::new()),
+        [one] => Ok(one.text.clone()),
+        many => {
+            let rules: Vec<_> = many.iter().map(|c| c.rule).collect();
+            targets::emit(target, &rules, options).map(|emitted| emitted.text)
+        }
+    }
+}
+
+/// A file name made from the rule's name (else its id): letters, digits, `-`, `_`, `.` only.
+pub fn safe_file_stem(rule: &Rule) -> String {
+    let source = if rule.name.trim().is_empty() { rule.id.clone().unwrap_or_default() } else { rule.name.clone() };
+    let mut stem = String::new();
+    for c in source.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+            stem.push(c);
+        } else if !stem.ends_with('_') {
+            stem.push('_');
+        }
+    }
+    let stem: String = stem.trim_matches(['_', '.']).chars().take(120).collect();
+    if stem.is_empty() { format!("rule-{}", rule.origin.index + 1) } else { stem }
+}
+
+/// Chooses each converted rule's output path under `out_dir`, mirroring folder inputs and
+/// numbering names that would collide (`name-2.json`), deterministically in input order.
+pub fn output_paths(converted: &[Converted], out_dir: &Path, target: Target) -> Vec<PathBuf> {
+    let mut taken = HashSet::new();
+    converted
+        .iter()
+        .map(|c| {
+            let folder = match &c.input.root {
+                Some(root) => c.input.path.parent().and_then(|p| p.strip_prefix(root).ok()).map(|rel| out_dir.join(rel)),
+                None => None,
+            }
+            .unwrap_or_else(|| out_dir.to_path_buf());
+            let stem = safe_file_stem(c.rule);
+            let mut candidate = folder.join(format!("{stem}.{}", target.extension()));
+            let mut n = 2;
+            while !taken.insert(candidate.to_string_lossy().to_lowercase()) {
+                candidate = folder.join(format!("{stem}-{n}.{}", target.extension()));
+                n += 1;
+            }
+            candidate
+        })
+        .collect()
+}

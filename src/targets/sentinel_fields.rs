@@ -1,0 +1,226 @@
+//! Encoders for the parts of a Sentinel rule that the YAML and ARM forms write alike
+//! (entity mappings, custom details, alert details override, event grouping, incident
+//! configuration), and the few facts both emitters need (portal defaults, technique split).
+
+use crate::ir::{
+    AlertDetailsOverride, DataConnector, Duration, EntityMapping, EventGroupingSettings, Extensions, GroupingConfiguration,
+    IncidentConfiguration,
+};
+use indexmap::IndexMap;
+use serde_json::{Map, Value};
+
+/// How durations are spelled: ARM wants ISO-8601, the repository YAML `5m`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    Arm,
+    Yaml,
+}
+
+impl Form {
+    pub fn duration(self, d: &Duration) -> Value {
+        Value::String(match self {
+            Form::Arm => d.to_iso(),
+            Form::Yaml => d.to_string(),
+        })
+    }
+}
+
+/// An object of the present fields, in the given order, followed by unmodelled keys.
+pub fn object<'a>(fields: impl IntoIterator<Item = (&'a str, Option<Value>)>, extensions: &Extensions) -> Value {
+    let mut map = Map::new();
+    for (key, value) in fields {
+        if let Some(value) = value {
+            map.insert(key.to_string(), value);
+        }
+    }
+    for (key, value) in extensions {
+        map.insert(key.clone(), value.clone());
+    }
+    Value::Object(map)
+}
+
+pub fn string(s: &Option<String>) -> Option<Value> {
+    s.as_ref().map(|s| Value::String(s.clone()))
+}
+
+pub fn strings(list: &[String]) -> Value {
+    Value::Array(list.iter().map(|s| Value::String(s.clone())).collect())
+}
+
+pub fn connectors(list: &[DataConnector]) -> Value {
+    Value::Array(
+        list.iter()
+            .map(|c| {
+                // A connector that spelled the key differently (`datatypes`) keeps only that spelling.
+                let other_spelling = c.extensions.keys().any(|k| k.eq_ignore_ascii_case("dataTypes"));
+                let data_types = (!c.data_types.is_empty() || !other_spelling).then(|| strings(&c.data_types));
+                object([("connectorId", Some(Value::String(c.connector_id.clone()))), ("dataTypes", data_types)], &c.extensions)
+            })
+            .collect(),
+    )
+}
+
+pub fn entity_mappings(list: &[EntityMapping]) -> Value {
+    Value::Array(
+        list.iter()
+            .map(|m| {
+                let fields = m
+                    .field_mappings
+                    .iter()
+                    .map(|f| {
+                        object(
+                            [("identifier", Some(Value::String(f.identifier.clone()))), ("columnName", Some(Value::String(f.column_name.clone())))],
+                            &f.extensions,
+                        )
+                    })
+                    .collect();
+                object([("entityType", Some(Value::String(m.entity_type.clone()))), ("fieldMappings", Some(Value::Array(fields)))], &m.extensions)
+            })
+            .collect(),
+    )
+}
+
+pub fn custom_details(details: &IndexMap<String, String>) -> Value {
+    Value::Object(details.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+}
+
+pub fn alert_details_override(o: &AlertDetailsOverride) -> Value {
+    let dynamic = o.alert_dynamic_properties.as_ref().map(|list| {
+        Value::Array(
+            list.iter()
+                .map(|p| {
+                    object(
+                        [("alertProperty", Some(Value::String(p.alert_property.clone()))), ("value", Some(Value::String(p.value.clone())))],
+                        &p.extensions,
+                    )
+                })
+                .collect(),
+        )
+    });
+    object(
+        [
+            ("alertDisplayNameFormat", string(&o.alert_display_name_format)),
+            ("alertDescriptionFormat", string(&o.alert_description_format)),
+            ("alertTacticsColumnName", string(&o.alert_tactics_column_name)),
+            ("alertSeverityColumnName", string(&o.alert_severity_column_name)),
+            ("alertDynamicProperties", dynamic),
+        ],
+        &o.extensions,
+    )
+}
+
+pub fn event_grouping(settings: &EventGroupingSettings) -> Value {
+    object([("aggregationKind", string(&settings.aggregation_kind))], &settings.extensions)
+}
+
+pub fn incident_configuration(config: &IncidentConfiguration, form: Form) -> Value {
+    let grouping = config.grouping_configuration.as_ref().map(|g| {
+        object(
+            [
+                ("enabled", g.enabled.map(Value::Bool)),
+                ("reopenClosedIncident", g.reopen_closed_incident.map(Value::Bool)),
+                ("lookbackDuration", g.lookback_duration.as_ref().map(|d| form.duration(d))),
+                ("matchingMethod", string(&g.matching_method)),
+                ("groupByEntities", g.group_by_entities.as_deref().map(strings)),
+                ("groupByAlertDetails", g.group_by_alert_details.as_deref().map(strings)),
+                ("groupByCustomDetails", g.group_by_custom_details.as_deref().map(strings)),
+            ],
+            &g.extensions,
+        )
+    });
+    object([("createIncident", config.create_incident.map(Value::Bool)), ("groupingConfiguration", grouping)], &config.extensions)
+}
+
+/// What the portal sets when a rule says nothing: ARM gets these, and the YAML form leaves
+/// them out, so ARM → YAML → ARM reproduces a portal export without cluttering the YAML.
+pub struct PortalDefaults;
+
+impl PortalDefaults {
+    pub const ENABLED: bool = true;
+    pub const SUPPRESSION_ENABLED: bool = false;
+    pub const AGGREGATION_KIND: &'static str = "SingleAlert";
+
+    pub fn suppression_duration() -> Duration {
+        Duration { hours: 5, ..Duration::default() }
+    }
+
+    pub fn incident_configuration() -> IncidentConfiguration {
+        IncidentConfiguration {
+            create_incident: Some(true),
+            grouping_configuration: Some(GroupingConfiguration {
+                enabled: Some(false),
+                reopen_closed_incident: Some(false),
+                lookback_duration: Some(Self::suppression_duration()),
+                matching_method: Some("AllEntities".into()),
+                group_by_entities: Some(Vec::new()),
+                group_by_alert_details: Some(Vec::new()),
+                group_by_custom_details: Some(Vec::new()),
+                extensions: Extensions::new(),
+            }),
+            extensions: Extensions::new(),
+        }
+    }
+
+    pub fn event_grouping() -> EventGroupingSettings {
+        EventGroupingSettings { aggregation_kind: Some(Self::AGGREGATION_KIND.into()), extensions: Extensions::new() }
+    }
+}
+
+/// ARM lists techniques and sub-techniques apart: `T1078.004` goes to `subTechniques` and its
+/// parent `T1078` to `techniques`. Both lists keep first-seen order without repeats.
+pub fn split_techniques(ids: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut techniques: Vec<String> = Vec::new();
+    let mut sub_techniques: Vec<String> = Vec::new();
+    for id in ids.iter().map(|id| id.trim()) {
+        let (parent, is_sub) = match id.split_once('.') {
+            Some((parent, _)) => (parent, true),
+            None => (id, false),
+        };
+        if !techniques.iter().any(|t| t == parent) {
+            techniques.push(parent.to_string());
+        }
+        if is_sub && !sub_techniques.iter().any(|t| t == id) {
+            sub_techniques.push(id.to_string());
+        }
+    }
+    (techniques, sub_techniques)
+}
+
+/// A description as Microsoft's packaging publishes it: the quotes many repository files wrap
+/// inside a block scalar (`description: |` then `'text'`) removed, surrounding space trimmed.
+pub fn clean_description(text: &str) -> String {
+    let trimmed = text.trim();
+    let unquoted = ['\'', '"']
+        .iter()
+        .find_map(|q| trimmed.strip_prefix(*q)?.strip_suffix(*q))
+        .filter(|_| trimmed.len() >= 2)
+        .unwrap_or(trimmed);
+    unquoted.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn techniques_split_into_parents_and_subs() {
+        let ids: Vec<String> = ["T1078.004", "T1570", "T1078", "T1078.001"].map(String::from).to_vec();
+        let (techniques, subs) = split_techniques(&ids);
+        assert_eq!(techniques, ["T1078", "T1570"]);
+        assert_eq!(subs, ["T1078.004", "T1078.001"]);
+    }
+
+    #[test]
+    fn descriptions_lose_wrapping_quotes_only() {
+        assert_eq!(clean_description("'Detects things.'\n"), "Detects things.");
+        assert_eq!(clean_description("It's 'quoted' inside\n"), "It's 'quoted' inside");
+        assert_eq!(clean_description("'"), "'");
+    }
+
+    #[test]
+    fn renamed_data_types_key_is_not_duplicated() {
+        let mut connector = DataConnector { connector_id: "X".into(), ..Default::default() };
+        connector.extensions.insert("datatypes".into(), serde_json::json!(["T"]));
+        assert_eq!(connectors(&[connector]), serde_json::json!([{"connectorId": "X", "datatypes": ["T"]}]));
+    }
+}
