@@ -77,8 +77,9 @@ fn read_resource(resource: &Node, kind: ResourceKind, overlays: Option<&Node>, l
     let mut rule = Rule {
         origin: Origin { file: file.to_path_buf(), position: resource.position, index, format: SourceFormat::Arm },
         id: resource_id(resource),
-        // Absent in ARM means the rule was not made from a template.
-        alert_rule_template: TemplateLink::None,
+        // Absent on an alert rule means it was not made from a template; saved searches have
+        // no such link.
+        alert_rule_template: if kind == ResourceKind::AlertRule { TemplateLink::None } else { TemplateLink::SameAsId },
         api_version: resource.get("apiVersion").and_then(Node::as_str).map(str::to_string),
         ..Default::default()
     };

@@ -166,6 +166,13 @@ impl<'a> Decoder<'a> {
                 }
                 continue;
             }
+            // Portal exports write `"tactics": []` for "none"; ARM has no other way to say unset.
+            if self.naming == Naming::Arm
+                && matches!(field, Field::Tactics | Field::Techniques | Field::SubTechniques)
+                && entry.value.value == Value::Seq(Vec::new())
+            {
+                continue;
+            }
             if let Value::Seq(items) = &entry.value.value
                 && let Some(blank) = items.iter().find(|i| i.value == Value::Null)
             {

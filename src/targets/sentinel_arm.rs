@@ -105,12 +105,14 @@ fn alert_rule(rule: &Rule, kind: RuleKind, id: &str, options: &EmitOptions, note
     if description.as_deref() == rule.description.as_deref() {
         represented.push("description");
     }
+    // An empty list reads back as unset (portal exports write `[]` for none), so an explicit
+    // empty list travels in the overlay.
     let tactics = rule.tactics.as_deref().map(|list| api_tactics(list, note));
-    if tactics.as_deref() == rule.tactics.as_deref() {
+    if tactics.as_deref() == rule.tactics.as_deref() && tactics.as_ref().is_none_or(|t| !t.is_empty()) {
         represented.push("tactics");
     }
     let (techniques, sub_techniques) = fields::split_techniques(rule.relevant_techniques.as_deref().unwrap_or_default());
-    if rule.relevant_techniques.as_ref().is_some_and(|ids| *ids == merged(&techniques, &sub_techniques)) {
+    if rule.relevant_techniques.as_ref().is_none_or(|ids| !ids.is_empty() && *ids == merged(&techniques, &sub_techniques)) {
         represented.push("relevantTechniques");
     }
     let api_version = options.api_version.clone().or_else(|| rule.api_version.clone()).unwrap_or_else(|| sentinel::DEFAULT_ALERT_RULE_API_VERSION.into());
