@@ -142,6 +142,15 @@ fn is_plain_safe(s: &str) -> bool {
         && !s.contains(['\n', '\t'])
         && s.chars().all(is_printable)
         && matches!(resolve_plain(s), Resolved::Str(_))
+        && !reads_differently_in_yaml_1_1(s)
+}
+
+/// Strings a YAML 1.1 reader (PyYAML, many SIEM tools) would take for a boolean or a date:
+/// quoted so every reader agrees they are text.
+fn reads_differently_in_yaml_1_1(s: &str) -> bool {
+    const BOOLEANS: &[&str] = &["y", "yes", "n", "no", "on", "off"];
+    let date_like = s.len() >= 8 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit) && s.as_bytes()[4] == b'-';
+    BOOLEANS.iter().any(|b| b.eq_ignore_ascii_case(s)) || date_like
 }
 
 /// YAML's printable set (minus the byte order mark, which may not appear inside a document);
@@ -187,10 +196,10 @@ mod tests {
         let value = serde_json::json!({
             "id": "abc", "severity": "Medium", "version": "1.0.3", "threshold": 0,
             "requiredDataConnectors": [{"connectorId": "X", "dataTypes": ["T"]}],
-            "query": "T\n| where A == 'b'\n", "empty": [], "quoted": "a: b", "num": "1.0",
+            "query": "T\n| where A == 'b'\n", "empty": [], "quoted": "a: b", "num": "1.0", "date": "2022-08-07", "yes": "yes",
         });
         let text = to_yaml_string(&value);
-        assert_eq!(text, "id: abc\nseverity: Medium\nversion: 1.0.3\nthreshold: 0\nrequiredDataConnectors:\n  - connectorId: X\n    dataTypes:\n      - T\nquery: |\n  T\n  | where A == 'b'\nempty: []\nquoted: 'a: b'\nnum: '1.0'\n");
+        assert_eq!(text, "id: abc\nseverity: Medium\nversion: 1.0.3\nthreshold: 0\nrequiredDataConnectors:\n  - connectorId: X\n    dataTypes:\n      - T\nquery: |\n  T\n  | where A == 'b'\nempty: []\nquoted: 'a: b'\nnum: '1.0'\ndate: '2022-08-07'\n'yes': 'yes'\n");
         assert_eq!(round_trip(&value), value);
     }
 
