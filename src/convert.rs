@@ -40,6 +40,14 @@ pub struct FileRules {
     pub outcome: ReadOutcome,
 }
 
+impl FileRules {
+    /// A file met while searching a folder that turned out to hold no rule (a README, a
+    /// workbook): left alone rather than reported, since the user never named it.
+    pub fn skipped(&self) -> bool {
+        self.input.root.is_some() && self.outcome.not_a_rule && self.outcome.rules.is_empty()
+    }
+}
+
 /// The input name that means standard input.
 pub const STDIN: &str = "-";
 
@@ -59,8 +67,8 @@ fn read_stdin(from: Option<SourceFormat>) -> ReadOutcome {
     match std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
         Ok(_) => sources::read_text(&text, name, from),
         Err(e) => ReadOutcome {
-            rules: Vec::new(),
             diagnostics: vec![Diagnostic::error(name, Default::default(), format!("cannot read standard input: {e}"))],
+            ..Default::default()
         },
     }
 }
@@ -99,7 +107,7 @@ pub struct Converted<'a> {
 pub fn convert<'a>(files: &'a [FileRules], target: Target, options: &EmitOptions) -> (Vec<Record>, Vec<Converted<'a>>) {
     let mut records = Vec::new();
     let mut converted = Vec::new();
-    for file in files {
+    for file in files.iter().filter(|f| !f.skipped()) {
         let outcome = &file.outcome;
         records.extend(unreadable_rule_records(file, target));
         let results: Vec<_> = outcome.rules.par_iter().map(|rule| targets::emit(target, &[rule], options)).collect();
@@ -161,7 +169,9 @@ fn unreadable_rule_records(file: &FileRules, target: Target) -> Vec<Record> {
 
 #[derive(Debug, Serialize, Default, PartialEq, Eq)]
 pub struct Summary {
+    /// Files read (those holding no rule, met in a folder search, are counted apart).
     pub files: usize,
+    pub skipped_files: usize,
     pub rules: usize,
     pub converted: usize,
     pub failed: usize,
@@ -169,10 +179,12 @@ pub struct Summary {
     pub with_problems: usize,
 }
 
-pub fn summarize(files: usize, records: &[Record]) -> Summary {
+pub fn summarize(files: &[FileRules], records: &[Record]) -> Summary {
     let converted = records.iter().filter(|r| r.status == Status::Converted);
+    let skipped_files = files.iter().filter(|f| f.skipped()).count();
     Summary {
-        files,
+        files: files.len() - skipped_files,
+        skipped_files,
         rules: records.len(),
         converted: converted.clone().count(),
         failed: records.iter().filter(|r| r.status == Status::Failed).count(),

@@ -36,7 +36,7 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
     let files = convert::expand_inputs(paths);
     let read = convert::read_all(&files, from);
     let mut reports = Vec::new();
-    for file in &read {
+    for file in read.iter().filter(|f| !f.skipped()) {
         let diagnostics = &file.outcome.diagnostics;
         // Problems of rules that could not be read at all, grouped per rule.
         for d in diagnostics.iter().filter(|d| d.level == Level::Error) {

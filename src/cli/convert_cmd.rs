@@ -28,7 +28,7 @@ pub fn run(args: ConvertArgs) -> i32 {
         None => write_stdout(&converted, &mut records, target, &options),
     }
 
-    let summary = convert::summarize(files.len(), &records);
+    let summary = convert::summarize(&read, &records);
     print_problems(&records);
     print_summary(&summary, target);
     if let Some(path) = &args.report {
@@ -97,8 +97,9 @@ fn print_problems(records: &[Record]) {
 
 fn print_summary(summary: &Summary, target: Target) {
     let noted = if summary.with_problems > 0 { format!(" ({} with notes)", summary.with_problems) } else { String::new() };
+    let skipped = if summary.skipped_files > 0 { format!(", {} file(s) without rules skipped", summary.skipped_files) } else { String::new() };
     eprintln!(
-        "ruleconv: {} rule(s) from {} file(s) to {}: {} converted{noted}, {} failed",
+        "ruleconv: {} rule(s) from {} file(s){skipped} to {}: {} converted{noted}, {} failed",
         summary.rules,
         summary.files,
         target.name(),

@@ -27,7 +27,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
         }
     };
     let Some(root) = documents.into_iter().find(|d| d.value != Value::Null) else {
-        out.file_error(file, Position::new(1, 1), "not an ARM template: the file is empty");
+        out.not_a_rule(file, Position::new(1, 1), "not an ARM template: the file is empty");
         return;
     };
     // A template, a bare resource, or a list of resources.
@@ -36,7 +36,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
         (Value::Map(_), _) if root.get("type").is_some() && root.get("properties").is_some() => vec![&root],
         (Value::Seq(items), _) => items.iter().collect(),
         _ => {
-            out.file_error(file, root.position, "not an ARM template: no `resources` list");
+            out.not_a_rule(file, root.position, "not an ARM template: no `resources` list");
             return;
         }
     };
@@ -51,7 +51,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
         index += 1;
     }
     if rule_resources == 0 {
-        out.file_error(file, root.position, "the ARM template holds no Sentinel alert rule (`.../alertRules`) or hunting query (saved search in category \"Hunting Queries\")");
+        out.not_a_rule(file, root.position, "the ARM template holds no Sentinel alert rule (`.../alertRules`) or hunting query (saved search in category \"Hunting Queries\")");
     }
 }
 

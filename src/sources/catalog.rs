@@ -147,7 +147,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
     let lines: Vec<&str> = text.lines().collect();
     let sections = sections(&lines);
     if sections.is_empty() {
-        out.file_error(file, Position::new(1, 1), "not a rule catalog: no `## ` rule sections");
+        out.not_a_rule(file, Position::new(1, 1), "not a rule catalog: no `## ` rule sections");
         return;
     }
     // Group the sections that describe one rule: same DetectionId (else title) and same query.

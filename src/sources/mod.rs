@@ -25,11 +25,21 @@ use std::path::{Path, PathBuf};
 pub struct ReadOutcome {
     pub rules: Vec<Rule>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Some content of the file is not a rule at all (a README, a workbook, a template of other
+    /// resources), as opposed to a rule with problems. A folder search skips files holding only
+    /// such content; a file the user named is an error.
+    pub not_a_rule: bool,
 }
 
 impl ReadOutcome {
     fn file_error(&mut self, file: &Path, position: Position, message: impl Into<String>) {
         self.diagnostics.push(Diagnostic::error(file, position, message));
+    }
+
+    /// The file (or one of its documents) holds something other than a rule.
+    fn not_a_rule(&mut self, file: &Path, position: Position, message: impl Into<String>) {
+        self.not_a_rule = true;
+        self.file_error(file, position, message);
     }
 
     /// Reports a rule's problems; `label` names the rule (its name, else its id) when known.
@@ -78,7 +88,7 @@ pub fn read_text(text: &str, file: &Path, from: Option<SourceFormat>) -> ReadOut
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut outcome = ReadOutcome::default();
     let Some(format) = from.or_else(|| detect(text, file)) else {
-        outcome.file_error(
+        outcome.not_a_rule(
             file,
             Position::new(1, 1),
             "cannot tell the rule format of this file (expected Sentinel YAML, an ARM template, or markdown with front matter or a rule catalog); name it with --from",

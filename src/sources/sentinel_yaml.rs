@@ -2,9 +2,8 @@
 //! queries (no `kind`). A file may hold several rules as YAML documents (`---`).
 
 use super::ReadOutcome;
-use super::fields::{Decoder, Naming, Problem};
+use super::fields::{Decoder, Naming};
 use super::locate::LineIndex;
-use crate::diag::Position;
 use crate::ir::{Origin, Rule, SourceFormat};
 use crate::yaml::{self, Node, Value};
 use std::path::Path;
@@ -64,11 +63,11 @@ pub fn read_document(
     let label = label(document, "name");
     let mut decoder = Decoder::new(lines, Naming::Yaml);
     let Some(entries) = document.entries() else {
-        out.file_error(file, document.position, format!("not a Sentinel rule: expected a mapping of keys, found {}", document.kind_name()));
+        out.not_a_rule(file, document.position, format!("not a Sentinel rule: expected a mapping of keys, found {}", document.kind_name()));
         return None;
     };
     if !entries.iter().any(|e| e.key == "name" || e.key == "query") {
-        out.report(file, vec![problem(document.position, "not a Sentinel rule: no `name`/`query` keys")], label.as_deref());
+        out.not_a_rule(file, document.position, "not a Sentinel rule: no `name`/`query` keys");
         return None;
     }
     let mut rule = Rule { origin: Origin { file: file.to_path_buf(), position: document.position, index, format }, ..Default::default() };
@@ -108,6 +107,3 @@ pub fn label(map: &Node, name_key: &str) -> Option<String> {
     map.get(name_key).and_then(Node::as_str).or_else(|| map.get("id").and_then(Node::as_str)).map(str::to_string)
 }
 
-fn problem(position: Position, message: &str) -> Problem {
-    Problem { position, message: message.to_string(), warning: false }
-}

@@ -1,0 +1,145 @@
+//! The `ruleconv` binary end to end: short form, folders, reports, exit codes, stdin, safety.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn ruleconv(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ruleconv")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh scratch folder per test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ruleconv-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+const NRT: &str = "tests/fixtures/sentinel/nrt_console_logon.yaml";
+
+#[test]
+fn short_form_writes_one_rule_to_stdout() {
+    let out = ruleconv(&["--to", "sentinel", NRT]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let arm: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(arm["resources"][0]["kind"], "NRT");
+    assert!(text(&out.stderr).contains("1 converted"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(ruleconv(&["--to", "splunk", NRT]).status.code(), Some(2));
+    assert_eq!(ruleconv(&["convert", NRT]).status.code(), Some(2), "--to is required");
+    assert_eq!(ruleconv(&[]).status.code(), Some(2));
+    let help = ruleconv(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(text(&help.stdout).contains("ruleconv convert rules/ --to sentinel -o out/"));
+}
+
+#[test]
+fn folder_is_mirrored_one_file_per_rule_and_bad_files_do_not_stop_the_batch() {
+    let dir = scratch("folder");
+    let input = dir.join("rules");
+    std::fs::create_dir_all(input.join("nested")).unwrap();
+    std::fs::copy(NRT, input.join("nested/nrt.yaml")).unwrap();
+    std::fs::write(input.join("broken.yaml"), "name: Broken\nquery: |\n  T\nseverity: [unclosed\n").unwrap();
+    std::fs::write(input.join("README.md"), "# Our rules\n\nNothing to convert here.\n").unwrap();
+    let out_dir = dir.join("out");
+    let report = dir.join("report.json");
+    let out = ruleconv(&["convert", input.to_str().unwrap(), "--to", "sentinel-yaml", "-o", out_dir.to_str().unwrap(), "--report", report.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "one rule failed: {stderr}");
+    // saphyr notices the unclosed `[` at the end of the file: the error points there.
+    assert!(stderr.contains("broken.yaml:5:1: error: invalid YAML"), "the error names file, line and column: {stderr}");
+    assert!(stderr.contains("1 file(s) without rules skipped"), "{stderr}");
+    let written = out_dir.join("nested/NRT_Security_log_cleared.yaml");
+    let written = if written.exists() { written } else { first_file(&out_dir.join("nested")) };
+    assert!(std::fs::read_to_string(&written).unwrap().contains("kind: NRT"));
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(report["summary"]["converted"], 1);
+    assert_eq!(report["summary"]["failed"], 1);
+    let records = report["records"].as_array().unwrap();
+    assert!(records.iter().any(|r| r["status"] == "failed" && r["problems"][0].as_str().unwrap().contains("broken.yaml")));
+    assert!(records.iter().any(|r| r["status"] == "converted" && r["output"].as_str().is_some()));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn first_file(dir: &Path) -> PathBuf {
+    std::fs::read_dir(dir).unwrap().next().expect("a file").unwrap().path()
+}
+
+#[test]
+fn never_overwrites_an_input() {
+    let dir = scratch("overwrite");
+    let rule = "id: 11111111-2222-3333-4444-555555555555\nname: Same\nquery: T\n";
+    let input = dir.join("Same.yaml");
+    std::fs::write(&input, rule).unwrap();
+    let out = ruleconv(&["convert", dir.to_str().unwrap(), "--to", "sentinel-yaml", "-o", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("refusing to overwrite an input"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), rule, "the input is untouched");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn reads_stdin() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ruleconv"))
+        .args(["--to", "sentinel-yaml", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"id: abc\nname: From stdin\nseverity: low\nquery: T | take 1\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "id: abc\nname: From stdin\nseverity: Low\nquery: T | take 1\n");
+}
+
+#[test]
+fn several_rules_on_stdout_make_one_template() {
+    let out = ruleconv(&["--to", "sentinel", "tests/fixtures/arm/portal_export.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let arm: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(arm["resources"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn diff_reports_changes_with_exit_1() {
+    let dir = scratch("diff");
+    let (a, b) = (dir.join("a.txt"), dir.join("b.txt"));
+    std::fs::write(&a, "same\nold\n").unwrap();
+    std::fs::write(&b, "same\nnew\n").unwrap();
+    let out = ruleconv(&["diff", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("-old\n+new\n"), "plain (not a terminal): {}", text(&out.stdout));
+    assert_eq!(ruleconv(&["diff", a.to_str().unwrap(), a.to_str().unwrap()]).status.code(), Some(0));
+    assert_eq!(ruleconv(&["diff", a.to_str().unwrap(), "no/such/file"]).status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn check_points_into_the_rule_file() {
+    let dir = scratch("check");
+    let file = dir.join("bad.yaml");
+    std::fs::write(&file, "id: x\nname: Bad KQL\nseverity: High\nquery: |\n  SecurityEvent\n  | where EventID == (4625\n  | take 5\n").unwrap();
+    let good = dir.join("good.yaml");
+    std::fs::write(&good, "id: y\nname: Good\nquery: |\n  SecurityEvent\n  | where EventID == 4625\n").unwrap();
+    let out = ruleconv(&["check", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let line = stdout.lines().find(|l| l.contains("bad.yaml")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("bad.yaml:7:") || line.contains("bad.yaml:6:"), "line of the rule file, not of the query: {line}");
+    assert!(!stdout.contains("good.yaml"), "{stdout}");
+    let json = ruleconv(&["check", "--format", "json", good.to_str().unwrap()]);
+    assert_eq!(json.status.code(), Some(0));
+    let records: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(records[0]["ok"], true);
+    assert_eq!(records[0]["rule_id"], "y");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
