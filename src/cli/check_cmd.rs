@@ -48,6 +48,7 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
         for rule in &file.outcome.rules {
             let label = rule.label();
             let mut problems: Vec<Diagnostic> = diagnostics.iter().filter(|d| d.rule.as_deref() == Some(label.as_str())).cloned().collect();
+            problems.extend(check::metadata_diagnostics(rule));
             problems.extend(check::query_diagnostics(rule));
             reports.push((report_for(rule.origin.file.clone(), rule.id.clone(), Some(rule.name.clone())), problems));
         }
