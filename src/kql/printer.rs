@@ -293,8 +293,7 @@ impl Printer {
             }
             ExprKind::Call { target, name, args } => {
                 if let Some(target) = target {
-                    self.expr(target, prec::ATOM);
-                    self.push(".");
+                    self.dot_target(target);
                 }
                 self.push(&name.name);
                 self.push("(");
@@ -302,8 +301,7 @@ impl Printer {
                 self.push(")");
             }
             ExprKind::Member { target, name } => {
-                self.expr(target, prec::ATOM);
-                self.push(".");
+                self.dot_target(target);
                 self.name(name);
             }
             ExprKind::Index { target, index } => {
@@ -321,6 +319,15 @@ impl Printer {
             }
             ExprKind::Error => self.push("<error>"),
         }
+    }
+
+    /// The target of `.name`: a number needs a space (`1 .x`, not `1.x`).
+    fn dot_target(&mut self, target: &Expr) {
+        self.expr(target, prec::ATOM);
+        if matches!(target.kind, ExprKind::Literal(Literal::Int(_) | Literal::Real(_))) {
+            self.push(" ");
+        }
+        self.push(".");
     }
 
     fn literal(&mut self, literal: &Literal) {
@@ -778,6 +785,12 @@ mod tests {
     #[test]
     fn brackets_names_that_need_it() {
         assert_eq!(roundtrip("T | project ['x y'], ['title'], a.['b c']"), "T\n| project [\"x y\"], [\"title\"], a.[\"b c\"]");
+    }
+
+    #[test]
+    fn keeps_tokens_apart() {
+        assert_eq!(roundtrip("print 1 .x, 2.5 .y"), "print 1 .x, 2.5 .y");
+        assert_eq!(roundtrip("T | extend (['1a'], b) = f()"), "T\n| extend ([\"1a\"], b) = f()");
     }
 
     #[test]

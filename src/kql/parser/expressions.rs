@@ -351,19 +351,22 @@ impl Parser<'_> {
         self.at_name() && self.nth_is(1, TokenKind::Assign)
     }
 
-    /// `(a, b, ...) =`
+    /// `(a, ['b'], ...) =`
     fn at_tuple_assignment(&self) -> bool {
         if !self.at(TokenKind::LParen) {
             return false;
         }
         let mut n = 1;
         loop {
-            if !self.nth_is(n, TokenKind::Word) {
-                return false;
-            }
-            match self.nth(n + 1).kind {
-                TokenKind::Comma => n += 2,
-                TokenKind::RParen => return self.nth_is(n + 2, TokenKind::Assign),
+            let bracketed = self.nth_is(n, TokenKind::LBracket) && self.nth_is(n + 1, TokenKind::String) && self.nth_is(n + 2, TokenKind::RBracket);
+            n += match (self.nth(n).kind, bracketed) {
+                (TokenKind::Word, _) => 1,
+                (_, true) => 3,
+                _ => return false,
+            };
+            match self.nth(n).kind {
+                TokenKind::Comma => n += 1,
+                TokenKind::RParen => return self.nth_is(n + 1, TokenKind::Assign),
                 _ => return false,
             }
         }
