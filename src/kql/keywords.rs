@@ -18,8 +18,10 @@ const RESERVED: &[&str] = &[
     "where", "with_itemindex", "graph-match",
 ];
 
+/// Reserved words, and operator words like `!has` or `matches regex`
+/// that are never names.
 pub fn is_reserved(word: &str) -> bool {
-    RESERVED.contains(&word)
+    RESERVED.contains(&word) || word.contains(|c: char| !(c == '_' || c == '$' || c.is_alphanumeric()))
 }
 
 /// Reserved words that are still called like functions: `toscalar(T)`.
