@@ -57,12 +57,7 @@ pub enum DiffError {
 /// Returns the whole report; empty means no difference.
 pub fn diff_paths(expected: &Path, actual: &Path) -> Result<String, DiffError> {
     match (expected.is_dir(), actual.is_dir()) {
-        (false, false) => Ok(unified(
-            &read(expected)?,
-            &read(actual)?,
-            &expected.display().to_string(),
-            &actual.display().to_string(),
-        )),
+        (false, false) => Ok(unified(&read(expected)?, &read(actual)?, &expected.display().to_string(), &actual.display().to_string())),
         (true, true) => diff_folders(expected, actual),
         _ => Err(DiffError::Mismatch { expected: expected.into(), actual: actual.into() }),
     }

@@ -10,13 +10,13 @@
 //!
 //! Dependencies run one way: `sources → ir ← targets`, `kql` stands alone.
 
-pub mod kql;
 pub mod check;
 pub mod cli;
 pub mod convert;
 pub mod diag;
 pub mod diff;
 pub mod ir;
+pub mod kql;
 pub mod sentinel;
 pub mod sources;
 pub mod targets;

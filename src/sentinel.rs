@@ -24,9 +24,5 @@ pub const DEPLOYMENT_SCHEMA: &str = "https://schema.management.azure.com/schemas
 pub const ARM_METADATA_KEY: &str = "ruleconv";
 
 /// Repository YAML key → ARM property name, where they differ.
-pub const YAML_TO_ARM_NAMES: &[(&str, &str)] = &[
-    ("name", "displayName"),
-    ("version", "templateVersion"),
-    ("id", "alertRuleTemplateName"),
-    ("relevantTechniques", "techniques"),
-];
+pub const YAML_TO_ARM_NAMES: &[(&str, &str)] =
+    &[("name", "displayName"), ("version", "templateVersion"), ("id", "alertRuleTemplateName"), ("relevantTechniques", "techniques")];

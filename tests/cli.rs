@@ -50,7 +50,16 @@ fn folder_is_mirrored_one_file_per_rule_and_bad_files_do_not_stop_the_batch() {
     std::fs::write(input.join("README.md"), "# Our rules\n\nNothing to convert here.\n").unwrap();
     let out_dir = dir.join("out");
     let report = dir.join("report.json");
-    let out = ruleconv(&["convert", input.to_str().unwrap(), "--to", "sentinel-yaml", "-o", out_dir.to_str().unwrap(), "--report", report.to_str().unwrap()]);
+    let out = ruleconv(&[
+        "convert",
+        input.to_str().unwrap(),
+        "--to",
+        "sentinel-yaml",
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "one rule failed: {stderr}");
     // saphyr notices the unclosed `[` at the end of the file: the error points there.
@@ -127,7 +136,8 @@ fn diff_reports_changes_with_exit_1() {
 fn check_points_into_the_rule_file() {
     let dir = scratch("check");
     let file = dir.join("bad.yaml");
-    std::fs::write(&file, "id: x\nname: Bad KQL\nseverity: High\nquery: |\n  SecurityEvent\n  | where EventID == (4625\n  | take 5\n").unwrap();
+    std::fs::write(&file, "id: x\nname: Bad KQL\nseverity: High\nquery: |\n  SecurityEvent\n  | where EventID == (4625\n  | take 5\n")
+        .unwrap();
     let good = dir.join("good.yaml");
     std::fs::write(&good, "id: y\nname: Good\nquery: |\n  SecurityEvent\n  | where EventID == 4625\n").unwrap();
     let out = ruleconv(&["check", dir.to_str().unwrap()]);

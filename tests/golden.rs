@@ -77,5 +77,10 @@ fn fixtures_match_golden_outputs() {
             failures.extend(check_golden(&base.with_extension("problems.txt"), &problems, bless));
         }
     }
-    assert!(failures.is_empty(), "{} golden mismatch(es); if every change is intended, rerun with RULECONV_BLESS=1 and review git diff golden/\n\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} golden mismatch(es); if every change is intended, rerun with RULECONV_BLESS=1 and review git diff golden/\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -93,7 +93,10 @@ fn corpus_yaml_to_arm_to_yaml_keeps_every_key_and_value() {
             }
         }
     }
-    println!("YAML → ARM → YAML: {rules} rules, {refused} refused by ARM, {} lossless, {added_keys} keys added {added:?}", rules - refused - failures.len());
+    println!(
+        "YAML → ARM → YAML: {rules} rules, {refused} refused by ARM, {} lossless, {added_keys} keys added {added:?}",
+        rules - refused - failures.len()
+    );
     assert_eq!(rules, 1221, "every corpus rule with a query reads");
     assert!(refused <= 6, "only the 6 hunting files with a stray `kind: Scheduled` may be refused, {refused} were");
     assert!(failures.is_empty(), "{} rule(s) lost data:\n{}", failures.len(), failures.join("\n"));
@@ -115,7 +118,12 @@ fn corpus_arm_to_yaml_to_arm_is_identical() {
         }
     }
     println!("ARM → YAML → ARM: {rules} rules, {} identical", rules - failures.len());
-    assert!(failures.is_empty(), "{} rule(s) changed:\n{}", failures.len(), failures.iter().take(5).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} rule(s) changed:\n{}",
+        failures.len(),
+        failures.iter().take(5).cloned().collect::<Vec<_>>().join("\n")
+    );
 }
 
 #[test]

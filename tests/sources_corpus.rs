@@ -40,7 +40,8 @@ fn reads_every_corpus_rule_and_rejects_only_the_stubs() {
         errors.extend(outcome.diagnostics.into_iter().filter(|d| d.level == Level::Error));
         rules.extend(outcome.rules);
     }
-    let mut rejected: Vec<String> = errors.iter().map(|e| e.file.strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/")).collect();
+    let mut rejected: Vec<String> =
+        errors.iter().map(|e| e.file.strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/")).collect();
     rejected.sort();
     assert_eq!(rejected, STUBS, "errors: {:#?}", errors.iter().map(ToString::to_string).collect::<Vec<_>>());
     for e in &errors {
@@ -55,7 +56,8 @@ fn reads_every_corpus_rule_and_rejects_only_the_stubs() {
     assert_eq!(rules.iter().filter(|r| r.id.is_none()).count(), 2, "hunting files without id");
     assert_eq!(rules.iter().filter(|r| r.extensions.get("tactics") == Some(&serde_json::Value::Null)).count(), 5, "null tactics kept");
     assert_eq!(rules.iter().filter(|r| r.extensions.contains_key("References")).count(), 1);
-    let datatypes = rules.iter().flat_map(|r| r.required_data_connectors.iter().flatten()).filter(|c| c.extensions.contains_key("datatypes")).count();
+    let datatypes =
+        rules.iter().flat_map(|r| r.required_data_connectors.iter().flatten()).filter(|c| c.extensions.contains_key("datatypes")).count();
     assert_eq!(datatypes, 9, "connectors spelling `datatypes`");
     let kinds = |k| rules.iter().filter(|r| r.kind == k).count();
     assert!(kinds(Some(RuleKind::Scheduled)) > 300 && kinds(Some(RuleKind::Nrt)) > 0 && kinds(None) > 700);
@@ -158,9 +160,20 @@ fn to_yaml_data(r: &ruleconv::ir::Rule) -> serde_json::Value {
                     let fields: Vec<Value> = e
                         .field_mappings
                         .iter()
-                        .map(|f| ext(Map::from_iter([("identifier".into(), f.identifier.clone().into()), ("columnName".into(), f.column_name.clone().into())]), &f.extensions))
+                        .map(|f| {
+                            ext(
+                                Map::from_iter([
+                                    ("identifier".into(), f.identifier.clone().into()),
+                                    ("columnName".into(), f.column_name.clone().into()),
+                                ]),
+                                &f.extensions,
+                            )
+                        })
                         .collect();
-                    ext(Map::from_iter([("entityType".into(), e.entity_type.clone().into()), ("fieldMappings".into(), fields.into())]), &e.extensions)
+                    ext(
+                        Map::from_iter([("entityType".into(), e.entity_type.clone().into()), ("fieldMappings".into(), fields.into())]),
+                        &e.extensions,
+                    )
                 })
                 .collect()
         }),
@@ -186,7 +199,9 @@ fn to_yaml_data(r: &ruleconv::ir::Rule) -> serde_json::Value {
     );
     put(
         "eventGroupingSettings",
-        r.event_grouping_settings.as_ref().map(|g| ext(Map::from_iter(g.aggregation_kind.clone().map(|a| ("aggregationKind".into(), a.into()))), &g.extensions)),
+        r.event_grouping_settings
+            .as_ref()
+            .map(|g| ext(Map::from_iter(g.aggregation_kind.clone().map(|a| ("aggregationKind".into(), a.into()))), &g.extensions)),
     );
     put("version", r.version.clone().map(Value::from));
     put("tags", r.tags.clone());

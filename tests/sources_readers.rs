@@ -181,9 +181,17 @@ fn catalog_entries_with_the_same_id_and_query_are_one_rule() {
     assert_eq!(rule.extensions.get("Platform"), Some(&json!(["Azure", "Windows", "SaaS"])));
     assert!(rule.extensions.get("DetectionUrl").and_then(|v| v.as_str()).is_some_and(|u| u.ends_with("AzureRunCommandMDELinked.yaml")));
     assert_eq!(rule.extensions.get("IngestedDate"), Some(&json!("2022-08-07")));
-    let connectors: Vec<(&str, Vec<&str>)> =
-        rule.required_data_connectors.as_ref().unwrap().iter().map(|c| (c.connector_id.as_str(), c.data_types.iter().map(String::as_str).collect())).collect();
-    assert_eq!(connectors, [("MicrosoftThreatProtection", vec!["DeviceFileEvents", "DeviceEvents"]), ("AzureActivity", vec!["AzureActivity"])]);
+    let connectors: Vec<(&str, Vec<&str>)> = rule
+        .required_data_connectors
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|c| (c.connector_id.as_str(), c.data_types.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(
+        connectors,
+        [("MicrosoftThreatProtection", vec!["DeviceFileEvents", "DeviceEvents"]), ("AzureActivity", vec!["AzureActivity"])]
+    );
     let mut data_types: Vec<&str> = connectors.iter().flat_map(|(_, t)| t.iter().copied()).collect();
     data_types.sort();
     assert_eq!(data_types, ["AzureActivity", "DeviceEvents", "DeviceFileEvents"]);
@@ -213,7 +221,12 @@ fn entry(n: usize, id: &str, tactic: &str, severity: &str, threshold: &str, quer
 
 #[test]
 fn catalog_same_id_different_query_is_two_rules_with_a_warning() {
-    let text = format!("# Rules\n\n{}{}{}", entry(1, "a", "Execution", "High", "0", "T | take 1"), entry(2, "a", "Impact", "High", "0", "T | take 2"), entry(3, "a", "Impact", "Low", "0", "T | take 1"));
+    let text = format!(
+        "# Rules\n\n{}{}{}",
+        entry(1, "a", "Execution", "High", "0", "T | take 1"),
+        entry(2, "a", "Impact", "High", "0", "T | take 2"),
+        entry(3, "a", "Impact", "Low", "0", "T | take 1")
+    );
     let outcome = read(&text, "c.md");
     assert!(errors(&outcome).is_empty(), "{:#?}", outcome.diagnostics);
     assert_eq!(outcome.rules.len(), 2);
@@ -352,14 +365,30 @@ fn only_error(outcome: &ReadOutcome) -> &Diagnostic {
 #[test]
 fn bad_values_are_reported_where_they_are() {
     let cases: &[(&str, &str, Position)] = &[
-        ("id: x1\nname: R\nseverity: Critical\nquery: T\n", "`severity` must be one of Informational, Low, Medium, High, found `Critical`", Position::new(3, 11)),
-        ("name: R\nkind: Fusion\nquery: T\n", "`kind` must be Scheduled or NRT (the rule kinds ruleconv converts), found `Fusion`", Position::new(2, 7)),
+        (
+            "id: x1\nname: R\nseverity: Critical\nquery: T\n",
+            "`severity` must be one of Informational, Low, Medium, High, found `Critical`",
+            Position::new(3, 11),
+        ),
+        (
+            "name: R\nkind: Fusion\nquery: T\n",
+            "`kind` must be Scheduled or NRT (the rule kinds ruleconv converts), found `Fusion`",
+            Position::new(2, 7),
+        ),
         ("name: R\ntriggerThreshold: '5'\nquery: T\n", "`triggerThreshold` must be an integer, found a string", Position::new(2, 19)),
         ("name: R\ntactics: Execution\nquery: T\n", "`tactics` must be a list, found a string", Position::new(2, 10)),
         ("name: R\ntactics: [Execution, 3]\nquery: T\n", "`tactics[1]` must be a string, found an integer", Position::new(2, 22)),
-        ("name: R\nqueryFrequency: 5 minutes\nquery: T\n", "`queryFrequency`: `5 minutes` is not a duration (expected e.g. `5m`, `1h`, `14d`, or ISO-8601 `PT5M`)", Position::new(2, 17)),
+        (
+            "name: R\nqueryFrequency: 5 minutes\nquery: T\n",
+            "`queryFrequency`: `5 minutes` is not a duration (expected e.g. `5m`, `1h`, `14d`, or ISO-8601 `PT5M`)",
+            Position::new(2, 17),
+        ),
         ("name: R\nquery: T\nentityMappings:\n  - fieldMappings: []\n", "`entityMappings[0]` has no `entityType`", Position::new(4, 5)),
-        ("name: R\nquery: T\nsuppressionEnabled: yes\n", "`suppressionEnabled` must be a boolean (true or false), found a string", Position::new(3, 21)),
+        (
+            "name: R\nquery: T\nsuppressionEnabled: yes\n",
+            "`suppressionEnabled` must be a boolean (true or false), found a string",
+            Position::new(3, 21),
+        ),
         ("name: R\nquery: ''\n", "`query` is empty", Position::new(2, 8)),
         ("name: R\ndescription: d\n", "rule has no `query`", Position::new(1, 1)),
         ("query: T\n", "rule has no `name`", Position::new(1, 1)),
@@ -374,7 +403,10 @@ fn bad_values_are_reported_where_they_are() {
         assert_eq!(e.file, Path::new("r.yaml"));
     }
     let e = read("id: x1\nname: R\nseverity: Critical\nquery: T\n", "r.yaml");
-    assert_eq!(only_error(&e).to_string(), "r.yaml:3:11: error: rule 'R': `severity` must be one of Informational, Low, Medium, High, found `Critical`");
+    assert_eq!(
+        only_error(&e).to_string(),
+        "r.yaml:3:11: error: rule 'R': `severity` must be one of Informational, Low, Medium, High, found `Critical`"
+    );
 }
 
 #[test]
@@ -384,7 +416,10 @@ fn ge_operator_is_an_error_that_names_the_api() {
     assert_eq!(e.position, Position::new(3, 18));
     assert!(e.message.contains("found `ge`") && e.message.contains("the Sentinel API has no greater-or-equal"), "{e}");
     assert_eq!(e.rule.as_deref(), Some("R"));
-    assert_eq!(read("name: R\nquery: T\ntriggerOperator: GreaterThan\n", "r.yaml").rules[0].trigger_operator, Some(TriggerOperator::GreaterThan));
+    assert_eq!(
+        read("name: R\nquery: T\ntriggerOperator: GreaterThan\n", "r.yaml").rules[0].trigger_operator,
+        Some(TriggerOperator::GreaterThan)
+    );
     assert_eq!(read("name: R\nquery: T\nseverity: hIgH\n", "r.yaml").rules[0].severity, Some(Severity::High));
 }
 
@@ -429,8 +464,16 @@ fn broken_files_in_a_batch_give_positions_and_the_batch_goes_on() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(rules, 3);
     assert_eq!(errs.len(), 2, "{errs:#?}");
-    assert!(errs[0].file.ends_with("b_broken.yaml") && errs[0].message.starts_with("invalid YAML") && errs[0].position.line >= 4, "{}", errs[0]);
-    assert!(errs[1].file.ends_with("c_broken.json") && errs[1].message.starts_with("invalid JSON") && errs[1].position.line == 3, "{}", errs[1]);
+    assert!(
+        errs[0].file.ends_with("b_broken.yaml") && errs[0].message.starts_with("invalid YAML") && errs[0].position.line >= 4,
+        "{}",
+        errs[0]
+    );
+    assert!(
+        errs[1].file.ends_with("c_broken.json") && errs[1].message.starts_with("invalid JSON") && errs[1].position.line == 3,
+        "{}",
+        errs[1]
+    );
 }
 
 #[test]
@@ -443,7 +486,10 @@ fn unreadable_and_undetectable_files_are_errors() {
     assert!(only_error(&e).message.starts_with("not a Sentinel rule: expected a mapping"), "{:?}", e.diagnostics);
     let e = read("{\"resources\": [{\"type\": \"Microsoft.Insights/workbooks\", \"properties\": {}}]}", "t.json");
     assert!(only_error(&e).message.contains("holds no Sentinel alert rule"));
-    let e = read("{\"resources\": [{\"type\": \"x/alertRules\", \"kind\": \"Fusion\", \"name\": \"w/f\", \"properties\": {\"displayName\": \"F\", \"query\": \"T\"}}]}", "t.json");
+    let e = read(
+        "{\"resources\": [{\"type\": \"x/alertRules\", \"kind\": \"Fusion\", \"name\": \"w/f\", \"properties\": {\"displayName\": \"F\", \"query\": \"T\"}}]}",
+        "t.json",
+    );
     let error = only_error(&e);
     assert!(error.message.contains("found `Fusion`") && error.rule.as_deref() == Some("F"), "{error}");
     let invalid_utf8 = std::env::temp_dir().join(format!("ruleconv-utf8-{}.yaml", std::process::id()));

@@ -60,11 +60,18 @@ pub fn warnings(rule: &Rule) -> Vec<String> {
         };
         let count = mapping.field_mappings.len();
         if count == 0 || count > limits.max_field_mappings {
-            out.push(format!("`{}` entity mapping has {count} field mappings; Sentinel allows 1 to {}", mapping.entity_type, limits.max_field_mappings));
+            out.push(format!(
+                "`{}` entity mapping has {count} field mappings; Sentinel allows 1 to {}",
+                mapping.entity_type, limits.max_field_mappings
+            ));
         }
         let mapped: Vec<&str> = mapping.field_mappings.iter().map(|f| f.identifier.as_str()).collect();
         for identifier in mapped.iter().filter(|id| !entity.identifiers.iter().any(|known| known == *id)) {
-            out.push(format!("`{identifier}` is not an identifier of `{}` (valid: {})", mapping.entity_type, entity.identifiers.join(", ")));
+            out.push(format!(
+                "`{identifier}` is not an identifier of `{}` (valid: {})",
+                mapping.entity_type,
+                entity.identifiers.join(", ")
+            ));
         }
         if !entity.required_one_of.iter().any(|set| set.iter().all(|id| mapped.contains(&id.as_str()))) {
             let sets: Vec<String> = entity.required_one_of.iter().map(|s| s.join(" + ")).collect();
@@ -76,10 +83,15 @@ pub fn warnings(rule: &Rule) -> Vec<String> {
         out.push(format!("{details} custom details; Sentinel allows at most {}", limits.max_custom_details));
     }
     if let Some(o) = &rule.alert_details_override {
-        for (key, format) in [("alertDisplayNameFormat", &o.alert_display_name_format), ("alertDescriptionFormat", &o.alert_description_format)] {
+        for (key, format) in
+            [("alertDisplayNameFormat", &o.alert_display_name_format), ("alertDescriptionFormat", &o.alert_description_format)]
+        {
             let placeholders = format.as_deref().map_or(0, |f| f.matches("{{").count());
             if placeholders > limits.max_format_placeholders {
-                out.push(format!("`{key}` has {placeholders} `{{{{column}}}}` placeholders; Sentinel allows at most {}", limits.max_format_placeholders));
+                out.push(format!(
+                    "`{key}` has {placeholders} `{{{{column}}}}` placeholders; Sentinel allows at most {}",
+                    limits.max_format_placeholders
+                ));
             }
         }
     }
@@ -93,7 +105,10 @@ fn interval_warnings(rule: &Rule, limits: &Limits, out: &mut Vec<String>) {
         if let Some(d) = value
             && !(min..=max).contains(&d.total_seconds())
         {
-            out.push(format!("`{key}` {d} is outside what Sentinel accepts ({} to {})", limits.min_query_interval, limits.max_query_interval));
+            out.push(format!(
+                "`{key}` {d} is outside what Sentinel accepts ({} to {})",
+                limits.min_query_interval, limits.max_query_interval
+            ));
         }
     }
     if let (Some(frequency), Some(period)) = (rule.query_frequency, rule.query_period)
@@ -111,7 +126,10 @@ mod tests {
     fn mapping(entity: &str, identifiers: &[&str]) -> EntityMapping {
         EntityMapping {
             entity_type: entity.into(),
-            field_mappings: identifiers.iter().map(|i| FieldMapping { identifier: (*i).into(), column_name: "c".into(), ..Default::default() }).collect(),
+            field_mappings: identifiers
+                .iter()
+                .map(|i| FieldMapping { identifier: (*i).into(), column_name: "c".into(), ..Default::default() })
+                .collect(),
             ..Default::default()
         }
     }

@@ -40,7 +40,10 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
         let diagnostics = &file.outcome.diagnostics;
         // Problems of rules that could not be read at all, grouped per rule.
         for d in diagnostics.iter().filter(|d| d.level == Level::Error) {
-            match reports.iter_mut().find(|r: &&mut (RuleReport, Vec<Diagnostic>)| r.0.file == d.file && r.0.title.is_some() && r.0.title == d.rule) {
+            match reports
+                .iter_mut()
+                .find(|r: &&mut (RuleReport, Vec<Diagnostic>)| r.0.file == d.file && r.0.title.is_some() && r.0.title == d.rule)
+            {
                 Some(entry) => entry.1.push(d.clone()),
                 None => reports.push((report_for(d.file.clone(), None, d.rule.clone()), vec![d.clone()])),
             }

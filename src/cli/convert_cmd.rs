@@ -31,11 +31,11 @@ pub fn run(args: ConvertArgs) -> i32 {
     let summary = convert::summarize(&read, &records);
     print_problems(&records);
     print_summary(&summary, target);
-    if let Some(path) = &args.report {
-        if let Err(message) = write_report(path, &records, &summary, &protected) {
-            eprintln!("ruleconv: {message}");
-            return EXIT_PROBLEMS;
-        }
+    if let Some(path) = &args.report
+        && let Err(message) = write_report(path, &records, &summary, &protected)
+    {
+        eprintln!("ruleconv: {message}");
+        return EXIT_PROBLEMS;
     }
     if summary.failed == 0 && summary.converted > 0 { EXIT_OK } else { EXIT_PROBLEMS }
 }
@@ -97,7 +97,8 @@ fn print_problems(records: &[Record]) {
 
 fn print_summary(summary: &Summary, target: Target) {
     let noted = if summary.with_problems > 0 { format!(" ({} with notes)", summary.with_problems) } else { String::new() };
-    let skipped = if summary.skipped_files > 0 { format!(", {} file(s) without rules skipped", summary.skipped_files) } else { String::new() };
+    let skipped =
+        if summary.skipped_files > 0 { format!(", {} file(s) without rules skipped", summary.skipped_files) } else { String::new() };
     eprintln!(
         "ruleconv: {} rule(s) from {} file(s){skipped} to {}: {} converted{noted}, {} failed",
         summary.rules,

@@ -78,7 +78,7 @@ impl Duration {
                 }
             }
         }
-        (body != "" && body != "T").then_some(d)
+        (!body.is_empty() && body != "T").then_some(d)
     }
 
     /// ISO-8601 for ARM: `PT5M`, `P14D`, `P1DT2H`; zero is `PT0S`.

@@ -56,7 +56,10 @@ pub struct Param {
 pub enum ParamType {
     Scalar(Ident),
     /// `(*)`, `(a:string, b:long)`, or `(*, a:string)`.
-    Tabular { wildcard: bool, columns: Vec<ColumnDecl> },
+    Tabular {
+        wildcard: bool,
+        columns: Vec<ColumnDecl>,
+    },
 }
 
 /// `name:type`, as in `datatable(name:type)` or a tabular parameter.
@@ -91,19 +94,48 @@ pub enum ExprKind {
     /// `typeof(string)`: a type used as a value.
     TypeOf(Ident),
     Paren(Box<Expr>),
-    Unary { op: UnaryOp, operand: Box<Expr> },
-    Binary { op: BinaryOp, left: Box<Expr>, right: Box<Expr> },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
     /// `x in (a, b)`, `x has_any (a, b)` and friends.
-    InList { op: ListOp, left: Box<Expr>, items: Vec<Expr> },
+    InList {
+        op: ListOp,
+        left: Box<Expr>,
+        items: Vec<Expr>,
+    },
     /// `x between (low .. high)` or `x !between (...)`.
-    Between { negated: bool, left: Box<Expr>, low: Box<Expr>, high: Box<Expr> },
+    Between {
+        negated: bool,
+        left: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+    },
     /// `name(args)` or `target.name(args)` (`database('x').T`).
-    Call { target: Option<Box<Expr>>, name: Ident, args: Vec<NamedExpr> },
-    Member { target: Box<Expr>, name: Ident },
-    Index { target: Box<Expr>, index: Box<Expr> },
+    Call {
+        target: Option<Box<Expr>>,
+        name: Ident,
+        args: Vec<NamedExpr>,
+    },
+    Member {
+        target: Box<Expr>,
+        name: Ident,
+    },
+    Index {
+        target: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `source | op | op`. Without a source the first operator produces
     /// rows itself (`union`, `print`, `datatable`, `range`, ...).
-    Pipeline { source: Option<Box<Expr>>, operators: Vec<Operator> },
+    Pipeline {
+        source: Option<Box<Expr>>,
+        operators: Vec<Operator>,
+    },
     /// Text that could not be parsed.
     Error,
 }
@@ -177,9 +209,15 @@ pub enum Literal {
     Real(f64),
     /// Length in ticks of 100 ns: `1.5h` is 54,000,000,000.
     Timespan(i64),
-    String { value: String, obfuscated: bool },
+    String {
+        value: String,
+        obfuscated: bool,
+    },
     /// `datetime(2024-01-01)`, `guid(...)`, `long(5)`: type and raw contents.
-    Typed { ty: String, raw: String },
+    Typed {
+        ty: String,
+        raw: String,
+    },
     Dynamic(Box<DynamicValue>),
 }
 
@@ -254,42 +292,124 @@ pub enum OperatorKind {
     ProjectReorder(Vec<SortKey>),
     /// `new = old` pairs.
     ProjectRename(Vec<NamedExpr>),
-    Summarize { params: Vec<OptionParam>, aggregates: Vec<NamedExpr>, by: Vec<NamedExpr> },
-    Distinct { params: Vec<OptionParam>, columns: Vec<NamedExpr> },
+    Summarize {
+        params: Vec<OptionParam>,
+        aggregates: Vec<NamedExpr>,
+        by: Vec<NamedExpr>,
+    },
+    Distinct {
+        params: Vec<OptionParam>,
+        columns: Vec<NamedExpr>,
+    },
     Count,
     GetSchema,
     /// `take n` or `limit n`.
     Take(Expr),
     Sample(Expr),
-    SampleDistinct { count: Expr, column: Expr },
-    Top { count: Expr, by: SortKey },
+    SampleDistinct {
+        count: Expr,
+        column: Expr,
+    },
+    Top {
+        count: Expr,
+        by: SortKey,
+    },
     TopNested(Vec<TopNestedClause>),
     /// `sort by` or `order by`.
-    Sort { params: Vec<OptionParam>, keys: Vec<SortKey> },
+    Sort {
+        params: Vec<OptionParam>,
+        keys: Vec<SortKey>,
+    },
     /// `on` is empty when the query omits it.
-    Join { params: Vec<OptionParam>, right: Expr, on: Vec<Expr> },
-    Lookup { params: Vec<OptionParam>, right: Expr, on: Vec<Expr> },
-    Union { params: Vec<OptionParam>, tables: Vec<Expr> },
-    MvExpand { params: Vec<OptionParam>, items: Vec<MvItem>, limit: Option<Expr> },
-    MvApply { params: Vec<OptionParam>, items: Vec<MvItem>, limit: Option<Expr>, subquery: Vec<Operator> },
+    Join {
+        params: Vec<OptionParam>,
+        right: Expr,
+        on: Vec<Expr>,
+    },
+    Lookup {
+        params: Vec<OptionParam>,
+        right: Expr,
+        on: Vec<Expr>,
+    },
+    Union {
+        params: Vec<OptionParam>,
+        tables: Vec<Expr>,
+    },
+    MvExpand {
+        params: Vec<OptionParam>,
+        items: Vec<MvItem>,
+        limit: Option<Expr>,
+    },
+    MvApply {
+        params: Vec<OptionParam>,
+        items: Vec<MvItem>,
+        limit: Option<Expr>,
+        subquery: Vec<Operator>,
+    },
     /// `parse` and `parse-where`.
-    Parse { filter: bool, params: Vec<OptionParam>, source: Expr, pattern: Vec<ParsePart> },
-    ParseKv { source: Expr, columns: Vec<ColumnDecl>, with: Vec<OptionParam> },
+    Parse {
+        filter: bool,
+        params: Vec<OptionParam>,
+        source: Expr,
+        pattern: Vec<ParsePart>,
+    },
+    ParseKv {
+        source: Expr,
+        columns: Vec<ColumnDecl>,
+        with: Vec<OptionParam>,
+    },
     MakeSeries(Box<MakeSeries>),
-    Evaluate { params: Vec<OptionParam>, call: Expr },
+    Evaluate {
+        params: Vec<OptionParam>,
+        call: Expr,
+    },
     Serialize(Vec<NamedExpr>),
     Invoke(Expr),
-    Render { chart: Ident, with: Vec<OptionParam> },
-    As { params: Vec<OptionParam>, name: Ident },
-    Partition { params: Vec<OptionParam>, by: Ident, body: PartitionBody },
+    Render {
+        chart: Ident,
+        with: Vec<OptionParam>,
+    },
+    As {
+        params: Vec<OptionParam>,
+        name: Ident,
+    },
+    Partition {
+        params: Vec<OptionParam>,
+        by: Ident,
+        body: PartitionBody,
+    },
     Fork(Vec<Vec<Operator>>),
-    Facet { by: Vec<Expr>, with: Option<Vec<Operator>> },
-    Find { params: Vec<OptionParam>, tables: Option<Vec<Expr>>, predicate: Expr, project: Option<Vec<Expr>> },
-    Search { params: Vec<OptionParam>, tables: Option<Vec<Expr>>, predicate: Expr },
+    Facet {
+        by: Vec<Expr>,
+        with: Option<Vec<Operator>>,
+    },
+    Find {
+        params: Vec<OptionParam>,
+        tables: Option<Vec<Expr>>,
+        predicate: Expr,
+        project: Option<Vec<Expr>>,
+    },
+    Search {
+        params: Vec<OptionParam>,
+        tables: Option<Vec<Expr>>,
+        predicate: Expr,
+    },
     Print(Vec<NamedExpr>),
-    Range { column: Ident, from: Expr, to: Expr, step: Expr },
-    Datatable { columns: Vec<ColumnDecl>, values: Vec<Expr> },
-    ExternalData { columns: Vec<ColumnDecl>, uris: Vec<Expr>, with: Vec<OptionParam> },
+    Range {
+        column: Ident,
+        from: Expr,
+        to: Expr,
+        step: Expr,
+    },
+    Datatable {
+        columns: Vec<ColumnDecl>,
+        values: Vec<Expr>,
+    },
+    ExternalData {
+        columns: Vec<ColumnDecl>,
+        uris: Vec<Expr>,
+        with: Vec<OptionParam>,
+    },
     /// An operator that could not be parsed.
     Error,
 }

@@ -9,21 +9,46 @@ use super::token::{Token, TokenKind};
 
 /// Words that take a `!` prefix to form a negated operator (`!has`, `!in`).
 const NEGATABLE: &[&str] = &[
-    "has", "has_cs", "hasprefix", "hasprefix_cs", "hassuffix", "hassuffix_cs", "contains",
-    "contains_cs", "startswith", "startswith_cs", "endswith", "endswith_cs", "in", "between",
+    "has",
+    "has_cs",
+    "hasprefix",
+    "hasprefix_cs",
+    "hassuffix",
+    "hassuffix_cs",
+    "contains",
+    "contains_cs",
+    "startswith",
+    "startswith_cs",
+    "endswith",
+    "endswith_cs",
+    "in",
+    "between",
 ];
 
 /// Operator names spelled with a dash; Kusto lexes them as single keywords.
 const DASHED: &[&str] = &[
-    "project-away", "project-keep", "project-rename", "project-reorder", "project-smart",
-    "mv-expand", "mv-apply", "make-series", "top-nested", "top-hitters", "parse-where",
-    "parse-kv", "sample-distinct", "macro-expand", "make-graph", "graph-match",
+    "project-away",
+    "project-keep",
+    "project-rename",
+    "project-reorder",
+    "project-smart",
+    "mv-expand",
+    "mv-apply",
+    "make-series",
+    "top-nested",
+    "top-hitters",
+    "parse-where",
+    "parse-kv",
+    "sample-distinct",
+    "macro-expand",
+    "make-graph",
+    "graph-match",
 ];
 
 /// Type names whose parenthesised contents are raw literal text.
 pub const TYPED_LITERALS: &[&str] = &[
-    "bool", "boolean", "int", "int32", "long", "int64", "real", "double", "decimal", "datetime",
-    "date", "time", "timespan", "guid", "uniqueid",
+    "bool", "boolean", "int", "int32", "long", "int64", "real", "double", "decimal", "datetime", "date", "time", "timespan", "guid",
+    "uniqueid",
 ];
 
 /// Timespan suffixes and their length in ticks (100 ns).
@@ -372,7 +397,11 @@ impl<'a> Lexer<'a> {
                 true
             }
             'x' | 'u' | 'U' => {
-                let want = match c { 'x' => 2, 'u' => 4, _ => 8 };
+                let want = match c {
+                    'x' => 2,
+                    'u' => 4,
+                    _ => 8,
+                };
                 self.pos += 1;
                 let mut n = 0;
                 while n < want && self.byte(self.pos).is_some_and(|b| b.is_ascii_hexdigit()) {
@@ -414,11 +443,7 @@ pub fn decode_string(token: &str) -> (String, bool) {
     let Some(quote) = chars.next() else { return (String::new(), obfuscated) };
     let inner = chars.as_str();
     let inner = inner.strip_suffix(quote).unwrap_or(inner);
-    let value = if verbatim {
-        inner.replace(&format!("{quote}{quote}"), &quote.to_string())
-    } else {
-        unescape(inner)
-    };
+    let value = if verbatim { inner.replace(&format!("{quote}{quote}"), &quote.to_string()) } else { unescape(inner) };
     (value, obfuscated)
 }
 
@@ -486,8 +511,10 @@ mod tests {
     #[test]
     fn numbers_and_timespans() {
         use TokenKind::*;
-        assert_eq!(kinds("1 1.5 1e5 1.e3 0x1F 5m 1.5h 100ms 2days 1tick"),
-            vec![Int, Real, Real, Real, Int, Timespan, Timespan, Timespan, Timespan, Timespan, Eof]);
+        assert_eq!(
+            kinds("1 1.5 1e5 1.e3 0x1F 5m 1.5h 100ms 2days 1tick"),
+            vec![Int, Real, Real, Real, Int, Timespan, Timespan, Timespan, Timespan, Timespan, Eof]
+        );
         assert_eq!(kinds("1..5"), vec![Int, DotDot, Int, Eof]);
         assert_eq!(kinds("5parsecs"), vec![Word, Eof]);
         let (_, errors) = tokenize("1.5parsecs");

@@ -127,14 +127,8 @@ fn quote(value: &str) -> String {
 
 /// The shortest exact spelling of a tick count: `90m`, `1500ms`, `7tick`.
 fn timespan_text(ticks: i64) -> String {
-    const UNITS: &[(i64, &str)] = &[
-        (864_000_000_000, "d"),
-        (36_000_000_000, "h"),
-        (600_000_000, "m"),
-        (10_000_000, "s"),
-        (10_000, "ms"),
-        (10, "microseconds"),
-    ];
+    const UNITS: &[(i64, &str)] =
+        &[(864_000_000_000, "d"), (36_000_000_000, "h"), (600_000_000, "m"), (10_000_000, "s"), (10_000, "ms"), (10, "microseconds")];
     for &(size, unit) in UNITS {
         if ticks % size == 0 && ticks != 0 {
             return format!("{}{unit}", ticks / size);
@@ -812,7 +806,10 @@ mod tests {
         {
             *left = inner.clone();
         }
-        let script = Script { statements: vec![Statement { kind: StatementKind::Query(query), span: super::super::Span::default() }], span: super::super::Span::default() };
+        let script = Script {
+            statements: vec![Statement { kind: StatementKind::Query(query), span: super::super::Span::default() }],
+            span: super::super::Span::default(),
+        };
         assert_eq!(print(&script), "print (a or b) and c");
     }
 }

@@ -71,7 +71,15 @@ fn resource_kind(resource: &Node) -> Option<ResourceKind> {
     (saved_search && category.is_some_and(|c| c.eq_ignore_ascii_case(sentinel::HUNTING_CATEGORY))).then_some(ResourceKind::HuntingQuery)
 }
 
-fn read_resource(resource: &Node, kind: ResourceKind, overlays: Option<&Node>, lines: &LineIndex, file: &Path, index: usize, out: &mut ReadOutcome) {
+fn read_resource(
+    resource: &Node,
+    kind: ResourceKind,
+    overlays: Option<&Node>,
+    lines: &LineIndex,
+    file: &Path,
+    index: usize,
+    out: &mut ReadOutcome,
+) {
     let label = resource.get("properties").and_then(|p| sentinel_yaml::label(p, "displayName"));
     let mut decoder = Decoder::new(lines, Naming::Arm);
     let mut rule = Rule {
@@ -95,7 +103,10 @@ fn read_resource(resource: &Node, kind: ResourceKind, overlays: Option<&Node>, l
                     Some(kind) => rule.kind = Some(kind),
                     None => {
                         let found = node.as_str().map_or_else(|| node.kind_name().to_string(), |s| format!("`{s}`"));
-                        decoder.error(node.position, format!("alert rule `kind` must be Scheduled or NRT (the rule kinds ruleconv converts), found {found}"));
+                        decoder.error(
+                            node.position,
+                            format!("alert rule `kind` must be Scheduled or NRT (the rule kinds ruleconv converts), found {found}"),
+                        );
                     }
                 },
                 None => decoder.error(resource.position, "the alert rule resource has no `kind` (Scheduled or NRT)"),
@@ -171,7 +182,10 @@ fn hunting_properties(properties: &Node, decoder: &mut Decoder, rule: &mut Rule)
 /// there replaces what ARM said (the description as written, techniques as listed).
 fn apply_overlay(overlay: &Node, decoder: &mut Decoder, rule: &mut Rule) {
     let Some(entries) = overlay.entries() else {
-        decoder.error(overlay.position, format!("`metadata.{}` entries must be mappings, found {}", sentinel::ARM_METADATA_KEY, overlay.kind_name()));
+        decoder.error(
+            overlay.position,
+            format!("`metadata.{}` entries must be mappings, found {}", sentinel::ARM_METADATA_KEY, overlay.kind_name()),
+        );
         return;
     };
     if entries.iter().any(|e| e.key == "relevantTechniques") {
@@ -191,7 +205,10 @@ mod tests {
     fn ids_come_from_resource_names() {
         let guid = "2e4b1e0b-7a6c-4a6d-9d1f-6c1a0e4b1e0b";
         assert_eq!(last_segment(&format!("[concat(parameters('workspace'),'/Microsoft.SecurityInsights/{guid}')]")).as_deref(), Some(guid));
-        assert_eq!(last_segment(&format!("[concat(resourceId('x', parameters('workspace'), 'y'),'/alertRules/{guid}')]")).as_deref(), Some(guid));
+        assert_eq!(
+            last_segment(&format!("[concat(resourceId('x', parameters('workspace'), 'y'),'/alertRules/{guid}')]")).as_deref(),
+            Some(guid)
+        );
         assert_eq!(last_segment(guid).as_deref(), Some(guid));
         assert_eq!(last_segment("ws/Microsoft.SecurityInsights/my-rule").as_deref(), Some("my-rule"));
         assert_eq!(last_segment("[parameters('name')]"), None);

@@ -98,7 +98,9 @@ impl Section {
 
     /// Comma-separated items of every row named `name`.
     fn items(&self, name: &str) -> Vec<(String, Position)> {
-        self.values(name).flat_map(|(v, p)| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(move |s| (s.to_string(), p))).collect()
+        self.values(name)
+            .flat_map(|(v, p)| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(move |s| (s.to_string(), p)))
+            .collect()
     }
 }
 
@@ -173,15 +175,23 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
             let lines: Vec<String> = versions.iter().map(|p| p.line.to_string()).collect();
             decoder.warning(
                 group[0].title_position,
-                format!("DetectionId `{key}` has {} different queries (entries at lines {}); each is read as its own rule", versions.len(), lines.join(", ")),
+                format!(
+                    "DetectionId `{key}` has {} different queries (entries at lines {}); each is read as its own rule",
+                    versions.len(),
+                    lines.join(", ")
+                ),
             );
         }
         let mapping = to_mapping(group, &mut decoder);
         let first = group[0];
-        let mut rule = Rule { origin: Origin { file: file.to_path_buf(), position: first.title_position, index, format: SourceFormat::MarkdownCatalog }, ..Default::default() };
+        let mut rule = Rule {
+            origin: Origin { file: file.to_path_buf(), position: first.title_position, index, format: SourceFormat::MarkdownCatalog },
+            ..Default::default()
+        };
         decoder.decode_into(&mapping, &mut rule);
         if let Some(fence) = &first.query {
-            rule.query = Some(Query { text: fence.text.clone(), language: QueryLanguage::Kql, locator: fence.anchors.clone().into_locator() });
+            rule.query =
+                Some(Query { text: fence.text.clone(), language: QueryLanguage::Kql, locator: fence.anchors.clone().into_locator() });
         }
         sentinel_yaml::require_name_and_query(&mut decoder, &mapping, ("name", "query"), &rule);
         sentinel_yaml::finish(decoder, rule, file, Some(first.title.clone()), out);
@@ -259,8 +269,20 @@ fn to_mapping(group: &[&Section], decoder: &mut Decoder) -> Node {
     }
     // Every other row is kept as written, under its own name.
     const MODELLED: [&str; 14] = [
-        "DetectionId", "DetectionSeverity", "QueryFrequency", "QueryPeriod", "TriggerOperator", "TriggerThreshold", "DetectionType", "Tactic",
-        "TechniqueId", "Platform", "ConnectorId", "DataTypes", "Name", "Value",
+        "DetectionId",
+        "DetectionSeverity",
+        "QueryFrequency",
+        "QueryPeriod",
+        "TriggerOperator",
+        "TriggerThreshold",
+        "DetectionType",
+        "Tactic",
+        "TechniqueId",
+        "Platform",
+        "ConnectorId",
+        "DataTypes",
+        "Name",
+        "Value",
     ];
     let mut others: Vec<String> = Vec::new();
     for (name, _, _) in group.iter().flat_map(|s| &s.rows) {

@@ -206,7 +206,10 @@ impl<'a> Decoder<'a> {
                 rule.kind = self.string(key, node).and_then(|text| {
                     let kind = RuleKind::parse(&text);
                     if kind.is_none() {
-                        self.error(node.position, format!("`{key}` must be Scheduled or NRT (the rule kinds ruleconv converts), found `{text}`"));
+                        self.error(
+                            node.position,
+                            format!("`{key}` must be Scheduled or NRT (the rule kinds ruleconv converts), found `{text}`"),
+                        );
                     }
                     kind
                 })
@@ -215,7 +218,9 @@ impl<'a> Decoder<'a> {
             Field::Frequency => rule.query_frequency = self.duration(key, node),
             Field::Period => rule.query_period = self.duration(key, node),
             Field::SuppressionDuration => rule.suppression_duration = self.duration(key, node),
-            Field::TriggerOperator => rule.trigger_operator = self.string(key, node).and_then(|text| self.trigger_operator(key, node, &text)),
+            Field::TriggerOperator => {
+                rule.trigger_operator = self.string(key, node).and_then(|text| self.trigger_operator(key, node, &text))
+            }
             Field::TriggerThreshold => rule.trigger_threshold = self.int(key, node),
             Field::Tactics => rule.tactics = self.strings(key, node),
             Field::Techniques | Field::SubTechniques => {
@@ -238,7 +243,9 @@ impl<'a> Decoder<'a> {
                     let mut settings = EventGroupingSettings::default();
                     for e in entries {
                         match e.key.as_str() {
-                            "aggregationKind" => self.optional(e, &mut settings.extensions, |d, k, n| settings.aggregation_kind = d.string(k, n)),
+                            "aggregationKind" => {
+                                self.optional(e, &mut settings.extensions, |d, k, n| settings.aggregation_kind = d.string(k, n))
+                            }
                             _ => keep(e, &mut settings.extensions),
                         }
                     }
@@ -324,7 +331,10 @@ impl<'a> Decoder<'a> {
             } else {
                 ""
             };
-            self.error(node.position, format!("`{key}` must be one of gt, lt, eq, ne (or GreaterThan, LessThan, Equal, NotEqual), found `{text}`{hint}"));
+            self.error(
+                node.position,
+                format!("`{key}` must be one of gt, lt, eq, ne (or GreaterThan, LessThan, Equal, NotEqual), found `{text}`{hint}"),
+            );
         }
         op
     }
@@ -375,7 +385,12 @@ impl<'a> Decoder<'a> {
     }
 
     /// Items of a list of mappings, each handed to `decode` with its path for messages.
-    fn items<T>(&mut self, key: &str, node: &Node, mut decode: impl FnMut(&mut Self, &str, &Node, &[Entry]) -> Option<T>) -> Option<Vec<T>> {
+    fn items<T>(
+        &mut self,
+        key: &str,
+        node: &Node,
+        mut decode: impl FnMut(&mut Self, &str, &Node, &[Entry]) -> Option<T>,
+    ) -> Option<Vec<T>> {
         let items = self.list(key, node)?;
         let before = self.error_count();
         let mut out = Vec::new();
@@ -405,12 +420,17 @@ impl<'a> Decoder<'a> {
             for e in entries {
                 match e.key.as_str() {
                     "connectorId" => {}
-                    "dataTypes" => d.optional(e, &mut connector.extensions, |d, _, n| connector.data_types = d.strings(&format!("{path}.dataTypes"), n).unwrap_or_default()),
+                    "dataTypes" => d.optional(e, &mut connector.extensions, |d, _, n| {
+                        connector.data_types = d.strings(&format!("{path}.dataTypes"), n).unwrap_or_default()
+                    }),
                     other => {
                         if other.eq_ignore_ascii_case("dataTypes") {
                             // Nine corpus files spell it `datatypes`; kept as written (lossless), but
                             // it is not the key Sentinel documents, so say so.
-                            d.warning(e.key_position, format!("`{path}.{other}` is not a known key (did you mean `dataTypes`?); kept as written"));
+                            d.warning(
+                                e.key_position,
+                                format!("`{path}.{other}` is not a known key (did you mean `dataTypes`?); kept as written"),
+                            );
                         }
                         keep(e, &mut connector.extensions);
                     }
@@ -461,7 +481,9 @@ impl<'a> Decoder<'a> {
                 "alertDisplayNameFormat" => self.optional(e, &mut o.extensions, |d, _, n| o.alert_display_name_format = d.string(&path, n)),
                 "alertDescriptionFormat" => self.optional(e, &mut o.extensions, |d, _, n| o.alert_description_format = d.string(&path, n)),
                 "alertTacticsColumnName" => self.optional(e, &mut o.extensions, |d, _, n| o.alert_tactics_column_name = d.string(&path, n)),
-                "alertSeverityColumnName" => self.optional(e, &mut o.extensions, |d, _, n| o.alert_severity_column_name = d.string(&path, n)),
+                "alertSeverityColumnName" => {
+                    self.optional(e, &mut o.extensions, |d, _, n| o.alert_severity_column_name = d.string(&path, n))
+                }
                 "alertDynamicProperties" => self.optional(e, &mut o.extensions, |d, _, n| {
                     o.alert_dynamic_properties = d.items(&path, n, |d, path, item, entries| {
                         let mut p = AlertDynamicProperty {
@@ -488,7 +510,9 @@ impl<'a> Decoder<'a> {
             let path = format!("{key}.{}", e.key);
             match e.key.as_str() {
                 "createIncident" => self.optional(e, &mut config.extensions, |d, _, n| config.create_incident = d.bool(&path, n)),
-                "groupingConfiguration" => self.optional(e, &mut config.extensions, |d, _, n| config.grouping_configuration = d.grouping(&path, n)),
+                "groupingConfiguration" => {
+                    self.optional(e, &mut config.extensions, |d, _, n| config.grouping_configuration = d.grouping(&path, n))
+                }
                 _ => keep(e, &mut config.extensions),
             }
         }

@@ -41,7 +41,11 @@ pub fn split(text: &str) -> Option<Split<'_>> {
 
 pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
     let Some(split) = split(text) else {
-        out.file_error(file, Position::new(1, 1), "no front matter: a markdown rule starts with a `---` line and ends its YAML with another `---` line");
+        out.file_error(
+            file,
+            Position::new(1, 1),
+            "no front matter: a markdown rule starts with a `---` line and ends its YAML with another `---` line",
+        );
         return;
     };
     let documents = match yaml::parse_documents(split.yaml) {
@@ -72,7 +76,10 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
         } else if let (None, Some(open)) = (&rule.query, body_fence) {
             let fence = read_fence(&body_lines, open, split.body_line - 1);
             if !fence.closed {
-                decoder.warning(Position::new(split.body_line + open, 1), "the query's ``` fence is never closed; read to the end of the file");
+                decoder.warning(
+                    Position::new(split.body_line + open, 1),
+                    "the query's ``` fence is never closed; read to the end of the file",
+                );
             }
             rule.query = Some(Query { text: fence.text, language: QueryLanguage::Kql, locator: fence.anchors.into_locator() });
             used_body = true;

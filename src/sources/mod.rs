@@ -45,7 +45,8 @@ impl ReadOutcome {
     /// Reports a rule's problems; `label` names the rule (its name, else its id) when known.
     fn report(&mut self, file: &Path, problems: Vec<fields::Problem>, label: Option<&str>) {
         for p in problems {
-            let d = if p.warning { Diagnostic::warning(file, p.position, p.message) } else { Diagnostic::error(file, p.position, p.message) };
+            let d =
+                if p.warning { Diagnostic::warning(file, p.position, p.message) } else { Diagnostic::error(file, p.position, p.message) };
             self.diagnostics.push(match label {
                 Some(label) if !label.is_empty() => d.for_rule(label),
                 _ => d,
@@ -140,7 +141,8 @@ fn has_rule_extension(path: &Path) -> bool {
 pub fn detect(text: &str, file: &Path) -> Option<SourceFormat> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let body = text.trim_start();
-    let is_markdown = file.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
+    let is_markdown =
+        file.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
     if body.starts_with('{') || body.starts_with('[') {
         // JSON: an ARM template or resource; a plain object of rule keys is YAML's JSON form.
         let arm = ["\"resources\"", "\"properties\"", "deploymentTemplate.json"].iter().any(|m| body.contains(m));
@@ -159,7 +161,8 @@ pub fn detect(text: &str, file: &Path) -> Option<SourceFormat> {
         return None;
     }
     let top_keys = text.lines().any(|l| ["name:", "query:", "id:", "displayName:"].iter().any(|k| l.starts_with(k)));
-    let yaml_file = file.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    let yaml_file =
+        file.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
     (top_keys || yaml_file).then_some(SourceFormat::SentinelYaml)
 }
 
@@ -186,7 +189,10 @@ mod tests {
         assert_eq!(detect("---\nname: a\nquery: \"```kql\\nT\\n```\"\n---\n", none), Some(SourceFormat::MarkdownFrontMatter));
         assert_eq!(detect("---\nname: a\nquery: T\n---\n\n# Notes\n\nSome prose.\n", none), Some(SourceFormat::MarkdownFrontMatter));
         assert_eq!(detect("---\nname: a\nquery: T\n---\n", md), Some(SourceFormat::MarkdownFrontMatter));
-        assert_eq!(detect("# Rules\n\n## A\n\n|Name | Value |\n| --- | --- |\n|DetectionId | x |\n\n```kql\nT\n```\n", none), Some(SourceFormat::MarkdownCatalog));
+        assert_eq!(
+            detect("# Rules\n\n## A\n\n|Name | Value |\n| --- | --- |\n|DetectionId | x |\n\n```kql\nT\n```\n", none),
+            Some(SourceFormat::MarkdownCatalog)
+        );
         assert_eq!(detect("{\"resources\": []}", none), Some(SourceFormat::Arm));
         assert_eq!(detect("{\"name\": \"a\", \"query\": \"T\"}", none), Some(SourceFormat::SentinelYaml));
         assert_eq!(detect("# Just a readme\n", md), None);
@@ -202,7 +208,8 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "x").unwrap();
         }
-        let found: Vec<_> = discover(&dir).into_iter().map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/")).collect();
+        let found: Vec<_> =
+            discover(&dir).into_iter().map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/")).collect();
         assert_eq!(found, ["a.yml", "b/rule.yaml", "c/d/e.json", "z.MD"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }

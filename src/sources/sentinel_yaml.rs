@@ -43,7 +43,9 @@ fn recover_documents(text: &str) -> Vec<Option<Node>> {
         .windows(2)
         .map(|w| {
             let padding = "\n".repeat(text[..w[0]].matches('\n').count());
-            yaml::parse_documents(&format!("{padding}{}", &text[w[0]..w[1]])).ok().and_then(|docs| docs.into_iter().find(|d| d.value != Value::Null))
+            yaml::parse_documents(&format!("{padding}{}", &text[w[0]..w[1]]))
+                .ok()
+                .and_then(|docs| docs.into_iter().find(|d| d.value != Value::Null))
         })
         .collect()
 }
@@ -106,4 +108,3 @@ pub fn finish(decoder: Decoder, rule: Rule, file: &Path, label: Option<String>, 
 pub fn label(map: &Node, name_key: &str) -> Option<String> {
     map.get(name_key).and_then(Node::as_str).or_else(|| map.get("id").and_then(Node::as_str)).map(str::to_string)
 }
-

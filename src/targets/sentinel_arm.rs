@@ -77,7 +77,13 @@ fn is_resource_name(id: &str) -> bool {
 /// The keys of the YAML form that an ARM resource carries faithfully; the rest go to the overlay.
 type Represented = Vec<&'static str>;
 
-fn alert_rule(rule: &Rule, kind: RuleKind, id: &str, options: &EmitOptions, note: &mut impl FnMut(String)) -> Result<(Value, Represented), Vec<String>> {
+fn alert_rule(
+    rule: &Rule,
+    kind: RuleKind,
+    id: &str,
+    options: &EmitOptions,
+    note: &mut impl FnMut(String),
+) -> Result<(Value, Represented), Vec<String>> {
     let mut missing = Vec::new();
     let mut require = |present: bool, key: &str| {
         if !present {
@@ -96,9 +102,27 @@ fn alert_rule(rule: &Rule, kind: RuleKind, id: &str, options: &EmitOptions, note
         return Err(missing);
     }
     let mut represented: Represented = vec![
-        "id", "name", "severity", "query", "queryFrequency", "queryPeriod", "triggerOperator", "triggerThreshold", "entityMappings",
-        "customDetails", "alertDetailsOverride", "eventGroupingSettings", "incidentConfiguration", "suppressionDuration",
-        "suppressionEnabled", "enabled", "startTimeUtc", "alertRuleTemplateName", "sentinelEntitiesMappings", "version", "kind",
+        "id",
+        "name",
+        "severity",
+        "query",
+        "queryFrequency",
+        "queryPeriod",
+        "triggerOperator",
+        "triggerThreshold",
+        "entityMappings",
+        "customDetails",
+        "alertDetailsOverride",
+        "eventGroupingSettings",
+        "incidentConfiguration",
+        "suppressionDuration",
+        "suppressionEnabled",
+        "enabled",
+        "startTimeUtc",
+        "alertRuleTemplateName",
+        "sentinelEntitiesMappings",
+        "version",
+        "kind",
         "apiVersion",
     ];
     let description = rule.description.as_deref().map(fields::clean_description);
@@ -115,7 +139,8 @@ fn alert_rule(rule: &Rule, kind: RuleKind, id: &str, options: &EmitOptions, note
     if rule.relevant_techniques.as_ref().is_none_or(|ids| !ids.is_empty() && *ids == merged(&techniques, &sub_techniques)) {
         represented.push("relevantTechniques");
     }
-    let api_version = options.api_version.clone().or_else(|| rule.api_version.clone()).unwrap_or_else(|| sentinel::DEFAULT_ALERT_RULE_API_VERSION.into());
+    let api_version =
+        options.api_version.clone().or_else(|| rule.api_version.clone()).unwrap_or_else(|| sentinel::DEFAULT_ALERT_RULE_API_VERSION.into());
     if !sub_techniques.is_empty() && !api_version.ends_with("-preview") {
         note(format!("apiVersion {api_version} has no `subTechniques`; deploy with a preview API or they will be dropped"));
     }

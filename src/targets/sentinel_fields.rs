@@ -69,12 +69,18 @@ pub fn entity_mappings(list: &[EntityMapping]) -> Value {
                     .iter()
                     .map(|f| {
                         object(
-                            [("identifier", Some(Value::String(f.identifier.clone()))), ("columnName", Some(Value::String(f.column_name.clone())))],
+                            [
+                                ("identifier", Some(Value::String(f.identifier.clone()))),
+                                ("columnName", Some(Value::String(f.column_name.clone()))),
+                            ],
                             &f.extensions,
                         )
                     })
                     .collect();
-                object([("entityType", Some(Value::String(m.entity_type.clone()))), ("fieldMappings", Some(Value::Array(fields)))], &m.extensions)
+                object(
+                    [("entityType", Some(Value::String(m.entity_type.clone()))), ("fieldMappings", Some(Value::Array(fields)))],
+                    &m.extensions,
+                )
             })
             .collect(),
     )
@@ -190,11 +196,8 @@ pub fn split_techniques(ids: &[String]) -> (Vec<String>, Vec<String>) {
 /// inside a block scalar (`description: |` then `'text'`) removed, surrounding space trimmed.
 pub fn clean_description(text: &str) -> String {
     let trimmed = text.trim();
-    let unquoted = ['\'', '"']
-        .iter()
-        .find_map(|q| trimmed.strip_prefix(*q)?.strip_suffix(*q))
-        .filter(|_| trimmed.len() >= 2)
-        .unwrap_or(trimmed);
+    let unquoted =
+        ['\'', '"'].iter().find_map(|q| trimmed.strip_prefix(*q)?.strip_suffix(*q)).filter(|_| trimmed.len() >= 2).unwrap_or(trimmed);
     unquoted.trim().to_string()
 }
 

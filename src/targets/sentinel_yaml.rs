@@ -52,12 +52,21 @@ pub fn encode(rule: &Rule) -> Value {
             ("alertDetailsOverride", rule.alert_details_override.as_ref().map(fields::alert_details_override)),
             (
                 "eventGroupingSettings",
-                unless(rule.event_grouping_settings.as_ref().map(fields::event_grouping), fields::event_grouping(&PortalDefaults::event_grouping())),
+                unless(
+                    rule.event_grouping_settings.as_ref().map(fields::event_grouping),
+                    fields::event_grouping(&PortalDefaults::event_grouping()),
+                ),
             ),
-            ("incidentConfiguration", unless(incident, fields::incident_configuration(&PortalDefaults::incident_configuration(), Form::Yaml))),
+            (
+                "incidentConfiguration",
+                unless(incident, fields::incident_configuration(&PortalDefaults::incident_configuration(), Form::Yaml)),
+            ),
             (
                 "suppressionDuration",
-                unless(rule.suppression_duration.as_ref().map(|d| Form::Yaml.duration(d)), Form::Yaml.duration(&PortalDefaults::suppression_duration())),
+                unless(
+                    rule.suppression_duration.as_ref().map(|d| Form::Yaml.duration(d)),
+                    Form::Yaml.duration(&PortalDefaults::suppression_duration()),
+                ),
             ),
             ("suppressionEnabled", unless(rule.suppression_enabled.map(Value::Bool), Value::Bool(PortalDefaults::SUPPRESSION_ENABLED))),
             ("enabled", unless(rule.enabled.map(Value::Bool), Value::Bool(PortalDefaults::ENABLED))),

@@ -133,10 +133,9 @@ impl<'a> Builder<'a> {
                 self.last = position_of(&span);
                 Ok((event, self.last))
             }
-            Some(Err(e)) => Err(YamlError {
-                position: Position::new(e.marker().line(), e.marker().col() + 1),
-                message: e.info().to_string(),
-            }),
+            Some(Err(e)) => {
+                Err(YamlError { position: Position::new(e.marker().line(), e.marker().col() + 1), message: e.info().to_string() })
+            }
             None => Err(YamlError { position: self.last, message: "unexpected end of YAML".into() }),
         }
     }
@@ -197,10 +196,8 @@ impl<'a> Builder<'a> {
                         break;
                     }
                     let key_node = self.node(event, key_position, depth + 1)?;
-                    let key = scalar_key(&key_node).ok_or_else(|| YamlError {
-                        position: key_position,
-                        message: "mapping keys must be scalars".into(),
-                    })?;
+                    let key = scalar_key(&key_node)
+                        .ok_or_else(|| YamlError { position: key_position, message: "mapping keys must be scalars".into() })?;
                     if entries.iter().any(|e| e.key == key) {
                         return Err(YamlError { position: key_position, message: format!("duplicate key `{key}`") });
                     }
@@ -260,10 +257,10 @@ fn resolve_plain(text: &str) -> Value {
     if let Some(int) = parse_int(text) {
         return Value::Int(int);
     }
-    if is_float(text) {
-        if let Ok(f) = text.parse::<f64>() {
-            return Value::Float(f);
-        }
+    if is_float(text)
+        && let Ok(f) = text.parse::<f64>()
+    {
+        return Value::Float(f);
     }
     Value::Str(text.to_string())
 }

@@ -93,7 +93,8 @@ fn write_inline(out: &mut String, value: &Value, block_indent: usize) {
 
 /// Multi-line text without characters a literal block cannot hold.
 fn is_block_friendly(s: &str) -> bool {
-    s.trim_end_matches('\n').contains('\n') && s.chars().all(|c| c == '\n' || c == '\t' || is_printable(c))
+    s.trim_end_matches('\n').contains('\n')
+        && s.chars().all(|c| c == '\n' || c == '\t' || is_printable(c))
         && !s.lines().any(|l| l.ends_with([' ', '\t']) && l.trim().is_empty() && !l.is_empty())
 }
 
@@ -156,8 +157,7 @@ fn reads_differently_in_yaml_1_1(s: &str) -> bool {
 /// YAML's printable set (minus the byte order mark, which may not appear inside a document);
 /// anything else must be escaped in a double-quoted scalar.
 fn is_printable(c: char) -> bool {
-    matches!(c, '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-        && c != '\u{FEFF}'
+    matches!(c, '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..) && c != '\u{FEFF}'
 }
 
 fn double_quoted(s: &str) -> String {
@@ -199,7 +199,10 @@ mod tests {
             "query": "T\n| where A == 'b'\n", "empty": [], "quoted": "a: b", "num": "1.0", "date": "2022-08-07", "yes": "yes",
         });
         let text = to_yaml_string(&value);
-        assert_eq!(text, "id: abc\nseverity: Medium\nversion: 1.0.3\nthreshold: 0\nrequiredDataConnectors:\n  - connectorId: X\n    dataTypes:\n      - T\nquery: |\n  T\n  | where A == 'b'\nempty: []\nquoted: 'a: b'\nnum: '1.0'\ndate: '2022-08-07'\n'yes': 'yes'\n");
+        assert_eq!(
+            text,
+            "id: abc\nseverity: Medium\nversion: 1.0.3\nthreshold: 0\nrequiredDataConnectors:\n  - connectorId: X\n    dataTypes:\n      - T\nquery: |\n  T\n  | where A == 'b'\nempty: []\nquoted: 'a: b'\nnum: '1.0'\ndate: '2022-08-07'\n'yes': 'yes'\n"
+        );
         assert_eq!(round_trip(&value), value);
     }
 
@@ -214,8 +217,7 @@ mod tests {
         leaf.prop_recursive(4, 40, 6, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-                prop::collection::vec(("[a-zA-Z :'-]{0,8}", inner), 0..5)
-                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+                prop::collection::vec(("[a-zA-Z :'-]{0,8}", inner), 0..5).prop_map(|kv| Value::Object(kv.into_iter().collect())),
             ]
         })
     }

@@ -76,20 +76,14 @@ impl Parser<'_> {
     /// Not a nesting level of its own: `expr` and operators count.
     pub(super) fn pipeline(&mut self) -> PResult<Expr> {
         let start = self.start();
-        let (source, mut operators) = if self.at_source_operator() {
-            (None, vec![self.operator_recovering(false)])
-        } else {
-            (Some(self.expr()?), Vec::new())
-        };
+        let (source, mut operators) =
+            if self.at_source_operator() { (None, vec![self.operator_recovering(false)]) } else { (Some(self.expr()?), Vec::new()) };
         while self.eat(TokenKind::Pipe).is_some() {
             operators.push(self.operator_recovering(true));
         }
         match source {
             Some(source) if operators.is_empty() => Ok(source),
-            source => Ok(Expr {
-                kind: ExprKind::Pipeline { source: source.map(Box::new), operators },
-                span: self.span_from(start),
-            }),
+            source => Ok(Expr { kind: ExprKind::Pipeline { source: source.map(Box::new), operators }, span: self.span_from(start) }),
         }
     }
 
@@ -294,10 +288,8 @@ impl Parser<'_> {
             _ => {}
         }
         if is_reserved(word) && !(call_follows && is_reserved_function(word)) {
-            return self.error_at(
-                token.span,
-                format!("expected expression but found keyword `{word}` (write ['{word}'] to use it as a name)"),
-            );
+            return self
+                .error_at(token.span, format!("expected expression but found keyword `{word}` (write ['{word}'] to use it as a name)"));
         }
         self.bump();
         let name = Ident { name: word.to_string(), span: token.span };
@@ -358,7 +350,8 @@ impl Parser<'_> {
         }
         let mut n = 1;
         loop {
-            let bracketed = self.nth_is(n, TokenKind::LBracket) && self.nth_is(n + 1, TokenKind::String) && self.nth_is(n + 2, TokenKind::RBracket);
+            let bracketed =
+                self.nth_is(n, TokenKind::LBracket) && self.nth_is(n + 1, TokenKind::String) && self.nth_is(n + 2, TokenKind::RBracket);
             n += match (self.nth(n).kind, bracketed) {
                 (TokenKind::Word, _) => 1,
                 (_, true) => 3,
@@ -377,7 +370,10 @@ impl Parser<'_> {
     pub(super) fn options(&mut self, allowed: &[&str]) -> PResult<Vec<OptionParam>> {
         let mut params = Vec::new();
         loop {
-            let hint = self.at_word("hint") && self.nth_is(1, TokenKind::Dot) && self.nth_is(2, TokenKind::Word) && self.nth_is(3, TokenKind::Assign);
+            let hint = self.at_word("hint")
+                && self.nth_is(1, TokenKind::Dot)
+                && self.nth_is(2, TokenKind::Word)
+                && self.nth_is(3, TokenKind::Assign);
             let plain = self.word_text().is_some_and(|w| allowed.contains(&w)) && self.nth_is(1, TokenKind::Assign);
             if !hint && !plain {
                 return Ok(params);

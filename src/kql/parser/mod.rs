@@ -170,11 +170,7 @@ impl<'a> Parser<'a> {
         }
         let prev = self.prev_end();
         let gap = self.src.get(prev..token.span.start).unwrap_or("");
-        let span = if token.kind == TokenKind::Eof || (self.pos > 0 && gap.contains('\n')) {
-            Span::new(prev, prev)
-        } else {
-            token.span
-        };
+        let span = if token.kind == TokenKind::Eof || (self.pos > 0 && gap.contains('\n')) { Span::new(prev, prev) } else { token.span };
         let found = self.describe(token);
         self.push_error(SyntaxError::expected(span, expected, found));
         Err(Reported)
@@ -228,9 +224,15 @@ impl<'a> Parser<'a> {
     /// closing bracket. `;` always stops: an unclosed `(` should not
     /// swallow the following statements.
     fn recover(&mut self, from: usize, stop_at_pipe: bool) {
-        let mut depth: usize = self.tokens[from.min(self.pos)..self.pos]
-            .iter()
-            .fold(0usize, |d, t| if t.kind.is_opening() { d + 1 } else if t.kind.is_closing() { d.saturating_sub(1) } else { d });
+        let mut depth: usize = self.tokens[from.min(self.pos)..self.pos].iter().fold(0usize, |d, t| {
+            if t.kind.is_opening() {
+                d + 1
+            } else if t.kind.is_closing() {
+                d.saturating_sub(1)
+            } else {
+                d
+            }
+        });
         loop {
             let kind = self.peek().kind;
             match kind {
@@ -285,8 +287,8 @@ impl<'a> Parser<'a> {
     /// A scalar type name: `string`, `long`, `dynamic`...
     fn type_name(&mut self) -> PResult<Ident> {
         const TYPES: &[&str] = &[
-            "bool", "boolean", "date", "datetime", "decimal", "double", "dynamic", "guid", "int", "int64", "long", "real",
-            "string", "time", "timespan", "uniqueid",
+            "bool", "boolean", "date", "datetime", "decimal", "double", "dynamic", "guid", "int", "int64", "long", "real", "string",
+            "time", "timespan", "uniqueid",
         ];
         match self.word_text() {
             Some(word) if TYPES.contains(&word) => self.word(),

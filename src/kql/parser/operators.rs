@@ -58,7 +58,8 @@ impl Parser<'_> {
             "project-rename" => ProjectRename(self.comma_list(|p| p.named_expr(false))?),
             "summarize" => {
                 let params = self.options(&[])?;
-                let aggregates = if self.at_word("by") || self.at_list_end() { Vec::new() } else { self.comma_list(|p| p.named_expr(true))? };
+                let aggregates =
+                    if self.at_word("by") || self.at_list_end() { Vec::new() } else { self.comma_list(|p| p.named_expr(true))? };
                 let by = self.by_clause()?;
                 Summarize { params, aggregates, by }
             }

@@ -74,11 +74,7 @@ impl Parser<'_> {
             self.bump();
             let name = self.name()?;
             self.expect(TokenKind::Assign, "`=`")?;
-            let value = if self.at_function_def() {
-                LetValue::Function(self.function_def()?)
-            } else {
-                LetValue::Expr(self.pipeline()?)
-            };
+            let value = if self.at_function_def() { LetValue::Function(self.function_def()?) } else { LetValue::Expr(self.pipeline()?) };
             StatementKind::Let { name, value }
         } else {
             StatementKind::Query(self.pipeline()?)

@@ -17,10 +17,7 @@ fn shape(src: &str) -> String {
 
 fn show(expr: &Expr) -> String {
     let one = |e: &Expr| {
-        let script = Script {
-            statements: vec![Statement { kind: StatementKind::Query(e.clone()), span: e.span }],
-            span: e.span,
-        };
+        let script = Script { statements: vec![Statement { kind: StatementKind::Query(e.clone()), span: e.span }], span: e.span };
         print(&script)
     };
     match &expr.kind {
@@ -111,7 +108,8 @@ fn stray_closing_bracket_is_reported_where_it_is() {
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
     // Runs on a 2 MiB thread, like the test harness and most callers.
-    let run = |src: String| std::thread::Builder::new().stack_size(2 << 20).spawn(move || parse(&src).errors.len()).unwrap().join().unwrap();
+    let run =
+        |src: String| std::thread::Builder::new().stack_size(2 << 20).spawn(move || parse(&src).errors.len()).unwrap().join().unwrap();
     assert!(run("(".repeat(100_000)) > 0);
     assert!(run(format!("print {}1{}", "f(".repeat(50_000), ")".repeat(50_000))) > 0);
     assert!(run(format!("print dynamic({})", "[".repeat(100_000))) > 0);
