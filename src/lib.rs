@@ -1,14 +1,21 @@
-//! ruleconv: convert SIEM detection rules between formats.
+//! ruleconv: convert SIEM detection rules between formats, and say what could not be translated.
 //!
 //! ```text
-//!  input files ──▶ sources::read ──▶ ir::Rule ──▶ targets::emit ──▶ output text
-//!  (YAML, ARM,      one reader per     lossless       one emitter per    + problems
-//!   markdown)       input format       metadata       target format
-//!                                          │
-//!                                          └──▶ kql::parse ──▶ AST with spans
+//!                 sources::read_file                    targets::emit
+//!  rule files ──────────────────────▶ ir::Rule ─────────────────────────▶ output text + notes
+//!  (Sentinel YAML, ARM,  one reader      lossless        one emitter         (ARM template,
+//!   markdown, catalogs)  per format      metadata        per target           repository YAML)
+//!        │                                  │
+//!        │ yaml:: (spanned tree,            │ rule.query ──kql::parse──▶ AST with byte spans
+//!        │  deterministic writer)           │                           + syntax errors
+//!        ▼                                  ▼
+//!   diag::Diagnostic (file:line:col) ◀── check:: (query errors mapped into the file through
+//!                                                 the query's Locator; Sentinel limits)
 //! ```
 //!
-//! Dependencies run one way: `sources → ir ← targets`, `kql` stands alone.
+//! `convert` runs the whole job for the CLI and the golden tests; `cli` parses arguments and
+//! prints; `diff` compares outputs for review. Dependencies run one way: `sources → ir ←
+//! targets`; `kql` depends on nothing else in the crate.
 
 pub mod check;
 pub mod cli;
