@@ -49,6 +49,15 @@ impl Diagnostic {
     }
 }
 
+/// The file line a position is on, and a caret under its column, for showing a problem in
+/// context; `None` when the position lies outside the text.
+pub fn excerpt(text: &str, position: Position) -> Option<String> {
+    let line = text.lines().nth(position.line.checked_sub(1)?)?.trim_end_matches('\r');
+    // Tabs stay tabs so the caret lines up under them.
+    let pad: String = line.chars().take(position.col.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    Some(format!("{line}\n{pad}^"))
+}
+
 impl fmt::Display for Diagnostic {
     /// `file:line:col: error: [rule] message`, the form editors and CI logs link to.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -61,5 +70,17 @@ impl fmt::Display for Diagnostic {
             write!(f, "rule '{rule}': ")?;
         }
         f.write_str(&self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_puts_a_caret_under_the_column() {
+        let text = "query: |\r\n  T\n  | where x == (\n";
+        assert_eq!(excerpt(text, Position::new(3, 16)).as_deref(), Some("  | where x == (\n               ^"));
+        assert_eq!(excerpt(text, Position::new(9, 1)), None);
     }
 }

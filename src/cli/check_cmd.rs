@@ -60,6 +60,7 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut records = Vec::new();
+    let mut sources = SourceCache::default();
     for (mut report, problems) in reports {
         for d in &problems {
             match d.level {
@@ -68,6 +69,9 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
             }
             if !json {
                 let _ = writeln!(out, "{d}");
+                if let Some(excerpt) = sources.excerpt(d) {
+                    let _ = writeln!(out, "{excerpt}");
+                }
             }
         }
         report.ok = report.errors.is_empty();
@@ -83,4 +87,21 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
 
 fn report_for(file: PathBuf, rule_id: Option<String>, title: Option<String>) -> RuleReport {
     RuleReport { file, rule_id, title, ok: true, errors: Vec::new(), warnings: Vec::new() }
+}
+
+/// The text of the file last shown, so each problem can be shown in its line.
+#[derive(Default)]
+struct SourceCache {
+    file: Option<(PathBuf, String)>,
+}
+
+impl SourceCache {
+    fn excerpt(&mut self, d: &Diagnostic) -> Option<String> {
+        if self.file.as_ref().is_none_or(|(path, _)| *path != d.file) {
+            let text = std::fs::read(&d.file).ok().map(|b| String::from_utf8_lossy(&b).into_owned())?;
+            self.file = Some((d.file.clone(), text));
+        }
+        let (_, text) = self.file.as_ref()?;
+        crate::diag::excerpt(text, d.position).map(|e| e.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n"))
+    }
 }
