@@ -153,3 +153,23 @@ fn check_points_into_the_rule_file() {
     assert_eq!(records[0]["rule_id"], "y");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn check_over_the_corpus_fails_exactly_the_broken_rules() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sentinel");
+    if !corpus.is_dir() {
+        eprintln!("skipped: {} not present", corpus.display());
+        return;
+    }
+    let out = ruleconv(&["check", "--format", "json", corpus.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let records: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(records.len(), 1229);
+    let failed: Vec<_> = records.iter().filter(|r| r["ok"] == false).collect();
+    let kql: Vec<_> = failed.iter().filter(|r| r["errors"][0]["message"].as_str().unwrap().starts_with("KQL: ")).collect();
+    let stubs = failed.iter().filter(|r| r["errors"][0]["message"].as_str().unwrap().contains("no `query`")).count();
+    // Microsoft's parser rejects 10 corpus queries; 8 files are moved-content stubs.
+    assert_eq!((kql.len(), stubs, failed.len()), (10, 8, 18));
+    // Errors point into the rule file: past the lines before `query:`.
+    assert!(kql.iter().all(|r| r["errors"][0]["line"].as_u64().unwrap() > 5), "{kql:?}");
+}
