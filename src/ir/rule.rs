@@ -288,10 +288,25 @@ impl Locator {
         Locator { anchors: vec![(0, start)] }
     }
 
-    /// Adds an anchor; offsets must be added in increasing order.
+    /// Adds an anchor. Anchors come in increasing offset order: one at the same offset as the
+    /// last replaces it, one before it is ignored.
     pub fn push(&mut self, offset: usize, position: Position) {
-        debug_assert!(self.anchors.last().is_none_or(|(o, _)| *o <= offset));
-        self.anchors.push((offset, position));
+        match self.anchors.last_mut() {
+            Some(last) if last.0 == offset => last.1 = position,
+            Some(last) if last.0 > offset => {}
+            _ => self.anchors.push((offset, position)),
+        }
+    }
+
+    /// The locator of `text[start..end]`, re-based so that `start` becomes offset 0.
+    pub fn slice(&self, text: &str, start: usize, end: usize) -> Locator {
+        let mut out = Locator::at(self.position(text, start));
+        for &(offset, position) in &self.anchors {
+            if offset > start && offset < end {
+                out.push(offset - start, position);
+            }
+        }
+        out
     }
 
     /// The file position of `offset` within `text` (the text this locator was built for).

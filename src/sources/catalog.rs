@@ -13,10 +13,10 @@
 
 use super::ReadOutcome;
 use super::fields::{Decoder, Naming};
-use super::locate::{Anchors, LineIndex};
+use super::locate::LineIndex;
 use super::sentinel_yaml;
 use crate::diag::Position;
-use crate::ir::{Origin, Query, QueryLanguage, Rule, SourceFormat};
+use crate::ir::{Locator, Origin, Query, QueryLanguage, Rule, SourceFormat};
 use crate::yaml::{Entry, Node, Style, Value};
 use indexmap::IndexMap;
 use std::path::Path;
@@ -43,7 +43,7 @@ fn cells(line: &str) -> Vec<&str> {
 /// A fenced code block read from markdown lines.
 pub struct Fence {
     pub text: String,
-    pub anchors: Anchors,
+    pub locator: Locator,
     pub closed: bool,
     /// Index (in the lines given) of the line after the block.
     pub next: usize,
@@ -63,18 +63,18 @@ fn is_query_fence(line: &str) -> bool {
 /// `lines[0]` minus one. Each code line is anchored at column 1 of its file line.
 pub fn read_fence(lines: &[&str], open: usize, line_offset: usize) -> Fence {
     let mut text = String::new();
-    let mut anchors = Anchors::at(Position::new(open + 2 + line_offset, 1));
+    let mut locator = Locator::at(Position::new(open + 2 + line_offset, 1));
     let mut i = open + 1;
     while i < lines.len() {
         if lines[i].trim() == "```" {
-            return Fence { text, anchors, closed: true, next: i + 1 };
+            return Fence { text, locator, closed: true, next: i + 1 };
         }
-        anchors.push(text.len(), Position::new(i + 1 + line_offset, 1));
+        locator.push(text.len(), Position::new(i + 1 + line_offset, 1));
         text.push_str(lines[i]);
         text.push('\n');
         i += 1;
     }
-    Fence { text, anchors, closed: false, next: i }
+    Fence { text, locator, closed: false, next: i }
 }
 
 /// One `## ` section of the catalog.
@@ -190,8 +190,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
         };
         decoder.decode_into(&mapping, &mut rule);
         if let Some(fence) = &first.query {
-            rule.query =
-                Some(Query { text: fence.text.clone(), language: QueryLanguage::Kql, locator: fence.anchors.clone().into_locator() });
+            rule.query = Some(Query { text: fence.text.clone(), language: QueryLanguage::Kql, locator: fence.locator.clone() });
         }
         sentinel_yaml::require_name_and_query(&mut decoder, &mapping, ("name", "query"), &rule);
         sentinel_yaml::finish(decoder, rule, file, Some(first.title.clone()), out);

@@ -380,7 +380,7 @@ impl<'a> Decoder<'a> {
             self.error(node.position, format!("`{key}` is empty"));
             return None;
         }
-        let locator = locate::scalar(self.lines, node, &text).into_locator();
+        let locator = locate::scalar(self.lines, node, &text);
         Some(Query { text, language: QueryLanguage::Kql, locator })
     }
 

@@ -71,7 +71,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
                     decoder.warning(node.position, "the query's ``` fence is never closed; read to the end of the value");
                 }
                 query.text = value[start..end].to_string();
-                query.locator = locate::scalar(&lines, node, &value).slice(&value, start, end).into_locator();
+                query.locator = locate::scalar(&lines, node, &value).slice(&value, start, end);
             }
         } else if let (None, Some(open)) = (&rule.query, body_fence) {
             let fence = read_fence(&body_lines, open, split.body_line - 1);
@@ -81,7 +81,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
                     "the query's ``` fence is never closed; read to the end of the file",
                 );
             }
-            rule.query = Some(Query { text: fence.text, language: QueryLanguage::Kql, locator: fence.anchors.into_locator() });
+            rule.query = Some(Query { text: fence.text, language: QueryLanguage::Kql, locator: fence.locator });
             used_body = true;
         }
     });

@@ -44,51 +44,10 @@ impl<'a> LineIndex<'a> {
     }
 }
 
-/// Anchors under construction: (offset in the extracted text, file position), by offset.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Anchors(Vec<(usize, Position)>);
-
-impl Anchors {
-    /// A text that maps 1:1 onto the file from `start` on (a fenced block, a JSON-free string).
-    pub fn at(start: Position) -> Anchors {
-        Anchors(vec![(0, start)])
-    }
-
-    pub fn push(&mut self, offset: usize, position: Position) {
-        match self.0.last_mut() {
-            Some(last) if last.0 == offset => last.1 = position,
-            Some(last) if last.0 > offset => {}
-            _ => self.0.push((offset, position)),
-        }
-    }
-
-    /// The anchors of `text[start..end]`, re-based so that `start` becomes offset 0.
-    pub fn slice(&self, text: &str, start: usize, end: usize) -> Anchors {
-        let first = self.clone().into_locator().position(text, start);
-        let mut out = Anchors::at(first);
-        for &(offset, position) in &self.0 {
-            if offset > start && offset < end {
-                out.push(offset - start, position);
-            }
-        }
-        out
-    }
-
-    pub fn into_locator(self) -> Locator {
-        let mut anchors = self.0.into_iter();
-        let Some((_, first)) = anchors.next() else { return Locator::default() };
-        let mut locator = Locator::at(first);
-        for (offset, position) in anchors {
-            locator.push(offset, position);
-        }
-        locator
-    }
-}
-
-/// Anchors for the string value of `node`, read from `lines` (the file it was parsed from).
+/// Locator for the string value of `node`, read from `lines` (the file it was parsed from).
 /// Falls back to a 1:1 mapping from the node's position when the file text does not line up
 /// (never expected; it keeps positions approximate rather than failing the read).
-pub fn scalar(lines: &LineIndex, node: &Node, value: &str) -> Anchors {
+pub fn scalar(lines: &LineIndex, node: &Node, value: &str) -> Locator {
     let built = match node.style {
         Style::Literal => literal(lines, node.position, value),
         Style::DoubleQuoted | Style::SingleQuoted => {
@@ -97,18 +56,18 @@ pub fn scalar(lines: &LineIndex, node: &Node, value: &str) -> Anchors {
         }
         Style::Plain | Style::Folded => lines.offset(node.position).map(|start| align(lines.text, start, node.position, value, node.style)),
     };
-    built.unwrap_or_else(|| Anchors::at(node.position))
+    built.unwrap_or_else(|| Locator::at(node.position))
 }
 
 /// A literal block (`|`, `|-`, `|2`, `|+`): value line k is file line `header + 1 + k`, and
 /// its text is the end of that file line, so the column is what is left before it.
-fn literal(lines: &LineIndex, first: Position, value: &str) -> Option<Anchors> {
+fn literal(lines: &LineIndex, first: Position, value: &str) -> Option<Locator> {
     // The parser reports the first non-empty content line; leading empty lines come before it.
     let leading = value.bytes().take_while(|&b| b == b'\n').count();
     let value_lines: Vec<&str> = value.split('\n').collect();
     let candidates = [first.line.checked_sub(1 + leading)?, first.line.checked_sub(1)?];
     'candidate: for header in candidates {
-        let mut anchors = Anchors::default();
+        let mut anchors = Locator::default();
         let mut offset = 0;
         let mut col = first.col;
         for (k, text) in value_lines.iter().enumerate() {
@@ -134,8 +93,8 @@ fn literal(lines: &LineIndex, first: Position, value: &str) -> Option<Anchors> {
 /// whitespace the value lacks (indentation, folded line breaks) is skipped in the file; an
 /// escape is decoded and must produce the next value characters. An anchor is dropped after
 /// every skip or escape. Stops quietly at anything unexpected, keeping the anchors so far.
-fn align(source: &str, start: usize, start_position: Position, value: &str, style: Style) -> Anchors {
-    let mut anchors = Anchors::at(start_position);
+fn align(source: &str, start: usize, start_position: Position, value: &str, style: Style) -> Locator {
+    let mut anchors = Locator::at(start_position);
     let (mut vi, mut si) = (0usize, start);
     let (mut line, mut col) = (start_position.line, start_position.col);
     let mut resync = false;
@@ -259,7 +218,7 @@ mod tests {
         let node = root.get("query").unwrap();
         let value = node.as_str().unwrap();
         let offset = value.find(needle).unwrap_or_else(|| panic!("{needle:?} not in {value:?}"));
-        scalar(&lines, node, value).into_locator().position(value, offset)
+        scalar(&lines, node, value).position(value, offset)
     }
 
     fn position_in(doc: &str, line_contains: &str, needle: &str) -> Position {
@@ -319,7 +278,7 @@ mod tests {
         let start = value.find('T').unwrap();
         let end = value.rfind("```").unwrap();
         let inner = &value[start..end];
-        let locator = scalar(&lines, &node, value).slice(value, start, end).into_locator();
+        let locator = scalar(&lines, &node, value).slice(value, start, end);
         assert_eq!(locator.position(inner, 0), position_in(doc, "query", "T\\n"));
         assert_eq!(locator.position(inner, inner.find("where").unwrap()), position_in(doc, "query", "where"));
     }
