@@ -106,10 +106,6 @@ fn alert_rule(
         "name",
         "severity",
         "query",
-        "queryFrequency",
-        "queryPeriod",
-        "triggerOperator",
-        "triggerThreshold",
         "entityMappings",
         "customDetails",
         "alertDetailsOverride",
@@ -118,13 +114,30 @@ fn alert_rule(
         "suppressionDuration",
         "suppressionEnabled",
         "enabled",
-        "startTimeUtc",
         "alertRuleTemplateName",
         "sentinelEntitiesMappings",
         "version",
         "kind",
         "apiVersion",
     ];
+    // NRT rules run every minute on what arrived: the schedule and trigger are Scheduled-only
+    // properties, so an NRT rule that states them keeps them in the overlay, with a note.
+    const SCHEDULE: [&str; 5] = ["queryFrequency", "queryPeriod", "triggerOperator", "triggerThreshold", "startTimeUtc"];
+    if kind == RuleKind::Scheduled {
+        represented.extend(SCHEDULE);
+    } else {
+        let stated = [
+            rule.query_frequency.is_some(),
+            rule.query_period.is_some(),
+            rule.trigger_operator.is_some(),
+            rule.trigger_threshold.is_some(),
+            rule.start_time_utc.is_some(),
+        ];
+        let stated: Vec<_> = SCHEDULE.iter().zip(stated).filter(|(_, s)| *s).map(|(k, _)| format!("`{k}`")).collect();
+        if !stated.is_empty() {
+            note(format!("NRT rules have no {}; kept in template metadata only", stated.join(", ")));
+        }
+    }
     let description = rule.description.as_deref().map(fields::clean_description);
     if description.as_deref() == rule.description.as_deref() {
         represented.push("description");
@@ -265,4 +278,73 @@ fn overlay(rule: &Rule, represented: &[&str]) -> Option<Value> {
     let Value::Object(all) = sentinel_yaml::encode(rule) else { return None };
     let rest: Map<String, Value> = all.into_iter().filter(|(key, value)| value.is_null() || !represented.contains(&key.as_str())).collect();
     (!rest.is_empty()).then_some(Value::Object(rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Duration, Query, Severity};
+
+    fn rule(kind: Option<RuleKind>) -> Rule {
+        Rule {
+            id: Some("5b6e1c7a-3f2d-4a8e-9c41-0d2f7e8a9b10".into()),
+            name: "Test".into(),
+            severity: Some(Severity::High),
+            kind,
+            query: Some(Query { text: "T".into(), ..Default::default() }),
+            ..Default::default()
+        }
+    }
+
+    fn template(rule: &Rule) -> (Value, Vec<Note>) {
+        let emitted = emit(&[rule], &EmitOptions::default()).expect("emits");
+        (serde_json::from_str(&emitted.text).expect("valid JSON"), emitted.notes)
+    }
+
+    #[test]
+    fn scheduled_rule_without_schedule_is_refused_naming_each_field() {
+        let errors = emit(&[&rule(Some(RuleKind::Scheduled))], &EmitOptions::default()).unwrap_err();
+        let messages: Vec<_> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages.len(), 4, "{messages:?}");
+        assert!(messages[0].contains("`queryFrequency`"), "{messages:?}");
+    }
+
+    #[test]
+    fn nrt_schedule_keys_travel_in_metadata_with_a_note() {
+        let mut nrt = rule(Some(RuleKind::Nrt));
+        nrt.query_frequency = Duration::parse("5m").ok();
+        let (arm, notes) = template(&nrt);
+        assert!(arm["resources"][0]["properties"].get("queryFrequency").is_none());
+        assert_eq!(arm["metadata"]["ruleconv"][nrt.id.as_deref().unwrap()]["queryFrequency"], "5m");
+        assert!(notes[0].message.contains("NRT rules have no `queryFrequency`"), "{notes:?}");
+    }
+
+    #[test]
+    fn hunting_query_becomes_a_saved_search_with_tags() {
+        let mut hunting = rule(None);
+        hunting.description = Some("'Looks for things.'\n".into());
+        hunting.tactics = Some(vec!["Initial access".into()]);
+        hunting.relevant_techniques = Some(vec!["T1078.004".into()]);
+        let (arm, _) = template(&hunting);
+        let resource = &arm["resources"][0];
+        assert_eq!(resource["type"], sentinel::SAVED_SEARCH_TYPE);
+        assert_eq!(resource["properties"]["category"], "Hunting Queries");
+        let tags = &resource["properties"]["tags"];
+        assert_eq!(tags[0], json!({"name": "description", "value": "Looks for things."}));
+        assert_eq!(tags[1], json!({"name": "tactics", "value": "Initial access"}));
+        assert_eq!(tags[2], json!({"name": "techniques", "value": "T1078.004"}));
+        // The description as written is not lost.
+        assert_eq!(arm["metadata"]["ruleconv"][hunting.id.as_deref().unwrap()]["description"], "'Looks for things.'\n");
+    }
+
+    #[test]
+    fn a_rule_without_id_gets_a_stable_derived_one() {
+        let mut nameless = rule(Some(RuleKind::Nrt));
+        nameless.id = None;
+        let (first, notes) = template(&nameless);
+        let (second, _) = template(&nameless);
+        assert_eq!(first, second);
+        assert!(notes.iter().any(|n| n.message.contains("derived from its name")), "{notes:?}");
+        assert_eq!(first["resources"][0]["properties"]["alertRuleTemplateName"].as_str().map(str::len), Some(36));
+    }
 }
