@@ -189,3 +189,25 @@ fn output_bytes_do_not_depend_on_the_thread_count() {
     assert!(one.stdout.len() > 10_000);
     assert!(one.stdout == four.stdout && one.stderr == four.stderr);
 }
+
+#[test]
+fn existing_outputs_are_replaced_only_with_force() {
+    let dir = scratch("force");
+    let out_dir = dir.join("out");
+    let convert = |extra: &[&str]| {
+        let mut args = vec!["convert", NRT, "--to", "sentinel-yaml", "-o", out_dir.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        ruleconv(&args)
+    };
+    assert_eq!(convert(&[]).status.code(), Some(0));
+    assert_eq!(convert(&[]).status.code(), Some(0), "the same output again is fine");
+    let written = first_file(&out_dir);
+    std::fs::write(&written, "the user's own edits\n").unwrap();
+    let refused = convert(&[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("use --force"), "{}", text(&refused.stderr));
+    assert_eq!(std::fs::read_to_string(&written).unwrap(), "the user's own edits\n");
+    assert_eq!(convert(&["--force"]).status.code(), Some(0));
+    assert!(std::fs::read_to_string(&written).unwrap().contains("kind: NRT"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

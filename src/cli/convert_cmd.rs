@@ -22,9 +22,9 @@ pub fn run(args: ConvertArgs) -> i32 {
     let read = convert::read_all(&files, args.from);
     let (mut records, converted) = convert::convert(&read, target, &options);
 
-    let protected: HashSet<PathBuf> = files.iter().filter_map(|f| f.path.canonicalize().ok()).collect();
+    let writer = Writer { inputs: files.iter().filter_map(|f| f.path.canonicalize().ok()).collect(), force: args.force };
     match &args.output {
-        Some(dir) => write_files(&converted, &mut records, dir, target, &protected),
+        Some(dir) => write_files(&converted, &mut records, dir, target, &writer),
         None => write_stdout(&converted, &mut records, target, &options),
     }
 
@@ -32,7 +32,7 @@ pub fn run(args: ConvertArgs) -> i32 {
     print_problems(&records);
     print_summary(&summary, target);
     if let Some(path) = &args.report
-        && let Err(message) = write_report(path, &records, &summary, &protected)
+        && let Err(message) = write_report(path, &records, &summary, &writer)
     {
         eprintln!("ruleconv: {message}");
         return EXIT_PROBLEMS;
@@ -40,11 +40,11 @@ pub fn run(args: ConvertArgs) -> i32 {
     if summary.failed == 0 && summary.converted > 0 { EXIT_OK } else { EXIT_PROBLEMS }
 }
 
-fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, target: Target, protected: &HashSet<PathBuf>) {
+fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, target: Target, writer: &Writer) {
     let paths = convert::output_paths(converted, dir, target);
     for (c, path) in converted.iter().zip(paths) {
         let record = &mut records[c.record];
-        match write_new_file(&path, &c.text, protected) {
+        match writer.write(&path, &c.text) {
             Ok(()) => record.output = Some(path),
             Err(message) => {
                 record.status = Status::Failed;
@@ -54,21 +54,40 @@ fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, targ
     }
 }
 
-/// Writes through a temporary file and a rename, so an interrupted run leaves no half file,
-/// and refuses to replace any of the inputs.
-fn write_new_file(path: &Path, text: &str, protected: &HashSet<PathBuf>) -> Result<(), String> {
-    if path.canonicalize().is_ok_and(|p| protected.contains(&p)) {
-        return Err("refusing to overwrite an input file; choose another output folder".into());
+/// Writes output files without losing anything the user had.
+struct Writer {
+    /// The input files, canonicalized: never replaced.
+    inputs: HashSet<PathBuf>,
+    /// Replace existing files whose content differs (`--force`).
+    force: bool,
+}
+
+impl Writer {
+    /// Writes through a temporary file and a rename, so an interrupted run leaves no half file.
+    /// An existing file with the same content is left as is; one with other content is only
+    /// replaced with `--force`; an input is never replaced.
+    fn write(&self, path: &Path, text: &str) -> Result<(), String> {
+        if path.canonicalize().is_ok_and(|p| self.inputs.contains(&p)) {
+            return Err("refusing to overwrite an input file; choose another output folder".into());
+        }
+        if let Ok(existing) = std::fs::read(path) {
+            if existing == text.as_bytes() {
+                return Ok(());
+            }
+            if !self.force {
+                return Err("exists with other content; not replaced (use --force to replace it)".into());
+            }
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create folder {}: {e}", parent.display()))?;
+        }
+        let temporary = path.with_extension("ruleconv-tmp");
+        std::fs::write(&temporary, text).map_err(|e| format!("cannot write: {e}"))?;
+        std::fs::rename(&temporary, path).map_err(|e| {
+            let _ = std::fs::remove_file(&temporary);
+            format!("cannot write: {e}")
+        })
     }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create folder {}: {e}", parent.display()))?;
-    }
-    let temporary = path.with_extension("ruleconv-tmp");
-    std::fs::write(&temporary, text).map_err(|e| format!("cannot write: {e}"))?;
-    std::fs::rename(&temporary, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        format!("cannot write: {e}")
-    })
 }
 
 /// Without `-o`, every converted rule goes to stdout as one document.
@@ -109,8 +128,8 @@ fn print_summary(summary: &Summary, target: Target) {
     );
 }
 
-fn write_report(path: &Path, records: &[Record], summary: &Summary, protected: &HashSet<PathBuf>) -> Result<(), String> {
+fn write_report(path: &Path, records: &[Record], summary: &Summary, writer: &Writer) -> Result<(), String> {
     let report = serde_json::json!({ "records": records, "summary": summary });
     let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
-    write_new_file(path, &text, protected).map_err(|m| format!("report {}: {m}", path.display()))
+    writer.write(path, &text).map_err(|m| format!("report {}: {m}", path.display()))
 }

@@ -70,6 +70,9 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "FORMAT",
           value_parser = PossibleValuesParser::new(SourceFormat::ALL.map(SourceFormat::name)).map(|s| SourceFormat::from_name(&s).expect("listed")))]
     from: Option<SourceFormat>,
+    /// Replace existing output files whose content differs (inputs are never replaced).
+    #[arg(long)]
+    force: bool,
     /// Write a JSON report: one record per rule (source, id, title, status, problems) and a summary.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
