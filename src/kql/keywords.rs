@@ -115,13 +115,18 @@ pub fn is_reserved_function(word: &str) -> bool {
 
 /// A name that can be written bare: a plain identifier that is not reserved.
 pub fn is_plain_name(name: &str) -> bool {
+    is_identifier(name) && !is_reserved(name) && !is_literal_word(name)
+}
+
+/// Letters, digits and `_`, not starting with a digit (`$` may lead, as in `$left`).
+pub fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     let first_ok = match chars.next() {
         Some('$') => chars.next().is_some_and(|c| c == '_' || c.is_alphabetic()),
         Some(c) => c == '_' || c.is_alphabetic(),
         None => false,
     };
-    first_ok && chars.all(|c| c == '_' || c.is_alphanumeric()) && !is_reserved(name) && !is_literal_word(name)
+    first_ok && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
 /// Words that parse as literals, not names.

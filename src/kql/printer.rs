@@ -5,7 +5,7 @@
 //! A tree with `Error` nodes prints `<error>` there, which does not parse.
 
 use super::ast::*;
-use super::keywords::is_plain_name;
+use super::keywords::{is_identifier, is_plain_name};
 
 pub fn print(script: &Script) -> String {
     let mut p = Printer { out: String::new() };
@@ -289,7 +289,13 @@ impl Printer {
                 if let Some(target) = target {
                     self.dot_target(target);
                 }
-                self.push(&name.name);
+                // Reserved functions (`toscalar`) are called by their bare word; only a name that
+                // is not an identifier at all needs brackets.
+                if is_identifier(&name.name) {
+                    self.push(&name.name);
+                } else {
+                    self.name(name);
+                }
                 self.push("(");
                 self.join(args, ", ", |p, arg| p.named_expr_with(arg, prec::PIPELINE));
                 self.push(")");

@@ -251,6 +251,11 @@ impl Parser<'_> {
             }
             TokenKind::LBracket => {
                 let name = self.bracketed_name()?;
+                // Functions may be called by a bracketed name too: `['my func'](x)`.
+                if self.at(TokenKind::LParen) {
+                    let args = self.call_args(false)?;
+                    return Ok(Expr { kind: ExprKind::Call { target: None, name, args }, span: self.span_from(start) });
+                }
                 Ok(Expr { span: name.span, kind: ExprKind::Name(name) })
             }
             TokenKind::LParen => {
@@ -410,7 +415,8 @@ impl Parser<'_> {
         match self.word_text() {
             Some("union" | "print" | "datatable" | "externaldata" | "find" | "search") => true,
             Some("range") => self.nth_is(1, TokenKind::Word) && self.nth_is_word(2, "from"),
-            Some("evaluate") => self.nth_is(1, TokenKind::Word),
+            // `evaluate plugin(...)`, also with a bracketed plugin name `evaluate ['x']()`.
+            Some("evaluate") => self.nth_is(1, TokenKind::Word) || self.nth_is(1, TokenKind::LBracket),
             _ => false,
         }
     }

@@ -136,7 +136,12 @@ impl Parser<'_> {
             "make-series" => MakeSeries(Box::new(self.make_series()?)),
             "evaluate" => {
                 let params = self.options(&[])?;
-                Evaluate { params, call: self.expr()? }
+                let call = self.expr()?;
+                // A plugin is always called, even without arguments: `evaluate bag_unpack(x)`.
+                if !matches!(call.kind, ExprKind::Call { .. }) {
+                    return self.fail("`(` (a plugin call such as `bag_unpack(column)`)");
+                }
+                Evaluate { params, call }
             }
             "serialize" => Serialize(if self.at_list_end() { Vec::new() } else { self.comma_list(|p| p.named_expr(false))? }),
             "invoke" => Invoke(self.expr()?),

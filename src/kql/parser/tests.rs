@@ -138,3 +138,17 @@ fn deepest_accepted_trees_print_on_a_small_stack() {
     assert_eq!(run(format!("print {}1{}", "f(".repeat(60), ")".repeat(60))), (0, 0));
     assert_eq!(run(format!("print {}1{}", "(T | where x in (".repeat(20), "))".repeat(20))), (0, 0));
 }
+
+#[test]
+fn evaluate_calls_a_plugin_by_plain_or_bracketed_name() {
+    // Kusto.Language rejects a plugin that is not called, and reads `evaluate [` as the operator.
+    for ok in ["T | evaluate bag_unpack(x)", "evaluate ['my plugin']()", "T | extend a = ['my f'](1)"] {
+        let parsed = parse(ok);
+        assert!(parsed.errors.is_empty(), "{ok}: {:?}", parsed.errors);
+        let printed = print(&parsed.ast);
+        assert!(parse(&printed).errors.is_empty(), "{ok} printed as {printed}");
+    }
+    let parsed = parse("T | evaluate 1take");
+    assert_eq!(parsed.errors.len(), 1);
+    assert!(parsed.errors[0].message.starts_with("expected `(`"), "{:?}", parsed.errors);
+}
