@@ -220,17 +220,13 @@ impl Parser<'_> {
     fn postfix_step(&mut self, target: Expr) -> PResult<Expr> {
         let start = target.span.start;
         let dot = self.eat(TokenKind::Dot).is_some();
-        let kind = if self.at(TokenKind::LBracket) {
-            if dot && self.at_bracketed_name() {
-                ExprKind::Member { target: Box::new(target), name: self.bracketed_name()? }
-            } else {
-                self.bump();
-                let index = self.expr()?;
-                self.expect(TokenKind::RBracket, "`]`")?;
-                ExprKind::Index { target: Box::new(target), index: Box::new(index) }
-            }
+        let kind = if self.at(TokenKind::LBracket) && !(dot && self.at_bracketed_name()) {
+            self.bump();
+            let index = self.expr()?;
+            self.expect(TokenKind::RBracket, "`]`")?;
+            ExprKind::Index { target: Box::new(target), index: Box::new(index) }
         } else {
-            let name = self.name()?;
+            let name = if self.at(TokenKind::LBracket) { self.bracketed_name()? } else { self.name()? };
             if self.at(TokenKind::LParen) {
                 let args = self.call_args(false)?;
                 ExprKind::Call { target: Some(Box::new(target)), name, args }
