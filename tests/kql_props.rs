@@ -135,6 +135,20 @@ const PIECES: &[&str] = &[
     "facet",
     "find",
     "search",
+    "*",
+    "project-smart",
+    "scan",
+    "declare",
+    "step",
+    "output=last",
+    "=>",
+    "set",
+    "query_parameters",
+    "alias database",
+    "reduce",
+    "consume",
+    "top-hitters",
+    "make-graph",
 ];
 
 fn soup() -> impl Strategy<Value = String> {
@@ -144,10 +158,13 @@ fn soup() -> impl Strategy<Value = String> {
 
 fn corpus() -> &'static [String] {
     static CORPUS: OnceLock<Vec<String>> = OnceLock::new();
-    CORPUS.get_or_init(|| kql_corpus::corpus_queries().unwrap_or_default().into_iter().map(|q| q.text).collect())
+    CORPUS.get_or_init(|| {
+        let corpus = kql_corpus::corpus_queries().unwrap_or_default().into_iter().map(|q| q.text);
+        corpus.chain(kql_corpus::constructs()).collect()
+    })
 }
 
-/// A corpus query with a few characters deleted, inserted or repeated.
+/// A corpus or construct query with a few characters deleted, inserted or repeated.
 fn mutated() -> impl Strategy<Value = String> {
     let edit = (0..3usize, any::<prop::sample::Index>(), 0..20usize, prop::sample::select(PIECES));
     (any::<prop::sample::Index>(), prop::collection::vec(edit, 1..4)).prop_map(|(which, edits)| {

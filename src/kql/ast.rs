@@ -24,6 +24,12 @@ pub enum StatementKind {
     Let { name: Ident, value: LetValue },
     /// A tabular or scalar expression: the query itself.
     Query(Expr),
+    /// `set name [= value]`: a request property for the query.
+    Set { name: Ident, value: Option<Expr> },
+    /// `declare query_parameters(name:type [= default], ...)`
+    QueryParameters(Vec<Param>),
+    /// `alias database name = cluster(...).database(...)`
+    AliasDatabase { name: Ident, value: Expr },
     /// Text that could not be parsed; its errors are in `Parsed::errors`.
     Error,
 }
@@ -378,7 +384,7 @@ pub enum OperatorKind {
         by: Ident,
         body: PartitionBody,
     },
-    Fork(Vec<Vec<Operator>>),
+    Fork(Vec<ForkBranch>),
     Facet {
         by: Vec<Expr>,
         with: Option<Vec<Operator>>,
@@ -387,7 +393,7 @@ pub enum OperatorKind {
         params: Vec<OptionParam>,
         tables: Option<Vec<Expr>>,
         predicate: Expr,
-        project: Option<Vec<Expr>>,
+        project: Option<FindProjection>,
     },
     Search {
         params: Vec<OptionParam>,
@@ -410,8 +416,54 @@ pub enum OperatorKind {
         uris: Vec<Expr>,
         with: Vec<OptionParam>,
     },
+    /// `scan [with_match_id=m] [declare (...)] with (step ...; ...)`
+    Scan {
+        params: Vec<OptionParam>,
+        declare: Vec<Param>,
+        steps: Vec<ScanStep>,
+    },
+    /// `reduce [kind=k] by expr [with threshold=t, characters=c]`
+    Reduce {
+        params: Vec<OptionParam>,
+        by: Expr,
+        with: Vec<OptionParam>,
+    },
+    Consume(Vec<OptionParam>),
+    /// `top-hitters n of expr [by expr]`
+    TopHitters {
+        count: Expr,
+        of: Expr,
+        by: Option<Expr>,
+    },
     /// An operator that could not be parsed.
     Error,
+}
+
+/// `[name =] ( op | op )` of `fork`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ForkBranch {
+    pub name: Option<Ident>,
+    pub operators: Vec<Operator>,
+    pub span: Span,
+}
+
+/// What `find` outputs besides the matching rows' source.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum FindProjection {
+    /// `project a, b*`
+    Columns(Vec<Expr>),
+    /// `project-smart`
+    Smart,
+}
+
+/// `step name [output=all|last|none]: condition [=> col = value, ...];`
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScanStep {
+    pub name: Ident,
+    pub output: Option<Ident>,
+    pub condition: Expr,
+    pub assignments: Vec<NamedExpr>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

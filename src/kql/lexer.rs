@@ -43,6 +43,11 @@ const DASHED: &[&str] = &[
     "macro-expand",
     "make-graph",
     "graph-match",
+    "graph-mark-components",
+    "graph-shortest-paths",
+    "graph-to-table",
+    "assert-schema",
+    "project-by-names",
 ];
 
 /// Type names whose parenthesised contents are raw literal text.
@@ -206,6 +211,7 @@ impl<'a> Lexer<'a> {
             ('|', _) => (Pipe, 1),
             ('=', Some(b'=')) => (EqEq, 2),
             ('=', Some(b'~')) => (TildeEq, 2),
+            ('=', Some(b'>')) => (FatArrow, 2),
             ('=', _) => (Assign, 1),
             ('!', Some(b'=')) => (NotEq, 2),
             ('!', Some(b'~')) => (BangTilde, 2),

@@ -172,6 +172,25 @@ impl Printer {
                 }
             }
             StatementKind::Query(expr) => self.expr(expr, prec::PIPELINE),
+            StatementKind::Set { name, value } => {
+                self.push("set ");
+                self.name(name);
+                if let Some(value) = value {
+                    self.push(" = ");
+                    self.expr(value, prec::SCALAR);
+                }
+            }
+            StatementKind::QueryParameters(params) => {
+                self.push("declare query_parameters(");
+                self.join(params, ", ", |p, param| p.param(param));
+                self.push(")");
+            }
+            StatementKind::AliasDatabase { name, value } => {
+                self.push("alias database ");
+                self.name(name);
+                self.push(" = ");
+                self.expr(value, prec::SCALAR);
+            }
             StatementKind::Error => self.push("<error>"),
         }
     }
@@ -648,7 +667,13 @@ impl Printer {
             }
             Fork(branches) => {
                 self.push("fork ");
-                self.join(branches, " ", |p, branch| p.subquery(branch));
+                self.join(branches, " ", |p, branch| {
+                    if let Some(name) = &branch.name {
+                        p.name(name);
+                        p.push(" = ");
+                    }
+                    p.subquery(&branch.operators);
+                });
             }
             Facet { by, with } => {
                 self.push("facet by ");
@@ -664,9 +689,13 @@ impl Printer {
                 self.tables_in(tables);
                 self.push("where ");
                 self.expr(predicate, prec::SCALAR);
-                if let Some(columns) = project {
-                    self.push(" project ");
-                    self.expr_list(columns);
+                match project {
+                    Some(FindProjection::Columns(columns)) => {
+                        self.push(" project ");
+                        self.expr_list(columns);
+                    }
+                    Some(FindProjection::Smart) => self.push(" project-smart"),
+                    None => {}
                 }
             }
             Search { params, tables, predicate } => {
@@ -704,8 +733,63 @@ impl Printer {
                     self.option_list(with);
                 }
             }
+            Scan { params, declare, steps } => self.scan(params, declare, steps),
+            Reduce { params, by, with } => {
+                self.push("reduce ");
+                self.options(params);
+                self.push("by ");
+                self.expr(by, prec::SCALAR);
+                if !with.is_empty() {
+                    self.push(" with ");
+                    self.join(with, ", ", |p, param| p.option(param));
+                }
+            }
+            Consume(params) => {
+                self.push("consume");
+                for param in params {
+                    self.push(" ");
+                    self.option(param);
+                }
+            }
+            TopHitters { count, of, by } => {
+                self.push("top-hitters ");
+                self.expr(count, prec::SCALAR);
+                self.push(" of ");
+                self.expr(of, prec::SCALAR);
+                if let Some(by) = by {
+                    self.push(" by ");
+                    self.expr(by, prec::SCALAR);
+                }
+            }
             Error => self.push("<error>"),
         }
+    }
+
+    fn scan(&mut self, params: &[OptionParam], declare: &[Param], steps: &[ScanStep]) {
+        self.push("scan ");
+        self.options(params);
+        if !declare.is_empty() {
+            self.push("declare (");
+            self.join(declare, ", ", |p, param| p.param(param));
+            self.push(") ");
+        }
+        self.push("with (");
+        for step in steps {
+            self.push("\n    step ");
+            self.name(&step.name);
+            if let Some(output) = &step.output {
+                self.push(" output=");
+                self.push(&output.name);
+            }
+            self.push(": ");
+            self.expr(&step.condition, prec::SCALAR);
+            if !step.assignments.is_empty() {
+                self.push(" => ");
+                self.named_list(&step.assignments);
+            }
+            self.push(";");
+        }
+        self.push("\n)");
     }
 
     fn top_nested(&mut self, clause: &TopNestedClause) {

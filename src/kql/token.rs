@@ -38,6 +38,8 @@ pub enum TokenKind {
     Ge,
     /// `<>`, an alternative spelling of `!=`.
     LtGt,
+    /// `=>` of `scan` steps.
+    FatArrow,
     TildeEq,
     BangTilde,
     Plus,

@@ -1,6 +1,6 @@
 //! Shared by the KQL corpus tests and the `kql_parse` benchmark: the
-//! Sentinel corpus queries (read through `ruleconv::sources`) and the
-//! Kusto oracle (Microsoft's parser, run once per batch).
+//! Sentinel corpus queries (read through `ruleconv::sources`), our own
+//! construct queries, and the Kusto oracle (Microsoft's parser, run once per batch).
 #![allow(dead_code)] // each user needs a different part
 
 use std::io::Write;
@@ -40,6 +40,15 @@ pub fn corpus_queries() -> Option<Vec<CorpusQuery>> {
         }
     }
     Some(queries)
+}
+
+/// The queries of tests/kql/constructs.kql: blocks separated by a
+/// `----` line, after the file's leading comment.
+pub fn constructs() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kql/constructs.kql");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let body: String = text.lines().skip_while(|l| l.starts_with("//")).map(|l| format!("{l}\n")).collect();
+    body.split("\n----\n").map(|block| block.trim_end().to_string()).filter(|b| !b.is_empty()).collect()
 }
 
 /// One oracle diagnostic, its offset converted from UTF-16 units to bytes.

@@ -136,7 +136,12 @@ impl Parser<'_> {
     }
 
     fn binary(&mut self, min_level: u8) -> PResult<Expr> {
-        let mut left = self.unary()?;
+        let mut left = if self.at_star_operand() {
+            let star = self.bump();
+            Expr { kind: ExprKind::Star, span: star.span }
+        } else {
+            self.unary()?
+        };
         let mut links = 0;
         // Operators binding tighter than the last one were taken by its
         // right operand; one still here cannot apply (`a and b =~ c =~ d`).
@@ -182,6 +187,20 @@ impl Parser<'_> {
             }
         };
         Ok(Expr { kind, span: self.span_from(start) })
+    }
+
+    /// `*` before `has`, `contains`, `==`, `=~`... means "any column"
+    /// (`where * has "x"`); Kusto accepts it before no other operator.
+    fn at_star_operand(&self) -> bool {
+        if !self.at(TokenKind::Star) {
+            return false;
+        }
+        let next = self.nth(1);
+        match next.kind {
+            TokenKind::EqEq | TokenKind::TildeEq | TokenKind::BangTilde => true,
+            TokenKind::Word => string_op(self.text(next)).is_some(),
+            _ => false,
+        }
     }
 
     fn unary(&mut self) -> PResult<Expr> {

@@ -2,11 +2,24 @@
 //! start a pipeline (`union`, `print`, `datatable`, `range`...).
 
 use super::super::ast::{
-    Expr, ExprKind, MakeSeries, MvItem, NamedExpr, NullsOrder, Operator, OperatorKind, ParsePart, PartitionBody, SeriesAggregate,
-    SeriesRange, SortKey, SortOrder, TopNestedClause, UnaryOp,
+    Expr, ExprKind, FindProjection, ForkBranch, MakeSeries, MvItem, NamedExpr, NullsOrder, Operator, OperatorKind, ParsePart, PartitionBody, SeriesAggregate,
+    ScanStep, SeriesRange, SortKey, SortOrder, TopNestedClause, UnaryOp,
 };
 use super::super::token::TokenKind;
 use super::{PResult, Parser};
+
+/// Operators Kusto has that ruleconv does not parse: named in the error so
+/// a valid query is not reported as a typo.
+const UNSUPPORTED_OPERATORS: &[&str] = &[
+    "assert-schema",
+    "graph-mark-components",
+    "graph-match",
+    "graph-shortest-paths",
+    "graph-to-table",
+    "macro-expand",
+    "make-graph",
+    "project-by-names",
+];
 
 impl Parser<'_> {
     /// An operator; on error, skips to the next `|` and returns an `Error`
@@ -171,9 +184,9 @@ impl Parser<'_> {
                 Partition { params, by, body }
             }
             "fork" => {
-                let mut branches = vec![self.subquery()?];
-                while self.at(TokenKind::LParen) {
-                    branches.push(self.subquery()?);
+                let mut branches = vec![self.fork_branch()?];
+                while self.at(TokenKind::LParen) || self.at_name() {
+                    branches.push(self.fork_branch()?);
                 }
                 Fork(branches)
             }
@@ -189,11 +202,17 @@ impl Parser<'_> {
             "find" => {
                 let params = self.options(&["withsource", "datascope"])?;
                 let tables = self.table_list_in()?;
-                self.expect_word("where")?;
+                // `where` may only be left out when no `in (...)` precedes it.
+                if self.eat_word("where").is_none() && tables.is_some() {
+                    return self.fail("`where`");
+                }
                 let predicate = self.expr()?;
-                let project = match self.eat_word("project") {
-                    Some(_) => Some(self.comma_list(|p| p.name_or_pattern())?),
-                    None => None,
+                let project = if self.eat_word("project-smart").is_some() {
+                    Some(FindProjection::Smart)
+                } else if self.eat_word("project").is_some() {
+                    Some(FindProjection::Columns(self.comma_list(|p| p.name_or_pattern())?))
+                } else {
+                    None
                 };
                 Find { params, tables, predicate, project }
             }
@@ -225,8 +244,34 @@ impl Parser<'_> {
                 };
                 ExternalData { columns, uris, with }
             }
+            "scan" => self.scan()?,
+            "reduce" => {
+                let params = self.options(&["kind"])?;
+                self.expect_word("by")?;
+                let by = self.expr()?;
+                let with = match self.eat_word("with") {
+                    Some(_) => self.comma_list(|p| p.option())?,
+                    None => Vec::new(),
+                };
+                Reduce { params, by, with }
+            }
+            "consume" => Consume(self.options(&["decodeblocks"])?),
+            "top-hitters" => {
+                let count = self.expr()?;
+                self.expect_word("of")?;
+                let of = self.expr()?;
+                let by = match self.eat_word("by") {
+                    Some(_) => Some(self.expr()?),
+                    None => None,
+                };
+                TopHitters { count, of, by }
+            }
             _ => {
                 self.pos -= 1; // step back so the error points at the word
+                if UNSUPPORTED_OPERATORS.contains(&word) {
+                    let span = self.peek().span;
+                    return self.error_at(span, format!("the `{word}` operator is valid KQL that ruleconv does not parse yet"));
+                }
                 return self.fail("query operator");
             }
         };
@@ -314,7 +359,7 @@ impl Parser<'_> {
     }
 
     /// A literal, possibly signed: `"x"`, `-1`, `+2.5`, `dynamic([1])`.
-    fn signed_literal(&mut self) -> PResult<Expr> {
+    pub(super) fn signed_literal(&mut self) -> PResult<Expr> {
         let start = self.start();
         let sign = match self.peek().kind {
             TokenKind::Minus => Some(UnaryOp::Neg),
@@ -350,7 +395,61 @@ impl Parser<'_> {
         Ok(MvItem { expr, to_type, span: self.span_from(start) })
     }
 
+    /// `[name =] ( op | op )`
+    fn fork_branch(&mut self) -> PResult<ForkBranch> {
+        let start = self.start();
+        let name = if self.at(TokenKind::LParen) {
+            None
+        } else {
+            let name = self.name()?;
+            self.expect(TokenKind::Assign, "`=`")?;
+            Some(name)
+        };
+        let operators = self.subquery()?;
+        Ok(ForkBranch { name, operators, span: self.span_from(start) })
+    }
+
+    /// After `scan`: `[with_match_id=m] [declare (c:type [= v], ...)] with (steps)`.
+    fn scan(&mut self) -> PResult<OperatorKind> {
+        let params = self.options(&["with_match_id"])?;
+        let declare = match self.eat_word("declare") {
+            Some(_) => self.paren_list(false, |p| p.param())?,
+            None => Vec::new(),
+        };
+        self.expect_word("with")?;
+        self.expect(TokenKind::LParen, "`(`")?;
+        let mut steps = vec![self.scan_step()?];
+        while self.at_word("step") {
+            steps.push(self.scan_step()?);
+        }
+        self.expect(TokenKind::RParen, "`)` or `step`")?;
+        Ok(OperatorKind::Scan { params, declare, steps })
+    }
+
+    /// `step name [output=all|last|none]: condition [=> col = value, ...];`
+    fn scan_step(&mut self) -> PResult<ScanStep> {
+        let start = self.start();
+        self.expect_word("step")?;
+        let name = self.name()?;
+        let output = match self.eat_word("output") {
+            Some(_) => {
+                self.expect(TokenKind::Assign, "`=`")?;
+                Some(self.word()?)
+            }
+            None => None,
+        };
+        self.expect(TokenKind::Colon, "`:`")?;
+        let condition = self.expr()?;
+        let assignments = match self.eat(TokenKind::FatArrow) {
+            Some(_) => self.comma_list(|p| p.named_expr(false))?,
+            None => Vec::new(),
+        };
+        self.expect(TokenKind::Semi, "`;`")?;
+        Ok(ScanStep { name, output, condition, assignments, span: self.span_from(start) })
+    }
+
     /// The pattern after `parse ... with`: `*`, strings and `Column[:type]`.
+    /// Kusto accepts an empty one.
     fn parse_pattern(&mut self) -> PResult<Vec<ParsePart>> {
         let mut parts = Vec::new();
         while !self.at_list_end() {
@@ -371,9 +470,6 @@ impl Parser<'_> {
                 }
             };
             parts.push(part);
-        }
-        if parts.is_empty() {
-            return self.fail("parse pattern");
         }
         Ok(parts)
     }

@@ -1,6 +1,6 @@
 //! The script: statements separated by `;`, `let` bindings and functions.
 
-use super::super::ast::{ColumnDecl, FunctionDef, LetValue, Param, ParamType, Script, Statement, StatementKind};
+use super::super::ast::{ColumnDecl, Expr, ExprKind, FunctionDef, LetValue, Param, ParamType, Script, Statement, StatementKind};
 use super::super::span::Span;
 use super::super::token::TokenKind;
 use super::{PResult, Parser};
@@ -76,10 +76,37 @@ impl Parser<'_> {
             self.expect(TokenKind::Assign, "`=`")?;
             let value = if self.at_function_def() { LetValue::Function(self.function_def()?) } else { LetValue::Expr(self.pipeline()?) };
             StatementKind::Let { name, value }
+        } else if self.at_word("set") {
+            self.bump();
+            let name = self.name()?;
+            let value = match self.eat(TokenKind::Assign) {
+                Some(_) => Some(self.set_value()?),
+                None => None,
+            };
+            StatementKind::Set { name, value }
+        } else if self.at_word("declare") && self.nth_is_word(1, "query_parameters") {
+            self.bump();
+            self.bump();
+            StatementKind::QueryParameters(self.paren_list(false, |p| p.param())?)
+        } else if self.at_word("alias") && self.nth_is_word(1, "database") {
+            self.bump();
+            self.bump();
+            let name = self.name()?;
+            self.expect(TokenKind::Assign, "`=`")?;
+            StatementKind::AliasDatabase { name, value: self.expr()? }
         } else {
             StatementKind::Query(self.pipeline()?)
         };
         Ok(Statement { kind, span: self.span_from(start) })
+    }
+
+    /// The value of `set name = value`: a bare word or a (signed) literal.
+    fn set_value(&mut self) -> PResult<Expr> {
+        if self.at(TokenKind::Word) && !self.nth_is(1, TokenKind::LParen) && !matches!(self.word_text(), Some("true" | "false" | "null")) {
+            let word = self.word()?;
+            return Ok(Expr { span: word.span, kind: ExprKind::Name(word) });
+        }
+        self.signed_literal()
     }
 
     /// `view (` or `(` followed by `)` `{` or by a `name:`.
@@ -103,7 +130,7 @@ impl Parser<'_> {
         Ok(FunctionDef { view, params, body, span: self.span_from(start) })
     }
 
-    fn param(&mut self) -> PResult<Param> {
+    pub(super) fn param(&mut self) -> PResult<Param> {
         let start = self.start();
         let name = self.name()?;
         self.expect(TokenKind::Colon, "`:`")?;

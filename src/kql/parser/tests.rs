@@ -152,3 +152,21 @@ fn evaluate_calls_a_plugin_by_plain_or_bracketed_name() {
     assert_eq!(parsed.errors.len(), 1);
     assert!(parsed.errors[0].message.starts_with("expected `(`"), "{:?}", parsed.errors);
 }
+
+#[test]
+fn star_is_an_operand_only_of_string_comparisons() {
+    assert_eq!(shape("* has 'x' or * == 1"), "((* has \"x\") or (* == 1))");
+    // `a + *` is the left operand of `has`, as Kusto.Language reads it.
+    assert_eq!(shape("a + * has 'x'"), "((a + *) has \"x\")");
+    for rejected in ["print * != 1", "print * in (1)", "print * + 1", "print -* == 1", "print *"] {
+        assert!(!parse(rejected).errors.is_empty(), "{rejected} should be rejected");
+    }
+}
+
+#[test]
+fn valid_operators_we_do_not_parse_are_named_as_such() {
+    let parsed = parse("T | make-graph a --> b with N on id");
+    assert_eq!(parsed.errors.len(), 1);
+    assert_eq!(parsed.errors[0].message, "the `make-graph` operator is valid KQL that ruleconv does not parse yet");
+    assert_eq!(parsed.errors[0].span.start, 4);
+}
