@@ -61,11 +61,15 @@ pub struct Param {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum ParamType {
     Scalar(Ident),
-    /// `(*)`, `(a:string, b:long)`, or `(*, a:string)`.
-    Tabular {
-        wildcard: bool,
-        columns: Vec<ColumnDecl>,
-    },
+    Tabular(TableSchema),
+}
+
+/// `(*)`, `(a:string, b:long)`, `(*, a:string)` or `()`: a tabular
+/// parameter's type, or the declared output of `evaluate plugin(...) : (...)`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TableSchema {
+    pub wildcard: bool,
+    pub columns: Vec<ColumnDecl>,
 }
 
 /// `name:type`, as in `datatable(name:type)` or a tabular parameter.
@@ -195,6 +199,10 @@ pub enum StrOpKind {
     EndsWith,
     EndsWithCs,
     MatchesRegex,
+    /// `like` (negated: `notlike`), SQL-style wildcards.
+    Like,
+    /// `likecs` (negated: `notlikecs`)
+    LikeCs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -368,12 +376,14 @@ pub enum OperatorKind {
     Evaluate {
         params: Vec<OptionParam>,
         call: Expr,
+        /// `: (a:string, ...)`, the plugin's declared output.
+        schema: Option<TableSchema>,
     },
     Serialize(Vec<NamedExpr>),
     Invoke(Expr),
     Render {
         chart: Ident,
-        with: Vec<OptionParam>,
+        with: Vec<RenderProperty>,
     },
     As {
         params: Vec<OptionParam>,
@@ -437,6 +447,14 @@ pub enum OperatorKind {
     },
     /// An operator that could not be parsed.
     Error,
+}
+
+/// `title="x"`, or a column list: `ycolumns=a, b`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RenderProperty {
+    pub name: Ident,
+    pub values: Vec<Expr>,
+    pub span: Span,
 }
 
 /// `[name =] ( op | op )` of `fork`.

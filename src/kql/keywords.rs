@@ -24,6 +24,7 @@ const RESERVED: &[&str] = &[
     "date",
     "datetime",
     "decimal",
+    "decodeblocks",
     "desc",
     "double",
     "dynamic",
@@ -69,6 +70,7 @@ const RESERVED: &[&str] = &[
     "notlike",
     "of",
     "or",
+    "others",
     "piechart",
     "pivotchart",
     "print",
@@ -105,6 +107,7 @@ const RESERVED: &[&str] = &[
     "uniqueid",
     "where",
     "with_itemindex",
+    "with_match_id",
 ];
 
 /// Reserved words, and operator words like `!has` or `matches regex`
@@ -113,9 +116,43 @@ pub fn is_reserved(word: &str) -> bool {
     RESERVED.contains(&word) || word.contains(|c: char| !(c == '_' || c == '$' || c.is_alphanumeric()))
 }
 
+/// Reserved words Kusto still accepts where a name is declared (`extend
+/// where = 1`, `datatable(by:string)`, a parse column), though never where
+/// one is referenced.
+const DECLARABLE: &[&str] = &[
+    "accumulate",
+    "as",
+    "by",
+    "contains",
+    "datatable",
+    "externaldata",
+    "find",
+    "has",
+    "in",
+    "invoke",
+    "materialize",
+    "of",
+    "print",
+    "sample",
+    "search",
+    "set",
+    "title",
+    "to",
+    "toscalar",
+    "totable",
+    "where",
+];
+
+/// A word that may be declared as a name: not reserved, or reserved but declarable.
+pub fn is_declarable(word: &str) -> bool {
+    // `kind` and `withsource` are operator options, never new names.
+    (!is_reserved(word) || DECLARABLE.contains(&word)) && !matches!(word, "true" | "false" | "kind" | "withsource")
+}
+
 /// Reserved words that are still called like functions: `toscalar(T)`.
+/// (`materialize(T)` is one too, but only as the whole value of a `let`.)
 pub fn is_reserved_function(word: &str) -> bool {
-    matches!(word, "materialize" | "toscalar" | "totable")
+    matches!(word, "toscalar" | "totable")
 }
 
 /// A name that can be written bare: a plain identifier that is not reserved.

@@ -51,10 +51,8 @@ const DASHED: &[&str] = &[
 ];
 
 /// Type names whose parenthesised contents are raw literal text.
-pub const TYPED_LITERALS: &[&str] = &[
-    "bool", "boolean", "int", "int32", "long", "int64", "real", "double", "decimal", "datetime", "date", "time", "timespan", "guid",
-    "uniqueid",
-];
+pub const TYPED_LITERALS: &[&str] =
+    &["bool", "int", "int32", "long", "int64", "real", "double", "decimal", "datetime", "date", "time", "timespan", "guid"];
 
 /// Timespan suffixes and their length in ticks (100 ns).
 pub const TIMESPAN_UNITS: &[(&str, i64)] = &[

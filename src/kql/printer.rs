@@ -91,6 +91,8 @@ fn str_op_text(op: StrOp) -> String {
         EndsWith => "endswith",
         EndsWithCs => "endswith_cs",
         MatchesRegex => "matches regex",
+        Like => return if op.negated { "notlike" } else { "like" }.to_string(),
+        LikeCs => return if op.negated { "notlikecs" } else { "likecs" }.to_string(),
     };
     if op.negated { format!("!{base}") } else { base.to_string() }
 }
@@ -211,19 +213,21 @@ impl Printer {
         self.push(":");
         match &param.ty {
             ParamType::Scalar(ty) => self.push(&ty.name),
-            ParamType::Tabular { wildcard, columns } => {
-                self.push("(");
-                if *wildcard {
-                    self.push(if columns.is_empty() { "*" } else { "*, " });
-                }
-                self.join(columns, ", ", |p, c| p.column_decl(c));
-                self.push(")");
-            }
+            ParamType::Tabular(schema) => self.table_schema(schema),
         }
         if let Some(default) = &param.default {
             self.push(" = ");
             self.expr(default, prec::SCALAR);
         }
+    }
+
+    fn table_schema(&mut self, schema: &TableSchema) {
+        self.push("(");
+        if schema.wildcard {
+            self.push(if schema.columns.is_empty() { "*" } else { "*, " });
+        }
+        self.join(&schema.columns, ", ", |p, c| p.column_decl(c));
+        self.push(")");
     }
 
     fn column_decl(&mut self, column: &ColumnDecl) {
@@ -457,11 +461,26 @@ impl Printer {
         self.push(")");
     }
 
+    /// `keyword [options] items`, with no trailing space when both are empty.
     fn keyword_list(&mut self, keyword: &str, params: &[OptionParam], items: &[NamedExpr]) {
         self.push(keyword);
-        self.push(" ");
-        self.options(params);
-        self.named_list(items);
+        for param in params {
+            self.push(" ");
+            self.option(param);
+        }
+        if !items.is_empty() {
+            self.push(" ");
+            self.named_list(items);
+        }
+    }
+
+    /// `keyword item, item`, or just `keyword` when there are no items.
+    fn keyword_then<T>(&mut self, keyword: &str, items: &[T], item: impl FnMut(&mut Self, &T)) {
+        self.push(keyword);
+        if !items.is_empty() {
+            self.push(" ");
+            self.join(items, ", ", item);
+        }
     }
 
     fn sort_key(&mut self, key: &SortKey) {
@@ -514,18 +533,9 @@ impl Printer {
             }
             Extend(items) => self.keyword_list("extend", &[], items),
             Project(items) => self.keyword_list("project", &[], items),
-            ProjectAway(items) => {
-                self.push("project-away ");
-                self.expr_list(items);
-            }
-            ProjectKeep(items) => {
-                self.push("project-keep ");
-                self.expr_list(items);
-            }
-            ProjectReorder(keys) => {
-                self.push("project-reorder ");
-                self.join(keys, ", ", |p, key| p.sort_key(key));
-            }
+            ProjectAway(items) => self.keyword_then("project-away", items, |p, item| p.expr(item, prec::SCALAR)),
+            ProjectKeep(items) => self.keyword_then("project-keep", items, |p, item| p.expr(item, prec::SCALAR)),
+            ProjectReorder(keys) => self.keyword_then("project-reorder", keys, |p, key| p.sort_key(key)),
             ProjectRename(items) => self.keyword_list("project-rename", &[], items),
             Summarize { params, aggregates, by } => {
                 self.push("summarize ");
@@ -621,18 +631,16 @@ impl Printer {
                 self.option_list(with);
             }
             MakeSeries(series) => self.make_series(series),
-            Evaluate { params, call } => {
+            Evaluate { params, call, schema } => {
                 self.push("evaluate ");
                 self.options(params);
                 self.expr(call, prec::SCALAR);
-            }
-            Serialize(items) => {
-                self.push("serialize");
-                if !items.is_empty() {
-                    self.push(" ");
-                    self.named_list(items);
+                if let Some(schema) = schema {
+                    self.push(" : ");
+                    self.table_schema(schema);
                 }
             }
+            Serialize(items) => self.keyword_list("serialize", &[], items),
             Invoke(call) => {
                 self.push("invoke ");
                 self.expr(call, prec::SCALAR);
@@ -641,8 +649,16 @@ impl Printer {
                 self.push("render ");
                 self.push(&chart.name);
                 if !with.is_empty() {
-                    self.push(" with ");
-                    self.option_list(with);
+                    self.push(" with (");
+                    self.join(with, ", ", |p, property| {
+                        p.push(&property.name.name);
+                        p.push("=");
+                        p.join(&property.values, ", ", |p, value| match &value.kind {
+                            ExprKind::Name(word) if is_identifier(&word.name) => p.push(&word.name),
+                            _ => p.expr(value, prec::SCALAR),
+                        });
+                    });
+                    self.push(")");
                 }
             }
             As { params, name } => {

@@ -7,7 +7,7 @@
 //! `[]`, calls. The three comparison levels do not chain (`a == b == c` is
 //! an error in Kusto too).
 
-use super::super::ast::{BinaryOp, Expr, ExprKind, Ident, ListOp, NamedExpr, OptionParam, StrOp, StrOpKind, UnaryOp};
+use super::super::ast::{BinaryOp, Expr, ExprKind, Ident, ListOp, NamedExpr, OptionParam, RenderProperty, StrOp, StrOpKind, UnaryOp};
 use super::super::keywords::{is_reserved, is_reserved_function};
 use super::super::token::TokenKind;
 use super::{PResult, Parser};
@@ -32,6 +32,8 @@ fn string_op(word: &str) -> Option<StrOp> {
     use StrOpKind::*;
     // `containscs`, `notcontains`, `notcontainscs` are old spellings.
     let (negated, base) = match word {
+        "like" | "notlike" => return Some(StrOp { kind: Like, negated: word == "notlike" }),
+        "likecs" | "notlikecs" => return Some(StrOp { kind: LikeCs, negated: word == "notlikecs" }),
         "containscs" => (false, "contains_cs"),
         "notcontains" => (true, "contains"),
         "notcontainscs" => (true, "contains_cs"),
@@ -322,7 +324,7 @@ impl Parser<'_> {
 
     /// `(arg, name = arg, *)`. Only `toscalar`, `materialize` and
     /// `totable` take bare pipelines; other functions need them in parens.
-    fn call_args(&mut self, tabular: bool) -> PResult<Vec<NamedExpr>> {
+    pub(super) fn call_args(&mut self, tabular: bool) -> PResult<Vec<NamedExpr>> {
         self.paren_list(true, |p| {
             if p.at(TokenKind::Star) {
                 let star = p.bump();
@@ -341,11 +343,11 @@ impl Parser<'_> {
     fn named(&mut self, tuple: bool, value: impl FnOnce(&mut Self) -> PResult<Expr>) -> PResult<NamedExpr> {
         let start = self.start();
         let (names, is_tuple) = if self.at_assignment() {
-            let name = self.name()?;
+            let name = self.declared_name()?;
             self.bump(); // `=`
             (vec![name], false)
         } else if tuple && self.at_tuple_assignment() {
-            let names = self.paren_list(false, |p| p.name())?;
+            let names = self.paren_list(false, |p| p.declared_name())?;
             self.bump(); // `=`
             (names, true)
         } else {
@@ -360,7 +362,7 @@ impl Parser<'_> {
         if self.at_bracketed_name() {
             return self.nth_is(3, TokenKind::Assign);
         }
-        self.at_name() && self.nth_is(1, TokenKind::Assign)
+        self.at_declared_name() && self.nth_is(1, TokenKind::Assign)
     }
 
     /// `(a, ['b'], ...) =`
@@ -413,17 +415,46 @@ impl Parser<'_> {
             name.span = name.span.to(part.span);
         }
         self.expect(TokenKind::Assign, "`=`")?;
-        let value = if self.at(TokenKind::Word) && !matches!(self.word_text(), Some("true" | "false" | "null")) {
-            let word = self.word()?;
-            Expr { span: word.span, kind: ExprKind::Name(word) }
-        } else if self.at(TokenKind::Minus) {
-            self.unary()? // a negative number, e.g. `ymin=-1`
-        } else {
-            let value_start = self.start();
-            let literal = self.literal()?;
-            Expr { kind: ExprKind::Literal(literal), span: self.span_from(value_start) }
-        };
+        let value = self.option_value()?;
         Ok(OptionParam { name, value, span: self.span_from(start) })
+    }
+
+    /// An option's value: a bare word, a literal or a negative number.
+    fn option_value(&mut self) -> PResult<Expr> {
+        if self.at(TokenKind::Word) && !matches!(self.word_text(), Some("true" | "false" | "null")) {
+            let word = self.word()?;
+            return Ok(Expr { span: word.span, kind: ExprKind::Name(word) });
+        }
+        if self.at(TokenKind::Minus) {
+            return self.unary(); // e.g. `ymin=-1`
+        }
+        let start = self.start();
+        let literal = self.literal()?;
+        Ok(Expr { kind: ExprKind::Literal(literal), span: self.span_from(start) })
+    }
+
+    /// `name=value` in `render ... with (...)`; the column-list properties
+    /// take several names: `ycolumns=a, ['b c']`.
+    pub(super) fn render_property(&mut self) -> PResult<RenderProperty> {
+        const COLUMN_LISTS: &[&str] = &["ycolumns", "series", "anomalycolumns"];
+        let start = self.start();
+        let name = self.word()?;
+        self.expect(TokenKind::Assign, "`=`")?;
+        if !COLUMN_LISTS.contains(&name.name.as_str()) {
+            let values = vec![self.option_value()?];
+            return Ok(RenderProperty { name, values, span: self.span_from(start) });
+        }
+        let mut values = Vec::new();
+        loop {
+            let column = if self.at(TokenKind::LBracket) { self.bracketed_name()? } else { self.word()? };
+            values.push(Expr { span: column.span, kind: ExprKind::Name(column) });
+            // `, next` continues the list; `, name=` starts the next property.
+            let continues = self.at(TokenKind::Comma) && !self.nth_is(2, TokenKind::Assign);
+            if !continues {
+                return Ok(RenderProperty { name, values, span: self.span_from(start) });
+            }
+            self.bump();
+        }
     }
 
     fn at_source_operator(&self) -> bool {

@@ -13,7 +13,7 @@ mod statements;
 
 use super::ast::{Expr, ExprKind, Ident};
 use super::error::SyntaxError;
-use super::keywords::is_reserved;
+use super::keywords::{is_declarable, is_reserved};
 use super::lexer::{decode_string, tokenize};
 use super::span::Span;
 use super::token::{Token, TokenKind};
@@ -264,6 +264,11 @@ impl<'a> Parser<'a> {
     }
 
     /// `( item, ... )`, empty only if `allow_empty`.
+    /// A comma list that may be empty: nothing before `|`, `;` or the end.
+    fn optional_list<T>(&mut self, item: impl FnMut(&mut Self) -> PResult<T>) -> PResult<Vec<T>> {
+        if self.at_list_end() { Ok(Vec::new()) } else { self.comma_list(item) }
+    }
+
     fn paren_list<T>(&mut self, allow_empty: bool, item: impl FnMut(&mut Self) -> PResult<T>) -> PResult<Vec<T>> {
         self.expect(TokenKind::LParen, "`(`")?;
         if allow_empty && self.eat(TokenKind::RParen).is_some() {
@@ -303,7 +308,7 @@ impl<'a> Parser<'a> {
             return self.bracketed_name();
         }
         if let Some(word) = self.word_text()
-            && is_reserved(word)
+            && (is_reserved(word) || matches!(word, "true" | "false"))
         {
             let span = self.peek().span;
             return self.error_at(span, format!("expected a name but found keyword `{word}` (write ['{word}'] to use it as a name)"));
@@ -311,9 +316,25 @@ impl<'a> Parser<'a> {
         self.word()
     }
 
+    /// A name being declared (a new column, parameter or parse column),
+    /// where Kusto also accepts some reserved words: `extend where = 1`.
+    fn declared_name(&mut self) -> PResult<Ident> {
+        match self.word_text() {
+            Some(word) if is_declarable(word) => self.word(),
+            _ => self.name(),
+        }
+    }
+
+    fn at_declared_name(&self) -> bool {
+        match self.word_text() {
+            Some(word) => is_declarable(word),
+            None => self.at_bracketed_name(),
+        }
+    }
+
     fn at_name(&self) -> bool {
         match self.word_text() {
-            Some(word) => !is_reserved(word),
+            Some(word) => !is_reserved(word) && !matches!(word, "true" | "false"),
             None => self.at_bracketed_name(),
         }
     }

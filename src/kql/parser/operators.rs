@@ -2,8 +2,8 @@
 //! start a pipeline (`union`, `print`, `datatable`, `range`...).
 
 use super::super::ast::{
-    Expr, ExprKind, FindProjection, ForkBranch, MakeSeries, MvItem, NamedExpr, NullsOrder, Operator, OperatorKind, ParsePart, PartitionBody, SeriesAggregate,
-    ScanStep, SeriesRange, SortKey, SortOrder, TopNestedClause, UnaryOp,
+    Expr, ExprKind, FindProjection, ForkBranch, MakeSeries, MvItem, NamedExpr, NullsOrder, Operator, OperatorKind, ParsePart,
+    PartitionBody, ScanStep, SeriesAggregate, SeriesRange, SortKey, SortOrder, TopNestedClause, UnaryOp,
 };
 use super::super::token::TokenKind;
 use super::{PResult, Parser};
@@ -60,15 +60,16 @@ impl Parser<'_> {
         let kind = match word {
             "where" | "filter" => Where(self.named_expr(false)?),
             "extend" => Extend(self.comma_list(|p| p.named_expr(true))?),
-            "project" => Project(self.comma_list(|p| p.named_expr(false))?),
-            "project-away" => ProjectAway(self.comma_list(|p| p.name_or_pattern())?),
-            "project-keep" => ProjectKeep(self.comma_list(|p| p.name_or_pattern())?),
-            "project-reorder" => ProjectReorder(self.comma_list(|p| {
+            // Kusto accepts the project family with no columns at all.
+            "project" => Project(self.optional_list(|p| p.named_expr(false))?),
+            "project-away" => ProjectAway(self.optional_list(|p| p.name_or_pattern())?),
+            "project-keep" => ProjectKeep(self.optional_list(|p| p.name_or_pattern())?),
+            "project-reorder" => ProjectReorder(self.optional_list(|p| {
                 let start = p.start();
                 let expr = p.name_or_pattern()?;
                 p.sort_key_tail(start, expr, false)
             })?),
-            "project-rename" => ProjectRename(self.comma_list(|p| p.named_expr(false))?),
+            "project-rename" => ProjectRename(self.optional_list(|p| p.named_expr(false))?),
             "summarize" => {
                 let params = self.options(&[])?;
                 let aggregates =
@@ -154,14 +155,18 @@ impl Parser<'_> {
                 if !matches!(call.kind, ExprKind::Call { .. }) {
                     return self.fail("`(` (a plugin call such as `bag_unpack(column)`)");
                 }
-                Evaluate { params, call }
+                let schema = match self.eat(TokenKind::Colon) {
+                    Some(_) => Some(self.table_schema()?),
+                    None => None,
+                };
+                Evaluate { params, call, schema }
             }
-            "serialize" => Serialize(if self.at_list_end() { Vec::new() } else { self.comma_list(|p| p.named_expr(false))? }),
+            "serialize" => Serialize(self.optional_list(|p| p.named_expr(false))?),
             "invoke" => Invoke(self.expr()?),
             "render" => {
                 let chart = self.word()?;
                 let with = match self.eat_word("with") {
-                    Some(_) => self.paren_list(false, |p| p.option())?,
+                    Some(_) => self.paren_list(false, |p| p.render_property())?,
                     None => Vec::new(),
                 };
                 Render { chart, with }
@@ -461,7 +466,7 @@ impl Parser<'_> {
                     ParsePart::Text(Expr { kind: ExprKind::Literal(literal), span: self.span_from(start) })
                 }
                 _ => {
-                    let name = self.name()?;
+                    let name = self.declared_name()?;
                     let ty = match self.eat(TokenKind::Colon) {
                         Some(_) => Some(self.type_name()?),
                         None => None,

@@ -1,6 +1,8 @@
 //! The script: statements separated by `;`, `let` bindings and functions.
 
-use super::super::ast::{ColumnDecl, Expr, ExprKind, FunctionDef, LetValue, Param, ParamType, Script, Statement, StatementKind};
+use super::super::ast::{
+    ColumnDecl, Expr, ExprKind, FunctionDef, LetValue, Param, ParamType, Script, Statement, StatementKind, TableSchema,
+};
 use super::super::span::Span;
 use super::super::token::TokenKind;
 use super::{PResult, Parser};
@@ -74,7 +76,13 @@ impl Parser<'_> {
             self.bump();
             let name = self.name()?;
             self.expect(TokenKind::Assign, "`=`")?;
-            let value = if self.at_function_def() { LetValue::Function(self.function_def()?) } else { LetValue::Expr(self.pipeline()?) };
+            let value = if self.at_function_def() {
+                LetValue::Function(self.function_def()?)
+            } else if self.at_word("materialize") && self.nth_is(1, TokenKind::LParen) {
+                LetValue::Expr(self.materialize()?)
+            } else {
+                LetValue::Expr(self.pipeline()?)
+            };
             StatementKind::Let { name, value }
         } else if self.at_word("set") {
             self.bump();
@@ -109,6 +117,18 @@ impl Parser<'_> {
         self.signed_literal()
     }
 
+    /// `materialize(query)`: Kusto takes it only as the whole value of a `let`.
+    fn materialize(&mut self) -> PResult<Expr> {
+        let start = self.start();
+        let name = self.word()?;
+        let args = self.call_args(true)?;
+        if self.at(TokenKind::Pipe) {
+            let span = self.peek().span;
+            return self.error_at(span, "`materialize(...)` must be the whole value of `let`: move the `|` inside its parentheses".into());
+        }
+        Ok(Expr { kind: ExprKind::Call { target: None, name, args }, span: self.span_from(start) })
+    }
+
     /// `view (` or `(` followed by `)` `{` or by a `name:`.
     fn at_function_def(&self) -> bool {
         let paren = if self.at_word("view") { 1 } else { 0 };
@@ -132,24 +152,9 @@ impl Parser<'_> {
 
     pub(super) fn param(&mut self) -> PResult<Param> {
         let start = self.start();
-        let name = self.name()?;
+        let name = self.declared_name()?;
         self.expect(TokenKind::Colon, "`:`")?;
-        let ty = if self.at(TokenKind::LParen) {
-            self.bump();
-            let wildcard = self.eat(TokenKind::Star).is_some();
-            let columns = if wildcard && self.at(TokenKind::RParen) {
-                Vec::new()
-            } else {
-                if wildcard {
-                    self.expect(TokenKind::Comma, "`,` or `)`")?;
-                }
-                self.comma_list(|p| p.column_decl())?
-            };
-            self.expect(TokenKind::RParen, "`)`")?;
-            ParamType::Tabular { wildcard, columns }
-        } else {
-            ParamType::Scalar(self.type_name()?)
-        };
+        let ty = if self.at(TokenKind::LParen) { ParamType::Tabular(self.table_schema()?) } else { ParamType::Scalar(self.type_name()?) };
         let default = match self.eat(TokenKind::Assign) {
             Some(_) => Some(self.expr()?),
             None => None,
@@ -157,10 +162,26 @@ impl Parser<'_> {
         Ok(Param { name, ty, default, span: self.span_from(start) })
     }
 
+    /// `(*)`, `(a:string, b:long)`, `(*, a:string)` or `()`.
+    pub(super) fn table_schema(&mut self) -> PResult<TableSchema> {
+        self.expect(TokenKind::LParen, "`(`")?;
+        let wildcard = self.eat(TokenKind::Star).is_some();
+        let columns = if self.at(TokenKind::RParen) {
+            Vec::new()
+        } else {
+            if wildcard {
+                self.expect(TokenKind::Comma, "`,` or `)`")?;
+            }
+            self.comma_list(|p| p.column_decl())?
+        };
+        self.expect(TokenKind::RParen, "`)`")?;
+        Ok(TableSchema { wildcard, columns })
+    }
+
     /// `name:type`
     pub(super) fn column_decl(&mut self) -> PResult<ColumnDecl> {
         let start = self.start();
-        let name = self.name()?;
+        let name = self.declared_name()?;
         self.expect(TokenKind::Colon, "`:`")?;
         let ty = self.type_name()?;
         Ok(ColumnDecl { name, ty, span: self.span_from(start) })
