@@ -307,6 +307,45 @@ fn arm_hunting_saved_search() {
 }
 
 #[test]
+fn arm_content_package_rule_templates_are_rules() {
+    let path = fixture("arm/content_package.json");
+    let rules = read_ok("arm/content_package.json");
+    assert_eq!(rules.len(), 1, "the metadata and package resources are not rules");
+    let r = &rules[0];
+    // Id and version come from the package's variables, through the content template.
+    assert_eq!(r.id.as_deref(), Some("5f0d7c3e-2b8a-4d21-9c55-0e6a1b7f4d10"));
+    assert_eq!(r.version.as_deref(), Some("1.0.2"));
+    assert_eq!(r.alert_rule_template, TemplateLink::SameAsId);
+    assert_eq!(r.kind, Some(RuleKind::Scheduled));
+    assert_eq!(r.api_version, None, "the AlertRuleTemplates apiVersion does not apply to alert rules");
+    assert_eq!(r.extensions.get("status"), Some(&json!("Available")));
+    assert_eq!(locate(r, "| where Countries > 5"), find_in_file(&path, 1, "| where Countries > 5"));
+}
+
+#[test]
+fn arm_rules_in_a_nested_deployment_are_found() {
+    let text = r#"{
+  "resources": [{
+    "type": "Microsoft.Resources/deployments",
+    "name": "rules",
+    "properties": {"mode": "Incremental", "template": {"resources": [{
+      "type": "Microsoft.OperationalInsights/workspaces/providers/alertRules",
+      "name": "ws/Microsoft.SecurityInsights/nested-rule",
+      "kind": "NRT",
+      "properties": {"displayName": "Nested", "severity": "Low", "enabled": true, "query": "T", "tactics": [],
+                     "suppressionDuration": "PT5H", "suppressionEnabled": false}
+    }]}}
+  }]
+}"#;
+    let outcome = read(text, "nested.json");
+    assert!(errors(&outcome).is_empty(), "{:?}", outcome.diagnostics);
+    assert_eq!(outcome.rules.len(), 1);
+    assert_eq!(outcome.rules[0].id.as_deref(), Some("nested-rule"));
+    assert_eq!(outcome.rules[0].version, None, "only packaged templates take their content version");
+    assert_eq!(outcome.rules[0].origin.position.line, 5, "the resource starts at its opening brace");
+}
+
+#[test]
 fn arm_metadata_overlay_restores_repository_fields() {
     let text = r#"{
   "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",

@@ -1,5 +1,7 @@
-//! ARM templates: Sentinel alert rules (`.../alertRules`, kind Scheduled or NRT) and hunting
-//! queries (saved searches in category "Hunting Queries"), one rule per resource.
+//! ARM templates: Sentinel alert rules (`.../alertRules`, kind Scheduled or NRT), alert rule
+//! templates (`.../alertRuleTemplates`, as Content Hub solution packages ship them) and hunting
+//! queries (saved searches in category "Hunting Queries"), one rule per resource. Rules may sit
+//! in nested templates: a deployment's `template`, a content template's `mainTemplate`.
 //!
 //! JSON is parsed as YAML 1.2 (a superset), so positions come for free and ARM `properties`
 //! go through the same field decoder as YAML, with ARM naming. Repository-only fields that ARM
@@ -42,15 +44,13 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
     };
     let overlays = root.get("metadata").and_then(|m| m.get(sentinel::ARM_METADATA_KEY));
     let lines = LineIndex::new(text);
-    let mut index = 0;
-    let mut rule_resources = 0;
-    for resource in resources {
-        let Some(kind) = resource_kind(resource) else { continue };
-        rule_resources += 1;
-        read_resource(resource, kind, overlays, &lines, file, index, out);
-        index += 1;
+    let mut found = Vec::new();
+    collect_rules(&resources, &mut vec![&root], &mut found);
+    let rule_count = found.len();
+    for (index, found) in found.into_iter().enumerate() {
+        read_resource(found, overlays, &lines, file, index, out);
     }
-    if rule_resources == 0 {
+    if rule_count == 0 {
         out.not_a_rule(file, root.position, "the ARM template holds no Sentinel alert rule (`.../alertRules`) or hunting query (saved search in category \"Hunting Queries\")");
     }
 }
@@ -58,37 +58,76 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ResourceKind {
     AlertRule,
+    /// A rule template, the form the repository's YAML rules take in Content Hub packages.
+    AlertRuleTemplate,
     HuntingQuery,
 }
 
+/// A rule resource with what the templates around it say of it.
+struct FoundRule<'a> {
+    resource: &'a Node,
+    kind: ResourceKind,
+    id: Option<String>,
+    /// A packaged template's version: its content template's `contentVersion`.
+    version: Option<String>,
+}
+
+/// The rule resources among `resources` and inside their nested templates, in document order.
+/// `templates` holds the enclosing templates, innermost last, for resolving `variables(...)`.
+fn collect_rules<'a>(resources: &[&'a Node], templates: &mut Vec<&'a Node>, found: &mut Vec<FoundRule<'a>>) {
+    for &resource in resources {
+        if let Some(kind) = resource_kind(resource) {
+            let id = resource_id(resource, templates);
+            let version = match (kind, &templates[..]) {
+                (ResourceKind::AlertRuleTemplate, [_, .., package]) => package_version(package, templates),
+                _ => None,
+            };
+            found.push(FoundRule { resource, kind, id, version });
+            continue;
+        }
+        let properties = resource.get("properties");
+        let nested_templates = ["mainTemplate", "template"].into_iter().filter_map(|key| properties?.get(key));
+        for template in nested_templates {
+            if let Some(Value::Seq(items)) = template.get("resources").map(|r| &r.value) {
+                templates.push(template);
+                collect_rules(&items.iter().collect::<Vec<_>>(), templates, found);
+                templates.pop();
+            }
+        }
+        if let Some(Value::Seq(children)) = resource.get("resources").map(|r| &r.value) {
+            collect_rules(&children.iter().collect::<Vec<_>>(), templates, found);
+        }
+    }
+}
+
 fn resource_kind(resource: &Node) -> Option<ResourceKind> {
-    let kind = resource.get("type")?.as_str()?;
-    if kind.to_ascii_lowercase().ends_with("/alertrules") {
+    let kind = resource.get("type")?.as_str()?.to_ascii_lowercase();
+    if kind.ends_with("/alertrules") {
         return Some(ResourceKind::AlertRule);
     }
+    if kind.ends_with("/alertruletemplates") {
+        return Some(ResourceKind::AlertRuleTemplate);
+    }
     let category = resource.get("properties").and_then(|p| p.get("category")).and_then(Node::as_str);
-    let saved_search = kind.eq_ignore_ascii_case(sentinel::SAVED_SEARCH_TYPE) || kind.to_ascii_lowercase().ends_with("/savedsearches");
+    let saved_search = kind.eq_ignore_ascii_case(sentinel::SAVED_SEARCH_TYPE) || kind.ends_with("/savedsearches");
     (saved_search && category.is_some_and(|c| c.eq_ignore_ascii_case(sentinel::HUNTING_CATEGORY))).then_some(ResourceKind::HuntingQuery)
 }
 
-fn read_resource(
-    resource: &Node,
-    kind: ResourceKind,
-    overlays: Option<&Node>,
-    lines: &LineIndex,
-    file: &Path,
-    index: usize,
-    out: &mut ReadOutcome,
-) {
+fn read_resource(found: FoundRule, overlays: Option<&Node>, lines: &LineIndex, file: &Path, index: usize, out: &mut ReadOutcome) {
+    let FoundRule { resource, kind, id, version } = found;
     let label = resource.get("properties").and_then(|p| sentinel_yaml::label(p, "displayName"));
     let mut decoder = Decoder::new(lines, Naming::Arm);
     let mut rule = Rule {
         origin: Origin { file: file.to_path_buf(), position: resource.position, index, format: SourceFormat::Arm },
-        id: resource_id(resource),
-        // Absent on an alert rule means it was not made from a template; saved searches have
-        // no such link.
+        id,
+        // Absent on an alert rule means it was not made from a template; a template is its own
+        // (as a repository YAML rule is), and saved searches have no such link.
         alert_rule_template: if kind == ResourceKind::AlertRule { TemplateLink::None } else { TemplateLink::SameAsId },
-        api_version: resource.get("apiVersion").and_then(Node::as_str).map(str::to_string),
+        // A template's apiVersion is that of the template type, not of the alert rule made from it.
+        api_version: (kind != ResourceKind::AlertRuleTemplate)
+            .then(|| resource.get("apiVersion").and_then(Node::as_str).map(str::to_string))
+            .flatten(),
+        version,
         ..Default::default()
     };
     let Some(properties) = resource.get("properties").filter(|p| p.entries().is_some()) else {
@@ -97,7 +136,7 @@ fn read_resource(
         return;
     };
     match kind {
-        ResourceKind::AlertRule => {
+        ResourceKind::AlertRule | ResourceKind::AlertRuleTemplate => {
             match resource.get("kind") {
                 Some(node) => match node.as_str().and_then(RuleKind::parse) {
                     Some(kind) => rule.kind = Some(kind),
@@ -130,8 +169,32 @@ fn read_resource(
 
 /// The rule id: the GUID ending the resource `name`
 /// (`[concat(parameters('workspace'),'/Microsoft.SecurityInsights/<GUID>')]`), else `id`.
-fn resource_id(resource: &Node) -> Option<String> {
-    ["name", "id"].iter().filter_map(|key| resource.get(key)?.as_str()).find_map(last_segment)
+/// Content packages name rules by a variable (`[variables('rule1')._ruleId]`), looked up in
+/// the enclosing templates, innermost first.
+fn resource_id(resource: &Node, templates: &[&Node]) -> Option<String> {
+    ["name", "id"]
+        .iter()
+        .filter_map(|key| resource.get(key)?.as_str())
+        .find_map(|name| variable_value(name, templates).or_else(|| last_segment(name)))
+}
+
+/// A content template's `contentVersion`, literal or from its package's variables.
+fn package_version(package: &Node, templates: &[&Node]) -> Option<String> {
+    let version = package.get("contentVersion").and_then(Node::as_str)?;
+    if version.starts_with('[') { variable_value(version, templates) } else { Some(version.to_string()) }
+}
+
+/// The string value of `[variables('name').field.field]`, if every step resolves.
+fn variable_value(expression: &str, templates: &[&Node]) -> Option<String> {
+    let inner = expression.trim().strip_prefix("[variables('")?.strip_suffix(']')?;
+    let (name, path) = inner.split_once("')")?;
+    let mut fields = path.split('.').filter(|f| !f.is_empty());
+    if !path.is_empty() && !path.starts_with('.') {
+        return None;
+    }
+    let value = templates.iter().rev().find_map(|t| t.get("variables")?.get(name))?;
+    let value = fields.try_fold(value, |node, field| node.get(field))?;
+    value.as_str().map(str::to_string)
 }
 
 /// The last `/` segment of a resource name; in an ARM expression, of its last string literal
@@ -212,5 +275,18 @@ mod tests {
         assert_eq!(last_segment(guid).as_deref(), Some(guid));
         assert_eq!(last_segment("ws/Microsoft.SecurityInsights/my-rule").as_deref(), Some("my-rule"));
         assert_eq!(last_segment("[parameters('name')]"), None);
+    }
+
+    #[test]
+    fn variables_resolve_innermost_first() {
+        let outer = yaml::parse_documents(r#"{"variables": {"rule": {"_id": "outer-id", "n": 1}, "plain": "p"}}"#).unwrap().remove(0);
+        let inner = yaml::parse_documents(r#"{"variables": {"plain": "inner"}}"#).unwrap().remove(0);
+        let templates = [&outer, &inner];
+        assert_eq!(variable_value("[variables('rule')._id]", &templates).as_deref(), Some("outer-id"));
+        assert_eq!(variable_value("[variables('plain')]", &templates).as_deref(), Some("inner"));
+        assert_eq!(variable_value("[variables('rule').n]", &templates), None, "not a string");
+        assert_eq!(variable_value("[variables('rule')[0]]", &templates), None);
+        assert_eq!(variable_value("[variables('missing')]", &templates), None);
+        assert_eq!(variable_value("[parameters('rule')]", &templates), None);
     }
 }

@@ -102,8 +102,8 @@ fn field(naming: Naming, key: &str) -> Option<Field> {
 }
 
 /// The keys whose spelling depends on the form (`sentinel::YAML_TO_ARM_NAMES`), and the keys
-/// only one form has: `kind` sits on the ARM resource, not in its properties; connectors,
-/// tags and metadata have no ARM property at all.
+/// only one form has: `kind` sits on the ARM resource, not in its properties; tags and
+/// metadata have no ARM property at all, connectors only on rule templates.
 fn naming_specific(naming: Naming, key: &str) -> Option<Field> {
     use Field::*;
     Some(match (naming, key) {
@@ -124,6 +124,8 @@ fn naming_specific(naming: Naming, key: &str) -> Option<Field> {
         (Naming::Arm, "alertRuleTemplateName") => TemplateName,
         (Naming::Arm, "techniques") => Techniques,
         (Naming::Arm, "subTechniques") => SubTechniques,
+        // Alert rule templates (Content Hub packages) list their connectors; alert rules do not.
+        (Naming::Arm, "requiredDataConnectors") => Connectors,
         _ => return None,
     })
 }
