@@ -179,7 +179,7 @@ impl Printer {
                 self.name(name);
                 if let Some(value) = value {
                     self.push(" = ");
-                    self.expr(value, prec::SCALAR);
+                    self.option_value(value);
                 }
             }
             StatementKind::QueryParameters(params) => {
@@ -448,10 +448,14 @@ impl Printer {
     fn option(&mut self, param: &OptionParam) {
         self.push(&param.name.name);
         self.push("=");
-        match &param.value.kind {
-            // Option values are bare words (`kind=inner`), never bracketed.
+        self.option_value(&param.value);
+    }
+
+    /// The value of an option or `set`: names are bare words (`kind=inner`), never bracketed.
+    fn option_value(&mut self, value: &Expr) {
+        match &value.kind {
             ExprKind::Name(word) => self.push(&word.name),
-            _ => self.expr(&param.value, prec::SCALAR),
+            _ => self.expr(value, prec::SCALAR),
         }
     }
 
