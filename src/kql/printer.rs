@@ -6,6 +6,7 @@
 
 use super::ast::*;
 use super::keywords::{is_identifier, is_plain_name};
+use super::lexer::TYPED_LITERALS;
 
 pub fn print(script: &Script) -> String {
     let mut p = Printer { out: String::new() };
@@ -318,6 +319,10 @@ impl Printer {
                     self.push(&name.name);
                 } else {
                     self.name(name);
+                }
+                // `guid(` with no space starts a literal; a call to a function named `guid` needs one.
+                if TYPED_LITERALS.contains(&name.name.as_str()) {
+                    self.push(" ");
                 }
                 self.push("(");
                 self.join(args, ", ", |p, arg| p.named_expr_with(arg, prec::PIPELINE));
