@@ -460,7 +460,14 @@ impl Parser<'_> {
     fn at_source_operator(&self) -> bool {
         match self.word_text() {
             Some("union" | "print" | "datatable" | "externaldata" | "find" | "search") => true,
-            Some("range") => self.nth_is(1, TokenKind::Word) && self.nth_is_word(2, "from"),
+            // `range x from` or `range ['x'] from`
+            Some("range") => {
+                (self.nth_is(1, TokenKind::Word) && self.nth_is_word(2, "from"))
+                    || (self.nth_is(1, TokenKind::LBracket)
+                        && self.nth_is(2, TokenKind::String)
+                        && self.nth_is(3, TokenKind::RBracket)
+                        && self.nth_is_word(4, "from"))
+            }
             // `evaluate plugin(...)`, also with a bracketed plugin name `evaluate ['x']()`.
             Some("evaluate") => self.nth_is(1, TokenKind::Word) || self.nth_is(1, TokenKind::LBracket),
             _ => false,
