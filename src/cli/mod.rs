@@ -24,8 +24,9 @@ pub const EXIT_USAGE: i32 = 2;
     about = "Convert SIEM detection rules between formats, and say what could not be translated.",
     long_about = "Convert SIEM detection rules between formats, and say what could not be translated.\n\n\
         Reads Microsoft Sentinel analytic rules and hunting queries (repository YAML), Sentinel ARM \
-        templates, markdown rule documents (YAML front matter) and markdown rule catalogs. The input \
-        format is detected from each file's content; --from overrides it.",
+        templates (portal exports, Content Hub packages), markdown rule documents (YAML front \
+        matter) and markdown rule catalogs. The input format is detected from each file's content; \
+        --from overrides it.",
     after_help = "Examples:\n  \
         ruleconv --to sentinel rule.yaml                       ARM template on stdout\n  \
         ruleconv convert rules/ --to sentinel -o out/          one file per rule, folders mirrored\n  \

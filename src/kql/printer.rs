@@ -6,7 +6,8 @@
 
 use super::ast::*;
 use super::keywords::{is_identifier, is_plain_name};
-use super::lexer::TYPED_LITERALS;
+use super::lexer::{TYPED_LITERALS, tokenize};
+use super::token::TokenKind;
 
 pub fn print(script: &Script) -> String {
     let mut p = Printer { out: String::new() };
@@ -129,6 +130,13 @@ fn quote(value: &str) -> String {
 }
 
 /// The shortest exact spelling of a tick count: `90m`, `1500ms`, `7tick`.
+/// `text` reads back as exactly one word token.
+fn lexes_as_one_word(text: &str) -> bool {
+    let (tokens, errors) = tokenize(text);
+    errors.is_empty()
+        && matches!(&tokens[..], [word, eof] if word.kind == TokenKind::Word && word.span.start == 0 && word.span.end == text.len() && eof.kind == TokenKind::Eof)
+}
+
 fn timespan_text(ticks: i64) -> String {
     const UNITS: &[(i64, &str)] =
         &[(864_000_000_000, "d"), (36_000_000_000, "h"), (600_000_000, "m"), (10_000_000, "s"), (10_000, "ms"), (10, "microseconds")];
@@ -662,8 +670,10 @@ impl Printer {
                     self.join(with, ", ", |p, property| {
                         p.push(&property.name.name);
                         p.push("=");
+                        // Words as written (`kind=stacked`); only a column name that is no
+                        // single word (`['a b']`) keeps its brackets.
                         p.join(&property.values, ", ", |p, value| match &value.kind {
-                            ExprKind::Name(word) if is_identifier(&word.name) => p.push(&word.name),
+                            ExprKind::Name(word) if lexes_as_one_word(&word.name) => p.push(&word.name),
                             _ => p.expr(value, prec::SCALAR),
                         });
                     });

@@ -326,7 +326,8 @@ impl Parser<'_> {
     /// `totable` take bare pipelines; other functions need them in parens.
     pub(super) fn call_args(&mut self, tabular: bool) -> PResult<Vec<NamedExpr>> {
         self.paren_list(true, |p| {
-            if p.at(TokenKind::Star) {
+            // A bare `*` argument (`count(*)`); `* has "x"` is an expression.
+            if p.at(TokenKind::Star) && !p.at_star_operand() {
                 let star = p.bump();
                 let expr = Expr { kind: ExprKind::Star, span: star.span };
                 return Ok(NamedExpr { names: Vec::new(), tuple: false, expr, span: star.span });
