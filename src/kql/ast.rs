@@ -203,6 +203,8 @@ pub enum StrOpKind {
     Like,
     /// `likecs` (negated: `notlikecs`)
     LikeCs,
+    /// `Column:"term"`, the search shorthand for `has`; Kusto's parser takes it anywhere.
+    SearchHas,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

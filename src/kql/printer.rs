@@ -95,6 +95,7 @@ fn str_op_text(op: StrOp) -> String {
         MatchesRegex => "matches regex",
         Like => return if op.negated { "notlike" } else { "like" }.to_string(),
         LikeCs => return if op.negated { "notlikecs" } else { "likecs" }.to_string(),
+        SearchHas => return ":".to_string(),
     };
     if op.negated { format!("!{base}") } else { base.to_string() }
 }

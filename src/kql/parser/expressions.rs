@@ -2,7 +2,8 @@
 //! inside parentheses and call arguments (`toscalar(T | count)`).
 //!
 //! Precedence, loosest first: `or`; `and`; equality (`==`, `!=`, `in`,
-//! `between`, `has_any`...); string operators (`=~`, `has`, `contains`...);
+//! `between`, `has_any`...); string operators (`=~`, `has`, `contains`,
+//! `:`...);
 //! relational (`<`, `>=`...); `+ -`; `* / %`; unary `- +`; postfix `.`,
 //! `[]`, calls. The three comparison levels do not chain (`a == b == c` is
 //! an error in Kusto too).
@@ -97,6 +98,7 @@ impl Parser<'_> {
             TokenKind::NotEq | TokenKind::LtGt => (LEVEL_EQUALITY, Infix::Binary(NotEq)),
             TokenKind::TildeEq => (LEVEL_STRING, Infix::Binary(Str(StrOp { kind: StrOpKind::EqCi, negated: false }))),
             TokenKind::BangTilde => (LEVEL_STRING, Infix::Binary(Str(StrOp { kind: StrOpKind::EqCi, negated: true }))),
+            TokenKind::Colon => (LEVEL_STRING, Infix::Binary(Str(StrOp { kind: StrOpKind::SearchHas, negated: false }))),
             TokenKind::Lt => (LEVEL_RELATIONAL, Infix::Binary(Lt)),
             TokenKind::Le => (LEVEL_RELATIONAL, Infix::Binary(Le)),
             TokenKind::Gt => (LEVEL_RELATIONAL, Infix::Binary(Gt)),

@@ -150,7 +150,8 @@ impl Parser<'_> {
             "make-series" => MakeSeries(Box::new(self.make_series()?)),
             "evaluate" => {
                 let params = self.options(&[])?;
-                let call = self.expr()?;
+                // Not a full expression: `:` after the call starts the output schema.
+                let call = self.operand()?;
                 // A plugin is always called, even without arguments: `evaluate bag_unpack(x)`.
                 if !matches!(call.kind, ExprKind::Call { .. }) {
                     return self.fail("`(` (a plugin call such as `bag_unpack(column)`)");
