@@ -320,6 +320,14 @@ fn arm_content_package_rule_templates_are_rules() {
     assert_eq!(r.api_version, None, "the AlertRuleTemplates apiVersion does not apply to alert rules");
     assert_eq!(r.extensions.get("status"), Some(&json!("Available")));
     assert_eq!(locate(r, "| where Countries > 5"), find_in_file(&path, 1, "| where Countries > 5"));
+    // What the rule cannot carry (the package's author, source, support) is said, not dropped.
+    let outcome = sources::read_path(&path);
+    let warnings: Vec<_> = outcome.diagnostics.iter().filter(|d| d.level == Level::Warning).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].message.contains("content metadata for this rule (source, author, support) is not carried over"));
+    // At the metadata resource's opening brace, the line above its `type`.
+    let metadata_type = find_in_file(&path, 1, "\"type\": \"Microsoft.OperationalInsights/workspaces/providers/metadata\"");
+    assert_eq!(warnings[0].position.line, metadata_type.line - 1);
 }
 
 #[test]

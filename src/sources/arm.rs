@@ -70,6 +70,9 @@ struct FoundRule<'a> {
     id: Option<String>,
     /// A packaged template's version: its content template's `contentVersion`.
     version: Option<String>,
+    /// The package's content metadata resource beside a packaged template (source, author,
+    /// support), which the rule does not carry.
+    package_metadata: Option<&'a Node>,
 }
 
 /// The rule resources among `resources` and inside their nested templates, in document order.
@@ -78,11 +81,17 @@ fn collect_rules<'a>(resources: &[&'a Node], templates: &mut Vec<&'a Node>, foun
     for &resource in resources {
         if let Some(kind) = resource_kind(resource) {
             let id = resource_id(resource, templates);
-            let version = match (kind, &templates[..]) {
-                (ResourceKind::AlertRuleTemplate, [_, .., package]) => package_version(package, templates),
-                _ => None,
-            };
-            found.push(FoundRule { resource, kind, id, version });
+            let packaged = kind == ResourceKind::AlertRuleTemplate && templates.len() > 1;
+            let version = packaged.then(|| package_version(templates[templates.len() - 1], templates)).flatten();
+            let package_metadata = packaged
+                .then(|| {
+                    resources
+                        .iter()
+                        .copied()
+                        .find(|r| r.get("type").and_then(Node::as_str).is_some_and(|t| t.to_ascii_lowercase().ends_with("/metadata")))
+                })
+                .flatten();
+            found.push(FoundRule { resource, kind, id, version, package_metadata });
             continue;
         }
         let properties = resource.get("properties");
@@ -114,7 +123,7 @@ fn resource_kind(resource: &Node) -> Option<ResourceKind> {
 }
 
 fn read_resource(found: FoundRule, overlays: Option<&Node>, lines: &LineIndex, file: &Path, index: usize, out: &mut ReadOutcome) {
-    let FoundRule { resource, kind, id, version } = found;
+    let FoundRule { resource, kind, id, version, package_metadata } = found;
     let label = resource.get("properties").and_then(|p| sentinel_yaml::label(p, "displayName"));
     let mut decoder = Decoder::new(lines, Naming::Arm);
     let mut rule = Rule {
@@ -130,6 +139,9 @@ fn read_resource(found: FoundRule, overlays: Option<&Node>, lines: &LineIndex, f
         version,
         ..Default::default()
     };
+    if let Some(metadata) = package_metadata {
+        decoder.warning(metadata.position, "the package's content metadata for this rule (source, author, support) is not carried over");
+    }
     let Some(properties) = resource.get("properties").filter(|p| p.entries().is_some()) else {
         decoder.error(resource.position, "the resource has no `properties` mapping");
         sentinel_yaml::finish(decoder, rule, file, label, out);
