@@ -1,0 +1,327 @@
+//! `Detection`: what a rule detects, independent of the language it was written in.
+//!
+//! A small relational plan a detection engineer can read: event sources with predicate trees,
+//! then correlation stages (joins, aggregations with thresholds, unions, later filters) in
+//! evaluation order, then the fields the rule outputs. Lowering is total, so whatever a query
+//! does that this model cannot hold is listed in `unmodelled`, each item with its span.
+//!
+//! Spans are byte ranges into the rule's query text; `ir::Locator` turns them into file lines
+//! and columns.
+
+use crate::kql::Span;
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Detection {
+    /// Event sources, in the order the query introduces them; `Input::Source(i)` indexes here.
+    pub sources: Vec<EventSource>,
+    /// Correlation stages in evaluation order; a stage only refers to sources and earlier stages.
+    pub stages: Vec<Stage>,
+    /// What the rule returns; `None` when lowering found no tabular result at all.
+    pub result: Option<Input>,
+    /// The fields of the returned rows.
+    pub outputs: Outputs,
+    /// The rule's entity mappings and the output columns they read.
+    pub entities: Vec<EntityUse>,
+    /// Everything lowering could not express, in source order.
+    pub unmodelled: Vec<Unmodelled>,
+}
+
+/// A reference to rows: those of an event source or of an earlier stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Input {
+    Source(usize),
+    Stage(usize),
+}
+
+/// Events of one table (or a union of tables) and the condition they must meet.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventSource {
+    /// How the query names it: the `let` name that binds it, else the table name.
+    pub name: String,
+    /// The tables read; several for `union` or a wildcard.
+    pub tables: Vec<String>,
+    /// Which events pass; `Predicate::And(vec![])` when all do.
+    pub filter: Predicate,
+    /// Columns the query computes from event fields before the source's rows leave it.
+    pub computed: Vec<Computed>,
+    pub span: Span,
+}
+
+/// `extend name = expression` (or a computed `project` item), as written.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Computed {
+    pub name: String,
+    /// The KQL expression text, as written.
+    pub expression: String,
+    pub span: Span,
+}
+
+/// A boolean condition over one row.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Predicate {
+    /// Every part holds; the empty conjunction is true.
+    And(Vec<Predicate>),
+    /// Some part holds; the empty disjunction is false.
+    Or(Vec<Predicate>),
+    /// The one place negation lives: `!=`, `!has`, `!in~`, `not(...)` all lower to it.
+    Not(Box<Predicate>),
+    Match(Match),
+    /// A condition lowering could not express, kept as written; it is also in `unmodelled`.
+    Opaque { text: String, span: Span },
+}
+
+/// One test of a field against values.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Match {
+    pub field: Field,
+    pub op: MatchOp,
+    /// `let` constants and `dynamic([...])` lists are resolved into these.
+    pub values: Vec<Value>,
+    /// With several values: whether any (`in`, `has_any`) or all (`has_all`) must hold.
+    pub quantifier: Quantifier,
+    /// `==`, `has_cs`, `in` are case-sensitive; `=~`, `has`, `in~`, `contains` are not.
+    pub case_sensitive: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchOp {
+    /// The whole value equals one of the values.
+    Equals,
+    /// Substring anywhere (`contains`).
+    Contains,
+    StartsWith,
+    EndsWith,
+    /// A whole term, by Kusto's term rules (`has`): not the same as `contains`.
+    Has,
+    /// A term starts with the value (`hasprefix`).
+    HasPrefix,
+    /// A term ends with the value (`hassuffix`).
+    HasSuffix,
+    /// Regular expression, RE2 syntax (`matches regex`).
+    Regex,
+    /// SQL-style `like` pattern (`%` and `_`).
+    Like,
+    /// An IPv4 address inside one of the CIDR ranges (`ipv4_is_in_range`, `ipv4_is_private`).
+    Cidr,
+    /// Null or the empty string (`isempty`); under `Not` it is `isnotempty`.
+    IsEmpty,
+    /// Null (`isnull`); under `Not` it is `isnotnull`.
+    IsNull,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// Inclusive range: values are `[low, high]`.
+    Between,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quantifier {
+    #[default]
+    Any,
+    All,
+}
+
+/// A column, or a path inside a dynamic column (`Properties.role` is `Properties` + `["role"]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Field {
+    pub name: String,
+    pub path: Vec<String>,
+}
+
+impl Field {
+    pub fn column(name: impl Into<String>) -> Field {
+        Field { name: name.into(), path: Vec::new() }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)?;
+        self.path.iter().try_for_each(|step| write!(f, ".{step}"))
+    }
+}
+
+/// Serialized as its dotted text, the form people and tools read.
+impl Serialize for Field {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Real(f64),
+    String(String),
+    /// ISO 8601 text, as written inside `datetime(...)`.
+    Datetime(String),
+    /// A length in ticks of 100 ns.
+    Timespan(i64),
+    /// `ago(timespan)`: that many ticks before the evaluation's `now`.
+    Ago(i64),
+    Now,
+    /// Another field of the same row (`where A == B`).
+    Field(Field),
+}
+
+/// A step that combines or reduces rows.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Join(Join),
+    Aggregate(Aggregate),
+    Union { inputs: Vec<Input>, span: Span },
+    /// A condition on rows that are no longer raw events (after a join, say).
+    Filter { input: Input, predicate: Predicate, span: Span },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Join {
+    pub kind: JoinKind,
+    pub left: Input,
+    pub right: Input,
+    pub keys: Vec<JoinKey>,
+    /// A time window between the two sides, when the query states one (ticks).
+    pub window: Option<i64>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinKind {
+    /// Kusto's default: inner join over the left side deduplicated on the keys.
+    InnerUnique,
+    Inner,
+    LeftOuter,
+    RightOuter,
+    FullOuter,
+    LeftSemi,
+    RightSemi,
+    LeftAnti,
+    RightAnti,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct JoinKey {
+    pub left: Field,
+    pub right: Field,
+}
+
+/// `summarize aggregations by keys`, with the filter on its results that forms a threshold.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Aggregate {
+    pub input: Input,
+    pub group_by: Vec<GroupKey>,
+    pub aggregations: Vec<Aggregation>,
+    /// `| where count_ > 5` right after the aggregation.
+    pub threshold: Option<Predicate>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupKey {
+    /// The output column's name.
+    pub name: String,
+    pub field: Field,
+    /// `bin(field, size)`: size in ticks.
+    pub bin: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Aggregation {
+    /// The output column's name (`count_` when the query names none).
+    pub name: String,
+    pub function: AggFunction,
+    /// The field aggregated; `None` for `count()`.
+    pub field: Option<Field>,
+    /// `countif(p)`, `dcountif(x, p)`: only rows meeting it count.
+    pub condition: Option<Predicate>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AggFunction {
+    Count,
+    DistinctCount,
+    Sum,
+    Min,
+    Max,
+    Avg,
+    MakeSet,
+    MakeList,
+    TakeAny,
+}
+
+/// The fields of the rows a rule returns.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Outputs {
+    /// True when the result keeps every column of its input (no `project` narrows it); `fields`
+    /// then lists only what the query added or renamed.
+    pub all_columns: bool,
+    pub fields: Vec<Output>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Output {
+    pub name: String,
+    pub origin: OutputOrigin,
+    /// The stage (or source) whose rows first carry it.
+    pub made_by: Input,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputOrigin {
+    /// An event field passed through, possibly under another name.
+    Field(Field),
+    /// Computed by an expression, kept as written.
+    Computed(String),
+    /// A group-by key of an aggregation.
+    GroupKey,
+    /// An aggregation's result.
+    Aggregation(AggFunction),
+}
+
+/// An entity mapping's identifier and the output column it reads.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EntityUse {
+    pub entity_type: String,
+    pub identifier: String,
+    pub column: String,
+    /// Whether the rule's output has that column (a mapping to a missing column is a bug).
+    pub column_in_output: bool,
+}
+
+/// A stage or expression lowering could not express.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Unmodelled {
+    /// Short name of the construct: `mv-expand`, `parse_json()`, `join kind=leftanti` ...
+    pub construct: String,
+    /// Why it is not modelled, and what that means for the Detection.
+    pub reason: String,
+    pub span: Span,
+}
+
+impl Predicate {
+    /// The condition that always holds.
+    pub fn always() -> Predicate {
+        Predicate::And(Vec::new())
+    }
+
+    pub fn is_always(&self) -> bool {
+        matches!(self, Predicate::And(parts) if parts.is_empty())
+    }
+}
