@@ -2,14 +2,14 @@
 //!
 //! ```text
 //!                 sources::read_file                    targets::emit
-//!  rule files ──────────────────────▶ ir::Rule ─────────────────────────▶ output text + notes
+//!  rule files ──────────────────────▶ ir::Rule ─────────────────────────▶ output text + problems
 //!  (Sentinel YAML, ARM,  one reader      lossless        one emitter         (ARM template,
 //!   markdown, catalogs)  per format      metadata        per target           repository YAML)
 //!        │                                  │
 //!        │ yaml:: (spanned tree,            │ rule.query ──kql::parse──▶ AST with byte spans
 //!        │  deterministic writer)           │                           + syntax errors
 //!        ▼                                  ▼
-//!   diag::Diagnostic (file:line:col) ◀── check:: (query errors mapped into the file through
+//!     diag::Problem (file:line:col) ◀── check:: (query errors mapped into the file through
 //!                                                 the query's Locator; Sentinel limits)
 //! ```
 //!

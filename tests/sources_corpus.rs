@@ -1,7 +1,6 @@
 //! Reads the whole Azure-Sentinel corpus (1,229 files): every rule with a query is read, the
 //! 8 moved-content stubs are rejected for having no query, and nothing else is an error.
 
-use ruleconv::diag::Level;
 use ruleconv::ir::{RuleKind, SourceFormat};
 use ruleconv::sources;
 use std::path::{Path, PathBuf};
@@ -37,7 +36,7 @@ fn reads_every_corpus_rule_and_rejects_only_the_stubs() {
     for file in &files {
         assert_eq!(sources::detect(&std::fs::read_to_string(file).unwrap(), file), Some(SourceFormat::SentinelYaml), "{}", file.display());
         let outcome = sources::read_path(file);
-        errors.extend(outcome.diagnostics.into_iter().filter(|d| d.level == Level::Error));
+        errors.extend(outcome.problems.into_iter().filter(|p| p.is_error()));
         rules.extend(outcome.rules);
     }
     let mut rejected: Vec<String> =

@@ -1,7 +1,7 @@
 //! The readers on the fixtures: what each format yields, where queries map back to, and how
 //! bad input is reported.
 
-use ruleconv::diag::{Diagnostic, Level, Position};
+use ruleconv::diag::{Kind, Position, Problem};
 use ruleconv::ir::*;
 use ruleconv::sources::{self, ReadOutcome};
 use serde_json::json;
@@ -11,13 +11,13 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
-fn errors(outcome: &ReadOutcome) -> Vec<&Diagnostic> {
-    outcome.diagnostics.iter().filter(|d| d.level == Level::Error).collect()
+fn errors(outcome: &ReadOutcome) -> Vec<&Problem> {
+    outcome.problems.iter().filter(|p| p.is_error()).collect()
 }
 
 fn read_ok(name: &str) -> Vec<Rule> {
     let outcome = sources::read_path(&fixture(name));
-    assert!(errors(&outcome).is_empty(), "{name}: {:#?}", outcome.diagnostics);
+    assert!(errors(&outcome).is_empty(), "{name}: {:#?}", outcome.problems);
     outcome.rules
 }
 
@@ -97,7 +97,7 @@ fn datatypes_spelling_is_kept_and_warned_about() {
     let aws = rule.required_data_connectors.as_ref().unwrap().iter().find(|c| c.connector_id == "AWSS3").unwrap();
     assert!(aws.data_types.is_empty());
     assert_eq!(aws.extensions.get("datatypes"), Some(&json!(["AWSVPCFlow"])));
-    let w = outcome.diagnostics.iter().find(|d| d.level == Level::Warning).expect("a warning");
+    let w = outcome.problems.iter().find(|p| p.kind == Kind::Warning).expect("a warning");
     assert!(w.message.contains("did you mean `dataTypes`"), "{w}");
     assert_eq!(w.position, find_in_file(&fixture("sentinel/scheduled_datatypes_spelling.yaml"), 1, "datatypes"));
 }
@@ -108,7 +108,7 @@ fn empty_list_items_are_kept_as_written() {
     let rule = &outcome.rules[0];
     assert_eq!(rule.relevant_techniques, None);
     assert_eq!(rule.extensions.get("relevantTechniques"), Some(&json!([null])));
-    assert!(outcome.diagnostics.iter().all(|d| d.level == Level::Warning));
+    assert!(outcome.problems.iter().all(|p| p.kind == Kind::Warning));
 }
 
 #[test]
@@ -228,14 +228,14 @@ fn catalog_same_id_different_query_is_two_rules_with_a_warning() {
         entry(3, "a", "Impact", "Low", "0", "T | take 1")
     );
     let outcome = read(&text, "c.md");
-    assert!(errors(&outcome).is_empty(), "{:#?}", outcome.diagnostics);
+    assert!(errors(&outcome).is_empty(), "{:#?}", outcome.problems);
     assert_eq!(outcome.rules.len(), 2);
     assert_eq!(outcome.rules[0].tactics.as_deref(), Some(&["Execution".to_string(), "Impact".into()][..]));
     assert_eq!(outcome.rules[0].kind, Some(RuleKind::Scheduled));
     assert_eq!(outcome.rules[0].severity, Some(Severity::High), "first value kept");
     assert_eq!(outcome.rules[0].trigger_threshold, Some(0));
     assert_eq!(outcome.rules[1].query.as_ref().unwrap().text, "T | take 2\n");
-    let warnings: Vec<_> = outcome.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    let warnings: Vec<_> = outcome.problems.iter().map(|p| p.message.as_str()).collect();
     assert!(warnings.iter().any(|m| m.contains("2 different queries")), "{warnings:?}");
     assert!(warnings.iter().any(|m| m.contains("`DetectionSeverity` is `Low` here but `High`")), "{warnings:?}");
 }
@@ -249,7 +249,7 @@ fn catalog_bad_values_point_at_their_cells() {
     assert_eq!(e.len(), 2, "{e:#?}");
     assert_eq!(e[0].message, "`severity` must be one of Informational, Low, Medium, High, found `Critical`");
     assert_eq!(e[0].position, Position::new(10, 21));
-    assert_eq!(e[0].rule.as_deref(), Some("Title 1"));
+    assert_eq!(e[0].rule.as_ref().and_then(|r| r.label.as_deref()), Some("Title 1"));
     assert_eq!(e[1].message, "`triggerThreshold` must be an integer, found a string");
 }
 
@@ -322,7 +322,7 @@ fn arm_content_package_rule_templates_are_rules() {
     assert_eq!(locate(r, "| where Countries > 5"), find_in_file(&path, 1, "| where Countries > 5"));
     // What the rule cannot carry (the package's author, source, support) is said, not dropped.
     let outcome = sources::read_path(&path);
-    let warnings: Vec<_> = outcome.diagnostics.iter().filter(|d| d.level == Level::Warning).collect();
+    let warnings: Vec<_> = outcome.problems.iter().filter(|p| !p.is_error()).collect();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].message.contains("content metadata for this rule (source, author, support) is not carried over"));
     // At the metadata resource's opening brace, the line above its `type`.
@@ -346,7 +346,7 @@ fn arm_rules_in_a_nested_deployment_are_found() {
   }]
 }"#;
     let outcome = read(text, "nested.json");
-    assert!(errors(&outcome).is_empty(), "{:?}", outcome.diagnostics);
+    assert!(errors(&outcome).is_empty(), "{:?}", outcome.problems);
     assert_eq!(outcome.rules.len(), 1);
     assert_eq!(outcome.rules[0].id.as_deref(), Some("nested-rule"));
     assert_eq!(outcome.rules[0].version, None, "only packaged templates take their content version");
@@ -388,7 +388,7 @@ fn arm_metadata_overlay_restores_repository_fields() {
   }]
 }"#;
     let outcome = read(text, "t.json");
-    assert!(outcome.diagnostics.is_empty(), "{:#?}", outcome.diagnostics);
+    assert!(outcome.problems.is_empty(), "{:#?}", outcome.problems);
     let r = &outcome.rules[0];
     assert_eq!(r.description.as_deref(), Some("'Quoted, as in the repository.'\n"));
     assert_eq!(r.relevant_techniques.as_deref(), Some(&["T1078.004".to_string()][..]));
@@ -403,9 +403,9 @@ fn arm_metadata_overlay_restores_repository_fields() {
 
 // ---- bad input: clear errors with file, line, column and rule; the rest still read ----
 
-fn only_error(outcome: &ReadOutcome) -> &Diagnostic {
+fn only_error(outcome: &ReadOutcome) -> &Problem {
     let e = errors(outcome);
-    assert_eq!(e.len(), 1, "{:#?}", outcome.diagnostics);
+    assert_eq!(e.len(), 1, "{:#?}", outcome.problems);
     e[0]
 }
 
@@ -462,7 +462,7 @@ fn ge_operator_is_an_error_that_names_the_api() {
     let e = only_error(&outcome);
     assert_eq!(e.position, Position::new(3, 18));
     assert!(e.message.contains("found `ge`") && e.message.contains("the Sentinel API has no greater-or-equal"), "{e}");
-    assert_eq!(e.rule.as_deref(), Some("R"));
+    assert_eq!(e.rule.as_ref().and_then(|r| r.label.as_deref()), Some("R"));
     assert_eq!(
         read("name: R\nquery: T\ntriggerOperator: GreaterThan\n", "r.yaml").rules[0].trigger_operator,
         Some(TriggerOperator::GreaterThan)
@@ -482,7 +482,7 @@ fn one_bad_document_does_not_stop_the_others() {
     let outcome = read(text, "multi.yaml");
     assert_eq!(outcome.rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["A", "C"]);
     assert_eq!(outcome.rules[1].origin.index, 2);
-    assert_eq!(only_error(&outcome).rule.as_deref(), Some("B"));
+    assert_eq!(only_error(&outcome).rule.as_ref().and_then(|r| r.label.as_deref()), Some("B"));
     // A syntax error in one document: the others are still read.
     let text = "name: A\nquery: T\n---\nname: B\nquery: [unclosed\n---\nname: C\nquery: V\n";
     let outcome = read(text, "multi.yaml");
@@ -506,7 +506,7 @@ fn broken_files_in_a_batch_give_positions_and_the_batch_goes_on() {
     for file in sources::discover(&dir) {
         let outcome = sources::read_path(&file);
         rules += outcome.rules.len();
-        errs.extend(outcome.diagnostics.into_iter().filter(|d| d.level == Level::Error));
+        errs.extend(outcome.problems.into_iter().filter(|p| p.is_error()));
     }
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(rules, 3);
@@ -530,7 +530,7 @@ fn unreadable_and_undetectable_files_are_errors() {
     let e = read("just some words\n", "notes.txt");
     assert!(only_error(&e).message.starts_with("cannot tell the rule format"));
     let e = read("- a\n- b\n", "list.yaml");
-    assert!(only_error(&e).message.starts_with("not a Sentinel rule: expected a mapping"), "{:?}", e.diagnostics);
+    assert!(only_error(&e).message.starts_with("not a Sentinel rule: expected a mapping"), "{:?}", e.problems);
     let e = read("{\"resources\": [{\"type\": \"Microsoft.Insights/workbooks\", \"properties\": {}}]}", "t.json");
     assert!(only_error(&e).message.contains("holds no Sentinel alert rule"));
     let e = read(
@@ -538,7 +538,7 @@ fn unreadable_and_undetectable_files_are_errors() {
         "t.json",
     );
     let error = only_error(&e);
-    assert!(error.message.contains("found `Fusion`") && error.rule.as_deref() == Some("F"), "{error}");
+    assert!(error.message.contains("found `Fusion`") && error.rule.as_ref().and_then(|r| r.label.as_deref()) == Some("F"), "{error}");
     let invalid_utf8 = std::env::temp_dir().join(format!("ruleconv-utf8-{}.yaml", std::process::id()));
     std::fs::write(&invalid_utf8, b"name: R\nquery: \xff\n").unwrap();
     let e = sources::read_path(&invalid_utf8);
@@ -594,4 +594,20 @@ mod no_panic {
             let _ = sources::read_text(&text, Path::new("fuzz"), None);
         }
     }
+}
+
+#[test]
+fn unreadable_rules_keep_their_index_in_the_file() {
+    let text = "name: A\nquery: T\n---\nname: B\nquery: [unclosed\n---\nname: C\nquery: V\n";
+    let outcome = read(text, "multi.yaml");
+    assert_eq!(only_error(&outcome).rule_index(), Some(1));
+    assert_eq!(outcome.rules.iter().map(|r| r.origin.index).collect::<Vec<_>>(), [0, 2]);
+    let catalog = format!(
+        "# Rules\n\n## No query\n\n|Name | Value |\n| --- | --- |\n|DetectionId | a |\n\n{}",
+        entry(1, "b", "Execution", "High", "0", "T")
+    );
+    let outcome = read(&catalog, "catalog.md");
+    let e = only_error(&outcome);
+    assert_eq!((e.rule_index(), e.rule.as_ref().and_then(|r| r.label.as_deref())), (Some(0), Some("No query")));
+    assert_eq!(outcome.rules[0].origin.index, 1);
 }

@@ -1,6 +1,6 @@
 //! What the Azure-Sentinel repository's validation would say about a rule's metadata, as
 //! warnings: query interval bounds, entity mapping shape and identifiers, custom detail and
-//! placeholder limits. The facts come from the `targets/sentinel.yaml` profile.
+//! placeholder limits, each tagged with the key it is about. The facts come from the `targets/sentinel.yaml` profile.
 
 use crate::ir::{Duration, Rule};
 use indexmap::IndexMap;
@@ -41,8 +41,8 @@ fn profile() -> &'static Profile {
     })
 }
 
-/// Warnings about the rule's metadata, at the rule's position in its file.
-pub fn warnings(rule: &Rule) -> Vec<String> {
+/// Warnings about the rule's metadata, each with the (repository-YAML) key it is about.
+pub fn warnings(rule: &Rule) -> Vec<(&'static str, String)> {
     let profile = profile();
     let limits = &profile.limits;
     let mut out = Vec::new();
@@ -51,36 +51,38 @@ pub fn warnings(rule: &Rule) -> Vec<String> {
     }
     let mappings = rule.entity_mappings.as_deref().unwrap_or_default();
     if mappings.len() > limits.max_entity_mappings {
-        out.push(format!("{} entity mappings; Sentinel allows at most {}", mappings.len(), limits.max_entity_mappings));
+        out.push(("entityMappings", format!("{} entity mappings; Sentinel allows at most {}", mappings.len(), limits.max_entity_mappings)));
     }
     for mapping in mappings {
         let Some(entity) = profile.entities.get(&mapping.entity_type) else {
-            out.push(format!("entity type `{}` is not one Sentinel knows", mapping.entity_type));
+            out.push(("entityMappings", format!("entity type `{}` is not one Sentinel knows", mapping.entity_type)));
             continue;
         };
         let count = mapping.field_mappings.len();
         if count == 0 || count > limits.max_field_mappings {
-            out.push(format!(
-                "`{}` entity mapping has {count} field mappings; Sentinel allows 1 to {}",
-                mapping.entity_type, limits.max_field_mappings
+            out.push((
+                "entityMappings",
+                format!(
+                    "`{}` entity mapping has {count} field mappings; Sentinel allows 1 to {}",
+                    mapping.entity_type, limits.max_field_mappings
+                ),
             ));
         }
         let mapped: Vec<&str> = mapping.field_mappings.iter().map(|f| f.identifier.as_str()).collect();
         for identifier in mapped.iter().filter(|id| !entity.identifiers.iter().any(|known| known == *id)) {
-            out.push(format!(
-                "`{identifier}` is not an identifier of `{}` (valid: {})",
-                mapping.entity_type,
-                entity.identifiers.join(", ")
+            out.push((
+                "entityMappings",
+                format!("`{identifier}` is not an identifier of `{}` (valid: {})", mapping.entity_type, entity.identifiers.join(", ")),
             ));
         }
         if !entity.required_one_of.iter().any(|set| set.iter().all(|id| mapped.contains(&id.as_str()))) {
             let sets: Vec<String> = entity.required_one_of.iter().map(|s| s.join(" + ")).collect();
-            out.push(format!("`{}` entity mapping needs one of: {}", mapping.entity_type, sets.join(", ")));
+            out.push(("entityMappings", format!("`{}` entity mapping needs one of: {}", mapping.entity_type, sets.join(", "))));
         }
     }
     let details = rule.custom_details.as_ref().map_or(0, IndexMap::len);
     if details > limits.max_custom_details {
-        out.push(format!("{details} custom details; Sentinel allows at most {}", limits.max_custom_details));
+        out.push(("customDetails", format!("{details} custom details; Sentinel allows at most {}", limits.max_custom_details)));
     }
     if let Some(o) = &rule.alert_details_override {
         for (key, format) in
@@ -88,9 +90,12 @@ pub fn warnings(rule: &Rule) -> Vec<String> {
         {
             let placeholders = format.as_deref().map_or(0, |f| f.matches("{{").count());
             if placeholders > limits.max_format_placeholders {
-                out.push(format!(
-                    "`{key}` has {placeholders} `{{{{column}}}}` placeholders; Sentinel allows at most {}",
-                    limits.max_format_placeholders
+                out.push((
+                    "alertDetailsOverride",
+                    format!(
+                        "`{key}` has {placeholders} `{{{{column}}}}` placeholders; Sentinel allows at most {}",
+                        limits.max_format_placeholders
+                    ),
                 ));
             }
         }
@@ -98,23 +103,26 @@ pub fn warnings(rule: &Rule) -> Vec<String> {
     out
 }
 
-fn interval_warnings(rule: &Rule, limits: &Limits, out: &mut Vec<String>) {
+fn interval_warnings(rule: &Rule, limits: &Limits, out: &mut Vec<(&'static str, String)>) {
     let bound = |text: &str| Duration::parse(text).map(|d| d.total_seconds()).unwrap_or_default();
     let (min, max) = (bound(&limits.min_query_interval), bound(&limits.max_query_interval));
     for (key, value) in [("queryFrequency", rule.query_frequency), ("queryPeriod", rule.query_period)] {
         if let Some(d) = value
             && !(min..=max).contains(&d.total_seconds())
         {
-            out.push(format!(
-                "`{key}` {d} is outside what Sentinel accepts ({} to {})",
-                limits.min_query_interval, limits.max_query_interval
+            out.push((
+                key,
+                format!("`{key}` {d} is outside what Sentinel accepts ({} to {})", limits.min_query_interval, limits.max_query_interval),
             ));
         }
     }
     if let (Some(frequency), Some(period)) = (rule.query_frequency, rule.query_period)
         && period.total_seconds() < frequency.total_seconds()
     {
-        out.push(format!("`queryPeriod` {period} is shorter than `queryFrequency` {frequency}: events between runs are never looked at"));
+        out.push((
+            "queryPeriod",
+            format!("`queryPeriod` {period} is shorter than `queryFrequency` {frequency}: events between runs are never looked at"),
+        ));
     }
 }
 
@@ -143,7 +151,7 @@ mod tests {
             entity_mappings: Some(vec![mapping("Account", &["FullName"]), mapping("FileHash", &["Algorithm", "Value"])]),
             ..Default::default()
         };
-        assert_eq!(warnings(&rule), Vec::<String>::new());
+        assert_eq!(warnings(&rule), Vec::new());
     }
 
     #[test]
@@ -155,7 +163,7 @@ mod tests {
             entity_mappings: Some(vec![mapping("Account", &["Nmae"]), mapping("FileHash", &["Value"]), mapping("Gadget", &["X"])]),
             ..Default::default()
         };
-        let found = warnings(&rule);
+        let found: Vec<String> = warnings(&rule).into_iter().map(|(_, message)| message).collect();
         assert!(found.iter().any(|w| w.contains("`queryPeriod` 30d is outside")), "{found:?}");
         assert!(found.iter().any(|w| w.contains("`Nmae` is not an identifier of `Account`")), "{found:?}");
         assert!(found.iter().any(|w| w.contains("`FileHash` entity mapping needs one of: Algorithm + Value")), "{found:?}");

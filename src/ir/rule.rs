@@ -68,6 +68,20 @@ pub struct Origin {
     /// The rule's index among the rules of its file (catalogs and ARM templates hold several).
     pub index: usize,
     pub format: SourceFormat,
+    /// Where each top-level key was read, under its repository-YAML name, so that a problem
+    /// about one field (a respelled tactic) points at it.
+    pub key_positions: IndexMap<String, Position>,
+}
+
+impl Origin {
+    pub fn new(file: impl Into<PathBuf>, position: Position, index: usize, format: SourceFormat) -> Self {
+        Origin { file: file.into(), position, index, format, key_positions: IndexMap::new() }
+    }
+
+    /// The position of a top-level key (repository-YAML name), else of the rule itself.
+    pub fn position_of(&self, key: &str) -> Position {
+        self.key_positions.get(key).copied().unwrap_or(self.position)
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

@@ -14,7 +14,7 @@ use super::ReadOutcome;
 use super::fields::{Decoder, Naming};
 use super::locate::LineIndex;
 use super::sentinel_yaml;
-use crate::diag::Position;
+use crate::diag::{Kind, Position};
 use crate::ir::{Origin, Rule, RuleKind, SourceFormat, TemplateLink};
 use crate::sentinel;
 use crate::yaml::{self, Node, Value};
@@ -125,9 +125,9 @@ fn resource_kind(resource: &Node) -> Option<ResourceKind> {
 fn read_resource(found: FoundRule, overlays: Option<&Node>, lines: &LineIndex, file: &Path, index: usize, out: &mut ReadOutcome) {
     let FoundRule { resource, kind, id, version, package_metadata } = found;
     let label = resource.get("properties").and_then(|p| sentinel_yaml::label(p, "displayName"));
-    let mut decoder = Decoder::new(lines, Naming::Arm);
+    let mut decoder = Decoder::new(lines, Naming::Arm, file);
     let mut rule = Rule {
-        origin: Origin { file: file.to_path_buf(), position: resource.position, index, format: SourceFormat::Arm },
+        origin: Origin::new(file, resource.position, index, SourceFormat::Arm),
         id,
         // Absent on an alert rule means it was not made from a template; a template is its own
         // (as a repository YAML rule is), and saved searches have no such link.
@@ -140,11 +140,15 @@ fn read_resource(found: FoundRule, overlays: Option<&Node>, lines: &LineIndex, f
         ..Default::default()
     };
     if let Some(metadata) = package_metadata {
-        decoder.warning(metadata.position, "the package's content metadata for this rule (source, author, support) is not carried over");
+        decoder.report(
+            Kind::Loss,
+            metadata.position,
+            "the package's content metadata for this rule (source, author, support) is not carried over",
+        );
     }
     let Some(properties) = resource.get("properties").filter(|p| p.entries().is_some()) else {
         decoder.error(resource.position, "the resource has no `properties` mapping");
-        sentinel_yaml::finish(decoder, rule, file, label, out);
+        sentinel_yaml::finish(decoder, rule, label, out);
         return;
     };
     match kind {
@@ -176,7 +180,7 @@ fn read_resource(found: FoundRule, overlays: Option<&Node>, lines: &LineIndex, f
         apply_overlay(overlay, &mut decoder, &mut rule);
     }
     sentinel_yaml::require_name_and_query(&mut decoder, properties, ("displayName", "query"), &rule);
-    sentinel_yaml::finish(decoder, rule, file, label, out);
+    sentinel_yaml::finish(decoder, rule, label, out);
 }
 
 /// The rule id: the GUID ending the resource `name`

@@ -15,7 +15,7 @@ use super::ReadOutcome;
 use super::fields::{Decoder, Naming};
 use super::locate::LineIndex;
 use super::sentinel_yaml;
-use crate::diag::Position;
+use crate::diag::{Position, Problem};
 use crate::ir::{Locator, Origin, Query, QueryLanguage, Rule, SourceFormat};
 use crate::yaml::{Entry, Node, Style, Value};
 use indexmap::IndexMap;
@@ -153,52 +153,64 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
         return;
     }
     // Group the sections that describe one rule: same DetectionId (else title) and same query.
-    let mut groups: IndexMap<(String, String), Vec<&Section>> = IndexMap::new();
-    for section in &sections {
-        let Some(query) = &section.query else {
-            let message = "rule has no `query`: the catalog entry has no ```kql block";
-            out.report(file, vec![error(section.title_position, message)], Some(&section.title));
-            continue;
+    // An entry without a query is a rule of its own, that cannot be read.
+    let mut groups: IndexMap<GroupKey, Vec<&Section>> = IndexMap::new();
+    for (n, section) in sections.iter().enumerate() {
+        let key = match &section.query {
+            Some(query) => {
+                let id = section.value("DetectionId").map_or_else(|| section.title.clone(), |(id, _)| id.to_string());
+                GroupKey::Rule(id, query.text.clone())
+            }
+            None => GroupKey::NoQuery(n),
         };
-        let key = section.value("DetectionId").map_or_else(|| section.title.clone(), |(id, _)| id.to_string());
-        groups.entry((key, query.text.clone())).or_default().push(section);
+        groups.entry(key).or_default().push(section);
     }
     let mut queries_per_id: IndexMap<&str, Vec<Position>> = IndexMap::new();
     for (key, group) in &groups {
-        queries_per_id.entry(key.0.as_str()).or_default().push(group[0].title_position);
+        if let GroupKey::Rule(id, _) = key {
+            queries_per_id.entry(id.as_str()).or_default().push(group[0].title_position);
+        }
     }
     let line_index = LineIndex::new(text);
-    for (index, ((key, _), group)) in groups.iter().enumerate() {
-        let mut decoder = Decoder::new(&line_index, Naming::Yaml);
-        let versions = &queries_per_id[key.as_str()];
+    for (index, (key, group)) in groups.iter().enumerate() {
+        let first = group[0];
+        let GroupKey::Rule(id, _) = key else {
+            let message = "rule has no `query`: the catalog entry has no ```kql block";
+            let problem = Problem::error(file, first.title_position, message);
+            out.report(vec![problem], index, Some(&first.title));
+            continue;
+        };
+        let mut decoder = Decoder::new(&line_index, Naming::Yaml, file);
+        let versions = &queries_per_id[id.as_str()];
         if versions.len() > 1 {
             let lines: Vec<String> = versions.iter().map(|p| p.line.to_string()).collect();
             decoder.warning(
-                group[0].title_position,
+                first.title_position,
                 format!(
-                    "DetectionId `{key}` has {} different queries (entries at lines {}); each is read as its own rule",
+                    "DetectionId `{id}` has {} different queries (entries at lines {}); each is read as its own rule",
                     versions.len(),
                     lines.join(", ")
                 ),
             );
         }
         let mapping = to_mapping(group, &mut decoder);
-        let first = group[0];
-        let mut rule = Rule {
-            origin: Origin { file: file.to_path_buf(), position: first.title_position, index, format: SourceFormat::MarkdownCatalog },
-            ..Default::default()
-        };
+        let mut rule = Rule { origin: Origin::new(file, first.title_position, index, SourceFormat::MarkdownCatalog), ..Default::default() };
         decoder.decode_into(&mapping, &mut rule);
         if let Some(fence) = &first.query {
             rule.query = Some(Query { text: fence.text.clone(), language: QueryLanguage::Kql, locator: fence.locator.clone() });
         }
         sentinel_yaml::require_name_and_query(&mut decoder, &mapping, ("name", "query"), &rule);
-        sentinel_yaml::finish(decoder, rule, file, Some(first.title.clone()), out);
+        sentinel_yaml::finish(decoder, rule, Some(first.title.clone()), out);
     }
 }
 
-fn error(position: Position, message: &str) -> super::fields::Problem {
-    super::fields::Problem { position, message: message.to_string(), warning: false }
+/// What makes catalog sections one rule.
+#[derive(PartialEq, Eq, Hash)]
+enum GroupKey {
+    /// DetectionId (else title) and query text.
+    Rule(String, String),
+    /// An entry without a query, by its section number.
+    NoQuery(usize),
 }
 
 /// The rows of a group of sections as a YAML-named mapping for the field decoder.

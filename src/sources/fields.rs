@@ -13,10 +13,11 @@
 //! A list with an empty item (`relevantTechniques:` then a bare `-`) is kept the same way.
 
 use super::locate::{self, LineIndex};
-use crate::diag::Position;
+use crate::diag::{Kind, Position, Problem};
 use crate::ir::*;
 use crate::yaml::{Entry, Node, Value};
 use indexmap::IndexMap;
+use std::path::Path;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Naming {
@@ -26,18 +27,12 @@ pub enum Naming {
     Arm,
 }
 
-/// A problem found while decoding, at its own position.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub position: Position,
-    pub message: String,
-    pub warning: bool,
-}
-
-/// Decoding state for one rule.
+/// Decoding state for one rule: its problems are collected (not just the first), each at its
+/// own position; the reader assigns them to the rule when it is done.
 pub struct Decoder<'a> {
     pub lines: &'a LineIndex<'a>,
     pub naming: Naming,
+    file: &'a Path,
     pub problems: Vec<Problem>,
 }
 
@@ -131,29 +126,34 @@ fn naming_specific(naming: Naming, key: &str) -> Option<Field> {
 }
 
 impl<'a> Decoder<'a> {
-    pub fn new(lines: &'a LineIndex<'a>, naming: Naming) -> Self {
-        Decoder { lines, naming, problems: Vec::new() }
+    pub fn new(lines: &'a LineIndex<'a>, naming: Naming, file: &'a Path) -> Self {
+        Decoder { lines, naming, file, problems: Vec::new() }
     }
 
     pub fn has_errors(&self) -> bool {
-        self.problems.iter().any(|p| !p.warning)
+        self.problems.iter().any(Problem::is_error)
     }
 
     fn error_count(&self) -> usize {
-        self.problems.iter().filter(|p| !p.warning).count()
+        self.problems.iter().filter(|p| p.is_error()).count()
+    }
+
+    pub fn report(&mut self, kind: Kind, position: Position, message: impl Into<String>) {
+        self.problems.push(Problem::new(kind, self.file, position, message));
     }
 
     pub fn error(&mut self, position: Position, message: impl Into<String>) {
-        self.problems.push(Problem { position, message: message.into(), warning: false });
+        self.report(Kind::Error, position, message);
     }
 
     pub fn warning(&mut self, position: Position, message: impl Into<String>) {
-        self.problems.push(Problem { position, message: message.into(), warning: true });
+        self.report(Kind::Warning, position, message);
     }
 
     /// Decodes every key of `map` into `rule`. The caller checks `map` is a mapping.
     pub fn decode_into(&mut self, map: &Node, rule: &mut Rule) {
         for entry in map.entries().unwrap_or_default() {
+            rule.origin.key_positions.entry(self.yaml_name(&entry.key).to_string()).or_insert(entry.key_position);
             let Some(field) = field(self.naming, &entry.key) else {
                 rule.extensions.insert(entry.key.clone(), entry.value.to_json());
                 continue;
@@ -185,6 +185,14 @@ impl<'a> Decoder<'a> {
                 continue;
             }
             self.field(field, entry, rule);
+        }
+    }
+
+    /// The repository-YAML name of a key of this decoder's naming.
+    fn yaml_name<'k>(&self, key: &'k str) -> &'k str {
+        match self.naming {
+            Naming::Yaml => key,
+            Naming::Arm => crate::sentinel::YAML_TO_ARM_NAMES.iter().find(|(_, arm)| *arm == key).map_or(key, |(yaml, _)| yaml),
         }
     }
 

@@ -9,7 +9,7 @@ use super::ReadOutcome;
 use super::catalog::{find_fence, read_fence};
 use super::locate::{self, LineIndex};
 use super::sentinel_yaml;
-use crate::diag::Position;
+use crate::diag::{Kind, Position, Problem};
 use crate::ir::{Query, QueryLanguage, SourceFormat};
 use crate::yaml::{self, Value};
 use std::path::Path;
@@ -51,7 +51,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
     let documents = match yaml::parse_documents(split.yaml) {
         Ok(documents) => documents,
         Err(e) => {
-            out.file_error(file, e.position, format!("invalid YAML in the front matter: {}", e.message));
+            out.rule_error(file, e.position, 0, format!("invalid YAML in the front matter: {}", e.message));
             return;
         }
     };
@@ -85,9 +85,13 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
             used_body = true;
         }
     });
-    if read.is_some() && !used_body && !split.body.trim().is_empty() {
+    if let Some(read) = read
+        && !used_body
+        && !split.body.trim().is_empty()
+    {
         let message = "markdown after the front matter is not part of the rule; ignored";
-        out.diagnostics.push(crate::diag::Diagnostic::warning(file, Position::new(split.body_line, 1), message));
+        let problem = Problem::about(Kind::Warning, &out.rules[read], Position::new(split.body_line, 1), message);
+        out.problems.push(problem);
     }
 }
 

@@ -10,7 +10,8 @@
 use super::sentinel_fields::{self as fields, Form, PortalDefaults};
 use super::sentinel_yaml;
 use super::tactics;
-use super::{EmitError, EmitOptions, Emitted, Note};
+use super::{EmitOptions, Emitted};
+use crate::diag::{Kind, Problem};
 use crate::ir::{Rule, RuleKind, TemplateLink};
 use crate::sentinel;
 use serde_json::{Map, Value, json};
@@ -18,13 +19,13 @@ use serde_json::{Map, Value, json};
 /// Namespace of the ids ruleconv derives for rules that have none (UUID v5 of the rule name).
 const DERIVED_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6f1d_3c0e_8b57_4d6a_9c1e_52a7_0b3f_d1e4);
 
-pub fn emit(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<EmitError>> {
+pub fn emit(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
     let mut resources = Vec::new();
     let mut overlays = Map::new();
-    let mut notes = Vec::new();
+    let mut problems = Vec::new();
     let mut errors = Vec::new();
-    for (rule_index, rule) in rules.iter().enumerate() {
-        let mut note = |message: String| notes.push(Note { rule_index, message });
+    for rule in rules {
+        let mut note = |kind: Kind, key: &str, message: String| problems.push(Problem::at_key(kind, rule, key, message));
         let id = rule_id(rule, &mut note);
         let built = match rule.kind {
             Some(kind) => alert_rule(rule, kind, &id, options, &mut note),
@@ -37,7 +38,7 @@ pub fn emit(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<EmitE
                     overlays.insert(id, overlay);
                 }
             }
-            Err(messages) => errors.extend(messages.into_iter().map(|message| EmitError { rule_index, message })),
+            Err(missing) => errors.extend(missing.into_iter().map(|(key, message)| Problem::at_key(Kind::Error, rule, key, message))),
         }
     }
     if !errors.is_empty() {
@@ -52,19 +53,18 @@ pub fn emit(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<EmitE
     if !overlays.is_empty() {
         template["metadata"] = json!({ sentinel::ARM_METADATA_KEY: overlays });
     }
-    let text = serde_json::to_string_pretty(&template).map_err(|e| vec![EmitError { rule_index: 0, message: e.to_string() }])?;
-    Ok(Emitted { text: text + "\n", notes })
+    Ok(Emitted { text: format!("{template:#}\n"), problems })
 }
 
 /// The rule's id, or one derived from its name (the same name always gives the same id).
-fn rule_id(rule: &Rule, note: &mut impl FnMut(String)) -> String {
+fn rule_id(rule: &Rule, note: &mut impl FnMut(Kind, &str, String)) -> String {
     if let Some(id) = rule.id.as_deref().filter(|id| is_resource_name(id)) {
         return id.to_string();
     }
     let derived = uuid::Uuid::new_v5(&DERIVED_ID_NAMESPACE, rule.id.as_deref().unwrap_or(&rule.name).as_bytes()).to_string();
     match &rule.id {
-        Some(id) => note(format!("id `{id}` cannot name an ARM resource; using {derived}, derived from it")),
-        None => note(format!("the rule has no id; using {derived}, derived from its name")),
+        Some(id) => note(Kind::Change, "id", format!("id `{id}` cannot name an ARM resource; using {derived}, derived from it")),
+        None => note(Kind::Change, "id", format!("the rule has no id; using {derived}, derived from its name")),
     }
     derived
 }
@@ -82,12 +82,12 @@ fn alert_rule(
     kind: RuleKind,
     id: &str,
     options: &EmitOptions,
-    note: &mut impl FnMut(String),
-) -> Result<(Value, Represented), Vec<String>> {
+    note: &mut impl FnMut(Kind, &str, String),
+) -> Result<(Value, Represented), Vec<(&'static str, String)>> {
     let mut missing = Vec::new();
-    let mut require = |present: bool, key: &str| {
+    let mut require = |present: bool, key: &'static str| {
         if !present {
-            missing.push(format!("a {} rule needs `{key}` to deploy; the rule has none", kind.name()));
+            missing.push((key, format!("a {} rule needs `{key}` to deploy; the rule has none", kind.name())));
         }
     };
     require(rule.severity.is_some(), "severity");
@@ -133,9 +133,10 @@ fn alert_rule(
             rule.trigger_threshold.is_some(),
             rule.start_time_utc.is_some(),
         ];
-        let stated: Vec<_> = SCHEDULE.iter().zip(stated).filter(|(_, s)| *s).map(|(k, _)| format!("`{k}`")).collect();
-        if !stated.is_empty() {
-            note(format!("NRT rules have no {}; kept in template metadata only", stated.join(", ")));
+        let stated: Vec<&str> = SCHEDULE.iter().zip(stated).filter(|(_, s)| *s).map(|(k, _)| *k).collect();
+        if let Some(first) = stated.first() {
+            let listed: Vec<String> = stated.iter().map(|k| format!("`{k}`")).collect();
+            note(Kind::Loss, first, format!("NRT rules have no {}; kept in template metadata only", listed.join(", ")));
         }
     }
     let description = rule.description.as_deref().map(fields::clean_description);
@@ -155,7 +156,11 @@ fn alert_rule(
     let api_version =
         options.api_version.clone().or_else(|| rule.api_version.clone()).unwrap_or_else(|| sentinel::DEFAULT_ALERT_RULE_API_VERSION.into());
     if !sub_techniques.is_empty() && !api_version.ends_with("-preview") {
-        note(format!("apiVersion {api_version} has no `subTechniques`; deploy with a preview API or they will be dropped"));
+        note(
+            Kind::Loss,
+            "relevantTechniques",
+            format!("apiVersion {api_version} has no `subTechniques`; deploy with a preview API or they will be dropped"),
+        );
     }
     let template_name = match &rule.alert_rule_template {
         TemplateLink::SameAsId => Value::String(id.to_string()),
@@ -216,16 +221,20 @@ fn merged(techniques: &[String], sub_techniques: &[String]) -> Vec<String> {
 
 /// Tactics in the API's spelling; free text that names a tactic is respelled (with a note),
 /// anything else is kept and noted, since the API will refuse it.
-fn api_tactics(list: &[String], note: &mut impl FnMut(String)) -> Vec<String> {
+fn api_tactics(list: &[String], note: &mut impl FnMut(Kind, &str, String)) -> Vec<String> {
     list.iter()
         .map(|tactic| match tactics::api_name(tactic) {
             Some(name) if name == tactic => name.to_string(),
             Some(name) => {
-                note(format!("tactic `{tactic}` written as `{name}`, the API's spelling"));
+                note(Kind::Change, "tactics", format!("tactic `{tactic}` written as `{name}`, the API's spelling"));
                 name.to_string()
             }
             None => {
-                note(format!("tactic `{tactic}` is not one the Sentinel API knows; kept as written, deployment may refuse it"));
+                note(
+                    Kind::Warning,
+                    "tactics",
+                    format!("tactic `{tactic}` is not one the Sentinel API knows; kept as written, deployment may refuse it"),
+                );
                 tactic.clone()
             }
         })
@@ -233,7 +242,7 @@ fn api_tactics(list: &[String], note: &mut impl FnMut(String)) -> Vec<String> {
 }
 
 /// A hunting query as the saved search Sentinel stores it.
-fn saved_search(rule: &Rule, id: &str, note: &mut impl FnMut(String)) -> (Value, Represented) {
+fn saved_search(rule: &Rule, id: &str, note: &mut impl FnMut(Kind, &str, String)) -> (Value, Represented) {
     let mut represented: Represented = vec!["id", "name", "query", "apiVersion"];
     let mut tags = Vec::new();
     if let Some(description) = &rule.description {
@@ -253,7 +262,8 @@ fn saved_search(rule: &Rule, id: &str, note: &mut impl FnMut(String)) -> (Value,
         }
     }
     if rule.entity_mappings.is_some() || rule.custom_details.is_some() {
-        note("saved searches have no entity mappings or custom details; kept in template metadata only".into());
+        let key = if rule.entity_mappings.is_some() { "entityMappings" } else { "customDetails" };
+        note(Kind::Loss, key, "saved searches have no entity mappings or custom details; kept in template metadata only".into());
     }
     let api_version = rule.api_version.clone().unwrap_or_else(|| sentinel::DEFAULT_SAVED_SEARCH_API_VERSION.into());
     let resource = json!({
@@ -296,9 +306,9 @@ mod tests {
         }
     }
 
-    fn template(rule: &Rule) -> (Value, Vec<Note>) {
+    fn template(rule: &Rule) -> (Value, Vec<Problem>) {
         let emitted = emit(&[rule], &EmitOptions::default()).expect("emits");
-        (serde_json::from_str(&emitted.text).expect("valid JSON"), emitted.notes)
+        (serde_json::from_str(&emitted.text).expect("valid JSON"), emitted.problems)
     }
 
     #[test]

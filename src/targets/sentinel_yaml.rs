@@ -4,8 +4,9 @@
 //! (written only where they differ from what the portal would set, so the YAML stays what a
 //! repository file looks like), then unmodelled keys as they were.
 
+use super::Emitted;
 use super::sentinel_fields::{self as fields, Form, PortalDefaults};
-use super::{Emitted, Note};
+use crate::diag::{Kind, Problem};
 use crate::ir::{Rule, TemplateLink};
 use crate::sentinel;
 use crate::yaml;
@@ -13,13 +14,12 @@ use serde_json::Value;
 
 pub fn emit(rules: &[&Rule]) -> Emitted {
     let documents: Vec<String> = rules.iter().map(|rule| yaml::to_yaml_string(&encode(rule))).collect();
-    let notes = rules
+    let problems = rules
         .iter()
-        .enumerate()
-        .filter(|(_, rule)| rule.id.is_none())
-        .map(|(rule_index, _)| Note { rule_index, message: "the rule has no `id`; Sentinel needs one to deploy it".into() })
+        .filter(|rule| rule.id.is_none())
+        .map(|rule| Problem::about(Kind::Warning, rule, rule.origin.position, "the rule has no `id`; Sentinel needs one to deploy it"))
         .collect();
-    Emitted { text: documents.join("---\n"), notes }
+    Emitted { text: documents.join("---\n"), problems }
 }
 
 /// The rule as repository-YAML data.
