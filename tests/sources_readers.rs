@@ -611,3 +611,23 @@ fn unreadable_rules_keep_their_index_in_the_file() {
     assert_eq!((e.rule_index(), e.rule.as_ref().and_then(|r| r.label.as_deref())), (Some(0), Some("No query")));
     assert_eq!(outcome.rules[0].origin.index, 1);
 }
+
+#[test]
+fn sigma_rules_are_refused_clearly_at_their_detection_key() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/sigma/rules/application/bitbucket/audit/bitbucket_audit_full_data_export_triggered.yml");
+    if !path.is_file() {
+        eprintln!("skipped: {} not present", path.display());
+        return;
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(sources::detect(&text, &path), Some(SourceFormat::Sigma));
+    let outcome = sources::read_path(&path);
+    assert!(outcome.rules.is_empty());
+    let e = only_error(&outcome);
+    assert_eq!(e.position, find_in_file(&path, 1, "detection:"));
+    assert_eq!(e.rule_index(), Some(0));
+    let shown = e.to_string();
+    assert!(shown.starts_with(&format!("{}:", path.display())), "{shown}");
+    assert!(shown.contains("rule 'Bitbucket Full Data Export Triggered': Sigma rules are not supported yet"), "{shown}");
+}

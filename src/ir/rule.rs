@@ -91,10 +91,12 @@ pub enum SourceFormat {
     MarkdownFrontMatter,
     MarkdownCatalog,
     Arm,
+    /// Recognised so it is not misread; not converted yet.
+    Sigma,
 }
 
 impl SourceFormat {
-    pub const ALL: [SourceFormat; 4] = [Self::SentinelYaml, Self::MarkdownFrontMatter, Self::MarkdownCatalog, Self::Arm];
+    pub const ALL: [SourceFormat; 5] = [Self::SentinelYaml, Self::MarkdownFrontMatter, Self::MarkdownCatalog, Self::Arm, Self::Sigma];
 
     /// The name users pass to `--from`.
     pub fn name(self) -> &'static str {
@@ -103,6 +105,7 @@ impl SourceFormat {
             Self::MarkdownFrontMatter => "markdown",
             Self::MarkdownCatalog => "catalog",
             Self::Arm => "arm",
+            Self::Sigma => "sigma",
         }
     }
 

@@ -4,7 +4,8 @@
 //! - `sentinel_yaml`: Azure-Sentinel repository YAML (analytic rules and hunting queries),
 //! - `front_matter`: markdown with the rule as YAML front matter,
 //! - `catalog`: markdown rule catalogs (`## title`, a `|Name | Value |` table, a ```kql block),
-//! - `arm`: ARM templates (alert rules and hunting saved searches).
+//! - `arm`: ARM templates (alert rules and hunting saved searches),
+//! - `sigma`: recognises Sigma rules and refuses them clearly (no Sigma reader yet).
 //!
 //! A rule that cannot be read is left out of `rules` and explained in `problems`, which name it
 //! by its index in the file; the other rules of the file (and of the batch) are read regardless.
@@ -16,6 +17,7 @@ mod fields;
 mod front_matter;
 mod locate;
 mod sentinel_yaml;
+mod sigma;
 
 use crate::diag::{Position, Problem};
 use crate::ir::{Rule, SourceFormat};
@@ -147,6 +149,7 @@ pub fn read_text(text: &str, file: &Path, from: Option<SourceFormat>) -> ReadOut
         SourceFormat::MarkdownFrontMatter => front_matter::read(text, file, &mut outcome),
         SourceFormat::MarkdownCatalog => catalog::read(text, file, &mut outcome),
         SourceFormat::Arm => arm::read(text, file, &mut outcome),
+        SourceFormat::Sigma => sigma::read(text, file, &mut outcome),
     }
     outcome
 }
@@ -193,6 +196,9 @@ pub fn detect(text: &str, file: &Path) -> Option<SourceFormat> {
         // JSON: an ARM template or resource; a plain object of rule keys is YAML's JSON form.
         let arm = ["\"resources\"", "\"properties\"", "deploymentTemplate.json"].iter().any(|m| body.contains(m));
         return Some(if arm { SourceFormat::Arm } else { SourceFormat::SentinelYaml });
+    }
+    if !is_markdown && sigma::looks_like_sigma(text) {
+        return Some(SourceFormat::Sigma);
     }
     if let Some(front) = front_matter::split(text) {
         let fenced = front.yaml.contains("```");
@@ -241,6 +247,8 @@ mod tests {
         );
         assert_eq!(detect("{\"resources\": []}", none), Some(SourceFormat::Arm));
         assert_eq!(detect("{\"name\": \"a\", \"query\": \"T\"}", none), Some(SourceFormat::SentinelYaml));
+        assert_eq!(detect("title: T\nlogsource:\n  product: windows\ndetection:\n  condition: x\n", yaml), Some(SourceFormat::Sigma));
+        assert_eq!(detect("name: a\nquery: T\ndetection_note: x\nlogsource_note: y\n", yaml), Some(SourceFormat::SentinelYaml));
         assert_eq!(detect("# Just a readme\n", md), None);
         assert_eq!(detect("hello world", none), None);
     }
