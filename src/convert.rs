@@ -135,7 +135,7 @@ pub fn convert<'a>(files: &'a [FileRules], target: Target, options: &EmitOptions
                 source: file.input.path.clone(),
                 rule_index: Some(rule.origin.index),
                 rule_id: rule.id.clone(),
-                title: Some(rule.name.clone()),
+                title: Some(rule.title.clone()),
                 target: target.name(),
                 status: Status::Converted,
                 output: None,
@@ -197,7 +197,7 @@ pub fn combined_text(converted: &[Converted], target: Target, options: &EmitOpti
 
 /// A file name made from the rule's name (else its id): letters, digits, `-`, `_`, `.` only.
 pub fn safe_file_stem(rule: &Rule) -> String {
-    let source = if rule.name.trim().is_empty() { rule.id.clone().unwrap_or_default() } else { rule.name.clone() };
+    let source = if rule.title.trim().is_empty() { rule.id.clone().unwrap_or_default() } else { rule.title.clone() };
     let mut stem = String::new();
     for c in source.chars() {
         if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {

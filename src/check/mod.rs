@@ -12,7 +12,7 @@ use crate::kql;
 
 /// The query's syntax errors as problems in the rule's file.
 pub fn query_problems(rule: &Rule) -> Vec<Problem> {
-    let Some(query) = &rule.query else { return Vec::new() };
+    let Some(query) = rule.kql() else { return Vec::new() };
     kql::parse(&query.text)
         .errors
         .iter()

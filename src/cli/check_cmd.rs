@@ -39,7 +39,7 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
                     let mut problems: Vec<Problem> = file.outcome.problems_of(rule.origin.index).cloned().collect();
                     problems.extend(check::metadata_problems(rule));
                     problems.extend(check::query_problems(rule));
-                    (report_for(rule.origin.file.clone(), Some(rule.origin.index), rule.id.clone(), Some(rule.name.clone())), problems)
+                    (report_for(rule.origin.file.clone(), Some(rule.origin.index), rule.id.clone(), Some(rule.title.clone())), problems)
                 }
             });
         }

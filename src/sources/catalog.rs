@@ -16,7 +16,8 @@ use super::fields::{Decoder, Naming};
 use super::locate::LineIndex;
 use super::sentinel_yaml;
 use crate::diag::{Position, Problem};
-use crate::ir::{Locator, Origin, Query, QueryLanguage, Rule, SourceFormat};
+use crate::ir::{Locator, Logic, Origin, Query, Rule, RuleKind, SentinelSection, SourceFormat};
+use crate::sentinel::keys::{self, Key};
 use crate::yaml::{Entry, Node, Style, Value};
 use indexmap::IndexMap;
 use std::path::Path;
@@ -194,12 +195,13 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
             );
         }
         let mapping = to_mapping(group, &mut decoder);
-        let mut rule = Rule { origin: Origin::new(file, first.title_position, index, SourceFormat::MarkdownCatalog), ..Default::default() };
+        let origin = Origin::new(file, first.title_position, index, SourceFormat::MarkdownCatalog);
+        let mut rule = Rule { origin, sentinel: Some(SentinelSection::default()), ..Default::default() };
         decoder.decode_into(&mapping, &mut rule);
         if let Some(fence) = &first.query {
-            rule.query = Some(Query { text: fence.text.clone(), language: QueryLanguage::Kql, locator: fence.locator.clone() });
+            rule.logic = Some(Logic::Kql(Query { text: fence.text.clone(), locator: fence.locator.clone() }));
         }
-        sentinel_yaml::require_name_and_query(&mut decoder, &mapping, ("name", "query"), &rule);
+        sentinel_yaml::require_name_and_query(&mut decoder, &mapping, (Key::Name.yaml(), Key::Query.yaml()), &rule);
         sentinel_yaml::finish(decoder, rule, Some(first.title.clone()), out);
     }
 }
@@ -219,24 +221,24 @@ fn to_mapping(group: &[&Section], decoder: &mut Decoder) -> Node {
     let mut entries = Vec::new();
     let mut put = |key: &str, value: Node| entries.push(Entry { key: key.to_string(), key_position: value.position, value });
     if let Some((id, p)) = first.value("DetectionId") {
-        put("id", string(id, p));
+        put(Key::Id.yaml(), string(id, p));
     }
-    put("name", string(&first.title, first.title_position));
+    put(Key::Name.yaml(), string(&first.title, first.title_position));
     let description = first.description.join("\n");
     if !description.trim().is_empty() {
         let start = first.description.iter().position(|l| !l.trim().is_empty()).unwrap_or(0);
         let text = first.description[start..].join("\n");
-        put("description", string(text.trim_end(), Position::new(first.title_position.line + 1 + start, 1)));
+        put(Key::Description.yaml(), string(text.trim_end(), Position::new(first.title_position.line + 1 + start, 1)));
     }
     // Single-valued rows: the first section's value; a disagreeing later one is reported.
     for (row, key) in [
-        ("DetectionSeverity", "severity"),
-        ("QueryFrequency", "queryFrequency"),
-        ("QueryPeriod", "queryPeriod"),
-        ("TriggerOperator", "triggerOperator"),
+        ("DetectionSeverity", Key::Severity),
+        ("QueryFrequency", Key::Frequency),
+        ("QueryPeriod", Key::Period),
+        ("TriggerOperator", Key::TriggerOperator),
     ] {
         if let Some((value, p)) = single(group, row, decoder) {
-            put(key, string(&value, p));
+            put(key.yaml(), string(&value, p));
         }
     }
     if let Some((value, p)) = single(group, "TriggerThreshold", decoder) {
@@ -244,13 +246,13 @@ fn to_mapping(group: &[&Section], decoder: &mut Decoder) -> Node {
             Ok(i) => Node { value: Value::Int(i), position: p, style: Style::Plain },
             Err(_) => string(&value, p),
         };
-        put("triggerThreshold", node);
+        put(Key::TriggerThreshold.yaml(), node);
     }
     if let Some((kind, p)) = single(group, "DetectionType", decoder) {
         match kind.to_ascii_lowercase().as_str() {
             "hunting" => {}
-            "analytic" | "analytics" | "scheduled" => put("kind", string("Scheduled", p)),
-            "nrt" => put("kind", string("NRT", p)),
+            "analytic" | "analytics" | "scheduled" => put(Key::Kind.yaml(), string(keys::kind_name(RuleKind::Scheduled), p)),
+            "nrt" => put(Key::Kind.yaml(), string(keys::kind_name(RuleKind::Nrt), p)),
             _ => decoder.error(p, format!("`DetectionType` must be Hunting, Analytic, Scheduled or NRT, found `{kind}`")),
         }
     }
@@ -265,14 +267,14 @@ fn to_mapping(group: &[&Section], decoder: &mut Decoder) -> Node {
     };
     let tactics = union("Tactic");
     if !tactics.is_empty() {
-        put("tactics", list(&tactics));
+        put(Key::Tactics.yaml(), list(&tactics));
     }
     let techniques = union("TechniqueId");
     if !techniques.is_empty() {
-        put("relevantTechniques", list(&techniques));
+        put(Key::Techniques.yaml(), list(&techniques));
     }
     if let Some(connectors) = connectors(group) {
-        put("requiredDataConnectors", connectors);
+        put(Key::Connectors.yaml(), connectors);
     }
     let platforms = union("Platform");
     if !platforms.is_empty() {

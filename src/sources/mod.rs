@@ -15,6 +15,7 @@ mod arm;
 mod catalog;
 mod fields;
 mod front_matter;
+mod lift;
 mod locate;
 mod sentinel_yaml;
 mod sigma;

@@ -4,7 +4,8 @@
 use super::ReadOutcome;
 use super::fields::{Decoder, Naming};
 use super::locate::LineIndex;
-use crate::ir::{Origin, Rule, SourceFormat};
+use crate::ir::{Origin, Rule, SentinelSection, SourceFormat};
+use crate::sentinel::keys::Key;
 use crate::yaml::{self, Node, Value};
 use std::path::Path;
 
@@ -65,20 +66,24 @@ pub fn read_document(
     out: &mut ReadOutcome,
     adjust: impl FnOnce(&mut Decoder, &mut Rule),
 ) -> Option<usize> {
-    let label = label(document, "name");
+    let label = label(document, Key::Name.yaml());
     let mut decoder = Decoder::new(lines, Naming::Yaml, file);
     let Some(entries) = document.entries() else {
         out.not_a_rule(file, document.position, format!("not a Sentinel rule: expected a mapping of keys, found {}", document.kind_name()));
         return None;
     };
-    if !entries.iter().any(|e| e.key == "name" || e.key == "query") {
+    if !entries.iter().any(|e| e.key == Key::Name.yaml() || e.key == Key::Query.yaml()) {
         out.not_a_rule(file, document.position, "not a Sentinel rule: no `name`/`query` keys");
         return None;
     }
-    let mut rule = Rule { origin: Origin::new(file, document.position, index, format), ..Default::default() };
+    let mut rule = Rule {
+        origin: Origin::new(file, document.position, index, format),
+        sentinel: Some(SentinelSection::default()),
+        ..Default::default()
+    };
     decoder.decode_into(document, &mut rule);
     adjust(&mut decoder, &mut rule);
-    require_name_and_query(&mut decoder, document, ("name", "query"), &rule);
+    require_name_and_query(&mut decoder, document, (Key::Name.yaml(), Key::Query.yaml()), &rule);
     finish(decoder, rule, label, out)
 }
 
@@ -86,28 +91,29 @@ pub fn read_document(
 /// was already reported by the decoder; only absent (or null) keys are reported here.
 pub fn require_name_and_query(decoder: &mut Decoder, map: &Node, (name_key, query_key): (&str, &str), rule: &Rule) {
     let missing = |key: &str| map.get(key).is_none_or(|n| n.value == Value::Null);
-    if rule.query.is_none() && missing(query_key) {
+    if rule.logic.is_none() && missing(query_key) {
         decoder.error(map.position, format!("rule has no `{query_key}`"));
     }
-    if rule.name.is_empty() && missing(name_key) {
+    if rule.title.is_empty() && missing(name_key) {
         decoder.error(map.position, format!("rule has no `{name_key}`"));
     }
 }
 
 /// Reports the decoder's problems (assigned to the rule by its index in the file) and keeps
 /// the rule if none was an error; returns its index in `out.rules`.
-pub fn finish(decoder: Decoder, rule: Rule, label: Option<String>, out: &mut ReadOutcome) -> Option<usize> {
+pub fn finish(decoder: Decoder, mut rule: Rule, label: Option<String>, out: &mut ReadOutcome) -> Option<usize> {
     let failed = decoder.has_errors();
-    let label = label.or_else(|| (!rule.name.is_empty()).then(|| rule.name.clone())).or_else(|| rule.id.clone());
+    let label = label.or_else(|| (!rule.title.is_empty()).then(|| rule.title.clone())).or_else(|| rule.id.clone());
     out.report(decoder.problems, rule.origin.index, label.as_deref());
     if failed {
         return None;
     }
+    super::lift::lift(&mut rule);
     out.rules.push(rule);
     Some(out.rules.len() - 1)
 }
 
 /// How to name a rule in messages before it is decoded: its `name_key`, else its `id`.
 pub fn label(map: &Node, name_key: &str) -> Option<String> {
-    map.get(name_key).and_then(Node::as_str).or_else(|| map.get("id").and_then(Node::as_str)).map(str::to_string)
+    map.get(name_key).and_then(Node::as_str).or_else(|| map.get(Key::Id.yaml()).and_then(Node::as_str)).map(str::to_string)
 }

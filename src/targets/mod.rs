@@ -10,7 +10,6 @@
 mod sentinel_arm;
 mod sentinel_fields;
 mod sentinel_yaml;
-mod tactics;
 
 use crate::diag::Problem;
 use crate::ir::Rule;

@@ -2,10 +2,13 @@
 //! (entity mappings, custom details, alert details override, event grouping, incident
 //! configuration), and the few facts both emitters need (portal defaults, technique split).
 
+use crate::diag::{Kind, Problem};
+use crate::ir::Rule;
 use crate::ir::{
-    AlertDetailsOverride, DataConnector, Duration, EntityMapping, EventGroupingSettings, Extensions, GroupingConfiguration,
+    AlertDetailsOverride, AttackRef, DataConnector, Duration, EntityMapping, EventGroupingSettings, Extensions, GroupingConfiguration,
     IncidentConfiguration,
 };
+use crate::sentinel::keys::{self, Key};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
@@ -41,6 +44,15 @@ pub fn object<'a>(fields: impl IntoIterator<Item = (&'a str, Option<Value>)>, ex
 
 pub fn string(s: &Option<String>) -> Option<Value> {
     s.as_ref().map(|s| Value::String(s.clone()))
+}
+
+/// ATT&CK references as the rule wrote them.
+pub fn written<T>(list: &[AttackRef<T>]) -> Value {
+    strings(&written_texts(list))
+}
+
+pub fn written_texts<T>(list: &[AttackRef<T>]) -> Vec<String> {
+    list.iter().map(|r| r.written.clone()).collect()
 }
 
 pub fn strings(list: &[String]) -> Value {
@@ -135,6 +147,16 @@ pub fn incident_configuration(config: &IncidentConfiguration, form: Form) -> Val
         )
     });
     object([("createIncident", config.create_incident.map(Value::Bool)), ("groupingConfiguration", grouping)], &config.extensions)
+}
+
+/// Sentinel has no `Critical` severity: such a rule is written as `High`, and says so.
+pub fn severity_change(rule: &Rule) -> Option<Problem> {
+    let severity = rule.severity?;
+    let written = keys::severity(severity);
+    (written != severity).then(|| {
+        let message = format!("Sentinel has no severity `{}`; written as `{}`", severity.name(), written.name());
+        Problem::at_key(Kind::Change, rule, Key::Severity.yaml(), message)
+    })
 }
 
 /// What the portal sets when a rule says nothing: ARM gets these, and the YAML form leaves
