@@ -76,6 +76,34 @@ const NAMES: [(Key, Option<&str>, Option<&str>); 29] = [
     (Key::Metadata, Some("metadata"), None),
 ];
 
+/// Keys inside a rule's nested objects (connectors, entity mappings, alert details override,
+/// event grouping, incident configuration), spelled the same in both forms.
+pub mod nested {
+    pub const CONNECTOR_ID: &str = "connectorId";
+    pub const DATA_TYPES: &str = "dataTypes";
+    pub const ENTITY_TYPE: &str = "entityType";
+    pub const FIELD_MAPPINGS: &str = "fieldMappings";
+    pub const IDENTIFIER: &str = "identifier";
+    pub const COLUMN_NAME: &str = "columnName";
+    pub const ALERT_DISPLAY_NAME_FORMAT: &str = "alertDisplayNameFormat";
+    pub const ALERT_DESCRIPTION_FORMAT: &str = "alertDescriptionFormat";
+    pub const ALERT_TACTICS_COLUMN_NAME: &str = "alertTacticsColumnName";
+    pub const ALERT_SEVERITY_COLUMN_NAME: &str = "alertSeverityColumnName";
+    pub const ALERT_DYNAMIC_PROPERTIES: &str = "alertDynamicProperties";
+    pub const ALERT_PROPERTY: &str = "alertProperty";
+    pub const VALUE: &str = "value";
+    pub const AGGREGATION_KIND: &str = "aggregationKind";
+    pub const CREATE_INCIDENT: &str = "createIncident";
+    pub const GROUPING_CONFIGURATION: &str = "groupingConfiguration";
+    pub const GROUPING_ENABLED: &str = "enabled";
+    pub const REOPEN_CLOSED_INCIDENT: &str = "reopenClosedIncident";
+    pub const LOOKBACK_DURATION: &str = "lookbackDuration";
+    pub const MATCHING_METHOD: &str = "matchingMethod";
+    pub const GROUP_BY_ENTITIES: &str = "groupByEntities";
+    pub const GROUP_BY_ALERT_DETAILS: &str = "groupByAlertDetails";
+    pub const GROUP_BY_CUSTOM_DETAILS: &str = "groupByCustomDetails";
+}
+
 /// Which form's names to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Naming {

@@ -16,7 +16,7 @@
 use super::locate::{self, LineIndex};
 use crate::diag::{Kind, Position, Problem};
 use crate::ir::*;
-use crate::sentinel::keys::{self, Key};
+use crate::sentinel::keys::{self, Key, nested};
 use crate::yaml::{Entry, Node, Value};
 use indexmap::IndexMap;
 use std::path::Path;
@@ -170,7 +170,7 @@ impl<'a> Decoder<'a> {
                     let mut settings = EventGroupingSettings::default();
                     for e in entries {
                         match e.key.as_str() {
-                            "aggregationKind" => {
+                            nested::AGGREGATION_KIND => {
                                 self.optional(e, &mut settings.extensions, |d, k, n| settings.aggregation_kind = d.string(k, n))
                             }
                             _ => keep(e, &mut settings.extensions),
@@ -351,20 +351,21 @@ impl<'a> Decoder<'a> {
 
     fn connectors(&mut self, key: &str, node: &Node) -> Option<Vec<DataConnector>> {
         self.items(key, node, |d, path, item, entries| {
-            let mut connector = DataConnector { connector_id: d.required(path, item, entries, "connectorId")?, ..Default::default() };
+            let mut connector =
+                DataConnector { connector_id: d.required(path, item, entries, nested::CONNECTOR_ID)?, ..Default::default() };
             for e in entries {
                 match e.key.as_str() {
-                    "connectorId" => {}
-                    "dataTypes" => d.optional(e, &mut connector.extensions, |d, _, n| {
-                        connector.data_types = d.strings(&format!("{path}.dataTypes"), n).unwrap_or_default()
+                    nested::CONNECTOR_ID => {}
+                    nested::DATA_TYPES => d.optional(e, &mut connector.extensions, |d, _, n| {
+                        connector.data_types = d.strings(&format!("{path}.{}", nested::DATA_TYPES), n).unwrap_or_default()
                     }),
                     other => {
-                        if other.eq_ignore_ascii_case("dataTypes") {
+                        if other.eq_ignore_ascii_case(nested::DATA_TYPES) {
                             // Nine corpus files spell it `datatypes`; kept as written (lossless), but
                             // it is not the key Sentinel documents, so say so.
                             d.warning(
                                 e.key_position,
-                                format!("`{path}.{other}` is not a known key (did you mean `dataTypes`?); kept as written"),
+                                format!("`{path}.{other}` is not a known key (did you mean `{}`?); kept as written", nested::DATA_TYPES),
                             );
                         }
                         keep(e, &mut connector.extensions);
@@ -377,20 +378,20 @@ impl<'a> Decoder<'a> {
 
     fn entity_mappings(&mut self, key: &str, node: &Node) -> Option<Vec<EntityMapping>> {
         self.items(key, node, |d, path, item, entries| {
-            let entity_type = d.required(path, item, entries, "entityType")?;
+            let entity_type = d.required(path, item, entries, nested::ENTITY_TYPE)?;
             let mut mapping = EntityMapping { entity_type, ..Default::default() };
             for e in entries {
                 match e.key.as_str() {
-                    "entityType" => {}
-                    "fieldMappings" => {
-                        let fields_path = format!("{path}.fieldMappings");
+                    nested::ENTITY_TYPE => {}
+                    nested::FIELD_MAPPINGS => {
+                        let fields_path = format!("{path}.{}", nested::FIELD_MAPPINGS);
                         mapping.field_mappings = d.items(&fields_path, &e.value, |d, path, item, entries| {
                             let mut field = FieldMapping {
-                                identifier: d.required(path, item, entries, "identifier")?,
-                                column_name: d.required(path, item, entries, "columnName")?,
+                                identifier: d.required(path, item, entries, nested::IDENTIFIER)?,
+                                column_name: d.required(path, item, entries, nested::COLUMN_NAME)?,
                                 ..Default::default()
                             };
-                            for e in entries.iter().filter(|e| e.key != "identifier" && e.key != "columnName") {
+                            for e in entries.iter().filter(|e| e.key != nested::IDENTIFIER && e.key != nested::COLUMN_NAME) {
                                 keep(e, &mut field.extensions);
                             }
                             Some(field)
@@ -399,8 +400,8 @@ impl<'a> Decoder<'a> {
                     _ => keep(e, &mut mapping.extensions),
                 }
             }
-            if !entries.iter().any(|e| e.key == "fieldMappings") {
-                d.error(item.position, format!("`{path}` has no `fieldMappings`"));
+            if !entries.iter().any(|e| e.key == nested::FIELD_MAPPINGS) {
+                d.error(item.position, format!("`{path}` has no `{}`", nested::FIELD_MAPPINGS));
                 return None;
             }
             Some(mapping)
@@ -413,20 +414,26 @@ impl<'a> Decoder<'a> {
         for e in entries {
             let path = format!("{key}.{}", e.key);
             match e.key.as_str() {
-                "alertDisplayNameFormat" => self.optional(e, &mut o.extensions, |d, _, n| o.alert_display_name_format = d.string(&path, n)),
-                "alertDescriptionFormat" => self.optional(e, &mut o.extensions, |d, _, n| o.alert_description_format = d.string(&path, n)),
-                "alertTacticsColumnName" => self.optional(e, &mut o.extensions, |d, _, n| o.alert_tactics_column_name = d.string(&path, n)),
-                "alertSeverityColumnName" => {
+                nested::ALERT_DISPLAY_NAME_FORMAT => {
+                    self.optional(e, &mut o.extensions, |d, _, n| o.alert_display_name_format = d.string(&path, n))
+                }
+                nested::ALERT_DESCRIPTION_FORMAT => {
+                    self.optional(e, &mut o.extensions, |d, _, n| o.alert_description_format = d.string(&path, n))
+                }
+                nested::ALERT_TACTICS_COLUMN_NAME => {
+                    self.optional(e, &mut o.extensions, |d, _, n| o.alert_tactics_column_name = d.string(&path, n))
+                }
+                nested::ALERT_SEVERITY_COLUMN_NAME => {
                     self.optional(e, &mut o.extensions, |d, _, n| o.alert_severity_column_name = d.string(&path, n))
                 }
-                "alertDynamicProperties" => self.optional(e, &mut o.extensions, |d, _, n| {
+                nested::ALERT_DYNAMIC_PROPERTIES => self.optional(e, &mut o.extensions, |d, _, n| {
                     o.alert_dynamic_properties = d.items(&path, n, |d, path, item, entries| {
                         let mut p = AlertDynamicProperty {
-                            alert_property: d.required(path, item, entries, "alertProperty")?,
-                            value: d.required(path, item, entries, "value")?,
+                            alert_property: d.required(path, item, entries, nested::ALERT_PROPERTY)?,
+                            value: d.required(path, item, entries, nested::VALUE)?,
                             ..Default::default()
                         };
-                        for e in entries.iter().filter(|e| e.key != "alertProperty" && e.key != "value") {
+                        for e in entries.iter().filter(|e| e.key != nested::ALERT_PROPERTY && e.key != nested::VALUE) {
                             keep(e, &mut p.extensions);
                         }
                         Some(p)
@@ -444,8 +451,8 @@ impl<'a> Decoder<'a> {
         for e in entries {
             let path = format!("{key}.{}", e.key);
             match e.key.as_str() {
-                "createIncident" => self.optional(e, &mut config.extensions, |d, _, n| config.create_incident = d.bool(&path, n)),
-                "groupingConfiguration" => {
+                nested::CREATE_INCIDENT => self.optional(e, &mut config.extensions, |d, _, n| config.create_incident = d.bool(&path, n)),
+                nested::GROUPING_CONFIGURATION => {
                     self.optional(e, &mut config.extensions, |d, _, n| config.grouping_configuration = d.grouping(&path, n))
                 }
                 _ => keep(e, &mut config.extensions),
@@ -461,13 +468,13 @@ impl<'a> Decoder<'a> {
             let path = format!("{key}.{}", e.key);
             let ext = &mut g.extensions;
             match e.key.as_str() {
-                "enabled" => self.optional(e, ext, |d, _, n| g.enabled = d.bool(&path, n)),
-                "reopenClosedIncident" => self.optional(e, ext, |d, _, n| g.reopen_closed_incident = d.bool(&path, n)),
-                "lookbackDuration" => self.optional(e, ext, |d, _, n| g.lookback_duration = d.duration(&path, n)),
-                "matchingMethod" => self.optional(e, ext, |d, _, n| g.matching_method = d.string(&path, n)),
-                "groupByEntities" => self.optional(e, ext, |d, _, n| g.group_by_entities = d.strings(&path, n)),
-                "groupByAlertDetails" => self.optional(e, ext, |d, _, n| g.group_by_alert_details = d.strings(&path, n)),
-                "groupByCustomDetails" => self.optional(e, ext, |d, _, n| g.group_by_custom_details = d.strings(&path, n)),
+                nested::GROUPING_ENABLED => self.optional(e, ext, |d, _, n| g.enabled = d.bool(&path, n)),
+                nested::REOPEN_CLOSED_INCIDENT => self.optional(e, ext, |d, _, n| g.reopen_closed_incident = d.bool(&path, n)),
+                nested::LOOKBACK_DURATION => self.optional(e, ext, |d, _, n| g.lookback_duration = d.duration(&path, n)),
+                nested::MATCHING_METHOD => self.optional(e, ext, |d, _, n| g.matching_method = d.string(&path, n)),
+                nested::GROUP_BY_ENTITIES => self.optional(e, ext, |d, _, n| g.group_by_entities = d.strings(&path, n)),
+                nested::GROUP_BY_ALERT_DETAILS => self.optional(e, ext, |d, _, n| g.group_by_alert_details = d.strings(&path, n)),
+                nested::GROUP_BY_CUSTOM_DETAILS => self.optional(e, ext, |d, _, n| g.group_by_custom_details = d.strings(&path, n)),
                 _ => keep(e, ext),
             }
         }
