@@ -121,18 +121,6 @@ impl<'a> Decoder<'a> {
                     severity
                 })
             }
-            Key::Kind => {
-                section(rule).kind = self.string(key, node).and_then(|text| {
-                    let kind = keys::parse_kind(&text);
-                    if kind.is_none() {
-                        self.error(
-                            node.position,
-                            format!("`{key}` must be Scheduled or NRT (the rule kinds ruleconv converts), found `{text}`"),
-                        );
-                    }
-                    kind
-                })
-            }
             Key::Tactics => rule.tactics = self.strings(key, node).map(|list| list.iter().map(|t| AttackRef::parse(t)).collect()),
             Key::Techniques | Key::SubTechniques => {
                 // ARM splits techniques and sub-techniques; the IR holds both in one list.
@@ -154,6 +142,18 @@ impl<'a> Decoder<'a> {
     fn sentinel_field(&mut self, field: Key, entry: &Entry, s: &mut SentinelSection) {
         let (key, node) = (entry.key.as_str(), &entry.value);
         match field {
+            Key::Kind => {
+                s.kind = self.string(key, node).and_then(|text| {
+                    let kind = keys::parse_kind(&text);
+                    if kind.is_none() {
+                        self.error(
+                            node.position,
+                            format!("`{key}` must be Scheduled or NRT (the rule kinds ruleconv converts), found `{text}`"),
+                        );
+                    }
+                    kind
+                })
+            }
             Key::Connectors => s.required_data_connectors = self.connectors(key, node),
             Key::Frequency => s.schedule.query_frequency = self.duration(key, node),
             Key::Period => s.schedule.query_period = self.duration(key, node),
@@ -188,15 +188,7 @@ impl<'a> Decoder<'a> {
             Key::Tags => s.tags = Some(node.to_json()),
             Key::Metadata => s.metadata = Some(node.to_json()),
             // Neutral keys are decoded by `field`.
-            Key::Id
-            | Key::Name
-            | Key::Description
-            | Key::Severity
-            | Key::Kind
-            | Key::Tactics
-            | Key::Techniques
-            | Key::SubTechniques
-            | Key::Query => {}
+            Key::Id | Key::Name | Key::Description | Key::Severity | Key::Tactics | Key::Techniques | Key::SubTechniques | Key::Query => {}
         }
     }
 
