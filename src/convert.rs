@@ -4,9 +4,9 @@
 //! run in parallel; results are collected in input order, so output bytes never depend on the
 //! thread count.
 
-use crate::diag::{Diagnostic, Level};
+use crate::diag::{Position, Problem};
 use crate::ir::{Rule, SourceFormat};
-use crate::sources::{self, ReadOutcome};
+use crate::sources::{self, Entry, ReadOutcome};
 use crate::targets::{self, EmitOptions, Target};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -67,7 +67,7 @@ fn read_stdin(from: Option<SourceFormat>) -> ReadOutcome {
     match std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
         Ok(_) => sources::read_text(&text, name, from),
         Err(e) => ReadOutcome {
-            diagnostics: vec![Diagnostic::error(name, Default::default(), format!("cannot read standard input: {e}"))],
+            problems: vec![Problem::error(name, Position::new(1, 1), format!("cannot read standard input: {e}"))],
             ..Default::default()
         },
     }
@@ -84,6 +84,8 @@ pub enum Status {
 #[derive(Clone, Debug, Serialize)]
 pub struct Record {
     pub source: PathBuf,
+    /// The rule's index among the rules of its file; `None` for a problem with the whole file.
+    pub rule_index: Option<usize>,
     pub rule_id: Option<String>,
     pub title: Option<String>,
     pub target: &'static str,
@@ -91,8 +93,8 @@ pub struct Record {
     /// Where the rule was written, when it was written to a file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<PathBuf>,
-    /// Errors, warnings and conversion losses, each as one line of text.
-    pub problems: Vec<String>,
+    /// Errors, warnings, losses and changes, each at its line and column in `source`.
+    pub problems: Vec<Problem>,
 }
 
 /// A rule that converted, with its output text.
@@ -104,67 +106,55 @@ pub struct Converted<'a> {
 }
 
 /// Converts every readable rule on its own, so one rule's failure never hides the others.
+/// Records come per file in rule order, one per rule, read or not.
 pub fn convert<'a>(files: &'a [FileRules], target: Target, options: &EmitOptions) -> (Vec<Record>, Vec<Converted<'a>>) {
     let mut records = Vec::new();
     let mut converted = Vec::new();
     for file in files.iter().filter(|f| !f.skipped()) {
         let outcome = &file.outcome;
-        records.extend(unreadable_rule_records(file, target));
-        let results: Vec<_> = outcome.rules.par_iter().map(|rule| targets::emit(target, &[rule], options)).collect();
-        for (rule, result) in outcome.rules.iter().zip(results) {
-            let warnings = outcome
-                .diagnostics
-                .iter()
-                .filter(|d| d.level == Level::Warning && d.rule.as_deref() == Some(rule.label().as_str()))
-                .map(Diagnostic::to_string);
+        let mut results: Vec<_> = outcome.rules.par_iter().map(|rule| Some(targets::emit(target, &[rule], options))).collect();
+        for entry in outcome.entries() {
+            let (slot, rule) = match entry {
+                Entry::Unread(unread) => {
+                    records.push(Record {
+                        source: file.input.path.clone(),
+                        rule_index: unread.index,
+                        rule_id: None,
+                        title: unread.label.map(str::to_string),
+                        target: target.name(),
+                        status: Status::Failed,
+                        output: None,
+                        problems: unread.problems.into_iter().cloned().collect(),
+                    });
+                    continue;
+                }
+                Entry::Read(slot, rule) => (slot, rule),
+            };
+            let Some(result) = results.get_mut(slot).and_then(Option::take) else { continue };
             let mut record = Record {
                 source: file.input.path.clone(),
+                rule_index: Some(rule.origin.index),
                 rule_id: rule.id.clone(),
-                title: Some(rule.name.clone()),
+                title: Some(rule.title.clone()),
                 target: target.name(),
                 status: Status::Converted,
                 output: None,
-                problems: warnings.collect(),
+                problems: outcome.problems_of(rule.origin.index).cloned().collect(),
             };
             match result {
                 Ok(emitted) => {
-                    record.problems.extend(emitted.notes.iter().map(|n| format!("{}: note: {}", location(rule), n.message)));
+                    record.problems.extend(emitted.problems);
                     converted.push(Converted { rule, input: &file.input, text: emitted.text, record: records.len() });
                 }
                 Err(errors) => {
                     record.status = Status::Failed;
-                    record.problems.extend(errors.iter().map(|e| format!("{}: error: {}", location(rule), e.message)));
+                    record.problems.extend(errors);
                 }
             }
             records.push(record);
         }
     }
     (records, converted)
-}
-
-fn location(rule: &Rule) -> String {
-    let o = &rule.origin;
-    format!("{}:{}:{}: rule '{}'", o.file.display(), o.position.line, o.position.col, rule.label())
-}
-
-/// One failed record per rule (or whole file) the reader could not read.
-fn unreadable_rule_records(file: &FileRules, target: Target) -> Vec<Record> {
-    let mut records: Vec<Record> = Vec::new();
-    for error in file.outcome.diagnostics.iter().filter(|d| d.level == Level::Error) {
-        match records.iter_mut().find(|r| r.title.is_some() && r.title == error.rule) {
-            Some(record) => record.problems.push(error.to_string()),
-            None => records.push(Record {
-                source: file.input.path.clone(),
-                rule_id: None,
-                title: error.rule.clone(),
-                target: target.name(),
-                status: Status::Failed,
-                output: None,
-                problems: vec![error.to_string()],
-            }),
-        }
-    }
-    records
 }
 
 #[derive(Debug, Serialize, Default, PartialEq, Eq)]
@@ -194,7 +184,7 @@ pub fn summarize(files: &[FileRules], records: &[Record]) -> Summary {
 
 /// All converted rules as one document, as stdout shows them: a single rule's own text, or one
 /// ARM template with every resource, or YAML documents separated by `---`.
-pub fn combined_text(converted: &[Converted], target: Target, options: &EmitOptions) -> Result<String, Vec<targets::EmitError>> {
+pub fn combined_text(converted: &[Converted], target: Target, options: &EmitOptions) -> Result<String, Vec<Problem>> {
     match converted {
         [] => Ok(String::new()),
         [one] => Ok(one.text.clone()),
@@ -207,7 +197,7 @@ pub fn combined_text(converted: &[Converted], target: Target, options: &EmitOpti
 
 /// A file name made from the rule's name (else its id): letters, digits, `-`, `_`, `.` only.
 pub fn safe_file_stem(rule: &Rule) -> String {
-    let source = if rule.name.trim().is_empty() { rule.id.clone().unwrap_or_default() } else { rule.name.clone() };
+    let source = if rule.title.trim().is_empty() { rule.id.clone().unwrap_or_default() } else { rule.title.clone() };
     let mut stem = String::new();
     for c in source.chars() {
         if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {

@@ -1,5 +1,12 @@
-//! Diagnostics: problems found in a rule file, each pinned to a file, line and column.
+//! Problems: everything found wrong, lost or changed in a rule, each pinned to a file, line and
+//! column and to the rule's place in its file.
+//!
+//! One type serves every stage: readers (errors and warnings about the file), `check` (KQL
+//! syntax errors, Sentinel limits) and emitters (losses and changes). A rule is named by its
+//! index among the rules of its file, never by its name: two rules may share a name.
 
+use crate::ir::{Query, Rule};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -18,34 +25,90 @@ impl Position {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Level {
+pub enum Kind {
+    /// The rule cannot be read, checked or converted as it is.
     Error,
+    /// The rule is read, but something in it deserves a look.
     Warning,
+    /// Something the rule says that the output does not carry (or carries only as data).
+    Loss,
+    /// Something the output says differently from the rule (a respelling, a derived id).
+    Change,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Error => "error",
+            Kind::Warning => "warning",
+            Kind::Loss => "loss",
+            Kind::Change => "change",
+        }
+    }
+}
+
+/// Which rule of its file a problem belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleRef {
+    /// The rule's index among the rules of its file (documents, resources, catalog entries).
+    pub index: usize,
+    /// The rule's name (else its id) when known; only for printing.
+    pub label: Option<String>,
 }
 
 /// One problem with one rule (or with a whole file when `rule` is `None`).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Diagnostic {
-    pub level: Level,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub kind: Kind,
     pub file: PathBuf,
     pub position: Position,
-    /// The rule's name or id, when the problem belongs to one rule.
-    pub rule: Option<String>,
+    pub rule: Option<RuleRef>,
     pub message: String,
 }
 
-impl Diagnostic {
+impl Problem {
+    pub fn new(kind: Kind, file: impl Into<PathBuf>, position: Position, message: impl Into<String>) -> Self {
+        Problem { kind, file: file.into(), position, rule: None, message: message.into() }
+    }
+
     pub fn error(file: impl Into<PathBuf>, position: Position, message: impl Into<String>) -> Self {
-        Diagnostic { level: Level::Error, file: file.into(), position, rule: None, message: message.into() }
+        Self::new(Kind::Error, file, position, message)
     }
 
     pub fn warning(file: impl Into<PathBuf>, position: Position, message: impl Into<String>) -> Self {
-        Diagnostic { level: Level::Warning, ..Self::error(file, position, message) }
+        Self::new(Kind::Warning, file, position, message)
     }
 
-    pub fn for_rule(mut self, rule: impl Into<String>) -> Self {
-        self.rule = Some(rule.into());
+    /// Assigns the problem to the rule at `index` in its file.
+    pub fn for_rule(mut self, index: usize, label: Option<String>) -> Self {
+        self.rule = Some(RuleRef { index, label: label.filter(|l| !l.is_empty()) });
         self
+    }
+
+    /// A problem with a read rule, at `position` of its file.
+    pub fn about(kind: Kind, rule: &Rule, position: Position, message: impl Into<String>) -> Self {
+        Self::new(kind, &rule.origin.file, position, message).for_rule(rule.origin.index, Some(rule.label()))
+    }
+
+    /// A problem with a read rule, at the position of one of its keys (`tactics`), or at the
+    /// rule's first line when the key's place is unknown.
+    pub fn at_key(kind: Kind, rule: &Rule, key: &str, message: impl Into<String>) -> Self {
+        Self::about(kind, rule, rule.origin.position_of(key), message)
+    }
+
+    /// A problem at byte `offset` of `query`'s text, placed in the rule file through the
+    /// query's locator (a KQL syntax error, a construct lowering cannot model).
+    pub fn in_query(kind: Kind, rule: &Rule, query: &Query, offset: usize, message: impl Into<String>) -> Self {
+        Self::about(kind, rule, query.locator.position(&query.text, offset), message)
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.kind == Kind::Error
+    }
+
+    /// The index of the rule the problem belongs to, if any.
+    pub fn rule_index(&self) -> Option<usize> {
+        self.rule.as_ref().map(|r| r.index)
     }
 }
 
@@ -58,18 +121,29 @@ pub fn excerpt(text: &str, position: Position) -> Option<String> {
     Some(format!("{line}\n{pad}^"))
 }
 
-impl fmt::Display for Diagnostic {
-    /// `file:line:col: error: [rule] message`, the form editors and CI logs link to.
+impl fmt::Display for Problem {
+    /// `file:line:col: kind: rule 'name': message`, the form editors and CI logs link to.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let level = match self.level {
-            Level::Error => "error",
-            Level::Warning => "warning",
-        };
-        write!(f, "{}:{}:{}: {level}: ", self.file.display(), self.position.line, self.position.col)?;
-        if let Some(rule) = &self.rule {
-            write!(f, "rule '{rule}': ")?;
+        write!(f, "{}:{}:{}: {}: ", self.file.display(), self.position.line, self.position.col, self.kind.name())?;
+        if let Some(label) = self.rule.as_ref().and_then(|r| r.label.as_ref()) {
+            write!(f, "rule '{label}': ")?;
         }
         f.write_str(&self.message)
+    }
+}
+
+impl Serialize for Problem {
+    /// `{"kind", "file", "line", "column", "rule", "message"}`; `rule` is the rule's index in
+    /// its file (null for a problem with the whole file).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Problem", 6)?;
+        s.serialize_field("kind", &self.kind)?;
+        s.serialize_field("file", &self.file)?;
+        s.serialize_field("line", &self.position.line)?;
+        s.serialize_field("column", &self.position.col)?;
+        s.serialize_field("rule", &self.rule_index())?;
+        s.serialize_field("message", &self.message)?;
+        s.end()
     }
 }
 
@@ -82,5 +156,24 @@ mod tests {
         let text = "query: |\r\n  T\n  | where x == (\n";
         assert_eq!(excerpt(text, Position::new(3, 16)).as_deref(), Some("  | where x == (\n               ^"));
         assert_eq!(excerpt(text, Position::new(9, 1)), None);
+    }
+
+    #[test]
+    fn prints_and_serializes_with_the_rule_index() {
+        let p = Problem::warning("r.yaml", Position::new(3, 5), "odd").for_rule(1, Some("Same".into()));
+        assert_eq!(p.to_string(), "r.yaml:3:5: warning: rule 'Same': odd");
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json, serde_json::json!({"kind": "warning", "file": "r.yaml", "line": 3, "column": 5, "rule": 1, "message": "odd"}));
+        assert_eq!(Problem::error("r.yaml", Position::new(1, 1), "bad").to_string(), "r.yaml:1:1: error: bad");
+    }
+
+    #[test]
+    fn query_problems_land_in_the_rule_file() {
+        let mut rule = Rule::default();
+        rule.origin.file = "r.yaml".into();
+        rule.origin.index = 2;
+        let query = Query { text: "T\n| where".into(), locator: crate::ir::Locator::at(Position::new(5, 3)) };
+        let p = Problem::in_query(Kind::Loss, &rule, &query, 4, "unmodelled");
+        assert_eq!((p.position, p.rule_index()), (Position::new(6, 3), Some(2)));
     }
 }

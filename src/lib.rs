@@ -2,20 +2,21 @@
 //!
 //! ```text
 //!                 sources::read_file                    targets::emit
-//!  rule files ──────────────────────▶ ir::Rule ─────────────────────────▶ output text + notes
-//!  (Sentinel YAML, ARM,  one reader      lossless        one emitter         (ARM template,
-//!   markdown, catalogs)  per format      metadata        per target           repository YAML)
+//!  rule files ──────────────────────▶ ir::Rule ─────────────────────────▶ output text + problems
+//!  (Sentinel YAML, ARM,  one reader      neutral layer   one emitter         (ARM template,
+//!   markdown, catalogs)  per format      + sentinel      per target           repository YAML)
 //!        │                                  │
-//!        │ yaml:: (spanned tree,            │ rule.query ──kql::parse──▶ AST with byte spans
+//!        │ yaml:: (spanned tree,            │ rule.kql() ──kql::parse──▶ AST with byte spans
 //!        │  deterministic writer)           │                           + syntax errors
 //!        ▼                                  ▼
-//!   diag::Diagnostic (file:line:col) ◀── check:: (query errors mapped into the file through
+//!     diag::Problem (file:line:col) ◀── check:: (query errors mapped into the file through
 //!                                                 the query's Locator; Sentinel limits)
 //! ```
 //!
 //! `convert` runs the whole job for the CLI and the golden tests; `cli` parses arguments and
-//! prints; `diff` compares outputs for review. Dependencies run one way: `sources → ir ←
-//! targets`; `kql` depends on nothing else in the crate.
+//! prints; `diff` compares outputs for review. `sentinel::keys` holds every Sentinel key and
+//! value spelling, for the Sentinel readers and emitters alike. Dependencies run one way:
+//! `sources → ir ← targets`; `kql` depends on nothing else in the crate.
 
 pub mod check;
 pub mod cli;

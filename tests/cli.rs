@@ -72,7 +72,7 @@ fn folder_is_mirrored_one_file_per_rule_and_bad_files_do_not_stop_the_batch() {
     assert_eq!(report["summary"]["converted"], 1);
     assert_eq!(report["summary"]["failed"], 1);
     let records = report["records"].as_array().unwrap();
-    assert!(records.iter().any(|r| r["status"] == "failed" && r["problems"][0].as_str().unwrap().contains("broken.yaml")));
+    assert!(records.iter().any(|r| r["status"] == "failed" && r["problems"][0]["file"].as_str().unwrap().ends_with("broken.yaml")));
     assert!(records.iter().any(|r| r["status"] == "converted" && r["output"].as_str().is_some()));
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -170,6 +170,8 @@ fn check_over_the_corpus_fails_exactly_the_broken_rules() {
     let stubs = failed.iter().filter(|r| r["errors"][0]["message"].as_str().unwrap().contains("no `query`")).count();
     // Microsoft's parser rejects 10 corpus queries; 8 files are moved-content stubs.
     assert_eq!((kql.len(), stubs, failed.len()), (10, 8, 18));
+    // Every problem names its rule by index, with a line and column.
+    assert!(records.iter().flat_map(|r| r["errors"].as_array().unwrap()).all(|e| e["rule"].is_u64() && e["column"].as_u64() > Some(0)));
     // Errors point into the rule file: past the lines before `query:`.
     assert!(kql.iter().all(|r| r["errors"][0]["line"].as_u64().unwrap() > 5), "{kql:?}");
 }
@@ -209,5 +211,94 @@ fn existing_outputs_are_replaced_only_with_force() {
     assert_eq!(std::fs::read_to_string(&written).unwrap(), "the user's own edits\n");
     assert_eq!(convert(&["--force"]).status.code(), Some(0));
     assert!(std::fs::read_to_string(&written).unwrap().contains("kind: NRT"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// An ARM template of alert rules, one per (display name, kind, extra properties) triple.
+fn arm_template(rules: &[(&str, &str, &str)]) -> String {
+    let resources: Vec<String> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, (name, kind, extra))| {
+            format!(
+                "    {{\n      \"type\": \"Microsoft.OperationalInsights/workspaces/providers/alertRules\",\n      \"kind\": \"{kind}\",\n      \"name\": \"[concat(parameters('workspace'),'/Microsoft.SecurityInsights/00000000-0000-0000-0000-00000000000{i}')]\",\n      \"properties\": {{\n        \"displayName\": \"{name}\",\n        \"severity\": \"High\",\n        \"query\": \"T | take 1\"{extra}\n      }}\n    }}"
+            )
+        })
+        .collect();
+    format!("{{\n  \"resources\": [\n{}\n  ]\n}}\n", resources.join(",\n"))
+}
+
+/// Every problem object of a JSON output carries its rule's index, line and column.
+fn assert_problems_are_placed(problems: &[serde_json::Value], rule_index: u64) {
+    for p in problems {
+        assert_eq!(p["rule"], rule_index, "{p}");
+        assert!(p["line"].as_u64().unwrap() > 1 && p["column"].as_u64().unwrap() >= 1, "{p}");
+        assert!(p["kind"].is_string() && p["message"].is_string(), "{p}");
+    }
+}
+
+#[test]
+fn rules_sharing_a_name_each_get_only_their_own_problems() {
+    let dir = scratch("same-name");
+    let file = dir.join("pack.json");
+    // The second rule alone has a misspelled key (a reader warning) and a tactic the ARM
+    // emitter respells (a change).
+    let second = ",\n        \"tactics\": [\"Initial access\"],\n        \"requiredDataConnectors\": [{\"connectorId\": \"X\", \"datatypes\": [\"T\"]}]";
+    std::fs::write(&file, arm_template(&[("Same", "NRT", ""), ("Same", "NRT", second)])).unwrap();
+
+    let check = ruleconv(&["check", "--format", "json", file.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    let records: Vec<serde_json::Value> = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!((&records[0]["rule_index"], &records[1]["rule_index"]), (&0.into(), &1.into()));
+    assert_eq!(records[0]["warnings"], serde_json::json!([]), "the first rule has no problems: {records:?}");
+    let warnings = records[1]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0]["message"].as_str().unwrap().contains("datatypes` is not a known key"));
+    assert_problems_are_placed(warnings, 1);
+
+    let report = dir.join("report.json");
+    let out = ruleconv(&["convert", file.to_str().unwrap(), "--to", "sentinel", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let records = report["records"].as_array().unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["problems"], serde_json::json!([]), "{records:?}");
+    let problems = records[1]["problems"].as_array().unwrap();
+    let kinds: Vec<&str> = problems.iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["warning", "change"], "{problems:?}");
+    assert_problems_are_placed(problems, 1);
+    // The change is about the tactic, and points at the `tactics` key.
+    let tactics_line = std::fs::read_to_string(&file).unwrap().lines().position(|l| l.contains("\"tactics\"")).unwrap() + 1;
+    assert_eq!(problems[1]["line"], tactics_line as u64);
+    // Printed as `file:line:col: kind: rule 'name': message`.
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("pack.json:{tactics_line}:9: change: rule 'Same': tactic `Initial access`")), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn failing_rules_sharing_a_name_are_separate_records() {
+    let dir = scratch("same-name-failing");
+    let file = dir.join("pack.json");
+    std::fs::write(&file, arm_template(&[("Broken", "Fusion", ""), ("Broken", "Fusion", "")])).unwrap();
+    let report = dir.join("report.json");
+    let out = ruleconv(&["convert", file.to_str().unwrap(), "--to", "sentinel", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(report["summary"]["rules"], 2);
+    assert_eq!(report["summary"]["failed"], 2);
+    for (i, record) in report["records"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(record["rule_index"], i as u64);
+        assert_eq!(record["title"], "Broken");
+        let problems = record["problems"].as_array().unwrap();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0]["message"].as_str().unwrap().contains("found `Fusion`"));
+        assert_problems_are_placed(problems, i as u64);
+    }
+    let check = ruleconv(&["check", "--format", "json", file.to_str().unwrap()]);
+    let records: Vec<serde_json::Value> = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(records.len(), 2);
+    assert!(records.iter().all(|r| r["ok"] == false && r["errors"].as_array().unwrap().len() == 1), "{records:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -36,7 +36,7 @@ fn convert_fixture(path: &Path, target: Target) -> (String, String) {
     let (records, converted) = convert::convert(&read, target, &options);
     let text = convert::combined_text(&converted, target, &options).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
     let root = format!("{}/", env!("CARGO_MANIFEST_DIR"));
-    let problems: String = records.iter().flat_map(|r| &r.problems).map(|p| p.replace(&root, "") + "\n").collect();
+    let problems: String = records.iter().flat_map(|r| &r.problems).map(|p| p.to_string().replace(&root, "") + "\n").collect();
     (text, problems)
 }
 

@@ -39,7 +39,7 @@ fn arm_or_refused(rule: &Rule) -> Option<String> {
 /// Reads back exactly one rule from emitted text.
 fn read_back(text: &str, name: &str, format: SourceFormat) -> Rule {
     let outcome = sources::read_text(text, Path::new(name), Some(format));
-    let errors: Vec<_> = outcome.diagnostics.iter().filter(|d| d.level == ruleconv::diag::Level::Error).collect();
+    let errors: Vec<_> = outcome.problems.iter().filter(|p| p.is_error()).collect();
     assert!(errors.is_empty() && outcome.rules.len() == 1, "{name}: {errors:?}\n{text}");
     outcome.rules.into_iter().next().expect("one rule")
 }

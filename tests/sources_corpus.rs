@@ -1,8 +1,8 @@
 //! Reads the whole Azure-Sentinel corpus (1,229 files): every rule with a query is read, the
 //! 8 moved-content stubs are rejected for having no query, and nothing else is an error.
 
-use ruleconv::diag::Level;
 use ruleconv::ir::{RuleKind, SourceFormat};
+use ruleconv::sentinel::keys;
 use ruleconv::sources;
 use std::path::{Path, PathBuf};
 
@@ -37,7 +37,7 @@ fn reads_every_corpus_rule_and_rejects_only_the_stubs() {
     for file in &files {
         assert_eq!(sources::detect(&std::fs::read_to_string(file).unwrap(), file), Some(SourceFormat::SentinelYaml), "{}", file.display());
         let outcome = sources::read_path(file);
-        errors.extend(outcome.diagnostics.into_iter().filter(|d| d.level == Level::Error));
+        errors.extend(outcome.problems.into_iter().filter(|p| p.is_error()));
         rules.extend(outcome.rules);
     }
     let mut rejected: Vec<String> =
@@ -54,16 +54,23 @@ fn reads_every_corpus_rule_and_rejects_only_the_stubs() {
 
     // Shapes the corpus is known to hold.
     assert_eq!(rules.iter().filter(|r| r.id.is_none()).count(), 2, "hunting files without id");
-    assert_eq!(rules.iter().filter(|r| r.extensions.get("tactics") == Some(&serde_json::Value::Null)).count(), 5, "null tactics kept");
-    assert_eq!(rules.iter().filter(|r| r.extensions.contains_key("References")).count(), 1);
-    let datatypes =
-        rules.iter().flat_map(|r| r.required_data_connectors.iter().flatten()).filter(|c| c.extensions.contains_key("datatypes")).count();
+    assert_eq!(rules.iter().filter(|r| sec(r).extensions.get("tactics") == Some(&serde_json::Value::Null)).count(), 5, "null tactics kept");
+    // String tags are lifted into the neutral layer, with their origin; the section keeps them.
+    let log4shell = rules.iter().find(|r| r.tags.iter().any(|t| t.value == "Log4Shell" && t.from == "tags")).expect("a lifted tag");
+    assert!(sec(log4shell).tags.as_ref().is_some_and(|t| t.as_array().is_some_and(|a| a.iter().any(|v| v == "Log4Shell"))));
+    assert_eq!(rules.iter().filter(|r| !r.references.is_empty()).count(), 1, "the one `References` key of URLs");
+    assert_eq!(rules.iter().filter(|r| sec(r).extensions.contains_key("References")).count(), 1);
+    let datatypes = rules
+        .iter()
+        .flat_map(|r| sec(r).required_data_connectors.iter().flatten())
+        .filter(|c| c.extensions.contains_key("datatypes"))
+        .count();
     assert_eq!(datatypes, 9, "connectors spelling `datatypes`");
-    let kinds = |k| rules.iter().filter(|r| r.kind == k).count();
+    let kinds = |k| rules.iter().filter(|r| sec(r).kind == k).count();
     assert!(kinds(Some(RuleKind::Scheduled)) > 300 && kinds(Some(RuleKind::Nrt)) > 0 && kinds(None) > 700);
     // Every query's first byte maps to a file position at or after its rule's first line.
     for r in &rules {
-        let q = r.query.as_ref().unwrap();
+        let q = r.kql().unwrap();
         let p = q.locator.position(&q.text, 0);
         assert!(p.line > r.origin.position.line || p.line == r.origin.position.line && p.col > 1, "{}: {p:?}", r.origin.file.display());
     }
@@ -84,27 +91,27 @@ fn every_top_level_corpus_key_is_kept() {
             let r = rule;
             let kept = match entry.key.as_str() {
                 "id" => r.id.is_some(),
-                "name" => !r.name.is_empty(),
+                "name" => !r.title.is_empty(),
                 "description" => r.description.as_deref() == entry.value.as_str(),
                 "severity" => r.severity.is_some(),
-                "kind" => r.kind.is_some(),
-                "requiredDataConnectors" => r.required_data_connectors.is_some(),
-                "queryFrequency" => r.query_frequency.is_some(),
-                "queryPeriod" => r.query_period.is_some(),
-                "triggerOperator" => r.trigger_operator.is_some(),
-                "triggerThreshold" => r.trigger_threshold.is_some(),
+                "kind" => sec(r).kind.is_some(),
+                "requiredDataConnectors" => sec(r).required_data_connectors.is_some(),
+                "queryFrequency" => sec(r).schedule.query_frequency.is_some(),
+                "queryPeriod" => sec(r).schedule.query_period.is_some(),
+                "triggerOperator" => sec(r).trigger.operator.is_some(),
+                "triggerThreshold" => sec(r).trigger.threshold.is_some(),
                 "tactics" => r.tactics.is_some(),
-                "relevantTechniques" => r.relevant_techniques.is_some(),
-                "query" => r.query.as_ref().map(|q| q.text.as_str()) == entry.value.as_str(),
-                "entityMappings" => r.entity_mappings.is_some(),
-                "customDetails" => r.custom_details.is_some(),
-                "alertDetailsOverride" => r.alert_details_override.is_some(),
-                "eventGroupingSettings" => r.event_grouping_settings.is_some(),
-                "version" => r.version.is_some(),
-                "tags" => r.tags.as_ref() == Some(&entry.value.to_json()),
-                "metadata" => r.metadata.as_ref() == Some(&entry.value.to_json()),
+                "relevantTechniques" => r.techniques.is_some(),
+                "query" => r.kql().map(|q| q.text.as_str()) == entry.value.as_str(),
+                "entityMappings" => sec(r).entity_mappings.is_some(),
+                "customDetails" => sec(r).custom_details.is_some(),
+                "alertDetailsOverride" => sec(r).alert_details_override.is_some(),
+                "eventGroupingSettings" => sec(r).event_grouping_settings.is_some(),
+                "version" => sec(r).version.is_some(),
+                "tags" => sec(r).tags.as_ref() == Some(&entry.value.to_json()),
+                "metadata" => sec(r).metadata.as_ref() == Some(&entry.value.to_json()),
                 _ => false,
-            } || r.extensions.get(&entry.key) == Some(&entry.value.to_json());
+            } || sec(r).extensions.get(&entry.key) == Some(&entry.value.to_json());
             assert!(kept, "{}: key `{}` lost", file.display(), entry.key);
         }
     }
@@ -125,13 +132,13 @@ fn to_yaml_data(r: &ruleconv::ir::Rule) -> serde_json::Value {
         }
     };
     put("id", r.id.clone().map(Value::from));
-    put("name", Some(r.name.clone().into()));
+    put("name", Some(r.title.clone().into()));
     put("description", r.description.clone().map(Value::from));
     put("severity", r.severity.map(|s| s.name().into()));
-    put("kind", r.kind.map(|k| k.name().into()));
+    put("kind", sec(r).kind.map(|k| keys::kind_name(k).into()));
     put(
         "requiredDataConnectors",
-        r.required_data_connectors.as_ref().map(|cs| {
+        sec(r).required_data_connectors.as_ref().map(|cs| {
             cs.iter()
                 .map(|c| {
                     let mut o = Map::new();
@@ -145,16 +152,16 @@ fn to_yaml_data(r: &ruleconv::ir::Rule) -> serde_json::Value {
                 .collect()
         }),
     );
-    put("queryFrequency", r.query_frequency.map(|d| d.to_string().into()));
-    put("queryPeriod", r.query_period.map(|d| d.to_string().into()));
-    put("triggerOperator", r.trigger_operator.map(|t| t.short_name().into()));
-    put("triggerThreshold", r.trigger_threshold.map(Value::from));
-    put("tactics", r.tactics.as_ref().map(|t| json!(t)));
-    put("relevantTechniques", r.relevant_techniques.as_ref().map(|t| json!(t)));
-    put("query", r.query.as_ref().map(|q| q.text.clone().into()));
+    put("queryFrequency", sec(r).schedule.query_frequency.map(|d| d.to_string().into()));
+    put("queryPeriod", sec(r).schedule.query_period.map(|d| d.to_string().into()));
+    put("triggerOperator", sec(r).trigger.operator.map(|t| keys::trigger_yaml(t).into()));
+    put("triggerThreshold", sec(r).trigger.threshold.map(Value::from));
+    put("tactics", r.tactics.as_ref().map(|t| json!(t.iter().map(|t| &t.written).collect::<Vec<_>>())));
+    put("relevantTechniques", r.techniques.as_ref().map(|t| json!(t.iter().map(|t| &t.written).collect::<Vec<_>>())));
+    put("query", r.kql().map(|q| q.text.clone().into()));
     put(
         "entityMappings",
-        r.entity_mappings.as_ref().map(|ms| {
+        sec(r).entity_mappings.as_ref().map(|ms| {
             ms.iter()
                 .map(|e| {
                     let fields: Vec<Value> = e
@@ -178,10 +185,10 @@ fn to_yaml_data(r: &ruleconv::ir::Rule) -> serde_json::Value {
                 .collect()
         }),
     );
-    put("customDetails", r.custom_details.as_ref().map(|c| json!(c)));
+    put("customDetails", sec(r).custom_details.as_ref().map(|c| json!(c)));
     put(
         "alertDetailsOverride",
-        r.alert_details_override.as_ref().map(|o| {
+        sec(r).alert_details_override.as_ref().map(|o| {
             let mut m = Map::new();
             for (k, v) in [
                 ("alertDisplayNameFormat", &o.alert_display_name_format),
@@ -199,15 +206,19 @@ fn to_yaml_data(r: &ruleconv::ir::Rule) -> serde_json::Value {
     );
     put(
         "eventGroupingSettings",
-        r.event_grouping_settings
+        sec(r)
+            .event_grouping_settings
             .as_ref()
             .map(|g| ext(Map::from_iter(g.aggregation_kind.clone().map(|a| ("aggregationKind".into(), a.into()))), &g.extensions)),
     );
-    put("version", r.version.clone().map(Value::from));
-    put("tags", r.tags.clone());
-    put("metadata", r.metadata.clone());
-    assert!(r.incident_configuration.is_none() && r.enabled.is_none() && r.suppression_duration.is_none(), "not in the corpus");
-    ext(m, &r.extensions)
+    put("version", sec(r).version.clone().map(Value::from));
+    put("tags", sec(r).tags.clone());
+    put("metadata", sec(r).metadata.clone());
+    assert!(
+        sec(r).incident_configuration.is_none() && sec(r).enabled.is_none() && sec(r).suppression.duration.is_none(),
+        "not in the corpus"
+    );
+    ext(m, &sec(r).extensions)
 }
 
 #[test]
@@ -223,4 +234,9 @@ fn corpus_rules_are_lossless_as_data() {
         compared += 1;
     }
     assert_eq!(compared, 1221);
+}
+
+/// The rule's Sentinel section (every reader of this crate gives one).
+fn sec(rule: &ruleconv::ir::Rule) -> &ruleconv::ir::SentinelSection {
+    rule.sentinel.as_ref().expect("a Sentinel section")
 }

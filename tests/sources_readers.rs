@@ -1,7 +1,7 @@
 //! The readers on the fixtures: what each format yields, where queries map back to, and how
 //! bad input is reported.
 
-use ruleconv::diag::{Diagnostic, Level, Position};
+use ruleconv::diag::{Kind, Position, Problem};
 use ruleconv::ir::*;
 use ruleconv::sources::{self, ReadOutcome};
 use serde_json::json;
@@ -11,13 +11,13 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
-fn errors(outcome: &ReadOutcome) -> Vec<&Diagnostic> {
-    outcome.diagnostics.iter().filter(|d| d.level == Level::Error).collect()
+fn errors(outcome: &ReadOutcome) -> Vec<&Problem> {
+    outcome.problems.iter().filter(|p| p.is_error()).collect()
 }
 
 fn read_ok(name: &str) -> Vec<Rule> {
     let outcome = sources::read_path(&fixture(name));
-    assert!(errors(&outcome).is_empty(), "{name}: {:#?}", outcome.diagnostics);
+    assert!(errors(&outcome).is_empty(), "{name}: {:#?}", outcome.problems);
     outcome.rules
 }
 
@@ -35,7 +35,7 @@ fn find_in_file(path: &Path, from: usize, needle: &str) -> Position {
 
 /// Where the locator puts the first `needle` of the rule's query.
 fn locate(rule: &Rule, needle: &str) -> Position {
-    let q = rule.query.as_ref().unwrap();
+    let q = rule.kql().unwrap();
     let offset = q.text.find(needle).unwrap_or_else(|| panic!("{needle:?} not in query {:?}", q.text));
     q.locator.position(&q.text, offset)
 }
@@ -47,40 +47,40 @@ fn read(text: &str, name: &str) -> ReadOutcome {
 #[test]
 fn sentinel_fixtures_read_with_their_shapes() {
     let rule = &read_ok("sentinel/scheduled_grouping_custom_details.yaml")[0];
-    assert_eq!(rule.kind, Some(RuleKind::Scheduled));
+    assert_eq!(sec(rule).kind, Some(RuleKind::Scheduled));
     assert_eq!(rule.severity, Some(Severity::Medium));
-    assert!(rule.custom_details.as_ref().is_some_and(|c| !c.is_empty()));
-    assert!(rule.alert_details_override.as_ref().and_then(|o| o.alert_display_name_format.as_ref()).is_some());
-    assert_eq!(rule.event_grouping_settings.as_ref().and_then(|e| e.aggregation_kind.as_deref()), Some("AlertPerResult"));
-    assert!(rule.entity_mappings.as_ref().is_some_and(|m| !m[0].field_mappings.is_empty()));
+    assert!(sec(rule).custom_details.as_ref().is_some_and(|c| !c.is_empty()));
+    assert!(sec(rule).alert_details_override.as_ref().and_then(|o| o.alert_display_name_format.as_ref()).is_some());
+    assert_eq!(sec(rule).event_grouping_settings.as_ref().and_then(|e| e.aggregation_kind.as_deref()), Some("AlertPerResult"));
+    assert!(sec(rule).entity_mappings.as_ref().is_some_and(|m| !m[0].field_mappings.is_empty()));
     assert_eq!(rule.origin.format, SourceFormat::SentinelYaml);
-    assert_eq!(rule.alert_rule_template, TemplateLink::SameAsId);
+    assert_eq!(sec(rule).template_link, TemplateLink::SameAsId);
 
     let nrt = &read_ok("sentinel/nrt_console_logon.yaml")[0];
-    assert_eq!(nrt.kind, Some(RuleKind::Nrt));
+    assert_eq!(sec(nrt).kind, Some(RuleKind::Nrt));
 
     let plain = &read_ok("sentinel/scheduled_plain_query_severity_column.yaml")[0];
-    assert!(plain.alert_details_override.as_ref().unwrap().alert_severity_column_name.is_some());
-    assert_eq!(plain.trigger_operator, Some(TriggerOperator::GreaterThan));
-    assert_eq!(plain.query_frequency.map(|d| d.to_string()).as_deref(), Some("5h"));
+    assert!(sec(plain).alert_details_override.as_ref().unwrap().alert_severity_column_name.is_some());
+    assert_eq!(sec(plain).trigger.operator, Some(TriggerOperator::GreaterThan));
+    assert_eq!(sec(plain).schedule.query_frequency.map(|d| d.to_string()).as_deref(), Some("5h"));
 
     let hunting = &read_ok("sentinel/hunting_null_tactics.yaml")[0];
-    assert_eq!(hunting.kind, None);
+    assert_eq!(sec(hunting).kind, None);
     assert_eq!(hunting.tactics, None);
-    assert_eq!(hunting.extensions.get("tactics"), Some(&serde_json::Value::Null));
+    assert_eq!(sec(hunting).extensions.get("tactics"), Some(&serde_json::Value::Null));
 
     let no_id = &read_ok("sentinel/hunting_no_id.yml")[0];
     assert_eq!(no_id.id, None);
 
     let refs = &read_ok("sentinel/hunting_references.yaml")[0];
-    assert_eq!(refs.extensions.keys().collect::<Vec<_>>(), ["References"]);
-    assert_eq!(refs.relevant_techniques.as_deref(), Some(&["T1095".to_string(), "T1059.004".into(), "T1070".into()][..]));
+    assert_eq!(sec(refs).extensions.keys().collect::<Vec<_>>(), ["References"]);
+    assert_eq!(written(&refs.techniques), Some(vec!["T1095", "T1059.004", "T1070"]));
 
     let bom = &read_ok("sentinel/hunting_bom.yaml")[0];
-    assert!(!bom.name.starts_with('\u{feff}') && bom.id.as_deref().is_some_and(|id| !id.contains('\u{feff}')));
+    assert!(!bom.title.starts_with('\u{feff}') && bom.id.as_deref().is_some_and(|id| !id.contains('\u{feff}')));
 
     let tags = &read_ok("sentinel/scheduled_tags.yaml")[0];
-    assert!(tags.tags.as_ref().is_some_and(|t| t.is_array()));
+    assert!(sec(tags).tags.as_ref().is_some_and(|t| t.is_array()));
 }
 
 #[test]
@@ -94,10 +94,10 @@ fn descriptions_are_kept_verbatim_with_their_quotes() {
 fn datatypes_spelling_is_kept_and_warned_about() {
     let outcome = sources::read_path(&fixture("sentinel/scheduled_datatypes_spelling.yaml"));
     let rule = &outcome.rules[0];
-    let aws = rule.required_data_connectors.as_ref().unwrap().iter().find(|c| c.connector_id == "AWSS3").unwrap();
+    let aws = sec(rule).required_data_connectors.as_ref().unwrap().iter().find(|c| c.connector_id == "AWSS3").unwrap();
     assert!(aws.data_types.is_empty());
     assert_eq!(aws.extensions.get("datatypes"), Some(&json!(["AWSVPCFlow"])));
-    let w = outcome.diagnostics.iter().find(|d| d.level == Level::Warning).expect("a warning");
+    let w = outcome.problems.iter().find(|p| p.kind == Kind::Warning).expect("a warning");
     assert!(w.message.contains("did you mean `dataTypes`"), "{w}");
     assert_eq!(w.position, find_in_file(&fixture("sentinel/scheduled_datatypes_spelling.yaml"), 1, "datatypes"));
 }
@@ -106,9 +106,9 @@ fn datatypes_spelling_is_kept_and_warned_about() {
 fn empty_list_items_are_kept_as_written() {
     let outcome = sources::read_path(&fixture("sentinel/hunting_empty_technique.yaml"));
     let rule = &outcome.rules[0];
-    assert_eq!(rule.relevant_techniques, None);
-    assert_eq!(rule.extensions.get("relevantTechniques"), Some(&json!([null])));
-    assert!(outcome.diagnostics.iter().all(|d| d.level == Level::Warning));
+    assert_eq!(rule.techniques, None);
+    assert_eq!(sec(rule).extensions.get("relevantTechniques"), Some(&json!([null])));
+    assert!(outcome.problems.iter().all(|p| p.kind == Kind::Warning));
 }
 
 #[test]
@@ -128,7 +128,7 @@ fn locator_maps_literal_block_queries_into_the_file() {
     // Deep inside the query: the last line of a literal block.
     let path = fixture("sentinel/nrt_console_logon.yaml");
     let rule = &read_ok("sentinel/nrt_console_logon.yaml")[0];
-    let q = rule.query.as_ref().unwrap();
+    let q = rule.kql().unwrap();
     let last = q.text.trim_end().lines().last().unwrap().trim();
     let query_line = find_in_file(&path, 1, "query:").line;
     assert_eq!(locate(rule, last), find_in_file(&path, query_line + 1, last));
@@ -151,13 +151,15 @@ fn front_matter_strips_the_fence_and_maps_escapes() {
     let rule = &rules[0];
     assert_eq!(rule.origin.format, SourceFormat::MarkdownFrontMatter);
     assert_eq!(rule.id.as_deref(), Some("172a321b-c46b-4508-87c6-e2691c778107"));
-    assert_eq!(rule.version.as_deref(), Some("1.0.3"));
-    let q = &rule.query.as_ref().unwrap().text;
+    assert_eq!(sec(rule).version.as_deref(), Some("1.0.3"));
+    let q = &rule.kql().unwrap().text;
     assert!(q.starts_with("let starttime = todatetime('{{StartTimeISO}}');\n"), "{q:?}");
     assert!(q.ends_with("| extend URL_0_Url = Url\n"), "{q:?}");
     assert!(!q.contains("```"));
-    assert!(rule.extensions.get("description-detailed").and_then(|v| v.as_str()).is_some_and(|d| d.starts_with("'This query identifies")));
-    assert_eq!(rule.entity_mappings.as_ref().unwrap().len(), 4);
+    assert!(
+        sec(rule).extensions.get("description-detailed").and_then(|v| v.as_str()).is_some_and(|d| d.starts_with("'This query identifies"))
+    );
+    assert_eq!(sec(rule).entity_mappings.as_ref().unwrap().len(), 4);
     // The query is one double-quoted line with `\n` escapes: offsets map to columns of it.
     assert_eq!(locate(rule, "let starttime"), find_in_file(&path, 1, "let starttime"));
     assert_eq!(locate(rule, "ThreatIntelligenceIndicator\n"), find_in_file(&path, 1, "ThreatIntelligenceIndicator\\n"));
@@ -174,14 +176,16 @@ fn catalog_entries_with_the_same_id_and_query_are_one_rule() {
     let rule = &rules[0];
     assert_eq!(rule.origin.format, SourceFormat::MarkdownCatalog);
     assert_eq!(rule.id.as_deref(), Some("55fbc363-6cc9-4201-bd68-d980b612082b"));
-    assert_eq!(rule.name, "Azure VM Run Command linked with MDE");
-    assert_eq!(rule.kind, None, "DetectionType Hunting");
-    assert_eq!(rule.tactics.as_deref(), Some(&["LateralMovement".to_string(), "CredentialAccess".into()][..]));
-    assert_eq!(rule.relevant_techniques.as_deref(), Some(&["T1570".to_string(), "T1078.004".into()][..]));
-    assert_eq!(rule.extensions.get("Platform"), Some(&json!(["Azure", "Windows", "SaaS"])));
-    assert!(rule.extensions.get("DetectionUrl").and_then(|v| v.as_str()).is_some_and(|u| u.ends_with("AzureRunCommandMDELinked.yaml")));
-    assert_eq!(rule.extensions.get("IngestedDate"), Some(&json!("2022-08-07")));
-    let connectors: Vec<(&str, Vec<&str>)> = rule
+    assert_eq!(rule.title, "Azure VM Run Command linked with MDE");
+    assert_eq!(sec(rule).kind, None, "DetectionType Hunting");
+    assert_eq!(written(&rule.tactics), Some(vec!["LateralMovement", "CredentialAccess"]));
+    assert_eq!(written(&rule.techniques), Some(vec!["T1570", "T1078.004"]));
+    assert_eq!(sec(rule).extensions.get("Platform"), Some(&json!(["Azure", "Windows", "SaaS"])));
+    assert!(
+        sec(rule).extensions.get("DetectionUrl").and_then(|v| v.as_str()).is_some_and(|u| u.ends_with("AzureRunCommandMDELinked.yaml"))
+    );
+    assert_eq!(sec(rule).extensions.get("IngestedDate"), Some(&json!("2022-08-07")));
+    let connectors: Vec<(&str, Vec<&str>)> = sec(rule)
         .required_data_connectors
         .as_ref()
         .unwrap()
@@ -196,11 +200,11 @@ fn catalog_entries_with_the_same_id_and_query_are_one_rule() {
     data_types.sort();
     assert_eq!(data_types, ["AzureActivity", "DeviceEvents", "DeviceFileEvents"]);
     assert_eq!(rule.severity, None);
-    assert_eq!(rule.query_frequency, None);
+    assert_eq!(sec(rule).schedule.query_frequency, None);
     let d = rule.description.as_deref().unwrap();
     assert!(d.starts_with("'Identifies any Azure VM Run Command") && d.ends_with("loaded by the command.'"), "{d:?}");
     // The query is the first entry's ```kql block, line for line.
-    let q = &rule.query.as_ref().unwrap().text;
+    let q = &rule.kql().unwrap().text;
     assert!(q.starts_with("AzureActivity\n// Isolate run command actions\n"));
     assert_eq!(locate(rule, "AzureActivity"), Position::new(30, 1));
     assert_eq!(locate(rule, "| where Authorization has"), find_in_file(&path, 30, "| where Authorization has"));
@@ -228,14 +232,14 @@ fn catalog_same_id_different_query_is_two_rules_with_a_warning() {
         entry(3, "a", "Impact", "Low", "0", "T | take 1")
     );
     let outcome = read(&text, "c.md");
-    assert!(errors(&outcome).is_empty(), "{:#?}", outcome.diagnostics);
+    assert!(errors(&outcome).is_empty(), "{:#?}", outcome.problems);
     assert_eq!(outcome.rules.len(), 2);
-    assert_eq!(outcome.rules[0].tactics.as_deref(), Some(&["Execution".to_string(), "Impact".into()][..]));
-    assert_eq!(outcome.rules[0].kind, Some(RuleKind::Scheduled));
+    assert_eq!(written(&outcome.rules[0].tactics), Some(vec!["Execution", "Impact"]));
+    assert_eq!(sec(&outcome.rules[0]).kind, Some(RuleKind::Scheduled));
     assert_eq!(outcome.rules[0].severity, Some(Severity::High), "first value kept");
-    assert_eq!(outcome.rules[0].trigger_threshold, Some(0));
-    assert_eq!(outcome.rules[1].query.as_ref().unwrap().text, "T | take 2\n");
-    let warnings: Vec<_> = outcome.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(sec(&outcome.rules[0]).trigger.threshold, Some(0));
+    assert_eq!(outcome.rules[1].kql().unwrap().text, "T | take 2\n");
+    let warnings: Vec<_> = outcome.problems.iter().map(|p| p.message.as_str()).collect();
     assert!(warnings.iter().any(|m| m.contains("2 different queries")), "{warnings:?}");
     assert!(warnings.iter().any(|m| m.contains("`DetectionSeverity` is `Low` here but `High`")), "{warnings:?}");
 }
@@ -249,7 +253,7 @@ fn catalog_bad_values_point_at_their_cells() {
     assert_eq!(e.len(), 2, "{e:#?}");
     assert_eq!(e[0].message, "`severity` must be one of Informational, Low, Medium, High, found `Critical`");
     assert_eq!(e[0].position, Position::new(10, 21));
-    assert_eq!(e[0].rule.as_deref(), Some("Title 1"));
+    assert_eq!(e[0].rule.as_ref().and_then(|r| r.label.as_deref()), Some("Title 1"));
     assert_eq!(e[1].message, "`triggerThreshold` must be an integer, found a string");
 }
 
@@ -261,32 +265,32 @@ fn arm_export_with_scheduled_and_nrt_rules() {
     assert_eq!(rules.len(), 2);
     let (s, n) = (&rules[0], &rules[1]);
     assert_eq!(s.id.as_deref(), Some("5b6e1c7a-3f2d-4a8e-9c41-0d2f7e8a9b10"));
-    assert_eq!(s.name, "Rare admin role assignment");
-    assert_eq!(s.kind, Some(RuleKind::Scheduled));
-    assert_eq!(s.api_version.as_deref(), Some("2023-12-01-preview"));
-    assert_eq!(s.query_period, Some(Duration { days: 1, ..Default::default() }));
-    assert_eq!(s.trigger_operator, Some(TriggerOperator::GreaterThan));
-    assert_eq!(s.relevant_techniques.as_deref(), Some(&["T1098".to_string(), "T1098.003".into()][..]));
-    assert_eq!(s.alert_rule_template, TemplateLink::None);
-    assert_eq!(s.start_time_utc, None);
-    assert_eq!(s.enabled, Some(true));
-    assert_eq!(s.suppression_enabled, Some(false));
-    assert_eq!(s.version, None);
-    let grouping = s.incident_configuration.as_ref().unwrap().grouping_configuration.as_ref().unwrap();
+    assert_eq!(s.title, "Rare admin role assignment");
+    assert_eq!(sec(s).kind, Some(RuleKind::Scheduled));
+    assert_eq!(sec(s).api_version.as_deref(), Some("2023-12-01-preview"));
+    assert_eq!(sec(s).schedule.query_period, Some(Duration { days: 1, ..Default::default() }));
+    assert_eq!(sec(s).trigger.operator, Some(TriggerOperator::GreaterThan));
+    assert_eq!(written(&s.techniques), Some(vec!["T1098", "T1098.003"]));
+    assert_eq!(sec(s).template_link, TemplateLink::None);
+    assert_eq!(sec(s).schedule.start_time_utc, None);
+    assert_eq!(sec(s).enabled, Some(true));
+    assert_eq!(sec(s).suppression.enabled, Some(false));
+    assert_eq!(sec(s).version, None);
+    let grouping = sec(s).incident_configuration.as_ref().unwrap().grouping_configuration.as_ref().unwrap();
     assert_eq!(grouping.matching_method.as_deref(), Some("Selected"));
     assert_eq!(grouping.group_by_custom_details.as_deref(), Some(&["Role".to_string()][..]));
-    let o = s.alert_details_override.as_ref().unwrap();
+    let o = sec(s).alert_details_override.as_ref().unwrap();
     assert_eq!(o.alert_description_format, None);
     assert_eq!(o.alert_dynamic_properties.as_ref().unwrap()[0].alert_property, "ProviderName");
-    assert!(s.extensions.is_empty(), "ARM nulls are unset, not extensions: {:?}", s.extensions);
+    assert!(sec(s).extensions.is_empty(), "ARM nulls are unset, not extensions: {:?}", sec(s).extensions);
     assert_eq!(s.origin.index, 0);
     assert_eq!(n.origin.index, 1);
-    assert_eq!(n.kind, Some(RuleKind::Nrt));
-    assert_eq!(n.alert_rule_template, TemplateLink::SameAsId);
-    assert_eq!(n.version.as_deref(), Some("1.0.2"));
-    assert_eq!(n.query_frequency, None);
+    assert_eq!(sec(n).kind, Some(RuleKind::Nrt));
+    assert_eq!(sec(n).template_link, TemplateLink::SameAsId);
+    assert_eq!(sec(n).version.as_deref(), Some("1.0.2"));
+    assert_eq!(sec(n).schedule.query_frequency, None);
     // JSON strings with `\r\n` and `\"` escapes map back to the one file line they sit on.
-    assert!(s.query.as_ref().unwrap().text.contains("\r\n| where OperationName == \"Add member to role\""));
+    assert!(s.kql().unwrap().text.contains("\r\n| where OperationName == \"Add member to role\""));
     assert_eq!(locate(s, "\"success\""), find_in_file(&path, 1, "\\\"success\\\""));
     assert_eq!(locate(s, "| project TimeGenerated"), find_in_file(&path, 1, "| project TimeGenerated"));
     assert_eq!(locate(n, "| where EventID == 1102"), find_in_file(&path, 1, "| where EventID == 1102"));
@@ -298,11 +302,11 @@ fn arm_hunting_saved_search() {
     assert_eq!(rules.len(), 1, "the workbook is not a rule");
     let r = &rules[0];
     assert_eq!(r.id.as_deref(), Some("1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b"));
-    assert_eq!(r.kind, None);
+    assert_eq!(sec(r).kind, None);
     assert_eq!(r.description.as_deref(), Some("Office applications starting rarely seen processes."));
-    assert_eq!(r.tactics.as_deref(), Some(&["Execution".to_string(), "InitialAccess".into()][..]));
-    assert_eq!(r.relevant_techniques.as_deref(), Some(&["T1204".to_string(), "T1566.001".into()][..]));
-    assert!(r.extensions.is_empty(), "{:?}", r.extensions);
+    assert_eq!(written(&r.tactics), Some(vec!["Execution", "InitialAccess"]));
+    assert_eq!(written(&r.techniques), Some(vec!["T1204", "T1566.001"]));
+    assert!(sec(r).extensions.is_empty(), "{:?}", sec(r).extensions);
     assert_eq!(locate(r, "| summarize"), find_in_file(&fixture("arm/hunting_saved_search.json"), 1, "| summarize"));
 }
 
@@ -314,15 +318,15 @@ fn arm_content_package_rule_templates_are_rules() {
     let r = &rules[0];
     // Id and version come from the package's variables, through the content template.
     assert_eq!(r.id.as_deref(), Some("5f0d7c3e-2b8a-4d21-9c55-0e6a1b7f4d10"));
-    assert_eq!(r.version.as_deref(), Some("1.0.2"));
-    assert_eq!(r.alert_rule_template, TemplateLink::SameAsId);
-    assert_eq!(r.kind, Some(RuleKind::Scheduled));
-    assert_eq!(r.api_version, None, "the AlertRuleTemplates apiVersion does not apply to alert rules");
-    assert_eq!(r.extensions.get("status"), Some(&json!("Available")));
+    assert_eq!(sec(r).version.as_deref(), Some("1.0.2"));
+    assert_eq!(sec(r).template_link, TemplateLink::SameAsId);
+    assert_eq!(sec(r).kind, Some(RuleKind::Scheduled));
+    assert_eq!(sec(r).api_version, None, "the AlertRuleTemplates apiVersion does not apply to alert rules");
+    assert_eq!(sec(r).extensions.get("status"), Some(&json!("Available")));
     assert_eq!(locate(r, "| where Countries > 5"), find_in_file(&path, 1, "| where Countries > 5"));
     // What the rule cannot carry (the package's author, source, support) is said, not dropped.
     let outcome = sources::read_path(&path);
-    let warnings: Vec<_> = outcome.diagnostics.iter().filter(|d| d.level == Level::Warning).collect();
+    let warnings: Vec<_> = outcome.problems.iter().filter(|p| !p.is_error()).collect();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].message.contains("content metadata for this rule (source, author, support) is not carried over"));
     // At the metadata resource's opening brace, the line above its `type`.
@@ -346,10 +350,10 @@ fn arm_rules_in_a_nested_deployment_are_found() {
   }]
 }"#;
     let outcome = read(text, "nested.json");
-    assert!(errors(&outcome).is_empty(), "{:?}", outcome.diagnostics);
+    assert!(errors(&outcome).is_empty(), "{:?}", outcome.problems);
     assert_eq!(outcome.rules.len(), 1);
     assert_eq!(outcome.rules[0].id.as_deref(), Some("nested-rule"));
-    assert_eq!(outcome.rules[0].version, None, "only packaged templates take their content version");
+    assert_eq!(sec(&outcome.rules[0]).version, None, "only packaged templates take their content version");
     assert_eq!(outcome.rules[0].origin.position.line, 5, "the resource starts at its opening brace");
 }
 
@@ -388,24 +392,24 @@ fn arm_metadata_overlay_restores_repository_fields() {
   }]
 }"#;
     let outcome = read(text, "t.json");
-    assert!(outcome.diagnostics.is_empty(), "{:#?}", outcome.diagnostics);
+    assert!(outcome.problems.is_empty(), "{:#?}", outcome.problems);
     let r = &outcome.rules[0];
     assert_eq!(r.description.as_deref(), Some("'Quoted, as in the repository.'\n"));
-    assert_eq!(r.relevant_techniques.as_deref(), Some(&["T1078.004".to_string()][..]));
-    assert_eq!(r.required_data_connectors.as_ref().unwrap()[0].connector_id, "AzureActivity");
-    assert_eq!(r.tags, Some(json!(["Demo"])));
-    assert_eq!(r.metadata, Some(json!({"source": {"kind": "Community"}})));
-    assert_eq!(r.extensions.get("References"), Some(&json!("https://example.org")));
-    assert_eq!(r.extensions.get("tactics"), Some(&json!(null)));
-    assert_eq!(r.alert_rule_template, TemplateLink::SameAsId);
-    assert_eq!(r.query_frequency.map(|d| d.to_string()).as_deref(), Some("5m"));
+    assert_eq!(written(&r.techniques), Some(vec!["T1078.004"]));
+    assert_eq!(sec(r).required_data_connectors.as_ref().unwrap()[0].connector_id, "AzureActivity");
+    assert_eq!(sec(r).tags, Some(json!(["Demo"])));
+    assert_eq!(sec(r).metadata, Some(json!({"source": {"kind": "Community"}})));
+    assert_eq!(sec(r).extensions.get("References"), Some(&json!("https://example.org")));
+    assert_eq!(sec(r).extensions.get("tactics"), Some(&json!(null)));
+    assert_eq!(sec(r).template_link, TemplateLink::SameAsId);
+    assert_eq!(sec(r).schedule.query_frequency.map(|d| d.to_string()).as_deref(), Some("5m"));
 }
 
 // ---- bad input: clear errors with file, line, column and rule; the rest still read ----
 
-fn only_error(outcome: &ReadOutcome) -> &Diagnostic {
+fn only_error(outcome: &ReadOutcome) -> &Problem {
     let e = errors(outcome);
-    assert_eq!(e.len(), 1, "{:#?}", outcome.diagnostics);
+    assert_eq!(e.len(), 1, "{:#?}", outcome.problems);
     e[0]
 }
 
@@ -462,9 +466,9 @@ fn ge_operator_is_an_error_that_names_the_api() {
     let e = only_error(&outcome);
     assert_eq!(e.position, Position::new(3, 18));
     assert!(e.message.contains("found `ge`") && e.message.contains("the Sentinel API has no greater-or-equal"), "{e}");
-    assert_eq!(e.rule.as_deref(), Some("R"));
+    assert_eq!(e.rule.as_ref().and_then(|r| r.label.as_deref()), Some("R"));
     assert_eq!(
-        read("name: R\nquery: T\ntriggerOperator: GreaterThan\n", "r.yaml").rules[0].trigger_operator,
+        sec(&read("name: R\nquery: T\ntriggerOperator: GreaterThan\n", "r.yaml").rules[0]).trigger.operator,
         Some(TriggerOperator::GreaterThan)
     );
     assert_eq!(read("name: R\nquery: T\nseverity: hIgH\n", "r.yaml").rules[0].severity, Some(Severity::High));
@@ -480,13 +484,13 @@ fn every_problem_of_a_rule_is_reported() {
 fn one_bad_document_does_not_stop_the_others() {
     let text = "name: A\nquery: T\n---\nname: B\nseverity: Critical\nquery: U\n---\nname: C\nquery: V\n";
     let outcome = read(text, "multi.yaml");
-    assert_eq!(outcome.rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["A", "C"]);
+    assert_eq!(outcome.rules.iter().map(|r| r.title.as_str()).collect::<Vec<_>>(), ["A", "C"]);
     assert_eq!(outcome.rules[1].origin.index, 2);
-    assert_eq!(only_error(&outcome).rule.as_deref(), Some("B"));
+    assert_eq!(only_error(&outcome).rule.as_ref().and_then(|r| r.label.as_deref()), Some("B"));
     // A syntax error in one document: the others are still read.
     let text = "name: A\nquery: T\n---\nname: B\nquery: [unclosed\n---\nname: C\nquery: V\n";
     let outcome = read(text, "multi.yaml");
-    assert_eq!(outcome.rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["A", "C"]);
+    assert_eq!(outcome.rules.iter().map(|r| r.title.as_str()).collect::<Vec<_>>(), ["A", "C"]);
     let e = only_error(&outcome);
     assert!(e.message.starts_with("invalid YAML") && e.position.line >= 5, "{e}");
     assert_eq!(locate(&outcome.rules[1], "V"), Position::new(8, 8));
@@ -506,7 +510,7 @@ fn broken_files_in_a_batch_give_positions_and_the_batch_goes_on() {
     for file in sources::discover(&dir) {
         let outcome = sources::read_path(&file);
         rules += outcome.rules.len();
-        errs.extend(outcome.diagnostics.into_iter().filter(|d| d.level == Level::Error));
+        errs.extend(outcome.problems.into_iter().filter(|p| p.is_error()));
     }
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(rules, 3);
@@ -530,7 +534,7 @@ fn unreadable_and_undetectable_files_are_errors() {
     let e = read("just some words\n", "notes.txt");
     assert!(only_error(&e).message.starts_with("cannot tell the rule format"));
     let e = read("- a\n- b\n", "list.yaml");
-    assert!(only_error(&e).message.starts_with("not a Sentinel rule: expected a mapping"), "{:?}", e.diagnostics);
+    assert!(only_error(&e).message.starts_with("not a Sentinel rule: expected a mapping"), "{:?}", e.problems);
     let e = read("{\"resources\": [{\"type\": \"Microsoft.Insights/workbooks\", \"properties\": {}}]}", "t.json");
     assert!(only_error(&e).message.contains("holds no Sentinel alert rule"));
     let e = read(
@@ -538,7 +542,7 @@ fn unreadable_and_undetectable_files_are_errors() {
         "t.json",
     );
     let error = only_error(&e);
-    assert!(error.message.contains("found `Fusion`") && error.rule.as_deref() == Some("F"), "{error}");
+    assert!(error.message.contains("found `Fusion`") && error.rule.as_ref().and_then(|r| r.label.as_deref()) == Some("F"), "{error}");
     let invalid_utf8 = std::env::temp_dir().join(format!("ruleconv-utf8-{}.yaml", std::process::id()));
     std::fs::write(&invalid_utf8, b"name: R\nquery: \xff\n").unwrap();
     let e = sources::read_path(&invalid_utf8);
@@ -550,9 +554,9 @@ fn unreadable_and_undetectable_files_are_errors() {
 fn from_overrides_detection() {
     let text = "---\nname: R\nquery: \"```kql\\nT\\n```\"\n---\n";
     let as_yaml = sources::read_text(text, Path::new("r"), Some(SourceFormat::SentinelYaml));
-    assert_eq!(as_yaml.rules[0].query.as_ref().unwrap().text, "```kql\nT\n```");
+    assert_eq!(as_yaml.rules[0].kql().unwrap().text, "```kql\nT\n```");
     let as_md = sources::read_text(text, Path::new("r"), None);
-    assert_eq!(as_md.rules[0].query.as_ref().unwrap().text, "T\n");
+    assert_eq!(as_md.rules[0].kql().unwrap().text, "T\n");
 }
 
 mod no_panic {
@@ -594,4 +598,50 @@ mod no_panic {
             let _ = sources::read_text(&text, Path::new("fuzz"), None);
         }
     }
+}
+
+#[test]
+fn unreadable_rules_keep_their_index_in_the_file() {
+    let text = "name: A\nquery: T\n---\nname: B\nquery: [unclosed\n---\nname: C\nquery: V\n";
+    let outcome = read(text, "multi.yaml");
+    assert_eq!(only_error(&outcome).rule_index(), Some(1));
+    assert_eq!(outcome.rules.iter().map(|r| r.origin.index).collect::<Vec<_>>(), [0, 2]);
+    let catalog = format!(
+        "# Rules\n\n## No query\n\n|Name | Value |\n| --- | --- |\n|DetectionId | a |\n\n{}",
+        entry(1, "b", "Execution", "High", "0", "T")
+    );
+    let outcome = read(&catalog, "catalog.md");
+    let e = only_error(&outcome);
+    assert_eq!((e.rule_index(), e.rule.as_ref().and_then(|r| r.label.as_deref())), (Some(0), Some("No query")));
+    assert_eq!(outcome.rules[0].origin.index, 1);
+}
+
+#[test]
+fn sigma_rules_are_refused_clearly_at_their_detection_key() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/sigma/rules/application/bitbucket/audit/bitbucket_audit_full_data_export_triggered.yml");
+    if !path.is_file() {
+        eprintln!("skipped: {} not present", path.display());
+        return;
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(sources::detect(&text, &path), Some(SourceFormat::Sigma));
+    let outcome = sources::read_path(&path);
+    assert!(outcome.rules.is_empty());
+    let e = only_error(&outcome);
+    assert_eq!(e.position, find_in_file(&path, 1, "detection:"));
+    assert_eq!(e.rule_index(), Some(0));
+    let shown = e.to_string();
+    assert!(shown.starts_with(&format!("{}:", path.display())), "{shown}");
+    assert!(shown.contains("rule 'Bitbucket Full Data Export Triggered': Sigma rules are not supported yet"), "{shown}");
+}
+
+/// The rule's Sentinel section (every reader of this crate gives one).
+fn sec(rule: &Rule) -> &ruleconv::ir::SentinelSection {
+    rule.sentinel.as_ref().expect("a Sentinel section")
+}
+
+/// ATT&CK references as the rule wrote them.
+fn written<T>(list: &Option<Vec<ruleconv::ir::AttackRef<T>>>) -> Option<Vec<&str>> {
+    list.as_ref().map(|l| l.iter().map(|r| r.written.as_str()).collect())
 }

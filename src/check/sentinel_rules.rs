@@ -1,8 +1,9 @@
 //! What the Azure-Sentinel repository's validation would say about a rule's metadata, as
 //! warnings: query interval bounds, entity mapping shape and identifiers, custom detail and
-//! placeholder limits. The facts come from the `targets/sentinel.yaml` profile.
+//! placeholder limits, each tagged with the key it is about. The facts come from the `targets/sentinel.yaml` profile.
 
-use crate::ir::{Duration, Rule};
+use crate::ir::{Duration, Rule, Schedule};
+use crate::sentinel::keys::Key;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use std::sync::OnceLock;
@@ -41,56 +42,65 @@ fn profile() -> &'static Profile {
     })
 }
 
-/// Warnings about the rule's metadata, at the rule's position in its file.
-pub fn warnings(rule: &Rule) -> Vec<String> {
+/// Warnings about the rule's metadata, each with the (repository-YAML) key it is about.
+pub fn warnings(rule: &Rule) -> Vec<(&'static str, String)> {
+    let Some(section) = &rule.sentinel else { return Vec::new() };
     let profile = profile();
     let limits = &profile.limits;
     let mut out = Vec::new();
-    if rule.kind.is_some() {
-        interval_warnings(rule, limits, &mut out);
+    if section.kind.is_some() {
+        interval_warnings(&section.schedule, limits, &mut out);
     }
-    let mappings = rule.entity_mappings.as_deref().unwrap_or_default();
+    let mappings = section.entity_mappings.as_deref().unwrap_or_default();
     if mappings.len() > limits.max_entity_mappings {
-        out.push(format!("{} entity mappings; Sentinel allows at most {}", mappings.len(), limits.max_entity_mappings));
+        out.push((
+            Key::EntityMappings.yaml(),
+            format!("{} entity mappings; Sentinel allows at most {}", mappings.len(), limits.max_entity_mappings),
+        ));
     }
     for mapping in mappings {
         let Some(entity) = profile.entities.get(&mapping.entity_type) else {
-            out.push(format!("entity type `{}` is not one Sentinel knows", mapping.entity_type));
+            out.push((Key::EntityMappings.yaml(), format!("entity type `{}` is not one Sentinel knows", mapping.entity_type)));
             continue;
         };
         let count = mapping.field_mappings.len();
         if count == 0 || count > limits.max_field_mappings {
-            out.push(format!(
-                "`{}` entity mapping has {count} field mappings; Sentinel allows 1 to {}",
-                mapping.entity_type, limits.max_field_mappings
+            out.push((
+                Key::EntityMappings.yaml(),
+                format!(
+                    "`{}` entity mapping has {count} field mappings; Sentinel allows 1 to {}",
+                    mapping.entity_type, limits.max_field_mappings
+                ),
             ));
         }
         let mapped: Vec<&str> = mapping.field_mappings.iter().map(|f| f.identifier.as_str()).collect();
         for identifier in mapped.iter().filter(|id| !entity.identifiers.iter().any(|known| known == *id)) {
-            out.push(format!(
-                "`{identifier}` is not an identifier of `{}` (valid: {})",
-                mapping.entity_type,
-                entity.identifiers.join(", ")
+            out.push((
+                Key::EntityMappings.yaml(),
+                format!("`{identifier}` is not an identifier of `{}` (valid: {})", mapping.entity_type, entity.identifiers.join(", ")),
             ));
         }
         if !entity.required_one_of.iter().any(|set| set.iter().all(|id| mapped.contains(&id.as_str()))) {
             let sets: Vec<String> = entity.required_one_of.iter().map(|s| s.join(" + ")).collect();
-            out.push(format!("`{}` entity mapping needs one of: {}", mapping.entity_type, sets.join(", ")));
+            out.push((Key::EntityMappings.yaml(), format!("`{}` entity mapping needs one of: {}", mapping.entity_type, sets.join(", "))));
         }
     }
-    let details = rule.custom_details.as_ref().map_or(0, IndexMap::len);
+    let details = section.custom_details.as_ref().map_or(0, IndexMap::len);
     if details > limits.max_custom_details {
-        out.push(format!("{details} custom details; Sentinel allows at most {}", limits.max_custom_details));
+        out.push((Key::CustomDetails.yaml(), format!("{details} custom details; Sentinel allows at most {}", limits.max_custom_details)));
     }
-    if let Some(o) = &rule.alert_details_override {
+    if let Some(o) = &section.alert_details_override {
         for (key, format) in
             [("alertDisplayNameFormat", &o.alert_display_name_format), ("alertDescriptionFormat", &o.alert_description_format)]
         {
             let placeholders = format.as_deref().map_or(0, |f| f.matches("{{").count());
             if placeholders > limits.max_format_placeholders {
-                out.push(format!(
-                    "`{key}` has {placeholders} `{{{{column}}}}` placeholders; Sentinel allows at most {}",
-                    limits.max_format_placeholders
+                out.push((
+                    Key::AlertDetailsOverride.yaml(),
+                    format!(
+                        "`{key}` has {placeholders} `{{{{column}}}}` placeholders; Sentinel allows at most {}",
+                        limits.max_format_placeholders
+                    ),
                 ));
             }
         }
@@ -98,30 +108,33 @@ pub fn warnings(rule: &Rule) -> Vec<String> {
     out
 }
 
-fn interval_warnings(rule: &Rule, limits: &Limits, out: &mut Vec<String>) {
+fn interval_warnings(schedule: &Schedule, limits: &Limits, out: &mut Vec<(&'static str, String)>) {
     let bound = |text: &str| Duration::parse(text).map(|d| d.total_seconds()).unwrap_or_default();
     let (min, max) = (bound(&limits.min_query_interval), bound(&limits.max_query_interval));
-    for (key, value) in [("queryFrequency", rule.query_frequency), ("queryPeriod", rule.query_period)] {
+    for (key, value) in [(Key::Frequency.yaml(), schedule.query_frequency), (Key::Period.yaml(), schedule.query_period)] {
         if let Some(d) = value
             && !(min..=max).contains(&d.total_seconds())
         {
-            out.push(format!(
-                "`{key}` {d} is outside what Sentinel accepts ({} to {})",
-                limits.min_query_interval, limits.max_query_interval
+            out.push((
+                key,
+                format!("`{key}` {d} is outside what Sentinel accepts ({} to {})", limits.min_query_interval, limits.max_query_interval),
             ));
         }
     }
-    if let (Some(frequency), Some(period)) = (rule.query_frequency, rule.query_period)
+    if let (Some(frequency), Some(period)) = (schedule.query_frequency, schedule.query_period)
         && period.total_seconds() < frequency.total_seconds()
     {
-        out.push(format!("`queryPeriod` {period} is shorter than `queryFrequency` {frequency}: events between runs are never looked at"));
+        out.push((
+            Key::Period.yaml(),
+            format!("`queryPeriod` {period} is shorter than `queryFrequency` {frequency}: events between runs are never looked at"),
+        ));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::{EntityMapping, FieldMapping, RuleKind};
+    use crate::ir::{EntityMapping, FieldMapping, RuleKind, SentinelSection};
 
     fn mapping(entity: &str, identifiers: &[&str]) -> EntityMapping {
         EntityMapping {
@@ -134,28 +147,31 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_sound_rule_has_no_warnings() {
-        let rule = Rule {
+    /// A scheduled rule running hourly over `period`.
+    fn scheduled(period: &str, mappings: Vec<EntityMapping>) -> Rule {
+        let section = SentinelSection {
             kind: Some(RuleKind::Scheduled),
-            query_frequency: Duration::parse("1h").ok(),
-            query_period: Duration::parse("1d").ok(),
-            entity_mappings: Some(vec![mapping("Account", &["FullName"]), mapping("FileHash", &["Algorithm", "Value"])]),
+            schedule: Schedule {
+                query_frequency: Duration::parse("1h").ok(),
+                query_period: Duration::parse(period).ok(),
+                ..Default::default()
+            },
+            entity_mappings: Some(mappings),
             ..Default::default()
         };
-        assert_eq!(warnings(&rule), Vec::<String>::new());
+        Rule { sentinel: Some(section), ..Default::default() }
+    }
+
+    #[test]
+    fn a_sound_rule_has_no_warnings() {
+        let rule = scheduled("1d", vec![mapping("Account", &["FullName"]), mapping("FileHash", &["Algorithm", "Value"])]);
+        assert_eq!(warnings(&rule), Vec::new());
     }
 
     #[test]
     fn repository_limits_are_warned_about() {
-        let rule = Rule {
-            kind: Some(RuleKind::Scheduled),
-            query_frequency: Duration::parse("1h").ok(),
-            query_period: Duration::parse("30d").ok(),
-            entity_mappings: Some(vec![mapping("Account", &["Nmae"]), mapping("FileHash", &["Value"]), mapping("Gadget", &["X"])]),
-            ..Default::default()
-        };
-        let found = warnings(&rule);
+        let rule = scheduled("30d", vec![mapping("Account", &["Nmae"]), mapping("FileHash", &["Value"]), mapping("Gadget", &["X"])]);
+        let found: Vec<String> = warnings(&rule).into_iter().map(|(_, message)| message).collect();
         assert!(found.iter().any(|w| w.contains("`queryPeriod` 30d is outside")), "{found:?}");
         assert!(found.iter().any(|w| w.contains("`Nmae` is not an identifier of `Account`")), "{found:?}");
         assert!(found.iter().any(|w| w.contains("`FileHash` entity mapping needs one of: Algorithm + Value")), "{found:?}");

@@ -3,33 +3,25 @@
 use super::{EXIT_OK, EXIT_PROBLEMS};
 use crate::check;
 use crate::convert;
-use crate::diag::{Diagnostic, Level};
+use crate::diag::Problem;
 use crate::ir::SourceFormat;
+use crate::sources::Entry;
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
 
+/// One record of `--format json`: a rule (or a file that holds no readable rule).
 #[derive(Serialize)]
 struct RuleReport {
     file: PathBuf,
+    /// The rule's index among the rules of its file; `None` for a problem with the whole file.
+    rule_index: Option<usize>,
     rule_id: Option<String>,
     title: Option<String>,
     ok: bool,
     errors: Vec<Problem>,
+    /// Everything that is not an error (warnings, and losses a reader already knows of).
     warnings: Vec<Problem>,
-}
-
-#[derive(Serialize)]
-struct Problem {
-    line: usize,
-    column: usize,
-    message: String,
-}
-
-impl From<&Diagnostic> for Problem {
-    fn from(d: &Diagnostic) -> Self {
-        Problem { line: d.position.line, column: d.position.col, message: d.message.clone() }
-    }
 }
 
 pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
@@ -37,23 +29,19 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
     let read = convert::read_all(&files, from);
     let mut reports = Vec::new();
     for file in read.iter().filter(|f| !f.skipped()) {
-        let diagnostics = &file.outcome.diagnostics;
-        // Problems of rules that could not be read at all, grouped per rule.
-        for d in diagnostics.iter().filter(|d| d.level == Level::Error) {
-            match reports
-                .iter_mut()
-                .find(|r: &&mut (RuleReport, Vec<Diagnostic>)| r.0.file == d.file && r.0.title.is_some() && r.0.title == d.rule)
-            {
-                Some(entry) => entry.1.push(d.clone()),
-                None => reports.push((report_for(d.file.clone(), None, d.rule.clone()), vec![d.clone()])),
-            }
-        }
-        for rule in &file.outcome.rules {
-            let label = rule.label();
-            let mut problems: Vec<Diagnostic> = diagnostics.iter().filter(|d| d.rule.as_deref() == Some(label.as_str())).cloned().collect();
-            problems.extend(check::metadata_diagnostics(rule));
-            problems.extend(check::query_diagnostics(rule));
-            reports.push((report_for(rule.origin.file.clone(), rule.id.clone(), Some(rule.name.clone())), problems));
+        for entry in file.outcome.entries() {
+            reports.push(match entry {
+                Entry::Unread(unread) => (
+                    report_for(file.input.path.clone(), unread.index, None, unread.label.map(str::to_string)),
+                    unread.problems.into_iter().cloned().collect(),
+                ),
+                Entry::Read(_, rule) => {
+                    let mut problems: Vec<Problem> = file.outcome.problems_of(rule.origin.index).cloned().collect();
+                    problems.extend(check::metadata_problems(rule));
+                    problems.extend(check::query_problems(rule));
+                    (report_for(rule.origin.file.clone(), Some(rule.origin.index), rule.id.clone(), Some(rule.title.clone())), problems)
+                }
+            });
         }
     }
     let mut failed = 0;
@@ -62,17 +50,14 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
     let mut records = Vec::new();
     let mut sources = SourceCache::default();
     for (mut report, problems) in reports {
-        for d in &problems {
-            match d.level {
-                Level::Error => report.errors.push(d.into()),
-                Level::Warning => report.warnings.push(d.into()),
-            }
+        for problem in problems {
             if !json {
-                let _ = writeln!(out, "{d}");
-                if let Some(excerpt) = sources.excerpt(d) {
+                let _ = writeln!(out, "{problem}");
+                if let Some(excerpt) = sources.excerpt(&problem) {
                     let _ = writeln!(out, "{excerpt}");
                 }
             }
+            if problem.is_error() { report.errors.push(problem) } else { report.warnings.push(problem) }
         }
         report.ok = report.errors.is_empty();
         failed += usize::from(!report.ok);
@@ -85,8 +70,8 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
     if failed == 0 && !records.is_empty() { EXIT_OK } else { EXIT_PROBLEMS }
 }
 
-fn report_for(file: PathBuf, rule_id: Option<String>, title: Option<String>) -> RuleReport {
-    RuleReport { file, rule_id, title, ok: true, errors: Vec::new(), warnings: Vec::new() }
+fn report_for(file: PathBuf, rule_index: Option<usize>, rule_id: Option<String>, title: Option<String>) -> RuleReport {
+    RuleReport { file, rule_index, rule_id, title, ok: true, errors: Vec::new(), warnings: Vec::new() }
 }
 
 /// The text of the file last shown, so each problem can be shown in its line.
@@ -96,7 +81,7 @@ struct SourceCache {
 }
 
 impl SourceCache {
-    fn excerpt(&mut self, d: &Diagnostic) -> Option<String> {
+    fn excerpt(&mut self, d: &Problem) -> Option<String> {
         if self.file.as_ref().is_none_or(|(path, _)| *path != d.file) {
             let text = std::fs::read(&d.file).ok().map(|b| String::from_utf8_lossy(&b).into_owned())?;
             self.file = Some((d.file.clone(), text));

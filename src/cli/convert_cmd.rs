@@ -2,6 +2,7 @@
 
 use super::{ConvertArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::convert::{self, Converted, Record, Status, Summary};
+use crate::diag::{Kind, Problem};
 use crate::targets::{EmitOptions, Target};
 use std::collections::HashSet;
 use std::io::Write;
@@ -48,7 +49,8 @@ fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, targ
             Ok(()) => record.output = Some(path),
             Err(message) => {
                 record.status = Status::Failed;
-                record.problems.push(format!("{}: error: {message}", path.display()));
+                let message = format!("cannot write {}: {message}", path.display());
+                record.problems.push(Problem::about(Kind::Error, c.rule, c.rule.origin.position, message));
             }
         }
     }
@@ -98,9 +100,12 @@ fn write_stdout(converted: &[Converted], records: &mut [Record], target: Target,
         }
         Err(errors) => {
             for e in errors {
-                let record = &mut records[converted[e.rule_index].record];
+                let Some(c) = converted.iter().find(|c| c.rule.origin.file == e.file && Some(c.rule.origin.index) == e.rule_index()) else {
+                    continue;
+                };
+                let record = &mut records[c.record];
                 record.status = Status::Failed;
-                record.problems.push(format!("error: {}", e.message));
+                record.problems.push(e);
             }
         }
     }

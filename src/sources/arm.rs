@@ -14,9 +14,12 @@ use super::ReadOutcome;
 use super::fields::{Decoder, Naming};
 use super::locate::LineIndex;
 use super::sentinel_yaml;
-use crate::diag::Position;
-use crate::ir::{Origin, Rule, RuleKind, SourceFormat, TemplateLink};
-use crate::sentinel;
+use crate::diag::{Kind, Position};
+use crate::ir::{AttackRef, Origin, Rule, SentinelSection, SourceFormat, TemplateLink};
+use crate::sentinel::{
+    self,
+    keys::{self, Key},
+};
 use crate::yaml::{self, Node, Value};
 use std::path::Path;
 
@@ -124,14 +127,12 @@ fn resource_kind(resource: &Node) -> Option<ResourceKind> {
 
 fn read_resource(found: FoundRule, overlays: Option<&Node>, lines: &LineIndex, file: &Path, index: usize, out: &mut ReadOutcome) {
     let FoundRule { resource, kind, id, version, package_metadata } = found;
-    let label = resource.get("properties").and_then(|p| sentinel_yaml::label(p, "displayName"));
-    let mut decoder = Decoder::new(lines, Naming::Arm);
-    let mut rule = Rule {
-        origin: Origin { file: file.to_path_buf(), position: resource.position, index, format: SourceFormat::Arm },
-        id,
+    let label = resource.get("properties").and_then(|p| sentinel_yaml::label(p, Key::Name.arm().unwrap_or_default()));
+    let mut decoder = Decoder::new(lines, Naming::Arm, file);
+    let section = SentinelSection {
         // Absent on an alert rule means it was not made from a template; a template is its own
         // (as a repository YAML rule is), and saved searches have no such link.
-        alert_rule_template: if kind == ResourceKind::AlertRule { TemplateLink::None } else { TemplateLink::SameAsId },
+        template_link: if kind == ResourceKind::AlertRule { TemplateLink::None } else { TemplateLink::SameAsId },
         // A template's apiVersion is that of the template type, not of the alert rule made from it.
         api_version: (kind != ResourceKind::AlertRuleTemplate)
             .then(|| resource.get("apiVersion").and_then(Node::as_str).map(str::to_string))
@@ -139,19 +140,25 @@ fn read_resource(found: FoundRule, overlays: Option<&Node>, lines: &LineIndex, f
         version,
         ..Default::default()
     };
+    let mut rule =
+        Rule { origin: Origin::new(file, resource.position, index, SourceFormat::Arm), id, sentinel: Some(section), ..Default::default() };
     if let Some(metadata) = package_metadata {
-        decoder.warning(metadata.position, "the package's content metadata for this rule (source, author, support) is not carried over");
+        decoder.report(
+            Kind::Loss,
+            metadata.position,
+            "the package's content metadata for this rule (source, author, support) is not carried over",
+        );
     }
     let Some(properties) = resource.get("properties").filter(|p| p.entries().is_some()) else {
         decoder.error(resource.position, "the resource has no `properties` mapping");
-        sentinel_yaml::finish(decoder, rule, file, label, out);
+        sentinel_yaml::finish(decoder, rule, label, out);
         return;
     };
     match kind {
         ResourceKind::AlertRule | ResourceKind::AlertRuleTemplate => {
             match resource.get("kind") {
-                Some(node) => match node.as_str().and_then(RuleKind::parse) {
-                    Some(kind) => rule.kind = Some(kind),
+                Some(node) => match node.as_str().and_then(keys::parse_kind) {
+                    Some(kind) => rule.sentinel.get_or_insert_default().kind = Some(kind),
                     None => {
                         let found = node.as_str().map_or_else(|| node.kind_name().to_string(), |s| format!("`{s}`"));
                         decoder.error(
@@ -167,16 +174,16 @@ fn read_resource(found: FoundRule, overlays: Option<&Node>, lines: &LineIndex, f
         ResourceKind::HuntingQuery => hunting_properties(properties, &mut decoder, &mut rule),
     }
     // `alertRuleTemplateName` equal to the rule id is the repository case.
-    if let (TemplateLink::Other(name), Some(id)) = (&rule.alert_rule_template, &rule.id)
-        && name.eq_ignore_ascii_case(id)
+    if let (Some(section), Some(id)) = (rule.sentinel.as_mut(), &rule.id)
+        && matches!(&section.template_link, TemplateLink::Other(name) if name.eq_ignore_ascii_case(id))
     {
-        rule.alert_rule_template = TemplateLink::SameAsId;
+        section.template_link = TemplateLink::SameAsId;
     }
     if let Some(overlay) = rule.id.as_deref().and_then(|id| overlays?.get(id)) {
         apply_overlay(overlay, &mut decoder, &mut rule);
     }
-    sentinel_yaml::require_name_and_query(&mut decoder, properties, ("displayName", "query"), &rule);
-    sentinel_yaml::finish(decoder, rule, file, label, out);
+    sentinel_yaml::require_name_and_query(&mut decoder, properties, (Key::Name.arm().unwrap_or_default(), Key::Query.yaml()), &rule);
+    sentinel_yaml::finish(decoder, rule, label, out);
 }
 
 /// The rule id: the GUID ending the resource `name`
@@ -241,13 +248,13 @@ fn hunting_properties(properties: &Node, decoder: &mut Decoder, rule: &mut Rule)
             decoder.error(item.position, "a saved-search tag must have a string `name` and `value`");
             continue;
         };
-        let list = || value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect::<Vec<_>>();
-        match name {
-            "description" => rule.description = Some(value.to_string()),
-            "tactics" => rule.tactics = Some(list()),
-            "techniques" | "relevantTechniques" => rule.relevant_techniques = Some(list()),
+        let list = || value.split(',').map(str::trim).filter(|s| !s.is_empty());
+        match keys::hunting_tag(name) {
+            Some(Key::Description) => rule.description = Some(value.to_string()),
+            Some(Key::Tactics) => rule.tactics = Some(list().map(AttackRef::parse).collect()),
+            Some(Key::Techniques) => rule.techniques = Some(list().map(AttackRef::parse).collect()),
             _ => {
-                rule.extensions.insert(name.to_string(), serde_json::Value::String(value.to_string()));
+                rule.sentinel.get_or_insert_default().extensions.insert(name.to_string(), serde_json::Value::String(value.to_string()));
             }
         }
     }
@@ -263,8 +270,8 @@ fn apply_overlay(overlay: &Node, decoder: &mut Decoder, rule: &mut Rule) {
         );
         return;
     };
-    if entries.iter().any(|e| e.key == "relevantTechniques") {
-        rule.relevant_techniques = None;
+    if entries.iter().any(|e| e.key == Key::Techniques.yaml()) {
+        rule.techniques = None;
     }
     let naming = decoder.naming;
     decoder.naming = Naming::Yaml;

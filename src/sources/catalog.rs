@@ -15,8 +15,9 @@ use super::ReadOutcome;
 use super::fields::{Decoder, Naming};
 use super::locate::LineIndex;
 use super::sentinel_yaml;
-use crate::diag::Position;
-use crate::ir::{Locator, Origin, Query, QueryLanguage, Rule, SourceFormat};
+use crate::diag::{Position, Problem};
+use crate::ir::{Locator, Logic, Origin, Query, Rule, RuleKind, SentinelSection, SourceFormat};
+use crate::sentinel::keys::{self, Key};
 use crate::yaml::{Entry, Node, Style, Value};
 use indexmap::IndexMap;
 use std::path::Path;
@@ -153,52 +154,65 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
         return;
     }
     // Group the sections that describe one rule: same DetectionId (else title) and same query.
-    let mut groups: IndexMap<(String, String), Vec<&Section>> = IndexMap::new();
-    for section in &sections {
-        let Some(query) = &section.query else {
-            let message = "rule has no `query`: the catalog entry has no ```kql block";
-            out.report(file, vec![error(section.title_position, message)], Some(&section.title));
-            continue;
+    // An entry without a query is a rule of its own, that cannot be read.
+    let mut groups: IndexMap<GroupKey, Vec<&Section>> = IndexMap::new();
+    for (n, section) in sections.iter().enumerate() {
+        let key = match &section.query {
+            Some(query) => {
+                let id = section.value("DetectionId").map_or_else(|| section.title.clone(), |(id, _)| id.to_string());
+                GroupKey::Rule(id, query.text.clone())
+            }
+            None => GroupKey::NoQuery(n),
         };
-        let key = section.value("DetectionId").map_or_else(|| section.title.clone(), |(id, _)| id.to_string());
-        groups.entry((key, query.text.clone())).or_default().push(section);
+        groups.entry(key).or_default().push(section);
     }
     let mut queries_per_id: IndexMap<&str, Vec<Position>> = IndexMap::new();
     for (key, group) in &groups {
-        queries_per_id.entry(key.0.as_str()).or_default().push(group[0].title_position);
+        if let GroupKey::Rule(id, _) = key {
+            queries_per_id.entry(id.as_str()).or_default().push(group[0].title_position);
+        }
     }
     let line_index = LineIndex::new(text);
-    for (index, ((key, _), group)) in groups.iter().enumerate() {
-        let mut decoder = Decoder::new(&line_index, Naming::Yaml);
-        let versions = &queries_per_id[key.as_str()];
+    for (index, (key, group)) in groups.iter().enumerate() {
+        let first = group[0];
+        let GroupKey::Rule(id, _) = key else {
+            let message = "rule has no `query`: the catalog entry has no ```kql block";
+            let problem = Problem::error(file, first.title_position, message);
+            out.report(vec![problem], index, Some(&first.title));
+            continue;
+        };
+        let mut decoder = Decoder::new(&line_index, Naming::Yaml, file);
+        let versions = &queries_per_id[id.as_str()];
         if versions.len() > 1 {
             let lines: Vec<String> = versions.iter().map(|p| p.line.to_string()).collect();
             decoder.warning(
-                group[0].title_position,
+                first.title_position,
                 format!(
-                    "DetectionId `{key}` has {} different queries (entries at lines {}); each is read as its own rule",
+                    "DetectionId `{id}` has {} different queries (entries at lines {}); each is read as its own rule",
                     versions.len(),
                     lines.join(", ")
                 ),
             );
         }
         let mapping = to_mapping(group, &mut decoder);
-        let first = group[0];
-        let mut rule = Rule {
-            origin: Origin { file: file.to_path_buf(), position: first.title_position, index, format: SourceFormat::MarkdownCatalog },
-            ..Default::default()
-        };
+        let origin = Origin::new(file, first.title_position, index, SourceFormat::MarkdownCatalog);
+        let mut rule = Rule { origin, sentinel: Some(SentinelSection::default()), ..Default::default() };
         decoder.decode_into(&mapping, &mut rule);
         if let Some(fence) = &first.query {
-            rule.query = Some(Query { text: fence.text.clone(), language: QueryLanguage::Kql, locator: fence.locator.clone() });
+            rule.logic = Some(Logic::Kql(Query { text: fence.text.clone(), locator: fence.locator.clone() }));
         }
-        sentinel_yaml::require_name_and_query(&mut decoder, &mapping, ("name", "query"), &rule);
-        sentinel_yaml::finish(decoder, rule, file, Some(first.title.clone()), out);
+        sentinel_yaml::require_name_and_query(&mut decoder, &mapping, (Key::Name.yaml(), Key::Query.yaml()), &rule);
+        sentinel_yaml::finish(decoder, rule, Some(first.title.clone()), out);
     }
 }
 
-fn error(position: Position, message: &str) -> super::fields::Problem {
-    super::fields::Problem { position, message: message.to_string(), warning: false }
+/// What makes catalog sections one rule.
+#[derive(PartialEq, Eq, Hash)]
+enum GroupKey {
+    /// DetectionId (else title) and query text.
+    Rule(String, String),
+    /// An entry without a query, by its section number.
+    NoQuery(usize),
 }
 
 /// The rows of a group of sections as a YAML-named mapping for the field decoder.
@@ -207,24 +221,24 @@ fn to_mapping(group: &[&Section], decoder: &mut Decoder) -> Node {
     let mut entries = Vec::new();
     let mut put = |key: &str, value: Node| entries.push(Entry { key: key.to_string(), key_position: value.position, value });
     if let Some((id, p)) = first.value("DetectionId") {
-        put("id", string(id, p));
+        put(Key::Id.yaml(), string(id, p));
     }
-    put("name", string(&first.title, first.title_position));
+    put(Key::Name.yaml(), string(&first.title, first.title_position));
     let description = first.description.join("\n");
     if !description.trim().is_empty() {
         let start = first.description.iter().position(|l| !l.trim().is_empty()).unwrap_or(0);
         let text = first.description[start..].join("\n");
-        put("description", string(text.trim_end(), Position::new(first.title_position.line + 1 + start, 1)));
+        put(Key::Description.yaml(), string(text.trim_end(), Position::new(first.title_position.line + 1 + start, 1)));
     }
     // Single-valued rows: the first section's value; a disagreeing later one is reported.
     for (row, key) in [
-        ("DetectionSeverity", "severity"),
-        ("QueryFrequency", "queryFrequency"),
-        ("QueryPeriod", "queryPeriod"),
-        ("TriggerOperator", "triggerOperator"),
+        ("DetectionSeverity", Key::Severity),
+        ("QueryFrequency", Key::Frequency),
+        ("QueryPeriod", Key::Period),
+        ("TriggerOperator", Key::TriggerOperator),
     ] {
         if let Some((value, p)) = single(group, row, decoder) {
-            put(key, string(&value, p));
+            put(key.yaml(), string(&value, p));
         }
     }
     if let Some((value, p)) = single(group, "TriggerThreshold", decoder) {
@@ -232,13 +246,13 @@ fn to_mapping(group: &[&Section], decoder: &mut Decoder) -> Node {
             Ok(i) => Node { value: Value::Int(i), position: p, style: Style::Plain },
             Err(_) => string(&value, p),
         };
-        put("triggerThreshold", node);
+        put(Key::TriggerThreshold.yaml(), node);
     }
     if let Some((kind, p)) = single(group, "DetectionType", decoder) {
         match kind.to_ascii_lowercase().as_str() {
             "hunting" => {}
-            "analytic" | "analytics" | "scheduled" => put("kind", string("Scheduled", p)),
-            "nrt" => put("kind", string("NRT", p)),
+            "analytic" | "analytics" | "scheduled" => put(Key::Kind.yaml(), string(keys::kind_name(RuleKind::Scheduled), p)),
+            "nrt" => put(Key::Kind.yaml(), string(keys::kind_name(RuleKind::Nrt), p)),
             _ => decoder.error(p, format!("`DetectionType` must be Hunting, Analytic, Scheduled or NRT, found `{kind}`")),
         }
     }
@@ -253,14 +267,14 @@ fn to_mapping(group: &[&Section], decoder: &mut Decoder) -> Node {
     };
     let tactics = union("Tactic");
     if !tactics.is_empty() {
-        put("tactics", list(&tactics));
+        put(Key::Tactics.yaml(), list(&tactics));
     }
     let techniques = union("TechniqueId");
     if !techniques.is_empty() {
-        put("relevantTechniques", list(&techniques));
+        put(Key::Techniques.yaml(), list(&techniques));
     }
     if let Some(connectors) = connectors(group) {
-        put("requiredDataConnectors", connectors);
+        put(Key::Connectors.yaml(), connectors);
     }
     let platforms = union("Platform");
     if !platforms.is_empty() {

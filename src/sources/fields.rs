@@ -1,9 +1,10 @@
 //! The one decoder from a YAML/JSON mapping to `Rule` fields, shared by every reader.
 //!
 //! Sentinel's two forms name most fields alike; `Naming` selects the spelling (repository YAML
-//! or ARM `properties`). Every value is type-checked and every problem is collected (not just
-//! the first), each at its own position. Keys the IR does not model go to `extensions`, in
-//! order, at the level they were found.
+//! or ARM `properties`, from `sentinel::keys`). Neutral fields (title, severity, tactics ...)
+//! go to the rule, the rest to its Sentinel section. Every value is type-checked and every problem is collected (not just
+//! the first), each at its own position. Keys the IR does not model go to the section's
+//! `extensions`, in order, at the level they were found.
 //!
 //! Null values of known keys: in YAML naming the key is kept in `extensions` as null, so that
 //! `tactics:` (written empty, as 5 corpus files do) survives a round trip; the typed field
@@ -13,164 +14,80 @@
 //! A list with an empty item (`relevantTechniques:` then a bare `-`) is kept the same way.
 
 use super::locate::{self, LineIndex};
-use crate::diag::Position;
+use crate::diag::{Kind, Position, Problem};
 use crate::ir::*;
+use crate::sentinel::keys::{self, Key, nested};
 use crate::yaml::{Entry, Node, Value};
 use indexmap::IndexMap;
+use std::path::Path;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Naming {
-    /// The Azure-Sentinel repository YAML (also markdown front matter and catalog rows).
-    Yaml,
-    /// The `properties` of an ARM `alertRules` resource.
-    Arm,
-}
+pub use crate::sentinel::keys::Naming;
 
-/// A problem found while decoding, at its own position.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub position: Position,
-    pub message: String,
-    pub warning: bool,
-}
-
-/// Decoding state for one rule.
+/// Decoding state for one rule: its problems are collected (not just the first), each at its
+/// own position; the reader assigns them to the rule when it is done.
 pub struct Decoder<'a> {
     pub lines: &'a LineIndex<'a>,
     pub naming: Naming,
+    file: &'a Path,
     pub problems: Vec<Problem>,
 }
 
-/// The rule fields a mapping key stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Field {
-    Id,
-    Name,
-    Description,
-    Severity,
-    Kind,
-    Connectors,
-    Frequency,
-    Period,
-    TriggerOperator,
-    TriggerThreshold,
-    Tactics,
-    Techniques,
-    SubTechniques,
-    Query,
-    EntityMappings,
-    CustomDetails,
-    AlertDetailsOverride,
-    EventGrouping,
-    Incident,
-    SuppressionDuration,
-    SuppressionEnabled,
-    Enabled,
-    StartTime,
-    Version,
-    TemplateName,
-    ApiVersion,
-    SentinelEntitiesMappings,
-    Tags,
-    Metadata,
-}
-
-fn field(naming: Naming, key: &str) -> Option<Field> {
-    use Field::*;
-    let common = match key {
-        "description" => Description,
-        "severity" => Severity,
-        "queryFrequency" => Frequency,
-        "queryPeriod" => Period,
-        "triggerOperator" => TriggerOperator,
-        "triggerThreshold" => TriggerThreshold,
-        "tactics" => Tactics,
-        "query" => Query,
-        "entityMappings" => EntityMappings,
-        "customDetails" => CustomDetails,
-        "alertDetailsOverride" => AlertDetailsOverride,
-        "eventGroupingSettings" => EventGrouping,
-        "incidentConfiguration" => Incident,
-        "suppressionDuration" => SuppressionDuration,
-        "suppressionEnabled" => SuppressionEnabled,
-        "enabled" => Enabled,
-        "startTimeUtc" => StartTime,
-        "sentinelEntitiesMappings" => SentinelEntitiesMappings,
-        _ => return naming_specific(naming, key),
-    };
-    Some(common)
-}
-
-/// The keys whose spelling depends on the form (`sentinel::YAML_TO_ARM_NAMES`), and the keys
-/// only one form has: `kind` sits on the ARM resource, not in its properties; tags and
-/// metadata have no ARM property at all, connectors only on rule templates.
-fn naming_specific(naming: Naming, key: &str) -> Option<Field> {
-    use Field::*;
-    Some(match (naming, key) {
-        (Naming::Yaml, "id") => Id,
-        (Naming::Yaml, "name") => Name,
-        (Naming::Yaml, "kind") => Kind,
-        (Naming::Yaml, "requiredDataConnectors") => Connectors,
-        (Naming::Yaml, "relevantTechniques") => Techniques,
-        (Naming::Yaml, "version") => Version,
-        (Naming::Yaml, "tags") => Tags,
-        (Naming::Yaml, "metadata") => Metadata,
-        // ARM facts our YAML writes only when they are not the defaults, so that
-        // ARM → YAML → ARM reproduces the template.
-        (Naming::Yaml, "alertRuleTemplateName") => TemplateName,
-        (Naming::Yaml, "apiVersion") => ApiVersion,
-        (Naming::Arm, "displayName") => Name,
-        (Naming::Arm, "templateVersion") => Version,
-        (Naming::Arm, "alertRuleTemplateName") => TemplateName,
-        (Naming::Arm, "techniques") => Techniques,
-        (Naming::Arm, "subTechniques") => SubTechniques,
-        // Alert rule templates (Content Hub packages) list their connectors; alert rules do not.
-        (Naming::Arm, "requiredDataConnectors") => Connectors,
-        _ => return None,
-    })
+/// The rule's Sentinel section, created on first use.
+fn section(rule: &mut Rule) -> &mut SentinelSection {
+    rule.sentinel.get_or_insert_with(SentinelSection::default)
 }
 
 impl<'a> Decoder<'a> {
-    pub fn new(lines: &'a LineIndex<'a>, naming: Naming) -> Self {
-        Decoder { lines, naming, problems: Vec::new() }
+    pub fn new(lines: &'a LineIndex<'a>, naming: Naming, file: &'a Path) -> Self {
+        Decoder { lines, naming, file, problems: Vec::new() }
     }
 
     pub fn has_errors(&self) -> bool {
-        self.problems.iter().any(|p| !p.warning)
+        self.problems.iter().any(Problem::is_error)
     }
 
     fn error_count(&self) -> usize {
-        self.problems.iter().filter(|p| !p.warning).count()
+        self.problems.iter().filter(|p| p.is_error()).count()
+    }
+
+    pub fn report(&mut self, kind: Kind, position: Position, message: impl Into<String>) {
+        self.problems.push(Problem::new(kind, self.file, position, message));
     }
 
     pub fn error(&mut self, position: Position, message: impl Into<String>) {
-        self.problems.push(Problem { position, message: message.into(), warning: false });
+        self.report(Kind::Error, position, message);
     }
 
     pub fn warning(&mut self, position: Position, message: impl Into<String>) {
-        self.problems.push(Problem { position, message: message.into(), warning: true });
+        self.report(Kind::Warning, position, message);
     }
 
     /// Decodes every key of `map` into `rule`. The caller checks `map` is a mapping.
     pub fn decode_into(&mut self, map: &Node, rule: &mut Rule) {
         for entry in map.entries().unwrap_or_default() {
-            let Some(field) = field(self.naming, &entry.key) else {
-                rule.extensions.insert(entry.key.clone(), entry.value.to_json());
+            let key = Key::from_name(self.naming, &entry.key);
+            let yaml_name = match key {
+                Some(key) => key.yaml(),
+                None => entry.key.as_str(),
+            };
+            rule.origin.key_positions.entry(yaml_name.to_string()).or_insert(entry.key_position);
+            let Some(key) = key else {
+                section(rule).extensions.insert(entry.key.clone(), entry.value.to_json());
                 continue;
             };
             if entry.value.value == Value::Null {
-                match (self.naming, field) {
-                    (_, Field::TemplateName) => rule.alert_rule_template = TemplateLink::None,
+                match (self.naming, key) {
+                    (_, Key::TemplateName) => section(rule).template_link = TemplateLink::None,
                     (Naming::Arm, _) => {}
                     (Naming::Yaml, _) => {
-                        rule.extensions.insert(entry.key.clone(), serde_json::Value::Null);
+                        section(rule).extensions.insert(entry.key.clone(), serde_json::Value::Null);
                     }
                 }
                 continue;
             }
             // Portal exports write `"tactics": []` for "none"; ARM has no other way to say unset.
             if self.naming == Naming::Arm
-                && matches!(field, Field::Tactics | Field::Techniques | Field::SubTechniques)
+                && matches!(key, Key::Tactics | Key::Techniques | Key::SubTechniques)
                 && entry.value.value == Value::Seq(Vec::new())
             {
                 continue;
@@ -181,32 +98,53 @@ impl<'a> Decoder<'a> {
                 // `relevantTechniques:` followed by a bare `-` (8 corpus files): an empty
                 // item, not a technique. Kept as written so nothing is lost.
                 self.warning(blank.position, format!("`{}` has an empty item; the list is kept as written but not used", entry.key));
-                rule.extensions.insert(entry.key.clone(), entry.value.to_json());
+                section(rule).extensions.insert(entry.key.clone(), entry.value.to_json());
                 continue;
             }
-            self.field(field, entry, rule);
+            self.field(key, entry, rule);
         }
     }
 
-    fn field(&mut self, field: Field, entry: &Entry, rule: &mut Rule) {
+    fn field(&mut self, field: Key, entry: &Entry, rule: &mut Rule) {
         let (key, node) = (entry.key.as_str(), &entry.value);
         match field {
-            Field::Id => rule.id = self.string(key, node),
-            Field::Name => rule.name = self.string(key, node).unwrap_or_default(),
-            Field::Description => rule.description = self.string(key, node),
-            Field::Severity => {
+            Key::Id => rule.id = self.string(key, node),
+            Key::Name => rule.title = self.string(key, node).unwrap_or_default(),
+            Key::Description => rule.description = self.string(key, node),
+            Key::Severity => {
                 rule.severity = self.string(key, node).and_then(|text| {
-                    let severity = Severity::parse(&text);
+                    let severity = keys::parse_severity(&text);
                     if severity.is_none() {
-                        let names: Vec<_> = Severity::ALL.iter().map(|s| s.name()).collect();
+                        let names: Vec<_> = keys::SEVERITIES.iter().map(|s| s.name()).collect();
                         self.error(node.position, format!("`{key}` must be one of {}, found `{text}`", names.join(", ")));
                     }
                     severity
                 })
             }
-            Field::Kind => {
-                rule.kind = self.string(key, node).and_then(|text| {
-                    let kind = RuleKind::parse(&text);
+            Key::Tactics => rule.tactics = self.strings(key, node).map(|list| list.iter().map(|t| AttackRef::parse(t)).collect()),
+            Key::Techniques | Key::SubTechniques => {
+                // ARM splits techniques and sub-techniques; the IR holds both in one list.
+                if let Some(ids) = self.strings(key, node) {
+                    let list = rule.techniques.get_or_insert_with(Vec::new);
+                    for id in ids {
+                        if field == Key::Techniques || !list.iter().any(|t| t.written == id) {
+                            list.push(AttackRef::parse(&id));
+                        }
+                    }
+                }
+            }
+            Key::Query => rule.logic = self.query(key, node).map(Logic::Kql),
+            _ => self.sentinel_field(field, entry, section(rule)),
+        }
+    }
+
+    /// A key of the Sentinel section.
+    fn sentinel_field(&mut self, field: Key, entry: &Entry, s: &mut SentinelSection) {
+        let (key, node) = (entry.key.as_str(), &entry.value);
+        match field {
+            Key::Kind => {
+                s.kind = self.string(key, node).and_then(|text| {
+                    let kind = keys::parse_kind(&text);
                     if kind.is_none() {
                         self.error(
                             node.position,
@@ -216,36 +154,23 @@ impl<'a> Decoder<'a> {
                     kind
                 })
             }
-            Field::Connectors => rule.required_data_connectors = self.connectors(key, node),
-            Field::Frequency => rule.query_frequency = self.duration(key, node),
-            Field::Period => rule.query_period = self.duration(key, node),
-            Field::SuppressionDuration => rule.suppression_duration = self.duration(key, node),
-            Field::TriggerOperator => {
-                rule.trigger_operator = self.string(key, node).and_then(|text| self.trigger_operator(key, node, &text))
-            }
-            Field::TriggerThreshold => rule.trigger_threshold = self.int(key, node),
-            Field::Tactics => rule.tactics = self.strings(key, node),
-            Field::Techniques | Field::SubTechniques => {
-                // ARM splits techniques and sub-techniques; the IR holds both in one list.
-                if let Some(ids) = self.strings(key, node) {
-                    let list = rule.relevant_techniques.get_or_insert_with(Vec::new);
-                    for id in ids {
-                        if field == Field::Techniques || !list.contains(&id) {
-                            list.push(id);
-                        }
-                    }
-                }
-            }
-            Field::Query => rule.query = self.query(key, node),
-            Field::EntityMappings => rule.entity_mappings = self.entity_mappings(key, node),
-            Field::CustomDetails => rule.custom_details = self.string_map(key, node),
-            Field::AlertDetailsOverride => rule.alert_details_override = self.alert_details_override(key, node),
-            Field::EventGrouping => {
-                rule.event_grouping_settings = self.mapping(key, node).map(|entries| {
+            Key::Connectors => s.required_data_connectors = self.connectors(key, node),
+            Key::Frequency => s.schedule.query_frequency = self.duration(key, node),
+            Key::Period => s.schedule.query_period = self.duration(key, node),
+            Key::StartTime => s.schedule.start_time_utc = self.string(key, node),
+            Key::TriggerOperator => s.trigger.operator = self.string(key, node).and_then(|text| self.trigger_operator(key, node, &text)),
+            Key::TriggerThreshold => s.trigger.threshold = self.int(key, node),
+            Key::SuppressionDuration => s.suppression.duration = self.duration(key, node),
+            Key::SuppressionEnabled => s.suppression.enabled = self.bool(key, node),
+            Key::EntityMappings => s.entity_mappings = self.entity_mappings(key, node),
+            Key::CustomDetails => s.custom_details = self.string_map(key, node),
+            Key::AlertDetailsOverride => s.alert_details_override = self.alert_details_override(key, node),
+            Key::EventGrouping => {
+                s.event_grouping_settings = self.mapping(key, node).map(|entries| {
                     let mut settings = EventGroupingSettings::default();
                     for e in entries {
                         match e.key.as_str() {
-                            "aggregationKind" => {
+                            nested::AGGREGATION_KIND => {
                                 self.optional(e, &mut settings.extensions, |d, k, n| settings.aggregation_kind = d.string(k, n))
                             }
                             _ => keep(e, &mut settings.extensions),
@@ -254,16 +179,16 @@ impl<'a> Decoder<'a> {
                     settings
                 })
             }
-            Field::Incident => rule.incident_configuration = self.incident(key, node),
-            Field::SuppressionEnabled => rule.suppression_enabled = self.bool(key, node),
-            Field::Enabled => rule.enabled = self.bool(key, node),
-            Field::StartTime => rule.start_time_utc = self.string(key, node),
-            Field::Version => rule.version = self.string(key, node),
-            Field::TemplateName => rule.alert_rule_template = self.string(key, node).map_or(TemplateLink::None, TemplateLink::Other),
-            Field::ApiVersion => rule.api_version = self.string(key, node),
-            Field::SentinelEntitiesMappings => rule.sentinel_entities_mappings = Some(node.to_json()),
-            Field::Tags => rule.tags = Some(node.to_json()),
-            Field::Metadata => rule.metadata = Some(node.to_json()),
+            Key::Incident => s.incident_configuration = self.incident(key, node),
+            Key::Enabled => s.enabled = self.bool(key, node),
+            Key::Version => s.version = self.string(key, node),
+            Key::TemplateName => s.template_link = self.string(key, node).map_or(TemplateLink::None, TemplateLink::Other),
+            Key::ApiVersion => s.api_version = self.string(key, node),
+            Key::SentinelEntitiesMappings => s.sentinel_entities_mappings = Some(node.to_json()),
+            Key::Tags => s.tags = Some(node.to_json()),
+            Key::Metadata => s.metadata = Some(node.to_json()),
+            // Neutral keys are decoded by `field`.
+            Key::Id | Key::Name | Key::Description | Key::Severity | Key::Tactics | Key::Techniques | Key::SubTechniques | Key::Query => {}
         }
     }
 
@@ -325,7 +250,7 @@ impl<'a> Decoder<'a> {
     }
 
     fn trigger_operator(&mut self, key: &str, node: &Node, text: &str) -> Option<TriggerOperator> {
-        let op = TriggerOperator::parse(text);
+        let op = keys::parse_trigger(text);
         if op.is_none() {
             let lower = text.trim().to_ascii_lowercase();
             let hint = if ["ge", "le", "greaterthanorequal", "lessthanorequal"].contains(&lower.as_str()) {
@@ -383,7 +308,7 @@ impl<'a> Decoder<'a> {
             return None;
         }
         let locator = locate::scalar(self.lines, node, &text);
-        Some(Query { text, language: QueryLanguage::Kql, locator })
+        Some(Query { text, locator })
     }
 
     /// Items of a list of mappings, each handed to `decode` with its path for messages.
@@ -418,20 +343,21 @@ impl<'a> Decoder<'a> {
 
     fn connectors(&mut self, key: &str, node: &Node) -> Option<Vec<DataConnector>> {
         self.items(key, node, |d, path, item, entries| {
-            let mut connector = DataConnector { connector_id: d.required(path, item, entries, "connectorId")?, ..Default::default() };
+            let mut connector =
+                DataConnector { connector_id: d.required(path, item, entries, nested::CONNECTOR_ID)?, ..Default::default() };
             for e in entries {
                 match e.key.as_str() {
-                    "connectorId" => {}
-                    "dataTypes" => d.optional(e, &mut connector.extensions, |d, _, n| {
-                        connector.data_types = d.strings(&format!("{path}.dataTypes"), n).unwrap_or_default()
+                    nested::CONNECTOR_ID => {}
+                    nested::DATA_TYPES => d.optional(e, &mut connector.extensions, |d, _, n| {
+                        connector.data_types = d.strings(&format!("{path}.{}", nested::DATA_TYPES), n).unwrap_or_default()
                     }),
                     other => {
-                        if other.eq_ignore_ascii_case("dataTypes") {
+                        if other.eq_ignore_ascii_case(nested::DATA_TYPES) {
                             // Nine corpus files spell it `datatypes`; kept as written (lossless), but
                             // it is not the key Sentinel documents, so say so.
                             d.warning(
                                 e.key_position,
-                                format!("`{path}.{other}` is not a known key (did you mean `dataTypes`?); kept as written"),
+                                format!("`{path}.{other}` is not a known key (did you mean `{}`?); kept as written", nested::DATA_TYPES),
                             );
                         }
                         keep(e, &mut connector.extensions);
@@ -444,20 +370,20 @@ impl<'a> Decoder<'a> {
 
     fn entity_mappings(&mut self, key: &str, node: &Node) -> Option<Vec<EntityMapping>> {
         self.items(key, node, |d, path, item, entries| {
-            let entity_type = d.required(path, item, entries, "entityType")?;
+            let entity_type = d.required(path, item, entries, nested::ENTITY_TYPE)?;
             let mut mapping = EntityMapping { entity_type, ..Default::default() };
             for e in entries {
                 match e.key.as_str() {
-                    "entityType" => {}
-                    "fieldMappings" => {
-                        let fields_path = format!("{path}.fieldMappings");
+                    nested::ENTITY_TYPE => {}
+                    nested::FIELD_MAPPINGS => {
+                        let fields_path = format!("{path}.{}", nested::FIELD_MAPPINGS);
                         mapping.field_mappings = d.items(&fields_path, &e.value, |d, path, item, entries| {
                             let mut field = FieldMapping {
-                                identifier: d.required(path, item, entries, "identifier")?,
-                                column_name: d.required(path, item, entries, "columnName")?,
+                                identifier: d.required(path, item, entries, nested::IDENTIFIER)?,
+                                column_name: d.required(path, item, entries, nested::COLUMN_NAME)?,
                                 ..Default::default()
                             };
-                            for e in entries.iter().filter(|e| e.key != "identifier" && e.key != "columnName") {
+                            for e in entries.iter().filter(|e| e.key != nested::IDENTIFIER && e.key != nested::COLUMN_NAME) {
                                 keep(e, &mut field.extensions);
                             }
                             Some(field)
@@ -466,8 +392,8 @@ impl<'a> Decoder<'a> {
                     _ => keep(e, &mut mapping.extensions),
                 }
             }
-            if !entries.iter().any(|e| e.key == "fieldMappings") {
-                d.error(item.position, format!("`{path}` has no `fieldMappings`"));
+            if !entries.iter().any(|e| e.key == nested::FIELD_MAPPINGS) {
+                d.error(item.position, format!("`{path}` has no `{}`", nested::FIELD_MAPPINGS));
                 return None;
             }
             Some(mapping)
@@ -480,20 +406,26 @@ impl<'a> Decoder<'a> {
         for e in entries {
             let path = format!("{key}.{}", e.key);
             match e.key.as_str() {
-                "alertDisplayNameFormat" => self.optional(e, &mut o.extensions, |d, _, n| o.alert_display_name_format = d.string(&path, n)),
-                "alertDescriptionFormat" => self.optional(e, &mut o.extensions, |d, _, n| o.alert_description_format = d.string(&path, n)),
-                "alertTacticsColumnName" => self.optional(e, &mut o.extensions, |d, _, n| o.alert_tactics_column_name = d.string(&path, n)),
-                "alertSeverityColumnName" => {
+                nested::ALERT_DISPLAY_NAME_FORMAT => {
+                    self.optional(e, &mut o.extensions, |d, _, n| o.alert_display_name_format = d.string(&path, n))
+                }
+                nested::ALERT_DESCRIPTION_FORMAT => {
+                    self.optional(e, &mut o.extensions, |d, _, n| o.alert_description_format = d.string(&path, n))
+                }
+                nested::ALERT_TACTICS_COLUMN_NAME => {
+                    self.optional(e, &mut o.extensions, |d, _, n| o.alert_tactics_column_name = d.string(&path, n))
+                }
+                nested::ALERT_SEVERITY_COLUMN_NAME => {
                     self.optional(e, &mut o.extensions, |d, _, n| o.alert_severity_column_name = d.string(&path, n))
                 }
-                "alertDynamicProperties" => self.optional(e, &mut o.extensions, |d, _, n| {
+                nested::ALERT_DYNAMIC_PROPERTIES => self.optional(e, &mut o.extensions, |d, _, n| {
                     o.alert_dynamic_properties = d.items(&path, n, |d, path, item, entries| {
                         let mut p = AlertDynamicProperty {
-                            alert_property: d.required(path, item, entries, "alertProperty")?,
-                            value: d.required(path, item, entries, "value")?,
+                            alert_property: d.required(path, item, entries, nested::ALERT_PROPERTY)?,
+                            value: d.required(path, item, entries, nested::VALUE)?,
                             ..Default::default()
                         };
-                        for e in entries.iter().filter(|e| e.key != "alertProperty" && e.key != "value") {
+                        for e in entries.iter().filter(|e| e.key != nested::ALERT_PROPERTY && e.key != nested::VALUE) {
                             keep(e, &mut p.extensions);
                         }
                         Some(p)
@@ -511,8 +443,8 @@ impl<'a> Decoder<'a> {
         for e in entries {
             let path = format!("{key}.{}", e.key);
             match e.key.as_str() {
-                "createIncident" => self.optional(e, &mut config.extensions, |d, _, n| config.create_incident = d.bool(&path, n)),
-                "groupingConfiguration" => {
+                nested::CREATE_INCIDENT => self.optional(e, &mut config.extensions, |d, _, n| config.create_incident = d.bool(&path, n)),
+                nested::GROUPING_CONFIGURATION => {
                     self.optional(e, &mut config.extensions, |d, _, n| config.grouping_configuration = d.grouping(&path, n))
                 }
                 _ => keep(e, &mut config.extensions),
@@ -528,13 +460,13 @@ impl<'a> Decoder<'a> {
             let path = format!("{key}.{}", e.key);
             let ext = &mut g.extensions;
             match e.key.as_str() {
-                "enabled" => self.optional(e, ext, |d, _, n| g.enabled = d.bool(&path, n)),
-                "reopenClosedIncident" => self.optional(e, ext, |d, _, n| g.reopen_closed_incident = d.bool(&path, n)),
-                "lookbackDuration" => self.optional(e, ext, |d, _, n| g.lookback_duration = d.duration(&path, n)),
-                "matchingMethod" => self.optional(e, ext, |d, _, n| g.matching_method = d.string(&path, n)),
-                "groupByEntities" => self.optional(e, ext, |d, _, n| g.group_by_entities = d.strings(&path, n)),
-                "groupByAlertDetails" => self.optional(e, ext, |d, _, n| g.group_by_alert_details = d.strings(&path, n)),
-                "groupByCustomDetails" => self.optional(e, ext, |d, _, n| g.group_by_custom_details = d.strings(&path, n)),
+                nested::GROUPING_ENABLED => self.optional(e, ext, |d, _, n| g.enabled = d.bool(&path, n)),
+                nested::REOPEN_CLOSED_INCIDENT => self.optional(e, ext, |d, _, n| g.reopen_closed_incident = d.bool(&path, n)),
+                nested::LOOKBACK_DURATION => self.optional(e, ext, |d, _, n| g.lookback_duration = d.duration(&path, n)),
+                nested::MATCHING_METHOD => self.optional(e, ext, |d, _, n| g.matching_method = d.string(&path, n)),
+                nested::GROUP_BY_ENTITIES => self.optional(e, ext, |d, _, n| g.group_by_entities = d.strings(&path, n)),
+                nested::GROUP_BY_ALERT_DETAILS => self.optional(e, ext, |d, _, n| g.group_by_alert_details = d.strings(&path, n)),
+                nested::GROUP_BY_CUSTOM_DETAILS => self.optional(e, ext, |d, _, n| g.group_by_custom_details = d.strings(&path, n)),
                 _ => keep(e, ext),
             }
         }
@@ -545,23 +477,4 @@ impl<'a> Decoder<'a> {
 /// Keeps an unmodelled key verbatim.
 fn keep(entry: &Entry, extensions: &mut Extensions) {
     extensions.insert(entry.key.clone(), entry.value.to_json());
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arm_names_agree_with_the_shared_vocabulary() {
-        for &(yaml, arm) in crate::sentinel::YAML_TO_ARM_NAMES {
-            if yaml == "id" {
-                // The rule id becomes the resource GUID; `alertRuleTemplateName` only links it.
-                assert_eq!(field(Naming::Arm, arm), Some(Field::TemplateName));
-                continue;
-            }
-            assert!(field(Naming::Yaml, yaml).is_some(), "{yaml}");
-            assert_eq!(field(Naming::Yaml, yaml), field(Naming::Arm, arm), "{yaml} / {arm}");
-            assert_eq!(field(Naming::Arm, yaml), None, "{yaml} is not an ARM property");
-        }
-    }
 }

@@ -9,8 +9,9 @@ use super::ReadOutcome;
 use super::catalog::{find_fence, read_fence};
 use super::locate::{self, LineIndex};
 use super::sentinel_yaml;
-use crate::diag::Position;
-use crate::ir::{Query, QueryLanguage, SourceFormat};
+use crate::diag::{Kind, Position, Problem};
+use crate::ir::{Logic, Query, SourceFormat};
+use crate::sentinel::keys::Key;
 use crate::yaml::{self, Value};
 use std::path::Path;
 
@@ -51,7 +52,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
     let documents = match yaml::parse_documents(split.yaml) {
         Ok(documents) => documents,
         Err(e) => {
-            out.file_error(file, e.position, format!("invalid YAML in the front matter: {}", e.message));
+            out.rule_error(file, e.position, 0, format!("invalid YAML in the front matter: {}", e.message));
             return;
         }
     };
@@ -64,7 +65,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
     let body_fence = find_fence(&body_lines, 0);
     let mut used_body = false;
     let read = sentinel_yaml::read_document(document, &lines, file, 0, SourceFormat::MarkdownFrontMatter, out, |decoder, rule| {
-        if let (Some(query), Some(node)) = (rule.query.as_mut(), document.get("query")) {
+        if let (Some(Logic::Kql(query)), Some(node)) = (rule.logic.as_mut(), document.get(Key::Query.yaml())) {
             let value = query.text.clone();
             if let Some((start, end, closed)) = fence_bounds(&value) {
                 if !closed {
@@ -73,7 +74,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
                 query.text = value[start..end].to_string();
                 query.locator = locate::scalar(&lines, node, &value).slice(&value, start, end);
             }
-        } else if let (None, Some(open)) = (&rule.query, body_fence) {
+        } else if let (None, Some(open)) = (&rule.logic, body_fence) {
             let fence = read_fence(&body_lines, open, split.body_line - 1);
             if !fence.closed {
                 decoder.warning(
@@ -81,13 +82,17 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
                     "the query's ``` fence is never closed; read to the end of the file",
                 );
             }
-            rule.query = Some(Query { text: fence.text, language: QueryLanguage::Kql, locator: fence.locator });
+            rule.logic = Some(Logic::Kql(Query { text: fence.text, locator: fence.locator }));
             used_body = true;
         }
     });
-    if read.is_some() && !used_body && !split.body.trim().is_empty() {
+    if let Some(read) = read
+        && !used_body
+        && !split.body.trim().is_empty()
+    {
         let message = "markdown after the front matter is not part of the rule; ignored";
-        out.diagnostics.push(crate::diag::Diagnostic::warning(file, Position::new(split.body_line, 1), message));
+        let problem = Problem::about(Kind::Warning, &out.rules[read], Position::new(split.body_line, 1), message);
+        out.problems.push(problem);
     }
 }
 

@@ -1,22 +1,26 @@
-//! Readers: rule files (bytes) → `Rule`s plus diagnostics.
+//! Readers: rule files (bytes) → `Rule`s plus problems.
 //!
 //! One module per input format, all decoding fields through `fields` so the forms agree:
 //! - `sentinel_yaml`: Azure-Sentinel repository YAML (analytic rules and hunting queries),
 //! - `front_matter`: markdown with the rule as YAML front matter,
 //! - `catalog`: markdown rule catalogs (`## title`, a `|Name | Value |` table, a ```kql block),
-//! - `arm`: ARM templates (alert rules and hunting saved searches).
+//! - `arm`: ARM templates (alert rules and hunting saved searches),
+//! - `sigma`: recognises Sigma rules and refuses them clearly (no Sigma reader yet).
 //!
-//! A rule that cannot be read is left out of `rules` and explained in `diagnostics`; the other
-//! rules of the file (and of the batch) are read regardless. Nothing here panics on any input.
+//! A rule that cannot be read is left out of `rules` and explained in `problems`, which name it
+//! by its index in the file; the other rules of the file (and of the batch) are read regardless.
+//! Nothing here panics on any input.
 
 mod arm;
 mod catalog;
 mod fields;
 mod front_matter;
+mod lift;
 mod locate;
 mod sentinel_yaml;
+mod sigma;
 
-use crate::diag::{Diagnostic, Position};
+use crate::diag::{Position, Problem};
 use crate::ir::{Rule, SourceFormat};
 use std::path::{Path, PathBuf};
 
@@ -24,16 +28,38 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, Default)]
 pub struct ReadOutcome {
     pub rules: Vec<Rule>,
-    pub diagnostics: Vec<Diagnostic>,
+    /// Each belongs to a rule (by its index in the file, also for rules that could not be
+    /// read) or, when it is about the file as a whole, to none.
+    pub problems: Vec<Problem>,
     /// Some content of the file is not a rule at all (a README, a workbook, a template of other
     /// resources), as opposed to a rule with problems. A folder search skips files holding only
     /// such content; a file the user named is an error.
     pub not_a_rule: bool,
 }
 
+/// A rule of a file that could not be read (or the file itself, when `index` is `None`).
+#[derive(Debug)]
+pub struct Unread<'a> {
+    pub index: Option<usize>,
+    pub label: Option<&'a str>,
+    pub problems: Vec<&'a Problem>,
+}
+
+/// One entry of a file in rule order: a rule that was read, or one that could not be.
+pub enum Entry<'a> {
+    /// A rule that was read, and its place in `rules`.
+    Read(usize, &'a Rule),
+    Unread(Unread<'a>),
+}
+
 impl ReadOutcome {
     fn file_error(&mut self, file: &Path, position: Position, message: impl Into<String>) {
-        self.diagnostics.push(Diagnostic::error(file, position, message));
+        self.problems.push(Problem::error(file, position, message));
+    }
+
+    /// An error that makes rule `index` unreadable before it could be decoded at all.
+    fn rule_error(&mut self, file: &Path, position: Position, index: usize, message: impl Into<String>) {
+        self.problems.push(Problem::error(file, position, message).for_rule(index, None));
     }
 
     /// The file (or one of its documents) holds something other than a rule.
@@ -42,16 +68,39 @@ impl ReadOutcome {
         self.file_error(file, position, message);
     }
 
-    /// Reports a rule's problems; `label` names the rule (its name, else its id) when known.
-    fn report(&mut self, file: &Path, problems: Vec<fields::Problem>, label: Option<&str>) {
-        for p in problems {
-            let d =
-                if p.warning { Diagnostic::warning(file, p.position, p.message) } else { Diagnostic::error(file, p.position, p.message) };
-            self.diagnostics.push(match label {
-                Some(label) if !label.is_empty() => d.for_rule(label),
-                _ => d,
-            });
+    /// Reports the problems of rule `index`; `label` names it (its name, else its id) when known.
+    fn report(&mut self, problems: Vec<Problem>, index: usize, label: Option<&str>) {
+        let label = label.filter(|l| !l.is_empty()).map(str::to_string);
+        self.problems.extend(problems.into_iter().map(|p| p.for_rule(index, label.clone())));
+    }
+
+    /// The problems of the rule at `index` in the file.
+    pub fn problems_of(&self, index: usize) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().filter(move |p| p.rule_index() == Some(index))
+    }
+
+    /// The file's entries in order: problems with the file as a whole first (if any), then each
+    /// rule by its index, read or not. Rules are never merged, even when they share a name.
+    pub fn entries(&self) -> Vec<Entry<'_>> {
+        let mut unread: Vec<Unread> = Vec::new();
+        for problem in &self.problems {
+            let index = problem.rule_index();
+            if index.is_some_and(|i| self.rules.iter().any(|r| r.origin.index == i)) {
+                continue;
+            }
+            match unread.iter_mut().find(|u| u.index == index) {
+                Some(entry) => entry.problems.push(problem),
+                None => {
+                    let label = problem.rule.as_ref().and_then(|r| r.label.as_deref());
+                    unread.push(Unread { index, label, problems: vec![problem] });
+                }
+            }
         }
+        let mut entries: Vec<(Option<usize>, Entry)> = unread.into_iter().map(|u| (u.index, Entry::Unread(u))).collect();
+        entries.extend(self.rules.iter().enumerate().map(|(slot, r)| (Some(r.origin.index), Entry::Read(slot, r))));
+        // Stable: `None` (the whole file) sorts first.
+        entries.sort_by_key(|(index, _)| *index);
+        entries.into_iter().map(|(_, entry)| entry).collect()
     }
 }
 
@@ -84,7 +133,7 @@ pub fn read_file(path: &Path, from: Option<SourceFormat>) -> ReadOutcome {
 }
 
 /// Reads rules from text (standard input, or a file already in memory); `file` names it in
-/// diagnostics and origins.
+/// problems and origins.
 pub fn read_text(text: &str, file: &Path, from: Option<SourceFormat>) -> ReadOutcome {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut outcome = ReadOutcome::default();
@@ -101,6 +150,7 @@ pub fn read_text(text: &str, file: &Path, from: Option<SourceFormat>) -> ReadOut
         SourceFormat::MarkdownFrontMatter => front_matter::read(text, file, &mut outcome),
         SourceFormat::MarkdownCatalog => catalog::read(text, file, &mut outcome),
         SourceFormat::Arm => arm::read(text, file, &mut outcome),
+        SourceFormat::Sigma => sigma::read(text, file, &mut outcome),
     }
     outcome
 }
@@ -147,6 +197,9 @@ pub fn detect(text: &str, file: &Path) -> Option<SourceFormat> {
         // JSON: an ARM template or resource; a plain object of rule keys is YAML's JSON form.
         let arm = ["\"resources\"", "\"properties\"", "deploymentTemplate.json"].iter().any(|m| body.contains(m));
         return Some(if arm { SourceFormat::Arm } else { SourceFormat::SentinelYaml });
+    }
+    if !is_markdown && sigma::looks_like_sigma(text) {
+        return Some(SourceFormat::Sigma);
     }
     if let Some(front) = front_matter::split(text) {
         let fenced = front.yaml.contains("```");
@@ -195,6 +248,8 @@ mod tests {
         );
         assert_eq!(detect("{\"resources\": []}", none), Some(SourceFormat::Arm));
         assert_eq!(detect("{\"name\": \"a\", \"query\": \"T\"}", none), Some(SourceFormat::SentinelYaml));
+        assert_eq!(detect("title: T\nlogsource:\n  product: windows\ndetection:\n  condition: x\n", yaml), Some(SourceFormat::Sigma));
+        assert_eq!(detect("name: a\nquery: T\ndetection_note: x\nlogsource_note: y\n", yaml), Some(SourceFormat::SentinelYaml));
         assert_eq!(detect("# Just a readme\n", md), None);
         assert_eq!(detect("hello world", none), None);
     }

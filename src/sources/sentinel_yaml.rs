@@ -4,29 +4,38 @@
 use super::ReadOutcome;
 use super::fields::{Decoder, Naming};
 use super::locate::LineIndex;
-use crate::ir::{Origin, Rule, SourceFormat};
+use crate::ir::{Origin, Rule, SentinelSection, SourceFormat};
+use crate::sentinel::keys::Key;
 use crate::yaml::{self, Node, Value};
 use std::path::Path;
 
 pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
     let lines = LineIndex::new(text);
-    let documents = match yaml::parse_documents(text) {
-        Ok(documents) => documents,
-        Err(e) => {
-            out.file_error(file, e.position, format!("invalid YAML: {}", e.message));
-            // One broken document must not hide the good ones around it.
-            recover_documents(text).into_iter().flatten().collect()
+    let Ok(documents) = yaml::parse_documents(text) else {
+        // One broken document must not hide the good ones around it: each `---` piece is
+        // parsed on its own, and a broken piece is a rule that could not be read.
+        let mut index = 0;
+        for piece in pieces(text) {
+            match piece {
+                Ok(None) => continue,
+                Ok(Some(document)) => {
+                    read_document(&document, &lines, file, index, SourceFormat::SentinelYaml, out, |_, _| {});
+                }
+                Err(e) => out.rule_error(file, e.position, index, format!("invalid YAML: {}", e.message)),
+            }
+            index += 1;
         }
+        return;
     };
     for (index, document) in documents.iter().filter(|d| d.value != Value::Null).enumerate() {
         read_document(document, &lines, file, index, SourceFormat::SentinelYaml, out, |_, _| {});
     }
 }
 
-/// After a syntax error: parses each `---`-separated document on its own, keeping file line
-/// numbers (each piece is padded with the lines before it). The broken piece is dropped; its
-/// error was already reported for the whole stream.
-fn recover_documents(text: &str) -> Vec<Option<Node>> {
+/// After a syntax error: each `---`-separated piece of the stream parsed on its own, keeping
+/// file line numbers (each piece is padded with the lines before it); `Ok(None)` for an empty
+/// piece.
+fn pieces(text: &str) -> Vec<Result<Option<Node>, yaml::YamlError>> {
     let mut starts = vec![0];
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -35,17 +44,12 @@ fn recover_documents(text: &str) -> Vec<Option<Node>> {
         }
         offset += line.len();
     }
-    if starts.len() < 2 {
-        return Vec::new();
-    }
     starts.push(text.len());
     starts
         .windows(2)
         .map(|w| {
             let padding = "\n".repeat(text[..w[0]].matches('\n').count());
-            yaml::parse_documents(&format!("{padding}{}", &text[w[0]..w[1]]))
-                .ok()
-                .and_then(|docs| docs.into_iter().find(|d| d.value != Value::Null))
+            yaml::parse_documents(&format!("{padding}{}", &text[w[0]..w[1]])).map(|docs| docs.into_iter().find(|d| d.value != Value::Null))
         })
         .collect()
 }
@@ -62,49 +66,54 @@ pub fn read_document(
     out: &mut ReadOutcome,
     adjust: impl FnOnce(&mut Decoder, &mut Rule),
 ) -> Option<usize> {
-    let label = label(document, "name");
-    let mut decoder = Decoder::new(lines, Naming::Yaml);
+    let label = label(document, Key::Name.yaml());
+    let mut decoder = Decoder::new(lines, Naming::Yaml, file);
     let Some(entries) = document.entries() else {
         out.not_a_rule(file, document.position, format!("not a Sentinel rule: expected a mapping of keys, found {}", document.kind_name()));
         return None;
     };
-    if !entries.iter().any(|e| e.key == "name" || e.key == "query") {
+    if !entries.iter().any(|e| e.key == Key::Name.yaml() || e.key == Key::Query.yaml()) {
         out.not_a_rule(file, document.position, "not a Sentinel rule: no `name`/`query` keys");
         return None;
     }
-    let mut rule = Rule { origin: Origin { file: file.to_path_buf(), position: document.position, index, format }, ..Default::default() };
+    let mut rule = Rule {
+        origin: Origin::new(file, document.position, index, format),
+        sentinel: Some(SentinelSection::default()),
+        ..Default::default()
+    };
     decoder.decode_into(document, &mut rule);
     adjust(&mut decoder, &mut rule);
-    require_name_and_query(&mut decoder, document, ("name", "query"), &rule);
-    finish(decoder, rule, file, label, out)
+    require_name_and_query(&mut decoder, document, (Key::Name.yaml(), Key::Query.yaml()), &rule);
+    finish(decoder, rule, label, out)
 }
 
 /// The two keys without which there is no rule to convert. A key present with a bad value
 /// was already reported by the decoder; only absent (or null) keys are reported here.
 pub fn require_name_and_query(decoder: &mut Decoder, map: &Node, (name_key, query_key): (&str, &str), rule: &Rule) {
     let missing = |key: &str| map.get(key).is_none_or(|n| n.value == Value::Null);
-    if rule.query.is_none() && missing(query_key) {
+    if rule.logic.is_none() && missing(query_key) {
         decoder.error(map.position, format!("rule has no `{query_key}`"));
     }
-    if rule.name.is_empty() && missing(name_key) {
+    if rule.title.is_empty() && missing(name_key) {
         decoder.error(map.position, format!("rule has no `{name_key}`"));
     }
 }
 
-/// Reports the decoder's problems and keeps the rule if none was an error; returns its index
-/// in `out.rules`.
-pub fn finish(decoder: Decoder, rule: Rule, file: &Path, label: Option<String>, out: &mut ReadOutcome) -> Option<usize> {
+/// Reports the decoder's problems (assigned to the rule by its index in the file) and keeps
+/// the rule if none was an error; returns its index in `out.rules`.
+pub fn finish(decoder: Decoder, mut rule: Rule, label: Option<String>, out: &mut ReadOutcome) -> Option<usize> {
     let failed = decoder.has_errors();
-    let label = label.or_else(|| (!rule.name.is_empty()).then(|| rule.name.clone())).or_else(|| rule.id.clone());
-    out.report(file, decoder.problems, label.as_deref());
+    let label = label.or_else(|| (!rule.title.is_empty()).then(|| rule.title.clone())).or_else(|| rule.id.clone());
+    out.report(decoder.problems, rule.origin.index, label.as_deref());
     if failed {
         return None;
     }
+    super::lift::lift(&mut rule);
     out.rules.push(rule);
     Some(out.rules.len() - 1)
 }
 
 /// How to name a rule in messages before it is decoded: its `name_key`, else its `id`.
 pub fn label(map: &Node, name_key: &str) -> Option<String> {
-    map.get(name_key).and_then(Node::as_str).or_else(|| map.get("id").and_then(Node::as_str)).map(str::to_string)
+    map.get(name_key).and_then(Node::as_str).or_else(|| map.get(Key::Id.yaml()).and_then(Node::as_str)).map(str::to_string)
 }

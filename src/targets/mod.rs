@@ -1,4 +1,5 @@
-//! Emitters: `Rule`s → text of one target format, plus notes on what a reviewer should know.
+//! Emitters: `Rule`s → text of one target format, plus the problems a reviewer should know of
+//! (losses and changes), each at the rule field it is about.
 //!
 //! - `sentinel_arm`: deployable ARM templates in the Sentinel portal's export form,
 //! - `sentinel_yaml`: the Azure-Sentinel repository's YAML form,
@@ -9,8 +10,8 @@
 mod sentinel_arm;
 mod sentinel_fields;
 mod sentinel_yaml;
-mod tactics;
 
+use crate::diag::Problem;
 use crate::ir::Rule;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -51,30 +52,16 @@ pub struct EmitOptions {
     pub api_version: Option<String>,
 }
 
-/// The output text and the notes (changes and losses) a reviewer should see.
+/// The output text and the problems (losses, changes, warnings) a reviewer should see.
 #[derive(Clone, Debug, Default)]
 pub struct Emitted {
     pub text: String,
-    pub notes: Vec<Note>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Note {
-    /// Index of the rule in the slice given to `emit`.
-    pub rule_index: usize,
-    pub message: String,
-}
-
-/// A rule the target cannot express.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EmitError {
-    pub rule_index: usize,
-    pub message: String,
+    pub problems: Vec<Problem>,
 }
 
 /// Converts rules to one document of the target format (one ARM template, or YAML documents
 /// separated by `---`); fails with every error of every rule that cannot be expressed.
-pub fn emit(target: Target, rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<EmitError>> {
+pub fn emit(target: Target, rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
     match target {
         Target::Sentinel => sentinel_arm::emit(rules, options),
         Target::SentinelYaml => Ok(sentinel_yaml::emit(rules)),

@@ -9,26 +9,31 @@
 
 use super::sentinel_fields::{self as fields, Form, PortalDefaults};
 use super::sentinel_yaml;
-use super::tactics;
-use super::{EmitError, EmitOptions, Emitted, Note};
-use crate::ir::{Rule, RuleKind, TemplateLink};
-use crate::sentinel;
+use super::{EmitOptions, Emitted};
+use crate::diag::{Kind, Problem};
+use crate::ir::{AttackRef, Rule, RuleKind, SentinelSection, Tactic, TemplateLink};
+use crate::sentinel::{self, keys, keys::Key};
 use serde_json::{Map, Value, json};
 
 /// Namespace of the ids ruleconv derives for rules that have none (UUID v5 of the rule name).
 const DERIVED_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6f1d_3c0e_8b57_4d6a_9c1e_52a7_0b3f_d1e4);
 
-pub fn emit(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<EmitError>> {
+pub fn emit(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
     let mut resources = Vec::new();
     let mut overlays = Map::new();
-    let mut notes = Vec::new();
+    let mut problems = Vec::new();
     let mut errors = Vec::new();
-    for (rule_index, rule) in rules.iter().enumerate() {
-        let mut note = |message: String| notes.push(Note { rule_index, message });
+    let none = SentinelSection::default();
+    for rule in rules {
+        let section = rule.sentinel.as_ref().unwrap_or(&none);
+        let mut note = |kind: Kind, key: Key, message: String| problems.push(Problem::at_key(kind, rule, key.yaml(), message));
+        if let Some(change) = fields::severity_change(rule) {
+            note(change.kind, Key::Severity, change.message);
+        }
         let id = rule_id(rule, &mut note);
-        let built = match rule.kind {
-            Some(kind) => alert_rule(rule, kind, &id, options, &mut note),
-            None => Ok(saved_search(rule, &id, &mut note)),
+        let built = match section.kind {
+            Some(kind) => alert_rule(rule, section, kind, &id, options, &mut note),
+            None => Ok(saved_search(rule, section, &id, &mut note)),
         };
         match built {
             Ok((resource, represented)) => {
@@ -37,7 +42,9 @@ pub fn emit(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<EmitE
                     overlays.insert(id, overlay);
                 }
             }
-            Err(messages) => errors.extend(messages.into_iter().map(|message| EmitError { rule_index, message })),
+            Err(missing) => {
+                errors.extend(missing.into_iter().map(|(key, message)| Problem::at_key(Kind::Error, rule, key.yaml(), message)))
+            }
         }
     }
     if !errors.is_empty() {
@@ -52,19 +59,18 @@ pub fn emit(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<EmitE
     if !overlays.is_empty() {
         template["metadata"] = json!({ sentinel::ARM_METADATA_KEY: overlays });
     }
-    let text = serde_json::to_string_pretty(&template).map_err(|e| vec![EmitError { rule_index: 0, message: e.to_string() }])?;
-    Ok(Emitted { text: text + "\n", notes })
+    Ok(Emitted { text: format!("{template:#}\n"), problems })
 }
 
-/// The rule's id, or one derived from its name (the same name always gives the same id).
-fn rule_id(rule: &Rule, note: &mut impl FnMut(String)) -> String {
+/// The rule's id, or one derived from its title (the same title always gives the same id).
+fn rule_id(rule: &Rule, note: &mut impl FnMut(Kind, Key, String)) -> String {
     if let Some(id) = rule.id.as_deref().filter(|id| is_resource_name(id)) {
         return id.to_string();
     }
-    let derived = uuid::Uuid::new_v5(&DERIVED_ID_NAMESPACE, rule.id.as_deref().unwrap_or(&rule.name).as_bytes()).to_string();
+    let derived = uuid::Uuid::new_v5(&DERIVED_ID_NAMESPACE, rule.id.as_deref().unwrap_or(&rule.title).as_bytes()).to_string();
     match &rule.id {
-        Some(id) => note(format!("id `{id}` cannot name an ARM resource; using {derived}, derived from it")),
-        None => note(format!("the rule has no id; using {derived}, derived from its name")),
+        Some(id) => note(Kind::Change, Key::Id, format!("id `{id}` cannot name an ARM resource; using {derived}, derived from it")),
+        None => note(Kind::Change, Key::Id, format!("the rule has no id; using {derived}, derived from its name")),
     }
     derived
 }
@@ -75,89 +81,95 @@ fn is_resource_name(id: &str) -> bool {
 }
 
 /// The keys of the YAML form that an ARM resource carries faithfully; the rest go to the overlay.
-type Represented = Vec<&'static str>;
+type Represented = Vec<Key>;
 
 fn alert_rule(
     rule: &Rule,
+    s: &SentinelSection,
     kind: RuleKind,
     id: &str,
     options: &EmitOptions,
-    note: &mut impl FnMut(String),
-) -> Result<(Value, Represented), Vec<String>> {
+    note: &mut impl FnMut(Kind, Key, String),
+) -> Result<(Value, Represented), Vec<(Key, String)>> {
     let mut missing = Vec::new();
-    let mut require = |present: bool, key: &str| {
+    let mut require = |present: bool, key: Key| {
         if !present {
-            missing.push(format!("a {} rule needs `{key}` to deploy; the rule has none", kind.name()));
+            missing.push((key, format!("a {} rule needs `{}` to deploy; the rule has none", keys::kind_name(kind), key.yaml())));
         }
     };
-    require(rule.severity.is_some(), "severity");
-    require(rule.query.is_some(), "query");
+    require(rule.severity.is_some(), Key::Severity);
+    require(rule.kql().is_some(), Key::Query);
     if kind == RuleKind::Scheduled {
-        require(rule.query_frequency.is_some(), "queryFrequency");
-        require(rule.query_period.is_some(), "queryPeriod");
-        require(rule.trigger_operator.is_some(), "triggerOperator");
-        require(rule.trigger_threshold.is_some(), "triggerThreshold");
+        require(s.schedule.query_frequency.is_some(), Key::Frequency);
+        require(s.schedule.query_period.is_some(), Key::Period);
+        require(s.trigger.operator.is_some(), Key::TriggerOperator);
+        require(s.trigger.threshold.is_some(), Key::TriggerThreshold);
     }
     if !missing.is_empty() {
         return Err(missing);
     }
     let mut represented: Represented = vec![
-        "id",
-        "name",
-        "severity",
-        "query",
-        "entityMappings",
-        "customDetails",
-        "alertDetailsOverride",
-        "eventGroupingSettings",
-        "incidentConfiguration",
-        "suppressionDuration",
-        "suppressionEnabled",
-        "enabled",
-        "alertRuleTemplateName",
-        "sentinelEntitiesMappings",
-        "version",
-        "kind",
-        "apiVersion",
+        Key::Id,
+        Key::Name,
+        Key::Severity,
+        Key::Query,
+        Key::EntityMappings,
+        Key::CustomDetails,
+        Key::AlertDetailsOverride,
+        Key::EventGrouping,
+        Key::Incident,
+        Key::SuppressionDuration,
+        Key::SuppressionEnabled,
+        Key::Enabled,
+        Key::TemplateName,
+        Key::SentinelEntitiesMappings,
+        Key::Version,
+        Key::Kind,
+        Key::ApiVersion,
     ];
     // NRT rules run every minute on what arrived: the schedule and trigger are Scheduled-only
     // properties, so an NRT rule that states them keeps them in the overlay, with a note.
-    const SCHEDULE: [&str; 5] = ["queryFrequency", "queryPeriod", "triggerOperator", "triggerThreshold", "startTimeUtc"];
+    let schedule = [
+        (Key::Frequency, s.schedule.query_frequency.is_some()),
+        (Key::Period, s.schedule.query_period.is_some()),
+        (Key::TriggerOperator, s.trigger.operator.is_some()),
+        (Key::TriggerThreshold, s.trigger.threshold.is_some()),
+        (Key::StartTime, s.schedule.start_time_utc.is_some()),
+    ];
     if kind == RuleKind::Scheduled {
-        represented.extend(SCHEDULE);
+        represented.extend(schedule.map(|(key, _)| key));
     } else {
-        let stated = [
-            rule.query_frequency.is_some(),
-            rule.query_period.is_some(),
-            rule.trigger_operator.is_some(),
-            rule.trigger_threshold.is_some(),
-            rule.start_time_utc.is_some(),
-        ];
-        let stated: Vec<_> = SCHEDULE.iter().zip(stated).filter(|(_, s)| *s).map(|(k, _)| format!("`{k}`")).collect();
-        if !stated.is_empty() {
-            note(format!("NRT rules have no {}; kept in template metadata only", stated.join(", ")));
+        let stated: Vec<Key> = schedule.iter().filter(|(_, stated)| *stated).map(|(key, _)| *key).collect();
+        if let Some(first) = stated.first() {
+            let listed: Vec<String> = stated.iter().map(|k| format!("`{}`", k.yaml())).collect();
+            note(Kind::Loss, *first, format!("NRT rules have no {}; kept in template metadata only", listed.join(", ")));
         }
     }
     let description = rule.description.as_deref().map(fields::clean_description);
     if description.as_deref() == rule.description.as_deref() {
-        represented.push("description");
+        represented.push(Key::Description);
     }
     // An empty list reads back as unset (portal exports write `[]` for none), so an explicit
     // empty list travels in the overlay.
     let tactics = rule.tactics.as_deref().map(|list| api_tactics(list, note));
-    if tactics.as_deref() == rule.tactics.as_deref() && tactics.as_ref().is_none_or(|t| !t.is_empty()) {
-        represented.push("tactics");
+    if tactics == rule.tactics.as_deref().map(fields::written_texts) && tactics.as_ref().is_none_or(|t| !t.is_empty()) {
+        represented.push(Key::Tactics);
     }
-    let (techniques, sub_techniques) = fields::split_techniques(rule.relevant_techniques.as_deref().unwrap_or_default());
-    if rule.relevant_techniques.as_ref().is_none_or(|ids| !ids.is_empty() && *ids == merged(&techniques, &sub_techniques)) {
-        represented.push("relevantTechniques");
+    let technique_ids = rule.techniques.as_deref().map(fields::written_texts);
+    let (techniques, sub_techniques) = fields::split_techniques(technique_ids.as_deref().unwrap_or_default());
+    if technique_ids.as_ref().is_none_or(|ids| !ids.is_empty() && *ids == merged(&techniques, &sub_techniques)) {
+        represented.push(Key::Techniques);
     }
     let api_version =
-        options.api_version.clone().or_else(|| rule.api_version.clone()).unwrap_or_else(|| sentinel::DEFAULT_ALERT_RULE_API_VERSION.into());
+        options.api_version.clone().or_else(|| s.api_version.clone()).unwrap_or_else(|| sentinel::DEFAULT_ALERT_RULE_API_VERSION.into());
     if !sub_techniques.is_empty() && !api_version.ends_with("-preview") {
-        note(format!("apiVersion {api_version} has no `subTechniques`; deploy with a preview API or they will be dropped"));
+        note(
+            Kind::Loss,
+            Key::Techniques,
+            format!("apiVersion {api_version} has no `subTechniques`; deploy with a preview API or they will be dropped"),
+        );
     }
-    let template_name = match &rule.alert_rule_template {
+    let template_name = match &s.template_link {
         TemplateLink::SameAsId => Value::String(id.to_string()),
         TemplateLink::None => Value::Null,
         TemplateLink::Other(name) => Value::String(name.clone()),
@@ -165,43 +177,43 @@ fn alert_rule(
     let duration = |d: &Option<crate::ir::Duration>| d.as_ref().map(|d| Form::Arm.duration(d));
     let scheduled = kind == RuleKind::Scheduled;
     let mut properties = Map::new();
-    let mut put = |key: &str, value: Option<Value>| {
-        properties.insert(key.to_string(), value.unwrap_or(Value::Null));
+    let mut put = |key: Key, value: Option<Value>| {
+        properties.insert(key.arm().unwrap_or(key.yaml()).to_string(), value.unwrap_or(Value::Null));
     };
-    put("displayName", Some(Value::String(rule.name.clone())));
-    put("description", Some(Value::String(description.unwrap_or_default())));
-    put("severity", rule.severity.map(|s| Value::String(s.name().into())));
-    put("enabled", Some(Value::Bool(rule.enabled.unwrap_or(PortalDefaults::ENABLED))));
-    put("query", rule.query.as_ref().map(|q| Value::String(q.text.clone())));
+    put(Key::Name, Some(Value::String(rule.title.clone())));
+    put(Key::Description, Some(Value::String(description.unwrap_or_default())));
+    put(Key::Severity, rule.severity.map(|v| Value::String(keys::severity(v).name().into())));
+    put(Key::Enabled, Some(Value::Bool(s.enabled.unwrap_or(PortalDefaults::ENABLED))));
+    put(Key::Query, rule.kql().map(|q| Value::String(q.text.clone())));
     if scheduled {
-        put("queryFrequency", duration(&rule.query_frequency));
-        put("queryPeriod", duration(&rule.query_period));
-        put("triggerOperator", rule.trigger_operator.map(|op| Value::String(op.arm_name().into())));
-        put("triggerThreshold", rule.trigger_threshold.map(Value::from));
+        put(Key::Frequency, duration(&s.schedule.query_frequency));
+        put(Key::Period, duration(&s.schedule.query_period));
+        put(Key::TriggerOperator, s.trigger.operator.map(|op| Value::String(keys::trigger_arm(op).into())));
+        put(Key::TriggerThreshold, s.trigger.threshold.map(Value::from));
     }
-    put("suppressionDuration", Some(Form::Arm.duration(&rule.suppression_duration.unwrap_or_else(PortalDefaults::suppression_duration))));
-    put("suppressionEnabled", Some(Value::Bool(rule.suppression_enabled.unwrap_or(PortalDefaults::SUPPRESSION_ENABLED))));
+    put(Key::SuppressionDuration, Some(Form::Arm.duration(&s.suppression.duration.unwrap_or_else(PortalDefaults::suppression_duration))));
+    put(Key::SuppressionEnabled, Some(Value::Bool(s.suppression.enabled.unwrap_or(PortalDefaults::SUPPRESSION_ENABLED))));
     if scheduled {
-        put("startTimeUtc", fields::string(&rule.start_time_utc));
+        put(Key::StartTime, fields::string(&s.schedule.start_time_utc));
     }
-    put("tactics", Some(fields::strings(tactics.as_deref().unwrap_or_default())));
-    put("techniques", Some(fields::strings(&techniques)));
-    put("subTechniques", Some(fields::strings(&sub_techniques)));
-    put("alertRuleTemplateName", Some(template_name));
-    let incident = rule.incident_configuration.clone().unwrap_or_else(PortalDefaults::incident_configuration);
-    put("incidentConfiguration", Some(fields::incident_configuration(&incident, Form::Arm)));
-    let grouping = rule.event_grouping_settings.clone().unwrap_or_else(PortalDefaults::event_grouping);
-    put("eventGroupingSettings", Some(fields::event_grouping(&grouping)));
-    put("alertDetailsOverride", rule.alert_details_override.as_ref().map(fields::alert_details_override));
-    put("customDetails", rule.custom_details.as_ref().map(fields::custom_details));
-    put("entityMappings", rule.entity_mappings.as_deref().map(fields::entity_mappings));
-    put("sentinelEntitiesMappings", rule.sentinel_entities_mappings.clone());
-    put("templateVersion", fields::string(&rule.version));
+    put(Key::Tactics, Some(fields::strings(tactics.as_deref().unwrap_or_default())));
+    put(Key::Techniques, Some(fields::strings(&techniques)));
+    put(Key::SubTechniques, Some(fields::strings(&sub_techniques)));
+    put(Key::TemplateName, Some(template_name));
+    let incident = s.incident_configuration.clone().unwrap_or_else(PortalDefaults::incident_configuration);
+    put(Key::Incident, Some(fields::incident_configuration(&incident, Form::Arm)));
+    let grouping = s.event_grouping_settings.clone().unwrap_or_else(PortalDefaults::event_grouping);
+    put(Key::EventGrouping, Some(fields::event_grouping(&grouping)));
+    put(Key::AlertDetailsOverride, s.alert_details_override.as_ref().map(fields::alert_details_override));
+    put(Key::CustomDetails, s.custom_details.as_ref().map(fields::custom_details));
+    put(Key::EntityMappings, s.entity_mappings.as_deref().map(fields::entity_mappings));
+    put(Key::SentinelEntitiesMappings, s.sentinel_entities_mappings.clone());
+    put(Key::Version, fields::string(&s.version));
     let resource = json!({
         "id": format!("[concat(resourceId('Microsoft.OperationalInsights/workspaces/providers', parameters('workspace'), 'Microsoft.SecurityInsights'),'/alertRules/{id}')]"),
         "name": format!("[concat(parameters('workspace'),'/Microsoft.SecurityInsights/{id}')]"),
         "type": sentinel::ALERT_RULE_TYPE,
-        "kind": kind.name(),
+        "kind": keys::kind_name(kind),
         "apiVersion": api_version,
         "properties": properties,
     });
@@ -216,55 +228,68 @@ fn merged(techniques: &[String], sub_techniques: &[String]) -> Vec<String> {
 
 /// Tactics in the API's spelling; free text that names a tactic is respelled (with a note),
 /// anything else is kept and noted, since the API will refuse it.
-fn api_tactics(list: &[String], note: &mut impl FnMut(String)) -> Vec<String> {
+fn api_tactics(list: &[AttackRef<Tactic>], note: &mut impl FnMut(Kind, Key, String)) -> Vec<String> {
     list.iter()
-        .map(|tactic| match tactics::api_name(tactic) {
-            Some(name) if name == tactic => name.to_string(),
-            Some(name) => {
-                note(format!("tactic `{tactic}` written as `{name}`, the API's spelling"));
-                name.to_string()
-            }
-            None => {
-                note(format!("tactic `{tactic}` is not one the Sentinel API knows; kept as written, deployment may refuse it"));
-                tactic.clone()
+        .map(|tactic| {
+            let written = &tactic.written;
+            match keys::api_tactic(tactic) {
+                Some(name) if name == written => name.to_string(),
+                Some(name) => {
+                    note(Kind::Change, Key::Tactics, format!("tactic `{written}` written as `{name}`, the API's spelling"));
+                    name.to_string()
+                }
+                None => {
+                    note(
+                        Kind::Warning,
+                        Key::Tactics,
+                        format!("tactic `{written}` is not one the Sentinel API knows; kept as written, deployment may refuse it"),
+                    );
+                    written.clone()
+                }
             }
         })
         .collect()
 }
 
 /// A hunting query as the saved search Sentinel stores it.
-fn saved_search(rule: &Rule, id: &str, note: &mut impl FnMut(String)) -> (Value, Represented) {
-    let mut represented: Represented = vec!["id", "name", "query", "apiVersion"];
+fn saved_search(rule: &Rule, s: &SentinelSection, id: &str, note: &mut impl FnMut(Kind, Key, String)) -> (Value, Represented) {
+    let mut represented: Represented = vec![Key::Id, Key::Name, Key::Query, Key::ApiVersion];
     let mut tags = Vec::new();
-    if let Some(description) = &rule.description {
-        let cleaned = fields::clean_description(description);
-        if cleaned == *description {
-            represented.push("description");
-        }
-        tags.push(json!({ "name": "description", "value": cleaned }));
-    }
-    // Tags hold comma-separated text: lists whose items contain commas cannot travel there.
-    for (key, tag, list) in [("tactics", "tactics", &rule.tactics), ("relevantTechniques", "techniques", &rule.relevant_techniques)] {
-        if let Some(list) = list {
-            tags.push(json!({ "name": tag, "value": list.join(",") }));
-            if list.iter().all(|item| !item.contains(',') && item.trim() == item && !item.is_empty()) {
+    let lists = [
+        (Key::Tactics, rule.tactics.as_deref().map(fields::written_texts)),
+        (Key::Techniques, rule.techniques.as_deref().map(fields::written_texts)),
+    ];
+    for (key, tag) in keys::HUNTING_TAGS {
+        let value = match key {
+            Key::Description => rule.description.as_ref().map(|d| (fields::clean_description(d), fields::clean_description(d) == *d)),
+            // Tags hold comma-separated text: lists whose items contain commas cannot travel there.
+            _ => lists
+                .iter()
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, list)| list.as_ref())
+                .map(|list| (list.join(","), list.iter().all(|item| !item.contains(',') && item.trim() == item && !item.is_empty()))),
+        };
+        if let Some((value, faithful)) = value {
+            tags.push(json!({ "name": tag, "value": value }));
+            if faithful {
                 represented.push(key);
             }
         }
     }
-    if rule.entity_mappings.is_some() || rule.custom_details.is_some() {
-        note("saved searches have no entity mappings or custom details; kept in template metadata only".into());
+    if s.entity_mappings.is_some() || s.custom_details.is_some() {
+        let key = if s.entity_mappings.is_some() { Key::EntityMappings } else { Key::CustomDetails };
+        note(Kind::Loss, key, "saved searches have no entity mappings or custom details; kept in template metadata only".into());
     }
-    let api_version = rule.api_version.clone().unwrap_or_else(|| sentinel::DEFAULT_SAVED_SEARCH_API_VERSION.into());
+    let api_version = s.api_version.clone().unwrap_or_else(|| sentinel::DEFAULT_SAVED_SEARCH_API_VERSION.into());
     let resource = json!({
         "type": sentinel::SAVED_SEARCH_TYPE,
         "apiVersion": api_version,
         "name": format!("[concat(parameters('workspace'), '/{id}')]"),
         "properties": {
             "eTag": "*",
-            "displayName": rule.name,
+            "displayName": rule.title,
             "category": sentinel::HUNTING_CATEGORY,
-            "query": rule.query.as_ref().map(|q| q.text.clone()).unwrap_or_default(),
+            "query": rule.kql().map(|q| q.text.clone()).unwrap_or_default(),
             "version": 2,
             "tags": tags,
         },
@@ -274,31 +299,32 @@ fn saved_search(rule: &Rule, id: &str, note: &mut impl FnMut(String)) -> (Value,
 
 /// The rule's YAML-form keys that the resource does not carry faithfully (null-valued keys
 /// included: ARM reads null as unset), or `None` when there are none.
-fn overlay(rule: &Rule, represented: &[&str]) -> Option<Value> {
+fn overlay(rule: &Rule, represented: &[Key]) -> Option<Value> {
     let Value::Object(all) = sentinel_yaml::encode(rule) else { return None };
-    let rest: Map<String, Value> = all.into_iter().filter(|(key, value)| value.is_null() || !represented.contains(&key.as_str())).collect();
+    let rest: Map<String, Value> =
+        all.into_iter().filter(|(key, value)| value.is_null() || !represented.iter().any(|k| k.yaml() == key)).collect();
     (!rest.is_empty()).then_some(Value::Object(rest))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::{Duration, Query, Severity};
+    use crate::ir::{Duration, Logic, Query, Severity};
 
     fn rule(kind: Option<RuleKind>) -> Rule {
         Rule {
             id: Some("5b6e1c7a-3f2d-4a8e-9c41-0d2f7e8a9b10".into()),
-            name: "Test".into(),
+            title: "Test".into(),
             severity: Some(Severity::High),
-            kind,
-            query: Some(Query { text: "T".into(), ..Default::default() }),
+            logic: Some(Logic::Kql(Query { text: "T".into(), ..Default::default() })),
+            sentinel: Some(SentinelSection { kind, ..Default::default() }),
             ..Default::default()
         }
     }
 
-    fn template(rule: &Rule) -> (Value, Vec<Note>) {
+    fn template(rule: &Rule) -> (Value, Vec<Problem>) {
         let emitted = emit(&[rule], &EmitOptions::default()).expect("emits");
-        (serde_json::from_str(&emitted.text).expect("valid JSON"), emitted.notes)
+        (serde_json::from_str(&emitted.text).expect("valid JSON"), emitted.problems)
     }
 
     #[test]
@@ -312,7 +338,7 @@ mod tests {
     #[test]
     fn nrt_schedule_keys_travel_in_metadata_with_a_note() {
         let mut nrt = rule(Some(RuleKind::Nrt));
-        nrt.query_frequency = Duration::parse("5m").ok();
+        nrt.sentinel.as_mut().expect("a section").schedule.query_frequency = Duration::parse("5m").ok();
         let (arm, notes) = template(&nrt);
         assert!(arm["resources"][0]["properties"].get("queryFrequency").is_none());
         assert_eq!(arm["metadata"]["ruleconv"][nrt.id.as_deref().unwrap()]["queryFrequency"], "5m");
@@ -323,8 +349,8 @@ mod tests {
     fn hunting_query_becomes_a_saved_search_with_tags() {
         let mut hunting = rule(None);
         hunting.description = Some("'Looks for things.'\n".into());
-        hunting.tactics = Some(vec!["Initial access".into()]);
-        hunting.relevant_techniques = Some(vec!["T1078.004".into()]);
+        hunting.tactics = Some(vec![AttackRef::parse("Initial access")]);
+        hunting.techniques = Some(vec![AttackRef::parse("T1078.004")]);
         let (arm, _) = template(&hunting);
         let resource = &arm["resources"][0];
         assert_eq!(resource["type"], sentinel::SAVED_SEARCH_TYPE);
@@ -335,6 +361,15 @@ mod tests {
         assert_eq!(tags[2], json!({"name": "techniques", "value": "T1078.004"}));
         // The description as written is not lost.
         assert_eq!(arm["metadata"]["ruleconv"][hunting.id.as_deref().unwrap()]["description"], "'Looks for things.'\n");
+    }
+
+    #[test]
+    fn a_critical_rule_deploys_as_high_with_a_change() {
+        let mut critical = rule(Some(RuleKind::Nrt));
+        critical.severity = Some(Severity::Critical);
+        let (arm, problems) = template(&critical);
+        assert_eq!(arm["resources"][0]["properties"]["severity"], "High");
+        assert!(problems.iter().any(|p| p.kind == Kind::Change && p.message.contains("no severity `Critical`")), "{problems:?}");
     }
 
     #[test]

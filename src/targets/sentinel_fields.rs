@@ -2,10 +2,13 @@
 //! (entity mappings, custom details, alert details override, event grouping, incident
 //! configuration), and the few facts both emitters need (portal defaults, technique split).
 
+use crate::diag::{Kind, Problem};
+use crate::ir::Rule;
 use crate::ir::{
-    AlertDetailsOverride, DataConnector, Duration, EntityMapping, EventGroupingSettings, Extensions, GroupingConfiguration,
+    AlertDetailsOverride, AttackRef, DataConnector, Duration, EntityMapping, EventGroupingSettings, Extensions, GroupingConfiguration,
     IncidentConfiguration,
 };
+use crate::sentinel::keys::{self, Key, nested};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
@@ -43,6 +46,15 @@ pub fn string(s: &Option<String>) -> Option<Value> {
     s.as_ref().map(|s| Value::String(s.clone()))
 }
 
+/// ATT&CK references as the rule wrote them.
+pub fn written<T>(list: &[AttackRef<T>]) -> Value {
+    strings(&written_texts(list))
+}
+
+pub fn written_texts<T>(list: &[AttackRef<T>]) -> Vec<String> {
+    list.iter().map(|r| r.written.clone()).collect()
+}
+
 pub fn strings(list: &[String]) -> Value {
     Value::Array(list.iter().map(|s| Value::String(s.clone())).collect())
 }
@@ -52,9 +64,12 @@ pub fn connectors(list: &[DataConnector]) -> Value {
         list.iter()
             .map(|c| {
                 // A connector that spelled the key differently (`datatypes`) keeps only that spelling.
-                let other_spelling = c.extensions.keys().any(|k| k.eq_ignore_ascii_case("dataTypes"));
+                let other_spelling = c.extensions.keys().any(|k| k.eq_ignore_ascii_case(nested::DATA_TYPES));
                 let data_types = (!c.data_types.is_empty() || !other_spelling).then(|| strings(&c.data_types));
-                object([("connectorId", Some(Value::String(c.connector_id.clone()))), ("dataTypes", data_types)], &c.extensions)
+                object(
+                    [(nested::CONNECTOR_ID, Some(Value::String(c.connector_id.clone()))), (nested::DATA_TYPES, data_types)],
+                    &c.extensions,
+                )
             })
             .collect(),
     )
@@ -70,15 +85,18 @@ pub fn entity_mappings(list: &[EntityMapping]) -> Value {
                     .map(|f| {
                         object(
                             [
-                                ("identifier", Some(Value::String(f.identifier.clone()))),
-                                ("columnName", Some(Value::String(f.column_name.clone()))),
+                                (nested::IDENTIFIER, Some(Value::String(f.identifier.clone()))),
+                                (nested::COLUMN_NAME, Some(Value::String(f.column_name.clone()))),
                             ],
                             &f.extensions,
                         )
                     })
                     .collect();
                 object(
-                    [("entityType", Some(Value::String(m.entity_type.clone()))), ("fieldMappings", Some(Value::Array(fields)))],
+                    [
+                        (nested::ENTITY_TYPE, Some(Value::String(m.entity_type.clone()))),
+                        (nested::FIELD_MAPPINGS, Some(Value::Array(fields))),
+                    ],
                     &m.extensions,
                 )
             })
@@ -96,7 +114,10 @@ pub fn alert_details_override(o: &AlertDetailsOverride) -> Value {
             list.iter()
                 .map(|p| {
                     object(
-                        [("alertProperty", Some(Value::String(p.alert_property.clone()))), ("value", Some(Value::String(p.value.clone())))],
+                        [
+                            (nested::ALERT_PROPERTY, Some(Value::String(p.alert_property.clone()))),
+                            (nested::VALUE, Some(Value::String(p.value.clone()))),
+                        ],
                         &p.extensions,
                     )
                 })
@@ -105,36 +126,49 @@ pub fn alert_details_override(o: &AlertDetailsOverride) -> Value {
     });
     object(
         [
-            ("alertDisplayNameFormat", string(&o.alert_display_name_format)),
-            ("alertDescriptionFormat", string(&o.alert_description_format)),
-            ("alertTacticsColumnName", string(&o.alert_tactics_column_name)),
-            ("alertSeverityColumnName", string(&o.alert_severity_column_name)),
-            ("alertDynamicProperties", dynamic),
+            (nested::ALERT_DISPLAY_NAME_FORMAT, string(&o.alert_display_name_format)),
+            (nested::ALERT_DESCRIPTION_FORMAT, string(&o.alert_description_format)),
+            (nested::ALERT_TACTICS_COLUMN_NAME, string(&o.alert_tactics_column_name)),
+            (nested::ALERT_SEVERITY_COLUMN_NAME, string(&o.alert_severity_column_name)),
+            (nested::ALERT_DYNAMIC_PROPERTIES, dynamic),
         ],
         &o.extensions,
     )
 }
 
 pub fn event_grouping(settings: &EventGroupingSettings) -> Value {
-    object([("aggregationKind", string(&settings.aggregation_kind))], &settings.extensions)
+    object([(nested::AGGREGATION_KIND, string(&settings.aggregation_kind))], &settings.extensions)
 }
 
 pub fn incident_configuration(config: &IncidentConfiguration, form: Form) -> Value {
     let grouping = config.grouping_configuration.as_ref().map(|g| {
         object(
             [
-                ("enabled", g.enabled.map(Value::Bool)),
-                ("reopenClosedIncident", g.reopen_closed_incident.map(Value::Bool)),
-                ("lookbackDuration", g.lookback_duration.as_ref().map(|d| form.duration(d))),
-                ("matchingMethod", string(&g.matching_method)),
-                ("groupByEntities", g.group_by_entities.as_deref().map(strings)),
-                ("groupByAlertDetails", g.group_by_alert_details.as_deref().map(strings)),
-                ("groupByCustomDetails", g.group_by_custom_details.as_deref().map(strings)),
+                (nested::GROUPING_ENABLED, g.enabled.map(Value::Bool)),
+                (nested::REOPEN_CLOSED_INCIDENT, g.reopen_closed_incident.map(Value::Bool)),
+                (nested::LOOKBACK_DURATION, g.lookback_duration.as_ref().map(|d| form.duration(d))),
+                (nested::MATCHING_METHOD, string(&g.matching_method)),
+                (nested::GROUP_BY_ENTITIES, g.group_by_entities.as_deref().map(strings)),
+                (nested::GROUP_BY_ALERT_DETAILS, g.group_by_alert_details.as_deref().map(strings)),
+                (nested::GROUP_BY_CUSTOM_DETAILS, g.group_by_custom_details.as_deref().map(strings)),
             ],
             &g.extensions,
         )
     });
-    object([("createIncident", config.create_incident.map(Value::Bool)), ("groupingConfiguration", grouping)], &config.extensions)
+    object(
+        [(nested::CREATE_INCIDENT, config.create_incident.map(Value::Bool)), (nested::GROUPING_CONFIGURATION, grouping)],
+        &config.extensions,
+    )
+}
+
+/// Sentinel has no `Critical` severity: such a rule is written as `High`, and says so.
+pub fn severity_change(rule: &Rule) -> Option<Problem> {
+    let severity = rule.severity?;
+    let written = keys::severity(severity);
+    (written != severity).then(|| {
+        let message = format!("Sentinel has no severity `{}`; written as `{}`", severity.name(), written.name());
+        Problem::at_key(Kind::Change, rule, Key::Severity.yaml(), message)
+    })
 }
 
 /// What the portal sets when a rule says nothing: ARM gets these, and the YAML form leaves
@@ -224,6 +258,6 @@ mod tests {
     fn renamed_data_types_key_is_not_duplicated() {
         let mut connector = DataConnector { connector_id: "X".into(), ..Default::default() };
         connector.extensions.insert("datatypes".into(), serde_json::json!(["T"]));
-        assert_eq!(connectors(&[connector]), serde_json::json!([{"connectorId": "X", "datatypes": ["T"]}]));
+        assert_eq!(connectors(&[connector]), serde_json::json!([{nested::CONNECTOR_ID: "X", "datatypes": ["T"]}]));
     }
 }

@@ -4,81 +4,89 @@
 //! (written only where they differ from what the portal would set, so the YAML stays what a
 //! repository file looks like), then unmodelled keys as they were.
 
+use super::Emitted;
 use super::sentinel_fields::{self as fields, Form, PortalDefaults};
-use super::{Emitted, Note};
-use crate::ir::{Rule, TemplateLink};
+use crate::diag::{Kind, Problem};
+use crate::ir::{Rule, SentinelSection, TemplateLink};
 use crate::sentinel;
+use crate::sentinel::keys::{self, Key};
 use crate::yaml;
 use serde_json::Value;
 
 pub fn emit(rules: &[&Rule]) -> Emitted {
     let documents: Vec<String> = rules.iter().map(|rule| yaml::to_yaml_string(&encode(rule))).collect();
-    let notes = rules
-        .iter()
-        .enumerate()
-        .filter(|(_, rule)| rule.id.is_none())
-        .map(|(rule_index, _)| Note { rule_index, message: "the rule has no `id`; Sentinel needs one to deploy it".into() })
-        .collect();
-    Emitted { text: documents.join("---\n"), notes }
+    let mut problems = Vec::new();
+    for rule in rules {
+        if rule.id.is_none() {
+            problems.push(Problem::about(
+                Kind::Warning,
+                rule,
+                rule.origin.position,
+                "the rule has no `id`; Sentinel needs one to deploy it",
+            ));
+        }
+        problems.extend(fields::severity_change(rule));
+    }
+    Emitted { text: documents.join("---\n"), problems }
 }
 
 /// The rule as repository-YAML data.
 pub fn encode(rule: &Rule) -> Value {
+    let none = SentinelSection::default();
+    let s = rule.sentinel.as_ref().unwrap_or(&none);
     let unless = |value: Option<Value>, default: Value| value.filter(|v| *v != default);
-    let incident = rule.incident_configuration.as_ref().map(|c| fields::incident_configuration(c, Form::Yaml));
+    let incident = s.incident_configuration.as_ref().map(|c| fields::incident_configuration(c, Form::Yaml));
     let default_api_version =
-        if rule.kind.is_some() { sentinel::DEFAULT_ALERT_RULE_API_VERSION } else { sentinel::DEFAULT_SAVED_SEARCH_API_VERSION };
-    let template = match &rule.alert_rule_template {
+        if s.kind.is_some() { sentinel::DEFAULT_ALERT_RULE_API_VERSION } else { sentinel::DEFAULT_SAVED_SEARCH_API_VERSION };
+    let template = match &s.template_link {
         TemplateLink::SameAsId => None,
         TemplateLink::None => Some(Value::Null),
         TemplateLink::Other(name) => Some(Value::String(name.clone())),
     };
     fields::object(
         [
-            ("id", fields::string(&rule.id)),
-            ("name", Some(Value::String(rule.name.clone()))),
-            ("description", fields::string(&rule.description)),
-            ("severity", rule.severity.map(|s| Value::String(s.name().into()))),
-            ("requiredDataConnectors", rule.required_data_connectors.as_deref().map(fields::connectors)),
-            ("queryFrequency", rule.query_frequency.as_ref().map(|d| Form::Yaml.duration(d))),
-            ("queryPeriod", rule.query_period.as_ref().map(|d| Form::Yaml.duration(d))),
-            ("triggerOperator", rule.trigger_operator.map(|op| Value::String(op.short_name().into()))),
-            ("triggerThreshold", rule.trigger_threshold.map(Value::from)),
-            ("tactics", rule.tactics.as_deref().map(fields::strings)),
-            ("relevantTechniques", rule.relevant_techniques.as_deref().map(fields::strings)),
-            ("query", rule.query.as_ref().map(|q| Value::String(q.text.clone()))),
-            ("entityMappings", rule.entity_mappings.as_deref().map(fields::entity_mappings)),
-            ("customDetails", rule.custom_details.as_ref().map(fields::custom_details)),
-            ("alertDetailsOverride", rule.alert_details_override.as_ref().map(fields::alert_details_override)),
+            (Key::Id, fields::string(&rule.id)),
+            (Key::Name, Some(Value::String(rule.title.clone()))),
+            (Key::Description, fields::string(&rule.description)),
+            (Key::Severity, rule.severity.map(|v| Value::String(keys::severity(v).name().into()))),
+            (Key::Connectors, s.required_data_connectors.as_deref().map(fields::connectors)),
+            (Key::Frequency, s.schedule.query_frequency.as_ref().map(|d| Form::Yaml.duration(d))),
+            (Key::Period, s.schedule.query_period.as_ref().map(|d| Form::Yaml.duration(d))),
+            (Key::TriggerOperator, s.trigger.operator.map(|op| Value::String(keys::trigger_yaml(op).into()))),
+            (Key::TriggerThreshold, s.trigger.threshold.map(Value::from)),
+            (Key::Tactics, rule.tactics.as_deref().map(fields::written)),
+            (Key::Techniques, rule.techniques.as_deref().map(fields::written)),
+            (Key::Query, rule.kql().map(|q| Value::String(q.text.clone()))),
+            (Key::EntityMappings, s.entity_mappings.as_deref().map(fields::entity_mappings)),
+            (Key::CustomDetails, s.custom_details.as_ref().map(fields::custom_details)),
+            (Key::AlertDetailsOverride, s.alert_details_override.as_ref().map(fields::alert_details_override)),
             (
-                "eventGroupingSettings",
+                Key::EventGrouping,
                 unless(
-                    rule.event_grouping_settings.as_ref().map(fields::event_grouping),
+                    s.event_grouping_settings.as_ref().map(fields::event_grouping),
                     fields::event_grouping(&PortalDefaults::event_grouping()),
                 ),
             ),
+            (Key::Incident, unless(incident, fields::incident_configuration(&PortalDefaults::incident_configuration(), Form::Yaml))),
             (
-                "incidentConfiguration",
-                unless(incident, fields::incident_configuration(&PortalDefaults::incident_configuration(), Form::Yaml)),
-            ),
-            (
-                "suppressionDuration",
+                Key::SuppressionDuration,
                 unless(
-                    rule.suppression_duration.as_ref().map(|d| Form::Yaml.duration(d)),
+                    s.suppression.duration.as_ref().map(|d| Form::Yaml.duration(d)),
                     Form::Yaml.duration(&PortalDefaults::suppression_duration()),
                 ),
             ),
-            ("suppressionEnabled", unless(rule.suppression_enabled.map(Value::Bool), Value::Bool(PortalDefaults::SUPPRESSION_ENABLED))),
-            ("enabled", unless(rule.enabled.map(Value::Bool), Value::Bool(PortalDefaults::ENABLED))),
-            ("startTimeUtc", fields::string(&rule.start_time_utc)),
-            ("alertRuleTemplateName", template),
-            ("sentinelEntitiesMappings", rule.sentinel_entities_mappings.clone()),
-            ("version", fields::string(&rule.version)),
-            ("kind", rule.kind.map(|k| Value::String(k.name().into()))),
-            ("apiVersion", unless(fields::string(&rule.api_version), Value::String(default_api_version.into()))),
-            ("tags", rule.tags.clone()),
-            ("metadata", rule.metadata.clone()),
-        ],
-        &rule.extensions,
+            (Key::SuppressionEnabled, unless(s.suppression.enabled.map(Value::Bool), Value::Bool(PortalDefaults::SUPPRESSION_ENABLED))),
+            (Key::Enabled, unless(s.enabled.map(Value::Bool), Value::Bool(PortalDefaults::ENABLED))),
+            (Key::StartTime, fields::string(&s.schedule.start_time_utc)),
+            (Key::TemplateName, template),
+            (Key::SentinelEntitiesMappings, s.sentinel_entities_mappings.clone()),
+            (Key::Version, fields::string(&s.version)),
+            (Key::Kind, s.kind.map(|k| Value::String(keys::kind_name(k).into()))),
+            (Key::ApiVersion, unless(fields::string(&s.api_version), Value::String(default_api_version.into()))),
+            (Key::Tags, s.tags.clone()),
+            (Key::Metadata, s.metadata.clone()),
+        ]
+        .map(|(key, value)| (key.yaml(), value)),
+        &s.extensions,
     )
 }

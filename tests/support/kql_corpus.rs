@@ -33,9 +33,9 @@ pub fn corpus_queries() -> Option<Vec<CorpusQuery>> {
         let rules = ruleconv::sources::read_path(&file).rules;
         let several = rules.len() > 1;
         for (i, rule) in rules.into_iter().enumerate() {
-            if let Some(query) = rule.query {
+            if let Some(query) = rule.kql() {
                 let id = if several { format!("{name}#{i}") } else { name.clone() };
-                queries.push(CorpusQuery { id, text: query.text });
+                queries.push(CorpusQuery { id, text: query.text.clone() });
             }
         }
     }

@@ -1,7 +1,8 @@
-//! Sentinel's vocabulary, shared by the readers and emitters of its two forms.
-//!
-//! The repository YAML and the ARM template name most fields alike; these tables hold where
-//! they differ (TARGETS.md) and the ARM layout facts both directions must agree on.
+//! Sentinel's vocabulary, shared by the readers and emitters of its two forms: `keys` holds
+//! every key and value spelling (TARGETS.md), this module the ARM layout facts both
+//! directions must agree on.
+
+pub mod keys;
 
 /// ARM resource type of analytic (alert) rules.
 pub const ALERT_RULE_TYPE: &str = "Microsoft.OperationalInsights/workspaces/providers/alertRules";
@@ -22,7 +23,3 @@ pub const DEPLOYMENT_SCHEMA: &str = "https://schema.management.azure.com/schemas
 /// unmodelled keys, and the description as written). ARM ignores template metadata, so the
 /// template stays deployable and YAML → ARM → YAML loses nothing.
 pub const ARM_METADATA_KEY: &str = "ruleconv";
-
-/// Repository YAML key → ARM property name, where they differ.
-pub const YAML_TO_ARM_NAMES: &[(&str, &str)] =
-    &[("name", "displayName"), ("version", "templateVersion"), ("id", "alertRuleTemplateName"), ("relevantTechniques", "techniques")];
