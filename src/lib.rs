@@ -24,6 +24,7 @@ pub mod diag;
 pub mod diff;
 pub mod ir;
 pub mod kql;
+pub mod lower;
 pub mod sentinel;
 pub mod sources;
 pub mod targets;
