@@ -76,26 +76,25 @@ impl<'a> Lowerer<'a> {
     /// A name used as rows: a `let`-bound pipeline, a `let` function, else a table (or a stored
     /// function such as an ASIM parser, which reads like one).
     fn named_rows(&mut self, name: &str, args: &'a [NamedExpr], span: Span, upto: usize) -> Rows {
-        match self.scope.lookup(name, upto) {
-            Some((index, LetValue::Expr(bound))) => {
-                let first_new = self.detection.sources.len();
-                let rows = self.tabular(bound, index);
-                if let Input::Source(i) = rows.at
-                    && let Some(source) = self.detection.sources.get_mut(i).filter(|_| i >= first_new)
-                    && source.tables.first().is_some_and(|t| *t == source.name)
-                {
-                    source.name = name.to_string();
-                }
-                rows
-            }
+        let first_new = self.detection.sources.len();
+        let rows = match self.scope.lookup(name, upto) {
+            Some((index, LetValue::Expr(bound))) => self.tabular(bound, index),
             Some((_, LetValue::Function(function))) => self.function_rows(name, function, args, span),
             None => {
                 if !args.is_empty() {
                     self.unmodelled("function arguments", "arguments of a stored function or parser are not modelled", span);
                 }
-                self.table_source(name, name, span)
+                return self.table_source(name, name, span);
             }
+        };
+        // The let name names the source it reads (the innermost let, when lets chain).
+        if let Input::Source(i) = rows.at
+            && let Some(source) = self.detection.sources.get_mut(i).filter(|_| i >= first_new)
+            && (source.tables.first() == Some(&source.name) || source.name == "union")
+        {
+            source.name = name.to_string();
         }
+        rows
     }
 
     /// A `let` function's body, when called without arguments.
