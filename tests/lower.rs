@@ -109,8 +109,11 @@ fn dynamic_paths() {
         ("T | where Properties.role == 'admin'", "T: Properties.role == 'admin'", &[]),
         ("T | where Props['role'] =~ 'admin'", "T: Props.role =~ 'admin'", &[]),
         ("T | where tostring(Props.a.b) has 'x'", "T: Props.a.b has 'x'", &[]),
-        ("T | where parse_json(Raw).role == 'x'", "T: opaque(parse_json(Raw).role == 'x')", &["parse_json()"]),
-        ("T | where Arr[0] == 'x'", "T: opaque(Arr[0] == 'x')", &["index"]),
+        ("T | where parse_json(Raw).role == 'x'", "T: Raw.role == 'x'", &[]),
+        ("T | extend p = todynamic(Raw) | where tostring(p['a']) == 'x'", "T: Raw.a == 'x'", &[]),
+        ("T | where Arr[0].name == 'x' and Arr[-1] == 'y'", "T: Arr[0].name == 'x' and Arr[-1] == 'y'", &[]),
+        ("T | where Arr[i] == 'x'", "T: opaque(Arr[i] == 'x')", &["index"]),
+        ("T | where column_ifexists('A', '') == 'x'", "T: A == 'x'", &[]),
     ]);
 }
 
@@ -139,8 +142,8 @@ fn renames_and_computed_columns() {
         ("T | project-rename a = b | where a == 'x'", "T: b == 'x'", &[]),
         ("T | project a = b, c | where a == 'x' and c == 'y'", "T: b == 'x' and c == 'y'", &[]),
         ("T | extend a = tostring(P.q) | where a has 'x'", "T: P.q has 'x'", &[]),
-        ("T | extend a = strcat(b, c) | where a == 'x'", "T: opaque(a == 'x')", &["strcat()"]),
-        ("T | extend b = 'x' | where b == 'x'", "T: opaque(b == 'x')", &["expression"]),
+        ("T | extend a = strcat(b, c) | where a == 'x'", "T: opaque(a == 'x')", &["computed column"]),
+        ("T | extend b = 'x' | where b == 'x'", "T: opaque(b == 'x')", &["computed column"]),
     ]);
 }
 
@@ -210,6 +213,7 @@ fn aggregations_and_thresholds() {
             &[],
         ),
         ("T | summarize percentile(N, 95) by A", "T: true | [0] summarize s0  by A", &["percentile()"]),
+        ("T | summarize makeset(X), makelist(X)", "T: true | [0] summarize s0 set_X=make_set(X), list_X=make_list(X)", &[]),
     ]);
 }
 
@@ -219,8 +223,12 @@ fn row_changing_operators_are_unmodelled_and_order_is_ignored() {
         ("T | where A == 1 | sort by B | render table", "T: A == 1", &[]),
         ("T | where A == 1 | take 10", "T: A == 1", &["take"]),
         ("T | top 5 by B", "T: true", &["top"]),
-        ("T | mv-expand X | where X == 'a'", "T: opaque(X == 'a')", &["mv-expand", "mv-expand"]),
-        ("T | parse A with * 'k=' V | where V == 'a'", "T: opaque(V == 'a')", &["parse", "parse"]),
+        ("T | mv-expand X | where X == 'a'", "T: opaque(X == 'a')", &["mv-expand", "mv-expanded column"]),
+        ("T | parse A with * 'k=' V | where V == 'a'", "T: opaque(V == 'a')", &["parsed column"]),
+        ("T | parse A with * 'k=' V | where B == 'a'", "T: B == 'a'", &[]),
+        ("T | parse-where A with * 'k=' V", "T: true", &["parse-where"]),
+        ("T | distinct A, B", "T: true | [0] summarize s0  by A, B", &[]),
+        ("T | distinct *", "T: true", &["distinct *"]),
         ("T | evaluate bag_unpack(P) | where Z == 1", "T: opaque(Z == 1)", &["evaluate", "evaluate"]),
         ("T | where", "T: true", &["syntax error", "syntax error"]),
     ]);

@@ -27,6 +27,10 @@ fn corpus_rules_lower_and_enough_are_fully_modelled() {
             fully += usize::from(detection.unmodelled.is_empty());
             let mut seen = std::collections::BTreeSet::new();
             for item in &detection.unmodelled {
+                if std::env::var("SAMPLE").is_ok_and(|c| c == item.construct) {
+                    let text = &rule.query.as_ref().unwrap().text;
+                    println!("SAMPLE {}: {}", item.reason, text.get(item.span.start..item.span.end).unwrap_or("?"));
+                }
                 let bucket = buckets.entry(item.construct.clone()).or_default();
                 bucket.0 += 1;
                 if seen.insert(item.construct.clone()) {

@@ -133,6 +133,8 @@ pub enum Quantifier {
 }
 
 /// A column, or a path inside a dynamic column (`Properties.role` is `Properties` + `["role"]`).
+/// An array index is a step in brackets: `Targets[0].name` is `Targets` + `["[0]", "name"]`;
+/// `[-1]` counts from the end.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Field {
     pub name: String,
@@ -148,7 +150,7 @@ impl Field {
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name)?;
-        self.path.iter().try_for_each(|step| write!(f, ".{step}"))
+        self.path.iter().try_for_each(|step| if step.starts_with('[') { f.write_str(step) } else { write!(f, ".{step}") })
     }
 }
 

@@ -95,8 +95,8 @@ impl<'a> Lowerer<'a> {
         };
         let column = field_arg.map(|a| column_name(&a.expr)).unwrap_or_default();
         let default_name = match base {
-            "make_set" => format!("set_{column}"),
-            "make_list" => format!("list_{column}"),
+            "make_set" | "makeset" => format!("set_{column}"),
+            "make_list" | "makelist" => format!("list_{column}"),
             "take_any" => column.clone(),
             _ => format!("{function_name}_{column}"),
         };
@@ -367,8 +367,8 @@ fn agg_function(base: &str) -> Option<AggFunction> {
         "min" => AggFunction::Min,
         "max" => AggFunction::Max,
         "avg" => AggFunction::Avg,
-        "make_set" => AggFunction::MakeSet,
-        "make_list" => AggFunction::MakeList,
+        "make_set" | "makeset" => AggFunction::MakeSet,
+        "make_list" | "makelist" => AggFunction::MakeList,
         "take_any" | "any" => AggFunction::TakeAny,
         _ => return None,
     })

@@ -6,7 +6,7 @@ use super::outputs;
 use super::{Lowerer, MAX_DEPTH};
 use crate::ir::detection::{Computed, EventSource, Field, Input, Output, OutputOrigin, Outputs, Predicate, Stage};
 use crate::kql::Span;
-use crate::kql::ast::{Expr, ExprKind, FunctionDef, LetValue, Literal, NamedExpr, Operator, OperatorKind, StatementKind};
+use crate::kql::ast::{Expr, ExprKind, FunctionDef, LetValue, Literal, NamedExpr, Operator, OperatorKind, ParsePart, StatementKind};
 
 /// Rows flowing through a pipeline: where they come from and what their columns are.
 pub(super) struct Rows {
@@ -212,26 +212,28 @@ impl<'a> Lowerer<'a> {
             OperatorKind::Take(_) | OperatorKind::Top { .. } | OperatorKind::Sample(_) | OperatorKind::SampleDistinct { .. } => {
                 self.unmodelled(operator_name(&operator.kind), "keeps only some rows; the Detection matches all of them", span);
             }
-            OperatorKind::Distinct { columns, .. } => {
-                self.unmodelled("distinct", "removes duplicate rows; the Detection keeps them", span);
-                rows.outputs = Outputs { all_columns: columns.iter().any(|c| matches!(c.expr.kind, ExprKind::Star)), fields: Vec::new() };
-                for column in columns.iter().filter(|c| !matches!(c.expr.kind, ExprKind::Star)) {
-                    self.define(rows, column, upto);
-                }
+            OperatorKind::Distinct { columns, .. } if !columns.iter().any(|c| matches!(c.expr.kind, ExprKind::Star)) => {
+                // `distinct A, B` is `summarize by A, B`.
+                self.summarize(rows, &[], columns, span, upto);
+            }
+            OperatorKind::Distinct { .. } => {
+                self.unmodelled("distinct *", "removes duplicate rows; the Detection keeps them", span);
             }
             OperatorKind::MvExpand { items, .. } => {
                 self.unmodelled("mv-expand", "expands arrays into rows; conditions on the expanded values are opaque", span);
                 for item in items {
                     let name = item.expr.names.first().map(|n| n.name.clone()).unwrap_or_else(|| outputs::column_name(&item.expr.expr));
-                    self.opaque_column(rows, &name, "mv-expand", item.span);
+                    self.opaque_column(rows, &name, "mv-expanded column", item.span);
                 }
             }
-            OperatorKind::Parse { pattern, .. } => {
-                let construct = if matches!(&operator.kind, OperatorKind::Parse { filter: true, .. }) { "parse-where" } else { "parse" };
-                self.unmodelled(construct, "extracts columns from text; conditions on them are opaque", span);
+            OperatorKind::Parse { filter, pattern, .. } => {
+                // Plain `parse` keeps every row; `parse-where` drops those that do not match.
+                if *filter {
+                    self.unmodelled("parse-where", "keeps only rows whose text matches the pattern", span);
+                }
                 for part in pattern {
-                    if let crate::kql::ast::ParsePart::Column { name, span, .. } = part {
-                        self.opaque_column(rows, &name.name, construct, *span);
+                    if let ParsePart::Column { name, span, .. } = part {
+                        self.opaque_column(rows, &name.name, "parsed column", *span);
                     }
                 }
             }
@@ -303,13 +305,15 @@ impl<'a> Lowerer<'a> {
             },
             _ => {
                 for name in &item.names {
-                    self.opaque_column(rows, &name.name, "tuple assignment", item.span);
+                    self.opaque_column(rows, &name.name, "tuple-assigned column", item.span);
                 }
                 return;
             }
         };
-        let meaning = self.field_ref(&item.expr, &rows.columns, upto);
         let text = self.text_of(item.expr.span).to_string();
+        let meaning = self
+            .field_ref(&item.expr, &rows.columns, upto)
+            .map_err(|inner| NotField { construct: "computed column".to_string(), reason: format!("`{name} = {text}`: {}", inner.reason) });
         if let (Input::Source(i), false) = (rows.at, matches!(item.expr.kind, ExprKind::Name(_))) {
             let computed = Computed { name: name.clone(), expression: text.clone(), span: item.span };
             if let Some(source) = self.detection.sources.get_mut(i) {
@@ -346,10 +350,18 @@ impl<'a> Lowerer<'a> {
         Output { name: name.to_string(), origin, made_by: rows.at, span: expr.span }
     }
 
+    /// A column whose values lowering cannot follow (`parse`, `mv-expand`), recorded on the
+    /// source while rows are its events.
     fn opaque_column(&mut self, rows: &mut Rows, name: &str, construct: &str, span: Span) {
-        let reason = format!("made by `{construct}`, which is not modelled");
+        let reason = format!("`{name}` is a {construct}, not an event field");
         rows.columns.define(name, Err(NotField { construct: construct.to_string(), reason }));
-        let origin = OutputOrigin::Computed(self.text_of(span).to_string());
+        let text = self.text_of(span).to_string();
+        if let Input::Source(i) = rows.at
+            && let Some(source) = self.detection.sources.get_mut(i)
+        {
+            source.computed.push(Computed { name: name.to_string(), expression: text.clone(), span });
+        }
+        let origin = OutputOrigin::Computed(text);
         outputs::set(&mut rows.outputs, Output { name: name.to_string(), origin, made_by: rows.at, span });
     }
 
