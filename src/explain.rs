@@ -232,8 +232,9 @@ fn stage_text(stage: &Stage, d: &Detection) -> String {
         Stage::Join(Join { kind, left, right, keys, window, .. }) => {
             let keys: Vec<String> =
                 keys.iter().map(|k| if k.left == k.right { k.left.to_string() } else { format!("{} = {}", k.left, k.right) }).collect();
+            let keys = if keys.is_empty() { "keys not modelled".to_string() } else { keys.join(", ") };
             let window = window.map(|w| format!(", within {} of each other", timespan_text(w))).unwrap_or_default();
-            format!("{} {} with {} on {}{window}", join_words(*kind), input_words(*left, d), input_words(*right, d), keys.join(", "))
+            format!("{} {} with {} on {keys}{window}", join_words(*kind), input_words(*left, d), input_words(*right, d))
         }
         Stage::Aggregate(Aggregate { input, group_by, aggregations, threshold, .. }) => {
             let per: Vec<String> = group_by
@@ -285,6 +286,8 @@ fn aggregation_words(function: AggFunction, field: Option<&crate::ir::detection:
         AggFunction::MakeSet => format!("set of {field}"),
         AggFunction::MakeList => format!("list of {field}"),
         AggFunction::TakeAny => format!("any {field}"),
+        AggFunction::ArgMax => format!("the row with the latest (largest) {field}"),
+        AggFunction::ArgMin => format!("the row with the earliest (smallest) {field}"),
     }
 }
 

@@ -274,6 +274,12 @@ pub enum AggFunction {
     MakeSet,
     MakeList,
     TakeAny,
+    /// `arg_max(field, columns...)`: per group, the row with the largest `field`. The output
+    /// carries that row's listed columns (every column for `*`, see `Outputs::all_columns`),
+    /// each with this origin; `Aggregation::name` is the column of `field` itself.
+    ArgMax,
+    /// `arg_min(field, columns...)`: as `ArgMax`, with the smallest `field`.
+    ArgMin,
 }
 
 /// The fields of the rows a rule returns.

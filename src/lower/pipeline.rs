@@ -2,6 +2,7 @@
 //! and the operators applied to their rows, one at a time.
 
 use super::columns::{Columns, FieldRef, Fold, NotField};
+use super::correlate::conjuncts;
 use super::outputs;
 use super::{Lowerer, MAX_DEPTH};
 use crate::ir::detection::{Computed, EventSource, Field, Input, Output, OutputOrigin, Outputs, Predicate, Stage};
@@ -87,9 +88,9 @@ impl<'a> Lowerer<'a> {
                 return self.table_source(name, name, span);
             }
         };
-        // The let name names the source it reads (the innermost let, when lets chain).
-        if let Input::Source(i) = rows.at
-            && let Some(source) = self.detection.sources.get_mut(i).filter(|_| i >= first_new)
+        // The let name names the one source it reads (the innermost let, when lets chain).
+        if self.detection.sources.len() == first_new + 1
+            && let Some(source) = self.detection.sources.last_mut()
             && (source.tables.first() == Some(&source.name) || source.name == "union")
         {
             source.name = name.to_string();
@@ -237,6 +238,8 @@ impl<'a> Lowerer<'a> {
                     }
                 }
             }
+            // Already reported as a syntax error.
+            OperatorKind::Error => {}
             OperatorKind::Count => {
                 self.unmodelled("count", "replaces the rows by their count", span);
                 rows.columns.make_unknown("count");
@@ -262,8 +265,12 @@ impl<'a> Lowerer<'a> {
             }
             return;
         }
-        let predicate = self.predicate(condition, &rows.columns, upto);
-        self.add_filter(rows, predicate);
+        for conjunct in conjuncts(condition) {
+            if !self.membership_join(rows, conjunct, upto) {
+                let predicate = self.predicate(conjunct, &rows.columns, upto);
+                self.add_filter(rows, predicate);
+            }
+        }
     }
 
     pub(super) fn add_filter(&mut self, rows: &mut Rows, predicate: Predicate) {

@@ -11,9 +11,11 @@ impl<'a> Lowerer<'a> {
         match &expr.kind {
             ExprKind::Literal(literal) => literal_value(literal),
             ExprKind::Paren(inner) => self.constant(inner, upto),
-            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto)? {
-                (index, LetValue::Expr(bound)) => self.constant(bound, index),
-                (_, LetValue::Function(_)) => None,
+            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto) {
+                Some((index, LetValue::Expr(bound))) => self.constant(bound, index),
+                Some((_, LetValue::Function(_))) => None,
+                // Kusto reads `True` and `FALSE` as booleans too; the parser keeps them as names.
+                None => ["true", "false"].into_iter().find(|b| name.name.eq_ignore_ascii_case(b)).map(|b| Value::Bool(b == "true")),
             },
             ExprKind::Unary { op: UnaryOp::Neg, operand } => match self.constant(operand, upto)? {
                 Value::Int(n) => n.checked_neg().map(Value::Int),
