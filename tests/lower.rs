@@ -101,6 +101,11 @@ fn functions_and_time() {
         ("T | where ipv4_is_private(IP) == false", "T: not(IP in cidr ('10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'))", &[]),
         ("T | where not(ipv4_is_in_range(IP, '10.1.0.0/16'))", "T: not(IP in cidr ('10.1.0.0/16'))", &[]),
         ("T | where * has 'x'", "T: opaque(* has 'x')", &["* (every column)"]),
+        (
+            "let starttime = todatetime('{{StartTimeISO}}'); let endtime = todatetime('{{EndTimeISO}}'); T | where TimeGenerated between (starttime .. endtime)",
+            "T: opaque(TimeGenerated between (starttime .. endtime))",
+            &["hunting time parameter"],
+        ),
         ("T | where strlen(A) > 5", "T: opaque(strlen(A) > 5)", &["strlen()"]),
     ]);
 }

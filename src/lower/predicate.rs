@@ -50,7 +50,15 @@ impl<'a> Lowerer<'a> {
             ExprKind::Between { negated, left, low, high } => {
                 let test = match (self.constant(low, upto), self.constant(high, upto)) {
                     (Some(low), Some(high)) => Test::exact(MatchOp::Between, vec![low, high]),
-                    _ => return self.opaque(expr, "between", "a range bound that is not a constant is not modelled"),
+                    _ => {
+                        return self.not_constant(
+                            expr,
+                            [low.as_ref(), high.as_ref()],
+                            upto,
+                            "between",
+                            "a range bound that is not a constant is not modelled",
+                        );
+                    }
                 };
                 self.test(left, test, *negated, expr, columns, upto)
             }
@@ -113,7 +121,15 @@ impl<'a> Lowerer<'a> {
             (Some(value), None) => (right, value, mirrored(op)),
             (None, None) => match self.field_ref(right, columns, upto) {
                 Ok(FieldRef { field, fold: Fold::Keep }) => (left, Value::Field(field), op),
-                _ => return self.opaque(whole, "comparison", "a comparison with a computed value is not modelled"),
+                _ => {
+                    return self.not_constant(
+                        whole,
+                        [left, right],
+                        upto,
+                        "comparison",
+                        "a comparison with a computed value is not modelled",
+                    );
+                }
             },
             (Some(_), Some(_)) => return self.opaque(whole, "constant comparison", "a comparison of two constants is not modelled"),
         };
@@ -190,6 +206,17 @@ impl<'a> Lowerer<'a> {
         let span = whole.span;
         let test = Match { field: field.field, op: test.op, values: test.values, quantifier: test.quantifier, case_sensitive, span };
         negate_if(negated, Predicate::Match(test))
+    }
+
+    /// Opaque, naming a hunting query's time parameter when that is what is not constant.
+    fn not_constant(&mut self, whole: &Expr, operands: [&'a Expr; 2], upto: usize, construct: &str, reason: &str) -> Predicate {
+        match operands.into_iter().find_map(|operand| self.template_parameter(operand, upto)) {
+            Some(parameter) => {
+                let reason = format!("`{parameter}` is filled in when the hunting query runs; its value is not known here");
+                self.opaque(whole, "hunting time parameter", &reason)
+            }
+            None => self.opaque(whole, construct, reason),
+        }
     }
 
     pub(super) fn opaque(&mut self, expr: &Expr, construct: &str, reason: &str) -> Predicate {

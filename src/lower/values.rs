@@ -41,6 +41,22 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// The `{{StartTimeISO}}`-style placeholder an expression reads, through lets and calls
+    /// (`let starttime = todatetime('{{StartTimeISO}}')`).
+    pub(super) fn template_parameter(&self, expr: &'a Expr, upto: usize) -> Option<String> {
+        match &expr.kind {
+            ExprKind::Literal(Literal::String { value, .. }) => value.contains("{{").then(|| value.clone()),
+            ExprKind::Paren(inner) | ExprKind::Unary { operand: inner, .. } => self.template_parameter(inner, upto),
+            ExprKind::Binary { left, right, .. } => self.template_parameter(left, upto).or_else(|| self.template_parameter(right, upto)),
+            ExprKind::Call { args, .. } => args.iter().find_map(|arg| self.template_parameter(&arg.expr, upto)),
+            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto)? {
+                (index, LetValue::Expr(bound)) => self.template_parameter(bound, index),
+                (_, LetValue::Function(_)) => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The values of a list operand (`in (...)`, `has_any (...)`): each item a constant or a
     /// list. `None` when any item is neither (a subquery, a column).
     pub(super) fn constants(&self, items: &'a [Expr], upto: usize) -> Option<Vec<Value>> {
