@@ -247,8 +247,11 @@ fn stage_text(stage: &Stage, d: &Detection) -> String {
             let per = if per.is_empty() { String::new() } else { format!(" per {}", per.join(", ")) };
             let computes: Vec<String> =
                 aggregations.iter().map(|a| format!("{} = {}", a.name, aggregation_words(a.function, a.field.as_ref()))).collect();
-            let alert =
-                threshold.as_ref().and_then(|t| threshold_words(t, aggregations)).map(|w| format!("; alert on {w}")).unwrap_or_default();
+            let alert = threshold
+                .as_ref()
+                .and_then(|t| threshold_words(t, aggregations))
+                .map(|w| format!("; alert when a group has {w}"))
+                .unwrap_or_default();
             format!(
                 "group {}{per}, computing {}{alert}",
                 input_words(*input, d),

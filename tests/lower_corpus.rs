@@ -1,12 +1,13 @@
 //! Lowering over the Sentinel corpus: every rule lowers without panicking, and at least a floor
 //! share is fully modelled. `cargo test --release --test lower_corpus -- --nocapture` prints the
-//! numbers and the biggest unmodelled buckets.
+//! numbers and the biggest unmodelled buckets; with `LOWER_SAMPLE=<construct>` it also prints
+//! each occurrence of that construct, to see what a bucket holds.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Raise it as lowering improves; it guards against regressions.
-const FLOOR_FULLY_MODELLED: f64 = 0.0;
+const FLOOR_FULLY_MODELLED: f64 = 0.40;
 
 #[test]
 fn corpus_rules_lower_and_enough_are_fully_modelled() {
@@ -20,6 +21,7 @@ fn corpus_rules_lower_and_enough_are_fully_modelled() {
     let (mut rules, mut fully) = (0usize, 0usize);
     // construct → (occurrences, rules with it)
     let mut buckets: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let sample = std::env::var("LOWER_SAMPLE").ok();
     for file in &files {
         for rule in ruleconv::sources::read_path(file).rules.iter().filter(|r| r.query.is_some()) {
             let detection = ruleconv::lower::lower_rule(rule);
@@ -27,9 +29,9 @@ fn corpus_rules_lower_and_enough_are_fully_modelled() {
             fully += usize::from(detection.unmodelled.is_empty());
             let mut seen = std::collections::BTreeSet::new();
             for item in &detection.unmodelled {
-                if std::env::var("SAMPLE").is_ok_and(|c| c == item.construct) {
-                    let text = &rule.query.as_ref().unwrap().text;
-                    println!("SAMPLE {}: {}", item.reason, text.get(item.span.start..item.span.end).unwrap_or("?"));
+                if sample.as_deref() == Some(item.construct.as_str()) {
+                    let text = rule.query.as_ref().map_or("", |q| q.text.get(item.span.start..item.span.end).unwrap_or_default());
+                    println!("{}: {}: {text}", rule.name, item.reason);
                 }
                 let bucket = buckets.entry(item.construct.clone()).or_default();
                 bucket.0 += 1;
