@@ -80,6 +80,8 @@ fn logic_nests_and_negates_only_through_not() {
         ("T | where not(A has 'x' or B has 'y')", "T: not(A has 'x' or B has 'y')", &[]),
         ("T | where A == 1 | where B == 2", "T: A == 1 and B == 2", &[]),
         ("T | where A !between (1 .. 5)", "T: not(A between (1 .. 5))", &[]),
+        ("T | where A between (B .. C)", "T: A between (B .. C)", &[]),
+        ("T | where A has B", "T: A has B", &[]),
     ]);
 }
 

@@ -327,11 +327,19 @@ impl<'a> Lowerer<'a> {
                 source.computed.push(computed);
             }
         }
-        let origin = match &meaning {
-            Ok(FieldRef { field, fold: Fold::Keep }) => OutputOrigin::Field(field.clone()),
-            _ => OutputOrigin::Computed(text),
+        // `a = b` of an output column carries b's origin (say, an aggregation) under a new name.
+        let copied = match &item.expr.kind {
+            ExprKind::Name(source) => rows.outputs.fields.iter().find(|o| o.name == source.name).cloned(),
+            _ => None,
         };
-        outputs::set(&mut rows.outputs, Output { name: name.clone(), origin, made_by: rows.at, span: item.span });
+        let output = match (copied, &meaning) {
+            (Some(copied), _) => Output { name: name.clone(), span: item.span, ..copied },
+            (None, Ok(FieldRef { field, fold: Fold::Keep })) => {
+                Output { name: name.clone(), origin: OutputOrigin::Field(field.clone()), made_by: rows.at, span: item.span }
+            }
+            (None, _) => Output { name: name.clone(), origin: OutputOrigin::Computed(text), made_by: rows.at, span: item.span },
+        };
+        outputs::set(&mut rows.outputs, output);
         rows.columns.define(&name, meaning);
     }
 

@@ -48,7 +48,7 @@ impl<'a> Lowerer<'a> {
             }
             ExprKind::InList { op, left, items } => self.string_test(*op, left, items, expr, columns, upto),
             ExprKind::Between { negated, left, low, high } => {
-                let test = match (self.constant(low, upto), self.constant(high, upto)) {
+                let test = match (self.operand(low, columns, upto), self.operand(high, columns, upto)) {
                     (Some(low), Some(high)) => Test::exact(MatchOp::Between, vec![low, high]),
                     _ => {
                         return self.not_constant(
@@ -115,13 +115,12 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        let left_constant = self.constant(left, upto);
-        let (field, value, op) = match (left_constant, self.constant(right, upto)) {
+        let (field, value, op) = match (self.constant(left, upto), self.constant(right, upto)) {
             (None, Some(value)) => (left, value, op),
             (Some(value), None) => (right, value, mirrored(op)),
-            (None, None) => match self.field_ref(right, columns, upto) {
-                Ok(FieldRef { field, fold: Fold::Keep }) => (left, Value::Field(field), op),
-                _ => {
+            (None, None) => match self.operand(right, columns, upto) {
+                Some(field) => (left, field, op),
+                None => {
                     return self.not_constant(
                         whole,
                         [left, right],
@@ -166,21 +165,19 @@ impl<'a> Lowerer<'a> {
             StrTest::Regex => (MatchOp::Regex, Quantifier::Any),
             StrTest::Like => (MatchOp::Like, Quantifier::Any),
         };
-        let values = match self.constants(operands, upto) {
-            Some(values) => values,
-            None => match (operands, op.test.takes_list()) {
-                ([single], false) => match self.field_ref(single, columns, upto) {
-                    Ok(FieldRef { field, fold: Fold::Keep }) => vec![Value::Field(field)],
-                    _ => return self.opaque(whole, "comparison", "a comparison with a computed value is not modelled"),
-                },
-                _ => {
-                    return self.opaque(
-                        whole,
-                        "list from a query",
-                        "a list that is not made of constants (a subquery, a column) is not modelled",
-                    );
-                }
+        let values = match (self.constants(operands, upto), operands, op.test.takes_list()) {
+            (Some(values), _, _) => values,
+            (None, [single], false) => match self.operand(single, columns, upto) {
+                Some(value) => vec![value],
+                None => return self.opaque(whole, "comparison", "a comparison with a computed value is not modelled"),
             },
+            _ => {
+                return self.opaque(
+                    whole,
+                    "list from a query",
+                    "a list that is not made of constants (a subquery, a column) is not modelled",
+                );
+            }
         };
         let test = Test { op: match_op, values, quantifier, case_sensitive: op.case_sensitive };
         self.test(left, test, op.negated, whole, columns, upto)
@@ -206,6 +203,14 @@ impl<'a> Lowerer<'a> {
         let span = whole.span;
         let test = Match { field: field.field, op: test.op, values: test.values, quantifier: test.quantifier, case_sensitive, span };
         negate_if(negated, Predicate::Match(test))
+    }
+
+    /// A constant, or another field of the same row (`where A == B`).
+    fn operand(&self, expr: &'a Expr, columns: &Columns, upto: usize) -> Option<Value> {
+        self.constant(expr, upto).or_else(|| match self.field_ref(expr, columns, upto) {
+            Ok(FieldRef { field, fold: Fold::Keep }) => Some(Value::Field(field)),
+            _ => None,
+        })
     }
 
     /// Opaque, naming a hunting query's time parameter when that is what is not constant.
