@@ -167,6 +167,13 @@ fn sources_unions_and_lets() {
         ("union (T | where A == 1), (U | where B == 2)", "s0 T: A == 1; s1 U: B == 2 | [0] union s0, s1", &[]),
         ("T | where A == 1 | union U", "s0 T: A == 1; s1 U: true | [0] union s0, s1", &[]),
         ("_Im_Dns(starttime=ago(1d))", "_Im_Dns: true", &["function arguments"]),
+        (
+            "let f = (t:string, v:string) { table(t) | where A == v }; union isfuzzy=true f('T', 'x'), f(t='U', v='y')",
+            "s0 f=T: A == 'x'; s1 f=U: A == 'y' | [0] union s0, s1",
+            &[],
+        ),
+        ("let f = (T:(A:string), v:string = 'd') { T | where A == v }; let u = U | where B == 1; f(u)", "u=U: B == 1 and A == 'd'", &[]),
+        ("let f = (v:string) { T | where A == v }; f()", "f()=: true", &["f()"]),
     ]);
 }
 

@@ -10,7 +10,7 @@ use crate::ir::detection::{
     Predicate, Stage, Value,
 };
 use crate::kql::Span;
-use crate::kql::ast::{BinaryOp, Expr, ExprKind, LetValue, NamedExpr, OptionParam};
+use crate::kql::ast::{BinaryOp, Expr, ExprKind, NamedExpr, OptionParam};
 use crate::kql::operators::StrTest;
 
 impl<'a> Lowerer<'a> {
@@ -308,10 +308,9 @@ impl<'a> Lowerer<'a> {
             ExprKind::Pipeline { .. } => true,
             ExprKind::Paren(inner) => self.is_tabular(inner, upto),
             ExprKind::Call { target: None, name, .. } if name.name == "materialize" => true,
-            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto) {
-                Some((index, LetValue::Expr(bound))) => self.is_tabular(bound, index),
-                Some((_, LetValue::Function(_))) => true,
-                None => false,
+            ExprKind::Name(name) => match self.scope.expr(&name.name, upto) {
+                Some((bound, at)) => self.is_tabular(bound, at),
+                None => self.scope.function(&name.name, upto).is_some(),
             },
             _ => false,
         }
@@ -347,11 +346,9 @@ impl<'a> Lowerer<'a> {
     /// The table a union operand names, when it is just a table (not a let, not a pipeline).
     fn plain_table(&self, expr: &'a Expr, upto: usize) -> Option<String> {
         match &expr.kind {
-            ExprKind::Name(name) if self.scope.lookup(&name.name, upto).is_none() => Some(name.name.clone()),
-            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto)? {
-                (index, LetValue::Expr(bound)) if matches!(bound.kind, ExprKind::Name(_) | ExprKind::Pattern(_)) => {
-                    self.plain_table(bound, index)
-                }
+            ExprKind::Name(name) if !self.scope.is_bound(&name.name, upto) => Some(name.name.clone()),
+            ExprKind::Name(name) => match self.scope.expr(&name.name, upto)? {
+                (bound, at) if matches!(bound.kind, ExprKind::Name(_) | ExprKind::Pattern(_)) => self.plain_table(bound, at),
                 _ => None,
             },
             ExprKind::Pattern(pattern) => Some(pattern.clone()),

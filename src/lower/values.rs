@@ -3,7 +3,7 @@
 
 use super::Lowerer;
 use crate::ir::detection::Value;
-use crate::kql::ast::{BinaryOp, DynamicKind, DynamicValue, Expr, ExprKind, LetValue, Literal, OperatorKind, UnaryOp};
+use crate::kql::ast::{BinaryOp, DynamicKind, DynamicValue, Expr, ExprKind, Literal, OperatorKind, UnaryOp};
 
 impl<'a> Lowerer<'a> {
     /// The one constant an expression denotes, if it is one.
@@ -11,9 +11,9 @@ impl<'a> Lowerer<'a> {
         match &expr.kind {
             ExprKind::Literal(literal) => literal_value(literal),
             ExprKind::Paren(inner) => self.constant(inner, upto),
-            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto) {
-                Some((index, LetValue::Expr(bound))) => self.constant(bound, index),
-                Some((_, LetValue::Function(_))) => None,
+            ExprKind::Name(name) => match self.scope.expr(&name.name, upto) {
+                Some((bound, at)) => self.constant(bound, at),
+                None if self.scope.is_bound(&name.name, upto) => None,
                 // Kusto reads `True` and `FALSE` as booleans too; the parser keeps them as names.
                 None => ["true", "false"].into_iter().find(|b| name.name.eq_ignore_ascii_case(b)).map(|b| Value::Bool(b == "true")),
             },
@@ -49,10 +49,10 @@ impl<'a> Lowerer<'a> {
             ExprKind::Paren(inner) | ExprKind::Unary { operand: inner, .. } => self.template_parameter(inner, upto),
             ExprKind::Binary { left, right, .. } => self.template_parameter(left, upto).or_else(|| self.template_parameter(right, upto)),
             ExprKind::Call { args, .. } => args.iter().find_map(|arg| self.template_parameter(&arg.expr, upto)),
-            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto)? {
-                (index, LetValue::Expr(bound)) => self.template_parameter(bound, index),
-                (_, LetValue::Function(_)) => None,
-            },
+            ExprKind::Name(name) => {
+                let (bound, at) = self.scope.expr(&name.name, upto)?;
+                self.template_parameter(bound, at)
+            }
             _ => None,
         }
     }
@@ -71,10 +71,10 @@ impl<'a> Lowerer<'a> {
         match &expr.kind {
             ExprKind::Literal(Literal::Dynamic(value)) => dynamic_values(value),
             ExprKind::Paren(inner) => self.list(inner, upto),
-            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto)? {
-                (index, LetValue::Expr(bound)) => self.list(bound, index),
-                (_, LetValue::Function(_)) => None,
-            },
+            ExprKind::Name(name) => {
+                let (bound, at) = self.scope.expr(&name.name, upto)?;
+                self.list(bound, at)
+            }
             ExprKind::Pipeline { source: None, operators } => match operators.as_slice() {
                 [only] => match &only.kind {
                     OperatorKind::Datatable { columns, values } if columns.len() == 1 => {
