@@ -10,7 +10,7 @@ use crate::ir::detection::{
     Predicate, Stage, Value,
 };
 use crate::kql::Span;
-use crate::kql::ast::{BinaryOp, Expr, ExprKind, NamedExpr, OptionParam};
+use crate::kql::ast::{BinaryOp, Expr, ExprKind, NamedExpr, Operator, OperatorKind, OptionParam};
 use crate::kql::operators::StrTest;
 
 impl<'a> Lowerer<'a> {
@@ -131,17 +131,14 @@ impl<'a> Lowerer<'a> {
         Some(Aggregation { name, function, field, condition, span })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn join(
-        &mut self,
-        rows: &mut Rows,
-        params: &'a [OptionParam],
-        right: &'a Expr,
-        on: &'a [Expr],
-        lookup: bool,
-        span: Span,
-        upto: usize,
-    ) {
+    /// `join` or `lookup` (a left outer join by default).
+    pub(super) fn join(&mut self, rows: &mut Rows, operator: &'a Operator, upto: usize) {
+        let (params, right, on, lookup) = match &operator.kind {
+            OperatorKind::Join { params, right, on } => (params, right, on, false),
+            OperatorKind::Lookup { params, right, on } => (params, right, on, true),
+            _ => return,
+        };
+        let span = operator.span;
         let kind = self.join_kind(params, lookup);
         let right_rows = self.tabular(right, upto);
         let mut keys = Vec::new();

@@ -212,8 +212,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             OperatorKind::Summarize { aggregates, by, .. } => self.summarize(rows, aggregates, by, span, upto),
-            OperatorKind::Join { params, right, on } => self.join(rows, params, right, on, false, span, upto),
-            OperatorKind::Lookup { params, right, on } => self.join(rows, params, right, on, true, span, upto),
+            OperatorKind::Join { .. } | OperatorKind::Lookup { .. } => self.join(rows, operator, upto),
             OperatorKind::Union { tables, .. } => {
                 let left = std::mem::replace(rows, self.placeholder_rows());
                 *rows = self.union(Some(left), tables, span, upto);
