@@ -265,6 +265,15 @@ fn row_changing_operators_are_unmodelled_and_order_is_ignored() {
 }
 
 #[test]
+fn a_let_used_twice_is_two_sources_but_one_unmodelled_entry() {
+    check(&[(
+        "let s = T | where strlen(A) > 1; s | join (s) on B",
+        "s0 s=T: opaque(strlen(A) > 1); s1 s=T: opaque(strlen(A) > 1) | [0] join inner_unique s0 s1 on B = B",
+        &["strlen()"],
+    )]);
+}
+
+#[test]
 fn lowering_is_total_on_odd_input() {
     for query in [
         "",
