@@ -298,3 +298,16 @@ fn dump() {
         println!("{}\n{:?}\n{}", render(&d), unmodelled(&d), serde_json::to_string_pretty(&d).unwrap());
     }
 }
+
+#[test]
+fn long_let_chains_are_cut_off_instead_of_exhausting_the_stack() {
+    let mut query: String = (1..100_000).map(|i| format!("let c{i} = (c{});\n", i - 1)).collect();
+    query.insert_str(0, "let c0 = 'x';\n");
+    query.push_str("T | where A == c99999");
+    assert_eq!(render(&lower_query(&query)), "T: opaque(A == c99999)");
+    assert_eq!(render(&lower_query("let c0 = 'x'; let c1 = c0; let c2 = (c1); T | where A == c2")), "T: A == 'x'");
+    let tabular: String = (1..100_000).map(|i| format!("let t{i} = t{} | where A == {i};\n", i - 1)).collect();
+    let detection = lower_query(&format!("let t0 = T;\n{tabular}t99999"));
+    let constructs = unmodelled(&detection);
+    assert!(!constructs.is_empty() && constructs.iter().all(|c| c == "nesting"), "{constructs:?}");
+}

@@ -305,10 +305,10 @@ impl<'a> Lowerer<'a> {
             ExprKind::Pipeline { .. } => true,
             ExprKind::Paren(inner) => self.is_tabular(inner, upto),
             ExprKind::Call { target: None, name, .. } if name.name == "materialize" => true,
-            ExprKind::Name(name) => match self.scope.expr(&name.name, upto) {
-                Some((bound, at)) => self.is_tabular(bound, at),
-                None => self.scope.function(&name.name, upto).is_some(),
-            },
+            ExprKind::Name(name) => {
+                self.scope.function(&name.name, upto).is_some()
+                    || self.through_let(&name.name, upto, |bound, at| Some(self.is_tabular(bound, at))).unwrap_or(false)
+            }
             _ => false,
         }
     }
@@ -344,10 +344,10 @@ impl<'a> Lowerer<'a> {
     fn plain_table(&self, expr: &'a Expr, upto: usize) -> Option<String> {
         match &expr.kind {
             ExprKind::Name(name) if !self.scope.is_bound(&name.name, upto) => Some(name.name.clone()),
-            ExprKind::Name(name) => match self.scope.expr(&name.name, upto)? {
-                (bound, at) if matches!(bound.kind, ExprKind::Name(_) | ExprKind::Pattern(_)) => self.plain_table(bound, at),
+            ExprKind::Name(name) => self.through_let(&name.name, upto, |bound, at| match bound.kind {
+                ExprKind::Name(_) | ExprKind::Pattern(_) => self.plain_table(bound, at),
                 _ => None,
-            },
+            }),
             ExprKind::Pattern(pattern) => Some(pattern.clone()),
             _ => None,
         }

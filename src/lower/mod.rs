@@ -36,6 +36,7 @@ use crate::ir::Rule;
 use crate::ir::detection::{Detection, EntityUse, Unmodelled};
 use crate::kql::{self, Span, ast};
 use scope::Scope;
+use std::cell::Cell;
 
 /// Parses and lowers one query.
 pub fn lower_query(text: &str) -> Detection {
@@ -84,12 +85,15 @@ pub(crate) struct Lowerer<'a> {
     text: &'a str,
     scope: Scope<'a>,
     detection: Detection,
+    /// Nesting of tabular expressions being lowered (let bodies, functions, subqueries).
     depth: usize,
+    /// Nesting of let bindings being read for a value (see `through_let`).
+    let_depth: Cell<usize>,
 }
 
 impl<'a> Lowerer<'a> {
     fn new(text: &'a str) -> Self {
-        Lowerer { text, scope: Scope::default(), detection: Detection::default(), depth: 0 }
+        Lowerer { text, scope: Scope::default(), detection: Detection::default(), depth: 0, let_depth: Cell::new(0) }
     }
 
     fn finish(mut self) -> Detection {
