@@ -4,7 +4,7 @@
 #[path = "support/detection_text.rs"]
 mod detection_text;
 
-use detection_text::{render, unmodelled};
+use detection_text::{outputs, render, unmodelled};
 use ruleconv::lower::lower_query;
 
 /// (query, expected rendering, expected unmodelled constructs)
@@ -184,6 +184,7 @@ fn joins_keys_kinds_and_windows() {
         ("T | join kind=inner (U | where B == 1) on $left.A == $right.C", "s0 T: true; s1 U: B == 1 | [0] join inner s0 s1 on A = C", &[]),
         ("T | join kind=leftanti U on A", "s0 T: true; s1 U: true | [0] join left_anti s0 s1 on A = A", &[]),
         ("T | lookup U on A", "s0 T: true; s1 U: true | [0] join left_outer s0 s1 on A = A", &[]),
+        ("T | lookup kind=inner U on $left.A == $right.B", "s0 T: true; s1 U: true | [0] join inner s0 s1 on A = B", &[]),
         (
             "T | join U on A | where T2 between (T1 - 1h .. T1 + 1h) and B == 1",
             "s0 T: true; s1 U: true | [0] join inner_unique s0 s1 on A = A within 1h | [1] filter [0]: B == 1",
@@ -271,6 +272,30 @@ fn a_let_used_twice_is_two_sources_but_one_unmodelled_entry() {
         "s0 s=T: opaque(strlen(A) > 1); s1 s=T: opaque(strlen(A) > 1) | [0] join inner_unique s0 s1 on B = B",
         &["strlen()"],
     )]);
+}
+
+#[test]
+fn outputs_say_which_stage_made_each_column() {
+    let cases = [
+        ("T", "*"),
+        ("T | project A, B = C, D = tolower(E)", "A, B<-C, D<-`tolower(E)`"),
+        ("T | extend X = A | project-away Y, Z* | project-rename W = B", "*, X<-A, W<-B"),
+        ("T | project A, B | project-away B", "A"),
+        ("T | summarize n = count(), make_set(B) by A | extend m = n", "A<-key@[0], n<-count@[0], set_B<-make_set@[0], m<-count@[0]"),
+        ("T | project A, B | join (U | project A, B, C) on A", "A, B, A1<-A@s1, B1<-B@s1, C@s1"),
+        ("T | project A, B | lookup (U | project K, C) on $left.A == $right.K", "A, B, C@s1"),
+        ("T | project A | join kind=leftanti (U | project A, C) on A", "A"),
+        ("T | summarize arg_max(TimeGenerated, *) by A", "*, A<-key@[0], TimeGenerated<-arg_max@[0]"),
+        ("T | summarize arg_max(TimeGenerated, B, C) by A", "A<-key@[0], TimeGenerated<-arg_max@[0], B<-arg_max@[0], C<-arg_max@[0]"),
+    ];
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(query, expected)| {
+            let actual = outputs(&lower_query(query));
+            (actual != *expected).then(|| format!("{query}\n  expected: {expected}\n  actual:   {actual}"))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

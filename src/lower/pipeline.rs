@@ -5,7 +5,7 @@ use super::columns::{Columns, FieldRef, Fold, NotField};
 use super::correlate::conjuncts;
 use super::outputs;
 use super::{Lowerer, MAX_DEPTH};
-use crate::ir::detection::{Computed, EventSource, Field, Input, Output, OutputOrigin, Outputs, Predicate, Stage, Value};
+use crate::ir::detection::{Computed, EventSource, Input, Output, OutputOrigin, Outputs, Predicate, Stage, Value};
 use crate::kql::Span;
 use crate::kql::ast::{Expr, ExprKind, FunctionDef, NamedExpr, Operator, OperatorKind, ParsePart, StatementKind};
 
@@ -363,11 +363,12 @@ impl<'a> Lowerer<'a> {
         rows.columns.define(&new.name, meaning);
     }
 
-    /// An input column passed through under its own name.
+    /// An input column passed through under its own name; computed (as its name) when it is
+    /// not a field lowering can follow.
     fn field_output(&self, rows: &Rows, name: &str, expr: &'a Expr, upto: usize) -> Output {
         let origin = match self.field_ref(expr, &rows.columns, upto) {
             Ok(FieldRef { field, fold: Fold::Keep }) => OutputOrigin::Field(field),
-            _ => OutputOrigin::Field(Field::column(name)),
+            _ => OutputOrigin::Computed(name.to_string()),
         };
         Output { name: name.to_string(), origin, made_by: rows.at, span: expr.span }
     }
