@@ -14,17 +14,21 @@
 //! ```
 //!
 //! `convert` runs the whole job for the CLI and the golden tests; `cli` parses arguments and
-//! prints; `diff` compares outputs for review. `sentinel::keys` holds every Sentinel key and
-//! value spelling, for the Sentinel readers and emitters alike. Dependencies run one way:
-//! `sources → ir ← targets`; `kql` depends on nothing else in the crate.
+//! prints; `diff` compares outputs for review. `lower` turns a query's syntax tree into its
+//! `ir::Detection` (what the rule detects), which `explain` puts in words. `sentinel::keys`
+//! holds every Sentinel key and value spelling, for the Sentinel readers and emitters alike.
+//! Dependencies run one way: `sources → ir ← targets`; `kql` depends on nothing else in the
+//! crate.
 
 pub mod check;
 pub mod cli;
 pub mod convert;
 pub mod diag;
 pub mod diff;
+pub mod explain;
 pub mod ir;
 pub mod kql;
+pub mod lower;
 pub mod sentinel;
 pub mod sources;
 pub mod targets;

@@ -1,0 +1,152 @@
+//! Lowering: a KQL query's syntax tree → `Detection`, the meaning a detection engineer reads.
+//!
+//! ```text
+//!  statements ─▶ scope (let constants, lists, tabular lets, functions)
+//!  query ─▶ pipeline: sources and operators ─▶ predicates (where), stages (join, lookup,
+//!           summarize + threshold, union, later filters), columns (renames, computed), outputs
+//! ```
+//!
+//! Lowering is total: it always returns a `Detection`, never panics, and lists with its span
+//! whatever it could not express (`Detection::unmodelled`). A condition it cannot express stays in
+//! the predicate tree as `Predicate::Opaque`, so no event filter is ever silently widened.
+//!
+//! Decisions, each where the meaning is kept:
+//! - A column computed by `extend` reads its field through renames, `tostring()`,
+//!   `column_ifexists("X", ...)` and `parse_json()`/`todynamic()` (a path into it is a path into
+//!   the field's JSON value, dynamic column or JSON string alike); `tolower`/`toupper` only under
+//!   a case-insensitive operator, or a case-sensitive one whose values are already in that case.
+//!   Anything else used in a condition, group key or join key is opaque and listed.
+//! - `X in (subquery)` / `X !in (subquery)` as a top-level condition is a left semi / anti join
+//!   with the subquery's single column; `in~`, `has_any` over a subquery stay opaque.
+//! - `distinct A, B` is `summarize by A, B`; `arg_max`/`arg_min` are aggregations; `parse`
+//!   keeps every row (its columns are opaque), `parse-where`, `mv-expand`, `take`, `top`,
+//!   `evaluate`... change the rows and are listed; `sort`, `render`, `project-reorder`, `as`
+//!   change nothing that is detected and are ignored.
+//! - A `let` used twice is lowered twice (two sources), so each use carries its own filter.
+
+mod columns;
+mod correlate;
+mod outputs;
+mod pipeline;
+mod predicate;
+mod scope;
+mod values;
+
+use crate::ir::Rule;
+use crate::ir::detection::{Detection, EntityUse, Unmodelled};
+use crate::kql::{self, Span, ast};
+use scope::Scope;
+use std::cell::Cell;
+
+/// Parses and lowers one query.
+pub fn lower_query(text: &str) -> Detection {
+    let parsed = kql::parse(text);
+    let mut lowerer = Lowerer::new(text);
+    for error in &parsed.errors {
+        lowerer.unmodelled("syntax error", &error.message, error.span);
+    }
+    lowerer.script(&parsed.ast);
+    lowerer.finish()
+}
+
+/// Lowers a rule's query and records which output columns its entity mappings read.
+pub fn lower_rule(rule: &Rule) -> Detection {
+    let mut detection = match rule.kql() {
+        Some(query) => lower_query(&query.text),
+        None => {
+            let missing = Unmodelled { construct: "query".into(), reason: "the rule has no query".into(), span: Span::default() };
+            Detection { unmodelled: vec![missing], ..Detection::default() }
+        }
+    };
+    detection.entities = entity_uses(rule, &detection);
+    detection
+}
+
+/// One `EntityUse` per field mapping. When the result keeps all input columns, a mapped column
+/// the query never names may still be an event field, so it counts as present.
+fn entity_uses(rule: &Rule, detection: &Detection) -> Vec<EntityUse> {
+    let mappings = rule.sentinel.iter().flat_map(|s| s.entity_mappings.iter().flatten());
+    mappings
+        .flat_map(|mapping| {
+            mapping.field_mappings.iter().map(|field| EntityUse {
+                entity_type: mapping.entity_type.clone(),
+                identifier: field.identifier.clone(),
+                column: field.column_name.clone(),
+                column_in_output: detection.outputs.all_columns || detection.outputs.fields.iter().any(|o| o.name == field.column_name),
+            })
+        })
+        .collect()
+}
+
+/// Nesting deeper than this (let bodies calling each other) is reported instead of followed.
+const MAX_DEPTH: usize = 64;
+
+/// The state of one lowering: the Detection being built and the `let` bindings in scope.
+struct Lowerer<'a> {
+    text: &'a str,
+    scope: Scope<'a>,
+    detection: Detection,
+    /// Nesting of tabular expressions being lowered (let bodies, functions, subqueries).
+    depth: usize,
+    /// Nesting of let bindings being read for a value (see `through_let`).
+    let_depth: Cell<usize>,
+}
+
+impl<'a> Lowerer<'a> {
+    fn new(text: &'a str) -> Self {
+        Lowerer { text, scope: Scope::default(), detection: Detection::default(), depth: 0, let_depth: Cell::new(0) }
+    }
+
+    fn finish(mut self) -> Detection {
+        // Source order, so the list reads like the query; a let used twice is lowered twice but
+        // what it cannot model is listed once.
+        let unmodelled = &mut self.detection.unmodelled;
+        unmodelled
+            .sort_by(|a, b| (a.span.start, a.span.end, &a.construct, &a.reason).cmp(&(b.span.start, b.span.end, &b.construct, &b.reason)));
+        unmodelled.dedup();
+        self.detection
+    }
+
+    /// The statements of a query: `let`s go into scope; the last tabular statement is the result.
+    fn script(&mut self, script: &'a ast::Script) {
+        let upto = self.statements(&script.statements);
+        let queries: Vec<&ast::Expr> =
+            script.statements.iter().filter_map(|s| if let ast::StatementKind::Query(e) = &s.kind { Some(e) } else { None }).collect();
+        let Some((last, earlier)) = queries.split_last() else {
+            self.unmodelled("query", "no tabular expression: the query returns nothing", script.span);
+            return;
+        };
+        for extra in earlier {
+            self.unmodelled("several results", "only the last tabular statement is lowered", extra.span);
+        }
+        let rows = self.tabular(last, upto);
+        self.detection.result = Some(rows.at);
+        self.detection.outputs = rows.outputs;
+    }
+
+    /// Binds `let`s in order; reports statements that are neither lets nor queries. Returns the
+    /// scope size after the last binding.
+    fn statements(&mut self, statements: &'a [ast::Statement]) -> usize {
+        for statement in statements {
+            match &statement.kind {
+                ast::StatementKind::Let { name, value } => self.scope.bind(&name.name, value),
+                // Queries are lowered by the caller; errors are reported already; `set` options
+                // tune execution, not which rows match.
+                ast::StatementKind::Query(_) | ast::StatementKind::Error | ast::StatementKind::Set { .. } => {}
+                ast::StatementKind::QueryParameters(_) | ast::StatementKind::AliasDatabase { .. } => {
+                    self.unmodelled("declaration", "query parameters and database aliases are not modelled", statement.span)
+                }
+            }
+        }
+        self.scope.len()
+    }
+
+    fn unmodelled(&mut self, construct: &str, reason: &str, span: Span) {
+        self.detection.unmodelled.push(Unmodelled { construct: construct.to_string(), reason: reason.to_string(), span });
+    }
+
+    /// The query text a span covers; empty when the span is out of range.
+    fn text_of(&self, span: Span) -> &'a str {
+        self.text.get(span.start..span.end).unwrap_or_default()
+    }
+}
