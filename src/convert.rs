@@ -5,9 +5,11 @@
 //! thread count.
 
 use crate::diag::{Position, Problem};
+use crate::ir::Detection;
 use crate::ir::{Rule, SourceFormat};
+use crate::lower;
 use crate::sources::{self, Entry, ReadOutcome};
-use crate::targets::{self, EmitOptions, Target};
+use crate::targets::{self, EmitOptions, Subject, Target, Verdict};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -90,6 +92,8 @@ pub struct Record {
     pub title: Option<String>,
     pub target: &'static str,
     pub status: Status,
+    /// How faithfully the output says what the rule says; `None` when the rule was not read.
+    pub fidelity: Option<Verdict>,
     /// Where the rule was written, when it was written to a file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<PathBuf>,
@@ -100,6 +104,7 @@ pub struct Record {
 /// A rule that converted, with its output text.
 pub struct Converted<'a> {
     pub rule: &'a Rule,
+    pub detection: Detection,
     pub input: &'a InputFile,
     pub text: String,
     pub record: usize,
@@ -112,7 +117,15 @@ pub fn convert<'a>(files: &'a [FileRules], target: Target, options: &EmitOptions
     let mut converted = Vec::new();
     for file in files.iter().filter(|f| !f.skipped()) {
         let outcome = &file.outcome;
-        let mut results: Vec<_> = outcome.rules.par_iter().map(|rule| Some(targets::emit(target, &[rule], options))).collect();
+        let mut results: Vec<_> = outcome
+            .rules
+            .par_iter()
+            .map(|rule| {
+                let detection = lower::lower_rule(rule);
+                let emitted = targets::emit(target, &[Subject { rule, detection: &detection }], options);
+                Some((detection, emitted))
+            })
+            .collect();
         for entry in outcome.entries() {
             let (slot, rule) = match entry {
                 Entry::Unread(unread) => {
@@ -123,6 +136,7 @@ pub fn convert<'a>(files: &'a [FileRules], target: Target, options: &EmitOptions
                         title: unread.label.map(str::to_string),
                         target: target.name(),
                         status: Status::Failed,
+                        fidelity: None,
                         output: None,
                         problems: unread.problems.into_iter().cloned().collect(),
                     });
@@ -130,7 +144,7 @@ pub fn convert<'a>(files: &'a [FileRules], target: Target, options: &EmitOptions
                 }
                 Entry::Read(slot, rule) => (slot, rule),
             };
-            let Some(result) = results.get_mut(slot).and_then(Option::take) else { continue };
+            let Some((detection, result)) = results.get_mut(slot).and_then(Option::take) else { continue };
             let mut record = Record {
                 source: file.input.path.clone(),
                 rule_index: Some(rule.origin.index),
@@ -138,16 +152,19 @@ pub fn convert<'a>(files: &'a [FileRules], target: Target, options: &EmitOptions
                 title: Some(rule.title.clone()),
                 target: target.name(),
                 status: Status::Converted,
+                fidelity: None,
                 output: None,
                 problems: outcome.problems_of(rule.origin.index).cloned().collect(),
             };
             match result {
                 Ok(emitted) => {
+                    record.fidelity = Some(Verdict::of_emitted(&emitted.problems));
                     record.problems.extend(emitted.problems);
-                    converted.push(Converted { rule, input: &file.input, text: emitted.text, record: records.len() });
+                    converted.push(Converted { rule, detection, input: &file.input, text: emitted.text, record: records.len() });
                 }
                 Err(errors) => {
                     record.status = Status::Failed;
+                    record.fidelity = Some(Verdict::Unsupported);
                     record.problems.extend(errors);
                 }
             }
@@ -167,11 +184,16 @@ pub struct Summary {
     pub failed: usize,
     /// Converted rules that still carry warnings or losses worth a review.
     pub with_problems: usize,
+    /// Fidelity verdicts of the rules that were read.
+    pub exact: usize,
+    pub approximate: usize,
+    pub unsupported: usize,
 }
 
 pub fn summarize(files: &[FileRules], records: &[Record]) -> Summary {
     let converted = records.iter().filter(|r| r.status == Status::Converted);
     let skipped_files = files.iter().filter(|f| f.skipped()).count();
+    let verdicts = |verdict: Verdict| records.iter().filter(|r| r.fidelity == Some(verdict)).count();
     Summary {
         files: files.len() - skipped_files,
         skipped_files,
@@ -179,6 +201,9 @@ pub fn summarize(files: &[FileRules], records: &[Record]) -> Summary {
         converted: converted.clone().count(),
         failed: records.iter().filter(|r| r.status == Status::Failed).count(),
         with_problems: converted.filter(|r| !r.problems.is_empty()).count(),
+        exact: verdicts(Verdict::Exact),
+        approximate: verdicts(Verdict::Approximate),
+        unsupported: verdicts(Verdict::Unsupported),
     }
 }
 
@@ -189,10 +214,17 @@ pub fn combined_text(converted: &[Converted], target: Target, options: &EmitOpti
         [] => Ok(String::new()),
         [one] => Ok(one.text.clone()),
         many => {
-            let rules: Vec<_> = many.iter().map(|c| c.rule).collect();
-            targets::emit(target, &rules, options).map(|emitted| emitted.text)
+            let subjects: Vec<_> = many.iter().map(|c| Subject { rule: c.rule, detection: &c.detection }).collect();
+            targets::emit(target, &subjects, options).map(|emitted| emitted.text)
         }
     }
+}
+
+/// Lowers each rule and emits them all as one document: the library's one-call conversion.
+pub fn emit_rules(target: Target, rules: &[&Rule], options: &EmitOptions) -> Result<targets::Emitted, Vec<Problem>> {
+    let detections: Vec<Detection> = rules.iter().map(|rule| lower::lower_rule(rule)).collect();
+    let subjects: Vec<Subject> = rules.iter().zip(&detections).map(|(rule, detection)| Subject { rule, detection }).collect();
+    targets::emit(target, &subjects, options)
 }
 
 /// A file name made from the rule's name (else its id): letters, digits, `-`, `_`, `.` only.

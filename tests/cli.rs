@@ -330,3 +330,22 @@ fn explain_reports_unreadable_rules_and_explains_the_others() {
     assert!(text(&out.stderr).contains("broken.yaml:"), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("NRT Login to AWS Management Console without MFA"));
 }
+
+#[test]
+fn an_option_the_target_does_not_read_is_a_usage_error() {
+    let out = ruleconv(&["convert", NRT, "--to", "sentinel-yaml", "--api-version", "2024-01-01"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--api-version does not apply to --to sentinel-yaml"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn the_summary_and_report_give_each_rule_a_fidelity_verdict() {
+    let dir = scratch("fidelity");
+    let report = dir.join("report.json");
+    let out = ruleconv(&["convert", NRT, "--to", "sentinel", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("fidelity: 1 exact, 0 approximate, 0 unsupported"), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    assert_eq!(report["records"][0]["fidelity"], "exact");
+    assert_eq!(report["summary"]["exact"], 1);
+}

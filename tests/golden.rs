@@ -69,7 +69,7 @@ fn fixtures_match_golden_outputs() {
     for fixture in &fixtures {
         // golden/<target>/<path under tests/fixtures>, with the target's extension.
         let relative = fixture.strip_prefix(fixtures_dir()).expect("under fixtures").with_extension("");
-        for target in Target::ALL {
+        for &target in Target::all() {
             let (text, problems) = convert_fixture(fixture, target);
             assert!(!text.is_empty(), "{} produced no {} output", fixture.display(), target.name());
             let base = golden.join(target.name()).join(&relative);

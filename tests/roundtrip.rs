@@ -2,9 +2,10 @@
 //! repository YAML → ARM → YAML keeps every key and value (compared as data), and
 //! ARM → YAML → ARM reproduces the template byte for byte.
 
+use ruleconv::convert::emit_rules;
 use ruleconv::ir::{Rule, SourceFormat};
 use ruleconv::sources;
-use ruleconv::targets::{self, EmitOptions, Target};
+use ruleconv::targets::{EmitOptions, Target};
 use ruleconv::yaml;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -19,15 +20,23 @@ fn corpus() -> Option<PathBuf> {
     }
 }
 
+fn sentinel() -> Target {
+    Target::from_name("sentinel").expect("registered")
+}
+
+fn sentinel_yaml() -> Target {
+    Target::from_name("sentinel-yaml").expect("registered")
+}
+
 fn emit(rule: &Rule, target: Target) -> String {
-    targets::emit(target, &[rule], &EmitOptions::default()).unwrap_or_else(|e| panic!("{}: {e:?}", rule.origin.file.display())).text
+    emit_rules(target, &[rule], &EmitOptions::default()).unwrap_or_else(|e| panic!("{}: {e:?}", rule.origin.file.display())).text
 }
 
 /// The rule as ARM, or `None` for the few corpus files marked `kind: Scheduled` that lack what
 /// a scheduled rule needs (hunting queries with a stray `kind`); those must fail loudly, naming
 /// the missing field, rather than deploy with invented values.
 fn arm_or_refused(rule: &Rule) -> Option<String> {
-    match targets::emit(Target::Sentinel, &[rule], &EmitOptions::default()) {
+    match emit_rules(sentinel(), &[rule], &EmitOptions::default()) {
         Ok(emitted) => Some(emitted.text),
         Err(errors) => {
             assert!(errors.iter().all(|e| e.message.contains("needs `")), "{}: {errors:?}", rule.origin.file.display());
@@ -78,7 +87,7 @@ fn corpus_yaml_to_arm_to_yaml_keeps_every_key_and_value() {
                 refused += 1;
                 continue;
             };
-            let yaml_again = emit(&read_back(&arm, "roundtrip.json", SourceFormat::Arm), Target::SentinelYaml);
+            let yaml_again = emit(&read_back(&arm, "roundtrip.json", SourceFormat::Arm), sentinel_yaml());
             let result = data(&yaml_again);
             let mut problems = Vec::new();
             lost(&original, &result, "", &mut problems);
@@ -110,8 +119,8 @@ fn corpus_arm_to_yaml_to_arm_is_identical() {
         for rule in sources::read_path(&file).rules {
             let Some(arm) = arm_or_refused(&rule) else { continue };
             rules += 1;
-            let yaml = emit(&read_back(&arm, "a.json", SourceFormat::Arm), Target::SentinelYaml);
-            let arm_again = emit(&read_back(&yaml, "b.yaml", SourceFormat::SentinelYaml), Target::Sentinel);
+            let yaml = emit(&read_back(&arm, "a.json", SourceFormat::Arm), sentinel_yaml());
+            let arm_again = emit(&read_back(&yaml, "b.yaml", SourceFormat::SentinelYaml), sentinel());
             if arm != arm_again {
                 failures.push(format!("{}:\n{}", file.display(), ruleconv::diff::unified(&arm, &arm_again, "arm", "arm again")));
             }
@@ -133,11 +142,11 @@ fn fixture_arm_exports_round_trip_through_yaml() {
         let rules = sources::read_path(&file).rules;
         assert!(!rules.is_empty(), "{}", file.display());
         let refs: Vec<_> = rules.iter().collect();
-        let arm = targets::emit(Target::Sentinel, &refs, &EmitOptions::default()).expect("emits").text;
-        let yaml = targets::emit(Target::SentinelYaml, &refs, &EmitOptions::default()).expect("emits").text;
+        let arm = emit_rules(sentinel(), &refs, &EmitOptions::default()).expect("emits").text;
+        let yaml = emit_rules(sentinel_yaml(), &refs, &EmitOptions::default()).expect("emits").text;
         let again = sources::read_text(&yaml, Path::new("x.yaml"), Some(SourceFormat::SentinelYaml)).rules;
         let again_refs: Vec<_> = again.iter().collect();
-        let arm_again = targets::emit(Target::Sentinel, &again_refs, &EmitOptions::default()).expect("emits").text;
+        let arm_again = emit_rules(sentinel(), &again_refs, &EmitOptions::default()).expect("emits").text;
         assert_eq!(arm, arm_again, "{}:\n{}", file.display(), ruleconv::diff::unified(&arm, &arm_again, "arm", "again"));
     }
 }

@@ -20,6 +20,10 @@ pub fn run(args: ConvertArgs) -> i32 {
         return EXIT_PROBLEMS;
     }
     let options = EmitOptions { api_version: args.api_version.clone() };
+    if let Some(flag) = options.set_flags().into_iter().find(|flag| !target.options().contains(flag)) {
+        eprintln!("ruleconv: {flag} does not apply to --to {}", target.name());
+        return EXIT_USAGE;
+    }
     let read = convert::read_all(&files, args.from);
     let (mut records, converted) = convert::convert(&read, target, &options);
 
@@ -124,12 +128,15 @@ fn print_summary(summary: &Summary, target: Target) {
     let skipped =
         if summary.skipped_files > 0 { format!(", {} file(s) without rules skipped", summary.skipped_files) } else { String::new() };
     eprintln!(
-        "ruleconv: {} rule(s) from {} file(s){skipped} to {}: {} converted{noted}, {} failed",
+        "ruleconv: {} rule(s) from {} file(s){skipped} to {}: {} converted{noted}, {} failed; fidelity: {} exact, {} approximate, {} unsupported",
         summary.rules,
         summary.files,
         target.name(),
         summary.converted,
-        summary.failed
+        summary.failed,
+        summary.exact,
+        summary.approximate,
+        summary.unsupported
     );
 }
 

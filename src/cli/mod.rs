@@ -68,7 +68,7 @@ pub struct ConvertArgs {
     inputs: Vec<PathBuf>,
     /// Output format.
     #[arg(long, short = 't', required = true, value_name = "TARGET",
-          value_parser = PossibleValuesParser::new(Target::ALL.map(Target::name)).map(|s| Target::from_name(&s).expect("listed")))]
+          value_parser = PossibleValuesParser::new(Target::all().iter().map(|t| t.name())).map(|s| Target::from_name(&s).expect("listed")))]
     to: Option<Target>,
     /// Write one file per rule under DIR (created if needed) instead of stdout.
     #[arg(long, short = 'o', value_name = "DIR")]

@@ -1,5 +1,8 @@
-//! Emitters: `Rule`s → text of one target format, plus the problems a reviewer should know of
-//! (losses and changes), each at the rule field it is about.
+//! Emitters: a rule and what it detects → text of one target format, plus the problems a
+//! reviewer should know of (losses and changes), each at the construct it is about.
+//!
+//! Every target is one module implementing `Emitter` and one entry in `REGISTRY`; the CLI,
+//! the convert job and the golden tests find targets only through the registry.
 //!
 //! - `sentinel_arm`: deployable ARM templates in the Sentinel portal's export form,
 //! - `sentinel_yaml`: the Azure-Sentinel repository's YAML form,
@@ -7,49 +10,101 @@
 //! both built as data from the encoders in `sentinel_fields` and serialized, so the output is
 //! valid by construction and the same rules always give the same bytes.
 
+mod fidelity;
 mod sentinel_arm;
 mod sentinel_fields;
 mod sentinel_yaml;
 
-use crate::diag::Problem;
-use crate::ir::Rule;
+pub use fidelity::Verdict;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Target {
-    /// Deployable ARM JSON.
-    Sentinel,
-    /// Repository YAML.
-    SentinelYaml,
+use crate::diag::Problem;
+use crate::ir::{Detection, Rule};
+use std::fmt;
+
+/// What an emitter is given for one rule: its metadata and what its logic detects.
+#[derive(Clone, Copy, Debug)]
+pub struct Subject<'a> {
+    pub rule: &'a Rule,
+    pub detection: &'a Detection,
 }
 
-impl Target {
-    pub const ALL: [Target; 2] = [Target::Sentinel, Target::SentinelYaml];
-
+/// One output format.
+pub trait Emitter: Sync {
     /// The name users pass to `--to`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Target::Sentinel => "sentinel",
-            Target::SentinelYaml => "sentinel-yaml",
-        }
+    fn name(&self) -> &'static str;
+    /// File extension of the output files, without the dot.
+    fn extension(&self) -> &'static str;
+    /// One line for `--help`.
+    fn about(&self) -> &'static str;
+    /// The `EmitOptions` this target reads, by their flag names; the CLI refuses the others.
+    fn options(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Rules → one document of the format. It is called with one rule per output file, and
+    /// with every rule for stdout, so it decides how several rules combine (one ARM template,
+    /// YAML documents separated by `---` ...). Fails with every error of every rule it cannot
+    /// express.
+    fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>>;
+}
+
+/// A registered target; cheap to copy and compare.
+#[derive(Clone, Copy)]
+pub struct Target(&'static dyn Emitter);
+
+/// Every target, in the order `--help` lists them.
+pub static REGISTRY: &[Target] = &[Target(&sentinel_arm::SentinelArm), Target(&sentinel_yaml::SentinelYaml)];
+
+impl Target {
+    pub fn all() -> &'static [Target] {
+        REGISTRY
     }
 
     pub fn from_name(name: &str) -> Option<Target> {
-        Self::ALL.into_iter().find(|t| t.name() == name)
+        REGISTRY.iter().copied().find(|t| t.name() == name)
     }
 
-    /// File extension of the target's output files.
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
     pub fn extension(self) -> &'static str {
-        match self {
-            Target::Sentinel => "json",
-            Target::SentinelYaml => "yaml",
-        }
+        self.0.extension()
+    }
+
+    pub fn about(self) -> &'static str {
+        self.0.about()
+    }
+
+    pub fn options(self) -> &'static [&'static str] {
+        self.0.options()
+    }
+}
+
+impl PartialEq for Target {
+    fn eq(&self, other: &Target) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for Target {}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Target({})", self.name())
     }
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct EmitOptions {
-    /// ARM apiVersion for alert rules, overriding the rule's own and the default.
+    /// ARM apiVersion for alert rules, overriding the rule's own and the default (`--api-version`).
     pub api_version: Option<String>,
+}
+
+impl EmitOptions {
+    /// The flag names of the options that are set, to check them against a target's `options`.
+    pub fn set_flags(&self) -> Vec<&'static str> {
+        self.api_version.iter().map(|_| "--api-version").collect()
+    }
 }
 
 /// The output text and the problems (losses, changes, warnings) a reviewer should see.
@@ -59,11 +114,29 @@ pub struct Emitted {
     pub problems: Vec<Problem>,
 }
 
-/// Converts rules to one document of the target format (one ARM template, or YAML documents
-/// separated by `---`); fails with every error of every rule that cannot be expressed.
-pub fn emit(target: Target, rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
-    match target {
-        Target::Sentinel => sentinel_arm::emit(rules, options),
-        Target::SentinelYaml => Ok(sentinel_yaml::emit(rules)),
+/// Converts rules to one document of the target format.
+pub fn emit(target: Target, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
+    target.0.emit(subjects, options)
+}
+
+/// Several rules as documents of a text format, each emitted on its own and joined by
+/// `separator`: the way most formats combine rules on stdout.
+pub fn join_documents(
+    subjects: &[Subject],
+    separator: &str,
+    mut one: impl FnMut(&Subject) -> Result<Emitted, Vec<Problem>>,
+) -> Result<Emitted, Vec<Problem>> {
+    let mut texts = Vec::new();
+    let mut problems = Vec::new();
+    let mut errors = Vec::new();
+    for subject in subjects {
+        match one(subject) {
+            Ok(emitted) => {
+                texts.push(emitted.text);
+                problems.extend(emitted.problems);
+            }
+            Err(e) => errors.extend(e),
+        }
     }
+    if errors.is_empty() { Ok(Emitted { text: texts.join(separator), problems }) } else { Err(errors) }
 }

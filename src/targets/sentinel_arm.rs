@@ -9,7 +9,7 @@
 
 use super::sentinel_fields::{self as fields, Form, PortalDefaults};
 use super::sentinel_yaml;
-use super::{EmitOptions, Emitted};
+use super::{EmitOptions, Emitted, Emitter, Subject};
 use crate::diag::{Kind, Problem};
 use crate::ir::{AttackRef, Rule, RuleKind, SentinelSection, Tactic, TemplateLink};
 use crate::sentinel::{self, keys, keys::Key};
@@ -18,7 +18,33 @@ use serde_json::{Map, Value, json};
 /// Namespace of the ids ruleconv derives for rules that have none (UUID v5 of the rule name).
 const DERIVED_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6f1d_3c0e_8b57_4d6a_9c1e_52a7_0b3f_d1e4);
 
-pub fn emit(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
+pub struct SentinelArm;
+
+impl Emitter for SentinelArm {
+    fn name(&self) -> &'static str {
+        "sentinel"
+    }
+
+    fn extension(&self) -> &'static str {
+        "json"
+    }
+
+    fn about(&self) -> &'static str {
+        "deployable Sentinel ARM template (the portal's export form); several rules share one template"
+    }
+
+    fn options(&self) -> &'static [&'static str] {
+        &["--api-version"]
+    }
+
+    /// The query is carried as written, so the Detection is not needed.
+    fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
+        let rules: Vec<&Rule> = subjects.iter().map(|s| s.rule).collect();
+        template(&rules, options)
+    }
+}
+
+fn template(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
     let mut resources = Vec::new();
     let mut overlays = Map::new();
     let mut problems = Vec::new();

@@ -4,8 +4,8 @@
 //! (written only where they differ from what the portal would set, so the YAML stays what a
 //! repository file looks like), then unmodelled keys as they were.
 
-use super::Emitted;
 use super::sentinel_fields::{self as fields, Form, PortalDefaults};
+use super::{EmitOptions, Emitted, Emitter, Subject, join_documents};
 use crate::diag::{Kind, Problem};
 use crate::ir::{Rule, SentinelSection, TemplateLink};
 use crate::sentinel;
@@ -13,21 +13,34 @@ use crate::sentinel::keys::{self, Key};
 use crate::yaml;
 use serde_json::Value;
 
-pub fn emit(rules: &[&Rule]) -> Emitted {
-    let documents: Vec<String> = rules.iter().map(|rule| yaml::to_yaml_string(&encode(rule))).collect();
-    let mut problems = Vec::new();
-    for rule in rules {
-        if rule.id.is_none() {
-            problems.push(Problem::about(
-                Kind::Warning,
-                rule,
-                rule.origin.position,
-                "the rule has no `id`; Sentinel needs one to deploy it",
-            ));
-        }
-        problems.extend(fields::severity_change(rule));
+pub struct SentinelYaml;
+
+impl Emitter for SentinelYaml {
+    fn name(&self) -> &'static str {
+        "sentinel-yaml"
     }
-    Emitted { text: documents.join("---\n"), problems }
+
+    fn extension(&self) -> &'static str {
+        "yaml"
+    }
+
+    fn about(&self) -> &'static str {
+        "Azure-Sentinel repository YAML; several rules are documents separated by ---"
+    }
+
+    /// The query is carried as written, so the Detection is not needed.
+    fn emit(&self, subjects: &[Subject], _options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
+        join_documents(subjects, "---\n", |subject| Ok(document(subject.rule)))
+    }
+}
+
+fn document(rule: &Rule) -> Emitted {
+    let mut problems = Vec::new();
+    if rule.id.is_none() {
+        problems.push(Problem::about(Kind::Warning, rule, rule.origin.position, "the rule has no `id`; Sentinel needs one to deploy it"));
+    }
+    problems.extend(fields::severity_change(rule));
+    Emitted { text: yaml::to_yaml_string(&encode(rule)), problems }
 }
 
 /// The rule as repository-YAML data.
