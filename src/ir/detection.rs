@@ -8,7 +8,7 @@
 //! Spans are byte ranges into the rule's query text; `ir::Locator` turns them into file lines
 //! and columns.
 
-use crate::kql::Span;
+pub use crate::kql::Span;
 use serde::Serialize;
 use std::fmt;
 

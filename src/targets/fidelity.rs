@@ -4,7 +4,9 @@
 //! an error (the rule could not be emitted) makes it unsupported. Emitters report every loss
 //! at the construct it is about, so the verdict and its reasons always agree.
 
+use super::Subject;
 use crate::diag::{Kind, Problem};
+use crate::ir::detection::Span;
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -31,6 +33,33 @@ impl Verdict {
     pub fn of_emitted(problems: &[Problem]) -> Verdict {
         if problems.iter().any(|p| p.kind == Kind::Loss) { Verdict::Approximate } else { Verdict::Exact }
     }
+}
+
+/// A loss at a place in the rule's query (the file position comes through its locator).
+pub fn loss_at(subject: &Subject, span: Span, message: impl Into<String>) -> Problem {
+    match subject.rule.kql() {
+        Some(query) => Problem::in_query(Kind::Loss, subject.rule, query, span.start, message),
+        None => Problem::about(Kind::Loss, subject.rule, subject.rule.origin.position, message),
+    }
+}
+
+/// One loss for every construct lowering could not model: a target that translates the
+/// Detection cannot carry what the Detection does not hold. Every Detection-based target
+/// reports these, so no rule is `exact` while something of its query was not understood.
+pub fn unmodelled_losses(subject: &Subject) -> Vec<Problem> {
+    let unmodelled = &subject.detection.unmodelled;
+    unmodelled.iter().map(|u| loss_at(subject, u.span, format!("`{}` is not translated: {}", u.construct, u.reason))).collect()
+}
+
+/// The review header of an emitted rule, as plain lines for the target's comment syntax:
+/// the verdict, then each loss as `line:col: message` in the source file.
+pub fn header_lines(problems: &[Problem]) -> Vec<String> {
+    let verdict = Verdict::of_emitted(problems);
+    let mut lines = vec![format!("ruleconv fidelity: {}", verdict.name())];
+    for loss in problems.iter().filter(|p| p.kind == Kind::Loss) {
+        lines.push(format!("  loss at {}:{}: {}", loss.position.line, loss.position.col, loss.message));
+    }
+    lines
 }
 
 #[cfg(test)]
