@@ -22,6 +22,7 @@ pub mod cli;
 pub mod convert;
 pub mod diag;
 pub mod diff;
+pub mod eval;
 pub mod ir;
 pub mod kql;
 pub mod sentinel;

@@ -71,7 +71,10 @@ pub enum Predicate {
     Not(Box<Predicate>),
     Match(Match),
     /// A condition lowering could not express, kept as written; it is also in `unmodelled`.
-    Opaque { text: String, span: Span },
+    Opaque {
+        text: String,
+        span: Span,
+    },
 }
 
 /// One test of a field against values.
@@ -181,9 +184,16 @@ pub enum Value {
 pub enum Stage {
     Join(Join),
     Aggregate(Aggregate),
-    Union { inputs: Vec<Input>, span: Span },
+    Union {
+        inputs: Vec<Input>,
+        span: Span,
+    },
     /// A condition on rows that are no longer raw events (after a join, say).
-    Filter { input: Input, predicate: Predicate, span: Span },
+    Filter {
+        input: Input,
+        predicate: Predicate,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
