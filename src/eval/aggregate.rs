@@ -32,8 +32,8 @@ pub fn aggregate(spec: &Aggregate, input: &Relation, scope: &Scope) -> Result<Re
     if spec.group_by.is_empty() && groups.is_empty() {
         groups.push((Vec::new(), Vec::new()));
     }
-    let mut out = Relation::default();
-    out.columns = spec.group_by.iter().map(|k| k.name.clone()).chain(spec.aggregations.iter().map(|a| a.name.clone())).collect();
+    let columns = spec.group_by.iter().map(|k| k.name.clone()).chain(spec.aggregations.iter().map(|a| a.name.clone())).collect();
+    let mut out = Relation { columns, ..Relation::default() };
     for a in &spec.aggregations {
         if let Some(expression) = a.field.as_ref().and_then(|f| input.unknown.get(&f.name)) {
             out.unknown.insert(a.name.clone(), expression.clone());

@@ -13,6 +13,7 @@
 mod aggregate;
 mod cell;
 mod cidr;
+pub mod generate;
 
 mod join;
 mod predicate;

@@ -35,10 +35,9 @@ impl Scope {
             Predicate::Match(m) if m.op == MatchOp::Regex => m.values.iter().try_for_each(|v| {
                 let Value::String(pattern) = v else { return Err(format!("regex on a non-text value in `{}`", m.field)) };
                 let key = (pattern.clone(), m.case_sensitive);
-                if !self.regexes.contains_key(&key) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = self.regexes.entry(key) {
                     let flagged = if m.case_sensitive { pattern.clone() } else { format!("(?i){pattern}") };
-                    let regex = Regex::new(&flagged).map_err(|e| format!("regex `{pattern}` is not RE2: {e}"))?;
-                    self.regexes.insert(key, regex);
+                    slot.insert(Regex::new(&flagged).map_err(|e| format!("regex `{pattern}` is not RE2: {e}"))?);
                 }
                 Ok(())
             }),
