@@ -257,15 +257,11 @@ fn canonical(value: &Json) -> String {
             None => n.to_string(),
         },
         Json::String(s) => {
-            if s.len() >= 10 && s.as_bytes()[4] == b'-' {
-                if let Some(ticks) = time::parse_datetime(s) {
-                    return format!("datetime:{ticks}");
-                }
+            if let Some(ticks) = time::parse_datetime(s).filter(|_| s.len() >= 10 && s.as_bytes()[4] == b'-') {
+                return format!("datetime:{ticks}");
             }
-            if s.starts_with(['[', '{']) {
-                if let Ok(parsed) = serde_json::from_str::<Json>(s) {
-                    return canonical(&parsed);
-                }
+            if let Some(parsed) = s.starts_with(['[', '{']).then(|| serde_json::from_str::<Json>(s).ok()).flatten() {
+                return canonical(&parsed);
             }
             format!("{s:?}")
         }

@@ -198,7 +198,7 @@ fn text_variants(s: &str, op: MatchOp) -> Vec<String> {
     }
     if op == MatchOp::Like {
         out.push(s.replace('%', "x").replace('_', "y"));
-        out.push(s.replace('%', "").replace('_', ""));
+        out.push(s.replace(['%', '_'], ""));
         return out;
     }
     out.extend([format!("x{s}"), format!("{s}x"), format!("a {s} b"), format!("a_{s}.b"), format!("1{s}2")]);
