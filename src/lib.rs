@@ -25,6 +25,7 @@ pub mod diff;
 pub mod eval;
 pub mod ir;
 pub mod kql;
+pub mod lower;
 pub mod sentinel;
 pub mod sources;
 pub mod targets;

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+pub use super::operators::{StrOp, StrTest};
 use super::span::Span;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -115,7 +116,7 @@ pub enum ExprKind {
     },
     /// `x in (a, b)`, `x has_any (a, b)` and friends.
     InList {
-        op: ListOp,
+        op: StrOp,
         left: Box<Expr>,
         items: Vec<Expr>,
     },
@@ -173,48 +174,8 @@ pub enum BinaryOp {
     Mod,
     /// String operators: `=~`, `has`, `!contains_cs`, `matches regex`...
     Str(StrOp),
-}
-
-/// A string operator: the base word and whether it is `!`-negated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct StrOp {
-    pub kind: StrOpKind,
-    pub negated: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum StrOpKind {
-    /// `=~` (negated: `!~`)
-    EqCi,
-    Has,
-    HasCs,
-    HasPrefix,
-    HasPrefixCs,
-    HasSuffix,
-    HasSuffixCs,
-    Contains,
-    ContainsCs,
-    StartsWith,
-    StartsWithCs,
-    EndsWith,
-    EndsWithCs,
-    MatchesRegex,
-    /// `like` (negated: `notlike`), SQL-style wildcards.
-    Like,
-    /// `likecs` (negated: `notlikecs`)
-    LikeCs,
     /// `Column:"term"`, the search shorthand for `has`; Kusto's parser takes it anywhere.
     SearchHas,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum ListOp {
-    In,
-    NotIn,
-    InCi,
-    NotInCi,
-    HasAny,
-    HasAll,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -4,26 +4,9 @@
 //! string token) plus a `SyntaxError`, so the parser can keep going.
 
 use super::error::SyntaxError;
+use super::operators;
 use super::span::Span;
 use super::token::{Token, TokenKind};
-
-/// Words that take a `!` prefix to form a negated operator (`!has`, `!in`).
-const NEGATABLE: &[&str] = &[
-    "has",
-    "has_cs",
-    "hasprefix",
-    "hasprefix_cs",
-    "hassuffix",
-    "hassuffix_cs",
-    "contains",
-    "contains_cs",
-    "startswith",
-    "startswith_cs",
-    "endswith",
-    "endswith_cs",
-    "in",
-    "between",
-];
 
 /// Operator names spelled with a dash; Kusto lexes them as single keywords.
 const DASHED: &[&str] = &[
@@ -183,7 +166,8 @@ impl<'a> Lexer<'a> {
             let word_start = self.pos;
             self.scan_word_chars();
             let word = &self.src[word_start..self.pos];
-            if NEGATABLE.contains(&word) {
+            // `!between` is not a string operator but takes `!` all the same.
+            if operators::takes_bang(word) || word == "between" {
                 if word == "in" && self.byte(self.pos) == Some(b'~') {
                     self.pos += 1;
                 }

@@ -13,6 +13,7 @@ pub mod ast;
 mod error;
 mod keywords;
 mod lexer;
+pub mod operators;
 mod parser;
 mod printer;
 mod span;

@@ -7,6 +7,7 @@
 use super::ast::*;
 use super::keywords::{is_identifier, is_plain_name};
 use super::lexer::{TYPED_LITERALS, tokenize};
+use super::operators;
 use super::token::TokenKind;
 
 pub fn print(script: &Script) -> String {
@@ -38,7 +39,7 @@ fn binary_prec(op: BinaryOp) -> u8 {
         Or => prec::OR,
         And => prec::AND,
         Eq | NotEq => prec::EQUALITY,
-        Str(_) => prec::STRING,
+        Str(_) | SearchHas => prec::STRING,
         Lt | Le | Gt | Ge => prec::RELATIONAL,
         Add | Sub => prec::ADDITIVE,
         Mul | Div | Mod => prec::MULTIPLICATIVE,
@@ -55,9 +56,9 @@ fn expr_prec(expr: &Expr) -> u8 {
     }
 }
 
-fn binary_text(op: BinaryOp) -> String {
+fn binary_text(op: BinaryOp) -> &'static str {
     use BinaryOp::*;
-    let text = match op {
+    match op {
         Or => "or",
         And => "and",
         Eq => "==",
@@ -71,43 +72,8 @@ fn binary_text(op: BinaryOp) -> String {
         Mul => "*",
         Div => "/",
         Mod => "%",
-        Str(op) => return str_op_text(op),
-    };
-    text.to_string()
-}
-
-fn str_op_text(op: StrOp) -> String {
-    use StrOpKind::*;
-    let base = match op.kind {
-        EqCi => return if op.negated { "!~" } else { "=~" }.to_string(),
-        Has => "has",
-        HasCs => "has_cs",
-        HasPrefix => "hasprefix",
-        HasPrefixCs => "hasprefix_cs",
-        HasSuffix => "hassuffix",
-        HasSuffixCs => "hassuffix_cs",
-        Contains => "contains",
-        ContainsCs => "contains_cs",
-        StartsWith => "startswith",
-        StartsWithCs => "startswith_cs",
-        EndsWith => "endswith",
-        EndsWithCs => "endswith_cs",
-        MatchesRegex => "matches regex",
-        Like => return if op.negated { "notlike" } else { "like" }.to_string(),
-        LikeCs => return if op.negated { "notlikecs" } else { "likecs" }.to_string(),
-        SearchHas => return ":".to_string(),
-    };
-    if op.negated { format!("!{base}") } else { base.to_string() }
-}
-
-fn list_op_text(op: ListOp) -> &'static str {
-    match op {
-        ListOp::In => "in",
-        ListOp::NotIn => "!in",
-        ListOp::InCi => "in~",
-        ListOp::NotInCi => "!in~",
-        ListOp::HasAny => "has_any",
-        ListOp::HasAll => "has_all",
+        Str(op) => operators::spelling(op),
+        SearchHas => ":",
     }
 }
 
@@ -298,14 +264,14 @@ impl Printer {
                 let chains = !matches!(level, prec::EQUALITY | prec::STRING | prec::RELATIONAL);
                 self.expr(left, if chains { level } else { level + 1 });
                 self.push(" ");
-                self.push(&binary_text(*op));
+                self.push(binary_text(*op));
                 self.push(" ");
                 self.expr(right, level + 1);
             }
             ExprKind::InList { op, left, items } => {
                 self.expr(left, prec::STRING);
                 self.push(" ");
-                self.push(list_op_text(*op));
+                self.push(operators::spelling(*op));
                 self.push(" (");
                 self.join(items, ", ", |p, item| p.expr(item, prec::PIPELINE));
                 self.push(")");

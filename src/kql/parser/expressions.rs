@@ -8,8 +8,9 @@
 //! `[]`, calls. The three comparison levels do not chain (`a == b == c` is
 //! an error in Kusto too).
 
-use super::super::ast::{BinaryOp, Expr, ExprKind, Ident, ListOp, NamedExpr, OptionParam, RenderProperty, StrOp, StrOpKind, UnaryOp};
+use super::super::ast::{BinaryOp, Expr, ExprKind, Ident, NamedExpr, OptionParam, RenderProperty, UnaryOp};
 use super::super::keywords::{is_reserved, is_reserved_function};
+use super::super::operators::{self, StrOp};
 use super::super::token::TokenKind;
 use super::{PResult, Parser};
 
@@ -17,7 +18,7 @@ use super::{PResult, Parser};
 #[derive(Clone, Copy)]
 enum Infix {
     Binary(BinaryOp),
-    List(ListOp),
+    List(StrOp),
     Between { negated: bool },
 }
 
@@ -27,39 +28,6 @@ const LEVEL_RELATIONAL: u8 = 4;
 
 fn level_chains(level: u8) -> bool {
     !matches!(level, LEVEL_EQUALITY | LEVEL_STRING | LEVEL_RELATIONAL)
-}
-
-fn string_op(word: &str) -> Option<StrOp> {
-    use StrOpKind::*;
-    // `containscs`, `notcontains`, `notcontainscs` are old spellings.
-    let (negated, base) = match word {
-        "like" | "notlike" => return Some(StrOp { kind: Like, negated: word == "notlike" }),
-        "likecs" | "notlikecs" => return Some(StrOp { kind: LikeCs, negated: word == "notlikecs" }),
-        "containscs" => (false, "contains_cs"),
-        "notcontains" => (true, "contains"),
-        "notcontainscs" => (true, "contains_cs"),
-        _ => match word.strip_prefix('!') {
-            Some(rest) => (true, rest),
-            None => (false, word),
-        },
-    };
-    let kind = match base {
-        "has" => Has,
-        "has_cs" => HasCs,
-        "hasprefix" => HasPrefix,
-        "hasprefix_cs" => HasPrefixCs,
-        "hassuffix" => HasSuffix,
-        "hassuffix_cs" => HasSuffixCs,
-        "contains" => Contains,
-        "contains_cs" => ContainsCs,
-        "startswith" => StartsWith,
-        "startswith_cs" => StartsWithCs,
-        "endswith" => EndsWith,
-        "endswith_cs" => EndsWithCs,
-        "matches regex" if !negated => MatchesRegex,
-        _ => return None,
-    };
-    Some(StrOp { kind, negated })
 }
 
 impl Parser<'_> {
@@ -96,9 +64,8 @@ impl Parser<'_> {
         let op = match token.kind {
             TokenKind::EqEq => (LEVEL_EQUALITY, Infix::Binary(Eq)),
             TokenKind::NotEq | TokenKind::LtGt => (LEVEL_EQUALITY, Infix::Binary(NotEq)),
-            TokenKind::TildeEq => (LEVEL_STRING, Infix::Binary(Str(StrOp { kind: StrOpKind::EqCi, negated: false }))),
-            TokenKind::BangTilde => (LEVEL_STRING, Infix::Binary(Str(StrOp { kind: StrOpKind::EqCi, negated: true }))),
-            TokenKind::Colon => (LEVEL_STRING, Infix::Binary(Str(StrOp { kind: StrOpKind::SearchHas, negated: false }))),
+            TokenKind::TildeEq | TokenKind::BangTilde => (LEVEL_STRING, Infix::Binary(Str(operators::str_op(self.text(token))?))),
+            TokenKind::Colon => (LEVEL_STRING, Infix::Binary(SearchHas)),
             TokenKind::Lt => (LEVEL_RELATIONAL, Infix::Binary(Lt)),
             TokenKind::Le => (LEVEL_RELATIONAL, Infix::Binary(Le)),
             TokenKind::Gt => (LEVEL_RELATIONAL, Infix::Binary(Gt)),
@@ -110,18 +77,10 @@ impl Parser<'_> {
             TokenKind::Percent => (6, Infix::Binary(Mod)),
             TokenKind::Word => {
                 let word = self.text(token);
-                let list = match word {
-                    "in" => Some(ListOp::In),
-                    "!in" => Some(ListOp::NotIn),
-                    "in~" => Some(ListOp::InCi),
-                    "!in~" => Some(ListOp::NotInCi),
-                    "has_any" => Some(ListOp::HasAny),
-                    "has_all" => Some(ListOp::HasAll),
-                    _ => None,
-                };
-                match (word, list) {
+                let str_op = operators::str_op(word);
+                match (word, str_op) {
                     // Without `(` this `in` is something else, e.g. make-series' `in range(...)`.
-                    (_, Some(op)) => {
+                    (_, Some(op)) if op.test.takes_list() => {
                         if !self.nth_is(1, TokenKind::LParen) {
                             return None;
                         }
@@ -131,7 +90,8 @@ impl Parser<'_> {
                     ("and", _) => (1, Infix::Binary(And)),
                     ("between", _) => (LEVEL_EQUALITY, Infix::Between { negated: false }),
                     ("!between", _) => (LEVEL_EQUALITY, Infix::Between { negated: true }),
-                    _ => (LEVEL_STRING, Infix::Binary(Str(string_op(word)?))),
+                    (_, Some(op)) => (LEVEL_STRING, Infix::Binary(Str(op))),
+                    _ => return None,
                 }
             }
             _ => return None,
@@ -202,7 +162,7 @@ impl Parser<'_> {
         let next = self.nth(1);
         match next.kind {
             TokenKind::EqEq | TokenKind::TildeEq | TokenKind::BangTilde => true,
-            TokenKind::Word => string_op(self.text(next)).is_some(),
+            TokenKind::Word => operators::str_op(self.text(next)).is_some_and(|op| !op.test.takes_list()),
             _ => false,
         }
     }

@@ -1,0 +1,395 @@
+//! Stages that combine or reduce rows: `summarize` (with its threshold), `join`/`lookup` (with
+//! a time window stated right after), `union`.
+
+use super::Lowerer;
+use super::columns::{Columns, FieldRef, Fold};
+use super::outputs::{self, column_name};
+use super::pipeline::{After, Rows, conjoin};
+use crate::ir::detection::{
+    AggFunction, Aggregate, Aggregation, EventSource, Field, GroupKey, Input, Join, JoinKey, JoinKind, Output, OutputOrigin, Outputs,
+    Predicate, Stage, Value,
+};
+use crate::kql::Span;
+use crate::kql::ast::{BinaryOp, Expr, ExprKind, LetValue, NamedExpr, OptionParam};
+
+impl<'a> Lowerer<'a> {
+    pub(super) fn summarize(&mut self, rows: &mut Rows, aggregates: &'a [NamedExpr], by: &'a [NamedExpr], span: Span, upto: usize) {
+        let stage = self.detection.stages.len();
+        let made_by = Input::Stage(stage);
+        let mut outputs = Outputs::default();
+        let mut group_by = Vec::new();
+        for key in by {
+            let (default_name, field, bin) = self.group_key(key, &rows.columns, upto);
+            let name = key.names.first().map_or(default_name, |n| n.name.clone());
+            let name = outputs::add_unique(&mut outputs, Output { name, origin: OutputOrigin::GroupKey, made_by, span: key.span });
+            group_by.push(GroupKey { name, field, bin });
+        }
+        let mut aggregations = Vec::new();
+        for item in aggregates {
+            if let Some(aggregation) = self.aggregation(item, &rows.columns, &mut outputs, made_by, upto) {
+                aggregations.push(aggregation);
+            }
+        }
+        let input = rows.at;
+        self.detection.stages.push(Stage::Aggregate(Aggregate { input, group_by, aggregations, threshold: None, span }));
+        *rows = Rows::of_stage(stage, outputs, After::Aggregate(stage));
+    }
+
+    /// A `by` item: its default column name, the field it reads and its `bin()` size.
+    fn group_key(&mut self, key: &'a NamedExpr, columns: &Columns, upto: usize) -> (String, Field, Option<i64>) {
+        let (target, bin) = match &key.expr.kind {
+            ExprKind::Call { target: None, name, args } if matches!(name.name.as_str(), "bin" | "floor") && args.len() == 2 => {
+                match self.constant(&args[1].expr, upto) {
+                    Some(Value::Timespan(size)) => (&args[0].expr, Some(size)),
+                    _ => (&key.expr, None),
+                }
+            }
+            _ => (&key.expr, None),
+        };
+        let default_name = Some(column_name(target)).filter(|n| !n.is_empty()).unwrap_or_else(|| "Column1".to_string());
+        let field = match self.field_ref(target, columns, upto) {
+            Ok(FieldRef { field, fold: Fold::Keep }) => field,
+            Ok(FieldRef { field, .. }) => {
+                self.unmodelled(
+                    "case-folded group key",
+                    "groups by a case-folded value; the Detection groups by the field as is",
+                    key.span,
+                );
+                field
+            }
+            Err(not_field) => {
+                self.unmodelled(&format!("group key {}", not_field.construct), &not_field.reason, key.span);
+                Field::column(&default_name)
+            }
+        };
+        (default_name, field, bin)
+    }
+
+    /// One aggregation of `summarize`; `None` (and an unmodelled entry) when it is not one the
+    /// Detection holds. Its output column is added either way.
+    fn aggregation(
+        &mut self,
+        item: &'a NamedExpr,
+        columns: &Columns,
+        outputs: &mut Outputs,
+        made_by: Input,
+        upto: usize,
+    ) -> Option<Aggregation> {
+        let span = item.span;
+        let text = self.text_of(item.expr.span).to_string();
+        let ExprKind::Call { target: None, name, args } = &item.expr.kind else {
+            self.unmodelled("aggregation", "an expression over aggregates is not modelled", span);
+            let name = item.names.first().map_or_else(|| "Column1".to_string(), |n| n.name.clone());
+            outputs::add_unique(outputs, Output { name, origin: OutputOrigin::Computed(text), made_by, span });
+            return None;
+        };
+        let function_name = name.name.as_str();
+        let (base, conditional) = match function_name.strip_suffix("if") {
+            Some(base) => (base.strip_suffix('_').unwrap_or(base), true),
+            None => (function_name, false),
+        };
+        let field_arg = if base == "count" { None } else { args.first() };
+        let named = |outputs: &mut Outputs, default: String, origin: OutputOrigin| {
+            let name = item.names.first().map_or(default, |n| n.name.clone());
+            outputs::add_unique(outputs, Output { name, origin, made_by, span })
+        };
+        let column = field_arg.map(|a| column_name(&a.expr)).unwrap_or_default();
+        let default_name = match base {
+            "make_set" => format!("set_{column}"),
+            "make_list" => format!("list_{column}"),
+            "take_any" => column.clone(),
+            _ => format!("{function_name}_{column}"),
+        };
+        let Some(function) = agg_function(base) else {
+            if matches!(base, "arg_max" | "arg_min") {
+                self.unmodelled(&format!("{base}()"), "keeps one row per group; which row's values are kept is not modelled", span);
+                self.arg_extreme_outputs(args, outputs, made_by, &text, span);
+            } else {
+                self.unmodelled(&format!("{function_name}()"), "an aggregation the Detection does not hold", span);
+                named(outputs, default_name, OutputOrigin::Computed(text));
+            }
+            return None;
+        };
+        let field = match field_arg.map(|a| self.field_ref(&a.expr, columns, upto)) {
+            None => None,
+            Some(Ok(FieldRef { field, fold: Fold::Keep })) => Some(field),
+            Some(_) => {
+                self.unmodelled(&format!("{function_name}() of a computed value"), "aggregates a computed value, not a field", span);
+                named(outputs, default_name, OutputOrigin::Computed(text));
+                return None;
+            }
+        };
+        let condition_at = usize::from(field_arg.is_some());
+        let condition = match (conditional, args.get(condition_at)) {
+            (true, Some(arg)) => Some(self.predicate(&arg.expr, columns, upto)),
+            (true, None) => {
+                self.unmodelled(&format!("{function_name}()"), "a conditional aggregation without a condition", span);
+                None
+            }
+            (false, _) => None,
+        };
+        let name = named(outputs, default_name, OutputOrigin::Aggregation(function));
+        Some(Aggregation { name, function, field, condition, span })
+    }
+
+    /// `arg_max(T, A, B)` outputs `T`, `A`, `B`; with `*`, every input column.
+    fn arg_extreme_outputs(&mut self, args: &'a [NamedExpr], outputs: &mut Outputs, made_by: Input, text: &str, span: Span) {
+        for arg in args {
+            match &arg.expr.kind {
+                ExprKind::Star => outputs.all_columns = true,
+                _ => {
+                    let name = arg.names.first().map_or_else(|| column_name(&arg.expr), |n| n.name.clone());
+                    if !name.is_empty() {
+                        outputs::add_unique(outputs, Output { name, origin: OutputOrigin::Computed(text.to_string()), made_by, span });
+                    }
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn join(
+        &mut self,
+        rows: &mut Rows,
+        params: &'a [OptionParam],
+        right: &'a Expr,
+        on: &'a [Expr],
+        lookup: bool,
+        span: Span,
+        upto: usize,
+    ) {
+        let kind = self.join_kind(params, lookup);
+        let right_rows = self.tabular(right, upto);
+        let mut keys = Vec::new();
+        for key in on {
+            if let Some(key) = self.join_key(key, &rows.columns, &right_rows.columns) {
+                keys.push(key);
+            }
+        }
+        if on.is_empty() {
+            self.unmodelled(if lookup { "lookup" } else { "join" }, "no `on` keys", span);
+        }
+        let outputs = join_outputs(kind, lookup, &rows.outputs, &right_rows.outputs, &keys);
+        let stage = self.detection.stages.len();
+        self.detection.stages.push(Stage::Join(Join { kind, left: rows.at, right: right_rows.at, keys, window: None, span }));
+        *rows = Rows::of_stage(stage, outputs, After::Join(stage));
+    }
+
+    fn join_kind(&mut self, params: &'a [OptionParam], lookup: bool) -> JoinKind {
+        let default = if lookup { JoinKind::LeftOuter } else { JoinKind::InnerUnique };
+        let Some(param) = params.iter().find(|p| p.name.name == "kind") else { return default };
+        let ExprKind::Name(kind) = &param.value.kind else { return default };
+        let known = match (kind.name.as_str(), lookup) {
+            ("leftouter", _) => Some(JoinKind::LeftOuter),
+            ("inner", _) => Some(JoinKind::Inner),
+            ("innerunique", false) => Some(JoinKind::InnerUnique),
+            ("rightouter", false) => Some(JoinKind::RightOuter),
+            ("fullouter", false) => Some(JoinKind::FullOuter),
+            ("leftsemi", false) => Some(JoinKind::LeftSemi),
+            ("rightsemi", false) => Some(JoinKind::RightSemi),
+            ("leftanti" | "anti" | "leftantisemi", false) => Some(JoinKind::LeftAnti),
+            ("rightanti" | "rightantisemi", false) => Some(JoinKind::RightAnti),
+            _ => None,
+        };
+        known.unwrap_or_else(|| {
+            self.unmodelled(&format!("kind={}", kind.name), "an unknown join kind; lowered as the default", param.span);
+            default
+        })
+    }
+
+    /// `on X`, or `on $left.A == $right.B` (either way round).
+    fn join_key(&mut self, key: &'a Expr, left: &Columns, right: &Columns) -> Option<JoinKey> {
+        let (left_name, right_name) = match &key.kind {
+            ExprKind::Name(name) => (name.name.as_str(), name.name.as_str()),
+            ExprKind::Binary { op: BinaryOp::Eq, left: a, right: b } => match (side_of(a), side_of(b)) {
+                (Some(("$left", a)), Some(("$right", b))) | (Some(("$right", b)), Some(("$left", a))) => (a, b),
+                _ => return self.bad_key(key, "a key that is not `$left.A == $right.B`"),
+            },
+            _ => return self.bad_key(key, "a key that is not a column or `$left.A == $right.B`"),
+        };
+        let resolve = |this: &mut Self, name: &str, columns: &Columns| match columns.field_named(name) {
+            Ok(FieldRef { field, fold: Fold::Keep }) => Some(field),
+            Ok(FieldRef { field, .. }) => {
+                this.unmodelled("case-folded join key", "joins on a case-folded value; the Detection compares the field as is", key.span);
+                Some(field)
+            }
+            Err(not_field) => {
+                this.unmodelled(&format!("join key {}", not_field.construct), &not_field.reason, key.span);
+                None
+            }
+        };
+        let left_field = resolve(self, left_name, left)?;
+        let right_field = resolve(self, right_name, right)?;
+        Some(JoinKey { left: left_field, right: right_field })
+    }
+
+    fn bad_key(&mut self, key: &Expr, reason: &str) -> Option<JoinKey> {
+        self.unmodelled("join key", reason, key.span);
+        None
+    }
+
+    /// The `where` right after a join: a conjunct stating a time window between the sides
+    /// becomes `Join::window`; the rest is returned as a filter.
+    pub(super) fn join_window(&mut self, join: usize, condition: &'a Expr, columns: &Columns, upto: usize) -> Option<Predicate> {
+        let mut rest = Predicate::always();
+        let mut window = None;
+        for conjunct in conjuncts(condition) {
+            match (window, self.window_of(conjunct, upto)) {
+                (None, Some(found)) => window = Some(found),
+                _ => rest = conjoin(rest, self.predicate(conjunct, columns, upto)),
+            }
+        }
+        if let (Some(found), Some(Stage::Join(stage))) = (window, self.detection.stages.get_mut(join)) {
+            stage.window = Some(found);
+        }
+        (!rest.is_always()).then_some(rest)
+    }
+
+    /// `T1 between (T2 - d .. T2 + d)`, `abs(T1 - T2) <= d`, or
+    /// `abs(datetime_diff('unit', T1, T2)) <= n`: the window in ticks.
+    fn window_of(&self, expr: &'a Expr, upto: usize) -> Option<i64> {
+        match &expr.kind {
+            ExprKind::Paren(inner) => self.window_of(inner, upto),
+            ExprKind::Between { negated: false, low, high, .. } => {
+                let (
+                    ExprKind::Binary { op: BinaryOp::Sub, left: a, right: d1 },
+                    ExprKind::Binary { op: BinaryOp::Add, left: b, right: d2 },
+                ) = (&low.kind, &high.kind)
+                else {
+                    return None;
+                };
+                let same_time = self.text_of(a.span) == self.text_of(b.span);
+                match (same_time, self.constant(d1, upto)?, self.constant(d2, upto)?) {
+                    (true, Value::Timespan(x), Value::Timespan(y)) if x == y && x >= 0 => Some(x),
+                    _ => None,
+                }
+            }
+            ExprKind::Binary { op: BinaryOp::Le, left, right } => {
+                let ExprKind::Call { target: None, name, args } = &left.kind else { return None };
+                let [difference] = args.as_slice() else { return None };
+                if name.name != "abs" {
+                    return None;
+                }
+                match (&difference.expr.kind, self.constant(right, upto)?) {
+                    (ExprKind::Binary { op: BinaryOp::Sub, .. }, Value::Timespan(t)) => Some(t),
+                    (ExprKind::Call { target: None, name, args }, Value::Int(n)) if name.name == "datetime_diff" && args.len() == 3 => {
+                        let Value::String(unit) = self.constant(&args[0].expr, upto)? else { return None };
+                        unit_ticks(&unit)?.checked_mul(n)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// `union A, B`: one source over several tables when every operand is a plain table (or a
+    /// wildcard); otherwise a union stage over each operand's rows.
+    /// Its options (`isfuzzy`, `kind`, `withsource`) do not change which events match.
+    pub(super) fn union(&mut self, left: Option<Rows>, tables: &'a [Expr], span: Span, upto: usize) -> Rows {
+        let plain: Option<Vec<String>> = match left {
+            Some(_) => None,
+            None => tables.iter().map(|t| self.plain_table(t, upto)).collect(),
+        };
+        if let Some(names) = plain {
+            let source = EventSource { name: "union".to_string(), tables: names, filter: Predicate::always(), computed: Vec::new(), span };
+            return self.push_source(source);
+        }
+        let mut parts: Vec<Rows> = left.into_iter().collect();
+        for table in tables {
+            parts.push(self.tabular(table, upto));
+        }
+        let stage = self.detection.stages.len();
+        let mut outputs = Outputs { all_columns: parts.iter().any(|p| p.outputs.all_columns), fields: Vec::new() };
+        for field in parts.iter().flat_map(|p| &p.outputs.fields) {
+            if !outputs.fields.iter().any(|o| o.name == field.name) {
+                outputs.fields.push(field.clone());
+            }
+        }
+        self.detection.stages.push(Stage::Union { inputs: parts.iter().map(|p| p.at).collect(), span });
+        Rows::of_stage(stage, outputs, After::Other)
+    }
+
+    /// The table a union operand names, when it is just a table (not a let, not a pipeline).
+    fn plain_table(&self, expr: &'a Expr, upto: usize) -> Option<String> {
+        match &expr.kind {
+            ExprKind::Name(name) if self.scope.lookup(&name.name, upto).is_none() => Some(name.name.clone()),
+            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto)? {
+                (index, LetValue::Expr(bound)) if matches!(bound.kind, ExprKind::Name(_) | ExprKind::Pattern(_)) => {
+                    self.plain_table(bound, index)
+                }
+                _ => None,
+            },
+            ExprKind::Pattern(pattern) => Some(pattern.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// `$left.A` → ("$left", "A").
+fn side_of(expr: &Expr) -> Option<(&str, &str)> {
+    let ExprKind::Member { target, name } = &expr.kind else { return None };
+    match &target.kind {
+        ExprKind::Name(side) if side.name == "$left" || side.name == "$right" => Some((side.name.as_str(), name.name.as_str())),
+        _ => None,
+    }
+}
+
+fn conjuncts(expr: &Expr) -> Vec<&Expr> {
+    match &expr.kind {
+        ExprKind::Binary { op: BinaryOp::And, left, right } => conjuncts(left).into_iter().chain(conjuncts(right)).collect(),
+        ExprKind::Paren(inner) if matches!(inner.kind, ExprKind::Binary { op: BinaryOp::And, .. }) => conjuncts(inner),
+        _ => vec![expr],
+    }
+}
+
+/// `datetime_diff` units, in ticks; months and years have no fixed length.
+fn unit_ticks(unit: &str) -> Option<i64> {
+    const SECOND: i64 = 10_000_000;
+    Some(match unit {
+        "week" => 7 * 86_400 * SECOND,
+        "day" => 86_400 * SECOND,
+        "hour" => 3_600 * SECOND,
+        "minute" => 60 * SECOND,
+        "second" => SECOND,
+        "millisecond" => 10_000,
+        "microsecond" => 10,
+        "nanosecond" => 0,
+        _ => return None,
+    })
+}
+
+fn agg_function(base: &str) -> Option<AggFunction> {
+    Some(match base {
+        "count" => AggFunction::Count,
+        "dcount" | "count_distinct" => AggFunction::DistinctCount,
+        "sum" => AggFunction::Sum,
+        "min" => AggFunction::Min,
+        "max" => AggFunction::Max,
+        "avg" => AggFunction::Avg,
+        "make_set" => AggFunction::MakeSet,
+        "make_list" => AggFunction::MakeList,
+        "take_any" | "any" => AggFunction::TakeAny,
+        _ => return None,
+    })
+}
+
+/// The join's columns: one side for semi and anti joins, else both, the right side's repeated
+/// names suffixed as Kusto does (`lookup` drops the right side's copy of a key).
+fn join_outputs(kind: JoinKind, lookup: bool, left: &Outputs, right: &Outputs, keys: &[JoinKey]) -> Outputs {
+    match kind {
+        JoinKind::LeftSemi | JoinKind::LeftAnti => left.clone(),
+        JoinKind::RightSemi | JoinKind::RightAnti => right.clone(),
+        _ => {
+            let mut outputs = left.clone();
+            outputs.all_columns |= right.all_columns;
+            for field in &right.fields {
+                let is_key = keys.iter().any(|k| k.right.path.is_empty() && k.right.name == field.name);
+                if !(lookup && is_key) {
+                    outputs::add_unique(&mut outputs, field.clone());
+                }
+            }
+            outputs
+        }
+    }
+}

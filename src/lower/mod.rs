@@ -1,0 +1,128 @@
+//! Lowering: a KQL query's syntax tree → `Detection`, the meaning a detection engineer reads.
+//!
+//! ```text
+//!  statements ─▶ scope (let constants, lists, tabular lets, functions)
+//!  query ─▶ pipeline: sources and operators ─▶ predicates (where), stages (join, lookup,
+//!           summarize + threshold, union, later filters), columns (renames, computed), outputs
+//! ```
+//!
+//! Lowering is total: it always returns a `Detection`, never panics, and lists with its span
+//! whatever it could not express (`Detection::unmodelled`). A condition it cannot express stays in
+//! the predicate tree as `Predicate::Opaque`, so no event filter is ever silently widened.
+
+mod columns;
+mod correlate;
+mod outputs;
+mod pipeline;
+mod predicate;
+mod scope;
+mod values;
+
+use crate::ir::Rule;
+use crate::ir::detection::{Detection, EntityUse, Unmodelled};
+use crate::kql::{self, Span, ast};
+use scope::Scope;
+
+/// Parses and lowers one query.
+pub fn lower_query(text: &str) -> Detection {
+    let parsed = kql::parse(text);
+    let mut lowerer = Lowerer::new(text);
+    for error in &parsed.errors {
+        lowerer.unmodelled("syntax error", &error.message, error.span);
+    }
+    lowerer.script(&parsed.ast);
+    lowerer.finish()
+}
+
+/// Lowers a rule's query and records which output columns its entity mappings read.
+pub fn lower_rule(rule: &Rule) -> Detection {
+    let Some(query) = &rule.query else {
+        let mut detection = Detection::default();
+        detection.unmodelled.push(Unmodelled { construct: "query".into(), reason: "the rule has no query".into(), span: Span::default() });
+        return detection;
+    };
+    let mut detection = lower_query(&query.text);
+    detection.entities = entity_uses(rule, &detection);
+    detection
+}
+
+/// One `EntityUse` per field mapping. When the result keeps all input columns, a mapped column
+/// the query never names may still be an event field, so it counts as present.
+fn entity_uses(rule: &Rule, detection: &Detection) -> Vec<EntityUse> {
+    let mappings = rule.entity_mappings.iter().flatten();
+    mappings
+        .flat_map(|mapping| {
+            mapping.field_mappings.iter().map(|field| EntityUse {
+                entity_type: mapping.entity_type.clone(),
+                identifier: field.identifier.clone(),
+                column: field.column_name.clone(),
+                column_in_output: detection.outputs.all_columns || detection.outputs.fields.iter().any(|o| o.name == field.column_name),
+            })
+        })
+        .collect()
+}
+
+/// Nesting deeper than this (let bodies calling each other) is reported instead of followed.
+const MAX_DEPTH: usize = 64;
+
+/// The state of one lowering: the Detection being built and the `let` bindings in scope.
+pub(crate) struct Lowerer<'a> {
+    text: &'a str,
+    scope: Scope<'a>,
+    detection: Detection,
+    depth: usize,
+}
+
+impl<'a> Lowerer<'a> {
+    fn new(text: &'a str) -> Self {
+        Lowerer { text, scope: Scope::default(), detection: Detection::default(), depth: 0 }
+    }
+
+    fn finish(mut self) -> Detection {
+        // Source order, so the list reads like the query.
+        self.detection.unmodelled.sort_by_key(|u| (u.span.start, u.span.end));
+        self.detection
+    }
+
+    /// The statements of a query: `let`s go into scope; the last tabular statement is the result.
+    fn script(&mut self, script: &'a ast::Script) {
+        let upto = self.statements(&script.statements);
+        let queries: Vec<&ast::Expr> =
+            script.statements.iter().filter_map(|s| if let ast::StatementKind::Query(e) = &s.kind { Some(e) } else { None }).collect();
+        let Some((last, earlier)) = queries.split_last() else {
+            self.unmodelled("query", "no tabular expression: the query returns nothing", script.span);
+            return;
+        };
+        for extra in earlier {
+            self.unmodelled("several results", "only the last tabular statement is lowered", extra.span);
+        }
+        let rows = self.tabular(last, upto);
+        self.detection.result = Some(rows.at);
+        self.detection.outputs = rows.outputs;
+    }
+
+    /// Binds `let`s in order; reports statements that are neither lets nor queries. Returns the
+    /// scope size after the last binding.
+    fn statements(&mut self, statements: &'a [ast::Statement]) -> usize {
+        for statement in statements {
+            match &statement.kind {
+                ast::StatementKind::Let { name, value } => self.scope.bind(&name.name, value),
+                ast::StatementKind::Query(_) | ast::StatementKind::Error => {}
+                ast::StatementKind::Set { .. } => {}
+                ast::StatementKind::QueryParameters(_) | ast::StatementKind::AliasDatabase { .. } => {
+                    self.unmodelled("declaration", "query parameters and database aliases are not modelled", statement.span)
+                }
+            }
+        }
+        self.scope.len()
+    }
+
+    pub(crate) fn unmodelled(&mut self, construct: &str, reason: &str, span: Span) {
+        self.detection.unmodelled.push(Unmodelled { construct: construct.to_string(), reason: reason.to_string(), span });
+    }
+
+    /// The query text a span covers; empty when the span is out of range.
+    pub(crate) fn text_of(&self, span: Span) -> &'a str {
+        self.text.get(span.start..span.end).unwrap_or_default()
+    }
+}
