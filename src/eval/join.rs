@@ -55,7 +55,8 @@ pub fn join(kind: JoinKind, left: &Relation, right: &Relation, keys: &[JoinKey])
             out.push(names.combine(None, Some(row)));
         }
     }
-    let mut result = Relation { rows: out, columns: left.columns.clone(), unknown: left.unknown.clone() };
+    let mut result =
+        Relation { rows: out, columns: left.columns.clone(), unknown: left.unknown.clone(), closed: left.closed && right.closed };
     for column in &right.columns {
         let renamed = names.renamed(column);
         result.columns.push(renamed.clone());
@@ -92,7 +93,7 @@ fn key_of(row: &Row, keys: &[JoinKey], side: Side) -> Option<String> {
 }
 
 fn subset<'a>(of: &Relation, rows: impl Iterator<Item = &'a Row>) -> Relation {
-    Relation { rows: rows.cloned().collect(), columns: of.columns.clone(), unknown: of.unknown.clone() }
+    Relation { rows: rows.cloned().collect(), columns: of.columns.clone(), unknown: of.unknown.clone(), closed: of.closed }
 }
 
 /// The output name of each right column.

@@ -23,7 +23,7 @@ pub mod time;
 
 pub use cell::Row;
 
-use crate::ir::detection::{Detection, EventSource, Input, Output, OutputOrigin, Outputs, Predicate, Stage, Unmodelled, Value};
+use crate::ir::detection::{Detection, EventSource, Input, OutputOrigin, Predicate, Stage, Unmodelled, Value};
 use predicate::Scope;
 use relation::Relation;
 use std::collections::HashMap;
@@ -58,14 +58,16 @@ pub fn evaluate(detection: &Detection, events: &[Row], now: i64) -> Result<Table
     let result = detection.result.ok_or_else(|| Unsupported("the query has no tabular result".into()))?;
     let mut run = Run { detection, events, scope: Scope::new(now), done: HashMap::new() };
     let relation = run.relation(result, usize::MAX)?;
-    Ok(project(&detection.outputs, relation))
+    Ok(project(detection, relation))
 }
 
-/// Constructs that only reorder rows or change how they are shown: never which rows come back.
-const ROW_PRESERVING: &[&str] = &["order by", "sort by", "order", "sort", "project-reorder", "render", "serialize"];
-
+/// Unmodelled constructs that leave the set of rows alone and only make column values this
+/// evaluator cannot compute (a condition reading such a column is opaque or refused on its own).
+/// Anything else lowering could not model may change which rows come back.
 fn changes_rows(item: &Unmodelled) -> bool {
-    !ROW_PRESERVING.iter().any(|c| item.construct.eq_ignore_ascii_case(c))
+    let values_only = matches!(item.construct.as_str(), "parse" | "aggregation" | "arg_max()" | "arg_min()")
+        || matches!(item.reason.as_str(), "an aggregation the Detection does not hold" | "aggregates a computed value, not a field");
+    !values_only
 }
 
 struct Run<'a> {
@@ -102,11 +104,13 @@ impl Run<'_> {
 
     fn source(&mut self, source: &EventSource) -> Result<Relation, Unsupported> {
         let events = self.events.iter().filter(|e| belongs_to(e, &source.tables));
-        let mut relation = Relation::from_rows(events.cloned().collect());
+        // Lowering resolves the source's own conditions to event fields, so they run first; later
+        // stages see the computed columns only by name, and those names hold no value here.
+        let mut relation = self.filter(Relation::from_rows(events.cloned().collect()), &source.filter)?;
         for computed in &source.computed {
             relation.add_unknown(&computed.name, &computed.expression);
         }
-        self.filter(relation, &source.filter)
+        Ok(relation)
     }
 
     fn stage(&mut self, stage: &Stage, index: usize) -> Result<Relation, Unsupported> {
@@ -149,7 +153,10 @@ impl Run<'_> {
                 for condition in spec.aggregations.iter().filter_map(|a| a.condition.as_ref()) {
                     self.check(&input, condition)?;
                 }
-                let aggregated = aggregate::aggregate(spec, &input, &self.scope).map_err(Unsupported)?;
+                let mut aggregated = aggregate::aggregate(spec, &input, &self.scope).map_err(Unsupported)?;
+                // Exactly the keys and the aggregations come out: any other name a later condition
+                // reads is an aggregation this evaluator does not compute.
+                aggregated.closed = true;
                 match &spec.threshold {
                     Some(threshold) => self.filter(aggregated, threshold),
                     None => Ok(aggregated),
@@ -188,6 +195,9 @@ impl Run<'_> {
 fn known(relation: &Relation, column: &str, role: &str) -> Result<(), Unsupported> {
     match relation.unknown.get(column) {
         Some(expression) => Err(Unsupported(format!("{role} reads `{column}`, computed by `{expression}`, which is not evaluated"))),
+        None if relation.closed && !relation.columns.iter().any(|c| c == column) => Err(Unsupported(format!(
+            "{role} reads `{column}`, which the rows before it do not carry (an aggregation or column not modelled)"
+        ))),
         None => Ok(()),
     }
 }
@@ -201,45 +211,53 @@ fn belongs_to(event: &Row, tables: &[String]) -> bool {
     })
 }
 
+/// Where an output column's values come from in the final rows.
+enum Source<'a> {
+    /// A field read through the origin's path (the output was made at the result itself).
+    Field(&'a crate::ir::detection::Field),
+    /// The column of that name, carried through the stages.
+    Column,
+    /// An expression held only as text, or a column the final rows do not carry.
+    NotEvaluated,
+}
+
 /// The rule's output columns, from the final rows.
-fn project(outputs: &Outputs, relation: Relation) -> Table {
-    let mut columns: Vec<String> = if outputs.all_columns { relation.columns.clone() } else { Vec::new() };
-    let mut unknown: Vec<String> = if outputs.all_columns { relation.unknown.keys().cloned().collect() } else { Vec::new() };
-    for output in &outputs.fields {
-        if !columns.contains(&output.name) {
-            columns.push(output.name.clone());
-        }
-        let computable = match &output.origin {
-            OutputOrigin::Computed(_) => false,
-            OutputOrigin::Field(f) => !relation.unknown.contains_key(&f.name),
-            OutputOrigin::GroupKey | OutputOrigin::Aggregation(_) => !relation.unknown.contains_key(&output.name),
-        };
-        unknown.retain(|u| *u != output.name);
-        if !computable {
-            unknown.push(output.name.clone());
+fn project(detection: &Detection, relation: Relation) -> Table {
+    let outputs = &detection.outputs;
+    let mut columns: Vec<(String, Source)> = Vec::new();
+    if outputs.all_columns {
+        for c in &relation.columns {
+            let source = if relation.unknown.contains_key(c) { Source::NotEvaluated } else { Source::Column };
+            columns.push((c.clone(), source));
         }
     }
-    let renamed: Vec<&Output> =
-        outputs.fields.iter().filter(|o| matches!(&o.origin, OutputOrigin::Field(f) if f.name != o.name || !f.path.is_empty())).collect();
+    for output in &outputs.fields {
+        let source = match &output.origin {
+            OutputOrigin::Computed(_) => Source::NotEvaluated,
+            OutputOrigin::Field(f) if Some(output.made_by) == detection.result => Source::Field(f),
+            _ if relation.unknown.contains_key(&output.name) => Source::NotEvaluated,
+            _ if relation.columns.contains(&output.name) => Source::Column,
+            _ => Source::NotEvaluated,
+        };
+        match columns.iter_mut().find(|(c, _)| *c == output.name) {
+            Some(slot) => slot.1 = source,
+            None => columns.push((output.name.clone(), source)),
+        }
+    }
     let rows = relation
         .rows
         .iter()
         .map(|row| {
-            columns
-                .iter()
-                .filter(|c| !unknown.contains(c))
-                .map(|c| {
-                    let value = match renamed.iter().find(|o| o.name == *c) {
-                        Some(Output { origin: OutputOrigin::Field(f), .. }) => cell::lookup(row, f).into_owned(),
-                        _ => row.get(c).cloned().unwrap_or(serde_json::Value::Null),
-                    };
-                    (c.clone(), value)
-                })
-                .collect()
+            let value = |name: &String, source: &Source| match source {
+                Source::Field(f) => Some(cell::lookup(row, f).into_owned()),
+                Source::Column => Some(row.get(name).cloned().unwrap_or(serde_json::Value::Null)),
+                Source::NotEvaluated => None,
+            };
+            columns.iter().filter_map(|(name, source)| Some((name.clone(), value(name, source)?))).collect()
         })
         .collect();
-    let not_evaluated = columns.iter().filter(|c| unknown.contains(c)).cloned().collect();
-    Table { columns, not_evaluated, rows }
+    let not_evaluated = columns.iter().filter(|(_, s)| matches!(s, Source::NotEvaluated)).map(|(c, _)| c.clone()).collect();
+    Table { columns: columns.into_iter().map(|(c, _)| c).collect(), not_evaluated, rows }
 }
 
 #[cfg(test)]

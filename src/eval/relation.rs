@@ -11,6 +11,9 @@ pub struct Relation {
     pub columns: Vec<String>,
     /// Columns whose values this evaluator cannot compute, with the expression that makes them.
     pub unknown: BTreeMap<String, String>,
+    /// Whether `columns` is the whole schema (after `summarize`), rather than what events happen
+    /// to carry: then a name outside it is a column this evaluator does not make.
+    pub closed: bool,
 }
 
 impl Relation {
@@ -24,7 +27,7 @@ impl Relation {
                 }
             }
         }
-        Relation { rows, columns, unknown: BTreeMap::new() }
+        Relation { rows, columns, unknown: BTreeMap::new(), closed: false }
     }
 
     /// Adds a column this evaluator cannot compute.

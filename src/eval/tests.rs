@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::ir::detection::{
-    AggFunction, Aggregate, Aggregation, Computed, Field, GroupKey, Join, JoinKey, JoinKind, Match, MatchOp, Quantifier,
+    AggFunction, Aggregate, Aggregation, Computed, Field, GroupKey, Join, JoinKey, JoinKind, Match, MatchOp, Output, Outputs, Quantifier,
 };
 use crate::kql::Span;
 use serde_json::{Value as Json, json};
@@ -154,9 +154,10 @@ fn opaque_conditions_make_the_result_unsupported() {
 }
 
 #[test]
-fn unmodelled_stages_that_change_rows_make_it_unsupported_but_sorting_does_not() {
+fn unmodelled_stages_that_change_rows_make_it_unsupported_but_parse_does_not() {
     let mut detection = filtering(Predicate::always());
-    detection.unmodelled.push(Unmodelled { construct: "order by".into(), reason: "sorts".into(), span: Span::default() });
+    let reason = "extracts columns from text; conditions on them are opaque";
+    detection.unmodelled.push(Unmodelled { construct: "parse".into(), reason: reason.into(), span: Span::default() });
     assert!(evaluate(&detection, &events(json!([{"A": 1}])), now()).is_ok());
     detection.unmodelled.push(Unmodelled { construct: "mv-expand".into(), reason: "one row per item".into(), span: Span::default() });
     assert!(evaluate(&detection, &events(json!([{"A": 1}])), now()).unwrap_err().0.contains("mv-expand"));
@@ -183,8 +184,54 @@ fn computed_columns_are_not_evaluated_in_outputs_and_refused_in_filters() {
     assert_eq!(table.not_evaluated, ["Lower"]);
     assert_eq!(table.rows, events(json!([{"A": "X"}])));
 
-    detection.sources[0].filter = m("Lower", MatchOp::Equals, vec![s("x")], true);
+    // Lowering resolves a source's own conditions to fields; a later stage reads the name.
+    detection.stages.push(Stage::Filter {
+        input: Input::Source(0),
+        predicate: m("Lower", MatchOp::Equals, vec![s("x")], true),
+        span: Span::default(),
+    });
+    detection.result = Some(Input::Stage(0));
     assert!(evaluate(&detection, &events(json!([{"A": "X"}])), now()).unwrap_err().0.contains("tolower(A)"));
+}
+
+#[test]
+fn after_summarize_a_condition_on_a_column_it_does_not_make_is_refused() {
+    let detection = Detection {
+        sources: vec![source("T", Predicate::always())],
+        stages: vec![Stage::Aggregate(Aggregate {
+            input: Input::Source(0),
+            group_by: vec![GroupKey { name: "User".into(), field: Field::column("User"), bin: None }],
+            aggregations: vec![],
+            // `percentile_N_95` comes from an aggregation lowering did not model.
+            threshold: Some(m("percentile_N_95", MatchOp::Gt, vec![Value::Int(10)], true)),
+            span: Span::default(),
+        })],
+        result: Some(Input::Stage(0)),
+        outputs: all_columns(),
+        ..Detection::default()
+    };
+    assert!(evaluate(&detection, &events(json!([{"User": "a", "N": 50}])), now()).unwrap_err().0.contains("percentile_N_95"));
+}
+
+#[test]
+fn outputs_made_earlier_are_read_by_name_and_missing_ones_are_not_evaluated() {
+    let mut detection = filtering(Predicate::always());
+    detection.stages.push(Stage::Filter { input: Input::Source(0), predicate: Predicate::always(), span: Span::default() });
+    detection.result = Some(Input::Stage(0));
+    let output = |name: &str, field: &str, made_by: Input| Output {
+        name: name.into(),
+        origin: OutputOrigin::Field(Field::column(field)),
+        made_by,
+        span: Span::default(),
+    };
+    detection.outputs = Outputs {
+        all_columns: false,
+        fields: vec![output("Renamed", "A", Input::Stage(0)), output("Early", "A", Input::Source(0)), output("B", "B", Input::Source(0))],
+    };
+    let table = evaluate(&detection, &events(json!([{"A": "x", "B": 1}])), now()).unwrap();
+    assert_eq!(table.columns, ["Renamed", "Early", "B"]);
+    assert_eq!(table.not_evaluated, ["Early"]);
+    assert_eq!(table.rows, events(json!([{"Renamed": "x", "B": 1}])));
 }
 
 #[test]
