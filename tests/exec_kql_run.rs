@@ -262,7 +262,8 @@ fn canonical(value: &Json) -> String {
             if let Some(ticks) = time::parse_datetime(s).filter(|_| s.len() >= 10 && s.as_bytes()[4] == b'-') {
                 return format!("datetime:{ticks}");
             }
-            if let Some(parsed) = s.starts_with(['[', '{']).then(|| serde_json::from_str::<Json>(s).ok()).flatten() {
+            // kql-run returns a dynamic value as JSON text, a string in it with its quotes.
+            if let Some(parsed) = s.starts_with(['[', '{', '"']).then(|| serde_json::from_str::<Json>(s).ok()).flatten() {
                 return canonical(&parsed);
             }
             format!("{s:?}")
@@ -472,10 +473,28 @@ fn corpus_rules_agree_with_kql_run() {
         return;
     }
     let Some(queries) = kql_corpus::corpus_queries() else { return };
+    // `EXEC_ONLY=part-of-a-path` runs only the matching rules and prints their events, to debug one.
+    let only = std::env::var("EXEC_ONLY").ok();
     let cases: Vec<Case> = queries
         .into_iter()
+        .filter(|q| only.as_ref().is_none_or(|o| q.id.contains(o.as_str())))
         .map(|q| Case { detection: ruleconv::lower::lower_query(&q.text), id: q.id, query: q.text })
         .collect();
+    if only.is_some() {
+        for case in &cases {
+            for (i, scenario) in generate::scenarios(&case.detection, &kql_run::schemas(), now_ticks()).iter().enumerate() {
+                let ours = eval::evaluate(&case.detection, scenario, now_ticks());
+                eprintln!("{} scenario {i}: {} events; ours: {:?}", case.id, scenario.len(), ours.map(|t| t.rows.len()));
+                scenario.iter().for_each(|e| {
+                    eprintln!(
+                        "  {}",
+                        Json::Object(e.iter().filter(|(_, v)| !v.is_null() && *v != "").map(|(k, v)| (k.clone(), v.clone())).collect())
+                    )
+                });
+            }
+        }
+        return;
+    }
     let started = std::time::Instant::now();
     let report = run_cases(&cases, &kql_run::schemas());
     report.print("Sentinel corpus");

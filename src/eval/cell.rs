@@ -54,10 +54,12 @@ pub fn text(value: &Json) -> Cow<'_, str> {
     }
 }
 
-/// A number, from a JSON number or numeric text; `None` for null and anything else.
+/// A number, from a JSON number, numeric text or a bool (Kusto compares `IsSigned == 1`);
+/// `None` for null and anything else.
 pub fn number(value: &Json) -> Option<f64> {
     match value {
         Json::Number(n) => n.as_f64(),
+        Json::Bool(b) => Some(f64::from(u8::from(*b))),
         Json::String(s) => s.trim().parse().ok(),
         _ => None,
     }

@@ -412,7 +412,8 @@ fn set(event: &mut Row, field: &Field, value: Json, columns: &Columns) -> bool {
 /// `value` as a value of a column of type `kind`; `None` when it cannot be one.
 fn coerce(value: Json, kind: &str) -> Option<Json> {
     if value.is_null() {
-        return Some(value);
+        // Kusto strings are never null: a missing string is empty.
+        return Some(if kind == "string" { json!("") } else { value });
     }
     match kind {
         "string" | "guid" => Some(match value {

@@ -48,7 +48,12 @@ impl Scope {
             Predicate::Match(m) if m.op == MatchOp::Between && m.values.len() != 2 => {
                 Err(format!("between on `{}` needs two bounds, has {}", m.field, m.values.len()))
             }
-            Predicate::Match(_) => Ok(()),
+            Predicate::Match(m) => m.values.iter().try_for_each(|v| match v {
+                Value::Datetime(text) if super::time::parse_datetime(text).is_none() => {
+                    Err(format!("the datetime `{text}` compared with `{}` is not ISO 8601", m.field))
+                }
+                _ => Ok(()),
+            }),
         }
     }
 }
@@ -180,6 +185,8 @@ fn natural(cell: &Json) -> Option<Typed> {
 /// The cell read as the same type as `like`; `None` when it is null or cannot be read so.
 fn typed_cell(cell: &Json, like: &Typed, value: &Value) -> Option<Typed> {
     match like {
+        // A number column against numeric text (`Score == '100'`) compares as numbers.
+        Typed::Text(text) if cell.is_number() && text.trim().parse::<f64>().is_ok() => cell::number(cell).map(Typed::Number),
         Typed::Number(_) => cell::number(cell).map(Typed::Number),
         Typed::Bool(_) => cell::boolean(cell).map(Typed::Bool),
         Typed::Text(_) => Some(Typed::Text(cell::text(cell).into_owned())),
@@ -188,10 +195,19 @@ fn typed_cell(cell: &Json, like: &Typed, value: &Value) -> Option<Typed> {
     }
 }
 
+/// Numeric text meeting a number cell is read as a number, as Kusto converts a literal to the
+/// column's type.
+fn numeric_text(literal: Typed, cell: &Json) -> Typed {
+    match &literal {
+        Typed::Text(text) if cell.is_number() => text.trim().parse().map_or(literal, Typed::Number),
+        _ => literal,
+    }
+}
+
 /// `==` (and, under `Not`, `!=`): a null against a value is false, as in Kusto; a missing string
 /// is `""`, so it equals `""`.
 fn equals(cell: &Json, value: &Value, case_sensitive: bool, row: &Row, scope: &Scope) -> Option<bool> {
-    let Some(literal) = typed_literal(value, row, scope) else {
+    let Some(literal) = typed_literal(value, row, scope).map(|l| numeric_text(l, cell)) else {
         return if cell.is_null() { None } else { Some(false) };
     };
     let Some(cell) = typed_cell(cell, &literal, value) else { return Some(false) };
@@ -203,7 +219,7 @@ fn equals(cell: &Json, value: &Value, case_sensitive: bool, row: &Row, scope: &S
 
 /// `<`, `<=`, `>`, `>=`: null when either side is null, as in Kusto.
 fn order(cell: &Json, value: &Value, row: &Row, scope: &Scope) -> Option<Ordering> {
-    let literal = typed_literal(value, row, scope)?;
+    let literal = numeric_text(typed_literal(value, row, scope)?, cell);
     typed_cell(cell, &literal, value)?.partial_cmp(&literal)
 }
 

@@ -335,4 +335,14 @@ fn no_result_and_dangling_references_are_unsupported_not_panics() {
     assert!(evaluate(&bad_regex, &[], now()).unwrap_err().0.contains("RE2"));
     bad_regex.sources[0].filter = m("A", MatchOp::Between, vec![Value::Int(1)], true);
     assert!(evaluate(&bad_regex, &[], now()).is_err());
+    bad_regex.sources[0].filter = m("T", MatchOp::Gt, vec![Value::Datetime("\"01/16/2022\"".into())], true);
+    assert!(evaluate(&bad_regex, &[], now()).unwrap_err().0.contains("ISO 8601"));
+}
+
+#[test]
+fn numbers_meet_bools_and_numeric_text() {
+    let rows = json!([{"B": true, "S": 100.0}, {"B": false, "S": 99.5}]);
+    assert_eq!(kept(m("B", MatchOp::Equals, vec![Value::Int(1)], true), rows.clone(), "S"), [json!(100.0)]);
+    assert_eq!(kept(m("S", MatchOp::Equals, vec![s("100")], true), rows.clone(), "B"), [json!(true)]);
+    assert_eq!(kept(m("S", MatchOp::Lt, vec![s("100")], true), rows, "B"), [json!(false)]);
 }
