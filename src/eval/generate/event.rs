@@ -1,0 +1,61 @@
+//! Writing a value into an event, in the type its column has.
+
+use super::Columns;
+use crate::eval::cell::{self, Row};
+use crate::eval::time;
+use crate::ir::detection::Field;
+use serde_json::{Value as Json, json};
+
+/// Sets `field` (a column, or a path inside a dynamic or JSON-text column) to `value`, coerced to
+/// the column's type; false when the column is unknown or the value does not fit its type.
+pub(super) fn set(event: &mut Row, field: &Field, value: Json, columns: &Columns) -> bool {
+    let Some((_, kind)) = columns.iter().find(|(name, _)| *name == field.name) else { return false };
+    if field.path.is_empty() {
+        return match coerce(value, kind) {
+            Some(v) => {
+                event.insert(field.name.clone(), v);
+                true
+            }
+            None => false,
+        };
+    }
+    let current = event.get(&field.name).cloned().unwrap_or(Json::Null);
+    let mut root = match current {
+        Json::String(s) => serde_json::from_str(&s).unwrap_or(Json::Null),
+        other => other,
+    };
+    if !root.is_object() {
+        root = json!({});
+    }
+    let mut slot = &mut root;
+    for step in &field.path {
+        if !slot.is_object() {
+            *slot = json!({});
+        }
+        slot = slot.as_object_mut().map(|o| o.entry(step.clone()).or_insert(Json::Null)).expect("made an object above");
+    }
+    *slot = value;
+    let stored = if kind == "dynamic" { root } else { Json::String(root.to_string()) };
+    event.insert(field.name.clone(), stored);
+    true
+}
+
+/// `value` as a value of a column of type `kind`; `None` when it cannot be one.
+fn coerce(value: Json, kind: &str) -> Option<Json> {
+    if value.is_null() {
+        // Kusto strings are never null: a missing string is empty.
+        return Some(if kind == "string" { json!("") } else { value });
+    }
+    match kind {
+        "string" | "guid" => Some(match value {
+            Json::String(_) => value,
+            other => Json::String(other.to_string()),
+        }),
+        "long" | "int" => cell::number(&value).filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| json!(f as i64)),
+        "real" => cell::number(&value).map(Json::from),
+        "bool" => cell::boolean(&value).map(Json::from),
+        "datetime" => cell::datetime(&value).map(|t| json!(time::format_datetime(t))),
+        "timespan" => cell::number(&value).map(Json::from),
+        _ => Some(value),
+    }
+}
