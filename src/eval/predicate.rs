@@ -164,7 +164,7 @@ fn typed_literal(value: &Value, row: &Row, scope: &Scope) -> Option<Typed> {
         Value::Bool(b) => Typed::Bool(*b),
         Value::Datetime(s) => Typed::Ticks(super::time::parse_datetime(s)?),
         Value::Timespan(t) => Typed::Ticks(*t),
-        Value::Ago(t) => Typed::Ticks(scope.now - t),
+        Value::Ago(t) => Typed::Ticks(scope.now.saturating_sub(*t)),
         Value::Now => Typed::Ticks(scope.now),
         Value::Field(f) => natural(&cell::lookup(row, f))?,
         Value::Null => return None,
@@ -228,7 +228,7 @@ fn order(cell: &Json, value: &Value, row: &Row, scope: &Scope) -> Option<Orderin
 fn between(cell: &Json, low: &Value, high: &Value, row: &Row, scope: &Scope) -> Option<bool> {
     let low_typed = typed_literal(low, row, scope)?;
     let high_typed = match (&low_typed, high) {
-        (Typed::Ticks(start), Value::Timespan(span)) if !matches!(low, Value::Timespan(_)) => Typed::Ticks(start + span),
+        (Typed::Ticks(start), Value::Timespan(span)) if !matches!(low, Value::Timespan(_)) => Typed::Ticks(start.saturating_add(*span)),
         _ => typed_literal(high, row, scope)?,
     };
     let cell = typed_cell(cell, &low_typed, low)?;

@@ -346,3 +346,25 @@ fn numbers_meet_bools_and_numeric_text() {
     assert_eq!(kept(m("S", MatchOp::Equals, vec![s("100")], true), rows.clone(), "B"), [json!(true)]);
     assert_eq!(kept(m("S", MatchOp::Lt, vec![s("100")], true), rows, "B"), [json!(false)]);
 }
+
+#[test]
+fn extreme_values_do_not_panic() {
+    let rows = json!([
+        {"T": "9999-12-31T23:59:59.9999999Z", "N": 1.7976931348623157e308, "S": "99999999999999999.00:00:00", "D": {"a": [[[]]]}},
+        {"T": "0001-01-01", "N": -9223372036854775808i64, "S": "-1:-1:-1", "D": "{not json"},
+        {"T": "\u{1F600}2024-05-01", "N": "NaN", "S": "\u{1F600}", "D": null}
+    ]);
+    let filters = [
+        m("T", MatchOp::Gt, vec![Value::Ago(i64::MAX)], true),
+        m("T", MatchOp::Between, vec![Value::Now, Value::Timespan(i64::MAX)], true),
+        m("S", MatchOp::Lt, vec![Value::Timespan(i64::MIN)], true),
+        m("N", MatchOp::Ge, vec![Value::Real(f64::NAN)], true),
+        m("D.a.0.-9223372036854775808", MatchOp::Equals, vec![s("x")], false),
+        m("S", MatchOp::Has, vec![s("\u{1F600}")], false),
+        m("S", MatchOp::Like, vec![s("%\u{1F600}_")], false),
+        m("N", MatchOp::Cidr, vec![s("::/0")], true),
+    ];
+    for filter in filters {
+        let _ = evaluate(&filtering(filter), &events(rows.clone()), now());
+    }
+}

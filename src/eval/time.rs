@@ -102,7 +102,9 @@ pub fn parse_timespan(text: &str) -> Option<i64> {
     let hours: i64 = fields.next()?.parse().ok()?;
     let minutes: i64 = fields.next()?.parse().ok()?;
     let seconds = parse_seconds(&format!("{:0>2}", fields.next()?))?;
-    Some(sign * ((days * 24 + hours) * 3600 + minutes * 60) * TICKS_PER_SECOND + sign * seconds)
+    // Checked: the text comes from events and may be absurdly large.
+    let whole = days.checked_mul(24)?.checked_add(hours)?.checked_mul(3600)?.checked_add(minutes.checked_mul(60)?)?;
+    whole.checked_mul(TICKS_PER_SECOND)?.checked_add(seconds).map(|t| sign * t)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

@@ -19,6 +19,9 @@ pub(super) fn align_join_keys(detection: &Detection, bases: &mut [Vec<Row>]) {
             else {
                 continue;
             };
+            if l >= bases.len() || r >= bases.len() {
+                continue;
+            }
             let Some(mut value) = bases[l].first().map(|e| cell::lookup(e, &lf).into_owned()) else { continue };
             // An empty key would join on nothing meaningful: give both sides a real one.
             if value == json!("") && lf.path.is_empty() {
@@ -47,7 +50,7 @@ pub(super) fn key_misses(detection: &Detection, bases: &[Vec<Row>]) -> Vec<Row> 
             for (side, (source, field)) in
                 sides.into_iter().enumerate().filter_map(|(i, s)| Some((i, s?))).filter(|(_, (_, f))| f.path.is_empty())
             {
-                for base in &bases[source] {
+                for base in bases.get(source).into_iter().flatten() {
                     let changed: Vec<Json> = match base.get(&field.name) {
                         Some(Json::String(s)) if side == 0 => vec![json!(swap_case(s)), json!(format!("{s}-left"))],
                         Some(Json::String(s)) => vec![json!(format!("{s}-right"))],

@@ -206,7 +206,7 @@ pub(super) fn literal(value: &Value, event: &Row, now: i64) -> Option<Json> {
         Value::Bool(b) => json!(b),
         Value::Datetime(s) => json!(time::format_datetime(time::parse_datetime(s)?)),
         Value::Timespan(t) => json!(*t as f64 / TICKS_PER_SECOND as f64),
-        Value::Ago(t) => json!(time::format_datetime(now - t)),
+        Value::Ago(t) => json!(time::format_datetime(now.saturating_sub(*t))),
         Value::Now => json!(time::format_datetime(now)),
         Value::Field(f) => cell::lookup(event, f).into_owned(),
         Value::Null => return None,
@@ -225,7 +225,7 @@ pub(super) fn shift(value: &Json, step: i64) -> Option<Json> {
     match value {
         Json::Number(n) if n.is_i64() => n.as_i64().map(|i| json!(i.saturating_add(step))),
         Json::Number(n) => n.as_f64().map(|f| json!(f + step as f64)),
-        Json::String(s) => time::parse_datetime(s).map(|t| json!(time::format_datetime(t + step * TICKS_PER_SECOND))),
+        Json::String(s) => time::parse_datetime(s).map(|t| json!(time::format_datetime(t.saturating_add(step * TICKS_PER_SECOND)))),
         _ => None,
     }
 }
