@@ -23,6 +23,7 @@ pub mod convert;
 pub mod diag;
 pub mod diff;
 pub mod eval;
+pub mod explain;
 pub mod ir;
 pub mod kql;
 pub mod lower;

@@ -211,3 +211,31 @@ fn existing_outputs_are_replaced_only_with_force() {
     assert!(std::fs::read_to_string(&written).unwrap().contains("kind: NRT"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn explain_says_what_a_rule_detects_and_where_it_was_not_modelled() {
+    let out = ruleconv(&["explain", NRT]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("EventName equals (case-insensitive) 'ConsoleLogin'"), "{stdout}");
+    assert!(stdout.contains("excluding any where:"), "{stdout}");
+    assert!(stdout.contains("fully modelled"), "{stdout}");
+
+    let out = ruleconv(&["explain", "--format", "json", "tests/fixtures/sentinel/scheduled_grouping_custom_details.yaml"]);
+    let records: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    let record = &records[0];
+    assert_eq!(record["detection"]["sources"][0]["tables"][0], "_Im_WebSession");
+    assert_eq!(record["unmodelled"][0]["construct"], "function arguments");
+    assert_eq!((record["unmodelled"][0]["line"].as_u64(), record["unmodelled"][0]["column"].as_u64()), (Some(36), Some(5)));
+}
+
+#[test]
+fn explain_reports_unreadable_rules_and_explains_the_others() {
+    let dir = scratch("explain");
+    std::fs::copy(NRT, dir.join("nrt.yaml")).unwrap();
+    std::fs::write(dir.join("broken.yaml"), "name: Broken\nquery: |\n  T\nseverity: [unclosed\n").unwrap();
+    let out = ruleconv(&["explain", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("broken.yaml:"), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("NRT Login to AWS Management Console without MFA"));
+}

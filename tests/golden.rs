@@ -84,3 +84,25 @@ fn fixtures_match_golden_outputs() {
         failures.join("\n")
     );
 }
+
+/// The Detection of every rule of every fixture, as `explain --format json` records: reviewed
+/// output like the conversions, in golden/detection/<path under tests/fixtures, extension .json>.
+#[test]
+fn fixtures_match_golden_detections() {
+    let bless = std::env::var_os("RULECONV_BLESS").is_some_and(|v| v == "1");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/detection");
+    let mut failures = Vec::new();
+    for fixture in fixtures() {
+        let relative = fixture.strip_prefix(fixtures_dir()).expect("under fixtures");
+        let rules = ruleconv::sources::read_path(&fixture).rules;
+        let records: Vec<_> = rules.iter().map(|rule| ruleconv::explain::explain(rule, relative)).collect();
+        let text = serde_json::to_string_pretty(&records).expect("serializable") + "\n";
+        failures.extend(check_golden(&golden.join(relative).with_extension("json"), &text, bless));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} golden mismatch(es); if every change is intended, rerun with RULECONV_BLESS=1 and review git diff golden/\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -3,6 +3,7 @@
 mod check_cmd;
 mod convert_cmd;
 mod diff_cmd;
+mod explain_cmd;
 mod test_cmd;
 
 use crate::ir::SourceFormat;
@@ -33,6 +34,7 @@ pub const EXIT_USAGE: i32 = 2;
         ruleconv convert rules/ --to sentinel -o out/          one file per rule, folders mirrored\n  \
         ruleconv convert pack.json --to sentinel-yaml -o yaml/ ARM pack back to reviewable YAML\n  \
         ruleconv diff golden/ out/                             review what a new conversion changed\n  \
+        ruleconv explain rule.yaml                             what a rule detects, in plain words\n  \
         ruleconv test rule.yaml --events events.jsonl          rows the rule returns on these events",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
@@ -52,6 +54,10 @@ enum Command {
     /// Parse every rule and its KQL; report each problem as file:line:col. Exit 1 on any error.
     #[command(after_help = "Run it in CI over a rule repository: `ruleconv check rules/` (or `--format json` for tools).")]
     Check(CheckArgs),
+    /// Say what each rule detects: sources, conditions, thresholds, joins, outputs, and what was
+    /// not modelled (file:line:col). Exit 1 if a rule cannot be read.
+    #[command(after_help = "Example: `ruleconv explain rules/brute_force.yaml`, or `--format json` for one record per rule.")]
+    Explain(ExplainArgs),
     /// Show how two outputs differ (files or folders); exit 1 when they do.
     #[command(after_help = "Typical use: convert again into a fresh folder, then `ruleconv diff golden/ out/` and review.")]
     Diff(DiffArgs),
@@ -107,6 +113,20 @@ struct CheckArgs {
 }
 
 #[derive(Args, Debug)]
+struct ExplainArgs {
+    /// Rule files or folders (searched recursively), or `-` for stdin.
+    #[arg(required = true, value_name = "RULE")]
+    rules: Vec<PathBuf>,
+    /// Output format: text (for a person) or json (one record per rule).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    format: String,
+    /// Read every input as this format instead of detecting it from the content.
+    #[arg(long, value_name = "FORMAT",
+          value_parser = PossibleValuesParser::new(SourceFormat::ALL.map(SourceFormat::name)).map(|s| SourceFormat::from_name(&s).expect("listed")))]
+    from: Option<SourceFormat>,
+}
+
+#[derive(Args, Debug)]
 struct DiffArgs {
     /// The reviewed output (a file or a folder).
     expected: PathBuf,
@@ -149,6 +169,7 @@ pub fn run() -> i32 {
     match cli.command {
         Some(Command::Convert(args)) => convert_cmd::run(args),
         Some(Command::Check(args)) => check_cmd::run(&args.paths, args.from, args.format == "json"),
+        Some(Command::Explain(args)) => explain_cmd::run(&args.rules, args.from, args.format == "json"),
         Some(Command::Diff(args)) => diff_cmd::run(&args.expected, &args.actual, &args.color),
         Some(Command::Test(args)) => test_cmd::run(test_cmd::TestArgs {
             rules: &args.rules,

@@ -39,6 +39,14 @@ pub fn aggregate(spec: &Aggregate, input: &Relation, scope: &Scope) -> Result<Re
             out.unknown.insert(a.name.clone(), expression.clone());
         }
     }
+    if spec.aggregations.iter().any(|a| is_row_choice(a.function)) {
+        for column in &input.columns {
+            if !out.columns.contains(column) {
+                out.columns.push(column.clone());
+            }
+        }
+        out.unknown.extend(input.unknown.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
     for (key, rows) in groups {
         let mut row = Row::new();
         for (k, value) in spec.group_by.iter().zip(key) {
@@ -48,6 +56,12 @@ pub fn aggregate(spec: &Aggregate, input: &Relation, scope: &Scope) -> Result<Re
             let kept: Vec<&Row> =
                 rows.iter().copied().filter(|r| a.condition.as_ref().is_none_or(|c| predicate::holds(c, r, scope) == Some(true))).collect();
             row.insert(a.name.clone(), reduce(a, &kept));
+        }
+        // arg_max/arg_min carry the chosen row's other columns (their names stay free for them).
+        for a in spec.aggregations.iter().filter(|a| is_row_choice(a.function)) {
+            for (column, value) in choose_row(a, &rows).into_iter().flatten() {
+                row.entry(column.clone()).or_insert_with(|| value.clone());
+            }
         }
         out.rows.push(row);
     }
@@ -83,7 +97,36 @@ fn reduce(a: &Aggregation, rows: &[&Row]) -> Json {
         AggFunction::MakeSet => Json::Array(distinct(values())),
         AggFunction::MakeList => Json::Array(values()),
         AggFunction::TakeAny => values().into_iter().next().unwrap_or(Json::Null),
+        AggFunction::ArgMax | AggFunction::ArgMin => {
+            let chosen = choose_row(a, rows);
+            chosen.zip(a.field.as_ref()).map_or(Json::Null, |(row, field)| cell::lookup(row, field).into_owned())
+        }
     }
+}
+
+fn is_row_choice(function: AggFunction) -> bool {
+    matches!(function, AggFunction::ArgMax | AggFunction::ArgMin)
+}
+
+/// The row with the largest (`arg_max`) or smallest (`arg_min`) non-null value; the first
+/// such row on ties, as rows arrived.
+fn choose_row<'r>(a: &Aggregation, rows: &[&'r Row]) -> Option<&'r Row> {
+    let field = a.field.as_ref()?;
+    let mut best: Option<(&Row, Json)> = None;
+    for row in rows {
+        let value = cell::lookup(row, field).into_owned();
+        if value.is_null() {
+            continue;
+        }
+        let better = best.as_ref().is_none_or(|(_, current)| match a.function {
+            AggFunction::ArgMin => natural_order(&value, current).is_lt(),
+            _ => natural_order(&value, current).is_gt(),
+        });
+        if better {
+            best = Some((row, value));
+        }
+    }
+    best.map(|(row, _)| row)
 }
 
 /// Values without repeats, first occurrence kept.
@@ -186,6 +229,26 @@ mod tests {
         assert_eq!(out, [json!({"T": "2024-05-01T10:00:00Z", "count_": 2}), json!({"T": "2024-05-01T11:00:00Z", "count_": 1})]);
         let out = summarize(vec![], vec![agg("first", AggFunction::Min, Some("T"))], &input);
         assert_eq!(out, [json!({"first": "2024-05-01T10:00:00Z"})]);
+    }
+
+    #[test]
+    fn arg_max_keeps_the_latest_row_per_group() {
+        let input = rows(json!([
+            {"U": "a", "T": "2024-05-01T10:00:00Z", "Ip": "1.1.1.1"},
+            {"U": "a", "T": "2024-05-01T11:00:00Z", "Ip": "2.2.2.2"},
+            {"U": "a", "T": null, "Ip": "3.3.3.3"},
+            {"U": "b", "T": "2024-05-01T09:00:00Z", "Ip": "4.4.4.4"}
+        ]));
+        let out = summarize(vec![key("U", None)], vec![agg("T", AggFunction::ArgMax, Some("T"))], &input);
+        assert_eq!(
+            out,
+            [
+                json!({"U": "a", "T": "2024-05-01T11:00:00Z", "Ip": "2.2.2.2"}),
+                json!({"U": "b", "T": "2024-05-01T09:00:00Z", "Ip": "4.4.4.4"})
+            ]
+        );
+        let out = summarize(vec![key("U", None)], vec![agg("T", AggFunction::ArgMin, Some("T"))], &input);
+        assert_eq!(out[0]["Ip"], json!("1.1.1.1"));
     }
 
     #[test]

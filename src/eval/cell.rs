@@ -18,9 +18,10 @@ pub fn lookup<'a>(row: &'a Row, field: &Field) -> Cow<'a, Json> {
             Some(parsed) => Cow::Owned(parsed),
             None => current,
         };
-        let next = match &*container {
-            Json::Object(map) => map.get(step).cloned(),
-            Json::Array(items) => index(items, step).cloned(),
+        // `[n]` indexes an array (`[-1]` from the end); any other step names an object key.
+        let next = match (&*container, array_index(step)) {
+            (Json::Array(items), Some(at)) => index(items, at).cloned(),
+            (Json::Object(map), None) => map.get(step).cloned(),
             _ => None,
         };
         current = Cow::Owned(next.unwrap_or(Json::Null));
@@ -37,10 +38,14 @@ fn as_dynamic(value: &Json) -> Option<Json> {
     serde_json::from_str(text).ok()
 }
 
+/// The index of an `[n]` path step.
+pub fn array_index(step: &str) -> Option<i64> {
+    step.strip_prefix('[')?.strip_suffix(']')?.trim().parse().ok()
+}
+
 /// `a[1]`, and `a[-1]` counting from the end, as Kusto indexes arrays.
-fn index<'a>(items: &'a [Json], step: &str) -> Option<&'a Json> {
-    let at: i64 = step.parse().ok()?;
-    let at = if at < 0 { items.len() as i64 + at } else { at };
+fn index(items: &[Json], at: i64) -> Option<&Json> {
+    let at = if at < 0 { (items.len() as i64).checked_add(at)? } else { at };
     usize::try_from(at).ok().and_then(|i| items.get(i))
 }
 
@@ -106,11 +111,13 @@ mod tests {
     fn paths_read_into_objects_arrays_and_json_text() {
         let r = row(json!({"P": {"role": "admin", "ids": [1, 2, 3]}, "T": "{\"a\": {\"b\": 7}}", "S": "plain"}));
         assert_eq!(*lookup(&r, &path("P", &["role"])), json!("admin"));
-        assert_eq!(*lookup(&r, &path("P", &["ids", "-1"])), json!(3));
+        assert_eq!(*lookup(&r, &path("P", &["ids", "[-1]"])), json!(3));
+        assert_eq!(*lookup(&r, &path("P", &["ids", "[0]"])), json!(1));
+        assert_eq!(*lookup(&r, &path("P", &["ids", "0"])), Json::Null, "a bare step is a key, not an index");
         assert_eq!(*lookup(&r, &path("T", &["a", "b"])), json!(7));
         assert_eq!(*lookup(&r, &path("S", &["x"])), Json::Null);
         assert_eq!(*lookup(&r, &path("Missing", &[])), Json::Null);
-        assert_eq!(*lookup(&r, &path("P", &["ids", "9"])), Json::Null);
+        assert_eq!(*lookup(&r, &path("P", &["ids", "[9]"])), Json::Null);
     }
 
     #[test]

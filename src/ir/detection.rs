@@ -133,6 +133,8 @@ pub enum Quantifier {
 }
 
 /// A column, or a path inside a dynamic column (`Properties.role` is `Properties` + `["role"]`).
+/// An array index is a step in brackets: `Targets[0].name` is `Targets` + `["[0]", "name"]`;
+/// `[-1]` counts from the end.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Field {
     pub name: String,
@@ -148,7 +150,7 @@ impl Field {
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name)?;
-        self.path.iter().try_for_each(|step| write!(f, ".{step}"))
+        self.path.iter().try_for_each(|step| if step.starts_with('[') { f.write_str(step) } else { write!(f, ".{step}") })
     }
 }
 
@@ -272,6 +274,12 @@ pub enum AggFunction {
     MakeSet,
     MakeList,
     TakeAny,
+    /// `arg_max(field, columns...)`: per group, the row with the largest `field`. The output
+    /// carries that row's listed columns (every column for `*`, see `Outputs::all_columns`),
+    /// each with this origin; `Aggregation::name` is the column of `field` itself.
+    ArgMax,
+    /// `arg_min(field, columns...)`: as `ArgMax`, with the smallest `field`.
+    ArgMin,
 }
 
 /// The fields of the rows a rule returns.

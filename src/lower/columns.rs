@@ -3,7 +3,7 @@
 
 use super::Lowerer;
 use crate::ir::detection::Field;
-use crate::kql::ast::{Expr, ExprKind, Literal};
+use crate::kql::ast::{Expr, ExprKind, Literal, UnaryOp};
 
 /// A case fold applied to a field (`tolower(x)`, `toupper(x)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,13 +64,14 @@ impl Columns {
 }
 
 impl<'a> Lowerer<'a> {
-    /// The field an expression reads: a column, a path into a dynamic column, or either
-    /// through `tolower`/`toupper`/`tostring` and earlier renames.
+    /// The field an expression reads: a column, a path into a dynamic column (`P.a`, `P["a"]`,
+    /// `P[0]` as the step `[0]`), or either through `tolower`/`toupper`/`tostring`/`parse_json`,
+    /// `column_ifexists` and earlier renames.
     pub(super) fn field_ref(&self, expr: &'a Expr, columns: &Columns, upto: usize) -> Result<FieldRef, NotField> {
         match &expr.kind {
             ExprKind::Paren(inner) => self.field_ref(inner, columns, upto),
             ExprKind::Name(name) => {
-                if self.scope.lookup(&name.name, upto).is_some() {
+                if self.scope.lookup(&name.name, upto).is_some() || self.constant(expr, upto).is_some() {
                     return Err(NotField::new("let value", format!("`{}` is a let binding, not a column", name.name)));
                 }
                 columns.field_named(&name.name)
@@ -78,19 +79,28 @@ impl<'a> Lowerer<'a> {
             ExprKind::Member { target, name } => self.path_step(target, &name.name, columns, upto),
             ExprKind::Index { target, index } => match &index.kind {
                 ExprKind::Literal(Literal::String { value, .. }) => self.path_step(target, value, columns, upto),
-                _ => Err(NotField::new("index", "an array index or computed key is not modelled as a field path")),
+                ExprKind::Literal(Literal::Int(n)) => self.path_step(target, &format!("[{n}]"), columns, upto),
+                ExprKind::Unary { op: UnaryOp::Neg, operand } if matches!(operand.kind, ExprKind::Literal(Literal::Int(_))) => {
+                    self.path_step(target, &format!("[{}]", self.text_of(index.span).replace(' ', "")), columns, upto)
+                }
+                _ => Err(NotField::new("index", "a computed key or index is not modelled as a field path")),
             },
+            // Assumes the column exists, as a deployed rule's table has it.
+            ExprKind::Call { target: None, name, args }
+                if matches!(name.name.as_str(), "column_ifexists" | "columnifexists") && args.len() == 2 =>
+            {
+                match &args[0].expr.kind {
+                    ExprKind::Literal(Literal::String { value, .. }) => columns.field_named(value),
+                    _ => Err(NotField::new("column_ifexists()", "a column named by a computed value")),
+                }
+            }
             ExprKind::Call { target: None, name, args } if args.len() == 1 && args[0].names.is_empty() => {
                 let fold = match name.name.as_str() {
                     "tolower" => Fold::Lower,
                     "toupper" => Fold::Upper,
-                    "tostring" => Fold::Keep,
-                    "parse_json" | "todynamic" => {
-                        return Err(NotField::new(
-                            "parse_json()",
-                            "parses a JSON string at query time; a path into it is not modelled as a field path",
-                        ));
-                    }
+                    // A path into `parse_json(x)` is a path into x's JSON value, whether x is a dynamic
+                    // column or a string holding JSON: the evaluator reads paths that way.
+                    "tostring" | "parse_json" | "todynamic" | "parsejson" => Fold::Keep,
                     other => return Err(NotField::new(format!("{other}()"), format!("the value `{other}()` computes is not modelled"))),
                 };
                 let inner = self.field_ref(&args[0].expr, columns, upto)?;

@@ -11,6 +11,7 @@ use crate::ir::detection::{
 };
 use crate::kql::Span;
 use crate::kql::ast::{BinaryOp, Expr, ExprKind, LetValue, NamedExpr, OptionParam};
+use crate::kql::operators::StrTest;
 
 impl<'a> Lowerer<'a> {
     pub(super) fn summarize(&mut self, rows: &mut Rows, aggregates: &'a [NamedExpr], by: &'a [NamedExpr], span: Span, upto: usize) {
@@ -95,19 +96,14 @@ impl<'a> Lowerer<'a> {
         };
         let column = field_arg.map(|a| column_name(&a.expr)).unwrap_or_default();
         let default_name = match base {
-            "make_set" => format!("set_{column}"),
-            "make_list" => format!("list_{column}"),
-            "take_any" => column.clone(),
+            "make_set" | "makeset" => format!("set_{column}"),
+            "make_list" | "makelist" => format!("list_{column}"),
+            "take_any" | "arg_max" | "arg_min" => column.clone(),
             _ => format!("{function_name}_{column}"),
         };
         let Some(function) = agg_function(base) else {
-            if matches!(base, "arg_max" | "arg_min") {
-                self.unmodelled(&format!("{base}()"), "keeps one row per group; which row's values are kept is not modelled", span);
-                self.arg_extreme_outputs(args, outputs, made_by, &text, span);
-            } else {
-                self.unmodelled(&format!("{function_name}()"), "an aggregation the Detection does not hold", span);
-                named(outputs, default_name, OutputOrigin::Computed(text));
-            }
+            self.unmodelled(&format!("{function_name}()"), "an aggregation the Detection does not hold", span);
+            named(outputs, default_name, OutputOrigin::Computed(text));
             return None;
         };
         let field = match field_arg.map(|a| self.field_ref(&a.expr, columns, upto)) {
@@ -129,22 +125,10 @@ impl<'a> Lowerer<'a> {
             (false, _) => None,
         };
         let name = named(outputs, default_name, OutputOrigin::Aggregation(function));
-        Some(Aggregation { name, function, field, condition, span })
-    }
-
-    /// `arg_max(T, A, B)` outputs `T`, `A`, `B`; with `*`, every input column.
-    fn arg_extreme_outputs(&mut self, args: &'a [NamedExpr], outputs: &mut Outputs, made_by: Input, text: &str, span: Span) {
-        for arg in args {
-            match &arg.expr.kind {
-                ExprKind::Star => outputs.all_columns = true,
-                _ => {
-                    let name = arg.names.first().map_or_else(|| column_name(&arg.expr), |n| n.name.clone());
-                    if !name.is_empty() {
-                        outputs::add_unique(outputs, Output { name, origin: OutputOrigin::Computed(text.to_string()), made_by, span });
-                    }
-                }
-            }
+        if matches!(function, AggFunction::ArgMax | AggFunction::ArgMin) {
+            selected_row_outputs(args.get(1..).unwrap_or_default(), function, outputs, made_by, span);
         }
+        Some(Aggregation { name, function, field, condition, span })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -283,6 +267,56 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// `where X in (subquery)` (or `!in`) as a top-level condition: a left semi (anti) join
+    /// with the subquery's one output column. Returns false, having changed nothing, when the
+    /// condition is not that or the subquery's column cannot be named.
+    pub(super) fn membership_join(&mut self, rows: &mut Rows, condition: &'a Expr, upto: usize) -> bool {
+        let ExprKind::InList { op, left, items } = &condition.kind else { return false };
+        let [list] = items.as_slice() else { return false };
+        if op.test != StrTest::In || !op.case_sensitive || !self.is_tabular(list, upto) {
+            return false;
+        }
+        let Ok(FieldRef { field: left_field, fold: Fold::Keep }) = self.field_ref(left, &rows.columns, upto) else { return false };
+        let before = (self.detection.sources.len(), self.detection.stages.len(), self.detection.unmodelled.len());
+        let right = self.tabular(list, upto);
+        let right_field = match (right.outputs.all_columns, right.outputs.fields.as_slice()) {
+            (false, [only]) => match (&only.origin, right.at) {
+                (OutputOrigin::Field(field), Input::Source(_)) => Some(field.clone()),
+                (_, Input::Stage(_)) => Some(Field::column(&only.name)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(right_field) = right_field else {
+            // Undo the subquery's sources and stages: the condition stays one opaque test.
+            self.detection.sources.truncate(before.0);
+            self.detection.stages.truncate(before.1);
+            self.detection.unmodelled.truncate(before.2);
+            return false;
+        };
+        let kind = if op.negated { JoinKind::LeftAnti } else { JoinKind::LeftSemi };
+        let keys = vec![JoinKey { left: left_field, right: right_field }];
+        self.detection.stages.push(Stage::Join(Join { kind, left: rows.at, right: right.at, keys, window: None, span: condition.span }));
+        // The rows are still the left side's, with the same columns.
+        rows.at = Input::Stage(self.detection.stages.len() - 1);
+        rows.after = After::Other;
+        true
+    }
+
+    fn is_tabular(&self, expr: &'a Expr, upto: usize) -> bool {
+        match &expr.kind {
+            ExprKind::Pipeline { .. } => true,
+            ExprKind::Paren(inner) => self.is_tabular(inner, upto),
+            ExprKind::Call { target: None, name, .. } if name.name == "materialize" => true,
+            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto) {
+                Some((index, LetValue::Expr(bound))) => self.is_tabular(bound, index),
+                Some((_, LetValue::Function(_))) => true,
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
     /// `union A, B`: one source over several tables when every operand is a plain table (or a
     /// wildcard); otherwise a union stage over each operand's rows.
     /// Its options (`isfuzzy`, `kind`, `withsource`) do not change which events match.
@@ -326,6 +360,21 @@ impl<'a> Lowerer<'a> {
     }
 }
 
+/// The columns `arg_max(T, A, B)` carries besides `T`: `A`, `B`; with `*`, every input column.
+fn selected_row_outputs(columns: &[NamedExpr], function: AggFunction, outputs: &mut Outputs, made_by: Input, span: Span) {
+    for column in columns {
+        match &column.expr.kind {
+            ExprKind::Star => outputs.all_columns = true,
+            _ => {
+                let name = column.names.first().map_or_else(|| column_name(&column.expr), |n| n.name.clone());
+                if !name.is_empty() {
+                    outputs::add_unique(outputs, Output { name, origin: OutputOrigin::Aggregation(function), made_by, span });
+                }
+            }
+        }
+    }
+}
+
 /// `$left.A` → ("$left", "A").
 fn side_of(expr: &Expr) -> Option<(&str, &str)> {
     let ExprKind::Member { target, name } = &expr.kind else { return None };
@@ -335,7 +384,8 @@ fn side_of(expr: &Expr) -> Option<(&str, &str)> {
     }
 }
 
-fn conjuncts(expr: &Expr) -> Vec<&Expr> {
+/// The parts of an `and` chain (through parentheses).
+pub(super) fn conjuncts(expr: &Expr) -> Vec<&Expr> {
     match &expr.kind {
         ExprKind::Binary { op: BinaryOp::And, left, right } => conjuncts(left).into_iter().chain(conjuncts(right)).collect(),
         ExprKind::Paren(inner) if matches!(inner.kind, ExprKind::Binary { op: BinaryOp::And, .. }) => conjuncts(inner),
@@ -367,9 +417,11 @@ fn agg_function(base: &str) -> Option<AggFunction> {
         "min" => AggFunction::Min,
         "max" => AggFunction::Max,
         "avg" => AggFunction::Avg,
-        "make_set" => AggFunction::MakeSet,
-        "make_list" => AggFunction::MakeList,
+        "make_set" | "makeset" => AggFunction::MakeSet,
+        "make_list" | "makelist" => AggFunction::MakeList,
         "take_any" | "any" => AggFunction::TakeAny,
+        "arg_max" => AggFunction::ArgMax,
+        "arg_min" => AggFunction::ArgMin,
         _ => return None,
     })
 }

@@ -2,11 +2,12 @@
 //! and the operators applied to their rows, one at a time.
 
 use super::columns::{Columns, FieldRef, Fold, NotField};
+use super::correlate::conjuncts;
 use super::outputs;
 use super::{Lowerer, MAX_DEPTH};
 use crate::ir::detection::{Computed, EventSource, Field, Input, Output, OutputOrigin, Outputs, Predicate, Stage};
 use crate::kql::Span;
-use crate::kql::ast::{Expr, ExprKind, FunctionDef, LetValue, Literal, NamedExpr, Operator, OperatorKind, StatementKind};
+use crate::kql::ast::{Expr, ExprKind, FunctionDef, LetValue, Literal, NamedExpr, Operator, OperatorKind, ParsePart, StatementKind};
 
 /// Rows flowing through a pipeline: where they come from and what their columns are.
 pub(super) struct Rows {
@@ -76,26 +77,25 @@ impl<'a> Lowerer<'a> {
     /// A name used as rows: a `let`-bound pipeline, a `let` function, else a table (or a stored
     /// function such as an ASIM parser, which reads like one).
     fn named_rows(&mut self, name: &str, args: &'a [NamedExpr], span: Span, upto: usize) -> Rows {
-        match self.scope.lookup(name, upto) {
-            Some((index, LetValue::Expr(bound))) => {
-                let first_new = self.detection.sources.len();
-                let rows = self.tabular(bound, index);
-                if let Input::Source(i) = rows.at
-                    && let Some(source) = self.detection.sources.get_mut(i).filter(|_| i >= first_new)
-                    && source.tables.first().is_some_and(|t| *t == source.name)
-                {
-                    source.name = name.to_string();
-                }
-                rows
-            }
+        let first_new = self.detection.sources.len();
+        let rows = match self.scope.lookup(name, upto) {
+            Some((index, LetValue::Expr(bound))) => self.tabular(bound, index),
             Some((_, LetValue::Function(function))) => self.function_rows(name, function, args, span),
             None => {
                 if !args.is_empty() {
                     self.unmodelled("function arguments", "arguments of a stored function or parser are not modelled", span);
                 }
-                self.table_source(name, name, span)
+                return self.table_source(name, name, span);
             }
+        };
+        // The let name names the one source it reads (the innermost let, when lets chain).
+        if self.detection.sources.len() == first_new + 1
+            && let Some(source) = self.detection.sources.last_mut()
+            && (source.tables.first() == Some(&source.name) || source.name == "union")
+        {
+            source.name = name.to_string();
         }
+        rows
     }
 
     /// A `let` function's body, when called without arguments.
@@ -213,29 +213,33 @@ impl<'a> Lowerer<'a> {
             OperatorKind::Take(_) | OperatorKind::Top { .. } | OperatorKind::Sample(_) | OperatorKind::SampleDistinct { .. } => {
                 self.unmodelled(operator_name(&operator.kind), "keeps only some rows; the Detection matches all of them", span);
             }
-            OperatorKind::Distinct { columns, .. } => {
-                self.unmodelled("distinct", "removes duplicate rows; the Detection keeps them", span);
-                rows.outputs = Outputs { all_columns: columns.iter().any(|c| matches!(c.expr.kind, ExprKind::Star)), fields: Vec::new() };
-                for column in columns.iter().filter(|c| !matches!(c.expr.kind, ExprKind::Star)) {
-                    self.define(rows, column, upto);
-                }
+            OperatorKind::Distinct { columns, .. } if !columns.iter().any(|c| matches!(c.expr.kind, ExprKind::Star)) => {
+                // `distinct A, B` is `summarize by A, B`.
+                self.summarize(rows, &[], columns, span, upto);
+            }
+            OperatorKind::Distinct { .. } => {
+                self.unmodelled("distinct *", "removes duplicate rows; the Detection keeps them", span);
             }
             OperatorKind::MvExpand { items, .. } => {
                 self.unmodelled("mv-expand", "expands arrays into rows; conditions on the expanded values are opaque", span);
                 for item in items {
                     let name = item.expr.names.first().map(|n| n.name.clone()).unwrap_or_else(|| outputs::column_name(&item.expr.expr));
-                    self.opaque_column(rows, &name, "mv-expand", item.span);
+                    self.opaque_column(rows, &name, "mv-expanded column", item.span);
                 }
             }
-            OperatorKind::Parse { pattern, .. } => {
-                let construct = if matches!(&operator.kind, OperatorKind::Parse { filter: true, .. }) { "parse-where" } else { "parse" };
-                self.unmodelled(construct, "extracts columns from text; conditions on them are opaque", span);
+            OperatorKind::Parse { filter, pattern, .. } => {
+                // Plain `parse` keeps every row; `parse-where` drops those that do not match.
+                if *filter {
+                    self.unmodelled("parse-where", "keeps only rows whose text matches the pattern", span);
+                }
                 for part in pattern {
-                    if let crate::kql::ast::ParsePart::Column { name, span, .. } = part {
-                        self.opaque_column(rows, &name.name, construct, *span);
+                    if let ParsePart::Column { name, span, .. } = part {
+                        self.opaque_column(rows, &name.name, "parsed column", *span);
                     }
                 }
             }
+            // Already reported as a syntax error.
+            OperatorKind::Error => {}
             OperatorKind::Count => {
                 self.unmodelled("count", "replaces the rows by their count", span);
                 rows.columns.make_unknown("count");
@@ -261,8 +265,12 @@ impl<'a> Lowerer<'a> {
             }
             return;
         }
-        let predicate = self.predicate(condition, &rows.columns, upto);
-        self.add_filter(rows, predicate);
+        for conjunct in conjuncts(condition) {
+            if !self.membership_join(rows, conjunct, upto) {
+                let predicate = self.predicate(conjunct, &rows.columns, upto);
+                self.add_filter(rows, predicate);
+            }
+        }
     }
 
     pub(super) fn add_filter(&mut self, rows: &mut Rows, predicate: Predicate) {
@@ -304,13 +312,15 @@ impl<'a> Lowerer<'a> {
             },
             _ => {
                 for name in &item.names {
-                    self.opaque_column(rows, &name.name, "tuple assignment", item.span);
+                    self.opaque_column(rows, &name.name, "tuple-assigned column", item.span);
                 }
                 return;
             }
         };
-        let meaning = self.field_ref(&item.expr, &rows.columns, upto);
         let text = self.text_of(item.expr.span).to_string();
+        let meaning = self
+            .field_ref(&item.expr, &rows.columns, upto)
+            .map_err(|inner| NotField { construct: "computed column".to_string(), reason: format!("`{name} = {text}`: {}", inner.reason) });
         if let (Input::Source(i), false) = (rows.at, matches!(item.expr.kind, ExprKind::Name(_))) {
             let computed = Computed { name: name.clone(), expression: text.clone(), span: item.span };
             if let Some(source) = self.detection.sources.get_mut(i) {
@@ -347,10 +357,18 @@ impl<'a> Lowerer<'a> {
         Output { name: name.to_string(), origin, made_by: rows.at, span: expr.span }
     }
 
+    /// A column whose values lowering cannot follow (`parse`, `mv-expand`), recorded on the
+    /// source while rows are its events.
     fn opaque_column(&mut self, rows: &mut Rows, name: &str, construct: &str, span: Span) {
-        let reason = format!("made by `{construct}`, which is not modelled");
+        let reason = format!("`{name}` is a {construct}, not an event field");
         rows.columns.define(name, Err(NotField { construct: construct.to_string(), reason }));
-        let origin = OutputOrigin::Computed(self.text_of(span).to_string());
+        let text = self.text_of(span).to_string();
+        if let Input::Source(i) = rows.at
+            && let Some(source) = self.detection.sources.get_mut(i)
+        {
+            source.computed.push(Computed { name: name.to_string(), expression: text.clone(), span });
+        }
+        let origin = OutputOrigin::Computed(text);
         outputs::set(&mut rows.outputs, Output { name: name.to_string(), origin, made_by: rows.at, span });
     }
 

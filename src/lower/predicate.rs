@@ -50,16 +50,24 @@ impl<'a> Lowerer<'a> {
             ExprKind::Between { negated, left, low, high } => {
                 let test = match (self.constant(low, upto), self.constant(high, upto)) {
                     (Some(low), Some(high)) => Test::exact(MatchOp::Between, vec![low, high]),
-                    _ => return self.opaque(expr, "between", "a range bound that is not a constant is not modelled"),
+                    _ => {
+                        return self.not_constant(
+                            expr,
+                            [low.as_ref(), high.as_ref()],
+                            upto,
+                            "between",
+                            "a range bound that is not a constant is not modelled",
+                        );
+                    }
                 };
-                negate_if(*negated, self.test(left, test, expr, columns, upto))
+                self.test(left, test, *negated, expr, columns, upto)
             }
             ExprKind::Call { target: None, name, args } => self.condition_call(&name.name, args, expr, columns, upto),
             ExprKind::Literal(Literal::Bool(true)) => Predicate::always(),
             ExprKind::Literal(Literal::Bool(false)) => Predicate::Or(Vec::new()),
             // A boolean column on its own: `where IsAdmin`.
             ExprKind::Name(_) | ExprKind::Member { .. } | ExprKind::Index { .. } => {
-                self.test(expr, Test::exact(MatchOp::Equals, vec![Value::Bool(true)]), expr, columns, upto)
+                self.test(expr, Test::exact(MatchOp::Equals, vec![Value::Bool(true)]), false, expr, columns, upto)
             }
             _ => self.opaque(expr, "expression", "a condition lowering cannot express"),
         }
@@ -93,7 +101,7 @@ impl<'a> Lowerer<'a> {
             _ => return self.opaque(whole, &format!("{name}()"), &format!("the condition `{name}()` is not modelled")),
         };
         let Some(first) = args.first() else { return Predicate::always() };
-        negate_if(negated, self.test(&first.expr, test, whole, columns, upto))
+        self.test(&first.expr, test, negated, whole, columns, upto)
     }
 
     /// `==`, `!=`, `<`...: a field against a constant or another field, either way round;
@@ -113,7 +121,15 @@ impl<'a> Lowerer<'a> {
             (Some(value), None) => (right, value, mirrored(op)),
             (None, None) => match self.field_ref(right, columns, upto) {
                 Ok(FieldRef { field, fold: Fold::Keep }) => (left, Value::Field(field), op),
-                _ => return self.opaque(whole, "comparison", "a comparison with a computed value is not modelled"),
+                _ => {
+                    return self.not_constant(
+                        whole,
+                        [left, right],
+                        upto,
+                        "comparison",
+                        "a comparison with a computed value is not modelled",
+                    );
+                }
             },
             (Some(_), Some(_)) => return self.opaque(whole, "constant comparison", "a comparison of two constants is not modelled"),
         };
@@ -125,7 +141,7 @@ impl<'a> Lowerer<'a> {
             BinaryOp::Gt => (MatchOp::Gt, false),
             _ => (MatchOp::Ge, false),
         };
-        negate_if(negated, self.test(field, Test::exact(match_op, vec![value]), whole, columns, upto))
+        self.test(field, Test::exact(match_op, vec![value]), negated, whole, columns, upto)
     }
 
     /// `=~`, `has`, `!contains_cs`, `in~ (...)`, `has_any (...)`...: meaning from the operator table.
@@ -167,12 +183,13 @@ impl<'a> Lowerer<'a> {
             },
         };
         let test = Test { op: match_op, values, quantifier, case_sensitive: op.case_sensitive };
-        negate_if(op.negated, self.test(left, test, whole, columns, upto))
+        self.test(left, test, op.negated, whole, columns, upto)
     }
 
     /// The test applied to the field `target` reads, seen through case folds when that keeps
-    /// the meaning; otherwise the whole condition is opaque.
-    fn test(&mut self, target: &'a Expr, test: Test, whole: &'a Expr, columns: &Columns, upto: usize) -> Predicate {
+    /// the meaning; otherwise the whole condition (`whole`, negation included) is opaque.
+    #[allow(clippy::too_many_arguments)]
+    fn test(&mut self, target: &'a Expr, test: Test, negated: bool, whole: &'a Expr, columns: &Columns, upto: usize) -> Predicate {
         let field = match self.field_ref(target, columns, upto) {
             Ok(field) => field,
             Err(not_field) => return self.opaque(whole, &not_field.construct, &not_field.reason),
@@ -187,7 +204,19 @@ impl<'a> Lowerer<'a> {
             },
         };
         let span = whole.span;
-        Predicate::Match(Match { field: field.field, op: test.op, values: test.values, quantifier: test.quantifier, case_sensitive, span })
+        let test = Match { field: field.field, op: test.op, values: test.values, quantifier: test.quantifier, case_sensitive, span };
+        negate_if(negated, Predicate::Match(test))
+    }
+
+    /// Opaque, naming a hunting query's time parameter when that is what is not constant.
+    fn not_constant(&mut self, whole: &Expr, operands: [&'a Expr; 2], upto: usize, construct: &str, reason: &str) -> Predicate {
+        match operands.into_iter().find_map(|operand| self.template_parameter(operand, upto)) {
+            Some(parameter) => {
+                let reason = format!("`{parameter}` is filled in when the hunting query runs; its value is not known here");
+                self.opaque(whole, "hunting time parameter", &reason)
+            }
+            None => self.opaque(whole, construct, reason),
+        }
     }
 
     pub(super) fn opaque(&mut self, expr: &Expr, construct: &str, reason: &str) -> Predicate {
@@ -245,6 +274,6 @@ fn is_condition(expr: &Expr) -> bool {
     }
 }
 
-pub(super) fn negate_if(negated: bool, predicate: Predicate) -> Predicate {
+fn negate_if(negated: bool, predicate: Predicate) -> Predicate {
     if negated { Predicate::Not(Box::new(predicate)) } else { predicate }
 }

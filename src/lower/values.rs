@@ -11,9 +11,11 @@ impl<'a> Lowerer<'a> {
         match &expr.kind {
             ExprKind::Literal(literal) => literal_value(literal),
             ExprKind::Paren(inner) => self.constant(inner, upto),
-            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto)? {
-                (index, LetValue::Expr(bound)) => self.constant(bound, index),
-                (_, LetValue::Function(_)) => None,
+            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto) {
+                Some((index, LetValue::Expr(bound))) => self.constant(bound, index),
+                Some((_, LetValue::Function(_))) => None,
+                // Kusto reads `True` and `FALSE` as booleans too; the parser keeps them as names.
+                None => ["true", "false"].into_iter().find(|b| name.name.eq_ignore_ascii_case(b)).map(|b| Value::Bool(b == "true")),
             },
             ExprKind::Unary { op: UnaryOp::Neg, operand } => match self.constant(operand, upto)? {
                 Value::Int(n) => n.checked_neg().map(Value::Int),
@@ -34,6 +36,22 @@ impl<'a> Lowerer<'a> {
                     _ => None,
                 },
                 _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The `{{StartTimeISO}}`-style placeholder an expression reads, through lets and calls
+    /// (`let starttime = todatetime('{{StartTimeISO}}')`).
+    pub(super) fn template_parameter(&self, expr: &'a Expr, upto: usize) -> Option<String> {
+        match &expr.kind {
+            ExprKind::Literal(Literal::String { value, .. }) => value.contains("{{").then(|| value.clone()),
+            ExprKind::Paren(inner) | ExprKind::Unary { operand: inner, .. } => self.template_parameter(inner, upto),
+            ExprKind::Binary { left, right, .. } => self.template_parameter(left, upto).or_else(|| self.template_parameter(right, upto)),
+            ExprKind::Call { args, .. } => args.iter().find_map(|arg| self.template_parameter(&arg.expr, upto)),
+            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto)? {
+                (index, LetValue::Expr(bound)) => self.template_parameter(bound, index),
+                (_, LetValue::Function(_)) => None,
             },
             _ => None,
         }

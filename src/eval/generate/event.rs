@@ -29,15 +29,39 @@ pub(super) fn set(event: &mut Row, field: &Field, value: Json, columns: &Columns
     }
     let mut slot = &mut root;
     for step in &field.path {
-        if !slot.is_object() {
-            *slot = json!({});
-        }
-        slot = slot.as_object_mut().map(|o| o.entry(step.clone()).or_insert(Json::Null)).expect("made an object above");
+        slot = match cell::array_index(step) {
+            Some(at) => step_into_array(slot, at),
+            None => {
+                if !slot.is_object() {
+                    *slot = json!({});
+                }
+                let Json::Object(map) = slot else { return false };
+                map.entry(step.clone()).or_insert(Json::Null)
+            }
+        };
     }
     *slot = value;
     let stored = if kind == "dynamic" { root } else { Json::String(root.to_string()) };
     event.insert(field.name.clone(), stored);
     true
+}
+
+/// The element `at` of an array made (or grown) to hold it; `[-k]` is the first of `k` elements.
+fn step_into_array(slot: &mut Json, at: i64) -> &mut Json {
+    let position = usize::try_from(at).unwrap_or(0).min(16);
+    let length = if at < 0 { usize::try_from(at.unsigned_abs()).unwrap_or(1).min(16) } else { position + 1 };
+    if !slot.is_array() {
+        *slot = Json::Array(Vec::new());
+    }
+    match slot {
+        Json::Array(items) => {
+            if items.len() < length {
+                items.resize(length, Json::Null);
+            }
+            &mut items[position]
+        }
+        other => other,
+    }
 }
 
 /// `value` as a value of a column of type `kind`; `None` when it cannot be one.

@@ -1,0 +1,34 @@
+//! `ruleconv explain RULE... [--format json]`: what each rule detects, in plain words or as one
+//! JSON record per rule. Unreadable rules are reported on stderr; the others are explained.
+
+use super::{EXIT_OK, EXIT_PROBLEMS};
+use crate::convert;
+use crate::diag::Level;
+use crate::explain;
+use crate::ir::SourceFormat;
+use std::io::Write;
+use std::path::PathBuf;
+
+pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
+    let files = convert::expand_inputs(paths);
+    let read = convert::read_all(&files, from);
+    let mut failed = false;
+    let mut records = Vec::new();
+    for file in read.iter().filter(|f| !f.skipped()) {
+        for d in file.outcome.diagnostics.iter().filter(|d| d.level == Level::Error) {
+            eprintln!("{d}");
+            failed = true;
+        }
+        records.extend(file.outcome.rules.iter().map(|rule| explain::explain(rule, &rule.origin.file)));
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&records).unwrap_or_default());
+    } else {
+        for record in &records {
+            let _ = writeln!(out, "{}", explain::render_text(record));
+        }
+    }
+    if failed || records.is_empty() { EXIT_PROBLEMS } else { EXIT_OK }
+}

@@ -1,0 +1,337 @@
+//! `ruleconv explain`: what a rule detects, in words a person reads, or as one JSON record per
+//! rule. Built from the rule's `Detection` (see `lower`).
+
+use crate::ir::Rule;
+use crate::ir::detection::{
+    AggFunction, Aggregate, Detection, Input, Join, JoinKind, Match, MatchOp, OutputOrigin, Predicate, Quantifier, Stage, Value,
+};
+use serde::Serialize;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+/// One rule, explained: the JSON record of `explain --format json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Explained {
+    pub file: PathBuf,
+    pub rule_id: Option<String>,
+    pub title: String,
+    pub detection: Detection,
+    /// What lowering could not model, with its place in the file; empty when nothing.
+    pub unmodelled: Vec<Located>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Located {
+    pub construct: String,
+    pub reason: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Lowers a rule and places what was not modelled in its file. `file` is the path to report.
+pub fn explain(rule: &Rule, file: &Path) -> Explained {
+    let detection = crate::lower::lower_rule(rule);
+    let unmodelled = detection
+        .unmodelled
+        .iter()
+        .map(|u| {
+            let position = match &rule.query {
+                Some(query) => query.locator.position(&query.text, u.span.start),
+                None => rule.origin.position,
+            };
+            Located { construct: u.construct.clone(), reason: u.reason.clone(), line: position.line, column: position.col }
+        })
+        .collect();
+    Explained { file: file.to_path_buf(), rule_id: rule.id.clone(), title: rule.name.clone(), detection, unmodelled }
+}
+
+/// The plain-words explanation of one rule.
+pub fn render_text(explained: &Explained) -> String {
+    let mut out = String::new();
+    let d = &explained.detection;
+    let id = explained.rule_id.as_deref().map(|id| format!(" [{id}]")).unwrap_or_default();
+    let _ = writeln!(out, "{}{id}\n  file: {}", explained.title, explained.file.display());
+    for (i, source) in d.sources.iter().enumerate() {
+        let tables = if source.tables.is_empty() { "no table".to_string() } else { source.tables.join(", ") };
+        let named = if source.tables.first() == Some(&source.name) { String::new() } else { format!(" as {}", source.name) };
+        let _ = writeln!(out, "  source {}: events of {tables}{named}", i + 1);
+        source_filter(&source.filter, &mut out);
+        for computed in &source.computed {
+            let _ = writeln!(out, "    computes {} = {}", computed.name, computed.expression);
+        }
+    }
+    for (i, stage) in d.stages.iter().enumerate() {
+        let _ = writeln!(out, "  step {}: {}", i + 1, stage_text(stage, d));
+        match stage {
+            Stage::Filter { predicate, .. } => tree(predicate, 2, &mut out),
+            Stage::Aggregate(Aggregate { threshold: Some(threshold), aggregations, .. })
+                if threshold_words(threshold, aggregations).is_none() =>
+            {
+                let _ = writeln!(out, "    alert when:");
+                tree(threshold, 3, &mut out);
+            }
+            _ => {}
+        }
+    }
+    let _ = writeln!(out, "  {}", outputs_text(d));
+    for entity in &d.entities {
+        let missing = if entity.column_in_output { "" } else { " (not in the output!)" };
+        let _ = writeln!(out, "  entity {}.{} from column {}{missing}", entity.entity_type, entity.identifier, entity.column);
+    }
+    if explained.unmodelled.is_empty() {
+        let _ = writeln!(out, "  fully modelled");
+    } else {
+        let _ = writeln!(out, "  not modelled:");
+        for u in &explained.unmodelled {
+            let _ = writeln!(out, "    {}:{}:{}: {}: {}", explained.file.display(), u.line, u.column, u.construct, u.reason);
+        }
+    }
+    out
+}
+
+/// A source's filter: the conditions, then the exclusions (negated top-level conditions).
+fn source_filter(filter: &Predicate, out: &mut String) {
+    let parts: Vec<&Predicate> = match filter {
+        Predicate::And(parts) => parts.iter().collect(),
+        other => vec![other],
+    };
+    let (exclusions, conditions): (Vec<&Predicate>, Vec<&Predicate>) = parts.into_iter().partition(|p| matches!(p, Predicate::Not(_)));
+    if conditions.is_empty() {
+        let _ = writeln!(out, "    every event");
+    } else {
+        let _ = writeln!(out, "    where all of:");
+        for condition in conditions {
+            tree(condition, 3, out);
+        }
+    }
+    if !exclusions.is_empty() {
+        let _ = writeln!(out, "    excluding any where:");
+        for exclusion in exclusions {
+            if let Predicate::Not(inner) = exclusion {
+                tree(inner, 3, out);
+            }
+        }
+    }
+}
+
+/// A predicate as an indented tree: "all of:", "any of:", "not:", one test per line.
+fn tree(predicate: &Predicate, depth: usize, out: &mut String) {
+    let pad = "  ".repeat(depth);
+    match predicate {
+        Predicate::And(parts) if parts.is_empty() => {
+            let _ = writeln!(out, "{pad}always");
+        }
+        Predicate::Or(parts) if parts.is_empty() => {
+            let _ = writeln!(out, "{pad}never");
+        }
+        Predicate::And(parts) | Predicate::Or(parts) => {
+            let _ = writeln!(out, "{pad}{}", if matches!(predicate, Predicate::And(_)) { "all of:" } else { "any of:" });
+            parts.iter().for_each(|p| tree(p, depth + 1, out));
+        }
+        Predicate::Not(inner) => match inner.as_ref() {
+            Predicate::Match(m) => {
+                let _ = writeln!(out, "{pad}not: {}", match_words(m));
+            }
+            inner => {
+                let _ = writeln!(out, "{pad}not:");
+                tree(inner, depth + 1, out);
+            }
+        },
+        Predicate::Match(m) => {
+            let _ = writeln!(out, "{pad}{}", match_words(m));
+        }
+        Predicate::Opaque { text, .. } => {
+            let _ = writeln!(out, "{pad}(not modelled) {}", text.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
+    }
+}
+
+/// One field test in words: `CommandLine contains (case-insensitive) 'x'`.
+pub fn match_words(m: &Match) -> String {
+    let field = &m.field;
+    let case = if m.case_sensitive { " (case-sensitive)" } else { " (case-insensitive)" };
+    let values = values_words(&m.values, m.quantifier);
+    match m.op {
+        MatchOp::IsEmpty => format!("{field} is empty"),
+        MatchOp::IsNull => format!("{field} is null"),
+        MatchOp::Gt | MatchOp::Ge if matches!(m.values.as_slice(), [Value::Ago(_)]) => {
+            format!("{field} in the last {}", values.trim_start_matches("ago "))
+        }
+        MatchOp::Between => match m.values.as_slice() {
+            [Value::Ago(t), Value::Now] => format!("{field} in the last {}", timespan_text(*t)),
+            [low, high] => format!("{field} is between {} and {}", value_words(low), value_words(high)),
+            _ => format!("{field} is in a range"),
+        },
+        MatchOp::Lt => format!("{field} is less than {values}"),
+        MatchOp::Le => format!("{field} is at most {values}"),
+        MatchOp::Gt => format!("{field} is more than {values}"),
+        MatchOp::Ge => format!("{field} is at least {values}"),
+        MatchOp::Cidr => format!("{field} is an IPv4 address in {values}"),
+        MatchOp::Equals if m.values.iter().all(|v| !matches!(v, Value::String(_))) => format!("{field} equals {values}"),
+        op => {
+            let verb = match op {
+                MatchOp::Equals => "equals",
+                MatchOp::Contains => "contains",
+                MatchOp::StartsWith => "starts with",
+                MatchOp::EndsWith => "ends with",
+                MatchOp::Has => "has the term",
+                MatchOp::HasPrefix => "has a term starting with",
+                MatchOp::HasSuffix => "has a term ending with",
+                MatchOp::Regex => "matches the regular expression",
+                _ => "is like",
+            };
+            format!("{field} {verb}{case} {values}")
+        }
+    }
+}
+
+fn values_words(values: &[Value], quantifier: Quantifier) -> String {
+    match values {
+        [one] => value_words(one),
+        many => {
+            let list: Vec<String> = many.iter().map(value_words).collect();
+            let which = if quantifier == Quantifier::All { "all of" } else { "any of" };
+            format!("{which} ({})", list.join(", "))
+        }
+    }
+}
+
+pub fn value_words(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(n) => n.to_string(),
+        Value::Real(x) => x.to_string(),
+        Value::String(s) => format!("'{s}'"),
+        Value::Datetime(d) => d.clone(),
+        Value::Timespan(t) => timespan_text(*t),
+        Value::Ago(t) => format!("ago {}", timespan_text(*t)),
+        Value::Now => "now".into(),
+        Value::Field(f) => format!("the field {f}"),
+    }
+}
+
+/// Ticks as the largest whole unit: `1d`, `90m`, `30s`; what has no whole second in ticks.
+pub fn timespan_text(ticks: i64) -> String {
+    const UNITS: [(i64, &str); 5] = [(864_000_000_000, "d"), (36_000_000_000, "h"), (600_000_000, "m"), (10_000_000, "s"), (10_000, "ms")];
+    UNITS
+        .iter()
+        .find(|(size, _)| ticks != 0 && ticks % size == 0)
+        .map_or_else(|| format!("{ticks} ticks"), |(size, unit)| format!("{}{unit}", ticks / size))
+}
+
+fn input_words(input: Input, detection: &Detection) -> String {
+    match input {
+        Input::Source(i) => format!("source {} ({})", i + 1, detection.sources.get(i).map_or("?", |s| s.name.as_str())),
+        Input::Stage(i) => format!("step {}", i + 1),
+    }
+}
+
+fn stage_text(stage: &Stage, d: &Detection) -> String {
+    match stage {
+        Stage::Join(Join { kind, left, right, keys, window, .. }) => {
+            let keys: Vec<String> =
+                keys.iter().map(|k| if k.left == k.right { k.left.to_string() } else { format!("{} = {}", k.left, k.right) }).collect();
+            let keys = if keys.is_empty() { "keys not modelled".to_string() } else { keys.join(", ") };
+            let window = window.map(|w| format!(", within {} of each other", timespan_text(w))).unwrap_or_default();
+            format!("{} {} with {} on {keys}{window}", join_words(*kind), input_words(*left, d), input_words(*right, d))
+        }
+        Stage::Aggregate(Aggregate { input, group_by, aggregations, threshold, .. }) => {
+            let per: Vec<String> = group_by
+                .iter()
+                .map(|k| match k.bin {
+                    Some(size) => format!("{} in {} bins", k.field, timespan_text(size)),
+                    None => k.field.to_string(),
+                })
+                .collect();
+            let per = if per.is_empty() { String::new() } else { format!(" per {}", per.join(", ")) };
+            let computes: Vec<String> =
+                aggregations.iter().map(|a| format!("{} = {}", a.name, aggregation_words(a.function, a.field.as_ref()))).collect();
+            let alert = threshold
+                .as_ref()
+                .and_then(|t| threshold_words(t, aggregations))
+                .map(|w| format!("; alert when a group has {w}"))
+                .unwrap_or_default();
+            format!(
+                "group {}{per}, computing {}{alert}",
+                input_words(*input, d),
+                if computes.is_empty() { "nothing".into() } else { computes.join(", ") }
+            )
+        }
+        Stage::Union { inputs, .. } => format!("all rows of {}", inputs.iter().map(|i| input_words(*i, d)).collect::<Vec<_>>().join(", ")),
+        Stage::Filter { input, .. } => format!("rows of {} where:", input_words(*input, d)),
+    }
+}
+
+fn join_words(kind: JoinKind) -> &'static str {
+    match kind {
+        JoinKind::InnerUnique => "match (inner join, left side deduplicated on the keys)",
+        JoinKind::Inner => "match (inner join)",
+        JoinKind::LeftOuter => "enrich (left outer join)",
+        JoinKind::RightOuter => "enrich (right outer join)",
+        JoinKind::FullOuter => "combine (full outer join)",
+        JoinKind::LeftSemi => "keep those (left semi join)",
+        JoinKind::RightSemi => "keep those (right semi join)",
+        JoinKind::LeftAnti => "keep those without a match (left anti join)",
+        JoinKind::RightAnti => "keep those without a match (right anti join)",
+    }
+}
+
+fn aggregation_words(function: AggFunction, field: Option<&crate::ir::detection::Field>) -> String {
+    let field = field.map(|f| f.to_string()).unwrap_or_default();
+    match function {
+        AggFunction::Count => "number of events".into(),
+        AggFunction::DistinctCount => format!("number of distinct {field}"),
+        AggFunction::Sum => format!("sum of {field}"),
+        AggFunction::Min => format!("smallest {field}"),
+        AggFunction::Max => format!("largest {field}"),
+        AggFunction::Avg => format!("average {field}"),
+        AggFunction::MakeSet => format!("set of {field}"),
+        AggFunction::MakeList => format!("list of {field}"),
+        AggFunction::TakeAny => format!("any {field}"),
+        AggFunction::ArgMax => format!("the row with the latest (largest) {field}"),
+        AggFunction::ArgMin => format!("the row with the earliest (smallest) {field}"),
+    }
+}
+
+/// `count_ > 5` as "more than 5 events": a threshold that is one comparison of an aggregation
+/// with a number; `None` for anything else (shown as a tree instead).
+fn threshold_words(threshold: &Predicate, aggregations: &[crate::ir::detection::Aggregation]) -> Option<String> {
+    let Predicate::Match(m) = threshold else { return None };
+    let aggregation = aggregations.iter().find(|a| m.field.path.is_empty() && a.name == m.field.name)?;
+    let [number @ (Value::Int(_) | Value::Real(_))] = m.values.as_slice() else { return None };
+    let comparison = match m.op {
+        MatchOp::Gt => "more than",
+        MatchOp::Ge => "at least",
+        MatchOp::Lt => "fewer than",
+        MatchOp::Le => "at most",
+        MatchOp::Equals => "exactly",
+        _ => return None,
+    };
+    let what = match aggregation.function {
+        AggFunction::Count => "events".to_string(),
+        AggFunction::DistinctCount => format!("distinct {}", aggregation.field.as_ref().map(|f| f.to_string()).unwrap_or_default()),
+        _ => format!("as {}", aggregation.name),
+    };
+    Some(format!("{comparison} {} {what}", value_words(number)))
+}
+
+fn outputs_text(d: &Detection) -> String {
+    let fields: Vec<String> = d
+        .outputs
+        .fields
+        .iter()
+        .map(|o| match &o.origin {
+            OutputOrigin::Field(f) if f.to_string() == o.name => o.name.clone(),
+            OutputOrigin::Field(f) => format!("{} (from {f})", o.name),
+            OutputOrigin::Computed(text) => format!("{} (computed: {})", o.name, text.split_whitespace().collect::<Vec<_>>().join(" ")),
+            OutputOrigin::GroupKey => format!("{} (group key)", o.name),
+            OutputOrigin::Aggregation(_) => format!("{} (aggregate)", o.name),
+        })
+        .collect();
+    match (d.outputs.all_columns, fields.is_empty()) {
+        (true, true) => "output: every column of the events".into(),
+        (true, false) => format!("output: every column, and {}", fields.join(", ")),
+        (false, _) => format!("output: {}", fields.join(", ")),
+    }
+}
