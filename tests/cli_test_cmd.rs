@@ -49,7 +49,7 @@ fn a_distinct_count_threshold_per_hour_bin() {
 
 #[test]
 fn the_catalog_seed_is_unsupported_with_its_reason() {
-    // Its joins match on `tostring(split(DeviceName, ".")[0])`, a computed key the Detection does not hold.
+    // Its joins match on values computed with `split()`, which the Detection does not hold.
     let (records, code) = test_json("tests/fixtures/rule-catalog.md", "tests/fixtures-events/vm-run-command.jsonl");
     assert_eq!(code, Some(1));
     assert_eq!(records[0]["status"], "unsupported");

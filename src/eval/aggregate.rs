@@ -69,7 +69,7 @@ pub fn aggregate(spec: &Aggregate, input: &Relation, scope: &Scope) -> Result<Re
 }
 
 fn group_value(key: &GroupKey, row: &Row) -> Result<Json, String> {
-    let value = cell::lookup(row, &key.field).into_owned();
+    let value = cell::key_value(row, &key.field);
     let Some(size) = key.bin.filter(|s| *s > 0) else { return Ok(value) };
     if value.is_null() {
         return Ok(value);
@@ -249,6 +249,14 @@ mod tests {
         );
         let out = summarize(vec![key("U", None)], vec![agg("T", AggFunction::ArgMin, Some("T"))], &input);
         assert_eq!(out[0]["Ip"], json!("1.1.1.1"));
+    }
+
+    #[test]
+    fn a_path_key_groups_as_text_so_missing_is_empty() {
+        let input = rows(json!([{"P": {"c": "x"}}, {"P": {}}, {"P": {"c": ""}}, {"P": {"c": 1}}]));
+        let key = GroupKey { name: "C".into(), field: Field { name: "P".into(), path: vec!["c".into()] }, bin: None };
+        let out = summarize(vec![key], vec![agg("count_", AggFunction::Count, None)], &input);
+        assert_eq!(out, [json!({"C": "x", "count_": 1}), json!({"C": "", "count_": 2}), json!({"C": "1", "count_": 1})]);
     }
 
     #[test]

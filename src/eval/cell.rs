@@ -49,6 +49,14 @@ fn index(items: &[Json], at: i64) -> Option<&Json> {
     usize::try_from(at).ok().and_then(|i| items.get(i))
 }
 
+/// A key to group or join on. Kusto refuses a dynamic value as a key, so a path into a dynamic
+/// column is always cast, in practice with `tostring()` (which lowering folds into the path):
+/// such a key is text, and a missing one is `""`.
+pub fn key_value(row: &Row, field: &Field) -> Json {
+    let value = lookup(row, field);
+    if field.path.is_empty() { value.into_owned() } else { Json::String(text(&value).into_owned()) }
+}
+
 /// Kusto's `tostring()`: null is the empty string (strings are never null in Kusto).
 pub fn text(value: &Json) -> Cow<'_, str> {
     match value {

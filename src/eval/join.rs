@@ -81,8 +81,8 @@ fn key_of(row: &Row, keys: &[JoinKey], side: Side) -> Option<String> {
             Side::Left => &key.left,
             Side::Right => &key.right,
         };
-        let value = cell::lookup(row, field);
-        parts.push(match &*value {
+        let value = cell::key_value(row, field);
+        parts.push(match &value {
             Json::Null => return None,
             // 5 and 5.0 are the same key.
             Json::Number(n) => n.as_f64().map_or_else(|| n.to_string(), |f| f.to_string()),
