@@ -330,7 +330,65 @@ fn hand_built() -> Vec<Case> {
             ..Detection::default()
         },
     });
-    for (kind, spelled) in [(JoinKind::LeftAnti, "leftanti"), (JoinKind::InnerUnique, "innerunique"), (JoinKind::LeftOuter, "leftouter")] {
+    cases.push(Case {
+        id: "countif, dcount and make_set per hour".into(),
+        query: r#"SigninLogs | where AppDisplayName == "Portal" | summarize Failures = countif(ResultType != "0"), Ips = dcount(IPAddress), Apps = make_set(ClientAppUsed) by UserPrincipalName, bin(TimeGenerated, 1h) | where Ips >= 2"#.into(),
+        detection: Detection {
+            sources: vec![source("SigninLogs", matching("AppDisplayName", MatchOp::Equals, vec![text("Portal")], true))],
+            stages: vec![Stage::Aggregate(Aggregate {
+                input: Input::Source(0),
+                group_by: vec![
+                    GroupKey { name: "UserPrincipalName".into(), field: field("UserPrincipalName"), bin: None },
+                    GroupKey { name: "TimeGenerated".into(), field: field("TimeGenerated"), bin: Some(hour) },
+                ],
+                aggregations: vec![
+                    Aggregation {
+                        name: "Failures".into(),
+                        function: AggFunction::Count,
+                        field: None,
+                        condition: Some(not(matching("ResultType", MatchOp::Equals, vec![text("0")], true))),
+                        span: Span::default(),
+                    },
+                    Aggregation { name: "Ips".into(), function: AggFunction::DistinctCount, field: Some(field("IPAddress")), condition: None, span: Span::default() },
+                    Aggregation { name: "Apps".into(), function: AggFunction::MakeSet, field: Some(field("ClientAppUsed")), condition: None, span: Span::default() },
+                ],
+                threshold: Some(matching("Ips", MatchOp::Ge, vec![Value::Int(2)], true)),
+                span: Span::default(),
+            })],
+            result: Some(Input::Stage(0)),
+            outputs: every_column(),
+            ..Detection::default()
+        },
+    });
+    cases.push(Case {
+        id: "union of two tables".into(),
+        query: r#"union DeviceProcessEvents, DeviceFileEvents | where InitiatingProcessAccountName endswith "svc" and ActionType in ("ProcessCreated", "FileCreated")"#.into(),
+        detection: Detection {
+            sources: ["DeviceProcessEvents", "DeviceFileEvents"]
+                .into_iter()
+                .map(|table| {
+                    source(
+                        table,
+                        Predicate::And(vec![
+                            matching("InitiatingProcessAccountName", MatchOp::EndsWith, vec![text("svc")], false),
+                            matching("ActionType", MatchOp::Equals, vec![text("ProcessCreated"), text("FileCreated")], true),
+                        ]),
+                    )
+                })
+                .collect(),
+            stages: vec![Stage::Union { inputs: vec![Input::Source(0), Input::Source(1)], span: Span::default() }],
+            result: Some(Input::Stage(0)),
+            outputs: every_column(),
+            ..Detection::default()
+        },
+    });
+    for (kind, spelled) in [
+        (JoinKind::LeftAnti, "leftanti"),
+        (JoinKind::InnerUnique, "innerunique"),
+        (JoinKind::LeftOuter, "leftouter"),
+        (JoinKind::RightSemi, "rightsemi"),
+        (JoinKind::FullOuter, "fullouter"),
+    ] {
         cases.push(Case {
             id: format!("join kind={spelled}"),
             query: format!(
