@@ -67,7 +67,7 @@ pub fn evaluate(detection: &Detection, events: &[Row], now: i64) -> Result<Table
 /// evaluator cannot compute (a condition reading such a column is opaque or refused on its own).
 /// Anything else lowering could not model may change which rows come back.
 fn changes_rows(item: &Unmodelled) -> bool {
-    let values_only = matches!(item.construct.as_str(), "parse" | "aggregation" | "arg_max()" | "arg_min()")
+    let values_only = item.construct == "aggregation"
         || matches!(item.reason.as_str(), "an aggregation the Detection does not hold" | "aggregates a computed value, not a field");
     !values_only
 }

@@ -154,10 +154,10 @@ fn opaque_conditions_make_the_result_unsupported() {
 }
 
 #[test]
-fn unmodelled_stages_that_change_rows_make_it_unsupported_but_parse_does_not() {
+fn unmodelled_stages_that_change_rows_make_it_unsupported_but_an_unmodelled_aggregation_does_not() {
     let mut detection = filtering(Predicate::always());
-    let reason = "extracts columns from text; conditions on them are opaque";
-    detection.unmodelled.push(Unmodelled { construct: "parse".into(), reason: reason.into(), span: Span::default() });
+    let reason = "an aggregation the Detection does not hold";
+    detection.unmodelled.push(Unmodelled { construct: "percentile()".into(), reason: reason.into(), span: Span::default() });
     assert!(evaluate(&detection, &events(json!([{"A": 1}])), now()).is_ok());
     detection.unmodelled.push(Unmodelled { construct: "mv-expand".into(), reason: "one row per item".into(), span: Span::default() });
     assert!(evaluate(&detection, &events(json!([{"A": 1}])), now()).unwrap_err().0.contains("mv-expand"));
