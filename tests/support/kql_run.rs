@@ -113,6 +113,14 @@ pub fn schemas() -> Schemas {
             .filter_map(|c| Some((c["Name"].as_str()?.to_string(), engine_type(c["Type"].as_str()?))));
         schemas.entry(table.to_string()).or_insert_with(|| columns.collect());
     }
+    // Every Log Analytics table also has the standard columns, which the schema files leave out.
+    for columns in schemas.values_mut() {
+        for standard in ["Type", "TenantId", "_ResourceId", "_ItemId", "_SubscriptionId"] {
+            if !columns.iter().any(|(name, _)| name == standard) {
+                columns.push((standard.to_string(), "string".to_string()));
+            }
+        }
+    }
     schemas
 }
 
