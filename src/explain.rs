@@ -64,12 +64,15 @@ pub fn render_text(explained: &Explained) -> String {
         let _ = writeln!(out, "  step {}: {}", i + 1, stage_text(stage, d));
         match stage {
             Stage::Filter { predicate, .. } => tree(predicate, 2, &mut out),
-            Stage::Aggregate(Aggregate { threshold: Some(threshold), aggregations, .. })
-                if threshold_words(threshold, aggregations).is_none() =>
-            {
-                let _ = writeln!(out, "    alert when:");
-                tree(threshold, 3, &mut out);
-            }
+            Stage::Aggregate(aggregate @ Aggregate { threshold: Some(threshold), .. }) => match threshold_words(aggregate) {
+                Some(words) => {
+                    let _ = writeln!(out, "    alert when {words}");
+                }
+                None => {
+                    let _ = writeln!(out, "    alert when:");
+                    tree(threshold, 3, &mut out);
+                }
+            },
             _ => {}
         }
     }
@@ -236,7 +239,7 @@ fn stage_text(stage: &Stage, d: &Detection) -> String {
             let window = window.map(|w| format!(", within {} of each other", timespan_text(w))).unwrap_or_default();
             format!("{} {} with {} on {keys}{window}", join_words(*kind), input_words(*left, d), input_words(*right, d))
         }
-        Stage::Aggregate(Aggregate { input, group_by, aggregations, threshold, .. }) => {
+        Stage::Aggregate(Aggregate { input, group_by, aggregations, .. }) => {
             let per: Vec<String> = group_by
                 .iter()
                 .map(|k| match k.bin {
@@ -247,16 +250,8 @@ fn stage_text(stage: &Stage, d: &Detection) -> String {
             let per = if per.is_empty() { String::new() } else { format!(" per {}", per.join(", ")) };
             let computes: Vec<String> =
                 aggregations.iter().map(|a| format!("{} = {}", a.name, aggregation_words(a.function, a.field.as_ref()))).collect();
-            let alert = threshold
-                .as_ref()
-                .and_then(|t| threshold_words(t, aggregations))
-                .map(|w| format!("; alert when a group has {w}"))
-                .unwrap_or_default();
-            format!(
-                "group {}{per}, computing {}{alert}",
-                input_words(*input, d),
-                if computes.is_empty() { "nothing".into() } else { computes.join(", ") }
-            )
+            let computes = if computes.is_empty() { "nothing".to_string() } else { computes.join(", ") };
+            format!("group {}{per}, computing {computes}", input_words(*input, d))
         }
         Stage::Union { inputs, .. } => format!("all rows of {}", inputs.iter().map(|i| input_words(*i, d)).collect::<Vec<_>>().join(", ")),
         Stage::Filter { input, .. } => format!("rows of {} where:", input_words(*input, d)),
@@ -294,11 +289,11 @@ fn aggregation_words(function: AggFunction, field: Option<&crate::ir::detection:
     }
 }
 
-/// `count_ > 5` as "more than 5 events": a threshold that is one comparison of an aggregation
-/// with a number; `None` for anything else (shown as a tree instead).
-fn threshold_words(threshold: &Predicate, aggregations: &[crate::ir::detection::Aggregation]) -> Option<String> {
-    let Predicate::Match(m) = threshold else { return None };
-    let aggregation = aggregations.iter().find(|a| m.field.path.is_empty() && a.name == m.field.name)?;
+/// A threshold that is one comparison of an aggregation with a number, as a sentence:
+/// "more than 5 events per Account within 1h"; `None` for anything else (shown as a tree).
+fn threshold_words(aggregate: &Aggregate) -> Option<String> {
+    let Some(Predicate::Match(m)) = &aggregate.threshold else { return None };
+    let aggregation = aggregate.aggregations.iter().find(|a| m.field.path.is_empty() && a.name == m.field.name)?;
     let [number @ (Value::Int(_) | Value::Real(_))] = m.values.as_slice() else { return None };
     let comparison = match m.op {
         MatchOp::Gt => "more than",
@@ -308,12 +303,18 @@ fn threshold_words(threshold: &Predicate, aggregations: &[crate::ir::detection::
         MatchOp::Equals => "exactly",
         _ => return None,
     };
+    let number = value_words(number);
     let what = match aggregation.function {
-        AggFunction::Count => "events".to_string(),
-        AggFunction::DistinctCount => format!("distinct {}", aggregation.field.as_ref().map(|f| f.to_string()).unwrap_or_default()),
-        _ => format!("as {}", aggregation.name),
+        AggFunction::Count => format!("{comparison} {number} events"),
+        AggFunction::DistinctCount => {
+            format!("{comparison} {number} distinct {}", aggregation.field.as_ref().map(|f| f.to_string()).unwrap_or_default())
+        }
+        function => format!("{} {comparison} {number}", aggregation_words(function, aggregation.field.as_ref())),
     };
-    Some(format!("{comparison} {} {what}", value_words(number)))
+    let keys: Vec<String> = aggregate.group_by.iter().filter(|k| k.bin.is_none()).map(|k| k.field.to_string()).collect();
+    let per = if keys.is_empty() { String::new() } else { format!(" per {}", keys.join(", ")) };
+    let within = aggregate.group_by.iter().find_map(|k| k.bin).map(|size| format!(" within {}", timespan_text(size))).unwrap_or_default();
+    Some(format!("{what}{per}{within}"))
 }
 
 fn outputs_text(d: &Detection) -> String {
@@ -333,5 +334,44 @@ fn outputs_text(d: &Detection) -> String {
         (true, true) => "output: every column of the events".into(),
         (true, false) => format!("output: every column, and {}", fields.join(", ")),
         (false, _) => format!("output: {}", fields.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn explained(query: &str) -> String {
+        let detection = crate::lower::lower_query(query);
+        render_text(&Explained { file: PathBuf::from("r.yaml"), rule_id: None, title: "R".into(), detection, unmodelled: Vec::new() })
+    }
+
+    #[test]
+    fn conditions_read_as_words_with_exclusions_apart() {
+        let text = explained(
+            "T | where TimeGenerated > ago(1d) and CommandLine contains 'x' and (A has_cs 'y' or B in ('p', 'q')) and not(C startswith 'z')",
+        );
+        for line in [
+            "    where all of:",
+            "      TimeGenerated in the last 1d",
+            "      CommandLine contains (case-insensitive) 'x'",
+            "      any of:",
+            "        A has the term (case-sensitive) 'y'",
+            "        B equals (case-sensitive) any of ('p', 'q')",
+            "    excluding any where:",
+            "      C starts with (case-insensitive) 'z'",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn thresholds_and_windows_read_as_sentences() {
+        let text = explained("T | summarize count() by Account, bin(TimeGenerated, 1h) | where count_ > 5");
+        assert!(text.contains("    alert when more than 5 events per Account within 1h\n"), "{text}");
+        let text = explained("T | join (U) on A | where abs(datetime_diff('minute', T1, T2)) <= 30");
+        assert!(text.contains("on A, within 30m of each other"), "{text}");
+        let text = explained("T | summarize n = count() by A | where n > 5 or n < 2");
+        assert!(text.contains("    alert when:\n      any of:\n        n is more than 5\n"), "{text}");
     }
 }

@@ -14,7 +14,8 @@
 //! ```
 //!
 //! `convert` runs the whole job for the CLI and the golden tests; `cli` parses arguments and
-//! prints; `diff` compares outputs for review. Dependencies run one way: `sources → ir ←
+//! prints; `diff` compares outputs for review. `lower` turns a query's syntax tree into its
+//! `ir::Detection` (what the rule detects), which `explain` puts in words. Dependencies run one way: `sources → ir ←
 //! targets`; `kql` depends on nothing else in the crate.
 
 pub mod check;

@@ -191,6 +191,8 @@ fn mutated() -> impl Strategy<Value = String> {
 }
 
 fn check(text: &str) -> Result<(), TestCaseError> {
+    // Lowering is total on the same inputs: a panic fails the property.
+    let _ = ruleconv::lower::lower_query(text);
     let parsed = kql::parse(text);
     for error in &parsed.errors {
         prop_assert!(error.span.start <= error.span.end && error.span.end <= text.len(), "span {:?} out of range", error.span);
@@ -240,6 +242,7 @@ fn deep_input_is_an_error_not_a_crash() {
             for prefix in ["", "print "] {
                 let text = format!("{prefix}{}", opener.repeat(n));
                 assert!(!kql::parse(&text).errors.is_empty(), "{prefix}{opener} x {n}");
+                assert!(!ruleconv::lower::lower_query(&text).unmodelled.is_empty(), "{prefix}{opener} x {n}");
             }
         }
     }

@@ -4,7 +4,7 @@
 #[path = "support/detection_text.rs"]
 mod detection_text;
 
-use detection_text::{render, unmodelled};
+use detection_text::{outputs, render, unmodelled};
 use ruleconv::lower::lower_query;
 
 /// (query, expected rendering, expected unmodelled constructs)
@@ -80,6 +80,8 @@ fn logic_nests_and_negates_only_through_not() {
         ("T | where not(A has 'x' or B has 'y')", "T: not(A has 'x' or B has 'y')", &[]),
         ("T | where A == 1 | where B == 2", "T: A == 1 and B == 2", &[]),
         ("T | where A !between (1 .. 5)", "T: not(A between (1 .. 5))", &[]),
+        ("T | where A between (B .. C)", "T: A between (B .. C)", &[]),
+        ("T | where A has B", "T: A has B", &[]),
     ]);
 }
 
@@ -165,6 +167,13 @@ fn sources_unions_and_lets() {
         ("union (T | where A == 1), (U | where B == 2)", "s0 T: A == 1; s1 U: B == 2 | [0] union s0, s1", &[]),
         ("T | where A == 1 | union U", "s0 T: A == 1; s1 U: true | [0] union s0, s1", &[]),
         ("_Im_Dns(starttime=ago(1d))", "_Im_Dns: true", &["function arguments"]),
+        (
+            "let f = (t:string, v:string) { table(t) | where A == v }; union isfuzzy=true f('T', 'x'), f(t='U', v='y')",
+            "s0 f=T: A == 'x'; s1 f=U: A == 'y' | [0] union s0, s1",
+            &[],
+        ),
+        ("let f = (T:(A:string), v:string = 'd') { T | where A == v }; let u = U | where B == 1; f(u)", "u=U: B == 1 and A == 'd'", &[]),
+        ("let f = (v:string) { T | where A == v }; f()", "f()=: true", &["f()"]),
     ]);
 }
 
@@ -175,6 +184,7 @@ fn joins_keys_kinds_and_windows() {
         ("T | join kind=inner (U | where B == 1) on $left.A == $right.C", "s0 T: true; s1 U: B == 1 | [0] join inner s0 s1 on A = C", &[]),
         ("T | join kind=leftanti U on A", "s0 T: true; s1 U: true | [0] join left_anti s0 s1 on A = A", &[]),
         ("T | lookup U on A", "s0 T: true; s1 U: true | [0] join left_outer s0 s1 on A = A", &[]),
+        ("T | lookup kind=inner U on $left.A == $right.B", "s0 T: true; s1 U: true | [0] join inner s0 s1 on A = B", &[]),
         (
             "T | join U on A | where T2 between (T1 - 1h .. T1 + 1h) and B == 1",
             "s0 T: true; s1 U: true | [0] join inner_unique s0 s1 on A = A within 1h | [1] filter [0]: B == 1",
@@ -256,6 +266,39 @@ fn row_changing_operators_are_unmodelled_and_order_is_ignored() {
 }
 
 #[test]
+fn a_let_used_twice_is_two_sources_but_one_unmodelled_entry() {
+    check(&[(
+        "let s = T | where strlen(A) > 1; s | join (s) on B",
+        "s0 s=T: opaque(strlen(A) > 1); s1 s=T: opaque(strlen(A) > 1) | [0] join inner_unique s0 s1 on B = B",
+        &["strlen()"],
+    )]);
+}
+
+#[test]
+fn outputs_say_which_stage_made_each_column() {
+    let cases = [
+        ("T", "*"),
+        ("T | project A, B = C, D = tolower(E)", "A, B<-C, D<-`tolower(E)`"),
+        ("T | extend X = A | project-away Y, Z* | project-rename W = B", "*, X<-A, W<-B"),
+        ("T | project A, B | project-away B", "A"),
+        ("T | summarize n = count(), make_set(B) by A | extend m = n", "A<-key@[0], n<-count@[0], set_B<-make_set@[0], m<-count@[0]"),
+        ("T | project A, B | join (U | project A, B, C) on A", "A, B, A1<-A@s1, B1<-B@s1, C@s1"),
+        ("T | project A, B | lookup (U | project K, C) on $left.A == $right.K", "A, B, C@s1"),
+        ("T | project A | join kind=leftanti (U | project A, C) on A", "A"),
+        ("T | summarize arg_max(TimeGenerated, *) by A", "*, A<-key@[0], TimeGenerated<-arg_max@[0]"),
+        ("T | summarize arg_max(TimeGenerated, B, C) by A", "A<-key@[0], TimeGenerated<-arg_max@[0], B<-arg_max@[0], C<-arg_max@[0]"),
+    ];
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(query, expected)| {
+            let actual = outputs(&lower_query(query));
+            (actual != *expected).then(|| format!("{query}\n  expected: {expected}\n  actual:   {actual}"))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
 fn lowering_is_total_on_odd_input() {
     for query in [
         "",
@@ -279,4 +322,17 @@ fn dump() {
         let d = lower_query(&q);
         println!("{}\n{:?}\n{}", render(&d), unmodelled(&d), serde_json::to_string_pretty(&d).unwrap());
     }
+}
+
+#[test]
+fn long_let_chains_are_cut_off_instead_of_exhausting_the_stack() {
+    let mut query: String = (1..100_000).map(|i| format!("let c{i} = (c{});\n", i - 1)).collect();
+    query.insert_str(0, "let c0 = 'x';\n");
+    query.push_str("T | where A == c99999");
+    assert_eq!(render(&lower_query(&query)), "T: opaque(A == c99999)");
+    assert_eq!(render(&lower_query("let c0 = 'x'; let c1 = c0; let c2 = (c1); T | where A == c2")), "T: A == 'x'");
+    let tabular: String = (1..100_000).map(|i| format!("let t{i} = t{} | where A == {i};\n", i - 1)).collect();
+    let detection = lower_query(&format!("let t0 = T;\n{tabular}t99999"));
+    let constructs = unmodelled(&detection);
+    assert!(!constructs.is_empty() && constructs.iter().all(|c| c == "nesting"), "{constructs:?}");
 }

@@ -71,7 +71,7 @@ impl<'a> Lowerer<'a> {
         match &expr.kind {
             ExprKind::Paren(inner) => self.field_ref(inner, columns, upto),
             ExprKind::Name(name) => {
-                if self.scope.lookup(&name.name, upto).is_some() || self.constant(expr, upto).is_some() {
+                if self.scope.is_bound(&name.name, upto) || self.constant(expr, upto).is_some() {
                     return Err(NotField::new("let value", format!("`{}` is a let binding, not a column", name.name)));
                 }
                 columns.field_named(&name.name)

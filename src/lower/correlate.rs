@@ -10,7 +10,7 @@ use crate::ir::detection::{
     Predicate, Stage, Value,
 };
 use crate::kql::Span;
-use crate::kql::ast::{BinaryOp, Expr, ExprKind, LetValue, NamedExpr, OptionParam};
+use crate::kql::ast::{BinaryOp, Expr, ExprKind, NamedExpr, Operator, OperatorKind, OptionParam};
 use crate::kql::operators::StrTest;
 
 impl<'a> Lowerer<'a> {
@@ -131,17 +131,14 @@ impl<'a> Lowerer<'a> {
         Some(Aggregation { name, function, field, condition, span })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn join(
-        &mut self,
-        rows: &mut Rows,
-        params: &'a [OptionParam],
-        right: &'a Expr,
-        on: &'a [Expr],
-        lookup: bool,
-        span: Span,
-        upto: usize,
-    ) {
+    /// `join` or `lookup` (a left outer join by default).
+    pub(super) fn join(&mut self, rows: &mut Rows, operator: &'a Operator, upto: usize) {
+        let (params, right, on, lookup) = match &operator.kind {
+            OperatorKind::Join { params, right, on } => (params, right, on, false),
+            OperatorKind::Lookup { params, right, on } => (params, right, on, true),
+            _ => return,
+        };
+        let span = operator.span;
         let kind = self.join_kind(params, lookup);
         let right_rows = self.tabular(right, upto);
         let mut keys = Vec::new();
@@ -153,7 +150,10 @@ impl<'a> Lowerer<'a> {
         if on.is_empty() {
             self.unmodelled(if lookup { "lookup" } else { "join" }, "no `on` keys", span);
         }
-        let outputs = join_outputs(kind, lookup, &rows.outputs, &right_rows.outputs, &keys);
+        // `lookup` leaves out the right side's key columns, by the names the query gives them.
+        let dropped: Vec<&str> =
+            if lookup { on.iter().filter_map(|key| key_names(key).map(|(_, right)| right)).collect() } else { Vec::new() };
+        let outputs = join_outputs(kind, &rows.outputs, &right_rows.outputs, &dropped);
         let stage = self.detection.stages.len();
         self.detection.stages.push(Stage::Join(Join { kind, left: rows.at, right: right_rows.at, keys, window: None, span }));
         *rows = Rows::of_stage(stage, outputs, After::Join(stage));
@@ -183,13 +183,9 @@ impl<'a> Lowerer<'a> {
 
     /// `on X`, or `on $left.A == $right.B` (either way round).
     fn join_key(&mut self, key: &'a Expr, left: &Columns, right: &Columns) -> Option<JoinKey> {
-        let (left_name, right_name) = match &key.kind {
-            ExprKind::Name(name) => (name.name.as_str(), name.name.as_str()),
-            ExprKind::Binary { op: BinaryOp::Eq, left: a, right: b } => match (side_of(a), side_of(b)) {
-                (Some(("$left", a)), Some(("$right", b))) | (Some(("$right", b)), Some(("$left", a))) => (a, b),
-                _ => return self.bad_key(key, "a key that is not `$left.A == $right.B`"),
-            },
-            _ => return self.bad_key(key, "a key that is not a column or `$left.A == $right.B`"),
+        let Some((left_name, right_name)) = key_names(key) else {
+            self.unmodelled("join key", "a key that is not a column or `$left.A == $right.B`", key.span);
+            return None;
         };
         let resolve = |this: &mut Self, name: &str, columns: &Columns| match columns.field_named(name) {
             Ok(FieldRef { field, fold: Fold::Keep }) => Some(field),
@@ -205,11 +201,6 @@ impl<'a> Lowerer<'a> {
         let left_field = resolve(self, left_name, left)?;
         let right_field = resolve(self, right_name, right)?;
         Some(JoinKey { left: left_field, right: right_field })
-    }
-
-    fn bad_key(&mut self, key: &Expr, reason: &str) -> Option<JoinKey> {
-        self.unmodelled("join key", reason, key.span);
-        None
     }
 
     /// The `where` right after a join: a conjunct stating a time window between the sides
@@ -308,11 +299,10 @@ impl<'a> Lowerer<'a> {
             ExprKind::Pipeline { .. } => true,
             ExprKind::Paren(inner) => self.is_tabular(inner, upto),
             ExprKind::Call { target: None, name, .. } if name.name == "materialize" => true,
-            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto) {
-                Some((index, LetValue::Expr(bound))) => self.is_tabular(bound, index),
-                Some((_, LetValue::Function(_))) => true,
-                None => false,
-            },
+            ExprKind::Name(name) => {
+                self.scope.function(&name.name, upto).is_some()
+                    || self.through_let(&name.name, upto, |bound, at| Some(self.is_tabular(bound, at))).unwrap_or(false)
+            }
             _ => false,
         }
     }
@@ -347,13 +337,11 @@ impl<'a> Lowerer<'a> {
     /// The table a union operand names, when it is just a table (not a let, not a pipeline).
     fn plain_table(&self, expr: &'a Expr, upto: usize) -> Option<String> {
         match &expr.kind {
-            ExprKind::Name(name) if self.scope.lookup(&name.name, upto).is_none() => Some(name.name.clone()),
-            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto)? {
-                (index, LetValue::Expr(bound)) if matches!(bound.kind, ExprKind::Name(_) | ExprKind::Pattern(_)) => {
-                    self.plain_table(bound, index)
-                }
+            ExprKind::Name(name) if !self.scope.is_bound(&name.name, upto) => Some(name.name.clone()),
+            ExprKind::Name(name) => self.through_let(&name.name, upto, |bound, at| match bound.kind {
+                ExprKind::Name(_) | ExprKind::Pattern(_) => self.plain_table(bound, at),
                 _ => None,
-            },
+            }),
             ExprKind::Pattern(pattern) => Some(pattern.clone()),
             _ => None,
         }
@@ -372,6 +360,18 @@ fn selected_row_outputs(columns: &[NamedExpr], function: AggFunction, outputs: &
                 }
             }
         }
+    }
+}
+
+/// The column names a join key compares: `on X`, or `on $left.A == $right.B` either way round.
+fn key_names(key: &Expr) -> Option<(&str, &str)> {
+    match &key.kind {
+        ExprKind::Name(name) => Some((name.name.as_str(), name.name.as_str())),
+        ExprKind::Binary { op: BinaryOp::Eq, left, right } => match (side_of(left)?, side_of(right)?) {
+            (("$left", a), ("$right", b)) | (("$right", b), ("$left", a)) => Some((a, b)),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -427,19 +427,16 @@ fn agg_function(base: &str) -> Option<AggFunction> {
 }
 
 /// The join's columns: one side for semi and anti joins, else both, the right side's repeated
-/// names suffixed as Kusto does (`lookup` drops the right side's copy of a key).
-fn join_outputs(kind: JoinKind, lookup: bool, left: &Outputs, right: &Outputs, keys: &[JoinKey]) -> Outputs {
+/// names suffixed as Kusto does, without the right columns named in `dropped`.
+fn join_outputs(kind: JoinKind, left: &Outputs, right: &Outputs, dropped: &[&str]) -> Outputs {
     match kind {
         JoinKind::LeftSemi | JoinKind::LeftAnti => left.clone(),
         JoinKind::RightSemi | JoinKind::RightAnti => right.clone(),
         _ => {
             let mut outputs = left.clone();
             outputs.all_columns |= right.all_columns;
-            for field in &right.fields {
-                let is_key = keys.iter().any(|k| k.right.path.is_empty() && k.right.name == field.name);
-                if !(lookup && is_key) {
-                    outputs::add_unique(&mut outputs, field.clone());
-                }
+            for field in right.fields.iter().filter(|f| !dropped.contains(&f.name.as_str())) {
+                outputs::add_unique(&mut outputs, field.clone());
             }
             outputs
         }

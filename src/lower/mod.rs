@@ -9,6 +9,20 @@
 //! Lowering is total: it always returns a `Detection`, never panics, and lists with its span
 //! whatever it could not express (`Detection::unmodelled`). A condition it cannot express stays in
 //! the predicate tree as `Predicate::Opaque`, so no event filter is ever silently widened.
+//!
+//! Decisions, each where the meaning is kept:
+//! - A column computed by `extend` reads its field through renames, `tostring()`,
+//!   `column_ifexists("X", ...)` and `parse_json()`/`todynamic()` (a path into it is a path into
+//!   the field's JSON value, dynamic column or JSON string alike); `tolower`/`toupper` only under
+//!   a case-insensitive operator, or a case-sensitive one whose values are already in that case.
+//!   Anything else used in a condition, group key or join key is opaque and listed.
+//! - `X in (subquery)` / `X !in (subquery)` as a top-level condition is a left semi / anti join
+//!   with the subquery's single column; `in~`, `has_any` over a subquery stay opaque.
+//! - `distinct A, B` is `summarize by A, B`; `arg_max`/`arg_min` are aggregations; `parse`
+//!   keeps every row (its columns are opaque), `parse-where`, `mv-expand`, `take`, `top`,
+//!   `evaluate`... change the rows and are listed; `sort`, `render`, `project-reorder`, `as`
+//!   change nothing that is detected and are ignored.
+//! - A `let` used twice is lowered twice (two sources), so each use carries its own filter.
 
 mod columns;
 mod correlate;
@@ -22,6 +36,7 @@ use crate::ir::Rule;
 use crate::ir::detection::{Detection, EntityUse, Unmodelled};
 use crate::kql::{self, Span, ast};
 use scope::Scope;
+use std::cell::Cell;
 
 /// Parses and lowers one query.
 pub fn lower_query(text: &str) -> Detection {
@@ -70,17 +85,24 @@ pub(crate) struct Lowerer<'a> {
     text: &'a str,
     scope: Scope<'a>,
     detection: Detection,
+    /// Nesting of tabular expressions being lowered (let bodies, functions, subqueries).
     depth: usize,
+    /// Nesting of let bindings being read for a value (see `through_let`).
+    let_depth: Cell<usize>,
 }
 
 impl<'a> Lowerer<'a> {
     fn new(text: &'a str) -> Self {
-        Lowerer { text, scope: Scope::default(), detection: Detection::default(), depth: 0 }
+        Lowerer { text, scope: Scope::default(), detection: Detection::default(), depth: 0, let_depth: Cell::new(0) }
     }
 
     fn finish(mut self) -> Detection {
-        // Source order, so the list reads like the query.
-        self.detection.unmodelled.sort_by_key(|u| (u.span.start, u.span.end));
+        // Source order, so the list reads like the query; a let used twice is lowered twice but
+        // what it cannot model is listed once.
+        let unmodelled = &mut self.detection.unmodelled;
+        unmodelled
+            .sort_by(|a, b| (a.span.start, a.span.end, &a.construct, &a.reason).cmp(&(b.span.start, b.span.end, &b.construct, &b.reason)));
+        unmodelled.dedup();
         self.detection
     }
 

@@ -5,9 +5,9 @@ use super::columns::{Columns, FieldRef, Fold, NotField};
 use super::correlate::conjuncts;
 use super::outputs;
 use super::{Lowerer, MAX_DEPTH};
-use crate::ir::detection::{Computed, EventSource, Field, Input, Output, OutputOrigin, Outputs, Predicate, Stage};
+use crate::ir::detection::{Computed, EventSource, Input, Output, OutputOrigin, Outputs, Predicate, Stage, Value};
 use crate::kql::Span;
-use crate::kql::ast::{Expr, ExprKind, FunctionDef, LetValue, Literal, NamedExpr, Operator, OperatorKind, ParsePart, StatementKind};
+use crate::kql::ast::{Expr, ExprKind, FunctionDef, NamedExpr, Operator, OperatorKind, ParsePart, StatementKind};
 
 /// Rows flowing through a pipeline: where they come from and what their columns are.
 pub(super) struct Rows {
@@ -50,8 +50,8 @@ impl<'a> Lowerer<'a> {
             ExprKind::Pattern(pattern) => self.table_source(pattern, pattern, expr.span),
             ExprKind::Call { target: None, name, args } => match (name.name.as_str(), args.as_slice()) {
                 ("materialize", [arg]) => self.tabular(&arg.expr, upto),
-                ("table", [arg]) => match &arg.expr.kind {
-                    ExprKind::Literal(Literal::String { value, .. }) => self.table_source(value, value, expr.span),
+                ("table", [arg]) => match self.constant(&arg.expr, upto) {
+                    Some(Value::String(table)) => self.table_source(&table, &table, expr.span),
                     _ => self.opaque_source("table()", "a table named by a computed value is not modelled", expr.span),
                 },
                 _ => self.named_rows(&name.name, args, expr.span, upto),
@@ -78,10 +78,10 @@ impl<'a> Lowerer<'a> {
     /// function such as an ASIM parser, which reads like one).
     fn named_rows(&mut self, name: &str, args: &'a [NamedExpr], span: Span, upto: usize) -> Rows {
         let first_new = self.detection.sources.len();
-        let rows = match self.scope.lookup(name, upto) {
-            Some((index, LetValue::Expr(bound))) => self.tabular(bound, index),
-            Some((_, LetValue::Function(function))) => self.function_rows(name, function, args, span),
-            None => {
+        let rows = match (self.scope.expr(name, upto), self.scope.function(name, upto)) {
+            (Some((bound, at)), _) => self.tabular(bound, at),
+            (None, Some(function)) => self.function_rows(name, function, args, span, upto),
+            (None, None) => {
                 if !args.is_empty() {
                     self.unmodelled("function arguments", "arguments of a stored function or parser are not modelled", span);
                 }
@@ -98,17 +98,25 @@ impl<'a> Lowerer<'a> {
         rows
     }
 
-    /// A `let` function's body, when called without arguments.
-    fn function_rows(&mut self, name: &str, function: &'a FunctionDef, args: &'a [NamedExpr], span: Span) -> Rows {
-        if !args.is_empty() || function.params.iter().any(|p| p.default.is_none()) {
-            return self.opaque_source(&format!("{name}()"), "a let function with parameters is not modelled", span);
+    /// A `let` function's body, its parameters bound to the call's arguments (by position or
+    /// name, else their defaults).
+    fn function_rows(&mut self, name: &str, function: &'a FunctionDef, args: &'a [NamedExpr], span: Span, upto: usize) -> Rows {
+        let defaults_upto = self.scope.len();
+        for (i, param) in function.params.iter().enumerate() {
+            let named = args.iter().find(|a| a.names.first().is_some_and(|n| n.name == param.name.name));
+            let positional = args.get(i).filter(|a| a.names.is_empty());
+            match (named.or(positional), &param.default) {
+                (Some(arg), _) => self.scope.bind_arg(&param.name.name, &arg.expr, upto),
+                (None, Some(default)) => self.scope.bind_arg(&param.name.name, default, defaults_upto),
+                (None, None) => return self.opaque_source(&format!("{name}()"), "a call that leaves a parameter without a value", span),
+            }
         }
         // The body's lets go after every binding so far: it may also see lets written after the
         // function, a harmless widening since a name it uses resolves the same way in practice.
-        let upto = self.statements(&function.body);
+        let body_upto = self.statements(&function.body);
         let result = function.body.iter().rev().find_map(|s| if let StatementKind::Query(e) = &s.kind { Some(e) } else { None });
         match result {
-            Some(result) => self.tabular(result, upto),
+            Some(result) => self.tabular(result, body_upto),
             None => self.opaque_source(&format!("{name}()"), "the function body has no tabular result", span),
         }
     }
@@ -204,8 +212,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             OperatorKind::Summarize { aggregates, by, .. } => self.summarize(rows, aggregates, by, span, upto),
-            OperatorKind::Join { params, right, on } => self.join(rows, params, right, on, false, span, upto),
-            OperatorKind::Lookup { params, right, on } => self.join(rows, params, right, on, true, span, upto),
+            OperatorKind::Join { .. } | OperatorKind::Lookup { .. } => self.join(rows, operator, upto),
             OperatorKind::Union { tables, .. } => {
                 let left = std::mem::replace(rows, self.placeholder_rows());
                 *rows = self.union(Some(left), tables, span, upto);
@@ -327,11 +334,19 @@ impl<'a> Lowerer<'a> {
                 source.computed.push(computed);
             }
         }
-        let origin = match &meaning {
-            Ok(FieldRef { field, fold: Fold::Keep }) => OutputOrigin::Field(field.clone()),
-            _ => OutputOrigin::Computed(text),
+        // `a = b` of an output column carries b's origin (say, an aggregation) under a new name.
+        let copied = match &item.expr.kind {
+            ExprKind::Name(source) => rows.outputs.fields.iter().find(|o| o.name == source.name).cloned(),
+            _ => None,
         };
-        outputs::set(&mut rows.outputs, Output { name: name.clone(), origin, made_by: rows.at, span: item.span });
+        let output = match (copied, &meaning) {
+            (Some(copied), _) => Output { name: name.clone(), span: item.span, ..copied },
+            (None, Ok(FieldRef { field, fold: Fold::Keep })) => {
+                Output { name: name.clone(), origin: OutputOrigin::Field(field.clone()), made_by: rows.at, span: item.span }
+            }
+            (None, _) => Output { name: name.clone(), origin: OutputOrigin::Computed(text), made_by: rows.at, span: item.span },
+        };
+        outputs::set(&mut rows.outputs, output);
         rows.columns.define(&name, meaning);
     }
 
@@ -348,11 +363,12 @@ impl<'a> Lowerer<'a> {
         rows.columns.define(&new.name, meaning);
     }
 
-    /// An input column passed through under its own name.
+    /// An input column passed through under its own name; computed (as its name) when it is
+    /// not a field lowering can follow.
     fn field_output(&self, rows: &Rows, name: &str, expr: &'a Expr, upto: usize) -> Output {
         let origin = match self.field_ref(expr, &rows.columns, upto) {
             Ok(FieldRef { field, fold: Fold::Keep }) => OutputOrigin::Field(field),
-            _ => OutputOrigin::Field(Field::column(name)),
+            _ => OutputOrigin::Computed(name.to_string()),
         };
         Output { name: name.to_string(), origin, made_by: rows.at, span: expr.span }
     }

@@ -20,11 +20,17 @@ struct Test {
     values: Vec<Value>,
     quantifier: Quantifier,
     case_sensitive: bool,
+    /// The test must not hold (`!=`, `!has`, `isnotempty`).
+    negated: bool,
 }
 
 impl Test {
     fn exact(op: MatchOp, values: Vec<Value>) -> Test {
-        Test { op, values, quantifier: Quantifier::Any, case_sensitive: true }
+        Test { op, values, quantifier: Quantifier::Any, case_sensitive: true, negated: false }
+    }
+
+    fn negated_if(self, negated: bool) -> Test {
+        Test { negated, ..self }
     }
 }
 
@@ -48,8 +54,8 @@ impl<'a> Lowerer<'a> {
             }
             ExprKind::InList { op, left, items } => self.string_test(*op, left, items, expr, columns, upto),
             ExprKind::Between { negated, left, low, high } => {
-                let test = match (self.constant(low, upto), self.constant(high, upto)) {
-                    (Some(low), Some(high)) => Test::exact(MatchOp::Between, vec![low, high]),
+                let test = match (self.operand(low, columns, upto), self.operand(high, columns, upto)) {
+                    (Some(low), Some(high)) => Test::exact(MatchOp::Between, vec![low, high]).negated_if(*negated),
                     _ => {
                         return self.not_constant(
                             expr,
@@ -60,14 +66,14 @@ impl<'a> Lowerer<'a> {
                         );
                     }
                 };
-                self.test(left, test, *negated, expr, columns, upto)
+                self.test(left, test, expr, columns, upto)
             }
             ExprKind::Call { target: None, name, args } => self.condition_call(&name.name, args, expr, columns, upto),
             ExprKind::Literal(Literal::Bool(true)) => Predicate::always(),
             ExprKind::Literal(Literal::Bool(false)) => Predicate::Or(Vec::new()),
             // A boolean column on its own: `where IsAdmin`.
             ExprKind::Name(_) | ExprKind::Member { .. } | ExprKind::Index { .. } => {
-                self.test(expr, Test::exact(MatchOp::Equals, vec![Value::Bool(true)]), false, expr, columns, upto)
+                self.test(expr, Test::exact(MatchOp::Equals, vec![Value::Bool(true)]), expr, columns, upto)
             }
             _ => self.opaque(expr, "expression", "a condition lowering cannot express"),
         }
@@ -87,21 +93,21 @@ impl<'a> Lowerer<'a> {
 
     fn condition_call(&mut self, name: &str, args: &'a [NamedExpr], whole: &'a Expr, columns: &Columns, upto: usize) -> Predicate {
         let private = || PRIVATE_IPV4.iter().map(|cidr| Value::String(cidr.to_string())).collect();
-        let (test, negated) = match (name, args) {
+        let test = match (name, args) {
             ("not", [arg]) => return Predicate::Not(Box::new(self.predicate(&arg.expr, columns, upto))),
-            ("isempty", [_]) => (Test::exact(MatchOp::IsEmpty, Vec::new()), false),
-            ("isnotempty", [_]) => (Test::exact(MatchOp::IsEmpty, Vec::new()), true),
-            ("isnull", [_]) => (Test::exact(MatchOp::IsNull, Vec::new()), false),
-            ("isnotnull", [_]) => (Test::exact(MatchOp::IsNull, Vec::new()), true),
-            ("ipv4_is_private", [_]) => (Test::exact(MatchOp::Cidr, private()), false),
+            ("isempty", [_]) => Test::exact(MatchOp::IsEmpty, Vec::new()),
+            ("isnotempty", [_]) => Test::exact(MatchOp::IsEmpty, Vec::new()).negated_if(true),
+            ("isnull", [_]) => Test::exact(MatchOp::IsNull, Vec::new()),
+            ("isnotnull", [_]) => Test::exact(MatchOp::IsNull, Vec::new()).negated_if(true),
+            ("ipv4_is_private", [_]) => Test::exact(MatchOp::Cidr, private()),
             ("ipv4_is_in_range", [_, range]) => match self.constant(&range.expr, upto) {
-                Some(cidr @ Value::String(_)) => (Test::exact(MatchOp::Cidr, vec![cidr]), false),
+                Some(cidr @ Value::String(_)) => Test::exact(MatchOp::Cidr, vec![cidr]),
                 _ => return self.opaque(whole, "ipv4_is_in_range()", "a range that is not a constant string is not modelled"),
             },
             _ => return self.opaque(whole, &format!("{name}()"), &format!("the condition `{name}()` is not modelled")),
         };
         let Some(first) = args.first() else { return Predicate::always() };
-        self.test(&first.expr, test, negated, whole, columns, upto)
+        self.test(&first.expr, test, whole, columns, upto)
     }
 
     /// `==`, `!=`, `<`...: a field against a constant or another field, either way round;
@@ -115,13 +121,12 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        let left_constant = self.constant(left, upto);
-        let (field, value, op) = match (left_constant, self.constant(right, upto)) {
+        let (field, value, op) = match (self.constant(left, upto), self.constant(right, upto)) {
             (None, Some(value)) => (left, value, op),
             (Some(value), None) => (right, value, mirrored(op)),
-            (None, None) => match self.field_ref(right, columns, upto) {
-                Ok(FieldRef { field, fold: Fold::Keep }) => (left, Value::Field(field), op),
-                _ => {
+            (None, None) => match self.operand(right, columns, upto) {
+                Some(field) => (left, field, op),
+                None => {
                     return self.not_constant(
                         whole,
                         [left, right],
@@ -141,7 +146,7 @@ impl<'a> Lowerer<'a> {
             BinaryOp::Gt => (MatchOp::Gt, false),
             _ => (MatchOp::Ge, false),
         };
-        self.test(field, Test::exact(match_op, vec![value]), negated, whole, columns, upto)
+        self.test(field, Test::exact(match_op, vec![value]).negated_if(negated), whole, columns, upto)
     }
 
     /// `=~`, `has`, `!contains_cs`, `in~ (...)`, `has_any (...)`...: meaning from the operator table.
@@ -166,30 +171,27 @@ impl<'a> Lowerer<'a> {
             StrTest::Regex => (MatchOp::Regex, Quantifier::Any),
             StrTest::Like => (MatchOp::Like, Quantifier::Any),
         };
-        let values = match self.constants(operands, upto) {
-            Some(values) => values,
-            None => match (operands, op.test.takes_list()) {
-                ([single], false) => match self.field_ref(single, columns, upto) {
-                    Ok(FieldRef { field, fold: Fold::Keep }) => vec![Value::Field(field)],
-                    _ => return self.opaque(whole, "comparison", "a comparison with a computed value is not modelled"),
-                },
-                _ => {
-                    return self.opaque(
-                        whole,
-                        "list from a query",
-                        "a list that is not made of constants (a subquery, a column) is not modelled",
-                    );
-                }
+        let values = match (self.constants(operands, upto), operands, op.test.takes_list()) {
+            (Some(values), _, _) => values,
+            (None, [single], false) => match self.operand(single, columns, upto) {
+                Some(value) => vec![value],
+                None => return self.opaque(whole, "comparison", "a comparison with a computed value is not modelled"),
             },
+            _ => {
+                return self.opaque(
+                    whole,
+                    "list from a query",
+                    "a list that is not made of constants (a subquery, a column) is not modelled",
+                );
+            }
         };
-        let test = Test { op: match_op, values, quantifier, case_sensitive: op.case_sensitive };
-        self.test(left, test, op.negated, whole, columns, upto)
+        let test = Test { op: match_op, values, quantifier, case_sensitive: op.case_sensitive, negated: op.negated };
+        self.test(left, test, whole, columns, upto)
     }
 
     /// The test applied to the field `target` reads, seen through case folds when that keeps
     /// the meaning; otherwise the whole condition (`whole`, negation included) is opaque.
-    #[allow(clippy::too_many_arguments)]
-    fn test(&mut self, target: &'a Expr, test: Test, negated: bool, whole: &'a Expr, columns: &Columns, upto: usize) -> Predicate {
+    fn test(&mut self, target: &'a Expr, test: Test, whole: &'a Expr, columns: &Columns, upto: usize) -> Predicate {
         let field = match self.field_ref(target, columns, upto) {
             Ok(field) => field,
             Err(not_field) => return self.opaque(whole, &not_field.construct, &not_field.reason),
@@ -203,9 +205,16 @@ impl<'a> Lowerer<'a> {
                 Err(reason) => return self.opaque(whole, if fold == Fold::Lower { "tolower()" } else { "toupper()" }, reason),
             },
         };
-        let span = whole.span;
-        let test = Match { field: field.field, op: test.op, values: test.values, quantifier: test.quantifier, case_sensitive, span };
-        negate_if(negated, Predicate::Match(test))
+        let Test { op, values, quantifier, negated, .. } = test;
+        negate_if(negated, Predicate::Match(Match { field: field.field, op, values, quantifier, case_sensitive, span: whole.span }))
+    }
+
+    /// A constant, or another field of the same row (`where A == B`).
+    fn operand(&self, expr: &'a Expr, columns: &Columns, upto: usize) -> Option<Value> {
+        self.constant(expr, upto).or_else(|| match self.field_ref(expr, columns, upto) {
+            Ok(FieldRef { field, fold: Fold::Keep }) => Some(Value::Field(field)),
+            _ => None,
+        })
     }
 
     /// Opaque, naming a hunting query's time parameter when that is what is not constant.

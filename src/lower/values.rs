@@ -1,9 +1,9 @@
 //! Constants: literals, `let` constants, `ago()`/`now()` and lists (`dynamic([...])`, a
 //! let-bound list, a one-column `datatable`) resolved into `Value`s.
 
-use super::Lowerer;
+use super::{Lowerer, MAX_DEPTH};
 use crate::ir::detection::Value;
-use crate::kql::ast::{BinaryOp, DynamicKind, DynamicValue, Expr, ExprKind, LetValue, Literal, OperatorKind, UnaryOp};
+use crate::kql::ast::{BinaryOp, DynamicKind, DynamicValue, Expr, ExprKind, Literal, OperatorKind, UnaryOp};
 
 impl<'a> Lowerer<'a> {
     /// The one constant an expression denotes, if it is one.
@@ -11,12 +11,13 @@ impl<'a> Lowerer<'a> {
         match &expr.kind {
             ExprKind::Literal(literal) => literal_value(literal),
             ExprKind::Paren(inner) => self.constant(inner, upto),
-            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto) {
-                Some((index, LetValue::Expr(bound))) => self.constant(bound, index),
-                Some((_, LetValue::Function(_))) => None,
-                // Kusto reads `True` and `FALSE` as booleans too; the parser keeps them as names.
-                None => ["true", "false"].into_iter().find(|b| name.name.eq_ignore_ascii_case(b)).map(|b| Value::Bool(b == "true")),
-            },
+            ExprKind::Name(name) if self.scope.is_bound(&name.name, upto) => {
+                self.through_let(&name.name, upto, |b, at| self.constant(b, at))
+            }
+            // Kusto reads `True` and `FALSE` as booleans too; the parser keeps them as names.
+            ExprKind::Name(name) => {
+                ["true", "false"].into_iter().find(|b| name.name.eq_ignore_ascii_case(b)).map(|b| Value::Bool(b == "true"))
+            }
             ExprKind::Unary { op: UnaryOp::Neg, operand } => match self.constant(operand, upto)? {
                 Value::Int(n) => n.checked_neg().map(Value::Int),
                 Value::Real(x) => Some(Value::Real(-x)),
@@ -41,6 +42,20 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// Reads the expression a `let` binds, in the scope it was bound in. A chain of lets deeper
+    /// than `MAX_DEPTH` is not followed (it reads as unresolved), so no input exhausts the stack.
+    pub(super) fn through_let<T>(&self, name: &str, upto: usize, read: impl FnOnce(&'a Expr, usize) -> Option<T>) -> Option<T> {
+        let (bound, at) = self.scope.expr(name, upto)?;
+        let depth = self.let_depth.get();
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.let_depth.set(depth + 1);
+        let read = read(bound, at);
+        self.let_depth.set(depth);
+        read
+    }
+
     /// The `{{StartTimeISO}}`-style placeholder an expression reads, through lets and calls
     /// (`let starttime = todatetime('{{StartTimeISO}}')`).
     pub(super) fn template_parameter(&self, expr: &'a Expr, upto: usize) -> Option<String> {
@@ -49,10 +64,7 @@ impl<'a> Lowerer<'a> {
             ExprKind::Paren(inner) | ExprKind::Unary { operand: inner, .. } => self.template_parameter(inner, upto),
             ExprKind::Binary { left, right, .. } => self.template_parameter(left, upto).or_else(|| self.template_parameter(right, upto)),
             ExprKind::Call { args, .. } => args.iter().find_map(|arg| self.template_parameter(&arg.expr, upto)),
-            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto)? {
-                (index, LetValue::Expr(bound)) => self.template_parameter(bound, index),
-                (_, LetValue::Function(_)) => None,
-            },
+            ExprKind::Name(name) => self.through_let(&name.name, upto, |b, at| self.template_parameter(b, at)),
             _ => None,
         }
     }
@@ -71,10 +83,7 @@ impl<'a> Lowerer<'a> {
         match &expr.kind {
             ExprKind::Literal(Literal::Dynamic(value)) => dynamic_values(value),
             ExprKind::Paren(inner) => self.list(inner, upto),
-            ExprKind::Name(name) => match self.scope.lookup(&name.name, upto)? {
-                (index, LetValue::Expr(bound)) => self.list(bound, index),
-                (_, LetValue::Function(_)) => None,
-            },
+            ExprKind::Name(name) => self.through_let(&name.name, upto, |b, at| self.list(b, at)),
             ExprKind::Pipeline { source: None, operators } => match operators.as_slice() {
                 [only] => match &only.kind {
                     OperatorKind::Datatable { columns, values } if columns.len() == 1 => {

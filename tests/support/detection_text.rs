@@ -1,7 +1,9 @@
 //! A compact one-line rendering of a `Detection`, so a lowering test case fits on one line:
 //! `T: A =~ 'x' and not(B has 'y')`, sources separated by `; `, then ` | stage` for each stage.
 
-use ruleconv::ir::detection::{Aggregate, Detection, GroupKey, Input, Join, Match, MatchOp, Predicate, Quantifier, Stage, Value};
+use ruleconv::ir::detection::{
+    Aggregate, Detection, GroupKey, Input, Join, Match, MatchOp, OutputOrigin, Predicate, Quantifier, Stage, Value,
+};
 
 pub fn render(detection: &Detection) -> String {
     let several = detection.sources.len() > 1;
@@ -16,6 +18,24 @@ pub fn render(detection: &Detection) -> String {
         text.push_str(&format!(" | [{i}] {}", stage_text(stage)));
     }
     text
+}
+
+/// `*, A, B<-C, n<-count@[0]`: all columns, then each output with where it comes from when that
+/// is not the event field of its own name on the first source.
+pub fn outputs(detection: &Detection) -> String {
+    let mut parts: Vec<String> = detection.outputs.all_columns.then(|| "*".to_string()).into_iter().collect();
+    for output in &detection.outputs.fields {
+        let origin = match &output.origin {
+            OutputOrigin::Field(field) if field.to_string() == output.name => String::new(),
+            OutputOrigin::Field(field) => format!("<-{field}"),
+            OutputOrigin::Computed(text) => format!("<-`{text}`"),
+            OutputOrigin::GroupKey => "<-key".to_string(),
+            OutputOrigin::Aggregation(function) => format!("<-{}", serde_json::to_value(function).unwrap().as_str().unwrap()),
+        };
+        let made_by = if output.made_by == Input::Source(0) { String::new() } else { format!("@{}", input(output.made_by)) };
+        parts.push(format!("{}{origin}{made_by}", output.name));
+    }
+    parts.join(", ")
 }
 
 pub fn unmodelled(detection: &Detection) -> Vec<String> {
