@@ -83,3 +83,37 @@ fn coerce(value: Json, kind: &str) -> Option<Json> {
         _ => Some(value),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns() -> Columns {
+        [("P", "dynamic"), ("S", "string"), ("N", "long")].iter().map(|(n, t)| (n.to_string(), t.to_string())).collect()
+    }
+
+    fn path(name: &str, steps: &[&str]) -> Field {
+        Field { name: name.into(), path: steps.iter().map(|s| s.to_string()).collect() }
+    }
+
+    #[test]
+    fn paths_build_objects_and_arrays_and_json_text_in_string_columns() {
+        let mut event = Row::new();
+        assert!(set(&mut event, &path("P", &["a", "[1]", "b"]), json!("x"), &columns()));
+        assert_eq!(event["P"], json!({"a": [null, {"b": "x"}]}));
+        assert_eq!(*cell::lookup(&event, &path("P", &["a", "[-1]", "b"])), json!("x"));
+        assert!(set(&mut event, &path("S", &["k"]), json!(1), &columns()));
+        assert_eq!(event["S"], json!("{\"k\":1}"));
+    }
+
+    #[test]
+    fn values_take_the_column_type_or_are_refused() {
+        let mut event = Row::new();
+        assert!(set(&mut event, &path("N", &[]), json!("42"), &columns()));
+        assert_eq!(event["N"], json!(42));
+        assert!(!set(&mut event, &path("N", &[]), json!("forty-two"), &columns()));
+        assert!(set(&mut event, &path("S", &[]), Json::Null, &columns()));
+        assert_eq!(event["S"], json!(""), "Kusto strings are never null");
+        assert!(!set(&mut event, &path("Missing", &[]), json!(1), &columns()));
+    }
+}
