@@ -15,7 +15,6 @@ mod cell;
 mod cidr;
 mod events;
 pub mod generate;
-
 mod join;
 mod predicate;
 mod relation;
@@ -72,10 +71,12 @@ fn changes_rows(item: &Unmodelled) -> bool {
     !values_only
 }
 
+/// One evaluation: each source and stage is computed once, when first read.
 struct Run<'a> {
     detection: &'a Detection,
     events: &'a [Row],
     scope: Scope,
+    /// Rows already computed, keyed by (is a stage, index).
     done: HashMap<(bool, usize), Relation>,
 }
 
