@@ -286,6 +286,8 @@ fn outputs_say_which_stage_made_each_column() {
         ("T | project A, B | lookup (U | project K, C) on $left.A == $right.K", "A, B, C@s1"),
         ("T | project A | join kind=leftanti (U | project A, C) on A", "A"),
         ("T | summarize arg_max(TimeGenerated, *) by A", "*, A<-key@[0], TimeGenerated<-arg_max@[0]"),
+        ("union withsource=Table T, U", "*, Table<-`withsource=Table`"),
+        ("union withsource=Table (T | project A), U | where Table == 'T'", "*, A, Table<-`withsource=Table`@[0]"),
         ("T | summarize arg_max(TimeGenerated, B, C) by A", "A<-key@[0], TimeGenerated<-arg_max@[0], B<-arg_max@[0], C<-arg_max@[0]"),
     ];
     let failures: Vec<String> = cases

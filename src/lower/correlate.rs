@@ -2,7 +2,7 @@
 //! a time window stated right after), `union`.
 
 use super::Lowerer;
-use super::columns::{Columns, FieldRef, Fold};
+use super::columns::{Columns, FieldRef, Fold, NotField};
 use super::outputs::{self, column_name};
 use super::pipeline::{After, Rows, conjoin};
 use crate::ir::detection::{
@@ -308,30 +308,47 @@ impl<'a> Lowerer<'a> {
     }
 
     /// `union A, B`: one source over several tables when every operand is a plain table (or a
-    /// wildcard); otherwise a union stage over each operand's rows.
-    /// Its options (`isfuzzy`, `kind`, `withsource`) do not change which events match.
-    pub(super) fn union(&mut self, left: Option<Rows>, tables: &'a [Expr], span: Span, upto: usize) -> Rows {
+    /// wildcard); otherwise a union stage over each operand's rows. `isfuzzy` and `kind` do not
+    /// change which events match; `withsource=C` adds the column `C` (the table's name).
+    pub(super) fn union(&mut self, left: Option<Rows>, operator: &'a Operator, upto: usize) -> Rows {
+        let OperatorKind::Union { params, tables } = &operator.kind else {
+            return self.opaque_source("union", "not a union", operator.span);
+        };
+        let span = operator.span;
         let plain: Option<Vec<String>> = match left {
             Some(_) => None,
             None => tables.iter().map(|t| self.plain_table(t, upto)).collect(),
         };
-        if let Some(names) = plain {
-            let source = EventSource { name: "union".to_string(), tables: names, filter: Predicate::always(), computed: Vec::new(), span };
-            return self.push_source(source);
-        }
-        let mut parts: Vec<Rows> = left.into_iter().collect();
-        for table in tables {
-            parts.push(self.tabular(table, upto));
-        }
-        let stage = self.detection.stages.len();
-        let mut outputs = Outputs { all_columns: parts.iter().any(|p| p.outputs.all_columns), fields: Vec::new() };
-        for field in parts.iter().flat_map(|p| &p.outputs.fields) {
-            if !outputs.fields.iter().any(|o| o.name == field.name) {
-                outputs.fields.push(field.clone());
+        let mut rows = match plain {
+            Some(names) => {
+                let source =
+                    EventSource { name: "union".to_string(), tables: names, filter: Predicate::always(), computed: Vec::new(), span };
+                self.push_source(source)
             }
+            None => {
+                let mut parts: Vec<Rows> = left.into_iter().collect();
+                for table in tables {
+                    parts.push(self.tabular(table, upto));
+                }
+                let stage = self.detection.stages.len();
+                let mut outputs = Outputs { all_columns: parts.iter().any(|p| p.outputs.all_columns), fields: Vec::new() };
+                for field in parts.iter().flat_map(|p| &p.outputs.fields) {
+                    if !outputs.fields.iter().any(|o| o.name == field.name) {
+                        outputs.fields.push(field.clone());
+                    }
+                }
+                self.detection.stages.push(Stage::Union { inputs: parts.iter().map(|p| p.at).collect(), span });
+                Rows::of_stage(stage, outputs, After::Other)
+            }
+        };
+        let with_source = params.iter().find(|p| matches!(p.name.name.as_str(), "withsource" | "with_source"));
+        if let Some(ExprKind::Name(column)) = with_source.map(|p| &p.value.kind) {
+            let origin = OutputOrigin::Computed(self.text_of(with_source.map_or(span, |p| p.span)).to_string());
+            outputs::set(&mut rows.outputs, Output { name: column.name.clone(), origin, made_by: rows.at, span });
+            let reason = format!("`{}` holds the name of each row's table", column.name);
+            rows.columns.define(&column.name, Err(NotField { construct: "withsource column".to_string(), reason }));
         }
-        self.detection.stages.push(Stage::Union { inputs: parts.iter().map(|p| p.at).collect(), span });
-        Rows::of_stage(stage, outputs, After::Other)
+        rows
     }
 
     /// The table a union operand names, when it is just a table (not a let, not a pipeline).

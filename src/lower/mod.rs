@@ -51,12 +51,13 @@ pub fn lower_query(text: &str) -> Detection {
 
 /// Lowers a rule's query and records which output columns its entity mappings read.
 pub fn lower_rule(rule: &Rule) -> Detection {
-    let Some(query) = &rule.query else {
-        let mut detection = Detection::default();
-        detection.unmodelled.push(Unmodelled { construct: "query".into(), reason: "the rule has no query".into(), span: Span::default() });
-        return detection;
+    let mut detection = match &rule.query {
+        Some(query) => lower_query(&query.text),
+        None => {
+            let missing = Unmodelled { construct: "query".into(), reason: "the rule has no query".into(), span: Span::default() };
+            Detection { unmodelled: vec![missing], ..Detection::default() }
+        }
     };
-    let mut detection = lower_query(&query.text);
     detection.entities = entity_uses(rule, &detection);
     detection
 }
@@ -81,7 +82,7 @@ fn entity_uses(rule: &Rule, detection: &Detection) -> Vec<EntityUse> {
 const MAX_DEPTH: usize = 64;
 
 /// The state of one lowering: the Detection being built and the `let` bindings in scope.
-pub(crate) struct Lowerer<'a> {
+struct Lowerer<'a> {
     text: &'a str,
     scope: Scope<'a>,
     detection: Detection,
@@ -129,8 +130,9 @@ impl<'a> Lowerer<'a> {
         for statement in statements {
             match &statement.kind {
                 ast::StatementKind::Let { name, value } => self.scope.bind(&name.name, value),
-                ast::StatementKind::Query(_) | ast::StatementKind::Error => {}
-                ast::StatementKind::Set { .. } => {}
+                // Queries are lowered by the caller; errors are reported already; `set` options
+                // tune execution, not which rows match.
+                ast::StatementKind::Query(_) | ast::StatementKind::Error | ast::StatementKind::Set { .. } => {}
                 ast::StatementKind::QueryParameters(_) | ast::StatementKind::AliasDatabase { .. } => {
                     self.unmodelled("declaration", "query parameters and database aliases are not modelled", statement.span)
                 }
@@ -139,12 +141,12 @@ impl<'a> Lowerer<'a> {
         self.scope.len()
     }
 
-    pub(crate) fn unmodelled(&mut self, construct: &str, reason: &str, span: Span) {
+    fn unmodelled(&mut self, construct: &str, reason: &str, span: Span) {
         self.detection.unmodelled.push(Unmodelled { construct: construct.to_string(), reason: reason.to_string(), span });
     }
 
     /// The query text a span covers; empty when the span is out of range.
-    pub(crate) fn text_of(&self, span: Span) -> &'a str {
+    fn text_of(&self, span: Span) -> &'a str {
         self.text.get(span.start..span.end).unwrap_or_default()
     }
 }

@@ -151,7 +151,7 @@ impl<'a> Lowerer<'a> {
     /// An operator that produces rows itself, at the start of a pipeline.
     fn source_operator(&mut self, operator: &'a Operator, upto: usize) -> Rows {
         match &operator.kind {
-            OperatorKind::Union { tables, .. } => self.union(None, tables, operator.span, upto),
+            OperatorKind::Union { .. } => self.union(None, operator, upto),
             OperatorKind::Datatable { .. } => self.opaque_source("datatable", "inline rows, not events", operator.span),
             _ => {
                 let construct = operator_name(&operator.kind);
@@ -213,9 +213,9 @@ impl<'a> Lowerer<'a> {
             }
             OperatorKind::Summarize { aggregates, by, .. } => self.summarize(rows, aggregates, by, span, upto),
             OperatorKind::Join { .. } | OperatorKind::Lookup { .. } => self.join(rows, operator, upto),
-            OperatorKind::Union { tables, .. } => {
+            OperatorKind::Union { .. } => {
                 let left = std::mem::replace(rows, self.placeholder_rows());
-                *rows = self.union(Some(left), tables, span, upto);
+                *rows = self.union(Some(left), operator, upto);
             }
             OperatorKind::Take(_) | OperatorKind::Top { .. } | OperatorKind::Sample(_) | OperatorKind::SampleDistinct { .. } => {
                 self.unmodelled(operator_name(&operator.kind), "keeps only some rows; the Detection matches all of them", span);
