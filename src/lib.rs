@@ -25,6 +25,7 @@ pub mod cli;
 pub mod convert;
 pub mod diag;
 pub mod diff;
+pub mod eval;
 pub mod explain;
 pub mod ir;
 pub mod kql;
