@@ -3,7 +3,6 @@
 
 use super::{EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::convert;
-use crate::diag::Level;
 use crate::eval::{self, Row, time};
 use crate::ir::{Rule, SourceFormat};
 use serde::Serialize;
@@ -57,7 +56,7 @@ pub fn run(args: TestArgs) -> i32 {
     let mut unreadable = 0;
     let mut records = Vec::new();
     for file in read.iter().filter(|f| !f.skipped()) {
-        for d in file.outcome.diagnostics.iter().filter(|d| d.level == Level::Error) {
+        for d in file.outcome.problems.iter().filter(|d| d.is_error()) {
             eprintln!("{d}");
             unreadable += 1;
         }
