@@ -77,7 +77,7 @@ pub struct ConvertArgs {
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, short = 't', required = true, value_name = "TARGET",
+    #[arg(long, short = 't', required = true, value_name = "TARGET", long_help = targets_help(),
           value_parser = PossibleValuesParser::new(Target::all().iter().map(|t| t.name())).map(|s| Target::from_name(&s).expect("listed")))]
     to: Option<Target>,
     /// Write one file per rule under DIR (created if needed) instead of stdout.
@@ -155,6 +155,12 @@ struct TestArgs {
     #[arg(long, value_name = "FORMAT",
           value_parser = PossibleValuesParser::new(SourceFormat::ALL.map(SourceFormat::name)).map(|s| SourceFormat::from_name(&s).expect("listed")))]
     from: Option<SourceFormat>,
+}
+
+/// `--to`'s long help: every registered target with what it writes.
+fn targets_help() -> String {
+    let lines: Vec<String> = Target::all().iter().map(|t| format!("  {:<14} {}", t.name(), t.about())).collect();
+    format!("Output format:\n{}", lines.join("\n"))
 }
 
 /// Runs the command line and returns the process exit code.
