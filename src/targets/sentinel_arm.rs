@@ -348,6 +348,11 @@ mod tests {
         }
     }
 
+    /// The rules through the registry's `sentinel` target, lowered as the CLI does.
+    fn emit(rules: &[&Rule], options: &EmitOptions) -> Result<super::super::Emitted, Vec<Problem>> {
+        crate::convert::emit_rules(super::super::Target::from_name("sentinel").expect("registered"), rules, options)
+    }
+
     fn template(rule: &Rule) -> (Value, Vec<Problem>) {
         let emitted = emit(&[rule], &EmitOptions::default()).expect("emits");
         (serde_json::from_str(&emitted.text).expect("valid JSON"), emitted.problems)
