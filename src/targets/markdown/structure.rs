@@ -135,3 +135,39 @@ fn pipeline_of(expr: &Expr) -> Option<(Option<&Expr>, &[Operator])> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stages(structure: &Structure) -> Vec<(usize, &'static str, usize, &str)> {
+        structure.pipelines.iter().flat_map(|p| &p.stages).map(|s| (s.number, s.operator, s.steps, s.text.as_str())).collect()
+    }
+
+    #[test]
+    fn lets_and_pipelines_read_in_order() {
+        let query = "let n = 5; // five\nlet f = (x:string) { x };\nlet L = materialize(datatable(A:int)[1] | where A > n);\nL | extend B = 1 | extend C = 2 | project B";
+        let structure = Structure::of_query(query);
+        assert_eq!(structure.parameters, vec!["let n = 5;", "let f = (x:string) { x };"]);
+        assert_eq!(
+            structure.pipelines.iter().map(|p| (p.let_name.as_deref(), p.runs_on.as_deref())).collect::<Vec<_>>(),
+            vec![(Some("L"), None), (None, Some("L"))]
+        );
+        assert_eq!(
+            stages(&structure),
+            vec![
+                (1, "datatable", 1, "datatable(A:int)[1]"),
+                (2, "where", 1, "| where A > n"),
+                (3, "extend", 2, "| extend B = 1\n| extend C = 2"),
+                (4, "project", 1, "| project B"),
+            ]
+        );
+    }
+
+    #[test]
+    fn broken_queries_still_give_what_parsed() {
+        let structure = Structure::of_query("T | where (");
+        assert_eq!(stages(&structure).first().map(|s| s.1), Some("source"));
+        assert_eq!(Structure::of_query(""), Structure::default());
+    }
+}
