@@ -338,3 +338,21 @@ fn long_let_chains_are_cut_off_instead_of_exhausting_the_stack() {
     let constructs = unmodelled(&detection);
     assert!(!constructs.is_empty() && constructs.iter().all(|c| c == "nesting"), "{constructs:?}");
 }
+
+#[test]
+fn tests_of_computed_columns_stay_opaque_and_are_kept_for_readers() {
+    use ruleconv::ir::detection::{MatchOp, Predicate};
+    let detection = lower_query("let v = 5; T | extend ip = iff(A, B, C) | where ip !startswith 'fe80' and ipv4_is_private(ip) and v > 3");
+    let filter = &detection.sources[0].filter;
+    let Predicate::And(parts) = filter else { panic!("{filter:?}") };
+    assert!(parts.iter().all(|p| matches!(p, Predicate::Opaque { .. })), "{parts:?}");
+    let read: Vec<_> = parts.iter().map(|p| p.computed_test(&detection)).collect();
+    match read.as_slice() {
+        [Some(Predicate::Not(starts)), Some(Predicate::Match(cidr)), None] => {
+            assert!(matches!(starts.as_ref(), Predicate::Match(m) if m.op == MatchOp::StartsWith && m.field.name == "ip"), "{starts:?}");
+            assert_eq!((cidr.op, cidr.field.name.as_str()), (MatchOp::Cidr, "ip"));
+        }
+        other => panic!("a let constant is no computed column: {other:?}"),
+    }
+    assert_eq!(detection.computed_tests.len(), 2);
+}

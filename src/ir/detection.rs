@@ -26,6 +26,13 @@ pub struct Detection {
     pub entities: Vec<EntityUse>,
     /// Everything lowering could not express, in source order.
     pub unmodelled: Vec<Unmodelled>,
+    /// Field tests of columns the query computes with an expression lowering does not model
+    /// (`extend ip = iff(...)` then `where ip !startswith "10."`), in source order. No event
+    /// field holds such a column, so in the predicate trees they stay `Opaque` (an engine cannot
+    /// run them); here they are the tests a reader sees (`Not(Match)` or `Match`), each `Match`
+    /// with the span of the `Opaque` it reads, for documentation targets such as the rule card.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub computed_tests: Vec<Predicate>,
 }
 
 /// A reference to rows: those of an event source or of an earlier stage.
@@ -341,5 +348,15 @@ impl Predicate {
 
     pub fn is_always(&self) -> bool {
         matches!(self, Predicate::And(parts) if parts.is_empty())
+    }
+
+    /// The test an `Opaque` condition reads over a computed column, from `computed_tests`.
+    pub fn computed_test<'d>(&self, detection: &'d Detection) -> Option<&'d Predicate> {
+        let Predicate::Opaque { span, .. } = self else { return None };
+        detection.computed_tests.iter().find(|test| match test {
+            Predicate::Not(inner) => matches!(inner.as_ref(), Predicate::Match(m) if m.span == *span),
+            Predicate::Match(m) => m.span == *span,
+            _ => false,
+        })
     }
 }

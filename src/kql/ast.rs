@@ -412,6 +412,60 @@ pub enum OperatorKind {
     Error,
 }
 
+impl OperatorKind {
+    /// The operator's keyword as a query writes it (`where`, `mv-expand`, `parse-where`).
+    pub fn keyword(&self) -> &'static str {
+        use OperatorKind::*;
+        match self {
+            Where(_) => "where",
+            Extend(_) => "extend",
+            Project(_) => "project",
+            ProjectAway(_) => "project-away",
+            ProjectKeep(_) => "project-keep",
+            ProjectReorder(_) => "project-reorder",
+            ProjectRename(_) => "project-rename",
+            Summarize { .. } => "summarize",
+            Distinct { .. } => "distinct",
+            Count => "count",
+            GetSchema => "getschema",
+            Take(_) => "take",
+            Sample(_) => "sample",
+            SampleDistinct { .. } => "sample-distinct",
+            Top { .. } => "top",
+            TopNested(_) => "top-nested",
+            Sort { .. } => "sort",
+            Join { .. } => "join",
+            Lookup { .. } => "lookup",
+            Union { .. } => "union",
+            MvExpand { .. } => "mv-expand",
+            MvApply { .. } => "mv-apply",
+            Parse { filter: false, .. } => "parse",
+            Parse { filter: true, .. } => "parse-where",
+            ParseKv { .. } => "parse-kv",
+            MakeSeries(_) => "make-series",
+            Evaluate { .. } => "evaluate",
+            Serialize(_) => "serialize",
+            Invoke(_) => "invoke",
+            Render { .. } => "render",
+            As { .. } => "as",
+            Partition { .. } => "partition",
+            Fork(_) => "fork",
+            Facet { .. } => "facet",
+            Find { .. } => "find",
+            Search { .. } => "search",
+            Print(_) => "print",
+            Range { .. } => "range",
+            Datatable { .. } => "datatable",
+            ExternalData { .. } => "externaldata",
+            Scan { .. } => "scan",
+            Reduce { .. } => "reduce",
+            Consume(_) => "consume",
+            TopHitters { .. } => "top-hitters",
+            Error => "syntax error",
+        }
+    }
+}
+
 /// `title="x"`, or a column list: `ycolumns=a, b`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RenderProperty {

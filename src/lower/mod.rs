@@ -33,7 +33,7 @@ mod scope;
 mod values;
 
 use crate::ir::Rule;
-use crate::ir::detection::{Detection, EntityUse, Unmodelled};
+use crate::ir::detection::{Detection, EntityUse, Predicate, Unmodelled};
 use crate::kql::{self, Span, ast};
 use scope::Scope;
 use std::cell::Cell;
@@ -78,6 +78,15 @@ fn entity_uses(rule: &Rule, detection: &Detection) -> Vec<EntityUse> {
         .collect()
 }
 
+/// The span of a `computed_tests` entry: that of its `Match`.
+fn computed_test_span(test: &Predicate) -> Option<Span> {
+    match test {
+        Predicate::Not(inner) => computed_test_span(inner),
+        Predicate::Match(m) => Some(m.span),
+        _ => None,
+    }
+}
+
 /// Nesting deeper than this (let bodies calling each other) is reported instead of followed.
 const MAX_DEPTH: usize = 64;
 
@@ -104,6 +113,9 @@ impl<'a> Lowerer<'a> {
         unmodelled
             .sort_by(|a, b| (a.span.start, a.span.end, &a.construct, &a.reason).cmp(&(b.span.start, b.span.end, &b.construct, &b.reason)));
         unmodelled.dedup();
+        let tests = &mut self.detection.computed_tests;
+        tests.sort_by_key(|test| computed_test_span(test).map(|span| (span.start, span.end)));
+        tests.dedup();
         self.detection
     }
 

@@ -154,7 +154,7 @@ impl<'a> Lowerer<'a> {
             OperatorKind::Union { .. } => self.union(None, operator, upto),
             OperatorKind::Datatable { .. } => self.opaque_source("datatable", "inline rows, not events", operator.span),
             _ => {
-                let construct = operator_name(&operator.kind);
+                let construct = operator.kind.keyword();
                 self.opaque_source(construct, "an operator that makes rows itself is not modelled as an event source", operator.span)
             }
         }
@@ -218,7 +218,7 @@ impl<'a> Lowerer<'a> {
                 *rows = self.union(Some(left), operator, upto);
             }
             OperatorKind::Take(_) | OperatorKind::Top { .. } | OperatorKind::Sample(_) | OperatorKind::SampleDistinct { .. } => {
-                self.unmodelled(operator_name(&operator.kind), "keeps only some rows; the Detection matches all of them", span);
+                self.unmodelled(operator.kind.keyword(), "keeps only some rows; the Detection matches all of them", span);
             }
             OperatorKind::Distinct { columns, .. } if !columns.iter().any(|c| matches!(c.expr.kind, ExprKind::Star)) => {
                 // `distinct A, B` is `summarize by A, B`.
@@ -253,7 +253,7 @@ impl<'a> Lowerer<'a> {
                 rows.outputs = Outputs::default();
             }
             kind => {
-                let construct = operator_name(kind);
+                let construct = kind.keyword();
                 self.unmodelled(construct, "not modelled; columns it makes are opaque", span);
                 rows.columns.make_unknown(construct);
                 rows.outputs.all_columns = true;
@@ -418,57 +418,5 @@ fn predicate_span(predicate: &Predicate) -> Span {
         Predicate::Not(inner) => predicate_span(inner),
         Predicate::Match(m) => m.span,
         Predicate::Opaque { span, .. } => *span,
-    }
-}
-
-/// The operator's keyword, as the unmodelled list names it.
-pub(super) fn operator_name(kind: &OperatorKind) -> &'static str {
-    use OperatorKind::*;
-    match kind {
-        Where(_) => "where",
-        Extend(_) => "extend",
-        Project(_) => "project",
-        ProjectAway(_) => "project-away",
-        ProjectKeep(_) => "project-keep",
-        ProjectReorder(_) => "project-reorder",
-        ProjectRename(_) => "project-rename",
-        Summarize { .. } => "summarize",
-        Distinct { .. } => "distinct",
-        Count => "count",
-        GetSchema => "getschema",
-        Take(_) => "take",
-        Sample(_) => "sample",
-        SampleDistinct { .. } => "sample-distinct",
-        Top { .. } => "top",
-        TopNested(_) => "top-nested",
-        Sort { .. } => "sort",
-        Join { .. } => "join",
-        Lookup { .. } => "lookup",
-        Union { .. } => "union",
-        MvExpand { .. } => "mv-expand",
-        MvApply { .. } => "mv-apply",
-        Parse { filter: false, .. } => "parse",
-        Parse { filter: true, .. } => "parse-where",
-        ParseKv { .. } => "parse-kv",
-        MakeSeries(_) => "make-series",
-        Evaluate { .. } => "evaluate",
-        Serialize(_) => "serialize",
-        Invoke(_) => "invoke",
-        Render { .. } => "render",
-        As { .. } => "as",
-        Partition { .. } => "partition",
-        Fork(_) => "fork",
-        Facet { .. } => "facet",
-        Find { .. } => "find",
-        Search { .. } => "search",
-        Print(_) => "print",
-        Range { .. } => "range",
-        Datatable { .. } => "datatable",
-        ExternalData { .. } => "externaldata",
-        Scan { .. } => "scan",
-        Reduce { .. } => "reduce",
-        Consume(_) => "consume",
-        TopHitters { .. } => "top-hitters",
-        Error => "syntax error",
     }
 }

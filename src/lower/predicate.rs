@@ -3,7 +3,7 @@
 
 use super::Lowerer;
 use super::columns::{Columns, FieldRef, Fold};
-use crate::ir::detection::{Match, MatchOp, Predicate, Quantifier, Value};
+use crate::ir::detection::{Field, Match, MatchOp, Predicate, Quantifier, Value};
 use crate::kql::ast::{BinaryOp, Expr, ExprKind, Literal, NamedExpr};
 use crate::kql::operators::{StrOp, StrTest};
 
@@ -194,7 +194,15 @@ impl<'a> Lowerer<'a> {
     fn test(&mut self, target: &'a Expr, test: Test, whole: &'a Expr, columns: &Columns, upto: usize) -> Predicate {
         let field = match self.field_ref(target, columns, upto) {
             Ok(field) => field,
-            Err(not_field) => return self.opaque(whole, &not_field.construct, &not_field.reason),
+            Err(not_field) => {
+                // A plain name that is no let binding is a column the pipeline computed.
+                if let ExprKind::Name(column) = &target.kind
+                    && !self.scope.is_bound(&column.name, upto)
+                {
+                    self.computed_test(Field::column(&column.name), &test, whole);
+                }
+                return self.opaque(whole, &not_field.construct, &not_field.reason);
+            }
         };
         let case_sensitive = match field.fold {
             Fold::Keep => test.case_sensitive,
@@ -207,6 +215,21 @@ impl<'a> Lowerer<'a> {
         };
         let Test { op, values, quantifier, negated, .. } = test;
         negate_if(negated, Predicate::Match(Match { field: field.field, op, values, quantifier, case_sensitive, span: whole.span }))
+    }
+
+    /// Records the test of a computed column that `test` makes opaque (see
+    /// `Detection::computed_tests`).
+    fn computed_test(&mut self, column: Field, test: &Test, whole: &Expr) {
+        let Test { op, values, quantifier, case_sensitive, negated } = test;
+        let read = Match {
+            field: column,
+            op: *op,
+            values: values.clone(),
+            quantifier: *quantifier,
+            case_sensitive: *case_sensitive,
+            span: whole.span,
+        };
+        self.detection.computed_tests.push(negate_if(*negated, Predicate::Match(read)));
     }
 
     /// A constant, or another field of the same row (`where A == B`).

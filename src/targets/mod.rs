@@ -8,9 +8,12 @@
 //! - `sentinel_yaml`: the Azure-Sentinel repository's YAML form,
 //!
 //! both built as data from the encoders in `sentinel_fields` and serialized, so the output is
-//! valid by construction and the same rules always give the same bytes.
+//! valid by construction and the same rules always give the same bytes;
+//!
+//! - `markdown`: a rule card for people, laid out by a handlebars template.
 
 mod fidelity;
+mod markdown;
 mod sentinel_arm;
 mod sentinel_fields;
 mod sentinel_yaml;
@@ -52,7 +55,7 @@ pub trait Emitter: Sync {
 pub struct Target(&'static dyn Emitter);
 
 /// Every target, in the order `--help` lists them.
-pub static REGISTRY: &[Target] = &[Target(&sentinel_arm::SentinelArm), Target(&sentinel_yaml::SentinelYaml)];
+pub static REGISTRY: &[Target] = &[Target(&sentinel_arm::SentinelArm), Target(&sentinel_yaml::SentinelYaml), Target(&markdown::Markdown)];
 
 impl Target {
     pub fn all() -> &'static [Target] {

@@ -1,0 +1,235 @@
+//! `--to markdown`: a rule card, the rule as a web page shows it to a detection engineer:
+//! title, description, ATT&CK coverage with names, the rule body, parameters, stages,
+//! exclusions, indicators, output fields, entity mappings and what was not modelled.
+//!
+//! The card's data is gathered here (from the Rule, the Detection, and the query's layout in
+//! `structure`), made markdown-safe by `cells`, and laid out by the handlebars template
+//! `templates/rule-card.md.hbs`. The fidelity header opens each card as an HTML comment, so a
+//! reviewer sees it in diffs without it cluttering the page; the losses are also listed on the
+//! page under "Not modelled".
+
+mod attack;
+mod cells;
+mod predicates;
+mod structure;
+
+use super::sentinel_fields::clean_description;
+use super::{EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, unmodelled_losses};
+use crate::diag::{Kind, Problem};
+use crate::ir::detection::Input;
+use handlebars::Handlebars;
+use predicates::Row;
+use serde::Serialize;
+use structure::Structure;
+
+pub struct Markdown;
+
+impl Emitter for Markdown {
+    fn name(&self) -> &'static str {
+        "markdown"
+    }
+
+    fn extension(&self) -> &'static str {
+        "md"
+    }
+
+    fn about(&self) -> &'static str {
+        "Markdown rule card (ATT&CK, body, stages, exclusions, indicators, outputs); several rules are cards separated by ---"
+    }
+
+    fn emit(&self, subjects: &[Subject], _options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
+        let templates = templates().map_err(|message| subjects.iter().map(|s| template_error(s, &message)).collect::<Vec<_>>())?;
+        join_documents(subjects, "\n---\n\n", |subject| {
+            let problems = unmodelled_losses(subject);
+            let card = Card::of(subject, &problems);
+            match templates.render(CARD, &card) {
+                // The template's last line loses its line break to handlebars' whitespace rules.
+                Ok(text) => Ok(Emitted { text: format!("{}\n", text.trim_end()), problems }),
+                Err(e) => Err(vec![template_error(subject, &e.to_string())]),
+            }
+        })
+    }
+}
+
+const CARD: &str = "rule-card";
+
+/// Strict (a field the template names but the card lacks is an error, not an empty string),
+/// and without HTML escaping: `cells` escapes rule text for markdown itself.
+fn templates() -> Result<Handlebars<'static>, String> {
+    let mut handlebars = Handlebars::new();
+    handlebars.set_strict_mode(true);
+    handlebars.register_escape_fn(handlebars::no_escape);
+    handlebars.register_template_string(CARD, include_str!("../../../templates/rule-card.md.hbs")).map_err(|e| e.to_string())?;
+    Ok(handlebars)
+}
+
+fn template_error(subject: &Subject, message: &str) -> Problem {
+    Problem::about(Kind::Error, subject.rule, subject.rule.origin.position, format!("the rule card template failed: {message}"))
+}
+
+/// What the template shows, every text already markdown-safe.
+#[derive(Serialize)]
+struct Card {
+    /// Fidelity header lines, safe inside an HTML comment.
+    fidelity: Vec<String>,
+    title: String,
+    description: Option<String>,
+    facts: Vec<Fact>,
+    attack: Vec<CoverageRow>,
+    body: Option<String>,
+    /// One code block of `let` lines, when there are any.
+    parameters: Option<String>,
+    pipelines: Vec<PipelineView>,
+    exclusions: Vec<RowView>,
+    indicators: Vec<RowView>,
+    /// The result keeps every column of its input: the listed fields are the ones added.
+    all_columns: bool,
+    outputs: Vec<OutputView>,
+    entities: Vec<EntityView>,
+    not_modelled: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Fact {
+    name: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct CoverageRow {
+    tactic: String,
+    techniques: String,
+}
+
+#[derive(Serialize)]
+struct PipelineView {
+    heading: String,
+    stages: Vec<StageView>,
+}
+
+#[derive(Serialize)]
+struct StageView {
+    number: usize,
+    operator: String,
+    code: String,
+}
+
+#[derive(Serialize)]
+struct RowView {
+    field: String,
+    kind: String,
+    values: String,
+}
+
+#[derive(Serialize)]
+struct OutputView {
+    field: String,
+    made_by: String,
+}
+
+#[derive(Serialize)]
+struct EntityView {
+    entity: String,
+    identifier: String,
+    column: String,
+}
+
+impl Card {
+    fn of(subject: &Subject, problems: &[Problem]) -> Card {
+        let rule = subject.rule;
+        let detection = subject.detection;
+        let structure = rule.kql().map(|q| Structure::of_query(&q.text)).unwrap_or_default();
+        let tables = predicates::tables(detection);
+        let facts = [
+            ("Id", rule.id.clone()),
+            ("Severity", rule.severity.map(|s| s.name().to_string())),
+            ("Kind", rule.sentinel.as_ref().and_then(|s| s.kind).map(|k| crate::sentinel::keys::kind_name(k).to_string())),
+        ];
+        let file = rule.origin.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        Card {
+            fidelity: header_lines(problems).iter().map(|line| cells::comment(line)).collect(),
+            title: cells::inline(&rule.label()),
+            description: rule.description.as_deref().map(|d| cells::paragraphs(&clean_description(d))).filter(|d| !d.is_empty()),
+            facts: facts.into_iter().filter_map(|(name, value)| Some(Fact { name, value: cells::cell(&value?) })).collect(),
+            attack: attack::coverage(rule)
+                .into_iter()
+                .map(|row| CoverageRow { tactic: cells::cell(&row.tactic), techniques: cells::cell(&row.techniques.join(", ")) })
+                .collect(),
+            body: rule.kql().map(|q| cells::code_block("kql", &q.text)),
+            parameters: (!structure.parameters.is_empty()).then(|| cells::code_block("kql", &structure.parameters.join("\n"))),
+            pipelines: pipelines(&structure),
+            exclusions: tables.exclusions.iter().map(row_view).collect(),
+            indicators: tables.indicators.iter().map(row_view).collect(),
+            all_columns: detection.outputs.all_columns,
+            outputs: detection
+                .outputs
+                .fields
+                .iter()
+                .map(|o| {
+                    let made_by = match structure.stage_at(o.span) {
+                        Some(stage) => format!("{} (stage {})", stage.operator, stage.number),
+                        None => input_words(o.made_by, detection),
+                    };
+                    OutputView { field: cells::cell(&o.name), made_by: cells::cell(&made_by) }
+                })
+                .collect(),
+            entities: detection
+                .entities
+                .iter()
+                .map(|e| {
+                    let missing = if e.column_in_output { "" } else { " (not in the output)" };
+                    EntityView {
+                        entity: cells::cell(&e.entity_type),
+                        identifier: cells::cell(&e.identifier),
+                        column: cells::cell(&format!("{}{missing}", e.column)),
+                    }
+                })
+                .collect(),
+            not_modelled: problems
+                .iter()
+                .filter(|p| p.kind == Kind::Loss)
+                .map(|p| cells::inline(&format!("{file}:{}:{}: {}", p.position.line, p.position.col, p.message)))
+                .collect(),
+        }
+    }
+}
+
+fn pipelines(structure: &Structure) -> Vec<PipelineView> {
+    structure
+        .pipelines
+        .iter()
+        .map(|pipeline| {
+            let heading = match (&pipeline.let_name, &pipeline.runs_on) {
+                (Some(name), _) => format!("The stages below define let {name}."),
+                (None, Some(source)) => format!("The stages below run on {source} (the outer pipeline)."),
+                (None, None) => "The stages below are the outer pipeline.".to_string(),
+            };
+            let stages = pipeline
+                .stages
+                .iter()
+                .map(|stage| StageView {
+                    number: stage.number,
+                    operator: if stage.steps > 1 {
+                        format!("{} ({} consecutive steps)", stage.operator, stage.steps)
+                    } else {
+                        stage.operator.into()
+                    },
+                    code: cells::code_block("kql", &stage.text),
+                })
+                .collect();
+            PipelineView { heading: cells::inline(&heading), stages }
+        })
+        .collect()
+}
+
+fn row_view(row: &Row) -> RowView {
+    RowView { field: cells::cell(&row.field), kind: cells::cell(&row.kind), values: cells::cell(&row.values) }
+}
+
+/// Where an output comes from when no stage of the query text holds it.
+fn input_words(input: Input, detection: &crate::ir::Detection) -> String {
+    match input {
+        Input::Source(i) => detection.sources.get(i).map_or_else(|| "a source".to_string(), |s| format!("source {}", s.name)),
+        Input::Stage(i) => detection.stages.get(i).map_or_else(|| "a stage".to_string(), |_| format!("step {} of the Detection", i + 1)),
+    }
+}
