@@ -54,7 +54,8 @@ pub fn lower_rule(rule: &Rule) -> Detection {
     let mut detection = match rule.kql() {
         Some(query) => lower_query(&query.text),
         None => {
-            let missing = Unmodelled { construct: "query".into(), reason: "the rule has no query".into(), span: Span::default() };
+            let missing =
+                Unmodelled { construct: "query".into(), reason: "the rule has no query".into(), changes_rows: true, span: Span::default() };
             Detection { unmodelled: vec![missing], ..Detection::default() }
         }
     };
@@ -141,8 +142,19 @@ impl<'a> Lowerer<'a> {
         self.scope.len()
     }
 
+    /// Something lowering cannot express that may change which rows come back.
     fn unmodelled(&mut self, construct: &str, reason: &str, span: Span) {
-        self.detection.unmodelled.push(Unmodelled { construct: construct.to_string(), reason: reason.to_string(), span });
+        self.note_unmodelled(construct, reason, span, true);
+    }
+
+    /// Something lowering cannot express that only makes column values (the rows stay the same).
+    fn unmodelled_values(&mut self, construct: &str, reason: &str, span: Span) {
+        self.note_unmodelled(construct, reason, span, false);
+    }
+
+    fn note_unmodelled(&mut self, construct: &str, reason: &str, span: Span, changes_rows: bool) {
+        let item = Unmodelled { construct: construct.to_string(), reason: reason.to_string(), changes_rows, span };
+        self.detection.unmodelled.push(item);
     }
 
     /// The query text a span covers; empty when the span is out of range.
