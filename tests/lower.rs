@@ -362,6 +362,12 @@ fn columns_defined_inside_a_join_or_union_input_resolve_or_stay_opaque() {
             "s0 T: true; s1 U: true | [0] join inner_unique s0 s1 on B = B | [1] filter [0]: A == 1",
             &[],
         ),
+        // `B` after the join is the left side's (it lists `B`), not the right's rename.
+        (
+            "T | summarize by B | join (U | extend B = C) on B | where B == 'x'",
+            "s0 T: true; s1 U: true | [0] summarize s0  by B | [1] join inner_unique [0] s1 on B = C | [2] filter [1]: B == 'x'",
+            &[],
+        ),
         (
             "T | join (U | extend K = strlen(A)) on B | where K > 1",
             "s0 T: true; s1 U: true | [0] join inner_unique s0 s1 on B = B | [1] filter [0]: opaque(K > 1)",

@@ -64,11 +64,12 @@ impl Columns {
 }
 
 impl Columns {
-    /// Carries one input's definitions into a stage's rows. A rename keeps reading its field
-    /// when `holds` says the stage's rows carry that field under its own name; otherwise the
-    /// name is opaque, since no event field of the stage's rows means it.
-    pub fn carry_into(&self, into: &mut Columns, stage: &str, holds: impl Fn(&Field) -> bool) {
-        for (name, meaning) in &self.named {
+    /// Carries one input's definitions into a stage's rows, but for names `shadowed` (another
+    /// input's column of that name wins). A rename keeps reading its field when `holds` says the
+    /// stage's rows carry that field under its own name; otherwise the name is opaque, since no
+    /// event field of the stage's rows means it.
+    pub fn carry_into(&self, into: &mut Columns, stage: &str, shadowed: impl Fn(&str) -> bool, holds: impl Fn(&Field) -> bool) {
+        for (name, meaning) in self.named.iter().filter(|(name, _)| !shadowed(name)) {
             let carried = match meaning {
                 Ok(read) if holds(&read.field) => Ok(read.clone()),
                 Ok(read) => Err(NotField::new(

@@ -456,9 +456,11 @@ fn agg_function(base: &str) -> Option<AggFunction> {
 
 /// What names mean on a join's rows: each side's definitions, a rename still reading its field
 /// where the rows surely hold it by that name (a right field is renamed `X1` when the left side
-/// has `X`, so only when the left side's columns are listed without it). Left definitions win.
+/// has `X`, so only when the left side's columns are listed without it). A name the left side
+/// lists or defines means the left's column: the right one of that name becomes `Name1`.
 fn join_columns(kind: JoinKind, left: &Rows, right: &Rows) -> Columns {
     let has = |outputs: &Outputs, name: &str| outputs.all_columns || outputs.fields.iter().any(|o| o.name == name);
+    let listed = |outputs: &Outputs, name: &str| outputs.fields.iter().any(|o| o.name == name);
     let (keeps_left, keeps_right) = match kind {
         JoinKind::LeftSemi | JoinKind::LeftAnti => (true, false),
         JoinKind::RightSemi | JoinKind::RightAnti => (false, true),
@@ -467,10 +469,11 @@ fn join_columns(kind: JoinKind, left: &Rows, right: &Rows) -> Columns {
     let mut columns = Columns::default();
     if keeps_right {
         let unclashed = |name: &str| !keeps_left || !has(&left.outputs, name);
-        right.columns.carry_into(&mut columns, "join", |field| has(&right.outputs, &field.name) && unclashed(&field.name));
+        let shadowed = |name: &str| keeps_left && listed(&left.outputs, name);
+        right.columns.carry_into(&mut columns, "join", shadowed, |field| has(&right.outputs, &field.name) && unclashed(&field.name));
     }
     if keeps_left {
-        left.columns.carry_into(&mut columns, "join", |field| has(&left.outputs, &field.name));
+        left.columns.carry_into(&mut columns, "join", |_| false, |field| has(&left.outputs, &field.name));
     }
     columns
 }
