@@ -23,6 +23,10 @@
 //!   `evaluate`... change the rows and are listed; `sort`, `render`, `project-reorder`, `as`
 //!   change nothing that is detected and are ignored.
 //! - A `let` used twice is lowered twice (two sources), so each use carries its own filter.
+//! - After a join or union, a column one input defined keeps reading its field only where the
+//!   stage's rows surely hold that field by name (a right field comes back as `X1` when the left
+//!   side may have `X`); otherwise a condition on it is opaque. A source records the columns a
+//!   `project` keeps (`EventSource::columns`), which decide those names.
 
 mod columns;
 mod correlate;
