@@ -228,7 +228,7 @@ fn not(p: Predicate) -> Predicate {
 }
 
 fn source(table: &str, filter: Predicate) -> EventSource {
-    EventSource { name: table.into(), tables: vec![table.into()], filter, computed: vec![], span: Span::default() }
+    EventSource { name: table.into(), tables: vec![table.into()], filter, computed: vec![], columns: None, span: Span::default() }
 }
 
 fn every_column() -> Outputs {
@@ -484,7 +484,7 @@ fn corpus_rules_agree_with_kql_run() {
     assert!(share >= MIN_AGREEMENT, "agreement {:.1}% below the floor {:.1}%", share * 100.0, MIN_AGREEMENT * 100.0);
 }
 
-/// Measured 2026-11-30 with lowering d35ec54: 360 rules compared, 357 agreeing (99.2%); the three
-/// that differ are listed in the README's `### test` section with their causes.
+/// Measured 2026-11-30 on branch lowerfix: 357 rules compared, 356 agreeing (99.7%); the one
+/// that differs is listed in the README's `### test` section with its cause.
 const MIN_COMPARED: usize = 340;
-const MIN_AGREEMENT: f64 = 0.97;
+const MIN_AGREEMENT: f64 = 0.98;

@@ -93,6 +93,8 @@ fn functions_and_time() {
         ("T | where TimeGenerated between (ago(1d) .. now())", "T: TimeGenerated between (ago(1d) .. now())", &[]),
         ("T | where TimeGenerated > now() - 1h", "T: TimeGenerated > ago(1h)", &[]),
         ("T | where TimeGenerated > datetime(2024-01-01)", "T: TimeGenerated > datetime(2024-01-01)", &[]),
+        ("T | where TimeGenerated > datetime(\"2024-01-01 10:00\")", "T: TimeGenerated > datetime(2024-01-01 10:00)", &[]),
+        ("T | where TimeGenerated > datetime('01/16/2022 00:00:00')", "T: TimeGenerated > datetime(01/16/2022 00:00:00)", &[]),
         (
             "T | where isempty(A) and isnotempty(B) and isnull(C) and isnotnull(D)",
             "T: isempty(A) and not(isempty(B)) and isnull(C) and not(isnull(D))",
@@ -355,4 +357,89 @@ fn tests_of_computed_columns_stay_opaque_and_are_kept_for_readers() {
         other => panic!("a let constant is no computed column: {other:?}"),
     }
     assert_eq!(detection.computed_tests.len(), 2);
+}
+
+#[test]
+fn columns_defined_inside_a_join_or_union_input_resolve_or_stay_opaque() {
+    check(&[
+        // The join's rows hold a left field under its own name.
+        (
+            "T | extend K = A | join U on B | where K == 1",
+            "s0 T: true; s1 U: true | [0] join inner_unique s0 s1 on B = B | [1] filter [0]: A == 1",
+            &[],
+        ),
+        // A right field comes back as `A1` when the left side also has `A`: it may, so opaque.
+        (
+            "T | join (U | extend K = A) on B | where K == 1",
+            "s0 T: true; s1 U: true | [0] join inner_unique s0 s1 on B = B | [1] filter [0]: opaque(K == 1)",
+            &["join column"],
+        ),
+        // The left side's columns are listed without `A`: the right `A` keeps its name.
+        (
+            "T | project B | join (U | extend K = A) on B | where K == 1",
+            "s0 T: true; s1 U: true | [0] join inner_unique s0 s1 on B = B | [1] filter [0]: A == 1",
+            &[],
+        ),
+        // `B` after the join is the left side's (it lists `B`), not the right's rename.
+        (
+            "T | summarize by B | join (U | extend B = C) on B | where B == 'x'",
+            "s0 T: true; s1 U: true | [0] summarize s0  by B | [1] join inner_unique [0] s1 on B = C | [2] filter [1]: B == 'x'",
+            &[],
+        ),
+        (
+            "T | join (U | extend K = strlen(A)) on B | where K > 1",
+            "s0 T: true; s1 U: true | [0] join inner_unique s0 s1 on B = B | [1] filter [0]: opaque(K > 1)",
+            &["computed column"],
+        ),
+        (
+            "T | join kind=rightsemi (U | extend K = A) on B | where K == 1",
+            "s0 T: true; s1 U: true | [0] join right_semi s0 s1 on B = B | [1] filter [0]: A == 1",
+            &[],
+        ),
+        (
+            "union (T | extend K = A), (U | extend K = A) | where K == 1",
+            "s0 T: true; s1 U: true | [0] union s0, s1 | [1] filter [0]: A == 1",
+            &[],
+        ),
+        (
+            "union (T | extend K = A), (U | extend K = C) | where K == 1",
+            "s0 T: true; s1 U: true | [0] union s0, s1 | [1] filter [0]: opaque(K == 1)",
+            &["union column"],
+        ),
+    ]);
+}
+
+#[test]
+fn sources_record_the_columns_a_project_keeps() {
+    let cases: &[(&str, &[Option<&[&str]>])] = &[
+        ("T | where A == 1", &[None]),
+        ("T | project A, K = B | extend C = 1", &[Some(&["A", "K", "C"])]),
+        ("T | project A, B | project-away B", &[Some(&["A"])]),
+        ("T | project-away B", &[None]),
+        ("T | project A | join (U | project A, C) on A", &[Some(&["A"]), Some(&["A", "C"])]),
+    ];
+    for (query, expected) in cases {
+        let detection = lower_query(query);
+        let columns: Vec<Option<Vec<&str>>> =
+            detection.sources.iter().map(|s| s.columns.as_ref().map(|c| c.iter().map(String::as_str).collect())).collect();
+        let expected: Vec<Option<Vec<&str>>> = expected.iter().map(|c| c.map(<[&str]>::to_vec)).collect();
+        assert_eq!(columns, expected, "{query}");
+    }
+}
+
+#[test]
+fn unmodelled_items_say_whether_they_change_the_rows() {
+    let cases = [
+        ("T | summarize percentile(A, 90) by B", false),
+        ("T | summarize count() + 1 by B", false),
+        ("T | summarize max(strlen(A)) by B", false),
+        ("T | mv-expand A", true),
+        ("T | take 5", true),
+        ("T | where strlen(A) > 1", true),
+    ];
+    for (query, changes_rows) in cases {
+        let detection = lower_query(query);
+        let flags: Vec<bool> = detection.unmodelled.iter().map(|u| u.changes_rows).collect();
+        assert_eq!(flags, [changes_rows], "{query}: {:?}", detection.unmodelled);
+    }
 }

@@ -24,7 +24,7 @@ pub mod time;
 pub use cell::Row;
 pub use events::{BadLine, parse_events};
 
-use crate::ir::detection::{Detection, EventSource, Input, OutputOrigin, Predicate, Stage, Unmodelled, Value};
+use crate::ir::detection::{Detection, EventSource, Input, OutputOrigin, Predicate, Stage, Value};
 use predicate::Scope;
 use relation::Relation;
 use std::collections::HashMap;
@@ -53,22 +53,13 @@ impl fmt::Display for Unsupported {
 /// Evaluates `detection` over `events`, with `now()` and `ago()` counting from `now` (ticks
 /// since the Unix epoch; see [`time`]).
 pub fn evaluate(detection: &Detection, events: &[Row], now: i64) -> Result<Table, Unsupported> {
-    if let Some(item) = detection.unmodelled.iter().find(|u| changes_rows(u)) {
+    if let Some(item) = detection.unmodelled.iter().find(|u| u.changes_rows) {
         return Err(Unsupported(format!("`{}` is not modelled: {}", item.construct, item.reason)));
     }
     let result = detection.result.ok_or_else(|| Unsupported("the query has no tabular result".into()))?;
     let mut run = Run { detection, events, scope: Scope::new(now), done: HashMap::new() };
     let relation = run.relation(result, usize::MAX)?;
     Ok(project(detection, relation))
-}
-
-/// Unmodelled constructs that leave the set of rows alone and only make column values this
-/// evaluator cannot compute (a condition reading such a column is opaque or refused on its own).
-/// Anything else lowering could not model may change which rows come back.
-fn changes_rows(item: &Unmodelled) -> bool {
-    let values_only = item.construct == "aggregation"
-        || matches!(item.reason.as_str(), "an aggregation the Detection does not hold" | "aggregates a computed value, not a field");
-    !values_only
 }
 
 /// One evaluation: each source and stage is computed once, when first read.
@@ -112,6 +103,12 @@ impl Run<'_> {
         let mut relation = self.filter(Relation::from_rows(events.cloned().collect()), &source.filter)?;
         for computed in &source.computed {
             relation.add_unknown(&computed.name, &computed.expression);
+        }
+        // A column the query projected away is not there for a join to clash with (rows keep
+        // the event's fields, which the source's own outputs read).
+        if let Some(kept) = &source.columns {
+            relation.columns.retain(|c| kept.contains(c));
+            relation.unknown.retain(|c, _| kept.contains(c));
         }
         Ok(relation)
     }

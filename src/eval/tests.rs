@@ -3,6 +3,7 @@
 use super::*;
 use crate::ir::detection::{
     AggFunction, Aggregate, Aggregation, Computed, Field, GroupKey, Join, JoinKey, JoinKind, Match, MatchOp, Output, Outputs, Quantifier,
+    Unmodelled,
 };
 use crate::kql::Span;
 use serde_json::{Value as Json, json};
@@ -33,7 +34,7 @@ fn not(p: Predicate) -> Predicate {
 }
 
 fn source(table: &str, filter: Predicate) -> EventSource {
-    EventSource { name: table.into(), tables: vec![table.into()], filter, computed: vec![], span: Span::default() }
+    EventSource { name: table.into(), tables: vec![table.into()], filter, computed: vec![], columns: None, span: Span::default() }
 }
 
 fn all_columns() -> Outputs {
@@ -157,9 +158,12 @@ fn opaque_conditions_make_the_result_unsupported() {
 fn unmodelled_stages_that_change_rows_make_it_unsupported_but_an_unmodelled_aggregation_does_not() {
     let mut detection = filtering(Predicate::always());
     let reason = "an aggregation the Detection does not hold";
-    detection.unmodelled.push(Unmodelled { construct: "percentile()".into(), reason: reason.into(), span: Span::default() });
+    let values_only = Unmodelled { construct: "percentile()".into(), reason: reason.into(), changes_rows: false, span: Span::default() };
+    detection.unmodelled.push(values_only);
     assert!(evaluate(&detection, &events(json!([{"A": 1}])), now()).is_ok());
-    detection.unmodelled.push(Unmodelled { construct: "mv-expand".into(), reason: "one row per item".into(), span: Span::default() });
+    let expands =
+        Unmodelled { construct: "mv-expand".into(), reason: "one row per item".into(), changes_rows: true, span: Span::default() };
+    detection.unmodelled.push(expands);
     assert!(evaluate(&detection, &events(json!([{"A": 1}])), now()).unwrap_err().0.contains("mv-expand"));
 }
 
@@ -285,6 +289,30 @@ fn a_join_renames_clashing_right_columns_and_a_filter_stage_reads_them() {
 }
 
 #[test]
+fn a_right_column_keeps_its_name_when_the_left_side_projected_that_name_away() {
+    let mut left = source("A", Predicate::always());
+    left.columns = Some(vec!["User".into()]);
+    let detection = Detection {
+        sources: vec![left, source("B", Predicate::always())],
+        stages: vec![Stage::Join(Join {
+            kind: JoinKind::Inner,
+            left: Input::Source(0),
+            right: Input::Source(1),
+            keys: vec![JoinKey { left: Field::column("User"), right: Field::column("User") }],
+            window: None,
+            span: Span::default(),
+        })],
+        result: Some(Input::Stage(0)),
+        outputs: all_columns(),
+        ..Detection::default()
+    };
+    let rows = events(json!([{"Type": "A", "User": "u1", "Ip": "1.1.1.1"}, {"Type": "B", "User": "u1", "Ip": "9.9.9.9"}]));
+    let table = evaluate(&detection, &rows, now()).unwrap();
+    assert_eq!(table.columns, ["User", "Type", "User1", "Ip"]);
+    assert_eq!(table.rows[0]["Ip"], json!("9.9.9.9"));
+}
+
+#[test]
 fn a_threshold_keeps_groups_over_it() {
     let detection = Detection {
         sources: vec![source("SigninLogs", m("ResultType", MatchOp::Equals, vec![s("50126")], true))],
@@ -335,7 +363,7 @@ fn no_result_and_dangling_references_are_unsupported_not_panics() {
     assert!(evaluate(&bad_regex, &[], now()).unwrap_err().0.contains("RE2"));
     bad_regex.sources[0].filter = m("A", MatchOp::Between, vec![Value::Int(1)], true);
     assert!(evaluate(&bad_regex, &[], now()).is_err());
-    bad_regex.sources[0].filter = m("T", MatchOp::Gt, vec![Value::Datetime("\"01/16/2022\"".into())], true);
+    bad_regex.sources[0].filter = m("T", MatchOp::Gt, vec![Value::Datetime("01/16/2022".into())], true);
     assert!(evaluate(&bad_regex, &[], now()).unwrap_err().0.contains("ISO 8601"));
 }
 

@@ -54,6 +54,11 @@ pub struct EventSource {
     pub filter: Predicate,
     /// Columns the query computes from event fields before the source's rows leave it.
     pub computed: Vec<Computed>,
+    /// The source's columns when the query lists them (`project`, `project-keep`), in order;
+    /// `None` when its rows keep every event field. A join names a clashing right column `X1`
+    /// only when the left side still has `X`, so this decides the names after a join.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
     pub span: Span,
 }
 
@@ -337,6 +342,9 @@ pub struct Unmodelled {
     pub construct: String,
     /// Why it is not modelled, and what that means for the Detection.
     pub reason: String,
+    /// Whether it may change which rows come back (`mv-expand`, `take`, an opaque condition);
+    /// false when it only makes column values the Detection does not hold (an aggregation).
+    pub changes_rows: bool,
     pub span: Span,
 }
 

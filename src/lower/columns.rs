@@ -63,6 +63,50 @@ impl Columns {
     }
 }
 
+impl Columns {
+    /// Carries one input's definitions into a stage's rows, but for names `shadowed` (another
+    /// input's column of that name wins). A rename keeps reading its field when `holds` says the
+    /// stage's rows carry that field under its own name; otherwise the name is opaque, since no
+    /// event field of the stage's rows means it.
+    pub fn carry_into(&self, into: &mut Columns, stage: &str, shadowed: impl Fn(&str) -> bool, holds: impl Fn(&Field) -> bool) {
+        for (name, meaning) in self.named.iter().filter(|(name, _)| !shadowed(name)) {
+            let carried = match meaning {
+                Ok(read) if holds(&read.field) => Ok(read.clone()),
+                Ok(read) => Err(NotField::new(
+                    format!("{stage} column"),
+                    format!("`{name}` names `{}` of one input of a {stage}, a field its rows may hold under another name", read.field),
+                )),
+                Err(not_field) => Err(not_field.clone()),
+            };
+            into.named.push((name.clone(), carried));
+        }
+        if into.unknown_after.is_none() {
+            into.unknown_after = self.unknown_after.clone();
+        }
+    }
+
+    /// A union's columns: a name every part reads as the same field keeps that meaning; any
+    /// other name a part defined is opaque.
+    pub fn union_of(parts: &[&Columns]) -> Columns {
+        let mut union = Columns { named: Vec::new(), unknown_after: parts.iter().find_map(|p| p.unknown_after.clone()) };
+        for (name, _) in parts.iter().flat_map(|p| &p.named) {
+            if union.named.iter().any(|(defined, _)| defined == name) {
+                continue;
+            }
+            let meanings: Vec<Result<FieldRef, NotField>> = parts.iter().map(|p| p.field_named(name)).collect();
+            let meaning = match meanings.split_first() {
+                Some((first @ Ok(_), rest)) if rest.iter().all(|m| m == first) => first.clone(),
+                _ => Err(meanings
+                    .into_iter()
+                    .find_map(Result::err)
+                    .unwrap_or_else(|| NotField::new("union column", format!("`{name}` reads different fields in the parts of a union")))),
+            };
+            union.named.push((name.clone(), meaning));
+        }
+        union
+    }
+}
+
 impl<'a> Lowerer<'a> {
     /// The field an expression reads: a column, a path into a dynamic column (`P.a`, `P["a"]`,
     /// `P[0]` as the step `[0]`), or either through `tolower`/`toupper`/`tostring`/`parse_json`,

@@ -79,7 +79,7 @@ impl<'a> Lowerer<'a> {
         let span = item.span;
         let text = self.text_of(item.expr.span).to_string();
         let ExprKind::Call { target: None, name, args } = &item.expr.kind else {
-            self.unmodelled("aggregation", "an expression over aggregates is not modelled", span);
+            self.unmodelled_values("aggregation", "an expression over aggregates is not modelled", span);
             let name = item.names.first().map_or_else(|| "Column1".to_string(), |n| n.name.clone());
             outputs::add_unique(outputs, Output { name, origin: OutputOrigin::Computed(text), made_by, span });
             return None;
@@ -102,7 +102,7 @@ impl<'a> Lowerer<'a> {
             _ => format!("{function_name}_{column}"),
         };
         let Some(function) = agg_function(base) else {
-            self.unmodelled(&format!("{function_name}()"), "an aggregation the Detection does not hold", span);
+            self.unmodelled_values(&format!("{function_name}()"), "an aggregation the Detection does not hold", span);
             named(outputs, default_name, OutputOrigin::Computed(text));
             return None;
         };
@@ -110,7 +110,7 @@ impl<'a> Lowerer<'a> {
             None => None,
             Some(Ok(FieldRef { field, fold: Fold::Keep })) => Some(field),
             Some(_) => {
-                self.unmodelled(&format!("{function_name}() of a computed value"), "aggregates a computed value, not a field", span);
+                self.unmodelled_values(&format!("{function_name}() of a computed value"), "aggregates a computed value, not a field", span);
                 named(outputs, default_name, OutputOrigin::Computed(text));
                 return None;
             }
@@ -119,7 +119,7 @@ impl<'a> Lowerer<'a> {
         let condition = match (conditional, args.get(condition_at)) {
             (true, Some(arg)) => Some(self.predicate(&arg.expr, columns, upto)),
             (true, None) => {
-                self.unmodelled(&format!("{function_name}()"), "a conditional aggregation without a condition", span);
+                self.unmodelled_values(&format!("{function_name}()"), "a conditional aggregation without a condition", span);
                 None
             }
             (false, _) => None,
@@ -154,9 +154,11 @@ impl<'a> Lowerer<'a> {
         let dropped: Vec<&str> =
             if lookup { on.iter().filter_map(|key| key_names(key).map(|(_, right)| right)).collect() } else { Vec::new() };
         let outputs = join_outputs(kind, &rows.outputs, &right_rows.outputs, &dropped);
+        let columns = join_columns(kind, rows, &right_rows);
         let stage = self.detection.stages.len();
         self.detection.stages.push(Stage::Join(Join { kind, left: rows.at, right: right_rows.at, keys, window: None, span }));
         *rows = Rows::of_stage(stage, outputs, After::Join(stage));
+        rows.columns = columns;
     }
 
     fn join_kind(&mut self, params: &'a [OptionParam], lookup: bool) -> JoinKind {
@@ -321,8 +323,14 @@ impl<'a> Lowerer<'a> {
         };
         let mut rows = match plain {
             Some(names) => {
-                let source =
-                    EventSource { name: "union".to_string(), tables: names, filter: Predicate::always(), computed: Vec::new(), span };
+                let source = EventSource {
+                    name: "union".to_string(),
+                    tables: names,
+                    filter: Predicate::always(),
+                    computed: Vec::new(),
+                    columns: None,
+                    span,
+                };
                 self.push_source(source)
             }
             None => {
@@ -338,7 +346,10 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 self.detection.stages.push(Stage::Union { inputs: parts.iter().map(|p| p.at).collect(), span });
-                Rows::of_stage(stage, outputs, After::Other)
+                let columns = Columns::union_of(&parts.iter().map(|p| &p.columns).collect::<Vec<_>>());
+                let mut rows = Rows::of_stage(stage, outputs, After::Other);
+                rows.columns = columns;
+                rows
             }
         };
         let with_source = params.iter().find(|p| matches!(p.name.name.as_str(), "withsource" | "with_source"));
@@ -441,6 +452,30 @@ fn agg_function(base: &str) -> Option<AggFunction> {
         "arg_min" => AggFunction::ArgMin,
         _ => return None,
     })
+}
+
+/// What names mean on a join's rows: each side's definitions, a rename still reading its field
+/// where the rows surely hold it by that name (a right field is renamed `X1` when the left side
+/// has `X`, so only when the left side's columns are listed without it). A name the left side
+/// lists or defines means the left's column: the right one of that name becomes `Name1`.
+fn join_columns(kind: JoinKind, left: &Rows, right: &Rows) -> Columns {
+    let has = |outputs: &Outputs, name: &str| outputs.all_columns || outputs.fields.iter().any(|o| o.name == name);
+    let listed = |outputs: &Outputs, name: &str| outputs.fields.iter().any(|o| o.name == name);
+    let (keeps_left, keeps_right) = match kind {
+        JoinKind::LeftSemi | JoinKind::LeftAnti => (true, false),
+        JoinKind::RightSemi | JoinKind::RightAnti => (false, true),
+        _ => (true, true),
+    };
+    let mut columns = Columns::default();
+    if keeps_right {
+        let unclashed = |name: &str| !keeps_left || !has(&left.outputs, name);
+        let shadowed = |name: &str| keeps_left && listed(&left.outputs, name);
+        right.columns.carry_into(&mut columns, "join", shadowed, |field| has(&right.outputs, &field.name) && unclashed(&field.name));
+    }
+    if keeps_left {
+        left.columns.carry_into(&mut columns, "join", |_| false, |field| has(&left.outputs, &field.name));
+    }
+    columns
 }
 
 /// The join's columns: one side for semi and anti joins, else both, the right side's repeated

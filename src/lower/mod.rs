@@ -23,6 +23,10 @@
 //!   `evaluate`... change the rows and are listed; `sort`, `render`, `project-reorder`, `as`
 //!   change nothing that is detected and are ignored.
 //! - A `let` used twice is lowered twice (two sources), so each use carries its own filter.
+//! - After a join or union, a column one input defined keeps reading its field only where the
+//!   stage's rows surely hold that field by name (a right field comes back as `X1` when the left
+//!   side may have `X`); otherwise a condition on it is opaque. A source records the columns a
+//!   `project` keeps (`EventSource::columns`), which decide those names.
 
 mod columns;
 mod correlate;
@@ -54,7 +58,8 @@ pub fn lower_rule(rule: &Rule) -> Detection {
     let mut detection = match rule.kql() {
         Some(query) => lower_query(&query.text),
         None => {
-            let missing = Unmodelled { construct: "query".into(), reason: "the rule has no query".into(), span: Span::default() };
+            let missing =
+                Unmodelled { construct: "query".into(), reason: "the rule has no query".into(), changes_rows: true, span: Span::default() };
             Detection { unmodelled: vec![missing], ..Detection::default() }
         }
     };
@@ -153,8 +158,19 @@ impl<'a> Lowerer<'a> {
         self.scope.len()
     }
 
+    /// Something lowering cannot express that may change which rows come back.
     fn unmodelled(&mut self, construct: &str, reason: &str, span: Span) {
-        self.detection.unmodelled.push(Unmodelled { construct: construct.to_string(), reason: reason.to_string(), span });
+        self.note_unmodelled(construct, reason, span, true);
+    }
+
+    /// Something lowering cannot express that only makes column values (the rows stay the same).
+    fn unmodelled_values(&mut self, construct: &str, reason: &str, span: Span) {
+        self.note_unmodelled(construct, reason, span, false);
+    }
+
+    fn note_unmodelled(&mut self, construct: &str, reason: &str, span: Span, changes_rows: bool) {
+        let item = Unmodelled { construct: construct.to_string(), reason: reason.to_string(), changes_rows, span };
+        self.detection.unmodelled.push(item);
     }
 
     /// The query text a span covers; empty when the span is out of range.

@@ -67,6 +67,7 @@ impl<'a> Lowerer<'a> {
                 };
                 for operator in rest {
                     self.operator(&mut rows, operator, upto);
+                    self.record_source_columns(&rows);
                 }
                 rows
             }
@@ -127,6 +128,7 @@ impl<'a> Lowerer<'a> {
             tables: vec![table.to_string()],
             filter: Predicate::always(),
             computed: Vec::new(),
+            columns: None,
             span,
         };
         self.push_source(source)
@@ -141,8 +143,14 @@ impl<'a> Lowerer<'a> {
     /// Rows lowering cannot see into: a source with no tables whose columns are all unknown.
     pub(super) fn opaque_source(&mut self, construct: &str, reason: &str, span: Span) -> Rows {
         self.unmodelled(construct, reason, span);
-        let source =
-            EventSource { name: construct.to_string(), tables: Vec::new(), filter: Predicate::always(), computed: Vec::new(), span };
+        let source = EventSource {
+            name: construct.to_string(),
+            tables: Vec::new(),
+            filter: Predicate::always(),
+            computed: Vec::new(),
+            columns: None,
+            span,
+        };
         let mut rows = self.push_source(source);
         rows.columns.make_unknown(construct);
         rows
@@ -386,6 +394,15 @@ impl<'a> Lowerer<'a> {
         }
         let origin = OutputOrigin::Computed(text);
         outputs::set(&mut rows.outputs, Output { name: name.to_string(), origin, made_by: rows.at, span });
+    }
+
+    /// While rows are a source's events, the columns they keep when the query lists them.
+    fn record_source_columns(&mut self, rows: &Rows) {
+        if let Input::Source(i) = rows.at
+            && let Some(source) = self.detection.sources.get_mut(i)
+        {
+            source.columns = (!rows.outputs.all_columns).then(|| rows.outputs.fields.iter().map(|o| o.name.clone()).collect());
+        }
     }
 
     /// Stand-in while rows are moved into a stage that consumes them.

@@ -118,13 +118,19 @@ fn literal_value(literal: &Literal) -> Option<Value> {
 /// `datetime(2024-01-01)`, `long(5)`, `guid(...)`: the typed literals a value can hold.
 fn typed_value(ty: &str, raw: &str) -> Option<Value> {
     match ty {
-        "datetime" | "date" => Some(Value::Datetime(raw.to_string())),
+        "datetime" | "date" => Some(Value::Datetime(unquoted(raw).to_string())),
         "long" | "int" => raw.parse().ok().map(Value::Int),
         "real" | "double" | "decimal" => raw.parse().ok().map(Value::Real),
         "bool" | "boolean" => raw.parse().ok().map(Value::Bool),
         "guid" | "string" => Some(Value::String(raw.to_string())),
         _ => None,
     }
+}
+
+/// `datetime("2024-01-01")` means `datetime(2024-01-01)`: the quotes are not part of the text.
+/// Kusto's other spellings (RFC 822, `01/16/2022`) are kept as written, for readers to refuse.
+fn unquoted(raw: &str) -> &str {
+    ['"', '\''].iter().find_map(|q| raw.strip_prefix(*q)?.strip_suffix(*q)).map_or(raw, str::trim)
 }
 
 /// The scalars of a `dynamic([...])` array, nested arrays flattened as `in` does.

@@ -170,6 +170,7 @@ mod tests {
                 tables: vec!["SecurityEvent".into()],
                 filter,
                 computed: vec![],
+                columns: None,
                 span: Span::default(),
             }],
             result: Some(Input::Source(0)),
