@@ -8,8 +8,10 @@
 //! - `sentinel_yaml`: the Azure-Sentinel repository's YAML form,
 //!
 //! both built as data from the encoders in `sentinel_fields` and serialized, so the output is
-//! valid by construction and the same rules always give the same bytes.
+//! valid by construction and the same rules always give the same bytes; and
+//! - `chronicle`: Google SecOps YARA-L 2.0 text, written by escaping functions.
 
+mod chronicle;
 mod fidelity;
 mod sentinel_arm;
 mod sentinel_fields;
@@ -52,7 +54,7 @@ pub trait Emitter: Sync {
 pub struct Target(&'static dyn Emitter);
 
 /// Every target, in the order `--help` lists them.
-pub static REGISTRY: &[Target] = &[Target(&sentinel_arm::SentinelArm), Target(&sentinel_yaml::SentinelYaml)];
+pub static REGISTRY: &[Target] = &[Target(&sentinel_arm::SentinelArm), Target(&sentinel_yaml::SentinelYaml), Target(&chronicle::Chronicle)];
 
 impl Target {
     pub fn all() -> &'static [Target] {
