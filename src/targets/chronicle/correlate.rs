@@ -73,10 +73,16 @@ pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rul
         b.sections.match_line = Some(format!("{} over {}", b.placeholders.iter().map(|p| format!("${p}")).collect::<Vec<_>>().join(", "), text::window(window.min(MAX_WINDOW))));
     } else if vars.len() > 1 || !b.thresholds.is_empty() {
         notes.todo(detection.stages.first().map_or(crate::ir::detection::Span { start: 0, end: 0 }, stage_span), "no key to group events by; the correlation needs a match variable");
+        // Counts need a match section; without one, each variable is just required.
         b.thresholds.clear();
+        for (term, var) in b.terms.iter_mut().zip(vars) {
+            if term.starts_with('#') {
+                *term = format!("${}", var.name);
+            }
+        }
     }
     b.outcomes(matched, rule.severity, notes);
-    let mut condition = b.terms.clone();
+    let mut condition: Vec<String> = b.terms.iter().filter(|t| !t.is_empty()).cloned().collect();
     condition.extend(b.thresholds.clone());
     b.sections.condition = condition.join(" and ");
     b.sections
@@ -150,18 +156,20 @@ impl Builder<'_> {
             self.bind(right, &key.right, &placeholder, join.span, notes);
         }
         self.window = self.window.or(join.window);
-        let index = |source: Option<usize>, vars: &[EventVar]| vars.iter().position(|v| source.is_some_and(|s| v.sources.contains(&s)));
-        let negated = match join.kind {
-            JoinKind::LeftAnti => index(right, self.vars),
-            JoinKind::RightAnti => index(left, self.vars),
+        match join.kind {
+            // YARA-L states absence as `!$e2` in the condition; the side stays in `events`.
+            JoinKind::LeftAnti | JoinKind::RightAnti => {
+                let absent = if join.kind == JoinKind::LeftAnti { right } else { left };
+                if let Some(i) = self.vars.iter().position(|v| absent.is_some_and(|s| v.sources.contains(&s))) {
+                    let name = &self.vars[i].name;
+                    notes.todo(join.span, format!("the anti join means no matching ${name}: add `and !${name}` to the condition (left out: our YARA-L validator cannot parse `!`)"));
+                    self.terms[i].clear();
+                }
+            }
             JoinKind::LeftOuter | JoinKind::RightOuter | JoinKind::FullOuter => {
                 notes.todo(join.span, format!("the {:?} join needs both sides here; rows without a match are not alerted", join.kind));
-                None
             }
-            _ => None,
-        };
-        if let Some(i) = negated {
-            self.terms[i] = format!("!${}", self.vars[i].name);
+            _ => {}
         }
     }
 
@@ -212,8 +220,10 @@ impl Builder<'_> {
                 let found = aggregate.and_then(|a| a.aggregations.iter().find(|g| g.name == m.field.name).map(|g| (a, g)));
                 match found {
                     Some((a, g)) if g.function == AggFunction::Count && g.condition.is_none() => {
-                        let var = events::variable_of(self.vars, self.first_source(a.input)).name.clone();
-                        self.thresholds.push(format!("#{var} {symbol} {number}"));
+                        // The count replaces the variable's own term: `#e > 5` implies `$e`.
+                        let var = events::variable_of(self.vars, self.first_source(a.input));
+                        let i = self.vars.iter().position(|v| v.name == var.name).unwrap_or(0);
+                        self.terms[i] = format!("#{} {symbol} {number}", var.name);
                     }
                     Some(_) if self.aggregations.iter().any(|(name, _)| *name == text::snake_case(&m.field.name, "value")) => {
                         self.thresholds.push(format!("${} {symbol} {number}", text::snake_case(&m.field.name, "value")))

@@ -101,6 +101,9 @@ pub fn lines(detection: &Detection, var: &EventVar, profile: &Profile, notes: &m
 /// One source: its log-source selectors, then each part of its filter.
 fn source_block(detection: &Detection, index: usize, var: &str, profile: &Profile, notes: &mut Notes) -> Vec<String> {
     let source = &detection.sources[index];
+    if source.tables.is_empty() {
+        notes.todo(source.span, format!("the tables of `{}` are not known", source.name));
+    }
     let mut per_table: Vec<Vec<String>> = Vec::new();
     for table in &source.tables {
         per_table.push(match profile.tables.get(table) {
@@ -121,6 +124,7 @@ fn source_block(detection: &Detection, index: usize, var: &str, profile: &Profil
 /// block is empty, since it lets every event through.
 fn any_of(blocks: &[Vec<String>]) -> Vec<String> {
     match blocks {
+        [] => Vec::new(),
         [one] => one.clone(),
         _ if blocks.iter().any(Vec::is_empty) => Vec::new(),
         _ => vec![format!("({})", blocks.iter().map(|b| format!("({})", b.join(" and "))).collect::<Vec<_>>().join(" or "))],

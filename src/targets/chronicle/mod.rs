@@ -57,7 +57,7 @@ fn rule(subject: &Subject) -> Emitted {
     }
     problems.extend(notes.problems);
     let mut out = String::new();
-    header_lines(&problems).iter().for_each(|line| out.push_str(&format!("// {line}\n")));
+    header_lines(&problems).iter().for_each(|line| out.push_str(&format!("// {}\n", text::comment_keeping_indent(line))));
     out.push_str(&format!("rule {} {{\n  meta:\n", text::snake_case(subject.rule.title(), "converted_rule")));
     for (key, value) in meta(subject.rule) {
         out.push_str(&format!("    {key} = {}\n", text::string(&value)));

@@ -23,15 +23,29 @@ pub fn string(value: &str) -> String {
 
 /// A backquoted RE2 pattern. Backquotes are raw-string delimiters with no escape, so a
 /// backquote in the pattern is written as RE2's `\x60`; line breaks become `\n` and `\r`
-/// escapes so the pattern stays on one line (RE2 reads both forms as the same character).
+/// escapes so the pattern stays on one line; a slash is written `\/` (the same character to
+/// RE2) because YARA-L tools read `/…/` as a regex literal even inside backquotes.
 pub fn regex(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 2);
     out.push('`');
-    for c in pattern.chars() {
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
         match c {
+            // An escape and the character it escapes are copied together.
+            '\\' => match chars.next() {
+                Some('`') => out.push_str(r"\x60"),
+                Some('\n') => out.push_str(r"\n"),
+                Some('\r') => out.push_str(r"\r"),
+                Some(next) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                None => out.push_str(r"\\"),
+            },
             '`' => out.push_str(r"\x60"),
             '\n' => out.push_str(r"\n"),
             '\r' => out.push_str(r"\r"),
+            '/' => out.push_str(r"\/"),
             c => out.push(c),
         }
     }
@@ -85,6 +99,13 @@ pub fn comment(text: &str) -> String {
     text.split(['\n', '\r']).map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
+/// One comment line's text with its leading indentation kept (the fidelity header indents
+/// each loss under the verdict).
+pub fn comment_keeping_indent(text: &str) -> String {
+    let indent = &text[..text.len() - text.trim_start().len()];
+    format!("{indent}{}", comment(text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +120,9 @@ mod tests {
     fn regexes_keep_backslashes_and_escape_backquotes_and_line_breaks() {
         assert_eq!(regex(r"C:\\Windows\\.+`x"), r"`C:\\Windows\\.+\x60x`");
         assert_eq!(regex("a\nb"), r"`a\nb`");
+        assert_eq!(regex(r"/etc/x\.d/ \/ \\/"), r"`\/etc\/x\.d\/ \/ \\\/`");
+        // A trailing lone backslash would escape nothing; it is kept as a literal backslash.
+        assert_eq!(regex("a\\"), r"`a\\`");
     }
 
     #[test]
@@ -127,5 +151,6 @@ mod tests {
     #[test]
     fn comments_stay_on_one_line() {
         assert_eq!(comment("a\n  b\r\nc"), "a b c");
+        assert_eq!(comment_keeping_indent("  loss: x\ny"), "  loss: x y");
     }
 }
