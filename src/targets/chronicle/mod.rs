@@ -96,3 +96,6 @@ fn meta(rule: &Rule) -> Vec<(&'static str, String)> {
     .filter_map(|(key, value)| value.map(|v| (key, v)))
     .collect()
 }
+
+#[cfg(test)]
+mod tests;
