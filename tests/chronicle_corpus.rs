@@ -134,8 +134,18 @@ impl Coverage {
 
     fn print(&self) {
         let pct = |n: usize, of: usize| 100.0 * n as f64 / of.max(1) as f64;
-        println!("rules whose tables the profile maps: {} of {} ({:.1}%)", self.rules_mapped, self.rules, pct(self.rules_mapped, self.rules));
-        println!("predicate fields mapped to UDM: {} of {} ({:.1}%)", self.fields_mapped, self.fields, pct(self.fields_mapped, self.fields));
+        println!(
+            "rules whose tables the profile maps: {} of {} ({:.1}%)",
+            self.rules_mapped,
+            self.rules,
+            pct(self.rules_mapped, self.rules)
+        );
+        println!(
+            "predicate fields mapped to UDM: {} of {} ({:.1}%)",
+            self.fields_mapped,
+            self.fields,
+            pct(self.fields_mapped, self.fields)
+        );
         let mut top: Vec<_> = self.unmapped_tables.iter().collect();
         top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         println!("most used unmapped tables: {:?}", top.iter().take(10).collect::<Vec<_>>());

@@ -12,7 +12,9 @@ use super::notes::Notes;
 use super::predicate::Scope;
 use super::profile::Profile;
 use super::text;
-use crate::ir::detection::{AggFunction, Aggregate, Aggregation, Input, Join, JoinKind, MatchOp, OutputOrigin, Predicate, Stage, Value};
+use crate::ir::detection::{
+    AggFunction, Aggregate, Aggregation, Field, Input, Join, JoinKind, MatchOp, OutputOrigin, Predicate, Span, Stage, Value,
+};
 use crate::ir::{Detection, Rule, Severity};
 
 const TICKS_PER_SECOND: i64 = 10_000_000;
@@ -46,9 +48,23 @@ struct Builder<'a> {
 }
 
 pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rule: &Rule, notes: &mut Notes) -> Sections {
-    let query_period = rule.sentinel.as_ref().and_then(|s| s.schedule.query_period).map(|d| i64::try_from(d.total_seconds()).unwrap_or(i64::MAX).saturating_mul(TICKS_PER_SECOND));
+    let query_period = rule
+        .sentinel
+        .as_ref()
+        .and_then(|s| s.schedule.query_period)
+        .map(|d| i64::try_from(d.total_seconds()).unwrap_or(i64::MAX).saturating_mul(TICKS_PER_SECOND));
     let terms = vars.iter().map(|v| format!("${}", v.name)).collect();
-    let mut b = Builder { detection, vars, profile, sections: Sections::default(), placeholders: Vec::new(), window: None, terms, thresholds: Vec::new(), aggregations: Vec::new() };
+    let mut b = Builder {
+        detection,
+        vars,
+        profile,
+        sections: Sections::default(),
+        placeholders: Vec::new(),
+        window: None,
+        terms,
+        thresholds: Vec::new(),
+        aggregations: Vec::new(),
+    };
     let mut aggregated = false;
     for stage in &detection.stages {
         match stage {
@@ -59,7 +75,7 @@ pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rul
             }
             Stage::Aggregate(aggregate) => notes.todo(aggregate.span, "a second aggregation is not translated"),
             Stage::Filter { input, predicate, span } if b.after_aggregate(*input) => b.threshold(predicate, None, *span, notes),
-            Stage::Filter { input, predicate, .. } => b.filter(*input, predicate, notes),
+            Stage::Filter { input, predicate, span } => b.filter(*input, predicate, *span, notes),
             Stage::Union { .. } => {}
         }
     }
@@ -67,12 +83,19 @@ pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rul
     if matched {
         let window = b.window.or(query_period).unwrap_or(DEFAULT_WINDOW);
         if window > MAX_WINDOW {
-            let span = detection.stages.first().map_or(crate::ir::detection::Span { start: 0, end: 0 }, stage_span);
+            let span = detection.stages.first().map_or(Span { start: 0, end: 0 }, stage_span);
             notes.todo(span, format!("the {} window is longer than YARA-L's 48h; 48h is used", text::window(window)));
         }
-        b.sections.match_line = Some(format!("{} over {}", b.placeholders.iter().map(|p| format!("${p}")).collect::<Vec<_>>().join(", "), text::window(window.min(MAX_WINDOW))));
+        b.sections.match_line = Some(format!(
+            "{} over {}",
+            b.placeholders.iter().map(|p| format!("${p}")).collect::<Vec<_>>().join(", "),
+            text::window(window.min(MAX_WINDOW))
+        ));
     } else if vars.len() > 1 || !b.thresholds.is_empty() {
-        notes.todo(detection.stages.first().map_or(crate::ir::detection::Span { start: 0, end: 0 }, stage_span), "no key to group events by; the correlation needs a match variable");
+        notes.todo(
+            detection.stages.first().map_or(Span { start: 0, end: 0 }, stage_span),
+            "no key to group events by; the correlation needs a match variable",
+        );
         // Counts need a match section; without one, each variable is just required.
         b.thresholds.clear();
         for (term, var) in b.terms.iter_mut().zip(vars) {
@@ -88,7 +111,7 @@ pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rul
     b.sections
 }
 
-fn stage_span(stage: &Stage) -> crate::ir::detection::Span {
+fn stage_span(stage: &Stage) -> Span {
     match stage {
         Stage::Join(j) => j.span,
         Stage::Aggregate(a) => a.span,
@@ -110,6 +133,15 @@ pub fn risk_score(severity: Option<Severity>) -> u8 {
 impl Builder<'_> {
     fn first_source(&self, input: Input) -> Option<usize> {
         events::sources_of(self.detection, input).first().copied()
+    }
+
+    /// The source of an input whose table maps the field (after a join, a column can come from
+    /// either side), else the first.
+    fn source_for(&self, input: Input, field: &Field) -> Option<usize> {
+        let sources = events::sources_of(self.detection, input);
+        let key = field.to_string();
+        let mapping = sources.iter().find(|&&s| self.profile.udm(events::table_of(self.detection, Some(s)), &key).is_some());
+        mapping.or(sources.first()).copied()
     }
 
     fn scope_of(&self, source: Option<usize>) -> Scope<'_> {
@@ -138,7 +170,7 @@ impl Builder<'_> {
         candidate
     }
 
-    fn bind(&mut self, source: Option<usize>, field: &crate::ir::detection::Field, placeholder: &str, span: crate::ir::detection::Span, notes: &mut Notes) {
+    fn bind(&mut self, source: Option<usize>, field: &Field, placeholder: &str, span: Span, notes: &mut Notes) {
         let scope = self.scope_of(source);
         let line = format!("{} = ${placeholder}", scope.path(field, span, notes));
         let var = scope.var.to_string();
@@ -173,21 +205,46 @@ impl Builder<'_> {
         }
     }
 
-    fn filter(&mut self, input: Input, predicate: &Predicate, notes: &mut Notes) {
+    /// A later `where` on raw events joins its variable's `events`. After a join, a column
+    /// may come from either side (renamed or not), so only parts whose fields all belong to
+    /// the left table are written; the rest is a TODO.
+    fn filter(&mut self, input: Input, predicate: &Predicate, span: Span, notes: &mut Notes) {
         let scope = self.scope_of(self.first_source(input));
-        let lines = events::conjuncts(predicate, &scope, notes);
+        let joined = self.after_join(input);
+        let parts = match predicate {
+            Predicate::And(parts) => parts.as_slice(),
+            other => std::slice::from_ref(other),
+        };
+        let mut lines = Vec::new();
+        for part in parts {
+            let mut fields = Vec::new();
+            fields_of(part, &mut fields);
+            if joined && !fields.iter().all(|f| self.profile.udm(scope.table, &f.to_string()).is_some()) {
+                notes.todo(span, "a condition on joined rows, whose columns may come from either side, is not translated");
+                continue;
+            }
+            lines.extend(events::conjuncts(part, &scope, notes));
+        }
         let var = scope.var.to_string();
         self.sections.bindings.extend(lines.into_iter().map(|l| (var.clone(), l)));
     }
 
+    fn after_join(&self, input: Input) -> bool {
+        let Input::Stage(j) = input else { return false };
+        match self.detection.stages.get(j) {
+            Some(Stage::Join(_)) => true,
+            Some(Stage::Filter { input, .. }) => self.after_join(*input),
+            _ => false,
+        }
+    }
+
     fn aggregate(&mut self, aggregate: &Aggregate, notes: &mut Notes) {
-        let source = self.first_source(aggregate.input);
         for key in &aggregate.group_by {
             match key.bin {
                 Some(bin) if bin > 0 => self.window = Some(bin),
                 _ => {
                     let placeholder = self.placeholder(&key.name);
-                    self.bind(source, &key.field, &placeholder, aggregate.span, notes);
+                    self.bind(self.source_for(aggregate.input, &key.field), &key.field, &placeholder, aggregate.span, notes);
                 }
             }
         }
@@ -199,8 +256,9 @@ impl Builder<'_> {
 
     /// `count_ > 5` after an aggregation: `#e > 5` for a plain count, else the comparison of
     /// the aggregation's outcome variable.
-    fn threshold(&mut self, predicate: &Predicate, aggregate: Option<&Aggregate>, span: crate::ir::detection::Span, notes: &mut Notes) {
-        let aggregate = aggregate.or_else(|| self.detection.stages.iter().find_map(|s| if let Stage::Aggregate(a) = s { Some(a) } else { None }));
+    fn threshold(&mut self, predicate: &Predicate, aggregate: Option<&Aggregate>, span: Span, notes: &mut Notes) {
+        let aggregate =
+            aggregate.or_else(|| self.detection.stages.iter().find_map(|s| if let Stage::Aggregate(a) = s { Some(a) } else { None }));
         match predicate {
             Predicate::And(parts) => parts.iter().for_each(|p| self.threshold(p, aggregate, span, notes)),
             Predicate::Match(m) if m.field.path.is_empty() && m.values.len() == 1 => {
@@ -237,7 +295,8 @@ impl Builder<'_> {
 
     /// An aggregation as an outcome aggregate, when YARA-L has its function.
     fn aggregation_outcome(&self, a: &Aggregate, g: &Aggregation, notes: &mut Notes) -> Option<String> {
-        let scope = self.scope_of(self.first_source(a.input));
+        let source = g.field.as_ref().map_or_else(|| self.first_source(a.input), |f| self.source_for(a.input, f));
+        let scope = self.scope_of(source);
         let function = match (g.function, &g.condition) {
             (_, Some(_)) => None,
             (AggFunction::Count, None) => return Some(format!("count(${}.metadata.id)", scope.var)),
@@ -286,9 +345,14 @@ impl Builder<'_> {
             if named.contains(&name) {
                 continue;
             }
-            let source = self.first_source(output.made_by);
+            let source = match &output.origin {
+                OutputOrigin::Field(field) => self.source_for(output.made_by, field),
+                _ => self.first_source(output.made_by),
+            };
             let field = match &output.origin {
-                OutputOrigin::Field(field) if self.profile.udm(events::table_of(self.detection, source), &field.to_string()).is_some() => field,
+                OutputOrigin::Field(field) if self.profile.udm(events::table_of(self.detection, source), &field.to_string()).is_some() => {
+                    field
+                }
                 OutputOrigin::Field(_) | OutputOrigin::Computed(_) => {
                     unmapped.push(output.name.as_str());
                     continue;
@@ -303,5 +367,18 @@ impl Builder<'_> {
             notes.todo(first.span, format!("outputs without a UDM field are left out: {}", unmapped.join(", ")));
         }
         self.sections.outcome = lines;
+    }
+}
+
+/// Every field a predicate reads, on either side of a comparison.
+fn fields_of<'p>(predicate: &'p Predicate, out: &mut Vec<&'p Field>) {
+    match predicate {
+        Predicate::And(parts) | Predicate::Or(parts) => parts.iter().for_each(|p| fields_of(p, out)),
+        Predicate::Not(inner) => fields_of(inner, out),
+        Predicate::Match(m) => {
+            out.push(&m.field);
+            out.extend(m.values.iter().filter_map(|v| if let Value::Field(f) = v { Some(f) } else { None }));
+        }
+        Predicate::Opaque { .. } => {}
     }
 }

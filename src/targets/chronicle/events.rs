@@ -109,7 +109,10 @@ fn source_block(detection: &Detection, index: usize, var: &str, profile: &Profil
         per_table.push(match profile.tables.get(table) {
             Some(entry) => entry.selectors().into_iter().map(|(path, value)| format!("${var}.{path} = {}", text::string(value))).collect(),
             None => {
-                notes.todo(source.span, format!("{table} has no UDM log source in the profile; set the product_name or log_type its events arrive as"));
+                notes.todo(
+                    source.span,
+                    format!("{table} has no UDM log source in the profile; set the product_name or log_type its events arrive as"),
+                );
                 vec![format!("${var}.metadata.product_name = {}", text::string(table))]
             }
         });

@@ -46,9 +46,11 @@ fn rule(subject: &Subject) -> Emitted {
     let (detection, profile) = (subject.detection, profile::profile());
     let mut notes = Notes::new(subject);
     let mut problems = unmodelled_losses(subject);
-    let unmodelled: Vec<String> = detection.unmodelled.iter().map(|u| format!("`{}` is not translated: {}", u.construct, u.reason)).collect();
+    let unmodelled: Vec<String> =
+        detection.unmodelled.iter().map(|u| format!("`{}` is not translated: {}", u.construct, u.reason)).collect();
     let vars = events::variables(detection);
-    let mut events: Vec<(String, Vec<String>)> = vars.iter().map(|v| (v.name.clone(), events::lines(detection, v, profile, &mut notes))).collect();
+    let mut events: Vec<(String, Vec<String>)> =
+        vars.iter().map(|v| (v.name.clone(), events::lines(detection, v, profile, &mut notes))).collect();
     let sections = correlate::sections(detection, &vars, profile, subject.rule, &mut notes);
     for (var, line) in sections.bindings {
         if let Some((_, lines)) = events.iter_mut().find(|(name, _)| *name == var) {
@@ -78,16 +80,26 @@ fn rule(subject: &Subject) -> Emitted {
     Emitted { text: out, problems }
 }
 
+/// A description without the single quotes repository files often wrap it in.
+fn unquoted(description: &str) -> String {
+    let trimmed = description.trim();
+    let inner = trimmed.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')).unwrap_or(trimmed);
+    inner.trim().to_string()
+}
+
 /// The `meta` entries, in Google's usual order; only what the rule states.
 fn meta(rule: &Rule) -> Vec<(&'static str, String)> {
     let joined = |values: Vec<&str>| (!values.is_empty()).then(|| values.join(", "));
     [
         ("author", joined(rule.authors.iter().map(|a| a.value.as_str()).collect())),
-        ("description", rule.description.as_ref().map(|d| d.trim().to_string())),
+        ("description", rule.description.as_deref().map(unquoted)),
         ("rule_id", rule.id.clone()),
         ("rule_name", Some(rule.title.clone()).filter(|t| !t.is_empty())),
         ("severity", rule.severity.map(|s| s.name().to_string())),
-        ("mitre_attack_tactic", rule.tactics.as_ref().and_then(|t| joined(t.iter().map(|t| t.id.map_or(t.written.as_str(), |id| id.name())).collect()))),
+        (
+            "mitre_attack_tactic",
+            rule.tactics.as_ref().and_then(|t| joined(t.iter().map(|t| t.id.map_or(t.written.as_str(), |id| id.name())).collect())),
+        ),
         ("mitre_attack_technique", rule.techniques.as_ref().and_then(|t| joined(t.iter().map(|t| t.written.as_str()).collect()))),
         ("reference", joined(rule.references.iter().map(|r| r.value.as_str()).collect())),
         ("source", Some("Microsoft Sentinel (converted by ruleconv)".to_string())),

@@ -10,6 +10,8 @@
 //!   marks its own edge and `\b` would wrongly demand a letter next to it;
 //! - `in range` tests are `net.ip_in_range_cidr`, comparisons are numeric, empty and null are
 //!   both the empty string (UDM has no null: an absent field reads as empty);
+//! - a file-name column (Defender's `FileName`) maps to a full path, so equality and
+//!   `startswith` on it test the path's last segment (`(?:^|[\\/])cmd\.exe$`);
 //! - negation is `not`.
 //!
 //! A test that cannot be written (a time value, an `or` holding an untranslated part) is left
@@ -38,10 +40,16 @@ impl Scope<'_> {
         match self.profile.udm(self.table, &key) {
             Some(udm) => format!("${}.{udm}", self.var),
             None => {
-                notes.todo(span, format!("`{key}` of {} has no UDM field in the profile; check `additional.fields[\"{key}\"]`", self.table));
+                notes
+                    .todo(span, format!("`{key}` of {} has no UDM field in the profile; check `additional.fields[\"{key}\"]`", self.table));
                 format!("${}.additional.fields[{}]", self.var, text::string(&key))
             }
         }
+    }
+
+    /// Whether the field holds only the file name of the UDM path it maps to.
+    fn is_file_name(&self, field: &Field) -> bool {
+        self.profile.is_file_name(self.table, &field.to_string())
     }
 
     fn is_string_path(&self, path: &str) -> bool {
@@ -63,7 +71,10 @@ pub fn condition(predicate: &Predicate, scope: &Scope, notes: &mut Notes) -> Opt
                 match condition(part, scope, notes) {
                     Some(text) => written.push(text),
                     None => {
-                        notes.todo(first_span(predicate), "an `or` group with an untranslated part is left out; the rule matches more events");
+                        notes.todo(
+                            first_span(predicate),
+                            "an `or` group with an untranslated part is left out; the rule matches more events",
+                        );
                         return None;
                     }
                 }
@@ -113,6 +124,7 @@ fn test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {
         return None;
     }
     let written = match m.op {
+        MatchOp::Equals | MatchOp::StartsWith if scope.is_file_name(&m.field) => regex_test(m, scope, notes),
         MatchOp::Equals => each_value(m, |v| equals(m, v, scope, notes)),
         MatchOp::Contains
         | MatchOp::StartsWith
@@ -196,7 +208,8 @@ fn between(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {
 /// Substring, term, pattern and `like` tests as `re.regex`; several values of an `any` test
 /// are one alternation.
 fn regex_test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {
-    let patterns: Option<Vec<String>> = m.values.iter().map(|v| string_of(v).map(|s| pattern(m.op, &s))).collect();
+    let file_name = scope.is_file_name(&m.field);
+    let patterns: Option<Vec<String>> = m.values.iter().map(|v| string_of(v).map(|s| pattern(m.op, &s, file_name))).collect();
     let patterns = patterns?;
     let path = scope.path(&m.field, m.span, notes);
     let call = |pattern: &str| format!("re.regex({path}, {}){}", text::regex(pattern), nocase(m));
@@ -208,9 +221,16 @@ fn regex_test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {
     }
 }
 
-/// The RE2 pattern of one value under a text operator.
-fn pattern(op: MatchOp, value: &str) -> String {
+/// The RE2 pattern of one value under a text operator. For a file-name column mapped to a
+/// full path, equality and `startswith` test the path's last segment.
+fn pattern(op: MatchOp, value: &str, file_name: bool) -> String {
     let literal = text::regex_literal(value);
+    const SEGMENT_START: &str = r"(?:^|[\\/])";
+    match op {
+        MatchOp::Equals if file_name => return format!("{SEGMENT_START}{literal}$"),
+        MatchOp::StartsWith if file_name => return format!(r"{SEGMENT_START}{literal}[^\\/]*$"),
+        _ => {}
+    }
     let word_edge = |c: Option<char>| if c.is_some_and(|c| c.is_alphanumeric() || c == '_') { r"\b" } else { "" };
     let (starts, ends) = (word_edge(value.chars().next()), word_edge(value.chars().last()));
     match op {

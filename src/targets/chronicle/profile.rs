@@ -25,6 +25,9 @@ pub struct TableProfile {
     /// Column (or dotted path inside a dynamic column) → UDM path.
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
+    /// Columns holding only the file name of the full path they map to.
+    #[serde(default)]
+    pub file_names: Vec<String>,
 }
 
 impl TableProfile {
@@ -48,6 +51,11 @@ impl Profile {
         let own = self.tables.get(table).and_then(|t| t.fields.get(field));
         own.or_else(|| self.common_fields.get(field)).map(String::as_str)
     }
+
+    /// Whether the column holds only the last segment of the path it maps to.
+    pub fn is_file_name(&self, table: &str, field: &str) -> bool {
+        self.tables.get(table).is_some_and(|t| t.file_names.iter().any(|c| c == field))
+    }
 }
 
 /// The embedded profile; it is ours and tested, so a broken one is a bug.
@@ -69,10 +77,19 @@ mod tests {
         assert!(profile.tables.len() >= 25);
         for (name, table) in &profile.tables {
             assert!(!table.selectors().is_empty() || !table.fields.is_empty(), "{name} says nothing");
+            for column in &table.file_names {
+                assert!(table.fields.get(column).is_some_and(|p| p.ends_with("full_path")), "{name}.{column} is not mapped to a path");
+            }
             for path in table.fields.values() {
-                assert!(path.split('.').all(|step| !step.is_empty() && step.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')), "{path}");
+                assert!(
+                    path.split('.').all(|step| !step.is_empty() && step.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')),
+                    "{path}"
+                );
             }
         }
-        assert_eq!(profile.tables["SigninLogs"].selectors(), vec![("metadata.event_type", "USER_LOGIN"), ("metadata.product_name", "Azure AD")]);
+        assert_eq!(
+            profile.tables["SigninLogs"].selectors(),
+            vec![("metadata.event_type", "USER_LOGIN"), ("metadata.product_name", "Azure AD")]
+        );
     }
 }

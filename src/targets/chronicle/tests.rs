@@ -45,14 +45,14 @@ fn a_single_event_rule_has_every_section() {
         "// ruleconv fidelity: exact\n\
          rule test_rule {\n  meta:\n    rule_name = \"Test rule\"\n    severity = \"High\"\n    source = \"Microsoft Sentinel (converted by ruleconv)\"\n\n  \
          events:\n    $e.metadata.event_type = \"PROCESS_LAUNCH\"\n    $e.metadata.log_type = \"WINDOWS_DEFENDER_ATP\"\n    \
-         $e.target.process.file.full_path = \"cmd.exe\" nocase\n\n  outcome:\n    $risk_score = 75\n\n  condition:\n    $e\n}\n"
+         re.regex($e.target.process.file.full_path, `(?:^|[\\\\\\/])cmd\\.exe$`) nocase\n\n  outcome:\n    $risk_score = 75\n\n  condition:\n    $e\n}\n"
     );
     assert!(out.problems.is_empty());
 }
 
 #[test]
 fn equality_keeps_case_and_lists_are_or_groups() {
-    let out = emit("DeviceProcessEvents | where FileName == \"a.exe\" and ProcessCommandLine in~ (\"x\", \"y\")");
+    let out = emit("DeviceProcessEvents | where FolderPath == \"a.exe\" and ProcessCommandLine in~ (\"x\", \"y\")");
     assert_eq!(
         section(&out.text, "events:")[2..],
         [
@@ -65,7 +65,7 @@ fn equality_keeps_case_and_lists_are_or_groups() {
 #[test]
 fn substring_tests_are_escaped_regexes() {
     let out = emit(
-        "DeviceProcessEvents | where ProcessCommandLine contains \"a.b(c)\" and FileName startswith \"C:\\\\Win\" \
+        "DeviceProcessEvents | where ProcessCommandLine contains \"a.b(c)\" and FolderPath startswith \"C:\\\\Win\" \
          and FolderPath endswith_cs \"/x.dll\" and InitiatingProcessCommandLine has \"-enc\" and AccountName has \"admin\"",
     );
     assert_eq!(
@@ -81,8 +81,20 @@ fn substring_tests_are_escaped_regexes() {
 }
 
 #[test]
+fn file_name_columns_test_the_last_segment_of_the_path() {
+    let out = emit("DeviceProcessEvents | where FileName in~ (\"a.exe\", \"b.exe\") and InitiatingProcessFileName startswith \"w\"");
+    assert_eq!(
+        section(&out.text, "events:")[2..],
+        [
+            r"re.regex($e.target.process.file.full_path, `(?:(?:^|[\\\/])a\.exe$|(?:^|[\\\/])b\.exe$)`) nocase",
+            r"re.regex($e.principal.process.file.full_path, `(?:^|[\\\/])w[^\\\/]*$`) nocase",
+        ]
+    );
+}
+
+#[test]
 fn has_any_is_one_alternation_and_has_all_one_regex_per_term() {
-    let out = emit("DeviceProcessEvents | where ProcessCommandLine has_any (\"a|b\", \"c\") and FileName has_all (\"x\", \"y\")");
+    let out = emit("DeviceProcessEvents | where ProcessCommandLine has_any (\"a|b\", \"c\") and FolderPath has_all (\"x\", \"y\")");
     assert_eq!(
         section(&out.text, "events:")[2..],
         [
@@ -114,7 +126,9 @@ fn numbers_are_quoted_where_the_udm_field_is_a_string() {
     let out = emit("SecurityEvent | where EventID == 4688 or EventID in (4624, 4625)");
     assert_eq!(
         section(&out.text, "events:")[1..],
-        ["($e.metadata.product_event_type = \"4688\" or ($e.metadata.product_event_type = \"4624\" or $e.metadata.product_event_type = \"4625\"))"]
+        [
+            "($e.metadata.product_event_type = \"4688\" or ($e.metadata.product_event_type = \"4624\" or $e.metadata.product_event_type = \"4625\"))"
+        ]
     );
 }
 
@@ -184,6 +198,10 @@ fn each_gap_is_a_todo_line_and_a_loss() {
         ("SigninLogs | where TimeGenerated > datetime(2024-01-01)", "has no YARA-L form"),
         ("SigninLogs | summarize arg_max(TimeGenerated, *) by UserPrincipalName", "(ArgMax) has no YARA-L outcome form"),
         ("SigninLogs | project Foo = strlen(AppDisplayName)", "outputs without a UDM field are left out: Foo"),
+        (
+            "SigninLogs | join (AuditLogs) on $left.UserPrincipalName == $right.InitiatedBy | where OperationName == \"x\"",
+            "a condition on joined rows, whose columns may come from either side, is not translated",
+        ),
     ];
     for (query, expected) in cases {
         let out = emit(query);
@@ -216,7 +234,10 @@ fn meta_values_and_regexes_stay_one_token() {
 #[test]
 fn outputs_are_outcome_variables() {
     let out = emit("SigninLogs | project UserPrincipalName, IPAddress");
-    assert_eq!(section(&out.text, "outcome:"), ["$risk_score = 75", "$userprincipalname = $e.target.user.userid", "$ipaddress = $e.principal.ip"]);
+    assert_eq!(
+        section(&out.text, "outcome:"),
+        ["$risk_score = 75", "$userprincipalname = $e.target.user.userid", "$ipaddress = $e.principal.ip"]
+    );
 }
 
 #[test]
