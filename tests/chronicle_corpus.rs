@@ -4,8 +4,8 @@
 //! of tables and predicate fields the profile maps.
 //! `cargo test --release --test chronicle_corpus -- --nocapture` prints the numbers.
 
-use ruleconv::ir::Detection;
 use ruleconv::ir::detection::Predicate;
+use ruleconv::ir::{Detection, Logic, Query, Rule};
 use ruleconv::targets::{EmitOptions, Subject, Target, emit};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -42,6 +42,9 @@ fn corpus_rules_become_valid_yaral() {
             let text = emit(target, &[Subject { rule, detection: &detection }], &EmitOptions::default())
                 .unwrap_or_else(|e| panic!("{}: {e:?}", file.display()))
                 .text;
+            let again = emit(target, &[Subject { rule, detection: &detection }], &EmitOptions::default()).map(|e| e.text);
+            assert_eq!(again.as_ref(), Ok(&text), "{}: output is not deterministic", file.display());
+            emit_cut_versions(rule, target);
             assert!(has_section_body(&text, "events:"), "{}: no events\n{text}", file.display());
             assert!(has_section_body(&text, "condition:"), "{}: no condition\n{text}", file.display());
             no_todo += usize::from(!text.contains("// TODO:"));
@@ -61,6 +64,23 @@ fn corpus_rules_become_valid_yaral() {
     assert!(share(no_todo, emitted) >= FLOOR_NO_TODO, "rules with no TODO fell below {FLOOR_NO_TODO}");
     assert!(share(coverage.rules_mapped, coverage.rules) >= FLOOR_TABLES_MAPPED, "rules with mapped tables fell below the floor");
     assert!(share(coverage.fields_mapped, coverage.fields) >= FLOOR_FIELDS_MAPPED, "mapped predicate fields fell below the floor");
+}
+
+/// Totality on broken input: the query cut at a few places still gives a rule with events and
+/// a condition (a panic fails the test).
+fn emit_cut_versions(rule: &Rule, target: Target) {
+    let text = rule.kql().map_or("", |q| q.text.as_str());
+    for quarter in 1..4 {
+        let mut cut = text.len() * quarter / 4;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let mut shortened = rule.clone();
+        shortened.logic = Some(Logic::Kql(Query { text: text[..cut].to_string(), ..Default::default() }));
+        let detection = ruleconv::lower::lower_rule(&shortened);
+        let out = emit(target, &[Subject { rule: &shortened, detection: &detection }], &EmitOptions::default()).expect("emits").text;
+        assert!(has_section_body(&out, "events:") && has_section_body(&out, "condition:"), "cut query gave\n{out}");
+    }
 }
 
 /// The section header is followed by at least one line that is not a comment.
