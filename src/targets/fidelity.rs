@@ -71,7 +71,7 @@ mod tests {
     fn a_loss_makes_a_rule_approximate_and_a_change_does_not() {
         let change = Problem::new(Kind::Change, "r.yaml", Position::new(1, 1), "respelled");
         let loss = Problem::new(Kind::Loss, "r.yaml", Position::new(2, 1), "dropped");
-        assert_eq!(Verdict::of_emitted(&[change.clone()]), Verdict::Exact);
+        assert_eq!(Verdict::of_emitted(std::slice::from_ref(&change)), Verdict::Exact);
         assert_eq!(Verdict::of_emitted(&[change, loss]), Verdict::Approximate);
     }
 }
