@@ -10,8 +10,10 @@
 //! both built as data from the encoders in `sentinel_fields` and serialized, so the output is
 //! valid by construction and the same rules always give the same bytes;
 //!
+//! - `chronicle`: Google SecOps YARA-L 2.0 text, written by escaping functions;
 //! - `markdown`: a rule card for people, laid out by a handlebars template.
 
+mod chronicle;
 mod fidelity;
 mod markdown;
 mod sentinel_arm;
@@ -55,7 +57,8 @@ pub trait Emitter: Sync {
 pub struct Target(&'static dyn Emitter);
 
 /// Every target, in the order `--help` lists them.
-pub static REGISTRY: &[Target] = &[Target(&sentinel_arm::SentinelArm), Target(&sentinel_yaml::SentinelYaml), Target(&markdown::Markdown)];
+pub static REGISTRY: &[Target] =
+    &[Target(&sentinel_arm::SentinelArm), Target(&sentinel_yaml::SentinelYaml), Target(&chronicle::Chronicle), Target(&markdown::Markdown)];
 
 impl Target {
     pub fn all() -> &'static [Target] {

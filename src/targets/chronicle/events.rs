@@ -1,0 +1,143 @@
+//! Event variables: which Sentinel sources each YARA-L event variable stands for, and the
+//! `events` lines that select and filter them.
+//!
+//! A rule without joins has one variable, `$e`, for all its sources (a `union` is an `or` of
+//! each source's selection). Each join side brings its own variable (`$e1`, `$e2` ...).
+
+use super::notes::Notes;
+use super::predicate::{self, Scope};
+use super::profile::Profile;
+use super::text;
+use crate::ir::Detection;
+use crate::ir::detection::{Input, Predicate, Stage};
+
+pub struct EventVar {
+    pub name: String,
+    /// Indexes into `Detection::sources`.
+    pub sources: Vec<usize>,
+}
+
+/// The sources an input's rows come from.
+pub fn sources_of(detection: &Detection, input: Input) -> Vec<usize> {
+    let mut found = Vec::new();
+    collect_sources(detection, input, detection.stages.len(), &mut found);
+    found.sort_unstable();
+    found.dedup();
+    found
+}
+
+/// Stages refer only to earlier stages; `before` enforces it so a malformed plan cannot loop.
+fn collect_sources(detection: &Detection, input: Input, before: usize, found: &mut Vec<usize>) {
+    match input {
+        Input::Source(i) if i < detection.sources.len() => found.push(i),
+        Input::Stage(j) if j < before => match &detection.stages[j] {
+            Stage::Join(join) => {
+                collect_sources(detection, join.left, j, found);
+                collect_sources(detection, join.right, j, found);
+            }
+            Stage::Aggregate(aggregate) => collect_sources(detection, aggregate.input, j, found),
+            Stage::Union { inputs, .. } => inputs.iter().for_each(|i| collect_sources(detection, *i, j, found)),
+            Stage::Filter { input, .. } => collect_sources(detection, *input, j, found),
+        },
+        _ => {}
+    }
+}
+
+/// The event variables: one per join side not covered yet, then one for the sources left.
+pub fn variables(detection: &Detection) -> Vec<EventVar> {
+    let mut sides: Vec<Vec<usize>> = Vec::new();
+    for stage in &detection.stages {
+        if let Stage::Join(join) = stage {
+            sides.push(sources_of(detection, join.left));
+            sides.push(sources_of(detection, join.right));
+        }
+    }
+    let all: Vec<usize> = match detection.result.map(|r| sources_of(detection, r)) {
+        Some(reached) if !reached.is_empty() => reached,
+        _ => (0..detection.sources.len()).collect(),
+    };
+    sides.push(all);
+    let mut assigned: Vec<usize> = Vec::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for side in sides {
+        let fresh: Vec<usize> = side.into_iter().filter(|s| !assigned.contains(s)).collect();
+        if !fresh.is_empty() {
+            assigned.extend(&fresh);
+            groups.push(fresh);
+        }
+    }
+    if groups.is_empty() {
+        groups.push(Vec::new());
+    }
+    let single = groups.len() == 1;
+    groups
+        .into_iter()
+        .enumerate()
+        .map(|(i, sources)| EventVar { name: if single { "e".to_string() } else { format!("e{}", i + 1) }, sources })
+        .collect()
+}
+
+/// The variable holding a source, else the first one.
+pub fn variable_of(vars: &[EventVar], source: Option<usize>) -> &EventVar {
+    source.and_then(|s| vars.iter().find(|v| v.sources.contains(&s))).unwrap_or(&vars[0])
+}
+
+/// The first table of a source, the one its fields are mapped by.
+pub fn table_of(detection: &Detection, source: Option<usize>) -> &str {
+    source.and_then(|s| detection.sources.get(s)).and_then(|s| s.tables.first()).map_or("", String::as_str)
+}
+
+/// The `events` lines selecting and filtering one variable's sources.
+pub fn lines(detection: &Detection, var: &EventVar, profile: &Profile, notes: &mut Notes) -> Vec<String> {
+    let blocks: Vec<Vec<String>> = var.sources.iter().map(|&s| source_block(detection, s, &var.name, profile, notes)).collect();
+    let mut lines = any_of(&blocks);
+    if lines.is_empty() {
+        // A variable must be named in `events`; every event has a type.
+        lines.push(format!("${}.metadata.event_type != \"\"", var.name));
+    }
+    lines
+}
+
+/// One source: its log-source selectors, then each part of its filter.
+fn source_block(detection: &Detection, index: usize, var: &str, profile: &Profile, notes: &mut Notes) -> Vec<String> {
+    let source = &detection.sources[index];
+    if source.tables.is_empty() {
+        notes.todo(source.span, format!("the tables of `{}` are not known", source.name));
+    }
+    let mut per_table: Vec<Vec<String>> = Vec::new();
+    for table in &source.tables {
+        per_table.push(match profile.tables.get(table) {
+            Some(entry) => entry.selectors().into_iter().map(|(path, value)| format!("${var}.{path} = {}", text::string(value))).collect(),
+            None => {
+                notes.todo(
+                    source.span,
+                    format!("{table} has no UDM log source in the profile; set the product_name or log_type its events arrive as"),
+                );
+                vec![format!("${var}.metadata.product_name = {}", text::string(table))]
+            }
+        });
+    }
+    let mut lines = any_of(&per_table);
+    let scope = Scope { var, table: source.tables.first().map_or("", String::as_str), profile };
+    lines.extend(conjuncts(&source.filter, &scope, notes));
+    lines
+}
+
+/// Blocks of lines (each a conjunction) as the lines of their disjunction; none when one
+/// block is empty, since it lets every event through.
+fn any_of(blocks: &[Vec<String>]) -> Vec<String> {
+    match blocks {
+        [] => Vec::new(),
+        [one] => one.clone(),
+        _ if blocks.iter().any(Vec::is_empty) => Vec::new(),
+        _ => vec![format!("({})", blocks.iter().map(|b| format!("({})", b.join(" and "))).collect::<Vec<_>>().join(" or "))],
+    }
+}
+
+/// A condition as lines: each part of a top-level `and` on its own line.
+pub fn conjuncts(predicate: &Predicate, scope: &Scope, notes: &mut Notes) -> Vec<String> {
+    match predicate {
+        Predicate::And(parts) => parts.iter().flat_map(|p| conjuncts(p, scope, notes)).collect(),
+        other => predicate::condition(other, scope, notes).into_iter().collect(),
+    }
+}

@@ -1,0 +1,36 @@
+//! What needs a human in one emitted rule: `// TODO:` lines for the rule text and the problems
+//! for the report, collected while the rule is written; each TODO is listed once.
+
+use crate::diag::{Kind, Problem};
+use crate::ir::detection::Span;
+use crate::targets::{Subject, loss_at};
+
+pub struct Notes<'a> {
+    pub subject: &'a Subject<'a>,
+    pub todos: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+impl<'a> Notes<'a> {
+    pub fn new(subject: &'a Subject<'a>) -> Self {
+        Notes { subject, todos: Vec::new(), problems: Vec::new() }
+    }
+
+    /// A TODO line in the rule and the loss it stands for in the report.
+    pub fn todo(&mut self, span: Span, text: impl Into<String>) {
+        let text = super::text::comment(&text.into());
+        if !self.todos.contains(&text) {
+            self.problems.push(loss_at(self.subject, span, text.clone()));
+            self.todos.push(text);
+        }
+    }
+
+    /// A change the reviewer should know of that loses nothing.
+    pub fn change(&mut self, span: Span, text: impl Into<String>) {
+        let mut change = loss_at(self.subject, span, text);
+        change.kind = Kind::Change;
+        if !self.problems.contains(&change) {
+            self.problems.push(change);
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Predicates → YARA-L event conditions on one event variable.
+//!
+//! - equality is `=` (with `nocase` when the KQL test ignores case); several values are an
+//!   `or` group (`and` for `has_all`);
+//! - substring tests are `re.regex` with the value escaped: `contains` unanchored,
+//!   `startswith` `^…`, `endswith` `…$`; several values are one alternation;
+//! - `has` (a whole Kusto term) is the value between `\b` word boundaries, on each side where
+//!   the value's edge is a word character: Kusto terms are runs of letters and digits, so a
+//!   boundary there is the term's edge, while a value edged by punctuation (`-enc`) already
+//!   marks its own edge and `\b` would wrongly demand a letter next to it;
+//! - `in range` tests are `net.ip_in_range_cidr`, comparisons are numeric, empty and null are
+//!   both the empty string (UDM has no null: an absent field reads as empty);
+//! - a file-name column (Defender's `FileName`) maps to a full path, so equality and
+//!   `startswith` on it test the path's last segment (`(?:^|[\\/])cmd\.exe$`);
+//! - negation is `not`.
+//!
+//! A test that cannot be written (a time value, an `or` holding an untranslated part) is left
+//! out with a TODO and a loss: the rule then matches more, never less, than its source. The
+//! look-back filter on the time column (`TimeGenerated > ago(1d)`) is the rule's run window in
+//! Chronicle, so it is left out as a change, not a loss.
+
+use super::notes::Notes;
+use super::profile::Profile;
+use super::text;
+use crate::ir::detection::{Field, Match, MatchOp, Predicate, Quantifier, Span, Value};
+
+/// The event variable conditions are written for, and the table its events come from.
+pub struct Scope<'a> {
+    pub var: &'a str,
+    pub table: &'a str,
+    pub profile: &'a Profile,
+}
+
+impl Scope<'_> {
+    /// The field's UDM path on this variable (`$e.target.process.command_line`); an unmapped
+    /// field is kept under `additional.fields`, where parsers put what UDM has no place for,
+    /// with a TODO to check it.
+    pub fn path(&self, field: &Field, span: Span, notes: &mut Notes) -> String {
+        let key = field.to_string();
+        match self.profile.udm(self.table, &key) {
+            Some(udm) => format!("${}.{udm}", self.var),
+            None => {
+                notes
+                    .todo(span, format!("`{key}` of {} has no UDM field in the profile; check `additional.fields[\"{key}\"]`", self.table));
+                format!("${}.additional.fields[{}]", self.var, text::string(&key))
+            }
+        }
+    }
+
+    /// Whether the field holds only the file name of the UDM path it maps to.
+    fn is_file_name(&self, field: &Field) -> bool {
+        self.profile.is_file_name(self.table, &field.to_string())
+    }
+
+    fn is_string_path(&self, path: &str) -> bool {
+        self.profile.string_paths.iter().any(|p| path.ends_with(&format!(".{p}")))
+    }
+}
+
+/// The condition as one YARA-L expression, or `None` when it holds for every event (or
+/// nothing of it could be written, which `notes` then says).
+pub fn condition(predicate: &Predicate, scope: &Scope, notes: &mut Notes) -> Option<String> {
+    match predicate {
+        Predicate::And(parts) => {
+            let written: Vec<String> = parts.iter().filter_map(|p| condition(p, scope, notes)).collect();
+            group(written, " and ")
+        }
+        Predicate::Or(parts) => {
+            let mut written = Vec::new();
+            for part in parts {
+                match condition(part, scope, notes) {
+                    Some(text) => written.push(text),
+                    None => {
+                        notes.todo(
+                            first_span(predicate),
+                            "an `or` group with an untranslated part is left out; the rule matches more events",
+                        );
+                        return None;
+                    }
+                }
+            }
+            group(written, " or ")
+        }
+        Predicate::Not(inner) => {
+            let written = condition(inner, scope, notes);
+            if written.is_none() && !matches!(**inner, Predicate::Opaque { .. }) && !inner.is_always() {
+                notes.todo(first_span(inner), "a negated test that is not translated is left out");
+            }
+            written.map(|text| format!("not {text}"))
+        }
+        Predicate::Match(m) => test(m, scope, notes),
+        // Listed with the rule's unmodelled constructs, each with its TODO.
+        Predicate::Opaque { .. } => None,
+    }
+}
+
+/// Parts joined, parenthesized when there are several.
+fn group(parts: Vec<String>, joiner: &str) -> Option<String> {
+    match parts.len() {
+        0 => None,
+        1 => parts.into_iter().next(),
+        _ => Some(format!("({})", parts.join(joiner))),
+    }
+}
+
+fn first_span(predicate: &Predicate) -> Span {
+    match predicate {
+        Predicate::And(parts) | Predicate::Or(parts) => parts.first().map_or(Span { start: 0, end: 0 }, first_span),
+        Predicate::Not(inner) => first_span(inner),
+        Predicate::Match(m) => m.span,
+        Predicate::Opaque { span, .. } => *span,
+    }
+}
+
+/// The time column's look-back, which Chronicle's run window replaces.
+fn is_look_back(m: &Match) -> bool {
+    let time_column = m.field.path.is_empty() && matches!(m.field.name.as_str(), "TimeGenerated" | "Timestamp");
+    time_column && !m.values.is_empty() && m.values.iter().all(|v| matches!(v, Value::Ago(_) | Value::Now))
+}
+
+fn test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {
+    if is_look_back(m) {
+        notes.change(m.span, format!("the look-back on `{}` is left to the rule's run window", m.field));
+        return None;
+    }
+    let written = match m.op {
+        MatchOp::Equals | MatchOp::StartsWith if scope.is_file_name(&m.field) => regex_test(m, scope, notes),
+        MatchOp::Equals => each_value(m, |v| equals(m, v, scope, notes)),
+        MatchOp::Contains
+        | MatchOp::StartsWith
+        | MatchOp::EndsWith
+        | MatchOp::Has
+        | MatchOp::HasPrefix
+        | MatchOp::HasSuffix
+        | MatchOp::Regex
+        | MatchOp::Like => regex_test(m, scope, notes),
+        MatchOp::Cidr => {
+            let path = scope.path(&m.field, m.span, notes);
+            each_value(m, |v| string_of(v).map(|range| format!("net.ip_in_range_cidr({path}, {})", text::string(&range))))
+        }
+        MatchOp::IsEmpty | MatchOp::IsNull => Some(format!("{} = \"\"", scope.path(&m.field, m.span, notes))),
+        MatchOp::Lt | MatchOp::Le | MatchOp::Gt | MatchOp::Ge => {
+            let symbol = match m.op {
+                MatchOp::Lt => "<",
+                MatchOp::Le => "<=",
+                MatchOp::Gt => ">",
+                _ => ">=",
+            };
+            let path = scope.path(&m.field, m.span, notes);
+            each_value(m, |v| operand(v, scope, m.span, notes).map(|o| format!("{path} {symbol} {o}")))
+        }
+        MatchOp::Between => between(m, scope, notes),
+    };
+    if written.is_none() {
+        notes.todo(m.span, format!("the `{:?}` test on `{}` with these values has no YARA-L form", m.op, m.field));
+    }
+    written
+}
+
+/// One test per value, combined by the match's quantifier; `None` if any value cannot be written.
+fn each_value(m: &Match, one: impl FnMut(&Value) -> Option<String>) -> Option<String> {
+    let parts: Option<Vec<String>> = m.values.iter().map(one).collect();
+    group(parts?, if m.quantifier == Quantifier::All { " and " } else { " or " })
+}
+
+fn nocase(m: &Match) -> &'static str {
+    if m.case_sensitive { "" } else { " nocase" }
+}
+
+fn equals(m: &Match, value: &Value, scope: &Scope, notes: &mut Notes) -> Option<String> {
+    let path = scope.path(&m.field, m.span, notes);
+    let right = match value {
+        Value::String(s) => return Some(format!("{path} = {}{}", text::string(s), nocase(m))),
+        Value::Int(_) | Value::Real(_) if scope.is_string_path(&path) => text::string(&string_of(value)?),
+        Value::Null => "\"\"".to_string(),
+        other => operand(other, scope, m.span, notes)?,
+    };
+    Some(format!("{path} = {right}"))
+}
+
+/// A number, boolean or another field of the same event, as the right side of a comparison.
+fn operand(value: &Value, scope: &Scope, span: Span, notes: &mut Notes) -> Option<String> {
+    match value {
+        Value::Int(i) => Some(i.to_string()),
+        Value::Real(r) if r.is_finite() => Some(r.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Field(f) => Some(scope.path(f, span, notes)),
+        _ => None,
+    }
+}
+
+fn string_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Real(r) if r.is_finite() => Some(r.to_string()),
+        _ => None,
+    }
+}
+
+fn between(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {
+    let [low, high] = m.values.as_slice() else { return None };
+    let path = scope.path(&m.field, m.span, notes);
+    let (low, high) = (operand(low, scope, m.span, notes)?, operand(high, scope, m.span, notes)?);
+    Some(format!("({path} >= {low} and {path} <= {high})"))
+}
+
+/// Substring, term, pattern and `like` tests as `re.regex`; several values of an `any` test
+/// are one alternation.
+fn regex_test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {
+    let file_name = scope.is_file_name(&m.field);
+    let patterns: Option<Vec<String>> = m.values.iter().map(|v| string_of(v).map(|s| pattern(m.op, &s, file_name))).collect();
+    let patterns = patterns?;
+    let path = scope.path(&m.field, m.span, notes);
+    let call = |pattern: &str| format!("re.regex({path}, {}){}", text::regex(pattern), nocase(m));
+    match (patterns.len(), m.quantifier) {
+        (0, _) => None,
+        (1, _) => Some(call(&patterns[0])),
+        (_, Quantifier::All) => group(patterns.iter().map(|p| call(p)).collect(), " and "),
+        (_, Quantifier::Any) => Some(call(&format!("(?:{})", patterns.join("|")))),
+    }
+}
+
+/// The RE2 pattern of one value under a text operator. For a file-name column mapped to a
+/// full path, equality and `startswith` test the path's last segment.
+fn pattern(op: MatchOp, value: &str, file_name: bool) -> String {
+    let literal = text::regex_literal(value);
+    const SEGMENT_START: &str = r"(?:^|[\\/])";
+    match op {
+        MatchOp::Equals if file_name => return format!("{SEGMENT_START}{literal}$"),
+        MatchOp::StartsWith if file_name => return format!(r"{SEGMENT_START}{literal}[^\\/]*$"),
+        _ => {}
+    }
+    let word_edge = |c: Option<char>| if c.is_some_and(|c| c.is_alphanumeric() || c == '_') { r"\b" } else { "" };
+    let (starts, ends) = (word_edge(value.chars().next()), word_edge(value.chars().last()));
+    match op {
+        MatchOp::StartsWith => format!("^{literal}"),
+        MatchOp::EndsWith => format!("{literal}$"),
+        MatchOp::Has => format!("{starts}{literal}{ends}"),
+        MatchOp::HasPrefix => format!("{starts}{literal}"),
+        MatchOp::HasSuffix => format!("{literal}{ends}"),
+        MatchOp::Regex => value.to_string(),
+        MatchOp::Like => like(value),
+        _ => literal,
+    }
+}
+
+/// SQL `like` (`%` any run, `_` one character) as an anchored RE2 pattern.
+fn like(value: &str) -> String {
+    let body: String = value
+        .chars()
+        .map(|c| match c {
+            '%' => ".*".to_string(),
+            '_' => ".".to_string(),
+            c => text::regex_literal(&c.to_string()),
+        })
+        .collect();
+    format!("^{body}$")
+}

@@ -1,0 +1,251 @@
+//! Exact YARA-L for small rules, one construct each, and the losses each gap reports.
+
+use super::Chronicle;
+use crate::diag::Kind;
+use crate::ir::{Logic, Query, Rule, Severity};
+use crate::targets::{EmitOptions, Emitted, Emitter, Subject};
+
+fn rule(query: &str) -> Rule {
+    Rule {
+        title: "Test rule".into(),
+        severity: Some(Severity::High),
+        logic: Some(Logic::Kql(Query { text: query.into(), ..Default::default() })),
+        ..Default::default()
+    }
+}
+
+fn emit_rule(rule: &Rule) -> Emitted {
+    let detection = crate::lower::lower_rule(rule);
+    Chronicle.emit(&[Subject { rule, detection: &detection }], &EmitOptions::default()).expect("chronicle never fails")
+}
+
+fn emit(query: &str) -> Emitted {
+    emit_rule(&rule(query))
+}
+
+/// The lines of a section (without TODOs), trimmed.
+fn section(text: &str, header: &str) -> Vec<String> {
+    let lines = text.lines().skip_while(|l| l.trim() != header).skip(1);
+    lines.take_while(|l| !l.trim().is_empty() && l.trim() != "}").map(|l| l.trim().to_string()).filter(|l| !l.starts_with("//")).collect()
+}
+
+fn todos(text: &str) -> Vec<String> {
+    text.lines().filter_map(|l| l.trim().strip_prefix("// TODO: ")).map(str::to_string).collect()
+}
+
+fn losses(emitted: &Emitted) -> Vec<String> {
+    emitted.problems.iter().filter(|p| p.kind == Kind::Loss).map(|p| p.message.clone()).collect()
+}
+
+#[test]
+fn a_single_event_rule_has_every_section() {
+    let out = emit("DeviceProcessEvents | where FileName =~ \"cmd.exe\"");
+    assert_eq!(
+        out.text,
+        "// ruleconv fidelity: exact\n\
+         rule test_rule {\n  meta:\n    rule_name = \"Test rule\"\n    severity = \"High\"\n    source = \"Microsoft Sentinel (converted by ruleconv)\"\n\n  \
+         events:\n    $e.metadata.event_type = \"PROCESS_LAUNCH\"\n    $e.metadata.log_type = \"WINDOWS_DEFENDER_ATP\"\n    \
+         re.regex($e.target.process.file.full_path, `(?:^|[\\\\\\/])cmd\\.exe$`) nocase\n\n  outcome:\n    $risk_score = 75\n\n  condition:\n    $e\n}\n"
+    );
+    assert!(out.problems.is_empty());
+}
+
+#[test]
+fn equality_keeps_case_and_lists_are_or_groups() {
+    let out = emit("DeviceProcessEvents | where FolderPath == \"a.exe\" and ProcessCommandLine in~ (\"x\", \"y\")");
+    assert_eq!(
+        section(&out.text, "events:")[2..],
+        [
+            "$e.target.process.file.full_path = \"a.exe\"",
+            "($e.target.process.command_line = \"x\" nocase or $e.target.process.command_line = \"y\" nocase)"
+        ]
+    );
+}
+
+#[test]
+fn substring_tests_are_escaped_regexes() {
+    let out = emit(
+        "DeviceProcessEvents | where ProcessCommandLine contains \"a.b(c)\" and FolderPath startswith \"C:\\\\Win\" \
+         and FolderPath endswith_cs \"/x.dll\" and InitiatingProcessCommandLine has \"-enc\" and AccountName has \"admin\"",
+    );
+    assert_eq!(
+        section(&out.text, "events:")[2..],
+        [
+            r"re.regex($e.target.process.command_line, `a\.b\(c\)`) nocase",
+            r"re.regex($e.target.process.file.full_path, `^C:\\Win`) nocase",
+            r"re.regex($e.target.process.file.full_path, `\/x\.dll$`)",
+            r"re.regex($e.principal.process.command_line, `-enc\b`) nocase",
+            r"re.regex($e.target.user.userid, `\badmin\b`) nocase",
+        ]
+    );
+}
+
+#[test]
+fn file_name_columns_test_the_last_segment_of_the_path() {
+    let out = emit("DeviceProcessEvents | where FileName in~ (\"a.exe\", \"b.exe\") and InitiatingProcessFileName startswith \"w\"");
+    assert_eq!(
+        section(&out.text, "events:")[2..],
+        [
+            r"re.regex($e.target.process.file.full_path, `(?:(?:^|[\\\/])a\.exe$|(?:^|[\\\/])b\.exe$)`) nocase",
+            r"re.regex($e.principal.process.file.full_path, `(?:^|[\\\/])w[^\\\/]*$`) nocase",
+        ]
+    );
+}
+
+#[test]
+fn has_any_is_one_alternation_and_has_all_one_regex_per_term() {
+    let out = emit("DeviceProcessEvents | where ProcessCommandLine has_any (\"a|b\", \"c\") and FolderPath has_all (\"x\", \"y\")");
+    assert_eq!(
+        section(&out.text, "events:")[2..],
+        [
+            r"re.regex($e.target.process.command_line, `(?:\ba\|b\b|\bc\b)`) nocase",
+            r"(re.regex($e.target.process.file.full_path, `\bx\b`) nocase and re.regex($e.target.process.file.full_path, `\by\b`) nocase)",
+        ]
+    );
+}
+
+#[test]
+fn negations_ranges_and_numbers() {
+    let out = emit(
+        "DeviceNetworkEvents | where RemoteUrl !has \"contoso\" and RemotePort > 1024 and not(ipv4_is_in_range(RemoteIP, \"10.0.0.0/8\")) \
+         and isnotempty(LocalIP)",
+    );
+    assert_eq!(
+        section(&out.text, "events:")[2..],
+        [
+            r"not re.regex($e.target.hostname, `\bcontoso\b`) nocase",
+            "$e.target.port > 1024",
+            "not net.ip_in_range_cidr($e.target.ip, \"10.0.0.0/8\")",
+            "not $e.principal.ip = \"\"",
+        ]
+    );
+}
+
+#[test]
+fn numbers_are_quoted_where_the_udm_field_is_a_string() {
+    let out = emit("SecurityEvent | where EventID == 4688 or EventID in (4624, 4625)");
+    assert_eq!(
+        section(&out.text, "events:")[1..],
+        [
+            "($e.metadata.product_event_type = \"4688\" or ($e.metadata.product_event_type = \"4624\" or $e.metadata.product_event_type = \"4625\"))"
+        ]
+    );
+}
+
+#[test]
+fn the_look_back_is_a_change_not_a_loss() {
+    let out = emit("SigninLogs | where TimeGenerated > ago(1d) | where AppDisplayName == \"x\"");
+    assert_eq!(section(&out.text, "events:")[2..], ["$e.target.application = \"x\""]);
+    assert!(losses(&out).is_empty());
+    assert!(out.problems.iter().any(|p| p.kind == Kind::Change && p.message.contains("look-back")));
+}
+
+#[test]
+fn a_count_threshold_groups_by_placeholders_over_the_bin() {
+    let out = emit(
+        "SigninLogs | where ResultType == \"50126\" | summarize FailedCount = count() by UserPrincipalName, bin(TimeGenerated, 10m) \
+         | where FailedCount > 5",
+    );
+    let events = section(&out.text, "events:");
+    assert_eq!(events.last().map(String::as_str), Some("$e.target.user.userid = $userprincipalname"));
+    assert_eq!(section(&out.text, "match:"), ["$userprincipalname over 10m"]);
+    assert_eq!(section(&out.text, "outcome:"), ["$risk_score = max(75)", "$failedcount = count($e.metadata.id)"]);
+    assert_eq!(section(&out.text, "condition:"), ["#e > 5"]);
+}
+
+#[test]
+fn a_join_is_two_event_variables_sharing_a_placeholder() {
+    let mut rule = rule(
+        "SigninLogs | where AppDisplayName == \"a\" | join kind=inner (AuditLogs | where OperationName == \"Add member\") \
+         on $left.UserPrincipalName == $right.InitiatedBy",
+    );
+    rule.sentinel = Some(crate::ir::SentinelSection::default());
+    if let Some(s) = rule.sentinel.as_mut() {
+        s.schedule.query_period = Some(crate::ir::Duration::parse("2h").expect("duration"));
+    }
+    let out = emit_rule(&rule);
+    assert_eq!(
+        section(&out.text, "events:"),
+        [
+            "$e1.metadata.event_type = \"USER_LOGIN\"",
+            "$e1.metadata.product_name = \"Azure AD\"",
+            "$e1.target.application = \"a\"",
+            "$e1.target.user.userid = $userprincipalname",
+            "$e2.metadata.product_name = \"Azure AD Directory Audit\"",
+            "$e2.metadata.product_event_type = \"Add member\"",
+            "$e2.additional.fields[\"InitiatedBy\"] = $userprincipalname",
+        ]
+    );
+    assert_eq!(section(&out.text, "match:"), ["$userprincipalname over 2h"]);
+    assert_eq!(section(&out.text, "condition:"), ["$e1 and $e2"]);
+    assert_eq!(losses(&out), ["`InitiatedBy` of AuditLogs has no UDM field in the profile; check `additional.fields[\"InitiatedBy\"]`"]);
+}
+
+#[test]
+fn an_anti_join_leaves_the_absent_side_out_of_the_condition_with_a_todo() {
+    let out = emit("SigninLogs | join kind=leftanti (AuditLogs) on $left.UserPrincipalName == $right.InitiatedBy");
+    assert_eq!(section(&out.text, "condition:"), ["$e1"]);
+    assert!(todos(&out.text).iter().any(|t| t.contains("add `and !$e2` to the condition")));
+    assert!(losses(&out).iter().any(|l| l.contains("anti join")));
+}
+
+#[test]
+fn each_gap_is_a_todo_line_and_a_loss() {
+    let cases = [
+        ("Syslog | where Facility == \"auth\"", "Syslog has no UDM log source in the profile"),
+        ("SigninLogs | where RiskLevel == \"high\"", "`RiskLevel` of SigninLogs has no UDM field"),
+        ("SigninLogs | mv-expand Foo | where Foo == 1", "`mv-expand` is not translated"),
+        ("SigninLogs | where TimeGenerated > datetime(2024-01-01)", "has no YARA-L form"),
+        ("SigninLogs | summarize arg_max(TimeGenerated, *) by UserPrincipalName", "(ArgMax) has no YARA-L outcome form"),
+        ("SigninLogs | project Foo = strlen(AppDisplayName)", "outputs without a UDM field are left out: Foo"),
+        (
+            "SigninLogs | join (AuditLogs) on $left.UserPrincipalName == $right.InitiatedBy | where OperationName == \"x\"",
+            "a condition on joined rows, whose columns may come from either side, is not translated",
+        ),
+    ];
+    for (query, expected) in cases {
+        let out = emit(query);
+        assert!(todos(&out.text).iter().any(|t| t.contains(expected)), "{query}: no TODO with {expected}\n{}", out.text);
+        assert!(losses(&out).iter().any(|l| l.contains(expected)), "{query}: no loss with {expected}");
+        assert!(out.text.starts_with("// ruleconv fidelity: approximate\n"), "{query}");
+        assert!(!section(&out.text, "events:").is_empty() && !section(&out.text, "condition:").is_empty(), "{query}");
+    }
+}
+
+#[test]
+fn an_or_with_an_untranslated_part_is_left_out_whole() {
+    let out = emit("SigninLogs | where AppDisplayName == \"a\" or TimeGenerated > datetime(2024-01-01)");
+    assert_eq!(section(&out.text, "events:"), ["$e.metadata.event_type = \"USER_LOGIN\"", "$e.metadata.product_name = \"Azure AD\""]);
+    assert!(losses(&out).iter().any(|l| l.contains("an `or` group with an untranslated part is left out")));
+}
+
+#[test]
+fn meta_values_and_regexes_stay_one_token() {
+    let mut rule = rule("SigninLogs | where AppDisplayName matches regex @\"a`b\\\\\"");
+    rule.title = "Say \"hi\" \\ bye".into();
+    rule.description = Some("line one\nline \"two\"".into());
+    let out = emit_rule(&rule);
+    assert!(out.text.contains("rule say_hi_bye {"));
+    assert!(out.text.contains(r#"    description = "line one\nline \"two\"""#), "{}", out.text);
+    assert!(out.text.contains(r#"    rule_name = "Say \"hi\" \\ bye""#));
+    assert!(out.text.contains(r"re.regex($e.target.application, `a\x60b\\`)"), "{}", out.text);
+}
+
+#[test]
+fn outputs_are_outcome_variables() {
+    let out = emit("SigninLogs | project UserPrincipalName, IPAddress");
+    assert_eq!(
+        section(&out.text, "outcome:"),
+        ["$risk_score = 75", "$userprincipalname = $e.target.user.userid", "$ipaddress = $e.principal.ip"]
+    );
+}
+
+#[test]
+fn the_risk_score_follows_severity() {
+    use super::correlate::risk_score;
+    let scores: Vec<u8> = [None, Some(Severity::Informational), Some(Severity::Low), Some(Severity::High), Some(Severity::Critical)]
+        .into_iter()
+        .map(risk_score)
+        .collect();
+    assert_eq!(scores, [50, 10, 35, 75, 95]);
+}
