@@ -38,7 +38,7 @@ impl Emitter for Markdown {
     }
 
     fn emit(&self, subjects: &[Subject], _options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
-        let templates = templates().map_err(|message| subjects.iter().map(|s| template_error(s, &message)).collect::<Vec<_>>())?;
+        let templates = TEMPLATES.as_ref().map_err(|message| subjects.iter().map(|s| template_error(s, message)).collect::<Vec<_>>())?;
         join_documents(subjects, "\n---\n\n", |subject| {
             let problems = unmodelled_losses(subject);
             let card = Card::of(subject, &problems);
@@ -52,6 +52,9 @@ impl Emitter for Markdown {
 }
 
 const CARD: &str = "rule-card";
+
+/// Compiled once: compiling the template costs more than rendering a card.
+static TEMPLATES: std::sync::LazyLock<Result<Handlebars<'static>, String>> = std::sync::LazyLock::new(templates);
 
 /// Strict (a field the template names but the card lacks is an error, not an empty string),
 /// and without HTML escaping: `cells` escapes rule text for markdown itself.
