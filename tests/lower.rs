@@ -151,8 +151,13 @@ fn renames_and_computed_columns() {
         ("T | project-rename a = b | where a == 'x'", "T: b == 'x'", &[]),
         ("T | project a = b, c | where a == 'x' and c == 'y'", "T: b == 'x' and c == 'y'", &[]),
         ("T | extend a = tostring(P.q) | where a has 'x'", "T: P.q has 'x'", &[]),
-        ("T | extend a = strcat(b, c) | where a == 'x'", "T: opaque(a == 'x')", &["computed column"]),
-        ("T | extend b = 'x' | where b == 'x'", "T: opaque(b == 'x')", &["computed column"]),
+        // A column `Scalar` computes is a column like an event field: the source computes it.
+        ("T | extend a = strcat(b, c) | where a == 'x'", "T: a == 'x'", &[]),
+        ("T | extend b = 'x' | where b == 'x'", "T: b == 'x'", &[]),
+        ("T | extend h = tostring(split(D, '.')[0]) | where h != D", "T: not(h == D)", &[]),
+        // It must not hide an event field the source's filter already read.
+        ("T | where a == 'y' | extend a = strcat(b, c) | where a == 'x'", "T: a == 'y' and opaque(a == 'x')", &["computed column"]),
+        ("T | extend a = hash_sha256(b) | where a == 'x'", "T: opaque(a == 'x')", &["computed column"]),
     ]);
 }
 
@@ -201,6 +206,17 @@ fn joins_keys_kinds_and_windows() {
             &["between"],
         ),
         ("T | project-rename K = A | join U on $left.K == $right.A", "s0 T: true; s1 U: true | [0] join inner_unique s0 s1 on A = A", &[]),
+        (
+            "T | extend K = tolower(strcat(A, B)) | join (U | extend K = tostring(split(H, '.')[0])) on K",
+            "s0 T: true; s1 U: true | [0] join inner_unique s0 s1 on K = K",
+            &[],
+        ),
+        // After a stage, an extend stage computes the key.
+        (
+            "T | summarize by A | extend K = strcat(A, 'x') | join U on K",
+            "s0 T: true; s1 U: true | [0] summarize s0  by A | [1] extend [0]: K | [2] join inner_unique [1] s1 on K = K",
+            &[],
+        ),
     ]);
 }
 

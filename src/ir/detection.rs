@@ -5,6 +5,12 @@
 //! evaluation order, then the fields the rule outputs. Lowering is total, so whatever a query
 //! does that this model cannot hold is listed in `unmodelled`, each item with its span.
 //!
+//! Computed columns: an `extend` whose expression `Scalar` can hold carries it in
+//! `Computed::expr`, and the column then counts as a column of the rows like any event field:
+//! matches, group keys and join keys name it. While rows are still a source's events the source
+//! computes its columns, in order, before its filter; after a stage, `Stage::Extend` computes
+//! them. An expression `Scalar` cannot hold keeps `expr: None` and stays opaque.
+//!
 //! Spans are byte ranges into the rule's query text; `ir::Locator` turns them into file lines
 //! and columns.
 
@@ -56,7 +62,57 @@ pub struct Computed {
     pub name: String,
     /// The KQL expression text, as written.
     pub expression: String,
+    /// The expression, when `Scalar` can hold it; `None` leaves the column opaque.
+    pub expr: Option<Scalar>,
     pub span: Span,
+}
+
+/// A value computed from one row, vendor-neutral.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scalar {
+    Field(Field),
+    Value(Value),
+    Call {
+        function: ScalarFunction,
+        args: Vec<Scalar>,
+    },
+    /// A path into a dynamic value, with `Field::path`'s steps (`"[0]"`, `"[-1]"`, `"key"`).
+    Path {
+        target: Box<Scalar>,
+        path: Vec<String>,
+    },
+}
+
+/// The functions `Scalar` computes, with Kusto's meaning (the names are Kusto's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScalarFunction {
+    /// Text of any value; null is `""`.
+    ToString,
+    ToLower,
+    ToUpper,
+    /// The texts of all arguments, joined.
+    Strcat,
+    /// `split(text, delimiter)`: a dynamic array of strings.
+    Split,
+    /// `extract(regex, group, text)`: the group's text, `""` without a match.
+    Extract,
+    /// A string holding JSON, parsed; other values as they are.
+    ParseJson,
+    /// Length in characters.
+    Strlen,
+    /// `substring(text, start[, length])`, in characters.
+    Substring,
+    ToLong,
+    ToReal,
+    IsEmpty,
+    IsNotEmpty,
+    /// The first argument that is not null (nor an empty string).
+    Coalesce,
+    ArrayLength,
+    /// `replace_string(text, lookup, rewrite)`: every occurrence, no regex.
+    ReplaceString,
 }
 
 /// A boolean condition over one row.
@@ -188,6 +244,12 @@ pub enum Stage {
     Aggregate(Aggregate),
     Union {
         inputs: Vec<Input>,
+        span: Span,
+    },
+    /// Columns computed on rows that are no longer raw events, in order (each may read the last).
+    Extend {
+        input: Input,
+        computed: Vec<Computed>,
         span: Span,
     },
     /// A condition on rows that are no longer raw events (after a join, say).

@@ -5,7 +5,7 @@ use super::columns::{Columns, FieldRef, Fold, NotField};
 use super::correlate::conjuncts;
 use super::outputs;
 use super::{Lowerer, MAX_DEPTH};
-use crate::ir::detection::{Computed, EventSource, Input, Output, OutputOrigin, Outputs, Predicate, Stage, Value};
+use crate::ir::detection::{Computed, EventSource, Field, Input, Output, OutputOrigin, Outputs, Predicate, Stage, Value};
 use crate::kql::Span;
 use crate::kql::ast::{Expr, ExprKind, FunctionDef, NamedExpr, Operator, OperatorKind, ParsePart, StatementKind};
 
@@ -325,14 +325,20 @@ impl<'a> Lowerer<'a> {
             }
         };
         let text = self.text_of(item.expr.span).to_string();
-        let meaning = self
-            .field_ref(&item.expr, &rows.columns, upto)
-            .map_err(|inner| NotField { construct: "computed column".to_string(), reason: format!("`{name} = {text}`: {}", inner.reason) });
-        if let (Input::Source(i), false) = (rows.at, matches!(item.expr.kind, ExprKind::Name(_))) {
-            let computed = Computed { name: name.clone(), expression: text.clone(), span: item.span };
-            if let Some(source) = self.detection.sources.get_mut(i) {
-                source.computed.push(computed);
+        let expr = self.scalar(&item.expr, &rows.columns, upto).filter(|_| !self.source_reads(rows.at, &name));
+        // A column `Scalar` computes is a column of the rows from here on, like an event field.
+        let field = self.field_ref(&item.expr, &rows.columns, upto);
+        let is_field = field.is_ok();
+        let meaning = match (field, &expr) {
+            (Ok(field), _) => Ok(field),
+            (Err(_), Some(_)) => Ok(FieldRef { field: Field::column(&name), fold: Fold::Keep }),
+            (Err(inner), None) => {
+                Err(NotField { construct: "computed column".to_string(), reason: format!("`{name} = {text}`: {}", inner.reason) })
             }
+        };
+        if !matches!(item.expr.kind, ExprKind::Name(_)) {
+            let computed = Computed { name: name.clone(), expression: text.clone(), expr, span: item.span };
+            self.add_computed(rows, computed, is_field);
         }
         // `a = b` of an output column carries b's origin (say, an aggregation) under a new name.
         let copied = match &item.expr.kind {
@@ -348,6 +354,37 @@ impl<'a> Lowerer<'a> {
         };
         outputs::set(&mut rows.outputs, output);
         rows.columns.define(&name, meaning);
+    }
+
+    /// Records a computed column where the rows are: on the source while they are its events,
+    /// else on an extend stage when it is computable and not just a field read by another name.
+    fn add_computed(&mut self, rows: &mut Rows, computed: Computed, is_field: bool) {
+        match rows.at {
+            Input::Source(i) => {
+                if let Some(source) = self.detection.sources.get_mut(i) {
+                    source.computed.push(computed);
+                }
+            }
+            Input::Stage(_) if computed.expr.is_none() || is_field => {}
+            Input::Stage(i) => match self.detection.stages.get_mut(i) {
+                Some(Stage::Extend { computed: earlier, span, .. }) => {
+                    *span = span.to(computed.span);
+                    earlier.push(computed);
+                }
+                _ => {
+                    let span = computed.span;
+                    self.detection.stages.push(Stage::Extend { input: rows.at, computed: vec![computed], span });
+                    rows.at = Input::Stage(self.detection.stages.len() - 1);
+                }
+            },
+        }
+    }
+
+    /// Whether the filter of the source the rows are at reads a column of that name: a column
+    /// computed under it is computed before the filter, so it must not hide the event field.
+    fn source_reads(&self, at: Input, name: &str) -> bool {
+        let Input::Source(i) = at else { return false };
+        self.detection.sources.get(i).is_some_and(|source| reads(&source.filter, name))
     }
 
     /// `project-rename new = old`.
@@ -382,7 +419,7 @@ impl<'a> Lowerer<'a> {
         if let Input::Source(i) = rows.at
             && let Some(source) = self.detection.sources.get_mut(i)
         {
-            source.computed.push(Computed { name: name.to_string(), expression: text.clone(), span });
+            source.computed.push(Computed { name: name.to_string(), expression: text.clone(), expr: None, span });
         }
         let origin = OutputOrigin::Computed(text);
         outputs::set(&mut rows.outputs, Output { name: name.to_string(), origin, made_by: rows.at, span });
@@ -409,6 +446,16 @@ pub(super) fn conjoin(left: Predicate, right: Predicate) -> Predicate {
         }
         (left, Predicate::And(more)) => Predicate::And(std::iter::once(left).chain(more).collect()),
         (left, right) => Predicate::And(vec![left, right]),
+    }
+}
+
+/// Whether a predicate reads the column `name` (as the field tested or a value).
+fn reads(predicate: &Predicate, name: &str) -> bool {
+    match predicate {
+        Predicate::And(parts) | Predicate::Or(parts) => parts.iter().any(|p| reads(p, name)),
+        Predicate::Not(inner) => reads(inner, name),
+        Predicate::Match(m) => m.field.name == name || m.values.iter().any(|v| matches!(v, Value::Field(f) if f.name == name)),
+        Predicate::Opaque { text, .. } => text.contains(name),
     }
 }
 
