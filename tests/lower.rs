@@ -256,7 +256,7 @@ fn aggregations_and_thresholds() {
         ("T | summarize arg_min(N, X, Y)", "T: true | [0] summarize s0 N=arg_min(N)", &[]),
         (
             "T | summarize count() | extend x = 1 | where count_ > 5",
-            "T: true | [0] summarize s0 count_=count() | [1] filter [0]: count_ > 5",
+            "T: true | [0] summarize s0 count_=count() | [1] extend [0]: x | [2] filter [1]: count_ > 5",
             &[],
         ),
         ("T | summarize percentile(N, 95) by A", "T: true | [0] summarize s0  by A", &["percentile()"]),

@@ -327,18 +327,17 @@ impl<'a> Lowerer<'a> {
         let text = self.text_of(item.expr.span).to_string();
         let expr = self.scalar(&item.expr, &rows.columns, upto).filter(|_| !self.source_reads(rows.at, &name));
         // A column `Scalar` computes is a column of the rows from here on, like an event field.
-        let field = self.field_ref(&item.expr, &rows.columns, upto);
-        let is_field = field.is_ok();
-        let meaning = match (field, &expr) {
+        let meaning = match (self.field_ref(&item.expr, &rows.columns, upto), &expr) {
             (Ok(field), _) => Ok(field),
             (Err(_), Some(_)) => Ok(FieldRef { field: Field::column(&name), fold: Fold::Keep }),
             (Err(inner), None) => {
                 Err(NotField { construct: "computed column".to_string(), reason: format!("`{name} = {text}`: {}", inner.reason) })
             }
         };
-        if !matches!(item.expr.kind, ExprKind::Name(_)) {
+        // A rename is recorded too, so rows that leave the source (into a join) carry the new name.
+        if !matches!(&item.expr.kind, ExprKind::Name(old) if old.name == name) {
             let computed = Computed { name: name.clone(), expression: text.clone(), expr, span: item.span };
-            self.add_computed(rows, computed, is_field);
+            self.add_computed(rows, computed);
         }
         // `a = b` of an output column carries b's origin (say, an aggregation) under a new name.
         let copied = match &item.expr.kind {
@@ -357,15 +356,15 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Records a computed column where the rows are: on the source while they are its events,
-    /// else on an extend stage when it is computable and not just a field read by another name.
-    fn add_computed(&mut self, rows: &mut Rows, computed: Computed, is_field: bool) {
+    /// else on an extend stage when it is computable.
+    fn add_computed(&mut self, rows: &mut Rows, computed: Computed) {
         match rows.at {
             Input::Source(i) => {
                 if let Some(source) = self.detection.sources.get_mut(i) {
                     source.computed.push(computed);
                 }
             }
-            Input::Stage(_) if computed.expr.is_none() || is_field => {}
+            Input::Stage(_) if computed.expr.is_none() => {}
             Input::Stage(i) => match self.detection.stages.get_mut(i) {
                 Some(Stage::Extend { computed: earlier, span, .. }) => {
                     *span = span.to(computed.span);

@@ -5,7 +5,7 @@
 use super::Lowerer;
 use super::columns::{Columns, Fold};
 use crate::ir::detection::{Scalar, ScalarFunction, Value};
-use crate::kql::ast::{Expr, ExprKind, Literal, UnaryOp};
+use crate::kql::ast::{Expr, ExprKind, UnaryOp};
 
 impl<'a> Lowerer<'a> {
     /// The `Scalar` an expression computes, reading columns through `columns`.
