@@ -56,6 +56,7 @@ fn the_catalog_seed_joins_on_computed_columns() {
     let (records, code) = test_json("tests/fixtures/rule-catalog.md", "tests/fixtures-events/vm-run-command.jsonl");
     assert_eq!(code, Some(0));
     assert_eq!(records[0]["status"], "evaluated", "{}", records[0]);
+    assert_eq!(records[0]["not_evaluated"], json!(["ScriptFingerprintHash"]));
     assert_eq!(
         records[0]["rows"],
         json!([{
