@@ -158,6 +158,12 @@ fn renames_and_computed_columns() {
         // It must not hide an event field the source's filter already read.
         ("T | where a == 'y' | extend a = strcat(b, c) | where a == 'x'", "T: a == 'y' and opaque(a == 'x')", &["computed column"]),
         ("T | extend a = hash_sha256(b) | where a == 'x'", "T: opaque(a == 'x')", &["computed column"]),
+        // Nor a field an earlier column reads (c reads b; b computed would change c).
+        (
+            "T | extend c = b | extend b = strcat(b, 'x') | where c == 'y' and b == 'z'",
+            "T: b == 'y' and opaque(b == 'z')",
+            &["computed column"],
+        ),
     ]);
 }
 

@@ -47,6 +47,11 @@ impl Columns {
         self.named.push((name.to_string(), meaning));
     }
 
+    /// Whether an earlier definition reads the input field `name` (a rename of it, a path into it).
+    pub fn reads(&self, name: &str) -> bool {
+        self.named.iter().any(|(_, meaning)| matches!(meaning, Ok(FieldRef { field, .. }) if field.name == name))
+    }
+
     /// Marks every name not defined from here on as possibly made by `construct`.
     pub fn make_unknown(&mut self, construct: &str) {
         let reason = format!("columns after `{construct}` may be made by it, which is not modelled");

@@ -325,9 +325,14 @@ impl<'a> Lowerer<'a> {
             }
         };
         let text = self.text_of(item.expr.span).to_string();
-        let expr = self.scalar(&item.expr, &rows.columns, upto).filter(|_| !self.source_reads(rows.at, &name));
+        let field = self.field_ref(&item.expr, &rows.columns, upto);
+        // Computing the column replaces any input field of that name: not while something already
+        // lowered reads that field (the source's filter, another column, a path into itself).
+        let reads_itself = matches!(&field, Ok(FieldRef { field, .. }) if field.name == name && !field.path.is_empty());
+        let hides_a_read = reads_itself || rows.columns.reads(&name) || self.source_reads(rows.at, &name);
+        let expr = self.scalar(&item.expr, &rows.columns, upto).filter(|_| !hides_a_read);
         // A column `Scalar` computes is a column of the rows from here on, like an event field.
-        let meaning = match (self.field_ref(&item.expr, &rows.columns, upto), &expr) {
+        let meaning = match (field, &expr) {
             (Ok(field), _) => Ok(field),
             (Err(_), Some(_)) => Ok(FieldRef { field: Field::column(&name), fold: Fold::Keep }),
             (Err(inner), None) => {
@@ -379,8 +384,8 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    /// Whether the filter of the source the rows are at reads a column of that name: a column
-    /// computed under it is computed before the filter, so it must not hide the event field.
+    /// Whether the filter of the source the rows are at reads a column of that name (the source
+    /// computes its columns before its filter).
     fn source_reads(&self, at: Input, name: &str) -> bool {
         let Input::Source(i) = at else { return false };
         self.detection.sources.get(i).is_some_and(|source| reads(&source.filter, name))
