@@ -255,6 +255,10 @@ fn stage_text(stage: &Stage, d: &Detection) -> String {
         }
         Stage::Union { inputs, .. } => format!("all rows of {}", inputs.iter().map(|i| input_words(*i, d)).collect::<Vec<_>>().join(", ")),
         Stage::Filter { input, .. } => format!("rows of {} where:", input_words(*input, d)),
+        Stage::Extend { input, computed, .. } => {
+            let columns: Vec<String> = computed.iter().map(|c| format!("{} = {}", c.name, c.expression)).collect();
+            format!("rows of {} with {}", input_words(*input, d), columns.join(", "))
+        }
     }
 }
 

@@ -48,13 +48,24 @@ fn a_distinct_count_threshold_per_hour_bin() {
 }
 
 #[test]
-fn the_catalog_seed_is_unsupported_with_its_reason() {
-    // Its joins match on values computed with `split()`, which the Detection does not hold.
+fn the_catalog_seed_joins_on_computed_columns() {
+    // The run command on vm1 (Started 10:00, Succeeded 10:01) joins, on the VM name split out of
+    // `Authorization.scope` and out of `DeviceName`, the script file vm1 wrote at 10:00:30 (inside
+    // the run), and on that file name the PowerShell run that `extract()` finds it in. vm2's file
+    // matches no run command. kql-run returns the same row (AdditionalFields given as text).
     let (records, code) = test_json("tests/fixtures/rule-catalog.md", "tests/fixtures-events/vm-run-command.jsonl");
-    assert_eq!(code, Some(1));
-    assert_eq!(records[0]["status"], "unsupported");
-    assert_eq!(records[0]["rows"], json!([]));
-    assert!(records[0]["reason"].as_str().unwrap_or_default().contains("join key"), "{}", records[0]);
+    assert_eq!(code, Some(0));
+    assert_eq!(records[0]["status"], "evaluated", "{}", records[0]);
+    assert_eq!(records[0]["not_evaluated"], json!(["ScriptFingerprintHash"]));
+    assert_eq!(
+        records[0]["rows"],
+        json!([{
+            "StartTime": "2024-05-01T10:00:00Z", "EndTime": "2024-05-01T10:01:00Z", "PowershellFileCreatedTimestamp": "2024-05-01T10:00:30Z",
+            "PowershellExecStart": "2024-05-01T10:00:40Z", "PowershellExecEnd": "2024-05-01T10:00:40Z", "PowershellFileName": "script1.ps1",
+            "PowershellScriptCommands": ["Get-Process"], "Caller": "ana@contoso.com", "CallerIpAddress": "198.51.100.7",
+            "InitiatingProcessCommandLine": "powershell -File script1.ps1", "PowershellFileSize": 120, "VirtualMachineName": "vm1"
+        }])
+    );
 }
 
 #[test]

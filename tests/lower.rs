@@ -153,8 +153,19 @@ fn renames_and_computed_columns() {
         ("T | project-rename a = b | where a == 'x'", "T: b == 'x'", &[]),
         ("T | project a = b, c | where a == 'x' and c == 'y'", "T: b == 'x' and c == 'y'", &[]),
         ("T | extend a = tostring(P.q) | where a has 'x'", "T: P.q has 'x'", &[]),
-        ("T | extend a = strcat(b, c) | where a == 'x'", "T: opaque(a == 'x')", &["computed column"]),
-        ("T | extend b = 'x' | where b == 'x'", "T: opaque(b == 'x')", &["computed column"]),
+        // A column `Scalar` computes is a column like an event field: the source computes it.
+        ("T | extend a = strcat(b, c) | where a == 'x'", "T: a == 'x'", &[]),
+        ("T | extend b = 'x' | where b == 'x'", "T: b == 'x'", &[]),
+        ("T | extend h = tostring(split(D, '.')[0]) | where h != D", "T: not(h == D)", &[]),
+        // It must not hide an event field the source's filter already read.
+        ("T | where a == 'y' | extend a = strcat(b, c) | where a == 'x'", "T: a == 'y' and opaque(a == 'x')", &["computed column"]),
+        ("T | extend a = hash_sha256(b) | where a == 'x'", "T: opaque(a == 'x')", &["computed column"]),
+        // Nor a field an earlier column reads (c reads b; b computed would change c).
+        (
+            "T | extend c = b | extend b = strcat(b, 'x') | where c == 'y' and b == 'z'",
+            "T: b == 'y' and opaque(b == 'z')",
+            &["computed column"],
+        ),
     ]);
 }
 
@@ -203,6 +214,17 @@ fn joins_keys_kinds_and_windows() {
             &["between"],
         ),
         ("T | project-rename K = A | join U on $left.K == $right.A", "s0 T: true; s1 U: true | [0] join inner_unique s0 s1 on A = A", &[]),
+        (
+            "T | extend K = tolower(strcat(A, B)) | join (U | extend K = tostring(split(H, '.')[0])) on K",
+            "s0 T: true; s1 U: true | [0] join inner_unique s0 s1 on K = K",
+            &[],
+        ),
+        // After a stage, an extend stage computes the key.
+        (
+            "T | summarize by A | extend K = strcat(A, 'x') | join U on K",
+            "s0 T: true; s1 U: true | [0] summarize s0  by A | [1] extend [0]: K | [2] join inner_unique [1] s1 on K = K",
+            &[],
+        ),
     ]);
 }
 
@@ -242,7 +264,7 @@ fn aggregations_and_thresholds() {
         ("T | summarize arg_min(N, X, Y)", "T: true | [0] summarize s0 N=arg_min(N)", &[]),
         (
             "T | summarize count() | extend x = 1 | where count_ > 5",
-            "T: true | [0] summarize s0 count_=count() | [1] filter [0]: count_ > 5",
+            "T: true | [0] summarize s0 count_=count() | [1] extend [0]: x | [2] filter [1]: count_ > 5",
             &[],
         ),
         ("T | summarize percentile(N, 95) by A", "T: true | [0] summarize s0  by A", &["percentile()"]),
@@ -389,7 +411,7 @@ fn columns_defined_inside_a_join_or_union_input_resolve_or_stay_opaque() {
         (
             "T | join (U | extend K = strlen(A)) on B | where K > 1",
             "s0 T: true; s1 U: true | [0] join inner_unique s0 s1 on B = B | [1] filter [0]: opaque(K > 1)",
-            &["computed column"],
+            &["join column"],
         ),
         (
             "T | join kind=rightsemi (U | extend K = A) on B | where K == 1",

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Raise it as lowering improves; it guards against regressions.
-const FLOOR_FULLY_MODELLED: f64 = 0.40;
+const FLOOR_FULLY_MODELLED: f64 = 0.43;
 
 #[test]
 fn corpus_rules_lower_and_enough_are_fully_modelled() {

@@ -12,8 +12,16 @@ pub type Row = serde_json::Map<String, Json>;
 
 /// The field's value in `row`; JSON null when the column or a path step is missing.
 pub fn lookup<'a>(row: &'a Row, field: &Field) -> Cow<'a, Json> {
-    let Some(mut current) = row.get(&field.name).map(Cow::Borrowed) else { return Cow::Owned(Json::Null) };
-    for step in &field.path {
+    match row.get(&field.name) {
+        Some(value) => walk(Cow::Borrowed(value), &field.path),
+        None => Cow::Owned(Json::Null),
+    }
+}
+
+/// The value at `path` inside `start` (see `Field::path`); JSON null when a step is missing.
+pub fn walk<'a>(start: Cow<'a, Json>, path: &[String]) -> Cow<'a, Json> {
+    let mut current = start;
+    for step in path {
         let container = match as_dynamic(&current) {
             Some(parsed) => Cow::Owned(parsed),
             None => current,
@@ -30,7 +38,7 @@ pub fn lookup<'a>(row: &'a Row, field: &Field) -> Cow<'a, Json> {
 }
 
 /// A string holding a JSON object or array, parsed; `None` for anything else.
-fn as_dynamic(value: &Json) -> Option<Json> {
+pub fn as_dynamic(value: &Json) -> Option<Json> {
     let text = value.as_str()?.trim_start();
     if !text.starts_with(['{', '[']) {
         return None;

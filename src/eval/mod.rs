@@ -5,10 +5,14 @@
 //! three-valued logic with nulls, a missing string is `""`, term rules for `has`, innerunique
 //! joins, `X1` names for clashing right columns (see the submodules).
 //!
+//! Columns with a `Scalar` are computed (see `scalar`): a source's before its filter, an extend
+//! stage's on its input rows.
+//!
 //! Honesty over coverage: anything the Detection holds only as text (an opaque condition, an
 //! unmodelled stage that can change which rows come back, a filter or key over a column computed
-//! by an expression) makes the whole result `Unsupported` with the reason. Output columns
-//! computed by such expressions do not stop evaluation: they are listed as not evaluated.
+//! by an expression it has no `Scalar` for) makes the whole result `Unsupported` with the reason.
+//! Output columns computed by such expressions do not stop evaluation: they are listed as not
+//! evaluated.
 
 mod aggregate;
 mod cell;
@@ -18,15 +22,17 @@ pub mod generate;
 mod join;
 mod predicate;
 mod relation;
+mod scalar;
 mod terms;
 pub mod time;
 
 pub use cell::Row;
 pub use events::{BadLine, parse_events};
 
-use crate::ir::detection::{Detection, EventSource, Input, OutputOrigin, Predicate, Stage, Value};
+use crate::ir::detection::{Computed, Detection, EventSource, Input, OutputOrigin, Predicate, Stage, Value};
 use predicate::Scope;
 use relation::Relation;
+use scalar::Computer;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -57,7 +63,7 @@ pub fn evaluate(detection: &Detection, events: &[Row], now: i64) -> Result<Table
         return Err(Unsupported(format!("`{}` is not modelled: {}", item.construct, item.reason)));
     }
     let result = detection.result.ok_or_else(|| Unsupported("the query has no tabular result".into()))?;
-    let mut run = Run { detection, events, scope: Scope::new(now), done: HashMap::new() };
+    let mut run = Run { detection, events, scope: Scope::new(now), computer: Computer::default(), done: HashMap::new() };
     let relation = run.relation(result, usize::MAX)?;
     Ok(project(detection, relation))
 }
@@ -67,6 +73,7 @@ struct Run<'a> {
     detection: &'a Detection,
     events: &'a [Row],
     scope: Scope,
+    computer: Computer,
     /// Rows already computed, keyed by (is a stage, index).
     done: HashMap<(bool, usize), Relation>,
 }
@@ -97,13 +104,11 @@ impl Run<'_> {
     }
 
     fn source(&mut self, source: &EventSource) -> Result<Relation, Unsupported> {
-        let events = self.events.iter().filter(|e| belongs_to(e, &source.tables));
-        // Lowering resolves the source's own conditions to event fields, so they run first; later
-        // stages see the computed columns only by name, and those names hold no value here.
-        let mut relation = self.filter(Relation::from_rows(events.cloned().collect()), &source.filter)?;
-        for computed in &source.computed {
-            relation.add_unknown(&computed.name, &computed.expression);
-        }
+        let events = self.events.iter().filter(|e| belongs_to(e, &source.tables)).cloned().collect();
+        // Lowering lets a computed column hide no event field the filter reads, so computing the
+        // columns first changes nothing the filter sees.
+        let relation = self.extend(Relation::from_rows(events), &source.computed);
+        let mut relation = self.filter(relation, &source.filter)?;
         // A column the query projected away is not there for a join to clash with (rows keep
         // the event's fields, which the source's own outputs read).
         if let Some(kept) = &source.columns {
@@ -113,11 +118,35 @@ impl Run<'_> {
         Ok(relation)
     }
 
+    /// Adds computed columns in order: the value of each with a `Scalar`, else an unknown.
+    fn extend(&mut self, mut relation: Relation, computed: &[Computed]) -> Relation {
+        for column in computed {
+            match &column.expr {
+                Some(expr) => {
+                    for row in &mut relation.rows {
+                        let value = self.computer.value(expr, row);
+                        row.insert(column.name.clone(), value);
+                    }
+                    if !relation.columns.contains(&column.name) {
+                        relation.columns.push(column.name.clone());
+                    }
+                    relation.unknown.remove(&column.name);
+                }
+                None => relation.add_unknown(&column.name, &column.expression),
+            }
+        }
+        relation
+    }
+
     fn stage(&mut self, stage: &Stage, index: usize) -> Result<Relation, Unsupported> {
         match stage {
             Stage::Filter { input, predicate, .. } => {
                 let rows = self.relation(*input, index)?;
                 self.filter(rows, predicate)
+            }
+            Stage::Extend { input, computed, .. } => {
+                let rows = self.relation(*input, index)?;
+                Ok(self.extend(rows, computed))
             }
             Stage::Union { inputs, .. } => {
                 let mut rows = Vec::new();
@@ -221,6 +250,18 @@ enum Source<'a> {
     NotEvaluated,
 }
 
+/// Whether the source or extend stage `at` computes the column `name` with a `Scalar`.
+fn computes(detection: &Detection, at: Input, name: &str) -> bool {
+    let computed = match at {
+        Input::Source(i) => detection.sources.get(i).map(|s| s.computed.as_slice()),
+        Input::Stage(i) => match detection.stages.get(i) {
+            Some(Stage::Extend { computed, .. }) => Some(computed.as_slice()),
+            _ => None,
+        },
+    };
+    computed.and_then(|c| c.iter().rev().find(|c| c.name == name)).is_some_and(|c| c.expr.is_some())
+}
+
 /// The rule's output columns, from the final rows.
 fn project(detection: &Detection, relation: Relation) -> Table {
     let outputs = &detection.outputs;
@@ -233,6 +274,9 @@ fn project(detection: &Detection, relation: Relation) -> Table {
     }
     for output in &outputs.fields {
         let source = match &output.origin {
+            OutputOrigin::Computed(_) if computes(detection, output.made_by, &output.name) && relation.columns.contains(&output.name) => {
+                Source::Column
+            }
             OutputOrigin::Computed(_) => Source::NotEvaluated,
             OutputOrigin::Field(f) if Some(output.made_by) == detection.result => Source::Field(f),
             _ if relation.unknown.contains_key(&output.name) => Source::NotEvaluated,

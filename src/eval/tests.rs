@@ -170,7 +170,12 @@ fn unmodelled_stages_that_change_rows_make_it_unsupported_but_an_unmodelled_aggr
 #[test]
 fn computed_columns_are_not_evaluated_in_outputs_and_refused_in_filters() {
     let mut detection = filtering(Predicate::always());
-    detection.sources[0].computed.push(Computed { name: "Lower".into(), expression: "tolower(A)".into(), span: Span::default() });
+    detection.sources[0].computed.push(Computed {
+        name: "Lower".into(),
+        expression: "tolower(A)".into(),
+        expr: None,
+        span: Span::default(),
+    });
     detection.outputs = Outputs {
         all_columns: false,
         fields: vec![

@@ -5,6 +5,12 @@
 //! evaluation order, then the fields the rule outputs. Lowering is total, so whatever a query
 //! does that this model cannot hold is listed in `unmodelled`, each item with its span.
 //!
+//! Computed columns: an `extend` whose expression `Scalar` can hold carries it in
+//! `Computed::expr`, and the column then counts as a column of the rows like any event field:
+//! matches, group keys and join keys name it. While rows are still a source's events the source
+//! computes its columns, in order, before its filter; after a stage, `Stage::Extend` computes
+//! them. An expression `Scalar` cannot hold keeps `expr: None` and stays opaque.
+//!
 //! Spans are byte ranges into the rule's query text; `ir::Locator` turns them into file lines
 //! and columns.
 
@@ -68,7 +74,57 @@ pub struct Computed {
     pub name: String,
     /// The KQL expression text, as written.
     pub expression: String,
+    /// The expression, when `Scalar` can hold it; `None` leaves the column opaque.
+    pub expr: Option<Scalar>,
     pub span: Span,
+}
+
+/// A value computed from one row, vendor-neutral.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scalar {
+    Field(Field),
+    Value(Value),
+    Call {
+        function: ScalarFunction,
+        args: Vec<Scalar>,
+    },
+    /// A path into a dynamic value, with `Field::path`'s steps (`"[0]"`, `"[-1]"`, `"key"`).
+    Path {
+        target: Box<Scalar>,
+        path: Vec<String>,
+    },
+}
+
+/// The functions `Scalar` computes, with Kusto's meaning (the names are Kusto's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScalarFunction {
+    /// Text of any value; null is `""`.
+    ToString,
+    ToLower,
+    ToUpper,
+    /// The texts of all arguments, joined.
+    Strcat,
+    /// `split(text, delimiter)`: a dynamic array of strings.
+    Split,
+    /// `extract(regex, group, text)`: the group's text, `""` without a match.
+    Extract,
+    /// A string holding JSON, parsed; other values as they are.
+    ParseJson,
+    /// Length in characters.
+    Strlen,
+    /// `substring(text, start[, length])`, in characters.
+    Substring,
+    ToLong,
+    ToReal,
+    IsEmpty,
+    IsNotEmpty,
+    /// The first argument that is not null (nor an empty string).
+    Coalesce,
+    ArrayLength,
+    /// `replace_string(text, lookup, rewrite)`: every occurrence, no regex.
+    ReplaceString,
 }
 
 /// A boolean condition over one row.
@@ -200,6 +256,12 @@ pub enum Stage {
     Aggregate(Aggregate),
     Union {
         inputs: Vec<Input>,
+        span: Span,
+    },
+    /// Columns computed on rows that are no longer raw events, in order (each may read the last).
+    Extend {
+        input: Input,
+        computed: Vec<Computed>,
         span: Span,
     },
     /// A condition on rows that are no longer raw events (after a join, say).
@@ -366,5 +428,46 @@ impl Predicate {
             Predicate::Match(m) => m.span == *span,
             _ => false,
         })
+    }
+}
+
+impl Detection {
+    /// A column the query computes (with an expression, or as a rename): a condition on one,
+    /// past the source where lowering reads renames through to their field, tests a value of
+    /// the row, not an event field, which a target must compute (or report as lost) instead of
+    /// reading a field of that name.
+    pub fn computed_column(&self, name: &str) -> Option<&Computed> {
+        let in_sources = self.sources.iter().flat_map(|source| &source.computed);
+        let in_stages = self.stages.iter().flat_map(|stage| match stage {
+            Stage::Extend { computed, .. } => computed.as_slice(),
+            _ => &[],
+        });
+        in_sources.chain(in_stages).find(|c| c.name == name)
+    }
+
+    /// Every condition tree of the rule: source filters, later filters, thresholds and the
+    /// conditions of conditional aggregations.
+    pub fn predicates(&self) -> Vec<&Predicate> {
+        let sources = self.sources.iter().map(|s| &s.filter);
+        let stages = self.stages.iter().flat_map(|stage| match stage {
+            Stage::Filter { predicate, .. } => vec![predicate],
+            Stage::Aggregate(aggregate) => {
+                aggregate.threshold.iter().chain(aggregate.aggregations.iter().flat_map(|a| &a.condition)).collect()
+            }
+            Stage::Join(_) | Stage::Union { .. } | Stage::Extend { .. } => Vec::new(),
+        });
+        sources.chain(stages).collect()
+    }
+}
+
+impl Predicate {
+    /// Every `Match` in the tree, depth first.
+    pub fn matches(&self) -> Vec<&Match> {
+        match self {
+            Predicate::And(parts) | Predicate::Or(parts) => parts.iter().flat_map(Predicate::matches).collect(),
+            Predicate::Not(inner) => inner.matches(),
+            Predicate::Match(m) => vec![m],
+            Predicate::Opaque { .. } => Vec::new(),
+        }
     }
 }

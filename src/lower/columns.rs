@@ -47,6 +47,11 @@ impl Columns {
         self.named.push((name.to_string(), meaning));
     }
 
+    /// Whether an earlier definition reads the input field `name` (a rename of it, a path into it).
+    pub fn reads(&self, name: &str) -> bool {
+        self.named.iter().any(|(_, meaning)| matches!(meaning, Ok(FieldRef { field, .. }) if field.name == name))
+    }
+
     /// Marks every name not defined from here on as possibly made by `construct`.
     pub fn make_unknown(&mut self, construct: &str) {
         let reason = format!("columns after `{construct}` may be made by it, which is not modelled");
@@ -66,12 +71,23 @@ impl Columns {
 impl Columns {
     /// Carries one input's definitions into a stage's rows, but for names `shadowed` (another
     /// input's column of that name wins). A rename keeps reading its field when `holds` says the
-    /// stage's rows carry that field under its own name; otherwise the name is opaque, since no
+    /// stage's rows carry that field under its own name; else, when `holds_name` says the rows
+    /// carry the renamed column itself (its input lists it, and nothing clashes with it), the
+    /// name means that column (the evaluator materializes renames as computed columns, and
+    /// targets report conditions on them as losses); otherwise the name is opaque, since no
     /// event field of the stage's rows means it.
-    pub fn carry_into(&self, into: &mut Columns, stage: &str, shadowed: impl Fn(&str) -> bool, holds: impl Fn(&Field) -> bool) {
+    pub fn carry_into(
+        &self,
+        into: &mut Columns,
+        stage: &str,
+        shadowed: impl Fn(&str) -> bool,
+        holds: impl Fn(&Field) -> bool,
+        holds_name: impl Fn(&str) -> bool,
+    ) {
         for (name, meaning) in self.named.iter().filter(|(name, _)| !shadowed(name)) {
             let carried = match meaning {
                 Ok(read) if holds(&read.field) => Ok(read.clone()),
+                Ok(read) if read.fold == Fold::Keep && holds_name(name) => Ok(FieldRef { field: Field::column(name), fold: Fold::Keep }),
                 Ok(read) => Err(NotField::new(
                     format!("{stage} column"),
                     format!("`{name}` names `{}` of one input of a {stage}, a field its rows may hold under another name", read.field),

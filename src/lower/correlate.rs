@@ -470,10 +470,22 @@ fn join_columns(kind: JoinKind, left: &Rows, right: &Rows) -> Columns {
     if keeps_right {
         let unclashed = |name: &str| !keeps_left || !has(&left.outputs, name);
         let shadowed = |name: &str| keeps_left && listed(&left.outputs, name);
-        right.columns.carry_into(&mut columns, "join", shadowed, |field| has(&right.outputs, &field.name) && unclashed(&field.name));
+        right.columns.carry_into(
+            &mut columns,
+            "join",
+            shadowed,
+            |field| has(&right.outputs, &field.name) && unclashed(&field.name),
+            |name| listed(&right.outputs, name) && !has(&left.outputs, name),
+        );
     }
     if keeps_left {
-        left.columns.carry_into(&mut columns, "join", |_| false, |field| has(&left.outputs, &field.name));
+        left.columns.carry_into(
+            &mut columns,
+            "join",
+            |_| false,
+            |field| has(&left.outputs, &field.name),
+            |name| listed(&left.outputs, name),
+        );
     }
     columns
 }

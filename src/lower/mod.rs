@@ -15,7 +15,11 @@
 //!   `column_ifexists("X", ...)` and `parse_json()`/`todynamic()` (a path into it is a path into
 //!   the field's JSON value, dynamic column or JSON string alike); `tolower`/`toupper` only under
 //!   a case-insensitive operator, or a case-sensitive one whose values are already in that case.
-//!   Anything else used in a condition, group key or join key is opaque and listed.
+//!   Else an expression `Scalar` holds (see `scalar`) makes a column of its own, computed by the
+//!   source (or by an extend stage after a stage) and read by name like an event field; on a
+//!   source, not when its name is a field the source's filter already read (the source computes
+//!   its columns before its filter). Anything else used in a condition, group key or join key is
+//!   opaque and listed.
 //! - `X in (subquery)` / `X !in (subquery)` as a top-level condition is a left semi / anti join
 //!   with the subquery's single column; `in~`, `has_any` over a subquery stay opaque.
 //! - `distinct A, B` is `summarize by A, B`; `arg_max`/`arg_min` are aggregations; `parse`
@@ -33,6 +37,7 @@ mod correlate;
 mod outputs;
 mod pipeline;
 mod predicate;
+mod scalar;
 mod scope;
 mod values;
 

@@ -5,7 +5,7 @@ use super::columns::{Columns, FieldRef, Fold, NotField};
 use super::correlate::conjuncts;
 use super::outputs;
 use super::{Lowerer, MAX_DEPTH};
-use crate::ir::detection::{Computed, EventSource, Input, Output, OutputOrigin, Outputs, Predicate, Stage, Value};
+use crate::ir::detection::{Computed, EventSource, Field, Input, Output, OutputOrigin, Outputs, Predicate, Stage, Value};
 use crate::kql::Span;
 use crate::kql::ast::{Expr, ExprKind, FunctionDef, NamedExpr, Operator, OperatorKind, ParsePart, StatementKind};
 
@@ -333,14 +333,24 @@ impl<'a> Lowerer<'a> {
             }
         };
         let text = self.text_of(item.expr.span).to_string();
-        let meaning = self
-            .field_ref(&item.expr, &rows.columns, upto)
-            .map_err(|inner| NotField { construct: "computed column".to_string(), reason: format!("`{name} = {text}`: {}", inner.reason) });
-        if let (Input::Source(i), false) = (rows.at, matches!(item.expr.kind, ExprKind::Name(_))) {
-            let computed = Computed { name: name.clone(), expression: text.clone(), span: item.span };
-            if let Some(source) = self.detection.sources.get_mut(i) {
-                source.computed.push(computed);
+        let field = self.field_ref(&item.expr, &rows.columns, upto);
+        // Computing the column replaces any input field of that name: not while something already
+        // lowered reads that field (the source's filter, another column, a path into itself).
+        let reads_itself = matches!(&field, Ok(FieldRef { field, .. }) if field.name == name && !field.path.is_empty());
+        let hides_a_read = reads_itself || rows.columns.reads(&name) || self.source_reads(rows.at, &name);
+        let expr = self.scalar(&item.expr, &rows.columns, upto).filter(|_| !hides_a_read);
+        // A column `Scalar` computes is a column of the rows from here on, like an event field.
+        let meaning = match (field, &expr) {
+            (Ok(field), _) => Ok(field),
+            (Err(_), Some(_)) => Ok(FieldRef { field: Field::column(&name), fold: Fold::Keep }),
+            (Err(inner), None) => {
+                Err(NotField { construct: "computed column".to_string(), reason: format!("`{name} = {text}`: {}", inner.reason) })
             }
+        };
+        // A rename is recorded too, so rows that leave the source (into a join) carry the new name.
+        if !matches!(&item.expr.kind, ExprKind::Name(old) if old.name == name) {
+            let computed = Computed { name: name.clone(), expression: text.clone(), expr, span: item.span };
+            self.add_computed(rows, computed);
         }
         // `a = b` of an output column carries b's origin (say, an aggregation) under a new name.
         let copied = match &item.expr.kind {
@@ -356,6 +366,37 @@ impl<'a> Lowerer<'a> {
         };
         outputs::set(&mut rows.outputs, output);
         rows.columns.define(&name, meaning);
+    }
+
+    /// Records a computed column where the rows are: on the source while they are its events,
+    /// else on an extend stage when it is computable.
+    fn add_computed(&mut self, rows: &mut Rows, computed: Computed) {
+        match rows.at {
+            Input::Source(i) => {
+                if let Some(source) = self.detection.sources.get_mut(i) {
+                    source.computed.push(computed);
+                }
+            }
+            Input::Stage(_) if computed.expr.is_none() => {}
+            Input::Stage(i) => match self.detection.stages.get_mut(i) {
+                Some(Stage::Extend { computed: earlier, span, .. }) => {
+                    *span = span.to(computed.span);
+                    earlier.push(computed);
+                }
+                _ => {
+                    let span = computed.span;
+                    self.detection.stages.push(Stage::Extend { input: rows.at, computed: vec![computed], span });
+                    rows.at = Input::Stage(self.detection.stages.len() - 1);
+                }
+            },
+        }
+    }
+
+    /// Whether the filter of the source the rows are at reads a column of that name (the source
+    /// computes its columns before its filter).
+    fn source_reads(&self, at: Input, name: &str) -> bool {
+        let Input::Source(i) = at else { return false };
+        self.detection.sources.get(i).is_some_and(|source| reads(&source.filter, name))
     }
 
     /// `project-rename new = old`.
@@ -390,7 +431,7 @@ impl<'a> Lowerer<'a> {
         if let Input::Source(i) = rows.at
             && let Some(source) = self.detection.sources.get_mut(i)
         {
-            source.computed.push(Computed { name: name.to_string(), expression: text.clone(), span });
+            source.computed.push(Computed { name: name.to_string(), expression: text.clone(), expr: None, span });
         }
         let origin = OutputOrigin::Computed(text);
         outputs::set(&mut rows.outputs, Output { name: name.to_string(), origin, made_by: rows.at, span });
@@ -426,6 +467,16 @@ pub(super) fn conjoin(left: Predicate, right: Predicate) -> Predicate {
         }
         (left, Predicate::And(more)) => Predicate::And(std::iter::once(left).chain(more).collect()),
         (left, right) => Predicate::And(vec![left, right]),
+    }
+}
+
+/// Whether a predicate reads the column `name` (as the field tested or a value).
+fn reads(predicate: &Predicate, name: &str) -> bool {
+    match predicate {
+        Predicate::And(parts) | Predicate::Or(parts) => parts.iter().any(|p| reads(p, name)),
+        Predicate::Not(inner) => reads(inner, name),
+        Predicate::Match(m) => m.field.name == name || m.values.iter().any(|v| matches!(v, Value::Field(f) if f.name == name)),
+        Predicate::Opaque { text, .. } => text.contains(name),
     }
 }
 

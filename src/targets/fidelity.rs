@@ -6,7 +6,7 @@
 
 use super::Subject;
 use crate::diag::{Kind, Problem};
-use crate::ir::detection::Span;
+use crate::ir::detection::{Field, Predicate, Span, Stage, Value};
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -49,6 +49,42 @@ pub fn loss_at(subject: &Subject, span: Span, message: impl Into<String>) -> Pro
 pub fn unmodelled_losses(subject: &Subject) -> Vec<Problem> {
     let unmodelled = &subject.detection.unmodelled;
     unmodelled.iter().map(|u| loss_at(subject, u.span, format!("`{}` is not translated: {}", u.construct, u.reason))).collect()
+}
+
+/// One loss for every use of a column the query computes with an expression (a condition,
+/// a join or group-by key, an aggregated field): the Detection holds the expression (the
+/// evaluator computes it), but a target that reads event fields cannot, so that use is not
+/// translated as written.
+pub fn computed_column_losses(subject: &Subject) -> Vec<Problem> {
+    let detection = subject.detection;
+    let mut uses: Vec<(&Field, Span, &str)> = Vec::new();
+    for m in detection.predicates().into_iter().flat_map(Predicate::matches) {
+        uses.push((&m.field, m.span, "a condition on it"));
+        uses.extend(m.values.iter().filter_map(|v| if let Value::Field(f) = v { Some((f, m.span, "a condition on it")) } else { None }));
+    }
+    for stage in &detection.stages {
+        match stage {
+            Stage::Join(join) => {
+                uses.extend(join.keys.iter().flat_map(|k| [(&k.left, join.span, "a join on it"), (&k.right, join.span, "a join on it")]))
+            }
+            Stage::Aggregate(aggregate) => {
+                uses.extend(aggregate.group_by.iter().map(|k| (&k.field, aggregate.span, "grouping by it")));
+                uses.extend(aggregate.aggregations.iter().filter_map(|a| a.field.as_ref().map(|f| (f, a.span, "aggregating it"))));
+            }
+            Stage::Union { .. } | Stage::Filter { .. } | Stage::Extend { .. } => {}
+        }
+    }
+    let mut losses: Vec<Problem> = Vec::new();
+    for (field, span, what) in uses {
+        if let Some(computed) = detection.computed_column(&field.name) {
+            let message = format!("`{}` is computed (`{}`); {what} is not translated", computed.name, computed.expression);
+            let loss = loss_at(subject, span, message);
+            if !losses.contains(&loss) {
+                losses.push(loss);
+            }
+        }
+    }
+    losses
 }
 
 /// The review header of an emitted rule, as plain lines for the target's comment syntax:

@@ -20,7 +20,7 @@ mod sentinel_arm;
 mod sentinel_fields;
 mod sentinel_yaml;
 
-pub use fidelity::{Verdict, header_lines, loss_at, unmodelled_losses};
+pub use fidelity::{Verdict, computed_column_losses, header_lines, loss_at, unmodelled_losses};
 
 use crate::diag::Problem;
 use crate::ir::{Detection, Rule};

@@ -79,6 +79,9 @@ fn stage_text(stage: &Stage) -> String {
         }
         Stage::Union { inputs, .. } => format!("union {}", inputs.iter().map(|i| input(*i)).collect::<Vec<_>>().join(", ")),
         Stage::Filter { input: from, predicate: p, .. } => format!("filter {}: {}", input(*from), predicate(p)),
+        Stage::Extend { input: from, computed, .. } => {
+            format!("extend {}: {}", input(*from), computed.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "))
+        }
     }
 }
 

@@ -80,6 +80,12 @@ fn origin(detection: &Detection, input: Input, field: &Field) -> Option<(usize, 
                 origin(detection, a.input, &key.field)
             }
             Stage::Join(j) => origin(detection, j.left, field),
+            Stage::Extend { input, computed, .. } => {
+                if computed.iter().any(|c| c.name == field.name) {
+                    return None;
+                }
+                origin(detection, *input, field)
+            }
             Stage::Union { .. } => None,
         },
     }

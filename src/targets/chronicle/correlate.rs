@@ -76,7 +76,8 @@ pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rul
             Stage::Aggregate(aggregate) => notes.todo(aggregate.span, "a second aggregation is not translated"),
             Stage::Filter { input, predicate, span } if b.after_aggregate(*input) => b.threshold(predicate, None, *span, notes),
             Stage::Filter { input, predicate, span } => b.filter(*input, predicate, *span, notes),
-            Stage::Union { .. } => {}
+            // Columns computed after a stage: conditions on them are reported as losses.
+            Stage::Union { .. } | Stage::Extend { .. } => {}
         }
     }
     let matched = !b.placeholders.is_empty();
@@ -115,7 +116,7 @@ fn stage_span(stage: &Stage) -> Span {
     match stage {
         Stage::Join(j) => j.span,
         Stage::Aggregate(a) => a.span,
-        Stage::Union { span, .. } | Stage::Filter { span, .. } => *span,
+        Stage::Union { span, .. } | Stage::Filter { span, .. } | Stage::Extend { span, .. } => *span,
     }
 }
 

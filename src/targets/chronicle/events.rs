@@ -37,7 +37,7 @@ fn collect_sources(detection: &Detection, input: Input, before: usize, found: &m
             }
             Stage::Aggregate(aggregate) => collect_sources(detection, aggregate.input, j, found),
             Stage::Union { inputs, .. } => inputs.iter().for_each(|i| collect_sources(detection, *i, j, found)),
-            Stage::Filter { input, .. } => collect_sources(detection, *input, j, found),
+            Stage::Filter { input, .. } | Stage::Extend { input, .. } => collect_sources(detection, *input, j, found),
         },
         _ => {}
     }

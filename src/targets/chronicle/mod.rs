@@ -17,7 +17,7 @@ mod predicate;
 mod profile;
 mod text;
 
-use super::{EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, unmodelled_losses};
+use super::{EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, unmodelled_losses};
 use crate::diag::Problem;
 use crate::ir::Rule;
 use notes::Notes;
@@ -46,8 +46,12 @@ fn rule(subject: &Subject) -> Emitted {
     let (detection, profile) = (subject.detection, profile::profile());
     let mut notes = Notes::new(subject);
     let mut problems = unmodelled_losses(subject);
-    let unmodelled: Vec<String> =
+    let computed = computed_column_losses(subject);
+    let mut unmodelled: Vec<String> =
         detection.unmodelled.iter().map(|u| format!("`{}` is not translated: {}", u.construct, u.reason)).collect();
+    // A computed column is written as a field of that name; the TODO says what it stands for.
+    unmodelled.extend(computed.iter().map(|p| p.message.clone()));
+    problems.extend(computed);
     let vars = events::variables(detection);
     let mut events: Vec<(String, Vec<String>)> =
         vars.iter().map(|v| (v.name.clone(), events::lines(detection, v, profile, &mut notes))).collect();

@@ -249,3 +249,12 @@ fn the_risk_score_follows_severity() {
         .collect();
     assert_eq!(scores, [50, 10, 35, 75, 95]);
 }
+
+#[test]
+fn a_condition_on_a_computed_column_is_a_todo_and_a_loss() {
+    let out = emit("DeviceProcessEvents | extend Host = tostring(split(DeviceName, \".\")[0]) | where Host == \"vm1\"");
+    let expected = "`Host` is computed (`tostring(split(DeviceName, \".\")[0])`); a condition on it is not translated";
+    assert!(losses(&out).iter().any(|l| l == expected), "{:?}", losses(&out));
+    assert!(todos(&out.text).iter().any(|t| t == expected), "{}", out.text);
+    assert!(out.text.starts_with("// ruleconv fidelity: approximate"), "{}", out.text);
+}

@@ -5,7 +5,7 @@
 //! (`> ago(1d)`, `< now()`) are the look-back, not indicators, and are left to the stages.
 
 use crate::explain::value_words;
-use crate::ir::detection::{Detection, Match, MatchOp, Predicate, Quantifier, Stage, Value};
+use crate::ir::detection::{Detection, Match, MatchOp, Predicate, Quantifier, Value};
 
 /// One table row: a field, the kind of test, its values.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -24,7 +24,7 @@ pub struct Tables {
 
 pub fn tables(detection: &Detection) -> Tables {
     let mut tables = Tables::default();
-    for root in roots(detection) {
+    for root in detection.predicates() {
         let conjuncts = match root {
             Predicate::And(parts) => parts.iter().collect(),
             other => vec![other],
@@ -41,17 +41,6 @@ pub fn tables(detection: &Detection) -> Tables {
         rows.dedup();
     }
     tables
-}
-
-/// Every condition tree of the rule, in evaluation order.
-fn roots(detection: &Detection) -> Vec<&Predicate> {
-    let sources = detection.sources.iter().map(|s| &s.filter);
-    let stages = detection.stages.iter().flat_map(|stage| match stage {
-        Stage::Filter { predicate, .. } => vec![predicate],
-        Stage::Aggregate(aggregate) => aggregate.threshold.iter().chain(aggregate.aggregations.iter().flat_map(|a| &a.condition)).collect(),
-        Stage::Join(_) | Stage::Union { .. } => Vec::new(),
-    });
-    sources.chain(stages).collect()
 }
 
 /// An `Opaque` condition as the test it reads over a computed column, when there is one.
