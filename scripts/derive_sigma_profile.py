@@ -42,6 +42,10 @@ SERVICE_TABLES = {
 # serves the generic categories (Image -> NewProcessName), not `service: security`, whose SigmaHQ
 # rules use the event's own names, so SecurityEvent columns only match corpus fields.
 FIELDS_FROM_PIPELINE = {"SigninLogs": "azuremonitor"}
+# Windows security events that SigmaHQ (and pySigma's `specific_instead_of_generic_logsource`
+# check) want under a generic category; pySigma maps that category back to SecurityEvent with the
+# field map below, so a SecurityEvent rule on the event takes that category and those names.
+GENERIC_EVENTS = {("SecurityEvent", 4688): ({"category": "process_creation", "product": "windows"}, "azuremonitor")}
 PRODUCT_OF_PIPELINE = {"microsoftxdr": "windows", "sentinelasim": None}
 
 
@@ -96,18 +100,21 @@ def main():
     for table, ls in SERVICE_TABLES.items():
         assert counts[logsource_key(ls)] > 0, f"no SigmaHQ rule uses {ls}"
         tables[table] = (ls, FIELDS_FROM_PIPELINE.get(table))
+    for (table, event_id), (ls, pipeline) in GENERIC_EVENTS.items():
+        tables[f"{table}/{event_id}"] = (ls, pipeline)
 
     profile, report = {}, []
     for table in sorted(tables):
         ls, pipeline = tables[table]
-        columns = {name for name, _type in schemas.get(table, {}).get("columns", [])}
+        base_table = table.split("/")[0]
+        columns = {name for name, _type in schemas.get(base_table, {}).get("columns", [])}
         for pipe in mappings.values():
-            if isinstance(pipe, dict) and table in pipe.get("tables", {}):
-                columns |= set(pipe["tables"][table])
+            if isinstance(pipe, dict) and base_table in pipe.get("tables", {}):
+                columns |= set(pipe["tables"][base_table])
         fields = {}
         if pipeline:
             maps = mappings[pipeline]["field_mappings"]
-            for source in (maps["table_mappings"].get(table, {}), maps["generic_mappings"]):
+            for source in (maps["table_mappings"].get(base_table, {}), maps["generic_mappings"]):
                 for sigma_field, column in sorted(source.items()):
                     # One Sigma field per column and one column per Sigma field, table-specific maps
                     # first; among several Sigma names of one column, the one SigmaHQ rules use.
@@ -126,8 +133,14 @@ def main():
     print("# The Sigma logsource and field names of Sentinel tables and columns, for `--to sigma`.")
     print("# Derived by scripts/derive_sigma_profile.py from pySigma-backend-kusto's mappings and the")
     print("# SigmaHQ corpus (see the script); do not edit by hand. Unlisted tables get a custom logsource.")
-    print(f"# {len(profile)} tables with a Sigma logsource:")
+    print(f"# {len(profile)} tables (`table/EventID` for one event of a table) with a Sigma logsource:")
     print("\n".join(report))
+    attack = json.load(open(os.path.join(shared, "design/reference/attack-enterprise.json")))
+    techniques = sorted(attack["techniques"])
+    print(f"# {len(techniques)} ATT&CK Enterprise techniques (design/reference/attack-enterprise.json): only")
+    print("# these become `attack.t...` tags, since Sigma's tools know no others.")
+    rows = [", ".join(techniques[start : start + 10]) for start in range(0, len(techniques), 10)]
+    print("techniques: [\n  " + ",\n  ".join(rows) + "\n]")
     print("tables:")
     for table, entry in profile.items():
         ls = ", ".join(f"{k}: {v}" for k, v in entry["logsource"].items())

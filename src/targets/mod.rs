@@ -6,6 +6,7 @@
 //!
 //! - `sentinel_arm`: deployable ARM templates in the Sentinel portal's export form,
 //! - `sentinel_yaml`: the Azure-Sentinel repository's YAML form,
+//! - `sigma`: Sigma rules and correlation rules, logsources and field names from `targets/sigma.yaml`,
 //!
 //! both built as data from the encoders in `sentinel_fields` and serialized, so the output is
 //! valid by construction and the same rules always give the same bytes.
@@ -14,6 +15,7 @@ mod fidelity;
 mod sentinel_arm;
 mod sentinel_fields;
 mod sentinel_yaml;
+mod sigma;
 
 pub use fidelity::{Verdict, header_lines, loss_at, unmodelled_losses};
 
@@ -52,7 +54,7 @@ pub trait Emitter: Sync {
 pub struct Target(&'static dyn Emitter);
 
 /// Every target, in the order `--help` lists them.
-pub static REGISTRY: &[Target] = &[Target(&sentinel_arm::SentinelArm), Target(&sentinel_yaml::SentinelYaml)];
+pub static REGISTRY: &[Target] = &[Target(&sentinel_arm::SentinelArm), Target(&sentinel_yaml::SentinelYaml), Target(&sigma::Sigma)];
 
 impl Target {
     pub fn all() -> &'static [Target] {
