@@ -4,6 +4,7 @@ mod check_cmd;
 mod convert_cmd;
 mod diff_cmd;
 mod explain_cmd;
+mod test_cmd;
 
 use crate::ir::SourceFormat;
 use crate::targets::Target;
@@ -33,7 +34,8 @@ pub const EXIT_USAGE: i32 = 2;
         ruleconv convert rules/ --to sentinel -o out/          one file per rule, folders mirrored\n  \
         ruleconv convert pack.json --to sentinel-yaml -o yaml/ ARM pack back to reviewable YAML\n  \
         ruleconv diff golden/ out/                             review what a new conversion changed\n  \
-        ruleconv explain rule.yaml                             what a rule detects, in plain words",
+        ruleconv explain rule.yaml                             what a rule detects, in plain words\n  \
+        ruleconv test rule.yaml --events events.jsonl          rows the rule returns on these events",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -59,6 +61,14 @@ enum Command {
     /// Show how two outputs differ (files or folders); exit 1 when they do.
     #[command(after_help = "Typical use: convert again into a fresh folder, then `ruleconv diff golden/ out/` and review.")]
     Diff(DiffArgs),
+    /// Run rules over events (JSON Lines) and print the rows each returns. Exit 1 if any rule is unsupported.
+    #[command(after_help = "Example:\n  \
+        ruleconv test rules/spray.yaml --events events.jsonl --now 2024-05-01T12:00:00Z\n\n\
+        Each line of the events file is one JSON object named by the table's columns; a `Type` field \
+        names the table when a rule reads several (an event without one belongs to every table). \
+        A rule whose query has a part the evaluator cannot run faithfully is reported as unsupported, \
+        with the reason; output columns computed by expressions are listed as not evaluated.")]
+    Test(TestArgs),
 }
 
 #[derive(Args, Debug)]
@@ -67,7 +77,7 @@ pub struct ConvertArgs {
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, short = 't', required = true, value_name = "TARGET",
+    #[arg(long, short = 't', required = true, value_name = "TARGET", long_help = targets_help(),
           value_parser = PossibleValuesParser::new(Target::all().iter().map(|t| t.name())).map(|s| Target::from_name(&s).expect("listed")))]
     to: Option<Target>,
     /// Write one file per rule under DIR (created if needed) instead of stdout.
@@ -127,6 +137,32 @@ struct DiffArgs {
     color: String,
 }
 
+#[derive(Args, Debug)]
+struct TestArgs {
+    /// Rule files or folders (searched recursively), or `-` for stdin.
+    #[arg(required = true, value_name = "RULE")]
+    rules: Vec<PathBuf>,
+    /// The events: one JSON object per line.
+    #[arg(long, required = true, value_name = "FILE.jsonl")]
+    events: PathBuf,
+    /// What now() and ago() count from, RFC 3339 (default: the clock).
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// Output format: text (a heading per rule, one JSON row per line) or json (one record per rule).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    format: String,
+    /// Read every input as this format instead of detecting it from the content.
+    #[arg(long, value_name = "FORMAT",
+          value_parser = PossibleValuesParser::new(SourceFormat::ALL.map(SourceFormat::name)).map(|s| SourceFormat::from_name(&s).expect("listed")))]
+    from: Option<SourceFormat>,
+}
+
+/// `--to`'s long help: every registered target with what it writes.
+fn targets_help() -> String {
+    let lines: Vec<String> = Target::all().iter().map(|t| format!("  {:<14} {}", t.name(), t.about())).collect();
+    format!("Output format:\n{}", lines.join("\n"))
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
@@ -141,6 +177,13 @@ pub fn run() -> i32 {
         Some(Command::Check(args)) => check_cmd::run(&args.paths, args.from, args.format == "json"),
         Some(Command::Explain(args)) => explain_cmd::run(&args.rules, args.from, args.format == "json"),
         Some(Command::Diff(args)) => diff_cmd::run(&args.expected, &args.actual, &args.color),
+        Some(Command::Test(args)) => test_cmd::run(test_cmd::TestArgs {
+            rules: &args.rules,
+            events: &args.events,
+            now: args.now.as_deref(),
+            from: args.from,
+            json: args.format == "json",
+        }),
         None => convert_cmd::run(cli.convert),
     }
 }

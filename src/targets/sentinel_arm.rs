@@ -349,13 +349,13 @@ mod tests {
     }
 
     fn template(rule: &Rule) -> (Value, Vec<Problem>) {
-        let emitted = emit(&[rule], &EmitOptions::default()).expect("emits");
+        let emitted = super::template(&[rule], &EmitOptions::default()).expect("emits");
         (serde_json::from_str(&emitted.text).expect("valid JSON"), emitted.problems)
     }
 
     #[test]
     fn scheduled_rule_without_schedule_is_refused_naming_each_field() {
-        let errors = emit(&[&rule(Some(RuleKind::Scheduled))], &EmitOptions::default()).unwrap_err();
+        let errors = super::template(&[&rule(Some(RuleKind::Scheduled))], &EmitOptions::default()).unwrap_err();
         let messages: Vec<_> = errors.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(messages.len(), 4, "{messages:?}");
         assert!(messages[0].contains("`queryFrequency`"), "{messages:?}");
