@@ -72,7 +72,9 @@ fn aggregation(aggregate: &Aggregate, period: Option<i64>, bases: &Bases) -> Out
     let Some(aggregation) = aggregate.aggregations.iter().find(|a| a.name == test.field.name) else {
         return unsupported("it tests a column that is not an aggregation");
     };
-    let Some(condition) = condition(test.op, &test.values) else { return unsupported("Sigma thresholds compare with a whole number") };
+    let Some(condition) = condition(test.op, &test.values) else {
+        return unsupported("Sigma thresholds compare a count with a whole number");
+    };
     if aggregation.condition.is_some() {
         return unsupported("a conditional count (`countif`, `dcountif`) counts other events than the rule matches");
     }

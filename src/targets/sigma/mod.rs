@@ -14,7 +14,7 @@ mod values;
 use super::{EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, loss_at, unmodelled_losses};
 use crate::diag::{Kind, Problem};
 use crate::ir::Rule;
-use crate::ir::detection::{Input, OutputOrigin};
+use crate::ir::detection::{Input, OutputOrigin, Span};
 use crate::yaml;
 use serde_json::{Map, Value as Json, json};
 
@@ -57,6 +57,7 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         {
             let translated = selection::translate(&filter, &scope);
             problems.extend(translated.losses.into_iter().map(|(span, message)| loss_at(subject, span, message)));
+            problems.extend(translated.changes.into_iter().map(|(span, message)| change_at(subject, span, message)));
             match translated.detection {
                 Some(detection) => bases.push(Base { source: index, table: table.clone(), scope, detection }),
                 None => problems.push(loss_at(
@@ -68,7 +69,13 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         }
     }
     if bases.is_empty() {
-        let reason = "no event source has a condition Sigma can express, so there is no Sigma detection to write";
+        let unfiltered = subject.detection.sources.iter().all(|s| s.filter.is_always());
+        let reason = if unfiltered {
+            "no event source is filtered by a condition on its fields (the query detects through computed values, joins or \
+             aggregates alone), so there is no Sigma detection to write"
+        } else {
+            "no event source has a condition Sigma can express, so there is no Sigma detection to write"
+        };
         problems.push(Problem::about(Kind::Error, rule, rule.origin.position, reason));
         return Err(problems.into_iter().filter(Problem::is_error).collect());
     }
@@ -123,6 +130,12 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     let header: String = header_lines(&problems).iter().flat_map(|line| line.lines()).map(|line| format!("# {line}\n")).collect();
     let text = documents.iter().map(|d| format!("{header}{}", yaml::to_yaml_string(d))).collect::<Vec<_>>().join("---\n");
     Ok(Emitted { text, problems })
+}
+
+fn change_at(subject: &Subject, span: Span, message: String) -> Problem {
+    let mut problem = loss_at(subject, span, message);
+    problem.kind = Kind::Change;
+    problem
 }
 
 /// A Sigma document: metadata in the specification's order around the given body keys.

@@ -103,11 +103,11 @@ pub fn logsource(scope: &str) -> (Value, bool) {
     }
 }
 
-/// The Sigma name of a column in a scope (see `scope`), else the column's own name; a path
-/// inside a dynamic column follows with dots.
+/// The Sigma name of a column in a scope (see `scopes`), else the column's own name; a path
+/// inside a dynamic column follows with dots (array steps in brackets).
 pub fn field_name(scope: &str, field: &Field) -> String {
     let column = tables().get(scope).and_then(|t| t.fields.get(&field.name)).unwrap_or(&field.name);
-    std::iter::once(column.as_str()).chain(field.path.iter().map(String::as_str)).collect::<Vec<_>>().join(".")
+    Field { name: column.clone(), path: field.path.clone() }.to_string()
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ pub struct Translated {
     pub detection: Option<Json>,
     /// What was dropped or approximated, at the construct it is about.
     pub losses: Vec<(Span, String)>,
+    /// What Sigma says elsewhere (a lookback is the backend's schedule).
+    pub changes: Vec<(Span, String)>,
 }
 
 enum Cond {
@@ -29,6 +31,7 @@ struct Builder<'t> {
     table: &'t str,
     selections: Vec<Vec<(String, Json)>>,
     losses: Vec<(Span, String)>,
+    changes: Vec<(Span, String)>,
 }
 
 /// Translates a source's predicate over events of `table`.
@@ -36,7 +39,7 @@ pub fn translate(predicate: &Predicate, table: &str) -> Translated {
     let mut builder = Builder { table, ..Builder::default() };
     let cond = builder.cond(predicate).map(|(cond, _)| cond);
     let detection = cond.map(|cond| builder.detection(&cond));
-    Translated { detection, losses: builder.losses }
+    Translated { detection, losses: builder.losses, changes: builder.changes }
 }
 
 impl Builder<'_> {
@@ -109,6 +112,11 @@ impl Builder<'_> {
         let mut complete = true;
         let mut groups: Vec<Vec<(String, Json)>> = vec![Vec::new()];
         for m in matches {
+            if values::is_lookback(m) {
+                let message = format!("the lookback on `{}` is left to the Sigma backend's schedule", m.field);
+                self.changes.push((m.span, message));
+                continue;
+            }
             match values::items(m, self.table) {
                 Ok(items) => {
                     if let Some(approximation) = items.approximation {

@@ -10,6 +10,14 @@ pub struct Items {
     pub approximation: Option<String>,
 }
 
+/// `TimeGenerated > ago(1d)`: a lookback, which in Sigma is the backend's schedule rather than
+/// part of the rule.
+pub fn is_lookback(m: &Match) -> bool {
+    matches!(m.field.name.as_str(), "TimeGenerated" | "Timestamp")
+        && matches!(m.op, MatchOp::Gt | MatchOp::Ge)
+        && matches!(m.values.as_slice(), [Value::Ago(_)])
+}
+
 /// The Sigma items of a match on a field of `table`; `Err` says why there are none.
 pub fn items(m: &Match, table: &str) -> Result<Items, String> {
     if let Some(step) = m.field.path.iter().find(|s| s.starts_with('[')) {
@@ -192,6 +200,7 @@ fn looks_numeric(s: &str) -> bool {
 fn number(m: &Match, index: usize) -> Result<Json, String> {
     match m.values.get(index) {
         Some(value @ (Value::Int(_) | Value::Real(_))) => scalar(value),
+        Some(value @ (Value::Datetime(_) | Value::Timespan(_) | Value::Ago(_) | Value::Now)) => text_of(value).map(Json::String),
         _ => Err("`gt`/`lt` in Sigma compare numbers only; this compares another kind of value".into()),
     }
 }
