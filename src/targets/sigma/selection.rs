@@ -6,7 +6,7 @@
 //! unknown part is left out whole. Each drop is reported by the caller as a loss.
 
 use super::values;
-use crate::ir::detection::{Match, Predicate, Span};
+use crate::ir::detection::{Match, MatchOp, Predicate, Span};
 use serde_json::{Map, Value as Json};
 
 /// The parts of a `detection` block, before naming.
@@ -63,6 +63,13 @@ impl Builder<'_> {
             // Already reported as unmodelled by lowering.
             Predicate::Opaque { .. } => None,
             Predicate::Not(inner) => match self.cond(inner)? {
+                (cond, true) if has_cidr(inner) => {
+                    // KQL's IP functions give null for a value that is no IPv4 address, and a
+                    // negated null drops the event; Sigma's `not` keeps it.
+                    let message = "a negated IP range test also matches values that are no IPv4 address (KQL drops those events)";
+                    self.losses.push((span_of(inner), message.into()));
+                    Some((Cond::Not(Box::new(cond)), true))
+                }
                 (cond, true) => Some((Cond::Not(Box::new(cond)), true)),
                 (_, false) => None,
             },
@@ -160,6 +167,25 @@ impl Builder<'_> {
         }
         map.insert("condition".into(), Json::String(render(cond, &names, 0)));
         Json::Object(map)
+    }
+}
+
+fn has_cidr(predicate: &Predicate) -> bool {
+    match predicate {
+        Predicate::Match(m) => m.op == MatchOp::Cidr,
+        Predicate::And(parts) | Predicate::Or(parts) => parts.iter().any(has_cidr),
+        Predicate::Not(inner) => has_cidr(inner),
+        Predicate::Opaque { .. } => false,
+    }
+}
+
+/// Where a predicate starts in the query: its first match's span.
+fn span_of(predicate: &Predicate) -> Span {
+    match predicate {
+        Predicate::Match(m) => m.span,
+        Predicate::Opaque { span, .. } => *span,
+        Predicate::Not(inner) => span_of(inner),
+        Predicate::And(parts) | Predicate::Or(parts) => parts.first().map(span_of).unwrap_or_default(),
     }
 }
 
