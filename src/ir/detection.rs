@@ -445,6 +445,21 @@ impl Detection {
         in_sources.chain(in_stages).find(|c| c.name == name)
     }
 
+    /// `predicate` with every test that reads a computed column made `Opaque`: the form for a
+    /// target that can only test event fields (which reports those tests as losses).
+    pub fn on_event_fields(&self, predicate: &Predicate) -> Predicate {
+        let computed = |field: &Field| self.computed_column(&field.name).is_some();
+        match predicate {
+            Predicate::And(parts) => Predicate::And(parts.iter().map(|p| self.on_event_fields(p)).collect()),
+            Predicate::Or(parts) => Predicate::Or(parts.iter().map(|p| self.on_event_fields(p)).collect()),
+            Predicate::Not(inner) => Predicate::Not(Box::new(self.on_event_fields(inner))),
+            Predicate::Match(m) if computed(&m.field) || m.values.iter().any(|v| matches!(v, Value::Field(f) if computed(f))) => {
+                Predicate::Opaque { text: format!("a test of the computed column `{}`", m.field), span: m.span }
+            }
+            other => other.clone(),
+        }
+    }
+
     /// Every condition tree of the rule: source filters, later filters, thresholds and the
     /// conditions of conditional aggregations.
     pub fn predicates(&self) -> Vec<&Predicate> {

@@ -10,6 +10,7 @@
 //! both built as data from the encoders in `sentinel_fields` and serialized, so the output is
 //! valid by construction and the same rules always give the same bytes;
 //!
+//! - `sigma`: Sigma rules and correlation rules, logsources and field names from `targets/sigma.yaml`;
 //! - `chronicle`: Google SecOps YARA-L 2.0 text, written by escaping functions;
 //! - `markdown`: a rule card for people, laid out by a handlebars template.
 
@@ -19,6 +20,7 @@ mod markdown;
 mod sentinel_arm;
 mod sentinel_fields;
 mod sentinel_yaml;
+mod sigma;
 
 pub use fidelity::{Verdict, computed_column_losses, header_lines, loss_at, unmodelled_losses};
 
@@ -57,8 +59,13 @@ pub trait Emitter: Sync {
 pub struct Target(&'static dyn Emitter);
 
 /// Every target, in the order `--help` lists them.
-pub static REGISTRY: &[Target] =
-    &[Target(&sentinel_arm::SentinelArm), Target(&sentinel_yaml::SentinelYaml), Target(&chronicle::Chronicle), Target(&markdown::Markdown)];
+pub static REGISTRY: &[Target] = &[
+    Target(&sentinel_arm::SentinelArm),
+    Target(&sentinel_yaml::SentinelYaml),
+    Target(&sigma::Sigma),
+    Target(&chronicle::Chronicle),
+    Target(&markdown::Markdown),
+];
 
 impl Target {
     pub fn all() -> &'static [Target] {

@@ -1,0 +1,194 @@
+//! Correlation stages → Sigma correlation rules: count and distinct-count thresholds become
+//! `event_count` / `value_count`, inner and semi joins become `temporal`. Everything else
+//! (anti and outer joins, sums, filters after a join, stages over stages) is a loss.
+
+use super::profile;
+use crate::ir::detection::{AggFunction, Aggregate, Input, Join, JoinKind, MatchOp, Predicate, Span, Stage, Value};
+use crate::ir::{Detection, Rule};
+use serde_json::{Map, Value as Json, json};
+
+const TICKS_PER_SECOND: i64 = 10_000_000;
+
+/// A difference from the query, or why a stage has no correlation, at the construct it is about.
+pub type Note = (Span, String);
+
+/// Per source: its Sigma rule ids, the table whose field names its rules use, and the columns
+/// the query computes on its events.
+pub struct Bases<'a> {
+    pub ids: &'a [Vec<String>],
+    pub tables: &'a [String],
+    pub computed: &'a [Vec<String>],
+}
+
+/// The `correlation` blocks of a detection's stages, and what could not be expressed.
+pub fn translate(rule: &Rule, detection: &Detection, bases: &Bases) -> (Vec<Json>, Vec<Note>) {
+    let period = rule.sentinel.as_ref().and_then(|s| s.schedule.query_period.as_ref()).map(|d| d.total_seconds() as i64 * TICKS_PER_SECOND);
+    let mut blocks = Vec::new();
+    let mut losses = Vec::new();
+    for stage in &detection.stages {
+        let outcome = match stage {
+            Stage::Aggregate(aggregate) => aggregation(aggregate, period, bases),
+            Stage::Join(join) => temporal(join, period, bases),
+            Stage::Union { inputs, span } => match inputs.iter().all(|i| matches!(i, Input::Source(_))) {
+                // Each source is its own Sigma rule already, and any of them alerts.
+                true => Ok(None),
+                false => Err((*span, "`union` of derived rows has no Sigma form".to_string())),
+            },
+            Stage::Filter { span, .. } => Err((*span, "a condition on combined or aggregated rows has no Sigma form".into())),
+            // Computed columns: conditions and keys on them are reported where they are used.
+            Stage::Extend { .. } => Ok(None),
+        };
+        match outcome {
+            Ok(Some((block, notes))) => {
+                blocks.push(block);
+                losses.extend(notes);
+            }
+            Ok(None) => {}
+            Err(loss) => losses.push(loss),
+        }
+    }
+    (blocks, losses)
+}
+
+/// A correlation block and how it differs from the stage; or why there is none.
+type Outcome = Result<Option<(Json, Vec<Note>)>, Note>;
+
+fn source_of(input: Input, bases: &Bases, what: &str, span: Span) -> Result<usize, Note> {
+    match input {
+        Input::Source(i) if bases.ids.get(i).is_some_and(|ids| !ids.is_empty()) => Ok(i),
+        Input::Source(_) => Err((span, format!("{what} reads a source with no Sigma detection"))),
+        Input::Stage(_) => Err((span, format!("{what} over the result of another step has no Sigma form"))),
+    }
+}
+
+/// `summarize count() / dcount(x) by keys | where ... > N` → `event_count` / `value_count`.
+fn aggregation(aggregate: &Aggregate, period: Option<i64>, bases: &Bases) -> Outcome {
+    let Some(threshold) = &aggregate.threshold else {
+        // Without a threshold every group is a result row: each matching event still alerts.
+        return Ok(None);
+    };
+    let source = source_of(aggregate.input, bases, "the aggregation", aggregate.span)?;
+    let table = &bases.tables[source];
+    let unsupported = |why: &str| Err((aggregate.span, format!("the threshold is not translated: {why}")));
+    let Predicate::Match(test) = threshold else { return unsupported("it combines several tests") };
+    let Some(aggregation) = aggregate.aggregations.iter().find(|a| a.name == test.field.name) else {
+        return unsupported("it tests a column that is not an aggregation");
+    };
+    let Some(condition) = condition(test.op, &test.values) else {
+        return unsupported("Sigma thresholds compare a count with a whole number");
+    };
+    if aggregation.condition.is_some() {
+        return unsupported("a conditional count (`countif`, `dcountif`) counts other events than the rule matches");
+    }
+    let (kind, mut condition) = match (aggregation.function, &aggregation.field) {
+        (AggFunction::Count, _) => ("event_count", condition),
+        (AggFunction::DistinctCount, Some(field)) => {
+            let mut condition = condition;
+            condition.insert("field".into(), Json::String(profile::field_name(table, field)));
+            ("value_count", condition)
+        }
+        _ => return unsupported("Sigma correlations count events or distinct values only"),
+    };
+    condition.sort_keys();
+    let mut group_by = Vec::new();
+    let mut notes = Vec::new();
+    let mut bin = None;
+    for key in &aggregate.group_by {
+        match key.bin {
+            Some(size) if is_time(&key.field.name) => bin = Some(size),
+            Some(_) => return unsupported("it groups by bins of a field other than the event time"),
+            None if bases.computed[source].contains(&key.field.name) => {
+                // Widen rather than group by a field the events do not have.
+                let message = format!("the count is not grouped by `{}`: it is computed by the query, not an event field", key.name);
+                notes.push((aggregate.span, message));
+            }
+            None => group_by.push(Json::String(profile::field_name(table, &key.field))),
+        }
+    }
+    let (timespan, rounded) = timespan(bin.or(period), aggregate.span)?;
+    notes.extend(rounded);
+    let mut block = Map::new();
+    block.insert("type".into(), json!(kind));
+    block.insert("rules".into(), json!(bases.ids[source]));
+    if !group_by.is_empty() {
+        block.insert("group-by".into(), Json::Array(group_by));
+    }
+    block.insert("timespan".into(), json!(timespan));
+    block.insert("condition".into(), Json::Object(condition));
+    Ok(Some((Json::Object(block), notes)))
+}
+
+/// `a | join kind=inner b on key` → `temporal`: both rules match with equal keys in the window.
+fn temporal(join: &Join, period: Option<i64>, bases: &Bases) -> Outcome {
+    if !matches!(join.kind, JoinKind::Inner | JoinKind::InnerUnique | JoinKind::LeftSemi | JoinKind::RightSemi) {
+        return Err((join.span, format!("a `{:?}` join has no Sigma correlation (correlations need every side to match)", join.kind)));
+    }
+    let left = source_of(join.left, bases, "the join", join.span)?;
+    let right = source_of(join.right, bases, "the join", join.span)?;
+    if join.keys.is_empty() {
+        return Err((join.span, "a join without keys has no Sigma correlation".into()));
+    }
+    let mut group_by = Vec::new();
+    let mut aliases = Map::new();
+    for key in &join.keys {
+        let (l, r) = (profile::field_name(&bases.tables[left], &key.left), profile::field_name(&bases.tables[right], &key.right));
+        if l != r {
+            let mut sides = Map::new();
+            bases.ids[left].iter().for_each(|id| drop(sides.insert(id.clone(), json!(l))));
+            bases.ids[right].iter().for_each(|id| drop(sides.insert(id.clone(), json!(r))));
+            aliases.insert(l.clone(), Json::Object(sides));
+        }
+        group_by.push(Json::String(l));
+    }
+    let (timespan, rounded) = timespan(join.window.or(period), join.span)?;
+    let mut notes: Vec<_> = rounded.into_iter().collect();
+    if join.window.is_none() {
+        notes.push((join.span, "the join has no time window; the correlation uses the rule's query period".to_string()));
+    }
+    let rules: Vec<&String> = bases.ids[left].iter().chain(&bases.ids[right]).collect();
+    let mut block = Map::new();
+    block.insert("type".into(), json!("temporal"));
+    block.insert("rules".into(), json!(rules));
+    block.insert("group-by".into(), Json::Array(group_by));
+    block.insert("timespan".into(), json!(timespan));
+    if !aliases.is_empty() {
+        block.insert("aliases".into(), Json::Object(aliases));
+    }
+    Ok(Some((Json::Object(block), notes)))
+}
+
+fn is_time(column: &str) -> bool {
+    matches!(column, "TimeGenerated" | "timestamp" | "Timestamp" | "EventTime")
+}
+
+/// `count_ > 5` → `{gt: 5}`.
+fn condition(op: MatchOp, values: &[Value]) -> Option<Map<String, Json>> {
+    let name = match op {
+        MatchOp::Gt => "gt",
+        MatchOp::Ge => "gte",
+        MatchOp::Lt => "lt",
+        MatchOp::Le => "lte",
+        MatchOp::Equals => "eq",
+        _ => return None,
+    };
+    match values {
+        [Value::Int(n)] => Some(Map::from_iter([(name.to_string(), json!(n))])),
+        _ => None,
+    }
+}
+
+/// A window as Sigma writes it (`90s`, `5m`, `1h`, `14d`), from ticks.
+fn timespan(ticks: Option<i64>, span: Span) -> Result<(String, Option<Note>), Note> {
+    let ticks = ticks.ok_or((span, "no time window: neither the query nor the rule's query period gives one".to_string()))?;
+    let seconds = ticks / TICKS_PER_SECOND;
+    if seconds <= 0 {
+        return Err((span, "a window under one second has no Sigma timespan".into()));
+    }
+    let text = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")]
+        .iter()
+        .find(|(unit, _)| seconds % unit == 0)
+        .map(|(unit, suffix)| format!("{}{suffix}", seconds / unit))
+        .unwrap_or_else(|| format!("{seconds}s"));
+    let rounded = (ticks % TICKS_PER_SECOND != 0).then(|| (span, "the window is rounded down to whole seconds".to_string()));
+    Ok((text, rounded))
+}

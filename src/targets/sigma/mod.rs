@@ -1,0 +1,217 @@
+//! `--to sigma`: Sigma rules (v2 specification), one per event source and table, plus
+//! correlation rules for thresholds and joins, as `---`-separated documents.
+//!
+//! Each document starts with the fidelity header as `#` comments. Logsources and field names
+//! come from `targets/sigma.yaml`; predicates become named selections (`selection`), the
+//! negated ones filters; what Sigma cannot say is a loss, never silently dropped.
+
+mod correlation;
+mod metadata;
+mod profile;
+mod selection;
+mod values;
+
+use super::{EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, loss_at, unmodelled_losses};
+use crate::diag::{Kind, Problem};
+use crate::ir::Rule;
+use crate::ir::detection::{Input, OutputOrigin, Span};
+use crate::yaml;
+use serde_json::{Map, Value as Json, json};
+
+pub struct Sigma;
+
+impl Emitter for Sigma {
+    fn name(&self) -> &'static str {
+        "sigma"
+    }
+
+    fn extension(&self) -> &'static str {
+        "yml"
+    }
+
+    fn about(&self) -> &'static str {
+        "Sigma rules, one per event source, with correlation rules for thresholds and joins"
+    }
+
+    fn emit(&self, subjects: &[Subject], _options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
+        join_documents(subjects, "---\n", rule_documents)
+    }
+}
+
+/// One base rule: an event source read from one table.
+struct Base {
+    source: usize,
+    table: String,
+    /// The profile entry its logsource and field names come from (see `profile::scope`).
+    scope: String,
+    detection: Json,
+}
+
+fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
+    let rule = subject.rule;
+    let mut problems = unmodelled_losses(subject);
+    problems.extend(computed_column_losses(subject));
+    let mut bases = Vec::new();
+    for (index, source) in subject.detection.sources.iter().enumerate() {
+        // Sigma tests event fields; a test of a computed column is dropped (and reported above).
+        let filter = subject.detection.on_event_fields(&source.filter);
+        for (table, (scope, filter)) in source.tables.iter().flat_map(|t| profile::scopes(t, &filter).into_iter().map(move |s| (t, s))) {
+            let translated = selection::translate(&filter, &scope);
+            problems.extend(translated.losses.into_iter().map(|(span, message)| loss_at(subject, span, message)));
+            problems.extend(translated.changes.into_iter().map(|(span, message)| change_at(subject, span, message)));
+            match translated.detection {
+                Some(detection) => bases.push(Base { source: index, table: table.clone(), scope, detection }),
+                None => problems.push(loss_at(
+                    subject,
+                    source.span,
+                    format!("events of `{table}` ({}) have no condition Sigma can test; no Sigma rule reads them", source.name),
+                )),
+            }
+        }
+    }
+    if bases.is_empty() {
+        let unfiltered = subject.detection.sources.iter().all(|s| s.filter.is_always());
+        let reason = if unfiltered {
+            "no event source is filtered by a condition on its fields (the query detects through computed values, joins or \
+             aggregates alone), so there is no Sigma detection to write"
+        } else {
+            "no event source has a condition Sigma can express, so there is no Sigma detection to write"
+        };
+        problems.push(Problem::about(Kind::Error, rule, rule.origin.position, reason));
+        return Err(problems.into_iter().filter(Problem::is_error).collect());
+    }
+    problems.extend(trigger_loss(rule));
+    problems.extend(metadata::unknown_techniques(rule).map(|t| {
+        let message = format!("technique `{t}` is not in ATT&CK Enterprise, which Sigma's tools check tags against; it is not tagged");
+        Problem::at_key(Kind::Loss, rule, "relevantTechniques", message)
+    }));
+
+    let ids: Vec<String> = bases.iter().map(|b| metadata::derived_id(rule, &format!("{}/{}", b.source, b.table))).collect();
+    let mut source_ids = vec![Vec::new(); subject.detection.sources.len()];
+    let mut source_tables = vec![String::new(); subject.detection.sources.len()];
+    for (base, id) in bases.iter().zip(&ids) {
+        source_ids[base.source].push(id.clone());
+        if source_tables[base.source].is_empty() {
+            source_tables[base.source] = base.scope.clone();
+        }
+    }
+    let computed: Vec<Vec<String>> =
+        subject.detection.sources.iter().map(|s| s.computed.iter().map(|c| c.name.clone()).collect()).collect();
+    let (correlations, losses) = correlation::translate(
+        rule,
+        subject.detection,
+        &correlation::Bases { ids: &source_ids, tables: &source_tables, computed: &computed },
+    );
+    problems.extend(losses.into_iter().map(|(span, message)| loss_at(subject, span, message)));
+    let (fields, computed) = output_fields(subject, &source_tables);
+    if !computed.is_empty() {
+        let message = format!("computed output columns are not carried (Sigma `fields` lists event fields): {}", computed.join(", "));
+        problems.push(Problem::about(Kind::Loss, rule, rule.origin.position, message));
+    }
+
+    // The last document (the correlation that alerts, else the only rule) keeps the rule's id.
+    let main = correlations.len() + bases.len() - 1;
+    let id_of = |index: usize, derived: &str| if index == main { metadata::rule_id(rule) } else { derived.to_string() };
+    let mut documents = Vec::new();
+    for (index, (base, derived)) in bases.iter().zip(&ids).enumerate() {
+        let source = &subject.detection.sources[base.source];
+        let title =
+            if index == main { rule.title.clone() } else { format!("{}: {} ({}) #{}", rule.title, source.name, base.table, index + 1) };
+        let (logsource, _) = profile::logsource(&base.scope);
+        let body = [("logsource", logsource), ("detection", base.detection.clone())];
+        documents.push(document(rule, &title, &id_of(index, derived), &body, &fields));
+    }
+    for (offset, block) in correlations.into_iter().enumerate() {
+        let index = bases.len() + offset;
+        let derived = metadata::derived_id(rule, &format!("correlation/{offset}"));
+        let title = if index == main { rule.title.clone() } else { format!("{}: correlation {}", rule.title, offset + 1) };
+        documents.push(document(rule, &title, &id_of(index, &derived), &[("correlation", block)], &[]));
+    }
+    // Messages may quote multi-line query text; every line stays a comment.
+    let header: String = header_lines(&problems).iter().flat_map(|line| line.lines()).map(|line| format!("# {line}\n")).collect();
+    let text = documents.iter().map(|d| format!("{header}{}", yaml::to_yaml_string(d))).collect::<Vec<_>>().join("---\n");
+    Ok(Emitted { text, problems })
+}
+
+fn change_at(subject: &Subject, span: Span, message: String) -> Problem {
+    let mut problem = loss_at(subject, span, message);
+    problem.kind = Kind::Change;
+    problem
+}
+
+/// A Sigma document: metadata in the specification's order around the given body keys.
+fn document(rule: &Rule, title: &str, id: &str, body: &[(&str, Json)], fields: &[String]) -> Json {
+    let mut doc = Map::new();
+    doc.insert("title".into(), json!(title));
+    doc.insert("id".into(), json!(id));
+    if let Some(related) = metadata::related(rule, id) {
+        doc.insert("related".into(), related);
+    }
+    doc.insert("status".into(), json!(metadata::status(rule)));
+    if let Some(description) = rule.description.as_deref().map(metadata::description).filter(|d| !d.is_empty()) {
+        doc.insert("description".into(), json!(description));
+    }
+    let list = |items: &[crate::ir::Lifted<String>]| items.iter().map(|i| i.value.clone()).collect::<Vec<_>>();
+    if !rule.references.is_empty() {
+        doc.insert("references".into(), json!(list(&rule.references)));
+    }
+    if !rule.authors.is_empty() {
+        doc.insert("author".into(), json!(list(&rule.authors).join(", ")));
+    }
+    let created = rule.created.as_ref().and_then(|d| metadata::date(&d.value));
+    let modified = rule.modified.as_ref().and_then(|d| metadata::date(&d.value));
+    for (key, value) in [("date", created), ("modified", modified)] {
+        if let Some(value) = value {
+            doc.insert(key.into(), json!(value));
+        }
+    }
+    let tags = metadata::tags(rule);
+    if !tags.is_empty() {
+        doc.insert("tags".into(), json!(tags));
+    }
+    for (key, value) in body {
+        doc.insert((*key).into(), value.clone());
+    }
+    if !fields.is_empty() {
+        doc.insert("fields".into(), json!(fields));
+    }
+    if !rule.false_positives.is_empty() {
+        doc.insert("falsepositives".into(), json!(list(&rule.false_positives)));
+    }
+    if let Some(severity) = rule.severity {
+        doc.insert("level".into(), json!(metadata::level(severity)));
+    }
+    Json::Object(doc)
+}
+
+/// The output columns that are event fields, in Sigma names, and the computed ones.
+fn output_fields(subject: &Subject, source_tables: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut fields = Vec::new();
+    let mut computed = Vec::new();
+    for output in &subject.detection.outputs.fields {
+        match &output.origin {
+            // A field of an aggregated or joined row may be a renamed result, not an event field.
+            OutputOrigin::Field(field) => {
+                let Input::Source(source) = output.made_by else { continue };
+                let name = profile::field_name(source_tables.get(source).map(String::as_str).unwrap_or(""), field);
+                if !fields.contains(&name) {
+                    fields.push(name);
+                }
+            }
+            OutputOrigin::Computed(_) => computed.push(format!("`{}`", output.name)),
+            OutputOrigin::GroupKey | OutputOrigin::Aggregation(_) => {}
+        }
+    }
+    (fields, computed)
+}
+
+/// Sentinel alerts when the number of result rows passes the trigger; Sigma on every match.
+fn trigger_loss(rule: &Rule) -> Option<Problem> {
+    use crate::ir::TriggerOperator;
+    let trigger = &rule.sentinel.as_ref()?.trigger;
+    let default = matches!((trigger.operator, trigger.threshold), (None | Some(TriggerOperator::GreaterThan), None | Some(0)));
+    (!default).then(|| {
+        let message = "the alert trigger on the number of results (triggerOperator/triggerThreshold) has no Sigma form";
+        Problem::at_key(Kind::Loss, rule, "triggerThreshold", message)
+    })
+}

@@ -1,0 +1,224 @@
+//! A predicate tree → Sigma's `detection`: named selections (maps are AND, lists are OR) and a
+//! `condition` that combines them with `and`, `or`, `not`.
+//!
+//! What cannot be translated is dropped so the rule widens rather than narrows (a missed attack
+//! is worse than a false positive): an unknown part of an AND is left out, an OR or NOT with an
+//! unknown part is left out whole. Each drop is reported by the caller as a loss.
+
+use super::values;
+use crate::ir::detection::{Match, MatchOp, Predicate, Span};
+use serde_json::{Map, Value as Json};
+
+/// The parts of a `detection` block, before naming.
+pub struct Translated {
+    /// `None` when nothing of the predicate could be translated (or it is always true).
+    pub detection: Option<Json>,
+    /// What was dropped or approximated, at the construct it is about.
+    pub losses: Vec<(Span, String)>,
+    /// What Sigma says elsewhere (a lookback is the backend's schedule).
+    pub changes: Vec<(Span, String)>,
+}
+
+enum Cond {
+    Selection(usize),
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+}
+
+#[derive(Default)]
+struct Builder<'t> {
+    table: &'t str,
+    selections: Vec<Vec<(String, Json)>>,
+    losses: Vec<(Span, String)>,
+    changes: Vec<(Span, String)>,
+}
+
+/// Translates a source's predicate over events of `table`.
+pub fn translate(predicate: &Predicate, table: &str) -> Translated {
+    let mut builder = Builder { table, ..Builder::default() };
+    let cond = builder.cond(predicate).map(|(cond, _)| cond);
+    let detection = cond.map(|cond| builder.detection(&cond));
+    Translated { detection, losses: builder.losses, changes: builder.changes }
+}
+
+impl Builder<'_> {
+    /// The condition and whether it is complete (nothing dropped inside). When nothing of it is
+    /// kept, neither are the selections its parts made.
+    fn cond(&mut self, predicate: &Predicate) -> Option<(Cond, bool)> {
+        let mark = self.selections.len();
+        let cond = self.cond_parts(predicate);
+        if cond.is_none() {
+            self.selections.truncate(mark);
+        }
+        cond
+    }
+
+    fn cond_parts(&mut self, predicate: &Predicate) -> Option<(Cond, bool)> {
+        match predicate {
+            Predicate::Match(m) => match self.leaves(std::slice::from_ref(m)) {
+                (Some(cond), complete) => Some((cond, complete)),
+                (None, _) => None,
+            },
+            // Already reported as unmodelled by lowering.
+            Predicate::Opaque { .. } => None,
+            Predicate::Not(inner) => match self.cond(inner)? {
+                (cond, true) if has_cidr(inner) => {
+                    // KQL's IP functions give null for a value that is no IPv4 address, and a
+                    // negated null drops the event; Sigma's `not` keeps it.
+                    let message = "a negated IP range test also matches values that are no IPv4 address (KQL drops those events)";
+                    self.losses.push((span_of(inner), message.into()));
+                    Some((Cond::Not(Box::new(cond)), true))
+                }
+                (cond, true) => Some((Cond::Not(Box::new(cond)), true)),
+                (_, false) => None,
+            },
+            Predicate::And(parts) => {
+                // Plain matches share selections (the readable Sigma form); the rest nest.
+                let matches: Vec<Match> =
+                    parts.iter().filter_map(|p| if let Predicate::Match(m) = p { Some(m.clone()) } else { None }).collect();
+                let (mut conds, mut complete) = match self.leaves(&matches) {
+                    (Some(cond), complete) => (vec![cond], complete),
+                    (None, complete) => (Vec::new(), complete),
+                };
+                for part in parts.iter().filter(|p| !matches!(p, Predicate::Match(_))) {
+                    match self.cond(part) {
+                        Some((cond, whole)) => {
+                            conds.push(cond);
+                            complete &= whole;
+                        }
+                        None => complete = false,
+                    }
+                }
+                Self::combine(conds, Cond::And).map(|c| (c, complete))
+            }
+            Predicate::Or(parts) => {
+                let mut conds = Vec::new();
+                for part in parts {
+                    match self.cond(part)? {
+                        (cond, true) => conds.push(cond),
+                        (_, false) => return None,
+                    }
+                }
+                Self::combine(conds, Cond::Or).map(|c| (c, true))
+            }
+        }
+    }
+
+    fn combine(mut conds: Vec<Cond>, make: fn(Vec<Cond>) -> Cond) -> Option<Cond> {
+        match conds.len() {
+            0 => None,
+            1 => conds.pop(),
+            _ => Some(make(conds)),
+        }
+    }
+
+    /// ANDed matches as selections: one while their keys differ, a new one when a key repeats.
+    /// A match that cannot be translated is left out (and reported); the flag says none was.
+    fn leaves(&mut self, matches: &[Match]) -> (Option<Cond>, bool) {
+        let mut complete = true;
+        let mut groups: Vec<Vec<(String, Json)>> = vec![Vec::new()];
+        for m in matches {
+            if values::is_lookback(m) {
+                let message = format!("the lookback on `{}` is left to the Sigma backend's schedule", m.field);
+                self.changes.push((m.span, message));
+                continue;
+            }
+            match values::items(m, self.table) {
+                Ok(items) => {
+                    if let Some(approximation) = items.approximation {
+                        self.losses.push((m.span, approximation));
+                    }
+                    for (key, value) in items.items {
+                        let group = groups.last_mut().expect("one group at least");
+                        if group.iter().any(|(k, _)| *k == key) {
+                            groups.push(vec![(key, value)]);
+                        } else {
+                            group.push((key, value));
+                        }
+                    }
+                }
+                Err(reason) => {
+                    complete = false;
+                    self.losses.push((m.span, format!("the condition on `{}` is dropped: {reason}", m.field)));
+                }
+            }
+        }
+        let conds = groups
+            .into_iter()
+            .filter(|g| !g.is_empty())
+            .map(|g| {
+                self.selections.push(g);
+                Cond::Selection(self.selections.len() - 1)
+            })
+            .collect();
+        (Self::combine(conds, Cond::And), complete)
+    }
+
+    /// Names the selections (`selection`, `selection_2` ...; `filter`, `filter_2` ... for those
+    /// only used negated) and writes the detection block.
+    fn detection(&self, cond: &Cond) -> Json {
+        let mut negated = vec![false; self.selections.len()];
+        mark_negated(cond, false, &mut negated);
+        let names = name_selections(&negated);
+        let mut map = Map::new();
+        for (name, items) in names.iter().zip(&self.selections) {
+            map.insert(name.clone(), Json::Object(items.iter().cloned().collect()));
+        }
+        map.insert("condition".into(), Json::String(render(cond, &names, 0)));
+        Json::Object(map)
+    }
+}
+
+fn has_cidr(predicate: &Predicate) -> bool {
+    match predicate {
+        Predicate::Match(m) => m.op == MatchOp::Cidr,
+        Predicate::And(parts) | Predicate::Or(parts) => parts.iter().any(has_cidr),
+        Predicate::Not(inner) => has_cidr(inner),
+        Predicate::Opaque { .. } => false,
+    }
+}
+
+/// Where a predicate starts in the query: its first match's span.
+fn span_of(predicate: &Predicate) -> Span {
+    match predicate {
+        Predicate::Match(m) => m.span,
+        Predicate::Opaque { span, .. } => *span,
+        Predicate::Not(inner) => span_of(inner),
+        Predicate::And(parts) | Predicate::Or(parts) => parts.first().map(span_of).unwrap_or_default(),
+    }
+}
+
+fn mark_negated(cond: &Cond, under_not: bool, negated: &mut [bool]) {
+    match cond {
+        Cond::Selection(i) => negated[*i] = under_not,
+        Cond::And(parts) | Cond::Or(parts) => parts.iter().for_each(|p| mark_negated(p, false, negated)),
+        Cond::Not(inner) => mark_negated(inner, true, negated),
+    }
+}
+
+fn name_selections(negated: &[bool]) -> Vec<String> {
+    let count = |flag: bool| negated.iter().filter(|n| **n == flag).count();
+    let (mut selections, mut filters) = (0, 0);
+    negated
+        .iter()
+        .map(|&is_filter| {
+            let (base, seen, total) =
+                if is_filter { ("filter", &mut filters, count(true)) } else { ("selection", &mut selections, count(false)) };
+            *seen += 1;
+            if total == 1 { base.to_string() } else { format!("{base}_{seen}") }
+        })
+        .collect()
+}
+
+/// Condition text; `level` is how tightly the context binds (0 in an `or`, 1 in an `and`, 3
+/// under `not`); a part that binds more loosely than its context is parenthesized.
+fn render(cond: &Cond, names: &[String], level: u8) -> String {
+    let (text, own) = match cond {
+        Cond::Selection(i) => return names[*i].clone(),
+        Cond::Or(parts) => (parts.iter().map(|p| render(p, names, 0)).collect::<Vec<_>>().join(" or "), 0),
+        Cond::And(parts) => (parts.iter().map(|p| render(p, names, 1)).collect::<Vec<_>>().join(" and "), 1),
+        Cond::Not(inner) => (format!("not {}", render(inner, names, 3)), 2),
+    };
+    if own < level { format!("({text})") } else { text }
+}

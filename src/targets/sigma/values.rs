@@ -1,0 +1,326 @@
+//! One KQL match → Sigma detection items (`Field|modifiers: values`), or why it cannot be one.
+
+use super::profile;
+use crate::ir::detection::{Match, MatchOp, Quantifier, Value};
+use serde_json::Value as Json;
+
+/// A match as Sigma items; `approximation` says how they differ from the match, if they do.
+pub struct Items {
+    pub items: Vec<(String, Json)>,
+    pub approximation: Option<String>,
+}
+
+/// `TimeGenerated > ago(1d)`: a lookback, which in Sigma is the backend's schedule rather than
+/// part of the rule.
+pub fn is_lookback(m: &Match) -> bool {
+    matches!(m.field.name.as_str(), "TimeGenerated" | "Timestamp")
+        && matches!(m.op, MatchOp::Gt | MatchOp::Ge)
+        && matches!(m.values.as_slice(), [Value::Ago(_)])
+}
+
+/// The Sigma items of a match on a field of `table`; `Err` says why there are none.
+pub fn items(m: &Match, table: &str) -> Result<Items, String> {
+    if let Some(step) = m.field.path.iter().find(|s| s.starts_with('[')) {
+        return Err(format!("`{}` indexes an array (`{step}`); Sigma field names cannot", m.field));
+    }
+    if m.values.is_empty() && !matches!(m.op, MatchOp::IsNull | MatchOp::IsEmpty) {
+        return Err("its list of values is empty, which a Sigma value list cannot be".into());
+    }
+    let field = profile::field_name(table, &m.field);
+    let exact = |items| Ok(Items { items, approximation: None });
+    match m.op {
+        MatchOp::Equals => match m.values.as_slice() {
+            [Value::Field(other)] => exact(vec![(format!("{field}|fieldref"), Json::String(profile::field_name(table, other)))]),
+            _ => exact(text_match(&field, m, Anchor::Whole)?),
+        },
+        MatchOp::Contains => exact(text_match(&field, m, Anchor::Inside)?),
+        MatchOp::StartsWith => exact(text_match(&field, m, Anchor::Start)?),
+        MatchOp::EndsWith => exact(text_match(&field, m, Anchor::End)?),
+        MatchOp::Like => exact(like_match(&field, m)?),
+        MatchOp::Has | MatchOp::HasPrefix | MatchOp::HasSuffix => Ok(Items {
+            items: text_match(&field, m, Anchor::Inside)?,
+            approximation: Some(format!(
+                "`{}` matches whole terms; Sigma `contains` matches any substring, so the rule also fires inside longer words",
+                term_operator(m.op)
+            )),
+        }),
+        MatchOp::Regex => exact(each_or_all(format!("{field}|re"), regex_values(m)?, m)),
+        MatchOp::Cidr => {
+            exact(vec![(format!("{field}|cidr"), list(m.values.iter().map(|v| text_of(v).map(Json::String)).collect::<Result<_, _>>()?))])
+        }
+        MatchOp::IsNull => exact(vec![(field, Json::Null)]),
+        MatchOp::IsEmpty => exact(vec![(field, Json::Array(vec![Json::String(String::new()), Json::Null]))]),
+        MatchOp::Lt => exact(vec![(format!("{field}|lt"), number(m, 0)?)]),
+        MatchOp::Le => exact(vec![(format!("{field}|lte"), number(m, 0)?)]),
+        MatchOp::Gt => exact(vec![(format!("{field}|gt"), number(m, 0)?)]),
+        MatchOp::Ge => exact(vec![(format!("{field}|gte"), number(m, 0)?)]),
+        MatchOp::Between => exact(vec![(format!("{field}|gte"), number(m, 0)?), (format!("{field}|lte"), number(m, 1)?)]),
+    }
+}
+
+/// Where a text value must sit in the field's value.
+#[derive(Clone, Copy, PartialEq)]
+enum Anchor {
+    Whole,
+    Inside,
+    Start,
+    End,
+    /// A `like` pattern: `%` any text, `_` one character, anchored at both ends.
+    Pattern,
+}
+
+/// A text match in Sigma's plain form (`Field|contains: value`), or as a regular expression
+/// when a value holds what plain values cannot keep literal: the wildcards `*` `?` (Sigma's
+/// tools flag escaped ones as likely mistakes), control characters, digits a tool would read
+/// as a number, or numbers beside `cased` text.
+fn text_match(field: &str, m: &Match, anchor: Anchor) -> Result<Vec<(String, Json)>, String> {
+    let modifier = match anchor {
+        Anchor::Whole | Anchor::Pattern => None,
+        Anchor::Inside => Some("contains"),
+        Anchor::Start => Some("startswith"),
+        Anchor::End => Some("endswith"),
+    };
+    // Whole-value equality keeps typed values; the other modifiers test text.
+    let typed = anchor == Anchor::Whole;
+    let mut plain = Vec::new();
+    let mut needs_regex = anchor == Anchor::Pattern;
+    for value in &m.values {
+        match value {
+            Value::Int(_) | Value::Real(_) | Value::Bool(_) | Value::Null if typed => plain.push(scalar(value)?),
+            Value::String(s) if typed && canonical_integer(s) => plain.push(Json::from(s.parse::<i64>().map_err(|e| e.to_string())?)),
+            _ => {
+                let text = text_of(value)?;
+                needs_regex |= text.chars().any(|c| c.is_control()) || text.contains(['*', '?']) || (typed && looks_numeric(&text));
+                plain.push(Json::String(escape(&text)));
+            }
+        }
+    }
+    // Sigma matches text case-insensitively unless told `cased`, which takes text values only.
+    let cased = m.case_sensitive && plain.iter().any(Json::is_string);
+    needs_regex |= cased && plain.iter().any(|v| !v.is_string());
+    if needs_regex {
+        let patterns =
+            m.values.iter().map(|v| Ok(Json::String(regex_for(&text_of(v)?, anchor, m.case_sensitive)))).collect::<Result<_, String>>()?;
+        return Ok(each_or_all(format!("{field}|re"), patterns, m));
+    }
+    let mut key = std::iter::once(field).chain(modifier).collect::<Vec<_>>().join("|");
+    if cased {
+        key.push_str("|cased");
+    }
+    Ok(each_or_all(key, plain, m))
+}
+
+/// A `like` match: patterns that are a text with `%` at an end become `contains`,
+/// `startswith`, `endswith` or equality; others a regular expression.
+fn like_match(field: &str, m: &Match) -> Result<Vec<(String, Json)>, String> {
+    let mut anchors = Vec::new();
+    let mut texts = Vec::new();
+    for value in &m.values {
+        let pattern = text_of(value)?;
+        let (leading, rest) = pattern.strip_prefix('%').map_or((false, pattern.as_str()), |r| (true, r));
+        let (trailing, middle) = rest.strip_suffix('%').map_or((false, rest), |r| (true, r));
+        anchors.push(match (leading, trailing) {
+            _ if middle.contains(['%', '_']) || middle.is_empty() => Anchor::Pattern,
+            (true, true) => Anchor::Inside,
+            (true, false) => Anchor::End,
+            (false, true) => Anchor::Start,
+            (false, false) => Anchor::Whole,
+        });
+        texts.push(Value::String(middle.to_string()));
+    }
+    match anchors.first() {
+        Some(&anchor) if anchor != Anchor::Pattern && anchors.iter().all(|a| *a == anchor) => {
+            text_match(field, &Match { values: texts, ..m.clone() }, anchor)
+        }
+        _ => text_match(field, m, Anchor::Pattern),
+    }
+}
+
+/// Several values that must all hold: `|all` where Sigma's tools accept it (with `contains`,
+/// `startswith`, `endswith`), else one item per value, which the selection ANDs.
+fn each_or_all(key: String, values: Vec<Json>, m: &Match) -> Vec<(String, Json)> {
+    let substring = ["|contains", "|startswith", "|endswith"].iter().any(|k| key.contains(k));
+    match m.quantifier {
+        Quantifier::All if values.len() > 1 && substring => vec![(key + "|all", Json::Array(values))],
+        Quantifier::All if values.len() > 1 => values.into_iter().map(|v| (key.clone(), v)).collect(),
+        _ => vec![(key, list(values))],
+    }
+}
+
+fn term_operator(op: MatchOp) -> &'static str {
+    match op {
+        MatchOp::HasPrefix => "hasprefix",
+        MatchOp::HasSuffix => "hassuffix",
+        _ => "has",
+    }
+}
+
+/// One value is written bare, several as a list.
+fn list(mut values: Vec<Json>) -> Json {
+    if values.len() == 1 { values.remove(0) } else { Json::Array(values) }
+}
+
+fn scalar(value: &Value) -> Result<Json, String> {
+    match value {
+        Value::Int(i) => Ok(Json::from(*i)),
+        Value::Real(r) => serde_json::Number::from_f64(*r).map(Json::Number).ok_or_else(|| "a non-finite number has no Sigma form".into()),
+        Value::Bool(b) => Ok(Json::Bool(*b)),
+        Value::Null => Ok(Json::Null),
+        other => text_of(other).map(Json::String),
+    }
+}
+
+/// A value as the text a text operator compares with.
+fn text_of(value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Int(i) => Ok(i.to_string()),
+        Value::Real(r) => Ok(r.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Null => Err("a text comparison with null has no Sigma form".into()),
+        Value::Field(f) => Err(format!("a comparison with the field `{f}` other than equality has no Sigma form")),
+        Value::Datetime(_) | Value::Timespan(_) | Value::Ago(_) | Value::Now => {
+            Err("a time value (datetime, timespan, `ago()`, `now()`): Sigma leaves time ranges to the backend".into())
+        }
+    }
+}
+
+/// Digits Sigma tools read as the number itself (`4688`, not `04688`).
+fn canonical_integer(s: &str) -> bool {
+    s.parse::<i64>().is_ok_and(|n| n.to_string() == s)
+}
+
+/// Text a Python `int()` accepts (signs, spaces, `_`, leading zeros): tools flag it as a
+/// number written as a string.
+fn looks_numeric(s: &str) -> bool {
+    let digits = s.trim().trim_start_matches(['+', '-']);
+    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '_') && digits.starts_with(|c: char| c.is_ascii_digit())
+}
+
+fn number(m: &Match, index: usize) -> Result<Json, String> {
+    match m.values.get(index) {
+        Some(value @ (Value::Int(_) | Value::Real(_))) => scalar(value),
+        Some(value @ (Value::Datetime(_) | Value::Timespan(_) | Value::Ago(_) | Value::Now)) => text_of(value).map(Json::String),
+        _ => Err("`gt`/`lt` in Sigma compare numbers only; this compares another kind of value".into()),
+    }
+}
+
+/// Text matched literally: Sigma's wildcards and its escape character are escaped.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A literal text match as a regular expression both RE2 and Python read the same way.
+fn regex_for(text: &str, anchor: Anchor, case_sensitive: bool) -> String {
+    let mut out = String::from(if case_sensitive { "" } else { "(?i)" });
+    if matches!(anchor, Anchor::Whole | Anchor::Start | Anchor::Pattern) {
+        out.push('^');
+    }
+    for c in text.chars() {
+        match c {
+            '%' if anchor == Anchor::Pattern => out.push_str(".*"),
+            '_' if anchor == Anchor::Pattern => out.push('.'),
+            c if c.is_control() && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            // Only metacharacters are escaped: Rust's regex refuses some other escapes (`\<`).
+            c if "\\.+*?()|[]{}^$".contains(c) => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    if matches!(anchor, Anchor::Whole | Anchor::End | Anchor::Pattern) {
+        out.push('$');
+    }
+    out
+}
+
+/// `matches regex` patterns pass through; a case-insensitive match gets `(?i)`. RE2 syntax
+/// that Python's `re` (pySigma) rejects or reads differently is refused.
+fn regex_values(m: &Match) -> Result<Vec<Json>, String> {
+    let mut out = Vec::new();
+    for value in &m.values {
+        let pattern = text_of(value)?;
+        let body = pattern.strip_prefix("(?i)").unwrap_or(&pattern);
+        if body.contains("(?i)") || body.contains("(?s)") || body.contains("(?m)") || body.contains("(?U)") {
+            return Err("the regular expression sets flags after its start, which Sigma's regular expressions reject".into());
+        }
+        if ["\\p{", "\\P{", "\\pL", "\\z", "\\C", "[[:"].iter().any(|s| body.contains(s)) {
+            return Err(
+                "the regular expression uses RE2 syntax (Unicode or POSIX classes, `\\z`) Sigma's regular expressions read differently"
+                    .into(),
+            );
+        }
+        out.push(Json::String(if m.case_sensitive || pattern.starts_with("(?i)") { pattern.clone() } else { format!("(?i){pattern}") }));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::detection::{Field, Span};
+
+    fn m(op: MatchOp, values: Vec<Value>, case_sensitive: bool) -> Match {
+        Match { field: Field::column("CommandLine"), op, values, quantifier: Quantifier::Any, case_sensitive, span: Span::default() }
+    }
+
+    fn text(m: &Match) -> Vec<(String, Json)> {
+        items(m, "Syslog").map(|i| i.items).unwrap_or_default()
+    }
+
+    #[test]
+    fn backslashes_are_escaped_and_wildcards_become_regex_text() {
+        let path = m(MatchOp::Equals, vec![Value::String(r"C:\a.exe".into())], false);
+        assert_eq!(text(&path), vec![("CommandLine".into(), Json::String(r"C:\\a.exe".into()))]);
+        let star = m(MatchOp::EndsWith, vec![Value::String("a*b\tc".into())], true);
+        assert_eq!(text(&star), vec![("CommandLine|re".into(), Json::String(r"a\*b\x09c$".into()))]);
+        let spaced = m(MatchOp::Equals, vec![Value::String("0042".into()), Value::String("42".into())], false);
+        assert_eq!(text(&spaced)[0].1, serde_json::json!(["(?i)^0042$", "(?i)^42$"]));
+    }
+
+    #[test]
+    fn digits_compared_whole_are_numbers_and_numbers_in_text_matches_are_text() {
+        assert_eq!(text(&m(MatchOp::Equals, vec![Value::String("4688".into())], true)), vec![("CommandLine".into(), Json::from(4688))]);
+        assert_eq!(
+            text(&m(MatchOp::Contains, vec![Value::Int(200)], false)),
+            vec![("CommandLine|contains".into(), Json::String("200".into()))]
+        );
+    }
+
+    #[test]
+    fn case_sensitive_text_is_cased_and_all_values_are_all() {
+        let mut has_all = m(MatchOp::Contains, vec![Value::String("a".into()), Value::String("b".into())], true);
+        has_all.quantifier = Quantifier::All;
+        assert_eq!(text(&has_all)[0].0, "CommandLine|contains|cased|all");
+        assert_eq!(text(&m(MatchOp::Equals, vec![Value::Int(4)], true))[0].0, "CommandLine");
+        let mut equal_all = m(MatchOp::Equals, vec![Value::String("a".into()), Value::String("b".into())], false);
+        equal_all.quantifier = Quantifier::All;
+        assert_eq!(
+            text(&equal_all),
+            vec![("CommandLine".into(), Json::String("a".into())), ("CommandLine".into(), Json::String("b".into()))]
+        );
+    }
+
+    #[test]
+    fn terms_widen_to_substrings_and_what_sigma_cannot_say_is_refused() {
+        let has = items(&m(MatchOp::Has, vec![Value::String("x".into())], false), "Syslog").ok().unwrap();
+        assert!(has.approximation.is_some_and(|a| a.contains("substring")));
+        assert!(items(&m(MatchOp::Gt, vec![Value::Ago(10)], false), "Syslog").is_err());
+        assert!(items(&m(MatchOp::Regex, vec![Value::String("a(?i)b".into())], true), "Syslog").is_err());
+        assert_eq!(
+            text(&m(MatchOp::Like, vec![Value::String("%a.b%".into())], false))[0],
+            ("CommandLine|contains".into(), Json::String("a.b".into()))
+        );
+        assert_eq!(text(&m(MatchOp::Like, vec![Value::String("a%b_".into())], false))[0].1, Json::String("(?i)^a.*b.$".into()));
+        assert_eq!(text(&m(MatchOp::Regex, vec![Value::String("a.b".into())], false))[0].1, Json::String("(?i)a.b".into()));
+    }
+}

@@ -1,0 +1,192 @@
+//! `--to sigma`, construct by construct: a Sentinel rule in, the exact Sigma text out, and
+//! every loss reported with the verdict it implies.
+
+use ruleconv::convert::emit_rules;
+use ruleconv::diag::Kind;
+use ruleconv::sources::read_text;
+use ruleconv::targets::{EmitOptions, Target, Verdict};
+use std::path::Path;
+
+const ID: &str = "5b6e1c7a-3f2d-4a8e-9c41-0d2f7e8a9b10";
+
+/// A scheduled rule around `query` (a one-line query), with `extra` repository-YAML keys.
+fn rule_yaml(query: &str, extra: &str) -> String {
+    format!("id: {ID}\nname: Test rule\nseverity: High\nqueryPeriod: 1h\nqueryFrequency: 1h\n{extra}query: |\n  {query}\n")
+}
+
+/// The Sigma text, or the error messages; and the loss messages.
+fn sigma(query: &str, extra: &str) -> (Result<String, Vec<String>>, Vec<String>) {
+    let outcome = read_text(&rule_yaml(query, extra), Path::new("rule.yaml"), None);
+    let rule = outcome.rules.first().expect("the rule reads");
+    let target = Target::from_name("sigma").expect("sigma is registered");
+    match emit_rules(target, &[rule], &EmitOptions::default()) {
+        Ok(emitted) => {
+            let losses = emitted.problems.iter().filter(|p| p.kind == Kind::Loss).map(|p| p.message.clone()).collect();
+            assert_eq!(Verdict::of_emitted(&emitted.problems) == Verdict::Exact, emitted.text.starts_with("# ruleconv fidelity: exact"));
+            (Ok(emitted.text), losses)
+        }
+        Err(errors) => (Err(errors.iter().map(|e| e.message.clone()).collect()), Vec::new()),
+    }
+}
+
+/// The `detection:` block of the only (or last) document, and the losses.
+fn detection(query: &str) -> (String, Vec<String>) {
+    let (text, losses) = sigma(query, "");
+    let text = text.unwrap_or_else(|e| panic!("{query}: {e:?}"));
+    let document = text.rsplit("---\n").next().unwrap_or_default();
+    let block: Vec<&str> =
+        document.lines().skip_while(|l| !l.starts_with("detection:")).take_while(|l| *l == "detection:" || l.starts_with(' ')).collect();
+    (block.join("\n") + "\n", losses)
+}
+
+#[test]
+fn a_whole_single_source_rule() {
+    let extra = "tactics:\n  - InitialAccess\nrelevantTechniques:\n  - T1078.004\ndescription: |\n  'Finds x.'\n";
+    let (text, losses) = sigma("SigninLogs | where ResultType == '50126' and AppDisplayName =~ 'Azure Portal'", extra);
+    assert_eq!(losses, Vec::<String>::new());
+    assert_eq!(
+        text.unwrap(),
+        format!(
+            "# ruleconv fidelity: exact\ntitle: Test rule\nid: {ID}\nstatus: experimental\ndescription: Finds x.\ntags:\n  - attack.initial-access\n  \
+             - attack.t1078.004\nlogsource:\n  product: azure\n  service: signinlogs\ndetection:\n  selection:\n    ResultType: 50126\n    \
+             Application: Azure Portal\n  condition: selection\nlevel: high\n"
+        )
+    );
+}
+
+#[test]
+fn text_operators_take_modifiers_and_case_sensitivity_takes_cased() {
+    let (block, losses) = detection(
+        "DeviceProcessEvents | where ProcessCommandLine contains 'x' and FolderPath startswith_cs 'C:\\\\a*' and FileName in~ ('a.exe', 'b.exe') and AccountName == 'Admin'",
+    );
+    assert_eq!(losses, Vec::<String>::new());
+    assert_eq!(
+        block,
+        "detection:\n  selection:\n    CommandLine|contains: x\n    Image|re: ^C:\\\\a\\*\n    FileName:\n      - a.exe\n      - b.exe\n    \
+         User|cased: Admin\n  condition: selection\n"
+    );
+}
+
+#[test]
+fn exclusions_are_negated_filters_and_structure_is_kept() {
+    let (block, _) =
+        detection("SecurityEvent | where EventID == 4625 and (Account =~ 'a' or Account =~ 'b') and not(Computer endswith '.lab')");
+    assert_eq!(
+        block,
+        "detection:\n  selection_1:\n    EventID: 4625\n  selection_2:\n    Account: a\n  selection_3:\n    Account: b\n  filter:\n    \
+         Computer|endswith: .lab\n  condition: selection_1 and (selection_2 or selection_3) and not filter\n"
+    );
+}
+
+#[test]
+fn has_widens_to_contains_with_a_loss() {
+    let (block, losses) = detection("Syslog | where SyslogMessage has 'sudo'");
+    assert!(block.contains("SyslogMessage|contains: sudo"), "{block}");
+    assert!(losses.iter().any(|l| l.contains("`has` matches whole terms")), "{losses:?}");
+}
+
+#[test]
+fn numbers_regexes_cidrs_fieldrefs_and_emptiness() {
+    let (block, losses) = detection(
+        "CommonSecurityLog | where DestinationPort > 1024 and RequestURL matches regex 'a+b' and ipv4_is_in_range(SourceIP, '10.0.0.0/8') and SourceUserName == DestinationUserName and isnotempty(DeviceAction)",
+    );
+    assert_eq!(losses, Vec::<String>::new());
+    assert_eq!(
+        block,
+        "detection:\n  selection:\n    DestinationPort|gt: 1024\n    RequestURL|re: a+b\n    SourceIP|cidr: 10.0.0.0/8\n    \
+         SourceUserName|fieldref: DestinationUserName\n  filter:\n    DeviceAction:\n      - ''\n      - null\n  condition: selection and not filter\n"
+    );
+}
+
+#[test]
+fn has_all_is_all() {
+    let (block, _) = detection("Syslog | where SyslogMessage has_all ('a', 'b')");
+    assert!(block.contains("SyslogMessage|contains|all:\n      - a\n      - b"), "{block}");
+}
+
+#[test]
+fn what_sigma_cannot_say_is_dropped_with_a_loss_and_the_rule_widens() {
+    let (block, losses) = detection("SigninLogs | where TimeGenerated < ago(1d) and ResultType == '0' and array_length(split(A, ',')) > 2");
+    assert_eq!(block, "detection:\n  selection:\n    ResultType: 0\n  condition: selection\n");
+    assert!(losses.iter().any(|l| l.contains("`TimeGenerated` is dropped") && l.contains("time value")), "{losses:?}");
+    assert!(losses.iter().any(|l| l.contains("is not translated")), "unmodelled items are losses: {losses:?}");
+}
+
+#[test]
+fn a_lookback_is_the_backends_schedule_not_a_loss() {
+    let (text, losses) = sigma("SigninLogs | where TimeGenerated > ago(1h) and ResultType == '0'", "");
+    assert!(text.unwrap().starts_with("# ruleconv fidelity: exact\n"));
+    assert_eq!(losses, Vec::<String>::new());
+}
+
+#[test]
+fn a_rule_without_any_condition_sigma_can_test_is_unsupported() {
+    let (text, _) = sigma("SigninLogs | where TimeGenerated > ago(1d)", "");
+    let errors = text.expect_err("nothing to detect");
+    assert!(errors[0].contains("no event source has a condition Sigma can express"), "{errors:?}");
+}
+
+#[test]
+fn a_count_threshold_is_an_event_count_correlation() {
+    let (text, losses) =
+        sigma("SigninLogs | where ResultType == '50126' | summarize count() by IPAddress, bin(TimeGenerated, 10m) | where count_ > 20", "");
+    let text = text.unwrap();
+    assert!(
+        text.ends_with(
+            "correlation:\n  type: event_count\n  rules:\n    - b0f0f1c0-e3d6-5c23-8657-36e05cf591a6\n  group-by:\n    - IPAddress\n  timespan: 10m\n  \
+             condition:\n    gt: 20\nlevel: high\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("id: b0f0f1c0-e3d6-5c23-8657-36e05cf591a6\nrelated:\n  - id: 5b6e1c7a"), "{text}");
+    assert_eq!(losses, Vec::<String>::new());
+}
+
+#[test]
+fn a_distinct_count_is_a_value_count_over_the_query_period() {
+    let (text, _) =
+        sigma("SigninLogs | where ResultType == '50126' | summarize n = dcount(UserPrincipalName) by IPAddress | where n >= 10", "");
+    let text = text.unwrap();
+    assert!(text.contains("  type: value_count\n"), "{text}");
+    assert!(text.contains("  timespan: 1h\n  condition:\n    field: TargetUserName\n    gte: 10\n"), "{text}");
+}
+
+#[test]
+fn an_inner_join_is_a_temporal_correlation_with_aliases() {
+    let query = "SigninLogs | where ResultType == '0' | join kind=inner (AuditLogs | where OperationName == 'Add member to role') on $left.CorrelationId == $right.Id";
+    let (text, losses) = sigma(query, "");
+    let text = text.unwrap();
+    assert!(
+        text.ends_with(
+            "correlation:\n  type: temporal\n  rules:\n    - b0f0f1c0-e3d6-5c23-8657-36e05cf591a6\n    - 8e0a3d38-3806-5f29-95e7-e7ab9619f9af\n  \
+             group-by:\n    - CorrelationId\n  timespan: 1h\n  aliases:\n    CorrelationId:\n      b0f0f1c0-e3d6-5c23-8657-36e05cf591a6: \
+             CorrelationId\n      8e0a3d38-3806-5f29-95e7-e7ab9619f9af: Id\nlevel: high\n"
+        ),
+        "{text}"
+    );
+    assert!(losses.iter().any(|l| l.contains("query period")), "{losses:?}");
+}
+
+#[test]
+fn an_anti_join_is_a_loss() {
+    let query = "SigninLogs | where ResultType == '0' | join kind=leftanti (AuditLogs | where OperationName == 'x') on CorrelationId";
+    let (text, losses) = sigma(query, "");
+    assert!(text.is_ok());
+    assert!(losses.iter().any(|l| l.contains("LeftAnti") || l.contains("leftanti")), "{losses:?}");
+}
+
+#[test]
+fn output_is_deterministic() {
+    let query = "SigninLogs | where ResultType == '50126' | summarize count() by IPAddress | where count_ > 5";
+    assert_eq!(sigma(query, "").0, sigma(query, "").0);
+}
+
+#[test]
+fn a_test_of_a_computed_column_is_dropped_and_reported() {
+    let (block, losses) =
+        detection("DeviceEvents | extend Host = tostring(split(DeviceName, '.')[0]) | where Host == 'vm1' and ActionType == 'x'");
+    assert!(!block.contains("Host"), "{block}");
+    assert!(block.contains("ActionType"), "{block}");
+    let expected = "`Host` is computed (`tostring(split(DeviceName, '.')[0])`); a condition on it is not translated";
+    assert!(losses.iter().any(|l| l == expected), "{losses:?}");
+}
