@@ -190,3 +190,10 @@ fn a_test_of_a_computed_column_is_dropped_and_reported() {
     let expected = "`Host` is computed (`tostring(split(DeviceName, '.')[0])`); a condition on it is not translated";
     assert!(losses.iter().any(|l| l == expected), "{losses:?}");
 }
+
+#[test]
+fn a_test_inside_a_dynamic_column_is_reported() {
+    let (_, losses) = detection("AuditLogs | where TargetResources.modifiedProperties == 'x'");
+    let expected = "`TargetResources.modifiedProperties` is read inside a dynamic column; Sigma tools find it only when events carry that column as an object";
+    assert!(losses.iter().any(|l| l == expected), "{losses:?}");
+}

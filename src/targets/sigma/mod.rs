@@ -81,6 +81,7 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         return Err(problems.into_iter().filter(Problem::is_error).collect());
     }
     problems.extend(trigger_loss(rule));
+    problems.extend(dynamic_path_losses(subject));
     problems.extend(metadata::unknown_techniques(rule).map(|t| {
         let message = format!("technique `{t}` is not in ATT&CK Enterprise, which Sigma's tools check tags against; it is not tagged");
         Problem::at_key(Kind::Loss, rule, "relevantTechniques", message)
@@ -203,6 +204,23 @@ fn output_fields(subject: &Subject, source_tables: &[String]) -> (Vec<String>, V
         }
     }
     (fields, computed)
+}
+
+/// A test inside a dynamic column (`Props.role`) is written as a dotted Sigma field, but the
+/// column often holds JSON text, and Sigma tools look a dotted name up in nested objects (or as
+/// one key): whether it reaches the value depends on how events arrive, so it is a loss.
+fn dynamic_path_losses(subject: &Subject) -> Vec<Problem> {
+    let detection = subject.detection;
+    let mut fields: Vec<(String, crate::ir::detection::Span)> = Vec::new();
+    for m in detection.sources.iter().flat_map(|s| s.filter.matches()).filter(|m| !m.field.path.is_empty()) {
+        if !fields.iter().any(|(f, _)| *f == m.field.to_string()) {
+            fields.push((m.field.to_string(), m.span));
+        }
+    }
+    let message = |field: &str| {
+        format!("`{field}` is read inside a dynamic column; Sigma tools find it only when events carry that column as an object")
+    };
+    fields.into_iter().map(|(field, span)| loss_at(subject, span, message(&field))).collect()
 }
 
 /// Sentinel alerts when the number of result rows passes the trigger; Sigma on every match.
