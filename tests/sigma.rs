@@ -197,3 +197,10 @@ fn a_test_inside_a_dynamic_column_is_reported() {
     let expected = "`TargetResources.modifiedProperties` is read inside a dynamic column; Sigma tools find it only when events carry that column as an object";
     assert!(losses.iter().any(|l| l == expected), "{losses:?}");
 }
+
+#[test]
+fn a_comparison_with_one_is_reported_as_a_possible_bool() {
+    let (_, losses) = detection("DeviceFileCertificateInfo | where IsSigned == 1");
+    let expected = "`IsSigned` is compared with 0 or 1; if it is a bool column, KQL matches true or false and Sigma does not";
+    assert!(losses.iter().any(|l| l == expected), "{losses:?}");
+}

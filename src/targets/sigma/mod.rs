@@ -82,6 +82,7 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     }
     problems.extend(trigger_loss(rule));
     problems.extend(dynamic_path_losses(subject));
+    problems.extend(zero_or_one_losses(subject));
     problems.extend(metadata::unknown_techniques(rule).map(|t| {
         let message = format!("technique `{t}` is not in ATT&CK Enterprise, which Sigma's tools check tags against; it is not tagged");
         Problem::at_key(Kind::Loss, rule, "relevantTechniques", message)
@@ -221,6 +222,20 @@ fn dynamic_path_losses(subject: &Subject) -> Vec<Problem> {
         format!("`{field}` is read inside a dynamic column; Sigma tools find it only when events carry that column as an object")
     };
     fields.into_iter().map(|(field, span)| loss_at(subject, span, message(&field))).collect()
+}
+
+/// KQL compares a bool column with `1` or `0` as with `true` or `false`; Sigma compares the
+/// number, which a JSON `true` is not. Without column types the profile cannot tell a bool
+/// column, so such a test is a loss.
+fn zero_or_one_losses(subject: &Subject) -> Vec<Problem> {
+    let detection = subject.detection;
+    let tests = detection.sources.iter().flat_map(|s| s.filter.matches());
+    let zero_or_one = |m: &&crate::ir::detection::Match| {
+        m.op == crate::ir::detection::MatchOp::Equals && m.values.iter().any(|v| matches!(v, crate::ir::detection::Value::Int(0 | 1)))
+    };
+    let message =
+        |field: &str| format!("`{field}` is compared with 0 or 1; if it is a bool column, KQL matches true or false and Sigma does not");
+    tests.filter(zero_or_one).map(|m| loss_at(subject, m.span, message(&m.field.to_string()))).collect()
 }
 
 /// Sentinel alerts when the number of result rows passes the trigger; Sigma on every match.
