@@ -1,6 +1,6 @@
 //! The `targets/chronicle.yaml` profile: for each Sentinel table, how UDM marks its events and
 //! where its columns live. Embedded at build time; derived and checked by
-//! `targets/derive/chronicle_fields.py`.
+//! `scripts/derive_chronicle_profile.py`.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;

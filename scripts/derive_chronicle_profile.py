@@ -7,7 +7,7 @@ table, each column whose Sigma field has a concrete UDM path in the table's fami
 profile's `derived` fields are this output, reviewed; run it with `--check` to list profile
 fields that disagree with it and profile UDM paths missing from pySigma's UDM schema.
 
-    python3 targets/derive/chronicle_fields.py [--check] [REFERENCE_DIR]
+    python3 scripts/derive_chronicle_profile.py [--check] [REFERENCE_DIR]
 """
 import json
 import sys
@@ -88,17 +88,16 @@ def schema_paths(secops):
 
 def main():
     args = [a for a in sys.argv[1:] if a != "--check"]
-    reference = Path(args[0] if args else Path(__file__).resolve().parents[3] / "shared/design/reference")
+    reference = Path(args[0] if args else Path(__file__).resolve().parents[2] / "shared/design/reference")
     kusto, secops = load(reference)
     derived = derive(kusto, secops)
     if "--check" not in sys.argv:
         json.dump(derived, sys.stdout, indent=2, sort_keys=True)
         print()
         return
-    sys.path.insert(0, str(Path(__file__).parent))
     import yaml  # noqa: E402  (only the check needs PyYAML)
 
-    profile = yaml.safe_load((Path(__file__).parents[1] / "chronicle.yaml").read_text())
+    profile = yaml.safe_load((Path(__file__).resolve().parents[1] / "targets/chronicle.yaml").read_text())
     known = schema_paths(secops)
     problems = 0
     for table, entry in profile["tables"].items():
