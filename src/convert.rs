@@ -7,7 +7,6 @@
 use crate::diag::{Position, Problem};
 use crate::ir::Detection;
 use crate::ir::{Rule, SourceFormat};
-use crate::lower;
 use crate::sources::{self, Entry, ReadOutcome};
 use crate::targets::{self, EmitOptions, Subject, Target, Verdict};
 use rayon::prelude::*;
@@ -121,7 +120,7 @@ pub fn convert<'a>(files: &'a [FileRules], target: Target, options: &EmitOptions
             .rules
             .par_iter()
             .map(|rule| {
-                let detection = lower::lower_rule(rule);
+                let detection = target.detection_of(rule);
                 let emitted = targets::emit(target, &[Subject { rule, detection: &detection }], options);
                 Some((detection, emitted))
             })
@@ -220,9 +219,9 @@ pub fn combined_text(converted: &[Converted], target: Target, options: &EmitOpti
     }
 }
 
-/// Lowers each rule and emits them all as one document: the library's one-call conversion.
+/// Lowers each rule (for targets that read the Detection) and emits them all as one document: the library's one-call conversion.
 pub fn emit_rules(target: Target, rules: &[&Rule], options: &EmitOptions) -> Result<targets::Emitted, Vec<Problem>> {
-    let detections: Vec<Detection> = rules.iter().map(|rule| lower::lower_rule(rule)).collect();
+    let detections: Vec<Detection> = rules.iter().map(|rule| target.detection_of(rule)).collect();
     let subjects: Vec<Subject> = rules.iter().zip(&detections).map(|(rule, detection)| Subject { rule, detection }).collect();
     targets::emit(target, &subjects, options)
 }

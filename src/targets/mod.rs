@@ -47,6 +47,11 @@ pub trait Emitter: Sync {
     fn options(&self) -> &'static [&'static str] {
         &[]
     }
+    /// Whether it reads `Subject::detection`; the Sentinel targets carry the query as written,
+    /// so the convert job skips lowering for them.
+    fn reads_detection(&self) -> bool {
+        true
+    }
     /// Rules → one document of the format. It is called with one rule per output file, and
     /// with every rule for stdout, so it decides how several rules combine (one ARM template,
     /// YAML documents separated by `---` ...). Fails with every error of every rule it cannot
@@ -90,6 +95,11 @@ impl Target {
 
     pub fn options(self) -> &'static [&'static str] {
         self.0.options()
+    }
+
+    /// The rule's Detection, when the target reads it; an empty one otherwise.
+    pub fn detection_of(self, rule: &Rule) -> Detection {
+        if self.0.reads_detection() { crate::lower::lower_rule(rule) } else { Detection::default() }
     }
 }
 

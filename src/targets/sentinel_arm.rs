@@ -38,6 +38,10 @@ impl Emitter for SentinelArm {
     }
 
     /// The query is carried as written, so the Detection is not needed.
+    fn reads_detection(&self) -> bool {
+        false
+    }
+
     fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
         let rules: Vec<&Rule> = subjects.iter().map(|s| s.rule).collect();
         template(&rules, options)

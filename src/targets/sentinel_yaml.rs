@@ -29,6 +29,10 @@ impl Emitter for SentinelYaml {
     }
 
     /// The query is carried as written, so the Detection is not needed.
+    fn reads_detection(&self) -> bool {
+        false
+    }
+
     fn emit(&self, subjects: &[Subject], _options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
         join_documents(subjects, "---\n", |subject| Ok(document(subject.rule)))
     }

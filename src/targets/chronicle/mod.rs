@@ -45,13 +45,11 @@ impl Emitter for Chronicle {
 fn rule(subject: &Subject) -> Emitted {
     let (detection, profile) = (subject.detection, profile::profile());
     let mut notes = Notes::new(subject);
+    // What the Detection lacks, and computed columns (written as fields of that name): each is a
+    // loss in the report and a TODO line in the rule.
     let mut problems = unmodelled_losses(subject);
-    let computed = computed_column_losses(subject);
-    let mut unmodelled: Vec<String> =
-        detection.unmodelled.iter().map(|u| format!("`{}` is not translated: {}", u.construct, u.reason)).collect();
-    // A computed column is written as a field of that name; the TODO says what it stands for.
-    unmodelled.extend(computed.iter().map(|p| p.message.clone()));
-    problems.extend(computed);
+    problems.extend(computed_column_losses(subject));
+    let unmodelled: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
     let vars = events::variables(detection);
     let mut events: Vec<(String, Vec<String>)> =
         vars.iter().map(|v| (v.name.clone(), events::lines(detection, v, profile, &mut notes))).collect();

@@ -213,7 +213,9 @@ fn output_fields(subject: &Subject, source_tables: &[String]) -> (Vec<String>, V
 fn dynamic_path_losses(subject: &Subject) -> Vec<Problem> {
     let detection = subject.detection;
     let mut fields: Vec<(String, crate::ir::detection::Span)> = Vec::new();
-    for m in detection.sources.iter().flat_map(|s| s.filter.matches()).filter(|m| !m.field.path.is_empty()) {
+    // A path with an array index is dropped by `selection` (and reported there) instead.
+    let read_by_name = |m: &&crate::ir::detection::Match| !m.field.path.is_empty() && !m.field.path.iter().any(|p| p.starts_with('['));
+    for m in detection.sources.iter().flat_map(|s| s.filter.matches()).filter(read_by_name) {
         if !fields.iter().any(|(f, _)| *f == m.field.to_string()) {
             fields.push((m.field.to_string(), m.span));
         }
