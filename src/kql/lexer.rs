@@ -411,6 +411,35 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// Where the query's string literals use an octal escape (`\3`): Microsoft's parser accepts
+/// one, but Kusto documents no meaning for it and engines read it differently (a control
+/// character, or the digit), so what such a string matches is uncertain.
+pub fn octal_escapes(src: &str) -> Vec<Span> {
+    let (tokens, _) = tokenize(src);
+    let mut found = Vec::new();
+    for token in tokens.iter().filter(|t| t.kind == TokenKind::String) {
+        let text = &src[token.span.start..token.span.end];
+        let body = text.strip_prefix(['h', 'H']).unwrap_or(text);
+        if body.starts_with(['@', '`', '~']) {
+            continue; // verbatim and fenced strings have no escapes
+        }
+        let bytes = body.as_bytes();
+        let offset = token.span.end - body.len();
+        let mut i = 0;
+        while i + 1 < bytes.len() {
+            if bytes[i] == b'\\' {
+                if (b'0'..=b'7').contains(&bytes[i + 1]) {
+                    found.push(Span::new(offset + i, offset + i + 2));
+                }
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    found
+}
+
 /// The value of a string token: `(text, obfuscated)`. Adjacent string tokens
 /// are concatenated by the parser, not here. Invalid escapes were reported
 /// by the lexer and are kept literally.
@@ -554,5 +583,12 @@ mod tests {
         let src = "datetime(2024-01-01 10:00) guid(74be27de-1e4e-49d9-b579-fe0b331d3642) todatetime(x)";
         let kinds: Vec<TokenKind> = tokenize(src).0.iter().map(|t| t.kind).collect();
         assert_eq!(&kinds[..3], &[TokenKind::TypedLiteral, TokenKind::TypedLiteral, TokenKind::Word]);
+    }
+
+    #[test]
+    fn octal_escapes_are_found_only_where_they_escape() {
+        let src = r#"T | where A startswith "x64\\\3\\" or B == "\\3" or C == @"\3" or D == h"\12""#;
+        let found: Vec<&str> = octal_escapes(src).iter().map(|s| &src[s.start..s.end]).collect();
+        assert_eq!(found, [r"\3", r"\1"]);
     }
 }

@@ -20,6 +20,7 @@ mod span;
 mod token;
 
 pub use error::{SyntaxError, line_col, render_error};
+pub use lexer::octal_escapes;
 pub use printer::print;
 pub use span::Span;
 

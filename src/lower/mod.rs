@@ -54,6 +54,10 @@ pub fn lower_query(text: &str) -> Detection {
     for error in &parsed.errors {
         lowerer.unmodelled("syntax error", &error.message, error.span);
     }
+    for escape in kql::octal_escapes(text) {
+        let reason = "Kusto documents no meaning for an octal escape in a string; engines read it differently";
+        lowerer.unmodelled("octal escape", reason, escape);
+    }
     lowerer.script(&parsed.ast);
     lowerer.finish()
 }
