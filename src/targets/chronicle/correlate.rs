@@ -92,7 +92,7 @@ pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rul
             b.placeholders.iter().map(|p| format!("${p}")).collect::<Vec<_>>().join(", "),
             text::window(window.min(MAX_WINDOW))
         ));
-    } else if vars.len() > 1 || !b.thresholds.is_empty() {
+    } else if vars.len() > 1 || !b.thresholds.is_empty() || b.terms.iter().any(|t| t.starts_with('#')) {
         notes.todo(
             detection.stages.first().map_or(Span { start: 0, end: 0 }, stage_span),
             "no key to group events by; the correlation needs a match variable",

@@ -112,10 +112,12 @@ fn first_span(predicate: &Predicate) -> Span {
     }
 }
 
-/// The time column's look-back, which Chronicle's run window replaces.
+/// The time column's look-back, which Chronicle's run window replaces: a lower bound (or a
+/// range) relative to now. An upper bound (`< ago(1d)`, events older than a day) is a test.
 fn is_look_back(m: &Match) -> bool {
     let time_column = m.field.path.is_empty() && matches!(m.field.name.as_str(), "TimeGenerated" | "Timestamp");
-    time_column && !m.values.is_empty() && m.values.iter().all(|v| matches!(v, Value::Ago(_) | Value::Now))
+    let lower_bound = matches!(m.op, MatchOp::Gt | MatchOp::Ge | MatchOp::Between);
+    time_column && lower_bound && !m.values.is_empty() && m.values.iter().all(|v| matches!(v, Value::Ago(_) | Value::Now))
 }
 
 fn test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {
