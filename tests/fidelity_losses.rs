@@ -109,6 +109,21 @@ fn sigma_reports_every_loss() {
                 Loss("sets flags after its start", 5, col(38)),
             ),
             row(
+                "condition dropped (array index)",
+                "AuditLogs | where OperationName == 'x' and TargetResources[0].type == 'User'",
+                Loss("indexes an array", 5, col(43)),
+            ),
+            row(
+                "condition dropped (RE2 syntax)",
+                "Syslog | where Facility == 'auth' and SyslogMessage matches regex '\\\\p{L}'",
+                Loss("uses RE2 syntax", 5, col(38)),
+            ),
+            row(
+                "condition dropped (order against a field)",
+                "SecurityEvent | where EventID == 4625 and LogonType > TargetLogonId",
+                Loss("`gt`/`lt` in Sigma compare numbers only", 5, col(42)),
+            ),
+            row(
                 "event source without a Sigma condition",
                 "union (SigninLogs | where ResultType == '0'), AuditLogs",
                 Loss("events of `AuditLogs` (AuditLogs) have no condition Sigma can test", 5, col(46)),
@@ -175,6 +190,46 @@ fn sigma_reports_every_loss() {
                 "SigninLogs | where ResultType == '0'\n| extend Length = strlen(UserPrincipalName)\n| summarize n = count() by Length\n| where n > 5",
                 Loss("the count is not grouped by `Length`", 7, 5),
             ),
+            row(
+                "union of derived rows",
+                "union (SigninLogs | where ResultType == '0' | summarize count() by IPAddress), (AuditLogs | where OperationName == 'x')",
+                Loss("`union` of derived rows has no Sigma form", 5, col(0)),
+            ),
+            row(
+                "aggregation of a source without a Sigma rule",
+                "union (SigninLogs | where ResultType == '0'), (AuditLogs | summarize n = count() by OperationName | where n > 5)",
+                Loss("the aggregation reads a source with no Sigma detection", 5, col(59)),
+            ),
+            row(
+                "aggregation over another step",
+                "SigninLogs | where ResultType == '0'\n| summarize n = count() by IPAddress, UserPrincipalName\n| summarize m = count() by IPAddress\n| where m > 5",
+                Loss("the aggregation over the result of another step has no Sigma form", 7, 5),
+            ),
+            row(
+                "threshold on a group key",
+                "SigninLogs | where ResultType == '0'\n| summarize n = count() by IPAddress\n| where IPAddress == '10.0.0.1'",
+                Loss("it tests a column that is not an aggregation", 6, 5),
+            ),
+            row(
+                "threshold not a whole number",
+                "SigninLogs | where ResultType == '0'\n| summarize n = count() by IPAddress\n| where n > 5.5",
+                Loss("Sigma thresholds compare a count with a whole number", 6, 5),
+            ),
+            row(
+                "bins of another field",
+                "SigninLogs | where ResultType == '0'\n| summarize n = count() by bin(CreatedDateTime, 1h)\n| where n > 5",
+                Loss("it groups by bins of a field other than the event time", 6, 5),
+            ),
+            row(
+                "window under a second",
+                "SigninLogs | where ResultType == '0'\n| summarize n = count() by IPAddress, bin(TimeGenerated, 500ms)\n| where n > 5",
+                Loss("a window under one second has no Sigma timespan", 6, 5),
+            ),
+            row(
+                "join without keys",
+                "SigninLogs | where ResultType == '0'\n| join kind=inner (AuditLogs | where OperationName == 'x') on $left.UserPrincipalName == tolower($right.Identity)",
+                Loss("a join without keys has no Sigma correlation", 6, 5),
+            ),
             Row {
                 keys: "queryFrequency: 1h\n",
                 ..row(
@@ -226,6 +281,11 @@ fn chronicle_reports_every_loss() {
                 Loss("the `Lt` test on `Timestamp` with these values has no YARA-L form", 5, col(54)),
             ),
             row(
+                "time range ending in the past",
+                "DeviceProcessEvents | where FileName =~ 'cmd.exe' and Timestamp between (ago(2d) .. ago(1d))",
+                Loss("the `Between` test on `Timestamp` with these values has no YARA-L form", 5, col(54)),
+            ),
+            row(
                 "`or` with an untranslated part",
                 "DeviceProcessEvents | where FileName =~ 'cmd.exe' or Timestamp < ago(1d)",
                 Loss("an `or` group with an untranslated part is left out", 5, col(28)),
@@ -249,6 +309,11 @@ fn chronicle_reports_every_loss() {
                 "condition on joined rows",
                 "SigninLogs | where ResultType == '0'\n| join kind=inner (AuditLogs | where OperationName == 'x') on CorrelationId\n| where OddColumn == 'x'",
                 Loss("a condition on joined rows", 7, 11),
+            ),
+            row(
+                "join without keys",
+                "SigninLogs | where ResultType == '0'\n| join kind=inner (AuditLogs | where OperationName == 'x') on $left.UserPrincipalName == tolower($right.Identity)",
+                Loss("a join without keys is not translated", 6, 5),
             ),
             row(
                 "second aggregation",
