@@ -124,6 +124,26 @@ fn sigma_reports_every_loss() {
                 Loss("`gt`/`lt` in Sigma compare numbers only", 5, col(42)),
             ),
             row(
+                "condition dropped (text test against a field)",
+                "Syslog | where Facility == 'auth' and SyslogMessage contains HostName",
+                Loss("a comparison with the field `HostName` other than equality", 5, col(38)),
+            ),
+            row(
+                "condition dropped (non-finite number)",
+                "Syslog | where Facility == 'auth' and SeverityLevel == real(+inf)",
+                Loss("a non-finite number has no Sigma form", 5, col(38)),
+            ),
+            row(
+                "condition dropped (empty value list)",
+                "Syslog | where Facility == 'auth' and SyslogMessage has_any (dynamic([]))",
+                Loss("its list of values is empty", 5, col(38)),
+            ),
+            row(
+                "condition dropped (text test against null)",
+                "Syslog | where Facility == 'auth' and SyslogMessage contains dynamic(null)",
+                Loss("a text comparison with null has no Sigma form", 5, col(38)),
+            ),
+            row(
                 "event source without a Sigma condition",
                 "union (SigninLogs | where ResultType == '0'), AuditLogs",
                 Loss("events of `AuditLogs` (AuditLogs) have no condition Sigma can test", 5, col(46)),
@@ -314,6 +334,11 @@ fn chronicle_reports_every_loss() {
                 "join without keys",
                 "SigninLogs | where ResultType == '0'\n| join kind=inner (AuditLogs | where OperationName == 'x') on $left.UserPrincipalName == tolower($right.Identity)",
                 Loss("a join without keys is not translated", 6, 5),
+            ),
+            row(
+                "lookup of a watchlist",
+                "DeviceProcessEvents | where FileName =~ 'cmd.exe' | lookup kind=inner (_GetWatchlist('hv') | project DeviceName=SearchKey) on DeviceName",
+                Loss("_GetWatchlist has no UDM log source", 5, col(71)),
             ),
             row(
                 "second aggregation",
