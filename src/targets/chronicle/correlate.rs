@@ -76,6 +76,11 @@ pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rul
             Stage::Aggregate(aggregate) => notes.todo(aggregate.span, "a second aggregation is not translated"),
             Stage::Filter { input, predicate, span } if b.after_aggregate(*input) => b.threshold(predicate, None, *span, notes),
             Stage::Filter { input, predicate, span } => b.filter(*input, predicate, *span, notes),
+            // The rule's one event variable reads every part alike: a part's join or aggregation
+            // would apply to the others too.
+            Stage::Union { inputs, span } if inputs.iter().any(|i| matches!(i, Input::Stage(_))) => {
+                notes.todo(*span, "a `union` of joined or aggregated rows is not translated; its parts are read as one event stream")
+            }
             // Columns computed after a stage: conditions on them are reported as losses.
             Stage::Union { .. } | Stage::Extend { .. } => {}
         }
