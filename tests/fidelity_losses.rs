@@ -174,7 +174,7 @@ fn sigma_reports_every_loss() {
             row(
                 "computed output column",
                 "SigninLogs | where ResultType == '0' | extend Upn = tolower(UserPrincipalName) | project Upn",
-                Loss("computed output columns are not carried", 1, 1),
+                Loss("computed output columns are not carried", 5, col(46)),
             ),
             row(
                 "condition on joined rows",
