@@ -76,6 +76,11 @@ pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rul
             Stage::Aggregate(aggregate) => notes.todo(aggregate.span, "a second aggregation is not translated"),
             Stage::Filter { input, predicate, span } if b.after_aggregate(*input) => b.threshold(predicate, None, *span, notes),
             Stage::Filter { input, predicate, span } => b.filter(*input, predicate, *span, notes),
+            // The rule's one event variable reads every part alike: a part's join or aggregation
+            // would apply to the others too.
+            Stage::Union { inputs, span } if inputs.iter().any(|i| matches!(i, Input::Stage(_))) => {
+                notes.todo(*span, "a `union` of joined or aggregated rows is not translated; its parts are read as one event stream")
+            }
             // Columns computed after a stage: conditions on them are reported as losses.
             Stage::Union { .. } | Stage::Extend { .. } => {}
         }
@@ -92,7 +97,7 @@ pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rul
             b.placeholders.iter().map(|p| format!("${p}")).collect::<Vec<_>>().join(", "),
             text::window(window.min(MAX_WINDOW))
         ));
-    } else if vars.len() > 1 || !b.thresholds.is_empty() {
+    } else if vars.len() > 1 || !b.thresholds.is_empty() || b.terms.iter().any(|t| t.starts_with('#')) {
         notes.todo(
             detection.stages.first().map_or(Span { start: 0, end: 0 }, stage_span),
             "no key to group events by; the correlation needs a match variable",

@@ -112,10 +112,18 @@ fn first_span(predicate: &Predicate) -> Span {
     }
 }
 
-/// The time column's look-back, which Chronicle's run window replaces.
+/// The time column's look-back, which Chronicle's run window replaces: a lower bound relative
+/// to now, or a range up to now. An upper bound in the past (`< ago(1d)`, `between (ago(2d) ..
+/// ago(1d))`) leaves out recent events, so it is a test, not the look-back.
 fn is_look_back(m: &Match) -> bool {
     let time_column = m.field.path.is_empty() && matches!(m.field.name.as_str(), "TimeGenerated" | "Timestamp");
-    time_column && !m.values.is_empty() && m.values.iter().all(|v| matches!(v, Value::Ago(_) | Value::Now))
+    let relative = |v: &Value| matches!(v, Value::Ago(_) | Value::Now);
+    let bound = match (m.op, m.values.as_slice()) {
+        (MatchOp::Gt | MatchOp::Ge, [from]) => relative(from),
+        (MatchOp::Between, [from, Value::Now]) => relative(from),
+        _ => false,
+    };
+    time_column && bound
 }
 
 fn test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {

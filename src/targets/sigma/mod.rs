@@ -106,9 +106,10 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     );
     problems.extend(losses.into_iter().map(|(span, message)| loss_at(subject, span, message)));
     let (fields, computed) = output_fields(subject, &source_tables);
-    if !computed.is_empty() {
-        let message = format!("computed output columns are not carried (Sigma `fields` lists event fields): {}", computed.join(", "));
-        problems.push(Problem::about(Kind::Loss, rule, rule.origin.position, message));
+    if let Some((_, span)) = computed.first() {
+        let names: Vec<&str> = computed.iter().map(|(name, _)| name.as_str()).collect();
+        let message = format!("computed output columns are not carried (Sigma `fields` lists event fields): {}", names.join(", "));
+        problems.push(loss_at(subject, *span, message));
     }
 
     // The last document (the correlation that alerts, else the only rule) keeps the rule's id.
@@ -186,8 +187,9 @@ fn document(rule: &Rule, title: &str, id: &str, body: &[(&str, Json)], fields: &
     Json::Object(doc)
 }
 
-/// The output columns that are event fields, in Sigma names, and the computed ones.
-fn output_fields(subject: &Subject, source_tables: &[String]) -> (Vec<String>, Vec<String>) {
+/// The output columns that are event fields, in Sigma names, and the computed ones with where
+/// the query makes them.
+fn output_fields(subject: &Subject, source_tables: &[String]) -> (Vec<String>, Vec<(String, Span)>) {
     let mut fields = Vec::new();
     let mut computed = Vec::new();
     for output in &subject.detection.outputs.fields {
@@ -200,7 +202,7 @@ fn output_fields(subject: &Subject, source_tables: &[String]) -> (Vec<String>, V
                     fields.push(name);
                 }
             }
-            OutputOrigin::Computed(_) => computed.push(format!("`{}`", output.name)),
+            OutputOrigin::Computed(_) => computed.push((format!("`{}`", output.name), output.span)),
             OutputOrigin::GroupKey | OutputOrigin::Aggregation(_) => {}
         }
     }
