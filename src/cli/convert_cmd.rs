@@ -48,8 +48,8 @@ pub fn run(args: ConvertArgs) -> i32 {
 
 fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, target: Target, writer: &Writer) {
     let paths = convert::output_paths(converted, dir, target);
-    // Files are written in parallel (each is its own syscalls, most of the run's wall time),
-    // then recorded in input order.
+    // Written in parallel (each file is several syscalls: canonicalize, read, create, rename),
+    // then recorded in input order, so records and messages do not depend on the thread count.
     let written: Vec<_> = converted.par_iter().zip(&paths).map(|(c, path)| writer.write(path, &c.text)).collect();
     for ((c, path), result) in converted.iter().zip(paths).zip(written) {
         let record = &mut records[c.record];
