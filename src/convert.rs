@@ -114,17 +114,25 @@ pub struct Converted<'a> {
 pub fn convert<'a>(files: &'a [FileRules], target: Target, options: &EmitOptions) -> (Vec<Record>, Vec<Converted<'a>>) {
     let mut records = Vec::new();
     let mut converted = Vec::new();
-    for file in files.iter().filter(|f| !f.skipped()) {
+    let files: Vec<&FileRules> = files.iter().filter(|f| !f.skipped()).collect();
+    // Parallel over files as well as rules: most files hold one rule, so parallel over the rules
+    // of each file alone would run the corpus on one thread.
+    let all_results: Vec<Vec<_>> = files
+        .par_iter()
+        .map(|file| {
+            file.outcome
+                .rules
+                .par_iter()
+                .map(|rule| {
+                    let detection = target.detection_of(rule);
+                    let emitted = targets::emit(target, &[Subject { rule, detection: &detection }], options);
+                    Some((detection, emitted))
+                })
+                .collect()
+        })
+        .collect();
+    for (file, mut results) in files.into_iter().zip(all_results) {
         let outcome = &file.outcome;
-        let mut results: Vec<_> = outcome
-            .rules
-            .par_iter()
-            .map(|rule| {
-                let detection = target.detection_of(rule);
-                let emitted = targets::emit(target, &[Subject { rule, detection: &detection }], options);
-                Some((detection, emitted))
-            })
-            .collect();
         for entry in outcome.entries() {
             let (slot, rule) = match entry {
                 Entry::Unread(unread) => {

@@ -4,6 +4,7 @@ use super::{ConvertArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::convert::{self, Converted, Record, Status, Summary};
 use crate::diag::{Kind, Problem};
 use crate::targets::{EmitOptions, Target};
+use rayon::prelude::*;
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -47,9 +48,12 @@ pub fn run(args: ConvertArgs) -> i32 {
 
 fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, target: Target, writer: &Writer) {
     let paths = convert::output_paths(converted, dir, target);
-    for (c, path) in converted.iter().zip(paths) {
+    // Written in parallel (each file is several syscalls: canonicalize, read, create, rename),
+    // then recorded in input order, so records and messages do not depend on the thread count.
+    let written: Vec<_> = converted.par_iter().zip(&paths).map(|(c, path)| writer.write(path, &c.text)).collect();
+    for ((c, path), result) in converted.iter().zip(paths).zip(written) {
         let record = &mut records[c.record];
-        match writer.write(&path, &c.text) {
+        match result {
             Ok(()) => record.output = Some(path),
             Err(message) => {
                 record.status = Status::Failed;
@@ -116,11 +120,13 @@ fn write_stdout(converted: &[Converted], records: &mut [Record], target: Target,
 }
 
 fn print_problems(records: &[Record]) {
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
+    // Buffered: stderr is not, and a corpus run prints thousands of problems, each formatted
+    // in several pieces that would otherwise be a write call apiece.
+    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
     for problem in records.iter().flat_map(|r| &r.problems) {
         let _ = writeln!(err, "{problem}");
     }
+    let _ = err.flush();
 }
 
 fn print_summary(summary: &Summary, target: Target) {

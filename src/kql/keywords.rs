@@ -1,6 +1,7 @@
 //! Words Kusto reserves: they cannot be used as bare names in expressions
 //! (write `['title']` instead). The list mirrors what Kusto.Language rejects.
 
+/// Sorted, for the binary search in `is_reserved` (the parser asks about every word).
 const RESERVED: &[&str] = &[
     "accumulate",
     "and",
@@ -113,7 +114,7 @@ const RESERVED: &[&str] = &[
 /// Reserved words, and operator words like `!has` or `matches regex`
 /// that are never names.
 pub fn is_reserved(word: &str) -> bool {
-    RESERVED.contains(&word) || word.contains(|c: char| !(c == '_' || c == '$' || c.is_alphanumeric()))
+    RESERVED.binary_search(&word).is_ok() || word.contains(|c: char| !(c == '_' || c == '$' || c.is_alphanumeric()))
 }
 
 /// Reserved words Kusto still accepts where a name is declared (`extend
@@ -174,4 +175,12 @@ pub fn is_identifier(name: &str) -> bool {
 /// Words that parse as literals, not names.
 fn is_literal_word(word: &str) -> bool {
     matches!(word, "true" | "false" | "null")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reserved_words_are_sorted_for_binary_search() {
+        assert!(super::RESERVED.is_sorted());
+    }
 }

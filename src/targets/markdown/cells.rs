@@ -4,6 +4,7 @@
 
 /// Characters markdown (or the HTML it may carry) would read as syntax, escaped so they print.
 fn escape_inline(text: &str, out: &mut String) {
+    out.reserve(text.len());
     for c in text.chars() {
         match c {
             '<' => out.push_str("&lt;"),
