@@ -1,4 +1,4 @@
-//! The convert job: inputs → rules → one target → outputs, with a record per rule.
+//! The convert job: inputs → rules → targets → outputs, with a record per rule and target.
 //!
 //! Shared by the CLI and the golden tests so both exercise the same path. Reading and emitting
 //! run in parallel; results are collected in input order, so output bytes never depend on the
@@ -112,26 +112,48 @@ pub struct Converted<'a> {
 /// Converts every readable rule on its own, so one rule's failure never hides the others.
 /// Records come per file in rule order, one per rule, read or not.
 pub fn convert<'a>(files: &'a [FileRules], target: Target, options: &EmitOptions) -> (Vec<Record>, Vec<Converted<'a>>) {
-    let mut records = Vec::new();
-    let mut converted = Vec::new();
+    convert_to(files, &[target], options).pop().expect("one result per target")
+}
+
+/// What one rule became: its Detection (empty when no target reads it) and each target's result.
+type RuleResults = (Detection, Vec<Option<Result<targets::Emitted, Vec<Problem>>>>);
+
+/// `convert` to several targets at once, one result per target in the order given: each rule
+/// is read and lowered once, however many targets there are.
+pub fn convert_to<'a>(files: &'a [FileRules], to: &[Target], options: &EmitOptions) -> Vec<(Vec<Record>, Vec<Converted<'a>>)> {
     let files: Vec<&FileRules> = files.iter().filter(|f| !f.skipped()).collect();
+    let lowering = to.iter().any(|t| t.reads_detection());
+    let unlowered = Detection::default();
     // Parallel over files as well as rules: most files hold one rule, so parallel over the rules
     // of each file alone would run the corpus on one thread.
-    let all_results: Vec<Vec<_>> = files
+    let mut results: Vec<Vec<RuleResults>> = files
         .par_iter()
         .map(|file| {
             file.outcome
                 .rules
                 .par_iter()
                 .map(|rule| {
-                    let detection = target.detection_of(rule);
-                    let emitted = targets::emit(target, &[Subject { rule, detection: &detection }], options);
-                    Some((detection, emitted))
+                    let detection = if lowering { crate::lower::lower_rule(rule) } else { Detection::default() };
+                    let emitted = to
+                        .iter()
+                        .map(|target| {
+                            let detection = if target.reads_detection() { &detection } else { &unlowered };
+                            Some(targets::emit(*target, &[Subject { rule, detection }], options))
+                        })
+                        .collect();
+                    (detection, emitted)
                 })
                 .collect()
         })
         .collect();
-    for (file, mut results) in files.into_iter().zip(all_results) {
+    to.iter().enumerate().map(|(at, target)| assemble(&files, &mut results, at, *target)).collect()
+}
+
+/// The records and outputs of the `at`-th target, in input order.
+fn assemble<'a>(files: &[&'a FileRules], results: &mut [Vec<RuleResults>], at: usize, target: Target) -> (Vec<Record>, Vec<Converted<'a>>) {
+    let mut records = Vec::new();
+    let mut converted = Vec::new();
+    for (file, results) in files.iter().zip(results.iter_mut()) {
         let outcome = &file.outcome;
         for entry in outcome.entries() {
             let (slot, rule) = match entry {
@@ -151,7 +173,8 @@ pub fn convert<'a>(files: &'a [FileRules], target: Target, options: &EmitOptions
                 }
                 Entry::Read(slot, rule) => (slot, rule),
             };
-            let Some((detection, result)) = results.get_mut(slot).and_then(Option::take) else { continue };
+            let Some((detection, emitted)) = results.get_mut(slot) else { continue };
+            let Some(result) = emitted.get_mut(at).and_then(Option::take) else { continue };
             let mut record = Record {
                 source: file.input.path.clone(),
                 rule_index: Some(rule.origin.index),
@@ -167,6 +190,7 @@ pub fn convert<'a>(files: &'a [FileRules], target: Target, options: &EmitOptions
                 Ok(emitted) => {
                     record.fidelity = Some(Verdict::of_emitted(&emitted.problems));
                     record.problems.extend(emitted.problems);
+                    let detection = if target.reads_detection() { detection.clone() } else { Detection::default() };
                     converted.push(Converted { rule, detection, input: &file.input, text: emitted.text, record: records.len() });
                 }
                 Err(errors) => {

@@ -349,3 +349,37 @@ fn the_summary_and_report_give_each_rule_a_fidelity_verdict() {
     assert_eq!(report["records"][0]["fidelity"], "exact");
     assert_eq!(report["summary"]["exact"], 1);
 }
+
+#[test]
+fn several_targets_in_one_run_write_a_folder_each_with_the_single_runs_bytes() {
+    let dir = scratch("several");
+    let together = dir.join("together");
+    let out = ruleconv(&["convert", "tests/fixtures/sentinel", "--to", "sigma,markdown,sigma", "-o", together.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("to sigma:") && stderr.contains("to markdown:"), "{stderr}");
+    // A problem of reading a rule is printed once, not once per target.
+    let mut lines: Vec<&str> = stderr.lines().collect();
+    let all = lines.len();
+    lines.sort();
+    lines.dedup();
+    assert_eq!(lines.len(), all, "a line printed twice:\n{stderr}");
+    for target in ["sigma", "markdown"] {
+        let alone = dir.join(target);
+        ruleconv(&["convert", "tests/fixtures/sentinel", "--to", target, "-o", alone.to_str().unwrap()]);
+        let names = |d: &Path| {
+            let mut names: Vec<PathBuf> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()).collect();
+            names.sort();
+            names
+        };
+        let (mine, theirs) = (names(&together.join(target)), names(&alone));
+        assert!(mine.len() > 5, "{mine:?}");
+        assert_eq!(mine.len(), theirs.len());
+        for (a, b) in mine.iter().zip(&theirs) {
+            assert_eq!(a.file_name(), b.file_name());
+            assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "{}", a.display());
+        }
+    }
+    assert!(!together.join("chronicle").exists());
+    // Several formats cannot share stdout.
+    assert_eq!(ruleconv(&["--to", "sigma,markdown", NRT]).status.code(), Some(2));
+}

@@ -85,6 +85,11 @@ fn sigma_reports_every_loss() {
             row("clean rule", "SigninLogs | where ResultType == '50126' and AppDisplayName =~ 'Azure Portal'", Exact),
             row("unmodelled construct", "SigninLogs | where ResultType == '50126' | take 5", Loss("`take` is not translated", 5, col(43))),
             row(
+                "octal escape (engines read it differently)",
+                "DeviceFileEvents | where FolderPath startswith 'x64\\3'",
+                Loss("`octal escape` is not translated", 5, col(51)),
+            ),
+            row(
                 "computed column test dropped",
                 "SigninLogs | where ResultType == '0' | extend N = strlen(UserPrincipalName) | where N > 20",
                 Loss("`N` is computed", 5, col(84)),

@@ -1,4 +1,4 @@
-//! `ruleconv convert INPUT... --to TARGET [-o DIR] [--from FORMAT] [--report FILE]`.
+//! `ruleconv convert INPUT... --to TARGET[,TARGET...] [-o DIR] [--from FORMAT] [--report FILE]`.
 
 use super::{ConvertArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::convert::{self, Converted, Record, Status, Summary};
@@ -10,10 +10,21 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: ConvertArgs) -> i32 {
-    let Some(target) = args.to else {
+    let mut targets: Vec<Target> = Vec::new();
+    args.to.iter().for_each(|t| {
+        if !targets.contains(t) {
+            targets.push(*t)
+        }
+    });
+    if targets.is_empty() {
         eprintln!("ruleconv: --to TARGET is required");
         return EXIT_USAGE;
-    };
+    }
+    let several = targets.len() > 1;
+    if several && args.output.is_none() {
+        eprintln!("ruleconv: several targets need -o DIR (each writes DIR/<target>/)");
+        return EXIT_USAGE;
+    }
     let files = convert::expand_inputs(&args.inputs);
     if files.is_empty() {
         let inputs: Vec<_> = args.inputs.iter().map(|p| p.display().to_string()).collect();
@@ -21,29 +32,36 @@ pub fn run(args: ConvertArgs) -> i32 {
         return EXIT_PROBLEMS;
     }
     let options = EmitOptions { api_version: args.api_version.clone() };
-    if let Some(flag) = options.set_flags().into_iter().find(|flag| !target.options().contains(flag)) {
-        eprintln!("ruleconv: {flag} does not apply to --to {}", target.name());
+    if let Some(flag) = options.set_flags().into_iter().find(|flag| !targets.iter().any(|t| t.options().contains(flag))) {
+        let names: Vec<&str> = targets.iter().map(|t| t.name()).collect();
+        eprintln!("ruleconv: {flag} does not apply to --to {}", names.join(","));
         return EXIT_USAGE;
     }
     let read = convert::read_all(&files, args.from);
-    let (mut records, converted) = convert::convert(&read, target, &options);
+    let results = convert::convert_to(&read, &targets, &options);
 
     let writer = Writer { inputs: files.iter().filter_map(|f| f.path.canonicalize().ok()).collect(), force: args.force };
-    match &args.output {
-        Some(dir) => write_files(&converted, &mut records, dir, target, &writer),
-        None => write_stdout(&converted, &mut records, target, &options),
+    let mut all_records = Vec::new();
+    let mut summaries = Vec::new();
+    for (target, (mut records, converted)) in targets.iter().zip(results) {
+        match &args.output {
+            Some(dir) if several => write_files(&converted, &mut records, &dir.join(target.name()), *target, &writer),
+            Some(dir) => write_files(&converted, &mut records, dir, *target, &writer),
+            None => write_stdout(&converted, &mut records, *target, &options),
+        }
+        summaries.push((*target, convert::summarize(&read, &records)));
+        all_records.extend(records);
     }
 
-    let summary = convert::summarize(&read, &records);
-    print_problems(&records);
-    print_summary(&summary, target);
+    print_problems(&all_records);
+    summaries.iter().for_each(|(target, summary)| print_summary(summary, *target));
     if let Some(path) = &args.report
-        && let Err(message) = write_report(path, &records, &summary, &writer)
+        && let Err(message) = write_report(path, &all_records, &summaries, &writer)
     {
         eprintln!("ruleconv: {message}");
         return EXIT_PROBLEMS;
     }
-    if summary.failed == 0 && summary.converted > 0 { EXIT_OK } else { EXIT_PROBLEMS }
+    if summaries.iter().all(|(_, s)| s.failed == 0 && s.converted > 0) { EXIT_OK } else { EXIT_PROBLEMS }
 }
 
 fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, target: Target, writer: &Writer) {
@@ -119,12 +137,17 @@ fn write_stdout(converted: &[Converted], records: &mut [Record], target: Target,
     }
 }
 
+/// Each problem once: with several targets, a problem of reading a rule is in every target's
+/// record, but is one problem.
 fn print_problems(records: &[Record]) {
     // Buffered: stderr is not, and a corpus run prints thousands of problems, each formatted
     // in several pieces that would otherwise be a write call apiece.
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-    for problem in records.iter().flat_map(|r| &r.problems) {
-        let _ = writeln!(err, "{problem}");
+    let mut printed = HashSet::new();
+    for line in records.iter().flat_map(|r| &r.problems).map(Problem::to_string) {
+        if printed.insert(line.clone()) {
+            let _ = writeln!(err, "{line}");
+        }
     }
     let _ = err.flush();
 }
@@ -146,8 +169,16 @@ fn print_summary(summary: &Summary, target: Target) {
     );
 }
 
-fn write_report(path: &Path, records: &[Record], summary: &Summary, writer: &Writer) -> Result<(), String> {
-    let report = serde_json::json!({ "records": records, "summary": summary });
+/// One record per rule and target; `summary` for one target, `summaries` by target name for several.
+fn write_report(path: &Path, records: &[Record], summaries: &[(Target, Summary)], writer: &Writer) -> Result<(), String> {
+    let report = match summaries {
+        [(_, summary)] => serde_json::json!({ "records": records, "summary": summary }),
+        several => {
+            let by_target: serde_json::Map<String, serde_json::Value> =
+                several.iter().map(|(t, s)| (t.name().to_string(), serde_json::json!(s))).collect();
+            serde_json::json!({ "records": records, "summaries": by_target })
+        }
+    };
     let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
     writer.write(path, &text).map_err(|m| format!("report {}: {m}", path.display()))
 }

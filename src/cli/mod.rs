@@ -33,6 +33,7 @@ pub const EXIT_USAGE: i32 = 2;
         ruleconv --to sentinel rule.yaml                       ARM template on stdout\n  \
         ruleconv convert rules/ --to sentinel -o out/          one file per rule, folders mirrored\n  \
         ruleconv convert pack.json --to sentinel-yaml -o yaml/ ARM pack back to reviewable YAML\n  \
+        ruleconv convert rules/ --to sigma,chronicle -o out/   out/sigma/ and out/chronicle/, rules read once\n  \
         ruleconv diff golden/ out/                             review what a new conversion changed\n  \
         ruleconv explain rule.yaml                             what a rule detects, in plain words\n  \
         ruleconv test rule.yaml --events events.jsonl          rows the rule returns on these events",
@@ -76,10 +77,10 @@ pub struct ConvertArgs {
     /// Rule files, folders (searched recursively for .yaml .yml .json .md), or `-` for stdin.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, short = 't', required = true, value_name = "TARGET", long_help = targets_help(),
+    /// Output format; several, comma-separated, write OUT/<target>/ each (needs -o).
+    #[arg(long, short = 't', required = true, value_name = "TARGET", long_help = targets_help(), value_delimiter = ',',
           value_parser = PossibleValuesParser::new(Target::all().iter().map(|t| t.name())).map(|s| Target::from_name(&s).expect("listed")))]
-    to: Option<Target>,
+    to: Vec<Target>,
     /// Write one file per rule under DIR (created if needed) instead of stdout.
     #[arg(long, short = 'o', value_name = "DIR")]
     output: Option<PathBuf>,
@@ -160,7 +161,11 @@ struct TestArgs {
 /// `--to`'s long help: every registered target with what it writes.
 fn targets_help() -> String {
     let lines: Vec<String> = Target::all().iter().map(|t| format!("  {:<14} {}", t.name(), t.about())).collect();
-    format!("Output format:\n{}", lines.join("\n"))
+    format!(
+        "Output format:\n{}\n\nSeveral targets, comma-separated (`--to sigma,chronicle,markdown -o out/`), are converted in \
+         one run that reads and lowers each rule once, and write out/<target>/ each.",
+        lines.join("\n")
+    )
 }
 
 /// Runs the command line and returns the process exit code.

@@ -97,9 +97,14 @@ impl Target {
         self.0.options()
     }
 
+    /// Whether it reads the Detection (see `Emitter::reads_detection`).
+    pub fn reads_detection(self) -> bool {
+        self.0.reads_detection()
+    }
+
     /// The rule's Detection, when the target reads it; an empty one otherwise.
     pub fn detection_of(self, rule: &Rule) -> Detection {
-        if self.0.reads_detection() { crate::lower::lower_rule(rule) } else { Detection::default() }
+        if self.reads_detection() { crate::lower::lower_rule(rule) } else { Detection::default() }
     }
 }
 
