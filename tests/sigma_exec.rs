@@ -292,9 +292,12 @@ fn same_verdicts(case: &Case, matches: &[bool]) -> Result<(), String> {
     Err(format!("sigma {:?}, query {:?} on {shown}", matches.get(first), case.ours[first]))
 }
 
+/// What kql-run returned: column names and rows.
+type Rows = (Vec<String>, Vec<Vec<Json>>);
+
 /// The rows the query returns in kql-run on all of a case's events (one request per case),
 /// `None` for a case it cannot run; and how often each reason for that came up.
-fn kql_rows(cases: &[Case]) -> (Vec<Option<(Vec<String>, Vec<Vec<Json>>)>>, HashMap<String, usize>) {
+fn kql_rows(cases: &[Case]) -> (Vec<Option<Rows>>, HashMap<String, usize>) {
     let schemas = kql_run::schemas();
     let mut requests = Vec::new();
     let mut request_of = Vec::new();
