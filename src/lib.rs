@@ -36,6 +36,7 @@ pub mod ir;
 pub mod kql;
 pub mod lower;
 pub mod sentinel;
+pub mod sigma;
 pub mod sources;
 pub mod targets;
 pub mod yaml;
