@@ -37,6 +37,11 @@ impl Emitter for Markdown {
         "Markdown rule card (ATT&CK, body, stages, exclusions, indicators, outputs); several rules are cards separated by ---"
     }
 
+    /// A card describes the Detection in words; a logsource reads as well as a table.
+    fn reads_sigma(&self) -> bool {
+        true
+    }
+
     fn emit(&self, subjects: &[Subject], _options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
         let templates = TEMPLATES.as_ref().map_err(|message| subjects.iter().map(|s| template_error(s, message)).collect::<Vec<_>>())?;
         join_documents(subjects, "\n---\n\n", |subject| {
