@@ -383,7 +383,12 @@ mod tests {
 
 /// `product: windows, category: process_creation`, the keys a logsource sets.
 fn logsource_text(logsource: &crate::ir::LogSource) -> String {
-    let keys = [("product", &logsource.product), ("category", &logsource.category), ("service", &logsource.service), ("definition", &logsource.definition)];
+    let keys = [
+        ("product", &logsource.product),
+        ("category", &logsource.category),
+        ("service", &logsource.service),
+        ("definition", &logsource.definition),
+    ];
     let set: Vec<String> = keys.iter().filter_map(|(key, value)| value.as_ref().map(|v| format!("{key}: {v}"))).collect();
     if set.is_empty() { "(empty)".to_string() } else { set.join(", ") }
 }

@@ -143,7 +143,8 @@ fn the_source_carries_the_logsource_and_fields_are_outputs() {
     assert!(d.unmodelled.is_empty());
 }
 
-const CORRELATED: &str = "title: failed logon\nname: failed_logon\nlogsource:\n  product: windows\ndetection:\n  sel:\n    EventID: 4625\n  condition: sel\n";
+const CORRELATED: &str =
+    "title: failed logon\nname: failed_logon\nlogsource:\n  product: windows\ndetection:\n  sel:\n    EventID: 4625\n  condition: sel\n";
 
 #[test]
 fn event_count_correlation_aggregates_the_named_rule() {

@@ -147,7 +147,14 @@ pub fn emit(target: Target, subjects: &[Subject], options: &EmitOptions) -> Resu
     let refused: Vec<Problem> = subjects
         .iter()
         .filter(|s| s.rule.sigma_logic().is_some() && !target.0.reads_sigma())
-        .map(|s| Problem::at_key(Kind::Error, s.rule, "logsource", format!("converting to {} is not yet supported for Sigma input", target.name())))
+        .map(|s| {
+            Problem::at_key(
+                Kind::Error,
+                s.rule,
+                "logsource",
+                format!("converting to {} is not yet supported for Sigma input", target.name()),
+            )
+        })
         .collect();
     if !refused.is_empty() {
         return Err(refused);
