@@ -342,6 +342,18 @@ fn outputs_text(d: &Detection) -> String {
     }
 }
 
+/// `product: windows, category: process_creation`, the keys a logsource sets.
+fn logsource_text(logsource: &crate::ir::LogSource) -> String {
+    let keys = [
+        ("product", &logsource.product),
+        ("category", &logsource.category),
+        ("service", &logsource.service),
+        ("definition", &logsource.definition),
+    ];
+    let set: Vec<String> = keys.iter().filter_map(|(key, value)| value.as_ref().map(|v| format!("{key}: {v}"))).collect();
+    if set.is_empty() { "(empty)".to_string() } else { set.join(", ") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,16 +391,4 @@ mod tests {
         let text = explained("T | summarize n = count() by A | where n > 5 or n < 2");
         assert!(text.contains("    alert when:\n      any of:\n        n is more than 5\n"), "{text}");
     }
-}
-
-/// `product: windows, category: process_creation`, the keys a logsource sets.
-fn logsource_text(logsource: &crate::ir::LogSource) -> String {
-    let keys = [
-        ("product", &logsource.product),
-        ("category", &logsource.category),
-        ("service", &logsource.service),
-        ("definition", &logsource.definition),
-    ];
-    let set: Vec<String> = keys.iter().filter_map(|(key, value)| value.as_ref().map(|v| format!("{key}: {v}"))).collect();
-    if set.is_empty() { "(empty)".to_string() } else { set.join(", ") }
 }

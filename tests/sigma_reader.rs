@@ -3,7 +3,7 @@
 //! column; metadata lands in the neutral Rule.
 
 use ruleconv::diag::{Kind, Position};
-use ruleconv::ir::detection::{Detection, MatchOp, Predicate, Quantifier, Stage, Value};
+use ruleconv::ir::detection::{Detection, Predicate, Quantifier, Stage, Value};
 use ruleconv::ir::{Rule, Severity, SourceFormat, Tactic};
 use ruleconv::lower::lower_rule;
 use ruleconv::sources::{ReadOutcome, read_text};
