@@ -62,6 +62,7 @@ fn values_modifiers_wildcards_and_escapes() {
     let cases: &[(&str, &str)] = &[
         ("  sel:\n    A: 'x'\n  condition: sel", "A Equals~ ['x']"),
         ("  sel:\n    A: 4688\n  condition: sel", "A Equals~ [4688]"),
+        ("  sel:\n    A|contains: [00000429, 0x1F]\n  condition: sel", "A Contains~ ['00000429', '0x1F']"),
         ("  sel:\n    A: '*x'\n  condition: sel", "A EndsWith~ ['x']"),
         ("  sel:\n    A: 'x*'\n  condition: sel", "A StartsWith~ ['x']"),
         ("  sel:\n    A: '*x*'\n  condition: sel", "A Contains~ ['x']"),

@@ -136,6 +136,13 @@ impl Reader<'_> {
         span
     }
 
+    /// A plain scalar's text as written in the file.
+    fn raw(&self, node: &Node) -> &str {
+        let rest = self.text.get(self.span_of(node).start..).unwrap_or_default();
+        let end = rest.find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#')).unwrap_or(rest.len());
+        &rest[..end]
+    }
+
     fn key_span(&self, entry: &yaml::Entry) -> Span {
         let key = Node { value: Value::Str(entry.key.clone()), position: entry.key_position, style: Style::Plain };
         self.span_of(&key)
@@ -247,8 +254,11 @@ impl Reader<'_> {
                 let value = match &item.value {
                     Value::Null => Scalar::Null,
                     Value::Bool(b) => Scalar::Bool(*b),
-                    Value::Int(i) => Scalar::Int(*i),
-                    Value::Float(f) => Scalar::Float(*f),
+                    // A number written unlike its value (`00000429`, `0x1F`, `1.50`) is text to
+                    // Sigma tools, whose YAML 1.1 reads leading zeros as no number.
+                    Value::Int(i) if self.raw(item) == i.to_string() => Scalar::Int(*i),
+                    Value::Float(f) if self.raw(item) == f.to_string() => Scalar::Float(*f),
+                    Value::Int(_) | Value::Float(_) => Scalar::Str(self.raw(item).to_string()),
                     Value::Str(s) => Scalar::Str(s.clone()),
                     Value::Seq(_) | Value::Map(_) => {
                         return Err(SigmaError::new(self.span_of(item), format!("a value must be a scalar, not {}", item.kind_name())));
