@@ -163,7 +163,8 @@ impl Card {
                 .into_iter()
                 .map(|row| CoverageRow { tactic: cells::cell(&row.tactic), techniques: cells::cell(&row.techniques.join(", ")) })
                 .collect(),
-            body: rule.kql().map(|q| cells::code_block("kql", &q.text)),
+            // A Sigma rule shows its file as written (all of its documents).
+            body: rule.logic.as_ref().map(|logic| cells::code_block(if rule.kql().is_some() { "kql" } else { "yaml" }, logic.text())),
             parameters: (!structure.parameters.is_empty()).then(|| cells::code_block("kql", &structure.parameters.join("\n"))),
             pipelines: pipelines(&structure),
             exclusions: tables.exclusions.iter().map(row_view).collect(),
