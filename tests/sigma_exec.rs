@@ -9,15 +9,15 @@
 #[path = "support/kql_run.rs"]
 #[allow(dead_code)]
 mod kql_run;
+#[path = "support/sigma_run.rs"]
+mod sigma_run;
 
 use ruleconv::convert;
 use ruleconv::eval::{self, Row, generate, time};
 use ruleconv::ir::Detection;
 use ruleconv::ir::detection::{Predicate, Value};
 use ruleconv::targets::{EmitOptions, Target, Verdict};
-use serde_json::{Value as Json, json};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use serde_json::Value as Json;
 
 const NOW: &str = "2024-05-01T12:00:00Z";
 /// At most this many events per rule, to keep the run short.
@@ -67,7 +67,8 @@ fn sigma_rules_match_the_events_their_queries_match() {
         eprintln!("skipped: no case (no schemas?)");
         return;
     }
-    let answers = sigma_run(&cases);
+    let requests: Vec<(&str, &[Row])> = cases.iter().map(|c| (c.sigma.as_str(), c.events.as_slice())).collect();
+    let answers = sigma_run::verdicts(&kql_run::shared("tools/sigma-run/sigma-run"), &requests);
     let (mut agreeing, mut exact_failures, mut events) = (0, Vec::new(), 0);
     for (case, answer) in cases.iter().zip(&answers) {
         events += case.events.len();
@@ -110,26 +111,4 @@ fn without_look_back(detection: &Detection) -> Detection {
 /// Indexes of the events judged differently.
 fn diff(sigma: &[bool], ours: &[bool]) -> Vec<usize> {
     (0..sigma.len().max(ours.len())).filter(|i| sigma.get(*i) != ours.get(*i)).collect()
-}
-
-/// Every case in one sigma-run process: per case, the first detection rule's verdicts.
-fn sigma_run(cases: &[Case]) -> Vec<Result<Vec<bool>, String>> {
-    let tool = kql_run::shared("tools/sigma-run/sigma-run");
-    let mut child = Command::new(&tool).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("sigma-run starts");
-    let input: String =
-        cases.iter().enumerate().map(|(i, c)| format!("{}\n", json!({"id": i.to_string(), "rule": c.sigma, "events": c.events}))).collect();
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let answers: Vec<Result<Vec<bool>, String>> = BufReader::new(child.stdout.take().expect("stdout"))
-        .lines()
-        .map(|line| {
-            let answer: Json = serde_json::from_str(&line.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-            let matches = answer["rules"][0]["matches"].as_array().ok_or_else(|| answer.to_string())?;
-            Ok(matches.iter().map(|m| m.as_bool() == Some(true)).collect())
-        })
-        .collect();
-    writer.join().expect("writer").expect("written");
-    child.wait().expect("sigma-run exits");
-    assert_eq!(answers.len(), cases.len(), "one answer per case");
-    answers
 }

@@ -6,15 +6,15 @@
 #[path = "support/kql_run.rs"]
 #[allow(dead_code)]
 mod kql_run;
+#[path = "support/sigma_run.rs"]
+mod sigma_run;
 
 use ruleconv::convert;
 use ruleconv::eval::{self, Row, generate, time};
 use ruleconv::ir::Detection;
 use ruleconv::ir::detection::{MatchOp, Value};
 use ruleconv::lower::lower_rule;
-use serde_json::{Value as Json, json};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use serde_json::Value as Json;
 
 const NOW: &str = "2024-05-01T12:00:00Z";
 const MAX_EVENTS: usize = 40;
@@ -55,7 +55,8 @@ fn lowered_sigma_matches_what_rsigma_matches() {
         };
         cases.push(Case { label: rule.label(), rule: logic.text.clone(), events, expected });
     }
-    let answers = sigma_run(&cases);
+    let requests: Vec<(&str, &[Row])> = cases.iter().map(|c| (c.rule.as_str(), c.events.as_slice())).collect();
+    let answers = sigma_run::verdicts(&kql_run::shared("tools/sigma-run/sigma-run"), &requests);
     let mut agreeing = 0;
     let mut disagreements = Vec::new();
     let mut cidr = 0;
@@ -112,26 +113,4 @@ fn events_for(detection: &Detection, now: i64) -> Vec<Row> {
         e.remove("Type");
     });
     events
-}
-
-/// Every case in one sigma-run process: per case, the first detection rule's verdicts.
-fn sigma_run(cases: &[Case]) -> Vec<Result<Vec<bool>, String>> {
-    let tool = kql_run::shared("tools/sigma-run/sigma-run");
-    let mut child = Command::new(&tool).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("sigma-run starts");
-    let input: String =
-        cases.iter().enumerate().map(|(i, c)| format!("{}\n", json!({"id": i.to_string(), "rule": c.rule, "events": c.events}))).collect();
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let answers: Vec<Result<Vec<bool>, String>> = BufReader::new(child.stdout.take().expect("stdout"))
-        .lines()
-        .map(|line| {
-            let answer: Json = serde_json::from_str(&line.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-            let matches = answer["rules"][0]["matches"].as_array().ok_or_else(|| answer.to_string())?;
-            Ok(matches.iter().map(|m| m.as_bool() == Some(true)).collect())
-        })
-        .collect();
-    writer.join().expect("writer").expect("written");
-    child.wait().expect("sigma-run exits");
-    assert_eq!(answers.len(), cases.len(), "one answer per case");
-    answers
 }

@@ -336,7 +336,7 @@ impl Reader<'_> {
 }
 
 /// A scalar's text, as written (numbers too); `None` for null and collections.
-fn scalar_text(node: &Node) -> Option<String> {
+pub fn scalar_text(node: &Node) -> Option<String> {
     match &node.value {
         Value::Str(s) => Some(s.clone()),
         Value::Int(i) => Some(i.to_string()),
@@ -357,7 +357,8 @@ fn seq_of_text(node: Option<&Node>) -> Vec<&Node> {
     node.map(one_or_many).unwrap_or_default().into_iter().filter(|n| scalar_text(n).is_some()).collect()
 }
 
-fn logsource(node: Option<&Node>) -> LogSource {
+/// A document's `logsource`, as written; every key unset when it has none.
+pub fn logsource(node: Option<&Node>) -> LogSource {
     let text = |key: &str| node.and_then(|n| n.get(key)).and_then(scalar_text);
     LogSource { category: text("category"), product: text("product"), service: text("service"), definition: text("definition") }
 }

@@ -24,10 +24,24 @@ impl Lowering {
             return Predicate::Opaque { text: format!("{}|expand {}", name, written(&test.values)), span: test.span };
         }
         let field = Field::column(name.as_str());
-        let quantifier = if has(Modifier::All) { Quantifier::All } else { Quantifier::Any };
+        let all = has(Modifier::All);
+        // An expansion (`windash`, `base64offset`) makes alternatives of one value: under `all`
+        // each value's alternatives stay any-of, and the values are all-of.
+        let expands = test.modifiers.iter().any(|m| matches!(m, Modifier::Windash | Modifier::Base64Offset));
+        let (quantifier, batches): (Quantifier, Vec<&[SigmaValue]>) = if all && expands {
+            (Quantifier::Any, test.values.chunks(1).collect())
+        } else {
+            (if all { Quantifier::All } else { Quantifier::Any }, vec![test.values.as_slice()])
+        };
+        let parts = batches.into_iter().map(|values| self.batch(name, &field, test, values, quantifier)).collect();
+        combine(parts, if all { Quantifier::All } else { Quantifier::Any })
+    }
+
+    /// Values tested together: one `Match` per operator, plus the values that make other tests.
+    fn batch(&mut self, name: &str, field: &Field, test: &FieldTest, values: &[SigmaValue], quantifier: Quantifier) -> Predicate {
         let mut groups: Vec<Match> = Vec::new();
         let mut singles: Vec<Predicate> = Vec::new();
-        for value in &test.values {
+        for value in values {
             match self.tests_of(test, value) {
                 Ok(tests) => {
                     for (op, value, case_sensitive) in tests {
@@ -44,9 +58,9 @@ impl Lowering {
                         }
                     }
                 }
-                Err(Special::Null) => singles.push(is_null(&field, test)),
+                Err(Special::Null) => singles.push(is_null(field, test)),
                 Err(Special::Exists(exists)) => {
-                    let test = is_null(&field, test);
+                    let test = is_null(field, test);
                     singles.push(if exists { Predicate::Not(Box::new(test)) } else { test });
                 }
                 Err(Special::Unmodelled(reason)) => {
@@ -55,25 +69,9 @@ impl Lowering {
                 }
             }
         }
-        // An expansion (`windash`, `base64offset`) yields alternatives of one value: under
-        // `all` each value's alternatives must still be any-of, so expanded values under `all`
-        // become one Or per value.
-        let expands = test.modifiers.iter().any(|m| matches!(m, Modifier::Windash | Modifier::Base64Offset));
-        if expands && quantifier == Quantifier::All {
-            let per_value = test.values.iter().filter_map(|value| {
-                let tests = self.tests_of(test, value).ok()?;
-                Some(Predicate::Or(tests.into_iter().map(|(op, v, cs)| single(&field, op, v, cs, test)).collect()))
-            });
-            singles.extend(per_value.collect::<Vec<_>>());
-            groups.clear();
-        }
         let mut parts: Vec<Predicate> = groups.into_iter().map(Predicate::Match).collect();
         parts.extend(singles);
-        match (parts.len(), quantifier) {
-            (1, _) => parts.remove(0),
-            (_, Quantifier::All) => Predicate::And(parts),
-            (_, Quantifier::Any) => Predicate::Or(parts),
-        }
+        combine(parts, quantifier)
     }
 
     /// The (operator, value, case-sensitive) tests one written value makes.
@@ -203,8 +201,13 @@ fn is_null(field: &Field, test: &FieldTest) -> Predicate {
     })
 }
 
-fn single(field: &Field, op: MatchOp, value: Value, case_sensitive: bool, test: &FieldTest) -> Predicate {
-    Predicate::Match(Match { field: field.clone(), op, values: vec![value], quantifier: Quantifier::Any, case_sensitive, span: test.span })
+/// One part as itself; several as all-of or any-of.
+fn combine(mut parts: Vec<Predicate>, quantifier: Quantifier) -> Predicate {
+    match (parts.len(), quantifier) {
+        (1, _) => parts.remove(0),
+        (_, Quantifier::All) => Predicate::And(parts),
+        (_, Quantifier::Any) => Predicate::Or(parts),
+    }
 }
 
 /// Values as written, for an `Opaque` text.

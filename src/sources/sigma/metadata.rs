@@ -4,6 +4,7 @@
 
 use crate::diag::Problem;
 use crate::ir::{AttackId, AttackRef, Lifted, Origin, Rule, Severity, SigmaSection, SourceFormat, Tactic, Technique};
+use crate::sigma::{logsource, scalar_text as scalar};
 use crate::yaml::{Node, Value};
 use std::path::Path;
 
@@ -72,15 +73,8 @@ pub fn rule(node: &Node, file: &Path, index: usize) -> (Rule, Vec<Problem>) {
         }
         _ => Vec::new(),
     };
-    let logsource = node.get("logsource");
-    let source_text = |key: &str| logsource.and_then(|l| l.get(key)).and_then(scalar);
     rule.sigma = Some(SigmaSection {
-        logsource: crate::ir::LogSource {
-            category: source_text("category"),
-            product: source_text("product"),
-            service: source_text("service"),
-            definition: source_text("definition"),
-        },
+        logsource: logsource(node.get("logsource")),
         fields: strings(node.get("fields")),
         related,
         name: text("name"),
@@ -103,16 +97,6 @@ fn attack(tags: &[Lifted<String>]) -> (Vec<AttackRef<Tactic>>, Vec<AttackRef<Tec
         }
     }
     (tactics, techniques)
-}
-
-fn scalar(node: &Node) -> Option<String> {
-    match &node.value {
-        Value::Str(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Float(f) => Some(f.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Null | Value::Seq(_) | Value::Map(_) => None,
-    }
 }
 
 /// A list of scalars, or one scalar, as texts.
