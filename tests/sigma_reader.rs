@@ -235,3 +235,17 @@ fn metadata_lands_in_the_neutral_rule() {
     assert_eq!(sigma.name.as_deref(), Some("susp"));
     assert_eq!(sigma.extensions.get("custom_key"), Some(&serde_json::json!("kept")));
 }
+
+#[test]
+fn the_evaluator_runs_a_sigma_detection_on_any_event() {
+    let (_, d) = lowered(&rule_with("  sel:\n    CommandLine|windash|contains: ' -enc '\n  condition: sel"));
+    let events: Vec<ruleconv::eval::Row> = [
+        serde_json::json!({"CommandLine": "powershell /enc AAA", "Type": "SecurityEvent"}),
+        serde_json::json!({"CommandLine": "powershell -encoded"}),
+    ]
+    .into_iter()
+    .map(|e| e.as_object().cloned().unwrap())
+    .collect();
+    let table = ruleconv::eval::evaluate(&d, &events, 0).expect("modelled");
+    assert_eq!(table.rows.len(), 1);
+}

@@ -194,7 +194,8 @@ pub enum MatchOp {
     Regex,
     /// SQL-style `like` pattern (`%` and `_`).
     Like,
-    /// An IPv4 address inside one of the CIDR ranges (`ipv4_is_in_range`, `ipv4_is_private`).
+    /// An IP address inside one of the CIDR ranges: IPv4 from KQL (`ipv4_is_in_range`,
+    /// `ipv4_is_private`), IPv4 or IPv6 from Sigma (`|cidr`).
     Cidr,
     /// Null or the empty string (`isempty`); under `Not` it is `isnotempty`.
     IsEmpty,
