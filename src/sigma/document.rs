@@ -86,59 +86,59 @@ pub struct Parsed {
 /// Parses every document of a Sigma file; a YAML syntax error fails the whole file.
 pub fn parse_file(text: &str) -> Result<Vec<Parsed>, SigmaError> {
     let lines = Lines::new(text);
-    let nodes = yaml::parse_documents(text).map_err(|e| SigmaError::new(lines.span(e.position, 0), e.message))?;
+    let nodes = yaml::parse_documents(text).map_err(|e| {
+        let at = lines.offset(e.position);
+        SigmaError::new(Span { start: at, end: at }, e.message)
+    })?;
     let nodes = nodes.into_iter().filter(|node| node.value != Value::Null);
     Ok(nodes
         .enumerate()
         .map(|(index, node)| {
-            let document = Reader { text, lines: &lines }.document(&node, index);
+            let document = Reader { lines: &lines }.document(&node, index);
             Parsed { node, document }
         })
         .collect())
 }
 
-/// Byte offsets of line starts, to turn YAML positions into spans of the file text.
-struct Lines {
+/// The file's text with its line starts, to turn YAML positions into byte offsets.
+struct Lines<'a> {
+    text: &'a str,
     starts: Vec<usize>,
 }
 
-impl Lines {
-    fn new(text: &str) -> Lines {
-        Lines { starts: std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect() }
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Lines<'a> {
+        Lines { text, starts: std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect() }
     }
 
-    fn span(&self, position: Position, len: usize) -> Span {
-        let start = self.starts.get(position.line.saturating_sub(1)).copied().unwrap_or(0);
-        Span { start: start + position.col.saturating_sub(1), end: start + position.col.saturating_sub(1) + len }
+    /// The byte offset of a position (whose column counts characters).
+    fn offset(&self, position: Position) -> usize {
+        let line_start = self.starts.get(position.line.saturating_sub(1)).copied().unwrap_or(self.text.len());
+        let rest = self.text.get(line_start..).unwrap_or_default();
+        line_start + rest.char_indices().nth(position.col.saturating_sub(1)).map_or(rest.len(), |(i, _)| i)
     }
 }
 
 struct Reader<'a> {
-    text: &'a str,
-    lines: &'a Lines,
+    lines: &'a Lines<'a>,
 }
 
 impl Reader<'_> {
-    /// The span of a node: from its position, as long as its text is on one line.
+    /// The span of a node: its start, and for a one-line string scalar its length.
     fn span_of(&self, node: &Node) -> Span {
-        let mut span = self.lines.span(node.position, 0);
-        // Columns count characters; re-measure them as bytes on the node's line.
-        let line_start = self.lines.starts.get(node.position.line.saturating_sub(1)).copied().unwrap_or(0);
-        let line = self.text.get(line_start..).unwrap_or_default();
-        span.start = line_start + line.char_indices().nth(node.position.col.saturating_sub(1)).map_or(0, |(i, _)| i);
+        let start = self.lines.offset(node.position);
         let len = match &node.value {
             Value::Str(s) if matches!(node.style, Style::Plain | Style::SingleQuoted | Style::DoubleQuoted) => {
                 s.len() + if node.style == Style::Plain { 0 } else { 2 }
             }
             _ => 0,
         };
-        span.end = span.start + len;
-        span
+        Span { start, end: start + len }
     }
 
     /// A plain scalar's text as written in the file.
     fn raw(&self, node: &Node) -> &str {
-        let rest = self.text.get(self.span_of(node).start..).unwrap_or_default();
+        let rest = self.lines.text.get(self.span_of(node).start..).unwrap_or_default();
         let end = rest.find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#')).unwrap_or(rest.len());
         &rest[..end]
     }
