@@ -173,9 +173,12 @@ fn value_count_and_temporal() {
     let d = lower_rule(&read(&value_count).rules[1]);
     let Some(Stage::Aggregate(aggregate)) = d.stages.first() else { panic!() };
     assert_eq!(aggregate.aggregations[0].field.as_ref().map(|f| f.name.as_str()), Some("TargetUserName"));
-    let temporal = format!("{CORRELATED}---\ntitle: seq\ncorrelation:\n  type: temporal\n  rules: [failed_logon]\n  timespan: 1h\n");
+    let temporal = format!(
+        "{CORRELATED}---\ntitle: seq\ncorrelation:\n  type: temporal\n  rules: [failed_logon, missing]\n  aliases:\n    user:\n      failed_logon: TargetUserName\n  timespan: 1h\n"
+    );
     let d = lower_rule(&read(&temporal).rules[1]);
-    assert!(d.unmodelled.iter().any(|u| u.construct == "temporal"), "{:?}", d.unmodelled);
+    let constructs: Vec<&str> = d.unmodelled.iter().map(|u| u.construct.as_str()).collect();
+    assert_eq!(constructs, ["temporal", "correlated rule", "aliases", "timespan"]);
 }
 
 #[test]

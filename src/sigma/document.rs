@@ -37,6 +37,8 @@ pub struct Correlation {
     pub group_by: Vec<String>,
     pub timespan: Option<(String, Span)>,
     pub threshold: Option<Threshold>,
+    /// Where `aliases` (one group-by name for differently named fields per rule) is written.
+    pub aliases: Option<Span>,
     pub span: Span,
 }
 
@@ -289,7 +291,8 @@ impl Reader<'_> {
         if threshold.is_none() && matches!(kind, CorrelationKind::EventCount | CorrelationKind::ValueCount) {
             return Err(SigmaError::new(span, format!("a `{}` correlation needs a `condition`", kind.name())));
         }
-        Ok(Correlation { kind, rules, group_by, timespan, threshold, span })
+        let aliases = node.get("aliases").map(|a| self.span_of(a));
+        Ok(Correlation { kind, rules, group_by, timespan, threshold, aliases, span })
     }
 
     fn threshold(&self, node: &Node) -> Result<Threshold, SigmaError> {

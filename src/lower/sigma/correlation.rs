@@ -2,6 +2,7 @@
 //!
 //! `event_count` counts rows and `value_count` counts distinct values of a field, per
 //! `group-by` key, kept when the count meets the condition: an `Aggregate` with a threshold.
+//! `aliases` (a group-by name standing for other fields per rule) are listed, not applied.
 //! The `timespan` window has no place in an `Aggregate` (it counts over the whole look-back)
 //! and `temporal`/`temporal_ordered` need every named rule to match within it: both are listed
 //! in `unmodelled`.
@@ -24,6 +25,10 @@ impl Lowering {
             1 => inputs[0],
             _ => self.stage(Stage::Union { inputs, span }),
         };
+        if let Some(at) = correlation.aliases {
+            let reason = "group-by names that stand for differently named fields per rule: the aggregation groups by the names as fields";
+            self.unmodelled("aliases", reason, at);
+        }
         if let Some((timespan, at)) = &correlation.timespan {
             let reason = format!("the correlation counts within {timespan}; the Detection's aggregation counts over the whole look-back");
             self.unmodelled("timespan", &reason, *at);
