@@ -102,6 +102,13 @@ impl Problem {
         Self::about(kind, rule, query.locator.position(&query.text, offset), message)
     }
 
+    /// A problem at byte `offset` of the rule's logic text (KQL query or Sigma file), placed
+    /// through its locator; at the rule's first line when it has no logic.
+    pub fn in_logic(kind: Kind, rule: &Rule, offset: usize, message: impl Into<String>) -> Self {
+        let position = rule.logic.as_ref().map_or(rule.origin.position, |logic| logic.position(offset));
+        Self::about(kind, rule, position, message)
+    }
+
     pub fn is_error(&self) -> bool {
         self.kind == Kind::Error
     }

@@ -35,10 +35,7 @@ pub fn explain(rule: &Rule, file: &Path) -> Explained {
         .unmodelled
         .iter()
         .map(|u| {
-            let position = match rule.kql() {
-                Some(query) => query.locator.position(&query.text, u.span.start),
-                None => rule.origin.position,
-            };
+            let position = rule.logic.as_ref().map_or(rule.origin.position, |logic| logic.position(u.span.start));
             Located { construct: u.construct.clone(), reason: u.reason.clone(), line: position.line, column: position.col }
         })
         .collect();
@@ -52,7 +49,11 @@ pub fn render_text(explained: &Explained) -> String {
     let id = explained.rule_id.as_deref().map(|id| format!(" [{id}]")).unwrap_or_default();
     let _ = writeln!(out, "{}{id}\n  file: {}", explained.title, explained.file.display());
     for (i, source) in d.sources.iter().enumerate() {
-        let tables = if source.tables.is_empty() { "no table".to_string() } else { source.tables.join(", ") };
+        let tables = match &source.logsource {
+            Some(logsource) => format!("the Sigma logsource {}", logsource_text(logsource)),
+            None if source.tables.is_empty() => "no table".to_string(),
+            None => source.tables.join(", "),
+        };
         let named = if source.tables.first() == Some(&source.name) { String::new() } else { format!(" as {}", source.name) };
         let _ = writeln!(out, "  source {}: events of {tables}{named}", i + 1);
         source_filter(&source.filter, &mut out);
@@ -339,6 +340,18 @@ fn outputs_text(d: &Detection) -> String {
         (true, false) => format!("output: every column, and {}", fields.join(", ")),
         (false, _) => format!("output: {}", fields.join(", ")),
     }
+}
+
+/// `product: windows, category: process_creation`, the keys a logsource sets.
+fn logsource_text(logsource: &crate::ir::LogSource) -> String {
+    let keys = [
+        ("product", &logsource.product),
+        ("category", &logsource.category),
+        ("service", &logsource.service),
+        ("definition", &logsource.definition),
+    ];
+    let set: Vec<String> = keys.iter().filter_map(|(key, value)| value.as_ref().map(|v| format!("{key}: {v}"))).collect();
+    if set.is_empty() { "(empty)".to_string() } else { set.join(", ") }
 }
 
 #[cfg(test)]

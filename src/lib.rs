@@ -4,11 +4,13 @@
 //!                 sources::read_file                    targets::emit (one Emitter per target)
 //!  rule files ──────────────────────▶ ir::Rule ──────────────────────────────▶ output text
 //!  (Sentinel YAML, ARM,  one reader      neutral layer          ▲                 + problems
-//!   markdown, catalogs)  per format      + sentinel section     │ Subject          + fidelity
+//!   markdown, catalogs,  per format      + sentinel / sigma     │ Subject          + fidelity
+//!   Sigma)                                 sections             │
 //!        │                                  │                   │ (rule, detection)
-//!        │ yaml:: (spanned tree,            │ rule.kql()        │
+//!        │ yaml:: (spanned tree,            │ rule.logic        │
 //!        │  deterministic writer)           ▼                   │
 //!        │                      kql::parse ──▶ AST with spans ──lower──▶ ir::Detection
+//!        │                  sigma::parse_file ▶ documents with spans ─┘
 //!        │                                  │                   │          │        │
 //!        ▼                                  ▼                   │      explain    eval
 //!     diag::Problem (file:line:col) ◀── check:: (query errors   │    (in words)  (runs it
@@ -21,9 +23,11 @@
 //! prints; `diff` compares outputs for review. `lower` turns a query's syntax tree into its
 //! `ir::Detection` (what the rule detects), which `explain` puts in words and `eval` runs over
 //! events. `sentinel::keys` holds every Sentinel key and value spelling, for the Sentinel
-//! readers and emitters alike. Dependencies run one way: `sources → ir ← targets`, `lower → ir`,
-//! `eval → ir`; `kql` depends on nothing else in the crate (the Detection borrows its byte
-//! `Span`).
+//! readers and emitters alike. `sigma` parses Sigma documents, with spans into the file's
+//! text (a Sigma rule's `Logic` holds them), and `lower` turns them into the same `Detection`.
+//! Dependencies run one way: `sources → ir ← targets`, `lower → ir`, `eval → ir`; `kql` depends
+//! on nothing else in the crate (the Detection borrows its byte `Span`); `sigma` only on `yaml`,
+//! `diag` and the IR's `LogSource` and `MatchOp`.
 
 pub mod check;
 pub mod cli;
@@ -36,6 +40,7 @@ pub mod ir;
 pub mod kql;
 pub mod lower;
 pub mod sentinel;
+pub mod sigma;
 pub mod sources;
 pub mod targets;
 pub mod yaml;

@@ -228,7 +228,15 @@ fn not(p: Predicate) -> Predicate {
 }
 
 fn source(table: &str, filter: Predicate) -> EventSource {
-    EventSource { name: table.into(), tables: vec![table.into()], filter, computed: vec![], columns: None, span: Span::default() }
+    EventSource {
+        name: table.into(),
+        tables: vec![table.into()],
+        filter,
+        computed: vec![],
+        columns: None,
+        logsource: None,
+        span: Span::default(),
+    }
 }
 
 fn every_column() -> Outputs {

@@ -17,6 +17,8 @@
 mod kql_run;
 #[path = "support/same_rows.rs"]
 mod same_rows;
+#[path = "support/sigma_run.rs"]
+mod sigma_run;
 
 use kql_run::{Answer, Request};
 use ruleconv::convert;
@@ -26,8 +28,6 @@ use ruleconv::ir::detection::{Match, Predicate, Value};
 use ruleconv::targets::{EmitOptions, Target, Verdict};
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
 
 const NOW: &str = "2024-05-01T12:00:00Z";
 /// When every event happened: a minute before `NOW`, inside any look-back a rule has.
@@ -67,7 +67,8 @@ fn sigma_rules_match_the_events_their_queries_match() {
     }
     let cases = corpus_cases();
     assert!(!cases.is_empty(), "no case: are the table schemas in ../shared/design/reference?");
-    let sigma = sigma_run(&cases);
+    let requests: Vec<(&str, &[Row])> = cases.iter().map(|c| (c.sigma.as_str(), c.sigma_events.as_slice())).collect();
+    let sigma = sigma_run::verdicts(&kql_run::shared("tools/sigma-run/sigma-run"), &requests);
     let (kql, kql_refusals) = kql_rows(&cases);
 
     // (judge, exact) → (rules, agreeing on every event)
@@ -336,29 +337,4 @@ fn kql_rows(cases: &[Case]) -> (Vec<Option<Rows>>, HashMap<String, usize>) {
 /// The identifier-like words of a query.
 fn words(query: &str) -> BTreeSet<&str> {
     query.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect()
-}
-
-/// Every case in one sigma-run process: per case, the first detection rule's verdicts.
-fn sigma_run(cases: &[Case]) -> Vec<Result<Vec<bool>, String>> {
-    let tool = kql_run::shared("tools/sigma-run/sigma-run");
-    let mut child = Command::new(&tool).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("sigma-run starts");
-    let input: String = cases
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("{}\n", json!({"id": i.to_string(), "rule": c.sigma, "events": c.sigma_events})))
-        .collect();
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let answers: Vec<Result<Vec<bool>, String>> = BufReader::new(child.stdout.take().expect("stdout"))
-        .lines()
-        .map(|line| {
-            let answer: Json = serde_json::from_str(&line.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-            let matches = answer["rules"][0]["matches"].as_array().ok_or_else(|| answer.to_string())?;
-            Ok(matches.iter().map(|m| m.as_bool() == Some(true)).collect())
-        })
-        .collect();
-    writer.join().expect("writer").expect("written");
-    child.wait().expect("sigma-run exits");
-    assert_eq!(answers.len(), cases.len(), "one answer per case");
-    answers
 }

@@ -617,7 +617,7 @@ fn unreadable_rules_keep_their_index_in_the_file() {
 }
 
 #[test]
-fn sigma_rules_are_refused_clearly_at_their_detection_key() {
+fn sigma_rules_are_detected_and_read() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/corpus/sigma/rules/application/bitbucket/audit/bitbucket_audit_full_data_export_triggered.yml");
     if !path.is_file() {
@@ -627,13 +627,9 @@ fn sigma_rules_are_refused_clearly_at_their_detection_key() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(sources::detect(&text, &path), Some(SourceFormat::Sigma));
     let outcome = sources::read_path(&path);
-    assert!(outcome.rules.is_empty());
-    let e = only_error(&outcome);
-    assert_eq!(e.position, find_in_file(&path, 1, "detection:"));
-    assert_eq!(e.rule_index(), Some(0));
-    let shown = e.to_string();
-    assert!(shown.starts_with(&format!("{}:", path.display())), "{shown}");
-    assert!(shown.contains("rule 'Bitbucket Full Data Export Triggered': Sigma rules are not supported yet"), "{shown}");
+    assert!(outcome.problems.is_empty(), "{:?}", outcome.problems);
+    assert_eq!(outcome.rules[0].title, "Bitbucket Full Data Export Triggered");
+    assert_eq!(outcome.rules[0].origin.format, SourceFormat::Sigma);
 }
 
 /// The rule's Sentinel section (every reader of this crate gives one).

@@ -104,7 +104,8 @@ impl Run<'_> {
     }
 
     fn source(&mut self, source: &EventSource) -> Result<Relation, Unsupported> {
-        let events = self.events.iter().filter(|e| belongs_to(e, &source.tables)).cloned().collect();
+        // A Sigma source names a logsource, not tables: every event given is one of its events.
+        let events = self.events.iter().filter(|e| source.logsource.is_some() || belongs_to(e, &source.tables)).cloned().collect();
         // Lowering lets a computed column hide no event field the filter reads, so computing the
         // columns first changes nothing the filter sees.
         let relation = self.extend(Relation::from_rows(events), &source.computed);

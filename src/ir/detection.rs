@@ -65,7 +65,23 @@ pub struct EventSource {
     /// only when the left side still has `X`, so this decides the names after a join.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub columns: Option<Vec<String>>,
+    /// A Sigma rule's `logsource`, as written: the events it reads when it names no tables.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logsource: Option<LogSource>,
     pub span: Span,
+}
+
+/// Sigma's description of the events a rule reads; a target maps it to its own tables.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LogSource {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub definition: Option<String>,
 }
 
 /// `extend name = expression` (or a computed `project` item), as written.
@@ -178,7 +194,8 @@ pub enum MatchOp {
     Regex,
     /// SQL-style `like` pattern (`%` and `_`).
     Like,
-    /// An IPv4 address inside one of the CIDR ranges (`ipv4_is_in_range`, `ipv4_is_private`).
+    /// An IP address inside one of the CIDR ranges: IPv4 from KQL (`ipv4_is_in_range`,
+    /// `ipv4_is_private`), IPv4 or IPv6 from Sigma (`|cidr`).
     Cidr,
     /// Null or the empty string (`isempty`); under `Not` it is `isnotempty`.
     IsEmpty,

@@ -6,10 +6,12 @@ mod duration;
 mod query;
 mod rule;
 mod sentinel;
+mod sigma;
 
 pub use attack::*;
-pub use detection::Detection;
+pub use detection::{Detection, LogSource};
 pub use duration::{Duration, DurationError};
 pub use query::*;
 pub use rule::*;
 pub use sentinel::*;
+pub use sigma::*;

@@ -7,6 +7,25 @@ use crate::diag::Position;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Logic {
     Kql(Query),
+    Sigma(Box<super::SigmaLogic>),
+}
+
+impl Logic {
+    /// The logic's text as written: what spans of its Detection index into.
+    pub fn text(&self) -> &str {
+        match self {
+            Logic::Kql(query) => &query.text,
+            Logic::Sigma(sigma) => &sigma.text,
+        }
+    }
+
+    /// The file position of byte `offset` of `text()`.
+    pub fn position(&self, offset: usize) -> Position {
+        match self {
+            Logic::Kql(query) => query.locator.position(&query.text, offset),
+            Logic::Sigma(sigma) => sigma.locator.position(&sigma.text, offset),
+        }
+    }
 }
 
 /// A rule's query: the text exactly as written (never rewritten), and where it sits in its file.

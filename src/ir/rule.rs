@@ -11,6 +11,7 @@
 use super::attack::{AttackRef, Tactic, Technique};
 use super::query::{Logic, Query};
 use super::sentinel::SentinelSection;
+use super::sigma::{SigmaLogic, SigmaSection};
 use crate::diag::Position;
 use indexmap::IndexMap;
 use std::path::PathBuf;
@@ -39,6 +40,7 @@ pub struct Rule {
     pub tags: Vec<Lifted<String>>,
     pub logic: Option<Logic>,
     pub sentinel: Option<SentinelSection>,
+    pub sigma: Option<SigmaSection>,
 }
 
 /// A neutral fact found in a format's own place, with that place (`metadata.author.name`).
@@ -85,7 +87,7 @@ pub enum SourceFormat {
     MarkdownFrontMatter,
     MarkdownCatalog,
     Arm,
-    /// Recognised so it is not misread; not converted yet.
+    /// Sigma rules, correlation rules and filters (YAML, one or more documents).
     Sigma,
 }
 
@@ -140,7 +142,15 @@ impl Rule {
     pub fn kql(&self) -> Option<&Query> {
         match &self.logic {
             Some(Logic::Kql(query)) => Some(query),
-            None => None,
+            _ => None,
+        }
+    }
+
+    /// The rule's Sigma logic, when it was read from Sigma.
+    pub fn sigma_logic(&self) -> Option<&SigmaLogic> {
+        match &self.logic {
+            Some(Logic::Sigma(sigma)) => Some(sigma),
+            _ => None,
         }
     }
 

@@ -329,6 +329,7 @@ impl<'a> Lowerer<'a> {
                     filter: Predicate::always(),
                     computed: Vec::new(),
                     columns: None,
+                    logsource: None,
                     span,
                 };
                 self.push_source(source)

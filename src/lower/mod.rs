@@ -1,4 +1,5 @@
-//! Lowering: a KQL query's syntax tree → `Detection`, the meaning a detection engineer reads.
+//! Lowering: a KQL query's syntax tree → `Detection`, the meaning a detection engineer reads
+//! (Sigma documents lower in `sigma`).
 //!
 //! ```text
 //!  statements ─▶ scope (let constants, lists, tabular lets, functions)
@@ -39,10 +40,11 @@ mod pipeline;
 mod predicate;
 mod scalar;
 mod scope;
+mod sigma;
 mod values;
 
-use crate::ir::Rule;
 use crate::ir::detection::{Detection, EntityUse, Predicate, Unmodelled};
+use crate::ir::{Logic, Rule};
 use crate::kql::{self, Span, ast};
 use scope::Scope;
 use std::cell::Cell;
@@ -64,8 +66,9 @@ pub fn lower_query(text: &str) -> Detection {
 
 /// Lowers a rule's query and records which output columns its entity mappings read.
 pub fn lower_rule(rule: &Rule) -> Detection {
-    let mut detection = match rule.kql() {
-        Some(query) => lower_query(&query.text),
+    let mut detection = match &rule.logic {
+        Some(Logic::Kql(query)) => lower_query(&query.text),
+        Some(Logic::Sigma(logic)) => sigma::lower(logic),
         None => {
             let missing =
                 Unmodelled { construct: "query".into(), reason: "the rule has no query".into(), changes_rows: true, span: Span::default() };

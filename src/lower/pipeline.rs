@@ -129,6 +129,7 @@ impl<'a> Lowerer<'a> {
             filter: Predicate::always(),
             computed: Vec::new(),
             columns: None,
+            logsource: None,
             span,
         };
         self.push_source(source)
@@ -149,6 +150,7 @@ impl<'a> Lowerer<'a> {
             filter: Predicate::always(),
             computed: Vec::new(),
             columns: None,
+            logsource: None,
             span,
         };
         let mut rows = self.push_source(source);

@@ -5,7 +5,7 @@
 //! - `front_matter`: markdown with the rule as YAML front matter,
 //! - `catalog`: markdown rule catalogs (`## title`, a `|Name | Value |` table, a ```kql block),
 //! - `arm`: ARM templates (alert rules and hunting saved searches),
-//! - `sigma`: recognises Sigma rules and refuses them clearly (no Sigma reader yet).
+//! - `sigma`: Sigma rules, correlation rules and filters (the language itself is `crate::sigma`).
 //!
 //! A rule that cannot be read is left out of `rules` and explained in `problems`, which name it
 //! by its index in the file; the other rules of the file (and of the batch) are read regardless.

@@ -35,12 +35,9 @@ impl Verdict {
     }
 }
 
-/// A loss at a place in the rule's query (the file position comes through its locator).
+/// A loss at a place in the rule's logic text (the file position comes through its locator).
 pub fn loss_at(subject: &Subject, span: Span, message: impl Into<String>) -> Problem {
-    match subject.rule.kql() {
-        Some(query) => Problem::in_query(Kind::Loss, subject.rule, query, span.start, message),
-        None => Problem::about(Kind::Loss, subject.rule, subject.rule.origin.position, message),
-    }
+    Problem::in_logic(Kind::Loss, subject.rule, span.start, message)
 }
 
 /// One loss for every construct lowering could not model: a target that translates the

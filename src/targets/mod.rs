@@ -24,7 +24,7 @@ mod sigma;
 
 pub use fidelity::{Verdict, computed_column_losses, header_lines, loss_at, unmodelled_losses};
 
-use crate::diag::Problem;
+use crate::diag::{Kind, Problem};
 use crate::ir::{Detection, Rule};
 use std::fmt;
 
@@ -51,6 +51,11 @@ pub trait Emitter: Sync {
     /// so the convert job skips lowering for them.
     fn reads_detection(&self) -> bool {
         true
+    }
+    /// Whether it handles a Detection lowered from Sigma (a logsource and no tables). Targets
+    /// that map tables refuse such rules with a clear error rather than guess.
+    fn reads_sigma(&self) -> bool {
+        false
     }
     /// Rules → one document of the format. It is called with one rule per output file, and
     /// with every rule for stdout, so it decides how several rules combine (one ARM template,
@@ -144,6 +149,21 @@ pub struct Emitted {
 
 /// Converts rules to one document of the target format.
 pub fn emit(target: Target, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
+    let refused: Vec<Problem> = subjects
+        .iter()
+        .filter(|s| s.rule.sigma_logic().is_some() && !target.0.reads_sigma())
+        .map(|s| {
+            Problem::at_key(
+                Kind::Error,
+                s.rule,
+                "logsource",
+                format!("converting to {} is not yet supported for Sigma input", target.name()),
+            )
+        })
+        .collect();
+    if !refused.is_empty() {
+        return Err(refused);
+    }
     target.0.emit(subjects, options)
 }
 

@@ -171,6 +171,7 @@ mod tests {
                 filter,
                 computed: vec![],
                 columns: None,
+                logsource: None,
                 span: Span::default(),
             }],
             result: Some(Input::Source(0)),

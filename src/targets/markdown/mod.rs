@@ -37,6 +37,11 @@ impl Emitter for Markdown {
         "Markdown rule card (ATT&CK, body, stages, exclusions, indicators, outputs); several rules are cards separated by ---"
     }
 
+    /// A card describes the Detection in words; a logsource reads as well as a table.
+    fn reads_sigma(&self) -> bool {
+        true
+    }
+
     fn emit(&self, subjects: &[Subject], _options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
         let templates = TEMPLATES.as_ref().map_err(|message| subjects.iter().map(|s| template_error(s, message)).collect::<Vec<_>>())?;
         join_documents(subjects, "\n---\n\n", |subject| {
@@ -158,7 +163,8 @@ impl Card {
                 .into_iter()
                 .map(|row| CoverageRow { tactic: cells::cell(&row.tactic), techniques: cells::cell(&row.techniques.join(", ")) })
                 .collect(),
-            body: rule.kql().map(|q| cells::code_block("kql", &q.text)),
+            // A Sigma rule shows its file as written (all of its documents).
+            body: rule.logic.as_ref().map(|logic| cells::code_block(if rule.kql().is_some() { "kql" } else { "yaml" }, logic.text())),
             parameters: (!structure.parameters.is_empty()).then(|| cells::code_block("kql", &structure.parameters.join("\n"))),
             pipelines: pipelines(&structure),
             exclusions: tables.exclusions.iter().map(row_view).collect(),

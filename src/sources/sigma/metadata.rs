@@ -1,0 +1,109 @@
+//! A Sigma document's metadata → the neutral `Rule` (title, id, status, description,
+//! references, authors, dates, tags as ATT&CK tactics and techniques, level as severity, false
+//! positives) and its `sigma` section (logsource, fields, related, name, unknown keys).
+
+use crate::diag::Problem;
+use crate::ir::{AttackId, AttackRef, Lifted, Origin, Rule, Severity, SigmaSection, SourceFormat, Tactic, Technique};
+use crate::sigma::{logsource, scalar_text as scalar};
+use crate::yaml::{Node, Value};
+use std::path::Path;
+
+/// Keys this reader models; the others go to `SigmaSection::extensions`.
+const KNOWN: [&str; 20] = [
+    "title",
+    "id",
+    "name",
+    "status",
+    "description",
+    "references",
+    "author",
+    "date",
+    "modified",
+    "tags",
+    "level",
+    "falsepositives",
+    "fields",
+    "related",
+    "logsource",
+    "detection",
+    "correlation",
+    "filter",
+    "license",
+    "taxonomy",
+];
+
+pub fn rule(node: &Node, file: &Path, index: usize) -> (Rule, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let mut rule = Rule { origin: Origin::new(file, node.position, index, SourceFormat::Sigma), ..Rule::default() };
+    let text = |key: &str| node.get(key).and_then(scalar);
+    let lifted = |key: &str| text(key).map(|v| Lifted::new(v, key));
+    let list = |key: &str| -> Vec<Lifted<String>> { strings(node.get(key)).into_iter().map(|v| Lifted::new(v, key)).collect() };
+    rule.title = text("title").unwrap_or_default();
+    rule.id = text("id");
+    rule.description = text("description");
+    rule.status = lifted("status");
+    rule.created = lifted("date");
+    rule.modified = lifted("modified");
+    rule.references = list("references");
+    rule.false_positives = list("falsepositives");
+    rule.tags = list("tags");
+    // `author: A, B (Org)`: one name per comma.
+    rule.authors = text("author")
+        .map(|a| a.split(',').map(str::trim).filter(|a| !a.is_empty()).map(|a| Lifted::new(a.to_string(), "author")).collect())
+        .unwrap_or_default();
+    let (tactics, techniques) = attack(&rule.tags);
+    rule.tactics = (!tactics.is_empty()).then_some(tactics);
+    rule.techniques = (!techniques.is_empty()).then_some(techniques);
+    if let Some(level) = node.get("level") {
+        let written = scalar(level).unwrap_or_default();
+        rule.severity = Severity::ALL.into_iter().find(|s| s.name().eq_ignore_ascii_case(&written));
+        if rule.severity.is_none() {
+            problems.push(Problem::warning(
+                file,
+                level.position,
+                format!("`level: {written}` is not a Sigma level (informational, low, medium, high, critical)"),
+            ));
+        }
+    }
+    let entries = node.entries().unwrap_or_default();
+    rule.origin.key_positions = entries.iter().map(|e| (e.key.clone(), e.key_position)).collect();
+    let related = match node.get("related").map(|r| &r.value) {
+        Some(Value::Seq(items)) => {
+            items.iter().filter_map(|i| Some((i.get("type").and_then(scalar)?, i.get("id").and_then(scalar)?))).collect()
+        }
+        _ => Vec::new(),
+    };
+    rule.sigma = Some(SigmaSection {
+        logsource: logsource(node.get("logsource")),
+        fields: strings(node.get("fields")),
+        related,
+        name: text("name"),
+        extensions: entries.iter().filter(|e| !KNOWN.contains(&e.key.as_str())).map(|e| (e.key.clone(), e.value.to_json())).collect(),
+    });
+    (rule, problems)
+}
+
+/// `attack.t1059.001` → technique, `attack.execution` → tactic; other tags (`cve.*`,
+/// `attack.g0032` groups, `detection.*`) stay tags only.
+fn attack(tags: &[Lifted<String>]) -> (Vec<AttackRef<Tactic>>, Vec<AttackRef<Technique>>) {
+    let mut tactics = Vec::new();
+    let mut techniques = Vec::new();
+    for tag in tags {
+        let Some(name) = tag.value.strip_prefix("attack.") else { continue };
+        if let Some(technique) = Technique::parse(name) {
+            techniques.push(AttackRef { id: Some(technique), written: name.to_string() });
+        } else if let Some(tactic) = Tactic::parse(name) {
+            tactics.push(AttackRef { id: Some(tactic), written: name.to_string() });
+        }
+    }
+    (tactics, techniques)
+}
+
+/// A list of scalars, or one scalar, as texts.
+fn strings(node: Option<&Node>) -> Vec<String> {
+    match node.map(|n| &n.value) {
+        Some(Value::Seq(items)) => items.iter().filter_map(scalar).collect(),
+        Some(_) => node.and_then(scalar).into_iter().collect(),
+        None => Vec::new(),
+    }
+}
