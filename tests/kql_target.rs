@@ -56,8 +56,8 @@ fn each_modifier_and_wildcard_has_its_operator() {
         ("  sel:\n    ProcessId: 4\n  condition: sel", "ProcessId == 4"),
         ("  sel:\n    IpAddress|cidr: 10.0.0.0/8\n  condition: sel", r#"ipv4_is_in_range(IpAddress, "10.0.0.0/8")"#),
         ("  sel:\n    IpAddress|cidr: 'fe80::/10'\n  condition: sel", r#"ipv6_is_in_range(IpAddress, "fe80::/10")"#),
-        ("  sel:\n    CommandLine|exists: true\n  condition: sel", "not(isempty(ProcessCommandLine))"),
-        ("  sel:\n    CommandLine: null\n  condition: sel", "isempty(ProcessCommandLine)"),
+        ("  sel:\n    CommandLine|exists: true\n  condition: sel", "not(isnull(ProcessCommandLine))"),
+        ("  sel:\n    CommandLine: null\n  condition: sel", "isnull(ProcessCommandLine)"),
         ("  sel:\n    CommandLine|fieldref: Image\n  condition: sel", "ProcessCommandLine =~ FolderPath"),
         (
             "  sel:\n    CommandLine: a\n  f:\n    Image: b\n  condition: sel and not f",

@@ -2,9 +2,9 @@
 //!
 //! Operators keep Sigma's meaning: case-insensitive equality is `=~`/`in~`, substrings are
 //! `contains`/`startswith`/`endswith` (never `has`, whose term rules differ), `_cs` forms and
-//! `==`/`in` when a value is cased. A case-insensitive regex gets `(?i)`. A test for a
-//! missing value is `isempty`: Kusto stores a missing string as `""`, so `isnull` would never
-//! hold on string columns.
+//! `==`/`in` when a value is cased. A case-insensitive regex gets `(?i)`. Sigma's `null` and
+//! `exists` are `isnull`/`not(isnull)`, as pySigma writes them: absent, not empty (Kusto keeps
+//! an absent string as `""`, which only `isempty` sees; the Detection says null).
 //!
 //! The text is written plainly (names in `["..."]`, strings escaped) and normalized by the
 //! caller through the KQL printer.
@@ -83,7 +83,13 @@ impl Columns<'_> {
     fn test_on(&self, column: &str, m: &Match) -> Result<String, Untranslatable> {
         let cs = m.case_sensitive;
         let untranslatable = |reason: String| Untranslatable { at: m.span.start, reason };
-        let values: Vec<String> = m.values.iter().map(|v| self.value(v)).collect::<Result<_, _>>().map_err(untranslatable)?;
+        // Numbers among texts are compared as text: the column is a string (`0` or `"DWORD (0)"`).
+        let texts = m.values.iter().any(|v| matches!(v, Value::String(_)));
+        let value = |v: &Value| match v {
+            Value::Int(i) if texts => Ok(string(&i.to_string())),
+            other => self.value(other),
+        };
+        let values: Vec<String> = m.values.iter().map(value).collect::<Result<_, _>>().map_err(untranslatable)?;
         let each = |write: &dyn Fn(&str) -> String| -> String {
             let tests: Vec<String> = values.iter().map(|v| write(v)).collect();
             let separator = if m.quantifier == Quantifier::All { " and " } else { " or " };
@@ -92,12 +98,11 @@ impl Columns<'_> {
         let suffix = if cs { "_cs" } else { "" };
         Ok(match m.op {
             MatchOp::Equals if values.len() > 1 && m.quantifier == Quantifier::Any => {
-                let strings = m.values.iter().all(|v| matches!(v, Value::String(_)));
-                let op = if strings && !cs { "in~" } else { "in" };
+                let op = if texts && !cs { "in~" } else { "in" };
                 format!("{column} {op} ({})", values.join(", "))
             }
             MatchOp::Equals => {
-                let insensitive = !cs && m.values.iter().all(|v| matches!(v, Value::String(_) | Value::Field(_)));
+                let insensitive = !cs && (texts || m.values.iter().all(|v| matches!(v, Value::Field(_))));
                 each(&|v| format!("{column} {} {v}", if insensitive { "=~" } else { "==" }))
             }
             MatchOp::Contains => each(&|v| format!("{column} contains{suffix} {v}")),
@@ -123,7 +128,8 @@ impl Columns<'_> {
                     .collect::<Result<_, _>>()?;
                 group(tests, m.quantifier)
             }
-            MatchOp::IsEmpty | MatchOp::IsNull => format!("isempty({column})"),
+            MatchOp::IsEmpty => format!("isempty({column})"),
+            MatchOp::IsNull => format!("isnull({column})"),
             MatchOp::Lt => each(&|v| format!("{column} < {v}")),
             MatchOp::Le => each(&|v| format!("{column} <= {v}")),
             MatchOp::Gt => each(&|v| format!("{column} > {v}")),

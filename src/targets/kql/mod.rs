@@ -51,7 +51,13 @@ impl Emitter for Kql {
 
 fn rule(subject: &Subject, writer: &Writer) -> Result<Emitted, Vec<Problem>> {
     let (text, problems) = match subject.rule.kql() {
-        Some(query) => (query.text.clone(), Vec::new()),
+        Some(query) => {
+            if let Some(e) = crate::kql::parse(&query.text).errors.first() {
+                let message = format!("the query does not parse: {}", e.message);
+                return Err(vec![Problem::in_query(Kind::Error, subject.rule, query, e.span.start, message)]);
+            }
+            (query.text.clone(), Vec::new())
+        }
         None => (
             writer.input(subject.detection.result.ok_or_else(|| writer.error(0, "the rule selects no events".into()))?)?,
             unmodelled_losses(subject),
@@ -59,7 +65,7 @@ fn rule(subject: &Subject, writer: &Writer) -> Result<Emitted, Vec<Problem>> {
     };
     let parsed = crate::kql::parse(&text);
     if let Some(e) = parsed.errors.first() {
-        return Err(writer.error(0, format!("the KQL does not parse ({}): {text}", e.message)));
+        return Err(writer.error(0, format!("the generated KQL does not parse ({}): {text}", e.message)));
     }
     let mut out: String = header_lines(&problems).iter().map(|line| format!("// {line}\n")).collect();
     out.push_str(&crate::kql::print(&parsed.ast));

@@ -64,10 +64,10 @@ impl Profile {
     pub fn entry(&self, logsource: &LogSource) -> Option<&Entry> {
         let mut best: Option<(usize, &Entry)> = None;
         for entry in &self.logsources {
-            if let Some(keys) = entry.specificity(logsource) {
-                if best.is_none_or(|(k, _)| keys > k) {
-                    best = Some((keys, entry));
-                }
+            if let Some(keys) = entry.specificity(logsource)
+                && best.is_none_or(|(k, _)| keys > k)
+            {
+                best = Some((keys, entry));
             }
         }
         best.map(|(_, entry)| entry)
