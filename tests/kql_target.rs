@@ -152,3 +152,24 @@ fn kql_rules_print_their_query_normalized() {
     let emitted = emit(Target::from_name("kql").unwrap(), &[Subject { rule, detection: &detection }], &EmitOptions::default()).unwrap();
     assert_eq!(emitted.text, "// ruleconv fidelity: exact\nSecurityEvent\n| where EventID == 4625\n");
 }
+
+#[test]
+fn sentinel_targets_carry_the_same_kql_as_a_scheduled_rule() {
+    let text = "title: t\nid: 5b6e1c7a-3f2d-4a8e-9c41-0d2f7e8a9b10\nlevel: high\ntags:\n  - attack.privilege-escalation\n  - attack.t1078.004\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  sel:\n    eventName: StopLogging\n  condition: sel\n";
+    let out = read_text(text, Path::new("r.yml"), Some(SourceFormat::Sigma));
+    let rule = &out.rules[0];
+    let detection = lower_rule(rule);
+    let subject = [Subject { rule, detection: &detection }];
+    let options = EmitOptions::default();
+    let yaml = emit(Target::from_name("sentinel-yaml").unwrap(), &subject, &options).unwrap();
+    let read = read_text(&yaml.text, Path::new("r.yaml"), None);
+    let back = &read.rules[0];
+    assert_eq!(back.kql().unwrap().text.trim_end(), "AWSCloudTrail\n| where EventName =~ \"StopLogging\"", "{}", yaml.text);
+    let section = back.sentinel.as_ref().unwrap();
+    assert_eq!(section.trigger.threshold, Some(0));
+    assert!(yaml.text.contains("queryFrequency: 1h\nqueryPeriod: 1h\n"), "{}", yaml.text);
+    assert!(yaml.text.contains("tactics:\n  - PrivilegeEscalation\nrelevantTechniques:\n  - T1078.004\n"), "{}", yaml.text);
+    assert!(yaml.problems.iter().any(|p| p.message.starts_with("Sigma gives no schedule")));
+    let arm = emit(Target::from_name("sentinel").unwrap(), &subject, &options).unwrap();
+    assert!(arm.text.contains(r#""query": "AWSCloudTrail\n| where EventName =~ \"StopLogging\"""#), "{}", arm.text);
+}

@@ -1,6 +1,7 @@
 //! `--to kql` over the SigmaHQ corpus (skipped when ../shared is absent): the share of rules
-//! converted with each profile, the top reasons for the rest, and every emitted query parsing
-//! in our parser and accepted by Microsoft's (tools/kusto-oracle, one batch for all).
+//! converted with each profile (and by `--to sentinel-yaml`, which carries the same query), the
+//! top reasons for the rest, and every emitted query parsing in our parser and accepted by
+//! Microsoft's (tools/kusto-oracle, one batch for all).
 
 #[path = "support/kql_corpus.rs"]
 mod kql_corpus;
@@ -38,6 +39,9 @@ fn corpus_rules_become_kql_the_oracle_accepts() {
         top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         top.iter().take(8).for_each(|(reason, count)| eprintln!("  {count:5}  {reason}"));
         assert!(converted.len() >= floor, "{profile}: only {} rules converted", converted.len());
+        // The Sentinel targets carry the same query, so they convert the same rules.
+        let (_, deployable) = convert::convert(&read, Target::from_name("sentinel-yaml").expect("registered"), &options);
+        assert_eq!(deployable.len(), converted.len(), "{profile}: --to sentinel-yaml");
         for rule in &converted {
             let query: String = rule.text.lines().filter(|l| !l.starts_with("//")).collect::<Vec<_>>().join("\n");
             let parsed = ruleconv::kql::parse(&query);

@@ -110,9 +110,15 @@ impl Target {
         self.0.reads_detection()
     }
 
+    /// Whether it reads this rule's Detection: a Sigma rule has no query to carry as written,
+    /// so a target that reads Sigma always does.
+    pub fn reads_detection_of(self, rule: &Rule) -> bool {
+        self.reads_detection() || (self.0.reads_sigma() && rule.sigma_logic().is_some())
+    }
+
     /// The rule's Detection, when the target reads it; an empty one otherwise.
     pub fn detection_of(self, rule: &Rule) -> Detection {
-        if self.reads_detection() { crate::lower::lower_rule(rule) } else { Detection::default() }
+        if self.reads_detection_of(rule) { crate::lower::lower_rule(rule) } else { Detection::default() }
     }
 }
 

@@ -14,8 +14,10 @@ mod profile;
 use super::{EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, unmodelled_losses};
 use crate::diag::{Kind, Problem};
 use crate::ir::detection::{AggFunction, Input, Stage};
+use crate::ir::{Duration, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator};
 use condition::Columns;
 use profile::Profile;
+use std::borrow::Cow;
 
 pub struct Kql;
 
@@ -41,15 +43,18 @@ impl Emitter for Kql {
     }
 
     fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
-        let chosen = profile::named(options.profile.as_deref());
         join_documents(subjects, "\n", |subject| {
-            let (name, profile) = chosen.clone().map_err(|e| vec![Problem::at_key(Kind::Error, subject.rule, "logsource", e)])?;
-            rule(subject, &Writer { name, profile, subject })
+            let (text, problems) = query(subject, options)?;
+            let mut out: String = header_lines(&problems).iter().map(|line| format!("// {line}\n")).collect();
+            out.push_str(&text);
+            out.push('\n');
+            Ok(Emitted { text: out, problems })
         })
     }
 }
 
-fn rule(subject: &Subject, writer: &Writer) -> Result<Emitted, Vec<Problem>> {
+/// The rule's query, printed, and its losses.
+fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Problem>), Vec<Problem>> {
     let (text, problems) = match subject.rule.kql() {
         Some(query) => {
             if let Some(e) = crate::kql::parse(&query.text).errors.first() {
@@ -58,19 +63,55 @@ fn rule(subject: &Subject, writer: &Writer) -> Result<Emitted, Vec<Problem>> {
             }
             (query.text.clone(), Vec::new())
         }
-        None => (
-            writer.input(subject.detection.result.ok_or_else(|| writer.error(0, "the rule selects no events".into()))?)?,
-            unmodelled_losses(subject),
-        ),
+        None => {
+            let (name, profile) =
+                profile::named(options.profile.as_deref()).map_err(|e| vec![Problem::at_key(Kind::Error, subject.rule, "logsource", e)])?;
+            let writer = Writer { name, profile, subject };
+            let result = subject.detection.result.ok_or_else(|| writer.error(0, "the rule selects no events".into()))?;
+            (writer.input(result)?, unmodelled_losses(subject))
+        }
     };
     let parsed = crate::kql::parse(&text);
     if let Some(e) = parsed.errors.first() {
-        return Err(writer.error(0, format!("the generated KQL does not parse ({}): {text}", e.message)));
+        let message = format!("the generated KQL does not parse ({}): {text}", e.message);
+        return Err(vec![Problem::in_logic(Kind::Error, subject.rule, 0, message)]);
     }
-    let mut out: String = header_lines(&problems).iter().map(|line| format!("// {line}\n")).collect();
-    out.push_str(&crate::kql::print(&parsed.ast));
-    out.push('\n');
-    Ok(Emitted { text: out, problems })
+    Ok((crate::kql::print(&parsed.ast), problems))
+}
+
+/// How often a Sigma rule runs as a Sentinel scheduled rule, and over what window: Sigma says
+/// nothing of it, so an hour, Sentinel's usual choice.
+const SCHEDULE: &str = "1h";
+
+/// The rule as the Sentinel targets carry it: a KQL rule as it is; a Sigma rule as a scheduled
+/// rule whose query is its KQL (`--profile` applies), alerting on any row, with its losses and
+/// the schedule as a change.
+pub(super) fn sentinel_form<'a>(subject: &Subject<'a>, options: &EmitOptions) -> Result<(Cow<'a, Rule>, Vec<Problem>), Vec<Problem>> {
+    if subject.rule.sigma_logic().is_none() {
+        return Ok((Cow::Borrowed(subject.rule), Vec::new()));
+    }
+    let (text, mut problems) = query(subject, options)?;
+    let mut rule = subject.rule.clone();
+    rule.logic = Some(Logic::Kql(Query { text, locator: Locator::default() }));
+    let schedule = Duration::parse(SCHEDULE).ok();
+    let section = SentinelSection {
+        kind: Some(RuleKind::Scheduled),
+        schedule: Schedule { query_frequency: schedule, query_period: schedule, start_time_utc: None },
+        trigger: Trigger { operator: Some(TriggerOperator::GreaterThan), threshold: Some(0) },
+        ..SentinelSection::default()
+    };
+    rule.sentinel = Some(section);
+    // Sentinel spells ATT&CK as its API does (`PrivilegeEscalation`, `T1078.004`), not as Sigma
+    // tags do (`privilege-escalation`, `t1078.004`).
+    for tactic in rule.tactics.iter_mut().flatten() {
+        if let Some(name) = crate::sentinel::keys::api_tactic(tactic) {
+            tactic.written = name.to_string();
+        }
+    }
+    rule.techniques.iter_mut().flatten().for_each(|t| t.written = t.written.to_uppercase());
+    let message = format!("Sigma gives no schedule: the rule runs every {SCHEDULE} over the last {SCHEDULE} and alerts on any row");
+    problems.push(Problem::at_key(Kind::Change, subject.rule, "logsource", message));
+    Ok((Cow::Owned(rule), problems))
 }
 
 /// Writes one Sigma rule's Detection with one profile.
