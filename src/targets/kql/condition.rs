@@ -193,3 +193,21 @@ pub fn string(value: &str) -> String {
 pub fn name(column: &str) -> String {
     format!("[{}]", string(column))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_and_names_escape_what_kql_would_read_otherwise() {
+        assert_eq!(string(r#"C:\a "b" 'c'"#), r#""C:\\a \"b\" 'c'""#);
+        assert_eq!(string("a\tb\nc\u{1}"), r#""a\tb\nc\u0001""#);
+        assert_eq!(name("cs-method"), r#"["cs-method"]"#);
+        // Read back by our KQL front end, each literal is the value again.
+        for value in [r#"C:\a "b" 'c'"#, "a\tb\nc", "ünï"] {
+            let detection = crate::lower::lower_query(&format!("T | where x == {}", string(value)));
+            let Predicate::Match(m) = &detection.sources[0].filter else { panic!("{detection:?}") };
+            assert_eq!(m.values, [Value::String(value.to_string())]);
+        }
+    }
+}

@@ -210,6 +210,3 @@ fn stage_name(stage: &Stage) -> &'static str {
         Stage::Filter { .. } => "filter",
     }
 }
-
-#[cfg(test)]
-mod tests;
