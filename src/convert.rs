@@ -122,7 +122,6 @@ type RuleResults = (Detection, Vec<Option<Result<targets::Emitted, Vec<Problem>>
 /// is read and lowered once, however many targets there are.
 pub fn convert_to<'a>(files: &'a [FileRules], to: &[Target], options: &EmitOptions) -> Vec<(Vec<Record>, Vec<Converted<'a>>)> {
     let files: Vec<&FileRules> = files.iter().filter(|f| !f.skipped()).collect();
-    let lowering = to.iter().any(|t| t.reads_detection());
     let unlowered = Detection::default();
     // Parallel over files as well as rules: most files hold one rule, so parallel over the rules
     // of each file alone would run the corpus on one thread.
@@ -133,11 +132,12 @@ pub fn convert_to<'a>(files: &'a [FileRules], to: &[Target], options: &EmitOptio
                 .rules
                 .par_iter()
                 .map(|rule| {
+                    let lowering = to.iter().any(|t| t.reads_detection_of(rule));
                     let detection = if lowering { crate::lower::lower_rule(rule) } else { Detection::default() };
                     let emitted = to
                         .iter()
                         .map(|target| {
-                            let detection = if target.reads_detection() { &detection } else { &unlowered };
+                            let detection = if target.reads_detection_of(rule) { &detection } else { &unlowered };
                             Some(targets::emit(*target, &[Subject { rule, detection }], options))
                         })
                         .collect();
@@ -190,7 +190,7 @@ fn assemble<'a>(files: &[&'a FileRules], results: &mut [Vec<RuleResults>], at: u
                 Ok(emitted) => {
                     record.fidelity = Some(Verdict::of_emitted(&emitted.problems));
                     record.problems.extend(emitted.problems);
-                    let detection = if target.reads_detection() { detection.clone() } else { Detection::default() };
+                    let detection = if target.reads_detection_of(rule) { detection.clone() } else { Detection::default() };
                     converted.push(Converted { rule, detection, input: &file.input, text: emitted.text, record: records.len() });
                 }
                 Err(errors) => {

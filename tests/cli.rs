@@ -339,6 +339,24 @@ fn an_option_the_target_does_not_read_is_a_usage_error() {
 }
 
 #[test]
+fn kql_takes_a_profile_and_other_targets_refuse_it() {
+    let dir = scratch("kql-profile");
+    let rule = dir.join("rule.yml");
+    let sigma = "title: t\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  sel:\n    Image|endswith: '\\x.exe'\n  condition: sel\n";
+    std::fs::write(&rule, sigma).unwrap();
+    let out = ruleconv(&["convert", rule.to_str().unwrap(), "--to", "kql", "--profile", "asim"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("// ruleconv fidelity: exact\nimProcessCreate\n| where TargetProcessName endswith"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = ruleconv(&["convert", rule.to_str().unwrap(), "--to", "sigma", "--profile", "asim"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--profile does not apply to --to sigma"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn the_summary_and_report_give_each_rule_a_fidelity_verdict() {
     let dir = scratch("fidelity");
     let report = dir.join("report.json");

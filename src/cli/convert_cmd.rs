@@ -31,7 +31,7 @@ pub fn run(args: ConvertArgs) -> i32 {
         eprintln!("ruleconv: no rule files (.yaml .yml .json .md) found in {}", inputs.join(", "));
         return EXIT_PROBLEMS;
     }
-    let options = EmitOptions { api_version: args.api_version.clone() };
+    let options = EmitOptions { api_version: args.api_version.clone(), profile: args.profile.clone() };
     if let Some(flag) = options.set_flags().into_iter().find(|flag| !targets.iter().any(|t| t.options().contains(flag))) {
         let names: Vec<&str> = targets.iter().map(|t| t.name()).collect();
         eprintln!("ruleconv: {flag} does not apply to --to {}", names.join(","));

@@ -97,6 +97,9 @@ pub struct ConvertArgs {
     /// ARM apiVersion for alert rules (default: the first preview API with NRT rules and sub-techniques).
     #[arg(long, value_name = "VERSION")]
     api_version: Option<String>,
+    /// For --to kql: the profile mapping Sigma logsources to tables (sentinel, asim, azure-monitor).
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -12,10 +12,12 @@
 //!
 //! - `sigma`: Sigma rules and correlation rules, logsources and field names from `targets/sigma.yaml`;
 //! - `chronicle`: Google SecOps YARA-L 2.0 text, written by escaping functions;
+//! - `kql`: the query alone; Sigma rules through the table and column profiles of `targets/kql.yaml`;
 //! - `markdown`: a rule card for people, laid out by a handlebars template.
 
 mod chronicle;
 mod fidelity;
+mod kql;
 mod markdown;
 mod sentinel_arm;
 mod sentinel_fields;
@@ -72,6 +74,7 @@ pub struct Target(&'static dyn Emitter);
 pub static REGISTRY: &[Target] = &[
     Target(&sentinel_arm::SentinelArm),
     Target(&sentinel_yaml::SentinelYaml),
+    Target(&kql::Kql),
     Target(&sigma::Sigma),
     Target(&chronicle::Chronicle),
     Target(&markdown::Markdown),
@@ -107,9 +110,15 @@ impl Target {
         self.0.reads_detection()
     }
 
+    /// Whether it reads this rule's Detection: a Sigma rule has no query to carry as written,
+    /// so a target that reads Sigma always does.
+    pub fn reads_detection_of(self, rule: &Rule) -> bool {
+        self.reads_detection() || (self.0.reads_sigma() && rule.sigma_logic().is_some())
+    }
+
     /// The rule's Detection, when the target reads it; an empty one otherwise.
     pub fn detection_of(self, rule: &Rule) -> Detection {
-        if self.reads_detection() { crate::lower::lower_rule(rule) } else { Detection::default() }
+        if self.reads_detection_of(rule) { crate::lower::lower_rule(rule) } else { Detection::default() }
     }
 }
 
@@ -131,12 +140,15 @@ impl fmt::Debug for Target {
 pub struct EmitOptions {
     /// ARM apiVersion for alert rules, overriding the rule's own and the default (`--api-version`).
     pub api_version: Option<String>,
+    /// The `targets/kql.yaml` profile that maps Sigma logsources and fields (`--profile`).
+    pub profile: Option<String>,
 }
 
 impl EmitOptions {
     /// The flag names of the options that are set, to check them against a target's `options`.
     pub fn set_flags(&self) -> Vec<&'static str> {
-        self.api_version.iter().map(|_| "--api-version").collect()
+        let flags = [(self.api_version.is_some(), "--api-version"), (self.profile.is_some(), "--profile")];
+        flags.into_iter().filter_map(|(set, flag)| set.then_some(flag)).collect()
     }
 }
 

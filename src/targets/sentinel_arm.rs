@@ -6,10 +6,11 @@
 //! repository tags and metadata, unmodelled keys, the description as written, a hunting
 //! query's entity mappings...) travels in the template's `metadata.ruleconv.<rule id>` object
 //! in YAML naming: ARM ignores it at deployment, and our ARM reader lays it back over the rule.
+//! A Sigma rule is first made a scheduled rule with its KQL (`kql::sentinel_form`).
 
 use super::sentinel_fields::{self as fields, Form, PortalDefaults};
 use super::sentinel_yaml;
-use super::{EmitOptions, Emitted, Emitter, Subject};
+use super::{EmitOptions, Emitted, Emitter, Subject, kql};
 use crate::diag::{Kind, Problem};
 use crate::ir::{AttackRef, Rule, RuleKind, SentinelSection, Tactic, TemplateLink};
 use crate::sentinel::{self, keys, keys::Key};
@@ -34,7 +35,7 @@ impl Emitter for SentinelArm {
     }
 
     fn options(&self) -> &'static [&'static str] {
-        &["--api-version"]
+        &["--api-version", "--profile"]
     }
 
     /// The query is carried as written, so the Detection is not needed.
@@ -42,9 +43,28 @@ impl Emitter for SentinelArm {
         false
     }
 
+    fn reads_sigma(&self) -> bool {
+        true
+    }
+
     fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
-        let rules: Vec<&Rule> = subjects.iter().map(|s| s.rule).collect();
-        template(&rules, options)
+        let (mut forms, mut problems, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+        for subject in subjects {
+            match kql::sentinel_form(subject, options) {
+                Ok((rule, notes)) => {
+                    forms.push(rule);
+                    problems.extend(notes);
+                }
+                Err(e) => errors.extend(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let rules: Vec<&Rule> = forms.iter().map(|r| r.as_ref()).collect();
+        let mut emitted = template(&rules, options)?;
+        problems.append(&mut emitted.problems);
+        Ok(Emitted { text: emitted.text, problems })
     }
 }
 

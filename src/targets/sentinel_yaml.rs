@@ -2,10 +2,11 @@
 //!
 //! Keys come in the repository's order, then the ARM facts a rule read from a template carries
 //! (written only where they differ from what the portal would set, so the YAML stays what a
-//! repository file looks like), then unmodelled keys as they were.
+//! repository file looks like), then unmodelled keys as they were. A Sigma rule is first made a
+//! scheduled rule with its KQL (`kql::sentinel_form`).
 
 use super::sentinel_fields::{self as fields, Form, PortalDefaults};
-use super::{EmitOptions, Emitted, Emitter, Subject, join_documents};
+use super::{EmitOptions, Emitted, Emitter, Subject, join_documents, kql};
 use crate::diag::{Kind, Problem};
 use crate::ir::{Rule, SentinelSection, TemplateLink};
 use crate::sentinel;
@@ -28,13 +29,26 @@ impl Emitter for SentinelYaml {
         "Azure-Sentinel repository YAML; several rules are documents separated by ---"
     }
 
+    fn options(&self) -> &'static [&'static str] {
+        &["--profile"]
+    }
+
     /// The query is carried as written, so the Detection is not needed.
     fn reads_detection(&self) -> bool {
         false
     }
 
-    fn emit(&self, subjects: &[Subject], _options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
-        join_documents(subjects, "---\n", |subject| Ok(document(subject.rule)))
+    fn reads_sigma(&self) -> bool {
+        true
+    }
+
+    fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
+        join_documents(subjects, "---\n", |subject| {
+            let (rule, mut problems) = kql::sentinel_form(subject, options)?;
+            let emitted = document(&rule);
+            problems.extend(emitted.problems);
+            Ok(Emitted { text: emitted.text, problems })
+        })
     }
 }
 

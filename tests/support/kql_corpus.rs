@@ -13,7 +13,7 @@ pub struct CorpusQuery {
     pub text: String,
 }
 
-fn shared(path: &str) -> PathBuf {
+pub fn shared(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(path)
 }
 

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Derives targets/kql.yaml, the Sigma logsource → table and Sigma field → column profiles of
+`--to kql`, from pySigma-backend-kusto's pipelines (../shared/design/reference/
+pysigma-kusto-mappings.json) plus the cloud logsources those pipelines do not cover, listed
+here by hand and checked against ../shared/design/reference/sentinel-table-schemas.json.
+
+    python3 scripts/derive_kql_profile.py [SHARED_DIR] > targets/kql.yaml
+"""
+
+import json
+import sys
+from pathlib import Path
+
+SHARED = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "../shared")
+MAPPINGS = json.loads((SHARED / "design/reference/pysigma-kusto-mappings.json").read_text())
+SCHEMAS = json.loads((SHARED / "design/reference/sentinel-table-schemas.json").read_text())
+
+# Our profile name → (pySigma pipeline, what it is for).
+PIPELINES = {
+    "sentinel": ("microsoftxdr", "Defender XDR tables (Device*Events) for endpoint logsources, as pySigma's microsoft_xdr pipeline; the default"),
+    "asim": ("sentinelasim", "ASIM parsers (imProcessCreate, imFileEvent, ...) for endpoint logsources, as pySigma's sentinel_asim pipeline"),
+    "azure-monitor": ("azuremonitor", "Log Analytics tables (SecurityEvent) for endpoint logsources, as pySigma's azure_monitor pipeline"),
+}
+
+# SecurityEvent holds every Windows security event: a category read from it needs the event id
+# that carries it (pySigma's azure_monitor pipeline adds none, so it over-matches).
+SECURITY_EVENT_IDS = {
+    "process_creation": "EventID == 4688",
+    "network_connection": "EventID == 5156",
+    "registry_add": "EventID == 4657",
+    "registry_delete": "EventID == 4657",
+    "registry_event": "EventID == 4657",
+    "registry_set": "EventID == 4657",
+    "file_access": "EventID == 4663",
+    "file_change": "EventID == 4663",
+    "file_delete": "EventID == 4663",
+    "file_event": "EventID == 4663",
+    "file_rename": "EventID == 4663",
+}
+
+# Logsources pySigma's kusto pipelines do not map, in every profile: (logsource, table,
+# condition, fields). Columns are checked against the table schemas where the file has them.
+CLOUD = [
+    ({"product": "windows", "service": "security"}, "SecurityEvent", None, {}),
+    ({"product": "windows", "service": "system"}, "Event", 'EventLog == "System"', {"Provider_Name": "Source"}),
+    ({"product": "windows", "service": "application"}, "Event", 'EventLog == "Application"', {"Provider_Name": "Source"}),
+    (
+        {"product": "azure", "service": "signinlogs"},
+        "SigninLogs",
+        None,
+        {
+            "userAgent": "UserAgent",
+            "Resultdescription": "ResultDescription",
+            "conditionalAccessStatus": "ConditionalAccessStatus",
+            "ClientApp": "ClientAppUsed",
+            "Username": "UserPrincipalName",
+            "DeviceDetail.trusttype": "DeviceDetail.trustType",
+            "DeviceDetail.deviceId": "DeviceDetail.deviceId",
+            "DeviceDetail.isCompliant": "DeviceDetail.isCompliant",
+        },
+    ),
+    (
+        {"product": "azure", "service": "auditlogs"},
+        "AuditLogs",
+        None,
+        {
+            "operationName": "OperationName",
+            "category": "Category",
+            # Sigma's `properties.message` is the activity's display name ("Add member to role").
+            "properties.message": "ActivityDisplayName",
+            "Status": "Result",
+            "Initiatedby": "InitiatedBy",
+            "TargetResources.ModifiedProperties.DisplayName": "TargetResources.modifiedProperties.displayName",
+            "TargetResources.ModifiedProperties.NewValue": "TargetResources.modifiedProperties.newValue",
+            "TargetResources.modifiedProperties.newValue": "TargetResources.modifiedProperties.newValue",
+            "targetResources.type": "TargetResources.type",
+        },
+    ),
+    (
+        {"product": "azure", "service": "activitylogs"},
+        "AzureActivity",
+        None,
+        {"operationName": "OperationNameValue", "properties.message": "Properties_d.message"},
+    ),
+    ({"product": "azure", "service": "riskdetection"}, "AADUserRiskEvents", None, {"riskEventType": "RiskEventType"}),
+    (
+        {"product": "m365"},
+        "OfficeActivity",
+        None,
+        {"eventSource": "OfficeWorkload", "Workload": "OfficeWorkload", "eventName": "Operation", "status": "ResultStatus"},
+    ),
+    (
+        {"product": "aws", "service": "cloudtrail"},
+        "AWSCloudTrail",
+        None,
+        {
+            "eventSource": "EventSource",
+            "eventName": "EventName",
+            "eventType": "EventTypeName",
+            "errorCode": "ErrorCode",
+            "errorMessage": "ErrorMessage",
+            "userAgent": "UserAgent",
+            "sourceIPAddress": "SourceIpAddress",
+            "userIdentity.type": "UserIdentityType",
+            "userIdentity.arn": "UserIdentityArn",
+            "userIdentity.sessionContext.sessionIssuer.type": "SessionIssuerType",
+            "requestParameters": "RequestParameters",
+            "responseElements": "ResponseElements",
+            "additionalEventData": "AdditionalEventData",
+        },
+    ),
+    (
+        {"product": "gcp", "service": "gcp.audit"},
+        "GCPAuditLogs",
+        None,
+        {
+            "gcp.audit.method_name": "MethodName",
+            "data.protoPayload.methodName": "MethodName",
+            "data.protoPayload.serviceName": "ServiceName",
+            "data.protoPayload.authorizationInfo": "AuthorizationInfo",
+        },
+    ),
+    (
+        {"product": "okta", "service": "okta"},
+        "Okta_CL",
+        None,
+        {
+            "eventType": "eventType_s",
+            "legacyEventType": "legacyEventType_s",
+            "displayMessage": "displayMessage_s",
+            "outcome.reason": "outcome_reason_s",
+            "outcome.result": "outcome_result_s",
+            "actor.alternateId": "actor_alternateId_s",
+            "target.displayName": "target_displayName_s",
+            "securityContext.isProxy": "securityContext_isProxy_b",
+            "debugContext.debugData.requestUri": "debugContext_debugData_requestUri_s",
+            "debugContext.debugData.behaviors": "debugContext_debugData_behaviors_s",
+            "debugContext.debugData.logOnlySecurityData": "debugContext_debugData_logOnlySecurityData_s",
+        },
+    ),
+    ({"product": "github", "service": "audit"}, "GitHubAudit", None, {"action": "Action"}),
+    ({"product": "onelogin", "service": "onelogin.events"}, "OneLogin_CL", None, {"event_type_id": "event_type_id_d"}),
+]
+
+
+def check_columns(table, fields):
+    """Every mapped column (the head of a dotted path) is a column of the table, where its schema
+    is complete (Microsoft's own tables; the custom `_CL` tables list only some columns)."""
+    schema = SCHEMAS.get(table)
+    if not schema or schema.get("source") == "CustomTables":
+        return
+    columns = {c[0] for c in schema["columns"]}
+    for field, column in fields.items():
+        if column.split(".")[0] not in columns:
+            sys.exit(f"{table}: {field} → {column} is not a column")
+
+
+def profile(pipeline):
+    data = MAPPINGS[pipeline]
+    mappings = data["field_mappings"]
+    logsources = []
+    for category, table in sorted(data["category_to_table"].items()):
+        condition = SECURITY_EVENT_IDS.get(category) if table == "SecurityEvent" else None
+        logsources.append(({"category": category}, table, condition))
+    tables = {}
+    for table in sorted({t for _, t, _ in logsources}):
+        tables[table] = {**mappings["generic_mappings"], **mappings["table_mappings"].get(table, {})}
+    for logsource, table, condition, fields in CLOUD:
+        check_columns(table, fields)
+        logsources.append((logsource, table, condition))
+        # pySigma's own map of the table (azure_monitor's SigninLogs), then ours.
+        pysigma = MAPPINGS["azuremonitor"]["field_mappings"]["table_mappings"].get(table, {}) if table == "SigninLogs" else {}
+        tables[table] = {**tables.get(table, {}), **pysigma, **fields}
+    return logsources, tables
+
+
+def scalar(value):
+    return json.dumps(value)
+
+
+def main():
+    out = [
+        "# Sigma logsource → KQL table and Sigma field → column, for `--to kql` (`--profile NAME`).",
+        "# Generated by scripts/derive_kql_profile.py from pySigma-backend-kusto's pipelines",
+        "# (../shared/design/reference/pysigma-kusto-mappings.json: category → table, field maps)",
+        "# plus cloud and Windows service logsources those pipelines do not map (listed in the",
+        "# script, columns checked against sentinel-table-schemas.json). Do not edit by hand.",
+        "#",
+        "# A logsource entry matches a rule whose logsource has every key it lists; the entry with",
+        "# the most keys wins. `condition` is KQL the table needs to hold only that logsource's",
+        "# events. Fields: Sigma field → column, or a dotted path into a dynamic column; a field",
+        "# absent here keeps its Sigma name.",
+        f"default: {scalar('sentinel')}",
+        "profiles:",
+    ]
+    for name, (pipeline, about) in PIPELINES.items():
+        logsources, tables = profile(pipeline)
+        out += [f"  {name}:", f"    about: {scalar(about)}", "    logsources:"]
+        for logsource, table, condition in logsources:
+            keys = list(logsource.items()) + [("table", table)] + ([("condition", condition)] if condition else [])
+            out.append("      - " + "\n        ".join(f"{k}: {scalar(v)}" for k, v in keys))
+        out.append("    fields:")
+        for table, fields in tables.items():
+            if not fields:
+                continue
+            out.append(f"      {scalar(table)}:")
+            out += [f"        {scalar(k)}: {scalar(v)}" for k, v in sorted(fields.items())]
+    print("\n".join(out))
+
+
+main()

@@ -1,0 +1,212 @@
+//! `--to kql`: the rule's query alone, as KQL.
+//!
+//! A KQL rule's query is printed as written, normalized by the printer. A Sigma rule's
+//! Detection is written as KQL: each source is the table its logsource maps to in the chosen
+//! profile (`targets/kql.yaml`, `--profile`), filtered by its predicate over the mapped
+//! columns; a correlation is a `union` of its rules' sources, then `summarize` and a `where` on
+//! the count. An unknown logsource or a test with no KQL form (a keyword search) makes the rule
+//! unsupported; what lowering could not model (a correlation's window) is a loss. The text is
+//! generated plainly, then parsed and printed, so every output is normalized and parses.
+
+mod condition;
+mod profile;
+
+use super::{EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, unmodelled_losses};
+use crate::diag::{Kind, Problem};
+use crate::ir::detection::{AggFunction, Input, Stage};
+use crate::ir::{Duration, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator};
+use condition::Columns;
+use profile::Profile;
+use std::borrow::Cow;
+
+pub struct Kql;
+
+impl Emitter for Kql {
+    fn name(&self) -> &'static str {
+        "kql"
+    }
+
+    fn extension(&self) -> &'static str {
+        "kql"
+    }
+
+    fn about(&self) -> &'static str {
+        "the rule's KQL query alone; Sigma rules through a `targets/kql.yaml` profile (--profile)"
+    }
+
+    fn options(&self) -> &'static [&'static str] {
+        &["--profile"]
+    }
+
+    fn reads_sigma(&self) -> bool {
+        true
+    }
+
+    fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
+        join_documents(subjects, "\n", |subject| {
+            let (text, problems) = query(subject, options)?;
+            let mut out: String = header_lines(&problems).iter().map(|line| format!("// {line}\n")).collect();
+            out.push_str(&text);
+            out.push('\n');
+            Ok(Emitted { text: out, problems })
+        })
+    }
+}
+
+/// The rule's query, printed, and its losses.
+fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Problem>), Vec<Problem>> {
+    let (text, problems) = match subject.rule.kql() {
+        Some(query) => {
+            if let Some(e) = crate::kql::parse(&query.text).errors.first() {
+                let message = format!("the query does not parse: {}", e.message);
+                return Err(vec![Problem::in_query(Kind::Error, subject.rule, query, e.span.start, message)]);
+            }
+            (query.text.clone(), Vec::new())
+        }
+        None => {
+            let (name, profile) =
+                profile::named(options.profile.as_deref()).map_err(|e| vec![Problem::at_key(Kind::Error, subject.rule, "logsource", e)])?;
+            let writer = Writer { name, profile, subject };
+            let result = subject.detection.result.ok_or_else(|| writer.error(0, "the rule selects no events".into()))?;
+            (writer.input(result)?, unmodelled_losses(subject))
+        }
+    };
+    let parsed = crate::kql::parse(&text);
+    if let Some(e) = parsed.errors.first() {
+        let message = format!("the generated KQL does not parse ({}): {text}", e.message);
+        return Err(vec![Problem::in_logic(Kind::Error, subject.rule, 0, message)]);
+    }
+    Ok((crate::kql::print(&parsed.ast), problems))
+}
+
+/// How often a Sigma rule runs as a Sentinel scheduled rule, and over what window: Sigma says
+/// nothing of it, so an hour, Sentinel's usual choice.
+const SCHEDULE: &str = "1h";
+
+/// The rule as the Sentinel targets carry it: a KQL rule as it is; a Sigma rule as a scheduled
+/// rule whose query is its KQL (`--profile` applies), alerting on any row, with its losses and
+/// the schedule as a change.
+pub(super) fn sentinel_form<'a>(subject: &Subject<'a>, options: &EmitOptions) -> Result<(Cow<'a, Rule>, Vec<Problem>), Vec<Problem>> {
+    if subject.rule.sigma_logic().is_none() {
+        return Ok((Cow::Borrowed(subject.rule), Vec::new()));
+    }
+    let (text, mut problems) = query(subject, options)?;
+    let mut rule = subject.rule.clone();
+    rule.logic = Some(Logic::Kql(Query { text, locator: Locator::default() }));
+    let schedule = Duration::parse(SCHEDULE).ok();
+    let section = SentinelSection {
+        kind: Some(RuleKind::Scheduled),
+        schedule: Schedule { query_frequency: schedule, query_period: schedule, start_time_utc: None },
+        trigger: Trigger { operator: Some(TriggerOperator::GreaterThan), threshold: Some(0) },
+        ..SentinelSection::default()
+    };
+    rule.sentinel = Some(section);
+    // Sentinel spells ATT&CK as its API does (`PrivilegeEscalation`, `T1078.004`), not as Sigma
+    // tags do (`privilege-escalation`, `t1078.004`).
+    for tactic in rule.tactics.iter_mut().flatten() {
+        if let Some(name) = crate::sentinel::keys::api_tactic(tactic) {
+            tactic.written = name.to_string();
+        }
+    }
+    rule.techniques.iter_mut().flatten().for_each(|t| t.written = t.written.to_uppercase());
+    let message = format!("Sigma gives no schedule: the rule runs every {SCHEDULE} over the last {SCHEDULE} and alerts on any row");
+    problems.push(Problem::at_key(Kind::Change, subject.rule, "logsource", message));
+    Ok((Cow::Owned(rule), problems))
+}
+
+/// Writes one Sigma rule's Detection with one profile.
+struct Writer<'a> {
+    name: &'a str,
+    profile: &'a Profile,
+    subject: &'a Subject<'a>,
+}
+
+impl Writer<'_> {
+    fn error(&self, at: usize, message: String) -> Vec<Problem> {
+        vec![Problem::in_logic(Kind::Error, self.subject.rule, at, message)]
+    }
+
+    /// The rows of a source or stage, as a tabular expression.
+    fn input(&self, input: Input) -> Result<String, Vec<Problem>> {
+        let detection = self.subject.detection;
+        match input {
+            Input::Source(i) => self.source(i),
+            Input::Stage(i) => match &detection.stages[i] {
+                Stage::Union { inputs, .. } => {
+                    let branches: Result<Vec<String>, _> = inputs.iter().map(|i| self.input(*i).map(|t| format!("({t})"))).collect();
+                    Ok(format!("union {}", branches?.join(", ")))
+                }
+                Stage::Aggregate(aggregate) => {
+                    let columns = Columns { profile: self.profile, table: self.table(aggregate.input)? };
+                    let mut out = self.input(aggregate.input)?;
+                    let aggregations: Vec<String> = aggregate
+                        .aggregations
+                        .iter()
+                        .map(|a| {
+                            let field = a.field.as_ref().map(|f| columns.column(f));
+                            match (a.function, field) {
+                                (AggFunction::Count, None) => Ok(format!("{} = count()", condition::name(&a.name))),
+                                (AggFunction::DistinctCount, Some(f)) => Ok(format!("{} = dcount({f})", condition::name(&a.name))),
+                                _ => Err(self.error(a.span.start, format!("the aggregation `{}` has no KQL translation here", a.name))),
+                            }
+                        })
+                        .collect::<Result<_, _>>()?;
+                    out.push_str(&format!("\n| summarize {}", aggregations.join(", ")));
+                    if !aggregate.group_by.is_empty() {
+                        let keys: Vec<String> = aggregate.group_by.iter().map(|k| columns.column(&k.field)).collect();
+                        out.push_str(&format!(" by {}", keys.join(", ")));
+                    }
+                    if let Some(threshold) = &aggregate.threshold {
+                        let counts = Columns { profile: self.profile, table: "" };
+                        out.push_str(&format!("\n| where {}", counts.predicate(threshold).map_err(|u| self.error(u.at, u.reason))?));
+                    }
+                    Ok(out)
+                }
+                other => Err(self.error(0, format!("a {} stage has no KQL translation from Sigma", stage_name(other)))),
+            },
+        }
+    }
+
+    /// The table a source reads, or the first source's of a stage.
+    fn table(&self, input: Input) -> Result<&str, Vec<Problem>> {
+        let detection = self.subject.detection;
+        match input {
+            Input::Source(i) => Ok(self.entry(i)?.table.as_str()),
+            Input::Stage(i) => match &detection.stages[i] {
+                Stage::Union { inputs, .. } => self.table(*inputs.first().ok_or_else(|| self.error(0, "an empty union".into()))?),
+                Stage::Aggregate(a) => self.table(a.input),
+                other => Err(self.error(0, format!("a {} stage has no KQL translation from Sigma", stage_name(other)))),
+            },
+        }
+    }
+
+    fn entry(&self, source: usize) -> Result<&profile::Entry, Vec<Problem>> {
+        let logsource = self.subject.detection.sources[source].logsource.clone().unwrap_or_default();
+        self.profile.entry(&logsource).ok_or_else(|| {
+            let keys = [("category", &logsource.category), ("product", &logsource.product), ("service", &logsource.service)];
+            let written: Vec<String> = keys.iter().filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}: {v}"))).collect();
+            let message = format!("no table for logsource `{}` in the `{}` profile of targets/kql.yaml", written.join(", "), self.name);
+            vec![Problem::at_key(Kind::Error, self.subject.rule, "logsource", message)]
+        })
+    }
+
+    fn source(&self, index: usize) -> Result<String, Vec<Problem>> {
+        let entry = self.entry(index)?;
+        let columns = Columns { profile: self.profile, table: &entry.table };
+        let filter = &self.subject.detection.sources[index].filter;
+        let condition = columns.predicate(filter).map_err(|u| self.error(u.at, u.reason))?;
+        let tests: Vec<String> = entry.condition.iter().cloned().chain(Some(condition).filter(|c| c != "true")).collect();
+        let table = condition::name(&entry.table);
+        Ok(if tests.is_empty() { table } else { format!("{table}\n| where {}", tests.join(" and ")) })
+    }
+}
+
+fn stage_name(stage: &Stage) -> &'static str {
+    match stage {
+        Stage::Join(_) => "join",
+        Stage::Aggregate(_) => "summarize",
+        Stage::Union { .. } => "union",
+        Stage::Extend { .. } => "extend",
+        Stage::Filter { .. } => "filter",
+    }
+}

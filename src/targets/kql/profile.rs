@@ -1,0 +1,135 @@
+//! The `targets/kql.yaml` profiles: which table holds a Sigma logsource's events and which
+//! column a Sigma field is. Embedded at build time; derived by `scripts/derive_kql_profile.py`.
+
+use crate::ir::detection::LogSource;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profiles {
+    pub default: String,
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub about: String,
+    pub logsources: Vec<Entry>,
+    /// Table → Sigma field → column (or a dotted path into a dynamic column).
+    #[serde(default)]
+    pub fields: BTreeMap<String, BTreeMap<String, Mapped>>,
+}
+
+/// A field's column, or its columns when it stands for several (a process that is either end
+/// of an ASIM event): a test of the field then holds when it holds on one of them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Mapped {
+    One(String),
+    Several(Vec<String>),
+}
+
+/// A logsource pattern: the keys it lists must equal the rule's.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub category: Option<String>,
+    pub product: Option<String>,
+    pub service: Option<String>,
+    pub table: String,
+    /// KQL the table needs to hold only this logsource's events (`EventID == 4688`).
+    pub condition: Option<String>,
+}
+
+impl Entry {
+    /// How many keys it lists, when it matches the logsource.
+    fn specificity(&self, logsource: &LogSource) -> Option<usize> {
+        let pairs = [(&self.category, &logsource.category), (&self.product, &logsource.product), (&self.service, &logsource.service)];
+        let mut keys = 0;
+        for (wanted, actual) in pairs {
+            if let Some(wanted) = wanted {
+                actual.as_deref().filter(|a| a.eq_ignore_ascii_case(wanted))?;
+                keys += 1;
+            }
+        }
+        Some(keys)
+    }
+}
+
+impl Profile {
+    /// The most specific entry for the logsource (the first of equals).
+    pub fn entry(&self, logsource: &LogSource) -> Option<&Entry> {
+        let mut best: Option<(usize, &Entry)> = None;
+        for entry in &self.logsources {
+            if let Some(keys) = entry.specificity(logsource)
+                && best.is_none_or(|(k, _)| keys > k)
+            {
+                best = Some((keys, entry));
+            }
+        }
+        best.map(|(_, entry)| entry)
+    }
+
+    /// The columns (or dotted paths) a Sigma field is in the table: mapped, else its own name.
+    pub fn columns<'a>(&'a self, table: &str, field: &'a str) -> Vec<&'a str> {
+        match self.fields.get(table).and_then(|f| f.get(field)) {
+            None => vec![field],
+            Some(Mapped::One(column)) => vec![column],
+            Some(Mapped::Several(columns)) => columns.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// The embedded profiles; they are ours and tested, so a broken file is a bug.
+pub fn profiles() -> &'static Profiles {
+    static PROFILES: OnceLock<Profiles> = OnceLock::new();
+    PROFILES.get_or_init(|| {
+        let docs = crate::yaml::parse_documents(include_str!("../../../targets/kql.yaml")).expect("targets/kql.yaml parses");
+        serde_json::from_value(docs[0].to_json()).expect("targets/kql.yaml has the profiles' shape")
+    })
+}
+
+/// The profile of that name, or the default, with its name; `Err` names the known ones.
+pub fn named(name: Option<&str>) -> Result<(&'static str, &'static Profile), String> {
+    let profiles = profiles();
+    let name = name.unwrap_or(&profiles.default);
+    profiles.profiles.get_key_value(name).map(|(k, p)| (k.as_str(), p)).ok_or_else(|| {
+        let known: Vec<String> = profiles.profiles.iter().map(|(name, p)| format!("`{name}`: {}", p.about)).collect();
+        format!("unknown --profile `{name}` for --to kql; the profiles are {}", known.join("; "))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn logsource(category: Option<&str>, product: Option<&str>, service: Option<&str>) -> LogSource {
+        let own = |s: Option<&str>| s.map(str::to_string);
+        LogSource { category: own(category), product: own(product), service: own(service), definition: None }
+    }
+
+    #[test]
+    fn the_default_profile_maps_endpoint_categories_and_cloud_services() {
+        let (_, profile) = named(None).unwrap();
+        let process = profile.entry(&logsource(Some("process_creation"), Some("windows"), None)).unwrap();
+        assert_eq!(process.table, "DeviceProcessEvents");
+        assert_eq!(profile.columns("DeviceProcessEvents", "CommandLine"), ["ProcessCommandLine"]);
+        assert_eq!(profile.columns("DeviceProcessEvents", "Unmapped"), ["Unmapped"]);
+        let (_, asim) = named(Some("asim")).unwrap();
+        assert_eq!(asim.columns("imProcessCreate", "ParentImage"), ["ParentProcessName", "ActingProcessName"]);
+        assert_eq!(profile.entry(&logsource(None, Some("azure"), Some("signinlogs"))).unwrap().table, "SigninLogs");
+        assert_eq!(profile.entry(&logsource(None, Some("m365"), Some("threat_management"))).unwrap().table, "OfficeActivity");
+        assert!(profile.entry(&logsource(None, Some("zeek"), Some("dns"))).is_none());
+    }
+
+    #[test]
+    fn every_profile_loads_and_unknown_names_are_refused() {
+        for name in ["sentinel", "asim", "azure-monitor"] {
+            assert!(!named(Some(name)).unwrap().1.logsources.is_empty(), "{name}");
+        }
+        assert!(named(Some("nope")).unwrap_err().contains("asim"));
+    }
+}

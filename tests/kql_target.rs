@@ -1,0 +1,175 @@
+//! `--to kql` for Sigma rules, case by case: every modifier, wildcard shape and escape keeps
+//! its meaning in the KQL operator chosen, correlations become `summarize`, logsources map
+//! through the chosen profile, and an unknown logsource is an error naming it.
+
+use ruleconv::ir::SourceFormat;
+use ruleconv::lower::lower_rule;
+use ruleconv::sources::read_text;
+use ruleconv::targets::{EmitOptions, Subject, Target, emit};
+use std::path::Path;
+
+/// The emitted text for a Sigma file, with the profile given, or the error messages.
+fn convert_with(text: &str, profile: Option<&str>) -> Result<String, Vec<String>> {
+    let out = read_text(text, Path::new("r.yml"), Some(SourceFormat::Sigma));
+    assert!(out.problems.iter().all(|p| !p.is_error()), "{:?}", out.problems);
+    let rules = out.rules;
+    let detections: Vec<_> = rules.iter().map(lower_rule).collect();
+    let subjects: Vec<Subject> = rules.iter().zip(&detections).map(|(rule, detection)| Subject { rule, detection }).collect();
+    // A correlation file's last document is the correlation; its sources are in its Detection.
+    let last = &subjects[subjects.len() - 1..];
+    let options = EmitOptions { profile: profile.map(str::to_string), ..EmitOptions::default() };
+    emit(Target::from_name("kql").expect("registered"), last, &options)
+        .map(|e| e.text)
+        .map_err(|problems| problems.into_iter().map(|p| p.message).collect())
+}
+
+/// The `where` condition of a windows process_creation rule with this detection.
+fn condition(detection: &str) -> String {
+    let text = format!("title: t\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n{detection}\n");
+    let kql = convert_with(&text, None).unwrap_or_else(|e| panic!("{e:?}"));
+    let query: Vec<&str> = kql.lines().filter(|l| !l.starts_with("//")).collect();
+    assert_eq!(query[0], "DeviceProcessEvents");
+    query[1].strip_prefix("| where ").unwrap_or(query[1]).to_string()
+}
+
+#[test]
+fn each_modifier_and_wildcard_has_its_operator() {
+    let cases = [
+        // Plain values: case-insensitive equality; several: `in~`.
+        ("  sel:\n    CommandLine: whoami\n  condition: sel", r#"ProcessCommandLine =~ "whoami""#),
+        ("  sel:\n    CommandLine: [a, b]\n  condition: sel", r#"ProcessCommandLine in~ ("a", "b")"#),
+        ("  sel:\n    CommandLine|cased: Ab\n  condition: sel", r#"ProcessCommandLine == "Ab""#),
+        ("  sel:\n    CommandLine|contains: x\n  condition: sel", r#"ProcessCommandLine contains "x""#),
+        ("  sel:\n    CommandLine|contains|cased: X\n  condition: sel", r#"ProcessCommandLine contains_cs "X""#),
+        ("  sel:\n    CommandLine|startswith: x\n  condition: sel", r#"ProcessCommandLine startswith "x""#),
+        ("  sel:\n    CommandLine|endswith: x\n  condition: sel", r#"ProcessCommandLine endswith "x""#),
+        // Wildcards at the ends are substring tests; inside, an anchored regex with `(?i)`.
+        ("  sel:\n    CommandLine: '*x*'\n  condition: sel", r#"ProcessCommandLine contains "x""#),
+        ("  sel:\n    CommandLine: 'a*b?c'\n  condition: sel", r#"ProcessCommandLine matches regex "(?i)(?s)^a.*b.c$""#),
+        (
+            "  sel:\n    CommandLine|contains|all: [a, b]\n  condition: sel",
+            r#"(ProcessCommandLine contains "a" and ProcessCommandLine contains "b")"#,
+        ),
+        ("  sel:\n    CommandLine|re: 'a\\d+'\n  condition: sel", r#"ProcessCommandLine matches regex "a\\d+""#),
+        ("  sel:\n    CommandLine|re|i: 'ab'\n  condition: sel", r#"ProcessCommandLine matches regex "(?i)ab""#),
+        ("  sel:\n    ProcessId|gt: 4\n  condition: sel", "ProcessId > 4"),
+        ("  sel:\n    ProcessId: 4\n  condition: sel", "ProcessId == 4"),
+        ("  sel:\n    IpAddress|cidr: 10.0.0.0/8\n  condition: sel", r#"ipv4_is_in_range(IpAddress, "10.0.0.0/8")"#),
+        ("  sel:\n    IpAddress|cidr: 'fe80::/10'\n  condition: sel", r#"ipv6_is_in_range(IpAddress, "fe80::/10")"#),
+        ("  sel:\n    CommandLine|exists: true\n  condition: sel", "not(isnull(ProcessCommandLine))"),
+        ("  sel:\n    CommandLine: null\n  condition: sel", "isnull(ProcessCommandLine)"),
+        ("  sel:\n    CommandLine|fieldref: Image\n  condition: sel", "ProcessCommandLine =~ FolderPath"),
+        (
+            "  sel:\n    CommandLine: a\n  f:\n    Image: b\n  condition: sel and not f",
+            r#"(ProcessCommandLine =~ "a" and not(FolderPath =~ "b"))"#,
+        ),
+        // Escapes: a backslash, quotes, an escaped wildcard stay literal.
+        ("  sel:\n    CommandLine: 'C:\\Windows\\'\n  condition: sel", r#"ProcessCommandLine =~ "C:\\Windows\\""#),
+        ("  sel:\n    CommandLine: 'say \"hi\" ''x'''\n  condition: sel", r#"ProcessCommandLine =~ "say \"hi\" 'x'""#),
+        ("  sel:\n    CommandLine: 'a\\*b'\n  condition: sel", r#"ProcessCommandLine =~ "a*b""#),
+        // Unmapped fields keep their name, in brackets where it is no identifier.
+        ("  sel:\n    cs-method: GET\n  condition: sel", r#"["cs-method"] =~ "GET""#),
+    ];
+    for (detection, expected) in cases {
+        assert_eq!(condition(detection), expected, "{detection}");
+    }
+}
+
+#[test]
+fn keyword_searches_are_refused_not_guessed() {
+    let text = "title: t\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  kw:\n    - evil\n  condition: kw\n";
+    let errors = convert_with(text, None).unwrap_err();
+    assert!(errors[0].contains("no KQL translation"), "{errors:?}");
+}
+
+#[test]
+fn logsources_map_through_the_chosen_profile() {
+    let rule = |logsource: &str| {
+        format!("title: t\nlogsource:\n{logsource}\ndetection:\n  sel:\n    Image|endswith: '\\x.exe'\n  condition: sel\n")
+    };
+    let process = rule("  product: windows\n  category: process_creation");
+    assert!(convert_with(&process, None).unwrap().contains("DeviceProcessEvents\n| where FolderPath endswith \"\\\\x.exe\""));
+    let asim = convert_with(&process, Some("asim")).unwrap();
+    assert!(asim.contains("imProcessCreate\n| where TargetProcessName endswith"), "{asim}");
+    let monitor = convert_with(&process, Some("azure-monitor")).unwrap();
+    assert!(monitor.contains("SecurityEvent\n| where EventID == 4688 and NewProcessName endswith"), "{monitor}");
+    let signin = rule("  product: azure\n  service: signinlogs").replace("Image|endswith: '\\x.exe'", "Application: Office");
+    assert!(convert_with(&signin, None).unwrap().contains(
+        r#"SigninLogs
+| where AppDisplayName =~ "Office""#
+    ));
+    let trail = rule("  product: aws\n  service: cloudtrail").replace("Image|endswith: '\\x.exe'", "eventName: StopLogging");
+    assert!(convert_with(&trail, None).unwrap().contains(
+        r#"AWSCloudTrail
+| where EventName =~ "StopLogging""#
+    ));
+    let unknown = convert_with(&rule("  product: zeek\n  service: dns"), None).unwrap_err();
+    assert_eq!(unknown, ["no table for logsource `product: zeek, service: dns` in the `sentinel` profile of targets/kql.yaml"]);
+    let bad = convert_with(&process, Some("nope")).unwrap_err();
+    assert!(bad[0].starts_with("unknown --profile `nope`"), "{bad:?}");
+}
+
+#[test]
+fn correlations_become_summarize_with_a_threshold() {
+    let text = "\
+title: failed logon
+name: failed_logon
+logsource:
+  product: windows
+  service: security
+detection:
+  sel:
+    EventID: 4625
+  condition: sel
+---
+title: many failed logons
+correlation:
+  type: value_count
+  rules: [failed_logon]
+  group-by: [IpAddress]
+  timespan: 10m
+  condition:
+    gte: 5
+    field: TargetUserName
+";
+    let kql = convert_with(text, None).unwrap();
+    let expected = "\
+SecurityEvent
+| where EventID == 4625
+| summarize value_count = dcount(TargetUserName) by IpAddress
+| where value_count >= 5
+";
+    assert!(kql.starts_with("// ruleconv fidelity: approximate\n//   loss at"), "{kql}");
+    assert!(kql.ends_with(expected), "{kql}");
+}
+
+#[test]
+fn kql_rules_print_their_query_normalized() {
+    let text = "id: 5b6e1c7a-3f2d-4a8e-9c41-0d2f7e8a9b10\nname: r\nseverity: Low\nquery: |\n  SecurityEvent|where EventID==4625\n";
+    let out = read_text(text, Path::new("r.yaml"), None);
+    let rule = &out.rules[0];
+    let detection = lower_rule(rule);
+    let emitted = emit(Target::from_name("kql").unwrap(), &[Subject { rule, detection: &detection }], &EmitOptions::default()).unwrap();
+    assert_eq!(emitted.text, "// ruleconv fidelity: exact\nSecurityEvent\n| where EventID == 4625\n");
+}
+
+#[test]
+fn sentinel_targets_carry_the_same_kql_as_a_scheduled_rule() {
+    let text = "title: t\nid: 5b6e1c7a-3f2d-4a8e-9c41-0d2f7e8a9b10\nlevel: high\ntags:\n  - attack.privilege-escalation\n  - attack.t1078.004\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  sel:\n    eventName: StopLogging\n  condition: sel\n";
+    let out = read_text(text, Path::new("r.yml"), Some(SourceFormat::Sigma));
+    let rule = &out.rules[0];
+    let detection = lower_rule(rule);
+    let subject = [Subject { rule, detection: &detection }];
+    let options = EmitOptions::default();
+    let yaml = emit(Target::from_name("sentinel-yaml").unwrap(), &subject, &options).unwrap();
+    let read = read_text(&yaml.text, Path::new("r.yaml"), None);
+    let back = &read.rules[0];
+    assert_eq!(back.kql().unwrap().text.trim_end(), "AWSCloudTrail\n| where EventName =~ \"StopLogging\"", "{}", yaml.text);
+    let section = back.sentinel.as_ref().unwrap();
+    assert_eq!(section.trigger.threshold, Some(0));
+    assert!(yaml.text.contains("queryFrequency: 1h\nqueryPeriod: 1h\n"), "{}", yaml.text);
+    assert!(yaml.text.contains("tactics:\n  - PrivilegeEscalation\nrelevantTechniques:\n  - T1078.004\n"), "{}", yaml.text);
+    assert!(yaml.problems.iter().any(|p| p.message.starts_with("Sigma gives no schedule")));
+    let arm = emit(Target::from_name("sentinel").unwrap(), &subject, &options).unwrap();
+    assert!(arm.text.contains(r#""query": "AWSCloudTrail\n| where EventName =~ \"StopLogging\"""#), "{}", arm.text);
+}
