@@ -105,15 +105,10 @@ impl Target {
         self.0.options()
     }
 
-    /// Whether it reads the Detection (see `Emitter::reads_detection`).
-    pub fn reads_detection(self) -> bool {
-        self.0.reads_detection()
-    }
-
-    /// Whether it reads this rule's Detection: a Sigma rule has no query to carry as written,
-    /// so a target that reads Sigma always does.
+    /// Whether it reads this rule's Detection (see `Emitter::reads_detection`): a Sigma rule has
+    /// no query to carry as written, so a target that reads Sigma always does.
     pub fn reads_detection_of(self, rule: &Rule) -> bool {
-        self.reads_detection() || (self.0.reads_sigma() && rule.sigma_logic().is_some())
+        self.0.reads_detection() || (self.0.reads_sigma() && rule.sigma_logic().is_some())
     }
 
     /// The rule's Detection, when the target reads it; an empty one otherwise.
