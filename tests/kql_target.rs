@@ -56,8 +56,8 @@ fn each_modifier_and_wildcard_has_its_operator() {
         ("  sel:\n    ProcessId: 4\n  condition: sel", "ProcessId == 4"),
         ("  sel:\n    IpAddress|cidr: 10.0.0.0/8\n  condition: sel", r#"ipv4_is_in_range(IpAddress, "10.0.0.0/8")"#),
         ("  sel:\n    IpAddress|cidr: 'fe80::/10'\n  condition: sel", r#"ipv6_is_in_range(IpAddress, "fe80::/10")"#),
-        ("  sel:\n    CommandLine|exists: true\n  condition: sel", "not(isnull(ProcessCommandLine))"),
-        ("  sel:\n    CommandLine: null\n  condition: sel", "isnull(ProcessCommandLine)"),
+        ("  sel:\n    CommandLine|exists: true\n  condition: sel", "not(isempty(ProcessCommandLine))"),
+        ("  sel:\n    CommandLine: null\n  condition: sel", "isempty(ProcessCommandLine)"),
         ("  sel:\n    CommandLine|fieldref: Image\n  condition: sel", "ProcessCommandLine =~ FolderPath"),
         (
             "  sel:\n    CommandLine: a\n  f:\n    Image: b\n  condition: sel and not f",
@@ -172,4 +172,21 @@ fn sentinel_targets_carry_the_same_kql_as_a_scheduled_rule() {
     assert!(yaml.problems.iter().any(|p| p.message.starts_with("Sigma gives no schedule")));
     let arm = emit(Target::from_name("sentinel").unwrap(), &subject, &options).unwrap();
     assert!(arm.text.contains(r#""query": "AWSCloudTrail\n| where EventName =~ \"StopLogging\"""#), "{}", arm.text);
+}
+
+/// Kusto cannot tell an absent string from an empty one: Sigma's `null` is written `isempty`
+/// and reported as a loss at the test, so the rule is not `exact`; a rule without one is.
+#[test]
+fn a_test_for_absence_is_a_loss() {
+    let rule = |value: &str| {
+        format!(
+            "title: t\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  sel:\n    CommandLine: {value}\n  condition: sel\n"
+        )
+    };
+    let header = |text: &str| text.lines().take_while(|l| l.starts_with("//")).collect::<Vec<_>>().join("\n");
+    let absent = convert_with(&rule("null"), None).unwrap();
+    assert!(header(&absent).contains("approximate"), "{absent}");
+    assert!(header(&absent).contains("loss at 7:5: `CommandLine` is tested for absence"), "{absent}");
+    let present = convert_with(&rule("x"), None).unwrap();
+    assert!(header(&present).contains("exact") && !header(&present).contains("loss"), "{present}");
 }

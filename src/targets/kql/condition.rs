@@ -3,8 +3,9 @@
 //! Operators keep Sigma's meaning: case-insensitive equality is `=~`/`in~`, substrings are
 //! `contains`/`startswith`/`endswith` (never `has`, whose term rules differ), `_cs` forms and
 //! `==`/`in` when a value is cased. A case-insensitive regex gets `(?i)`. Sigma's `null` and
-//! `exists` are `isnull`/`not(isnull)`, as pySigma writes them: absent, not empty (Kusto keeps
-//! an absent string as `""`, which only `isempty` sees; the Detection says null).
+//! `exists` are `isempty`/`isnotempty`: Kusto keeps an absent string as `""`, so `isnull`
+//! would never hold for a string column; that an empty value matches too is a loss (see
+//! `null_test_losses`).
 //!
 //! The text is written plainly (names in `["..."]`, strings escaped) and normalized by the
 //! caller through the KQL printer.
@@ -129,7 +130,7 @@ impl Columns<'_> {
                 group(tests, m.quantifier)
             }
             MatchOp::IsEmpty => format!("isempty({column})"),
-            MatchOp::IsNull => format!("isnull({column})"),
+            MatchOp::IsNull => format!("isempty({column})"),
             MatchOp::Lt => each(&|v| format!("{column} < {v}")),
             MatchOp::Le => each(&|v| format!("{column} <= {v}")),
             MatchOp::Gt => each(&|v| format!("{column} > {v}")),

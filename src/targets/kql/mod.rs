@@ -11,9 +11,9 @@
 mod condition;
 mod profile;
 
-use super::{EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, unmodelled_losses};
+use super::{EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, loss_at, unmodelled_losses};
 use crate::diag::{Kind, Problem};
-use crate::ir::detection::{AggFunction, Input, Stage};
+use crate::ir::detection::{AggFunction, Input, MatchOp, Stage};
 use crate::ir::{Duration, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator};
 use condition::Columns;
 use profile::Profile;
@@ -68,7 +68,9 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
                 profile::named(options.profile.as_deref()).map_err(|e| vec![Problem::at_key(Kind::Error, subject.rule, "logsource", e)])?;
             let writer = Writer { name, profile, subject };
             let result = subject.detection.result.ok_or_else(|| writer.error(0, "the rule selects no events".into()))?;
-            (writer.input(result)?, unmodelled_losses(subject))
+            let mut losses = unmodelled_losses(subject);
+            losses.extend(null_test_losses(subject));
+            (writer.input(result)?, losses)
         }
     };
     let parsed = crate::kql::parse(&text);
@@ -77,6 +79,22 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
         return Err(vec![Problem::in_logic(Kind::Error, subject.rule, 0, message)]);
     }
     Ok((crate::kql::print(&parsed.ast), problems))
+}
+
+/// Sigma's `null` and `exists` test that a field is absent, which Kusto cannot tell from empty
+/// for a string: the test is written `isempty`, and an empty value matches too.
+fn null_test_losses(subject: &Subject) -> Vec<Problem> {
+    let tests = subject.detection.sources.iter().flat_map(|source| source.filter.matches());
+    tests
+        .filter(|m| m.op == MatchOp::IsNull)
+        .map(|m| {
+            let message = format!(
+                "`{}` is tested for absence (`null`/`exists`), written `isempty`: Kusto keeps an absent string as \"\", so an empty value matches too",
+                m.field
+            );
+            loss_at(subject, m.span, message)
+        })
+        .collect()
 }
 
 /// How often a Sigma rule runs as a Sentinel scheduled rule, and over what window: Sigma says
