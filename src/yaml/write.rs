@@ -146,10 +146,10 @@ fn is_plain_safe(s: &str) -> bool {
         && !reads_differently_in_yaml_1_1(s)
 }
 
-/// Strings a YAML 1.1 reader (PyYAML, many SIEM tools) would take for a boolean or a date:
-/// quoted so every reader agrees they are text.
+/// Strings a YAML 1.1 reader (PyYAML, many SIEM tools) would take for a boolean, a date, or
+/// its `=` value key and `<<` merge key: quoted so every reader agrees they are text.
 fn reads_differently_in_yaml_1_1(s: &str) -> bool {
-    const BOOLEANS: &[&str] = &["y", "yes", "n", "no", "on", "off"];
+    const BOOLEANS: &[&str] = &["y", "yes", "n", "no", "on", "off", "=", "<<"];
     let date_like = s.len() >= 8 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit) && s.as_bytes()[4] == b'-';
     BOOLEANS.iter().any(|b| b.eq_ignore_ascii_case(s)) || date_like
 }

@@ -5,7 +5,7 @@
 //! is worse than a false positive): an unknown part of an AND is left out, an OR or NOT with an
 //! unknown part is left out whole. Each drop is reported by the caller as a loss.
 
-use super::values;
+use super::{profile, values};
 use crate::ir::detection::{Match, MatchOp, Predicate, Span};
 use serde_json::{Map, Value as Json};
 
@@ -63,9 +63,10 @@ impl Builder<'_> {
             // Already reported as unmodelled by lowering.
             Predicate::Opaque { .. } => None,
             Predicate::Not(inner) => match self.cond(inner)? {
-                (cond, true) if has_cidr(inner) => {
+                (cond, true) if has_cidr(inner) && self.table != profile::AS_WRITTEN => {
                     // KQL's IP functions give null for a value that is no IPv4 address, and a
-                    // negated null drops the event; Sigma's `not` keeps it.
+                    // negated null drops the event; Sigma's `not` keeps it (as a Sigma rule's
+                    // own `not`, whose fields are named as written, means).
                     let message = "a negated IP range test also matches values that are no IPv4 address (KQL drops those events)";
                     self.losses.push((span_of(inner), message.into()));
                     Some((Cond::Not(Box::new(cond)), true))
@@ -74,20 +75,25 @@ impl Builder<'_> {
                 (_, false) => None,
             },
             Predicate::And(parts) => {
-                // Plain matches share selections (the readable Sigma form); the rest nest.
-                let matches: Vec<Match> =
-                    parts.iter().filter_map(|p| if let Predicate::Match(m) = p { Some(m.clone()) } else { None }).collect();
-                let (mut conds, mut complete) = match self.leaves(&matches) {
-                    (Some(cond), complete) => (vec![cond], complete),
-                    (None, complete) => (Vec::new(), complete),
-                };
-                for part in parts.iter().filter(|p| !matches!(p, Predicate::Match(_))) {
-                    match self.cond(part) {
-                        Some((cond, whole)) => {
+                // Runs of plain matches share selections (the readable Sigma form); the rest
+                // nest between them, in order, so a Sigma rule reads back as it was lowered.
+                let mut conds = Vec::new();
+                let mut complete = true;
+                for run in parts.chunk_by(|a, b| matches!((a, b), (Predicate::Match(_), Predicate::Match(_)))) {
+                    let part = match run {
+                        [Predicate::Match(_), ..] => {
+                            let matches: Vec<Match> = run.iter().flat_map(Predicate::matches).cloned().collect();
+                            let (cond, whole) = self.leaves(&matches);
+                            cond.map(|c| (c, whole)).ok_or(whole)
+                        }
+                        _ => self.cond(&run[0]).ok_or(false),
+                    };
+                    match part {
+                        Ok((cond, whole)) => {
                             conds.push(cond);
                             complete &= whole;
                         }
-                        None => complete = false,
+                        Err(whole) => complete &= whole,
                     }
                 }
                 Self::combine(conds, Cond::And).map(|c| (c, complete))
