@@ -50,6 +50,8 @@ LOGSOURCES = {
     # Any registry event: no one event type, so only its fields.
     "registry_event": {},
     "windows/security": {"product_name": "Microsoft-Windows-Security-Auditing"},
+    # Other Windows event logs (system, application, PowerShell ...) arrive as Windows event logs.
+    "windows": {"log_type": "WINEVTLOG"},
     "windows/sysmon": {"product_name": "Microsoft-Windows-Sysmon"},
     "aws/cloudtrail": {"vendor_name": "AMAZON", "product_name": "AWS CloudTrail"},
     "azure/signinlogs": {"event_type": "USER_LOGIN", "product_name": "Azure AD"},
@@ -61,6 +63,8 @@ LOGSOURCES = {
     "gcp/google_workspace.admin": {"vendor_name": "Google Workspace", "product_name": "admin"},
     "m365/threat_management": {"product_name": "Office 365"},
 }
+# Product logsources whose events are one of pySigma-secops' families (logons and the like).
+LOGSOURCE_FAMILY = {"windows/security": "authentication"}
 # Fields of logsources pySigma-secops has no family for, as Google's rules and this profile's
 # Sentinel tables place them (AWSCloudTrail: EventName, SourceIpAddress, UserAgent).
 EXTRA_FIELDS = {
@@ -116,7 +120,7 @@ def derive_logsources(secops):
     out = {}
     for key, selectors in LOGSOURCES.items():
         fields = dict(udm["common"])
-        fields.update(udm.get(FAMILY.get(key, ""), {}))
+        fields.update(udm.get(FAMILY.get(key) or LOGSOURCE_FAMILY.get(key, ""), {}))
         fields = {f: p for f, p in fields.items() if p not in PLACEHOLDERS}
         fields.update(EXTRA_FIELDS.get(key, {}))
         out[key] = dict(selectors, fields=dict(sorted(fields.items())))
