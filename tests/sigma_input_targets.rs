@@ -83,7 +83,12 @@ fn sigma_input_normalizes_to_sigma() {
             &["service: cloudtrail", "eventName:\n      - A\n      - B", "requestParameters.x: null"],
             &["sentinel"],
         ),
-        (PROCESS, "  sel:\n    Keywords: '0x8010'\n    DestinationIp|cidr: 10.0.0.0/8\n  condition: sel", &["'0x8010'", "|cidr: 10.0.0.0/8"], &[]),
+        (
+            PROCESS,
+            "  sel:\n    Keywords: '0x8010'\n    DestinationIp|cidr: 10.0.0.0/8\n  condition: sel",
+            &["'0x8010'", "|cidr: 10.0.0.0/8"],
+            &[],
+        ),
     ];
     for (logsource, detection, present, absent) in cases {
         let text = rule(logsource, detection);
@@ -102,7 +107,8 @@ fn sigma_correlations_stay_correlations() {
     let text = format!(
         "{}---\ntitle: Brute force\nid: 0e95725d-7320-415d-80f7-004da920fc11\nstatus: test\ncorrelation:\n  type: event_count\n  \
          rules:\n    - base\n  group-by:\n    - User\n  timespan: 5m\n  condition:\n    gte: 10\nlevel: high\n",
-        rule(PROCESS, "  sel:\n    Image|endswith: '\\x.exe'\n  condition: sel").replace("title: Test rule\n", "title: Test rule\nname: base\n")
+        rule(PROCESS, "  sel:\n    Image|endswith: '\\x.exe'\n  condition: sel")
+            .replace("title: Test rule\n", "title: Test rule\nname: base\n")
     );
     let out = emit("sigma", &text);
     for expected in ["type: event_count", "group-by:\n    - User", "timespan: 5m", "gte: 10", "name: base"] {
@@ -142,6 +148,9 @@ fn sigma_input_becomes_yaral_on_udm() {
         assert!(!out.contains("// TODO"), "{out}");
     }
     let unknown = emit("chronicle", &rule("  product: acme\n  service: widget", "  sel:\n    Color: red\n  condition: sel"));
-    assert!(unknown.contains("// TODO: the Sigma logsource {\"product\":\"acme\",\"service\":\"widget\"} has no UDM log source"), "{unknown}");
+    assert!(
+        unknown.contains("// TODO: the Sigma logsource {\"product\":\"acme\",\"service\":\"widget\"} has no UDM log source"),
+        "{unknown}"
+    );
     assert!(unknown.contains("$e.additional.fields[\"Color\"] = \"red\" nocase"), "{unknown}");
 }

@@ -115,9 +115,7 @@ impl Lowering {
 
     fn search(&mut self, body: &SearchBody) -> Predicate {
         match body {
-            SearchBody::All(tests) => {
-                joined(true, tests.iter().map(|t| self.field_test(t)).collect())
-            }
+            SearchBody::All(tests) => joined(true, tests.iter().map(|t| self.field_test(t)).collect()),
             SearchBody::Any(bodies) => joined(false, bodies.iter().map(|b| self.search(b)).collect()),
             SearchBody::Keywords(test) => self.field_test(test),
         }

@@ -151,7 +151,11 @@ impl Builder<'_> {
     }
 
     fn scope_of(&self, source: Option<usize>) -> Scope<'_> {
-        Scope { var: &events::variable_of(self.vars, source).name, table: events::table_of(self.detection, self.profile, source), profile: self.profile }
+        Scope {
+            var: &events::variable_of(self.vars, source).name,
+            table: events::table_of(self.detection, self.profile, source),
+            profile: self.profile,
+        }
     }
 
     fn after_aggregate(&self, input: Input) -> bool {
@@ -356,7 +360,9 @@ impl Builder<'_> {
                 _ => self.first_source(output.made_by),
             };
             let field = match &output.origin {
-                OutputOrigin::Field(field) if self.profile.udm(events::table_of(self.detection, self.profile, source), &field.to_string()).is_some() => {
+                OutputOrigin::Field(field)
+                    if self.profile.udm(events::table_of(self.detection, self.profile, source), &field.to_string()).is_some() =>
+                {
                     field
                 }
                 OutputOrigin::Field(_) | OutputOrigin::Computed(_) => {

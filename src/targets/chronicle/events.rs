@@ -8,8 +8,8 @@ use super::notes::Notes;
 use super::predicate::{self, Scope};
 use super::profile::{Profile, TableProfile};
 use super::text;
-use crate::ir::{Detection, LogSource};
 use crate::ir::detection::{Input, Predicate, Stage};
+use crate::ir::{Detection, LogSource};
 
 pub struct EventVar {
     pub name: String,
@@ -137,7 +137,14 @@ fn source_block(detection: &Detection, index: usize, var: &str, profile: &Profil
 }
 
 /// A Sigma source: its logsource's selectors, then each part of its filter.
-fn logsource_block(detection: &Detection, index: usize, logsource: &LogSource, var: &str, profile: &Profile, notes: &mut Notes) -> Vec<String> {
+fn logsource_block(
+    detection: &Detection,
+    index: usize,
+    logsource: &LogSource,
+    var: &str,
+    profile: &Profile,
+    notes: &mut Notes,
+) -> Vec<String> {
     let source = &detection.sources[index];
     let mut lines = Vec::new();
     match profile.logsource_key(logsource).and_then(|key| profile.logsources.get(key)) {

@@ -108,7 +108,9 @@ fn meta(rule: &Rule) -> Vec<(&'static str, String)> {
         ),
         (
             "mitre_attack_technique",
-            rule.techniques.as_ref().and_then(|t| joined(t.iter().map(|t| t.id.as_ref().map_or(t.written.as_str(), |id| id.as_str())).collect())),
+            rule.techniques
+                .as_ref()
+                .and_then(|t| joined(t.iter().map(|t| t.id.as_ref().map_or(t.written.as_str(), |id| id.as_str())).collect())),
         ),
         ("reference", joined(rule.references.iter().map(|r| r.value.as_str()).collect())),
         ("source", Some(format!("{} (converted by ruleconv)", if rule.sigma.is_some() { "Sigma" } else { "Microsoft Sentinel" }))),
