@@ -29,8 +29,8 @@ const MIN_SIGMA_CONVERTED: usize = 3_060;
 /// Measured: 2,793 of 2,832 exact rules read back into an equal Detection; the others differ in form
 /// only (a quoted number written as a number, a literal `*` as a regular expression).
 const MIN_ROUND_TRIPS: usize = 2_780;
-/// Measured: 1,759 of 3,141 rules give YARA-L without a TODO; all 3,141 pass yaral-check.
-const MIN_CHRONICLE_WITHOUT_TODO: usize = 1_700;
+/// Measured: 1,808 of 3,141 rules give YARA-L without a TODO; all 3,141 pass yaral-check.
+const MIN_CHRONICLE_WITHOUT_TODO: usize = 1_750;
 
 fn corpus() -> Option<Vec<FileRules>> {
     let dir = kql_run::shared("corpus/sigma/rules");
