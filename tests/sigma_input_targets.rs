@@ -111,9 +111,10 @@ fn sigma_correlations_stay_correlations() {
             .replace("title: Test rule\n", "title: Test rule\nname: base\n")
     );
     let out = emit("sigma", &text);
-    for expected in ["type: event_count", "group-by:\n    - User", "timespan: 5m", "gte: 10", "name: base"] {
+    for expected in ["type: event_count", "group-by:\n    - User", "timespan: 5m", "gte: 10", "name: base", "# ruleconv fidelity: exact"] {
         assert!(out.contains(expected), "`{expected}` missing in:\n{out}");
     }
+    assert!(!out.contains("approximate"), "{out}");
 }
 
 #[test]

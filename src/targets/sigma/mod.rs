@@ -16,7 +16,7 @@ mod values;
 use super::{EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, loss_at, unmodelled_losses};
 use crate::diag::{Kind, Problem};
 use crate::ir::Rule;
-use crate::ir::detection::{EventSource, Input, OutputOrigin, Predicate, Span};
+use crate::ir::detection::{Detection, EventSource, Input, OutputOrigin, Predicate, Span};
 use crate::yaml;
 use serde_json::{Map, Value as Json, json};
 
@@ -76,7 +76,7 @@ fn scoped(source: &EventSource, filter: &Predicate) -> Vec<Scoped> {
 
 fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     let rule = subject.rule;
-    let mut problems = unmodelled_losses(subject);
+    let mut problems = unmodelled_losses(&Subject { detection: &without_carried_timespan(subject), ..*subject });
     problems.extend(computed_column_losses(subject));
     let mut bases = Vec::new();
     for (index, source) in subject.detection.sources.iter().enumerate() {
@@ -155,8 +155,9 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     let mut documents = Vec::new();
     for (index, (base, derived)) in bases.iter().zip(&ids).enumerate() {
         let source = &subject.detection.sources[base.source];
-        let title =
-            if index == main { rule.title.clone() } else { format!("{}: {} ({}) #{}", rule.title, source.name, base.table, index + 1) };
+        // A Sigma source is named by its rule, which reads no table.
+        let label = if base.table == source.name { source.name.clone() } else { format!("{} ({})", source.name, base.table) };
+        let title = if index == main { rule.title.clone() } else { format!("{}: {label} #{}", rule.title, index + 1) };
         let body = [("logsource", base.logsource.clone()), ("detection", base.detection.clone())];
         documents.push(document(rule, &title, &id_of(index, derived), &body, &fields));
     }
@@ -170,6 +171,16 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     let header: String = header_lines(&problems).iter().flat_map(|line| line.lines()).map(|line| format!("# {line}\n")).collect();
     let text = documents.iter().map(|d| format!("{header}{}", yaml::to_yaml_string(d))).collect::<Vec<_>>().join("---\n");
     Ok(Emitted { text, problems })
+}
+
+/// The Detection without a Sigma correlation's `timespan` among the unmodelled: the
+/// correlation written takes it from the rule itself (see `correlation::translate`).
+fn without_carried_timespan(subject: &Subject) -> Detection {
+    let mut detection = subject.detection.clone();
+    if subject.rule.sigma_logic().is_some() {
+        detection.unmodelled.retain(|u| u.construct != "timespan");
+    }
+    detection
 }
 
 fn change_at(subject: &Subject, span: Span, message: String) -> Problem {
