@@ -89,6 +89,12 @@ fn sigma_input_normalizes_to_sigma() {
             &["'0x8010'", "|cidr: 10.0.0.0/8"],
             &[],
         ),
+        (
+            "  product: linux",
+            "  keywords:\n    - 'evil*'\n    - bad\n  sel:\n    User: root\n  condition: keywords and not sel",
+            &["selection:\n    - evil*\n    - bad\n", "condition: selection and not filter", "fidelity: exact"],
+            &[],
+        ),
     ];
     for (logsource, detection, present, absent) in cases {
         let text = rule(logsource, detection);

@@ -8,6 +8,7 @@
 //! Sigma cannot say is a loss, never silently dropped.
 
 mod correlation;
+mod keywords;
 mod metadata;
 mod profile;
 mod selection;
@@ -16,7 +17,7 @@ mod values;
 use super::{EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, loss_at, unmodelled_losses};
 use crate::diag::{Kind, Problem};
 use crate::ir::Rule;
-use crate::ir::detection::{Detection, EventSource, Input, OutputOrigin, Predicate, Span};
+use crate::ir::detection::{Detection, EventSource, Input, OutputOrigin, Predicate, Span, Unmodelled};
 use crate::yaml;
 use serde_json::{Map, Value as Json, json};
 
@@ -76,14 +77,14 @@ fn scoped(source: &EventSource, filter: &Predicate) -> Vec<Scoped> {
 
 fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     let rule = subject.rule;
-    let mut problems = unmodelled_losses(&Subject { detection: &without_carried_timespan(subject), ..*subject });
+    let mut problems = unmodelled_losses(&Subject { detection: &without_carried(subject), ..*subject });
     problems.extend(computed_column_losses(subject));
     let mut bases = Vec::new();
     for (index, source) in subject.detection.sources.iter().enumerate() {
         // Sigma tests event fields; a test of a computed column is dropped (and reported above).
         let filter = subject.detection.on_event_fields(&source.filter);
         for Scoped { table, scope, logsource, filter } in scoped(source, &filter) {
-            let translated = selection::translate(&filter, &scope);
+            let translated = selection::translate(&filter, &scope, &|span| keywords::list_at(rule, span));
             problems.extend(translated.losses.into_iter().map(|(span, message)| loss_at(subject, span, message)));
             problems.extend(translated.changes.into_iter().map(|(span, message)| change_at(subject, span, message)));
             match translated.detection {
@@ -156,7 +157,7 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     for (index, (base, derived)) in bases.iter().zip(&ids).enumerate() {
         let source = &subject.detection.sources[base.source];
         // A Sigma source is named by its rule, which reads no table.
-        let label = if base.table == source.name { source.name.clone() } else { format!("{} ({})", source.name, base.table) };
+        let label = if source.logsource.is_some() { source.name.clone() } else { format!("{} ({})", source.name, base.table) };
         let title = if index == main { rule.title.clone() } else { format!("{}: {label} #{}", rule.title, index + 1) };
         let body = [("logsource", base.logsource.clone()), ("detection", base.detection.clone())];
         documents.push(document(rule, &title, &id_of(index, derived), &body, &fields));
@@ -173,12 +174,17 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     Ok(Emitted { text, problems })
 }
 
-/// The Detection without a Sigma correlation's `timespan` among the unmodelled: the
-/// correlation written takes it from the rule itself (see `correlation::translate`).
-fn without_carried_timespan(subject: &Subject) -> Detection {
+/// The Detection without what the Sigma written takes from a Sigma rule itself among the
+/// unmodelled: a correlation's `timespan` (see `correlation::translate`), keyword lists.
+fn without_carried(subject: &Subject) -> Detection {
     let mut detection = subject.detection.clone();
     if subject.rule.sigma_logic().is_some() {
-        detection.unmodelled.retain(|u| u.construct != "timespan");
+        let carried = |u: &Unmodelled| match u.construct.as_str() {
+            "timespan" => true,
+            "keywords" => keywords::list_at(subject.rule, u.span).is_some(),
+            _ => false,
+        };
+        detection.unmodelled.retain(|u| !carried(u));
     }
     detection
 }

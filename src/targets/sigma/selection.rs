@@ -26,17 +26,19 @@ enum Cond {
     Not(Box<Cond>),
 }
 
-#[derive(Default)]
 struct Builder<'t> {
     table: &'t str,
-    selections: Vec<Vec<(String, Json)>>,
+    /// A keyword list to write for an `Opaque` part, by its span (see `keywords::list_at`).
+    keywords: &'t dyn Fn(Span) -> Option<Json>,
+    /// Each a map of items or a keyword list.
+    selections: Vec<Json>,
     losses: Vec<(Span, String)>,
     changes: Vec<(Span, String)>,
 }
 
 /// Translates a source's predicate over events of `table`.
-pub fn translate(predicate: &Predicate, table: &str) -> Translated {
-    let mut builder = Builder { table, ..Builder::default() };
+pub fn translate(predicate: &Predicate, table: &str, keywords: &dyn Fn(Span) -> Option<Json>) -> Translated {
+    let mut builder = Builder { table, keywords, selections: Vec::new(), losses: Vec::new(), changes: Vec::new() };
     let cond = builder.cond(predicate).map(|(cond, _)| cond);
     let detection = cond.map(|cond| builder.detection(&cond));
     Translated { detection, losses: builder.losses, changes: builder.changes }
@@ -60,8 +62,11 @@ impl Builder<'_> {
                 (Some(cond), complete) => Some((cond, complete)),
                 (None, _) => None,
             },
-            // Already reported as unmodelled by lowering.
-            Predicate::Opaque { .. } => None,
+            // Already reported as unmodelled by lowering, unless a keyword list says it.
+            Predicate::Opaque { span, .. } => {
+                self.selections.push((self.keywords)(*span)?);
+                Some((Cond::Selection(self.selections.len() - 1), true))
+            }
             Predicate::Not(inner) => match self.cond(inner)? {
                 (cond, true) if has_cidr(inner) && self.table != profile::AS_WRITTEN => {
                     // KQL's IP functions give null for a value that is no IPv4 address, and a
@@ -154,7 +159,7 @@ impl Builder<'_> {
             .into_iter()
             .filter(|g| !g.is_empty())
             .map(|g| {
-                self.selections.push(g);
+                self.selections.push(Json::Object(g.into_iter().collect()));
                 Cond::Selection(self.selections.len() - 1)
             })
             .collect();
@@ -168,8 +173,8 @@ impl Builder<'_> {
         mark_negated(cond, false, &mut negated);
         let names = name_selections(&negated);
         let mut map = Map::new();
-        for (name, items) in names.iter().zip(&self.selections) {
-            map.insert(name.clone(), Json::Object(items.iter().cloned().collect()));
+        for (name, selection) in names.iter().zip(&self.selections) {
+            map.insert(name.clone(), selection.clone());
         }
         map.insert("condition".into(), Json::String(render(cond, &names, 0)));
         Json::Object(map)
