@@ -1,6 +1,7 @@
 //! The rule's neutral metadata as Sigma keys: id, related, status, tags, level, dates ...
 
 use super::profile;
+use crate::diag::{Kind, Problem};
 use crate::ir::Tactic;
 use crate::ir::{Rule, Severity};
 use serde_json::{Value as Json, json};
@@ -59,7 +60,7 @@ pub fn level(severity: Severity) -> &'static str {
 const SPLIT_FROM_DEFENSE_EVASION: [&str; 2] = ["attack.stealth", "attack.defense-impairment"];
 
 /// What becomes of a Sigma rule's tag that Sigma's tools would flag.
-pub enum Retag<'r> {
+enum Retag<'r> {
     /// A renamed tactic, written as the tactic it was split from.
     Renamed(&'r str),
     /// An ATT&CK id the tools do not know (a newer technique, a data source): not tagged.
@@ -67,7 +68,7 @@ pub enum Retag<'r> {
 }
 
 /// A Sigma rule's tags that Sigma's tools would flag, and what is written instead.
-pub fn retagged(rule: &Rule) -> impl Iterator<Item = Retag<'_>> {
+fn retagged(rule: &Rule) -> impl Iterator<Item = Retag<'_>> {
     rule.tags.iter().filter(|_| rule.sigma.is_some()).filter_map(|tag| {
         let tag = tag.value.as_str();
         if SPLIT_FROM_DEFENSE_EVASION.contains(&tag) {
@@ -82,6 +83,22 @@ pub fn retagged(rule: &Rule) -> impl Iterator<Item = Retag<'_>> {
             _ => kind.len() == id.len(),
         };
         (!known).then_some(Retag::Unknown(tag))
+    })
+}
+
+/// What `retagged` changes, for the report: a renamed tactic is a change, a dropped id a loss.
+pub fn retag_problems(rule: &Rule) -> impl Iterator<Item = Problem> + '_ {
+    retagged(rule).map(|retag| match retag {
+        Retag::Renamed(tag) => {
+            let message = format!(
+                "`{tag}` is tagged `attack.defense-evasion`, the tactic it was split from in ATT&CK v18, which Sigma's tools do not know yet"
+            );
+            Problem::at_key(Kind::Change, rule, "tags", message)
+        }
+        Retag::Unknown(tag) => {
+            let message = format!("`{tag}` is not in the ATT&CK data Sigma's tools check tags against; it is not tagged");
+            Problem::at_key(Kind::Loss, rule, "tags", message)
+        }
     })
 }
 
@@ -151,6 +168,19 @@ mod tests {
         rule.id = Some("not-a-uuid".into());
         assert_eq!(rule_id(&rule), rule_id(&rule.clone()));
         assert_ne!(derived_id(&rule, "a"), derived_id(&rule, "b"));
+    }
+
+    #[test]
+    fn sigma_tags_stay_as_written_but_for_what_the_tools_do_not_know() {
+        let written = ["attack.execution", "attack.stealth", "attack.t1059.001", "attack.t1685", "attack.g0032", "cve.2024-1"];
+        let rule = Rule {
+            tags: written.iter().map(|t| crate::ir::Lifted::new(t.to_string(), "tags")).collect(),
+            sigma: Some(crate::ir::SigmaSection::default()),
+            ..Rule::default()
+        };
+        assert_eq!(tags(&rule), ["attack.execution", "attack.defense-evasion", "attack.t1059.001", "attack.g0032", "cve.2024-1"]);
+        let kinds: Vec<Kind> = retag_problems(&rule).map(|p| p.kind).collect();
+        assert_eq!(kinds, [Kind::Change, Kind::Loss]);
     }
 
     #[test]

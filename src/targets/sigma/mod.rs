@@ -115,16 +115,7 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         let message = format!("technique `{t}` is not in ATT&CK Enterprise, which Sigma's tools check tags against; it is not tagged");
         Problem::at_key(Kind::Loss, rule, "relevantTechniques", message)
     }));
-    problems.extend(metadata::retagged(rule).map(|retag| match retag {
-        metadata::Retag::Renamed(tag) => {
-            let message = format!("`{tag}` is tagged `attack.defense-evasion`, the tactic it was split from in ATT&CK v18, which Sigma's tools do not know yet");
-            Problem::at_key(Kind::Change, rule, "tags", message)
-        }
-        metadata::Retag::Unknown(tag) => {
-            let message = format!("`{tag}` is not in the ATT&CK data Sigma's tools check tags against; it is not tagged");
-            Problem::at_key(Kind::Loss, rule, "tags", message)
-        }
-    }));
+    problems.extend(metadata::retag_problems(rule));
 
     let ids: Vec<String> = bases.iter().map(|b| metadata::derived_id(rule, &format!("{}/{}", b.source, b.table))).collect();
     let mut source_ids = vec![Vec::new(); subject.detection.sources.len()];
