@@ -85,9 +85,9 @@ fn sigma_rules_normalize_to_valid_sigma_of_the_same_meaning() {
         .filter(|c| read_back(&c.text).is_none_or(|d| without_spans(&d) != without_spans(&c.detection)))
         .map(|c| c.rule.label())
         .collect();
-    let (agreeing, disagreeing) = exec_agreement(&exact);
+    let (agreeing, disagreeing, events) = exec_agreement(&exact);
     eprintln!(
-        "sigma → sigma: {} of {} rules converted, {} exact; {} exact rules read back equal; rsigma agrees on {agreeing} of {} exact rules",
+        "sigma → sigma: {} of {} rules converted, {} exact; {} exact rules read back equal; rsigma agrees on {agreeing} of {} exact rules ({events} events)",
         converted.len(),
         records.len(),
         exact.len(),
@@ -117,12 +117,12 @@ fn sigma_check(dir: &Path) -> String {
 }
 
 /// rsigma's verdicts on the original rule and on ours, over events generated from the rule:
-/// how many rules agree on every event, and the labels of those that do not.
-fn exec_agreement(exact: &[&Converted]) -> (usize, Vec<String>) {
+/// how many rules agree on every event, the labels of those that do not, and the events.
+fn exec_agreement(exact: &[&Converted]) -> (usize, Vec<String>, usize) {
     let tool = kql_run::shared("tools/sigma-run/sigma-run");
     if !tool.is_file() {
         eprintln!("exec check skipped: sigma-run is absent");
-        return (0, Vec::new());
+        return (0, Vec::new(), 0);
     }
     let now = time::parse_datetime(NOW).expect("pinned now");
     let cases: Vec<(&Converted, &str, Vec<Row>)> = exact
@@ -142,7 +142,7 @@ fn exec_agreement(exact: &[&Converted]) -> (usize, Vec<String>) {
             _ => disagreeing.push(format!("{}: {:?}", converted.rule.label(), pair.iter().map(|a| a.as_ref().err()).collect::<Vec<_>>())),
         }
     }
-    (agreeing, disagreeing)
+    (agreeing, disagreeing, cases.iter().map(|(_, _, events)| events.len()).sum())
 }
 
 #[test]
