@@ -5,9 +5,12 @@ Reads ../shared/design/reference (pySigma-backend-kusto: Sentinel column <- Sigm
 table; pySigma-backend-secops: Sigma field -> UDM path, per event family) and prints, per
 table, each column whose Sigma field has a concrete UDM path in the table's family. The
 profile's `derived` fields are this output, reviewed; run it with `--check` to list profile
-fields that disagree with it and profile UDM paths missing from pySigma's UDM schema.
+fields that disagree with it and profile UDM paths missing from pySigma's UDM schema, and
+`logsources` entries that differ from `--logsources`, which prints that section: for Sigma
+input, each Sigma logsource's UDM selectors and its Sigma fields' UDM paths (pySigma-secops'
+common family plus the logsource's own, placeholders left out).
 
-    python3 scripts/derive_chronicle_profile.py [--check] [REFERENCE_DIR]
+    python3 scripts/derive_chronicle_profile.py [--check | --logsources] [REFERENCE_DIR]
 """
 import json
 import sys
@@ -21,8 +24,58 @@ FAMILY = {
     "file_event": "file", "file_access": "file", "file_change": "file", "file_delete": "file", "file_rename": "file",
     "registry_event": "registry", "registry_add": "registry", "registry_delete": "registry", "registry_set": "registry",
 }
+# Sigma logsource (`category`, or `product/service`, or `product`) -> UDM selectors. Event types
+# are UDM enum values; products are the names Google's public rules (../shared/corpus/chronicle)
+# and this profile's Sentinel tables use for the same events. A category pySigma-secops has a
+# field family for also gets that family's fields.
+LOGSOURCES = {
+    "process_creation": {"event_type": "PROCESS_LAUNCH"},
+    "process_termination": {"event_type": "PROCESS_TERMINATION"},
+    "process_access": {"event_type": "PROCESS_OPEN"},
+    "create_remote_thread": {"event_type": "PROCESS_INJECTION"},
+    "image_load": {"event_type": "PROCESS_MODULE_LOAD"},
+    "network_connection": {"event_type": "NETWORK_CONNECTION"},
+    "dns_query": {"event_type": "NETWORK_DNS"},
+    "dns": {"event_type": "NETWORK_DNS"},
+    "proxy": {"event_type": "NETWORK_HTTP"},
+    "webserver": {"event_type": "NETWORK_HTTP"},
+    "file_event": {"event_type": "FILE_CREATION"},
+    "file_delete": {"event_type": "FILE_DELETION"},
+    "file_rename": {"event_type": "FILE_MOVE"},
+    "file_access": {"event_type": "FILE_OPEN"},
+    "file_change": {"event_type": "FILE_MODIFICATION"},
+    "registry_add": {"event_type": "REGISTRY_CREATION"},
+    "registry_set": {"event_type": "REGISTRY_MODIFICATION"},
+    "registry_delete": {"event_type": "REGISTRY_DELETION"},
+    # Any registry event: no one event type, so only its fields.
+    "registry_event": {},
+    "windows/security": {"product_name": "Microsoft-Windows-Security-Auditing"},
+    # Other Windows event logs (system, application, PowerShell ...) arrive as Windows event logs.
+    "windows": {"log_type": "WINEVTLOG"},
+    "windows/sysmon": {"product_name": "Microsoft-Windows-Sysmon"},
+    "aws/cloudtrail": {"vendor_name": "AMAZON", "product_name": "AWS CloudTrail"},
+    "azure/signinlogs": {"event_type": "USER_LOGIN", "product_name": "Azure AD"},
+    "azure/auditlogs": {"product_name": "Azure AD Directory Audit"},
+    "azure/activitylogs": {"product_name": "Azure Activity"},
+    "okta/okta": {"vendor_name": "Okta", "product_name": "Okta"},
+    "github/audit": {"vendor_name": "GITHUB", "product_name": "GITHUB"},
+    "gcp/gcp.audit": {"log_type": "GCP_CLOUDAUDIT"},
+    "gcp/google_workspace.admin": {"vendor_name": "Google Workspace", "product_name": "admin"},
+    "m365/threat_management": {"product_name": "Office 365"},
+}
+# Product logsources whose events are one of pySigma-secops' families (logons and the like).
+LOGSOURCE_FAMILY = {"windows/security": "authentication"}
+# Fields of logsources pySigma-secops has no family for, as Google's rules and this profile's
+# Sentinel tables place them (AWSCloudTrail: EventName, SourceIpAddress, UserAgent).
+EXTRA_FIELDS = {
+    "aws/cloudtrail": {
+        "eventName": "metadata.product_event_type",
+        "sourceIPAddress": "principal.ip",
+        "userAgent": "network.http.user_agent",
+    },
+}
 # pySigma-secops writes generic placeholders (expanded per noun at run time); not a path.
-PLACEHOLDERS = {"file_path", "hostname", "ip", "user", "hash", "process_id"}
+PLACEHOLDERS = {"file_path", "hostname", "ip", "user", "hash", "process_id", "domain"}
 
 
 def load(reference):
@@ -61,6 +114,19 @@ def derive(kusto, secops):
     return derived
 
 
+def derive_logsources(secops):
+    """Each Sigma logsource's selectors and fields (see LOGSOURCES)."""
+    udm = secops["sigma_to_udm"]
+    out = {}
+    for key, selectors in LOGSOURCES.items():
+        fields = dict(udm["common"])
+        fields.update(udm.get(FAMILY.get(key) or LOGSOURCE_FAMILY.get(key, ""), {}))
+        fields = {f: p for f, p in fields.items() if p not in PLACEHOLDERS}
+        fields.update(EXTRA_FIELDS.get(key, {}))
+        out[key] = dict(selectors, fields=dict(sorted(fields.items())))
+    return out
+
+
 def schema_paths(secops):
     """Every field path of pySigma's UDM schema, to check profile paths against."""
     schema = secops["udm_schema"]
@@ -87,10 +153,15 @@ def schema_paths(secops):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if a != "--check"]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
     reference = Path(args[0] if args else Path(__file__).resolve().parents[2] / "shared/design/reference")
     kusto, secops = load(reference)
     derived = derive(kusto, secops)
+    logsources = derive_logsources(secops)
+    if "--logsources" in sys.argv:
+        json.dump({"logsources": logsources}, sys.stdout, indent=2)
+        print()
+        return
     if "--check" not in sys.argv:
         json.dump(derived, sys.stdout, indent=2, sort_keys=True)
         print()
@@ -114,6 +185,14 @@ def main():
         for column in columns:
             if column not in (entry.get("fields") or {}) and column not in entry.get("reviewed", []):
                 print(f"{table}.{column}: derived as {columns[column]} but not in the profile")
+                problems += 1
+    if profile.get("logsources") != logsources:
+        print("logsources: the profile differs from --logsources")
+        problems += 1
+    for key, entry in logsources.items():
+        for field, path in entry["fields"].items():
+            if path.split("[")[0] not in known:
+                print(f"logsource {key}.{field}: {path} is not in pySigma's UDM schema")
                 problems += 1
     print(f"{problems} disagreements")
     sys.exit(1 if problems else 0)

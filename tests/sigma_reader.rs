@@ -118,7 +118,7 @@ fn conditions() {
         ("1 of sel_*", "or(A Equals~ ['a'], B Equals~ ['b'])"),
         ("all of sel_*", "and(A Equals~ ['a'], B Equals~ ['b'])"),
         ("1 of them", "or(A Equals~ ['a'], B Equals~ ['b'])"),
-        ("all of them and not _f", "and(and(A Equals~ ['a'], B Equals~ ['b']), not(C Equals~ ['c']))"),
+        ("all of them and not _f", "and(A Equals~ ['a'], B Equals~ ['b'], not(C Equals~ ['c']))"),
     ];
     for (condition, expected) in cases {
         assert_eq!(&filter_of(&format!("{searches}  condition: {condition}")), expected, "{condition}");

@@ -16,8 +16,9 @@ use ruleconv::eval::{self, Row, time};
 use ruleconv::lower::lower_rule;
 use serde_json::Value as Json;
 
-const NOW: &str = "2024-05-01T12:00:00Z";
+/// At most this many events per rule, to keep the run short.
 const MAX_EVENTS: usize = 40;
+const NOW: &str = "2024-05-01T12:00:00Z";
 /// Measured: 3,035 of 3,054 rules agree on every event (99.4%); the other 19 use `cidr`.
 const MIN_AGREEMENT: f64 = 99.3;
 

@@ -146,12 +146,18 @@ fn is_plain_safe(s: &str) -> bool {
         && !reads_differently_in_yaml_1_1(s)
 }
 
-/// Strings a YAML 1.1 reader (PyYAML, many SIEM tools) would take for a boolean or a date:
-/// quoted so every reader agrees they are text.
+/// Strings a YAML 1.1 reader (PyYAML, many SIEM tools) would take for a boolean, a date, a
+/// number in another base or with `_` or `:` (`0x8010`, `1_000`, `1:20`), or its `=` value key
+/// and `<<` merge key: quoted so every reader agrees they are text.
 fn reads_differently_in_yaml_1_1(s: &str) -> bool {
-    const BOOLEANS: &[&str] = &["y", "yes", "n", "no", "on", "off"];
+    const BOOLEANS: &[&str] = &["y", "yes", "n", "no", "on", "off", "=", "<<"];
     let date_like = s.len() >= 8 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit) && s.as_bytes()[4] == b'-';
-    BOOLEANS.iter().any(|b| b.eq_ignore_ascii_case(s)) || date_like
+    let unsigned = s.trim_start_matches(['+', '-']);
+    let based = ["0x", "0o", "0b"].iter().any(|p| unsigned.strip_prefix(p).is_some_and(|d| !d.is_empty()));
+    let digits = unsigned.starts_with(|c: char| c.is_ascii_digit())
+        && unsigned.contains(['_', ':'])
+        && unsigned.chars().all(|c| c.is_ascii_digit() || matches!(c, '_' | ':' | '.'));
+    BOOLEANS.iter().any(|b| b.eq_ignore_ascii_case(s)) || date_like || based || digits
 }
 
 /// YAML's printable set (minus the byte order mark, which may not appear inside a document);

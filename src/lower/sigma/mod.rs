@@ -6,6 +6,9 @@
 //! the rule are ANDed into its filter (a filter's condition carries its own `not`).
 //!
 //! Decisions:
+//! - One meaning, one shape: nested `and`s (and `or`s) are flattened and a group of one part is
+//!   that part, however the rule groups its searches (`joined`), so a rule and its normalized
+//!   Sigma (`--to sigma`) lower alike.
 //! - Keyword searches (values with no field) match anywhere in the event, which no `Match`
 //!   expresses: they stay `Opaque` and are listed in `unmodelled`, so every target sees them.
 //! - Conditions: a list of conditions means any of them; `1 of`/`all of` expand to `Or`/`And`
@@ -58,7 +61,7 @@ impl Lowering {
         let DocumentKind::Rule(rule) = &document.kind else { return self.source(name, Predicate::Or(Vec::new()), None, document.span) };
         let mut parts = vec![self.section(&rule.detection)];
         parts.extend(filters.iter().map(|f| self.section(&f.detection)));
-        let filter = if parts.len() == 1 { parts.remove(0) } else { Predicate::And(parts) };
+        let filter = joined(true, parts);
         self.source(name, filter, Some(rule.logsource.clone()), document.span)
     }
 
@@ -89,14 +92,14 @@ impl Lowering {
             let reason = format!("the rule counts only within {timeframe}; the Detection has no time window for a plain rule");
             self.unmodelled("timeframe", &reason, *span);
         }
-        let mut conditions: Vec<Predicate> = section.conditions.iter().map(|c| self.condition(c, &section.searches)).collect();
-        if conditions.len() == 1 { conditions.remove(0) } else { Predicate::Or(conditions) }
+        let conditions = section.conditions.iter().map(|c| self.condition(c, &section.searches)).collect();
+        joined(false, conditions)
     }
 
     fn condition(&mut self, condition: &Condition, searches: &[Search]) -> Predicate {
         match condition {
-            Condition::And(parts) => Predicate::And(parts.iter().map(|p| self.condition(p, searches)).collect()),
-            Condition::Or(parts) => Predicate::Or(parts.iter().map(|p| self.condition(p, searches)).collect()),
+            Condition::And(parts) => joined(true, parts.iter().map(|p| self.condition(p, searches)).collect()),
+            Condition::Or(parts) => joined(false, parts.iter().map(|p| self.condition(p, searches)).collect()),
             Condition::Not(inner) => Predicate::Not(Box::new(self.condition(inner, searches))),
             // The reader checked that every name exists; a missing one matches nothing.
             Condition::Search { name, .. } => match searches.iter().find(|s| &s.name == name) {
@@ -105,19 +108,34 @@ impl Lowering {
             },
             Condition::Of { all, target, .. } => {
                 let parts = searches.iter().filter(|s| target.covers(&s.name)).map(|s| self.search(&s.body)).collect();
-                if *all { Predicate::And(parts) } else { Predicate::Or(parts) }
+                joined(*all, parts)
             }
         }
     }
 
     fn search(&mut self, body: &SearchBody) -> Predicate {
         match body {
-            SearchBody::All(tests) => {
-                let mut parts: Vec<Predicate> = tests.iter().map(|t| self.field_test(t)).collect();
-                if parts.len() == 1 { parts.remove(0) } else { Predicate::And(parts) }
-            }
-            SearchBody::Any(bodies) => Predicate::Or(bodies.iter().map(|b| self.search(b)).collect()),
+            SearchBody::All(tests) => joined(true, tests.iter().map(|t| self.field_test(t)).collect()),
+            SearchBody::Any(bodies) => joined(false, bodies.iter().map(|b| self.search(b)).collect()),
             SearchBody::Keywords(test) => self.field_test(test),
         }
+    }
+}
+
+/// Parts joined by `and` (`all`) or `or`, flattened into their nested groups of the same kind;
+/// one part stands alone.
+pub(super) fn joined(all: bool, parts: Vec<Predicate>) -> Predicate {
+    let mut flat = Vec::new();
+    for part in parts {
+        match part {
+            Predicate::And(inner) if all => flat.extend(inner),
+            Predicate::Or(inner) if !all => flat.extend(inner),
+            other => flat.push(other),
+        }
+    }
+    match flat.len() {
+        1 => flat.remove(0),
+        _ if all => Predicate::And(flat),
+        _ => Predicate::Or(flat),
     }
 }

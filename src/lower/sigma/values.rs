@@ -159,7 +159,9 @@ fn shaped(mut pattern: Pattern, (before, after): (bool, bool)) -> Pattern {
 
 /// The operator that says what a wildcard pattern says: text between optional leading and
 /// trailing `*` is a substring test; any other shape is an anchored regex.
-fn wildcard_test(pattern: Pattern, cased: bool) -> (MatchOp, Value, bool) {
+fn wildcard_test(mut pattern: Pattern, cased: bool) -> (MatchOp, Value, bool) {
+    // `**` says what `*` says.
+    pattern.0.dedup_by(|a, b| *a == Piece::Any && *b == Piece::Any);
     let pieces = &pattern.0;
     let lead = pieces.iter().take_while(|p| **p == Piece::Any).count();
     let trail = pieces[lead..].iter().rev().take_while(|p| **p == Piece::Any).count();
@@ -202,12 +204,8 @@ fn is_null(field: &Field, test: &FieldTest) -> Predicate {
 }
 
 /// One part as itself; several as all-of or any-of.
-fn combine(mut parts: Vec<Predicate>, quantifier: Quantifier) -> Predicate {
-    match (parts.len(), quantifier) {
-        (1, _) => parts.remove(0),
-        (_, Quantifier::All) => Predicate::And(parts),
-        (_, Quantifier::Any) => Predicate::Or(parts),
-    }
+fn combine(parts: Vec<Predicate>, quantifier: Quantifier) -> Predicate {
+    super::joined(quantifier == Quantifier::All, parts)
 }
 
 /// Values as written, for an `Opaque` text.

@@ -146,12 +146,16 @@ impl Builder<'_> {
     fn source_for(&self, input: Input, field: &Field) -> Option<usize> {
         let sources = events::sources_of(self.detection, input);
         let key = field.to_string();
-        let mapping = sources.iter().find(|&&s| self.profile.udm(events::table_of(self.detection, Some(s)), &key).is_some());
+        let mapping = sources.iter().find(|&&s| self.profile.udm(events::table_of(self.detection, self.profile, Some(s)), &key).is_some());
         mapping.or(sources.first()).copied()
     }
 
     fn scope_of(&self, source: Option<usize>) -> Scope<'_> {
-        Scope { var: &events::variable_of(self.vars, source).name, table: events::table_of(self.detection, source), profile: self.profile }
+        Scope {
+            var: &events::variable_of(self.vars, source).name,
+            table: events::table_of(self.detection, self.profile, source),
+            profile: self.profile,
+        }
     }
 
     fn after_aggregate(&self, input: Input) -> bool {
@@ -356,7 +360,9 @@ impl Builder<'_> {
                 _ => self.first_source(output.made_by),
             };
             let field = match &output.origin {
-                OutputOrigin::Field(field) if self.profile.udm(events::table_of(self.detection, source), &field.to_string()).is_some() => {
+                OutputOrigin::Field(field)
+                    if self.profile.udm(events::table_of(self.detection, self.profile, source), &field.to_string()).is_some() =>
+                {
                     field
                 }
                 OutputOrigin::Field(_) | OutputOrigin::Computed(_) => {

@@ -6,10 +6,10 @@
 
 use super::notes::Notes;
 use super::predicate::{self, Scope};
-use super::profile::Profile;
+use super::profile::{Profile, TableProfile};
 use super::text;
-use crate::ir::Detection;
 use crate::ir::detection::{Input, Predicate, Stage};
+use crate::ir::{Detection, LogSource};
 
 pub struct EventVar {
     pub name: String,
@@ -82,9 +82,19 @@ pub fn variable_of(vars: &[EventVar], source: Option<usize>) -> &EventVar {
     source.and_then(|s| vars.iter().find(|v| v.sources.contains(&s))).unwrap_or(&vars[0])
 }
 
-/// The first table of a source, the one its fields are mapped by.
-pub fn table_of(detection: &Detection, source: Option<usize>) -> &str {
-    source.and_then(|s| detection.sources.get(s)).and_then(|s| s.tables.first()).map_or("", String::as_str)
+/// The profile entry a source's fields are mapped by: its first table, or its Sigma
+/// logsource's key (else the logsource's first part, which names it in TODOs).
+pub fn table_of<'a>(detection: &'a Detection, profile: &'a Profile, source: Option<usize>) -> &'a str {
+    let Some(source) = source.and_then(|s| detection.sources.get(s)) else { return "" };
+    match &source.logsource {
+        Some(logsource) => profile.logsource_key(logsource).or(logsource_name(logsource)).unwrap_or(""),
+        None => source.tables.first().map_or("", String::as_str),
+    }
+}
+
+/// A logsource as written, for messages: its category, else its product or service.
+fn logsource_name(logsource: &LogSource) -> Option<&str> {
+    [&logsource.category, &logsource.product, &logsource.service].into_iter().flatten().next().map(String::as_str)
 }
 
 /// The `events` lines selecting and filtering one variable's sources.
@@ -101,13 +111,16 @@ pub fn lines(detection: &Detection, var: &EventVar, profile: &Profile, notes: &m
 /// One source: its log-source selectors, then each part of its filter.
 fn source_block(detection: &Detection, index: usize, var: &str, profile: &Profile, notes: &mut Notes) -> Vec<String> {
     let source = &detection.sources[index];
+    if let Some(logsource) = &source.logsource {
+        return logsource_block(detection, index, logsource, var, profile, notes);
+    }
     if source.tables.is_empty() {
         notes.todo(source.span, format!("the tables of `{}` are not known", source.name));
     }
     let mut per_table: Vec<Vec<String>> = Vec::new();
     for table in &source.tables {
         per_table.push(match profile.tables.get(table) {
-            Some(entry) => entry.selectors().into_iter().map(|(path, value)| format!("${var}.{path} = {}", text::string(value))).collect(),
+            Some(entry) => selector_lines(entry, var),
             None => {
                 notes.todo(
                     source.span,
@@ -121,6 +134,34 @@ fn source_block(detection: &Detection, index: usize, var: &str, profile: &Profil
     let scope = Scope { var, table: source.tables.first().map_or("", String::as_str), profile };
     lines.extend(conjuncts(&source.filter, &scope, notes));
     lines
+}
+
+/// A Sigma source: its logsource's selectors, then each part of its filter.
+fn logsource_block(
+    detection: &Detection,
+    index: usize,
+    logsource: &LogSource,
+    var: &str,
+    profile: &Profile,
+    notes: &mut Notes,
+) -> Vec<String> {
+    let source = &detection.sources[index];
+    let mut lines = Vec::new();
+    match profile.logsource_key(logsource).and_then(|key| profile.logsources.get(key)) {
+        Some(entry) => lines.extend(selector_lines(entry, var)),
+        None => {
+            let written = serde_json::to_string(logsource).unwrap_or_default();
+            notes.todo(source.span, format!("the Sigma logsource {written} has no UDM log source in the profile; select its events"));
+        }
+    }
+    let scope = Scope { var, table: table_of(detection, profile, Some(index)), profile };
+    lines.extend(conjuncts(&source.filter, &scope, notes));
+    lines
+}
+
+/// The lines selecting the events of a table or logsource.
+fn selector_lines(entry: &TableProfile, var: &str) -> Vec<String> {
+    entry.selectors().into_iter().map(|(path, value)| format!("${var}.{path} = {}", text::string(value))).collect()
 }
 
 /// Blocks of lines (each a conjunction) as the lines of their disjunction; none when one

@@ -4,8 +4,8 @@
 //! it (string and regex literals, names, conditions) needs escaping of its own, which typed
 //! functions make exact and testable, while a template engine's escaping is HTML's.
 //!
-//! Tables and columns become UDM selectors and paths through the `targets/chronicle.yaml`
-//! profile. What needs a human (an unmapped table or field, a construct lowering did not
+//! Tables and columns, or a Sigma rule's logsource and fields, become UDM selectors and paths
+//! through the `targets/chronicle.yaml` profile. What needs a human (an unmapped table or field, a construct lowering did not
 //! model, a test YARA-L cannot state) is a `// TODO:` line in the rule and a loss in the
 //! report; every rule still gets its understood predicates, a non-empty `events` and a
 //! `condition`. The fidelity header opens each rule as `//` comments.
@@ -35,6 +35,10 @@ impl Emitter for Chronicle {
 
     fn about(&self) -> &'static str {
         "Google SecOps (Chronicle) YARA-L 2.0 rules; several rules are separated by a blank line"
+    }
+
+    fn reads_sigma(&self) -> bool {
+        true
     }
 
     fn emit(&self, subjects: &[Subject], _options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
@@ -102,9 +106,14 @@ fn meta(rule: &Rule) -> Vec<(&'static str, String)> {
             "mitre_attack_tactic",
             rule.tactics.as_ref().and_then(|t| joined(t.iter().map(|t| t.id.map_or(t.written.as_str(), |id| id.name())).collect())),
         ),
-        ("mitre_attack_technique", rule.techniques.as_ref().and_then(|t| joined(t.iter().map(|t| t.written.as_str()).collect()))),
+        (
+            "mitre_attack_technique",
+            rule.techniques
+                .as_ref()
+                .and_then(|t| joined(t.iter().map(|t| t.id.as_ref().map_or(t.written.as_str(), |id| id.as_str())).collect())),
+        ),
         ("reference", joined(rule.references.iter().map(|r| r.value.as_str()).collect())),
-        ("source", Some("Microsoft Sentinel (converted by ruleconv)".to_string())),
+        ("source", Some(format!("{} (converted by ruleconv)", if rule.sigma.is_some() { "Sigma" } else { "Microsoft Sentinel" }))),
     ]
     .into_iter()
     .filter_map(|(key, value)| value.map(|v| (key, v)))

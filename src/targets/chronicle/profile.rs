@@ -1,7 +1,8 @@
-//! The `targets/chronicle.yaml` profile: for each Sentinel table, how UDM marks its events and
-//! where its columns live. Embedded at build time; derived and checked by
-//! `scripts/derive_chronicle_profile.py`.
+//! The `targets/chronicle.yaml` profile: for each Sentinel table, and each Sigma logsource, how
+//! UDM marks its events and where its columns (fields) live. Embedded at build time; derived and
+//! checked by `scripts/derive_chronicle_profile.py`.
 
+use crate::ir::LogSource;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -14,6 +15,8 @@ pub struct Profile {
     /// Columns of every table (the time column), used where a table's own list is silent.
     pub common_fields: BTreeMap<String, String>,
     pub tables: BTreeMap<String, TableProfile>,
+    /// Sigma logsources by `category`, `product/service` or `product` (see `logsource_key`).
+    pub logsources: BTreeMap<String, TableProfile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -46,15 +49,28 @@ impl TableProfile {
 }
 
 impl Profile {
+    /// A Sentinel table's entry, or a Sigma logsource's by its key.
+    pub fn entry(&self, table: &str) -> Option<&TableProfile> {
+        self.tables.get(table).or_else(|| self.logsources.get(table))
+    }
+
     /// The UDM path of a column (or dotted path) of a table, if the profile knows it.
     pub fn udm(&self, table: &str, field: &str) -> Option<&str> {
-        let own = self.tables.get(table).and_then(|t| t.fields.get(field));
+        let own = self.entry(table).and_then(|t| t.fields.get(field));
         own.or_else(|| self.common_fields.get(field)).map(String::as_str)
     }
 
     /// Whether the column holds only the last segment of the path it maps to.
     pub fn is_file_name(&self, table: &str, field: &str) -> bool {
-        self.tables.get(table).is_some_and(|t| t.file_names.iter().any(|c| c == field))
+        self.entry(table).is_some_and(|t| t.file_names.iter().any(|c| c == field))
+    }
+
+    /// The profile's key for a Sigma logsource: its category, else `product/service`, else
+    /// its product, whichever the profile lists first.
+    pub fn logsource_key(&self, logsource: &LogSource) -> Option<&str> {
+        let product_service = logsource.product.as_ref().zip(logsource.service.as_ref()).map(|(p, s)| format!("{p}/{s}"));
+        let candidates = [logsource.category.clone(), product_service, logsource.product.clone()];
+        candidates.into_iter().flatten().find_map(|key| self.logsources.get_key_value(&key).map(|(k, _)| k.as_str()))
     }
 }
 
@@ -87,6 +103,14 @@ mod tests {
                 );
             }
         }
+        for (key, logsource) in &profile.logsources {
+            assert!(!logsource.fields.is_empty(), "{key} maps no field");
+        }
+        let process = LogSource { category: Some("process_creation".into()), product: Some("windows".into()), ..LogSource::default() };
+        assert_eq!(profile.logsource_key(&process), Some("process_creation"));
+        let trail = LogSource { product: Some("aws".into()), service: Some("cloudtrail".into()), ..LogSource::default() };
+        assert_eq!(profile.udm(profile.logsource_key(&trail).unwrap_or_default(), "eventName"), Some("metadata.product_event_type"));
+        assert_eq!(profile.logsource_key(&LogSource { product: Some("nope".into()), ..LogSource::default() }), None);
         assert_eq!(
             profile.tables["SigninLogs"].selectors(),
             vec![("metadata.event_type", "USER_LOGIN"), ("metadata.product_name", "Azure AD")]

@@ -22,12 +22,13 @@ pub struct Bases<'a> {
 
 /// The `correlation` blocks of a detection's stages, and what could not be expressed.
 pub fn translate(rule: &Rule, detection: &Detection, bases: &Bases) -> (Vec<Json>, Vec<Note>) {
-    let period = rule.sentinel.as_ref().and_then(|s| s.schedule.query_period.as_ref()).map(|d| d.total_seconds() as i64 * TICKS_PER_SECOND);
+    let query_period = rule.sentinel.as_ref().and_then(|s| s.schedule.query_period.as_ref());
+    let period = query_period.map(|d| d.total_seconds() as i64 * TICKS_PER_SECOND).or_else(|| sigma_timespan(rule));
     let mut blocks = Vec::new();
     let mut losses = Vec::new();
     for stage in &detection.stages {
         let outcome = match stage {
-            Stage::Aggregate(aggregate) => aggregation(aggregate, period, bases),
+            Stage::Aggregate(aggregate) => aggregation(aggregate, detection, period, bases),
             Stage::Join(join) => temporal(join, period, bases),
             Stage::Union { inputs, span } => match inputs.iter().all(|i| matches!(i, Input::Source(_))) {
                 // Each source is its own Sigma rule already, and any of them alerts.
@@ -61,13 +62,41 @@ fn source_of(input: Input, bases: &Bases, what: &str, span: Span) -> Result<usiz
     }
 }
 
+/// The sources an aggregation counts: one, or a union of sources (a Sigma correlation of
+/// several rules); the first names the fields.
+fn sources_of(input: Input, detection: &Detection, bases: &Bases, span: Span) -> Result<Vec<usize>, Note> {
+    match input {
+        Input::Stage(j) => match detection.stages.get(j) {
+            Some(Stage::Union { inputs, .. }) => inputs.iter().map(|i| source_of(*i, bases, "the aggregation", span)).collect(),
+            _ => Err((span, "the aggregation over the result of another step has no Sigma form".into())),
+        },
+        source => source_of(source, bases, "the aggregation", span).map(|s| vec![s]),
+    }
+}
+
+/// A Sigma correlation's `timespan` (`5m`, `1h`, `2d`), in ticks.
+fn sigma_timespan(rule: &Rule) -> Option<i64> {
+    let crate::sigma::DocumentKind::Correlation(correlation) = &rule.sigma_logic()?.document.kind else { return None };
+    let text = correlation.timespan.as_ref()?.0.trim();
+    let unit = match text.chars().last()? {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        'w' => 604_800,
+        _ => return None,
+    };
+    text[..text.len() - 1].parse::<i64>().ok().map(|n| n * unit * TICKS_PER_SECOND)
+}
+
 /// `summarize count() / dcount(x) by keys | where ... > N` → `event_count` / `value_count`.
-fn aggregation(aggregate: &Aggregate, period: Option<i64>, bases: &Bases) -> Outcome {
+fn aggregation(aggregate: &Aggregate, detection: &Detection, period: Option<i64>, bases: &Bases) -> Outcome {
     let Some(threshold) = &aggregate.threshold else {
         // Without a threshold every group is a result row: each matching event still alerts.
         return Ok(None);
     };
-    let source = source_of(aggregate.input, bases, "the aggregation", aggregate.span)?;
+    let sources = sources_of(aggregate.input, detection, bases, aggregate.span)?;
+    let source = sources[0];
     let table = &bases.tables[source];
     let unsupported = |why: &str| Err((aggregate.span, format!("the threshold is not translated: {why}")));
     let Predicate::Match(test) = threshold else { return unsupported("it combines several tests") };
@@ -109,7 +138,7 @@ fn aggregation(aggregate: &Aggregate, period: Option<i64>, bases: &Bases) -> Out
     notes.extend(rounded);
     let mut block = Map::new();
     block.insert("type".into(), json!(kind));
-    block.insert("rules".into(), json!(bases.ids[source]));
+    block.insert("rules".into(), json!(sources.iter().flat_map(|s| &bases.ids[*s]).collect::<Vec<_>>()));
     if !group_by.is_empty() {
         block.insert("group-by".into(), Json::Array(group_by));
     }

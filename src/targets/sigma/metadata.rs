@@ -1,6 +1,7 @@
 //! The rule's neutral metadata as Sigma keys: id, related, status, tags, level, dates ...
 
 use super::profile;
+use crate::diag::{Kind, Problem};
 use crate::ir::Tactic;
 use crate::ir::{Rule, Severity};
 use serde_json::{Value as Json, json};
@@ -22,19 +23,26 @@ pub fn derived_id(rule: &Rule, part: &str) -> String {
     uuid::Uuid::new_v5(&SIGMA_ID_NAMESPACE, format!("{base}\u{0}{part}").as_bytes()).to_string()
 }
 
-/// `related`: the original rule, when the document does not reuse its id.
+/// `related`: a Sigma rule's own, on the document keeping its id; else the original rule,
+/// when the document does not reuse its id.
 pub fn related(rule: &Rule, id: &str) -> Option<Json> {
+    if let Some(sigma) = rule.sigma.as_ref().filter(|s| !s.related.is_empty() && id == rule_id(rule)) {
+        return Some(sigma.related.iter().map(|(kind, id)| json!({"id": id, "type": kind})).collect());
+    }
     let original = rule.id.as_deref().filter(|o| !o.eq_ignore_ascii_case(id))?;
     let original = uuid::Uuid::parse_str(original).map(|u| u.to_string()).unwrap_or_else(|_| derived_id(rule, ""));
     (original != id).then(|| json!([{"id": original, "type": "derived"}]))
 }
 
-/// Converted rules have not been tested as Sigma, so they start as `experimental`; a rule its
-/// source marks deprecated stays `deprecated`.
-pub fn status(rule: &Rule) -> &'static str {
+/// A Sigma rule keeps its status. Converted rules have not been tested as Sigma, so they start
+/// as `experimental`; a rule its source marks deprecated stays `deprecated`.
+pub fn status(rule: &Rule) -> String {
+    if let Some(status) = rule.status.as_ref().filter(|_| rule.sigma.is_some()) {
+        return status.value.clone();
+    }
     let deprecated = rule.status.as_ref().is_some_and(|s| s.value.eq_ignore_ascii_case("deprecated"))
         || rule.title.to_ascii_lowercase().contains("[deprecated]");
-    if deprecated { "deprecated" } else { "experimental" }
+    if deprecated { "deprecated" } else { "experimental" }.to_string()
 }
 
 pub fn level(severity: Severity) -> &'static str {
@@ -47,13 +55,70 @@ pub fn level(severity: Severity) -> &'static str {
     }
 }
 
-/// `attack.<tactic-short-name>` and `attack.t1078.004`, in the rule's order, without repeats.
+/// Tactics ATT&CK v18 split off Defense Evasion; the ATT&CK data Sigma's tools check tags
+/// against predates the split.
+const SPLIT_FROM_DEFENSE_EVASION: [&str; 2] = ["attack.stealth", "attack.defense-impairment"];
+
+/// What becomes of a Sigma rule's tag that Sigma's tools would flag.
+enum Retag<'r> {
+    /// A renamed tactic, written as the tactic it was split from.
+    Renamed(&'r str),
+    /// An ATT&CK id the tools do not know (a newer technique, a data source): not tagged.
+    Unknown(&'r str),
+}
+
+/// A Sigma rule's tags that Sigma's tools would flag, and what is written instead.
+fn retagged(rule: &Rule) -> impl Iterator<Item = Retag<'_>> {
+    rule.tags.iter().filter(|_| rule.sigma.is_some()).filter_map(|tag| {
+        let tag = tag.value.as_str();
+        if SPLIT_FROM_DEFENSE_EVASION.contains(&tag) {
+            return Some(Retag::Renamed(tag));
+        }
+        let id = tag.strip_prefix("attack.")?;
+        let kind = id.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+        let known = match kind {
+            "t" => profile::is_known_technique(&id.to_ascii_uppercase()),
+            // Groups and software are in the tools' data; other ids (data sources) are not.
+            "g" | "s" => true,
+            _ => kind.len() == id.len(),
+        };
+        (!known).then_some(Retag::Unknown(tag))
+    })
+}
+
+/// What `retagged` changes, for the report: a renamed tactic is a change, a dropped id a loss.
+pub fn retag_problems(rule: &Rule) -> impl Iterator<Item = Problem> + '_ {
+    retagged(rule).map(|retag| match retag {
+        Retag::Renamed(tag) => {
+            let message = format!(
+                "`{tag}` is tagged `attack.defense-evasion`, the tactic it was split from in ATT&CK v18, which Sigma's tools do not know yet"
+            );
+            Problem::at_key(Kind::Change, rule, "tags", message)
+        }
+        Retag::Unknown(tag) => {
+            let message = format!("`{tag}` is not in the ATT&CK data Sigma's tools check tags against; it is not tagged");
+            Problem::at_key(Kind::Loss, rule, "tags", message)
+        }
+    })
+}
+
+/// A Sigma rule's tags as written (groups, software, CVEs too) but for `retagged` ones; else
+/// `attack.<tactic-short-name>` and `attack.t1078.004`, in the rule's order. Without repeats.
 pub fn tags(rule: &Rule) -> Vec<String> {
+    let flagged: Vec<Retag> = retagged(rule).collect();
+    let written = rule.tags.iter().filter(|_| rule.sigma.is_some()).filter_map(|tag| {
+        match flagged.iter().find(|r| matches!(r, Retag::Renamed(t) | Retag::Unknown(t) if *t == tag.value)) {
+            Some(Retag::Renamed(_)) => Some("attack.defense-evasion".to_string()),
+            Some(Retag::Unknown(_)) => None,
+            None => Some(tag.value.clone()),
+        }
+    });
     let tactics = rule.tactics.iter().flatten().filter_map(|t| t.id).map(|t: Tactic| t.name().to_ascii_lowercase().replace(' ', "-"));
     let known = rule.techniques.iter().flatten().filter_map(|t| t.id.as_ref()).filter(|t| profile::is_known_technique(t.as_str()));
     let techniques = known.map(|t| t.as_str().to_ascii_lowercase());
     let mut out: Vec<String> = Vec::new();
-    for tag in tactics.chain(techniques).map(|t| format!("attack.{t}")) {
+    let attack = tactics.chain(techniques).map(|t| format!("attack.{t}")).filter(|_| rule.sigma.is_none());
+    for tag in written.chain(attack) {
         if !out.contains(&tag) {
             out.push(tag);
         }
@@ -61,9 +126,10 @@ pub fn tags(rule: &Rule) -> Vec<String> {
     out
 }
 
-/// The rule's techniques that are not tags, because Sigma's tools do not know them (ICS ones).
+/// The rule's techniques that are not tags, because Sigma's tools do not know them (ICS ones);
+/// a Sigma rule keeps its tags as written.
 pub fn unknown_techniques(rule: &Rule) -> impl Iterator<Item = &str> {
-    let ids = rule.techniques.iter().flatten().filter_map(|t| t.id.as_ref());
+    let ids = rule.techniques.iter().flatten().filter(|_| rule.sigma.is_none()).filter_map(|t| t.id.as_ref());
     ids.map(|t| t.as_str()).filter(|t| !profile::is_known_technique(t))
 }
 
@@ -78,9 +144,13 @@ pub fn date(text: &str) -> Option<String> {
     }
 }
 
-/// A description without the quotes Sentinel repository files wrap inside a block scalar.
-pub fn description(text: &str) -> String {
+/// A description without the quotes Sentinel repository files wrap inside a block scalar (a
+/// Sigma rule's as written, trimmed).
+pub fn description(rule: &Rule, text: &str) -> String {
     let trimmed = text.trim();
+    if rule.sigma.is_some() {
+        return trimmed.to_string();
+    }
     let unquoted = ['\'', '"'].iter().find_map(|q| trimmed.strip_prefix(*q).and_then(|t| t.strip_suffix(*q)));
     unquoted.unwrap_or(trimmed).to_string()
 }
@@ -101,6 +171,19 @@ mod tests {
     }
 
     #[test]
+    fn sigma_tags_stay_as_written_but_for_what_the_tools_do_not_know() {
+        let written = ["attack.execution", "attack.stealth", "attack.t1059.001", "attack.t1685", "attack.g0032", "cve.2024-1"];
+        let rule = Rule {
+            tags: written.iter().map(|t| crate::ir::Lifted::new(t.to_string(), "tags")).collect(),
+            sigma: Some(crate::ir::SigmaSection::default()),
+            ..Rule::default()
+        };
+        assert_eq!(tags(&rule), ["attack.execution", "attack.defense-evasion", "attack.t1059.001", "attack.g0032", "cve.2024-1"]);
+        let kinds: Vec<Kind> = retag_problems(&rule).map(|p| p.kind).collect();
+        assert_eq!(kinds, [Kind::Change, Kind::Loss]);
+    }
+
+    #[test]
     fn tags_dates_and_descriptions() {
         let rule = Rule {
             tactics: Some(vec![AttackRef::parse("InitialAccess"), AttackRef::parse("Command and Control")]),
@@ -110,6 +193,6 @@ mod tests {
         assert_eq!(tags(&rule), ["attack.initial-access", "attack.command-and-control", "attack.t1078.004"]);
         assert_eq!(date("2022/08/07"), Some("2022-08-07".into()));
         assert_eq!(date("7 Aug 2022"), None);
-        assert_eq!(description("'Detects x.'\n"), "Detects x.");
+        assert_eq!(description(&rule, "'Detects x.'\n"), "Detects x.");
     }
 }

@@ -2,10 +2,13 @@
 //! correlation rules for thresholds and joins, as `---`-separated documents.
 //!
 //! Each document starts with the fidelity header as `#` comments. Logsources and field names
-//! come from `targets/sigma.yaml`; predicates become named selections (`selection`), the
-//! negated ones filters; what Sigma cannot say is a loss, never silently dropped.
+//! of Sentinel tables come from `targets/sigma.yaml`; a Sigma rule keeps its logsource and
+//! field names as written, so `--to sigma` on Sigma input normalizes it (same meaning, one
+//! layout). Predicates become named selections (`selection`), the negated ones filters; what
+//! Sigma cannot say is a loss, never silently dropped.
 
 mod correlation;
+mod keywords;
 mod metadata;
 mod profile;
 mod selection;
@@ -14,7 +17,7 @@ mod values;
 use super::{EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, loss_at, unmodelled_losses};
 use crate::diag::{Kind, Problem};
 use crate::ir::Rule;
-use crate::ir::detection::{Input, OutputOrigin, Span};
+use crate::ir::detection::{Detection, EventSource, Input, OutputOrigin, Predicate, Span, Unmodelled};
 use crate::yaml;
 use serde_json::{Map, Value as Json, json};
 
@@ -33,34 +36,59 @@ impl Emitter for Sigma {
         "Sigma rules, one per event source, with correlation rules for thresholds and joins"
     }
 
+    fn reads_sigma(&self) -> bool {
+        true
+    }
+
     fn emit(&self, subjects: &[Subject], _options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
         join_documents(subjects, "---\n", rule_documents)
     }
 }
 
-/// One base rule: an event source read from one table.
+/// One base rule: an event source read from one table (or one Sigma logsource).
 struct Base {
     source: usize,
     table: String,
-    /// The profile entry its logsource and field names come from (see `profile::scope`).
+    /// The profile entry its field names come from (see `profile::scopes`).
     scope: String,
+    logsource: Json,
     detection: Json,
+}
+
+/// The events one base rule reads, and the part of the source's filter it tests.
+struct Scoped {
+    table: String,
+    scope: String,
+    logsource: Json,
+    filter: Predicate,
+}
+
+/// A Sigma source keeps its logsource, and its field names as written (`profile::AS_WRITTEN`);
+/// each table of a Sentinel source takes the profile's scopes.
+fn scoped(source: &EventSource, filter: &Predicate) -> Vec<Scoped> {
+    if let Some(logsource) = &source.logsource {
+        let logsource = serde_json::to_value(logsource).unwrap_or_default();
+        let scope = profile::AS_WRITTEN.to_string();
+        return vec![Scoped { table: source.name.clone(), scope, logsource, filter: filter.clone() }];
+    }
+    let scopes = source.tables.iter().flat_map(|t| profile::scopes(t, filter).into_iter().map(move |s| (t, s)));
+    scopes.map(|(table, (scope, filter))| Scoped { table: table.clone(), logsource: profile::logsource(&scope).0, scope, filter }).collect()
 }
 
 fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     let rule = subject.rule;
-    let mut problems = unmodelled_losses(subject);
+    let mut problems = unmodelled_losses(&Subject { detection: &without_carried(subject), ..*subject });
     problems.extend(computed_column_losses(subject));
     let mut bases = Vec::new();
     for (index, source) in subject.detection.sources.iter().enumerate() {
         // Sigma tests event fields; a test of a computed column is dropped (and reported above).
         let filter = subject.detection.on_event_fields(&source.filter);
-        for (table, (scope, filter)) in source.tables.iter().flat_map(|t| profile::scopes(t, &filter).into_iter().map(move |s| (t, s))) {
-            let translated = selection::translate(&filter, &scope);
+        for Scoped { table, scope, logsource, filter } in scoped(source, &filter) {
+            let translated = selection::translate(&filter, &scope, &|span| keywords::list_at(rule, span));
             problems.extend(translated.losses.into_iter().map(|(span, message)| loss_at(subject, span, message)));
             problems.extend(translated.changes.into_iter().map(|(span, message)| change_at(subject, span, message)));
             match translated.detection {
-                Some(detection) => bases.push(Base { source: index, table: table.clone(), scope, detection }),
+                Some(detection) => bases.push(Base { source: index, table, scope, logsource, detection }),
                 None => problems.push(loss_at(
                     subject,
                     source.span,
@@ -87,6 +115,7 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         let message = format!("technique `{t}` is not in ATT&CK Enterprise, which Sigma's tools check tags against; it is not tagged");
         Problem::at_key(Kind::Loss, rule, "relevantTechniques", message)
     }));
+    problems.extend(metadata::retag_problems(rule));
 
     let ids: Vec<String> = bases.iter().map(|b| metadata::derived_id(rule, &format!("{}/{}", b.source, b.table))).collect();
     let mut source_ids = vec![Vec::new(); subject.detection.sources.len()];
@@ -118,10 +147,10 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     let mut documents = Vec::new();
     for (index, (base, derived)) in bases.iter().zip(&ids).enumerate() {
         let source = &subject.detection.sources[base.source];
-        let title =
-            if index == main { rule.title.clone() } else { format!("{}: {} ({}) #{}", rule.title, source.name, base.table, index + 1) };
-        let (logsource, _) = profile::logsource(&base.scope);
-        let body = [("logsource", logsource), ("detection", base.detection.clone())];
+        // A Sigma source is named by its rule, which reads no table.
+        let label = if source.logsource.is_some() { source.name.clone() } else { format!("{} ({})", source.name, base.table) };
+        let title = if index == main { rule.title.clone() } else { format!("{}: {label} #{}", rule.title, index + 1) };
+        let body = [("logsource", base.logsource.clone()), ("detection", base.detection.clone())];
         documents.push(document(rule, &title, &id_of(index, derived), &body, &fields));
     }
     for (offset, block) in correlations.into_iter().enumerate() {
@@ -134,6 +163,21 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     let header: String = header_lines(&problems).iter().flat_map(|line| line.lines()).map(|line| format!("# {line}\n")).collect();
     let text = documents.iter().map(|d| format!("{header}{}", yaml::to_yaml_string(d))).collect::<Vec<_>>().join("---\n");
     Ok(Emitted { text, problems })
+}
+
+/// The Detection without what the Sigma written takes from a Sigma rule itself among the
+/// unmodelled: a correlation's `timespan` (see `correlation::translate`), keyword lists.
+fn without_carried(subject: &Subject) -> Detection {
+    let mut detection = subject.detection.clone();
+    if subject.rule.sigma_logic().is_some() {
+        let carried = |u: &Unmodelled| match u.construct.as_str() {
+            "timespan" => true,
+            "keywords" => keywords::list_at(subject.rule, u.span).is_some(),
+            _ => false,
+        };
+        detection.unmodelled.retain(|u| !carried(u));
+    }
+    detection
 }
 
 fn change_at(subject: &Subject, span: Span, message: String) -> Problem {
@@ -150,8 +194,11 @@ fn document(rule: &Rule, title: &str, id: &str, body: &[(&str, Json)], fields: &
     if let Some(related) = metadata::related(rule, id) {
         doc.insert("related".into(), related);
     }
+    if let Some(name) = rule.sigma.as_ref().and_then(|s| s.name.as_ref()).filter(|_| id == metadata::rule_id(rule)) {
+        doc.insert("name".into(), json!(name));
+    }
     doc.insert("status".into(), json!(metadata::status(rule)));
-    if let Some(description) = rule.description.as_deref().map(metadata::description).filter(|d| !d.is_empty()) {
+    if let Some(description) = rule.description.as_deref().map(|d| metadata::description(rule, d)).filter(|d| !d.is_empty()) {
         doc.insert("description".into(), json!(description));
     }
     let list = |items: &[crate::ir::Lifted<String>]| items.iter().map(|i| i.value.clone()).collect::<Vec<_>>();
@@ -230,10 +277,10 @@ fn dynamic_path_losses(subject: &Subject) -> Vec<Problem> {
 
 /// KQL compares a bool column with `1` or `0` as with `true` or `false`; Sigma compares the
 /// number, which a JSON `true` is not. Without column types the profile cannot tell a bool
-/// column, so such a test is a loss.
+/// column, so such a test is a loss (a Sigma rule's own test means what it says).
 fn zero_or_one_losses(subject: &Subject) -> Vec<Problem> {
     let detection = subject.detection;
-    let tests = detection.sources.iter().flat_map(|s| s.filter.matches());
+    let tests = detection.sources.iter().filter(|s| s.logsource.is_none()).flat_map(|s| s.filter.matches());
     let zero_or_one = |m: &&crate::ir::detection::Match| {
         m.op == crate::ir::detection::MatchOp::Equals && m.values.iter().any(|v| matches!(v, crate::ir::detection::Value::Int(0 | 1)))
     };

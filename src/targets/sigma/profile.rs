@@ -103,6 +103,9 @@ pub fn logsource(scope: &str) -> (Value, bool) {
     }
 }
 
+/// The scope of a Sigma rule's own fields: no profile entry, so names stay as written.
+pub const AS_WRITTEN: &str = "";
+
 /// The Sigma name of a column in a scope (see `scopes`), else the column's own name; a path
 /// inside a dynamic column follows with dots (array steps in brackets).
 pub fn field_name(scope: &str, field: &Field) -> String {

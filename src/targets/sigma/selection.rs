@@ -5,7 +5,7 @@
 //! is worse than a false positive): an unknown part of an AND is left out, an OR or NOT with an
 //! unknown part is left out whole. Each drop is reported by the caller as a loss.
 
-use super::values;
+use super::{profile, values};
 use crate::ir::detection::{Match, MatchOp, Predicate, Span};
 use serde_json::{Map, Value as Json};
 
@@ -26,17 +26,19 @@ enum Cond {
     Not(Box<Cond>),
 }
 
-#[derive(Default)]
 struct Builder<'t> {
     table: &'t str,
-    selections: Vec<Vec<(String, Json)>>,
+    /// A keyword list to write for an `Opaque` part, by its span (see `keywords::list_at`).
+    keywords: &'t dyn Fn(Span) -> Option<Json>,
+    /// Each a map of items or a keyword list.
+    selections: Vec<Json>,
     losses: Vec<(Span, String)>,
     changes: Vec<(Span, String)>,
 }
 
 /// Translates a source's predicate over events of `table`.
-pub fn translate(predicate: &Predicate, table: &str) -> Translated {
-    let mut builder = Builder { table, ..Builder::default() };
+pub fn translate(predicate: &Predicate, table: &str, keywords: &dyn Fn(Span) -> Option<Json>) -> Translated {
+    let mut builder = Builder { table, keywords, selections: Vec::new(), losses: Vec::new(), changes: Vec::new() };
     let cond = builder.cond(predicate).map(|(cond, _)| cond);
     let detection = cond.map(|cond| builder.detection(&cond));
     Translated { detection, losses: builder.losses, changes: builder.changes }
@@ -60,12 +62,16 @@ impl Builder<'_> {
                 (Some(cond), complete) => Some((cond, complete)),
                 (None, _) => None,
             },
-            // Already reported as unmodelled by lowering.
-            Predicate::Opaque { .. } => None,
+            // Already reported as unmodelled by lowering, unless a keyword list says it.
+            Predicate::Opaque { span, .. } => {
+                self.selections.push((self.keywords)(*span)?);
+                Some((Cond::Selection(self.selections.len() - 1), true))
+            }
             Predicate::Not(inner) => match self.cond(inner)? {
-                (cond, true) if has_cidr(inner) => {
+                (cond, true) if has_cidr(inner) && self.table != profile::AS_WRITTEN => {
                     // KQL's IP functions give null for a value that is no IPv4 address, and a
-                    // negated null drops the event; Sigma's `not` keeps it.
+                    // negated null drops the event; Sigma's `not` keeps it (as a Sigma rule's
+                    // own `not`, whose fields are named as written, means).
                     let message = "a negated IP range test also matches values that are no IPv4 address (KQL drops those events)";
                     self.losses.push((span_of(inner), message.into()));
                     Some((Cond::Not(Box::new(cond)), true))
@@ -74,20 +80,25 @@ impl Builder<'_> {
                 (_, false) => None,
             },
             Predicate::And(parts) => {
-                // Plain matches share selections (the readable Sigma form); the rest nest.
-                let matches: Vec<Match> =
-                    parts.iter().filter_map(|p| if let Predicate::Match(m) = p { Some(m.clone()) } else { None }).collect();
-                let (mut conds, mut complete) = match self.leaves(&matches) {
-                    (Some(cond), complete) => (vec![cond], complete),
-                    (None, complete) => (Vec::new(), complete),
-                };
-                for part in parts.iter().filter(|p| !matches!(p, Predicate::Match(_))) {
-                    match self.cond(part) {
-                        Some((cond, whole)) => {
+                // Runs of plain matches share selections (the readable Sigma form); the rest
+                // nest between them, in order, so a Sigma rule reads back as it was lowered.
+                let mut conds = Vec::new();
+                let mut complete = true;
+                for run in parts.chunk_by(|a, b| matches!((a, b), (Predicate::Match(_), Predicate::Match(_)))) {
+                    let part = match run {
+                        [Predicate::Match(_), ..] => {
+                            let matches: Vec<Match> = run.iter().flat_map(Predicate::matches).cloned().collect();
+                            let (cond, whole) = self.leaves(&matches);
+                            cond.map(|c| (c, whole)).ok_or(whole)
+                        }
+                        _ => self.cond(&run[0]).ok_or(false),
+                    };
+                    match part {
+                        Ok((cond, whole)) => {
                             conds.push(cond);
                             complete &= whole;
                         }
-                        None => complete = false,
+                        Err(whole) => complete &= whole,
                     }
                 }
                 Self::combine(conds, Cond::And).map(|c| (c, complete))
@@ -148,7 +159,7 @@ impl Builder<'_> {
             .into_iter()
             .filter(|g| !g.is_empty())
             .map(|g| {
-                self.selections.push(g);
+                self.selections.push(Json::Object(g.into_iter().collect()));
                 Cond::Selection(self.selections.len() - 1)
             })
             .collect();
@@ -162,8 +173,8 @@ impl Builder<'_> {
         mark_negated(cond, false, &mut negated);
         let names = name_selections(&negated);
         let mut map = Map::new();
-        for (name, items) in names.iter().zip(&self.selections) {
-            map.insert(name.clone(), Json::Object(items.iter().cloned().collect()));
+        for (name, selection) in names.iter().zip(&self.selections) {
+            map.insert(name.clone(), selection.clone());
         }
         map.insert("condition".into(), Json::String(render(cond, &names, 0)));
         Json::Object(map)

@@ -44,7 +44,10 @@ pub fn items(m: &Match, table: &str) -> Result<Items, String> {
                 term_operator(m.op)
             )),
         }),
-        MatchOp::Regex => exact(each_or_all(format!("{field}|re"), regex_values(m)?, m)),
+        MatchOp::Regex => match m.values.iter().map(wildcard_of).collect::<Option<Vec<Json>>>() {
+            Some(wildcards) => exact(each_or_all(if m.case_sensitive { format!("{field}|cased") } else { field }, wildcards, m)),
+            None => exact(each_or_all(format!("{field}|re"), regex_values(m)?, m)),
+        },
         MatchOp::Cidr => {
             exact(vec![(format!("{field}|cidr"), list(m.values.iter().map(|v| text_of(v).map(Json::String)).collect::<Result<_, _>>()?))])
         }
@@ -243,13 +246,42 @@ fn regex_for(text: &str, anchor: Anchor, case_sensitive: bool) -> String {
     out
 }
 
+/// A regular expression that says what a Sigma wildcard value says (`(?s)^a.*b.$`, the form
+/// the Sigma reader lowers `a*b?` to) as that value, so Sigma input keeps its wildcards.
+fn wildcard_of(value: &Value) -> Option<Json> {
+    let Value::String(pattern) = value else { return None };
+    let body = pattern.strip_prefix("(?s)^")?.strip_suffix('$')?;
+    let mut out = String::new();
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            // An escaped Sigma wildcard reads as a likely mistake to Sigma's tools: a regex then.
+            '\\' => match chars.next()? {
+                '*' | '?' => return None,
+                c => out.push_str(&escape(&c.to_string())),
+            },
+            // `**` says what `*` says, and the tools flag it.
+            '.' if chars.next_if_eq(&'*').is_some() => {
+                if !out.ends_with('*') {
+                    out.push('*');
+                }
+            }
+            '.' => out.push('?'),
+            c if "+*?()|[]{}^$".contains(c) => return None,
+            c => out.push(c),
+        }
+    }
+    // Digits alone would read as a number; a value without a wildcard as plain text.
+    out.contains(['*', '?']).then_some(Json::String(out))
+}
+
 /// `matches regex` patterns pass through; a case-insensitive match gets `(?i)`. RE2 syntax
 /// that Python's `re` (pySigma) rejects or reads differently is refused.
 fn regex_values(m: &Match) -> Result<Vec<Json>, String> {
     let mut out = Vec::new();
     for value in &m.values {
         let pattern = text_of(value)?;
-        let body = pattern.strip_prefix("(?i)").unwrap_or(&pattern);
+        let (flags, body) = leading_flags(&pattern);
         if body.contains("(?i)") || body.contains("(?s)") || body.contains("(?m)") || body.contains("(?U)") {
             return Err("the regular expression sets flags after its start, which Sigma's regular expressions reject".into());
         }
@@ -259,9 +291,19 @@ fn regex_values(m: &Match) -> Result<Vec<Json>, String> {
                     .into(),
             );
         }
-        out.push(Json::String(if m.case_sensitive || pattern.starts_with("(?i)") { pattern.clone() } else { format!("(?i){pattern}") }));
+        let flags = if m.case_sensitive || flags.contains('i') { flags.to_string() } else { format!("i{flags}") };
+        out.push(Json::String(if flags.is_empty() { body.to_string() } else { format!("(?{flags}){body}") }));
     }
     Ok(out)
+}
+
+/// A pattern's leading flag group (`(?is)`), if any, and the rest.
+fn leading_flags(pattern: &str) -> (&str, &str) {
+    let group = pattern.strip_prefix("(?").and_then(|rest| rest.split_once(')'));
+    match group {
+        Some((flags, rest)) if !flags.is_empty() && flags.chars().all(|c| c.is_ascii_alphabetic()) => (flags, rest),
+        _ => ("", pattern),
+    }
 }
 
 #[cfg(test)]
