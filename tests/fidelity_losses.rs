@@ -1,6 +1,7 @@
 //! Every kind of fidelity loss the Detection-based targets (sigma, chronicle, markdown) can
 //! report, one small rule each: the loss is reported as a `loss`, at the construct it is about,
-//! and the rule is not `exact`. A clean rule per target is `exact`, so each table fails both
+//! and the rule is not `exact`. A clean rule is `exact` (for chronicle, whose output no engine
+//! here runs, it carries only the "not verified" loss), so each table fails both
 //! ways. Over the shared corpus (skipped when ../shared is absent): no rule is `exact` while its
 //! Detection holds something unmodelled or its problems hold a loss.
 
@@ -83,6 +84,11 @@ fn sigma_reports_every_loss() {
         "sigma",
         &[
             row("clean rule", "SigninLogs | where ResultType == '50126' and AppDisplayName =~ 'Azure Portal'", Exact),
+            row(
+                "correlation complete but unverified",
+                "SigninLogs | where ResultType == '50126' | summarize count() by UserPrincipalName, bin(TimeGenerated, 1h) | where count_ > 5",
+                Loss("not verified by execution: no independent engine evaluates Sigma correlation", 5, col(43)),
+            ),
             row("unmodelled construct", "SigninLogs | where ResultType == '50126' | take 5", Loss("`take` is not translated", 5, col(43))),
             row(
                 "octal escape (engines read it differently)",
@@ -279,7 +285,12 @@ fn chronicle_reports_every_loss() {
     check(
         "chronicle",
         &[
-            row("clean rule", "DeviceProcessEvents | where FileName =~ 'cmd.exe'", Exact),
+            // No engine here runs YARA-L: a rule with nothing lost is still unproven, never `exact`.
+            row(
+                "complete but unverified",
+                "DeviceProcessEvents | where FileName =~ 'cmd.exe'",
+                Loss("not verified by execution: no engine here runs YARA-L", 5, col(0)),
+            ),
             row(
                 "unmodelled construct",
                 "DeviceProcessEvents | where FileName =~ 'cmd.exe' | take 5",

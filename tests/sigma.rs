@@ -139,7 +139,9 @@ fn a_count_threshold_is_an_event_count_correlation() {
         "{text}"
     );
     assert!(text.contains("id: b0f0f1c0-e3d6-5c23-8657-36e05cf591a6\nrelated:\n  - id: 5b6e1c7a"), "{text}");
-    assert_eq!(losses, Vec::<String>::new());
+    // Nothing is lost, but no engine here evaluates the correlation: unproven, so not `exact`.
+    assert_eq!(losses.len(), 1, "{losses:?}");
+    assert!(losses[0].starts_with("not verified by execution"), "{losses:?}");
 }
 
 #[test]

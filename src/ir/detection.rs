@@ -492,6 +492,17 @@ impl Detection {
     }
 }
 
+impl Stage {
+    /// Where an aggregation or a join is written: the stages a Sigma correlation stands for.
+    pub fn correlation_span(&self) -> Option<Span> {
+        match self {
+            Stage::Aggregate(aggregate) => Some(aggregate.span),
+            Stage::Join(join) => Some(join.span),
+            _ => None,
+        }
+    }
+}
+
 impl Predicate {
     /// Every `Match` in the tree, depth first.
     pub fn matches(&self) -> Vec<&Match> {

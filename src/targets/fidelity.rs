@@ -40,6 +40,15 @@ pub fn loss_at(subject: &Subject, span: Span, message: impl Into<String>) -> Pro
     Problem::in_logic(Kind::Loss, subject.rule, span.start, message)
 }
 
+/// A translation may only claim `exact` what runs alike on both sides in engines that are not
+/// ours. Where no such engine runs the output (YARA-L, Sigma correlations), a rule with nothing
+/// else lost gets this loss instead, at `span`, naming what is unproven.
+pub fn unverified(subject: &Subject, problems: &mut Vec<Problem>, span: Span, what: &str) {
+    if !problems.iter().any(|p| p.kind == Kind::Loss) {
+        problems.push(loss_at(subject, span, format!("not verified by execution: {what}")));
+    }
+}
+
 /// One loss for every construct lowering could not model: a target that translates the
 /// Detection cannot carry what the Detection does not hold. Every Detection-based target
 /// reports these, so no rule is `exact` while something of its query was not understood.

@@ -24,7 +24,7 @@ mod sentinel_fields;
 mod sentinel_yaml;
 mod sigma;
 
-pub use fidelity::{Verdict, computed_column_losses, header_lines, loss_at, unmodelled_losses};
+pub use fidelity::{Verdict, computed_column_losses, header_lines, loss_at, unmodelled_losses, unverified};
 
 use crate::diag::{Kind, Problem};
 use crate::ir::{Detection, Rule};

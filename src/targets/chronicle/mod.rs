@@ -17,9 +17,10 @@ mod predicate;
 mod profile;
 mod text;
 
-use super::{EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, unmodelled_losses};
+use super::{EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, unmodelled_losses, unverified};
 use crate::diag::Problem;
 use crate::ir::Rule;
+use crate::ir::detection::Span;
 use notes::Notes;
 
 pub struct Chronicle;
@@ -64,6 +65,8 @@ fn rule(subject: &Subject) -> Emitted {
         }
     }
     problems.extend(notes.problems);
+    let what = "no engine here runs YARA-L, so the rule's meaning on UDM events (and the field mapping it rests on) is unproven";
+    unverified(subject, &mut problems, Span::default(), what);
     let mut out = String::new();
     header_lines(&problems).iter().for_each(|line| out.push_str(&format!("// {}\n", text::comment_keeping_indent(line))));
     out.push_str(&format!("rule {} {{\n  meta:\n", text::snake_case(subject.rule.title(), "converted_rule")));

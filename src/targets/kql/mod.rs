@@ -11,7 +11,7 @@
 mod condition;
 mod profile;
 
-use super::{EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, loss_at, unmodelled_losses};
+use super::{EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, loss_at, unmodelled_losses, unverified};
 use crate::diag::{Kind, Problem};
 use crate::ir::detection::{AggFunction, Input, MatchOp, Stage};
 use crate::ir::{Duration, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator};
@@ -70,7 +70,12 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
             let result = subject.detection.result.ok_or_else(|| writer.error(0, "the rule selects no events".into()))?;
             let mut losses = unmodelled_losses(subject);
             losses.extend(null_test_losses(subject));
-            (writer.input(result)?, losses)
+            let text = writer.input(result)?;
+            if let Some(span) = subject.detection.stages.iter().find_map(Stage::correlation_span) {
+                let what = "no independent engine evaluates the Sigma correlation (sigma-run counts them only), so the summarize it became is unproven";
+                unverified(subject, &mut losses, span, what);
+            }
+            (text, losses)
         }
     };
     let parsed = crate::kql::parse(&text);

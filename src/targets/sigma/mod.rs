@@ -14,10 +14,12 @@ mod profile;
 mod selection;
 mod values;
 
-use super::{EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, loss_at, unmodelled_losses};
+use super::{
+    EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, loss_at, unmodelled_losses, unverified,
+};
 use crate::diag::{Kind, Problem};
 use crate::ir::Rule;
-use crate::ir::detection::{Detection, EventSource, Input, OutputOrigin, Predicate, Span, Unmodelled};
+use crate::ir::detection::{Detection, EventSource, Input, OutputOrigin, Predicate, Span, Stage, Unmodelled};
 use crate::yaml;
 use serde_json::{Map, Value as Json, json};
 
@@ -139,6 +141,11 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         let names: Vec<&str> = computed.iter().map(|(name, _)| name.as_str()).collect();
         let message = format!("computed output columns are not carried (Sigma `fields` lists event fields): {}", names.join(", "));
         problems.push(loss_at(subject, *span, message));
+    }
+    let correlated = subject.detection.stages.iter().find_map(Stage::correlation_span);
+    if let Some(span) = correlated.filter(|_| !correlations.is_empty()) {
+        let what = "no independent engine evaluates Sigma correlation rules (sigma-run counts them only), so the correlation's meaning is unproven";
+        unverified(subject, &mut problems, span, what);
     }
 
     // The last document (the correlation that alerts, else the only rule) keeps the rule's id.
