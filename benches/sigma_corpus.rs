@@ -103,15 +103,11 @@ fn main() {
     };
     let script = root.join("scripts/compare_pysigma.py");
     let (_, startup) = timed(|| {
-        Command::new(&python)
-            .args(["-c", "import sigma.backends.kusto, sigma.pipelines.microsoftxdr, sigma.collection"])
-            .status()
+        Command::new(&python).args(["-c", "import sigma.backends.kusto, sigma.pipelines.microsoftxdr, sigma.collection"]).status()
     });
     let mut py_best: Option<(Duration, String)> = None;
     for _ in 0..py_iters {
-        let (output, wall) = timed(|| {
-            Command::new(&python).arg(&script).arg("--pysigma-only").arg(&corpus).stderr(Stdio::null()).output()
-        });
+        let (output, wall) = timed(|| Command::new(&python).arg(&script).arg("--pysigma-only").arg(&corpus).stderr(Stdio::null()).output());
         let Ok(output) = output.map_err(|e| println!("  pySigma: skipped ({e})")) else { return };
         if !output.status.success() {
             println!("  pySigma: skipped (the script failed: {})", output.status);
@@ -131,12 +127,7 @@ fn main() {
     println!("  pySigma 1.5.1 kusto/microsoft_xdr: {py_rules} rules, {py_converted} converted, 1 thread, best of {py_iters}");
     println!("    wall clock, whole process: {:8.1} ms  {:9.0} rules/s", ms(py_wall), py_rate);
     println!("      of which Python start-up + imports ~{:.1} ms", ms(startup));
-    println!(
-        "    in-process (load {:.1} ms + convert {:.1} ms): {:9.0} rules/s",
-        load * 1e3,
-        conv * 1e3,
-        py_inproc
-    );
+    println!("    in-process (load {:.1} ms + convert {:.1} ms): {:9.0} rules/s", load * 1e3, conv * 1e3, py_inproc);
     println!("  ratio (rules/s, ruleconv / pySigma):");
     println!("    best {threads} thread(s) vs pySigma wall clock:  {:6.1}x", rate(best) / py_rate);
     println!("    best 1 thread vs pySigma wall clock:     {:6.1}x", rate(best_one) / py_rate);
