@@ -1,0 +1,54 @@
+//! Every SigmaHQ rule pySigma's kusto backend converts with `microsoft_xdr` converts with
+//! `ruleconv convert --to kql` too (`scripts/compare_pysigma.py`, which prints the table by
+//! logsource). Skipped when ../shared or the sigma-check venv is absent; slow (pySigma takes
+//! about ten seconds), so run with `cargo test --release --test pysigma_compare -- --nocapture`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn venv_ready() -> bool {
+    let cache = std::env::var_os("RULECONV_TOOLS_CACHE").map(PathBuf::from).or_else(|| {
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+        Some(base.join("ruleconv-tools"))
+    });
+    cache.is_some_and(|c| c.join("sigma-venv/.ready").exists())
+}
+
+#[test]
+fn ruleconv_converts_every_rule_pysigma_converts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rules = root.join("../shared/corpus/sigma/rules");
+    if !rules.is_dir() || !venv_ready() {
+        eprintln!("skipped: ../shared/corpus/sigma/rules or the sigma-check venv is absent");
+        return;
+    }
+    let json = std::env::temp_dir().join(format!("ruleconv-pysigma-compare-{}.json", std::process::id()));
+    let out = Command::new("python3")
+        .arg(root.join("scripts/compare_pysigma.py"))
+        .args(["--rules".as_ref(), rules.as_os_str()])
+        .args(["--ruleconv", env!("CARGO_BIN_EXE_ruleconv")])
+        .args(["--json".as_ref(), json.as_os_str()])
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8_lossy(&out.stdout);
+    println!("{table}");
+    let per_rule: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&json);
+    let rules = per_rule.as_object().unwrap();
+    let count = |key: &str| rules.values().filter(|r| r[key] == true).count();
+    let gaps: Vec<_> = rules
+        .iter()
+        .filter(|(_, r)| r["pysigma"] == true && r["ruleconv"] != true)
+        .map(|(path, r)| format!("{path}: {}", r["ruleconv_error"]))
+        .collect();
+    assert!(gaps.is_empty(), "pySigma converts, ruleconv does not:\n{}", gaps.join("\n"));
+    assert!(count("pysigma") >= 1900, "pySigma converted {} rules", count("pysigma"));
+    assert!(count("ruleconv") >= 2443, "ruleconv converted {} rules", count("ruleconv"));
+    for prefix in ["azure/", "m365/"] {
+        let converted = rules.values().filter(|r| r["logsource"].as_str().unwrap().starts_with(prefix) && r["ruleconv"] == true);
+        assert!(converted.count() >= if prefix == "m365/" { 19 } else { 113 }, "{prefix}");
+    }
+}
