@@ -52,8 +52,7 @@ fn a_single_event_rule_has_every_section() {
     assert_eq!(losses(&out), [UNVERIFIED]);
 }
 
-const UNVERIFIED: &str =
-    "not verified by execution: no engine here runs YARA-L, so the rule's meaning on UDM events (and the field mapping it rests on) is unproven";
+const UNVERIFIED: &str = "not verified by execution: no engine here runs YARA-L, so the rule's meaning on UDM events (and the field mapping it rests on) is unproven";
 
 #[test]
 fn equality_keeps_case_and_lists_are_or_groups() {
