@@ -281,7 +281,7 @@ fn sigma_reports_every_loss() {
 
 #[test]
 fn chronicle_reports_every_loss() {
-    use Expect::{Exact, Loss};
+    use Expect::Loss;
     check(
         "chronicle",
         &[

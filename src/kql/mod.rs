@@ -21,7 +21,7 @@ mod token;
 
 pub use error::{SyntaxError, line_col, render_error};
 pub use lexer::octal_escapes;
-pub use printer::print;
+pub use printer::{print, quote};
 pub use span::Span;
 
 /// The result of parsing a query: always a tree, plus any errors.

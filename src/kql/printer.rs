@@ -77,8 +77,8 @@ fn binary_text(op: BinaryOp) -> &'static str {
     }
 }
 
-/// A double-quoted KQL string literal.
-fn quote(value: &str) -> String {
+/// A double-quoted KQL string literal, with `\`, `"` and control characters escaped.
+pub fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
     for c in value.chars() {

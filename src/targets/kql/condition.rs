@@ -172,22 +172,9 @@ fn regex(value: &Value, case_sensitive: bool) -> Result<String, String> {
     Ok(string(&if case_sensitive { pattern.to_string() } else { format!("(?i){pattern}") }))
 }
 
-/// A KQL string literal: double quotes, with `\`, `"` and control characters escaped.
+/// A KQL string literal (the printer's spelling, so text and printed query agree).
 pub fn string(value: &str) -> String {
-    let mut out = String::from("\"");
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    crate::kql::quote(value)
 }
 
 /// A column name in brackets, which takes any name; the printer drops them where it can.
