@@ -401,3 +401,22 @@ fn several_targets_in_one_run_write_a_folder_each_with_the_single_runs_bytes() {
     // Several formats cannot share stdout.
     assert_eq!(ruleconv(&["--to", "sigma,markdown", NRT]).status.code(), Some(2));
 }
+
+#[test]
+fn set_overrides_the_schedule_and_trigger_of_sentinel_rules() {
+    let rule = "tests/fixtures/sentinel/scheduled_datatypes_spelling.yaml";
+    let out = ruleconv(&["--to", "sentinel-yaml", "--set", "queryFrequency=2h", "--set", "triggerThreshold=7", rule]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let yaml = text(&out.stdout);
+    assert!(yaml.contains("queryFrequency: 2h\n") && yaml.contains("triggerThreshold: 7\n"), "{yaml}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("change: rule") && stderr.contains("`queryFrequency` set to `2h` by --set"), "{stderr}");
+    // A key ruleconv does not know, a bad value, or a target without schedules is a usage error.
+    for args in [
+        &["--to", "sentinel", "--set", "severity=High", rule][..],
+        &["--to", "sentinel", "--set", "queryPeriod=soon", rule],
+        &["--to", "sigma", "--set", "queryFrequency=1h", rule],
+    ] {
+        assert_eq!(ruleconv(args).status.code(), Some(2), "{args:?}");
+    }
+}

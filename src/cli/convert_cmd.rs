@@ -3,7 +3,7 @@
 use super::{ConvertArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::convert::{self, Converted, Record, Status, Summary};
 use crate::diag::{Kind, Problem};
-use crate::targets::{EmitOptions, Target};
+use crate::targets::{EmitOptions, Settings, Target};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::io::Write;
@@ -31,7 +31,14 @@ pub fn run(args: ConvertArgs) -> i32 {
         eprintln!("ruleconv: no rule files (.yaml .yml .json .md) found in {}", inputs.join(", "));
         return EXIT_PROBLEMS;
     }
-    let options = EmitOptions { api_version: args.api_version.clone(), profile: args.profile.clone() };
+    let settings = match Settings::parse(&args.set) {
+        Ok(settings) => settings,
+        Err(message) => {
+            eprintln!("ruleconv: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    let options = EmitOptions { api_version: args.api_version.clone(), profile: args.profile.clone(), settings };
     if let Some(flag) = options.set_flags().into_iter().find(|flag| !targets.iter().any(|t| t.options().contains(flag))) {
         let names: Vec<&str> = targets.iter().map(|t| t.name()).collect();
         eprintln!("ruleconv: {flag} does not apply to --to {}", names.join(","));

@@ -100,6 +100,10 @@ pub struct ConvertArgs {
     /// For --to kql: the profile mapping Sigma logsources to tables (sentinel, asim, azure-monitor).
     #[arg(long, value_name = "NAME")]
     profile: Option<String>,
+    /// For --to sentinel and sentinel-yaml: set queryFrequency, queryPeriod, triggerOperator or
+    /// triggerThreshold of every rule written (repeatable), e.g. `--set queryFrequency=1h`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -22,9 +22,11 @@ mod markdown;
 mod sentinel_arm;
 mod sentinel_fields;
 mod sentinel_yaml;
+mod settings;
 mod sigma;
 
 pub use fidelity::{Verdict, computed_column_losses, header_lines, loss_at, unmodelled_losses, unverified};
+pub use settings::Settings;
 
 use crate::diag::{Kind, Problem};
 use crate::ir::{Detection, Rule};
@@ -137,12 +139,15 @@ pub struct EmitOptions {
     pub api_version: Option<String>,
     /// The `targets/kql.yaml` profile that maps Sigma logsources and fields (`--profile`).
     pub profile: Option<String>,
+    /// Schedule and trigger of the Sentinel rules written (`--set KEY=VALUE`).
+    pub settings: Settings,
 }
 
 impl EmitOptions {
     /// The flag names of the options that are set, to check them against a target's `options`.
     pub fn set_flags(&self) -> Vec<&'static str> {
-        let flags = [(self.api_version.is_some(), "--api-version"), (self.profile.is_some(), "--profile")];
+        let flags =
+            [(self.api_version.is_some(), "--api-version"), (self.profile.is_some(), "--profile"), (!self.settings.is_empty(), "--set")];
         flags.into_iter().filter_map(|(set, flag)| set.then_some(flag)).collect()
     }
 }

@@ -35,7 +35,7 @@ impl Emitter for SentinelArm {
     }
 
     fn options(&self) -> &'static [&'static str] {
-        &["--api-version", "--profile"]
+        &["--api-version", "--profile", "--set"]
     }
 
     /// The query is carried as written, so the Detection is not needed.

@@ -30,7 +30,7 @@ impl Emitter for SentinelYaml {
     }
 
     fn options(&self) -> &'static [&'static str] {
-        &["--profile"]
+        &["--profile", "--set"]
     }
 
     /// The query is carried as written, so the Detection is not needed.

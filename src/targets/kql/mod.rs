@@ -111,18 +111,26 @@ const SCHEDULE: &str = "1h";
 /// the schedule as a change.
 pub(super) fn sentinel_form<'a>(subject: &Subject<'a>, options: &EmitOptions) -> Result<(Cow<'a, Rule>, Vec<Problem>), Vec<Problem>> {
     if subject.rule.sigma_logic().is_none() {
-        return Ok((Cow::Borrowed(subject.rule), Vec::new()));
+        if options.settings.is_empty() {
+            return Ok((Cow::Borrowed(subject.rule), Vec::new()));
+        }
+        let mut rule = subject.rule.clone();
+        let section = rule.sentinel.get_or_insert_with(SentinelSection::default);
+        let changes = options.settings.apply(section);
+        let problems = changes.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, subject.rule, key, message)).collect();
+        return Ok((Cow::Owned(rule), problems));
     }
     let (text, mut problems) = query(subject, options)?;
     let mut rule = subject.rule.clone();
     rule.logic = Some(Logic::Kql(Query { text, locator: Locator::default() }));
     let schedule = Duration::parse(SCHEDULE).ok();
-    let section = SentinelSection {
+    let mut section = SentinelSection {
         kind: Some(RuleKind::Scheduled),
         schedule: Schedule { query_frequency: schedule, query_period: schedule, start_time_utc: None },
         trigger: Trigger { operator: Some(TriggerOperator::GreaterThan), threshold: Some(0) },
         ..SentinelSection::default()
     };
+    let set = options.settings.apply(&mut section);
     rule.sentinel = Some(section);
     // Sentinel spells ATT&CK as its API does (`PrivilegeEscalation`, `T1078.004`), not as Sigma
     // tags do (`privilege-escalation`, `t1078.004`).
@@ -132,8 +140,11 @@ pub(super) fn sentinel_form<'a>(subject: &Subject<'a>, options: &EmitOptions) ->
         }
     }
     rule.techniques.iter_mut().flatten().for_each(|t| t.written = t.written.to_uppercase());
-    let message = format!("Sigma gives no schedule: the rule runs every {SCHEDULE} over the last {SCHEDULE} and alerts on any row");
+    let message = format!(
+        "Sigma gives no schedule: the rule runs every {SCHEDULE} over the last {SCHEDULE} and alerts on any row, unless --set says otherwise"
+    );
     problems.push(Problem::at_key(Kind::Change, subject.rule, "logsource", message));
+    problems.extend(set.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, subject.rule, key, message)));
     Ok((Cow::Owned(rule), problems))
 }
 
