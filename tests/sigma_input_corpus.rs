@@ -12,6 +12,8 @@ mod kql_run;
 mod sigma_events;
 #[path = "support/sigma_run.rs"]
 mod sigma_run;
+#[path = "support/without_spans.rs"]
+mod without_spans;
 
 use ruleconv::convert::{self, Converted, FileRules};
 use ruleconv::eval::{Row, time};
@@ -19,9 +21,9 @@ use ruleconv::ir::Detection;
 use ruleconv::lower::lower_rule;
 use ruleconv::sources;
 use ruleconv::targets::{EmitOptions, Target, Verdict};
-use serde_json::Value as Json;
 use std::path::Path;
 use std::process::Command;
+use without_spans::without_spans;
 
 /// At most this many events per rule, to keep the run short.
 const MAX_EVENTS: usize = 40;
@@ -41,23 +43,6 @@ fn corpus() -> Option<Vec<FileRules>> {
         return None;
     }
     Some(convert::read_all(&convert::expand_inputs(&[dir]), None))
-}
-
-/// A Detection as data without its spans, which index different texts.
-fn without_spans(detection: &Detection) -> Json {
-    fn strip(value: &mut Json) {
-        match value {
-            Json::Object(map) => {
-                map.remove("span");
-                map.values_mut().for_each(strip);
-            }
-            Json::Array(items) => items.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    let mut value = serde_json::to_value(detection).expect("serializes");
-    strip(&mut value);
-    value
 }
 
 /// The Detection our Sigma text reads back into.

@@ -1,13 +1,16 @@
 //! `--to sigma` and `--to chronicle` for Sigma input: small cases, each a Sigma rule and what
 //! the output must (and must not) say. Sigma output also reads back into the same Detection.
 
+#[path = "support/without_spans.rs"]
+mod without_spans;
+
 use ruleconv::convert::emit_rules;
-use ruleconv::ir::{Detection, Rule, SourceFormat};
+use ruleconv::ir::{Rule, SourceFormat};
 use ruleconv::lower::lower_rule;
 use ruleconv::sources::read_text;
 use ruleconv::targets::{EmitOptions, Target};
-use serde_json::Value as Json;
 use std::path::Path;
+use without_spans::without_spans;
 
 fn rules(text: &str) -> Vec<Rule> {
     let out = read_text(text, Path::new("r.yml"), Some(SourceFormat::Sigma));
@@ -30,23 +33,6 @@ fn emit(target: &str, text: &str) -> String {
     let target = Target::from_name(target).expect("registered");
     let refs: Vec<&Rule> = rules.iter().collect();
     emit_rules(target, &refs, &EmitOptions::default()).unwrap_or_else(|e| panic!("{e:?}")).text
-}
-
-/// A Detection as data without spans, which index different texts.
-fn shape(detection: &Detection) -> Json {
-    fn strip(value: &mut Json) {
-        match value {
-            Json::Object(map) => {
-                map.remove("span");
-                map.values_mut().for_each(strip);
-            }
-            Json::Array(items) => items.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    let mut value = serde_json::to_value(detection).expect("serializes");
-    strip(&mut value);
-    value
 }
 
 #[test]
@@ -104,7 +90,7 @@ fn sigma_input_normalizes_to_sigma() {
         assert_eq!(emit("sigma", &out), out, "normalizing twice changes the text");
         let original = lower_rule(&rules(&text)[0]);
         let again = lower_rule(&rules(&out)[0]);
-        assert_eq!(shape(&again), shape(&original), "{out}");
+        assert_eq!(without_spans(&again), without_spans(&original), "{out}");
     }
 }
 

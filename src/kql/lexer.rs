@@ -415,6 +415,10 @@ impl<'a> Lexer<'a> {
 /// one, but Kusto documents no meaning for it and engines read it differently (a control
 /// character, or the digit), so what such a string matches is uncertain.
 pub fn octal_escapes(src: &str) -> Vec<Span> {
+    // Lowering asks this of every query: tokenize again only when a backslash-digit occurs.
+    if !src.as_bytes().windows(2).any(|w| w[0] == b'\\' && (b'0'..=b'7').contains(&w[1])) {
+        return Vec::new();
+    }
     let (tokens, _) = tokenize(src);
     let mut found = Vec::new();
     for token in tokens.iter().filter(|t| t.kind == TokenKind::String) {
