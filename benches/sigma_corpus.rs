@@ -17,26 +17,16 @@
 //!
 //!     cargo bench --bench sigma_corpus
 
+#[path = "support/peers.rs"]
+mod peers;
+
+use peers::{env_usize, json_number, ms, timed, venv_python};
 use ruleconv::convert;
 use ruleconv::targets::{EmitOptions, Target};
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
-    let start = Instant::now();
-    let value = f();
-    (value, start.elapsed())
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
+use std::time::Duration;
 
 /// Reads the corpus and converts it to KQL: (rules read, rules converted).
 fn ruleconv_once(corpus: &Path, options: &EmitOptions) -> (usize, usize) {
@@ -48,29 +38,6 @@ fn ruleconv_once(corpus: &Path, options: &EmitOptions) -> (usize, usize) {
 
 fn ruleconv_best(corpus: &Path, options: &EmitOptions, iters: usize) -> Duration {
     (0..iters).map(|_| timed(|| black_box(ruleconv_once(corpus, options))).1).min().unwrap_or_default()
-}
-
-fn venv_python(shared: &Path) -> Option<PathBuf> {
-    let cache = std::env::var_os("RULECONV_TOOLS_CACHE").map(PathBuf::from).or_else(|| {
-        let base = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-        Some(base.join("ruleconv-tools"))
-    })?;
-    let venv = cache.join("sigma-venv");
-    if !venv.join(".ready").exists() {
-        // the wrapper installs the pinned venv on first use
-        let wrapper = shared.join("tools/sigma-check/sigma");
-        let _ = Command::new(wrapper).args(["list", "targets"]).stdout(Stdio::null()).status();
-    }
-    let python = venv.join("bin/python");
-    python.exists().then_some(python)
-}
-
-fn json_number(json: &str, key: &str) -> Option<f64> {
-    let rest = &json[json.find(&format!("\"{key}\":"))? + key.len() + 3..];
-    let end = rest.find([',', '}']).unwrap_or(rest.len());
-    rest[..end].trim().parse().ok()
 }
 
 fn main() {
