@@ -11,6 +11,7 @@
 //! - Microsoft's KQL parser (`../shared/tools/kusto-oracle`, Kusto.Language on Node) parsing
 //!   the Sentinel corpus's queries in one batch: the peer has no conversion, so this is the
 //!   cost of only reading the queries the way Microsoft does.
+//!
 //! ruleconv: best wall clock of `PACK_BENCH_ITERS` runs (default 5) after a warm-up run, and
 //! the largest peak memory seen. Peers: one run each (`PACK_BENCH_PEER_ITERS`), best kept.
 //! The output folder is removed before every run, so every run writes every file.
