@@ -4,6 +4,10 @@ mod check_cmd;
 mod convert_cmd;
 mod diff_cmd;
 mod explain_cmd;
+mod junit;
+mod output_file;
+mod progress;
+mod sarif;
 mod test_cmd;
 
 use crate::ir::SourceFormat;
@@ -53,7 +57,9 @@ enum Command {
     /// Convert rules to a target format.
     Convert(ConvertArgs),
     /// Parse every rule and its KQL; report each problem as file:line:col. Exit 1 on any error.
-    #[command(after_help = "Run it in CI over a rule repository: `ruleconv check rules/` (or `--format json` for tools).")]
+    #[command(after_help = "Run it in CI over a rule repository: `ruleconv check rules/` (or `--format json` for tools, \
+        `--format sarif > check.sarif` for code scanning, `--junit check.xml` for test reports). Rules of the run \
+        that share an id are warned about, naming each other.")]
     Check(CheckArgs),
     /// Say what each rule detects: sources, conditions, thresholds, joins, outputs, and what was
     /// not modelled (file:line:col). Exit 1 if a rule cannot be read.
@@ -104,6 +110,33 @@ pub struct ConvertArgs {
     /// triggerThreshold of every rule written (repeatable), e.g. `--set queryFrequency=1h`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    #[command(flatten)]
+    batch: BatchArgs,
+}
+
+/// What every batch over many rules takes (`convert`, `check`).
+#[derive(Args, Debug)]
+struct BatchArgs {
+    /// Worker threads (default: RAYON_NUM_THREADS, else one per core); the output is the same
+    /// byte for byte whatever the count.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// Print only errors: no progress bar, no warnings, losses or changes, no summary.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    /// Also write FILE as JUnit XML: one test case per rule (and target), failed rules as
+    /// failures, so CI systems list them.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+}
+
+impl BatchArgs {
+    /// Sizes the thread pool every parallel step of the run uses; only the first call counts.
+    fn use_threads(&self) {
+        if let Some(threads) = self.threads {
+            let _ = rayon::ThreadPoolBuilder::new().num_threads(usize::from(threads)).build_global();
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -111,13 +144,16 @@ struct CheckArgs {
     /// Rule files or folders (searched recursively), or `-` for stdin.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Output format: text (one `file:line:col: message` per problem) or json (one record per rule).
-    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    /// Output format: text (one `file:line:col: message` per problem), json (one record per
+    /// rule) or sarif (SARIF 2.1.0 for code-scanning tools).
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "sarif"])]
     format: String,
     /// Read every input as this format instead of detecting it from the content.
     #[arg(long, value_name = "FORMAT",
           value_parser = PossibleValuesParser::new(SourceFormat::ALL.map(SourceFormat::name)).map(|s| SourceFormat::from_name(&s).expect("listed")))]
     from: Option<SourceFormat>,
+    #[command(flatten)]
+    batch: BatchArgs,
 }
 
 #[derive(Args, Debug)]
@@ -186,7 +222,7 @@ pub fn run() -> i32 {
     };
     match cli.command {
         Some(Command::Convert(args)) => convert_cmd::run(args),
-        Some(Command::Check(args)) => check_cmd::run(&args.paths, args.from, args.format == "json"),
+        Some(Command::Check(args)) => check_cmd::run(&args),
         Some(Command::Explain(args)) => explain_cmd::run(&args.rules, args.from, args.format == "json"),
         Some(Command::Diff(args)) => diff_cmd::run(&args.expected, &args.actual, &args.color),
         Some(Command::Test(args)) => test_cmd::run(test_cmd::TestArgs {
