@@ -177,22 +177,6 @@ fn check_over_the_corpus_fails_exactly_the_broken_rules() {
 }
 
 #[test]
-fn output_bytes_do_not_depend_on_the_thread_count() {
-    let run = |threads: &str| {
-        Command::new(env!("CARGO_BIN_EXE_ruleconv"))
-            .args(["--to", "sentinel", "tests/fixtures"])
-            .env("RAYON_NUM_THREADS", threads)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("runs")
-    };
-    let (one, four) = (run("1"), run("4"));
-    assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
-    assert!(one.stdout.len() > 10_000);
-    assert!(one.stdout == four.stdout && one.stderr == four.stderr);
-}
-
-#[test]
 fn existing_outputs_are_replaced_only_with_force() {
     let dir = scratch("force");
     let out_dir = dir.join("out");
