@@ -346,3 +346,34 @@ fn the_summary_names_the_top_reasons_and_quiet_prints_errors_only() {
     assert!(check.stderr.is_empty(), "{}", text(&check.stderr));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn diff_on_folders_summarizes_first_and_stat_prints_only_the_summary() {
+    let dir = scratch("diff");
+    let (e, a) = (dir.join("expected"), dir.join("actual"));
+    for folder in [&e, &a] {
+        std::fs::create_dir_all(folder.join("sub")).unwrap();
+        std::fs::write(folder.join("same.yaml"), "x: 1\n").unwrap();
+    }
+    std::fs::write(e.join("sub/rule.yaml"), "a: 1\nb: 2\n").unwrap();
+    std::fs::write(a.join("sub/rule.yaml"), "a: 1\nb: 3\nc: 4\n").unwrap();
+    std::fs::write(e.join("gone.yaml"), "g\n").unwrap();
+    std::fs::write(a.join("new.yaml"), "n\n").unwrap();
+    let diff = |extra: &[&str]| {
+        let mut args = vec!["diff", e.to_str().unwrap(), a.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        ruleconv(&args)
+    };
+    let full = diff(&[]);
+    assert_eq!(full.status.code(), Some(1));
+    let summary = "1 changed, 1 added, 1 removed, 1 unchanged\n  changed  sub/rule.yaml  +2 -1\n  added    new.yaml\n  removed  gone.yaml\n";
+    let stdout = text(&full.stdout);
+    assert!(stdout.starts_with(&format!("{summary}\n--- {}", e.join("sub/rule.yaml").display())), "{stdout}");
+    assert!(stdout.contains("-b: 2\n+b: 3\n+c: 4\n"), "{stdout}");
+    let stat = diff(&["--stat"]);
+    assert_eq!((stat.status.code(), text(&stat.stdout)), (Some(1), summary.to_string()));
+    // Equal folders: nothing to say, exit 0.
+    let same = ruleconv(&["diff", e.to_str().unwrap(), e.to_str().unwrap(), "--stat"]);
+    assert_eq!((same.status.code(), same.stdout.len()), (Some(0), 0));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

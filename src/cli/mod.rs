@@ -65,8 +65,10 @@ enum Command {
     /// not modelled (file:line:col). Exit 1 if a rule cannot be read.
     #[command(after_help = "Example: `ruleconv explain rules/brute_force.yaml`, or `--format json` for one record per rule.")]
     Explain(ExplainArgs),
-    /// Show how two outputs differ (files or folders); exit 1 when they do.
-    #[command(after_help = "Typical use: convert again into a fresh folder, then `ruleconv diff golden/ out/` and review.")]
+    /// Show how two outputs differ (files or folders); exit 1 when they do. Folders are
+    /// summarized first (files changed, added, removed, with counts), then diffed file by file.
+    #[command(after_help = "Typical use: convert again into a fresh folder, then `ruleconv diff golden/ out/` and review \
+        (`--stat` for the summary alone).")]
     Diff(DiffArgs),
     /// Run rules over events (JSON Lines) and print the rows each returns. Exit 1 if any rule is unsupported.
     #[command(after_help = "Example:\n  \
@@ -179,6 +181,9 @@ struct DiffArgs {
     /// Color the diff: auto (on a terminal), always or never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
+    /// Folders: print only the summary (files changed, added, removed), not the diffs.
+    #[arg(long)]
+    stat: bool,
 }
 
 #[derive(Args, Debug)]
@@ -224,7 +229,7 @@ pub fn run() -> i32 {
         Some(Command::Convert(args)) => convert_cmd::run(args),
         Some(Command::Check(args)) => check_cmd::run(&args),
         Some(Command::Explain(args)) => explain_cmd::run(&args.rules, args.from, args.format == "json"),
-        Some(Command::Diff(args)) => diff_cmd::run(&args.expected, &args.actual, &args.color),
+        Some(Command::Diff(args)) => diff_cmd::run(&args.expected, &args.actual, &args.color, args.stat),
         Some(Command::Test(args)) => test_cmd::run(test_cmd::TestArgs {
             rules: &args.rules,
             events: &args.events,
