@@ -1,23 +1,11 @@
 //! The `ruleconv` binary end to end: short form, folders, reports, exit codes, stdin, safety.
 
+#[path = "support/run.rs"]
+mod run;
+
+use run::{ruleconv, scratch, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn ruleconv(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ruleconv")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A fresh scratch folder per test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ruleconv-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
+use std::process::{Command, Stdio};
 
 const NRT: &str = "tests/fixtures/sentinel/nrt_console_logon.yaml";
 

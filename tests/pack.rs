@@ -1,6 +1,8 @@
 //! Rule packs at scale, end to end: the same bytes whatever the thread count, duplicate ids,
 //! `check --format sarif`, `--junit`, the pack summary and `--quiet`.
 
+#[path = "support/run.rs"]
+mod run;
 #[path = "support/shared.rs"]
 mod shared;
 
@@ -8,23 +10,8 @@ use quick_xml::XmlVersion;
 use quick_xml::events::Event;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn ruleconv(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ruleconv")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A fresh scratch folder per test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ruleconv-pack-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
+use run::{ruleconv, scratch, text};
+use std::process::Command;
 
 /// Every file under `root`, by relative path, with its bytes.
 fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
