@@ -2,6 +2,8 @@
 
 #[path = "support/run.rs"]
 mod run;
+#[path = "support/shared.rs"]
+mod shared;
 
 use run::{ruleconv, scratch, text};
 use std::path::{Path, PathBuf};
@@ -144,11 +146,7 @@ fn check_points_into_the_rule_file() {
 
 #[test]
 fn check_over_the_corpus_fails_exactly_the_broken_rules() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sentinel");
-    if !corpus.is_dir() {
-        eprintln!("skipped: {} not present", corpus.display());
-        return;
-    }
+    let Some(corpus) = shared::shared_or_skip("corpus/sentinel") else { return };
     let out = ruleconv(&["check", "--format", "json", corpus.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let records: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("JSON");
