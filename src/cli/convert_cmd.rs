@@ -1,4 +1,5 @@
-//! `ruleconv convert INPUT... --to TARGET[,TARGET...] [-o DIR] [--from FORMAT] [--report FILE]`.
+//! `ruleconv convert INPUT... --to TARGET[,TARGET...] [-o DIR] [--from FORMAT] [--report FILE] [--junit FILE]`:
+//! the batch, then the problems, the summary per target and the report files.
 
 use super::junit::{self, Case, Suite};
 use super::output_file::Writer;
