@@ -38,7 +38,8 @@ pub const EXIT_USAGE: i32 = 2;
         ruleconv convert rules/ --to sentinel -o out/          one file per rule, folders mirrored\n  \
         ruleconv convert pack.json --to sentinel-yaml -o yaml/ ARM pack back to reviewable YAML\n  \
         ruleconv convert rules/ --to sigma,chronicle -o out/   out/sigma/ and out/chronicle/, rules read once\n  \
-        ruleconv diff golden/ out/                             review what a new conversion changed\n  \
+        ruleconv check rules/ --format sarif > check.sarif     problems for code scanning (--junit FILE for CI)\n  \
+        ruleconv diff golden/ out/                             review what a new conversion changed (--stat: summary)\n  \
         ruleconv explain rule.yaml                             what a rule detects, in plain words\n  \
         ruleconv test rule.yaml --events events.jsonl          rows the rule returns on these events",
     args_conflicts_with_subcommands = true,
