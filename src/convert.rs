@@ -4,7 +4,7 @@
 //! run in parallel; results are collected in input order, so output bytes never depend on the
 //! thread count.
 
-use crate::diag::{Position, Problem};
+use crate::diag::{Kind, Position, Problem, ReasonCount};
 use crate::ir::Detection;
 use crate::ir::{Rule, SourceFormat};
 use crate::sources::{self, Entry, ReadOutcome};
@@ -60,6 +60,19 @@ pub fn read_all(files: &[InputFile], from: Option<SourceFormat>) -> Vec<FileRule
             FileRules { input: input.clone(), outcome }
         })
         .collect()
+}
+
+/// Warns on every rule whose id another rule of the run also has (see
+/// `check::duplicate_id_warnings`): each warning joins the rule's own problems, so `check`,
+/// every target's record and the report carry it.
+pub fn warn_duplicate_ids(files: &mut [FileRules]) {
+    let read: Vec<&FileRules> = files.iter().filter(|f| !f.skipped()).collect();
+    let rules: Vec<&Rule> = read.iter().flat_map(|f| &f.outcome.rules).collect();
+    let mut warnings = crate::check::duplicate_id_warnings(&rules).into_iter();
+    for file in files.iter_mut().filter(|f| !f.skipped()) {
+        let count = file.outcome.rules.len();
+        file.outcome.problems.extend(warnings.by_ref().take(count).flatten());
+    }
 }
 
 fn read_stdin(from: Option<SourceFormat>) -> ReadOutcome {
@@ -121,6 +134,17 @@ type RuleResults = (Detection, Vec<Option<Result<targets::Emitted, Vec<Problem>>
 /// `convert` to several targets at once, one result per target in the order given: each rule
 /// is read and lowered once, however many targets there are.
 pub fn convert_to<'a>(files: &'a [FileRules], to: &[Target], options: &EmitOptions) -> Vec<(Vec<Record>, Vec<Converted<'a>>)> {
+    convert_observed(files, to, options, &|| {})
+}
+
+/// `convert_to`, calling `done` (from any thread) as each rule is converted to every target:
+/// a progress bar's tick.
+pub fn convert_observed<'a>(
+    files: &'a [FileRules],
+    to: &[Target],
+    options: &EmitOptions,
+    done: &(dyn Fn() + Sync),
+) -> Vec<(Vec<Record>, Vec<Converted<'a>>)> {
     let files: Vec<&FileRules> = files.iter().filter(|f| !f.skipped()).collect();
     let unlowered = Detection::default();
     // Parallel over files as well as rules: most files hold one rule, so parallel over the rules
@@ -141,6 +165,7 @@ pub fn convert_to<'a>(files: &'a [FileRules], to: &[Target], options: &EmitOptio
                             Some(targets::emit(*target, &[Subject { rule, detection }], options))
                         })
                         .collect();
+                    done();
                     (detection, emitted)
                 })
                 .collect()
@@ -219,7 +244,13 @@ pub struct Summary {
     pub exact: usize,
     pub approximate: usize,
     pub unsupported: usize,
+    /// The most frequent reasons for losses (over converted rules) and for failures.
+    pub top_losses: Vec<ReasonCount>,
+    pub top_failures: Vec<ReasonCount>,
 }
+
+/// How many reasons a summary lists for losses and for failures.
+pub const TOP_REASONS: usize = 5;
 
 pub fn summarize(files: &[FileRules], records: &[Record]) -> Summary {
     let converted = records.iter().filter(|r| r.status == Status::Converted);
@@ -235,7 +266,15 @@ pub fn summarize(files: &[FileRules], records: &[Record]) -> Summary {
         exact: verdicts(Verdict::Exact),
         approximate: verdicts(Verdict::Approximate),
         unsupported: verdicts(Verdict::Unsupported),
+        top_losses: reasons(records, Status::Converted, Kind::Loss),
+        top_failures: reasons(records, Status::Failed, Kind::Error),
     }
+}
+
+/// The top reasons of the `kind` problems of the records with `status`.
+fn reasons(records: &[Record], status: Status, kind: Kind) -> Vec<ReasonCount> {
+    let problems = records.iter().filter(|r| r.status == status).map(|r| r.problems.iter().filter(|p| p.kind == kind));
+    crate::diag::top_reasons(problems, TOP_REASONS)
 }
 
 /// All converted rules as one document, as stdout shows them: a single rule's own text, or one

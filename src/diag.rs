@@ -113,10 +113,92 @@ impl Problem {
         self.kind == Kind::Error
     }
 
+    /// The message with what is particular to one rule left out (quoted names and values,
+    /// numbers, places), so that problems of many rules group by their reason.
+    pub fn reason(&self) -> String {
+        reason_of(&self.message)
+    }
+
     /// The index of the rule the problem belongs to, if any.
     pub fn rule_index(&self) -> Option<usize> {
         self.rule.as_ref().map(|r| r.index)
     }
+}
+
+/// How many rules have problems of one reason (see `Problem::reason`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ReasonCount {
+    pub reason: String,
+    pub rules: usize,
+}
+
+/// The `limit` most frequent reasons among the problems of each rule (a rule counts once per
+/// reason), most rules first, then by reason: the same list whatever the order of the rules.
+pub fn top_reasons<'a, R, P>(rules: R, limit: usize) -> Vec<ReasonCount>
+where
+    R: IntoIterator<Item = P>,
+    P: IntoIterator<Item = &'a Problem>,
+{
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for problems in rules {
+        let reasons: std::collections::BTreeSet<String> = problems.into_iter().map(Problem::reason).collect();
+        reasons.into_iter().for_each(|reason| *counts.entry(reason).or_default() += 1);
+    }
+    let mut ranked: Vec<ReasonCount> = counts.into_iter().map(|(reason, rules)| ReasonCount { reason, rules }).collect();
+    ranked.sort_by(|a, b| b.rules.cmp(&a.rules).then_with(|| a.reason.cmp(&b.reason)));
+    ranked.truncate(limit);
+    ranked
+}
+
+/// `message` with quoted spans (`…`, '…', "…") emptied, `file:line:col` places and digit runs
+/// replaced: the part of a message that is the same for every rule it is about.
+fn reason_of(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '`' | '"' => {
+                out.push(c);
+                out.push('…');
+                out.extend(chars.by_ref().find(|&n| n == c));
+            }
+            // An apostrophe inside a word (`Sentinel's`) is not a quote.
+            '\'' if !out.ends_with(|p: char| p.is_alphanumeric()) => {
+                out.push_str("'…");
+                out.extend(chars.by_ref().find(|&n| n == '\''));
+            }
+            c if c.is_ascii_digit() => {
+                while chars.next_if(|n| n.is_ascii_digit() || *n == '.').is_some() {}
+                out.push('N');
+            }
+            c if c.is_whitespace() => out.push(c),
+            _ => {
+                // A place (`dir/rule.yaml:12:5`) is a word with a `:digit` inside it.
+                let mut word = String::from(c);
+                while let Some(n) = chars.next_if(|n| !n.is_whitespace() && !matches!(n, '`' | '"' | ',' | ';' | ')')) {
+                    word.push(n);
+                }
+                let is_place = word.split(':').skip(1).any(|part| part.starts_with(|d: char| d.is_ascii_digit()));
+                if is_place { out.push_str("<place>") } else { out.push_str(&reason_of_word(&word)) }
+            }
+        }
+    }
+    out
+}
+
+/// A word's numbers replaced by `N` (`T1078.004` → `TN`).
+fn reason_of_word(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    let mut chars = word.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            while chars.next_if(|n| n.is_ascii_digit() || *n == '.').is_some() {}
+            out.push('N');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The file line a position is on, and a caret under its column, for showing a problem in
@@ -172,6 +254,35 @@ mod tests {
         let json = serde_json::to_value(&p).unwrap();
         assert_eq!(json, serde_json::json!({"kind": "warning", "file": "r.yaml", "line": 3, "column": 5, "rule": 1, "message": "odd"}));
         assert_eq!(Problem::error("r.yaml", Position::new(1, 1), "bad").to_string(), "r.yaml:1:1: error: bad");
+    }
+
+    #[test]
+    fn reasons_leave_out_what_is_particular_to_a_rule() {
+        let reason = |m: &str| Problem::warning("r.yaml", Position::new(1, 1), m).reason();
+        assert_eq!(reason("tactic `Initial access` written as `InitialAccess`, the API's spelling"), "tactic `…` written as `…`, the API's spelling");
+        assert_eq!(
+            reason("id `x` is also the id of rule 'A b' at dir/a b.yaml:12:5; deployed"),
+            "id `…` is also the id of rule '…' at dir/a <place>; deployed"
+        );
+        assert_eq!(reason("more than 5 entity mappings (7) for T1078.004"), "more than N entity mappings (N) for TN");
+        assert_eq!(reason("a \"quoted\" value"), "a \"…\" value");
+        assert_eq!(reason("unclosed `quote"), "unclosed `…");
+    }
+
+    #[test]
+    fn top_reasons_count_rules_most_first() {
+        let p = |m: &str| Problem::warning("r.yaml", Position::new(1, 1), m);
+        let rules = [
+            vec![p("bad `a`"), p("bad `b`"), p("odd 1")],
+            vec![p("odd 2")],
+            vec![p("bad `c`"), p("rare")],
+            vec![p("odd 3")],
+        ];
+        let top = top_reasons(rules.iter(), 2);
+        assert_eq!(
+            top,
+            [ReasonCount { reason: "odd N".into(), rules: 3 }, ReasonCount { reason: "bad `…`".into(), rules: 2 }]
+        );
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Reviewable differences between expected and actual outputs (files or whole folders).
 
-use similar::TextDiff;
+use similar::{ChangeTag, TextDiff};
 use std::collections::BTreeSet;
-use std::fmt::Write;
+use std::fmt::{self, Write};
 use std::path::{Path, PathBuf};
 
 const CONTEXT_LINES: usize = 3;
@@ -53,33 +53,93 @@ pub enum DiffError {
     Mismatch { expected: PathBuf, actual: PathBuf },
 }
 
+/// What `diff` found: for folders a summary first, then the unified diff of every changed file.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Folders only: which files were added, removed or changed.
+    pub summary: Option<FolderSummary>,
+    /// The unified diffs, one after the other; empty when nothing changed.
+    pub diffs: String,
+}
+
+impl Report {
+    pub fn is_empty(&self) -> bool {
+        self.diffs.is_empty() && self.summary.as_ref().is_none_or(|s| s.added.is_empty() && s.removed.is_empty())
+    }
+}
+
+/// Two folders compared file by file, by path relative to each; lists in path order.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FolderSummary {
+    /// Only in the actual folder.
+    pub added: Vec<PathBuf>,
+    /// Only in the expected folder.
+    pub removed: Vec<PathBuf>,
+    /// In both with other content, with the lines added and removed.
+    pub changed: Vec<(PathBuf, usize, usize)>,
+    pub unchanged: usize,
+}
+
+impl fmt::Display for FolderSummary {
+    /// `N changed, N added, N removed, N unchanged`, then a line per file that differs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (changed, added, removed) = (self.changed.len(), self.added.len(), self.removed.len());
+        writeln!(f, "{changed} changed, {added} added, {removed} removed, {} unchanged", self.unchanged)?;
+        for (path, plus, minus) in &self.changed {
+            writeln!(f, "  changed  {}  +{plus} -{minus}", path.display())?;
+        }
+        for path in &self.added {
+            writeln!(f, "  added    {}", path.display())?;
+        }
+        for path in &self.removed {
+            writeln!(f, "  removed  {}", path.display())?;
+        }
+        Ok(())
+    }
+}
+
 /// Compares two files, or two folders file by file (recursively, in path order).
-/// Returns the whole report; empty means no difference.
-pub fn diff_paths(expected: &Path, actual: &Path) -> Result<String, DiffError> {
+pub fn diff_paths(expected: &Path, actual: &Path) -> Result<Report, DiffError> {
     match (expected.is_dir(), actual.is_dir()) {
-        (false, false) => Ok(unified(&read(expected)?, &read(actual)?, &expected.display().to_string(), &actual.display().to_string())),
+        (false, false) => {
+            let diffs = unified(&read(expected)?, &read(actual)?, &expected.display().to_string(), &actual.display().to_string());
+            Ok(Report { summary: None, diffs })
+        }
         (true, true) => diff_folders(expected, actual),
         _ => Err(DiffError::Mismatch { expected: expected.into(), actual: actual.into() }),
     }
 }
 
-fn diff_folders(expected: &Path, actual: &Path) -> Result<String, DiffError> {
+fn diff_folders(expected: &Path, actual: &Path) -> Result<Report, DiffError> {
     let expected_files = relative_files(expected)?;
     let actual_files = relative_files(actual)?;
-    let mut report = String::new();
+    let mut summary = FolderSummary::default();
+    let mut diffs = String::new();
     for rel in expected_files.union(&actual_files) {
         let (e, a) = (expected.join(rel), actual.join(rel));
         match (expected_files.contains(rel), actual_files.contains(rel)) {
-            (true, true) => report.push_str(&unified(&read(&e)?, &read(&a)?, &e.display().to_string(), &a.display().to_string())),
-            (true, false) => {
-                let _ = writeln!(report, "only in {}: {}", expected.display(), rel.display());
+            (true, true) => {
+                let (old, new) = (read(&e)?, read(&a)?);
+                if old == new {
+                    summary.unchanged += 1;
+                    continue;
+                }
+                let (plus, minus) = changed_lines(&old, &new);
+                summary.changed.push((rel.clone(), plus, minus));
+                diffs.push_str(&unified(&old, &new, &e.display().to_string(), &a.display().to_string()));
             }
-            _ => {
-                let _ = writeln!(report, "only in {}: {}", actual.display(), rel.display());
-            }
+            (true, false) => summary.removed.push(rel.clone()),
+            _ => summary.added.push(rel.clone()),
         }
     }
-    Ok(report)
+    Ok(Report { summary: Some(summary), diffs })
+}
+
+/// Lines added and removed from `old` to `new`.
+fn changed_lines(old: &str, new: &str) -> (usize, usize) {
+    let diff = TextDiff::from_lines(old, new);
+    let count = |tag: ChangeTag| diff.iter_all_changes().filter(|c| c.tag() == tag).count();
+    (count(ChangeTag::Insert), count(ChangeTag::Delete))
 }
 
 fn read(path: &Path) -> Result<String, DiffError> {
@@ -137,8 +197,21 @@ mod tests {
         std::fs::write(a.join("new.txt"), "n\n").unwrap();
         let report = diff_paths(&e, &a).unwrap();
         std::fs::remove_dir_all(&root).unwrap();
-        assert!(report.contains("-1\n+2\n"), "{report}");
-        assert!(report.contains("gone.txt") && report.contains("new.txt"), "{report}");
-        assert!(!report.contains("same.txt"), "{report}");
+        let summary = report.summary.expect("folders are summarized");
+        assert_eq!(
+            summary,
+            FolderSummary {
+                added: vec!["new.txt".into()],
+                removed: vec!["gone.txt".into()],
+                changed: vec![("changed.txt".into(), 1, 1)],
+                unchanged: 1,
+            }
+        );
+        assert_eq!(
+            summary.to_string(),
+            "1 changed, 1 added, 1 removed, 1 unchanged\n  changed  changed.txt  +1 -1\n  added    new.txt\n  removed  gone.txt\n"
+        );
+        assert!(report.diffs.contains("-1\n+2\n"), "{}", report.diffs);
+        assert!(!report.diffs.contains("same.txt"), "{}", report.diffs);
     }
 }

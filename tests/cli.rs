@@ -1,23 +1,13 @@
 //! The `ruleconv` binary end to end: short form, folders, reports, exit codes, stdin, safety.
 
+#[path = "support/run.rs"]
+mod run;
+#[path = "support/shared.rs"]
+mod shared;
+
+use run::{ruleconv, scratch, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn ruleconv(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ruleconv")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A fresh scratch folder per test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ruleconv-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
+use std::process::{Command, Stdio};
 
 const NRT: &str = "tests/fixtures/sentinel/nrt_console_logon.yaml";
 
@@ -156,11 +146,7 @@ fn check_points_into_the_rule_file() {
 
 #[test]
 fn check_over_the_corpus_fails_exactly_the_broken_rules() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sentinel");
-    if !corpus.is_dir() {
-        eprintln!("skipped: {} not present", corpus.display());
-        return;
-    }
+    let Some(corpus) = shared::shared_or_skip("corpus/sentinel") else { return };
     let out = ruleconv(&["check", "--format", "json", corpus.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let records: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("JSON");
@@ -174,22 +160,6 @@ fn check_over_the_corpus_fails_exactly_the_broken_rules() {
     assert!(records.iter().flat_map(|r| r["errors"].as_array().unwrap()).all(|e| e["rule"].is_u64() && e["column"].as_u64() > Some(0)));
     // Errors point into the rule file: past the lines before `query:`.
     assert!(kql.iter().all(|r| r["errors"][0]["line"].as_u64().unwrap() > 5), "{kql:?}");
-}
-
-#[test]
-fn output_bytes_do_not_depend_on_the_thread_count() {
-    let run = |threads: &str| {
-        Command::new(env!("CARGO_BIN_EXE_ruleconv"))
-            .args(["--to", "sentinel", "tests/fixtures"])
-            .env("RAYON_NUM_THREADS", threads)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("runs")
-    };
-    let (one, four) = (run("1"), run("4"));
-    assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
-    assert!(one.stdout.len() > 10_000);
-    assert!(one.stdout == four.stdout && one.stderr == four.stderr);
 }
 
 #[test]

@@ -2,9 +2,12 @@
 //!
 //! Reader problems cover the metadata's form; this adds the query's syntax errors, mapped
 //! from offsets in the query text to the rule file through the query's locator, and warnings
-//! where the metadata breaks Sentinel's own limits.
+//! where the metadata breaks Sentinel's own limits, and across a pack, rules sharing an id.
 
+mod duplicates;
 mod sentinel_rules;
+
+pub use duplicates::duplicate_id_warnings;
 
 use crate::diag::{Kind, Problem};
 use crate::ir::Rule;

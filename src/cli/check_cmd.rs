@@ -1,14 +1,15 @@
-//! `ruleconv check PATH... [--format json]`: read and parse every rule; exit 1 on any error.
+//! `ruleconv check PATH... [--format json|sarif] [--junit FILE]`: read and parse every rule; exit 1 on any error.
 
-use super::{EXIT_OK, EXIT_PROBLEMS};
+use super::junit::{self, Case, Suite};
+use super::output_file::Writer;
+use super::{CheckArgs, EXIT_OK, EXIT_PROBLEMS, sarif};
 use crate::check;
-use crate::convert;
-use crate::diag::Problem;
-use crate::ir::SourceFormat;
+use crate::convert::{self, InputFile};
+use crate::diag::{self, Problem};
 use crate::sources::Entry;
 use serde::Serialize;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One record of `--format json`: a rule (or a file that holds no readable rule).
 #[derive(Serialize)]
@@ -24,9 +25,12 @@ struct RuleReport {
     warnings: Vec<Problem>,
 }
 
-pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
-    let files = convert::expand_inputs(paths);
-    let read = convert::read_all(&files, from);
+pub fn run(args: &CheckArgs) -> i32 {
+    args.batch.use_threads();
+    let (json, sarif, quiet) = (args.format == "json", args.format == "sarif", args.batch.quiet);
+    let files = convert::expand_inputs(&args.paths);
+    let mut read = convert::read_all(&files, args.from);
+    convert::warn_duplicate_ids(&mut read);
     let mut reports = Vec::new();
     for file in read.iter().filter(|f| !f.skipped()) {
         for entry in file.outcome.entries() {
@@ -51,7 +55,7 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
     let mut sources = SourceCache::default();
     for (mut report, problems) in reports {
         for problem in problems {
-            if !json {
+            if args.format == "text" && (!quiet || problem.is_error()) {
                 let _ = writeln!(out, "{problem}");
                 if let Some(excerpt) = sources.excerpt(&problem) {
                     let _ = writeln!(out, "{excerpt}");
@@ -66,8 +70,54 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
     if json {
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&records).unwrap_or_default());
     }
-    eprintln!("ruleconv check: {} rule(s) in {} file(s): {} with errors", records.len(), files.len(), failed);
+    if sarif {
+        let problems: Vec<&Problem> = records.iter().flat_map(|r| r.errors.iter().chain(&r.warnings)).collect();
+        let base = std::env::current_dir().unwrap_or_default();
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&sarif::document(&problems, &base)).unwrap_or_default());
+    }
+    if let Some(path) = &args.batch.junit
+        && let Err(message) = write_junit(path, &records, &files)
+    {
+        eprintln!("ruleconv check: {message}");
+        return EXIT_PROBLEMS;
+    }
+    if !quiet {
+        print_summary(&records, files.len(), failed);
+    }
     if failed == 0 && !records.is_empty() { EXIT_OK } else { EXIT_PROBLEMS }
+}
+
+/// The counts, and the most frequent reasons for errors and for warnings.
+fn print_summary(records: &[RuleReport], files: usize, failed: usize) {
+    let warned = records.iter().filter(|r| !r.warnings.is_empty()).count();
+    eprintln!("ruleconv check: {} rule(s) in {files} file(s): {failed} with errors, {warned} with warnings", records.len());
+    let errors = diag::top_reasons(records.iter().map(|r| &r.errors), convert::TOP_REASONS);
+    let warnings = diag::top_reasons(records.iter().map(|r| &r.warnings), convert::TOP_REASONS);
+    for (what, reasons) in [("error", errors), ("warning", warnings)] {
+        for top in reasons {
+            eprintln!("  {what} in {} rule(s): {}", top.rules, top.reason);
+        }
+    }
+}
+
+/// One JUnit suite of one case per rule; a rule with errors is a failure. The file is
+/// replaced if it exists (it is the report the user named), but never when it is an input.
+fn write_junit(path: &Path, records: &[RuleReport], files: &[InputFile]) -> Result<(), String> {
+    let cases = records
+        .iter()
+        .map(|r| {
+            let lines: String = r.errors.iter().chain(&r.warnings).map(|p| format!("{p}\n")).collect();
+            let failure = r.errors.first().map(|first| (first.message.clone(), lines.clone()));
+            Case {
+                name: junit::case_name(r.title.as_deref(), r.rule_index),
+                classname: r.file.display().to_string(),
+                output: if failure.is_some() { String::new() } else { lines },
+                failure,
+            }
+        })
+        .collect();
+    let xml = junit::document(&[Suite { name: "check".into(), cases }]).map_err(|e| format!("junit {}: {e}", path.display()))?;
+    Writer::new(files, true).write(path, &xml).map_err(|m| format!("junit {}: {m}", path.display()))
 }
 
 fn report_for(file: PathBuf, rule_index: Option<usize>, rule_id: Option<String>, title: Option<String>) -> RuleReport {

@@ -1,5 +1,9 @@
-//! `ruleconv convert INPUT... --to TARGET[,TARGET...] [-o DIR] [--from FORMAT] [--report FILE]`.
+//! `ruleconv convert INPUT... --to TARGET[,TARGET...] [-o DIR] [--from FORMAT] [--report FILE] [--junit FILE]`:
+//! the batch, then the problems, the summary per target and the report files.
 
+use super::junit::{self, Case, Suite};
+use super::output_file::Writer;
+use super::progress::Progress;
 use super::{ConvertArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::convert::{self, Converted, Record, Status, Summary};
 use crate::diag::{Kind, Problem};
@@ -7,7 +11,7 @@ use crate::targets::{EmitOptions, Settings, Target};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub fn run(args: ConvertArgs) -> i32 {
     let mut targets: Vec<Target> = Vec::new();
@@ -44,10 +48,15 @@ pub fn run(args: ConvertArgs) -> i32 {
         eprintln!("ruleconv: {flag} does not apply to --to {}", names.join(","));
         return EXIT_USAGE;
     }
-    let read = convert::read_all(&files, args.from);
-    let results = convert::convert_to(&read, &targets, &options);
+    args.batch.use_threads();
+    let mut read = convert::read_all(&files, args.from);
+    convert::warn_duplicate_ids(&mut read);
+    let quiet = args.batch.quiet;
+    let progress = Progress::new(read.iter().map(|f| f.outcome.rules.len()).sum(), quiet);
+    let results = convert::convert_observed(&read, &targets, &options, &|| progress.tick());
+    progress.finish();
 
-    let writer = Writer { inputs: files.iter().filter_map(|f| f.path.canonicalize().ok()).collect(), force: args.force };
+    let writer = Writer::new(&files, args.force);
     let mut all_records = Vec::new();
     let mut summaries = Vec::new();
     for (target, (mut records, converted)) in targets.iter().zip(results) {
@@ -60,11 +69,15 @@ pub fn run(args: ConvertArgs) -> i32 {
         all_records.extend(records);
     }
 
-    print_problems(&all_records);
-    summaries.iter().for_each(|(target, summary)| print_summary(summary, *target));
-    if let Some(path) = &args.report
-        && let Err(message) = write_report(path, &all_records, &summaries, &writer)
-    {
+    print_problems(&all_records, quiet);
+    if !quiet {
+        summaries.iter().for_each(|(target, summary)| print_summary(summary, *target));
+    }
+    let written = [
+        args.report.as_ref().map(|path| write_report(path, &all_records, &summaries, &writer)),
+        args.batch.junit.as_ref().map(|path| write_junit(path, &all_records, &targets, &writer)),
+    ];
+    if let Some(message) = written.into_iter().flatten().find_map(Result::err) {
         eprintln!("ruleconv: {message}");
         return EXIT_PROBLEMS;
     }
@@ -89,42 +102,6 @@ fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, targ
     }
 }
 
-/// Writes output files without losing anything the user had.
-struct Writer {
-    /// The input files, canonicalized: never replaced.
-    inputs: HashSet<PathBuf>,
-    /// Replace existing files whose content differs (`--force`).
-    force: bool,
-}
-
-impl Writer {
-    /// Writes through a temporary file and a rename, so an interrupted run leaves no half file.
-    /// An existing file with the same content is left as is; one with other content is only
-    /// replaced with `--force`; an input is never replaced.
-    fn write(&self, path: &Path, text: &str) -> Result<(), String> {
-        if path.canonicalize().is_ok_and(|p| self.inputs.contains(&p)) {
-            return Err("refusing to overwrite an input file; choose another output folder".into());
-        }
-        if let Ok(existing) = std::fs::read(path) {
-            if existing == text.as_bytes() {
-                return Ok(());
-            }
-            if !self.force {
-                return Err("exists with other content; not replaced (use --force to replace it)".into());
-            }
-        }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create folder {}: {e}", parent.display()))?;
-        }
-        let temporary = path.with_extension("ruleconv-tmp");
-        std::fs::write(&temporary, text).map_err(|e| format!("cannot write: {e}"))?;
-        std::fs::rename(&temporary, path).map_err(|e| {
-            let _ = std::fs::remove_file(&temporary);
-            format!("cannot write: {e}")
-        })
-    }
-}
-
 /// Without `-o`, every converted rule goes to stdout as one document.
 fn write_stdout(converted: &[Converted], records: &mut [Record], target: Target, options: &EmitOptions) {
     match convert::combined_text(converted, target, options) {
@@ -145,13 +122,14 @@ fn write_stdout(converted: &[Converted], records: &mut [Record], target: Target,
 }
 
 /// Each problem once: with several targets, a problem of reading a rule is in every target's
-/// record, but is one problem.
-fn print_problems(records: &[Record]) {
+/// record, but is one problem. `quiet` prints the errors only.
+fn print_problems(records: &[Record], quiet: bool) {
     // Buffered: stderr is not, and a corpus run prints thousands of problems, each formatted
     // in several pieces that would otherwise be a write call apiece.
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
     let mut printed = HashSet::new();
-    for line in records.iter().flat_map(|r| &r.problems).map(Problem::to_string) {
+    let shown = records.iter().flat_map(|r| &r.problems).filter(|p| !quiet || p.is_error());
+    for line in shown.map(Problem::to_string) {
         if printed.insert(line.clone()) {
             let _ = writeln!(err, "{line}");
         }
@@ -174,6 +152,11 @@ fn print_summary(summary: &Summary, target: Target) {
         summary.approximate,
         summary.unsupported
     );
+    for (what, reasons) in [("loss", &summary.top_losses), ("failure", &summary.top_failures)] {
+        for top in reasons {
+            eprintln!("  {what} in {} rule(s): {}", top.rules, top.reason);
+        }
+    }
 }
 
 /// One record per rule and target; `summary` for one target, `summaries` by target name for several.
@@ -188,4 +171,33 @@ fn write_report(path: &Path, records: &[Record], summaries: &[(Target, Summary)]
     };
     let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
     writer.write(path, &text).map_err(|m| format!("report {}: {m}", path.display()))
+}
+
+/// One JUnit suite per target, one case per rule: a failed rule is a failure, the problems of a
+/// converted one are its output.
+fn write_junit(path: &Path, records: &[Record], targets: &[Target], writer: &Writer) -> Result<(), String> {
+    let suites: Vec<Suite> = targets
+        .iter()
+        .map(|target| Suite {
+            name: format!("convert --to {}", target.name()),
+            cases: records.iter().filter(|r| r.target == target.name()).map(junit_case).collect(),
+        })
+        .collect();
+    let xml = junit::document(&suites).map_err(|e| format!("junit {}: {e}", path.display()))?;
+    writer.write(path, &xml).map_err(|m| format!("junit {}: {m}", path.display()))
+}
+
+fn junit_case(record: &Record) -> Case {
+    let lines: String = record.problems.iter().map(|p| format!("{p}\n")).collect();
+    let verdict = record.fidelity.map(|v| format!("fidelity: {}\n", v.name())).unwrap_or_default();
+    let failure = (record.status == Status::Failed).then(|| {
+        let first = record.problems.iter().find(|p| p.is_error()).map_or_else(|| "not converted".to_string(), |p| p.message.clone());
+        (first, lines.clone())
+    });
+    Case {
+        name: junit::case_name(record.title.as_deref(), record.rule_index),
+        classname: record.source.display().to_string(),
+        output: if failure.is_some() { String::new() } else { verdict + &lines },
+        failure,
+    }
 }

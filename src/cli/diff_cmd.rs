@@ -1,11 +1,12 @@
-//! `ruleconv diff EXPECTED ACTUAL`.
+//! `ruleconv diff EXPECTED ACTUAL [--stat]`: for folders a summary of the files that differ,
+//! then each changed file's unified diff.
 
 use super::{EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::diff;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-pub fn run(expected: &Path, actual: &Path, color: &str) -> i32 {
+pub fn run(expected: &Path, actual: &Path, color: &str, stat: bool) -> i32 {
     for path in [expected, actual] {
         if !path.exists() {
             eprintln!("ruleconv diff: {}: no such file or folder", path.display());
@@ -22,9 +23,16 @@ pub fn run(expected: &Path, actual: &Path, color: &str) -> i32 {
     if report.is_empty() {
         return EXIT_OK;
     }
+    let mut text = report.summary.map(|summary| summary.to_string()).unwrap_or_default();
+    if !stat && !report.diffs.is_empty() {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&report.diffs);
+    }
     let stdout = std::io::stdout();
     let colored = color == "always" || (color == "auto" && stdout.is_terminal());
-    let text = if colored { diff::colorize(&report) } else { report };
+    let text = if colored { diff::colorize(&text) } else { text };
     let _ = stdout.lock().write_all(text.as_bytes());
     EXIT_PROBLEMS
 }

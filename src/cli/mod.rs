@@ -4,6 +4,10 @@ mod check_cmd;
 mod convert_cmd;
 mod diff_cmd;
 mod explain_cmd;
+mod junit;
+mod output_file;
+mod progress;
+mod sarif;
 mod test_cmd;
 
 use crate::ir::SourceFormat;
@@ -34,7 +38,8 @@ pub const EXIT_USAGE: i32 = 2;
         ruleconv convert rules/ --to sentinel -o out/          one file per rule, folders mirrored\n  \
         ruleconv convert pack.json --to sentinel-yaml -o yaml/ ARM pack back to reviewable YAML\n  \
         ruleconv convert rules/ --to sigma,chronicle -o out/   out/sigma/ and out/chronicle/, rules read once\n  \
-        ruleconv diff golden/ out/                             review what a new conversion changed\n  \
+        ruleconv check rules/ --format sarif > check.sarif     problems for code scanning (--junit FILE for CI)\n  \
+        ruleconv diff golden/ out/                             review what a new conversion changed (--stat: summary)\n  \
         ruleconv explain rule.yaml                             what a rule detects, in plain words\n  \
         ruleconv test rule.yaml --events events.jsonl          rows the rule returns on these events",
     args_conflicts_with_subcommands = true,
@@ -53,14 +58,18 @@ enum Command {
     /// Convert rules to a target format.
     Convert(ConvertArgs),
     /// Parse every rule and its KQL; report each problem as file:line:col. Exit 1 on any error.
-    #[command(after_help = "Run it in CI over a rule repository: `ruleconv check rules/` (or `--format json` for tools).")]
+    #[command(after_help = "Run it in CI over a rule repository: `ruleconv check rules/` (or `--format json` for tools, \
+        `--format sarif > check.sarif` for code scanning, `--junit check.xml` for test reports). Rules of the run \
+        that share an id are warned about, naming each other.")]
     Check(CheckArgs),
     /// Say what each rule detects: sources, conditions, thresholds, joins, outputs, and what was
     /// not modelled (file:line:col). Exit 1 if a rule cannot be read.
     #[command(after_help = "Example: `ruleconv explain rules/brute_force.yaml`, or `--format json` for one record per rule.")]
     Explain(ExplainArgs),
-    /// Show how two outputs differ (files or folders); exit 1 when they do.
-    #[command(after_help = "Typical use: convert again into a fresh folder, then `ruleconv diff golden/ out/` and review.")]
+    /// Show how two outputs differ (files or folders); exit 1 when they do. Folders are
+    /// summarized first (files changed, added, removed, with counts), then diffed file by file.
+    #[command(after_help = "Typical use: convert again into a fresh folder, then `ruleconv diff golden/ out/` and review \
+        (`--stat` for the summary alone).")]
     Diff(DiffArgs),
     /// Run rules over events (JSON Lines) and print the rows each returns. Exit 1 if any rule is unsupported.
     #[command(after_help = "Example:\n  \
@@ -104,6 +113,33 @@ pub struct ConvertArgs {
     /// triggerThreshold of every rule written (repeatable), e.g. `--set queryFrequency=1h`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    #[command(flatten)]
+    batch: BatchArgs,
+}
+
+/// What every batch over many rules takes (`convert`, `check`).
+#[derive(Args, Debug)]
+struct BatchArgs {
+    /// Worker threads (default: RAYON_NUM_THREADS, else one per core); the output is the same
+    /// byte for byte whatever the count.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// Print only errors: no progress bar, no warnings, losses or changes, no summary.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    /// Also write FILE as JUnit XML: one test case per rule (and target), failed rules as
+    /// failures, so CI systems list them.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+}
+
+impl BatchArgs {
+    /// Sizes the thread pool every parallel step of the run uses; only the first call counts.
+    fn use_threads(&self) {
+        if let Some(threads) = self.threads {
+            let _ = rayon::ThreadPoolBuilder::new().num_threads(usize::from(threads)).build_global();
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -111,13 +147,16 @@ struct CheckArgs {
     /// Rule files or folders (searched recursively), or `-` for stdin.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Output format: text (one `file:line:col: message` per problem) or json (one record per rule).
-    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    /// Output format: text (one `file:line:col: message` per problem), json (one record per
+    /// rule) or sarif (SARIF 2.1.0 for code-scanning tools).
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "sarif"])]
     format: String,
     /// Read every input as this format instead of detecting it from the content.
     #[arg(long, value_name = "FORMAT",
           value_parser = PossibleValuesParser::new(SourceFormat::ALL.map(SourceFormat::name)).map(|s| SourceFormat::from_name(&s).expect("listed")))]
     from: Option<SourceFormat>,
+    #[command(flatten)]
+    batch: BatchArgs,
 }
 
 #[derive(Args, Debug)]
@@ -143,6 +182,9 @@ struct DiffArgs {
     /// Color the diff: auto (on a terminal), always or never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
+    /// Folders: print only the summary (files changed, added, removed), not the diffs.
+    #[arg(long)]
+    stat: bool,
 }
 
 #[derive(Args, Debug)]
@@ -186,9 +228,9 @@ pub fn run() -> i32 {
     };
     match cli.command {
         Some(Command::Convert(args)) => convert_cmd::run(args),
-        Some(Command::Check(args)) => check_cmd::run(&args.paths, args.from, args.format == "json"),
+        Some(Command::Check(args)) => check_cmd::run(&args),
         Some(Command::Explain(args)) => explain_cmd::run(&args.rules, args.from, args.format == "json"),
-        Some(Command::Diff(args)) => diff_cmd::run(&args.expected, &args.actual, &args.color),
+        Some(Command::Diff(args)) => diff_cmd::run(&args.expected, &args.actual, &args.color, args.stat),
         Some(Command::Test(args)) => test_cmd::run(test_cmd::TestArgs {
             rules: &args.rules,
             events: &args.events,
