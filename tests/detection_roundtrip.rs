@@ -28,6 +28,8 @@ use std::path::Path;
 /// - a source's `columns`, the `outputs` and computed columns no test reads (Sigma's `fields`
 ///   only lists what to show: no Sigma rule narrows or adds columns),
 /// - `entities` (entity mappings are rule metadata, carried beside the query),
+/// - a logsource's `definition`: free text for the person deploying the rule (which audit
+///   policy to enable), not a condition on the events,
 /// - trailing stages that only reshape the rows: `extend`, and `summarize` without a threshold
 ///   (a group exists exactly when an event passed the filter, so the same events alert),
 /// - a lookback test (`> ago(...)`): Sigma leaves it to the backend's schedule, a `change`.
@@ -46,6 +48,9 @@ fn meaning(detection: &Detection) -> Json {
         let Some(source) = source.as_object_mut() else { continue };
         source.remove("name");
         source.remove("columns");
+        if let Some(Json::Object(logsource)) = source.get_mut("logsource") {
+            logsource.remove("definition");
+        }
         let filter = canonical(source.remove("filter").unwrap_or(Json::Null));
         let read = tested_fields(&filter);
         if let Some(Json::Array(computed)) = source.get_mut("computed") {
@@ -227,29 +232,125 @@ fn tally<'a>(exact: impl Iterator<Item = (&'a Converted<'a>, Result<Detection, S
     tally
 }
 
-fn print(what: &str, tally: &Tally) {
-    eprintln!("{what}: {} of {} exact rules come back with an equal Detection", tally.equal, tally.considered);
+fn print(what: &str, tally: &Tally, correlations: usize) {
+    eprintln!(
+        "{what}: {} of {} exact rules come back with an equal Detection ({correlations} exact correlation rules left out)",
+        tally.equal, tally.considered
+    );
     let mut causes: Vec<(&String, &Vec<String>)> = tally.causes.iter().collect();
     causes.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
-    for (cause, rules) in causes.iter().take(40) {
+    for (cause, rules) in causes.iter().take(15) {
         eprintln!("  {:4}  {cause}  (e.g. {})", rules.len(), rules[0]);
     }
+}
+
+/// Measured: 144 of 172 Sentinel rules translated `exact` to Sigma give their Detection back
+/// through KQL. The rest: a numeric string written as a Sigma number comes back a number (5),
+/// a multi-table or ASIM source comes back as the one Defender table of its logsource (5), a
+/// `!= ""` test written as Sigma's `''`/`null` pair (6), `==` vs `=~` on text Sigma matches
+/// case-insensitively, a literal `*` as a regular expression.
+const MIN_SENTINEL_EQUAL: usize = 144;
+/// Measured: 1,755 of 2,372 Sigma rules translated `exact` to KQL give their Detection back
+/// through a Sentinel rule. The rest, mostly a logsource that comes back more general because
+/// one table holds it and its siblings (`registry_set` → DeviceRegistryEvents → `registry_event`,
+/// 207; Linux and macOS `process_creation` → DeviceProcessEvents → Windows, 200; `file_delete`
+/// → `file_event`), Windows system and application events (Event, `EventLog == "System"`, no
+/// Sigma logsource back, 58), and M365 services (OfficeActivity → `product: m365`, 13).
+const MIN_SIGMA_EQUAL: usize = 1_755;
+
+/// Sigma correlation rules are left out (their round trips belong with correlations), and
+/// counted: none is `exact` today, since no independent engine evaluates them.
+fn is_correlation(sigma: &str) -> bool {
+    sigma.lines().any(|line| line.starts_with("correlation:"))
 }
 
 #[test]
 fn sentinel_to_sigma_to_kql_gives_the_detection_back() {
     let Some(read) = corpus("corpus/sentinel") else { return };
     let (records, converted) = convert::convert(&read, target("sigma"), &EmitOptions::default());
-    let exact = converted.iter().filter(|c| records[c.record].fidelity == Some(Verdict::Exact));
-    let tally = tally(exact.map(|c| (c, through_kql(&c.text))));
-    print("sentinel → sigma → kql", &tally);
+    let exact: Vec<&Converted> = converted.iter().filter(|c| records[c.record].fidelity == Some(Verdict::Exact)).collect();
+    let (correlations, exact): (Vec<&Converted>, Vec<&Converted>) = exact.into_iter().partition(|c| is_correlation(&c.text));
+    let tally = tally(exact.into_iter().map(|c| (c, through_kql(&c.text))));
+    print("sentinel → sigma → kql", &tally, correlations.len());
+    assert!(tally.equal >= MIN_SENTINEL_EQUAL, "{} of {} equal", tally.equal, tally.considered);
 }
 
 #[test]
 fn sigma_to_kql_to_sigma_gives_the_detection_back() {
     let Some(read) = corpus("corpus/sigma/rules") else { return };
     let (records, converted) = convert::convert(&read, target("kql"), &EmitOptions::default());
-    let exact = converted.iter().filter(|c| records[c.record].fidelity == Some(Verdict::Exact));
-    let tally = tally(exact.map(|c| (c, through_sentinel(c.rule))));
-    print("sigma → kql → sigma", &tally);
+    let exact: Vec<&Converted> = converted.iter().filter(|c| records[c.record].fidelity == Some(Verdict::Exact)).collect();
+    let (correlations, exact): (Vec<&Converted>, Vec<&Converted>) =
+        exact.into_iter().partition(|c| c.rule.sigma_logic().is_some_and(|logic| is_correlation(&logic.text)));
+    let tally = tally(exact.into_iter().map(|c| (c, through_sentinel(c.rule))));
+    print("sigma → kql → sigma", &tally, correlations.len());
+    assert!(tally.equal >= MIN_SIGMA_EQUAL, "{} of {} equal", tally.equal, tally.considered);
+}
+
+/// A Sentinel rule of that query, as repository YAML.
+fn sentinel_rule(query: &str) -> Rule {
+    let query: String = query.lines().map(|line| format!("  {line}\n")).collect();
+    let text = format!("id: 2b1f0b8e-3c4d-4e5f-8a9b-0c1d2e3f4a5b\nname: Test rule\nseverity: Medium\nkind: Scheduled\nquery: |\n{query}");
+    read(&text, "rule.yaml", SourceFormat::SentinelYaml).expect("reads").remove(0)
+}
+
+/// A Sigma rule of that logsource and detection.
+fn sigma_rule(logsource: &str, detection: &str) -> Rule {
+    let text = format!("title: Test rule\nid: 6f7e3a8c-1d2b-4c5d-9e8f-0a1b2c3d4e5f\nstatus: test\nlogsource:\n{logsource}\ndetection:\n{detection}\nlevel: high\n");
+    read(&text, "rule.yml", SourceFormat::Sigma).expect("reads").remove(0)
+}
+
+/// `--to sigma` of a Sentinel rule, which must be `exact`.
+fn exact_sigma(rule: &Rule) -> String {
+    let sigma = emit_rules(target("sigma"), &[rule], &EmitOptions::default()).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(sigma.problems.iter().all(|p| !p.is_error() && p.kind != ruleconv::diag::Kind::Loss), "{}", sigma.text);
+    sigma.text
+}
+
+#[test]
+fn a_table_without_a_sigma_logsource_comes_back_through_the_custom_logsource() {
+    let rule = sentinel_rule("Syslog\n| where ProcessName == \"sshd\" and SyslogMessage contains \"Failed password\"");
+    let sigma = exact_sigma(&rule);
+    assert!(sigma.contains("product: sentinel\n  service: Syslog\n"), "{sigma}");
+    assert_eq!(meaning(&through_kql(&sigma).expect("round trip")), meaning(&lower_rule(&rule)));
+}
+
+#[test]
+fn cloud_fields_come_back_under_the_names_they_left_with() {
+    // Sentinel → Sigma → KQL: the column becomes the Sigma field `--to kql` maps back.
+    let rule = sentinel_rule("AzureActivity\n| where OperationNameValue =~ \"MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/DELETE\"");
+    let sigma = exact_sigma(&rule);
+    assert!(sigma.contains("operationName: MICROSOFT.NETWORK"), "{sigma}");
+    assert_eq!(meaning(&through_kql(&sigma).expect("round trip")), meaning(&lower_rule(&rule)));
+    // Sigma → KQL → Sigma, for each cloud logsource whose field `--to kql` renames.
+    let cases = [
+        ("  product: azure\n  service: activitylogs", "operationName"),
+        ("  product: azure\n  service: auditlogs", "properties.message"),
+        ("  product: azure\n  service: riskdetection", "riskEventType"),
+        ("  product: okta\n  service: okta", "eventType"),
+        ("  product: github\n  service: audit", "action"),
+        ("  product: gcp\n  service: gcp.audit", "gcp.audit.method_name"),
+    ];
+    for (logsource, field) in cases {
+        let rule = sigma_rule(logsource, &format!("  selection:\n    {field}: Some.Value\n  condition: selection"));
+        assert_eq!(meaning(&through_sentinel(&rule).expect("round trip")), meaning(&lower_rule(&rule)), "{logsource}");
+    }
+}
+
+#[test]
+fn equal_ignores_spelling_lookbacks_and_reshaping_but_not_meaning() {
+    // Several values of one test, as Sigma writes them, and one test per value, as KQL does.
+    let list = sigma_rule("  category: process_creation\n  product: windows", "  sel:\n    Image|endswith: ['\\a.exe', '\\b.exe']\n  condition: sel");
+    assert_eq!(meaning(&through_sentinel(&list).expect("round trip")), meaning(&lower_rule(&list)));
+    let one = |query: &str| meaning(&lower_query(query));
+    let base = one("DeviceProcessEvents | where FileName =~ \"a.exe\"");
+    assert_eq!(one("DeviceProcessEvents | where Timestamp > ago(1d) | where FileName =~ \"a.exe\""), base);
+    assert_eq!(one("DeviceProcessEvents | where FileName =~ \"a.exe\" | summarize count() by DeviceName | extend Host = DeviceName"), base);
+    assert_eq!(one("let x = DeviceProcessEvents | where FileName =~ \"a.exe\"; x | project DeviceName"), base);
+    // What decides which events alert is compared.
+    assert_ne!(one("DeviceProcessEvents | where FileName =~ \"b.exe\""), base);
+    assert_ne!(one("DeviceProcessEvents | where FileName == \"a.exe\""), base);
+    assert_ne!(one("DeviceFileEvents | where FileName =~ \"a.exe\""), base);
+    assert_ne!(one("DeviceProcessEvents | where FileName =~ \"a.exe\" | summarize c = count() by DeviceName | where c > 5"), base);
+    assert_ne!(one("DeviceProcessEvents | where Timestamp > ago(1d) or FileName =~ \"a.exe\""), base);
 }
