@@ -300,28 +300,27 @@ fn sigma_rule(logsource: &str, detection: &str) -> Rule {
     read(&text, "rule.yml", SourceFormat::Sigma).expect("reads").remove(0)
 }
 
-/// `--to sigma` of a Sentinel rule, which must be `exact`.
-fn exact_sigma(rule: &Rule) -> String {
-    let sigma = emit_rules(target("sigma"), &[rule], &EmitOptions::default()).unwrap_or_else(|e| panic!("{e:?}"));
+/// A Sentinel rule of that query converts `exact` to Sigma saying `expected`, and its Sigma
+/// through KQL lowers to the rule's Detection.
+fn assert_sentinel_round_trip(query: &str, expected: &str) {
+    let rule = sentinel_rule(query);
+    let sigma = emit_rules(target("sigma"), &[&rule], &EmitOptions::default()).unwrap_or_else(|e| panic!("{e:?}"));
     assert!(sigma.problems.iter().all(|p| !p.is_error() && p.kind != ruleconv::diag::Kind::Loss), "{}", sigma.text);
-    sigma.text
+    assert!(sigma.text.contains(expected), "`{expected}` missing in:\n{}", sigma.text);
+    assert_eq!(meaning(&through_kql(&sigma.text).expect("round trip")), meaning(&lower_rule(&rule)));
 }
 
 #[test]
 fn a_table_without_a_sigma_logsource_comes_back_through_the_custom_logsource() {
-    let rule = sentinel_rule("Syslog\n| where ProcessName == \"sshd\" and SyslogMessage contains \"Failed password\"");
-    let sigma = exact_sigma(&rule);
-    assert!(sigma.contains("product: sentinel\n  service: Syslog\n"), "{sigma}");
-    assert_eq!(meaning(&through_kql(&sigma).expect("round trip")), meaning(&lower_rule(&rule)));
+    let query = "Syslog\n| where ProcessName == \"sshd\" and SyslogMessage contains \"Failed password\"";
+    assert_sentinel_round_trip(query, "product: sentinel\n  service: Syslog\n");
 }
 
 #[test]
 fn cloud_fields_come_back_under_the_names_they_left_with() {
     // Sentinel → Sigma → KQL: the column becomes the Sigma field `--to kql` maps back.
-    let rule = sentinel_rule("AzureActivity\n| where OperationNameValue =~ \"MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/DELETE\"");
-    let sigma = exact_sigma(&rule);
-    assert!(sigma.contains("operationName: MICROSOFT.NETWORK"), "{sigma}");
-    assert_eq!(meaning(&through_kql(&sigma).expect("round trip")), meaning(&lower_rule(&rule)));
+    let query = "AzureActivity\n| where OperationNameValue =~ \"MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/DELETE\"";
+    assert_sentinel_round_trip(query, "operationName: MICROSOFT.NETWORK");
     // Sigma → KQL → Sigma, for each cloud logsource whose field `--to kql` renames.
     let cases = [
         ("  product: azure\n  service: activitylogs", "operationName"),
