@@ -159,7 +159,7 @@ fn first_difference(a: &Json, b: &Json, path: &str) -> Option<String> {
 
 fn short(value: Option<&Json>) -> String {
     let text = value.map_or("absent".to_string(), Json::to_string);
-    if text.len() > 160 { format!("{}…", &text[..text.floor_char_boundary(160)]) } else { text }
+    if text.chars().count() > 160 { format!("{}…", text.chars().take(160).collect::<String>()) } else { text }
 }
 
 fn corpus(path: &str) -> Option<Vec<convert::FileRules>> {
