@@ -12,9 +12,12 @@ Tables get a logsource only from these facts:
 1. pySigma's category -> table maps (Defender XDR and ASIM pipelines): a table that several
    categories map to takes the generic `*_event` category, else it stays unmapped (ambiguous);
 2. SERVICE_TABLES below: tables that are the same log as a SigmaHQ product/service (the script
-   checks that SigmaHQ rules use that logsource).
-Columns map to Sigma fields from pySigma's field maps (table-specific before generic), else to a
-field SigmaHQ rules of the table's logsource use that equals the column ignoring case.
+   checks that SigmaHQ rules use that logsource);
+3. the cloud logsources `--to kql` maps to a whole table (derive_kql_profile.py's CLOUD), read
+   backwards, so that Sigma → KQL → Sigma gives the logsource and field names back.
+Columns map to Sigma fields from pySigma's field maps (table-specific before generic), else from
+CLOUD's field maps read backwards, else to a field SigmaHQ rules of the table's logsource use
+that equals the column ignoring case (and no other column is).
 Everything else keeps its KQL name; tables not listed get a custom logsource in the emitter.
 
 Usage: scripts/derive_sigma_profile.py [SHARED_DIR] > targets/sigma.yaml
@@ -26,6 +29,9 @@ import os
 import sys
 
 import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from derive_kql_profile import CLOUD  # noqa: E402  (the facts `--to kql` maps with)
 
 # Sentinel tables holding the same events as a SigmaHQ logsource (Microsoft's connector docs
 # name the source log of each).
@@ -100,6 +106,12 @@ def main():
     for table, ls in SERVICE_TABLES.items():
         assert counts[logsource_key(ls)] > 0, f"no SigmaHQ rule uses {ls}"
         tables[table] = (ls, FIELDS_FROM_PIPELINE.get(table))
+    # A table that holds the whole logsource (no condition narrows it) maps back to it.
+    cloud_fields = {}
+    for ls, table, condition, sigma_fields in CLOUD:
+        if condition is None:
+            tables.setdefault(table, (ls, FIELDS_FROM_PIPELINE.get(table)))
+            cloud_fields[table] = sigma_fields
     for (table, event_id), (ls, pipeline) in GENERIC_EVENTS.items():
         tables[f"{table}/{event_id}"] = (ls, pipeline)
 
@@ -122,9 +134,15 @@ def main():
                     taken = any(f == sigma_field for f, _ in fields.values())
                     if isinstance(column, str) and not taken and (column not in fields or (used and not fields[column][1])):
                         fields[column] = (sigma_field, used)
+        # Then `--to kql`'s names, the first listed for a column (a dotted column is a path),
+        # so that its Sigma field comes back; then SigmaHQ's spelling of a column's own name.
+        for sigma_field, column in cloud_fields.get(table, {}).items():
+            if "." not in column and column not in fields:
+                fields[column] = (sigma_field, False)
+        taken = {f for f, _ in fields.values()}
         by_lower = {f.lower(): f for f in sorted(corpus_fields[logsource_key(ls)])}
         for column in sorted(columns):
-            if column not in fields and column.lower() in by_lower:
+            if column not in fields and column.lower() in by_lower and by_lower[column.lower()] not in taken:
                 fields[column] = (by_lower[column.lower()], True)
         renamed = {c: f for c, (f, _) in sorted(fields.items()) if c != f}
         profile[table] = {"logsource": ls, "fields": renamed}

@@ -171,7 +171,8 @@ impl Writer<'_> {
                     Ok(format!("union {}", branches?.join(", ")))
                 }
                 Stage::Aggregate(aggregate) => {
-                    let columns = Columns { profile: self.profile, table: self.table(aggregate.input)? };
+                    let table = self.table(aggregate.input)?;
+                    let columns = Columns { profile: self.profile, table: &table };
                     let mut out = self.input(aggregate.input)?;
                     let aggregations: Vec<String> = aggregate
                         .aggregations
@@ -202,10 +203,10 @@ impl Writer<'_> {
     }
 
     /// The table a source reads, or the first source's of a stage.
-    fn table(&self, input: Input) -> Result<&str, Vec<Problem>> {
+    fn table(&self, input: Input) -> Result<String, Vec<Problem>> {
         let detection = self.subject.detection;
         match input {
-            Input::Source(i) => Ok(self.entry(i)?.table.as_str()),
+            Input::Source(i) => Ok(self.entry(i)?.table.clone()),
             Input::Stage(i) => match &detection.stages[i] {
                 Stage::Union { inputs, .. } => self.table(*inputs.first().ok_or_else(|| self.error(0, "an empty union".into()))?),
                 Stage::Aggregate(a) => self.table(a.input),
@@ -214,7 +215,7 @@ impl Writer<'_> {
         }
     }
 
-    fn entry(&self, source: usize) -> Result<&profile::Entry, Vec<Problem>> {
+    fn entry(&self, source: usize) -> Result<Cow<'_, profile::Entry>, Vec<Problem>> {
         let logsource = self.subject.detection.sources[source].logsource.clone().unwrap_or_default();
         self.profile.entry(&logsource).ok_or_else(|| {
             let keys = [("category", &logsource.category), ("product", &logsource.product), ("service", &logsource.service)];

@@ -3,6 +3,7 @@
 
 use crate::ir::detection::LogSource;
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -33,7 +34,7 @@ pub enum Mapped {
 }
 
 /// A logsource pattern: the keys it lists must equal the rule's.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     pub category: Option<String>,
@@ -60,8 +61,10 @@ impl Entry {
 }
 
 impl Profile {
-    /// The most specific entry for the logsource (the first of equals).
-    pub fn entry(&self, logsource: &LogSource) -> Option<&Entry> {
+    /// The most specific entry for the logsource (the first of equals); else, for the custom
+    /// logsource `--to sigma` writes for a Sentinel table without a Sigma one (`product:
+    /// sentinel`, the table as `service`), that table.
+    pub fn entry(&self, logsource: &LogSource) -> Option<Cow<'_, Entry>> {
         let mut best: Option<(usize, &Entry)> = None;
         for entry in &self.logsources {
             if let Some(keys) = entry.specificity(logsource)
@@ -70,7 +73,7 @@ impl Profile {
                 best = Some((keys, entry));
             }
         }
-        best.map(|(_, entry)| entry)
+        best.map(|(_, entry)| Cow::Borrowed(entry)).or_else(|| sentinel_table(logsource).map(Cow::Owned))
     }
 
     /// The columns (or dotted paths) a Sigma field is in the table: mapped, else its own name.
@@ -81,6 +84,12 @@ impl Profile {
             Some(Mapped::Several(columns)) => columns.iter().map(String::as_str).collect(),
         }
     }
+}
+
+/// A custom logsource `product: sentinel, service: TABLE` reads that table, whatever the profile.
+fn sentinel_table(logsource: &LogSource) -> Option<Entry> {
+    let table = logsource.service.as_ref().filter(|_| logsource.product.as_deref() == Some("sentinel") && logsource.category.is_none())?;
+    Some(Entry { category: None, product: Some("sentinel".into()), service: Some(table.clone()), table: table.clone(), condition: None })
 }
 
 /// The embedded profiles; they are ours and tested, so a broken file is a bug.
@@ -123,6 +132,7 @@ mod tests {
         assert_eq!(profile.entry(&logsource(None, Some("azure"), Some("signinlogs"))).unwrap().table, "SigninLogs");
         assert_eq!(profile.entry(&logsource(None, Some("m365"), Some("threat_management"))).unwrap().table, "OfficeActivity");
         assert!(profile.entry(&logsource(None, Some("zeek"), Some("dns"))).is_none());
+        assert_eq!(profile.entry(&logsource(None, Some("sentinel"), Some("ZoomLogs"))).unwrap().table, "ZoomLogs");
     }
 
     #[test]
