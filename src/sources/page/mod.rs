@@ -15,7 +15,8 @@ use super::catalog::{find_fence, read_fence};
 use super::locate::LineIndex;
 use super::sentinel_yaml;
 use crate::diag::Position;
-use crate::ir::{Lifted, Logic, Query, Rule, SourceFormat};
+use crate::ir::{Lifted, Logic, Query, Rule, SentinelSection, SourceFormat};
+use serde_json::{Value as Json, json};
 use crate::yaml::{self, Value};
 use definition::Rebuilt;
 use facts::{Fact, FactKind};
@@ -74,8 +75,11 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
         {
             rule.logic = Some(Logic::Kql(Query { text: fence.text, locator: fence.locator }));
         }
-        carry(facts, rule);
     });
+    if let Some(rule) = read.rules.first_mut() {
+        carry(facts, rule);
+        keep_in_section(rule);
+    }
     for mut problem in read.problems {
         problem.position = rebuilt.to_page(problem.position);
         out.problems.push(problem);
@@ -117,6 +121,27 @@ fn carry(facts: Vec<Fact>, rule: &mut Rule) {
             FactKind::Hypothesis => _ = rule.note.get_or_insert(lifted),
             FactKind::Retrieved => _ = rule.retrieved.get_or_insert(lifted),
             FactKind::Confidence => _ = rule.confidence.get_or_insert(lifted),
+        }
+    }
+}
+
+/// The page's facts as keys of the rule's Sentinel section too, so that the Sentinel targets
+/// carry them (YAML as keys, ARM in the template metadata); `references` is the key some
+/// repository rules already use. A key the definition has itself is left as written.
+fn keep_in_section(rule: &mut Rule) {
+    let list = |items: &[Lifted<String>]| (!items.is_empty()).then(|| json!(items.iter().map(|i| &i.value).collect::<Vec<_>>()));
+    let text = |fact: &Option<Lifted<String>>| fact.as_ref().map(|f| Json::String(f.value.clone()));
+    let facts = [
+        ("references", list(&rule.references)),
+        ("falsePositives", list(&rule.false_positives)),
+        ("note", text(&rule.note)),
+        ("retrieved", text(&rule.retrieved)),
+        ("confidence", text(&rule.confidence)),
+    ];
+    let section = rule.sentinel.get_or_insert_with(SentinelSection::default);
+    for (key, value) in facts {
+        if let Some(value) = value {
+            section.extensions.entry(key.to_string()).or_insert(value);
         }
     }
 }
