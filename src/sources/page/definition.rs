@@ -226,14 +226,16 @@ fn as_written(lines: &[&str], start: usize, end: usize) -> Rebuilt {
 /// An open mapping or list while rebuilding, and the column its lines are written at.
 struct Frame {
     shape: &'static Shape,
+    /// What it is, for messages: "`entityMappings`", "an item of `entityMappings`".
+    name: String,
     column: usize,
     /// The keys it already has (a second one belongs further out).
     keys: Vec<String>,
 }
 
 impl Frame {
-    fn new(shape: &'static Shape, column: usize) -> Self {
-        Frame { shape, column, keys: Vec::new() }
+    fn new(shape: &'static Shape, name: String, column: usize) -> Self {
+        Frame { shape, name, column, keys: Vec::new() }
     }
 
     fn takes_key(&self, key: &str, innermost: bool) -> bool {
@@ -287,7 +289,7 @@ struct Flattened<'a> {
 /// Rebuilds a flattened definition starting at page line `start`.
 fn flattened_rebuild(lines: &[&str], start: usize) -> Result<Rebuilt, RebuildError> {
     let mut state =
-        Flattened { lines, frames: vec![Frame::new(&RULE, 0)], out: vec![String::new(); start], shifts: vec![0; start], block: None };
+        Flattened { lines, frames: vec![Frame::new(&RULE, "the rule itself".into(), 0)], out: vec![String::new(); start], shifts: vec![0; start], block: None };
     let mut end = lines.len();
     for i in start..lines.len() {
         if !state.line(i)? {
@@ -314,7 +316,9 @@ impl Flattened<'_> {
         if let Some((column, is_query)) = self.block {
             match kind {
                 Line::Blank => return Ok(self.blank_continues(i, is_query)),
-                Line::Key(key, _) if is_known(key) && self.placement(key).map_err(|e| e.at(i, text))?.is_some() => self.block = None,
+                Line::Key(key, _) if is_known(key) && self.placement(key).map_err(|e| self.ambiguous(e, i, text))?.is_some() => {
+                    self.block = None
+                }
                 _ => {
                     self.emit(text, column);
                     return Ok(true);
@@ -324,7 +328,7 @@ impl Flattened<'_> {
         match kind {
             Line::Blank => Ok(self.blank_continues(i, false)),
             Line::Key(key, value) => {
-                let Some(frame) = self.placement(key).map_err(|e| e.at(i, text))? else {
+                let Some(frame) = self.placement(key).map_err(|e| self.ambiguous(e, i, text))? else {
                     if is_known(key) || key.starts_with(|c: char| c.is_ascii_lowercase()) {
                         return Err(error(i, text, format!("cannot place `{key}`: none of the keys above can hold it here")));
                     }
@@ -345,12 +349,12 @@ impl Flattened<'_> {
                 self.frames.truncate(list + 1);
                 let column = self.frames[list].column;
                 self.emit(text, column);
-                let mut item = Frame::new(self.frames[list].item_shape(), column + 2);
+                let mut item = Frame::new(self.frames[list].item_shape(), format!("an item of {}", self.frames[list].name), column + 2);
                 if let Some((key, value)) = key_value(rest) {
                     item.keys.push(key.to_string());
                     let shape = item.value_shape(key);
                     self.frames.push(item);
-                    self.open_shape(shape, value, column + 4);
+                    self.open_shape(key, shape, value, column + 4);
                 } else {
                     self.frames.push(item);
                 }
@@ -379,16 +383,16 @@ impl Flattened<'_> {
         if is_block_header(value) {
             self.block = Some((column, key == Key::Query.yaml()));
         } else {
-            self.open_shape(shape, value, column);
+            self.open_shape(key, shape, value, column);
         }
     }
 
     /// After a key whose value is on the following lines, the frame those lines go to.
-    fn open_shape(&mut self, shape: &'static Shape, value: &str, column: usize) {
+    fn open_shape(&mut self, key: &str, shape: &'static Shape, value: &str, column: usize) {
         if is_block_header(value) {
             self.block = Some((column, false));
         } else if value.is_empty() && !matches!(shape, Shape::Text) {
-            self.frames.push(Frame::new(shape, column));
+            self.frames.push(Frame::new(shape, format!("`{key}`"), column));
         }
     }
 
@@ -408,6 +412,11 @@ impl Flattened<'_> {
         continues
     }
 
+    fn ambiguous(&self, Ambiguity { key, inner, outer }: Ambiguity, i: usize, text: &str) -> RebuildError {
+        let (inner, outer) = (&self.frames[inner].name, &self.frames[outer].name);
+        error(i, text, format!("ambiguous: `{key}` could belong to {inner} or to {outer}; indent the definition to say which"))
+    }
+
     fn emit(&mut self, text: &str, column: usize) {
         let trimmed = text.trim_start();
         self.out.push(format!("{}{}", " ".repeat(column), trimmed.trim_end()));
@@ -420,14 +429,6 @@ struct Ambiguity {
     key: String,
     inner: usize,
     outer: usize,
-}
-
-impl Ambiguity {
-    fn at(self, i: usize, text: &str) -> RebuildError {
-        let Ambiguity { key, inner, outer } = self;
-        let depth = |f: usize| if f == 0 { "the rule itself".to_string() } else { format!("the value nested {f} level(s) deep") };
-        error(i, text, format!("ambiguous: `{key}` could belong to {} or to {}; indent the definition", depth(inner), depth(outer)))
-    }
 }
 
 fn is_known(key: &str) -> bool {
