@@ -6,7 +6,7 @@
 #[path = "support/kql_corpus.rs"]
 mod kql_corpus;
 
-use ruleconv::diag::Position;
+use ruleconv::diag::{Kind, Position};
 use ruleconv::ir::{Rule, SourceFormat};
 use ruleconv::sources::{self, ReadOutcome};
 use std::path::{Path, PathBuf};
@@ -139,6 +139,9 @@ fn a_flattened_page_in_another_key_order() {
     assert_eq!(values(&rule.false_positives), ["A misconfigured service retrying an old password", "Load tests of the sign-in page"]);
     assert_eq!(rule.note.as_ref().unwrap().value, "an attacker tries one common password against many accounts from a single IP address.");
     assert_eq!(rule.confidence.as_ref().unwrap().value, "high");
+    // The page's own KQL block, another revision of the query, is pointed out, not read.
+    let warnings: Vec<Position> = read(name).problems.iter().filter(|p| p.kind == Kind::Warning).map(|p| p.position).collect();
+    assert_eq!(warnings, [position_in(name, 1, "```kql")]);
     // The page's facts are kept as keys of the Sentinel rule too, so its targets carry them.
     assert_eq!(sentinel.extensions["confidence"], "high");
     assert_eq!(sentinel.extensions["falsePositives"][1], "Load tests of the sign-in page");

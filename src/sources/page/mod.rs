@@ -67,13 +67,17 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
     let facts = facts::scan(&lines, in_rule);
     let index = LineIndex::new(&rebuilt.text);
     let mut read = ReadOutcome::default();
-    sentinel_yaml::read_document(document, &index, file, 0, SourceFormat::Page, &mut read, |_, rule| {
+    sentinel_yaml::read_document(document, &index, file, 0, SourceFormat::Page, &mut read, |decoder, rule| {
         to_page(rule, &rebuilt);
-        // A definition without a query takes the page's KQL block.
-        if rule.logic.is_none()
-            && let Some(fence) = fence
-        {
-            rule.logic = Some(Logic::Kql(Query { text: fence.text, locator: fence.locator }));
+        let (Some(open), Some(fence)) = (open, fence) else { return };
+        match rule.kql() {
+            // A definition without a query takes the page's KQL block.
+            None if rule.logic.is_none() => rule.logic = Some(Logic::Kql(Query { text: fence.text, locator: fence.locator })),
+            Some(query) if query.text.trim() != fence.text.trim() => decoder.warning(
+                Position::new(open + 1, 1),
+                "the page's KQL block differs from the query of the rule definition; the definition's query is read",
+            ),
+            _ => {}
         }
     });
     if let Some(rule) = read.rules.first_mut() {
