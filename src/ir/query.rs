@@ -61,6 +61,11 @@ impl Locator {
         }
     }
 
+    /// The same text placed elsewhere: every anchor moved by `to`.
+    pub fn moved(&mut self, to: impl Fn(Position) -> Position) {
+        self.anchors.iter_mut().for_each(|(_, position)| *position = to(*position));
+    }
+
     /// The locator of `text[start..end]`, re-based so that `start` becomes offset 0.
     pub fn slice(&self, text: &str, start: usize, end: usize) -> Locator {
         let mut out = Locator::at(self.position(text, start));

@@ -38,6 +38,12 @@ pub struct Rule {
     pub status: Option<Lifted<String>>,
     pub false_positives: Vec<Lifted<String>>,
     pub tags: Vec<Lifted<String>>,
+    /// What a page published beside the rule says about it (a hunt hypothesis).
+    pub note: Option<Lifted<String>>,
+    /// When the rule was copied from where it was published (a page's `Retrieved:`).
+    pub retrieved: Option<Lifted<String>>,
+    /// How far the publisher trusts the rule (a page's `Confidence:`).
+    pub confidence: Option<Lifted<String>>,
     pub logic: Option<Logic>,
     pub sentinel: Option<SentinelSection>,
     pub sigma: Option<SigmaSection>,
@@ -89,10 +95,13 @@ pub enum SourceFormat {
     Arm,
     /// Sigma rules, correlation rules and filters (YAML, one or more documents).
     Sigma,
+    /// A page copied from a catalog site: prose, labelled facts and a rule definition.
+    Page,
 }
 
 impl SourceFormat {
-    pub const ALL: [SourceFormat; 5] = [Self::SentinelYaml, Self::MarkdownFrontMatter, Self::MarkdownCatalog, Self::Arm, Self::Sigma];
+    pub const ALL: [SourceFormat; 6] =
+        [Self::SentinelYaml, Self::MarkdownFrontMatter, Self::MarkdownCatalog, Self::Arm, Self::Sigma, Self::Page];
 
     /// The name users pass to `--from`.
     pub fn name(self) -> &'static str {
@@ -102,6 +111,7 @@ impl SourceFormat {
             Self::MarkdownCatalog => "catalog",
             Self::Arm => "arm",
             Self::Sigma => "sigma",
+            Self::Page => "page",
         }
     }
 

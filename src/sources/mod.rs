@@ -5,7 +5,8 @@
 //! - `front_matter`: markdown with the rule as YAML front matter,
 //! - `catalog`: markdown rule catalogs (`## title`, a `|Name | Value |` table, a ```kql block),
 //! - `arm`: ARM templates (alert rules and hunting saved searches),
-//! - `sigma`: Sigma rules, correlation rules and filters (the language itself is `crate::sigma`).
+//! - `sigma`: Sigma rules, correlation rules and filters (the language itself is `crate::sigma`),
+//! - `page`: rule pages copied from catalog sites (prose, labelled facts, a rule definition).
 //!
 //! A rule that cannot be read is left out of `rules` and explained in `problems`, which name it
 //! by its index in the file; the other rules of the file (and of the batch) are read regardless.
@@ -17,6 +18,7 @@ mod fields;
 mod front_matter;
 mod lift;
 mod locate;
+mod page;
 mod sentinel_yaml;
 mod sigma;
 
@@ -141,7 +143,7 @@ pub fn read_text(text: &str, file: &Path, from: Option<SourceFormat>) -> ReadOut
         outcome.not_a_rule(
             file,
             Position::new(1, 1),
-            "cannot tell the rule format of this file (expected Sentinel YAML, an ARM template, or markdown with front matter or a rule catalog); name it with --from",
+            "cannot tell the rule format of this file (expected Sentinel YAML, an ARM template, markdown with front matter or a rule catalog, or a rule page); name it with --from",
         );
         return outcome;
     };
@@ -151,6 +153,7 @@ pub fn read_text(text: &str, file: &Path, from: Option<SourceFormat>) -> ReadOut
         SourceFormat::MarkdownCatalog => catalog::read(text, file, &mut outcome),
         SourceFormat::Arm => arm::read(text, file, &mut outcome),
         SourceFormat::Sigma => sigma::read(text, file, &mut outcome),
+        SourceFormat::Page => page::read(text, file, &mut outcome),
     }
     outcome
 }
@@ -209,6 +212,9 @@ pub fn detect(text: &str, file: &Path) -> Option<SourceFormat> {
     }
     if catalog::looks_like_catalog(text) {
         return Some(SourceFormat::MarkdownCatalog);
+    }
+    if page::looks_like_page(text) {
+        return Some(SourceFormat::Page);
     }
     if is_markdown {
         return None;

@@ -6,6 +6,7 @@
 
 use super::Subject;
 use crate::diag::{Kind, Problem};
+use crate::ir::Rule;
 use crate::ir::detection::{Field, Predicate, Span, Stage, Value};
 use serde::Serialize;
 
@@ -47,6 +48,18 @@ pub fn unverified(subject: &Subject, problems: &mut Vec<Problem>, span: Span, wh
     if !problems.iter().any(|p| p.kind == Kind::Loss) {
         problems.push(loss_at(subject, span, format!("not verified by execution: {what}")));
     }
+}
+
+/// The notes a page gave beside a rule (hypothesis, retrieval date, confidence) that a target
+/// has no place for: one loss each, at the page line it was read from.
+pub fn unplaced_page_notes(rule: &Rule, target: &str) -> Vec<Problem> {
+    [("note", &rule.note), ("retrieved", &rule.retrieved), ("confidence", &rule.confidence)]
+        .into_iter()
+        .filter_map(|(key, fact)| {
+            let fact = fact.as_ref()?;
+            Some(Problem::at_key(Kind::Loss, rule, key, format!("{target} has no place for the page's `{}`", fact.from)))
+        })
+        .collect()
 }
 
 /// One loss for every construct lowering could not model: a target that translates the

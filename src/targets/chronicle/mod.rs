@@ -116,6 +116,10 @@ fn meta(rule: &Rule) -> Vec<(&'static str, String)> {
                 .and_then(|t| joined(t.iter().map(|t| t.id.as_ref().map_or(t.written.as_str(), |id| id.as_str())).collect())),
         ),
         ("reference", joined(rule.references.iter().map(|r| r.value.as_str()).collect())),
+        // What a page published beside the rule.
+        ("note", rule.note.as_ref().map(|n| n.value.clone())),
+        ("retrieved", rule.retrieved.as_ref().map(|r| r.value.clone())),
+        ("confidence", rule.confidence.as_ref().map(|c| c.value.clone())),
         ("source", Some(format!("{} (converted by ruleconv)", if rule.sigma.is_some() { "Sigma" } else { "Microsoft Sentinel" }))),
     ]
     .into_iter()

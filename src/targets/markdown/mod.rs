@@ -16,6 +16,7 @@ mod structure;
 use super::sentinel_fields::clean_description;
 use super::{EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, unmodelled_losses};
 use crate::diag::{Kind, Problem};
+use crate::ir::Lifted;
 use crate::ir::detection::Input;
 use handlebars::Handlebars;
 use predicates::Row;
@@ -152,6 +153,12 @@ impl Card {
             ("Id", rule.id.clone()),
             ("Severity", rule.severity.map(|s| s.name().to_string())),
             ("Kind", rule.sentinel.as_ref().and_then(|s| s.kind).map(|k| crate::sentinel::keys::kind_name(k).to_string())),
+            ("References", joined(&rule.references)),
+            ("False positives", joined(&rule.false_positives)),
+            // What a page published beside the rule.
+            ("Note", rule.note.as_ref().map(|n| n.value.clone())),
+            ("Retrieved", rule.retrieved.as_ref().map(|r| r.value.clone())),
+            ("Confidence", rule.confidence.as_ref().map(|c| c.value.clone())),
         ];
         let file = rule.origin.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         Card {
@@ -201,6 +208,10 @@ impl Card {
                 .collect(),
         }
     }
+}
+
+fn joined(items: &[Lifted<String>]) -> Option<String> {
+    (!items.is_empty()).then(|| items.iter().map(|i| i.value.as_str()).collect::<Vec<_>>().join(", "))
 }
 
 fn pipelines(structure: &Structure) -> Vec<PipelineView> {

@@ -15,7 +15,8 @@ mod selection;
 mod values;
 
 use super::{
-    EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, loss_at, unmodelled_losses, unverified,
+    EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, loss_at, unmodelled_losses, unplaced_page_notes,
+    unverified,
 };
 use crate::diag::{Kind, Problem};
 use crate::ir::Rule;
@@ -118,6 +119,7 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         Problem::at_key(Kind::Loss, rule, "relevantTechniques", message)
     }));
     problems.extend(metadata::retag_problems(rule));
+    problems.extend(unplaced_page_notes(rule, "Sigma"));
 
     let ids: Vec<String> = bases.iter().map(|b| metadata::derived_id(rule, &format!("{}/{}", b.source, b.table))).collect();
     let mut source_ids = vec![Vec::new(); subject.detection.sources.len()];
