@@ -39,6 +39,7 @@ pub mod explain;
 pub mod ir;
 pub mod kql;
 pub mod lower;
+pub mod report;
 pub mod sentinel;
 pub mod sigma;
 pub mod sources;

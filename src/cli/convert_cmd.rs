@@ -47,7 +47,7 @@ pub fn run(args: ConvertArgs) -> i32 {
     let read = convert::read_all(&files, args.from);
     let results = convert::convert_to(&read, &targets, &options);
 
-    let writer = Writer { inputs: files.iter().filter_map(|f| f.path.canonicalize().ok()).collect(), force: args.force };
+    let writer = Writer::new(&files, args.force);
     let mut all_records = Vec::new();
     let mut summaries = Vec::new();
     for (target, (mut records, converted)) in targets.iter().zip(results) {
@@ -90,7 +90,7 @@ fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, targ
 }
 
 /// Writes output files without losing anything the user had.
-struct Writer {
+pub(super) struct Writer {
     /// The input files, canonicalized: never replaced.
     inputs: HashSet<PathBuf>,
     /// Replace existing files whose content differs (`--force`).
@@ -98,10 +98,14 @@ struct Writer {
 }
 
 impl Writer {
+    pub(super) fn new(inputs: &[convert::InputFile], force: bool) -> Writer {
+        Writer { inputs: inputs.iter().filter_map(|f| f.path.canonicalize().ok()).collect(), force }
+    }
+
     /// Writes through a temporary file and a rename, so an interrupted run leaves no half file.
     /// An existing file with the same content is left as is; one with other content is only
     /// replaced with `--force`; an input is never replaced.
-    fn write(&self, path: &Path, text: &str) -> Result<(), String> {
+    pub(super) fn write(&self, path: &Path, text: &str) -> Result<(), String> {
         if path.canonicalize().is_ok_and(|p| self.inputs.contains(&p)) {
             return Err("refusing to overwrite an input file; choose another output folder".into());
         }
