@@ -136,8 +136,11 @@ fn json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).expect("written")).expect("JSON")
 }
 
-/// (technique id, rules, [(sub-technique id, rules)]) under a tactic of the report.
-fn techniques(report: &Value, tactic: &str) -> Vec<(String, u64, Vec<(String, u64)>)> {
+/// A technique id, its rules, and its sub-techniques' ids and rules.
+type Row = (String, u64, Vec<(String, u64)>);
+
+/// The techniques under a tactic of the report.
+fn techniques(report: &Value, tactic: &str) -> Vec<Row> {
     let tactic = report["attack"]["tactics"].as_array().unwrap().iter().find(|t| t["short_name"] == tactic).expect("every tactic listed");
     let pair = |t: &Value| (t["id"].as_str().unwrap().to_string(), t["rules"].as_u64().unwrap());
     tactic["techniques"]
@@ -151,7 +154,7 @@ fn techniques(report: &Value, tactic: &str) -> Vec<(String, u64, Vec<(String, u6
         .collect()
 }
 
-fn owned(id: &str, rules: u64, subs: &[(&str, u64)]) -> (String, u64, Vec<(String, u64)>) {
+fn owned(id: &str, rules: u64, subs: &[(&str, u64)]) -> Row {
     (id.to_string(), rules, subs.iter().map(|(s, n)| (s.to_string(), *n)).collect())
 }
 

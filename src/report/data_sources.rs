@@ -29,7 +29,7 @@ pub fn data_sources(rules: &[(&Rule, &Detection)]) -> Vec<SourceCount> {
         }
     }
     let mut counts: Vec<SourceCount> = users.into_iter().map(|((kind, name), rules)| SourceCount { kind, name, rules: rules.len() }).collect();
-    counts.sort_by(|a, b| b.rules.cmp(&a.rules));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.rules));
     counts
 }
 

@@ -9,12 +9,15 @@ use super::{Coverage, TechniqueCoverage};
 use std::fmt::Write;
 
 const MARGIN: usize = 10;
-const COLUMN: usize = 140;
+const COLUMN: usize = 160;
 const GAP: usize = 4;
 const HEADER: usize = 40;
 const CELL: usize = 26;
-/// Characters of an 11px label that fit a cell beside its count.
-const LABEL_CHARS: usize = 19;
+/// Horizontal room of an average character at 11px (bold a little more), in pixels.
+const CHAR_WIDTH: f64 = 6.6;
+const BOLD_CHAR_WIDTH: f64 = 7.4;
+/// Padding on each side of a cell's text.
+const PAD: usize = 5;
 
 pub fn svg(coverage: &Coverage) -> String {
     let max_rules = coverage.max_rules();
@@ -36,10 +39,10 @@ pub fn svg(coverage: &Coverage) -> String {
             escape(tactic.name),
             tactic.id,
             HEADER - GAP,
-            x + 5,
+            x + PAD,
             MARGIN + 15,
-            escape(&fit(tactic.name, LABEL_CHARS + 3)),
-            x + 5,
+            escape(&fit(tactic.name, chars_in((COLUMN - 2 * PAD) as f64, BOLD_CHAR_WIDTH))),
+            x + PAD,
             MARGIN + 30,
         );
         for (row, technique) in tactic.techniques.iter().enumerate() {
@@ -63,13 +66,24 @@ fn cell(out: &mut String, technique: &TechniqueCoverage, x: usize, y: usize, max
         r#"<g><title>{}</title><rect class="cell" x="{x}" y="{y}" width="{COLUMN}" height="{CELL}" rx="2" fill="{}"/><text x="{}" y="{}" fill="{ink}">{}</text><text x="{}" y="{}" fill="{ink}" text-anchor="end" font-weight="bold">{}</text></g>"#,
         escape(&tooltip),
         palette::shade(technique.rules, max_rules),
-        x + 5,
+        x + PAD,
         y + 17,
-        escape(&fit(&label, LABEL_CHARS)),
-        x + COLUMN - 5,
+        escape(&fit(&label, label_chars(technique.rules))),
+        x + COLUMN - PAD,
         y + 17,
         technique.rules,
     );
+}
+
+/// How many characters of a technique's label fit beside its count.
+fn label_chars(rules: usize) -> usize {
+    let count = rules.to_string().len() as f64 * BOLD_CHAR_WIDTH;
+    chars_in((COLUMN - 3 * PAD) as f64 - count, CHAR_WIDTH)
+}
+
+/// How many characters of this width fit in so many pixels.
+fn chars_in(pixels: f64, char_width: f64) -> usize {
+    (pixels / char_width).floor() as usize
 }
 
 /// The text cut to `chars` characters, an ellipsis marking the cut.

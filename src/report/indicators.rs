@@ -30,7 +30,7 @@ pub fn reuse(detections: &[&Detection]) -> Vec<IndicatorCount> {
     let mut counts: Vec<IndicatorCount> =
         users.into_iter().map(|((field, operator, value), rules)| IndicatorCount { field, operator, value, rules: rules.len() }).collect();
     // Stable: ties keep the map's key order.
-    counts.sort_by(|a, b| b.rules.cmp(&a.rules));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.rules));
     counts
 }
 
