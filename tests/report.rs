@@ -29,64 +29,28 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-const SPRAY: &str = r#"id: 3b1e8d0e-1d1a-4c6b-9b7e-000000000001
-name: Password spray against the portal
-description: Failed sign-ins to the Azure portal.
-severity: Medium
-requiredDataConnectors:
-  - connectorId: AzureActiveDirectory
-    dataTypes:
-      - SigninLogs
-tactics:
-  - InitialAccess
-  - Persistence
-relevantTechniques:
-  - T1078.004
-query: |
-  SigninLogs
-  | where ResultType == "50126" and AppDisplayName has "Azure Portal"
-queryFrequency: 1h
-queryPeriod: 1h
-triggerOperator: gt
-triggerThreshold: 0
-kind: Scheduled
-"#;
+/// A scheduled Sentinel rule; `metadata` holds its ATT&CK and connector keys.
+fn sentinel_rule(number: u32, name: &str, metadata: &str, query: &str) -> String {
+    format!(
+        "id: 3b1e8d0e-1d1a-4c6b-9b7e-00000000000{number}\nname: {name}\ndescription: {name}.\nseverity: Low\n{metadata}\
+         query: |\n  {query}\nqueryFrequency: 1h\nqueryPeriod: 1h\ntriggerOperator: gt\ntriggerThreshold: 0\nkind: Scheduled\n"
+    )
+}
 
-const GUESSING: &str = r#"id: 3b1e8d0e-1d1a-4c6b-9b7e-000000000002
-name: Password guessing
-description: Wrong passwords and locked accounts.
-severity: Low
-tactics:
-  - CredentialAccess
-relevantTechniques:
-  - T1110.003
-  - T1110.001
-query: |
-  SigninLogs
-  | where ResultType in ("50126", "50053")
-queryFrequency: 1h
-queryPeriod: 1h
-triggerOperator: gt
-triggerThreshold: 0
-kind: Scheduled
-"#;
+fn spray() -> String {
+    let metadata = "requiredDataConnectors:\n  - connectorId: AzureActiveDirectory\n    dataTypes:\n      - SigninLogs\n\
+                    tactics:\n  - InitialAccess\n  - Persistence\nrelevantTechniques:\n  - T1078.004\n";
+    sentinel_rule(1, "Password spray against the portal", metadata, r#"SigninLogs | where ResultType == "50126" and AppDisplayName has "Azure Portal""#)
+}
 
-const LOGON_FAILURES: &str = r#"id: 3b1e8d0e-1d1a-4c6b-9b7e-000000000003
-name: Logon failures
-description: Failed Windows logons.
-severity: Low
-tactics: []
-relevantTechniques:
-  - T9999
-query: |
-  SecurityEvent
-  | where EventID == 4625
-queryFrequency: 1h
-queryPeriod: 1h
-triggerOperator: gt
-triggerThreshold: 0
-kind: Scheduled
-"#;
+fn guessing() -> String {
+    let metadata = "tactics:\n  - CredentialAccess\nrelevantTechniques:\n  - T1110.003\n  - T1110.001\n";
+    sentinel_rule(2, "Password guessing", metadata, r#"SigninLogs | where ResultType in ("50126", "50053")"#)
+}
+
+fn logon_failures() -> String {
+    sentinel_rule(3, "Logon failures", "tactics: []\nrelevantTechniques:\n  - T9999\n", "SecurityEvent | where EventID == 4625")
+}
 
 const POWERSHELL: &str = r#"title: PowerShell started
 id: 3b1e8d0e-1d1a-4c6b-9b7e-000000000004
@@ -110,11 +74,11 @@ fn pack(dir: &Path) -> PathBuf {
     let rules = dir.join("rules");
     std::fs::create_dir_all(&rules).unwrap();
     for (name, content) in [
-        ("spray.yaml", SPRAY),
-        ("guessing.yaml", GUESSING),
-        ("logon_failures.yaml", LOGON_FAILURES),
-        ("powershell.yml", POWERSHELL),
-        ("broken.yaml", "name: Broken\nquery: |\n  T\nseverity: [unclosed\n"),
+        ("spray.yaml", spray()),
+        ("guessing.yaml", guessing()),
+        ("logon_failures.yaml", logon_failures()),
+        ("powershell.yml", POWERSHELL.to_string()),
+        ("broken.yaml", "name: Broken\nquery: |\n  T\nseverity: [unclosed\n".to_string()),
     ] {
         std::fs::write(rules.join(name), content).unwrap();
     }
@@ -130,6 +94,14 @@ fn report(rules: &Path, out: &Path, threads: &str) -> Vec<(&'static str, Vec<u8>
         .into_iter()
         .map(|name| (name, std::fs::read(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))))
         .collect()
+}
+
+/// The pack's report written under a fresh folder: the folder, and report.json.
+fn reported(name: &str) -> (PathBuf, Value) {
+    let dir = scratch(name);
+    report(&pack(&dir), &dir.join("out"), "2");
+    let report = json(&dir.join("out/report.json"));
+    (dir, report)
 }
 
 fn json(path: &Path) -> Value {
@@ -160,10 +132,7 @@ fn owned(id: &str, rules: u64, subs: &[(&str, u64)]) -> Row {
 
 #[test]
 fn counts_of_a_small_pack_are_exact() {
-    let dir = scratch("counts");
-    let rules = pack(&dir);
-    report(&rules, &dir.join("out"), "2");
-    let report = json(&dir.join("out/report.json"));
+    let (dir, report) = reported("counts");
 
     assert_eq!(report["summary"], serde_json::json!({ "files": 5, "rules": 4, "unreadable": 1 }));
     assert_eq!(report["attack"]["tactics"].as_array().unwrap().len(), 14, "every Enterprise tactic");
@@ -296,10 +265,7 @@ fn technique_cells(report: &Value) -> usize {
 
 #[test]
 fn the_layer_loads_as_a_navigator_layer_and_the_svg_has_a_cell_per_technique() {
-    let dir = scratch("layer");
-    let rules = pack(&dir);
-    report(&rules, &dir.join("out"), "2");
-    let report = json(&dir.join("out/report.json"));
+    let (dir, report) = reported("layer");
     // T1078 under two tactics with its sub-technique, T1110 with two, T1059 with one.
     assert_eq!(check_layer(&json(&dir.join("out/attack-layer.json"))), 2 + 2 + 3 + 2);
     let svg = std::fs::read_to_string(dir.join("out/coverage.svg")).unwrap();

@@ -128,15 +128,7 @@ impl Coverage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::AttackRef;
-
-    fn rule(tactics: &[&str], techniques: &[&str]) -> Rule {
-        Rule {
-            tactics: Some(tactics.iter().map(|t| AttackRef::parse(t)).collect()),
-            techniques: Some(techniques.iter().map(|t| AttackRef::parse(t)).collect()),
-            ..Rule::default()
-        }
-    }
+    use crate::targets::markdown::attack::tests::rule;
 
     fn technique<'c>(coverage: &'c Coverage, tactic: &str, id: &str) -> Option<&'c TechniqueCoverage> {
         let tactic = coverage.tactics.iter().find(|t| t.short_name == tactic)?;

@@ -101,10 +101,11 @@ fn technique_label(technique: &AttackRef<Technique>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn rule(tactics: &[&str], techniques: &[&str]) -> Rule {
+    /// A rule listing these tactics and techniques as written.
+    pub(crate) fn rule(tactics: &[&str], techniques: &[&str]) -> Rule {
         Rule {
             tactics: Some(tactics.iter().map(|t| AttackRef::parse(t)).collect()),
             techniques: Some(techniques.iter().map(|t| AttackRef::parse(t)).collect()),
