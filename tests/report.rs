@@ -40,7 +40,12 @@ fn sentinel_rule(number: u32, name: &str, metadata: &str, query: &str) -> String
 fn spray() -> String {
     let metadata = "requiredDataConnectors:\n  - connectorId: AzureActiveDirectory\n    dataTypes:\n      - SigninLogs\n\
                     tactics:\n  - InitialAccess\n  - Persistence\nrelevantTechniques:\n  - T1078.004\n";
-    sentinel_rule(1, "Password spray against the portal", metadata, r#"SigninLogs | where ResultType == "50126" and AppDisplayName has "Azure Portal""#)
+    sentinel_rule(
+        1,
+        "Password spray against the portal",
+        metadata,
+        r#"SigninLogs | where ResultType == "50126" and AppDisplayName has "Azure Portal""#,
+    )
 }
 
 fn guessing() -> String {
@@ -169,7 +174,9 @@ fn counts_of_a_small_pack_are_exact() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| (i["field"].as_str().unwrap(), i["operator"].as_str().unwrap(), i["value"].as_str().unwrap(), i["rules"].as_u64().unwrap()))
+        .map(|i| {
+            (i["field"].as_str().unwrap(), i["operator"].as_str().unwrap(), i["value"].as_str().unwrap(), i["rules"].as_u64().unwrap())
+        })
         .collect();
     assert_eq!(
         indicators,
@@ -193,7 +200,9 @@ fn counts_of_a_small_pack_are_exact() {
 
     let page = std::fs::read_to_string(dir.join("out/report.md")).unwrap();
     assert!(page.contains("![Rules per ATT&CK technique, by tactic](coverage.svg)"), "the page shows the heatmap");
-    assert!(page.contains("| Credential Access (TA0006) | T1110 Brute Force | 1 | T1110.001 Password Guessing (1), T1110.003 Password Spraying (1) |"));
+    assert!(page.contains(
+        "| Credential Access (TA0006) | T1110 Brute Force | 1 | T1110.001 Password Guessing (1), T1110.003 Password Spraying (1) |"
+    ));
     assert!(page.contains("| ResultType | eq | '50126' | 2 |"));
 }
 
@@ -207,7 +216,8 @@ fn check_layer(layer: &Value) -> usize {
     assert_eq!(layer["versions"]["layer"], "4.5");
     assert!(layer["versions"]["navigator"].as_str().is_some(), "versions.navigator");
     assert!(layer["versions"]["attack"].as_str().is_some(), "versions.attack");
-    let is_color = |v: &Value| v.as_str().is_some_and(|c| c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|d| d.is_ascii_hexdigit()));
+    let is_color =
+        |v: &Value| v.as_str().is_some_and(|c| c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|d| d.is_ascii_hexdigit()));
     let gradient = &layer["gradient"];
     assert!(gradient["colors"].as_array().is_some_and(|c| c.len() >= 2 && c.iter().all(is_color)), "{gradient}");
     assert!(gradient["minValue"].as_f64().unwrap() < gradient["maxValue"].as_f64().unwrap(), "{gradient}");

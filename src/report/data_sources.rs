@@ -19,16 +19,14 @@ pub fn data_sources(rules: &[(&Rule, &Detection)]) -> Vec<SourceCount> {
     for (number, (rule, detection)) in rules.iter().enumerate() {
         let tables = detection.sources.iter().flat_map(|s| &s.tables).map(|t| ("table", t.clone()));
         let logsources = detection.sources.iter().filter_map(|s| s.logsource.as_ref()).map(|l| ("logsource", logsource_name(l)));
-        let connectors = rule
-            .sentinel
-            .iter()
-            .flat_map(|s| s.required_data_connectors.iter().flatten())
-            .map(|c| ("connector", c.connector_id.clone()));
+        let connectors =
+            rule.sentinel.iter().flat_map(|s| s.required_data_connectors.iter().flatten()).map(|c| ("connector", c.connector_id.clone()));
         for key in tables.chain(logsources).chain(connectors) {
             users.entry(key).or_default().insert(number);
         }
     }
-    let mut counts: Vec<SourceCount> = users.into_iter().map(|((kind, name), rules)| SourceCount { kind, name, rules: rules.len() }).collect();
+    let mut counts: Vec<SourceCount> =
+        users.into_iter().map(|((kind, name), rules)| SourceCount { kind, name, rules: rules.len() }).collect();
     counts.sort_by_key(|c| std::cmp::Reverse(c.rules));
     counts
 }

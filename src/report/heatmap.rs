@@ -3,8 +3,8 @@
 //! Labels are cut to fit their cell; each cell's `<title>` (the tooltip) holds the full name,
 //! the count and the sub-techniques. All rule-derived text is XML-escaped.
 
-use super::rules_words;
 use super::palette;
+use super::rules_words;
 use super::{Coverage, TechniqueCoverage};
 use std::fmt::Write;
 

@@ -40,10 +40,11 @@ mod tests {
 
     #[test]
     fn each_value_counts_the_rules_that_test_it() {
-        let detections: Vec<Detection> = ["T | where EventID in (4624, 4625) and User has 'x'", "T | where EventID == 4625", "T | where EventID == 4625"]
-            .iter()
-            .map(|q| crate::lower::lower_query(q))
-            .collect();
+        let detections: Vec<Detection> =
+            ["T | where EventID in (4624, 4625) and User has 'x'", "T | where EventID == 4625", "T | where EventID == 4625"]
+                .iter()
+                .map(|q| crate::lower::lower_query(q))
+                .collect();
         let counts = reuse(&detections.iter().collect::<Vec<_>>());
         let seen: Vec<(&str, &str, &str, usize)> =
             counts.iter().map(|c| (c.field.as_str(), c.operator.as_str(), c.value.as_str(), c.rules)).collect();

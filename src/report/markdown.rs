@@ -40,13 +40,13 @@ fn attack(out: &mut String, report: &Report, heatmap: Option<&str>) {
     for tactic in covered {
         for technique in &tactic.techniques {
             let subs: Vec<String> = technique.sub_techniques.iter().map(|s| format!("{} {} ({})", s.id, s.name, s.rules)).collect();
+            let tactic_label = format!("{} ({})", tactic.name, tactic.id);
+            let technique_label = format!("{} {}", technique.id, technique.name);
             let _ = writeln!(
                 out,
-                "| {} ({}) | {} {} | {} | {} |",
-                tactic.name,
-                tactic.id,
-                technique.id,
-                technique.name,
+                "| {} | {} | {} | {} |",
+                cell(&tactic_label),
+                cell(&technique_label),
                 technique.rules,
                 cell(&subs.join(", "))
             );

@@ -71,7 +71,12 @@ pub fn build(read: &[FileRules], options: &EmitOptions) -> Report {
         .zip(&results)
         .map(|(target, (records, _))| {
             let summary = convert::summarize(read, records);
-            TargetFidelity { target: target.name(), exact: summary.exact, approximate: summary.approximate, unsupported: summary.unsupported }
+            TargetFidelity {
+                target: target.name(),
+                exact: summary.exact,
+                approximate: summary.approximate,
+                unsupported: summary.unsupported,
+            }
         })
         .collect();
     // Every target's records list the same rules; the unread ones carry no verdict.
