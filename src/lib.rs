@@ -21,10 +21,11 @@
 //!
 //! `convert` runs the whole job for the CLI and the golden tests; `cli` parses arguments and
 //! prints; `diff` compares outputs for review; `report` sums up a pack (ATT&CK coverage, data
-//! sources, fidelity per target, indicator reuse) from the convert job's results. `lower` turns
-//! a query's syntax tree into its `ir::Detection` (what the rule detects), which `explain` puts
-//! in words and `eval` runs over events. `sentinel::keys` holds every Sentinel key and value
-//! spelling, for the Sentinel readers and emitters alike. `sigma` parses Sigma documents, with spans into the file's
+//! sources, fidelity per target, indicator reuse) from the convert job's results.
+//! `lower` turns a query's syntax tree into its
+//! `ir::Detection` (what the rule detects), which `explain` puts in words and `eval` runs over
+//! events. `sentinel::keys` holds every Sentinel key and value spelling, for the Sentinel
+//! readers and emitters alike. `sigma` parses Sigma documents, with spans into the file's
 //! text (a Sigma rule's `Logic` holds them), and `lower` turns them into the same `Detection`.
 //! Dependencies run one way: `sources → ir ← targets`, `lower → ir`, `eval → ir`; `kql` depends
 //! on nothing else in the crate (the Detection borrows its byte `Span`); `sigma` only on `yaml`,
