@@ -20,7 +20,9 @@
 //! ```
 //!
 //! `convert` runs the whole job for the CLI and the golden tests; `cli` parses arguments and
-//! prints; `diff` compares outputs for review. `lower` turns a query's syntax tree into its
+//! prints; `diff` compares outputs for review; `report` sums up a pack (ATT&CK coverage, data
+//! sources, fidelity per target, indicator reuse) from the convert job's results.
+//! `lower` turns a query's syntax tree into its
 //! `ir::Detection` (what the rule detects), which `explain` puts in words and `eval` runs over
 //! events. `sentinel::keys` holds every Sentinel key and value spelling, for the Sentinel
 //! readers and emitters alike. `sigma` parses Sigma documents, with spans into the file's
@@ -39,6 +41,7 @@ pub mod explain;
 pub mod ir;
 pub mod kql;
 pub mod lower;
+pub mod report;
 pub mod sentinel;
 pub mod sigma;
 pub mod sources;

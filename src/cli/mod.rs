@@ -7,6 +7,7 @@ mod explain_cmd;
 mod junit;
 mod output_file;
 mod progress;
+mod report_cmd;
 mod sarif;
 mod test_cmd;
 
@@ -79,6 +80,11 @@ enum Command {
         A rule whose query has a part the evaluator cannot run faithfully is reported as unsupported, \
         with the reason; output columns computed by expressions are listed as not evaluated.")]
     Test(TestArgs),
+    /// A pack report: ATT&CK coverage, data sources, fidelity per target, indicator reuse.
+    #[command(after_help = "Without -o the markdown report goes to stdout; with -o DIR it is written as DIR/report.md, \
+        with DIR/report.json (every count), DIR/attack-layer.json (an ATT&CK Navigator layer) and DIR/coverage.svg \
+        (the heatmap the markdown shows).")]
+    Report(ReportArgs),
 }
 
 #[derive(Args, Debug)]
@@ -207,6 +213,23 @@ struct TestArgs {
     from: Option<SourceFormat>,
 }
 
+#[derive(Args, Debug)]
+struct ReportArgs {
+    /// Rule files or folders (searched recursively), or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Write report.md, report.json, attack-layer.json and coverage.svg under DIR.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// Replace existing report files whose content differs (inputs are never replaced).
+    #[arg(long)]
+    force: bool,
+    /// Read every input as this format instead of detecting it from the content.
+    #[arg(long, value_name = "FORMAT",
+          value_parser = PossibleValuesParser::new(SourceFormat::ALL.map(SourceFormat::name)).map(|s| SourceFormat::from_name(&s).expect("listed")))]
+    from: Option<SourceFormat>,
+}
+
 /// `--to`'s long help: every registered target with what it writes.
 fn targets_help() -> String {
     let lines: Vec<String> = Target::all().iter().map(|t| format!("  {:<14} {}", t.name(), t.about())).collect();
@@ -238,6 +261,7 @@ pub fn run() -> i32 {
             from: args.from,
             json: args.format == "json",
         }),
+        Some(Command::Report(args)) => report_cmd::run(&args.paths, args.output.as_deref(), args.force, args.from),
         None => convert_cmd::run(cli.convert),
     }
 }

@@ -18,7 +18,7 @@
 mod chronicle;
 mod fidelity;
 mod kql;
-mod markdown;
+pub(crate) mod markdown;
 mod sentinel_arm;
 mod sentinel_fields;
 mod sentinel_yaml;

@@ -29,6 +29,22 @@ struct TechniqueData {
 static ATTACK: LazyLock<AttackData> =
     LazyLock::new(|| serde_json::from_str(include_str!("../../../targets/attack.json")).unwrap_or_default());
 
+/// A technique or sub-technique ATT&CK Enterprise lists: its name and the short names of the
+/// tactics it serves.
+pub fn technique(id: &str) -> Option<(&'static str, &'static [String])> {
+    ATTACK.techniques.get(id).map(|t| (t.name.as_str(), t.tactics.as_slice()))
+}
+
+/// The Enterprise tactics in kill-chain order (`Tactic::ALL`'s), as (id, short name, name).
+pub fn tactics() -> Vec<(&'static str, &'static str, &'static str)> {
+    Tactic::ALL.iter().filter_map(|t| ATTACK.tactics.get(t.id()).map(|d| (t.id(), d.short_name.as_str(), d.name.as_str()))).collect()
+}
+
+/// The short name (`initial-access`) of a tactic ATT&CK Enterprise lists.
+pub fn tactic_short_name(tactic: Tactic) -> Option<&'static str> {
+    ATTACK.tactics.get(tactic.id()).map(|t| t.short_name.as_str())
+}
+
 /// One row of the coverage table: a tactic and the rule's techniques that serve it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Coverage {
@@ -46,7 +62,7 @@ pub fn coverage(rule: &Rule) -> Vec<Coverage> {
         .iter()
         .flatten()
         .map(|tactic| {
-            let short_name = tactic.id.and_then(|t| ATTACK.tactics.get(t.id())).map(|t| t.short_name.as_str());
+            let short_name = tactic.id.and_then(tactic_short_name);
             let mut names = Vec::new();
             for (i, technique) in techniques.iter().enumerate() {
                 let serves = technique.id.as_ref().and_then(|t| ATTACK.techniques.get(t.as_str()));
@@ -85,10 +101,11 @@ fn technique_label(technique: &AttackRef<Technique>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn rule(tactics: &[&str], techniques: &[&str]) -> Rule {
+    /// A rule listing these tactics and techniques as written.
+    pub(crate) fn rule(tactics: &[&str], techniques: &[&str]) -> Rule {
         Rule {
             tactics: Some(tactics.iter().map(|t| AttackRef::parse(t)).collect()),
             techniques: Some(techniques.iter().map(|t| AttackRef::parse(t)).collect()),
@@ -99,6 +116,8 @@ mod tests {
     #[test]
     fn the_vendored_data_is_read() {
         assert!(ATTACK.tactics.len() >= 14 && ATTACK.techniques.len() > 600, "{} tactics", ATTACK.tactics.len());
+        assert_eq!(tactics().len(), 14, "every Enterprise tactic is in kill-chain order");
+        assert_eq!(tactics()[0], ("TA0043", "reconnaissance", "Reconnaissance"));
     }
 
     #[test]

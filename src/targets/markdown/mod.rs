@@ -8,9 +8,9 @@
 //! reviewer sees it in diffs without it cluttering the page; the losses are also listed on the
 //! page under "Not modelled".
 
-mod attack;
-mod cells;
-mod predicates;
+pub(crate) mod attack;
+pub(crate) mod cells;
+pub(crate) mod predicates;
 mod structure;
 
 use super::sentinel_fields::clean_description;

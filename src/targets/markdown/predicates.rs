@@ -13,6 +13,8 @@ pub struct Row {
     pub field: String,
     pub kind: String,
     pub values: String,
+    /// Each value on its own, as `values` words it: what `ruleconv report` counts reuse of.
+    pub each_value: Vec<String>,
 }
 
 /// Exclusions and indicators, each sorted and without repeats.
@@ -95,7 +97,7 @@ fn is_time_window(m: &Match) -> bool {
 fn row(m: &Match, kind: &str) -> Row {
     let values: Vec<String> = m.values.iter().map(value_words).collect();
     let all = if m.quantifier == Quantifier::All && values.len() > 1 { "all of " } else { "" };
-    Row { field: m.field.to_string(), kind: kind.to_string(), values: format!("{all}{}", values.join(", ")) }
+    Row { field: m.field.to_string(), kind: kind.to_string(), values: format!("{all}{}", values.join(", ")), each_value: values }
 }
 
 /// The short name of a test, as the card's tables show it.
@@ -129,8 +131,10 @@ mod tests {
         tables(&crate::lower::lower_query(query))
     }
 
+    /// A row of values without commas of their own.
     fn row(field: &str, kind: &str, values: &str) -> Row {
-        Row { field: field.into(), kind: kind.into(), values: values.into() }
+        let each_value = values.split(", ").filter(|v| !v.is_empty()).map(str::to_string).collect();
+        Row { field: field.into(), kind: kind.into(), values: values.into(), each_value }
     }
 
     #[test]
