@@ -115,7 +115,8 @@ impl Lowering {
     }
 }
 
-/// `gte: 10` on the count column.
+/// `gte: 10` on the count column; case plays no part in comparing numbers, and it is marked
+/// case-sensitive as KQL's `>=` lowers.
 fn bounds(threshold: &Threshold, column: &str) -> Predicate {
     let mut parts: Vec<Predicate> = threshold
         .bounds
@@ -126,7 +127,7 @@ fn bounds(threshold: &Threshold, column: &str) -> Predicate {
                 op: *op,
                 values: vec![Value::Int(*n)],
                 quantifier: Quantifier::Any,
-                case_sensitive: false,
+                case_sensitive: true,
                 span: threshold.span,
             })
         })

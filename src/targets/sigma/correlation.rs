@@ -31,7 +31,7 @@ pub fn translate(rule: &Rule, detection: &Detection, bases: &Bases) -> (Vec<Json
             Stage::Aggregate(aggregate) => aggregation(aggregate, detection, period, bases),
             // A join that a later join extends is part of that join's correlation.
             Stage::Join(_) if detection.stages.iter().any(|s| matches!(s, Stage::Join(next) if next.left == Input::Stage(index))) => Ok(None),
-            Stage::Join(join) => temporal(join, detection, period, bases),
+            Stage::Join(join) => temporal(join, detection, ordered(rule), period, bases),
             Stage::Union { inputs, span } => match inputs.iter().all(|i| matches!(i, Input::Source(_))) {
                 // Each source is its own Sigma rule already, and any of them alerts.
                 true => Ok(None),
@@ -74,6 +74,13 @@ fn sources_of(input: Input, detection: &Detection, bases: &Bases, span: Span) ->
         },
         source => source_of(source, bases, "the aggregation", span).map(|s| vec![s]),
     }
+}
+
+/// Whether the rule is a Sigma `temporal_ordered` correlation: the order its joins cannot say
+/// (a loss of the Detection) is the rule's own, so its Sigma keeps it.
+fn ordered(rule: &Rule) -> bool {
+    let kind = rule.sigma_logic().map(|logic| &logic.document.kind);
+    matches!(kind, Some(crate::sigma::DocumentKind::Correlation(c)) if c.kind == crate::sigma::CorrelationKind::TemporalOrdered)
 }
 
 /// A Sigma correlation's `timespan` (`5m`, `1h`, `2d`), in ticks.
@@ -152,7 +159,7 @@ fn aggregation(aggregate: &Aggregate, detection: &Detection, period: Option<i64>
 /// `a | join kind=inner b on key` → `temporal`: every rule matches with equal keys in the
 /// window. A left-deep chain of such joins (`(a ⋈ b) ⋈ c`), each on the first rule's fields and
 /// with one window, is one `temporal` of all its rules.
-fn temporal(last: &Join, detection: &Detection, period: Option<i64>, bases: &Bases) -> Outcome {
+fn temporal(last: &Join, detection: &Detection, ordered: bool, period: Option<i64>, bases: &Bases) -> Outcome {
     let mut chain = vec![last];
     while let Input::Stage(j) = chain[0].left {
         match detection.stages.get(j) {
@@ -201,7 +208,7 @@ fn temporal(last: &Join, detection: &Detection, period: Option<i64>, bases: &Bas
     }
     let rules: Vec<&String> = sides.iter().flat_map(|side| &bases.ids[*side]).collect();
     let mut block = Map::new();
-    block.insert("type".into(), json!("temporal"));
+    block.insert("type".into(), json!(if ordered { "temporal_ordered" } else { "temporal" }));
     block.insert("rules".into(), json!(rules));
     block.insert("group-by".into(), Json::Array(group_by));
     block.insert("timespan".into(), json!(timespan));
