@@ -161,17 +161,23 @@ fn aggregation(aggregate: &Aggregate, detection: &Detection, period: Option<i64>
 /// with one window, is one `temporal` of all its rules.
 fn temporal(last: &Join, detection: &Detection, ordered: bool, period: Option<i64>, bases: &Bases) -> Outcome {
     let mut chain = vec![last];
-    while let Input::Stage(j) = chain[0].left {
-        match detection.stages.get(j) {
-            Some(Stage::Join(join)) => chain.insert(0, join),
-            _ => return Err((last.span, "the join over the result of another step has no Sigma form".into())),
-        }
+    while let Input::Stage(j) = chain[0].left
+        && let Some(Stage::Join(join)) = detection.stages.get(j)
+    {
+        chain.insert(0, join);
     }
     let first = chain[0];
     for join in &chain {
         if !matches!(join.kind, JoinKind::Inner | JoinKind::InnerUnique | JoinKind::LeftSemi | JoinKind::RightSemi) {
             return Err((join.span, format!("a `{:?}` join has no Sigma correlation (correlations need every side to match)", join.kind)));
         }
+    }
+    // The sides in order: the first rule, then the rule each join adds.
+    let mut sides = vec![source_of(first.left, bases, "the join", first.span)?];
+    for join in &chain {
+        sides.push(source_of(join.right, bases, "the join", join.span)?);
+    }
+    for join in &chain {
         if join.keys.is_empty() {
             return Err((join.span, "a join without keys has no Sigma correlation".into()));
         }
@@ -179,11 +185,6 @@ fn temporal(last: &Join, detection: &Detection, ordered: bool, period: Option<i6
         if !same_fields || join.window != first.window {
             return Err((join.span, "joins on other fields or windows than the first join have no Sigma correlation".into()));
         }
-    }
-    // The sides in order: the first rule, then the rule each join adds.
-    let mut sides = vec![source_of(first.left, bases, "the join", first.span)?];
-    for join in &chain {
-        sides.push(source_of(join.right, bases, "the join", join.span)?);
     }
     let mut group_by = Vec::new();
     let mut aliases = Map::new();
