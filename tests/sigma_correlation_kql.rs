@@ -13,7 +13,6 @@
 //! the table's `TimeGenerated` in KQL. The rules test fields the profile leaves unmapped.
 
 #[path = "support/kql_corpus.rs"]
-#[allow(dead_code)]
 mod kql_corpus;
 #[path = "support/kql_run.rs"]
 #[allow(dead_code)]
@@ -22,12 +21,12 @@ mod kql_run;
 mod without_spans;
 
 use ruleconv::diag::Kind;
+use ruleconv::eval::{self, Row, time};
 use ruleconv::ir::detection::EVENT_TIME;
 use ruleconv::ir::{Detection, SourceFormat};
 use ruleconv::lower::{lower_query, lower_rule};
 use ruleconv::sources::read_text;
 use ruleconv::targets::{EmitOptions, Emitted, Subject, Target, emit};
-use ruleconv::eval::{self, Row, time};
 use serde_json::{Value as Json, json};
 use std::path::Path;
 use without_spans::without_spans;
@@ -69,21 +68,41 @@ detection:
 /// rule's window for three rules, the order for `temporal_ordered`, else that no independent
 /// engine ran it.
 const CORRELATIONS: &[(&str, &str, &str)] = &[
-    ("event_count", "type: event_count\n  rules: [failed]\n  group-by: [IpAddress]\n  timespan: 10m\n  condition:\n    gte: 5", "fixed time bins"),
+    (
+        "event_count",
+        "type: event_count\n  rules: [failed]\n  group-by: [IpAddress]\n  timespan: 10m\n  condition:\n    gte: 5",
+        "fixed time bins",
+    ),
     (
         "value_count of two rules",
         "type: value_count\n  rules: [failed, logon]\n  group-by: [IpAddress, WorkstationName]\n  timespan: 1h\n  condition:\n    gt: 4\n    field: TargetUserName",
         "fixed time bins",
     ),
-    ("value_count without group-by", "type: value_count\n  rules: [failed]\n  timespan: 1d\n  condition:\n    field: IpAddress\n    lt: 10", "fixed time bins"),
-    ("temporal of two", "type: temporal\n  rules: [failed, logon]\n  group-by: [TargetUserName]\n  timespan: 5m", "not verified by execution"),
-    ("temporal of three", "type: temporal\n  rules: [failed, logon, privileged]\n  group-by: [TargetUserName, IpAddress]\n  timespan: 15m", "within the timespan of the first rule's event"),
+    (
+        "value_count without group-by",
+        "type: value_count\n  rules: [failed]\n  timespan: 1d\n  condition:\n    field: IpAddress\n    lt: 10",
+        "fixed time bins",
+    ),
+    (
+        "temporal of two",
+        "type: temporal\n  rules: [failed, logon]\n  group-by: [TargetUserName]\n  timespan: 5m",
+        "not verified by execution",
+    ),
+    (
+        "temporal of three",
+        "type: temporal\n  rules: [failed, logon, privileged]\n  group-by: [TargetUserName, IpAddress]\n  timespan: 15m",
+        "within the timespan of the first rule's event",
+    ),
     (
         "temporal with aliases",
         "type: temporal\n  rules: [failed, privileged]\n  group-by: [user]\n  aliases:\n    user:\n      failed: TargetUserName\n      privileged: SubjectUserName\n  timespan: 30s",
         "not verified by execution",
     ),
-    ("temporal_ordered", "type: temporal_ordered\n  rules: [failed, logon]\n  group-by: [TargetUserName]\n  timespan: 2m", "must match in the order listed"),
+    (
+        "temporal_ordered",
+        "type: temporal_ordered\n  rules: [failed, logon]\n  group-by: [TargetUserName]\n  timespan: 2m",
+        "must match in the order listed",
+    ),
 ];
 
 /// The correlation's Detection and its emitted KQL and Sigma.
@@ -95,7 +114,8 @@ fn convert(correlation: &str) -> (Detection, Emitted, Emitted) {
     let detection = lower_rule(rule);
     let subject = [Subject { rule, detection: &detection }];
     let emitted = |target: &str| {
-        emit(Target::from_name(target).expect("registered"), &subject, &EmitOptions::default()).unwrap_or_else(|e| panic!("{target}: {e:?}"))
+        emit(Target::from_name(target).expect("registered"), &subject, &EmitOptions::default())
+            .unwrap_or_else(|e| panic!("{target}: {e:?}"))
     };
     let (kql, sigma) = (emitted("kql"), emitted("sigma"));
     (detection, kql, sigma)
@@ -223,8 +243,10 @@ fn counting_correlations_select_the_same_groups_in_kql_run_and_our_evaluator() {
         .keys()
         .map(|k| if k == EVENT_TIME { ("TimeGenerated".to_string(), "datetime".to_string()) } else { (k.clone(), "string".to_string()) })
         .collect();
-    let renamed: Vec<Row> =
-        events.iter().map(|e| e.iter().map(|(k, v)| (if k == EVENT_TIME { "TimeGenerated".into() } else { k.clone() }, v.clone())).collect()).collect();
+    let renamed: Vec<Row> = events
+        .iter()
+        .map(|e| e.iter().map(|(k, v)| (if k == EVENT_TIME { "TimeGenerated".into() } else { k.clone() }, v.clone())).collect())
+        .collect();
     let counting: Vec<_> = CORRELATIONS.iter().filter(|(_, c, _)| c.contains("_count")).collect();
     let mut cases = Vec::new();
     for (label, correlation, _) in &counting {

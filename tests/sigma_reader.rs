@@ -194,7 +194,10 @@ fn value_count_and_temporal() {
     let constructs: Vec<&str> = d.unmodelled.iter().map(|u| u.construct.as_str()).collect();
     assert_eq!(constructs, ["correlated rule"]);
     let [Stage::Join(join)] = d.stages.as_slice() else { panic!("{:?}", d.stages) };
-    assert_eq!((join.kind, join.left, join.right, join.window), (JoinKind::Inner, Input::Source(0), Input::Source(1), Some(36_000_000_000)));
+    assert_eq!(
+        (join.kind, join.left, join.right, join.window),
+        (JoinKind::Inner, Input::Source(0), Input::Source(1), Some(36_000_000_000))
+    );
     let keys: Vec<(&str, &str)> = join.keys.iter().map(|k| (k.left.name.as_str(), k.right.name.as_str())).collect();
     assert_eq!(keys, [("TargetUserName", "SubjectUserName")]);
     // The order of temporal_ordered has no place in a join: unmodelled.

@@ -11,11 +11,11 @@
 //!   listed in `unmodelled`.
 
 use super::Lowering;
-use crate::ir::detection::{
-    AggFunction, Aggregate, Aggregation, EVENT_TIME, Field, GroupKey, Input, Join, JoinKey, JoinKind, Match, Output, OutputOrigin,
-    Outputs, Predicate, Quantifier, Span, Stage, Value,
-};
 use crate::ir::Duration;
+use crate::ir::detection::{
+    AggFunction, Aggregate, Aggregation, EVENT_TIME, Field, GroupKey, Input, Join, JoinKey, JoinKind, Match, Output, OutputOrigin, Outputs,
+    Predicate, Quantifier, Span, Stage, Value,
+};
 use crate::sigma::{Correlation, CorrelationKind, Document, Threshold};
 
 const TICKS_PER_SECOND: i64 = 10_000_000;
@@ -54,7 +54,11 @@ impl Lowering {
         let (text, at) = correlation.timespan.as_ref()?;
         let ticks = Duration::parse(text).ok().and_then(|d| i64::try_from(d.total_seconds()).ok()?.checked_mul(TICKS_PER_SECOND));
         if ticks.is_none_or(|t| t <= 0) {
-            self.unmodelled("timespan", &format!("`{text}` is no time span (`30s`, `5m`, `1h`, `2d`): the rules are not bound in time"), *at);
+            self.unmodelled(
+                "timespan",
+                &format!("`{text}` is no time span (`30s`, `5m`, `1h`, `2d`): the rules are not bound in time"),
+                *at,
+            );
             return None;
         }
         ticks
@@ -68,8 +72,7 @@ impl Lowering {
             _ => self.stage(Stage::Union { inputs: sources, span }),
         };
         if let Some(aliases) = &correlation.aliases {
-            let reason =
-                "group-by names that stand for differently named fields per rule: the aggregation groups by the names as fields";
+            let reason = "group-by names that stand for differently named fields per rule: the aggregation groups by the names as fields";
             self.unmodelled("aliases", reason, aliases.span);
         }
         let (function, name) = match correlation.kind {
@@ -95,11 +98,14 @@ impl Lowering {
     fn temporal(&mut self, correlation: &Correlation, inputs: &[(&str, &Document, Input)], window: Option<i64>, span: Span) -> Input {
         let field_of = |key: &str, (reference, document, _): &(&str, &Document, Input)| {
             let aliases = correlation.aliases.iter().flat_map(|a| &a.names).filter(|(name, _)| name == key);
-            let names_rule = |rule: &str| rule == *reference || document.name.as_deref() == Some(rule) || document.id.as_deref() == Some(rule);
+            let names_rule =
+                |rule: &str| rule == *reference || document.name.as_deref() == Some(rule) || document.id.as_deref() == Some(rule);
             let own = aliases.flat_map(|(_, fields)| fields).find(|(rule, _)| names_rule(rule)).map(|(_, field)| field.as_str());
             Field::column(own.unwrap_or(key))
         };
-        let Some((first, rest)) = inputs.split_first() else { return self.source("no correlated rule".into(), Predicate::Or(Vec::new()), None, span) };
+        let Some((first, rest)) = inputs.split_first() else {
+            return self.source("no correlated rule".into(), Predicate::Or(Vec::new()), None, span);
+        };
         let mut left = first.2;
         for next in rest {
             let keys = correlation.group_by.iter().map(|key| JoinKey { left: field_of(key, first), right: field_of(key, next) }).collect();

@@ -66,7 +66,9 @@ impl Writer<'_> {
         for key in &join.keys {
             match (left.whole_column(&key.left), right.whole_column(&key.right)) {
                 (Some(l), Some(r)) => keys.push(format!("$left.{l} == $right.{r}")),
-                _ => return Err(self.error(at, format!("the join key `{}` = `{}` is not a whole column on both sides", key.left, key.right))),
+                _ => {
+                    return Err(self.error(at, format!("the join key `{}` = `{}` is not a whole column on both sides", key.left, key.right)));
+                }
             }
         }
         let mut out = format!("{}\n| join kind=inner ({}) on {}", self.input(join.left)?, self.input(join.right)?, keys.join(", "));

@@ -30,7 +30,9 @@ pub fn translate(rule: &Rule, detection: &Detection, bases: &Bases) -> (Vec<Json
         let outcome = match stage {
             Stage::Aggregate(aggregate) => aggregation(aggregate, detection, period, bases),
             // A join that a later join extends is part of that join's correlation.
-            Stage::Join(_) if detection.stages.iter().any(|s| matches!(s, Stage::Join(next) if next.left == Input::Stage(index))) => Ok(None),
+            Stage::Join(_) if detection.stages.iter().any(|s| matches!(s, Stage::Join(next) if next.left == Input::Stage(index))) => {
+                Ok(None)
+            }
             Stage::Join(join) => temporal(join, detection, ordered(rule), period, bases),
             Stage::Union { inputs, span } => match inputs.iter().all(|i| matches!(i, Input::Source(_))) {
                 // Each source is its own Sigma rule already, and any of them alerts.
