@@ -174,6 +174,13 @@ def profile(pipeline):
     return logsources, tables
 
 
+def time_column(table):
+    """The column holding an event's time: Defender XDR tables keep it in `Timestamp` (their
+    `TimeGenerated` is when Log Analytics received it), every other table in `TimeGenerated`."""
+    columns = {c[0] for c in SCHEMAS.get(table, {}).get("columns", [])}
+    return "Timestamp" if "Timestamp" in columns and table.startswith("Device") else "TimeGenerated"
+
+
 def scalar(value):
     return json.dumps(value)
 
@@ -189,12 +196,17 @@ def main():
         "# A logsource entry matches a rule whose logsource has every key it lists; the entry with",
         "# the most keys wins. `condition` is KQL the table needs to hold only that logsource's",
         "# events. Fields: Sigma field → column, or a dotted path into a dynamic column; a field",
-        "# absent here keeps its Sigma name.",
+        "# absent here keeps its Sigma name. `time_columns`: the column holding each table's event",
+        "# time (what a Sigma correlation's timespan bins), where it is not `TimeGenerated`.",
         f"default: {scalar('sentinel')}",
-        "profiles:",
     ]
+    derived = {name: profile(pipeline) for name, (pipeline, _) in PIPELINES.items()}
+    tables = sorted({table for logsources, _ in derived.values() for _, table, _ in logsources})
+    out.append("time_columns:")
+    out += [f"  {scalar(t)}: {scalar(time_column(t))}" for t in tables if time_column(t) != "TimeGenerated"]
+    out.append("profiles:")
     for name, (pipeline, about) in PIPELINES.items():
-        logsources, tables = profile(pipeline)
+        logsources, tables = derived[name]
         out += [f"  {name}:", f"    about: {scalar(about)}", "    logsources:"]
         for logsource, table, condition in logsources:
             keys = list(logsource.items()) + [("table", table)] + ([("condition", condition)] if condition else [])

@@ -1,5 +1,5 @@
 //! `--to kql` for Sigma rules, case by case: every modifier, wildcard shape and escape keeps
-//! its meaning in the KQL operator chosen, correlations become `summarize`, logsources map
+//! its meaning in the KQL operator chosen, correlations become `summarize` or joins, logsources map
 //! through the chosen profile, and an unknown logsource is an error naming it.
 
 use ruleconv::ir::SourceFormat;
@@ -109,9 +109,7 @@ fn logsources_map_through_the_chosen_profile() {
     assert!(bad[0].starts_with("unknown --profile `nope`"), "{bad:?}");
 }
 
-#[test]
-fn correlations_become_summarize_with_a_threshold() {
-    let text = "\
+const FAILED_LOGON: &str = "\
 title: failed logon
 name: failed_logon
 logsource:
@@ -121,7 +119,13 @@ detection:
   sel:
     EventID: 4625
   condition: sel
----
+";
+
+#[test]
+fn correlations_become_summarize_with_a_threshold() {
+    let text = format!(
+        "{FAILED_LOGON}---\n{}",
+        "\
 title: many failed logons
 correlation:
   type: value_count
@@ -131,16 +135,52 @@ correlation:
   condition:
     gte: 5
     field: TargetUserName
-";
-    let kql = convert_with(text, None).unwrap();
+"
+    );
+    let kql = convert_with(&text, None).unwrap();
+    // The timespan is a bin of the table's time column, which is not Sigma's sliding window.
     let expected = "\
 SecurityEvent
 | where EventID == 4625
-| summarize value_count = dcount(TargetUserName) by IpAddress
+| summarize value_count = dcount(TargetUserName) by bin(TimeGenerated, 10m), IpAddress
 | where value_count >= 5
 ";
-    assert!(kql.starts_with("// ruleconv fidelity: approximate\n//   loss at"), "{kql}");
+    assert!(kql.starts_with("// ruleconv fidelity: approximate\n//   loss at 11:1: the timespan is written as fixed time bins"), "{kql}");
     assert!(kql.ends_with(expected), "{kql}");
+}
+
+/// `temporal`: inner joins on the group-by fields (each rule's own where `aliases` names one),
+/// each followed by the window between the first rule's time and the joined rule's, named as
+/// Kusto names clashing columns (`TimeGenerated1`, `TimeGenerated2`; `Timestamp` in Defender
+/// XDR tables).
+#[test]
+fn temporal_correlations_become_joins_within_the_timespan() {
+    let process = "---\ntitle: p\nname: whoami\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  sel:\n    CommandLine|contains: whoami\n  condition: sel\n";
+    let correlation = |rules: &str| {
+        format!(
+            "{FAILED_LOGON}---\n{}{process}---\ntitle: c\ncorrelation:\n  type: temporal\n  rules: [{rules}]\n  group-by: [user]\n  aliases:\n    user:\n      failed_logon: TargetUserName\n      again: TargetUserName\n      whoami: AccountName\n  timespan: 5m\n",
+            FAILED_LOGON.replace("name: failed_logon", "name: again")
+        )
+    };
+    let kql = convert_with(&correlation("failed_logon, again, whoami"), None).unwrap();
+    let expected = "\
+SecurityEvent
+| where EventID == 4625
+| join kind=inner (SecurityEvent
+| where EventID == 4625) on $left.TargetUserName == $right.TargetUserName
+| where abs(TimeGenerated - TimeGenerated1) <= 5m
+| join kind=inner (DeviceProcessEvents
+| where ProcessCommandLine contains \"whoami\") on $left.TargetUserName == $right.AccountName
+| where abs(TimeGenerated - Timestamp) <= 5m
+";
+    assert!(kql.ends_with(expected), "{kql}");
+    assert!(kql.contains("within the timespan of the first rule's event"), "{kql}");
+    let three = convert_with(&correlation("failed_logon, again, again"), None).unwrap();
+    assert!(three.contains("| where abs(TimeGenerated - TimeGenerated2) <= 5m"), "{three}");
+    // Without a shared field there is nothing to join on.
+    let unkeyed = correlation("failed_logon, whoami").replace("  group-by: [user]\n", "");
+    let errors = convert_with(&unkeyed, None).unwrap_err();
+    assert_eq!(errors, ["the rules share no `group-by` field to join on"]);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! column; metadata lands in the neutral Rule.
 
 use ruleconv::diag::{Kind, Position};
-use ruleconv::ir::detection::{Detection, Predicate, Quantifier, Stage, Value};
+use ruleconv::ir::detection::{Detection, EVENT_TIME, Input, JoinKind, Predicate, Quantifier, Stage, Value};
 use ruleconv::ir::{Rule, Severity, SourceFormat, Tactic};
 use ruleconv::lower::lower_rule;
 use ruleconv::sources::{ReadOutcome, read_text};
@@ -157,12 +157,19 @@ fn event_count_correlation_aggregates_the_named_rule() {
     let d = lower_rule(&out.rules[1]);
     assert_eq!(show(&d.sources[0].filter), "EventID Equals~ [4625]");
     let Some(Stage::Aggregate(aggregate)) = d.stages.first() else { panic!("{:?}", d.stages) };
-    assert_eq!(aggregate.group_by[0].name, "TargetUserName");
-    assert_eq!(show(aggregate.threshold.as_ref().unwrap()), "event_count Ge~ [10]");
-    // The window has no place in the Detection: a loss at `5m` (line 17).
+    // The timespan is a 5-minute bin of the event time, as `bin(TimeGenerated, 5m)` lowers.
+    let keys: Vec<(&str, Option<i64>)> = aggregate.group_by.iter().map(|k| (k.field.name.as_str(), k.bin)).collect();
+    assert_eq!(keys, [(EVENT_TIME, Some(5 * 60 * 10_000_000)), ("TargetUserName", None)]);
+    assert_eq!(show(aggregate.threshold.as_ref().unwrap()), "event_count Ge [10]");
+    assert!(d.unmodelled.is_empty(), "{:?}", d.unmodelled);
+    // A timespan that is no time span binds nothing: unmodelled at `5 minutes` (line 17).
+    let vague = read(&text.replace("timespan: 5m", "timespan: 5 minutes")).rules.remove(1);
+    let d = lower_rule(&vague);
     assert_eq!(d.unmodelled.iter().map(|u| u.construct.as_str()).collect::<Vec<_>>(), ["timespan"]);
-    let logic = out.rules[1].logic.as_ref().unwrap();
+    let logic = vague.logic.as_ref().unwrap();
     assert_eq!(logic.position(d.unmodelled[0].span.start), Position::new(17, 13));
+    let Some(Stage::Aggregate(aggregate)) = d.stages.first() else { panic!() };
+    assert_eq!(aggregate.group_by.len(), 1);
 }
 
 #[test]
@@ -173,12 +180,30 @@ fn value_count_and_temporal() {
     let d = lower_rule(&read(&value_count).rules[1]);
     let Some(Stage::Aggregate(aggregate)) = d.stages.first() else { panic!() };
     assert_eq!(aggregate.aggregations[0].field.as_ref().map(|f| f.name.as_str()), Some("TargetUserName"));
+    // Aliases of a count would rename fields per rule before the union: listed, not applied.
+    let aliased = value_count.replace("rules: failed_logon", "rules: failed_logon\n  aliases:\n    ip:\n      failed_logon: IpAddress");
+    let d = lower_rule(&read(&aliased).rules[1]);
+    assert_eq!(d.unmodelled.iter().map(|u| u.construct.as_str()).collect::<Vec<_>>(), ["aliases"]);
+
+    // Temporal: inner joins on each rule's field for the group-by name, within the timespan.
+    let second = CORRELATED.replace("name: failed_logon", "name: success").replace("4625", "4624");
     let temporal = format!(
-        "{CORRELATED}---\ntitle: seq\ncorrelation:\n  type: temporal\n  rules: [failed_logon, missing]\n  aliases:\n    user:\n      failed_logon: TargetUserName\n  timespan: 1h\n"
+        "{CORRELATED}---\n{second}---\ntitle: seq\ncorrelation:\n  type: temporal\n  rules: [failed_logon, success, missing]\n  group-by: [user]\n  aliases:\n    user:\n      failed_logon: TargetUserName\n      success: SubjectUserName\n  timespan: 1h\n"
     );
-    let d = lower_rule(&read(&temporal).rules[1]);
+    let d = lower_rule(&read(&temporal).rules[2]);
     let constructs: Vec<&str> = d.unmodelled.iter().map(|u| u.construct.as_str()).collect();
-    assert_eq!(constructs, ["temporal", "correlated rule", "aliases", "timespan"]);
+    assert_eq!(constructs, ["correlated rule"]);
+    let [Stage::Join(join)] = d.stages.as_slice() else { panic!("{:?}", d.stages) };
+    assert_eq!(
+        (join.kind, join.left, join.right, join.window),
+        (JoinKind::Inner, Input::Source(0), Input::Source(1), Some(36_000_000_000))
+    );
+    let keys: Vec<(&str, &str)> = join.keys.iter().map(|k| (k.left.name.as_str(), k.right.name.as_str())).collect();
+    assert_eq!(keys, [("TargetUserName", "SubjectUserName")]);
+    // The order of temporal_ordered has no place in a join: unmodelled.
+    let d = lower_rule(&read(&temporal.replace("type: temporal", "type: temporal_ordered")).rules[2]);
+    let constructs: Vec<&str> = d.unmodelled.iter().map(|u| u.construct.as_str()).collect();
+    assert_eq!(constructs, ["temporal_ordered", "correlated rule"]);
 }
 
 #[test]

@@ -226,6 +226,10 @@ pub struct Field {
     pub path: Vec<String>,
 }
 
+/// The neutral name of an event's time, for rules that name no table (a Sigma correlation's
+/// `timespan` bins it): each target maps it to its table's time column.
+pub const EVENT_TIME: &str = "@timestamp";
+
 impl Field {
     pub fn column(name: impl Into<String>) -> Field {
         Field { name: name.into(), path: Vec::new() }

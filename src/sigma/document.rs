@@ -37,8 +37,16 @@ pub struct Correlation {
     pub group_by: Vec<String>,
     pub timespan: Option<(String, Span)>,
     pub threshold: Option<Threshold>,
-    /// Where `aliases` (one group-by name for differently named fields per rule) is written.
-    pub aliases: Option<Span>,
+    /// `aliases`: one group-by name for differently named fields per rule.
+    pub aliases: Option<Aliases>,
+    pub span: Span,
+}
+
+/// A correlation's `aliases`, in document order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Aliases {
+    /// Each group-by name with, per rule (by name or id, as written), the field it stands for.
+    pub names: Vec<(String, Vec<(String, String)>)>,
     pub span: Span,
 }
 
@@ -291,7 +299,7 @@ impl Reader<'_> {
         if threshold.is_none() && matches!(kind, CorrelationKind::EventCount | CorrelationKind::ValueCount) {
             return Err(SigmaError::new(span, format!("a `{}` correlation needs a `condition`", kind.name())));
         }
-        let aliases = node.get("aliases").map(|a| self.span_of(a));
+        let aliases = node.get("aliases").map(|a| Aliases { names: alias_names(a), span: self.span_of(a) });
         Ok(Correlation { kind, rules, group_by, timespan, threshold, aliases, span })
     }
 
@@ -336,6 +344,14 @@ impl Reader<'_> {
     fn names(&self, node: Option<&Node>) -> Vec<(String, Span)> {
         node.map(one_or_many).unwrap_or_default().into_iter().filter_map(|n| scalar_text(n).map(|s| (s, self.span_of(n)))).collect()
     }
+}
+
+/// `aliases:` as (name, [(rule, field)]); entries that are not text are left out.
+fn alias_names(node: &Node) -> Vec<(String, Vec<(String, String)>)> {
+    let pairs = |n: &Node| -> Vec<(String, String)> {
+        n.entries().unwrap_or_default().iter().filter_map(|e| Some((e.key.clone(), scalar_text(&e.value)?))).collect()
+    };
+    node.entries().unwrap_or_default().iter().map(|e| (e.key.clone(), pairs(&e.value))).collect()
 }
 
 /// A scalar's text, as written (numbers too); `None` for null and collections.

@@ -20,7 +20,9 @@ mod modifiers;
 mod pattern;
 
 pub use condition::{Condition, OfTarget};
-pub use document::{Correlation, CorrelationKind, Document, DocumentKind, Filter, Parsed, Threshold, logsource, parse_file, scalar_text};
+pub use document::{
+    Aliases, Correlation, CorrelationKind, Document, DocumentKind, Filter, Parsed, Threshold, logsource, parse_file, scalar_text,
+};
 pub use modifiers::Modifier;
 pub use pattern::{Pattern, Piece, encode};
 

@@ -1,54 +1,118 @@
-//! Correlation rules → the rules they name as sources, united, then aggregated.
+//! Correlation rules → the rules they name as sources, then the stages that correlate them,
+//! in the shapes a KQL rule's own correlations lower to, so both directions agree.
 //!
-//! `event_count` counts rows and `value_count` counts distinct values of a field, per
-//! `group-by` key, kept when the count meets the condition: an `Aggregate` with a threshold.
-//! `aliases` (a group-by name standing for other fields per rule) are listed, not applied.
-//! The `timespan` window has no place in an `Aggregate` (it counts over the whole look-back)
-//! and `temporal`/`temporal_ordered` need every named rule to match within it: both are listed
-//! in `unmodelled`.
+//! - `event_count` / `value_count`: the sources (united when several) aggregated per
+//!   `group-by` key and per `timespan` bin of the event time (`EVENT_TIME`), as
+//!   `summarize ... by bin(TimeGenerated, 10m), X` lowers; the condition is the threshold.
+//!   `aliases` would need a per-rule rename before the union: listed, not applied.
+//! - `temporal`: inner joins on the group-by fields (each rule's own field where `aliases`
+//!   names one), left-deep over the rules in order, each with the `timespan` as its window.
+//! - `temporal_ordered`: the same joins; a join window has no direction, so the order is
+//!   listed in `unmodelled`.
 
 use super::Lowering;
-use crate::ir::detection::{AggFunction, Aggregate, Aggregation, Field, GroupKey, Input, Match, Predicate, Quantifier, Span, Stage, Value};
+use crate::ir::Duration;
+use crate::ir::detection::{
+    AggFunction, Aggregate, Aggregation, EVENT_TIME, Field, GroupKey, Input, Join, JoinKey, JoinKind, Match, Output, OutputOrigin, Outputs,
+    Predicate, Quantifier, Span, Stage, Value,
+};
 use crate::sigma::{Correlation, CorrelationKind, Document, Threshold};
+
+const TICKS_PER_SECOND: i64 = 10_000_000;
 
 impl Lowering {
     pub(super) fn correlation(&mut self, correlation: &Correlation, correlated: &[Document], span: Span) -> Input {
         let mut inputs = Vec::new();
         for (reference, at) in &correlation.rules {
             match correlated.iter().find(|d| d.name.as_deref() == Some(reference) || d.id.as_deref() == Some(reference)) {
-                Some(document) => inputs.push(self.rule_source(document, &[])),
+                Some(document) => inputs.push((reference.as_str(), document, self.rule_source(document, &[]))),
                 None => self.unmodelled("correlated rule", &format!("`{reference}` is not a rule of this file"), *at),
             }
         }
-        let input = match inputs.len() {
-            0 => return self.source("no correlated rule".into(), Predicate::Or(Vec::new()), None, span),
-            1 => inputs[0],
-            _ => self.stage(Stage::Union { inputs, span }),
-        };
-        if let Some(at) = correlation.aliases {
-            let reason = "group-by names that stand for differently named fields per rule: the aggregation groups by the names as fields";
-            self.unmodelled("aliases", reason, at);
+        let window = self.window(correlation);
+        match correlation.kind {
+            CorrelationKind::EventCount | CorrelationKind::ValueCount => {
+                let sources: Vec<Input> = inputs.iter().map(|(_, _, input)| *input).collect();
+                if sources.is_empty() {
+                    return self.source("no correlated rule".into(), Predicate::Or(Vec::new()), None, span);
+                }
+                self.count(correlation, sources, window, span)
+            }
+            CorrelationKind::Temporal | CorrelationKind::TemporalOrdered => {
+                if correlation.kind == CorrelationKind::TemporalOrdered {
+                    let reason = "the rules must match in the order listed: a join window has no direction, so any order matches";
+                    self.unmodelled("temporal_ordered", reason, span);
+                }
+                self.temporal(correlation, &inputs, window, span)
+            }
         }
-        if let Some((timespan, at)) = &correlation.timespan {
-            let reason = format!("the correlation counts within {timespan}; the Detection's aggregation counts over the whole look-back");
-            self.unmodelled("timespan", &reason, *at);
+    }
+
+    /// The `timespan` in ticks; one that does not parse is unmodelled (the rows are then not
+    /// bound in time).
+    fn window(&mut self, correlation: &Correlation) -> Option<i64> {
+        let (text, at) = correlation.timespan.as_ref()?;
+        let ticks = Duration::parse(text).ok().and_then(|d| i64::try_from(d.total_seconds()).ok()?.checked_mul(TICKS_PER_SECOND));
+        if ticks.is_none_or(|t| t <= 0) {
+            self.unmodelled(
+                "timespan",
+                &format!("`{text}` is no time span (`30s`, `5m`, `1h`, `2d`): the rules are not bound in time"),
+                *at,
+            );
+            return None;
+        }
+        ticks
+    }
+
+    /// `event_count` / `value_count`: count (distinct values of the condition's field) per
+    /// window bin and group-by key, kept when the threshold holds.
+    fn count(&mut self, correlation: &Correlation, sources: Vec<Input>, window: Option<i64>, span: Span) -> Input {
+        let input = match sources.as_slice() {
+            [one] => *one,
+            _ => self.stage(Stage::Union { inputs: sources, span }),
+        };
+        if let Some(aliases) = &correlation.aliases {
+            let reason = "group-by names that stand for differently named fields per rule: the aggregation groups by the names as fields";
+            self.unmodelled("aliases", reason, aliases.span);
         }
         let (function, name) = match correlation.kind {
-            CorrelationKind::EventCount => (AggFunction::Count, "event_count"),
             CorrelationKind::ValueCount => (AggFunction::DistinctCount, "value_count"),
-            CorrelationKind::Temporal | CorrelationKind::TemporalOrdered => {
-                let reason =
-                    "every named rule must match within the timespan (in order, for temporal_ordered): no Detection stage says that";
-                self.unmodelled(correlation.kind.name(), reason, span);
-                return input;
-            }
+            _ => (AggFunction::Count, "event_count"),
         };
         let field = correlation.threshold.as_ref().and_then(|t| t.field.as_deref()).map(Field::column);
         let aggregation = Aggregation { name: name.to_string(), function, field, condition: None, span };
-        let group_by =
-            correlation.group_by.iter().map(|key| GroupKey { name: key.clone(), field: Field::column(key.as_str()), bin: None }).collect();
+        let time = window.map(|size| GroupKey { name: EVENT_TIME.to_string(), field: Field::column(EVENT_TIME), bin: Some(size) });
+        let keys = correlation.group_by.iter().map(|key| GroupKey { name: key.clone(), field: Field::column(key.as_str()), bin: None });
+        let group_by: Vec<GroupKey> = time.into_iter().chain(keys).collect();
         let threshold = correlation.threshold.as_ref().map(|t| bounds(t, name));
+        let made_by = Input::Stage(self.detection.stages.len());
+        let output = |name: &str, origin| Output { name: name.to_string(), origin, made_by, span };
+        let mut fields: Vec<Output> = group_by.iter().map(|k| output(&k.name, OutputOrigin::GroupKey)).collect();
+        fields.push(output(name, OutputOrigin::Aggregation(function)));
+        self.detection.outputs = Outputs { all_columns: false, fields };
         self.stage(Stage::Aggregate(Aggregate { input, group_by, aggregations: vec![aggregation], threshold, span }))
+    }
+
+    /// `temporal`: the first rule joined with each next one on the group-by fields, within the
+    /// window; a rule's field is its alias where `aliases` names one.
+    fn temporal(&mut self, correlation: &Correlation, inputs: &[(&str, &Document, Input)], window: Option<i64>, span: Span) -> Input {
+        let field_of = |key: &str, (reference, document, _): &(&str, &Document, Input)| {
+            let aliases = correlation.aliases.iter().flat_map(|a| &a.names).filter(|(name, _)| name == key);
+            let names_rule =
+                |rule: &str| rule == *reference || document.name.as_deref() == Some(rule) || document.id.as_deref() == Some(rule);
+            let own = aliases.flat_map(|(_, fields)| fields).find(|(rule, _)| names_rule(rule)).map(|(_, field)| field.as_str());
+            Field::column(own.unwrap_or(key))
+        };
+        let Some((first, rest)) = inputs.split_first() else {
+            return self.source("no correlated rule".into(), Predicate::Or(Vec::new()), None, span);
+        };
+        let mut left = first.2;
+        for next in rest {
+            let keys = correlation.group_by.iter().map(|key| JoinKey { left: field_of(key, first), right: field_of(key, next) }).collect();
+            left = self.stage(Stage::Join(Join { kind: JoinKind::Inner, left, right: next.2, keys, window, span }));
+        }
+        self.detection.outputs = Outputs { all_columns: true, fields: Vec::new() };
+        left
     }
 
     fn stage(&mut self, stage: Stage) -> Input {
@@ -57,7 +121,8 @@ impl Lowering {
     }
 }
 
-/// `gte: 10` on the count column.
+/// `gte: 10` on the count column; case plays no part in comparing numbers, and it is marked
+/// case-sensitive as KQL's `>=` lowers.
 fn bounds(threshold: &Threshold, column: &str) -> Predicate {
     let mut parts: Vec<Predicate> = threshold
         .bounds
@@ -68,7 +133,7 @@ fn bounds(threshold: &Threshold, column: &str) -> Predicate {
                 op: *op,
                 values: vec![Value::Int(*n)],
                 quantifier: Quantifier::Any,
-                case_sensitive: false,
+                case_sensitive: true,
                 span: threshold.span,
             })
         })

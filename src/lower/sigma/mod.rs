@@ -2,7 +2,7 @@
 //!
 //! One `EventSource` per Sigma rule: no tables, its `logsource` as written, and its detection
 //! as the source's filter, fields named as the rule names them. A correlation adds the rules it
-//! names as sources, unites them, and aggregates (`correlation`). Filter documents that name
+//! names as sources and aggregates or joins them (`correlation`). Filter documents that name
 //! the rule are ANDed into its filter (a filter's condition carries its own `not`).
 //!
 //! Decisions:
@@ -13,8 +13,8 @@
 //!   expresses: they stay `Opaque` and are listed in `unmodelled`, so every target sees them.
 //! - Conditions: a list of conditions means any of them; `1 of`/`all of` expand to `Or`/`And`
 //!   of the searches they cover, in document order; `them` skips names starting with `_`.
-//! - `timeframe` (Sigma v1) and a correlation's `timespan` have no place in the Detection
-//!   (aggregations have no window): listed in `unmodelled`.
+//! - `timeframe` (Sigma v1) has no place in the Detection (a plain rule has no window): listed
+//!   in `unmodelled`. A correlation's `timespan` is a time bin or a join window.
 
 mod correlation;
 mod values;

@@ -52,6 +52,13 @@ impl Columns<'_> {
         self.columns(field).swap_remove(0)
     }
 
+    /// The field's column when it is a whole column, not a path into a dynamic one (what a
+    /// join key must be); the first where it stands for several.
+    pub fn whole_column(&self, field: &Field) -> Option<String> {
+        let mapped = self.profile.columns(self.table, &field.name)[0];
+        (field.path.is_empty() && (mapped == field.name || !mapped.contains('.'))).then(|| name(mapped))
+    }
+
     fn columns(&self, field: &Field) -> Vec<String> {
         let mapped = self.profile.columns(self.table, &field.name);
         mapped

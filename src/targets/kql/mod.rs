@@ -3,17 +3,18 @@
 //! A KQL rule's query is printed as written, normalized by the printer. A Sigma rule's
 //! Detection is written as KQL: each source is the table its logsource maps to in the chosen
 //! profile (`targets/kql.yaml`, `--profile`), filtered by its predicate over the mapped
-//! columns; a correlation is a `union` of its rules' sources, then `summarize` and a `where` on
-//! the count. An unknown logsource or a test with no KQL form (a keyword search) makes the rule
-//! unsupported; what lowering could not model (a correlation's window) is a loss. The text is
+//! columns; a correlation is a `summarize` (over a `union` of its rules) with a `where` on the
+//! count, or a chain of joins (`correlation`). An unknown logsource or a test with no KQL form
+//! (a keyword search) makes the rule unsupported; what lowering could not model is a loss. The text is
 //! generated plainly, then parsed and printed, so every output is normalized and parses.
 
 mod condition;
+mod correlation;
 mod profile;
 
 use super::{EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, loss_at, unmodelled_losses, unverified};
 use crate::diag::{Kind, Problem};
-use crate::ir::detection::{AggFunction, Input, MatchOp, Stage};
+use crate::ir::detection::{Input, MatchOp, Stage};
 use crate::ir::{Duration, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator};
 use condition::Columns;
 use profile::Profile;
@@ -71,8 +72,9 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
             let mut losses = unmodelled_losses(subject);
             losses.extend(null_test_losses(subject));
             let text = writer.input(result)?;
+            losses.extend(correlation::losses(subject));
             if let Some(span) = subject.detection.stages.iter().find_map(Stage::correlation_span) {
-                let what = "no independent engine evaluates the Sigma correlation (sigma-run counts them only), so the summarize it became is unproven";
+                let what = "no independent engine evaluates the Sigma correlation (sigma-run counts them only), so the summarize or join it became is unproven";
                 unverified(subject, &mut losses, span, what);
             }
             (text, losses)
@@ -170,33 +172,8 @@ impl Writer<'_> {
                     let branches: Result<Vec<String>, _> = inputs.iter().map(|i| self.input(*i).map(|t| format!("({t})"))).collect();
                     Ok(format!("union {}", branches?.join(", ")))
                 }
-                Stage::Aggregate(aggregate) => {
-                    let table = self.table(aggregate.input)?;
-                    let columns = Columns { profile: self.profile, table: &table };
-                    let mut out = self.input(aggregate.input)?;
-                    let aggregations: Vec<String> = aggregate
-                        .aggregations
-                        .iter()
-                        .map(|a| {
-                            let field = a.field.as_ref().map(|f| columns.column(f));
-                            match (a.function, field) {
-                                (AggFunction::Count, None) => Ok(format!("{} = count()", condition::name(&a.name))),
-                                (AggFunction::DistinctCount, Some(f)) => Ok(format!("{} = dcount({f})", condition::name(&a.name))),
-                                _ => Err(self.error(a.span.start, format!("the aggregation `{}` has no KQL translation here", a.name))),
-                            }
-                        })
-                        .collect::<Result<_, _>>()?;
-                    out.push_str(&format!("\n| summarize {}", aggregations.join(", ")));
-                    if !aggregate.group_by.is_empty() {
-                        let keys: Vec<String> = aggregate.group_by.iter().map(|k| columns.column(&k.field)).collect();
-                        out.push_str(&format!(" by {}", keys.join(", ")));
-                    }
-                    if let Some(threshold) = &aggregate.threshold {
-                        let counts = Columns { profile: self.profile, table: "" };
-                        out.push_str(&format!("\n| where {}", counts.predicate(threshold).map_err(|u| self.error(u.at, u.reason))?));
-                    }
-                    Ok(out)
-                }
+                Stage::Aggregate(aggregate) => self.aggregate(aggregate),
+                Stage::Join(join) => self.join(join),
                 other => Err(self.error(0, format!("a {} stage has no KQL translation from Sigma", stage_name(other)))),
             },
         }
@@ -210,6 +187,7 @@ impl Writer<'_> {
             Input::Stage(i) => match &detection.stages[i] {
                 Stage::Union { inputs, .. } => self.table(*inputs.first().ok_or_else(|| self.error(0, "an empty union".into()))?),
                 Stage::Aggregate(a) => self.table(a.input),
+                Stage::Join(join) => self.table(join.left),
                 other => Err(self.error(0, format!("a {} stage has no KQL translation from Sigma", stage_name(other)))),
             },
         }

@@ -1,7 +1,7 @@
 //! The `targets/kql.yaml` profiles: which table holds a Sigma logsource's events and which
 //! column a Sigma field is. Embedded at build time; derived by `scripts/derive_kql_profile.py`.
 
-use crate::ir::detection::LogSource;
+use crate::ir::detection::{EVENT_TIME, LogSource};
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 #[serde(deny_unknown_fields)]
 pub struct Profiles {
     pub default: String,
+    /// Table → the column holding its event time, where that is not `TimeGenerated`.
+    pub time_columns: BTreeMap<String, String>,
     pub profiles: BTreeMap<String, Profile>,
 }
 
@@ -76,9 +78,11 @@ impl Profile {
         best.map(|(_, entry)| Cow::Borrowed(entry)).or_else(|| sentinel_table(logsource).map(Cow::Owned))
     }
 
-    /// The columns (or dotted paths) a Sigma field is in the table: mapped, else its own name.
+    /// The columns (or dotted paths) a Sigma field is in the table: mapped, else its own name;
+    /// the event time is the table's time column.
     pub fn columns<'a>(&'a self, table: &str, field: &'a str) -> Vec<&'a str> {
         match self.fields.get(table).and_then(|f| f.get(field)) {
+            None if field == EVENT_TIME => vec![time_column(table)],
             None => vec![field],
             Some(Mapped::One(column)) => vec![column],
             Some(Mapped::Several(columns)) => columns.iter().map(String::as_str).collect(),
@@ -99,6 +103,12 @@ pub fn profiles() -> &'static Profiles {
         let docs = crate::yaml::parse_documents(include_str!("../../../targets/kql.yaml")).expect("targets/kql.yaml parses");
         serde_json::from_value(docs[0].to_json()).expect("targets/kql.yaml has the profiles' shape")
     })
+}
+
+/// The column holding a table's event time: Log Analytics' `TimeGenerated` unless the
+/// profiles name another (`Timestamp` in the Defender XDR tables).
+pub fn time_column(table: &str) -> &'static str {
+    profiles().time_columns.get(table).map_or("TimeGenerated", String::as_str)
 }
 
 /// The profile of that name, or the default, with its name; `Err` names the known ones.
@@ -133,6 +143,10 @@ mod tests {
         assert_eq!(profile.entry(&logsource(None, Some("m365"), Some("threat_management"))).unwrap().table, "OfficeActivity");
         assert!(profile.entry(&logsource(None, Some("zeek"), Some("dns"))).is_none());
         assert_eq!(profile.entry(&logsource(None, Some("sentinel"), Some("ZoomLogs"))).unwrap().table, "ZoomLogs");
+        // The event time is each table's own time column.
+        assert_eq!(profile.columns("DeviceProcessEvents", EVENT_TIME), ["Timestamp"]);
+        assert_eq!(profile.columns("SigninLogs", EVENT_TIME), ["TimeGenerated"]);
+        assert_eq!(asim.columns("imProcessCreate", EVENT_TIME), ["TimeGenerated"]);
     }
 
     #[test]

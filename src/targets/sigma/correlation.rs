@@ -1,9 +1,9 @@
 //! Correlation stages → Sigma correlation rules: count and distinct-count thresholds become
-//! `event_count` / `value_count`, inner and semi joins become `temporal`. Everything else
+//! `event_count` / `value_count`, inner and semi joins (and chains of them) become `temporal`. Everything else
 //! (anti and outer joins, sums, filters after a join, stages over stages) is a loss.
 
 use super::profile;
-use crate::ir::detection::{AggFunction, Aggregate, Input, Join, JoinKind, MatchOp, Predicate, Span, Stage, Value};
+use crate::ir::detection::{AggFunction, Aggregate, EVENT_TIME, Input, Join, JoinKind, MatchOp, Predicate, Span, Stage, Value};
 use crate::ir::{Detection, Rule};
 use serde_json::{Map, Value as Json, json};
 
@@ -26,10 +26,14 @@ pub fn translate(rule: &Rule, detection: &Detection, bases: &Bases) -> (Vec<Json
     let period = query_period.map(|d| d.total_seconds() as i64 * TICKS_PER_SECOND).or_else(|| sigma_timespan(rule));
     let mut blocks = Vec::new();
     let mut losses = Vec::new();
-    for stage in &detection.stages {
+    for (index, stage) in detection.stages.iter().enumerate() {
         let outcome = match stage {
             Stage::Aggregate(aggregate) => aggregation(aggregate, detection, period, bases),
-            Stage::Join(join) => temporal(join, period, bases),
+            // A join that a later join extends is part of that join's correlation.
+            Stage::Join(_) if detection.stages.iter().any(|s| matches!(s, Stage::Join(next) if next.left == Input::Stage(index))) => {
+                Ok(None)
+            }
+            Stage::Join(join) => temporal(join, detection, ordered(rule), period, bases),
             Stage::Union { inputs, span } => match inputs.iter().all(|i| matches!(i, Input::Source(_))) {
                 // Each source is its own Sigma rule already, and any of them alerts.
                 true => Ok(None),
@@ -72,6 +76,13 @@ fn sources_of(input: Input, detection: &Detection, bases: &Bases, span: Span) ->
         },
         source => source_of(source, bases, "the aggregation", span).map(|s| vec![s]),
     }
+}
+
+/// Whether the rule is a Sigma `temporal_ordered` correlation: the order its joins cannot say
+/// (a loss of the Detection) is the rule's own, so its Sigma keeps it.
+fn ordered(rule: &Rule) -> bool {
+    let kind = rule.sigma_logic().map(|logic| &logic.document.kind);
+    matches!(kind, Some(crate::sigma::DocumentKind::Correlation(c)) if c.kind == crate::sigma::CorrelationKind::TemporalOrdered)
 }
 
 /// A Sigma correlation's `timespan` (`5m`, `1h`, `2d`), in ticks.
@@ -147,36 +158,60 @@ fn aggregation(aggregate: &Aggregate, detection: &Detection, period: Option<i64>
     Ok(Some((Json::Object(block), notes)))
 }
 
-/// `a | join kind=inner b on key` → `temporal`: both rules match with equal keys in the window.
-fn temporal(join: &Join, period: Option<i64>, bases: &Bases) -> Outcome {
-    if !matches!(join.kind, JoinKind::Inner | JoinKind::InnerUnique | JoinKind::LeftSemi | JoinKind::RightSemi) {
-        return Err((join.span, format!("a `{:?}` join has no Sigma correlation (correlations need every side to match)", join.kind)));
+/// `a | join kind=inner b on key` → `temporal`: every rule matches with equal keys in the
+/// window. A left-deep chain of such joins (`(a ⋈ b) ⋈ c`), each on the first rule's fields and
+/// with one window, is one `temporal` of all its rules.
+fn temporal(last: &Join, detection: &Detection, ordered: bool, period: Option<i64>, bases: &Bases) -> Outcome {
+    let mut chain = vec![last];
+    while let Input::Stage(j) = chain[0].left
+        && let Some(Stage::Join(join)) = detection.stages.get(j)
+    {
+        chain.insert(0, join);
     }
-    let left = source_of(join.left, bases, "the join", join.span)?;
-    let right = source_of(join.right, bases, "the join", join.span)?;
-    if join.keys.is_empty() {
-        return Err((join.span, "a join without keys has no Sigma correlation".into()));
+    let first = chain[0];
+    for join in &chain {
+        if !matches!(join.kind, JoinKind::Inner | JoinKind::InnerUnique | JoinKind::LeftSemi | JoinKind::RightSemi) {
+            return Err((join.span, format!("a `{:?}` join has no Sigma correlation (correlations need every side to match)", join.kind)));
+        }
+    }
+    // The sides in order: the first rule, then the rule each join adds.
+    let mut sides = vec![source_of(first.left, bases, "the join", first.span)?];
+    for join in &chain {
+        sides.push(source_of(join.right, bases, "the join", join.span)?);
+    }
+    for join in &chain {
+        if join.keys.is_empty() {
+            return Err((join.span, "a join without keys has no Sigma correlation".into()));
+        }
+        let same_fields = join.keys.len() == first.keys.len() && join.keys.iter().zip(&first.keys).all(|(k, f)| k.left == f.left);
+        if !same_fields || join.window != first.window {
+            return Err((join.span, "joins on other fields or windows than the first join have no Sigma correlation".into()));
+        }
     }
     let mut group_by = Vec::new();
     let mut aliases = Map::new();
-    for key in &join.keys {
-        let (l, r) = (profile::field_name(&bases.tables[left], &key.left), profile::field_name(&bases.tables[right], &key.right));
-        if l != r {
-            let mut sides = Map::new();
-            bases.ids[left].iter().for_each(|id| drop(sides.insert(id.clone(), json!(l))));
-            bases.ids[right].iter().for_each(|id| drop(sides.insert(id.clone(), json!(r))));
-            aliases.insert(l.clone(), Json::Object(sides));
+    for (k, key) in first.keys.iter().enumerate() {
+        let name = profile::field_name(&bases.tables[sides[0]], &key.left);
+        let fields: Vec<String> =
+            chain.iter().zip(&sides[1..]).map(|(join, side)| profile::field_name(&bases.tables[*side], &join.keys[k].right)).collect();
+        if fields.iter().any(|f| *f != name) {
+            let mut per_rule = Map::new();
+            let named = std::iter::once(&name).chain(&fields);
+            for (side, field) in sides.iter().zip(named) {
+                bases.ids[*side].iter().for_each(|id| drop(per_rule.insert(id.clone(), json!(field))));
+            }
+            aliases.insert(name.clone(), Json::Object(per_rule));
         }
-        group_by.push(Json::String(l));
+        group_by.push(Json::String(name));
     }
-    let (timespan, rounded) = timespan(join.window.or(period), join.span)?;
+    let (timespan, rounded) = timespan(first.window.or(period), last.span)?;
     let mut notes: Vec<_> = rounded.into_iter().collect();
-    if join.window.is_none() {
-        notes.push((join.span, "the join has no time window; the correlation uses the rule's query period".to_string()));
+    if first.window.is_none() {
+        notes.push((last.span, "the join has no time window; the correlation uses the rule's query period".to_string()));
     }
-    let rules: Vec<&String> = bases.ids[left].iter().chain(&bases.ids[right]).collect();
+    let rules: Vec<&String> = sides.iter().flat_map(|side| &bases.ids[*side]).collect();
     let mut block = Map::new();
-    block.insert("type".into(), json!("temporal"));
+    block.insert("type".into(), json!(if ordered { "temporal_ordered" } else { "temporal" }));
     block.insert("rules".into(), json!(rules));
     block.insert("group-by".into(), Json::Array(group_by));
     block.insert("timespan".into(), json!(timespan));
@@ -187,7 +222,7 @@ fn temporal(join: &Join, period: Option<i64>, bases: &Bases) -> Outcome {
 }
 
 fn is_time(column: &str) -> bool {
-    matches!(column, "TimeGenerated" | "timestamp" | "Timestamp" | "EventTime")
+    matches!(column, EVENT_TIME | "TimeGenerated" | "timestamp" | "Timestamp" | "EventTime")
 }
 
 /// `count_ > 5` → `{gt: 5}`.

@@ -1,0 +1,136 @@
+//! Correlation stages of a Sigma rule's Detection as KQL, in the forms KQL lowering reads back
+//! into the same stages (`src/lower/correlate.rs`):
+//!
+//! - an aggregation: `summarize n = count() by bin(<time column>, 10m), X | where n >= 5`;
+//! - a join: `A | join kind=inner (B) on $left.a == $right.b | where abs(T - T1) <= 10m`, the
+//!   window comparing the first rule's event time with the joined rule's. Kusto names a right
+//!   column that clashes with a left one `X1` (`X2` when that is taken too), so the joined
+//!   rule's time column is named by how many sides before it have that column.
+//!
+//! Fixed bins and a window measured from the first rule only differ from Sigma's `timespan`:
+//! both are reported as losses (`losses`).
+
+use super::condition::{self, Columns};
+use super::{Writer, profile};
+use crate::diag::Problem;
+use crate::ir::detection::{AggFunction, Aggregate, Detection, Input, Join, JoinKind, Stage};
+use crate::targets::{Subject, loss_at};
+
+/// Every Log Analytics table has it, besides its own time column.
+const INGESTION_TIME: &str = "TimeGenerated";
+
+impl Writer<'_> {
+    pub(super) fn aggregate(&self, aggregate: &Aggregate) -> Result<String, Vec<Problem>> {
+        let table = self.table(aggregate.input)?;
+        let columns = Columns { profile: self.profile, table: &table };
+        let mut out = self.input(aggregate.input)?;
+        let aggregations: Vec<String> = aggregate
+            .aggregations
+            .iter()
+            .map(|a| {
+                let field = a.field.as_ref().map(|f| columns.column(f));
+                match (a.function, field) {
+                    (AggFunction::Count, None) => Ok(format!("{} = count()", condition::name(&a.name))),
+                    (AggFunction::DistinctCount, Some(f)) => Ok(format!("{} = dcount({f})", condition::name(&a.name))),
+                    _ => Err(self.error(a.span.start, format!("the aggregation `{}` has no KQL translation here", a.name))),
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        out.push_str(&format!("\n| summarize {}", aggregations.join(", ")));
+        if !aggregate.group_by.is_empty() {
+            let key = |k: &crate::ir::detection::GroupKey| match k.bin {
+                Some(size) => format!("bin({}, {size}tick)", columns.column(&k.field)),
+                None => columns.column(&k.field),
+            };
+            let keys: Vec<String> = aggregate.group_by.iter().map(key).collect();
+            out.push_str(&format!(" by {}", keys.join(", ")));
+        }
+        if let Some(threshold) = &aggregate.threshold {
+            let counts = Columns { profile: self.profile, table: "" };
+            out.push_str(&format!("\n| where {}", counts.predicate(threshold).map_err(|u| self.error(u.at, u.reason))?));
+        }
+        Ok(out)
+    }
+
+    pub(super) fn join(&self, join: &Join) -> Result<String, Vec<Problem>> {
+        let at = join.span.start;
+        if join.kind != JoinKind::Inner {
+            return Err(self.error(at, format!("a `{:?}` join has no KQL translation from Sigma", join.kind)));
+        }
+        if join.keys.is_empty() {
+            return Err(self.error(at, "the rules share no `group-by` field to join on".into()));
+        }
+        let (left_table, right_table) = (self.table(join.left)?, self.table(join.right)?);
+        let left = Columns { profile: self.profile, table: &left_table };
+        let right = Columns { profile: self.profile, table: &right_table };
+        let mut keys = Vec::new();
+        for key in &join.keys {
+            match (left.whole_column(&key.left), right.whole_column(&key.right)) {
+                (Some(l), Some(r)) => keys.push(format!("$left.{l} == $right.{r}")),
+                _ => {
+                    return Err(self.error(at, format!("the join key `{}` = `{}` is not a whole column on both sides", key.left, key.right)));
+                }
+            }
+        }
+        let mut out = format!("{}\n| join kind=inner ({}) on {}", self.input(join.left)?, self.input(join.right)?, keys.join(", "));
+        if let Some(window) = join.window {
+            let first = profile::time_column(left.table);
+            let time = profile::time_column(&right_table);
+            let clashes = self.sides(join.left)?.iter().filter(|table| has_column(table, time)).count();
+            let joined = if clashes == 0 { time.to_string() } else { format!("{time}{clashes}") };
+            out.push_str(&format!("\n| where abs({first} - {joined}) <= {window}tick"));
+        }
+        Ok(out)
+    }
+
+    /// The tables of a chain of joins, first side first.
+    fn sides(&self, input: Input) -> Result<Vec<String>, Vec<Problem>> {
+        match chained(self.subject.detection, input) {
+            Some(join) => {
+                let mut tables = self.sides(join.left)?;
+                tables.push(self.table(join.right)?);
+                Ok(tables)
+            }
+            None => Ok(vec![self.table(input)?]),
+        }
+    }
+}
+
+/// The join whose rows `input` is.
+fn chained(detection: &Detection, input: Input) -> Option<&Join> {
+    match input {
+        Input::Stage(i) => match detection.stages.get(i) {
+            Some(Stage::Join(join)) => Some(join),
+            _ => None,
+        },
+        Input::Source(_) => None,
+    }
+}
+
+/// Whether the table has that time column: its own, or the ingestion time every table has.
+fn has_column(table: &str, column: &str) -> bool {
+    column == INGESTION_TIME || profile::time_column(table) == column
+}
+
+/// How the KQL written for a Sigma correlation differs from it.
+pub(super) fn losses(subject: &Subject) -> Vec<Problem> {
+    let detection = subject.detection;
+    let binned = detection.stages.iter().filter_map(|stage| match stage {
+        Stage::Aggregate(aggregate) if aggregate.group_by.iter().any(|k| k.bin.is_some()) => Some(aggregate.span),
+        _ => None,
+    });
+    let bins = binned.map(|span| {
+        let message = "the timespan is written as fixed time bins: events of one timespan that straddle a bin boundary are counted apart, so some groups Sigma counts are missed";
+        loss_at(subject, span, message)
+    });
+    // One loss for a chain of three or more rules, at its first join that extends a join.
+    let extended = detection.stages.iter().find_map(|stage| match stage {
+        Stage::Join(join) if join.window.is_some() && chained(detection, join.left).is_some() => Some(join.span),
+        _ => None,
+    });
+    let chain = extended.map(|span| {
+        let message = "the third and later rules must match within the timespan of the first rule's event, not of each other: their events may spread over twice the timespan";
+        loss_at(subject, span, message)
+    });
+    bins.chain(chain).collect()
+}
