@@ -286,17 +286,17 @@ fn apply_overlay(overlay: &Node, decoder: &mut Decoder, rule: &mut Rule) {
 /// Unsets the properties our ARM emitter filled with defaults (listed by YAML name): the rule
 /// it wrote did not say them.
 fn unfill(list: &Node, decoder: &mut Decoder, rule: &mut Rule) {
-    let names = match &list.value {
-        Value::Seq(items) => items.iter().filter_map(Node::as_str).collect::<Vec<_>>(),
-        _ => Vec::new(),
+    let items = match &list.value {
+        Value::Seq(items) => items.as_slice(),
+        _ => std::slice::from_ref(list),
     };
     let section = rule.sentinel.get_or_insert_default();
-    for name in names {
-        match Key::from_name(Naming::Yaml, name) {
+    for item in items {
+        match item.as_str().and_then(|name| Key::from_name(Naming::Yaml, name)) {
             Some(Key::Enabled) => section.enabled = None,
             Some(Key::SuppressionDuration) => section.suppression.duration = None,
             Some(Key::SuppressionEnabled) => section.suppression.enabled = None,
-            _ => decoder.warning(list.position, format!("`{}` lists `{name}`, which ruleconv never fills; ignored", sentinel::ARM_FILLED_KEY)),
+            _ => decoder.warning(item.position, format!("`{}` lists a key ruleconv never fills; ignored", sentinel::ARM_FILLED_KEY)),
         }
     }
 }

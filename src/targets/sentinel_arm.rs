@@ -1,8 +1,11 @@
 //! `--to sentinel`: a deployable ARM template in the form the Sentinel portal exports.
 //!
-//! Analytic rules become `alertRules` resources (kind Scheduled or NRT) with every property
-//! the portal writes, in its order, `null` where unset. Hunting queries (no `kind`) become
-//! saved searches in the "Hunting Queries" category. What ARM has no property for (connectors,
+//! Analytic rules become `alertRules` resources (kind Scheduled or NRT) with the properties
+//! the rule says (explicit nulls included) in the portal's order, then ARM properties the IR
+//! does not model, as read. The properties the API requires that the rule lacks get the
+//! portal's defaults, with a `change` note, and are listed in the overlay (below) so that our
+//! reader unsets them again: nothing the author did not write comes back. Hunting queries (no
+//! `kind`) become saved searches in the "Hunting Queries" category. What ARM has no property for (connectors,
 //! repository tags and metadata, unmodelled keys, the description as written, a hunting
 //! query's entity mappings...) travels in the template's `metadata.ruleconv.<rule id>` object
 //! in YAML naming: ARM ignores it at deployment, and our ARM reader lays it back over the rule.
@@ -305,8 +308,11 @@ fn alert_rule(
         properties.entry(key.clone()).or_insert_with(|| value.clone());
     }
     if !filled.is_empty() {
-        let (names, values): (Vec<_>, Vec<_>) =
-            defaults.iter().filter(|(key, ..)| filled.contains(key)).map(|(key, _, value)| (format!("`{}`", key.yaml()), value.to_string())).unzip();
+        let (names, values): (Vec<_>, Vec<_>) = defaults
+            .iter()
+            .filter(|(key, ..)| filled.contains(key))
+            .map(|(key, _, value)| (format!("`{}`", key.yaml()), value.as_str().map_or_else(|| value.to_string(), str::to_string)))
+            .unzip();
         note(
             Kind::Change,
             filled[0],
@@ -455,6 +461,27 @@ mod tests {
         assert!(arm["resources"][0]["properties"].get("queryFrequency").is_none());
         assert_eq!(arm["metadata"]["ruleconv"][nrt.id.as_deref().unwrap()]["queryFrequency"], "5m");
         assert!(notes[0].message.contains("NRT rules have no `queryFrequency`"), "{notes:?}");
+    }
+
+    #[test]
+    fn only_required_properties_are_filled_and_each_fill_is_said() {
+        let mut nrt = rule(Some(RuleKind::Nrt));
+        nrt.sentinel.as_mut().expect("a section").suppression.enabled = Some(true);
+        let (arm, notes) = template(&nrt);
+        let properties = &arm["resources"][0]["properties"];
+        assert_eq!(
+            (&properties["enabled"], &properties["suppressionDuration"], &properties["suppressionEnabled"]),
+            (&json!(true), &json!("PT5H"), &json!(true))
+        );
+        for unsaid in ["incidentConfiguration", "eventGroupingSettings", "startTimeUtc", "customDetails", "subTechniques"] {
+            assert!(properties.get(unsaid).is_none(), "{unsaid} was added: {properties}");
+        }
+        assert_eq!(
+            arm["metadata"]["ruleconv"][nrt.id.as_deref().unwrap()][sentinel::ARM_FILLED_KEY],
+            json!(["enabled", "suppressionDuration"])
+        );
+        let fill = notes.iter().find(|n| n.kind == Kind::Change && n.message.contains("ARM requires")).expect("a note");
+        assert!(fill.message.contains("no `enabled`, `suppressionDuration`,") && fill.message.contains("(true, PT5H)"), "{fill:?}");
     }
 
     #[test]

@@ -5,8 +5,7 @@
 use crate::diag::{Kind, Problem};
 use crate::ir::Rule;
 use crate::ir::{
-    AlertDetailsOverride, AttackRef, DataConnector, Duration, EntityMapping, EventGroupingSettings, Extensions,
-    IncidentConfiguration,
+    AlertDetailsOverride, AttackRef, DataConnector, Duration, EntityMapping, EventGroupingSettings, Extensions, IncidentConfiguration,
 };
 use crate::sentinel::keys::{self, Key, nested};
 use indexmap::IndexMap;
