@@ -214,7 +214,7 @@ fn alert_rule(
     if kind == RuleKind::Scheduled {
         represented.extend(schedule.map(|(key, _)| key.yaml()));
         // A spelling other than YAML's usual one travels in the overlay.
-        if s.trigger_spelling.is_some() {
+        if fields::yaml_trigger(s).as_deref() != s.trigger.operator.map(keys::trigger_yaml) {
             represented.retain(|k| *k != Key::TriggerOperator.yaml());
         }
     } else {

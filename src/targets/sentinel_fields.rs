@@ -6,6 +6,7 @@ use crate::diag::{Kind, Problem};
 use crate::ir::Rule;
 use crate::ir::{
     AlertDetailsOverride, AttackRef, DataConnector, Duration, EntityMapping, EventGroupingSettings, Extensions, IncidentConfiguration,
+    SentinelSection,
 };
 use crate::sentinel::keys::{self, Key, nested};
 use indexmap::IndexMap;
@@ -40,6 +41,16 @@ pub fn object<'a>(fields: impl IntoIterator<Item = (&'a str, Option<Value>)>, ex
         map.insert(key.clone(), value.clone());
     }
     Value::Object(map)
+}
+
+/// The trigger operator in YAML: as the rule's YAML spelled it (`GreaterThan`), else in
+/// YAML's usual short form (`gt`).
+pub fn yaml_trigger(s: &SentinelSection) -> Option<String> {
+    let op = s.trigger.operator?;
+    Some(match &s.trigger_spelling {
+        Some(spelling) if keys::parse_trigger(spelling) == Some(op) => spelling.clone(),
+        _ => keys::trigger_yaml(op).into(),
+    })
 }
 
 pub fn string(s: &Option<String>) -> Option<Value> {

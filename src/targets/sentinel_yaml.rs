@@ -9,7 +9,7 @@
 use super::sentinel_fields::{self as fields, Form};
 use super::{EmitOptions, Emitted, Emitter, Subject, join_documents, kql};
 use crate::diag::{Kind, Problem};
-use crate::ir::{Rule, SentinelSection, TemplateLink, TriggerOperator};
+use crate::ir::{Rule, SentinelSection, TemplateLink};
 use crate::sentinel;
 use crate::sentinel::keys::{self, Key};
 use crate::yaml;
@@ -83,7 +83,7 @@ pub fn encode(rule: &Rule) -> Value {
             (Key::Connectors, s.required_data_connectors.as_deref().map(fields::connectors)),
             (Key::Frequency, s.schedule.query_frequency.as_ref().map(|d| Form::Yaml.duration(d))),
             (Key::Period, s.schedule.query_period.as_ref().map(|d| Form::Yaml.duration(d))),
-            (Key::TriggerOperator, s.trigger.operator.map(|op| Value::String(trigger_spelling(s, op)))),
+            (Key::TriggerOperator, fields::yaml_trigger(s).map(Value::String)),
             (Key::TriggerThreshold, s.trigger.threshold.map(Value::from)),
             (Key::Tactics, rule.tactics.as_deref().map(fields::written)),
             (Key::Techniques, rule.techniques.as_deref().map(fields::written)),
@@ -109,12 +109,4 @@ pub fn encode(rule: &Rule) -> Value {
         .map(|(key, value)| (key.yaml(), value)),
         &s.extensions,
     )
-}
-
-/// The operator as the rule's YAML spelled it, else YAML's usual short form.
-fn trigger_spelling(s: &SentinelSection, op: TriggerOperator) -> String {
-    match &s.trigger_spelling {
-        Some(spelling) if keys::parse_trigger(spelling) == Some(op) => spelling.clone(),
-        _ => keys::trigger_yaml(op).into(),
-    }
 }
