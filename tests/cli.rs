@@ -214,8 +214,8 @@ fn existing_outputs_are_replaced_only_with_force() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// An ARM template of alert rules, one per (display name, kind, extra properties) triple.
-/// NRT alert rules with the properties the API requires (so that converting them fills none).
+/// An ARM template of alert rules, one per (display name, kind, extra properties) triple, each
+/// with the properties the API requires (so that converting them fills none).
 fn arm_template(rules: &[(&str, &str, &str)]) -> String {
     let resources: Vec<String> = rules
         .iter()
