@@ -184,14 +184,15 @@ fn existing_outputs_are_replaced_only_with_force() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// An ARM template of alert rules, one per (display name, kind, extra properties) triple.
+/// An ARM template of alert rules, one per (display name, kind, extra properties) triple, each
+/// with the properties the API requires (so that converting them fills none).
 fn arm_template(rules: &[(&str, &str, &str)]) -> String {
     let resources: Vec<String> = rules
         .iter()
         .enumerate()
         .map(|(i, (name, kind, extra))| {
             format!(
-                "    {{\n      \"type\": \"Microsoft.OperationalInsights/workspaces/providers/alertRules\",\n      \"kind\": \"{kind}\",\n      \"name\": \"[concat(parameters('workspace'),'/Microsoft.SecurityInsights/00000000-0000-0000-0000-00000000000{i}')]\",\n      \"properties\": {{\n        \"displayName\": \"{name}\",\n        \"severity\": \"High\",\n        \"query\": \"T | take 1\"{extra}\n      }}\n    }}"
+                "    {{\n      \"type\": \"Microsoft.OperationalInsights/workspaces/providers/alertRules\",\n      \"kind\": \"{kind}\",\n      \"name\": \"[concat(parameters('workspace'),'/Microsoft.SecurityInsights/00000000-0000-0000-0000-00000000000{i}')]\",\n      \"properties\": {{\n        \"displayName\": \"{name}\",\n        \"severity\": \"High\",\n        \"enabled\": true,\n        \"suppressionDuration\": \"PT5H\",\n        \"suppressionEnabled\": false,\n        \"query\": \"T | take 1\"{extra}\n      }}\n    }}"
             )
         })
         .collect();

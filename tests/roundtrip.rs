@@ -4,6 +4,7 @@
 
 use ruleconv::convert::emit_rules;
 use ruleconv::ir::{Rule, SourceFormat};
+use ruleconv::sentinel::keys;
 use ruleconv::sources;
 use ruleconv::targets::{EmitOptions, Target};
 use ruleconv::yaml;
@@ -109,6 +110,8 @@ fn corpus_yaml_to_arm_to_yaml_keeps_every_key_and_value() {
     assert_eq!(rules, 1221, "every corpus rule with a query reads");
     assert!(refused <= 6, "only the 6 hunting files with a stray `kind: Scheduled` may be refused, {refused} were");
     assert!(failures.is_empty(), "{} rule(s) lost data:\n{}", failures.len(), failures.join("\n"));
+    // Nothing the rule did not say is added, but the id ARM derives for a rule without one.
+    assert!(added.keys().all(|k| k == "id"), "keys added: {added:?}");
 }
 
 #[test]
@@ -148,5 +151,119 @@ fn fixture_arm_exports_round_trip_through_yaml() {
         let again_refs: Vec<_> = again.iter().collect();
         let arm_again = emit_rules(sentinel(), &again_refs, &EmitOptions::default()).expect("emits").text;
         assert_eq!(arm, arm_again, "{}:\n{}", file.display(), ruleconv::diff::unified(&arm, &arm_again, "arm", "again"));
+    }
+}
+
+/// Foreign files (`tests/fixtures/foreign/`: portal exports, hand-edited YAML, templates from
+/// other tools) come back as written, both ways: explicit defaults, nulls, spellings and
+/// unknown keys included, and nothing added.
+fn foreign_fixtures(extension: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/foreign");
+    let files: Vec<PathBuf> = sources::discover(&dir).into_iter().filter(|f| f.extension().is_some_and(|e| e == extension)).collect();
+    assert!(!files.is_empty(), "no .{extension} fixtures in {}", dir.display());
+    files
+}
+
+/// Every difference between two trees, both ways (missing, changed and added keys).
+fn differences(original: &Value, result: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    lost(original, result, "", &mut out);
+    let mut added = Vec::new();
+    lost(result, original, "", &mut added);
+    out.extend(added.into_iter().filter(|a| a.ends_with(": missing")).map(|a| a.replace(": missing", ": added")));
+    out
+}
+
+fn read_all(text: &str, name: &str, format: SourceFormat) -> Vec<Rule> {
+    let outcome = sources::read_text(text, Path::new(name), Some(format));
+    let errors: Vec<_> = outcome.problems.iter().filter(|p| p.is_error()).collect();
+    assert!(errors.is_empty() && !outcome.rules.is_empty(), "{name}: {errors:?}\n{text}");
+    outcome.rules
+}
+
+fn emit_all(rules: &[Rule], target: Target) -> ruleconv::targets::Emitted {
+    let refs: Vec<&Rule> = rules.iter().collect();
+    emit_rules(target, &refs, &EmitOptions::default()).expect("emits")
+}
+
+/// Whether a repository-YAML value and the ARM value written for it say the same, given the
+/// documented respellings between the forms: durations are ISO-8601 in ARM (`5h` = `PT5H`),
+/// trigger operators are spelled out (`gt` = `GreaterThan`); everything else is equal as is.
+fn same_across_forms(yaml: &Value, arm: &Value) -> bool {
+    match (yaml, arm) {
+        (Value::String(y), Value::String(a)) => {
+            y == a
+                || matches!((ruleconv::ir::Duration::parse(y), ruleconv::ir::Duration::parse(a)), (Ok(y), Ok(a)) if y == a)
+                || matches!((keys::parse_trigger(y), keys::parse_trigger(a)), (Some(y), Some(a)) if y == a)
+        }
+        (Value::Array(y), Value::Array(a)) => y.len() == a.len() && y.iter().zip(a).all(|(y, a)| same_across_forms(y, a)),
+        (Value::Object(y), Value::Object(a)) => {
+            y.len() == a.len() && y.iter().all(|(key, y)| a.get(key).is_some_and(|a| same_across_forms(y, a)))
+        }
+        _ => yaml == arm,
+    }
+}
+
+/// Where the ARM template carries each key of a repository-YAML rule, checked value by value.
+/// The renames between the forms: `name` is `displayName`, `version` is `templateVersion`,
+/// `relevantTechniques` is split into `techniques` (parents) and `subTechniques`, `kind` and
+/// `id` sit on the resource (its `kind`, the end of its `name`), `armProperties` are properties
+/// of their own; every other key keeps its name. Keys ARM has no property for
+/// (`requiredDataConnectors`, unknown keys ...) and values the properties cannot hold as written
+/// (a trigger operator spelled `GreaterThan`) are in the template's `metadata.ruleconv.<id>`.
+fn arm_carries(yaml: &Value, arm: &Value) -> Vec<String> {
+    let resource = &arm["resources"][0];
+    let properties = &resource["properties"];
+    let id = yaml["id"].as_str().expect("fixtures have ids");
+    let overlay = &arm["metadata"]["ruleconv"][id];
+    let mut out = Vec::new();
+    for (key, value) in yaml.as_object().expect("a mapping") {
+        let in_overlay = overlay.get(key).is_some_and(|o| o == value);
+        let carried = match key.as_str() {
+            "id" => resource["name"].as_str().is_some_and(|n| n.ends_with(&format!("/{id}')]"))),
+            "kind" => resource["kind"] == *value,
+            "name" => properties["displayName"] == *value,
+            "version" => properties["templateVersion"] == *value,
+            "armProperties" => value.as_object().expect("a mapping").iter().all(|(k, v)| properties[k] == *v),
+            "relevantTechniques" => {
+                let listed = |key: &str| properties[key].as_array().cloned().unwrap_or_default();
+                let arm_ids: Vec<Value> = listed("techniques").into_iter().chain(listed("subTechniques")).collect();
+                value.as_array().is_some_and(|ids| ids.iter().all(|id| arm_ids.contains(id)))
+            }
+            _ => properties.get(key).is_some_and(|p| same_across_forms(value, p)),
+        };
+        if !carried && !in_overlay {
+            out.push(format!("{key}: {value} is not in the ARM template"));
+        }
+    }
+    out
+}
+
+#[test]
+fn foreign_yaml_round_trips_through_arm_as_written() {
+    for file in foreign_fixtures("yaml") {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        let rules = read_all(&text, &file.to_string_lossy(), SourceFormat::SentinelYaml);
+        let arm = emit_all(&rules, sentinel());
+        let carried = arm_carries(&data(&text), &data(&arm.text));
+        assert!(carried.is_empty(), "{}: YAML → ARM:\n{}\n{}", file.display(), carried.join("\n"), arm.text);
+        let yaml_again = emit_all(&read_all(&arm.text, "foreign.json", SourceFormat::Arm), sentinel_yaml()).text;
+        let changed = differences(&data(&text), &data(&yaml_again));
+        assert!(changed.is_empty(), "{}: YAML → ARM → YAML:\n{}\n{yaml_again}", file.display(), changed.join("\n"));
+    }
+}
+
+#[test]
+fn foreign_arm_round_trips_through_yaml_as_written() {
+    for file in foreign_fixtures("json") {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        let rules = read_all(&text, &file.to_string_lossy(), SourceFormat::Arm);
+        let yaml = emit_all(&rules, sentinel_yaml()).text;
+        let arm_again = emit_all(&read_all(&yaml, "foreign.yaml", SourceFormat::SentinelYaml), sentinel());
+        // The whole template compares equal: no `metadata.ruleconv` carrier is needed, since
+        // everything came from ARM properties, and no property is filled.
+        let changed = differences(&data(&text), &data(&arm_again.text));
+        assert!(changed.is_empty(), "{}: ARM → YAML → ARM:\n{}\n{yaml}\n{}", file.display(), changed.join("\n"), arm_again.text);
+        assert!(arm_again.problems.iter().all(|p| !p.message.contains("ARM requires")), "{}: {:?}", file.display(), arm_again.problems);
     }
 }

@@ -281,8 +281,12 @@ fn arm_export_with_scheduled_and_nrt_rules() {
     assert_eq!(grouping.group_by_custom_details.as_deref(), Some(&["Role".to_string()][..]));
     let o = sec(s).alert_details_override.as_ref().unwrap();
     assert_eq!(o.alert_description_format, None);
+    assert_eq!(o.extensions.get("alertDescriptionFormat"), Some(&json!(null)), "a nested null is kept as written");
     assert_eq!(o.alert_dynamic_properties.as_ref().unwrap()[0].alert_property, "ProviderName");
-    assert!(sec(s).extensions.is_empty(), "ARM nulls are unset, not extensions: {:?}", sec(s).extensions);
+    // ARM nulls leave the typed fields unset and are kept (under YAML names) to be written back.
+    assert_eq!(sec(s).extensions.get("startTimeUtc"), Some(&json!(null)));
+    assert_eq!(sec(s).extensions.get("version"), Some(&json!(null)), "templateVersion");
+    assert!(sec(s).extensions.values().all(|v| v.is_null()), "{:?}", sec(s).extensions);
     assert_eq!(s.origin.index, 0);
     assert_eq!(n.origin.index, 1);
     assert_eq!(sec(n).kind, Some(RuleKind::Nrt));
@@ -322,7 +326,7 @@ fn arm_content_package_rule_templates_are_rules() {
     assert_eq!(sec(r).template_link, TemplateLink::SameAsId);
     assert_eq!(sec(r).kind, Some(RuleKind::Scheduled));
     assert_eq!(sec(r).api_version, None, "the AlertRuleTemplates apiVersion does not apply to alert rules");
-    assert_eq!(sec(r).extensions.get("status"), Some(&json!("Available")));
+    assert_eq!(sec(r).arm_extensions.get("status"), Some(&json!("Available")), "an ARM property the IR does not model");
     assert_eq!(locate(r, "| where Countries > 5"), find_in_file(&path, 1, "| where Countries > 5"));
     // What the rule cannot carry (the package's author, source, support) is said, not dropped.
     let outcome = sources::read_path(&path);

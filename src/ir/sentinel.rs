@@ -37,8 +37,17 @@ pub struct SentinelSection {
     pub tags: Option<Value>,
     /// Repository/content-hub `metadata` block, kept as data; its author is also lifted.
     pub metadata: Option<Value>,
-    /// Keys the IR does not model, verbatim, in order (nested objects have their own).
+    /// The trigger operator as a repository YAML file spelled it, when not in its usual short
+    /// form (`GreaterThan` rather than `gt`): written back as it was.
+    pub trigger_spelling: Option<String>,
+    /// Keys the IR does not model, verbatim, in order (nested objects have their own). A known
+    /// key written as `null` is kept here as null under its repository-YAML name, so that both
+    /// forms write it back in place; so is ARM's `subTechniques` when it lists none (`[]` or
+    /// null), since the IR merges it into the techniques.
     pub extensions: Extensions,
+    /// ARM `properties` the IR does not model (`status`, `tags` of a portal export), verbatim,
+    /// in order: ARM writes them back among the properties, YAML under `armProperties`.
+    pub arm_extensions: Extensions,
 }
 
 /// When a scheduled rule runs and over what window.

@@ -36,14 +36,16 @@ pub enum Key {
     SentinelEntitiesMappings,
     Tags,
     Metadata,
+    ArmProperties,
 }
 
 /// (key, repository YAML name, ARM property name). `None` where the form has no such key:
 /// `kind` sits on the ARM resource, not in its properties; tags and metadata have no ARM
 /// property at all; ARM splits sub-techniques out. The YAML names of `alertRuleTemplateName`
 /// and `apiVersion` are ARM facts our YAML writes only when they are not the defaults, so that
-/// ARM → YAML → ARM reproduces the template.
-const NAMES: [(Key, Option<&str>, Option<&str>); 29] = [
+/// ARM → YAML → ARM reproduces the template. `armProperties` is the YAML home of ARM
+/// properties the IR does not model; in ARM they are properties of their own.
+const NAMES: [(Key, Option<&str>, Option<&str>); 30] = [
     (Key::Id, Some("id"), None),
     (Key::Name, Some("name"), Some("displayName")),
     (Key::Description, Some("description"), Some("description")),
@@ -74,6 +76,7 @@ const NAMES: [(Key, Option<&str>, Option<&str>); 29] = [
     (Key::SentinelEntitiesMappings, Some("sentinelEntitiesMappings"), Some("sentinelEntitiesMappings")),
     (Key::Tags, Some("tags"), None),
     (Key::Metadata, Some("metadata"), None),
+    (Key::ArmProperties, Some("armProperties"), None),
 ];
 
 /// Keys inside a rule's nested objects (connectors, entity mappings, alert details override,

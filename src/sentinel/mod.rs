@@ -23,3 +23,9 @@ pub const DEPLOYMENT_SCHEMA: &str = "https://schema.management.azure.com/schemas
 /// unmodelled keys, and the description as written). ARM ignores template metadata, so the
 /// template stays deployable and YAML → ARM → YAML loses nothing.
 pub const ARM_METADATA_KEY: &str = "ruleconv";
+
+/// Key, inside a rule's `metadata.ruleconv.<rule id>` object, listing (in YAML naming) the
+/// properties our ARM emitter filled with the portal's defaults because ARM requires them and
+/// the rule had none; our ARM reader unsets them again, so a rule that did not say them still
+/// does not after a round trip.
+pub const ARM_FILLED_KEY: &str = "filledByRuleconv";

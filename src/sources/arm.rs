@@ -273,10 +273,32 @@ fn apply_overlay(overlay: &Node, decoder: &mut Decoder, rule: &mut Rule) {
     if entries.iter().any(|e| e.key == Key::Techniques.yaml()) {
         rule.techniques = None;
     }
+    let (filled, fields): (Vec<_>, Vec<_>) = entries.iter().cloned().partition(|e| e.key == sentinel::ARM_FILLED_KEY);
     let naming = decoder.naming;
     decoder.naming = Naming::Yaml;
-    decoder.decode_into(overlay, rule);
+    decoder.decode_into(&Node { value: Value::Map(fields), ..overlay.clone() }, rule);
     decoder.naming = naming;
+    for entry in filled {
+        unfill(&entry.value, decoder, rule);
+    }
+}
+
+/// Unsets the properties our ARM emitter filled with defaults (listed by YAML name): the rule
+/// it wrote did not say them.
+fn unfill(list: &Node, decoder: &mut Decoder, rule: &mut Rule) {
+    let items = match &list.value {
+        Value::Seq(items) => items.as_slice(),
+        _ => std::slice::from_ref(list),
+    };
+    let section = rule.sentinel.get_or_insert_default();
+    for item in items {
+        match item.as_str().and_then(|name| Key::from_name(Naming::Yaml, name)) {
+            Some(Key::Enabled) => section.enabled = None,
+            Some(Key::SuppressionDuration) => section.suppression.duration = None,
+            Some(Key::SuppressionEnabled) => section.suppression.enabled = None,
+            _ => decoder.warning(item.position, format!("`{}` lists a key ruleconv never fills; ignored", sentinel::ARM_FILLED_KEY)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,12 +6,14 @@
 //! the first), each at its own position. Keys the IR does not model go to the section's
 //! `extensions`, in order, at the level they were found.
 //!
-//! Null values of known keys: in YAML naming the key is kept in `extensions` as null, so that
-//! `tactics:` (written empty, as 5 corpus files do) survives a round trip; the typed field
-//! stays `None` because "absent" and "null" mean the same to Sentinel. In ARM naming a null
-//! property is simply unset (portal exports write `"startTimeUtc": null` and the like by
-//! default), except `alertRuleTemplateName: null`, which says "authored without a template".
-//! A list with an empty item (`relevantTechniques:` then a bare `-`) is kept the same way.
+//! Null values of known keys are kept in `extensions` as null (under the repository-YAML name;
+//! nested keys in their object's own), so that `tactics:` (written empty, as 5 corpus files do)
+//! and a portal export's `"startTimeUtc": null` survive a round trip; the typed field stays
+//! `None` because "absent" and "null" mean the same to Sentinel. `alertRuleTemplateName: null`
+//! says "authored without a template". ARM's `subTechniques`, merged into the techniques, is
+//! kept as written when it lists none (`[]` or null). A list with an empty item
+//! (`relevantTechniques:` then a bare `-`) is kept the same way. Unknown ARM properties go to
+//! the section's `arm_extensions`, unknown YAML keys to its `extensions`.
 
 use super::locate::{self, LineIndex};
 use crate::diag::{Kind, Position, Problem};
@@ -72,24 +74,25 @@ impl<'a> Decoder<'a> {
             };
             rule.origin.key_positions.entry(yaml_name.to_string()).or_insert(entry.key_position);
             let Some(key) = key else {
-                section(rule).extensions.insert(entry.key.clone(), entry.value.to_json());
+                let unknown = match self.naming {
+                    Naming::Yaml => &mut section(rule).extensions,
+                    Naming::Arm => &mut section(rule).arm_extensions,
+                };
+                unknown.insert(entry.key.clone(), entry.value.to_json());
                 continue;
             };
-            if entry.value.value == Value::Null {
-                match (self.naming, key) {
-                    (_, Key::TemplateName) => section(rule).template_link = TemplateLink::None,
-                    (Naming::Arm, _) => {}
-                    (Naming::Yaml, _) => {
-                        section(rule).extensions.insert(entry.key.clone(), serde_json::Value::Null);
-                    }
-                }
+            let none_listed = entry.value.value == Value::Null || entry.value.value == Value::Seq(Vec::new());
+            if key == Key::SubTechniques && none_listed {
+                section(rule).extensions.insert(entry.key.clone(), entry.value.to_json());
                 continue;
             }
-            // Portal exports write `"tactics": []` for "none"; ARM has no other way to say unset.
-            if self.naming == Naming::Arm
-                && matches!(key, Key::Tactics | Key::Techniques | Key::SubTechniques)
-                && entry.value.value == Value::Seq(Vec::new())
-            {
+            if entry.value.value == Value::Null {
+                match key {
+                    Key::TemplateName => section(rule).template_link = TemplateLink::None,
+                    _ => {
+                        section(rule).extensions.insert(key.yaml().to_string(), serde_json::Value::Null);
+                    }
+                }
                 continue;
             }
             if let Value::Seq(items) = &entry.value.value
@@ -158,7 +161,12 @@ impl<'a> Decoder<'a> {
             Key::Frequency => s.schedule.query_frequency = self.duration(key, node),
             Key::Period => s.schedule.query_period = self.duration(key, node),
             Key::StartTime => s.schedule.start_time_utc = self.string(key, node),
-            Key::TriggerOperator => s.trigger.operator = self.string(key, node).and_then(|text| self.trigger_operator(key, node, &text)),
+            Key::TriggerOperator => {
+                let text = self.string(key, node);
+                s.trigger.operator = text.as_deref().and_then(|text| self.trigger_operator(key, node, text));
+                let usual = s.trigger.operator.map(keys::trigger_yaml);
+                s.trigger_spelling = text.filter(|text| self.naming == Naming::Yaml && Some(text.as_str()) != usual);
+            }
             Key::TriggerThreshold => s.trigger.threshold = self.int(key, node),
             Key::SuppressionDuration => s.suppression.duration = self.duration(key, node),
             Key::SuppressionEnabled => s.suppression.enabled = self.bool(key, node),
@@ -187,18 +195,21 @@ impl<'a> Decoder<'a> {
             Key::SentinelEntitiesMappings => s.sentinel_entities_mappings = Some(node.to_json()),
             Key::Tags => s.tags = Some(node.to_json()),
             Key::Metadata => s.metadata = Some(node.to_json()),
+            Key::ArmProperties => {
+                if let Some(entries) = self.mapping(key, node) {
+                    s.arm_extensions.extend(entries.iter().map(|e| (e.key.clone(), e.value.to_json())));
+                }
+            }
             // Neutral keys are decoded by `field`.
             Key::Id | Key::Name | Key::Description | Key::Severity | Key::Tactics | Key::Techniques | Key::SubTechniques | Key::Query => {}
         }
     }
 
     /// Runs `decode` for a known key of a nested mapping, applying the null rule of the module
-    /// comment (kept as null in YAML naming, unset in ARM naming).
+    /// comment (kept as null among the object's unmodelled keys).
     fn optional(&mut self, entry: &Entry, extensions: &mut Extensions, decode: impl FnOnce(&mut Self, &str, &Node)) {
         if entry.value.value == Value::Null {
-            if self.naming == Naming::Yaml {
-                extensions.insert(entry.key.clone(), serde_json::Value::Null);
-            }
+            extensions.insert(entry.key.clone(), serde_json::Value::Null);
         } else {
             decode(self, &entry.key, &entry.value);
         }

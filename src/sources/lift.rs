@@ -23,7 +23,7 @@ pub fn lift(rule: &mut Rule) {
     if let Some(Value::Array(items)) = &section.tags {
         tags.extend(items.iter().filter_map(Value::as_str).map(|t| Lifted::new(t.to_string(), "tags")));
     }
-    for (key, value) in &section.extensions {
+    for (key, value) in section.extensions.iter().chain(&section.arm_extensions) {
         if key.eq_ignore_ascii_case("references") {
             references.extend(urls(value).into_iter().map(|url| Lifted::new(url, key.clone())));
         } else if key == "status"

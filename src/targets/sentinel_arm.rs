@@ -1,8 +1,11 @@
 //! `--to sentinel`: a deployable ARM template in the form the Sentinel portal exports.
 //!
-//! Analytic rules become `alertRules` resources (kind Scheduled or NRT) with every property
-//! the portal writes, in its order, `null` where unset. Hunting queries (no `kind`) become
-//! saved searches in the "Hunting Queries" category. What ARM has no property for (connectors,
+//! Analytic rules become `alertRules` resources (kind Scheduled or NRT) with the properties
+//! the rule says (explicit nulls included) in the portal's order, then ARM properties the IR
+//! does not model, as read. The properties the API requires that the rule lacks get the
+//! portal's defaults, with a `change` note, and are listed in the overlay (below) so that our
+//! reader unsets them again: nothing the author did not write comes back. Hunting queries (no
+//! `kind`) become saved searches in the "Hunting Queries" category. What ARM has no property for (connectors,
 //! repository tags and metadata, unmodelled keys, the description as written, a hunting
 //! query's entity mappings...) travels in the template's `metadata.ruleconv.<rule id>` object
 //! in YAML naming: ARM ignores it at deployment, and our ARM reader lays it back over the rule.
@@ -86,9 +89,9 @@ fn template(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<Probl
             None => Ok(saved_search(rule, section, &id, &mut note)),
         };
         match built {
-            Ok((resource, represented)) => {
+            Ok(Written { resource, represented, filled }) => {
                 resources.push(resource);
-                if let Some(overlay) = overlay(rule, &represented) {
+                if let Some(overlay) = overlay(rule, &represented, &filled) {
                     overlays.insert(id, overlay);
                 }
             }
@@ -130,8 +133,27 @@ fn is_resource_name(id: &str) -> bool {
     !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// The keys of the YAML form that an ARM resource carries faithfully; the rest go to the overlay.
-type Represented = Vec<Key>;
+/// A rule resource, the keys of the YAML form (by YAML name) it carries faithfully (the rest go
+/// to the overlay), and the required properties it filled with defaults.
+struct Written {
+    resource: Value,
+    represented: Vec<&'static str>,
+    filled: Vec<Key>,
+}
+
+/// Alert rule properties the API requires that a rule may leave out, with the portal's
+/// defaults; filled (with a note) only when the rule does not say them.
+fn required_defaults(s: &SentinelSection) -> [(Key, Option<Value>, Value); 3] {
+    [
+        (Key::Enabled, s.enabled.map(Value::Bool), Value::Bool(PortalDefaults::ENABLED)),
+        (
+            Key::SuppressionDuration,
+            s.suppression.duration.as_ref().map(|d| Form::Arm.duration(d)),
+            Form::Arm.duration(&PortalDefaults::suppression_duration()),
+        ),
+        (Key::SuppressionEnabled, s.suppression.enabled.map(Value::Bool), Value::Bool(PortalDefaults::SUPPRESSION_ENABLED)),
+    ]
+}
 
 fn alert_rule(
     rule: &Rule,
@@ -140,7 +162,7 @@ fn alert_rule(
     id: &str,
     options: &EmitOptions,
     note: &mut impl FnMut(Kind, Key, String),
-) -> Result<(Value, Represented), Vec<(Key, String)>> {
+) -> Result<Written, Vec<(Key, String)>> {
     let mut missing = Vec::new();
     let mut require = |present: bool, key: Key| {
         if !present {
@@ -158,7 +180,7 @@ fn alert_rule(
     if !missing.is_empty() {
         return Err(missing);
     }
-    let mut represented: Represented = vec![
+    let mut represented: Vec<&'static str> = [
         Key::Id,
         Key::Name,
         Key::Severity,
@@ -176,7 +198,10 @@ fn alert_rule(
         Key::Version,
         Key::Kind,
         Key::ApiVersion,
-    ];
+        Key::ArmProperties,
+    ]
+    .map(Key::yaml)
+    .to_vec();
     // NRT rules run every minute on what arrived: the schedule and trigger are Scheduled-only
     // properties, so an NRT rule that states them keeps them in the overlay, with a note.
     let schedule = [
@@ -187,7 +212,11 @@ fn alert_rule(
         (Key::StartTime, s.schedule.start_time_utc.is_some()),
     ];
     if kind == RuleKind::Scheduled {
-        represented.extend(schedule.map(|(key, _)| key));
+        represented.extend(schedule.map(|(key, _)| key.yaml()));
+        // A spelling other than YAML's usual one travels in the overlay.
+        if fields::yaml_trigger(s).as_deref() != s.trigger.operator.map(keys::trigger_yaml) {
+            represented.retain(|k| *k != Key::TriggerOperator.yaml());
+        }
     } else {
         let stated: Vec<Key> = schedule.iter().filter(|(_, stated)| *stated).map(|(key, _)| *key).collect();
         if let Some(first) = stated.first() {
@@ -197,19 +226,24 @@ fn alert_rule(
     }
     let description = rule.description.as_deref().map(fields::clean_description);
     if description.as_deref() == rule.description.as_deref() {
-        represented.push(Key::Description);
+        represented.push(Key::Description.yaml());
     }
-    // An empty list reads back as unset (portal exports write `[]` for none), so an explicit
-    // empty list travels in the overlay.
     let tactics = rule.tactics.as_deref().map(|list| api_tactics(list, note));
-    if tactics == rule.tactics.as_deref().map(fields::written_texts) && tactics.as_ref().is_none_or(|t| !t.is_empty()) {
-        represented.push(Key::Tactics);
+    if tactics == rule.tactics.as_deref().map(fields::written_texts) {
+        represented.push(Key::Tactics.yaml());
     }
     let technique_ids = rule.techniques.as_deref().map(fields::written_texts);
     let (techniques, sub_techniques) = fields::split_techniques(technique_ids.as_deref().unwrap_or_default());
-    if technique_ids.as_ref().is_none_or(|ids| !ids.is_empty() && *ids == merged(&techniques, &sub_techniques)) {
-        represented.push(Key::Techniques);
+    if technique_ids.as_ref().is_none_or(|ids| *ids == merged(&techniques, &sub_techniques)) {
+        represented.push(Key::Techniques.yaml());
     }
+    // ARM's own `subTechniques: []` or null, kept as written when there are none to list.
+    let sub_techniques_key = Key::SubTechniques.arm().unwrap_or_default();
+    represented.push(sub_techniques_key);
+    let sub_techniques_property = match s.extensions.get(sub_techniques_key) {
+        Some(written) if sub_techniques.is_empty() => Some(written.clone()),
+        _ => (!sub_techniques.is_empty()).then(|| fields::strings(&sub_techniques)),
+    };
     let api_version =
         options.api_version.clone().or_else(|| s.api_version.clone()).unwrap_or_else(|| sentinel::DEFAULT_ALERT_RULE_API_VERSION.into());
     if !sub_techniques.is_empty() && !api_version.ends_with("-preview") {
@@ -226,14 +260,27 @@ fn alert_rule(
     };
     let duration = |d: &Option<crate::ir::Duration>| d.as_ref().map(|d| Form::Arm.duration(d));
     let scheduled = kind == RuleKind::Scheduled;
+    let mut filled = Vec::new();
+    let defaults = required_defaults(s);
+    let mut required = |key: Key| {
+        let (_, value, default) = defaults.iter().find(|(k, ..)| *k == key)?;
+        if value.is_some() || s.extensions.contains_key(key.yaml()) {
+            return value.clone();
+        }
+        filled.push(key);
+        Some(default.clone())
+    };
     let mut properties = Map::new();
+    // A property is written when the rule says it, as a value or as an explicit null.
     let mut put = |key: Key, value: Option<Value>| {
-        properties.insert(key.arm().unwrap_or(key.yaml()).to_string(), value.unwrap_or(Value::Null));
+        if let Some(value) = value.or_else(|| written_null(s, key)) {
+            properties.insert(key.arm().unwrap_or(key.yaml()).to_string(), value);
+        }
     };
     put(Key::Name, Some(Value::String(rule.title.clone())));
-    put(Key::Description, Some(Value::String(description.unwrap_or_default())));
+    put(Key::Description, description.map(Value::String));
     put(Key::Severity, rule.severity.map(|v| Value::String(keys::severity(v).name().into())));
-    put(Key::Enabled, Some(Value::Bool(s.enabled.unwrap_or(PortalDefaults::ENABLED))));
+    put(Key::Enabled, required(Key::Enabled));
     put(Key::Query, rule.kql().map(|q| Value::String(q.text.clone())));
     if scheduled {
         put(Key::Frequency, duration(&s.schedule.query_frequency));
@@ -241,24 +288,37 @@ fn alert_rule(
         put(Key::TriggerOperator, s.trigger.operator.map(|op| Value::String(keys::trigger_arm(op).into())));
         put(Key::TriggerThreshold, s.trigger.threshold.map(Value::from));
     }
-    put(Key::SuppressionDuration, Some(Form::Arm.duration(&s.suppression.duration.unwrap_or_else(PortalDefaults::suppression_duration))));
-    put(Key::SuppressionEnabled, Some(Value::Bool(s.suppression.enabled.unwrap_or(PortalDefaults::SUPPRESSION_ENABLED))));
+    put(Key::SuppressionDuration, required(Key::SuppressionDuration));
+    put(Key::SuppressionEnabled, required(Key::SuppressionEnabled));
     if scheduled {
         put(Key::StartTime, fields::string(&s.schedule.start_time_utc));
     }
-    put(Key::Tactics, Some(fields::strings(tactics.as_deref().unwrap_or_default())));
-    put(Key::Techniques, Some(fields::strings(&techniques)));
-    put(Key::SubTechniques, Some(fields::strings(&sub_techniques)));
+    put(Key::Tactics, tactics.as_deref().map(fields::strings));
+    put(Key::Techniques, technique_ids.is_some().then(|| fields::strings(&techniques)));
+    put(Key::SubTechniques, sub_techniques_property);
     put(Key::TemplateName, Some(template_name));
-    let incident = s.incident_configuration.clone().unwrap_or_else(PortalDefaults::incident_configuration);
-    put(Key::Incident, Some(fields::incident_configuration(&incident, Form::Arm)));
-    let grouping = s.event_grouping_settings.clone().unwrap_or_else(PortalDefaults::event_grouping);
-    put(Key::EventGrouping, Some(fields::event_grouping(&grouping)));
+    put(Key::Incident, s.incident_configuration.as_ref().map(|c| fields::incident_configuration(c, Form::Arm)));
+    put(Key::EventGrouping, s.event_grouping_settings.as_ref().map(fields::event_grouping));
     put(Key::AlertDetailsOverride, s.alert_details_override.as_ref().map(fields::alert_details_override));
     put(Key::CustomDetails, s.custom_details.as_ref().map(fields::custom_details));
     put(Key::EntityMappings, s.entity_mappings.as_deref().map(fields::entity_mappings));
     put(Key::SentinelEntitiesMappings, s.sentinel_entities_mappings.clone());
     put(Key::Version, fields::string(&s.version));
+    for (key, value) in &s.arm_extensions {
+        properties.entry(key.clone()).or_insert_with(|| value.clone());
+    }
+    if !filled.is_empty() {
+        let (names, values): (Vec<_>, Vec<_>) = defaults
+            .iter()
+            .filter(|(key, ..)| filled.contains(key))
+            .map(|(key, _, value)| (format!("`{}`", key.yaml()), value.as_str().map_or_else(|| value.to_string(), str::to_string)))
+            .unzip();
+        note(
+            Kind::Change,
+            filled[0],
+            format!("the rule has no {}, which ARM requires: written as the portal's defaults ({})", names.join(", "), values.join(", ")),
+        );
+    }
     let resource = json!({
         "id": format!("[concat(resourceId('Microsoft.OperationalInsights/workspaces/providers', parameters('workspace'), 'Microsoft.SecurityInsights'),'/alertRules/{id}')]"),
         "name": format!("[concat(parameters('workspace'),'/Microsoft.SecurityInsights/{id}')]"),
@@ -267,7 +327,13 @@ fn alert_rule(
         "apiVersion": api_version,
         "properties": properties,
     });
-    Ok((resource, represented))
+    Ok(Written { resource, represented, filled })
+}
+
+/// The explicit null a rule wrote for a known key, if it did (kept among the section's
+/// unmodelled keys under its YAML name). ARM's `subTechniques` keeps its own record.
+fn written_null(s: &SentinelSection, key: Key) -> Option<Value> {
+    (key != Key::SubTechniques).then(|| s.extensions.get(key.yaml()).filter(|v| v.is_null()).cloned()).flatten()
 }
 
 fn merged(techniques: &[String], sub_techniques: &[String]) -> Vec<String> {
@@ -302,8 +368,8 @@ fn api_tactics(list: &[AttackRef<Tactic>], note: &mut impl FnMut(Kind, Key, Stri
 }
 
 /// A hunting query as the saved search Sentinel stores it.
-fn saved_search(rule: &Rule, s: &SentinelSection, id: &str, note: &mut impl FnMut(Kind, Key, String)) -> (Value, Represented) {
-    let mut represented: Represented = vec![Key::Id, Key::Name, Key::Query, Key::ApiVersion];
+fn saved_search(rule: &Rule, s: &SentinelSection, id: &str, note: &mut impl FnMut(Kind, Key, String)) -> Written {
+    let mut represented = [Key::Id, Key::Name, Key::Query, Key::ApiVersion].map(Key::yaml).to_vec();
     let mut tags = Vec::new();
     let lists = [
         (Key::Tactics, rule.tactics.as_deref().map(fields::written_texts)),
@@ -322,7 +388,7 @@ fn saved_search(rule: &Rule, s: &SentinelSection, id: &str, note: &mut impl FnMu
         if let Some((value, faithful)) = value {
             tags.push(json!({ "name": tag, "value": value }));
             if faithful {
-                represented.push(key);
+                represented.push(key.yaml());
             }
         }
     }
@@ -344,15 +410,17 @@ fn saved_search(rule: &Rule, s: &SentinelSection, id: &str, note: &mut impl FnMu
             "tags": tags,
         },
     });
-    (resource, represented)
+    Written { resource, represented, filled: Vec::new() }
 }
 
-/// The rule's YAML-form keys that the resource does not carry faithfully (null-valued keys
-/// included: ARM reads null as unset), or `None` when there are none.
-fn overlay(rule: &Rule, represented: &[Key]) -> Option<Value> {
+/// The rule's YAML-form keys that the resource does not carry faithfully, and the properties
+/// it filled, or `None` when there are none.
+fn overlay(rule: &Rule, represented: &[&str], filled: &[Key]) -> Option<Value> {
     let Value::Object(all) = sentinel_yaml::encode(rule) else { return None };
-    let rest: Map<String, Value> =
-        all.into_iter().filter(|(key, value)| value.is_null() || !represented.iter().any(|k| k.yaml() == key)).collect();
+    let mut rest: Map<String, Value> = all.into_iter().filter(|(key, _)| !represented.contains(&key.as_str())).collect();
+    if !filled.is_empty() {
+        rest.insert(sentinel::ARM_FILLED_KEY.into(), Value::Array(filled.iter().map(|k| Value::String(k.yaml().into())).collect()));
+    }
     (!rest.is_empty()).then_some(Value::Object(rest))
 }
 
@@ -393,6 +461,27 @@ mod tests {
         assert!(arm["resources"][0]["properties"].get("queryFrequency").is_none());
         assert_eq!(arm["metadata"]["ruleconv"][nrt.id.as_deref().unwrap()]["queryFrequency"], "5m");
         assert!(notes[0].message.contains("NRT rules have no `queryFrequency`"), "{notes:?}");
+    }
+
+    #[test]
+    fn only_required_properties_are_filled_and_each_fill_is_said() {
+        let mut nrt = rule(Some(RuleKind::Nrt));
+        nrt.sentinel.as_mut().expect("a section").suppression.enabled = Some(true);
+        let (arm, notes) = template(&nrt);
+        let properties = &arm["resources"][0]["properties"];
+        assert_eq!(
+            (&properties["enabled"], &properties["suppressionDuration"], &properties["suppressionEnabled"]),
+            (&json!(true), &json!("PT5H"), &json!(true))
+        );
+        for unsaid in ["incidentConfiguration", "eventGroupingSettings", "startTimeUtc", "customDetails", "subTechniques"] {
+            assert!(properties.get(unsaid).is_none(), "{unsaid} was added: {properties}");
+        }
+        assert_eq!(
+            arm["metadata"]["ruleconv"][nrt.id.as_deref().unwrap()][sentinel::ARM_FILLED_KEY],
+            json!(["enabled", "suppressionDuration"])
+        );
+        let fill = notes.iter().find(|n| n.kind == Kind::Change && n.message.contains("ARM requires")).expect("a note");
+        assert!(fill.message.contains("no `enabled`, `suppressionDuration`,") && fill.message.contains("(true, PT5H)"), "{fill:?}");
     }
 
     #[test]

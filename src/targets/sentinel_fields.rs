@@ -5,8 +5,8 @@
 use crate::diag::{Kind, Problem};
 use crate::ir::Rule;
 use crate::ir::{
-    AlertDetailsOverride, AttackRef, DataConnector, Duration, EntityMapping, EventGroupingSettings, Extensions, GroupingConfiguration,
-    IncidentConfiguration,
+    AlertDetailsOverride, AttackRef, DataConnector, Duration, EntityMapping, EventGroupingSettings, Extensions, IncidentConfiguration,
+    SentinelSection,
 };
 use crate::sentinel::keys::{self, Key, nested};
 use indexmap::IndexMap;
@@ -28,11 +28,12 @@ impl Form {
     }
 }
 
-/// An object of the present fields, in the given order, followed by unmodelled keys.
+/// An object of the present fields, in the given order, followed by unmodelled keys. A field
+/// the rule wrote as null (kept among the unmodelled keys) is written in its place.
 pub fn object<'a>(fields: impl IntoIterator<Item = (&'a str, Option<Value>)>, extensions: &Extensions) -> Value {
     let mut map = Map::new();
     for (key, value) in fields {
-        if let Some(value) = value {
+        if let Some(value) = value.or_else(|| extensions.get(key).filter(|v| v.is_null()).cloned()) {
             map.insert(key.to_string(), value);
         }
     }
@@ -40,6 +41,16 @@ pub fn object<'a>(fields: impl IntoIterator<Item = (&'a str, Option<Value>)>, ex
         map.insert(key.clone(), value.clone());
     }
     Value::Object(map)
+}
+
+/// The trigger operator in YAML: as the rule's YAML spelled it (`GreaterThan`), else in
+/// YAML's usual short form (`gt`).
+pub fn yaml_trigger(s: &SentinelSection) -> Option<String> {
+    let op = s.trigger.operator?;
+    Some(match &s.trigger_spelling {
+        Some(spelling) if keys::parse_trigger(spelling) == Some(op) => spelling.clone(),
+        _ => keys::trigger_yaml(op).into(),
+    })
 }
 
 pub fn string(s: &Option<String>) -> Option<Value> {
@@ -171,38 +182,16 @@ pub fn severity_change(rule: &Rule) -> Option<Problem> {
     })
 }
 
-/// What the portal sets when a rule says nothing: ARM gets these, and the YAML form leaves
-/// them out, so ARM → YAML → ARM reproduces a portal export without cluttering the YAML.
+/// What the portal sets for the properties ARM requires when a rule says nothing: our ARM
+/// emitter fills these (and says so), and records them so its reader unsets them again.
 pub struct PortalDefaults;
 
 impl PortalDefaults {
     pub const ENABLED: bool = true;
     pub const SUPPRESSION_ENABLED: bool = false;
-    pub const AGGREGATION_KIND: &'static str = "SingleAlert";
 
     pub fn suppression_duration() -> Duration {
         Duration { hours: 5, ..Duration::default() }
-    }
-
-    pub fn incident_configuration() -> IncidentConfiguration {
-        IncidentConfiguration {
-            create_incident: Some(true),
-            grouping_configuration: Some(GroupingConfiguration {
-                enabled: Some(false),
-                reopen_closed_incident: Some(false),
-                lookback_duration: Some(Self::suppression_duration()),
-                matching_method: Some("AllEntities".into()),
-                group_by_entities: Some(Vec::new()),
-                group_by_alert_details: Some(Vec::new()),
-                group_by_custom_details: Some(Vec::new()),
-                extensions: Extensions::new(),
-            }),
-            extensions: Extensions::new(),
-        }
-    }
-
-    pub fn event_grouping() -> EventGroupingSettings {
-        EventGroupingSettings { aggregation_kind: Some(Self::AGGREGATION_KIND.into()), extensions: Extensions::new() }
     }
 }
 

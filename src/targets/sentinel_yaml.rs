@@ -1,11 +1,12 @@
 //! `--to sentinel-yaml`: the Azure-Sentinel repository's YAML form.
 //!
 //! Keys come in the repository's order, then the ARM facts a rule read from a template carries
-//! (written only where they differ from what the portal would set, so the YAML stays what a
-//! repository file looks like), then unmodelled keys as they were. A Sigma rule is first made a
-//! scheduled rule with its KQL (`kql::sentinel_form`).
+//! (the api version only where it is not the default), then unmodelled keys as they were. What
+//! the rule says is written as it says it: explicit defaults, nulls (in place), the trigger
+//! operator's spelling; ARM properties the IR does not model go under `armProperties`. A Sigma
+//! rule is first made a scheduled rule with its KQL (`kql::sentinel_form`).
 
-use super::sentinel_fields::{self as fields, Form, PortalDefaults};
+use super::sentinel_fields::{self as fields, Form};
 use super::{EmitOptions, Emitted, Emitter, Subject, join_documents, kql};
 use crate::diag::{Kind, Problem};
 use crate::ir::{Rule, SentinelSection, TemplateLink};
@@ -66,7 +67,6 @@ pub fn encode(rule: &Rule) -> Value {
     let none = SentinelSection::default();
     let s = rule.sentinel.as_ref().unwrap_or(&none);
     let unless = |value: Option<Value>, default: Value| value.filter(|v| *v != default);
-    let incident = s.incident_configuration.as_ref().map(|c| fields::incident_configuration(c, Form::Yaml));
     let default_api_version =
         if s.kind.is_some() { sentinel::DEFAULT_ALERT_RULE_API_VERSION } else { sentinel::DEFAULT_SAVED_SEARCH_API_VERSION };
     let template = match &s.template_link {
@@ -83,7 +83,7 @@ pub fn encode(rule: &Rule) -> Value {
             (Key::Connectors, s.required_data_connectors.as_deref().map(fields::connectors)),
             (Key::Frequency, s.schedule.query_frequency.as_ref().map(|d| Form::Yaml.duration(d))),
             (Key::Period, s.schedule.query_period.as_ref().map(|d| Form::Yaml.duration(d))),
-            (Key::TriggerOperator, s.trigger.operator.map(|op| Value::String(keys::trigger_yaml(op).into()))),
+            (Key::TriggerOperator, fields::yaml_trigger(s).map(Value::String)),
             (Key::TriggerThreshold, s.trigger.threshold.map(Value::from)),
             (Key::Tactics, rule.tactics.as_deref().map(fields::written)),
             (Key::Techniques, rule.techniques.as_deref().map(fields::written)),
@@ -91,23 +91,11 @@ pub fn encode(rule: &Rule) -> Value {
             (Key::EntityMappings, s.entity_mappings.as_deref().map(fields::entity_mappings)),
             (Key::CustomDetails, s.custom_details.as_ref().map(fields::custom_details)),
             (Key::AlertDetailsOverride, s.alert_details_override.as_ref().map(fields::alert_details_override)),
-            (
-                Key::EventGrouping,
-                unless(
-                    s.event_grouping_settings.as_ref().map(fields::event_grouping),
-                    fields::event_grouping(&PortalDefaults::event_grouping()),
-                ),
-            ),
-            (Key::Incident, unless(incident, fields::incident_configuration(&PortalDefaults::incident_configuration(), Form::Yaml))),
-            (
-                Key::SuppressionDuration,
-                unless(
-                    s.suppression.duration.as_ref().map(|d| Form::Yaml.duration(d)),
-                    Form::Yaml.duration(&PortalDefaults::suppression_duration()),
-                ),
-            ),
-            (Key::SuppressionEnabled, unless(s.suppression.enabled.map(Value::Bool), Value::Bool(PortalDefaults::SUPPRESSION_ENABLED))),
-            (Key::Enabled, unless(s.enabled.map(Value::Bool), Value::Bool(PortalDefaults::ENABLED))),
+            (Key::EventGrouping, s.event_grouping_settings.as_ref().map(fields::event_grouping)),
+            (Key::Incident, s.incident_configuration.as_ref().map(|c| fields::incident_configuration(c, Form::Yaml))),
+            (Key::SuppressionDuration, s.suppression.duration.as_ref().map(|d| Form::Yaml.duration(d))),
+            (Key::SuppressionEnabled, s.suppression.enabled.map(Value::Bool)),
+            (Key::Enabled, s.enabled.map(Value::Bool)),
             (Key::StartTime, fields::string(&s.schedule.start_time_utc)),
             (Key::TemplateName, template),
             (Key::SentinelEntitiesMappings, s.sentinel_entities_mappings.clone()),
@@ -116,6 +104,7 @@ pub fn encode(rule: &Rule) -> Value {
             (Key::ApiVersion, unless(fields::string(&s.api_version), Value::String(default_api_version.into()))),
             (Key::Tags, s.tags.clone()),
             (Key::Metadata, s.metadata.clone()),
+            (Key::ArmProperties, (!s.arm_extensions.is_empty()).then(|| Value::Object(s.arm_extensions.clone().into_iter().collect()))),
         ]
         .map(|(key, value)| (key.yaml(), value)),
         &s.extensions,
