@@ -23,3 +23,9 @@ pub const DEPLOYMENT_SCHEMA: &str = "https://schema.management.azure.com/schemas
 /// unmodelled keys, and the description as written). ARM ignores template metadata, so the
 /// template stays deployable and YAML → ARM → YAML loses nothing.
 pub const ARM_METADATA_KEY: &str = "ruleconv";
+
+/// Top-level custom attribute of a Sigma rule that carries the Sentinel settings Sigma has no
+/// field for, keyed and valued as the repository YAML writes them. The Sigma specification
+/// allows arbitrary custom fields (lowercase keys) and pySigma keeps them as
+/// `custom_attributes` without a validation issue, so the rule stays valid Sigma.
+pub const SIGMA_ATTRIBUTE: &str = "sentinel";

@@ -7,13 +7,14 @@ use crate::ir::{Duration, Locator, Logic, Query, Rule, RuleKind, Schedule, Senti
 use crate::targets::{EmitOptions, Subject};
 use std::borrow::Cow;
 
-/// How often a Sigma rule runs as a Sentinel scheduled rule, and over what window: Sigma says
-/// nothing of it, so an hour, Sentinel's usual choice.
+/// How often a Sigma rule runs as a Sentinel scheduled rule, and over what window, when its
+/// file carries no Sentinel settings: an hour, Sentinel's usual choice.
 const SCHEDULE: &str = "1h";
 
-/// The rule as the Sentinel targets carry it: a KQL rule as it is; a Sigma rule as a scheduled
-/// rule whose query is its KQL (`--profile` applies), alerting on any row, with its losses and
-/// the schedule as a change.
+/// The rule as the Sentinel targets carry it: a KQL rule as it is; a Sigma rule as a Sentinel
+/// rule whose query is its KQL (`--profile` applies), with the settings its `sentinel`
+/// attribute carries (as they are), else a scheduled rule alerting on any row (a change); with
+/// its losses.
 pub(in crate::targets) fn sentinel_form<'a>(subject: &Subject<'a>, options: &EmitOptions) -> Result<(Cow<'a, Rule>, Vec<Problem>), Vec<Problem>> {
     if subject.rule.sigma_logic().is_none() {
         if options.settings.is_empty() {
@@ -28,12 +29,22 @@ pub(in crate::targets) fn sentinel_form<'a>(subject: &Subject<'a>, options: &Emi
     let (text, mut problems) = query(subject, options)?;
     let mut rule = subject.rule.clone();
     rule.logic = Some(Logic::Kql(Query { text, locator: Locator::default() }));
-    let schedule = Duration::parse(SCHEDULE).ok();
-    let mut section = SentinelSection {
-        kind: Some(RuleKind::Scheduled),
-        schedule: Schedule { query_frequency: schedule, query_period: schedule, start_time_utc: None },
-        trigger: Trigger { operator: Some(TriggerOperator::GreaterThan), threshold: Some(0) },
-        ..SentinelSection::default()
+    let mut section = match rule.sentinel.take() {
+        // The settings a Sentinel rule had when it was written as Sigma, as they were.
+        Some(carried) => carried,
+        None => {
+            let message = format!(
+                "Sigma gives no schedule: the rule runs every {SCHEDULE} over the last {SCHEDULE} and alerts on any row, unless --set says otherwise"
+            );
+            problems.push(Problem::at_key(Kind::Change, subject.rule, "logsource", message));
+            let schedule = Duration::parse(SCHEDULE).ok();
+            SentinelSection {
+                kind: Some(RuleKind::Scheduled),
+                schedule: Schedule { query_frequency: schedule, query_period: schedule, start_time_utc: None },
+                trigger: Trigger { operator: Some(TriggerOperator::GreaterThan), threshold: Some(0) },
+                ..SentinelSection::default()
+            }
+        }
     };
     let set = options.settings.apply(&mut section);
     rule.sentinel = Some(section);
@@ -45,10 +56,6 @@ pub(in crate::targets) fn sentinel_form<'a>(subject: &Subject<'a>, options: &Emi
         }
     }
     rule.techniques.iter_mut().flatten().for_each(|t| t.written = t.written.to_uppercase());
-    let message = format!(
-        "Sigma gives no schedule: the rule runs every {SCHEDULE} over the last {SCHEDULE} and alerts on any row, unless --set says otherwise"
-    );
-    problems.push(Problem::at_key(Kind::Change, subject.rule, "logsource", message));
     problems.extend(set.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, subject.rule, key, message)));
     Ok((Cow::Owned(rule), problems))
 }
