@@ -6,6 +6,8 @@
 
 mod sentinel_rules;
 
+pub use sentinel_rules::max_entity_mappings;
+
 use crate::diag::{Kind, Problem};
 use crate::ir::Rule;
 use crate::kql;

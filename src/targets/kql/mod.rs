@@ -9,6 +9,7 @@
 //! generated plainly, then parsed and printed, so every output is normalized and parses.
 
 mod condition;
+mod entities;
 mod profile;
 mod sentinel_rule;
 
