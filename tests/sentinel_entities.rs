@@ -32,7 +32,10 @@ fn sentinel_rules(sigma: &str) -> Vec<Rule> {
 /// (entity type, identifier, column) of each mapping.
 fn mapped(rule: &Rule) -> Vec<(String, String, String)> {
     let mappings = rule.sentinel.as_ref().and_then(|s| s.entity_mappings.clone()).unwrap_or_default();
-    mappings.iter().flat_map(|m| m.field_mappings.iter().map(|f| (m.entity_type.clone(), f.identifier.clone(), f.column_name.clone()))).collect()
+    mappings
+        .iter()
+        .flat_map(|m| m.field_mappings.iter().map(|f| (m.entity_type.clone(), f.identifier.clone(), f.column_name.clone())))
+        .collect()
 }
 
 /// The columns of each table in ../shared's schemas, when present.

@@ -189,13 +189,19 @@ level: high
 #[test]
 fn the_attribute_replaces_the_defaults_and_set_still_overrides() {
     let with = |settings: &str| format!("{SIGMA_RULE}sentinel:\n{settings}");
-    let rule = read(&with("  kind: Scheduled\n  queryFrequency: 2h\n  queryPeriod: 2h\n  triggerOperator: gt\n  triggerThreshold: 3\n"), "r.yml", SourceFormat::Sigma).remove(0);
+    let rule = read(
+        &with("  kind: Scheduled\n  queryFrequency: 2h\n  queryPeriod: 2h\n  triggerOperator: gt\n  triggerThreshold: 3\n"),
+        "r.yml",
+        SourceFormat::Sigma,
+    )
+    .remove(0);
     let options = EmitOptions { settings: Settings::parse(&["queryPeriod=1d".into()]).unwrap(), ..EmitOptions::default() };
     let out = emit("sentinel-yaml", &rule, &options);
     for expected in ["queryFrequency: 2h\n", "queryPeriod: 1d\n", "triggerThreshold: 3\n", "kind: Scheduled\n"] {
         assert!(out.text.contains(expected), "{expected}: {}", out.text);
     }
-    let changes: Vec<(&str, usize)> = out.problems.iter().filter(|p| p.kind == Kind::Change).map(|p| (p.message.as_str(), p.position.line)).collect();
+    let changes: Vec<(&str, usize)> =
+        out.problems.iter().filter(|p| p.kind == Kind::Change).map(|p| (p.message.as_str(), p.position.line)).collect();
     assert_eq!(changes, [("`queryPeriod` set to `1d` by --set", 15)]);
 
     // Without the attribute the defaults apply, and say so.

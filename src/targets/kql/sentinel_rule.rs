@@ -15,7 +15,10 @@ const SCHEDULE: &str = "1h";
 /// rule whose query is its KQL (`--profile` applies), with the settings its `sentinel`
 /// attribute carries (as they are), else a scheduled rule alerting on any row (a change) with
 /// entity mappings for the identifying columns its rows have; with its losses.
-pub(in crate::targets) fn sentinel_form<'a>(subject: &Subject<'a>, options: &EmitOptions) -> Result<(Cow<'a, Rule>, Vec<Problem>), Vec<Problem>> {
+pub(in crate::targets) fn sentinel_form<'a>(
+    subject: &Subject<'a>,
+    options: &EmitOptions,
+) -> Result<(Cow<'a, Rule>, Vec<Problem>), Vec<Problem>> {
     if subject.rule.sigma_logic().is_none() {
         if options.settings.is_empty() {
             return Ok((Cow::Borrowed(subject.rule), Vec::new()));
@@ -40,8 +43,10 @@ pub(in crate::targets) fn sentinel_form<'a>(subject: &Subject<'a>, options: &Emi
             let schedule = Duration::parse(SCHEDULE).ok();
             let entity_mappings = output_entities(&rule);
             if !entity_mappings.is_empty() {
-                let mapped: Vec<String> =
-                    entity_mappings.iter().flat_map(|m| m.field_mappings.iter().map(move |f| format!("{} `{}`", m.entity_type, f.column_name))).collect();
+                let mapped: Vec<String> = entity_mappings
+                    .iter()
+                    .flat_map(|m| m.field_mappings.iter().map(move |f| format!("{} `{}`", m.entity_type, f.column_name)))
+                    .collect();
                 let message = format!("entities mapped from the columns that identify them (targets/entities.yaml): {}", mapped.join(", "));
                 problems.push(Problem::at_key(Kind::Change, subject.rule, "logsource", message));
             }

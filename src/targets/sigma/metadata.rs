@@ -150,7 +150,8 @@ pub fn sentinel_attribute(rule: &Rule) -> Option<Json> {
 /// ones, unparsed text), as written: Sigma has no tag for them.
 pub fn untagged(rule: &Rule) -> (Vec<&str>, Vec<&str>) {
     let tactics = rule.tactics.iter().flatten().filter(|t| t.id.is_none()).map(|t| t.written.as_str()).collect();
-    let unknown = |t: &&crate::ir::AttackRef<crate::ir::Technique>| t.id.as_ref().is_none_or(|id| !profile::is_known_technique(id.as_str()));
+    let unknown =
+        |t: &&crate::ir::AttackRef<crate::ir::Technique>| t.id.as_ref().is_none_or(|id| !profile::is_known_technique(id.as_str()));
     let techniques = rule.techniques.iter().flatten().filter(unknown).map(|t| t.written.as_str()).collect();
     (tactics, techniques)
 }
