@@ -49,7 +49,7 @@ fn a_whole_single_source_rule() {
         format!(
             "# ruleconv fidelity: exact\ntitle: Test rule\nid: {ID}\nstatus: experimental\ndescription: Finds x.\ntags:\n  - attack.initial-access\n  \
              - attack.t1078.004\nlogsource:\n  product: azure\n  service: signinlogs\ndetection:\n  selection:\n    ResultType: 50126\n    \
-             Application: Azure Portal\n  condition: selection\nlevel: high\n"
+             Application: Azure Portal\n  condition: selection\nlevel: high\nsentinel:\n  queryFrequency: 1h\n  queryPeriod: 1h\n"
         )
     );
 }
@@ -134,7 +134,7 @@ fn a_count_threshold_is_an_event_count_correlation() {
     assert!(
         text.ends_with(
             "correlation:\n  type: event_count\n  rules:\n    - b0f0f1c0-e3d6-5c23-8657-36e05cf591a6\n  group-by:\n    - IPAddress\n  timespan: 10m\n  \
-             condition:\n    gt: 20\nlevel: high\n"
+             condition:\n    gt: 20\nlevel: high\nsentinel:\n  queryFrequency: 1h\n  queryPeriod: 1h\n"
         ),
         "{text}"
     );
@@ -162,7 +162,7 @@ fn an_inner_join_is_a_temporal_correlation_with_aliases() {
         text.ends_with(
             "correlation:\n  type: temporal\n  rules:\n    - b0f0f1c0-e3d6-5c23-8657-36e05cf591a6\n    - 8e0a3d38-3806-5f29-95e7-e7ab9619f9af\n  \
              group-by:\n    - CorrelationId\n  timespan: 1h\n  aliases:\n    CorrelationId:\n      b0f0f1c0-e3d6-5c23-8657-36e05cf591a6: \
-             CorrelationId\n      8e0a3d38-3806-5f29-95e7-e7ab9619f9af: Id\nlevel: high\n"
+             CorrelationId\n      8e0a3d38-3806-5f29-95e7-e7ab9619f9af: Id\nlevel: high\nsentinel:\n  queryFrequency: 1h\n  queryPeriod: 1h\n"
         ),
         "{text}"
     );

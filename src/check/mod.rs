@@ -8,6 +8,7 @@ mod duplicates;
 mod sentinel_rules;
 
 pub use duplicates::duplicate_id_warnings;
+pub use sentinel_rules::max_entity_mappings;
 
 use crate::diag::{Kind, Problem};
 use crate::ir::Rule;

@@ -42,6 +42,11 @@ fn profile() -> &'static Profile {
     })
 }
 
+/// How many entity mappings Sentinel allows a rule.
+pub fn max_entity_mappings() -> usize {
+    profile().limits.max_entity_mappings
+}
+
 /// Warnings about the rule's metadata, each with the (repository-YAML) key it is about.
 pub fn warnings(rule: &Rule) -> Vec<(&'static str, String)> {
     let Some(section) = &rule.sentinel else { return Vec::new() };

@@ -140,6 +140,15 @@ impl Key {
     pub fn arm(self) -> Option<&'static str> {
         self.names().1
     }
+
+    /// Whether the key holds the rule's neutral metadata or query (the IR's `Rule` fields,
+    /// which every format says its own way), not a setting of the Sentinel section.
+    pub fn is_neutral(self) -> bool {
+        matches!(
+            self,
+            Key::Id | Key::Name | Key::Description | Key::Severity | Key::Tactics | Key::Techniques | Key::SubTechniques | Key::Query
+        )
+    }
 }
 
 /// The rule keys a hunting query's saved search carries as `{name, value}` tags (lists as

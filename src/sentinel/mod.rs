@@ -29,3 +29,9 @@ pub const ARM_METADATA_KEY: &str = "ruleconv";
 /// the rule had none; our ARM reader unsets them again, so a rule that did not say them still
 /// does not after a round trip.
 pub const ARM_FILLED_KEY: &str = "filledByRuleconv";
+
+/// Top-level custom attribute of a Sigma rule that carries the Sentinel settings Sigma has no
+/// field for, keyed and valued as the repository YAML writes them. The Sigma specification
+/// allows arbitrary custom fields (lowercase keys) and pySigma keeps them as
+/// `custom_attributes` without a validation issue, so the rule stays valid Sigma.
+pub const SIGMA_ATTRIBUTE: &str = "sentinel";

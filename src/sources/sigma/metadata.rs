@@ -1,15 +1,20 @@
 //! A Sigma document's metadata → the neutral `Rule` (title, id, status, description,
 //! references, authors, dates, tags as ATT&CK tactics and techniques, level as severity, false
-//! positives) and its `sigma` section (logsource, fields, related, name, unknown keys).
+//! positives), its `sigma` section (logsource, fields, related, name, unknown keys), and the
+//! Sentinel settings its `sentinel` custom attribute carries.
 
 use crate::diag::Problem;
 use crate::ir::{AttackId, AttackRef, Lifted, Origin, Rule, Severity, SigmaSection, SourceFormat, Tactic, Technique};
+use crate::sentinel::SIGMA_ATTRIBUTE;
+use crate::sentinel::keys::{Key, Naming};
 use crate::sigma::{logsource, scalar_text as scalar};
+use crate::sources::fields::Decoder;
+use crate::sources::locate::LineIndex;
 use crate::yaml::{Node, Value};
 use std::path::Path;
 
 /// Keys this reader models; the others go to `SigmaSection::extensions`.
-const KNOWN: [&str; 20] = [
+const KNOWN: [&str; 21] = [
     "title",
     "id",
     "name",
@@ -30,9 +35,11 @@ const KNOWN: [&str; 20] = [
     "filter",
     "license",
     "taxonomy",
+    SIGMA_ATTRIBUTE,
 ];
 
-pub fn rule(node: &Node, file: &Path, index: usize) -> (Rule, Vec<Problem>) {
+/// The rule a Sigma document's metadata says (`file_text` for positions).
+pub fn rule(node: &Node, file_text: &str, file: &Path, index: usize) -> (Rule, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut rule = Rule { origin: Origin::new(file, node.position, index, SourceFormat::Sigma), ..Rule::default() };
     let text = |key: &str| node.get(key).and_then(scalar);
@@ -80,7 +87,49 @@ pub fn rule(node: &Node, file: &Path, index: usize) -> (Rule, Vec<Problem>) {
         name: text("name"),
         extensions: entries.iter().filter(|e| !KNOWN.contains(&e.key.as_str())).map(|e| (e.key.clone(), e.value.to_json())).collect(),
     });
+    if let Some(attribute) = node.get(SIGMA_ATTRIBUTE) {
+        problems.extend(sentinel_settings(attribute, file_text, file, &mut rule));
+    }
     (rule, problems)
+}
+
+/// The `sentinel` attribute into the rule's Sentinel section, read by the decoder of Sentinel's
+/// repository YAML, so a bad value is an error at its line and column as in a Sentinel file.
+/// A neutral key (`severity`, `name` ...) is the Sigma rule's own field to say: ignored, with
+/// a warning, unless kept as written (null, or a list with an empty item); but `tactics` and
+/// `relevantTechniques` add what Sigma tags cannot say.
+fn sentinel_settings(attribute: &Node, text: &str, file: &Path, rule: &mut Rule) -> Vec<Problem> {
+    let lines = LineIndex::new(text);
+    let mut decoder = Decoder::new(&lines, Naming::Yaml, file);
+    let Some(entries) = decoder.mapping(SIGMA_ATTRIBUTE, attribute) else { return decoder.problems };
+    let mut read = Rule::default();
+    decoder.decode_into(attribute, &mut read);
+    let section = read.sentinel.unwrap_or_default();
+    // The tactics and techniques Sigma has no tag for (see the Sigma target's `untagged`).
+    let carried = [Key::Tactics.yaml(), Key::Techniques.yaml()];
+    rule.tactics = merged(rule.tactics.take(), read.tactics);
+    rule.techniques = merged(rule.techniques.take(), read.techniques);
+    for entry in entries {
+        let neutral = Key::from_name(Naming::Yaml, &entry.key).is_some_and(Key::is_neutral);
+        if neutral && !section.extensions.contains_key(&entry.key) && !carried.contains(&entry.key.as_str()) {
+            let message = format!("`{SIGMA_ATTRIBUTE}.{}` is ignored: the Sigma rule's own fields say it", entry.key);
+            decoder.warning(entry.key_position, message);
+        } else {
+            rule.origin.key_positions.entry(entry.key.clone()).or_insert(entry.key_position);
+        }
+    }
+    rule.sentinel = Some(section);
+    decoder.problems
+}
+/// The tags' ATT&CK references, then those the attribute carries.
+fn merged<T>(tagged: Option<Vec<AttackRef<T>>>, carried: Option<Vec<AttackRef<T>>>) -> Option<Vec<AttackRef<T>>> {
+    match (tagged, carried) {
+        (Some(mut tagged), Some(carried)) => {
+            tagged.extend(carried);
+            Some(tagged)
+        }
+        (tagged, carried) => tagged.or(carried),
+    }
 }
 
 /// `attack.t1059.001` → technique, `attack.execution` → tactic; other tags (`cve.*`,

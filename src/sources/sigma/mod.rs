@@ -60,11 +60,15 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
             DocumentKind::Rule(_) => {}
         }
         let applied = filters.iter().filter(|(_, f)| f.rules.iter().any(|(r, _)| names(document, r))).map(|(_, f)| (*f).clone()).collect();
-        let (mut rule, problems) = metadata::rule(&item.node, file, index);
+        let (mut rule, problems) = metadata::rule(&item.node, text, file, index);
+        let unreadable = problems.iter().any(Problem::is_error);
+        out.report(problems, index, Some(&rule.title.clone()));
+        if unreadable {
+            continue;
+        }
         let logic =
             SigmaLogic { text: text.to_string(), locator: locator.clone(), document: document.clone(), correlated, filters: applied };
         rule.logic = Some(Logic::Sigma(Box::new(logic)));
-        out.report(problems, index, Some(&rule.title.clone()));
         out.rules.push(rule);
     }
 }

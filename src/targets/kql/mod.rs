@@ -10,15 +10,17 @@
 
 mod condition;
 mod correlation;
+mod entities;
 mod profile;
+mod sentinel_rule;
 
 use super::{EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, loss_at, unmodelled_losses, unverified};
 use crate::diag::{Kind, Problem};
 use crate::ir::detection::{Input, MatchOp, Stage};
-use crate::ir::{Duration, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator};
 use condition::Columns;
 use profile::Profile;
 use std::borrow::Cow;
+pub(super) use sentinel_rule::sentinel_form;
 
 pub struct Kql;
 
@@ -102,52 +104,6 @@ fn null_test_losses(subject: &Subject) -> Vec<Problem> {
             loss_at(subject, m.span, message)
         })
         .collect()
-}
-
-/// How often a Sigma rule runs as a Sentinel scheduled rule, and over what window: Sigma says
-/// nothing of it, so an hour, Sentinel's usual choice.
-const SCHEDULE: &str = "1h";
-
-/// The rule as the Sentinel targets carry it: a KQL rule as it is; a Sigma rule as a scheduled
-/// rule whose query is its KQL (`--profile` applies), alerting on any row, with its losses and
-/// the schedule as a change.
-pub(super) fn sentinel_form<'a>(subject: &Subject<'a>, options: &EmitOptions) -> Result<(Cow<'a, Rule>, Vec<Problem>), Vec<Problem>> {
-    if subject.rule.sigma_logic().is_none() {
-        if options.settings.is_empty() {
-            return Ok((Cow::Borrowed(subject.rule), Vec::new()));
-        }
-        let mut rule = subject.rule.clone();
-        let section = rule.sentinel.get_or_insert_with(SentinelSection::default);
-        let changes = options.settings.apply(section);
-        let problems = changes.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, subject.rule, key, message)).collect();
-        return Ok((Cow::Owned(rule), problems));
-    }
-    let (text, mut problems) = query(subject, options)?;
-    let mut rule = subject.rule.clone();
-    rule.logic = Some(Logic::Kql(Query { text, locator: Locator::default() }));
-    let schedule = Duration::parse(SCHEDULE).ok();
-    let mut section = SentinelSection {
-        kind: Some(RuleKind::Scheduled),
-        schedule: Schedule { query_frequency: schedule, query_period: schedule, start_time_utc: None },
-        trigger: Trigger { operator: Some(TriggerOperator::GreaterThan), threshold: Some(0) },
-        ..SentinelSection::default()
-    };
-    let set = options.settings.apply(&mut section);
-    rule.sentinel = Some(section);
-    // Sentinel spells ATT&CK as its API does (`PrivilegeEscalation`, `T1078.004`), not as Sigma
-    // tags do (`privilege-escalation`, `t1078.004`).
-    for tactic in rule.tactics.iter_mut().flatten() {
-        if let Some(name) = crate::sentinel::keys::api_tactic(tactic) {
-            tactic.written = name.to_string();
-        }
-    }
-    rule.techniques.iter_mut().flatten().for_each(|t| t.written = t.written.to_uppercase());
-    let message = format!(
-        "Sigma gives no schedule: the rule runs every {SCHEDULE} over the last {SCHEDULE} and alerts on any row, unless --set says otherwise"
-    );
-    problems.push(Problem::at_key(Kind::Change, subject.rule, "logsource", message));
-    problems.extend(set.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, subject.rule, key, message)));
-    Ok((Cow::Owned(rule), problems))
 }
 
 /// Writes one Sigma rule's Detection with one profile.

@@ -4,6 +4,7 @@ use super::profile;
 use crate::diag::{Kind, Problem};
 use crate::ir::Tactic;
 use crate::ir::{Rule, Severity};
+use crate::sentinel::keys::{Key, Naming};
 use serde_json::{Value as Json, json};
 
 /// Namespace of the UUIDs derived for Sigma documents (fixed, so ids are deterministic).
@@ -126,11 +127,33 @@ pub fn tags(rule: &Rule) -> Vec<String> {
     out
 }
 
-/// The rule's techniques that are not tags, because Sigma's tools do not know them (ICS ones);
-/// a Sigma rule keeps its tags as written.
-pub fn unknown_techniques(rule: &Rule) -> impl Iterator<Item = &str> {
-    let ids = rule.techniques.iter().flatten().filter(|_| rule.sigma.is_none()).filter_map(|t| t.id.as_ref());
-    ids.map(|t| t.as_str()).filter(|t| !profile::is_known_technique(t))
+/// The rule's Sentinel settings for the `sentinel::SIGMA_ATTRIBUTE` custom attribute: its
+/// Sentinel section as the repository YAML writes it (so the Sentinel field readers read it
+/// back), without the neutral fields the Sigma document says in its own keys; but with the
+/// tactics and techniques it cannot tag (`untagged`), so a trip back to Sentinel keeps them.
+pub fn sentinel_attribute(rule: &Rule) -> Option<Json> {
+    let section = rule.sentinel.as_ref()?;
+    let Json::Object(keys) = crate::targets::sentinel_yaml::encode(rule) else { return None };
+    // A neutral key kept as written (null, or with an empty item) is the section's, not the rule's.
+    let neutral = |key: &str| Key::from_name(Naming::Yaml, key).is_some_and(Key::is_neutral) && !section.extensions.contains_key(key);
+    let mut settings: serde_json::Map<String, Json> = keys.into_iter().filter(|(key, _)| !neutral(key)).collect();
+    let (tactics, techniques) = untagged(rule);
+    for (key, list) in [(Key::Tactics, tactics), (Key::Techniques, techniques)] {
+        if !list.is_empty() {
+            settings.insert(key.yaml().into(), json!(list));
+        }
+    }
+    (!settings.is_empty()).then_some(Json::Object(settings))
+}
+
+/// The rule's tactics that are not ATT&CK's and techniques Sigma's tools do not know (ICS
+/// ones, unparsed text), as written: Sigma has no tag for them.
+pub fn untagged(rule: &Rule) -> (Vec<&str>, Vec<&str>) {
+    let tactics = rule.tactics.iter().flatten().filter(|t| t.id.is_none()).map(|t| t.written.as_str()).collect();
+    let unknown =
+        |t: &&crate::ir::AttackRef<crate::ir::Technique>| t.id.as_ref().is_none_or(|id| !profile::is_known_technique(id.as_str()));
+    let techniques = rule.techniques.iter().flatten().filter(unknown).map(|t| t.written.as_str()).collect();
+    (tactics, techniques)
 }
 
 /// A date as Sigma writes it (`YYYY-MM-DD`), from the common written forms; `None` otherwise.

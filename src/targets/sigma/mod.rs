@@ -114,7 +114,13 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     problems.extend(trigger_loss(rule));
     problems.extend(dynamic_path_losses(subject));
     problems.extend(zero_or_one_losses(subject));
-    problems.extend(metadata::unknown_techniques(rule).map(|t| {
+    // A Sigma rule's own tags are judged by `retag_problems`.
+    let (tactics, techniques) = if rule.sigma.is_none() { metadata::untagged(rule) } else { Default::default() };
+    problems.extend(tactics.into_iter().map(|t| {
+        let message = format!("tactic `{t}` is not an ATT&CK tactic, so it has no Sigma tag; only the `sentinel` attribute keeps it");
+        Problem::at_key(Kind::Loss, rule, "tactics", message)
+    }));
+    problems.extend(techniques.into_iter().map(|t| {
         let message = format!("technique `{t}` is not in ATT&CK Enterprise, which Sigma's tools check tags against; it is not tagged");
         Problem::at_key(Kind::Loss, rule, "relevantTechniques", message)
     }));
@@ -240,6 +246,10 @@ fn document(rule: &Rule, title: &str, id: &str, body: &[(&str, Json)], fields: &
     if let Some(severity) = rule.severity {
         doc.insert("level".into(), json!(metadata::level(severity)));
     }
+    // The document keeping the rule's id stands for the rule, so it carries the settings.
+    if let Some(settings) = metadata::sentinel_attribute(rule).filter(|_| id == metadata::rule_id(rule)) {
+        doc.insert(crate::sentinel::SIGMA_ATTRIBUTE.into(), settings);
+    }
     Json::Object(doc)
 }
 
@@ -304,7 +314,9 @@ fn trigger_loss(rule: &Rule) -> Option<Problem> {
     let trigger = &rule.sentinel.as_ref()?.trigger;
     let default = matches!((trigger.operator, trigger.threshold), (None | Some(TriggerOperator::GreaterThan), None | Some(0)));
     (!default).then(|| {
-        let message = "the alert trigger on the number of results (triggerOperator/triggerThreshold) has no Sigma form";
+        // The `sentinel` attribute carries it back to Sentinel, but Sigma's tools alert on every match.
+        let message = "the alert trigger on the number of results (triggerOperator/triggerThreshold) has no Sigma form; \
+                       only the `sentinel` attribute keeps it, for Sentinel";
         Problem::at_key(Kind::Loss, rule, "triggerThreshold", message)
     })
 }

@@ -1,0 +1,84 @@
+//! The Sentinel rule the Sentinel targets write: a KQL rule as it is; a Sigma rule as a
+//! scheduled rule around the KQL its Detection becomes.
+
+use super::{entities, query};
+use crate::diag::{Kind, Problem};
+use crate::ir::{Duration, EntityMapping, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator};
+use crate::targets::{EmitOptions, Subject};
+use std::borrow::Cow;
+
+/// How often a Sigma rule runs as a Sentinel scheduled rule, and over what window, when its
+/// file carries no Sentinel settings: an hour, Sentinel's usual choice.
+const SCHEDULE: &str = "1h";
+
+/// The rule as the Sentinel targets carry it: a KQL rule as it is; a Sigma rule as a Sentinel
+/// rule whose query is its KQL (`--profile` applies), with the settings its `sentinel`
+/// attribute carries (as they are), else a scheduled rule alerting on any row (a change) with
+/// entity mappings for the identifying columns its rows have; with its losses.
+pub(in crate::targets) fn sentinel_form<'a>(
+    subject: &Subject<'a>,
+    options: &EmitOptions,
+) -> Result<(Cow<'a, Rule>, Vec<Problem>), Vec<Problem>> {
+    if subject.rule.sigma_logic().is_none() {
+        if options.settings.is_empty() {
+            return Ok((Cow::Borrowed(subject.rule), Vec::new()));
+        }
+        let mut rule = subject.rule.clone();
+        let section = rule.sentinel.get_or_insert_with(SentinelSection::default);
+        let changes = options.settings.apply(section);
+        let problems = changes.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, subject.rule, key, message)).collect();
+        return Ok((Cow::Owned(rule), problems));
+    }
+    let (text, mut problems) = query(subject, options)?;
+    let mut rule = subject.rule.clone();
+    rule.logic = Some(Logic::Kql(Query { text, locator: Locator::default() }));
+    let mut section = match rule.sentinel.take() {
+        // The settings a Sentinel rule had when it was written as Sigma, as they were.
+        Some(carried) => carried,
+        None => {
+            let message = format!(
+                "Sigma gives no schedule: the rule runs every {SCHEDULE} over the last {SCHEDULE} and alerts on any row, unless --set says otherwise"
+            );
+            problems.push(Problem::at_key(Kind::Change, subject.rule, "logsource", message));
+            let schedule = Duration::parse(SCHEDULE).ok();
+            let entity_mappings = output_entities(&rule);
+            if !entity_mappings.is_empty() {
+                let mapped: Vec<String> = entity_mappings
+                    .iter()
+                    .flat_map(|m| m.field_mappings.iter().map(move |f| format!("{} `{}`", m.entity_type, f.column_name)))
+                    .collect();
+                let message = format!("entities mapped from the columns that identify them (targets/entities.yaml): {}", mapped.join(", "));
+                problems.push(Problem::at_key(Kind::Change, subject.rule, "logsource", message));
+            }
+            SentinelSection {
+                kind: Some(RuleKind::Scheduled),
+                schedule: Schedule { query_frequency: schedule, query_period: schedule, start_time_utc: None },
+                trigger: Trigger { operator: Some(TriggerOperator::GreaterThan), threshold: Some(0) },
+                entity_mappings: (!entity_mappings.is_empty()).then_some(entity_mappings),
+                ..SentinelSection::default()
+            }
+        }
+    };
+    let set = options.settings.apply(&mut section);
+    rule.sentinel = Some(section);
+    // Sentinel spells ATT&CK as its API does (`PrivilegeEscalation`, `T1078.004`), not as Sigma
+    // tags do (`privilege-escalation`, `t1078.004`).
+    for tactic in rule.tactics.iter_mut().flatten() {
+        if let Some(name) = crate::sentinel::keys::api_tactic(tactic) {
+            tactic.written = name.to_string();
+        }
+    }
+    rule.techniques.iter_mut().flatten().for_each(|t| t.written = t.written.to_uppercase());
+    problems.extend(set.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, subject.rule, key, message)));
+    Ok((Cow::Owned(rule), problems))
+}
+
+/// Entity mappings for the identifying columns (`targets/entities.yaml`) of the tables the
+/// written query reads that its rows keep: every column of the table after a filter, only the
+/// group keys after a summarize (as lowering the query says).
+fn output_entities(rule: &Rule) -> Vec<EntityMapping> {
+    let written = crate::lower::lower_rule(rule);
+    let tables: Vec<&str> = written.sources.iter().flat_map(|s| s.tables.iter().map(String::as_str)).collect();
+    let outputs = &written.outputs;
+    entities::mappings(&tables, |column| outputs.all_columns || outputs.fields.iter().any(|f| f.name == column))
+}
