@@ -244,12 +244,12 @@ fn print(what: &str, tally: &Tally, correlations: usize) {
     }
 }
 
-/// Measured: 144 of 172 Sentinel rules translated `exact` to Sigma give their Detection back
-/// through KQL. The rest: a numeric string written as a Sigma number comes back a number (5),
+/// Measured: 119 of 142 Sentinel rules translated `exact` to Sigma give their Detection back
+/// through KQL (fewer rules are `exact` since an entity mapping of a computed column is a loss). The rest: a numeric string written as a Sigma number comes back a number (5),
 /// a multi-table or ASIM source comes back as the one Defender table of its logsource (5), a
 /// `!= ""` test written as Sigma's `''`/`null` pair (6), `==` vs `=~` on text Sigma matches
 /// case-insensitively, a literal `*` as a regular expression.
-const MIN_SENTINEL_EQUAL: usize = 144;
+const MIN_SENTINEL_EQUAL: usize = 119;
 /// Measured: 1,755 of 2,372 Sigma rules translated `exact` to KQL give their Detection back
 /// through a Sentinel rule. The rest, mostly a logsource that comes back more general because
 /// one table holds it and its siblings (`registry_set` → DeviceRegistryEvents → `registry_event`,

@@ -3,7 +3,7 @@
 
 use super::{entities, query};
 use crate::diag::{Kind, Problem};
-use crate::ir::{Duration, EntityMapping, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator};
+use crate::ir::{Detection, Duration, EntityMapping, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator};
 use crate::targets::{EmitOptions, Subject};
 use std::borrow::Cow;
 
@@ -33,8 +33,12 @@ pub(in crate::targets) fn sentinel_form<'a>(
     let mut rule = subject.rule.clone();
     rule.logic = Some(Logic::Kql(Query { text, locator: Locator::default() }));
     let mut section = match rule.sentinel.take() {
-        // The settings a Sentinel rule had when it was written as Sigma, as they were.
-        Some(carried) => carried,
+        // The settings a Sentinel rule had when it was written as Sigma, as they were, but for
+        // entity mappings of columns the rebuilt query no longer has.
+        Some(mut carried) => {
+            problems.extend(drop_missing_entity_columns(&mut carried, &rule, subject));
+            carried
+        }
         None => {
             let message = format!(
                 "Sigma gives no schedule: the rule runs every {SCHEDULE} over the last {SCHEDULE} and alerts on any row, unless --set says otherwise"
@@ -73,12 +77,45 @@ pub(in crate::targets) fn sentinel_form<'a>(
     Ok((Cow::Owned(rule), problems))
 }
 
+/// Whether the rows of the written query have a column, as lowering the query says.
+fn has_column(written: &Detection) -> impl Fn(&str) -> bool + '_ {
+    let outputs = &written.outputs;
+    move |column| outputs.all_columns || outputs.fields.iter().any(|f| f.name == column)
+}
+
 /// Entity mappings for the identifying columns (`targets/entities.yaml`) of the tables the
 /// written query reads that its rows keep: every column of the table after a filter, only the
-/// group keys after a summarize (as lowering the query says).
+/// group keys after a summarize.
 fn output_entities(rule: &Rule) -> Vec<EntityMapping> {
     let written = crate::lower::lower_rule(rule);
     let tables: Vec<&str> = written.sources.iter().flat_map(|s| s.tables.iter().map(String::as_str)).collect();
-    let outputs = &written.outputs;
-    entities::mappings(&tables, |column| outputs.all_columns || outputs.fields.iter().any(|f| f.name == column))
+    entities::mappings(&tables, has_column(&written))
+}
+
+/// Carried entity mappings may read columns the original KQL computed (`AccountCustomEntity`)
+/// that the query rebuilt from the Sigma detection lacks; Sentinel refuses such a rule, so
+/// those mappings are left out, each a loss.
+fn drop_missing_entity_columns(section: &mut SentinelSection, rule: &Rule, subject: &Subject) -> Vec<Problem> {
+    let Some(mappings) = section.entity_mappings.as_mut() else { return Vec::new() };
+    let written = crate::lower::lower_rule(rule);
+    let has = has_column(&written);
+    let mut losses = Vec::new();
+    mappings.retain_mut(|mapping| {
+        mapping.field_mappings.retain(|field| {
+            let kept = has(&field.column_name);
+            if !kept {
+                let message = format!(
+                    "the {} entity mapping of column `{}` is left out: the query rebuilt from the Sigma detection has no such column",
+                    mapping.entity_type, field.column_name
+                );
+                losses.push(Problem::at_key(Kind::Loss, subject.rule, crate::sentinel::SIGMA_ATTRIBUTE, message));
+            }
+            kept
+        });
+        !mapping.field_mappings.is_empty()
+    });
+    if mappings.is_empty() && !losses.is_empty() {
+        section.entity_mappings = None;
+    }
+    losses
 }

@@ -112,6 +112,8 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         return Err(problems.into_iter().filter(Problem::is_error).collect());
     }
     problems.extend(trigger_loss(rule));
+    let (entity_renames, entity_problems) = entity_columns(subject);
+    problems.extend(entity_problems);
     problems.extend(dynamic_path_losses(subject));
     problems.extend(zero_or_one_losses(subject));
     // A Sigma rule's own tags are judged by `retag_problems`.
@@ -166,13 +168,13 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         let label = if source.logsource.is_some() { source.name.clone() } else { format!("{} ({})", source.name, base.table) };
         let title = if index == main { rule.title.clone() } else { format!("{}: {label} #{}", rule.title, index + 1) };
         let body = [("logsource", base.logsource.clone()), ("detection", base.detection.clone())];
-        documents.push(document(rule, &title, &id_of(index, derived), &body, &fields));
+        documents.push(document(rule, &title, &id_of(index, derived), &body, &fields, &entity_renames));
     }
     for (offset, block) in correlations.into_iter().enumerate() {
         let index = bases.len() + offset;
         let derived = metadata::derived_id(rule, &format!("correlation/{offset}"));
         let title = if index == main { rule.title.clone() } else { format!("{}: correlation {}", rule.title, offset + 1) };
-        documents.push(document(rule, &title, &id_of(index, &derived), &[("correlation", block)], &[]));
+        documents.push(document(rule, &title, &id_of(index, &derived), &[("correlation", block)], &[], &entity_renames));
     }
     // Messages may quote multi-line query text; every line stays a comment.
     let header: String = header_lines(&problems).iter().flat_map(|line| line.lines()).map(|line| format!("# {line}\n")).collect();
@@ -202,7 +204,7 @@ fn change_at(subject: &Subject, span: Span, message: String) -> Problem {
 }
 
 /// A Sigma document: metadata in the specification's order around the given body keys.
-fn document(rule: &Rule, title: &str, id: &str, body: &[(&str, Json)], fields: &[String]) -> Json {
+fn document(rule: &Rule, title: &str, id: &str, body: &[(&str, Json)], fields: &[String], entity_renames: &[(String, String)]) -> Json {
     let mut doc = Map::new();
     doc.insert("title".into(), json!(title));
     doc.insert("id".into(), json!(id));
@@ -247,7 +249,8 @@ fn document(rule: &Rule, title: &str, id: &str, body: &[(&str, Json)], fields: &
         doc.insert("level".into(), json!(metadata::level(severity)));
     }
     // The document keeping the rule's id stands for the rule, so it carries the settings.
-    if let Some(settings) = metadata::sentinel_attribute(rule).filter(|_| id == metadata::rule_id(rule)) {
+    if let Some(mut settings) = metadata::sentinel_attribute(rule).filter(|_| id == metadata::rule_id(rule)) {
+        rename_entity_columns(&mut settings, entity_renames);
         doc.insert(crate::sentinel::SIGMA_ATTRIBUTE.into(), settings);
     }
     Json::Object(doc)
@@ -273,6 +276,75 @@ fn output_fields(subject: &Subject, source_tables: &[String]) -> (Vec<String>, V
         }
     }
     (fields, computed)
+}
+
+/// What the query does to a column an entity mapping reads: nothing (an event field), a
+/// rename of an event field, or an expression.
+enum EntityColumn<'a> {
+    EventField,
+    Renamed(&'a str),
+    Computed,
+}
+
+fn entity_column<'a>(detection: &'a Detection, column: &str) -> EntityColumn<'a> {
+    let field = |f: &'a crate::ir::detection::Field| match f.name == column {
+        true => EntityColumn::EventField,
+        false if f.path.is_empty() => EntityColumn::Renamed(&f.name),
+        false => EntityColumn::Computed,
+    };
+    match detection.outputs.fields.iter().find(|o| o.name == column).map(|o| (&o.origin, o.made_by)) {
+        None => EntityColumn::EventField,
+        Some((OutputOrigin::Field(f), Input::Source(_))) => field(f),
+        // A group key of a plain field stays that field's column in the correlation's query.
+        Some((OutputOrigin::GroupKey, Input::Stage(i))) => match detection.stages.get(i) {
+            Some(Stage::Aggregate(a)) => match a.group_by.iter().find(|k| k.name == column) {
+                Some(key) if key.bin.is_none() => field(&key.field),
+                _ => EntityColumn::Computed,
+            },
+            _ => EntityColumn::Computed,
+        },
+        Some(_) => EntityColumn::Computed,
+    }
+}
+
+/// The `sentinel` attribute keeps the rule's entity mappings, but a query rebuilt from the Sigma
+/// detection makes no columns: a mapping of a column the query renames from an event field
+/// maps that field instead (a change), and one of a computed column is a loss.
+fn entity_columns(subject: &Subject) -> (Vec<(String, String)>, Vec<Problem>) {
+    let rule = subject.rule;
+    let mappings = rule.sentinel.iter().flat_map(|s| s.entity_mappings.iter().flatten());
+    let mut renames: Vec<(String, String)> = Vec::new();
+    let mut problems = Vec::new();
+    for (entity, column) in mappings.flat_map(|m| m.field_mappings.iter().map(move |f| (&m.entity_type, &f.column_name))) {
+        match entity_column(subject.detection, column) {
+            EntityColumn::EventField => {}
+            EntityColumn::Renamed(field) => {
+                let message = format!(
+                    "the {entity} entity mapping reads `{column}`, the query's name for `{field}`; the `sentinel` attribute maps `{field}`, which a query rebuilt from the Sigma detection has"
+                );
+                problems.push(Problem::at_key(Kind::Change, rule, "entityMappings", message));
+                renames.push((column.clone(), field.to_string()));
+            }
+            EntityColumn::Computed => {
+                let message = format!(
+                    "the {entity} entity mapping reads `{column}`, which the query computes; the Sigma detection computes no columns, so a Sentinel rule written back from it lacks `{column}`"
+                );
+                problems.push(Problem::at_key(Kind::Loss, rule, "entityMappings", message));
+            }
+        }
+    }
+    (renames, problems)
+}
+
+/// The attribute's entity mappings read the event fields the query renamed, not the new names.
+fn rename_entity_columns(settings: &mut Json, renames: &[(String, String)]) {
+    let mappings = settings.get_mut("entityMappings").and_then(Json::as_array_mut).into_iter().flatten();
+    let fields = mappings.filter_map(|m| m.get_mut("fieldMappings").and_then(Json::as_array_mut)).flatten();
+    for column in fields.filter_map(|f| f.get_mut("columnName")) {
+        if let Some((_, field)) = renames.iter().find(|(name, _)| column.as_str() == Some(name)) {
+            *column = json!(field);
+        }
+    }
 }
 
 /// A test inside a dynamic column (`Props.role`) is written as a dotted Sigma field, but the
