@@ -60,6 +60,13 @@ fn emit(target: &str, rule: &Rule) -> String {
     emit_rules(target, &[rule], &EmitOptions::default()).unwrap_or_else(|e| panic!("{}: {e:?}", rule.title)).text
 }
 
+/// The first rule of `tests/hostile/<file>` converted to `target`.
+fn emit_from(file: &str, target: &str) -> String {
+    let rules = inject_rules();
+    let (_, rule) = rules.iter().find(|(f, _)| f == file).unwrap_or_else(|| panic!("{file} is missing"));
+    emit(target, rule)
+}
+
 /// Title, description and the tags a format carries are the input's, character for character.
 fn assert_same_text(back: &Rule, rule: &Rule, what: &str) {
     assert_eq!(back.title, rule.title, "{what}: title");
@@ -126,9 +133,7 @@ fn same_matches(back: &serde_json::Value, original: &serde_json::Value, what: &s
 /// Sigma read from KQL: a wildcard or a quote meant literally stays literal.
 #[test]
 fn kql_values_become_literal_sigma_values() {
-    let rules = inject_rules();
-    let (_, rule) = rules.iter().find(|(f, _)| f == "inject_sentinel.yaml").expect("inject_sentinel.yaml");
-    let out = emit("sigma", rule);
+    let out = emit_from("inject_sentinel.yaml", "sigma");
     for line in [
         "    CommandLine|re: ^a\\*b\\?c$\n",
         "    Image|contains: x\"; drop table\n",
@@ -143,9 +148,7 @@ fn kql_values_become_literal_sigma_values() {
 /// KQL from Sigma: every value is one string literal matching the same text; odd field names are quoted.
 #[test]
 fn sigma_values_become_kql_string_literals() {
-    let rules = inject_rules();
-    let (_, rule) = rules.iter().find(|(f, _)| f == "inject_sigma_fields.yml").expect("inject_sigma_fields.yml");
-    let out = emit("kql", rule);
+    let out = emit_from("inject_sigma_fields.yml", "kql");
     let expected = r#"| where (["Field With Space"] =~ "a\nb" and ["Quo\"ted"] contains "tab\there ``` fence" and ["Dot.Field"] =~ "end\\" and ["New\nLine"] =~ "x")"#;
     assert!(out.lines().any(|l| l == expected), "{out}");
 }
@@ -153,9 +156,7 @@ fn sigma_values_become_kql_string_literals() {
 /// YARA-L: a meta string and a regex stay one token, whatever the rule's text holds.
 #[test]
 fn yaral_strings_and_regexes_stay_one_token() {
-    let rules = inject_rules();
-    let (_, rule) = rules.iter().find(|(f, _)| f == "inject_sentinel.yaml").expect("inject_sentinel.yaml");
-    let out = emit("chronicle", rule);
+    let out = emit_from("inject_sentinel.yaml", "chronicle");
     for line in [
         r#"    rule_name = "Quote \" back\\slash | pipe `tick` {{Computer}} <script>alert(1)</script> a: b #x""#,
         r#"    $e.principal.process.file.full_path = "C:\\Windows\\$e.x /s/""#,
@@ -221,9 +222,7 @@ fn markdown_cards_keep_their_columns_and_show_no_raw_html() {
 
 #[test]
 fn markdown_card_fences_outlast_the_fences_in_the_rule() {
-    let rules = inject_rules();
-    let (_, rule) = rules.iter().find(|(f, _)| f == "inject_sentinel_query.yaml").expect("inject_sentinel_query.yaml");
-    let out = emit("markdown", rule);
+    let out = emit_from("inject_sentinel_query.yaml", "markdown");
     assert!(out.contains("````kql\n| where CommandLine has \"```\""), "{out}");
 }
 
@@ -269,15 +268,20 @@ fn names_in(dir: &Path) -> Vec<String> {
     names
 }
 
+/// `tests/hostile/output_names.yml` to Sigma files in `out`.
+fn convert_names_pack(out: &Path) {
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/output_names.yml");
+    let run = ruleconv(&["convert", input.to_str().unwrap(), "--to", "sigma", "-o", out.to_str().unwrap(), "-q"]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+}
+
 /// Names that climb out, name a drive, a Windows device, differ only by case or run long all
 /// become distinct plain names inside the output folder, the same on every run.
 #[test]
 fn output_names_stay_in_the_folder_and_distinct() {
     let dir = scratch("names");
     let out = dir.join("out");
-    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/output_names.yml");
-    let run = ruleconv(&["convert", input.to_str().unwrap(), "--to", "sigma", "-o", out.to_str().unwrap(), "-q"]);
-    assert!(run.status.success(), "{}", text(&run.stderr));
+    convert_names_pack(&out);
     let long = "A_very_long_rule_name_that_goes_on_and_on_past_what_any_file_system_likes_in_a_single_name";
     let names = names_in(&out);
     assert_eq!(
@@ -330,9 +334,7 @@ fn output_leftover_temporary_files_are_replaced_not_followed() {
     std::fs::create_dir_all(&outside).unwrap();
     std::fs::write(outside.join("victim"), "mine\n").unwrap();
     std::os::unix::fs::symlink(outside.join("victim"), out.join("Name.yml.ruleconv-tmp")).unwrap();
-    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/output_names.yml");
-    let run = ruleconv(&["convert", input.to_str().unwrap(), "--to", "sigma", "-o", out.to_str().unwrap(), "-q"]);
-    assert!(run.status.success(), "{}", text(&run.stderr));
+    convert_names_pack(&out);
     assert_eq!(std::fs::read_to_string(outside.join("victim")).unwrap(), "mine\n");
     assert!(names_in(&out).iter().all(|n| !n.ends_with(".ruleconv-tmp")), "{:?}", names_in(&out));
     assert!(std::fs::read_to_string(out.join("Name.yml")).unwrap().contains("title: Name\n"));
