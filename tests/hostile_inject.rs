@@ -403,3 +403,12 @@ fn output_killed_batch_leaves_no_partial_file() {
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert!(tree(&killed) == tree(&full), "the next run completes the folder and removes the leftovers");
 }
+
+/// ARM would evaluate rule text shaped like `[expression]` at deployment: it is written `[[...]`.
+#[test]
+fn arm_strings_never_become_expressions() {
+    let arm: serde_json::Value = serde_json::from_str(&emit_from("inject_arm_expression.yaml", "sentinel")).expect("JSON");
+    let properties = &arm["resources"][0]["properties"];
+    assert_eq!(properties["displayName"], "[[concat('evil', parameters('workspace'))]");
+    assert_eq!(properties["tags"][0]["value"], "[[deployment().name]");
+}
