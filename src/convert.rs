@@ -297,7 +297,13 @@ pub fn emit_rules(target: Target, rules: &[&Rule], options: &EmitOptions) -> Res
     targets::emit(target, &subjects, options)
 }
 
-/// A file name made from the rule's name (else its id): letters, digits, `-`, `_`, `.` only.
+/// The longest file stem written; longer names are cut and end with a hash of the whole name.
+const MAX_STEM: usize = 100;
+
+/// A file name made from the rule's name (else its id): letters, digits, `-`, `_`, `.` only,
+/// so it can never leave the output folder (no slash, backslash, colon or `..`), never a name Windows
+/// reserves (`CON`, `NUL.txt`, `COM1`: prefixed `_`) and at most [`MAX_STEM`] characters (a long
+/// name keeps its first part and a hash of the whole, so two long names stay distinct).
 pub fn safe_file_stem(rule: &Rule) -> String {
     let source = if rule.title.trim().is_empty() { rule.id.clone().unwrap_or_default() } else { rule.title.clone() };
     let mut stem = String::new();
@@ -308,8 +314,24 @@ pub fn safe_file_stem(rule: &Rule) -> String {
             stem.push('_');
         }
     }
-    let stem: String = stem.trim_matches(['_', '.']).chars().take(120).collect();
+    let mut stem = stem.trim_matches(['_', '.']).to_string();
+    if stem.len() > MAX_STEM {
+        let hash = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, source.as_bytes()).simple().to_string();
+        stem = format!("{}-{}", stem[..MAX_STEM - 9].trim_end_matches(['_', '.']), &hash[..8]);
+    }
+    if is_reserved_on_windows(&stem) {
+        stem.insert(0, '_');
+    }
     if stem.is_empty() { format!("rule-{}", rule.origin.index + 1) } else { stem }
+}
+
+/// Device names Windows reserves in any folder, with any extension (`nul.yml` is `NUL`).
+fn is_reserved_on_windows(stem: &str) -> bool {
+    let base = stem.split('.').next().unwrap_or_default().to_ascii_uppercase();
+    matches!(base.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ["COM", "LPT"].iter().any(|device| {
+            base.strip_prefix(device).is_some_and(|n| n.len() == 1 && n.as_bytes()[0].is_ascii_digit() && n != "0")
+        })
 }
 
 /// Chooses each converted rule's output path under `out_dir`, mirroring folder inputs and

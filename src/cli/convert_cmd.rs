@@ -88,7 +88,7 @@ fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, targ
     let paths = convert::output_paths(converted, dir, target);
     // Written in parallel (each file is several syscalls: canonicalize, read, create, rename),
     // then recorded in input order, so records and messages do not depend on the thread count.
-    let written: Vec<_> = converted.par_iter().zip(&paths).map(|(c, path)| writer.write(path, &c.text)).collect();
+    let written: Vec<_> = converted.par_iter().zip(&paths).map(|(c, path)| writer.write_under(dir, path, &c.text)).collect();
     for ((c, path), result) in converted.iter().zip(paths).zip(written) {
         let record = &mut records[c.record];
         match result {

@@ -57,7 +57,7 @@ fn write_files(report: &report::Report, dir: &Path, writer: Writer, paths: &[Pat
         .iter()
         .filter_map(|(name, text)| {
             let path = dir.join(name);
-            writer.write(&path, text).err().map(|m| format!("cannot write {}: {m}", path.display()))
+            writer.write_under(dir, &path, text).err().map(|m| format!("cannot write {}: {m}", path.display()))
         })
         .collect();
     if failures.is_empty() { Ok(()) } else { Err(failures) }

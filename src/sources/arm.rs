@@ -20,7 +20,7 @@ use crate::sentinel::{
     self,
     keys::{self, Key},
 };
-use crate::yaml::{self, Node, Value};
+use crate::yaml::{self, Entry, Node, Value};
 use std::path::Path;
 
 pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
@@ -149,7 +149,8 @@ fn read_resource(found: FoundRule, overlays: Option<&Node>, lines: &LineIndex, f
             "the package's content metadata for this rule (source, author, support) is not carried over",
         );
     }
-    let Some(properties) = resource.get("properties").filter(|p| p.entries().is_some()) else {
+    let properties = resource.get("properties").map(unescape_literals);
+    let Some(properties) = properties.as_ref().filter(|p| p.entries().is_some()) else {
         decoder.error(resource.position, "the resource has no `properties` mapping");
         sentinel_yaml::finish(decoder, rule, label, out);
         return;
@@ -184,6 +185,20 @@ fn read_resource(found: FoundRule, overlays: Option<&Node>, lines: &LineIndex, f
     }
     sentinel_yaml::require_name_and_query(&mut decoder, properties, (Key::Name.arm().unwrap_or_default(), Key::Query.yaml()), &rule);
     sentinel_yaml::finish(decoder, rule, label, out);
+}
+
+/// The properties with ARM's escaped literals (`[[text]`, a string that would otherwise be an
+/// expression) read as the text they stand for.
+fn unescape_literals(node: &Node) -> Node {
+    let value = match &node.value {
+        Value::Str(s) if s.starts_with("[[") && s.ends_with(']') => Value::Str(s[1..].to_string()),
+        Value::Seq(items) => Value::Seq(items.iter().map(unescape_literals).collect()),
+        Value::Map(entries) => {
+            Value::Map(entries.iter().map(|e| Entry { value: unescape_literals(&e.value), ..e.clone() }).collect())
+        }
+        other => other.clone(),
+    };
+    Node { value, ..node.clone() }
 }
 
 /// The rule id: the GUID ending the resource `name`

@@ -89,7 +89,8 @@ fn template(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<Probl
             None => Ok(saved_search(rule, section, &id, &mut note)),
         };
         match built {
-            Ok(Written { resource, represented, filled }) => {
+            Ok(Written { mut resource, represented, filled }) => {
+                escape_literals(&mut resource["properties"]);
                 resources.push(resource);
                 if let Some(overlay) = overlay(rule, &represented, &filled) {
                     overlays.insert(id, overlay);
@@ -113,6 +114,17 @@ fn template(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<Probl
         template["metadata"] = json!({ sentinel::ARM_METADATA_KEY: overlays });
     }
     Ok(Emitted { text: format!("{template:#}\n"), problems })
+}
+
+/// ARM evaluates a string that starts with `[` and ends with `]` as an expression at deployment;
+/// rule text must stay text, so such a string starts with `[[` (ARM's escape for a literal `[`).
+fn escape_literals(value: &mut Value) {
+    match value {
+        Value::String(s) if s.starts_with('[') && s.ends_with(']') => s.insert(0, '['),
+        Value::Array(items) => items.iter_mut().for_each(escape_literals),
+        Value::Object(map) => map.values_mut().for_each(escape_literals),
+        _ => {}
+    }
 }
 
 /// The rule's id, or one derived from its title (the same title always gives the same id).
