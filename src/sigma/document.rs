@@ -220,6 +220,10 @@ impl Reader<'_> {
             return Err(SigmaError::new(condition_span, "the condition is empty"));
         }
         conditions.iter().try_for_each(|c| check_names(c, &searches))?;
+        if conditions.iter().map(|c| expanded_searches(c, &searches)).sum::<usize>() > MAX_EXPANDED_SEARCHES {
+            let message = format!("the condition expands to more than {MAX_EXPANDED_SEARCHES} searches (counting each `of` as the searches it covers)");
+            return Err(SigmaError::new(condition_span, message));
+        }
         Ok(DetectionSection { searches, conditions, timeframe, span })
     }
 
@@ -402,6 +406,20 @@ fn check_modifiers(modifiers: &[Modifier], values: &[SigmaValue], span: Span) ->
         return bad("`contains`, `startswith` and `endswith` do not combine");
     }
     Ok(())
+}
+
+/// Searches a detection's conditions may use in all, each `of` counting the searches it covers:
+/// lowering copies a search once per use, so `1 of sel*` written a thousand times over a thousand
+/// searches would build a million. Real rules use a few dozen.
+const MAX_EXPANDED_SEARCHES: usize = 1000;
+
+fn expanded_searches(condition: &Condition, searches: &[Search]) -> usize {
+    match condition {
+        Condition::And(parts) | Condition::Or(parts) => parts.iter().map(|p| expanded_searches(p, searches)).sum(),
+        Condition::Not(inner) => expanded_searches(inner, searches),
+        Condition::Search { .. } => 1,
+        Condition::Of { target, .. } => searches.iter().filter(|s| target.covers(&s.name)).count(),
+    }
 }
 
 /// Every search a condition names exists, and every `of` pattern covers one.
