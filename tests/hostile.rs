@@ -37,6 +37,10 @@ fn expectation(name: &str) -> Option<Expect> {
         "sigma_condition_names_itself.yml" => {
             Error("9:30: error: rule 'Condition refers to itself': Sigma: the condition names `condition`, which is not a search")
         }
+        "sigma_correlation_cycle.yml" => {
+            Error("6:11: error: rule 'Correlation A': Sigma: the correlation refers back to itself through `corr_b`: correlations may not form a cycle")
+        }
+        "sigma_correlation_self.yml" => Error("17:11: error: rule 'Correlation on itself': Sigma: the correlation refers back to itself through `corr_self`"),
         "sigma_duplicate_selection.yml" => Error("9:5: error: YAML: duplicate key `selection`"),
         "sigma_missing_selection.yml" => Error("9:34: error: rule 'Missing selection': Sigma: the condition names `filter`"),
         "sigma_of_pattern_matches_nothing.yml" => Error("9:34: error: rule 'Of pattern matching nothing': Sigma: this `of` covers no search"),
