@@ -37,13 +37,17 @@ fn expectation(name: &str) -> Option<Expect> {
         "sigma_condition_names_itself.yml" => {
             Error("9:30: error: rule 'Condition refers to itself': Sigma: the condition names `condition`, which is not a search")
         }
-        "sigma_correlation_cycle.yml" => {
-            Error("6:11: error: rule 'Correlation A': Sigma: the correlation refers back to itself through `corr_b`: correlations may not form a cycle")
+        "sigma_correlation_cycle.yml" => Error(
+            "6:11: error: rule 'Correlation A': Sigma: the correlation refers back to itself through `corr_b`: correlations may not form a cycle",
+        ),
+        "sigma_correlation_self.yml" => {
+            Error("17:11: error: rule 'Correlation on itself': Sigma: the correlation refers back to itself through `corr_self`")
         }
-        "sigma_correlation_self.yml" => Error("17:11: error: rule 'Correlation on itself': Sigma: the correlation refers back to itself through `corr_self`"),
         "sigma_duplicate_selection.yml" => Error("9:5: error: YAML: duplicate key `selection`"),
         "sigma_missing_selection.yml" => Error("9:34: error: rule 'Missing selection': Sigma: the condition names `filter`"),
-        "sigma_of_pattern_matches_nothing.yml" => Error("9:34: error: rule 'Of pattern matching nothing': Sigma: this `of` covers no search"),
+        "sigma_of_pattern_matches_nothing.yml" => {
+            Error("9:34: error: rule 'Of pattern matching nothing': Sigma: this `of` covers no search")
+        }
         "sigma_unbalanced_condition.yml" => Error("9:16: error: rule 'Unbalanced parentheses': Sigma: `(` is not closed"),
         "sentinel_utf8_bom.yaml" => Converts("title: UTF-8 BOM\n"),
         "sentinel_utf16le_bom.yaml" | "sentinel_utf16be_bom.yaml" => Converts("title: UTF-16\n"),
@@ -75,7 +79,8 @@ fn run(input: &Path, args: &[&str]) -> Run {
     std::fs::write(&copy, &bytes).unwrap();
     let args: Vec<String> = args.iter().map(|a| a.replace("{input}", &format!("in/{name}")).replace("{out}", "out")).collect();
     let started = Instant::now();
-    let result = Command::new(env!("CARGO_BIN_EXE_ruleconv")).args(&args).current_dir(&root).env("TMPDIR", root.join("tmp")).output().unwrap();
+    let result =
+        Command::new(env!("CARGO_BIN_EXE_ruleconv")).args(&args).current_dir(&root).env("TMPDIR", root.join("tmp")).output().unwrap();
     let took = started.elapsed();
     let printed = format!("{}{}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr));
     let code = result.status.code().unwrap_or_else(|| panic!("{name} {args:?}: killed by a signal ({:?})\n{printed}", result.status));
@@ -105,6 +110,14 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     files.sort();
     files
+}
+
+/// A fresh folder for a generated input, and the input's path in it.
+fn scratch(file: &str) -> (PathBuf, PathBuf) {
+    let dir = fresh_dir(file);
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join(file);
+    (dir, input)
 }
 
 fn fresh_dir(name: &str) -> PathBuf {
@@ -194,33 +207,53 @@ fn huge_generated_inputs_hit_their_limits() {
     let many_searches: String = (0..2000).map(|i| format!("  sel{i}:\n    a: {i}\n")).collect();
     let cases: Vec<(&str, String, &str, &str)> = vec![
         ("alias_bomb.yaml", alias_bomb, "7:45: error: invalid YAML", "aliases expand to too many nodes"),
-        ("deep_flow.yaml", format!("id: x\nname: deep\nquery: T\nx: {}{}\n", "[".repeat(n), "]".repeat(n)), "4:259: error: invalid YAML", "recursion limit exceeded"),
+        (
+            "deep_flow.yaml",
+            format!("id: x\nname: deep\nquery: T\nx: {}{}\n", "[".repeat(n), "]".repeat(n)),
+            "4:259: error: invalid YAML",
+            "recursion limit exceeded",
+        ),
         (
             "deep_block.yaml",
             format!("id: x\nname: deep\nquery: T\nx:\n{}", (1..2000).map(|i| format!("{}- \n", " ".repeat(i))).collect::<String>()),
-            "261:258: error: invalid YAML", "YAML nested deeper than 256 levels",
+            "261:258: error: invalid YAML",
+            "YAML nested deeper than 256 levels",
         ),
-        ("deep.json", format!("{{\"resources\": [{}{}]}}", "[".repeat(n), "]".repeat(n)), "1:269: error: invalid JSON", "recursion limit exceeded"),
+        (
+            "deep.json",
+            format!("{{\"resources\": [{}{}]}}", "[".repeat(n), "]".repeat(n)),
+            "1:269: error: invalid JSON",
+            "recursion limit exceeded",
+        ),
         (
             "deep_kql.yaml",
             format!("id: x\nname: deep\nquery: \"T | where {}a{}\"\n", "(".repeat(n), ")".repeat(n)),
-            "3:82: error: rule 'deep'", "query is nested too deeply (more than 64 levels)",
+            "3:82: error: rule 'deep'",
+            "query is nested too deeply (more than 64 levels)",
         ),
         (
             "long_pipeline.yaml",
             format!("id: x\nname: long\nquery: \"T{}\"\n", " | take 1".repeat(n)),
-            "3:9011: error: rule 'long'", "the pipeline is too long (more than 1000 `|` operators)",
+            "3:9011: error: rule 'long'",
+            "the pipeline is too long (more than 1000 `|` operators)",
         ),
         (
             "deep_condition.yml",
             sigma(&format!("{}sel{}", "(".repeat(n), ")".repeat(n)), "  sel:\n    a: 1\n"),
-            "8:78: error: rule 'd'", "Sigma: the condition is nested too deeply (more than 64 parentheses and `not`s)",
+            "8:78: error: rule 'd'",
+            "Sigma: the condition is nested too deeply (more than 64 parentheses and `not`s)",
         ),
-        ("deep_not.yml", sigma(&"not ".repeat(n), "  sel:\n    a: 1\n"), "8:270: error: rule 'd'", "Sigma: the condition is nested too deeply"),
+        (
+            "deep_not.yml",
+            sigma(&"not ".repeat(n), "  sel:\n    a: 1\n"),
+            "8:270: error: rule 'd'",
+            "Sigma: the condition is nested too deeply",
+        ),
         (
             "many_of.yml",
             sigma(&vec!["1 of sel*"; 100].join(" and "), &many_searches),
-            "4006:3: error: rule 'd'", "Sigma: the condition expands to more than 1000 searches",
+            "4006:3: error: rule 'd'",
+            "Sigma: the condition expands to more than 1000 searches",
         ),
     ];
     let dir = fresh_dir("generated");
@@ -230,11 +263,18 @@ fn huge_generated_inputs_hit_their_limits() {
         std::fs::write(&input, text).unwrap();
         // Only the KQL target parses the query itself; the others report it as a loss.
         let targets: &[&str] = if name.ends_with("kql.yaml") || name == "long_pipeline.yaml" { &["kql"] } else { &TARGETS };
-        for result in targets.iter().map(|t| run(&input, &["convert", "{input}", "--to", t, "-o", "{out}"])).chain([run(&input, &["check", "{input}"])]) {
+        for result in targets
+            .iter()
+            .map(|t| run(&input, &["convert", "{input}", "--to", t, "-o", "{out}"]))
+            .chain([run(&input, &["check", "{input}"])])
+        {
             assert_eq!(result.code, 1, "{name}\n{}", result.printed);
             let wanted = format!("in/{name}:{at}");
             let shown: String = result.printed.chars().take(2000).collect();
-            assert!(result.printed.contains(&wanted) && result.printed.contains(says), "{name}: expected `{wanted}` and `{says}` in\n{shown}");
+            assert!(
+                result.printed.contains(&wanted) && result.printed.contains(says),
+                "{name}: expected `{wanted}` and `{says}` in\n{shown}"
+            );
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();
@@ -242,9 +282,7 @@ fn huge_generated_inputs_hit_their_limits() {
 
 #[test]
 fn a_ten_megabyte_line_converts() {
-    let dir = fresh_dir("long-line");
-    std::fs::create_dir_all(&dir).unwrap();
-    let input = dir.join("long_line.yaml");
+    let (dir, input) = scratch("long_line.yaml");
     std::fs::write(&input, format!("id: x\nname: long\nquery: \"T | where a == '{}'\"\n", "x".repeat(10_000_000))).unwrap();
     for target in TARGETS {
         let result = run(&input, &["convert", "{input}", "--to", target, "-o", "{out}"]);
@@ -256,9 +294,7 @@ fn a_ten_megabyte_line_converts() {
 
 #[test]
 fn a_file_over_the_size_limit_is_refused_unread() {
-    let dir = fresh_dir("too-large");
-    std::fs::create_dir_all(&dir).unwrap();
-    let input = dir.join("huge.yaml");
+    let (dir, input) = scratch("huge.yaml");
     // Sparse: no disk space is used for the zeros.
     std::fs::File::create(&input).unwrap().set_len(ruleconv::sources::MAX_FILE_BYTES + 1).unwrap();
     let result = run(&input, &["check", "{input}"]);

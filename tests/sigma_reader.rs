@@ -281,10 +281,13 @@ fn the_evaluator_runs_a_sigma_detection_on_any_event() {
 #[test]
 fn correlations_in_a_cycle_are_refused_and_a_chain_is_not() {
     let correlation = |name: &str, rules: &str| {
-        format!("title: {name}\nname: {name}\ncorrelation:\n  type: event_count\n  rules: [{rules}]\n  group-by: [User]\n  timespan: 1h\n  condition:\n    gte: 2\n")
+        format!(
+            "title: {name}\nname: {name}\ncorrelation:\n  type: event_count\n  rules: [{rules}]\n  group-by: [User]\n  timespan: 1h\n  condition:\n    gte: 2\n"
+        )
     };
     let base = "title: base\nname: base\nlogsource:\n  product: windows\ndetection:\n  sel:\n    a: 1\n  condition: sel\n";
-    let text = [base.to_string(), correlation("a", "b"), correlation("b", "c"), correlation("c", "a"), correlation("d", "a, base")].join("---\n");
+    let text =
+        [base.to_string(), correlation("a", "b"), correlation("b", "c"), correlation("c", "a"), correlation("d", "a, base")].join("---\n");
     let outcome = read(&text);
     let cycle_errors: Vec<(usize, &str)> = outcome
         .problems

@@ -22,7 +22,9 @@ const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// Compiles a rule's regex, with an error that says why one cannot be run.
 pub fn compile_regex(pattern: &str, case_sensitive: bool) -> Result<Regex, String> {
     regex::RegexBuilder::new(pattern).case_insensitive(!case_sensitive).size_limit(REGEX_SIZE_LIMIT).build().map_err(|e| match e {
-        regex::Error::CompiledTooBig(limit) => format!("regex `{pattern}` compiles to more than {} KiB: simplify its repetitions", limit >> 10),
+        regex::Error::CompiledTooBig(limit) => {
+            format!("regex `{pattern}` compiles to more than {} KiB: simplify its repetitions", limit >> 10)
+        }
         e => format!("regex `{pattern}` is not RE2: {e}"),
     })
 }

@@ -144,7 +144,10 @@ impl Parser<'_> {
     /// token that opened the level.
     fn nested(&mut self, span: Span, parse: fn(&mut Self) -> Result<Condition, SigmaError>) -> Result<Condition, SigmaError> {
         if self.depth >= MAX_DEPTH {
-            return Err(SigmaError::new(span, format!("the condition is nested too deeply (more than {MAX_DEPTH} parentheses and `not`s)")));
+            return Err(SigmaError::new(
+                span,
+                format!("the condition is nested too deeply (more than {MAX_DEPTH} parentheses and `not`s)"),
+            ));
         }
         self.depth += 1;
         let inner = parse(self);

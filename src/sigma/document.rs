@@ -130,7 +130,9 @@ fn refuse_cycles(parsed: &mut [Parsed]) {
     // The correlations each one names, with the reference's text and span.
     let edges: Vec<Vec<(usize, &str, Span)>> = parsed
         .iter()
-        .map(|p| correlation(p).map_or_else(Vec::new, |c| c.rules.iter().filter_map(|(r, at)| Some((named(r)?, r.as_str(), *at))).collect()))
+        .map(|p| {
+            correlation(p).map_or_else(Vec::new, |c| c.rules.iter().filter_map(|(r, at)| Some((named(r)?, r.as_str(), *at))).collect())
+        })
         .collect();
     let reaches = |from: usize, target: usize| {
         let mut seen = vec![false; edges.len()];
@@ -268,7 +270,9 @@ impl Reader<'_> {
         }
         conditions.iter().try_for_each(|c| check_names(c, &searches))?;
         if conditions.iter().map(|c| expanded_searches(c, &searches)).sum::<usize>() > MAX_EXPANDED_SEARCHES {
-            let message = format!("the condition expands to more than {MAX_EXPANDED_SEARCHES} searches (counting each `of` as the searches it covers)");
+            let message = format!(
+                "the condition expands to more than {MAX_EXPANDED_SEARCHES} searches (counting each `of` as the searches it covers)"
+            );
             return Err(SigmaError::new(condition_span, message));
         }
         Ok(DetectionSection { searches, conditions, timeframe, span })

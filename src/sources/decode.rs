@@ -73,7 +73,10 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, Refused> {
         }
     }
     if bytes.len() % 2 == 1 {
-        return Err(Refused { position: position_at(text.as_bytes()), message: "the file is not valid UTF-16: it ends in half a character".into() });
+        return Err(Refused {
+            position: position_at(text.as_bytes()),
+            message: "the file is not valid UTF-16: it ends in half a character".into(),
+        });
     }
     Ok(text)
 }
@@ -82,7 +85,8 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, Refused> {
 fn position_at(before: &[u8]) -> Position {
     let before = String::from_utf8_lossy(before);
     let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
-    let lines = before.matches('\n').count() + before.match_indices('\r').filter(|(i, _)| before.as_bytes().get(i + 1) != Some(&b'\n')).count();
+    let lines =
+        before.matches('\n').count() + before.match_indices('\r').filter(|(i, _)| before.as_bytes().get(i + 1) != Some(&b'\n')).count();
     Position::new(lines + 1, before[line_start..].chars().count() + 1)
 }
 
