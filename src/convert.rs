@@ -77,13 +77,10 @@ pub fn warn_duplicate_ids(files: &mut [FileRules]) {
 
 fn read_stdin(from: Option<SourceFormat>) -> ReadOutcome {
     let name = Path::new("<stdin>");
-    let mut text = String::new();
-    match std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
-        Ok(_) => sources::read_text(&text, name, from),
-        Err(e) => ReadOutcome {
-            problems: vec![Problem::error(name, Position::new(1, 1), format!("cannot read standard input: {e}"))],
-            ..Default::default()
-        },
+    match sources::read_limited(std::io::stdin()) {
+        Ok(Some(bytes)) => sources::read_bytes(&bytes, name, from),
+        Ok(None) => ReadOutcome::refused(name, Position::new(1, 1), sources::too_large()),
+        Err(e) => ReadOutcome::refused(name, Position::new(1, 1), format!("cannot read standard input: {e}")),
     }
 }
 

@@ -277,3 +277,27 @@ fn the_evaluator_runs_a_sigma_detection_on_any_event() {
     let table = ruleconv::eval::evaluate(&d, &events, 0).expect("modelled");
     assert_eq!(table.rows.len(), 1);
 }
+
+#[test]
+fn correlations_in_a_cycle_are_refused_and_a_chain_is_not() {
+    let correlation = |name: &str, rules: &str| {
+        format!(
+            "title: {name}\nname: {name}\ncorrelation:\n  type: event_count\n  rules: [{rules}]\n  group-by: [User]\n  timespan: 1h\n  condition:\n    gte: 2\n"
+        )
+    };
+    let base = "title: base\nname: base\nlogsource:\n  product: windows\ndetection:\n  sel:\n    a: 1\n  condition: sel\n";
+    let text =
+        [base.to_string(), correlation("a", "b"), correlation("b", "c"), correlation("c", "a"), correlation("d", "a, base")].join("---\n");
+    let outcome = read(&text);
+    let cycle_errors: Vec<(usize, &str)> = outcome
+        .problems
+        .iter()
+        .filter(|p| p.kind == Kind::Error && p.message.contains("refers back to itself"))
+        .map(|p| (p.rule_index().unwrap(), p.message.as_str()))
+        .collect();
+    assert_eq!(cycle_errors.len(), 3, "{:?}", outcome.problems);
+    assert_eq!(cycle_errors[0], (1, "Sigma: the correlation refers back to itself through `b`: correlations may not form a cycle"));
+    assert_eq!(cycle_errors.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [1, 2, 3]);
+    // `d` names the cycle but is not on it, and `base` is a rule: both are read.
+    assert!(outcome.rules.iter().any(|r| r.title() == "d") && outcome.rules.iter().any(|r| r.title() == "base"), "{:?}", outcome.problems);
+}

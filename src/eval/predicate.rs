@@ -14,6 +14,21 @@ use serde_json::Value as Json;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
+/// The most memory one compiled regex may take (1 MiB). The `regex` crate matches in linear
+/// time, so no pattern backtracks catastrophically; this bounds the other cost, patterns like
+/// `(a{1000}){1000}` that compile to millions of states.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// Compiles a rule's regex, with an error that says why one cannot be run.
+pub fn compile_regex(pattern: &str, case_sensitive: bool) -> Result<Regex, String> {
+    regex::RegexBuilder::new(pattern).case_insensitive(!case_sensitive).size_limit(REGEX_SIZE_LIMIT).build().map_err(|e| match e {
+        regex::Error::CompiledTooBig(limit) => {
+            format!("regex `{pattern}` compiles to more than {} KiB: simplify its repetitions", limit >> 10)
+        }
+        e => format!("regex `{pattern}` is not RE2: {e}"),
+    })
+}
+
 /// What evaluation needs besides the row: the pinned `now` and the compiled patterns.
 pub struct Scope {
     /// Ticks since the Unix epoch.
@@ -36,8 +51,7 @@ impl Scope {
                 let Value::String(pattern) = v else { return Err(format!("regex on a non-text value in `{}`", m.field)) };
                 let key = (pattern.clone(), m.case_sensitive);
                 if let std::collections::hash_map::Entry::Vacant(slot) = self.regexes.entry(key) {
-                    let flagged = if m.case_sensitive { pattern.clone() } else { format!("(?i){pattern}") };
-                    slot.insert(Regex::new(&flagged).map_err(|e| format!("regex `{pattern}` is not RE2: {e}"))?);
+                    slot.insert(compile_regex(pattern, m.case_sensitive)?);
                 }
                 Ok(())
             }),

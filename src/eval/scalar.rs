@@ -66,7 +66,7 @@ impl Computer {
     }
 
     fn extract(&mut self, pattern: &str, group: Option<i64>, text: &str) -> String {
-        let regex = self.regexes.entry(pattern.to_string()).or_insert_with(|| Regex::new(pattern).ok());
+        let regex = self.regexes.entry(pattern.to_string()).or_insert_with(|| super::predicate::compile_regex(pattern, true).ok());
         let (Some(regex), Some(group)) = (regex.as_ref(), group.and_then(|g| usize::try_from(g).ok())) else { return String::new() };
         regex.captures(text).and_then(|c| c.get(group)).map(|m| m.as_str().to_string()).unwrap_or_default()
     }

@@ -409,3 +409,16 @@ fn extreme_values_do_not_panic() {
         let _ = evaluate(&filtering(filter), &events(rows.clone()), now());
     }
 }
+
+#[test]
+fn regexes_run_in_linear_time_and_huge_ones_are_refused() {
+    // `^(a|aa)+$` backtracks exponentially on "aaa…ab" in a backtracking engine; ours is linear.
+    let catastrophic = filtering(m("A", MatchOp::Regex, vec![s("^(a|aa)+$")], false));
+    let rows = events(json!([{"A": format!("{}b", "a".repeat(50_000))}, {"A": "a".repeat(50_000)}]));
+    let started = std::time::Instant::now();
+    assert_eq!(evaluate(&catastrophic, &rows, now()).unwrap().rows.len(), 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    let huge = filtering(m("A", MatchOp::Regex, vec![s("(a{1000}){1000}")], true));
+    let error = evaluate(&huge, &[], now()).unwrap_err().0;
+    assert!(error.contains("(a{1000}){1000}") && error.contains("compiles to more than 1024 KiB"), "{error}");
+}

@@ -57,10 +57,14 @@ fn glob(pattern: &str, name: &str) -> bool {
     tail.len() >= last.len() && tail.ends_with(last)
 }
 
+/// Parentheses and `not`s nested deeper than this are refused: parsing (and every later walk of
+/// the tree) recurses once per level, and real conditions nest a handful of levels.
+pub const MAX_DEPTH: usize = 64;
+
 /// Parses a condition whose text starts at byte `base` of the file.
 pub fn parse(text: &str, base: usize) -> Result<Condition, SigmaError> {
     let tokens = tokenize(text, base);
-    let mut parser = Parser { tokens, at: 0, end: base + text.len() };
+    let mut parser = Parser { tokens, at: 0, end: base + text.len(), depth: 0 };
     let condition = parser.or()?;
     match parser.tokens.get(parser.at) {
         None => Ok(condition),
@@ -99,6 +103,8 @@ struct Parser<'a> {
     tokens: Vec<Token<'a>>,
     at: usize,
     end: usize,
+    /// Open parentheses and `not`s around the token at `at`.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -126,10 +132,27 @@ impl Parser<'_> {
 
     fn not(&mut self) -> Result<Condition, SigmaError> {
         if self.peek_is("not") {
+            let span = self.tokens[self.at].span;
             self.at += 1;
-            return Ok(Condition::Not(Box::new(self.not()?)));
+            let inner = self.nested(span, Self::not)?;
+            return Ok(Condition::Not(Box::new(inner)));
         }
         self.primary()
+    }
+
+    /// Parses one level deeper with `parse`, refusing to go past `MAX_DEPTH`; `span` is the
+    /// token that opened the level.
+    fn nested(&mut self, span: Span, parse: fn(&mut Self) -> Result<Condition, SigmaError>) -> Result<Condition, SigmaError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(SigmaError::new(
+                span,
+                format!("the condition is nested too deeply (more than {MAX_DEPTH} parentheses and `not`s)"),
+            ));
+        }
+        self.depth += 1;
+        let inner = parse(self);
+        self.depth -= 1;
+        inner
     }
 
     fn primary(&mut self) -> Result<Condition, SigmaError> {
@@ -140,7 +163,7 @@ impl Parser<'_> {
         self.at += 1;
         match token.text {
             "(" => {
-                let inner = self.or()?;
+                let inner = self.nested(span, Self::or)?;
                 if !self.peek_is(")") {
                     return Err(SigmaError::new(span, "`(` is not closed"));
                 }
@@ -194,6 +217,17 @@ mod tests {
         assert_eq!(parse("a b", 0).unwrap_err().span, Span { start: 2, end: 3 });
         assert!(parse("(a", 0).is_err());
         assert!(parse("2 of x", 0).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_at_the_level_too_many() {
+        let at_limit = format!("{}a{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(parse(&at_limit, 0).is_ok());
+        let err = parse(&format!("{}a{}", "(".repeat(100_000), ")".repeat(100_000)), 0).unwrap_err();
+        assert_eq!(err.span, Span { start: MAX_DEPTH, end: MAX_DEPTH + 1 });
+        assert!(err.message.contains("nested too deeply"), "{err:?}");
+        let err = parse(&"not ".repeat(100_000), 0).unwrap_err();
+        assert_eq!(err.span.start, MAX_DEPTH * 4);
     }
 
     #[test]

@@ -101,13 +101,62 @@ pub fn parse_file(text: &str) -> Result<Vec<Parsed>, SigmaError> {
         SigmaError::new(Span { start: at, end: at }, e.message)
     })?;
     let nodes = nodes.into_iter().filter(|node| node.value != Value::Null);
-    Ok(nodes
+    let mut parsed: Vec<Parsed> = nodes
         .enumerate()
         .map(|(index, node)| {
             let document = Reader { lines: &lines }.document(&node, index);
             Parsed { node, document }
         })
-        .collect())
+        .collect();
+    refuse_cycles(&mut parsed);
+    Ok(parsed)
+}
+
+/// A correlation that reaches itself through the rules it names (`a` names `b`, `b` names `a`)
+/// means nothing: each correlation on a cycle is refused at its reference into the cycle.
+fn refuse_cycles(parsed: &mut [Parsed]) {
+    fn correlation(p: &Parsed) -> Option<&Correlation> {
+        match &p.document {
+            Ok(Document { kind: DocumentKind::Correlation(c), .. }) => Some(c),
+            _ => None,
+        }
+    }
+    let named = |reference: &str| {
+        parsed.iter().position(|p| {
+            correlation(p).is_some()
+                && p.document.as_ref().is_ok_and(|d| d.name.as_deref() == Some(reference) || d.id.as_deref() == Some(reference))
+        })
+    };
+    // The correlations each one names, with the reference's text and span.
+    let edges: Vec<Vec<(usize, &str, Span)>> = parsed
+        .iter()
+        .map(|p| {
+            correlation(p).map_or_else(Vec::new, |c| c.rules.iter().filter_map(|(r, at)| Some((named(r)?, r.as_str(), *at))).collect())
+        })
+        .collect();
+    let reaches = |from: usize, target: usize| {
+        let mut seen = vec![false; edges.len()];
+        let mut pending = vec![from];
+        while let Some(at) = pending.pop() {
+            if at == target {
+                return true;
+            }
+            if !std::mem::replace(&mut seen[at], true) {
+                pending.extend(edges[at].iter().map(|(next, _, _)| *next));
+            }
+        }
+        false
+    };
+    let refused: Vec<(usize, SigmaError)> = (0..edges.len())
+        .filter_map(|start| {
+            let (_, reference, at) = edges[start].iter().find(|(next, _, _)| reaches(*next, start))?;
+            let message = format!("the correlation refers back to itself through `{reference}`: correlations may not form a cycle");
+            Some((start, SigmaError::new(*at, message)))
+        })
+        .collect();
+    for (index, error) in refused {
+        parsed[index].document = Err(error);
+    }
 }
 
 /// The file's text with its line starts, to turn YAML positions into byte offsets.
@@ -220,6 +269,12 @@ impl Reader<'_> {
             return Err(SigmaError::new(condition_span, "the condition is empty"));
         }
         conditions.iter().try_for_each(|c| check_names(c, &searches))?;
+        if conditions.iter().map(|c| expanded_searches(c, &searches)).sum::<usize>() > MAX_EXPANDED_SEARCHES {
+            let message = format!(
+                "the condition expands to more than {MAX_EXPANDED_SEARCHES} searches (counting each `of` as the searches it covers)"
+            );
+            return Err(SigmaError::new(condition_span, message));
+        }
         Ok(DetectionSection { searches, conditions, timeframe, span })
     }
 
@@ -402,6 +457,20 @@ fn check_modifiers(modifiers: &[Modifier], values: &[SigmaValue], span: Span) ->
         return bad("`contains`, `startswith` and `endswith` do not combine");
     }
     Ok(())
+}
+
+/// Searches a detection's conditions may use in all, each `of` counting the searches it covers:
+/// lowering copies a search once per use, so `1 of sel*` written a thousand times over a thousand
+/// searches would build a million. Real rules use a few dozen.
+const MAX_EXPANDED_SEARCHES: usize = 1000;
+
+fn expanded_searches(condition: &Condition, searches: &[Search]) -> usize {
+    match condition {
+        Condition::And(parts) | Condition::Or(parts) => parts.iter().map(|p| expanded_searches(p, searches)).sum(),
+        Condition::Not(inner) => expanded_searches(inner, searches),
+        Condition::Search { .. } => 1,
+        Condition::Of { target, .. } => searches.iter().filter(|s| target.covers(&s.name)).count(),
+    }
 }
 
 /// Every search a condition names exists, and every `of` pattern covers one.

@@ -14,6 +14,7 @@
 
 mod arm;
 mod catalog;
+mod decode;
 mod fields;
 mod front_matter;
 mod lift;
@@ -25,6 +26,8 @@ mod sigma;
 use crate::diag::{Position, Problem};
 use crate::ir::{Rule, SourceFormat};
 use std::path::{Path, PathBuf};
+
+pub use decode::{MAX_FILE_BYTES, read_limited, too_large};
 
 /// The rules of one file and every problem found reading it (errors and warnings).
 #[derive(Clone, Debug, Default)]
@@ -55,6 +58,13 @@ pub enum Entry<'a> {
 }
 
 impl ReadOutcome {
+    /// The outcome of a file that could not be read at all.
+    pub fn refused(file: &Path, position: Position, message: impl Into<String>) -> ReadOutcome {
+        let mut outcome = ReadOutcome::default();
+        outcome.file_error(file, position, message);
+        outcome
+    }
+
     fn file_error(&mut self, file: &Path, position: Position, message: impl Into<String>) {
         self.problems.push(Problem::error(file, position, message));
     }
@@ -113,24 +123,18 @@ pub fn read_path(path: &Path) -> ReadOutcome {
 
 /// Reads a file; `from` overrides format detection.
 pub fn read_file(path: &Path, from: Option<SourceFormat>) -> ReadOutcome {
-    let mut outcome = ReadOutcome::default();
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            outcome.file_error(path, Position::new(1, 1), format!("cannot read file: {e}"));
-            return outcome;
-        }
-    };
-    match String::from_utf8(bytes) {
-        Ok(text) => read_text(&text, path, from),
-        Err(e) => {
-            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            let valid = std::str::from_utf8(valid).unwrap_or_default();
-            let line = valid.matches('\n').count() + 1;
-            let col = valid.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
-            outcome.file_error(path, Position::new(line, col), "file is not valid UTF-8");
-            outcome
-        }
+    match std::fs::File::open(path).and_then(decode::read_limited) {
+        Ok(Some(bytes)) => read_bytes(&bytes, path, from),
+        Ok(None) => ReadOutcome::refused(path, Position::new(1, 1), decode::too_large()),
+        Err(e) => ReadOutcome::refused(path, Position::new(1, 1), format!("cannot read file: {e}")),
+    }
+}
+
+/// Reads rules from a file's bytes (see `decode` for the encodings taken); `file` names it.
+pub fn read_bytes(bytes: &[u8], file: &Path, from: Option<SourceFormat>) -> ReadOutcome {
+    match decode::decode(bytes) {
+        Ok(text) => read_text(&text, file, from),
+        Err(refused) => ReadOutcome::refused(file, refused.position, refused.message),
     }
 }
 

@@ -12,7 +12,7 @@ use super::super::ast::{BinaryOp, Expr, ExprKind, Ident, NamedExpr, OptionParam,
 use super::super::keywords::{is_reserved, is_reserved_function};
 use super::super::operators::{self, StrOp};
 use super::super::token::TokenKind;
-use super::{PResult, Parser};
+use super::{MAX_OPERATORS, PResult, Parser};
 
 /// An infix operator as found in the token stream.
 #[derive(Clone, Copy)]
@@ -49,7 +49,10 @@ impl Parser<'_> {
         let start = self.start();
         let (source, mut operators) =
             if self.at_source_operator() { (None, vec![self.operator_recovering(false)]) } else { (Some(self.expr()?), Vec::new()) };
-        while self.eat(TokenKind::Pipe).is_some() {
+        while let Some(pipe) = self.eat(TokenKind::Pipe) {
+            if operators.len() >= MAX_OPERATORS {
+                return self.error_at(pipe.span, format!("the pipeline is too long (more than {MAX_OPERATORS} `|` operators)"));
+            }
             operators.push(self.operator_recovering(true));
         }
         match source {

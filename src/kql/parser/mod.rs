@@ -26,6 +26,10 @@ const MAX_NESTING: usize = 64;
 /// they deepen the tree without recursion in the parser.
 const MAX_CHAIN: usize = 2000;
 
+/// How many `|` operators one pipeline may have: lowering and the targets walk a pipeline's
+/// stages against each other, and real rules have a few dozen.
+const MAX_OPERATORS: usize = 1000;
+
 /// An error was already recorded; unwind to the nearest recovery point.
 #[derive(Debug)]
 pub(super) struct Reported;

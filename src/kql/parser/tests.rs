@@ -115,7 +115,11 @@ fn deep_nesting_is_an_error_not_a_crash() {
     assert!(run(format!("print dynamic({})", "[".repeat(100_000))) > 0);
     assert!(run(format!("print 1{}", "+1".repeat(100_000))) > 0);
     assert!(run(format!("print a{}", ".b".repeat(100_000))) > 0);
-    assert!(run(format!("T{}", "| where x ".repeat(100_000))) == 0);
+    // Pipelines do not recurse; past `MAX_OPERATORS` stages they are refused all the same.
+    assert!(run(format!("T{}", "| where x ".repeat(super::MAX_OPERATORS))) == 0);
+    let too_long = parse(&format!("T{}", "| where x ".repeat(100_000)));
+    assert_eq!(too_long.errors[0].message, "the pipeline is too long (more than 1000 `|` operators)");
+    assert_eq!(too_long.errors[0].span.start, 1 + 10 * super::MAX_OPERATORS);
 }
 
 #[test]

@@ -1,0 +1,304 @@
+//! Hostile input: every file in `tests/hostile/` and a few huge generated ones are run through
+//! `ruleconv check` and `ruleconv convert --to <each target> -o out` in a fresh folder. Each run
+//! must end with exit code 0 or 1 (never a panic's 101 or a signal) within a time bound, write
+//! nothing outside `out/` (the input stays as it was), and give the error (file:line:col and
+//! message) or the output this file expects.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const TARGETS: [&str; 6] = ["sentinel", "sentinel-yaml", "sigma", "chronicle", "markdown", "kql"];
+/// Each run's bound; the slowest input (a 10 MB line) takes well under a second unloaded.
+const TIME_BOUND: Duration = Duration::from_secs(5);
+
+/// What every run on an input must give.
+enum Expect {
+    /// Exit code 1 from `check` and every target, each printing this `line:col: error: message`
+    /// start after the input's path.
+    Error(&'static str),
+    /// `check` and every target succeed; the `--to sigma` output holds this text.
+    Converts(&'static str),
+}
+
+fn expectation(name: &str) -> Option<Expect> {
+    use Expect::*;
+    Some(match name {
+        "arm_duplicate_key.json" => Error("13:9: error: invalid JSON: duplicate key `query`"),
+        "arm_truncated.json" => Error("8:18: error: invalid JSON: while scanning a quoted scalar, found unexpected end of stream"),
+        "markdown_front_matter_tabs.md" => Error("5:2: error: invalid YAML in the front matter: tabs disallowed"),
+        "sentinel_alias_bomb_small.yaml" => Error("8:8: error: invalid YAML: aliases expand to too many nodes"),
+        "sentinel_duplicate_query_key.yaml" => Error("7:1: error: invalid YAML: duplicate key `query`"),
+        "sentinel_invalid_utf8.yaml" => Error("4:17: error: the file is not valid UTF-8: byte 0xC3 at offset 90"),
+        "sentinel_nul_byte.yaml" => Error("2:16: error: the file holds a NUL byte"),
+        "sentinel_tab_indentation.yaml" => Error("4:8: error: invalid YAML: a block scalar content cannot start with a tab"),
+        "sentinel_kql_unterminated_string.yaml" => return None,
+        "sentinel_mixed_line_endings.yaml" => return None,
+        "sigma_condition_names_itself.yml" => {
+            Error("9:30: error: rule 'Condition refers to itself': Sigma: the condition names `condition`, which is not a search")
+        }
+        "sigma_correlation_cycle.yml" => Error(
+            "6:11: error: rule 'Correlation A': Sigma: the correlation refers back to itself through `corr_b`: correlations may not form a cycle",
+        ),
+        "sigma_correlation_self.yml" => {
+            Error("17:11: error: rule 'Correlation on itself': Sigma: the correlation refers back to itself through `corr_self`")
+        }
+        "sigma_duplicate_selection.yml" => Error("9:5: error: YAML: duplicate key `selection`"),
+        "sigma_missing_selection.yml" => Error("9:34: error: rule 'Missing selection': Sigma: the condition names `filter`"),
+        "sigma_of_pattern_matches_nothing.yml" => {
+            Error("9:34: error: rule 'Of pattern matching nothing': Sigma: this `of` covers no search")
+        }
+        "sigma_unbalanced_condition.yml" => Error("9:16: error: rule 'Unbalanced parentheses': Sigma: `(` is not closed"),
+        "sentinel_utf8_bom.yaml" => Converts("title: UTF-8 BOM\n"),
+        "sentinel_utf16le_bom.yaml" | "sentinel_utf16be_bom.yaml" => Converts("title: UTF-16\n"),
+        "sentinel_kql_regex_backtracking.yaml" => Converts("CommandLine|re: ^(a|aa)+$\n"),
+        "sigma_catastrophic_regex.yml" => Converts("CommandLine|re: ^(a+)+$\n"),
+        "sigma_backreference_regex.yml" => Converts("CommandLine|re: (\\w+) \\1\n"),
+        _ => return None,
+    })
+}
+
+/// What one run did.
+struct Run {
+    code: i32,
+    /// Standard output then standard error (`check` prints its problems on the first).
+    printed: String,
+    /// The `--to sigma` output files' text, joined.
+    output: String,
+}
+
+/// Runs `args` (with `{input}` and `{out}` placeholders) on a copy of `input` in a fresh folder
+/// and checks the exit code, the time bound and that nothing but `out/` changed.
+fn run(input: &Path, args: &[&str]) -> Run {
+    let bytes = std::fs::read(input).unwrap();
+    let name = input.file_name().unwrap().to_str().unwrap();
+    let root = fresh_dir(name);
+    std::fs::create_dir_all(root.join("in")).unwrap();
+    std::fs::create_dir_all(root.join("tmp")).unwrap();
+    let copy = root.join("in").join(name);
+    std::fs::write(&copy, &bytes).unwrap();
+    let args: Vec<String> = args.iter().map(|a| a.replace("{input}", &format!("in/{name}")).replace("{out}", "out")).collect();
+    let started = Instant::now();
+    let result =
+        Command::new(env!("CARGO_BIN_EXE_ruleconv")).args(&args).current_dir(&root).env("TMPDIR", root.join("tmp")).output().unwrap();
+    let took = started.elapsed();
+    let printed = format!("{}{}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr));
+    let code = result.status.code().unwrap_or_else(|| panic!("{name} {args:?}: killed by a signal ({:?})\n{printed}", result.status));
+    assert!(code == 0 || code == 1, "{name} {args:?}: exit code {code}\n{printed}");
+    assert!(took < TIME_BOUND, "{name} {args:?}: took {took:?}");
+    assert_eq!(std::fs::read(&copy).unwrap(), bytes, "{name} {args:?}: the input changed");
+    let mut top: Vec<String> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    top.sort();
+    top.retain(|f| f != "out");
+    assert_eq!(top, ["in", "tmp"], "{name} {args:?}: wrote outside the output folder");
+    assert_eq!(entries(&root.join("in")), [name], "{name} {args:?}: wrote beside the input");
+    assert!(entries(&root.join("tmp")).is_empty(), "{name} {args:?}: left temporary files");
+    let output = files_under(&root.join("out")).iter().map(|f| std::fs::read_to_string(f).unwrap_or_default()).collect();
+    std::fs::remove_dir_all(&root).unwrap();
+    Run { code, printed, output }
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let Ok(read) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files = Vec::new();
+    for entry in read.map(|e| e.unwrap().path()) {
+        if entry.is_dir() { files.extend(files_under(&entry)) } else { files.push(entry) }
+    }
+    files.sort();
+    files
+}
+
+/// A fresh folder for a generated input, and the input's path in it.
+fn scratch(file: &str) -> (PathBuf, PathBuf) {
+    let dir = fresh_dir(file);
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join(file);
+    (dir, input)
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("ruleconv-hostile-{}-{n}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// `check` and every target on `input`, each asserted as `expect` says (or only the exit code,
+/// time and writes when it says nothing).
+fn check_all(input: &Path, expect: Option<&Expect>) {
+    let name = input.file_name().unwrap().to_str().unwrap();
+    let mut runs = vec![("check", run(input, &["check", "{input}"]))];
+    for target in TARGETS {
+        runs.push((target, run(input, &["convert", "{input}", "--to", target, "-o", "{out}"])));
+    }
+    for (what, result) in &runs {
+        match expect {
+            Some(Expect::Error(message)) => {
+                assert_eq!(result.code, 1, "{name} {what}: expected an error\n{}", result.printed);
+                let wanted = format!("in/{name}:{message}");
+                assert!(result.printed.contains(&wanted), "{name} {what}: expected `{wanted}` in\n{}", result.printed);
+            }
+            Some(Expect::Converts(text)) => {
+                assert_eq!(result.code, 0, "{name} {what}: expected success\n{}", result.printed);
+                if *what == "sigma" {
+                    assert!(result.output.contains(text), "{name}: expected `{text}` in\n{}", result.output);
+                }
+            }
+            None => {}
+        }
+    }
+}
+
+#[test]
+fn every_hostile_file_gets_a_clear_error_or_a_correct_conversion() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile");
+    let inputs = files_under(&dir);
+    assert!(inputs.len() >= 20, "tests/hostile/ has only {} files", inputs.len());
+    for input in inputs {
+        let name = input.file_name().unwrap().to_str().unwrap();
+        let expect = expectation(name);
+        // Files of the `inject` suite carry their own expectations; ours must all have one.
+        let ours = !name.starts_with("inject_") && !name.starts_with("output_");
+        assert!(!ours || expect.is_some() || UNASSERTED.contains(&name), "{name}: no expectation in tests/hostile.rs");
+        check_all(&input, expect.as_ref());
+    }
+}
+
+/// Inputs whose outcome differs by target (a query that does not parse fails `--to kql` and
+/// `--to sigma` but is a loss elsewhere); their lines are asserted in their own tests below.
+const UNASSERTED: [&str; 2] = ["sentinel_kql_unterminated_string.yaml", "sentinel_mixed_line_endings.yaml"];
+
+#[test]
+fn mixed_line_endings_keep_positions_right() {
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/sentinel_mixed_line_endings.yaml");
+    let result = run(&input, &["convert", "{input}", "--to", "kql", "-o", "{out}"]);
+    // Line 2 ends in a lone `\r`, a line break in YAML: the query's error is on line 6.
+    assert_eq!(result.code, 1, "{}", result.printed);
+    assert!(result.printed.contains("in/sentinel_mixed_line_endings.yaml:6:24: error: rule 'Mixed endings'"), "{}", result.printed);
+}
+
+#[test]
+fn an_unterminated_kql_string_is_named_where_it_starts() {
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/sentinel_kql_unterminated_string.yaml");
+    let result = run(&input, &["check", "{input}"]);
+    assert_eq!(result.code, 1, "{}", result.printed);
+    assert!(result.printed.contains("in/sentinel_kql_unterminated_string.yaml:6:27: error:"), "{}", result.printed);
+    assert!(result.printed.contains("unterminated string"), "{}", result.printed);
+}
+
+/// Huge inputs, generated here rather than committed: each with the error it must give.
+#[test]
+fn huge_generated_inputs_hit_their_limits() {
+    let n = 100_000;
+    let mut alias_bomb = String::from("id: x\nname: bomb\na0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        alias_bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 10].join(", ")));
+    }
+    alias_bomb.push_str("query: T\n");
+    let sigma = |condition: &str, searches: &str| {
+        format!("title: d\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n{searches}  condition: {condition}\n")
+    };
+    let many_searches: String = (0..2000).map(|i| format!("  sel{i}:\n    a: {i}\n")).collect();
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        ("alias_bomb.yaml", alias_bomb, "7:45: error: invalid YAML", "aliases expand to too many nodes"),
+        (
+            "deep_flow.yaml",
+            format!("id: x\nname: deep\nquery: T\nx: {}{}\n", "[".repeat(n), "]".repeat(n)),
+            "4:259: error: invalid YAML",
+            "recursion limit exceeded",
+        ),
+        (
+            "deep_block.yaml",
+            format!("id: x\nname: deep\nquery: T\nx:\n{}", (1..2000).map(|i| format!("{}- \n", " ".repeat(i))).collect::<String>()),
+            "261:258: error: invalid YAML",
+            "YAML nested deeper than 256 levels",
+        ),
+        (
+            "deep.json",
+            format!("{{\"resources\": [{}{}]}}", "[".repeat(n), "]".repeat(n)),
+            "1:269: error: invalid JSON",
+            "recursion limit exceeded",
+        ),
+        (
+            "deep_kql.yaml",
+            format!("id: x\nname: deep\nquery: \"T | where {}a{}\"\n", "(".repeat(n), ")".repeat(n)),
+            "3:82: error: rule 'deep'",
+            "query is nested too deeply (more than 64 levels)",
+        ),
+        (
+            "long_pipeline.yaml",
+            format!("id: x\nname: long\nquery: \"T{}\"\n", " | take 1".repeat(n)),
+            "3:9011: error: rule 'long'",
+            "the pipeline is too long (more than 1000 `|` operators)",
+        ),
+        (
+            "deep_condition.yml",
+            sigma(&format!("{}sel{}", "(".repeat(n), ")".repeat(n)), "  sel:\n    a: 1\n"),
+            "8:78: error: rule 'd'",
+            "Sigma: the condition is nested too deeply (more than 64 parentheses and `not`s)",
+        ),
+        (
+            "deep_not.yml",
+            sigma(&"not ".repeat(n), "  sel:\n    a: 1\n"),
+            "8:270: error: rule 'd'",
+            "Sigma: the condition is nested too deeply",
+        ),
+        (
+            "many_of.yml",
+            sigma(&vec!["1 of sel*"; 100].join(" and "), &many_searches),
+            "4006:3: error: rule 'd'",
+            "Sigma: the condition expands to more than 1000 searches",
+        ),
+    ];
+    let dir = fresh_dir("generated");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text, at, says) in cases {
+        let input = dir.join(name);
+        std::fs::write(&input, text).unwrap();
+        // Only the KQL target parses the query itself; the others report it as a loss.
+        let targets: &[&str] = if name.ends_with("kql.yaml") || name == "long_pipeline.yaml" { &["kql"] } else { &TARGETS };
+        for result in targets
+            .iter()
+            .map(|t| run(&input, &["convert", "{input}", "--to", t, "-o", "{out}"]))
+            .chain([run(&input, &["check", "{input}"])])
+        {
+            assert_eq!(result.code, 1, "{name}\n{}", result.printed);
+            let wanted = format!("in/{name}:{at}");
+            let shown: String = result.printed.chars().take(2000).collect();
+            assert!(
+                result.printed.contains(&wanted) && result.printed.contains(says),
+                "{name}: expected `{wanted}` and `{says}` in\n{shown}"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_ten_megabyte_line_converts() {
+    let (dir, input) = scratch("long_line.yaml");
+    std::fs::write(&input, format!("id: x\nname: long\nquery: \"T | where a == '{}'\"\n", "x".repeat(10_000_000))).unwrap();
+    for target in TARGETS {
+        let result = run(&input, &["convert", "{input}", "--to", target, "-o", "{out}"]);
+        assert_eq!(result.code, 0, "{target}\n{}", result.printed);
+        assert!(result.output.len() > 10_000_000, "{target}: the value was cut");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_unread() {
+    let (dir, input) = scratch("huge.yaml");
+    // Sparse: no disk space is used for the zeros.
+    std::fs::File::create(&input).unwrap().set_len(ruleconv::sources::MAX_FILE_BYTES + 1).unwrap();
+    let result = run(&input, &["check", "{input}"]);
+    assert_eq!(result.code, 1, "{}", result.printed);
+    assert!(result.printed.contains("in/huge.yaml:1:1: error: the file is larger than 64 MiB"), "{}", result.printed);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
