@@ -125,5 +125,5 @@ proptest! {
 
 /// Few cases by default so CI stays quick; `PROPTEST_CASES` raises it.
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(64)
+    std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(256)
 }
