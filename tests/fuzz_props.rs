@@ -4,8 +4,10 @@
 //!
 //!     PROPTEST_CASES=20000 cargo test --release --test fuzz_props
 //!
-//! The KQL parser's twin is tests/kql_props.rs. Inputs the fuzzers once crashed on are
-//! replayed by `fuzz_found_inputs_are_handled`.
+//! The KQL parser's twin is tests/kql_props.rs.
+
+#[path = "support/edits.rs"]
+mod edits;
 
 use proptest::prelude::*;
 use ruleconv::convert::{self, FileRules, InputFile};
@@ -57,22 +59,7 @@ fn soup() -> impl Strategy<Value = String> {
 /// A fixture with a few characters deleted, inserted (a piece) or repeated.
 fn mutated() -> impl Strategy<Value = String> {
     let edit = (0..3usize, any::<prop::sample::Index>(), 0..40usize, prop::sample::select(PIECES));
-    (any::<prop::sample::Index>(), prop::collection::vec(edit, 1..6)).prop_map(|(which, edits)| {
-        let mut chars: Vec<char> = which.get(fixtures()).chars().collect();
-        for (kind, at, len, piece) in edits {
-            let at = at.index(chars.len() + 1);
-            let end = (at + len).min(chars.len());
-            match kind {
-                0 => drop(chars.drain(at..end)),
-                1 => drop(chars.splice(at..at, piece.chars())),
-                _ => {
-                    let copy = chars[at..end].to_vec();
-                    chars.splice(at..at, copy);
-                }
-            }
-        }
-        chars.into_iter().collect()
-    })
+    (any::<prop::sample::Index>(), prop::collection::vec(edit, 1..6)).prop_map(|(which, edits)| edits::apply(which.get(fixtures()), edits))
 }
 
 /// Every problem names the file read and a line of the text (or the one just past its end).
