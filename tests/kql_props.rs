@@ -4,6 +4,8 @@
 //!
 //!     PROPTEST_CASES=200000 cargo test --release --test kql_props
 
+#[path = "support/edits.rs"]
+mod edits;
 #[path = "support/kql_corpus.rs"]
 mod kql_corpus;
 
@@ -169,24 +171,7 @@ fn mutated() -> impl Strategy<Value = String> {
     let edit = (0..3usize, any::<prop::sample::Index>(), 0..20usize, prop::sample::select(PIECES));
     (any::<prop::sample::Index>(), prop::collection::vec(edit, 1..4)).prop_map(|(which, edits)| {
         let Some(base) = (!corpus().is_empty()).then(|| which.get(corpus())) else { return String::new() };
-        let mut chars: Vec<char> = base.chars().collect();
-        for (kind, at, len, piece) in edits {
-            let at = at.index(chars.len() + 1);
-            let end = (at + len).min(chars.len());
-            match kind {
-                0 => {
-                    chars.drain(at..end);
-                }
-                1 => {
-                    chars.splice(at..at, piece.chars());
-                }
-                _ => {
-                    let copy: Vec<char> = chars[at..end].to_vec();
-                    chars.splice(at..at, copy);
-                }
-            }
-        }
-        chars.into_iter().collect()
+        edits::apply(base, edits)
     })
 }
 
