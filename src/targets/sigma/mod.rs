@@ -327,7 +327,7 @@ fn entity_columns(subject: &Subject) -> (Vec<(String, String)>, Vec<Problem>) {
             }
             EntityColumn::Computed => {
                 let message = format!(
-                    "the {entity} entity mapping reads `{column}`, which the query computes; the Sigma detection computes no columns, so a Sentinel rule written back from it lacks `{column}`"
+                    "the {entity} entity mapping reads `{column}`, which the query computes or carries through a join or summarize; the Sigma detection makes no columns, so a Sentinel rule written back from it may lack `{column}`"
                 );
                 problems.push(Problem::at_key(Kind::Loss, rule, "entityMappings", message));
             }
