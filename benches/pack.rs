@@ -14,7 +14,10 @@
 //!
 //! ruleconv: best wall clock of `PACK_BENCH_ITERS` runs (default 5) after a warm-up run, and
 //! the largest peak memory seen. Peers: one run each (`PACK_BENCH_PEER_ITERS`), best kept.
-//! The output folder is removed before every run, so every run writes every file.
+//! Every run writes every file, into a new folder of its own; the folders are removed only
+//! when the benchmark ends, because ext4 without a journal (this machine's) creates files
+//! slowly for one to five minutes after thousands were deleted (it skips each recently freed
+//! inode), which would time the file system's bookkeeping of an earlier run, not ruleconv.
 //! Threads: ruleconv's default (all cores); `RAYON_NUM_THREADS` sets it.
 //! Skipped when ../shared is absent; a peer is skipped when it cannot be set up.
 //!
@@ -70,20 +73,21 @@ fn best_of(runs: impl Iterator<Item = Option<Run>>) -> Option<Run> {
 }
 
 /// `ruleconv convert INPUT --to TARGETS -o DIR --report FILE`, measured `iters` times after a
-/// warm-up; also the number of rules read, from the report.
-fn ruleconv(corpus: &Path, targets: &str, iters: usize) -> Option<(Run, f64)> {
-    let out = tempfile_path("out");
+/// warm-up, each into a new folder (added to `outs`); also the number of rules read, from the report.
+fn ruleconv(corpus: &Path, targets: &str, iters: usize, outs: &mut Vec<PathBuf>) -> Option<(Run, f64)> {
+    let first = outs.len();
+    outs.extend((first..=first + iters).map(|n| tempfile_path(&format!("out-{n}"))));
     let report = tempfile_path("report.json");
-    let run = || {
-        let _ = std::fs::remove_dir_all(&out);
+    let mut unused = outs[first..].iter();
+    let mut run = || {
+        let out = unused.next()?;
         let mut command = Command::new(env!("CARGO_BIN_EXE_ruleconv"));
-        command.arg("convert").arg(corpus).args(["--to", targets, "-o"]).arg(&out).arg("--report").arg(&report);
+        command.arg("convert").arg(corpus).args(["--to", targets, "-o"]).arg(out).arg("--report").arg(&report);
         measure(&mut command, None).map(|(run, _)| run)
     };
     run()?;
     let best = best_of((0..iters).map(|_| run()));
     let summary = std::fs::read_to_string(&report).unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_file(&report);
     let report: serde_json::Value = serde_json::from_str(&summary).ok()?;
     // One target has a `summary`; several have `summaries` by target, each counting every rule.
@@ -146,7 +150,8 @@ fn main() {
     println!("pack: whole processes, wall clock (ruleconv best of {iters}, peers best of {peer_iters}) and peak memory");
 
     let targets = "sigma,sentinel,chronicle,markdown";
-    let pack = ruleconv(&sentinel, targets, iters);
+    let mut outs = Vec::new();
+    let pack = ruleconv(&sentinel, targets, iters, &mut outs);
     match pack {
         Some((run, rules)) => print(&format!("ruleconv sentinel corpus -> {targets}"), run, rules, "rules"),
         None => println!("  ruleconv sentinel corpus: failed to run"),
@@ -163,7 +168,7 @@ fn main() {
         None => println!("  kusto-oracle: skipped (it could not be set up)"),
     }
 
-    let kql = ruleconv(&sigma, "kql", iters);
+    let kql = ruleconv(&sigma, "kql", iters, &mut outs);
     match kql {
         Some((run, rules)) => print("ruleconv sigma corpus -> kql", run, rules, "rules"),
         None => println!("  ruleconv sigma corpus: failed to run"),
@@ -178,4 +183,7 @@ fn main() {
         }
         None => println!("  pySigma: skipped (no sigma-check venv; run ../shared/tools/sigma-check/sigma once)"),
     }
+    outs.iter().for_each(|out| {
+        let _ = std::fs::remove_dir_all(out);
+    });
 }

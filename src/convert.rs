@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One rule file to read, and the folder it was found under (kept to mirror the layout).
 #[derive(Clone, Debug)]
@@ -77,7 +78,7 @@ pub fn warn_duplicate_ids(files: &mut [FileRules]) {
 
 fn read_stdin(from: Option<SourceFormat>) -> ReadOutcome {
     let name = Path::new("<stdin>");
-    match sources::read_limited(std::io::stdin()) {
+    match sources::read_limited(std::io::stdin(), 0) {
         Ok(Some(bytes)) => sources::read_bytes(&bytes, name, from),
         Ok(None) => ReadOutcome::refused(name, Position::new(1, 1), sources::too_large()),
         Err(e) => ReadOutcome::refused(name, Position::new(1, 1), format!("cannot read standard input: {e}")),
@@ -113,7 +114,8 @@ pub struct Record {
 /// A rule that converted, with its output text.
 pub struct Converted<'a> {
     pub rule: &'a Rule,
-    pub detection: Detection,
+    /// Shared by every target's output of the rule: a pack's Detections are its largest data.
+    pub detection: Arc<Detection>,
     pub input: &'a InputFile,
     pub text: String,
     pub record: usize,
@@ -126,7 +128,7 @@ pub fn convert<'a>(files: &'a [FileRules], target: Target, options: &EmitOptions
 }
 
 /// What one rule became: its Detection (empty when no target reads it) and each target's result.
-type RuleResults = (Detection, Vec<Option<Result<targets::Emitted, Vec<Problem>>>>);
+type RuleResults = (Arc<Detection>, Vec<Option<Result<targets::Emitted, Vec<Problem>>>>);
 
 /// `convert` to several targets at once, one result per target in the order given: each rule
 /// is read and lowered once, however many targets there are.
@@ -163,7 +165,7 @@ pub fn convert_observed<'a>(
                         })
                         .collect();
                     done();
-                    (detection, emitted)
+                    (Arc::new(detection), emitted)
                 })
                 .collect()
         })
@@ -212,7 +214,7 @@ fn assemble<'a>(files: &[&'a FileRules], results: &mut [Vec<RuleResults>], at: u
                 Ok(emitted) => {
                     record.fidelity = Some(Verdict::of_emitted(&emitted.problems));
                     record.problems.extend(emitted.problems);
-                    let detection = if target.reads_detection_of(rule) { detection.clone() } else { Detection::default() };
+                    let detection = if target.reads_detection_of(rule) { Arc::clone(detection) } else { Arc::default() };
                     converted.push(Converted { rule, detection, input: &file.input, text: emitted.text, record: records.len() });
                 }
                 Err(errors) => {

@@ -291,6 +291,10 @@ fn output_names_stay_in_the_folder_and_distinct() {
     assert!(names[..2].iter().all(|n| n.starts_with(&format!("{long}-")) && n.len() == long.len() + 13), "{names:?}");
     assert_ne!(names[0], names[1]);
     assert_eq!(names_in(&dir), ["out"], "nothing written beside the output folder");
+    // The first run made the folder (and skipped the checks a new folder cannot need); a
+    // second run into it takes the checked way and finds every file already as it would write it.
+    convert_names_pack(&out);
+    assert_eq!(names_in(&out), names);
 }
 
 #[cfg(unix)]

@@ -123,7 +123,11 @@ pub fn read_path(path: &Path) -> ReadOutcome {
 
 /// Reads a file; `from` overrides format detection.
 pub fn read_file(path: &Path, from: Option<SourceFormat>) -> ReadOutcome {
-    match std::fs::File::open(path).and_then(decode::read_limited) {
+    let bytes = std::fs::File::open(path).and_then(|file| {
+        let length = file.metadata().map_or(0, |m| m.len());
+        decode::read_limited(file, length)
+    });
+    match bytes {
         Ok(Some(bytes)) => read_bytes(&bytes, path, from),
         Ok(None) => ReadOutcome::refused(path, Position::new(1, 1), decode::too_large()),
         Err(e) => ReadOutcome::refused(path, Position::new(1, 1), format!("cannot read file: {e}")),
