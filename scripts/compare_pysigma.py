@@ -126,6 +126,33 @@ def reason_key(message):
     return head or message
 
 
+def logsource_table(title, rows, columns):
+    """A markdown table of `rows` (logsource -> counts, first `len(columns)` shown), largest
+    first, with a total row."""
+    width = len(columns)
+    print(f"### {title}\n")
+    print("| logsource | " + " | ".join(columns) + " |")
+    print("|---|" + "---:|" * width)
+    for k, r in sorted(rows.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        print(f"| `{k}` | " + " | ".join(str(n) for n in r[:width]) + " |")
+    totals = [sum(r[i] for r in rows.values()) for i in range(width)]
+    print(f"| **{len(rows)} logsources** | " + " | ".join(f"**{n}**" for n in totals) + " |\n")
+
+
+def reason_table(title, reasons, shown):
+    """A markdown table of the `shown` most common reasons, and how many rules the rest hold."""
+    print(f"### {title}\n")
+    print("| rules | reason |")
+    print("|---:|---|")
+    for reason, n in reasons.most_common(shown):
+        escaped = reason.replace("|", "\\|")
+        print(f"| {n} | {escaped} |")
+    rest = sum(reasons.values()) - sum(n for _, n in reasons.most_common(shown))
+    if rest:
+        print(f"| {rest} | ({len(reasons) - shown} other reasons) |")
+    print()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rules", default=str(DEFAULT_RULES))
@@ -197,42 +224,18 @@ def main():
           f"`kusto` + `microsoft_xdr` over {total[0]} rules\n")
     print(f"pySigma converts {total[1]}, ruleconv {total[2]}; {total[3]} rules pySigma converts are not "
           f"converted by ruleconv.\n")
-    print("### Logsources pySigma converts at least one rule of\n")
-    print("| logsource | rules | pySigma | ruleconv | pySigma only |")
-    print("|---|---:|---:|---:|---:|")
-    for k, r in sorted(supported.items(), key=lambda kv: (-kv[1][0], kv[0])):
-        print(f"| `{k}` | {r[0]} | {r[1]} | {r[2]} | {r[3]} |")
-    s = [sum(r[i] for r in supported.values()) for i in range(4)]
-    print(f"| **{len(supported)} logsources** | **{s[0]}** | **{s[1]}** | **{s[2]}** | **{s[3]}** |\n")
-    print("### Logsources pySigma converts no rule of\n")
-    print("| logsource | rules | pySigma | ruleconv |")
-    print("|---|---:|---:|---:|")
-    for k, r in sorted(unsupported.items(), key=lambda kv: (-kv[1][0], kv[0])):
-        print(f"| `{k}` | {r[0]} | {r[1]} | {r[2]} |")
-    u = [sum(r[i] for r in unsupported.values()) for i in range(4)]
-    print(f"| **{len(unsupported)} logsources** | **{u[0]}** | **{u[1]}** | **{u[2]}** |\n")
+    logsource_table("Logsources pySigma converts at least one rule of", supported,
+                    ["rules", "pySigma", "ruleconv", "pySigma only"])
+    logsource_table("Logsources pySigma converts no rule of", unsupported, ["rules", "pySigma", "ruleconv"])
     for prefix in ("azure", "m365"):
         sel = [v for v in per_rule.values() if v["logsource"].split("/")[0] == prefix]
         print(f"- `{prefix}`: {len(sel)} rules, pySigma {sum(v['pysigma'] for v in sel)}, "
               f"ruleconv {sum(v['ruleconv'] for v in sel)}")
     print(f"\n**Total** | {total[0]} rules | pySigma {total[1]} | ruleconv {total[2]} | pySigma only {total[3]}\n")
 
-    print("### ruleconv's failure reasons (first error of each failed rule)\n")
-    print("| rules | reason |")
-    print("|---:|---|")
-    for reason, n in reasons.most_common(20):
-        print(f"| {n} | {reason} |")
-    rest = sum(reasons.values()) - sum(n for _, n in reasons.most_common(20))
-    if rest:
-        print(f"| {rest} | ({len(reasons) - 20} other reasons) |")
-    print("\n### pySigma's failure reasons\n")
-    print("| rules | reason |")
-    print("|---:|---|")
-    for reason, n in pyreasons.most_common(10):
-        escaped = reason.replace("|", "\\|")
-        print(f"| {n} | {escaped} |")
-
-    print(f"\n### Rules pySigma converts and ruleconv does not ({len(gaps)})\n")
+    reason_table("ruleconv's failure reasons (first error of each failed rule)", reasons, 20)
+    reason_table("pySigma's failure reasons", pyreasons, 10)
+    print(f"### Rules pySigma converts and ruleconv does not ({len(gaps)})\n")
     for path, key, err in gaps:
         print(f"- `{rel(path)}` (`{key}`): {err}")
     if not gaps:
