@@ -8,7 +8,9 @@ use super::{ConvertArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::convert::{self, Converted, Record, Status, Summary};
 use crate::diag::{Kind, Problem};
 use crate::targets::{EmitOptions, Settings, Target};
+use indexmap::IndexMap;
 use rayon::prelude::*;
+use serde::Serialize;
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
@@ -159,15 +161,22 @@ fn print_summary(summary: &Summary, target: Target) {
     }
 }
 
-/// One record per rule and target; `summary` for one target, `summaries` by target name for several.
+/// The `--report` file: one record per rule and target; `summary` for one target,
+/// `summaries` by target name for several. Serialized straight from the records: a
+/// `serde_json::Value` of a whole pack's records would hold a copy of each as a tree.
+#[derive(Serialize)]
+struct ReportFile<'a> {
+    records: &'a [Record],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<&'a Summary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summaries: Option<IndexMap<&'static str, &'a Summary>>,
+}
+
 fn write_report(path: &Path, records: &[Record], summaries: &[(Target, Summary)], writer: &Writer) -> Result<(), String> {
     let report = match summaries {
-        [(_, summary)] => serde_json::json!({ "records": records, "summary": summary }),
-        several => {
-            let by_target: serde_json::Map<String, serde_json::Value> =
-                several.iter().map(|(t, s)| (t.name().to_string(), serde_json::json!(s))).collect();
-            serde_json::json!({ "records": records, "summaries": by_target })
-        }
+        [(_, summary)] => ReportFile { records, summary: Some(summary), summaries: None },
+        several => ReportFile { records, summary: None, summaries: Some(several.iter().map(|(t, s)| (t.name(), s)).collect()) },
     };
     let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
     writer.write(path, &text).map_err(|m| format!("report {}: {m}", path.display()))
