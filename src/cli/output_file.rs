@@ -99,8 +99,10 @@ impl Writer {
         if let Some(created) = roots.get(root) {
             return *created;
         }
-        let missing = std::fs::symlink_metadata(root).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
-        let created = missing && std::fs::create_dir_all(root).is_ok();
+        // `create_dir` of the last part claims the folder: it fails when the folder exists,
+        // even one another process made a moment ago.
+        let parent_ready = root.parent().is_none_or(|p| p.as_os_str().is_empty() || std::fs::create_dir_all(p).is_ok());
+        let created = parent_ready && std::fs::create_dir(root).is_ok();
         roots.insert(root.to_path_buf(), created);
         created
     }
