@@ -19,7 +19,9 @@ pub fn backtracking_regexes(detection: &Detection) -> Vec<(Span, String)> {
     regexes
         .flat_map(|m| {
             let found = m.values.iter().filter_map(|v| if let Value::String(s) = v { backtracking_only(s) } else { None });
-            found.map(move |b| (m.span, format!("the regex on `{}` uses {}, so it runs only in backtracking engines", m.field, b.describe())))
+            found.map(move |b| {
+                (m.span, format!("the regex on `{}` uses {}, so it runs only in backtracking engines", m.field, b.describe()))
+            })
         })
         .collect()
 }
@@ -136,7 +138,9 @@ fn group(rest: &[u8]) -> Option<(&'static str, usize)> {
         [b'?', b'|', ..] => Some(("a branch reset group", 2)),
         [b'?', b'#', ..] => Some(("a comment group", 2)),
         [b'?', b'C', ..] => Some(("a callout", 2)),
-        [b'*', b'A'..=b'Z', ..] => Some(("a backtracking control verb", 1 + rest[1..].iter().take_while(|b| b.is_ascii_uppercase()).count())),
+        [b'*', b'A'..=b'Z', ..] => {
+            Some(("a backtracking control verb", 1 + rest[1..].iter().take_while(|b| b.is_ascii_uppercase()).count()))
+        }
         _ => None,
     }
 }

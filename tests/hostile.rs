@@ -127,9 +127,9 @@ fn run(input: &Path, args: &[&str]) -> Run {
 /// What a command printed holds no control character but line breaks and tabs, and no
 /// bidirectional override or isolate: rule text in it is shown escaped.
 fn assert_printable(what: &str, printed: &str) {
-    let raw = printed.chars().find(|&c| {
-        (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    });
+    let raw = printed
+        .chars()
+        .find(|&c| (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'));
     assert!(raw.is_none(), "{what}: printed a raw {raw:?}\n{}", printed.escape_debug());
 }
 

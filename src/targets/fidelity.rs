@@ -75,7 +75,10 @@ pub fn unmodelled_losses(subject: &Subject) -> Vec<Problem> {
 /// refuses fails at run time or never matches, so the rule is not written at all.
 pub fn backtracking_regex_errors(subject: &Subject, engine: &str) -> Vec<Problem> {
     let found = crate::re2::backtracking_regexes(subject.detection);
-    found.into_iter().map(|(span, what)| Problem::in_logic(Kind::Error, subject.rule, span.start, format!("{what}: {engine} refuses it"))).collect()
+    found
+        .into_iter()
+        .map(|(span, what)| Problem::in_logic(Kind::Error, subject.rule, span.start, format!("{what}: {engine} refuses it")))
+        .collect()
 }
 
 /// One loss for every use of a column the query computes with an expression (a condition,
