@@ -123,7 +123,8 @@ pub fn header_lines(problems: &[Problem]) -> Vec<String> {
     let verdict = Verdict::of_emitted(problems);
     let mut lines = vec![format!("ruleconv fidelity: {}", verdict.name())];
     for loss in problems.iter().filter(|p| p.kind == Kind::Loss) {
-        lines.push(format!("  loss at {}:{}: {}", loss.position.line, loss.position.col, loss.message));
+        // Shown escaped like every message: whoever reads the output file may `cat` it.
+        lines.push(format!("  loss at {}:{}: {}", loss.position.line, loss.position.col, crate::diag::printable(&loss.message)));
     }
     lines
 }
@@ -139,5 +140,11 @@ mod tests {
         let loss = Problem::new(Kind::Loss, "r.yaml", Position::new(2, 1), "dropped");
         assert_eq!(Verdict::of_emitted(std::slice::from_ref(&change)), Verdict::Exact);
         assert_eq!(Verdict::of_emitted(&[change, loss]), Verdict::Approximate);
+    }
+
+    #[test]
+    fn header_lines_show_controls_from_rule_text_escaped() {
+        let loss = Problem::new(Kind::Loss, "r.yaml", Position::new(2, 3), "`a\x1b[2J\u{202e}` dropped");
+        assert_eq!(header_lines(&[loss]), ["ruleconv fidelity: approximate", r"  loss at 2:3: `a\x1b[2J\u{202e}` dropped"]);
     }
 }
