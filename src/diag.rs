@@ -116,7 +116,7 @@ impl Problem {
     /// The message with what is particular to one rule left out (quoted names and values,
     /// numbers, places), so that problems of many rules group by their reason.
     pub fn reason(&self) -> String {
-        reason_of(&self.message)
+        printable(&reason_of(&self.message)).into_owned()
     }
 
     /// The index of the rule the problem belongs to, if any.
@@ -201,23 +201,74 @@ fn reason_of_word(word: &str) -> String {
     out
 }
 
+/// The most characters an excerpt shows on either side of its column: the one line of a
+/// minified, binary or huge file is cut around it.
+const EXCERPT_REACH: usize = 120;
+
 /// The file line a position is on, and a caret under its column, for showing a problem in
-/// context; `None` when the position lies outside the text.
+/// context; `None` when the position lies outside the text. Controls in the line are shown
+/// escaped (see `printable`), the caret moved past their escapes; a long line is cut to
+/// `EXCERPT_REACH` characters on either side, the cuts marked `…`.
 pub fn excerpt(text: &str, position: Position) -> Option<String> {
     let line = text.lines().nth(position.line.checked_sub(1)?)?.trim_end_matches('\r');
+    let column = position.col.saturating_sub(1);
+    let first = column.saturating_sub(EXCERPT_REACH);
+    let width = column - first + EXCERPT_REACH;
+    let mut shown_chars: Vec<char> = line.chars().skip(first).take(width + 1).collect();
+    let cut_end = shown_chars.len() > width;
+    shown_chars.truncate(width);
+    let before = shown_chars.iter().take(column - first);
     // Tabs stay tabs so the caret lines up under them.
-    let pad: String = line.chars().take(position.col.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-    Some(format!("{line}\n{pad}^"))
+    let mut pad: String = before.map(|&c| if c == '\t' { "\t".to_string() } else { " ".repeat(shown(c).chars().count()) }).collect();
+    let (lead, trail) = (if first > 0 { "…" } else { "" }, if cut_end { "…" } else { "" });
+    pad.insert_str(0, &" ".repeat(lead.chars().count()));
+    let body: String = shown_chars.into_iter().map(shown).collect();
+    Some(format!("{lead}{body}{trail}\n{pad}^"))
+}
+
+/// `text` safe to print on a terminal: what could move the cursor, rewrite the screen or the
+/// window title (C0 and C1 controls, DEL, so every escape sequence) or reorder what is shown
+/// (bidirectional embeddings, overrides, isolates and marks, the "Trojan Source" characters)
+/// is written as an escape: `\x1b`, `\u{202e}`; a line break as `\n`. Tabs stay.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().all(|c| c == '\t' || !needs_escape(c)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(text.chars().map(shown).collect())
+}
+
+/// `text` of several lines safe to print on a terminal: each line as `printable` makes it.
+pub fn printable_lines(text: &str) -> String {
+    text.split('\n').map(printable).collect::<Vec<_>>().join("\n")
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+}
+
+/// How one character is shown by `printable`.
+fn shown(c: char) -> String {
+    match c {
+        '\t' => c.to_string(),
+        '\n' => "\\n".to_string(),
+        '\r' => "\\r".to_string(),
+        c if c.is_control() && (c as u32) < 0x100 => format!("\\x{:02x}", c as u32),
+        c if needs_escape(c) => format!("\\u{{{:x}}}", c as u32),
+        c => c.to_string(),
+    }
 }
 
 impl fmt::Display for Problem {
     /// `file:line:col: kind: rule 'name': message`, the form editors and CI logs link to.
+    /// Rule text in it (the file name, the rule's name, names and values in the message) is
+    /// shown `printable`: a rule cannot drive the terminal or reorder the line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}: ", self.file.display(), self.position.line, self.position.col, self.kind.name())?;
+        let file = self.file.display().to_string();
+        write!(f, "{}:{}:{}: {}: ", printable(&file), self.position.line, self.position.col, self.kind.name())?;
         if let Some(label) = self.rule.as_ref().and_then(|r| r.label.as_ref()) {
-            write!(f, "rule '{label}': ")?;
+            write!(f, "rule '{}': ", printable(label))?;
         }
-        f.write_str(&self.message)
+        f.write_str(&printable(&self.message))
     }
 }
 
@@ -245,6 +296,36 @@ mod tests {
         let text = "query: |\r\n  T\n  | where x == (\n";
         assert_eq!(excerpt(text, Position::new(3, 16)).as_deref(), Some("  | where x == (\n               ^"));
         assert_eq!(excerpt(text, Position::new(9, 1)), None);
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_column() {
+        let line = format!("{}x{}", "a".repeat(500), "b".repeat(500));
+        let shown = excerpt(&line, Position::new(1, 501)).unwrap();
+        let caret = format!("{}^", " ".repeat(1 + EXCERPT_REACH));
+        assert_eq!(shown, format!("…{}x{}…\n{caret}", "a".repeat(EXCERPT_REACH), "b".repeat(EXCERPT_REACH - 1)));
+        assert_eq!(excerpt("short", Position::new(1, 3)).as_deref(), Some("short\n  ^"));
+    }
+
+    #[test]
+    fn controls_and_bidi_characters_print_escaped() {
+        assert_eq!(printable("plain\ttext"), "plain\ttext");
+        assert_eq!(printable("a\x1b[2J\x1b]0;t\x07b"), r"a\x1b[2J\x1b]0;t\x07b");
+        assert_eq!(printable("\u{202e}txt.exe \u{2066}x\u{2069} \u{9b}\u{7f}"), r"\u{202e}txt.exe \u{2066}x\u{2069} \x9b\x7f");
+        assert_eq!(printable("two\nlines\r"), r"two\nlines\r");
+        assert_eq!(printable_lines("a\x1b\nb\u{202e}"), "a\\x1b\nb\\u{202e}");
+        let p = Problem::error("r\x1b.yaml", Position::new(1, 2), "bad `\u{202e}x`").for_rule(0, Some("T\x07".into()));
+        assert_eq!(p.to_string(), r"r\x1b.yaml:1:2: error: rule 'T\x07': bad `\u{202e}x`");
+        assert_eq!(p.reason(), "bad `…`");
+        assert_eq!(Problem::error("r", Position::new(1, 1), "odd \x1b[2J").reason(), r"odd \x1b[NJ");
+    }
+
+    #[test]
+    fn excerpt_escapes_controls_and_keeps_the_caret_under_the_column() {
+        let text = "q: \"\u{202e}a\"\tx\x1b[2J y\n";
+        // Column 15 is `y`: past a bidi override (shown in 8 characters), a tab and an ESC (in 4).
+        let caret = format!("{}\t{}^", " ".repeat(14), " ".repeat(9));
+        assert_eq!(excerpt(text, Position::new(1, 15)), Some(format!("q: \"\\u{{202e}}a\"\tx\\x1b[2J y\n{caret}")));
     }
 
     #[test]

@@ -21,7 +21,8 @@
 //!
 //! `convert` runs the whole job for the CLI and the golden tests; `cli` parses arguments and
 //! prints; `diff` compares outputs for review; `report` sums up a pack (ATT&CK coverage, data
-//! sources, fidelity per target, indicator reuse) from the convert job's results.
+//! sources, fidelity per target, indicator reuse) from the convert job's results. `re2` tells
+//! the regexes only a backtracking engine runs, which the RE2 targets (KQL, YARA-L) refuse.
 //! `lower` turns a query's syntax tree into its
 //! `ir::Detection` (what the rule detects), which `explain` puts in words and `eval` runs over
 //! events. `sentinel::keys` holds every Sentinel key and value spelling, for the Sentinel
@@ -41,6 +42,7 @@ pub mod explain;
 pub mod ir;
 pub mod kql;
 pub mod lower;
+pub mod re2;
 pub mod report;
 pub mod sentinel;
 pub mod sigma;

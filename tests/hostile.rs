@@ -19,6 +19,20 @@ enum Expect {
     Error(&'static str),
     /// `check` and every target succeed; the `--to sigma` output holds this text.
     Converts(&'static str),
+    /// A regex only a backtracking engine runs: `check` warns and the RE2 targets (KQL, the
+    /// Sentinel forms, YARA-L) fail, each printing this `line:col: {kind}: message` start with
+    /// its kind and its ending; Sigma and markdown succeed, the Sigma output holding this text.
+    Re2Refuses(&'static str, &'static str),
+}
+
+/// What `check` (a warning) and each RE2 target (an error) add after a `Re2Refuses` message.
+fn re2_verdict(what: &str) -> Option<(i32, &'static str, &'static str)> {
+    match what {
+        "check" => Some((0, "warning", "; RE2 targets (KQL, YARA-L) will refuse it")),
+        "kql" | "sentinel" | "sentinel-yaml" => Some((1, "error", ": Kusto's RE2 (`matches regex`) refuses it")),
+        "chronicle" => Some((1, "error", ": YARA-L's RE2 (`re.regex`) refuses it")),
+        _ => None,
+    }
 }
 
 fn expectation(name: &str) -> Option<Expect> {
@@ -53,7 +67,18 @@ fn expectation(name: &str) -> Option<Expect> {
         "sentinel_utf16le_bom.yaml" | "sentinel_utf16be_bom.yaml" => Converts("title: UTF-16\n"),
         "sentinel_kql_regex_backtracking.yaml" => Converts("CommandLine|re: ^(a|aa)+$\n"),
         "sigma_catastrophic_regex.yml" => Converts("CommandLine|re: ^(a+)+$\n"),
-        "sigma_backreference_regex.yml" => Converts("CommandLine|re: (\\w+) \\1\n"),
+        "sigma_backreference_regex.yml" => Re2Refuses(
+            "8:9: {kind}: rule 'Backreference regex': the regex on `CommandLine` uses a backreference `\\1` at offset 6, so it runs only in backtracking engines",
+            "CommandLine|re: (\\w+) \\1\n",
+        ),
+        "sigma_lookahead_regex.yml" => Re2Refuses(
+            "8:9: {kind}: rule 'Lookahead regex': the regex on `CommandLine` uses a lookahead `(?!` at offset 3, so it runs only in backtracking engines",
+            "CommandLine|re: cmd(?!\\.exe)\n",
+        ),
+        "sigma_escapes_in_title_and_field.yml" => Re2Refuses(
+            "8:9: {kind}: rule 'Evil \\x1b[2J\\x1b]0;pwned\\x07 title \\u{202e}gnp.exe\\x9b end': the regex on `Command\\x1b]8;;http://x\\x1b\\Line\\u{202e}` uses a backreference `\\1` at offset 12, so it runs only in backtracking engines",
+            "title: \"Evil \\u001B[2J\\u001B]0;pwned\\u0007 title",
+        ),
         _ => return None,
     })
 }
@@ -86,6 +111,7 @@ fn run(input: &Path, args: &[&str]) -> Run {
     let code = result.status.code().unwrap_or_else(|| panic!("{name} {args:?}: killed by a signal ({:?})\n{printed}", result.status));
     assert!(code == 0 || code == 1, "{name} {args:?}: exit code {code}\n{printed}");
     assert!(took < TIME_BOUND, "{name} {args:?}: took {took:?}");
+    assert_printable(&format!("{name} {args:?}"), &printed);
     assert_eq!(std::fs::read(&copy).unwrap(), bytes, "{name} {args:?}: the input changed");
     let mut top: Vec<String> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     top.sort();
@@ -96,6 +122,15 @@ fn run(input: &Path, args: &[&str]) -> Run {
     let output = files_under(&root.join("out")).iter().map(|f| std::fs::read_to_string(f).unwrap_or_default()).collect();
     std::fs::remove_dir_all(&root).unwrap();
     Run { code, printed, output }
+}
+
+/// What a command printed holds no control character but line breaks and tabs, and no
+/// bidirectional override or isolate: rule text in it is shown escaped.
+fn assert_printable(what: &str, printed: &str) {
+    let raw = printed
+        .chars()
+        .find(|&c| (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'));
+    assert!(raw.is_none(), "{what}: printed a raw {raw:?}\n{}", printed.escape_debug());
 }
 
 fn entries(dir: &Path) -> Vec<String> {
@@ -144,14 +179,25 @@ fn check_all(input: &Path, expect: Option<&Expect>) {
                 let wanted = format!("in/{name}:{message}");
                 assert!(result.printed.contains(&wanted), "{name} {what}: expected `{wanted}` in\n{}", result.printed);
             }
-            Some(Expect::Converts(text)) => {
-                assert_eq!(result.code, 0, "{name} {what}: expected success\n{}", result.printed);
-                if *what == "sigma" {
-                    assert!(result.output.contains(text), "{name}: expected `{text}` in\n{}", result.output);
+            Some(Expect::Converts(text)) => assert_converts(name, what, result, text),
+            Some(Expect::Re2Refuses(message, kept)) => match re2_verdict(what) {
+                Some((code, kind, ending)) => {
+                    assert_eq!(result.code, code, "{name} {what}: exit code\n{}", result.printed);
+                    let wanted = format!("in/{name}:{}{ending}", message.replace("{kind}", kind));
+                    assert!(result.printed.contains(&wanted), "{name} {what}: expected `{wanted}` in\n{}", result.printed);
                 }
-            }
+                None => assert_converts(name, what, result, kept),
+            },
             None => {}
         }
+    }
+}
+
+/// The run succeeded and, for `--to sigma`, its output holds `text`.
+fn assert_converts(name: &str, what: &str, result: &Run, text: &str) {
+    assert_eq!(result.code, 0, "{name} {what}: expected success\n{}", result.printed);
+    if what == "sigma" {
+        assert!(result.output.contains(text), "{name}: expected `{text}` in\n{}", result.output);
     }
 }
 
@@ -172,7 +218,30 @@ fn every_hostile_file_gets_a_clear_error_or_a_correct_conversion() {
 
 /// Inputs whose outcome differs by target (a query that does not parse fails `--to kql` and
 /// `--to sigma` but is a loss elsewhere); their lines are asserted in their own tests below.
-const UNASSERTED: [&str; 2] = ["sentinel_kql_unterminated_string.yaml", "sentinel_mixed_line_endings.yaml"];
+const UNASSERTED: [&str; 3] =
+    ["sentinel_kql_unterminated_string.yaml", "sentinel_mixed_line_endings.yaml", "sentinel_escapes_in_query.yaml"];
+
+/// A rule whose name, query value and query text hold terminal escapes, C1 controls and bidi
+/// characters: the message and the quoted line show them escaped, the caret under the ESC.
+#[test]
+fn controls_in_rule_text_print_escaped_with_the_caret_in_place() {
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/sentinel_escapes_in_query.yaml");
+    let result = run(&input, &["check", "{input}"]);
+    assert_eq!(result.code, 1, "{}", result.printed);
+    let wanted = [
+        r"in/sentinel_escapes_in_query.yaml:7:41: error: rule 'Bidi \u{2066}name\u{2069} \x85 \x1b[2J': KQL: unexpected character `\x1b`",
+        r#"      | where CommandLine == "\u{202e}exe.txt" and \x1b[2J Account == 1"#,
+    ]
+    .join("\n");
+    // Under the ESC (column 41 of the line, indented by 4), shifted by what the bidi
+    // override's escape adds.
+    let caret = format!("{}^\n", " ".repeat(4 + 40 + r"\u{202e}".len() - 1));
+    assert!(result.printed.contains(&format!("{wanted}\n{caret}")), "{}", result.printed);
+    for command in [&["explain", "{input}"][..], &["convert", "{input}", "--to", "markdown", "-o", "{out}"]] {
+        let result = run(&input, command);
+        assert!(result.printed.contains(r"Bidi \u{2066}name\u{2069} \x85 \x1b[2J"), "{command:?}\n{}", result.printed);
+    }
+}
 
 #[test]
 fn mixed_line_endings_keep_positions_right() {
@@ -300,5 +369,30 @@ fn a_file_over_the_size_limit_is_refused_unread() {
     let result = run(&input, &["check", "{input}"]);
     assert_eq!(result.code, 1, "{}", result.printed);
     assert!(result.printed.contains("in/huge.yaml:1:1: error: the file is larger than 64 MiB"), "{}", result.printed);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `test` and `diff` print rule titles, event values and output lines: escaped too.
+#[test]
+fn test_and_diff_print_rule_text_escaped() {
+    let (dir, rule) = scratch("escapes.yaml");
+    std::fs::write(&rule, "id: x\nname: \"T \\e]0;pwned\\a \\u202E\"\nquery: \"T | where A == 'a\\e[2J'\"\n").unwrap();
+    let events = dir.join("events.jsonl");
+    std::fs::write(&events, "{\"A\": \"a\\u001b[2J\", \"B\": \"\\u202e\\u0085\"}\n").unwrap();
+    let ruleconv = |args: &[&str]| {
+        let result = Command::new(env!("CARGO_BIN_EXE_ruleconv")).args(args).current_dir(&dir).output().unwrap();
+        format!("{}{}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr))
+    };
+    let tested = ruleconv(&["test", "escapes.yaml", "--events", "events.jsonl"]);
+    assert_printable("test", &tested);
+    assert!(tested.contains(r"== escapes.yaml: T \x1b]0;pwned\x07 \u{202e}: 1 row(s)"), "{tested}");
+    assert!(tested.contains(r#""B":"\u{202e}\x85""#), "{tested}");
+    for side in ["a", "b"] {
+        std::fs::create_dir_all(dir.join(side)).unwrap();
+        std::fs::write(dir.join(side).join("r.kql"), format!("T\n| where A == '{side}\x1b[2J\u{202e}'\n")).unwrap();
+    }
+    let diffed = ruleconv(&["diff", "a", "b", "--color", "never"]);
+    assert_printable("diff", &diffed);
+    assert!(diffed.contains(r"+| where A == 'b\x1b[2J\u{202e}'"), "{diffed}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

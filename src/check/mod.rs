@@ -2,7 +2,8 @@
 //!
 //! Reader problems cover the metadata's form; this adds the query's syntax errors, mapped
 //! from offsets in the query text to the rule file through the query's locator, and warnings
-//! where the metadata breaks Sentinel's own limits, and across a pack, rules sharing an id.
+//! where the metadata breaks Sentinel's own limits, regexes the RE2 targets refuse, and across a
+//! pack, rules sharing an id.
 
 mod duplicates;
 mod sentinel_rules;
@@ -22,6 +23,19 @@ pub fn query_problems(rule: &Rule) -> Vec<Problem> {
         .iter()
         .map(|error| Problem::in_query(Kind::Error, rule, query, error.span.start, format!("KQL: {}", error.message)))
         .collect()
+}
+
+/// A Sigma rule's regexes that only a backtracking engine runs, as warnings: Sigma keeps them
+/// as written, but the targets whose engine is RE2 refuse the rule.
+pub fn regex_problems(rule: &Rule) -> Vec<Problem> {
+    if rule.sigma_logic().is_none() {
+        return Vec::new();
+    }
+    let found = crate::re2::backtracking_regexes(&crate::lower::lower_rule(rule));
+    let warning = |(span, what): (crate::ir::detection::Span, String)| {
+        Problem::in_logic(Kind::Warning, rule, span.start, format!("{what}; RE2 targets (KQL, YARA-L) will refuse it"))
+    };
+    found.into_iter().map(warning).collect()
 }
 
 /// Sentinel's limits the rule's metadata breaks, as warnings at the key they are about.

@@ -43,6 +43,7 @@ pub fn run(args: &CheckArgs) -> i32 {
                     let mut problems: Vec<Problem> = file.outcome.problems_of(rule.origin.index).cloned().collect();
                     problems.extend(check::metadata_problems(rule));
                     problems.extend(check::query_problems(rule));
+                    problems.extend(check::regex_problems(rule));
                     (report_for(rule.origin.file.clone(), Some(rule.origin.index), rule.id.clone(), Some(rule.title.clone())), problems)
                 }
             });

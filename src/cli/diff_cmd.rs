@@ -32,6 +32,8 @@ pub fn run(expected: &Path, actual: &Path, color: &str, stat: bool) -> i32 {
     }
     let stdout = std::io::stdout();
     let colored = color == "always" || (color == "auto" && stdout.is_terminal());
+    // The outputs hold rule text: shown escaped, so only our colors reach the terminal.
+    let text = crate::diag::printable_lines(&text);
     let text = if colored { diff::colorize(&text) } else { text };
     let _ = stdout.lock().write_all(text.as_bytes());
     EXIT_PROBLEMS

@@ -3,6 +3,7 @@
 
 use super::{EXIT_OK, EXIT_PROBLEMS};
 use crate::convert;
+use crate::diag;
 use crate::explain;
 use crate::ir::SourceFormat;
 use std::io::Write;
@@ -26,7 +27,8 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&records).unwrap_or_default());
     } else {
         for record in &records {
-            let _ = writeln!(out, "{}", explain::render_text(record));
+            // Names and values of the rule are in the words: shown escaped.
+            let _ = writeln!(out, "{}", diag::printable_lines(&explain::render_text(record)));
         }
     }
     if failed || records.is_empty() { EXIT_PROBLEMS } else { EXIT_OK }

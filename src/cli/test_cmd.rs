@@ -104,19 +104,21 @@ fn test_rule(rule: &Rule, events: &[Row], now: i64) -> Record {
     record
 }
 
-/// A heading per rule, then one JSON object per returned row.
+/// A heading per rule, then one JSON object per returned row; the rule's title and values and
+/// the events' text shown escaped (`diag::printable`).
 fn print_text(out: &mut impl Write, record: &Record) {
-    let _ = write!(out, "== {}: {}", record.file.display(), record.title);
-    let _ = match &record.reason {
-        Some(reason) => writeln!(out, ": unsupported: {reason}"),
-        None => writeln!(out, ": {} row(s)", record.rows.len()),
-    };
+    let mut text = format!("== {}: {}", record.file.display(), record.title);
+    match &record.reason {
+        Some(reason) => text.push_str(&format!(": unsupported: {reason}\n")),
+        None => text.push_str(&format!(": {} row(s)\n", record.rows.len())),
+    }
     for row in &record.rows {
-        let _ = writeln!(out, "{}", serde_json::Value::Object(row.clone()));
+        text.push_str(&format!("{}\n", serde_json::Value::Object(row.clone())));
     }
     if !record.not_evaluated.is_empty() {
-        let _ = writeln!(out, "   (not evaluated: {})", record.not_evaluated.join(", "));
+        text.push_str(&format!("   (not evaluated: {})\n", record.not_evaluated.join(", ")));
     }
+    let _ = out.write_all(crate::diag::printable_lines(&text).as_bytes());
 }
 
 /// The system clock in ticks since the Unix epoch.

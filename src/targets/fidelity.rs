@@ -70,6 +70,17 @@ pub fn unmodelled_losses(subject: &Subject) -> Vec<Problem> {
     unmodelled.iter().map(|u| loss_at(subject, u.span, format!("`{}` is not translated: {}", u.construct, u.reason))).collect()
 }
 
+/// One error for every regex test of the rule that only a backtracking engine runs, for a
+/// target whose engine is RE2 (`engine` names it): a deployed rule whose regex the engine
+/// refuses fails at run time or never matches, so the rule is not written at all.
+pub fn backtracking_regex_errors(subject: &Subject, engine: &str) -> Vec<Problem> {
+    let found = crate::re2::backtracking_regexes(subject.detection);
+    found
+        .into_iter()
+        .map(|(span, what)| Problem::in_logic(Kind::Error, subject.rule, span.start, format!("{what}: {engine} refuses it")))
+        .collect()
+}
+
 /// One loss for every use of a column the query computes with an expression (a condition,
 /// a join or group-by key, an aggregated field): the Detection holds the expression (the
 /// evaluator computes it), but a target that reads event fields cannot, so that use is not
@@ -112,7 +123,8 @@ pub fn header_lines(problems: &[Problem]) -> Vec<String> {
     let verdict = Verdict::of_emitted(problems);
     let mut lines = vec![format!("ruleconv fidelity: {}", verdict.name())];
     for loss in problems.iter().filter(|p| p.kind == Kind::Loss) {
-        lines.push(format!("  loss at {}:{}: {}", loss.position.line, loss.position.col, loss.message));
+        // Shown escaped like every message: whoever reads the output file may `cat` it.
+        lines.push(format!("  loss at {}:{}: {}", loss.position.line, loss.position.col, crate::diag::printable(&loss.message)));
     }
     lines
 }
@@ -128,5 +140,11 @@ mod tests {
         let loss = Problem::new(Kind::Loss, "r.yaml", Position::new(2, 1), "dropped");
         assert_eq!(Verdict::of_emitted(std::slice::from_ref(&change)), Verdict::Exact);
         assert_eq!(Verdict::of_emitted(&[change, loss]), Verdict::Approximate);
+    }
+
+    #[test]
+    fn header_lines_show_controls_from_rule_text_escaped() {
+        let loss = Problem::new(Kind::Loss, "r.yaml", Position::new(2, 3), "`a\x1b[2J\u{202e}` dropped");
+        assert_eq!(header_lines(&[loss]), ["ruleconv fidelity: approximate", r"  loss at 2:3: `a\x1b[2J\u{202e}` dropped"]);
     }
 }

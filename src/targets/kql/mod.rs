@@ -4,8 +4,9 @@
 //! Detection is written as KQL: each source is the table its logsource maps to in the chosen
 //! profile (`targets/kql.yaml`, `--profile`), filtered by its predicate over the mapped
 //! columns; a correlation is a `summarize` (over a `union` of its rules) with a `where` on the
-//! count, or a chain of joins (`correlation`). An unknown logsource or a test with no KQL form
-//! (a keyword search) makes the rule unsupported; what lowering could not model is a loss. The text is
+//! count, or a chain of joins (`correlation`). An unknown logsource, a test with no KQL form
+//! (a keyword search) or a regex only a backtracking engine runs (`re2`: Kusto's engine is
+//! RE2) makes the rule unsupported; what lowering could not model is a loss. The text is
 //! generated plainly, then parsed and printed, so every output is normalized and parses.
 
 mod condition;
@@ -14,7 +15,7 @@ mod entities;
 mod profile;
 mod sentinel_rule;
 
-use super::{EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, loss_at, unmodelled_losses, unverified};
+use super::{EmitOptions, Emitted, Emitter, Subject, backtracking_regex_errors, header_lines, join_documents, loss_at, unmodelled_losses, unverified};
 use crate::diag::{Kind, Problem};
 use crate::ir::detection::{Input, MatchOp, Stage};
 use condition::Columns;
@@ -69,6 +70,11 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
         None => {
             let (name, profile) =
                 profile::named(options.profile.as_deref()).map_err(|e| vec![Problem::at_key(Kind::Error, subject.rule, "logsource", e)])?;
+            // Kusto's regexes are RE2, which refuses such a pattern whole (as kql-run's RE2 does).
+            let refused = backtracking_regex_errors(subject, "Kusto's RE2 (`matches regex`)");
+            if !refused.is_empty() {
+                return Err(refused);
+            }
             let writer = Writer { name, profile, subject };
             let result = subject.detection.result.ok_or_else(|| writer.error(0, "the rule selects no events".into()))?;
             let mut losses = unmodelled_losses(subject);

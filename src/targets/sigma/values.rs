@@ -44,6 +44,9 @@ pub fn items(m: &Match, table: &str) -> Result<Items, String> {
                 term_operator(m.op)
             )),
         }),
+        // A regex stays as written, backreferences and lookaround included: the Sigma
+        // specification (modifier appendix, v2.0.0) leaves `re` values to the backends'
+        // regex engines and names no flavour, and pySigma passes them through unchanged.
         MatchOp::Regex => match m.values.iter().map(wildcard_of).collect::<Option<Vec<Json>>>() {
             Some(wildcards) => exact(each_or_all(if m.case_sensitive { format!("{field}|cased") } else { field }, wildcards, m)),
             None => exact(each_or_all(format!("{field}|re"), regex_values(m)?, m)),

@@ -1,0 +1,260 @@
+//! Which regular expressions an automaton engine runs: Kusto (`matches regex`, `extract`) and
+//! YARA-L (`re.regex`, `/…/`) use RE2, our evaluator the `regex` crate, and all of them refuse
+//! what only a backtracking engine (PCRE and its kin) can do: backreferences, lookaround,
+//! atomic groups, possessive quantifiers, recursion, conditionals, `\G`, `\K`.
+//!
+//! A scan that knows escapes and character classes names the first such construct, so a
+//! message can say what to rewrite; the `regex` crate's parser confirms it: a pattern it
+//! accepts has none, but for possessive quantifiers, which it reads as a repetition of a
+//! repetition (`a*+` as `(?:a*)+`), and `(?R)`, its CRLF flag, where RE2 refuses both. A pattern refused for another
+//! reason (an unclosed group) is merely invalid, which the engines report on their own.
+
+use crate::ir::detection::{Detection, MatchOp, Predicate, Span, Value};
+
+/// Each regex test of `detection` holding a construct only a backtracking engine runs: where
+/// the test is written, and what it uses, in words: "the regex on `CommandLine` uses a
+/// backreference `\1` at offset 6, so it runs only in backtracking engines".
+pub fn backtracking_regexes(detection: &Detection) -> Vec<(Span, String)> {
+    let regexes = detection.predicates().into_iter().flat_map(Predicate::matches).filter(|m| m.op == MatchOp::Regex);
+    regexes
+        .flat_map(|m| {
+            let found = m.values.iter().filter_map(|v| if let Value::String(s) = v { backtracking_only(s) } else { None });
+            found.map(move |b| {
+                (m.span, format!("the regex on `{}` uses {}, so it runs only in backtracking engines", m.field, b.describe()))
+            })
+        })
+        .collect()
+}
+
+/// A construct of a pattern that only a backtracking engine runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BacktrackingOnly {
+    /// What it is, in words (`a backreference`).
+    pub construct: &'static str,
+    /// Its text as written (`\1`, `(?<=`).
+    pub text: String,
+    /// Its byte offset in the pattern.
+    pub offset: usize,
+}
+
+impl BacktrackingOnly {
+    /// `a backreference \`\1\` at offset 6`, for messages.
+    pub fn describe(&self) -> String {
+        format!("{} `{}` at offset {}", self.construct, self.text, self.offset)
+    }
+}
+
+/// The first construct of `pattern` that only a backtracking engine runs, if any.
+pub fn backtracking_only(pattern: &str) -> Option<BacktrackingOnly> {
+    let found = scan(pattern)?;
+    let parses = regex_syntax::ast::parse::Parser::new().parse(pattern).is_ok();
+    // The crate reads these two its own way (`(?R)`: its CRLF flag); RE2 refuses both.
+    let read_otherwise = found.construct == POSSESSIVE || found.text == "(?R";
+    (!parses || read_otherwise).then_some(found)
+}
+
+const POSSESSIVE: &str = "a possessive quantifier";
+
+/// Walks the pattern outside character classes and escapes, where the constructs live.
+fn scan(pattern: &str) -> Option<BacktrackingOnly> {
+    let bytes = pattern.as_bytes();
+    let found = |construct, at: usize, len: usize| {
+        let end = (at + len).min(bytes.len());
+        // Constructs are ASCII, so `end` falls on a character boundary unless the pattern ends.
+        let text = pattern.get(at..end).unwrap_or(&pattern[at..]).to_string();
+        Some(BacktrackingOnly { construct, text, offset: at })
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => {
+                if let Some((construct, len)) = escape(&bytes[i + 1..]) {
+                    return found(construct, i, len + 1);
+                }
+                i += 1 + pattern[i + 1..].chars().next().map_or(0, char::len_utf8);
+                continue;
+            }
+            b'[' => {
+                i = class_end(bytes, i);
+                continue;
+            }
+            b'(' => {
+                if let Some((construct, len)) = group(&bytes[i + 1..]) {
+                    return found(construct, i, len + 1);
+                }
+            }
+            b'*' | b'+' | b'?' if bytes.get(i + 1) == Some(&b'+') && !after_group_open(bytes, i) => {
+                return found(POSSESSIVE, i, 2);
+            }
+            b'{' => {
+                if let Some(len) = counted_repetition(&bytes[i..])
+                    && bytes.get(i + len) == Some(&b'+')
+                {
+                    return found(POSSESSIVE, i, len + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// What the escape after a `\` (`rest` starts after it) is, when only backtracking runs it,
+/// and how many bytes it spans.
+fn escape(rest: &[u8]) -> Option<(&'static str, usize)> {
+    match rest {
+        [b'1'..=b'9', ..] => Some(("a backreference", 1 + rest[1..].iter().take_while(|b| b.is_ascii_digit()).count())),
+        [b'k', b'<' | b'{' | b'\'', ..] => Some(("a named backreference", 1 + bracketed(&rest[1..]))),
+        [b'g', ..] => Some(("a backreference or subroutine call", 1 + bracketed(&rest[1..]))),
+        [b'G', ..] => Some(("`\\G` (where the last match ended)", 1)),
+        [b'K', ..] => Some(("`\\K` (reset of the match start)", 1)),
+        _ => None,
+    }
+}
+
+/// The length of `<name>`, `{name}`, `'name'` or a number at the start of `rest`.
+fn bracketed(rest: &[u8]) -> usize {
+    let close = match rest.first() {
+        Some(b'<') => b'>',
+        Some(b'{') => b'}',
+        Some(b'\'') => b'\'',
+        _ => return rest.iter().take_while(|b| b.is_ascii_digit() || **b == b'-' || **b == b'+').count(),
+    };
+    rest.iter().skip(1).position(|b| *b == close).map_or(rest.len(), |end| end + 2)
+}
+
+/// What a group that opens with `rest` (after its `(`) is, when only backtracking runs it,
+/// and how many bytes its opening spans.
+fn group(rest: &[u8]) -> Option<(&'static str, usize)> {
+    match rest {
+        [b'?', b'=', ..] | [b'?', b'!', ..] => Some(("a lookahead", 2)),
+        [b'?', b'<', b'=' | b'!', ..] => Some(("a lookbehind", 3)),
+        [b'?', b'>', ..] => Some(("an atomic group", 2)),
+        [b'?', b'(', ..] => Some(("a conditional", 2)),
+        [b'?', b'R', b')', ..] | [b'?', b'0'..=b'9', ..] | [b'?', b'+' | b'-', b'0'..=b'9', ..] => Some(("a recursion", 2)),
+        [b'?', b'&', ..] | [b'?', b'P', b'>', ..] => Some(("a subroutine call", 2)),
+        [b'?', b'P', b'=', ..] => Some(("a named backreference", 3)),
+        [b'?', b'|', ..] => Some(("a branch reset group", 2)),
+        [b'?', b'#', ..] => Some(("a comment group", 2)),
+        [b'?', b'C', ..] => Some(("a callout", 2)),
+        [b'*', b'A'..=b'Z', ..] => {
+            Some(("a backtracking control verb", 1 + rest[1..].iter().take_while(|b| b.is_ascii_uppercase()).count()))
+        }
+        _ => None,
+    }
+}
+
+/// Whether the quantifier-like byte at `i` is a group's `(?` rather than a quantifier.
+fn after_group_open(bytes: &[u8], i: usize) -> bool {
+    bytes[i] == b'?' && i > 0 && bytes[i - 1] == b'(' && (i < 2 || bytes[i - 2] != b'\\')
+}
+
+/// The length of a `{n}`, `{n,}` or `{n,m}` at the start of `text`, if it is one.
+fn counted_repetition(text: &[u8]) -> Option<usize> {
+    let close = text.iter().position(|b| *b == b'}')?;
+    let inner = &text[1..close];
+    let valid = !inner.is_empty() && inner[0].is_ascii_digit() && inner.iter().all(|b| b.is_ascii_digit() || *b == b',');
+    (valid && inner.iter().filter(|b| **b == b',').count() <= 1).then_some(close + 1)
+}
+
+/// The index just past the character class opening at `start`: a `]` right after `[` or
+/// `[^` is a member, escapes and `[:name:]` are skipped whole.
+fn class_end(bytes: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    if bytes.get(i) == Some(&b'^') {
+        i += 1;
+    }
+    if bytes.get(i) == Some(&b']') {
+        i += 1;
+    }
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'[' if bytes.get(i + 1) == Some(&b':') => {
+                i = bytes[i..].windows(2).position(|w| w == b":]").map_or(bytes.len(), |end| i + end + 2);
+            }
+            b']' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(pattern: &str) -> Option<(&'static str, String, usize)> {
+        backtracking_only(pattern).map(|b| (b.construct, b.text, b.offset))
+    }
+
+    #[test]
+    fn names_each_backtracking_construct_and_its_offset() {
+        let cases: [(&str, &str, &str, usize); 22] = [
+            (r"(\w+) \1", "a backreference", r"\1", 6),
+            (r"(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)\10", "a backreference", r"\10", 30),
+            (r"(?<w>a)\k<w>", "a named backreference", r"\k<w>", 7),
+            (r"(?P<w>a)(?P=w)", "a named backreference", "(?P=", 8),
+            (r"(a)\g1", "a backreference or subroutine call", r"\g1", 3),
+            (r"(a)\g{-1}", "a backreference or subroutine call", r"\g{-1}", 3),
+            (r"cmd(?=\.exe)", "a lookahead", "(?=", 3),
+            (r"cmd(?!\.exe)", "a lookahead", "(?!", 3),
+            (r"(?<=C:\\)cmd", "a lookbehind", "(?<=", 0),
+            (r"x(?<!C:\\)cmd", "a lookbehind", "(?<!", 1),
+            ("(?>a+)b", "an atomic group", "(?>", 0),
+            ("a*+b", "a possessive quantifier", "*+", 1),
+            ("a++b", "a possessive quantifier", "++", 1),
+            ("a?+b", "a possessive quantifier", "?+", 1),
+            ("a{2,5}+b", "a possessive quantifier", "{2,5}+", 1),
+            (r"\((?:[^()]|(?R))*\)", "a recursion", "(?R", 11),
+            ("(a(?1)?b)", "a recursion", "(?1", 2),
+            ("(?<n>a)(?&n)", "a subroutine call", "(?&", 7),
+            ("(a)?(?(1)b|c)", "a conditional", "(?(", 4),
+            (r"\Gabc", "`\\G` (where the last match ended)", r"\G", 0),
+            (r"abc\Kdef", "`\\K` (reset of the match start)", r"\K", 3),
+            ("a(*SKIP)(*FAIL)|b", "a backtracking control verb", "(*SKIP", 1),
+        ];
+        for (pattern, construct, text, offset) in cases {
+            assert_eq!(named(pattern), Some((construct, text.to_string(), offset)), "{pattern}");
+        }
+    }
+
+    #[test]
+    fn look_alikes_an_automaton_runs_are_fine() {
+        for pattern in [
+            r"\\1",
+            r"C:\\1\\",
+            r"[(?=]",
+            r"[\1]x",
+            r"[]a(?!]",
+            r"[[:alpha:](?=]",
+            "(?i)cmd",
+            "(?i:cmd)",
+            "(?-i)cmd",
+            "(?s)^a.b$",
+            "(?P<name>a)b",
+            "(?<name>a)b",
+            "(?:a|b)+",
+            "a+?b",
+            r"a\+\+",
+            r"\(?=",
+            "a{2}",
+            "^(a+)+$",
+        ] {
+            assert_eq!(backtracking_only(pattern), None, "{pattern}");
+        }
+    }
+
+    #[test]
+    fn an_invalid_pattern_without_such_a_construct_is_not_named() {
+        assert_eq!(backtracking_only("(unclosed"), None);
+        assert_eq!(backtracking_only("a{"), None);
+    }
+
+    #[test]
+    fn offsets_count_bytes_past_wide_characters() {
+        assert_eq!(named(r"(ü)é\1"), Some(("a backreference", r"\1".into(), 6)));
+        assert_eq!(backtracking_only("é\\"), None);
+    }
+}
