@@ -186,12 +186,16 @@ fn reason_of(message: &str) -> String {
     out
 }
 
-/// A word's numbers replaced by `N` (`T1078.004` → `TN`).
+/// A word's numbers replaced by `N` (`T1078.004` → `TN`), but for one last digit after a
+/// letter, which names a thing rather than counts (`RE2`, `IPv6`).
 fn reason_of_word(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
     let mut chars = word.chars().peekable();
     while let Some(c) = chars.next() {
-        if c.is_ascii_digit() {
+        let names = out.ends_with(|p: char| p.is_alphabetic()) && chars.peek().is_none_or(|n| !n.is_alphanumeric() && *n != '.');
+        if c.is_ascii_digit() && names {
+            out.push(c);
+        } else if c.is_ascii_digit() {
             while chars.next_if(|n| n.is_ascii_digit() || *n == '.').is_some() {}
             out.push('N');
         } else {
@@ -346,6 +350,7 @@ mod tests {
             "id `…` is also the id of rule '…' at dir/a <place>; deployed"
         );
         assert_eq!(reason("more than 5 entity mappings (7) for T1078.004"), "more than N entity mappings (N) for TN");
+        assert_eq!(reason("Kusto's RE2 and IPv6 ranges, T1 and T12"), "Kusto's RE2 and IPv6 ranges, T1 and TN");
         assert_eq!(reason("a \"quoted\" value"), "a \"…\" value");
         assert_eq!(reason("unclosed `quote"), "unclosed `…");
     }

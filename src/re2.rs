@@ -11,19 +11,95 @@
 
 use crate::ir::detection::{Detection, MatchOp, Predicate, Span, Value};
 
-/// Each regex test of `detection` holding a construct only a backtracking engine runs: where
-/// the test is written, and what it uses, in words: "the regex on `CommandLine` uses a
-/// backreference `\1` at offset 6, so it runs only in backtracking engines".
-pub fn backtracking_regexes(detection: &Detection) -> Vec<(Span, String)> {
+/// A regex test of a Detection that an automaton engine refuses: where it is written, what is
+/// wrong, in words ("the regex on `CommandLine` uses a backreference `\1` at offset 6, so it
+/// runs only in backtracking engines"), and whether every engine refuses it (`invalid`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefusedRegex {
+    pub span: Span,
+    pub what: String,
+    pub invalid: bool,
+}
+
+/// Each regex test of `detection` that an automaton engine refuses.
+pub fn refused_regexes(detection: &Detection) -> Vec<RefusedRegex> {
     let regexes = detection.predicates().into_iter().flat_map(Predicate::matches).filter(|m| m.op == MatchOp::Regex);
     regexes
         .flat_map(|m| {
-            let found = m.values.iter().filter_map(|v| if let Value::String(s) = v { backtracking_only(s) } else { None });
-            found.map(move |b| {
-                (m.span, format!("the regex on `{}` uses {}, so it runs only in backtracking engines", m.field, b.describe()))
+            let found = m.values.iter().filter_map(|v| if let Value::String(s) = v { refusal(s) } else { None });
+            found.map(move |refusal| match refusal {
+                Refusal::Backtracking(b) => RefusedRegex {
+                    span: m.span,
+                    what: format!("the regex on `{}` uses {}, so it runs only in backtracking engines", m.field, b.describe()),
+                    invalid: false,
+                },
+                Refusal::Invalid { reason, offset } => RefusedRegex {
+                    span: m.span,
+                    what: format!("the regex on `{}` is not a valid regular expression ({reason} at offset {offset})", m.field),
+                    invalid: true,
+                },
             })
         })
         .collect()
+}
+
+/// Why an automaton engine refuses a pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// It uses what only a backtracking engine runs.
+    Backtracking(BacktrackingOnly),
+    /// No engine reads it: an unclosed class or group, a dangling quantifier, an unknown escape.
+    Invalid { reason: String, offset: usize },
+}
+
+/// Why an automaton engine refuses `pattern`, if it does. Octal escapes (`\012`) are read as
+/// RE2 reads them; a pattern with RE2's `\Q…\E` quoting, which the `regex` crate lacks, is
+/// left to the engine.
+pub fn refusal(pattern: &str) -> Option<Refusal> {
+    if let Some(found) = backtracking_only(pattern) {
+        return Some(Refusal::Backtracking(found));
+    }
+    if pattern.contains(r"\Q") {
+        return None;
+    }
+    let (rewritten, inserted) = literal_braces_escaped(pattern);
+    let error = regex_syntax::ParserBuilder::new().octal(true).build().parse(&rewritten).err()?;
+    let (reason, offset) = match &error {
+        regex_syntax::Error::Parse(e) => (e.kind().to_string(), e.span().start.offset),
+        regex_syntax::Error::Translate(e) => (e.kind().to_string(), e.span().start.offset),
+        other => (other.to_string(), 0),
+    };
+    let offset = offset - inserted.iter().filter(|at| **at < offset).count();
+    Some(Refusal::Invalid { reason, offset })
+}
+
+/// `pattern` with each `{` that opens no counted repetition escaped: RE2 (like PCRE) reads
+/// such a brace as itself (`SIMBAR={7DB0…}`, `\\{`), the `regex` crate refuses it. Also the
+/// offsets, in the rewritten pattern, of the backslashes put in.
+fn literal_braces_escaped(pattern: &str) -> (String, Vec<usize>) {
+    let bytes = pattern.as_bytes();
+    let (mut out, mut inserted) = (Vec::with_capacity(bytes.len()), Vec::new());
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = match bytes[i] {
+            // `\p{Greek}`, `\x{263a}`: the braces belong to the escape.
+            b'\\' if matches!(bytes.get(i + 1), Some(b'p' | b'P' | b'x')) && bytes.get(i + 2) == Some(&b'{') => {
+                bytes[i..].iter().position(|b| *b == b'}').map_or(bytes.len(), |close| i + close + 1)
+            }
+            b'\\' => (i + 2).min(bytes.len()),
+            b'[' => class_end(bytes, i),
+            b'{' if counted_repetition(&bytes[i..]).is_none() => {
+                inserted.push(out.len());
+                out.push(b'\\');
+                i + 1
+            }
+            _ => i + 1,
+        };
+        out.extend_from_slice(&bytes[i..end]);
+        i = end;
+    }
+    // Only ASCII backslashes were put in, before ASCII braces: still UTF-8.
+    (String::from_utf8(out).unwrap_or_else(|_| pattern.to_string()), inserted)
 }
 
 /// A construct of a pattern that only a backtracking engine runs.
@@ -244,6 +320,24 @@ mod tests {
         ] {
             assert_eq!(backtracking_only(pattern), None, "{pattern}");
         }
+    }
+
+    #[test]
+    fn an_invalid_pattern_is_refused_with_its_reason_and_offset() {
+        let invalid = |pattern| match refusal(pattern) {
+            Some(Refusal::Invalid { reason, offset }) => Some((reason, offset)),
+            _ => None,
+        };
+        assert_eq!(invalid("cmd[.exe"), Some(("unclosed character class".to_string(), 3)));
+        assert_eq!(invalid("a(b"), Some(("unclosed group".to_string(), 1)));
+        assert_eq!(invalid(r"\p{NoSuchClass}").map(|(_, offset)| offset), Some(0));
+        assert_eq!(invalid("{x}(a"), Some(("unclosed group".to_string(), 3)), "the offset in the pattern as written");
+        // What RE2 reads: an octal escape, `\Q…\E` quoting (left to the engine), braces
+        // that open no repetition.
+        for fine in [r"a\012b", r"\Q(a\E", "(?i)cmd", "a{2,3}", "a{", r"(\\{|%7B)", "SIMBAR={7DB0-8D}", "a{,3}", "[{]", r"\p{Greek}{2}", r"\x{263a}"] {
+            assert_eq!(refusal(fine), None, "{fine}");
+        }
+        assert!(matches!(refusal(r"(\w)\1"), Some(Refusal::Backtracking(_))));
     }
 
     #[test]

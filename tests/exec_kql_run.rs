@@ -497,16 +497,16 @@ fn corpus_rules_agree_with_kql_run() {
 const MIN_COMPARED: usize = 380;
 const MIN_AGREEMENT: f64 = 0.99;
 
-/// The evidence for refusing backtracking-only regexes in the KQL target: an RE2 engine (the
-/// one kql-run runs) refuses every pattern `re2::backtracking_only` names, and runs the
-/// look-alikes it lets through.
+/// The evidence for refusing regexes in the KQL target: an RE2 engine (the one kql-run runs)
+/// refuses every pattern `re2::refusal` refuses (what only backtracking runs, and invalid
+/// patterns), and runs the look-alikes it lets through.
 #[test]
 fn an_re2_engine_refuses_what_the_classifier_names() {
     if !shared_present() {
         return;
     }
-    let named = [r"(\w+) \1", r"cmd(?=\.exe)", r"(?<!C:\\)cmd", "(?>a+)b", "a*+b", "a{2}+b", r"\Gabc", "(?P<w>a)(?P=w)"];
-    let fine = [r"\\1", r"[(?=]", "(?i)cmd", "(?P<name>a)b", "(?:a|b)+", "a+?b", "^(a+)+$"];
+    let named = [r"(\w+) \1", r"cmd(?=\.exe)", r"(?<!C:\\)cmd", "(?>a+)b", "a*+b", "a{2}+b", r"\Gabc", "(?P<w>a)(?P=w)", "cmd[.exe", "a(b", "a)"];
+    let fine = [r"\\1", r"[(?=]", "(?i)cmd", "(?P<name>a)b", "(?:a|b)+", "a+?b", "^(a+)+$", "a{", r"(\\{|%7B)", "SIMBAR={7DB0-8D}", r"\Q(a\E"];
     let request = |pattern: &str| {
         let columns = vec![("C".to_string(), "string".to_string())];
         let row: Row = [("C".to_string(), Json::from("cmd"))].into_iter().collect();
@@ -517,6 +517,6 @@ fn an_re2_engine_refuses_what_the_classifier_names() {
     let answers = kql_run::run_all(&patterns.iter().map(|p| request(p)).collect::<Vec<_>>());
     for (pattern, answer) in patterns.iter().zip(answers) {
         let refused = !matches!(answer, Answer::Rows { .. });
-        assert_eq!(ruleconv::re2::backtracking_only(pattern).is_some(), refused, "{pattern}: RE2 refused it: {refused}");
+        assert_eq!(ruleconv::re2::refusal(pattern).is_some(), refused, "{pattern}: RE2 refused it: {refused}");
     }
 }

@@ -23,11 +23,15 @@ enum Expect {
     /// Sentinel forms, YARA-L) fail, each printing this `line:col: {kind}: message` start with
     /// its kind and its ending; Sigma and markdown succeed, the Sigma output holding this text.
     Re2Refuses(&'static str, &'static str),
+    /// No regular expression at all: as `Re2Refuses`, but `check` gives an error.
+    RegexInvalid(&'static str, &'static str),
 }
 
-/// What `check` (a warning) and each RE2 target (an error) add after a `Re2Refuses` message.
-fn re2_verdict(what: &str) -> Option<(i32, &'static str, &'static str)> {
+/// What `check` (a warning, or an error for an `invalid` regex) and each RE2 target (an error)
+/// add after a `Re2Refuses` or `RegexInvalid` message.
+fn re2_verdict(what: &str, invalid: bool) -> Option<(i32, &'static str, &'static str)> {
     match what {
+        "check" if invalid => Some((1, "error", "; no regex engine runs it")),
         "check" => Some((0, "warning", "; RE2 targets (KQL, YARA-L) will refuse it")),
         "kql" | "sentinel" | "sentinel-yaml" => Some((1, "error", ": Kusto's RE2 (`matches regex`) refuses it")),
         "chronicle" => Some((1, "error", ": YARA-L's RE2 (`re.regex`) refuses it")),
@@ -74,6 +78,10 @@ fn expectation(name: &str) -> Option<Expect> {
         "sigma_lookahead_regex.yml" => Re2Refuses(
             "8:9: {kind}: rule 'Lookahead regex': the regex on `CommandLine` uses a lookahead `(?!` at offset 3, so it runs only in backtracking engines",
             "CommandLine|re: cmd(?!\\.exe)\n",
+        ),
+        "sigma_invalid_regex.yml" => RegexInvalid(
+            "8:9: {kind}: rule 'Invalid regex': the regex on `CommandLine` is not a valid regular expression (unclosed character class at offset 3)",
+            "CommandLine|re: cmd[.exe\n",
         ),
         "sigma_escapes_in_title_and_field.yml" => Re2Refuses(
             "8:9: {kind}: rule 'Evil \\x1b[2J\\x1b]0;pwned\\x07 title \\u{202e}gnp.exe\\x9b end': the regex on `Command\\x1b]8;;http://x\\x1b\\Line\\u{202e}` uses a backreference `\\1` at offset 12, so it runs only in backtracking engines",
@@ -180,7 +188,7 @@ fn check_all(input: &Path, expect: Option<&Expect>) {
                 assert!(result.printed.contains(&wanted), "{name} {what}: expected `{wanted}` in\n{}", result.printed);
             }
             Some(Expect::Converts(text)) => assert_converts(name, what, result, text),
-            Some(Expect::Re2Refuses(message, kept)) => match re2_verdict(what) {
+            Some(Expect::Re2Refuses(message, kept) | Expect::RegexInvalid(message, kept)) => match re2_verdict(what, matches!(expect, Some(Expect::RegexInvalid(..)))) {
                 Some((code, kind, ending)) => {
                     assert_eq!(result.code, code, "{name} {what}: exit code\n{}", result.printed);
                     let wanted = format!("in/{name}:{}{ending}", message.replace("{kind}", kind));

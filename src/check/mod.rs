@@ -25,17 +25,19 @@ pub fn query_problems(rule: &Rule) -> Vec<Problem> {
         .collect()
 }
 
-/// A Sigma rule's regexes that only a backtracking engine runs, as warnings: Sigma keeps them
-/// as written, but the targets whose engine is RE2 refuse the rule.
+/// A Sigma rule's regexes that an automaton engine refuses: one that only a backtracking
+/// engine runs is a warning (Sigma keeps it as written, but the targets whose engine is RE2
+/// refuse the rule); one that is no regular expression at all is an error.
 pub fn regex_problems(rule: &Rule) -> Vec<Problem> {
     if rule.sigma_logic().is_none() {
         return Vec::new();
     }
-    let found = crate::re2::backtracking_regexes(&crate::lower::lower_rule(rule));
-    let warning = |(span, what): (crate::ir::detection::Span, String)| {
-        Problem::in_logic(Kind::Warning, rule, span.start, format!("{what}; RE2 targets (KQL, YARA-L) will refuse it"))
+    let found = crate::re2::refused_regexes(&crate::lower::lower_rule(rule));
+    let problem = |r: crate::re2::RefusedRegex| match r.invalid {
+        true => Problem::in_logic(Kind::Error, rule, r.span.start, format!("{}; no regex engine runs it", r.what)),
+        false => Problem::in_logic(Kind::Warning, rule, r.span.start, format!("{}; RE2 targets (KQL, YARA-L) will refuse it", r.what)),
     };
-    found.into_iter().map(warning).collect()
+    found.into_iter().map(problem).collect()
 }
 
 /// Sentinel's limits the rule's metadata breaks, as warnings at the key they are about.

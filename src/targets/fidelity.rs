@@ -70,14 +70,15 @@ pub fn unmodelled_losses(subject: &Subject) -> Vec<Problem> {
     unmodelled.iter().map(|u| loss_at(subject, u.span, format!("`{}` is not translated: {}", u.construct, u.reason))).collect()
 }
 
-/// One error for every regex test of the rule that only a backtracking engine runs, for a
-/// target whose engine is RE2 (`engine` names it): a deployed rule whose regex the engine
-/// refuses fails at run time or never matches, so the rule is not written at all.
-pub fn backtracking_regex_errors(subject: &Subject, engine: &str) -> Vec<Problem> {
-    let found = crate::re2::backtracking_regexes(subject.detection);
+/// One error for every regex test of the rule that an automaton engine refuses (what only a
+/// backtracking engine runs, or no regular expression at all), for a target whose engine is
+/// RE2 (`engine` names it): a deployed rule whose regex the engine refuses fails at run time
+/// or never matches, so the rule is not written at all.
+pub fn refused_regex_errors(subject: &Subject, engine: &str) -> Vec<Problem> {
+    let found = crate::re2::refused_regexes(subject.detection);
     found
         .into_iter()
-        .map(|(span, what)| Problem::in_logic(Kind::Error, subject.rule, span.start, format!("{what}: {engine} refuses it")))
+        .map(|r| Problem::in_logic(Kind::Error, subject.rule, r.span.start, format!("{}: {engine} refuses it", r.what)))
         .collect()
 }
 

@@ -25,7 +25,7 @@ mod sentinel_yaml;
 mod settings;
 mod sigma;
 
-pub use fidelity::{Verdict, backtracking_regex_errors, computed_column_losses, header_lines, loss_at, unmodelled_losses, unplaced_page_notes, unverified};
+pub use fidelity::{Verdict, refused_regex_errors, computed_column_losses, header_lines, loss_at, unmodelled_losses, unplaced_page_notes, unverified};
 pub use settings::Settings;
 
 use crate::diag::{Kind, Problem};

@@ -17,7 +17,7 @@ mod predicate;
 mod profile;
 mod text;
 
-use super::{EmitOptions, Emitted, Emitter, Subject, backtracking_regex_errors, computed_column_losses, header_lines, join_documents, unmodelled_losses, unverified};
+use super::{EmitOptions, Emitted, Emitter, Subject, refused_regex_errors, computed_column_losses, header_lines, join_documents, unmodelled_losses, unverified};
 use crate::diag::Problem;
 use crate::ir::Rule;
 use crate::ir::detection::Span;
@@ -45,7 +45,7 @@ impl Emitter for Chronicle {
     fn emit(&self, subjects: &[Subject], _options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
         join_documents(subjects, "\n", |subject| {
             // YARA-L's regexes are RE2: a rule the engine refuses must not be written as if it ran.
-            let refused = backtracking_regex_errors(subject, "YARA-L's RE2 (`re.regex`)");
+            let refused = refused_regex_errors(subject, "YARA-L's RE2 (`re.regex`)");
             if refused.is_empty() { Ok(rule(subject)) } else { Err(refused) }
         })
     }

@@ -15,7 +15,7 @@ mod entities;
 mod profile;
 mod sentinel_rule;
 
-use super::{EmitOptions, Emitted, Emitter, Subject, backtracking_regex_errors, header_lines, join_documents, loss_at, unmodelled_losses, unverified};
+use super::{EmitOptions, Emitted, Emitter, Subject, refused_regex_errors, header_lines, join_documents, loss_at, unmodelled_losses, unverified};
 use crate::diag::{Kind, Problem};
 use crate::ir::detection::{Input, MatchOp, Stage};
 use condition::Columns;
@@ -71,7 +71,7 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
             let (name, profile) =
                 profile::named(options.profile.as_deref()).map_err(|e| vec![Problem::at_key(Kind::Error, subject.rule, "logsource", e)])?;
             // Kusto's regexes are RE2, which refuses such a pattern whole (as kql-run's RE2 does).
-            let refused = backtracking_regex_errors(subject, "Kusto's RE2 (`matches regex`)");
+            let refused = refused_regex_errors(subject, "Kusto's RE2 (`matches regex`)");
             if !refused.is_empty() {
                 return Err(refused);
             }
