@@ -88,7 +88,7 @@ pub fn run(args: ConvertArgs) -> i32 {
 
 fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, target: Target, writer: &Writer) {
     let paths = convert::output_paths(converted, dir, target);
-    // Written in parallel (each file is several syscalls: canonicalize, read, create, rename),
+    // Written in parallel (each file is a create, a write and a rename at least; see `Writer`),
     // then recorded in input order, so records and messages do not depend on the thread count.
     let written: Vec<_> = converted.par_iter().zip(&paths).map(|(c, path)| writer.write_under(dir, path, &c.text)).collect();
     for ((c, path), result) in converted.iter().zip(paths).zip(written) {
