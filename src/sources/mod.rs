@@ -125,7 +125,8 @@ pub fn read_path(path: &Path) -> ReadOutcome {
 pub fn read_file(path: &Path, from: Option<SourceFormat>) -> ReadOutcome {
     let bytes = std::fs::File::open(path).and_then(|file| {
         let length = file.metadata().map_or(0, |m| m.len());
-        decode::read_limited(file, length)
+        // A file already known to be too large is refused unread.
+        if length > MAX_FILE_BYTES { Ok(None) } else { decode::read_limited(file, length) }
     });
     match bytes {
         Ok(Some(bytes)) => read_bytes(&bytes, path, from),
