@@ -29,11 +29,12 @@ impl Form {
 }
 
 /// An object of the present fields, in the given order, followed by unmodelled keys. A field
-/// the rule wrote as null (kept among the unmodelled keys) is written in its place.
+/// kept among the unmodelled keys as the rule wrote it (null, or a value the model does not
+/// read, such as `relevantTechniques: [null]`) is written in its place.
 pub fn object<'a>(fields: impl IntoIterator<Item = (&'a str, Option<Value>)>, extensions: &Extensions) -> Value {
     let mut map = Map::new();
     for (key, value) in fields {
-        if let Some(value) = value.or_else(|| extensions.get(key).filter(|v| v.is_null()).cloned()) {
+        if let Some(value) = value.or_else(|| extensions.get(key).cloned()) {
             map.insert(key.to_string(), value);
         }
     }
