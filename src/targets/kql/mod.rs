@@ -61,9 +61,8 @@ impl Emitter for Kql {
 fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Problem>), Vec<Problem>> {
     let (text, problems) = match subject.rule.kql() {
         Some(query) => {
-            if let Some(e) = crate::kql::parse(&query.text).errors.first() {
-                let message = format!("the query does not parse: {}", e.message);
-                return Err(vec![Problem::in_query(Kind::Error, subject.rule, query, e.span.start, message)]);
+            if let Some(error) = unparsed(subject.rule, query, Kind::Error, "") {
+                return Err(vec![error]);
             }
             (query.text.clone(), Vec::new())
         }
@@ -94,6 +93,13 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
         return Err(vec![Problem::in_logic(Kind::Error, subject.rule, 0, message)]);
     }
     Ok((crate::kql::print(&parsed.ast), problems))
+}
+
+/// The first parse error of a rule's own query, as a problem of `kind` ending in `consequence`.
+fn unparsed(rule: &crate::ir::Rule, query: &crate::ir::Query, kind: Kind, consequence: &str) -> Option<Problem> {
+    let parsed = crate::kql::parse(&query.text);
+    let e = parsed.errors.first()?;
+    Some(Problem::in_query(kind, rule, query, e.span.start, format!("the query does not parse: {}{consequence}", e.message)))
 }
 
 /// Sigma's `null` and `exists` test that a field is absent, which Kusto cannot tell from empty

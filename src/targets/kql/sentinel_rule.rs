@@ -1,7 +1,7 @@
 //! The Sentinel rule the Sentinel targets write: a KQL rule as it is; a Sigma rule as a
 //! scheduled rule around the KQL its Detection becomes.
 
-use super::{entities, query};
+use super::{entities, query, unparsed};
 use crate::diag::{Kind, Problem};
 use crate::ir::{Detection, Duration, EntityMapping, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator};
 use crate::targets::{EmitOptions, Subject};
@@ -20,13 +20,17 @@ pub(in crate::targets) fn sentinel_form<'a>(
     options: &EmitOptions,
 ) -> Result<(Cow<'a, Rule>, Vec<Problem>), Vec<Problem>> {
     if subject.rule.sigma_logic().is_none() {
+        // The query is carried as written; one that does not parse is the source's fault, but
+        // the user should hear it before deploying a rule Sentinel cannot run.
+        let unparsed = subject.rule.kql().and_then(|q| unparsed(subject.rule, q, Kind::Warning, "; Sentinel cannot run it"));
+        let mut problems: Vec<Problem> = unparsed.into_iter().collect();
         if options.settings.is_empty() {
-            return Ok((Cow::Borrowed(subject.rule), Vec::new()));
+            return Ok((Cow::Borrowed(subject.rule), problems));
         }
         let mut rule = subject.rule.clone();
         let section = rule.sentinel.get_or_insert_with(SentinelSection::default);
         let changes = options.settings.apply(section);
-        let problems = changes.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, subject.rule, key, message)).collect();
+        problems.extend(changes.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, subject.rule, key, message)));
         return Ok((Cow::Owned(rule), problems));
     }
     let (text, mut problems) = query(subject, options)?;
