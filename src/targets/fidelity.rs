@@ -51,13 +51,14 @@ pub fn unverified(subject: &Subject, problems: &mut Vec<Problem>, span: Span, wh
 }
 
 /// The notes a page gave beside a rule (hypothesis, retrieval date, confidence) that a target
-/// has no place for: one loss each, at the page line it was read from.
-pub fn unplaced_page_notes(rule: &Rule, target: &str) -> Vec<Problem> {
+/// has no field for: one loss each, at the page line it was read from, saying where the
+/// output still keeps them (`kept`).
+pub fn unplaced_page_notes(rule: &Rule, target: &str, kept: &str) -> Vec<Problem> {
     [("note", &rule.note), ("retrieved", &rule.retrieved), ("confidence", &rule.confidence)]
         .into_iter()
         .filter_map(|(key, fact)| {
             let fact = fact.as_ref()?;
-            Some(Problem::at_key(Kind::Loss, rule, key, format!("{target} has no place for the page's `{}`", fact.from)))
+            Some(Problem::at_key(Kind::Loss, rule, key, format!("{target} has no field for the page's `{}`; {kept}", fact.from)))
         })
         .collect()
 }

@@ -127,7 +127,8 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         Problem::at_key(Kind::Loss, rule, "relevantTechniques", message)
     }));
     problems.extend(metadata::retag_problems(rule));
-    problems.extend(unplaced_page_notes(rule, "Sigma"));
+    // The page's facts are among the section's keys, so the `sentinel` attribute carries them.
+    problems.extend(unplaced_page_notes(rule, "Sigma", "only the `sentinel` attribute keeps it"));
 
     let ids: Vec<String> = bases.iter().map(|b| metadata::derived_id(rule, &format!("{}/{}", b.source, b.table))).collect();
     let mut source_ids = vec![Vec::new(); subject.detection.sources.len()];
