@@ -5,23 +5,11 @@
 //! syntax errors, Sentinel limits) and emitters (losses and changes). A rule is named by its
 //! index among the rules of its file, never by its name: two rules may share a name.
 
+pub use crate::ir::Position;
 use crate::ir::{Query, Rule};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use std::fmt;
 use std::path::PathBuf;
-
-/// A 1-based line and column (columns count characters, not bytes).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub struct Position {
-    pub line: usize,
-    pub col: usize,
-}
-
-impl Position {
-    pub fn new(line: usize, col: usize) -> Self {
-        Position { line, col }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -3,6 +3,7 @@
 mod attack;
 pub mod detection;
 mod duration;
+mod position;
 mod query;
 mod rule;
 mod sentinel;
@@ -11,6 +12,7 @@ mod sigma;
 pub use attack::*;
 pub use detection::{Detection, LogSource};
 pub use duration::{Duration, DurationError};
+pub use position::Position;
 pub use query::*;
 pub use rule::*;
 pub use sentinel::*;

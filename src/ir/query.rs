@@ -1,7 +1,7 @@
 //! A rule's logic: the query text exactly as written, and where each byte of it sits in the
 //! rule file.
 
-use crate::diag::Position;
+use super::Position;
 
 /// What a rule detects, in the language it was written in.
 #[derive(Clone, Debug, PartialEq)]

@@ -12,7 +12,7 @@ use super::attack::{AttackRef, Tactic, Technique};
 use super::query::{Logic, Query};
 use super::sentinel::SentinelSection;
 use super::sigma::{SigmaLogic, SigmaSection};
-use crate::diag::Position;
+use super::Position;
 use indexmap::IndexMap;
 use std::path::PathBuf;
 
