@@ -23,11 +23,11 @@
 //!
 //!     cargo bench --bench pack
 
+#[path = "../tests/support/kql_corpus.rs"]
+mod kql_corpus;
 #[allow(dead_code)] // it times whole processes, not closures
 #[path = "support/peers.rs"]
 mod peers;
-#[path = "../tests/support/kql_corpus.rs"]
-mod kql_corpus;
 
 use peers::{env_usize, json_number, ms, venv_python};
 use std::path::{Path, PathBuf};
@@ -117,11 +117,8 @@ fn pysigma(shared: &Path, corpus: &Path, iters: usize) -> Option<(Run, f64)> {
 /// Microsoft's parser reading every Sentinel corpus query in one batch, and its start-up alone.
 fn oracle(iters: usize) -> Option<(Run, Run, f64)> {
     let queries = kql_corpus::corpus_queries()?;
-    let lines: String = queries
-        .iter()
-        .enumerate()
-        .map(|(id, q)| format!("{}\n", serde_json::json!({ "id": id, "query": q.text })))
-        .collect();
+    let lines: String =
+        queries.iter().enumerate().map(|(id, q)| format!("{}\n", serde_json::json!({ "id": id, "query": q.text }))).collect();
     let (batch, one) = (tempfile_path("queries.jsonl"), tempfile_path("one.jsonl"));
     std::fs::write(&batch, lines).ok()?;
     std::fs::write(&one, "{\"id\":0,\"query\":\"print 1\"}\n").ok()?;

@@ -127,8 +127,42 @@ pub fn convert<'a>(files: &'a [FileRules], target: Target, options: &EmitOptions
     convert_to(files, &[target], options).pop().expect("one result per target")
 }
 
-/// What one rule became: its Detection (empty when no target reads it) and each target's result.
-type RuleResults = (Arc<Detection>, Vec<Option<Result<targets::Emitted, Vec<Problem>>>>);
+/// A rule read and lowered: what the job hands every consumer (emitters, `check`, `explain`,
+/// `test`, `report`), so that each rule is lowered once per run.
+#[derive(Clone, Debug)]
+pub struct Lowered<'a> {
+    pub rule: &'a Rule,
+    /// Shared by every consumer of the rule: a pack's Detections are its largest data.
+    pub detection: Arc<Detection>,
+}
+
+impl Lowered<'_> {
+    pub fn subject(&self) -> Subject<'_> {
+        Subject { rule: self.rule, detection: &self.detection }
+    }
+}
+
+/// Lowers every rule `wanted` says needs it, once, in parallel; the others get an empty
+/// Detection. One list per file in rule order, whatever the thread count.
+pub fn lower_all<'a>(files: &[&'a FileRules], wanted: &(dyn Fn(&Rule) -> bool + Sync)) -> Vec<Vec<Lowered<'a>>> {
+    // Parallel over files as well as rules: most files hold one rule, so parallel over the rules
+    // of each file alone would run the corpus on one thread.
+    files
+        .par_iter()
+        .map(|file| {
+            let lower = |rule| Lowered { rule, detection: if wanted(rule) { crate::lower::lower_rule(rule) } else { Arc::default() } };
+            file.outcome.rules.par_iter().map(lower).collect()
+        })
+        .collect()
+}
+
+/// The files a run reads rules from: those a folder search did not skip.
+pub fn read_files(files: &[FileRules]) -> Vec<&FileRules> {
+    files.iter().filter(|f| !f.skipped()).collect()
+}
+
+/// What one rule became in each target.
+type RuleResults = Vec<Option<Result<targets::Emitted, Vec<Problem>>>>;
 
 /// `convert` to several targets at once, one result per target in the order given: each rule
 /// is read and lowered once, however many targets there are.
@@ -144,40 +178,53 @@ pub fn convert_observed<'a>(
     options: &EmitOptions,
     done: &(dyn Fn() + Sync),
 ) -> Vec<(Vec<Record>, Vec<Converted<'a>>)> {
-    let files: Vec<&FileRules> = files.iter().filter(|f| !f.skipped()).collect();
+    let files = read_files(files);
+    let lowered = lower_all(&files, &|rule| to.iter().any(|t| t.reads_detection_of(rule)));
+    emit_lowered(&files, &lowered, to, options, done)
+}
+
+/// Emits rules the job lowered (`lower_all` over the same `files`) to each target in `to`.
+pub fn emit_lowered<'a>(
+    files: &[&'a FileRules],
+    lowered: &[Vec<Lowered<'a>>],
+    to: &[Target],
+    options: &EmitOptions,
+    done: &(dyn Fn() + Sync),
+) -> Vec<(Vec<Record>, Vec<Converted<'a>>)> {
     let unlowered = Detection::default();
-    // Parallel over files as well as rules: most files hold one rule, so parallel over the rules
-    // of each file alone would run the corpus on one thread.
-    let mut results: Vec<Vec<RuleResults>> = files
+    let mut results: Vec<Vec<RuleResults>> = lowered
         .par_iter()
-        .map(|file| {
-            file.outcome
-                .rules
+        .map(|rules| {
+            rules
                 .par_iter()
-                .map(|rule| {
-                    let lowering = to.iter().any(|t| t.reads_detection_of(rule));
-                    let detection = if lowering { crate::lower::lower_rule(rule) } else { Detection::default() };
+                .map(|lowered| {
                     let emitted = to
                         .iter()
                         .map(|target| {
-                            let detection = if target.reads_detection_of(rule) { &detection } else { &unlowered };
-                            Some(targets::emit(*target, &[Subject { rule, detection }], options))
+                            let detection = if target.reads_detection_of(lowered.rule) { &*lowered.detection } else { &unlowered };
+                            Some(targets::emit(*target, &[Subject { rule: lowered.rule, detection }], options))
                         })
                         .collect();
                     done();
-                    (Arc::new(detection), emitted)
+                    emitted
                 })
                 .collect()
         })
         .collect();
-    to.iter().enumerate().map(|(at, target)| assemble(&files, &mut results, at, *target)).collect()
+    to.iter().enumerate().map(|(at, target)| assemble(files, lowered, &mut results, at, *target)).collect()
 }
 
 /// The records and outputs of the `at`-th target, in input order.
-fn assemble<'a>(files: &[&'a FileRules], results: &mut [Vec<RuleResults>], at: usize, target: Target) -> (Vec<Record>, Vec<Converted<'a>>) {
+fn assemble<'a>(
+    files: &[&'a FileRules],
+    lowered: &[Vec<Lowered<'a>>],
+    results: &mut [Vec<RuleResults>],
+    at: usize,
+    target: Target,
+) -> (Vec<Record>, Vec<Converted<'a>>) {
     let mut records = Vec::new();
     let mut converted = Vec::new();
-    for (file, results) in files.iter().zip(results.iter_mut()) {
+    for ((file, results), lowered) in files.iter().zip(results.iter_mut()).zip(lowered) {
         let outcome = &file.outcome;
         for entry in outcome.entries() {
             let (slot, rule) = match entry {
@@ -197,7 +244,7 @@ fn assemble<'a>(files: &[&'a FileRules], results: &mut [Vec<RuleResults>], at: u
                 }
                 Entry::Read(slot, rule) => (slot, rule),
             };
-            let Some((detection, emitted)) = results.get_mut(slot) else { continue };
+            let (Some(emitted), Some(lowered)) = (results.get_mut(slot), lowered.get(slot)) else { continue };
             let Some(result) = emitted.get_mut(at).and_then(Option::take) else { continue };
             let mut record = Record {
                 source: file.input.path.clone(),
@@ -214,7 +261,7 @@ fn assemble<'a>(files: &[&'a FileRules], results: &mut [Vec<RuleResults>], at: u
                 Ok(emitted) => {
                     record.fidelity = Some(Verdict::of_emitted(&emitted.problems));
                     record.problems.extend(emitted.problems);
-                    let detection = if target.reads_detection_of(rule) { Arc::clone(detection) } else { Arc::default() };
+                    let detection = if target.reads_detection_of(rule) { Arc::clone(&lowered.detection) } else { Arc::default() };
                     converted.push(Converted { rule, detection, input: &file.input, text: emitted.text, record: records.len() });
                 }
                 Err(errors) => {
@@ -291,7 +338,8 @@ pub fn combined_text(converted: &[Converted], target: Target, options: &EmitOpti
 
 /// Lowers each rule (for targets that read the Detection) and emits them all as one document: the library's one-call conversion.
 pub fn emit_rules(target: Target, rules: &[&Rule], options: &EmitOptions) -> Result<targets::Emitted, Vec<Problem>> {
-    let detections: Vec<Detection> = rules.iter().map(|rule| target.detection_of(rule)).collect();
+    let detections: Vec<Arc<Detection>> =
+        rules.iter().map(|rule| if target.reads_detection_of(rule) { crate::lower::lower_rule(rule) } else { Arc::default() }).collect();
     let subjects: Vec<Subject> = rules.iter().zip(&detections).map(|(rule, detection)| Subject { rule, detection }).collect();
     targets::emit(target, &subjects, options)
 }
@@ -328,9 +376,9 @@ pub fn safe_file_stem(rule: &Rule) -> String {
 fn is_reserved_on_windows(stem: &str) -> bool {
     let base = stem.split('.').next().unwrap_or_default().to_ascii_uppercase();
     matches!(base.as_str(), "CON" | "PRN" | "AUX" | "NUL")
-        || ["COM", "LPT"].iter().any(|device| {
-            base.strip_prefix(device).is_some_and(|n| n.len() == 1 && n.as_bytes()[0].is_ascii_digit() && n != "0")
-        })
+        || ["COM", "LPT"]
+            .iter()
+            .any(|device| base.strip_prefix(device).is_some_and(|n| n.len() == 1 && n.as_bytes()[0].is_ascii_digit() && n != "0"))
 }
 
 /// Chooses each converted rule's output path under `out_dir`, mirroring folder inputs and

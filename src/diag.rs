@@ -332,7 +332,10 @@ mod tests {
     #[test]
     fn reasons_leave_out_what_is_particular_to_a_rule() {
         let reason = |m: &str| Problem::warning("r.yaml", Position::new(1, 1), m).reason();
-        assert_eq!(reason("tactic `Initial access` written as `InitialAccess`, the API's spelling"), "tactic `…` written as `…`, the API's spelling");
+        assert_eq!(
+            reason("tactic `Initial access` written as `InitialAccess`, the API's spelling"),
+            "tactic `…` written as `…`, the API's spelling"
+        );
         assert_eq!(
             reason("id `x` is also the id of rule 'A b' at dir/a b.yaml:12:5; deployed"),
             "id `…` is also the id of rule '…' at dir/a <place>; deployed"
@@ -346,17 +349,9 @@ mod tests {
     #[test]
     fn top_reasons_count_rules_most_first() {
         let p = |m: &str| Problem::warning("r.yaml", Position::new(1, 1), m);
-        let rules = [
-            vec![p("bad `a`"), p("bad `b`"), p("odd 1")],
-            vec![p("odd 2")],
-            vec![p("bad `c`"), p("rare")],
-            vec![p("odd 3")],
-        ];
+        let rules = [vec![p("bad `a`"), p("bad `b`"), p("odd 1")], vec![p("odd 2")], vec![p("bad `c`"), p("rare")], vec![p("odd 3")]];
         let top = top_reasons(rules.iter(), 2);
-        assert_eq!(
-            top,
-            [ReasonCount { reason: "odd N".into(), rules: 3 }, ReasonCount { reason: "bad `…`".into(), rules: 2 }]
-        );
+        assert_eq!(top, [ReasonCount { reason: "odd N".into(), rules: 3 }, ReasonCount { reason: "bad `…`".into(), rules: 2 }]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `ruleconv explain`: what a rule detects, in words a person reads, or as one JSON record per
 //! rule. Built from the rule's `Detection` (see `lower`).
 
-use crate::ir::Rule;
+use crate::convert::Lowered;
+use crate::ir::Timespan;
 use crate::ir::detection::{
     AggFunction, Aggregate, Detection, Input, Join, JoinKind, Match, MatchOp, OutputOrigin, Predicate, Quantifier, Stage, Value,
 };
@@ -28,9 +29,10 @@ pub struct Located {
     pub column: usize,
 }
 
-/// Lowers a rule and places what was not modelled in its file. `file` is the path to report.
-pub fn explain(rule: &Rule, file: &Path) -> Explained {
-    let detection = crate::lower::lower_rule(rule);
+/// A lowered rule in words, with what was not modelled placed in its file. `file` is the path
+/// to report.
+pub fn explain(lowered: &Lowered, file: &Path) -> Explained {
+    let (rule, detection) = (lowered.rule, (*lowered.detection).clone());
     let unmodelled = detection
         .unmodelled
         .iter()
@@ -162,7 +164,7 @@ pub fn match_words(m: &Match) -> String {
             format!("{field} in the last {}", values.trim_start_matches("ago "))
         }
         MatchOp::Between => match m.values.as_slice() {
-            [Value::Ago(t), Value::Now] => format!("{field} in the last {}", timespan_text(*t)),
+            [Value::Ago(t), Value::Now] => format!("{field} in the last {}", Timespan::from_ticks(*t)),
             [low, high] => format!("{field} is between {} and {}", value_words(low), value_words(high)),
             _ => format!("{field} is in a range"),
         },
@@ -208,20 +210,11 @@ pub fn value_words(value: &Value) -> String {
         Value::Real(x) => x.to_string(),
         Value::String(s) => format!("'{s}'"),
         Value::Datetime(d) => d.clone(),
-        Value::Timespan(t) => timespan_text(*t),
-        Value::Ago(t) => format!("ago {}", timespan_text(*t)),
+        Value::Timespan(t) => Timespan::from_ticks(*t).to_string(),
+        Value::Ago(t) => format!("ago {}", Timespan::from_ticks(*t)),
         Value::Now => "now".into(),
         Value::Field(f) => format!("the field {f}"),
     }
-}
-
-/// Ticks as the largest whole unit: `1d`, `90m`, `30s`; what has no whole second in ticks.
-pub fn timespan_text(ticks: i64) -> String {
-    const UNITS: [(i64, &str); 5] = [(864_000_000_000, "d"), (36_000_000_000, "h"), (600_000_000, "m"), (10_000_000, "s"), (10_000, "ms")];
-    UNITS
-        .iter()
-        .find(|(size, _)| ticks != 0 && ticks % size == 0)
-        .map_or_else(|| format!("{ticks} ticks"), |(size, unit)| format!("{}{unit}", ticks / size))
 }
 
 fn input_words(input: Input, detection: &Detection) -> String {
@@ -237,14 +230,14 @@ fn stage_text(stage: &Stage, d: &Detection) -> String {
             let keys: Vec<String> =
                 keys.iter().map(|k| if k.left == k.right { k.left.to_string() } else { format!("{} = {}", k.left, k.right) }).collect();
             let keys = if keys.is_empty() { "keys not modelled".to_string() } else { keys.join(", ") };
-            let window = window.map(|w| format!(", within {} of each other", timespan_text(w))).unwrap_or_default();
+            let window = window.map(|w| format!(", within {} of each other", Timespan::from_ticks(w))).unwrap_or_default();
             format!("{} {} with {} on {keys}{window}", join_words(*kind), input_words(*left, d), input_words(*right, d))
         }
         Stage::Aggregate(Aggregate { input, group_by, aggregations, .. }) => {
             let per: Vec<String> = group_by
                 .iter()
                 .map(|k| match k.bin {
-                    Some(size) => format!("{} in {} bins", k.field, timespan_text(size)),
+                    Some(size) => format!("{} in {} bins", k.field, Timespan::from_ticks(size)),
                     None => k.field.to_string(),
                 })
                 .collect();
@@ -318,7 +311,8 @@ fn threshold_words(aggregate: &Aggregate) -> Option<String> {
     };
     let keys: Vec<String> = aggregate.group_by.iter().filter(|k| k.bin.is_none()).map(|k| k.field.to_string()).collect();
     let per = if keys.is_empty() { String::new() } else { format!(" per {}", keys.join(", ")) };
-    let within = aggregate.group_by.iter().find_map(|k| k.bin).map(|size| format!(" within {}", timespan_text(size))).unwrap_or_default();
+    let within =
+        aggregate.group_by.iter().find_map(|k| k.bin).map(|size| format!(" within {}", Timespan::from_ticks(size))).unwrap_or_default();
     Some(format!("{what}{per}{within}"))
 }
 

@@ -334,7 +334,19 @@ mod tests {
         assert_eq!(invalid("{x}(a"), Some(("unclosed group".to_string(), 3)), "the offset in the pattern as written");
         // What RE2 reads: an octal escape, `\Q…\E` quoting (left to the engine), braces
         // that open no repetition.
-        for fine in [r"a\012b", r"\Q(a\E", "(?i)cmd", "a{2,3}", "a{", r"(\\{|%7B)", "SIMBAR={7DB0-8D}", "a{,3}", "[{]", r"\p{Greek}{2}", r"\x{263a}"] {
+        for fine in [
+            r"a\012b",
+            r"\Q(a\E",
+            "(?i)cmd",
+            "a{2,3}",
+            "a{",
+            r"(\\{|%7B)",
+            "SIMBAR={7DB0-8D}",
+            "a{,3}",
+            "[{]",
+            r"\p{Greek}{2}",
+            r"\x{263a}",
+        ] {
             assert_eq!(refusal(fine), None, "{fine}");
         }
         assert!(matches!(refusal(r"(\w)\1"), Some(Refusal::Backtracking(_))));

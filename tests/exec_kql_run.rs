@@ -413,6 +413,7 @@ fn hand_built() -> Vec<Case> {
                     right: Input::Source(1),
                     keys: vec![JoinKey { left: field("Account"), right: field("Account") }],
                     window: None,
+                    ordered: false,
                     span: Span::default(),
                 })],
                 result: Some(Input::Stage(0)),
@@ -505,8 +506,10 @@ fn an_re2_engine_refuses_what_the_classifier_names() {
     if !shared_present() {
         return;
     }
-    let named = [r"(\w+) \1", r"cmd(?=\.exe)", r"(?<!C:\\)cmd", "(?>a+)b", "a*+b", "a{2}+b", r"\Gabc", "(?P<w>a)(?P=w)", "cmd[.exe", "a(b", "a)"];
-    let fine = [r"\\1", r"[(?=]", "(?i)cmd", "(?P<name>a)b", "(?:a|b)+", "a+?b", "^(a+)+$", "a{", r"(\\{|%7B)", "SIMBAR={7DB0-8D}", r"\Q(a\E"];
+    let named =
+        [r"(\w+) \1", r"cmd(?=\.exe)", r"(?<!C:\\)cmd", "(?>a+)b", "a*+b", "a{2}+b", r"\Gabc", "(?P<w>a)(?P=w)", "cmd[.exe", "a(b", "a)"];
+    let fine =
+        [r"\\1", r"[(?=]", "(?i)cmd", "(?P<name>a)b", "(?:a|b)+", "a+?b", "^(a+)+$", "a{", r"(\\{|%7B)", "SIMBAR={7DB0-8D}", r"\Q(a\E"];
     let request = |pattern: &str| {
         let columns = vec![("C".to_string(), "string".to_string())];
         let row: Row = [("C".to_string(), Json::from("cmd"))].into_iter().collect();

@@ -22,14 +22,85 @@ const NAMES: [&str; 4] = ["rule.yaml", "rule.md", "rule.json", "rule"];
 
 /// Pieces of the input formats: YAML and JSON syntax, rule keys, Sigma, markdown tables.
 const PIECES: &[&str] = &[
-    "---", "...", "- ", ": ", "? ", "|", ">-", "|+", "&a ", "*a", "!!str ", "%YAML 1.2", "#", "{", "}", "[", "]", ",", "\"",
-    "'", "\t", "\n", "\r\n", "  ", "\u{feff}", "null", "~", "true", "1", "-1.5e9", "id: ", "name: ", "title: ", "query: ",
-    "kind: ", "severity: ", "tactics:", "relevantTechniques:", "queryFrequency: ", "queryPeriod: ", "PT5H", "1d",
-    "triggerOperator: ", "entityMappings:", "eventGroupingSettings:", "customDetails:", "logsource:", "product: ",
-    "category: ", "detection:", "selection:", "condition: ", "1 of selection*", "all of them", " and not ", "|contains",
-    "|all", "|re", "|cidr", "correlation:", "type: event_count", "group-by:", "timespan: ", "rules:", "filter:",
-    "\"resources\"", "\"properties\"", "\"type\"", "\"query\"", "\"kind\": \"Scheduled\"", "## ", "|Name | Value |",
-    "| --- | --- |", "```kql", "```", "DetectionId", "T | where x == 1", "SecurityEvent", " | summarize count() by ",
+    "---",
+    "...",
+    "- ",
+    ": ",
+    "? ",
+    "|",
+    ">-",
+    "|+",
+    "&a ",
+    "*a",
+    "!!str ",
+    "%YAML 1.2",
+    "#",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    "\"",
+    "'",
+    "\t",
+    "\n",
+    "\r\n",
+    "  ",
+    "\u{feff}",
+    "null",
+    "~",
+    "true",
+    "1",
+    "-1.5e9",
+    "id: ",
+    "name: ",
+    "title: ",
+    "query: ",
+    "kind: ",
+    "severity: ",
+    "tactics:",
+    "relevantTechniques:",
+    "queryFrequency: ",
+    "queryPeriod: ",
+    "PT5H",
+    "1d",
+    "triggerOperator: ",
+    "entityMappings:",
+    "eventGroupingSettings:",
+    "customDetails:",
+    "logsource:",
+    "product: ",
+    "category: ",
+    "detection:",
+    "selection:",
+    "condition: ",
+    "1 of selection*",
+    "all of them",
+    " and not ",
+    "|contains",
+    "|all",
+    "|re",
+    "|cidr",
+    "correlation:",
+    "type: event_count",
+    "group-by:",
+    "timespan: ",
+    "rules:",
+    "filter:",
+    "\"resources\"",
+    "\"properties\"",
+    "\"type\"",
+    "\"query\"",
+    "\"kind\": \"Scheduled\"",
+    "## ",
+    "|Name | Value |",
+    "| --- | --- |",
+    "```kql",
+    "```",
+    "DetectionId",
+    "T | where x == 1",
+    "SecurityEvent",
+    " | summarize count() by ",
 ];
 
 /// The repository's rule fixtures, one text per file.
@@ -51,15 +122,15 @@ fn any_text() -> impl Strategy<Value = String> {
 
 /// Pieces strung together, sometimes indented: text shaped a little like a rule file.
 fn soup() -> impl Strategy<Value = String> {
-    prop::collection::vec((prop::sample::select(PIECES), 0..4usize), 0..80).prop_map(|parts| {
-        parts.into_iter().map(|(piece, indent)| format!("{}{piece}", " ".repeat(indent * 2))).collect()
-    })
+    prop::collection::vec((prop::sample::select(PIECES), 0..4usize), 0..80)
+        .prop_map(|parts| parts.into_iter().map(|(piece, indent)| format!("{}{piece}", " ".repeat(indent * 2))).collect())
 }
 
 /// A fixture with a few characters deleted, inserted (a piece) or repeated.
 fn mutated() -> impl Strategy<Value = String> {
     let edit = (0..3usize, any::<prop::sample::Index>(), 0..40usize, prop::sample::select(PIECES));
-    (any::<prop::sample::Index>(), prop::collection::vec(edit, 1..6)).prop_map(|(which, edits)| edits::apply(which.get(fixtures()).as_str(), edits))
+    (any::<prop::sample::Index>(), prop::collection::vec(edit, 1..6))
+        .prop_map(|(which, edits)| edits::apply(which.get(fixtures()).as_str(), edits))
 }
 
 /// Every problem names the file read and a line of the text (or the one just past its end).

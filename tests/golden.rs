@@ -2,7 +2,7 @@
 //! reviewed output in golden/<target>/. A mismatch prints the diff; `RULECONV_BLESS=1 cargo test`
 //! rewrites the files (review `git diff golden/` before committing).
 
-use ruleconv::convert;
+use ruleconv::convert::{self, Lowered};
 use ruleconv::targets::{EmitOptions, Target};
 use std::path::{Path, PathBuf};
 
@@ -97,7 +97,10 @@ fn fixtures_match_golden_detections() {
     for fixture in fixtures() {
         let relative = fixture.strip_prefix(fixtures_dir()).expect("under fixtures");
         let rules = ruleconv::sources::read_path(&fixture).rules;
-        let records: Vec<_> = rules.iter().map(|rule| ruleconv::explain::explain(rule, relative)).collect();
+        let records: Vec<_> = rules
+            .iter()
+            .map(|rule| ruleconv::explain::explain(&Lowered { rule, detection: ruleconv::lower::lower_rule(rule) }, relative))
+            .collect();
         let text = serde_json::to_string_pretty(&records).expect("serializable") + "\n";
         failures.extend(check_golden(&golden.join(relative).with_extension("json"), &text, bless));
     }

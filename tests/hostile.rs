@@ -188,14 +188,16 @@ fn check_all(input: &Path, expect: Option<&Expect>) {
                 assert!(result.printed.contains(&wanted), "{name} {what}: expected `{wanted}` in\n{}", result.printed);
             }
             Some(Expect::Converts(text)) => assert_converts(name, what, result, text),
-            Some(Expect::Re2Refuses(message, kept) | Expect::RegexInvalid(message, kept)) => match re2_verdict(what, matches!(expect, Some(Expect::RegexInvalid(..)))) {
-                Some((code, kind, ending)) => {
-                    assert_eq!(result.code, code, "{name} {what}: exit code\n{}", result.printed);
-                    let wanted = format!("in/{name}:{}{ending}", message.replace("{kind}", kind));
-                    assert!(result.printed.contains(&wanted), "{name} {what}: expected `{wanted}` in\n{}", result.printed);
+            Some(Expect::Re2Refuses(message, kept) | Expect::RegexInvalid(message, kept)) => {
+                match re2_verdict(what, matches!(expect, Some(Expect::RegexInvalid(..)))) {
+                    Some((code, kind, ending)) => {
+                        assert_eq!(result.code, code, "{name} {what}: exit code\n{}", result.printed);
+                        let wanted = format!("in/{name}:{}{ending}", message.replace("{kind}", kind));
+                        assert!(result.printed.contains(&wanted), "{name} {what}: expected `{wanted}` in\n{}", result.printed);
+                    }
+                    None => assert_converts(name, what, result, kept),
                 }
-                None => assert_converts(name, what, result, kept),
-            },
+            }
             None => {}
         }
     }

@@ -251,8 +251,13 @@ fn every_target_passes_its_validator() {
         queries.push(std::fs::read_to_string(entry.expect("entry").path()).expect("kql file"));
     }
     for entry in std::fs::read_dir(dir.join("sentinel")).expect("sentinel folder") {
-        let arm: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(entry.expect("entry").path()).unwrap()).expect("ARM is JSON");
-        arm["resources"].as_array().expect("resources").iter().for_each(|r| queries.push(r["properties"]["query"].as_str().expect("query").into()));
+        let arm: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.expect("entry").path()).unwrap()).expect("ARM is JSON");
+        arm["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .for_each(|r| queries.push(r["properties"]["query"].as_str().expect("query").into()));
     }
     let refs: Vec<&str> = queries.iter().map(String::as_str).collect();
     for (query, verdict) in queries.iter().zip(kql_corpus::oracle(&refs)) {
@@ -263,7 +268,8 @@ fn every_target_passes_its_validator() {
 // Output safety: file names, symbolic links, leftovers and a killed batch.
 
 fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir).expect("folder").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).expect("folder").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     names
 }
@@ -286,7 +292,17 @@ fn output_names_stay_in_the_folder_and_distinct() {
     let names = names_in(&out);
     assert_eq!(
         names[2..],
-        ["C_Windows_system32.yml", "NAME-2.yml", "Name.yml", "_CON.yml", "_con-2.yml", "_lpt1.txt.yml", "escape_passwd.yml", "etc_cron.d_x.yml", "rule-7.yml"],
+        [
+            "C_Windows_system32.yml",
+            "NAME-2.yml",
+            "Name.yml",
+            "_CON.yml",
+            "_con-2.yml",
+            "_lpt1.txt.yml",
+            "escape_passwd.yml",
+            "etc_cron.d_x.yml",
+            "rule-7.yml"
+        ],
     );
     assert!(names[..2].iter().all(|n| n.starts_with(&format!("{long}-")) && n.len() == long.len() + 13), "{names:?}");
     assert_ne!(names[0], names[1]);
@@ -305,7 +321,11 @@ fn output_symlinks_are_never_followed_out_of_the_folder() {
     for d in [input.join("sub"), out.clone(), outside.clone()] {
         std::fs::create_dir_all(d).unwrap();
     }
-    let rule = |title: &str| format!("title: {title}\nstatus: test\nlogsource: {{category: process_creation, product: windows}}\ndetection: {{selection: {{Image: x}}, condition: selection}}\n");
+    let rule = |title: &str| {
+        format!(
+            "title: {title}\nstatus: test\nlogsource: {{category: process_creation, product: windows}}\ndetection: {{selection: {{Image: x}}, condition: selection}}\n"
+        )
+    };
     std::fs::write(input.join("top.yml"), rule("Linked")).unwrap();
     std::fs::write(input.join("sub/deep.yml"), rule("Deep")).unwrap();
     std::fs::write(outside.join("victim.yml"), "mine\n").unwrap();
@@ -323,7 +343,11 @@ fn output_symlinks_are_never_followed_out_of_the_folder() {
     std::os::unix::fs::symlink(outside.join("victim.yml"), out.join("report.md")).unwrap();
     let report = ruleconv(&["report", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--force"]);
     assert_eq!(report.status.code(), Some(1));
-    assert!(text(&report.stderr).contains("report.md is a symbolic link out of the output folder; not followed"), "{}", text(&report.stderr));
+    assert!(
+        text(&report.stderr).contains("report.md is a symbolic link out of the output folder; not followed"),
+        "{}",
+        text(&report.stderr)
+    );
     assert_eq!(std::fs::read_to_string(outside.join("victim.yml")).unwrap(), "mine\n");
     assert!(out.join("report.json").is_file(), "the other report files are still written");
 }

@@ -8,9 +8,9 @@ mod shared;
 
 use quick_xml::XmlVersion;
 use quick_xml::events::Event;
+use run::{ruleconv, scratch, text};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use run::{ruleconv, scratch, text};
 use std::process::Command;
 
 /// Every file under `root`, by relative path, with its bytes.
@@ -100,7 +100,11 @@ fn output_is_identical_with_one_and_two_threads_for_all_targets() {
 fn pack_with_duplicate_ids(dir: &Path) -> PathBuf {
     let pack = dir.join("pack");
     std::fs::create_dir_all(&pack).unwrap();
-    let rule = |name: &str| format!("id: 6a7e8f00-0000-4000-8000-00000000000A\nname: {name}\nseverity: Low\nquery: |\n  SecurityEvent\n  | where EventID == 4625\n");
+    let rule = |name: &str| {
+        format!(
+            "id: 6a7e8f00-0000-4000-8000-00000000000A\nname: {name}\nseverity: Low\nquery: |\n  SecurityEvent\n  | where EventID == 4625\n"
+        )
+    };
     std::fs::write(pack.join("a.yaml"), rule("First")).unwrap();
     std::fs::write(pack.join("b.yaml"), rule("Second").replace("0A\n", "0a\n")).unwrap();
     std::fs::write(pack.join("bad.yaml"), "id: c\nname: Bad KQL\nquery: |\n  SecurityEvent\n  | where EventID == (4625\n").unwrap();
@@ -111,7 +115,8 @@ fn pack_with_duplicate_ids(dir: &Path) -> PathBuf {
              \"properties\": {{\"displayName\": \"{name}\", \"severity\": \"High\", \"query\": \"T | take 1\"}}}}"
         )
     };
-    std::fs::write(pack.join("template.json"), format!("{{\"resources\": [\n{},\n{}\n]}}\n", resource("Twin one"), resource("Twin two"))).unwrap();
+    std::fs::write(pack.join("template.json"), format!("{{\"resources\": [\n{},\n{}\n]}}\n", resource("Twin one"), resource("Twin two")))
+        .unwrap();
     pack
 }
 
@@ -353,7 +358,8 @@ fn diff_on_folders_summarizes_first_and_stat_prints_only_the_summary() {
     };
     let full = diff(&[]);
     assert_eq!(full.status.code(), Some(1));
-    let summary = "1 changed, 1 added, 1 removed, 1 unchanged\n  changed  sub/rule.yaml  +2 -1\n  added    new.yaml\n  removed  gone.yaml\n";
+    let summary =
+        "1 changed, 1 added, 1 removed, 1 unchanged\n  changed  sub/rule.yaml  +2 -1\n  added    new.yaml\n  removed  gone.yaml\n";
     let stdout = text(&full.stdout);
     assert!(stdout.starts_with(&format!("{summary}\n--- {}", e.join("sub/rule.yaml").display())), "{stdout}");
     assert!(stdout.contains("-b: 2\n+b: 3\n+c: 4\n"), "{stdout}");

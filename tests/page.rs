@@ -73,7 +73,9 @@ fn the_feed_page_keeps_its_definition_and_facts() {
     assert_eq!(query.locator.position(&query.text, distinct), position_in("hunting-feed-page.txt", 30, "| distinct"));
     assert_eq!(
         values(&rule.references),
-        ["https://github.com/Azure/Azure-Sentinel/blob/main/Hunting Queries/Microsoft 365 Defender/General queries/File footprint (1).yaml"]
+        [
+            "https://github.com/Azure/Azure-Sentinel/blob/main/Hunting Queries/Microsoft 365 Defender/General queries/File footprint (1).yaml"
+        ]
     );
     assert_eq!(rule.references[0].from, "Original source");
     assert!(rule.false_positives.is_empty(), "an empty section takes nothing: {:?}", rule.false_positives);
@@ -91,8 +93,13 @@ fn the_flattened_card_is_rebuilt() {
     let rule = read_one(name);
     let sentinel = rule.sentinel.as_ref().unwrap();
     assert_eq!(rule.description.as_deref(), Some("Identifies a match in Azure Key Vault logs from any IP IOC from TI\n"));
-    let connectors: Vec<(&str, Vec<&str>)> =
-        sentinel.required_data_connectors.as_ref().unwrap().iter().map(|c| (c.connector_id.as_str(), c.data_types.iter().map(String::as_str).collect())).collect();
+    let connectors: Vec<(&str, Vec<&str>)> = sentinel
+        .required_data_connectors
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|c| (c.connector_id.as_str(), c.data_types.iter().map(String::as_str).collect()))
+        .collect();
     assert_eq!(
         connectors,
         [
@@ -135,7 +142,10 @@ fn a_flattened_page_in_another_key_order() {
     let sentinel = rule.sentinel.as_ref().unwrap();
     assert_eq!(sentinel.entity_mappings.as_ref().unwrap()[0].field_mappings[0].column_name, "IPAddress");
     assert_eq!(rule.techniques.as_ref().unwrap()[0].written, "T1110.003");
-    assert_eq!(values(&rule.references), ["https://attack.mitre.org/techniques/T1110/003/", "https://rules.example.org/identity/password-spray"]);
+    assert_eq!(
+        values(&rule.references),
+        ["https://attack.mitre.org/techniques/T1110/003/", "https://rules.example.org/identity/password-spray"]
+    );
     assert_eq!(values(&rule.false_positives), ["A misconfigured service retrying an old password", "Load tests of the sign-in page"]);
     assert_eq!(rule.note.as_ref().unwrap().value, "an attacker tries one common password against many accounts from a single IP address.");
     assert_eq!(rule.confidence.as_ref().unwrap().value, "high");
@@ -185,8 +195,16 @@ fn a_kql_error_points_into_the_page() {
 #[test]
 fn flattened_lines_that_fit_nowhere_are_errors() {
     let cases = [
-        ("Page\nname: a\ndescription: |\nText\nkind: Scheduled\n- CredentialAccess\nquery: T\n", Position::new(6, 1), "no key above it holds a list"),
-        ("Page\nname: a\nquery: |\nT\nrequiredDataConnectors:\n- connectorId: X\nmatchingMethod: AllEntities\n", Position::new(7, 1), "cannot place"),
+        (
+            "Page\nname: a\ndescription: |\nText\nkind: Scheduled\n- CredentialAccess\nquery: T\n",
+            Position::new(6, 1),
+            "no key above it holds a list",
+        ),
+        (
+            "Page\nname: a\nquery: |\nT\nrequiredDataConnectors:\n- connectorId: X\nmatchingMethod: AllEntities\n",
+            Position::new(7, 1),
+            "cannot place",
+        ),
     ];
     for (text, position, message) in cases {
         let outcome = sources::read_text(text, Path::new("p.txt"), Some(SourceFormat::Page));

@@ -102,7 +102,11 @@ fn through_sigma(rule: &Rule) -> Option<(Rule, Vec<ruleconv::diag::Problem>)> {
 /// The columns whose entity mappings the way back left out, each with its reported loss.
 fn left_out(problems: &[ruleconv::diag::Problem]) -> Vec<String> {
     let losses = problems.iter().filter(|p| p.kind == Kind::Loss);
-    losses.filter_map(|p| p.message.strip_prefix("the ")?.split_once("entity mapping of column `")?.1.split_once('`').map(|(c, _)| c.to_string())).collect()
+    losses
+        .filter_map(|p| {
+            p.message.strip_prefix("the ")?.split_once("entity mapping of column `")?.1.split_once('`').map(|(c, _)| c.to_string())
+        })
+        .collect()
 }
 
 #[test]

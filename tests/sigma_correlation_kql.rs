@@ -111,7 +111,7 @@ fn convert(correlation: &str) -> (Detection, Emitted, Emitted) {
     let read = read_text(&text, Path::new("c.yml"), Some(SourceFormat::Sigma));
     assert!(read.problems.iter().all(|p| !p.is_error()), "{:?}", read.problems);
     let rule = read.rules.last().expect("the correlation");
-    let detection = lower_rule(rule);
+    let detection = std::sync::Arc::unwrap_or_clone(lower_rule(rule));
     let subject = [Subject { rule, detection: &detection }];
     let emitted = |target: &str| {
         emit(Target::from_name(target).expect("registered"), &subject, &EmitOptions::default())

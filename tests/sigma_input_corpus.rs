@@ -48,7 +48,7 @@ fn corpus() -> Option<Vec<FileRules>> {
 /// The Detection our Sigma text reads back into.
 fn read_back(text: &str) -> Option<Detection> {
     let outcome = sources::read_text(text, Path::new("normalized.yml"), None);
-    outcome.rules.last().map(lower_rule)
+    outcome.rules.last().map(|rule| std::sync::Arc::unwrap_or_clone(lower_rule(rule)))
 }
 
 #[test]

@@ -21,7 +21,7 @@ fn lowered(text: &str) -> (Rule, Detection) {
     let out = read(text);
     assert!(out.problems.iter().all(|p| !p.is_error()), "{:?}", out.problems);
     let rule = out.rules.into_iter().next().expect("a rule");
-    let detection = lower_rule(&rule);
+    let detection = std::sync::Arc::unwrap_or_clone(lower_rule(&rule));
     (rule, detection)
 }
 

@@ -12,7 +12,7 @@ pub use duplicates::duplicate_id_warnings;
 pub use sentinel_rules::max_entity_mappings;
 
 use crate::diag::{Kind, Problem};
-use crate::ir::Rule;
+use crate::ir::{Detection, Rule};
 use crate::kql;
 
 /// The query's syntax errors as problems in the rule's file.
@@ -28,11 +28,11 @@ pub fn query_problems(rule: &Rule) -> Vec<Problem> {
 /// A Sigma rule's regexes that an automaton engine refuses: one that only a backtracking
 /// engine runs is a warning (Sigma keeps it as written, but the targets whose engine is RE2
 /// refuse the rule); one that is no regular expression at all is an error.
-pub fn regex_problems(rule: &Rule) -> Vec<Problem> {
+pub fn regex_problems(rule: &Rule, detection: &Detection) -> Vec<Problem> {
     if rule.sigma_logic().is_none() {
         return Vec::new();
     }
-    let found = crate::re2::refused_regexes(&crate::lower::lower_rule(rule));
+    let found = crate::re2::refused_regexes(detection);
     let problem = |r: crate::re2::RefusedRegex| match r.invalid {
         true => Problem::in_logic(Kind::Error, rule, r.span.start, format!("{}; no regex engine runs it", r.what)),
         false => Problem::in_logic(Kind::Warning, rule, r.span.start, format!("{}; RE2 targets (KQL, YARA-L) will refuse it", r.what)),

@@ -32,18 +32,22 @@ pub fn run(args: &CheckArgs) -> i32 {
     let mut read = convert::read_all(&files, args.from);
     convert::warn_duplicate_ids(&mut read);
     let mut reports = Vec::new();
-    for file in read.iter().filter(|f| !f.skipped()) {
+    let read_files = convert::read_files(&read);
+    // Only a Sigma rule's regexes are checked against its Detection (its reader lowered it);
+    // a KQL query's syntax is checked as written.
+    let lowered = convert::lower_all(&read_files, &|rule| rule.sigma_logic().is_some());
+    for (file, lowered) in read_files.iter().zip(&lowered) {
         for entry in file.outcome.entries() {
             reports.push(match entry {
                 Entry::Unread(unread) => (
                     report_for(file.input.path.clone(), unread.index, None, unread.label.map(str::to_string)),
                     unread.problems.into_iter().cloned().collect(),
                 ),
-                Entry::Read(_, rule) => {
+                Entry::Read(slot, rule) => {
                     let mut problems: Vec<Problem> = file.outcome.problems_of(rule.origin.index).cloned().collect();
                     problems.extend(check::metadata_problems(rule));
                     problems.extend(check::query_problems(rule));
-                    problems.extend(check::regex_problems(rule));
+                    problems.extend(lowered.get(slot).map(|l| check::regex_problems(rule, &l.detection)).unwrap_or_default());
                     (report_for(rule.origin.file.clone(), Some(rule.origin.index), rule.id.clone(), Some(rule.title.clone())), problems)
                 }
             });

@@ -14,12 +14,13 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
     let read = convert::read_all(&files, from);
     let mut failed = false;
     let mut records = Vec::new();
-    for file in read.iter().filter(|f| !f.skipped()) {
+    let files = convert::read_files(&read);
+    for (file, lowered) in files.iter().zip(convert::lower_all(&files, &|_| true)) {
         for d in file.outcome.problems.iter().filter(|d| d.is_error()) {
             eprintln!("{d}");
             failed = true;
         }
-        records.extend(file.outcome.rules.iter().map(|rule| explain::explain(rule, &rule.origin.file)));
+        records.extend(lowered.iter().map(|lowered| explain::explain(lowered, &lowered.rule.origin.file)));
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -59,8 +59,9 @@ fn write_suite(writer: &mut Writer<Vec<u8>>, suite: &Suite) -> io::Result<()> {
 }
 
 fn write_case(writer: &mut Writer<Vec<u8>>, case: &Case) -> io::Result<()> {
-    let element =
-        writer.create_element("testcase").with_attributes([("name", xml_text(&case.name).as_str()), ("classname", &xml_text(&case.classname))]);
+    let element = writer
+        .create_element("testcase")
+        .with_attributes([("name", xml_text(&case.name).as_str()), ("classname", &xml_text(&case.classname))]);
     if case.failure.is_none() && case.output.is_empty() {
         element.write_empty()?;
         return Ok(());

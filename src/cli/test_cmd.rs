@@ -4,7 +4,7 @@
 use super::{EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::convert;
 use crate::eval::{self, Row, time};
-use crate::ir::{Rule, SourceFormat};
+use crate::ir::SourceFormat;
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -55,12 +55,13 @@ pub fn run(args: TestArgs) -> i32 {
     let read = convert::read_all(&files, args.from);
     let mut unreadable = 0;
     let mut records = Vec::new();
-    for file in read.iter().filter(|f| !f.skipped()) {
+    let files = convert::read_files(&read);
+    for (file, lowered) in files.iter().zip(convert::lower_all(&files, &|_| true)) {
         for d in file.outcome.problems.iter().filter(|d| d.is_error()) {
             eprintln!("{d}");
             unreadable += 1;
         }
-        records.extend(file.outcome.rules.iter().map(|rule| test_rule(rule, &events, now)));
+        records.extend(lowered.iter().map(|lowered| test_rule(lowered, &events, now)));
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -80,8 +81,8 @@ pub fn run(args: TestArgs) -> i32 {
 }
 
 /// Everything this command takes from a `Rule`: where it came from, its names, its Detection.
-fn test_rule(rule: &Rule, events: &[Row], now: i64) -> Record {
-    let detection = crate::lower::lower_rule(rule);
+fn test_rule(lowered: &convert::Lowered, events: &[Row], now: i64) -> Record {
+    let (rule, detection) = (lowered.rule, &lowered.detection);
     let mut record = Record {
         file: rule.origin.file.clone(),
         rule_id: rule.id.clone(),
@@ -91,7 +92,7 @@ fn test_rule(rule: &Rule, events: &[Row], now: i64) -> Record {
         not_evaluated: Vec::new(),
         rows: Vec::new(),
     };
-    match eval::evaluate(&detection, events, now) {
+    match eval::evaluate(detection, events, now) {
         Ok(table) => {
             record.not_evaluated = table.not_evaluated;
             record.rows = table.rows;

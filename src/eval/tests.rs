@@ -277,6 +277,7 @@ fn a_join_renames_clashing_right_columns_and_a_filter_stage_reads_them() {
                 right: Input::Source(1),
                 keys: vec![JoinKey { left: Field::column("User"), right: Field::column("User") }],
                 window: None,
+                ordered: false,
                 span: Span::default(),
             }),
             Stage::Filter {
@@ -313,6 +314,7 @@ fn a_right_column_keeps_its_name_when_the_left_side_projected_that_name_away() {
             right: Input::Source(1),
             keys: vec![JoinKey { left: Field::column("User"), right: Field::column("User") }],
             window: None,
+            ordered: false,
             span: Span::default(),
         })],
         result: Some(Input::Stage(0)),

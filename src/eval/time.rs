@@ -3,7 +3,7 @@
 //! Events carry datetimes as ISO 8601 text; comparing them as text would order `...Z` and
 //! `...+01:00` wrongly, so both sides are read into ticks since the Unix epoch first.
 
-pub const TICKS_PER_SECOND: i64 = 10_000_000;
+pub use crate::ir::TICKS_PER_SECOND;
 const TICKS_PER_DAY: i64 = 86_400 * TICKS_PER_SECOND;
 
 /// Reads `2024-05-01`, `2024-05-01T12:00:00Z`, `2024-05-01 12:00:00.1234567+02:00` and the like.

@@ -39,6 +39,20 @@ pub struct Detection {
     /// with the span of the `Opaque` it reads, for documentation targets such as the rule card.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub computed_tests: Vec<Predicate>,
+    /// Keyword searches (values matched anywhere in the event, Sigma's field-less lists), in
+    /// source order. No field holds them, so in the predicate trees each is the `Opaque` with
+    /// its span and no engine here runs it; here are its values as written, for a target that
+    /// has keyword searches of its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<KeywordSearch>,
+}
+
+/// A keyword search: any of `values` anywhere in the event. Text values are written as Sigma
+/// writes them (`*` and `?` wildcards, `\\` escapes), with no modifier.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KeywordSearch {
+    pub values: Vec<Value>,
+    pub span: Span,
 }
 
 /// A reference to rows: those of an event source or of an earlier stage.
@@ -301,6 +315,9 @@ pub struct Join {
     pub keys: Vec<JoinKey>,
     /// A time window between the two sides, when the query states one (ticks).
     pub window: Option<i64>,
+    /// The right side's rows must come after the left side's (Sigma's `temporal_ordered`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ordered: bool,
     pub span: Span,
 }
 
@@ -453,6 +470,11 @@ impl Predicate {
 }
 
 impl Detection {
+    /// The keyword search the `Opaque` part at `span` stands for.
+    pub fn keyword_search(&self, span: Span) -> Option<&KeywordSearch> {
+        self.keywords.iter().find(|k| k.span == span)
+    }
+
     /// A column the query computes (with an expression, or as a rename): a condition on one,
     /// past the source where lowering reads renames through to their field, tests a value of
     /// the row, not an event field, which a target must compute (or report as lost) instead of

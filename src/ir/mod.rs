@@ -8,6 +8,7 @@ mod query;
 mod rule;
 mod sentinel;
 mod sigma;
+mod timespan;
 
 pub use attack::*;
 pub use detection::{Detection, LogSource};
@@ -17,3 +18,4 @@ pub use query::*;
 pub use rule::*;
 pub use sentinel::*;
 pub use sigma::*;
+pub use timespan::{TICKS_PER_SECOND, Timespan};

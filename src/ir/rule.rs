@@ -8,11 +8,11 @@
 //! are lifted into the neutral layer with their origin, and stay in the section as written:
 //! emitters of that format write the section, so nothing changes on a round trip.
 
+use super::Position;
 use super::attack::{AttackRef, Tactic, Technique};
 use super::query::{Logic, Query};
 use super::sentinel::SentinelSection;
 use super::sigma::{SigmaLogic, SigmaSection};
-use super::Position;
 use indexmap::IndexMap;
 use std::path::PathBuf;
 

@@ -1,23 +1,21 @@
-//! What only Sigma knows of a rule: its logic (the file's text and the parsed document) and
+//! What only Sigma knows of a rule: its logic (the file's text and what it detects) and
 //! the metadata the neutral layer has no home for, kept as written.
 
-use super::detection::LogSource;
+use super::detection::{Detection, LogSource};
 use super::query::Locator;
 use super::rule::Extensions;
-use crate::sigma::{Document, Filter};
+use std::sync::Arc;
 
 /// A Sigma rule's logic. `text` is its file's text (all documents: a correlation reads the
-/// rules it names from the same file), so every span of `document` and of the lowered
-/// Detection is a byte offset into it, placed in the file by `locator` as query spans are.
+/// rules it names from the same file), so every span of the Detection is a byte offset into
+/// it, placed in the file by `locator` as query spans are. The reader lowers the documents it
+/// parsed as it reads them (`lower::lower_sigma`), so Sigma's syntax never leaves it: the rule
+/// carries what it detects, which the job hands on as it is.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SigmaLogic {
     pub text: String,
     pub locator: Locator,
-    pub document: Document,
-    /// The detection rules a correlation names, found in the same file, in its order.
-    pub correlated: Vec<Document>,
-    /// Filter documents of the file that name this rule.
-    pub filters: Vec<Filter>,
+    pub detection: Arc<Detection>,
 }
 
 /// Sigma metadata the neutral `Rule` does not model.

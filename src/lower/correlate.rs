@@ -156,7 +156,15 @@ impl<'a> Lowerer<'a> {
         let outputs = join_outputs(kind, &rows.outputs, &right_rows.outputs, &dropped);
         let columns = join_columns(kind, rows, &right_rows);
         let stage = self.detection.stages.len();
-        self.detection.stages.push(Stage::Join(Join { kind, left: rows.at, right: right_rows.at, keys, window: None, span }));
+        self.detection.stages.push(Stage::Join(Join {
+            kind,
+            left: rows.at,
+            right: right_rows.at,
+            keys,
+            window: None,
+            ordered: false,
+            span,
+        }));
         *rows = Rows::of_stage(stage, outputs, After::Join(stage));
         rows.columns = columns;
     }
@@ -289,7 +297,15 @@ impl<'a> Lowerer<'a> {
         };
         let kind = if op.negated { JoinKind::LeftAnti } else { JoinKind::LeftSemi };
         let keys = vec![JoinKey { left: left_field, right: right_field }];
-        self.detection.stages.push(Stage::Join(Join { kind, left: rows.at, right: right.at, keys, window: None, span: condition.span }));
+        self.detection.stages.push(Stage::Join(Join {
+            kind,
+            left: rows.at,
+            right: right.at,
+            keys,
+            window: None,
+            ordered: false,
+            span: condition.span,
+        }));
         // The rows are still the left side's, with the same columns.
         rows.at = Input::Stage(self.detection.stages.len() - 1);
         rows.after = After::Other;

@@ -46,8 +46,11 @@ mod values;
 use crate::ir::detection::{Detection, EntityUse, Predicate, Unmodelled};
 use crate::ir::{Logic, Rule};
 use crate::kql::{self, Span, ast};
+use crate::sigma::{Document, Filter};
 use scope::Scope;
 use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Parses and lowers one query.
 pub fn lower_query(text: &str) -> Detection {
@@ -64,18 +67,40 @@ pub fn lower_query(text: &str) -> Detection {
     lowerer.finish()
 }
 
-/// Lowers a rule's query and records which output columns its entity mappings read.
-pub fn lower_rule(rule: &Rule) -> Detection {
+/// How many rules this process has lowered (KQL queries of rules, Sigma documents as read):
+/// lets a test prove that a run lowers each rule once, however many targets read it.
+static LOWERED: AtomicUsize = AtomicUsize::new(0);
+
+pub fn rules_lowered() -> usize {
+    LOWERED.load(Ordering::Relaxed)
+}
+
+/// Lowers a Sigma document with the documents of its file it names or that name it: the Sigma
+/// reader's call, made as it reads the rule (see `ir::SigmaLogic`).
+pub fn lower_sigma(document: &Document, correlated: &[&Document], filters: &[&Filter]) -> Detection {
+    LOWERED.fetch_add(1, Ordering::Relaxed);
+    sigma::lower(document, correlated, filters)
+}
+
+/// What a rule detects, with which output columns its entity mappings read: a KQL rule's query
+/// lowered now, a Sigma rule's Detection as its reader lowered it.
+pub fn lower_rule(rule: &Rule) -> Arc<Detection> {
     let mut detection = match &rule.logic {
-        Some(Logic::Kql(query)) => lower_query(&query.text),
-        Some(Logic::Sigma(logic)) => sigma::lower(logic),
+        Some(Logic::Kql(query)) => {
+            LOWERED.fetch_add(1, Ordering::Relaxed);
+            Arc::new(lower_query(&query.text))
+        }
+        Some(Logic::Sigma(logic)) => Arc::clone(&logic.detection),
         None => {
             let missing =
                 Unmodelled { construct: "query".into(), reason: "the rule has no query".into(), changes_rows: true, span: Span::default() };
-            Detection { unmodelled: vec![missing], ..Detection::default() }
+            Arc::new(Detection { unmodelled: vec![missing], ..Detection::default() })
         }
     };
-    detection.entities = entity_uses(rule, &detection);
+    let entities = entity_uses(rule, &detection);
+    if entities != detection.entities {
+        Arc::make_mut(&mut detection).entities = entities;
+    }
     detection
 }
 

@@ -24,15 +24,11 @@ pub use indicators::IndicatorCount;
 pub use markdown::markdown;
 pub use navigator::layer;
 
-use crate::convert::{self, FileRules};
+use crate::convert::{self, FileRules, Lowered};
 use crate::diag::Problem;
 use crate::ir::{Detection, Rule};
 use crate::targets::{EmitOptions, Target};
-use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::path::Path;
-use std::sync::Arc;
 
 /// Everything the report says; serialized as `report.json`.
 #[derive(Debug, Serialize)]
@@ -68,7 +64,9 @@ pub struct TargetFidelity {
 }
 
 pub fn build(read: &[FileRules], options: &EmitOptions) -> Report {
-    let results = convert::convert_to(read, Target::all(), options);
+    let files = convert::read_files(read);
+    let lowered = convert::lower_all(&files, &|_| true);
+    let results = convert::emit_lowered(&files, &lowered, Target::all(), options, &|| {});
     let fidelity = Target::all()
         .iter()
         .zip(&results)
@@ -85,35 +83,18 @@ pub fn build(read: &[FileRules], options: &EmitOptions) -> Report {
     // Every target's records list the same rules; the unread ones carry no verdict.
     let records = results.first().map(|(records, _)| records.as_slice()).unwrap_or_default();
     let unread: Vec<_> = records.iter().filter(|r| r.fidelity.is_none()).collect();
-    let rules: Vec<&Rule> = read.iter().filter(|f| !f.skipped()).flat_map(|f| &f.outcome.rules).collect();
-    let detections = detections(&rules, &results);
-    let with_detections: Vec<(&Rule, &Detection)> = rules.iter().copied().zip(detections.iter().map(|d| &**d)).collect();
+    let lowered: Vec<&Lowered> = lowered.iter().flatten().collect();
+    let rules: Vec<&Rule> = lowered.iter().map(|l| l.rule).collect();
+    let detections: Vec<&Detection> = lowered.iter().map(|l| &*l.detection).collect();
+    let with_detections: Vec<(&Rule, &Detection)> = rules.iter().copied().zip(detections.iter().copied()).collect();
     Report {
         summary: PackSummary { files: read.iter().filter(|f| !f.skipped()).count(), rules: rules.len(), unreadable: unread.len() },
         attack: coverage::coverage(&rules),
         data_sources: data_sources::data_sources(&with_detections),
         fidelity,
-        indicators: indicators::reuse(&detections.iter().map(|d| &**d).collect::<Vec<_>>()),
+        indicators: indicators::reuse(&detections),
         problems: unread.iter().flat_map(|r| r.problems.iter().cloned()).collect(),
     }
-}
-
-/// Each rule's Detection: the one the convert job lowered for a target that reads it, else
-/// lowered here (a rule no target lowered, or whose every such target failed).
-fn detections(rules: &[&Rule], results: &[(Vec<convert::Record>, Vec<convert::Converted>)]) -> Vec<Arc<Detection>> {
-    let lowered: HashMap<(&Path, usize), &Arc<Detection>> = Target::all()
-        .iter()
-        .zip(results)
-        .flat_map(|(target, (_, converted))| converted.iter().filter(|c| target.reads_detection_of(c.rule)))
-        .map(|c| ((c.rule.origin.file.as_path(), c.rule.origin.index), &c.detection))
-        .collect();
-    rules
-        .par_iter()
-        .map(|rule| match lowered.get(&(rule.origin.file.as_path(), rule.origin.index)) {
-            Some(detection) => Arc::clone(detection),
-            None => Arc::new(crate::lower::lower_rule(rule)),
-        })
-        .collect()
 }
 
 /// "1 rule", "3 rules".

@@ -193,9 +193,7 @@ fn unescape_literals(node: &Node) -> Node {
     let value = match &node.value {
         Value::Str(s) if s.starts_with("[[") && s.ends_with(']') => Value::Str(s[1..].to_string()),
         Value::Seq(items) => Value::Seq(items.iter().map(unescape_literals).collect()),
-        Value::Map(entries) => {
-            Value::Map(entries.iter().map(|e| Entry { value: unescape_literals(&e.value), ..e.clone() }).collect())
-        }
+        Value::Map(entries) => Value::Map(entries.iter().map(|e| Entry { value: unescape_literals(&e.value), ..e.clone() }).collect()),
         other => other.clone(),
     };
     Node { value, ..node.clone() }

@@ -25,7 +25,9 @@ mod sentinel_yaml;
 mod settings;
 mod sigma;
 
-pub use fidelity::{Verdict, refused_regex_errors, computed_column_losses, header_lines, loss_at, unmodelled_losses, unplaced_page_notes, unverified};
+pub use fidelity::{
+    Verdict, computed_column_losses, header_lines, loss_at, refused_regex_errors, unmodelled_losses, unplaced_page_notes, unverified,
+};
 pub use settings::Settings;
 
 use crate::diag::{Kind, Problem};
@@ -111,11 +113,6 @@ impl Target {
     /// no query to carry as written, so a target that reads Sigma always does.
     pub fn reads_detection_of(self, rule: &Rule) -> bool {
         self.0.reads_detection() || (self.0.reads_sigma() && rule.sigma_logic().is_some())
-    }
-
-    /// The rule's Detection, when the target reads it; an empty one otherwise.
-    pub fn detection_of(self, rule: &Rule) -> Detection {
-        if self.reads_detection_of(rule) { crate::lower::lower_rule(rule) } else { Detection::default() }
     }
 }
 

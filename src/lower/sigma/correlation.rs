@@ -7,25 +7,23 @@
 //!   `aliases` would need a per-rule rename before the union: listed, not applied.
 //! - `temporal`: inner joins on the group-by fields (each rule's own field where `aliases`
 //!   names one), left-deep over the rules in order, each with the `timespan` as its window.
-//! - `temporal_ordered`: the same joins; a join window has no direction, so the order is
-//!   listed in `unmodelled`.
+//! - `temporal_ordered`: the same joins, marked `ordered`; a target whose join window has no
+//!   direction loses the order, so it is also listed in `unmodelled`.
 
 use super::Lowering;
-use crate::ir::Duration;
+use crate::ir::Timespan;
 use crate::ir::detection::{
     AggFunction, Aggregate, Aggregation, EVENT_TIME, Field, GroupKey, Input, Join, JoinKey, JoinKind, Match, Output, OutputOrigin, Outputs,
     Predicate, Quantifier, Span, Stage, Value,
 };
 use crate::sigma::{Correlation, CorrelationKind, Document, Threshold};
 
-const TICKS_PER_SECOND: i64 = 10_000_000;
-
 impl Lowering {
-    pub(super) fn correlation(&mut self, correlation: &Correlation, correlated: &[Document], span: Span) -> Input {
+    pub(super) fn correlation(&mut self, correlation: &Correlation, correlated: &[&Document], span: Span) -> Input {
         let mut inputs = Vec::new();
         for (reference, at) in &correlation.rules {
             match correlated.iter().find(|d| d.name.as_deref() == Some(reference) || d.id.as_deref() == Some(reference)) {
-                Some(document) => inputs.push((reference.as_str(), document, self.rule_source(document, &[]))),
+                Some(document) => inputs.push((reference.as_str(), *document, self.rule_source(document, &[]))),
                 None => self.unmodelled("correlated rule", &format!("`{reference}` is not a rule of this file"), *at),
             }
         }
@@ -43,7 +41,7 @@ impl Lowering {
                     let reason = "the rules must match in the order listed: a join window has no direction, so any order matches";
                     self.unmodelled("temporal_ordered", reason, span);
                 }
-                self.temporal(correlation, &inputs, window, span)
+                self.temporal(correlation, &inputs, window, span, correlation.kind == CorrelationKind::TemporalOrdered)
             }
         }
     }
@@ -52,16 +50,12 @@ impl Lowering {
     /// bound in time).
     fn window(&mut self, correlation: &Correlation) -> Option<i64> {
         let (text, at) = correlation.timespan.as_ref()?;
-        let ticks = Duration::parse(text).ok().and_then(|d| i64::try_from(d.total_seconds()).ok()?.checked_mul(TICKS_PER_SECOND));
-        if ticks.is_none_or(|t| t <= 0) {
-            self.unmodelled(
-                "timespan",
-                &format!("`{text}` is no time span (`30s`, `5m`, `1h`, `2d`): the rules are not bound in time"),
-                *at,
-            );
-            return None;
+        let window = Timespan::parse_sigma(text);
+        if window.is_none() {
+            let reason = format!("`{text}` is no time span (`30s`, `5m`, `1h`, `2d`, `1w`): the rules are not bound in time");
+            self.unmodelled("timespan", &reason, *at);
         }
-        ticks
+        window.map(Timespan::ticks)
     }
 
     /// `event_count` / `value_count`: count (distinct values of the condition's field) per
@@ -95,7 +89,14 @@ impl Lowering {
 
     /// `temporal`: the first rule joined with each next one on the group-by fields, within the
     /// window; a rule's field is its alias where `aliases` names one.
-    fn temporal(&mut self, correlation: &Correlation, inputs: &[(&str, &Document, Input)], window: Option<i64>, span: Span) -> Input {
+    fn temporal(
+        &mut self,
+        correlation: &Correlation,
+        inputs: &[(&str, &Document, Input)],
+        window: Option<i64>,
+        span: Span,
+        ordered: bool,
+    ) -> Input {
         let field_of = |key: &str, (reference, document, _): &(&str, &Document, Input)| {
             let aliases = correlation.aliases.iter().flat_map(|a| &a.names).filter(|(name, _)| name == key);
             let names_rule =
@@ -109,7 +110,7 @@ impl Lowering {
         let mut left = first.2;
         for next in rest {
             let keys = correlation.group_by.iter().map(|key| JoinKey { left: field_of(key, first), right: field_of(key, next) }).collect();
-            left = self.stage(Stage::Join(Join { kind: JoinKind::Inner, left, right: next.2, keys, window, span }));
+            left = self.stage(Stage::Join(Join { kind: JoinKind::Inner, left, right: next.2, keys, window, ordered, span }));
         }
         self.detection.outputs = Outputs { all_columns: true, fields: Vec::new() };
         left

@@ -19,21 +19,21 @@
 mod correlation;
 mod values;
 
+use crate::ir::LogSource;
 use crate::ir::detection::{Detection, EventSource, Input, Output, OutputOrigin, Outputs, Predicate, Span, Unmodelled};
-use crate::ir::{LogSource, SigmaLogic};
-use crate::sigma::{Condition, DetectionSection, Document, DocumentKind, Search, SearchBody};
+use crate::sigma::{Condition, DetectionSection, Document, DocumentKind, Filter, Search, SearchBody};
 
-/// Lowers a Sigma rule, correlation or filter document.
-pub fn lower(logic: &SigmaLogic) -> Detection {
+/// Lowers a Sigma rule, correlation or filter document, with the documents of its file that
+/// it names (`correlated`, in its order) or that name it (`filters`).
+pub fn lower(document: &Document, correlated: &[&Document], filters: &[&Filter]) -> Detection {
     let mut lowering = Lowering { detection: Detection::default() };
-    let document = &logic.document;
     let result = match &document.kind {
         DocumentKind::Rule(_) => {
-            let at = lowering.rule_source(document, &logic.filters);
+            let at = lowering.rule_source(document, filters);
             lowering.detection.outputs = lowering.outputs(document, at);
             Some(at)
         }
-        DocumentKind::Correlation(correlation) => Some(lowering.correlation(correlation, &logic.correlated, document.span)),
+        DocumentKind::Correlation(correlation) => Some(lowering.correlation(correlation, correlated, document.span)),
         DocumentKind::Filter(_) => {
             lowering.unmodelled("filter", "a filter document is applied to the rules it names; alone it detects nothing", document.span);
             None
@@ -56,7 +56,7 @@ impl Lowering {
 
     /// The source of one detection rule, with the filters that name it; a document that is
     /// not a detection rule matches nothing (the caller reported why).
-    fn rule_source(&mut self, document: &Document, filters: &[crate::sigma::Filter]) -> Input {
+    fn rule_source(&mut self, document: &Document, filters: &[&Filter]) -> Input {
         let name = document.name.clone().unwrap_or_else(|| document.title.clone());
         let DocumentKind::Rule(rule) = &document.kind else { return self.source(name, Predicate::Or(Vec::new()), None, document.span) };
         let mut parts = vec![self.section(&rule.detection)];

@@ -8,7 +8,7 @@
 //! one `Match` per operator, joined by `Or` (`And` under `all`).
 
 use super::Lowering;
-use crate::ir::detection::{Field, Match, MatchOp, Predicate, Quantifier, Value};
+use crate::ir::detection::{Field, KeywordSearch, Match, MatchOp, Predicate, Quantifier, Value};
 use crate::sigma::{FieldTest, Modifier, Pattern, Piece, Scalar, SigmaValue, encode};
 
 impl Lowering {
@@ -16,6 +16,10 @@ impl Lowering {
         let Some(name) = &test.field else {
             let reason = "a keyword search matches its values anywhere in the event; the Detection tests named fields only";
             self.unmodelled("keywords", reason, test.span);
+            if test.modifiers.is_empty() {
+                let values = test.values.iter().map(|v| written_value(&v.value)).collect();
+                self.detection.keywords.push(KeywordSearch { values, span: test.span });
+            }
             return Predicate::Opaque { text: format!("keywords {}", written(&test.values)), span: test.span };
         };
         let has = |m: Modifier| test.modifiers.contains(&m);
@@ -221,4 +225,15 @@ fn written(values: &[SigmaValue]) -> String {
         })
         .collect();
     items.join(", ")
+}
+
+/// A value as written: text keeps its wildcards and escapes, which Sigma reads again.
+fn written_value(value: &Scalar) -> Value {
+    match value {
+        Scalar::Null => Value::Null,
+        Scalar::Bool(b) => Value::Bool(*b),
+        Scalar::Int(i) => Value::Int(*i),
+        Scalar::Float(f) => Value::Real(*f),
+        Scalar::Str(s) => Value::String(s.clone()),
+    }
 }

@@ -288,8 +288,13 @@ struct Flattened<'a> {
 
 /// Rebuilds a flattened definition starting at page line `start`.
 fn flattened_rebuild(lines: &[&str], start: usize) -> Result<Rebuilt, RebuildError> {
-    let mut state =
-        Flattened { lines, frames: vec![Frame::new(&RULE, "the rule itself".into(), 0)], out: vec![String::new(); start], shifts: vec![0; start], block: None };
+    let mut state = Flattened {
+        lines,
+        frames: vec![Frame::new(&RULE, "the rule itself".into(), 0)],
+        out: vec![String::new(); start],
+        shifts: vec![0; start],
+        block: None,
+    };
     let mut end = lines.len();
     for i in start..lines.len() {
         if !state.line(i)? {

@@ -16,10 +16,10 @@ use super::locate::LineIndex;
 use super::sentinel_yaml;
 use crate::diag::Position;
 use crate::ir::{Lifted, Logic, Query, Rule, SentinelSection, SourceFormat};
-use serde_json::{Value as Json, json};
 use crate::yaml::{self, Value};
 use definition::Rebuilt;
 use facts::{Fact, FactKind};
+use serde_json::{Value as Json, json};
 use std::path::Path;
 
 /// Whether `text` is a page: prose before a rule definition.

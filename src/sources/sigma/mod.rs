@@ -12,6 +12,7 @@ use crate::diag::{Kind, Position, Problem};
 use crate::ir::{Locator, Logic, SigmaLogic};
 use crate::sigma::{self, Document, DocumentKind, Filter};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Whether `text` has Sigma's shape: top-level `detection:` and `logsource:` keys, or a
 /// correlation or filter document.
@@ -54,20 +55,20 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
                 continue;
             }
             DocumentKind::Correlation(correlation) => {
-                correlated =
-                    correlation.rules.iter().filter_map(|(r, _)| documents.iter().find(|d| names(d, r)).map(|d| (*d).clone())).collect();
+                correlated = correlation.rules.iter().filter_map(|(r, _)| documents.iter().find(|d| names(d, r)).copied()).collect();
             }
             DocumentKind::Rule(_) => {}
         }
-        let applied = filters.iter().filter(|(_, f)| f.rules.iter().any(|(r, _)| names(document, r))).map(|(_, f)| (*f).clone()).collect();
+        let applied: Vec<&Filter> =
+            filters.iter().filter(|(_, f)| f.rules.iter().any(|(r, _)| names(document, r))).map(|(_, f)| *f).collect();
         let (mut rule, problems) = metadata::rule(&item.node, text, file, index);
         let unreadable = problems.iter().any(Problem::is_error);
         out.report(problems, index, Some(&rule.title.clone()));
         if unreadable {
             continue;
         }
-        let logic =
-            SigmaLogic { text: text.to_string(), locator: locator.clone(), document: document.clone(), correlated, filters: applied };
+        let detection = Arc::new(crate::lower::lower_sigma(document, &correlated, &applied));
+        let logic = SigmaLogic { text: text.to_string(), locator: locator.clone(), detection };
         rule.logic = Some(Logic::Sigma(Box::new(logic)));
         out.rules.push(rule);
     }

@@ -17,7 +17,10 @@ mod predicate;
 mod profile;
 mod text;
 
-use super::{EmitOptions, Emitted, Emitter, Subject, refused_regex_errors, computed_column_losses, header_lines, join_documents, unmodelled_losses, unverified};
+use super::{
+    EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, refused_regex_errors, unmodelled_losses,
+    unverified,
+};
 use crate::diag::Problem;
 use crate::ir::Rule;
 use crate::ir::detection::Span;

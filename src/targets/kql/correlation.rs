@@ -68,7 +68,9 @@ impl Writer<'_> {
             match (left.whole_column(&key.left), right.whole_column(&key.right)) {
                 (Some(l), Some(r)) => keys.push(format!("$left.{l} == $right.{r}")),
                 _ => {
-                    return Err(self.error(at, format!("the join key `{}` = `{}` is not a whole column on both sides", key.left, key.right)));
+                    return Err(
+                        self.error(at, format!("the join key `{}` = `{}` is not a whole column on both sides", key.left, key.right))
+                    );
                 }
             }
         }

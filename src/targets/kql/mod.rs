@@ -15,13 +15,15 @@ mod entities;
 mod profile;
 mod sentinel_rule;
 
-use super::{EmitOptions, Emitted, Emitter, Subject, refused_regex_errors, header_lines, join_documents, loss_at, unmodelled_losses, unverified};
+use super::{
+    EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, loss_at, refused_regex_errors, unmodelled_losses, unverified,
+};
 use crate::diag::{Kind, Problem};
 use crate::ir::detection::{Input, MatchOp, Stage};
 use condition::Columns;
 use profile::Profile;
-use std::borrow::Cow;
 pub(super) use sentinel_rule::sentinel_form;
+use std::borrow::Cow;
 
 pub struct Kql;
 

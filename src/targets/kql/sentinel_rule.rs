@@ -3,7 +3,9 @@
 
 use super::{entities, query, unparsed};
 use crate::diag::{Kind, Problem};
-use crate::ir::{Detection, Duration, EntityMapping, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator};
+use crate::ir::{
+    Detection, Duration, EntityMapping, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator,
+};
 use crate::targets::{EmitOptions, Subject};
 use std::borrow::Cow;
 

@@ -4,10 +4,8 @@
 
 use super::profile;
 use crate::ir::detection::{AggFunction, Aggregate, EVENT_TIME, Input, Join, JoinKind, MatchOp, Predicate, Span, Stage, Value};
-use crate::ir::{Detection, Rule};
+use crate::ir::{Detection, Rule, TICKS_PER_SECOND, Timespan};
 use serde_json::{Map, Value as Json, json};
-
-const TICKS_PER_SECOND: i64 = 10_000_000;
 
 /// A difference from the query, or why a stage has no correlation, at the construct it is about.
 pub type Note = (Span, String);
@@ -23,7 +21,7 @@ pub struct Bases<'a> {
 /// The `correlation` blocks of a detection's stages, and what could not be expressed.
 pub fn translate(rule: &Rule, detection: &Detection, bases: &Bases) -> (Vec<Json>, Vec<Note>) {
     let query_period = rule.sentinel.as_ref().and_then(|s| s.schedule.query_period.as_ref());
-    let period = query_period.map(|d| d.total_seconds() as i64 * TICKS_PER_SECOND).or_else(|| sigma_timespan(rule));
+    let period = query_period.map(|d| d.total_seconds() as i64 * TICKS_PER_SECOND);
     let mut blocks = Vec::new();
     let mut losses = Vec::new();
     for (index, stage) in detection.stages.iter().enumerate() {
@@ -33,7 +31,7 @@ pub fn translate(rule: &Rule, detection: &Detection, bases: &Bases) -> (Vec<Json
             Stage::Join(_) if detection.stages.iter().any(|s| matches!(s, Stage::Join(next) if next.left == Input::Stage(index))) => {
                 Ok(None)
             }
-            Stage::Join(join) => temporal(join, detection, ordered(rule), period, bases),
+            Stage::Join(join) => temporal(join, detection, period, bases),
             Stage::Union { inputs, span } => match inputs.iter().all(|i| matches!(i, Input::Source(_))) {
                 // Each source is its own Sigma rule already, and any of them alerts.
                 true => Ok(None),
@@ -76,28 +74,6 @@ fn sources_of(input: Input, detection: &Detection, bases: &Bases, span: Span) ->
         },
         source => source_of(source, bases, "the aggregation", span).map(|s| vec![s]),
     }
-}
-
-/// Whether the rule is a Sigma `temporal_ordered` correlation: the order its joins cannot say
-/// (a loss of the Detection) is the rule's own, so its Sigma keeps it.
-fn ordered(rule: &Rule) -> bool {
-    let kind = rule.sigma_logic().map(|logic| &logic.document.kind);
-    matches!(kind, Some(crate::sigma::DocumentKind::Correlation(c)) if c.kind == crate::sigma::CorrelationKind::TemporalOrdered)
-}
-
-/// A Sigma correlation's `timespan` (`5m`, `1h`, `2d`), in ticks.
-fn sigma_timespan(rule: &Rule) -> Option<i64> {
-    let crate::sigma::DocumentKind::Correlation(correlation) = &rule.sigma_logic()?.document.kind else { return None };
-    let text = correlation.timespan.as_ref()?.0.trim();
-    let unit = match text.chars().last()? {
-        's' => 1,
-        'm' => 60,
-        'h' => 3_600,
-        'd' => 86_400,
-        'w' => 604_800,
-        _ => return None,
-    };
-    text[..text.len() - 1].parse::<i64>().ok().map(|n| n * unit * TICKS_PER_SECOND)
 }
 
 /// `summarize count() / dcount(x) by keys | where ... > N` → `event_count` / `value_count`.
@@ -161,7 +137,7 @@ fn aggregation(aggregate: &Aggregate, detection: &Detection, period: Option<i64>
 /// `a | join kind=inner b on key` → `temporal`: every rule matches with equal keys in the
 /// window. A left-deep chain of such joins (`(a ⋈ b) ⋈ c`), each on the first rule's fields and
 /// with one window, is one `temporal` of all its rules.
-fn temporal(last: &Join, detection: &Detection, ordered: bool, period: Option<i64>, bases: &Bases) -> Outcome {
+fn temporal(last: &Join, detection: &Detection, period: Option<i64>, bases: &Bases) -> Outcome {
     let mut chain = vec![last];
     while let Input::Stage(j) = chain[0].left
         && let Some(Stage::Join(join)) = detection.stages.get(j)
@@ -184,8 +160,8 @@ fn temporal(last: &Join, detection: &Detection, ordered: bool, period: Option<i6
             return Err((join.span, "a join without keys has no Sigma correlation".into()));
         }
         let same_fields = join.keys.len() == first.keys.len() && join.keys.iter().zip(&first.keys).all(|(k, f)| k.left == f.left);
-        if !same_fields || join.window != first.window {
-            return Err((join.span, "joins on other fields or windows than the first join have no Sigma correlation".into()));
+        if !same_fields || join.window != first.window || join.ordered != first.ordered {
+            return Err((join.span, "joins on other fields, windows or order than the first join have no Sigma correlation".into()));
         }
     }
     let mut group_by = Vec::new();
@@ -211,7 +187,7 @@ fn temporal(last: &Join, detection: &Detection, ordered: bool, period: Option<i6
     }
     let rules: Vec<&String> = sides.iter().flat_map(|side| &bases.ids[*side]).collect();
     let mut block = Map::new();
-    block.insert("type".into(), json!(if ordered { "temporal_ordered" } else { "temporal" }));
+    block.insert("type".into(), json!(if first.ordered { "temporal_ordered" } else { "temporal" }));
     block.insert("rules".into(), json!(rules));
     block.insert("group-by".into(), Json::Array(group_by));
     block.insert("timespan".into(), json!(timespan));
@@ -244,15 +220,7 @@ fn condition(op: MatchOp, values: &[Value]) -> Option<Map<String, Json>> {
 /// A window as Sigma writes it (`90s`, `5m`, `1h`, `14d`), from ticks.
 fn timespan(ticks: Option<i64>, span: Span) -> Result<(String, Option<Note>), Note> {
     let ticks = ticks.ok_or((span, "no time window: neither the query nor the rule's query period gives one".to_string()))?;
-    let seconds = ticks / TICKS_PER_SECOND;
-    if seconds <= 0 {
-        return Err((span, "a window under one second has no Sigma timespan".into()));
-    }
-    let text = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")]
-        .iter()
-        .find(|(unit, _)| seconds % unit == 0)
-        .map(|(unit, suffix)| format!("{}{suffix}", seconds / unit))
-        .unwrap_or_else(|| format!("{seconds}s"));
-    let rounded = (ticks % TICKS_PER_SECOND != 0).then(|| (span, "the window is rounded down to whole seconds".to_string()));
-    Ok((text, rounded))
+    let (text, rounded) =
+        Timespan::from_ticks(ticks).to_sigma().ok_or((span, "a window under one second has no Sigma timespan".to_string()))?;
+    Ok((text, rounded.then(|| (span, "the window is rounded down to whole seconds".to_string()))))
 }

@@ -15,12 +15,12 @@ mod selection;
 mod values;
 
 use super::{
-    EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, loss_at, unmodelled_losses, unplaced_page_notes,
-    unverified,
+    EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, loss_at, unmodelled_losses,
+    unplaced_page_notes, unverified,
 };
 use crate::diag::{Kind, Problem};
 use crate::ir::Rule;
-use crate::ir::detection::{Detection, EventSource, Input, OutputOrigin, Predicate, Span, Stage, Unmodelled};
+use crate::ir::detection::{Detection, EventSource, Input, OutputOrigin, Predicate, Span, Stage};
 use crate::yaml;
 use serde_json::{Map, Value as Json, json};
 
@@ -87,7 +87,7 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         // Sigma tests event fields; a test of a computed column is dropped (and reported above).
         let filter = subject.detection.on_event_fields(&source.filter);
         for Scoped { table, scope, logsource, filter } in scoped(source, &filter) {
-            let translated = selection::translate(&filter, &scope, &|span| keywords::list_at(rule, span));
+            let translated = selection::translate(&filter, &scope, &|span| keywords::list_at(subject.detection, span));
             problems.extend(translated.losses.into_iter().map(|(span, message)| loss_at(subject, span, message)));
             problems.extend(translated.changes.into_iter().map(|(span, message)| change_at(subject, span, message)));
             match translated.detection {
@@ -183,18 +183,10 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     Ok(Emitted { text, problems })
 }
 
-/// The Detection without what the Sigma written takes from a Sigma rule itself among the
-/// unmodelled: a correlation's `timespan` (see `correlation::translate`), keyword lists.
+/// The Detection without the unmodelled constructs the Sigma written carries: keyword lists.
 fn without_carried(subject: &Subject) -> Detection {
     let mut detection = subject.detection.clone();
-    if subject.rule.sigma_logic().is_some() {
-        let carried = |u: &Unmodelled| match u.construct.as_str() {
-            "timespan" => true,
-            "keywords" => keywords::list_at(subject.rule, u.span).is_some(),
-            _ => false,
-        };
-        detection.unmodelled.retain(|u| !carried(u));
-    }
+    detection.unmodelled.retain(|u| !(u.construct == "keywords" && keywords::list_at(subject.detection, u.span).is_some()));
     detection
 }
 
