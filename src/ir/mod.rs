@@ -1,6 +1,7 @@
 //! The vendor-neutral intermediate representation every reader produces and every emitter reads.
 
 mod attack;
+pub mod attack_names;
 pub mod detection;
 mod duration;
 mod position;

@@ -7,7 +7,7 @@
 //! listed under it with its own count.
 
 use crate::ir::Rule;
-use crate::targets::markdown::attack;
+use crate::ir::attack_names as attack;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,49 +1,8 @@
-//! MITRE ATT&CK names for the card's coverage table, from the vendored `targets/attack.json`
-//! (derived from ATT&CK Enterprise; its `origin` says from which snapshot).
+//! The card's ATT&CK coverage table: each tactic the rule lists with the rule's techniques
+//! ATT&CK files under it, named from `ir::attack_names`.
 
-use crate::ir::{AttackRef, Rule, Tactic, Technique};
-use serde::Deserialize;
-use std::collections::BTreeMap;
-use std::sync::LazyLock;
-
-#[derive(Debug, Default, Deserialize)]
-struct AttackData {
-    tactics: BTreeMap<String, TacticData>,
-    techniques: BTreeMap<String, TechniqueData>,
-}
-
-#[derive(Debug, Deserialize)]
-struct TacticData {
-    name: String,
-    short_name: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct TechniqueData {
-    name: String,
-    /// Short names of the tactics it serves (`command-and-control`).
-    tactics: Vec<String>,
-}
-
-/// Empty if the embedded file were unreadable; a test proves it is not.
-static ATTACK: LazyLock<AttackData> =
-    LazyLock::new(|| serde_json::from_str(include_str!("../../../targets/attack.json")).unwrap_or_default());
-
-/// A technique or sub-technique ATT&CK Enterprise lists: its name and the short names of the
-/// tactics it serves.
-pub fn technique(id: &str) -> Option<(&'static str, &'static [String])> {
-    ATTACK.techniques.get(id).map(|t| (t.name.as_str(), t.tactics.as_slice()))
-}
-
-/// The Enterprise tactics in kill-chain order (`Tactic::ALL`'s), as (id, short name, name).
-pub fn tactics() -> Vec<(&'static str, &'static str, &'static str)> {
-    Tactic::ALL.iter().filter_map(|t| ATTACK.tactics.get(t.id()).map(|d| (t.id(), d.short_name.as_str(), d.name.as_str()))).collect()
-}
-
-/// The short name (`initial-access`) of a tactic ATT&CK Enterprise lists.
-pub fn tactic_short_name(tactic: Tactic) -> Option<&'static str> {
-    ATTACK.tactics.get(tactic.id()).map(|t| t.short_name.as_str())
-}
+use crate::ir::Rule;
+use crate::ir::attack_names::{self, tactic_label, tactic_short_name, technique_label};
 
 /// One row of the coverage table: a tactic and the rule's techniques that serve it.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,8 +24,8 @@ pub fn coverage(rule: &Rule) -> Vec<Coverage> {
             let short_name = tactic.id.and_then(tactic_short_name);
             let mut names = Vec::new();
             for (i, technique) in techniques.iter().enumerate() {
-                let serves = technique.id.as_ref().and_then(|t| ATTACK.techniques.get(t.as_str()));
-                if short_name.is_some_and(|s| serves.is_some_and(|t| t.tactics.iter().any(|x| x == s))) {
+                let serves = technique.id.as_ref().and_then(|t| attack_names::technique(t.as_str()));
+                if short_name.is_some_and(|s| serves.is_some_and(|(_, tactics)| tactics.iter().any(|x| x == s))) {
                     placed[i] = true;
                     names.push(technique_label(technique));
                 }
@@ -81,25 +40,6 @@ pub fn coverage(rule: &Rule) -> Vec<Coverage> {
     rows
 }
 
-/// "Command and Control (TA0011)"; the text as written when it names no tactic.
-fn tactic_label(tactic: &AttackRef<Tactic>) -> String {
-    match tactic.id {
-        Some(t) => format!("{} ({})", ATTACK.tactics.get(t.id()).map_or(t.name(), |data| data.name.as_str()), t.id()),
-        None => tactic.written.trim().to_string(),
-    }
-}
-
-/// "T1078.004 Valid Accounts: Cloud Accounts"; the text as written when it is no technique id.
-fn technique_label(technique: &AttackRef<Technique>) -> String {
-    let Some(id) = &technique.id else { return technique.written.trim().to_string() };
-    let name = |id: &str| ATTACK.techniques.get(id).map(|t| t.name.as_str());
-    match (name(id.as_str()), id.is_sub_technique().then(|| name(id.parent())).flatten()) {
-        (Some(sub), Some(parent)) => format!("{} {parent}: {sub}", id.as_str()),
-        (Some(name), None) => format!("{} {name}", id.as_str()),
-        (None, _) => format!("{} (not in ATT&CK Enterprise)", id.as_str()),
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -111,13 +51,6 @@ pub(crate) mod tests {
             techniques: Some(techniques.iter().map(|t| AttackRef::parse(t)).collect()),
             ..Rule::default()
         }
-    }
-
-    #[test]
-    fn the_vendored_data_is_read() {
-        assert!(ATTACK.tactics.len() >= 14 && ATTACK.techniques.len() > 600, "{} tactics", ATTACK.tactics.len());
-        assert_eq!(tactics().len(), 14, "every Enterprise tactic is in kill-chain order");
-        assert_eq!(tactics()[0], ("TA0043", "reconnaissance", "Reconnaissance"));
     }
 
     #[test]
