@@ -10,6 +10,7 @@
 //! nodes where it recovered) and every syntax error it found.
 
 pub mod ast;
+mod build;
 mod error;
 mod keywords;
 mod lexer;
