@@ -4,6 +4,7 @@
 //!  text ──lexer──▶ tokens ──parser──▶ ast::Script + Vec<SyntaxError>
 //!                                          │
 //!                                          └──printer──▶ normalized KQL
+//!  emitter ──build (constructors)──▶ ast::Script ──printer──▶ KQL
 //! ```
 //!
 //! `parse` never fails and never panics: it returns a tree (with `Error`
