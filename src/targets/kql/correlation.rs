@@ -1,5 +1,5 @@
-//! Correlation stages of a Sigma rule's Detection as KQL trees, in the forms KQL lowering reads back
-//! into the same stages (`src/lower/correlate.rs`):
+//! Correlation stages of a Sigma rule's Detection as KQL trees, in the forms KQL lowering reads
+//! back into the same stages (`src/lower/correlate.rs`):
 //!
 //! - an aggregation: `summarize n = count() by bin(<time column>, 10m), X | where n >= 5`;
 //! - a join: `A | join kind=inner (B) on $left.a == $right.b | where abs(T - T1) <= 10m`, the

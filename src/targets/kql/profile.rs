@@ -181,5 +181,11 @@ mod tests {
             assert!(!named(Some(name)).unwrap().1.logsources.is_empty(), "{name}");
         }
         assert!(named(Some("nope")).unwrap_err().contains("asim"));
+        // A table holding other events too asks for this logsource's, by value.
+        let (_, monitor) = named(Some("azure-monitor")).unwrap();
+        let process = monitor.entry(&logsource(Some("process_creation"), Some("windows"), None)).unwrap();
+        assert!(matches!(process.equals.get("EventID"), Some(Constant::Int(4688))), "{process:?}");
+        let system = monitor.entry(&logsource(None, Some("windows"), Some("system"))).unwrap();
+        assert!(matches!(system.equals.get("EventLog"), Some(Constant::Text(log)) if log == "System"), "{system:?}");
     }
 }
