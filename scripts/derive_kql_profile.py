@@ -25,25 +25,25 @@ PIPELINES = {
 # SecurityEvent holds every Windows security event: a category read from it needs the event id
 # that carries it (pySigma's azure_monitor pipeline adds none, so it over-matches).
 SECURITY_EVENT_IDS = {
-    "process_creation": "EventID == 4688",
-    "network_connection": "EventID == 5156",
-    "registry_add": "EventID == 4657",
-    "registry_delete": "EventID == 4657",
-    "registry_event": "EventID == 4657",
-    "registry_set": "EventID == 4657",
-    "file_access": "EventID == 4663",
-    "file_change": "EventID == 4663",
-    "file_delete": "EventID == 4663",
-    "file_event": "EventID == 4663",
-    "file_rename": "EventID == 4663",
+    "process_creation": {"EventID": 4688},
+    "network_connection": {"EventID": 5156},
+    "registry_add": {"EventID": 4657},
+    "registry_delete": {"EventID": 4657},
+    "registry_event": {"EventID": 4657},
+    "registry_set": {"EventID": 4657},
+    "file_access": {"EventID": 4663},
+    "file_change": {"EventID": 4663},
+    "file_delete": {"EventID": 4663},
+    "file_event": {"EventID": 4663},
+    "file_rename": {"EventID": 4663},
 }
 
 # Logsources pySigma's kusto pipelines do not map, in every profile: (logsource, table,
-# condition, fields). Columns are checked against the table schemas where the file has them.
+# equals, fields). Columns are checked against the table schemas where the file has them.
 CLOUD = [
     ({"product": "windows", "service": "security"}, "SecurityEvent", None, {}),
-    ({"product": "windows", "service": "system"}, "Event", 'EventLog == "System"', {"Provider_Name": "Source"}),
-    ({"product": "windows", "service": "application"}, "Event", 'EventLog == "Application"', {"Provider_Name": "Source"}),
+    ({"product": "windows", "service": "system"}, "Event", {"EventLog": "System"}, {"Provider_Name": "Source"}),
+    ({"product": "windows", "service": "application"}, "Event", {"EventLog": "Application"}, {"Provider_Name": "Source"}),
     (
         {"product": "azure", "service": "signinlogs"},
         "SigninLogs",
@@ -160,14 +160,14 @@ def profile(pipeline):
     mappings = data["field_mappings"]
     logsources = []
     for category, table in sorted(data["category_to_table"].items()):
-        condition = SECURITY_EVENT_IDS.get(category) if table == "SecurityEvent" else None
-        logsources.append(({"category": category}, table, condition))
+        equals = SECURITY_EVENT_IDS.get(category) if table == "SecurityEvent" else None
+        logsources.append(({"category": category}, table, equals))
     tables = {}
     for table in sorted({t for _, t, _ in logsources}):
         tables[table] = {**mappings["generic_mappings"], **mappings["table_mappings"].get(table, {})}
-    for logsource, table, condition, fields in CLOUD:
+    for logsource, table, equals, fields in CLOUD:
         check_columns(table, fields)
-        logsources.append((logsource, table, condition))
+        logsources.append((logsource, table, equals))
         # pySigma's own map of the table (azure_monitor's SigninLogs), then ours.
         pysigma = MAPPINGS["azuremonitor"]["field_mappings"]["table_mappings"].get(table, {}) if table == "SigninLogs" else {}
         tables[table] = {**tables.get(table, {}), **pysigma, **fields}
@@ -194,10 +194,11 @@ def main():
         "# script, columns checked against sentinel-table-schemas.json). Do not edit by hand.",
         "#",
         "# A logsource entry matches a rule whose logsource has every key it lists; the entry with",
-        "# the most keys wins. `condition` is KQL the table needs to hold only that logsource's",
-        "# events. Fields: Sigma field → column, or a dotted path into a dynamic column; a field",
-        "# absent here keeps its Sigma name. `time_columns`: the column holding each table's event",
-        "# time (what a Sigma correlation's timespan bins), where it is not `TimeGenerated`.",
+        "# the most keys wins. `equals`: the value each column must have for a row of the table",
+        "# to be that logsource's event. Fields: Sigma field → column, or a dotted path into a",
+        "# dynamic column; a field absent here keeps its Sigma name. `time_columns`: the column",
+        "# holding each table's event time (what a Sigma correlation's timespan bins), where it is",
+        "# not `TimeGenerated`.",
         f"default: {scalar('sentinel')}",
     ]
     derived = {name: profile(pipeline) for name, (pipeline, _) in PIPELINES.items()}
@@ -208,8 +209,8 @@ def main():
     for name, (pipeline, about) in PIPELINES.items():
         logsources, tables = derived[name]
         out += [f"  {name}:", f"    about: {scalar(about)}", "    logsources:"]
-        for logsource, table, condition in logsources:
-            keys = list(logsource.items()) + [("table", table)] + ([("condition", condition)] if condition else [])
+        for logsource, table, equals in logsources:
+            keys = list(logsource.items()) + [("table", table)] + ([("equals", equals)] if equals else [])
             out.append("      - " + "\n        ".join(f"{k}: {scalar(v)}" for k, v in keys))
         out.append("    fields:")
         for table, fields in tables.items():

@@ -1,7 +1,7 @@
 //! `--to kql` over the SigmaHQ corpus (skipped when ../shared is absent): the share of rules
 //! converted with each profile (and by `--to sentinel-yaml`, which carries the same query), the
-//! top reasons for the rest, and every emitted query parsing in our parser and accepted by
-//! Microsoft's (tools/kusto-oracle, one batch for all).
+//! top reasons for the rest, and every emitted query parsing in our parser (printing the parse
+//! gives the same text back) and accepted by Microsoft's (tools/kusto-oracle, one batch for all).
 
 #[path = "support/kql_corpus.rs"]
 mod kql_corpus;
@@ -46,6 +46,8 @@ fn corpus_rules_become_kql_the_oracle_accepts() {
             let query: String = rule.text.lines().filter(|l| !l.starts_with("//")).collect::<Vec<_>>().join("\n");
             let parsed = ruleconv::kql::parse(&query);
             assert!(parsed.is_ok(), "{}: our parser rejects\n{query}", rule.input.path.display());
+            // The emitter prints a tree it built; the text must be what printing it parsed gives.
+            assert_eq!(ruleconv::kql::print(&parsed.ast), query, "{}: printing is not a fixpoint", rule.input.path.display());
             queries.push(query);
         }
     }

@@ -164,16 +164,16 @@ fn renames(profile: &Json, table: &str, columns: &Columns) -> Option<Vec<(String
         .collect()
 }
 
-/// The column and value the logsource's table condition (`EventLog == "System"`) asks for,
+/// The column and value the logsource's entry requires (`equals: {"EventLog": "System"}`),
 /// which every event of that logsource has.
 fn table_condition(profile: &Json, logsource: &LogSource) -> Option<(String, Json)> {
     let keys = [("category", &logsource.category), ("product", &logsource.product), ("service", &logsource.service)];
     let entry = profile["logsources"].as_array()?.iter().find(|e| {
-        e["condition"].is_string()
+        e["equals"].is_object()
             && keys.iter().all(|(k, v)| e[*k].as_str().is_none_or(|w| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(w))))
     })?;
-    let (column, value) = entry["condition"].as_str()?.split_once(" == ")?;
-    Some((column.to_string(), serde_json::from_str(value).ok()?))
+    let (column, value) = entry["equals"].as_object()?.iter().next()?;
+    Some((column.clone(), value.clone()))
 }
 
 /// Which events the returned rows are, by their number.

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+pub use super::build::call;
 pub use super::operators::{StrOp, StrTest};
 use super::span::Span;
 

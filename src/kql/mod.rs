@@ -4,12 +4,14 @@
 //!  text ──lexer──▶ tokens ──parser──▶ ast::Script + Vec<SyntaxError>
 //!                                          │
 //!                                          └──printer──▶ normalized KQL
+//!  emitter ──build (constructors)──▶ ast::Script ──printer──▶ KQL
 //! ```
 //!
 //! `parse` never fails and never panics: it returns a tree (with `Error`
 //! nodes where it recovered) and every syntax error it found.
 
 pub mod ast;
+mod build;
 mod error;
 mod keywords;
 mod lexer;

@@ -880,6 +880,21 @@ mod tests {
     }
 
     #[test]
+    fn quoted_strings_read_back_as_the_same_value() {
+        assert_eq!(quote(r#"C:\a "b" 'c'"#), r#""C:\\a \"b\" 'c'""#);
+        assert_eq!(quote("a\tb\nc\u{1}"), r#""a\tb\nc\u0001""#);
+        for value in [r#"C:\a "b" 'c'"#, "a\tb\nc\u{1}\u{7f}", "ünï"] {
+            let text = format!("print {}", quote(value));
+            assert_eq!(roundtrip(&text), text);
+            let parsed = parse(&text);
+            let Some(Statement { kind: StatementKind::Query(query), .. }) = parsed.ast.statements.first() else { panic!("{text}") };
+            let ExprKind::Pipeline { operators, .. } = &query.kind else { panic!("{text}") };
+            let OperatorKind::Print(items) = &operators[0].kind else { panic!("{text}") };
+            assert_eq!(items[0].expr.kind, ExprKind::Literal(Literal::String { value: value.to_string(), obfuscated: false }));
+        }
+    }
+
+    #[test]
     fn timespans_use_the_largest_exact_unit() {
         assert_eq!(roundtrip("print 1.5h, 120s, 0.5ms, 3tick"), "print 90m, 2m, 500microseconds, 3tick");
     }

@@ -8,7 +8,7 @@
 //! `[]`, calls. The three comparison levels do not chain (`a == b == c` is
 //! an error in Kusto too).
 
-use super::super::ast::{BinaryOp, Expr, ExprKind, Ident, NamedExpr, OptionParam, RenderProperty, UnaryOp};
+use super::super::ast::{BinaryOp, Expr, ExprKind, Ident, Literal, NamedExpr, OptionParam, RenderProperty, UnaryOp};
 use super::super::keywords::{is_reserved, is_reserved_function};
 use super::super::operators::{self, StrOp};
 use super::super::token::TokenKind;
@@ -177,6 +177,11 @@ impl Parser<'_> {
             _ => return self.postfix(),
         };
         let start = self.bump().span.start;
+        // The smallest long's magnitude alone is out of range; with its sign it is a literal.
+        if op == UnaryOp::Neg && self.at(TokenKind::Int) && self.text(self.peek()) == "9223372036854775808" {
+            self.bump();
+            return Ok(Expr { kind: ExprKind::Literal(Literal::Int(i64::MIN)), span: self.span_from(start) });
+        }
         // Kusto takes one sign only: `- -1` is an error.
         let operand = self.postfix()?;
         Ok(Expr { kind: ExprKind::Unary { op, operand: Box::new(operand) }, span: self.span_from(start) })

@@ -60,6 +60,9 @@ fn unary_and_postfix() {
     assert_eq!(shape("-a.b[0]"), "(-a.b[0])");
     assert_eq!(shape("a.['x y'].[1]"), "a.x y[1]");
     assert!(!parse("print - -1").errors.is_empty());
+    // The smallest long, as Kusto reads it; its magnitude alone is out of range.
+    assert_eq!(shape("-9223372036854775808 - 1"), "(-9223372036854775808 - 1)");
+    assert!(!parse("print 9223372036854775808").errors.is_empty());
 }
 
 #[test]

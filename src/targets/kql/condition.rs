@@ -1,17 +1,16 @@
-//! Predicates → KQL conditions, over the columns of one table.
+//! Predicates → KQL conditions (syntax trees), over the columns of one table.
 //!
 //! Operators keep Sigma's meaning: case-insensitive equality is `=~`/`in~`, substrings are
 //! `contains`/`startswith`/`endswith` (never `has`, whose term rules differ), `_cs` forms and
 //! `==`/`in` when a value is cased. A case-insensitive regex gets `(?i)`. Sigma's `null` and
 //! `exists` are `isempty`/`isnotempty`: Kusto keeps an absent string as `""`, so `isnull`
 //! would never hold for a string column; that an empty value matches too is a loss (see
-//! `null_test_losses`).
-//!
-//! The text is written plainly (names in `["..."]`, strings escaped) and normalized by the
-//! caller through the KQL printer.
+//! `null_test_losses`). Parentheses are `Paren` nodes where the condition groups, so the
+//! printed query shows each group as Sigma wrote it.
 
 use super::profile::Profile;
 use crate::ir::detection::{Field, Match, MatchOp, Predicate, Quantifier, Value};
+use crate::kql::ast::{BinaryOp, Expr, Literal, StrTest, call};
 
 /// Writes conditions on the columns of `table` as `profile` names them.
 pub struct Columns<'a> {
@@ -26,11 +25,11 @@ pub struct Untranslatable {
 }
 
 impl Columns<'_> {
-    pub fn predicate(&self, predicate: &Predicate) -> Result<String, Untranslatable> {
+    pub fn predicate(&self, predicate: &Predicate) -> Result<Expr, Untranslatable> {
         Ok(match predicate {
-            Predicate::And(parts) => self.joined(parts, " and ", "true")?,
-            Predicate::Or(parts) => self.joined(parts, " or ", "false")?,
-            Predicate::Not(inner) => format!("not({})", self.predicate(inner)?),
+            Predicate::And(parts) => self.joined(parts, BinaryOp::And, true)?,
+            Predicate::Or(parts) => self.joined(parts, BinaryOp::Or, false)?,
+            Predicate::Not(inner) => call("not", [self.predicate(inner)?]),
             Predicate::Match(m) => self.test(m)?,
             Predicate::Opaque { text, span } => {
                 return Err(Untranslatable { at: span.start, reason: format!("`{text}` has no KQL translation") });
@@ -38,44 +37,40 @@ impl Columns<'_> {
         })
     }
 
-    fn joined(&self, parts: &[Predicate], separator: &str, empty: &str) -> Result<String, Untranslatable> {
-        if parts.is_empty() {
-            return Ok(empty.to_string());
-        }
-        let texts: Result<Vec<String>, _> = parts.iter().map(|p| self.predicate(p)).collect();
-        Ok(format!("({})", texts?.join(separator)))
+    /// The parts in parentheses; `empty` (what an empty `and`/`or` is) when there are none.
+    fn joined(&self, parts: &[Predicate], op: BinaryOp, empty: bool) -> Result<Expr, Untranslatable> {
+        let parts: Vec<Expr> = parts.iter().map(|p| self.predicate(p)).collect::<Result<_, _>>()?;
+        Ok(Expr::chain(op, parts).map_or(Expr::literal(Literal::Bool(empty)), Expr::paren))
     }
 
     /// The field's column (or a path inside a dynamic column) by the profile's name for it;
     /// the first where it stands for several.
-    pub fn column(&self, field: &Field) -> String {
+    pub fn column(&self, field: &Field) -> Expr {
         self.columns(field).swap_remove(0)
     }
 
-    /// The field's column when it is a whole column, not a path into a dynamic one (what a
+    /// The field's column name when it is a whole column, not a path into a dynamic one (what a
     /// join key must be); the first where it stands for several.
-    pub fn whole_column(&self, field: &Field) -> Option<String> {
+    pub fn whole_column<'a>(&'a self, field: &'a Field) -> Option<&'a str> {
         let mapped = self.profile.columns(self.table, &field.name)[0];
-        (field.path.is_empty() && (mapped == field.name || !mapped.contains('.'))).then(|| name(mapped))
+        (field.path.is_empty() && (mapped == field.name || !mapped.contains('.'))).then_some(mapped)
     }
 
-    fn columns(&self, field: &Field) -> Vec<String> {
+    fn columns(&self, field: &Field) -> Vec<Expr> {
         let mapped = self.profile.columns(self.table, &field.name);
         mapped
             .into_iter()
             .map(|mapped| {
                 // A mapped dotted path reads into a dynamic column; an unmapped Sigma name stays one name.
                 let mut out = if mapped == field.name {
-                    name(mapped)
+                    Expr::name(mapped)
                 } else {
                     let mut steps = mapped.split('.');
-                    let mut out = name(steps.next().unwrap_or(mapped));
-                    steps.for_each(|step| out.push_str(&format!("[{}]", string(step))));
-                    out
+                    let out = Expr::name(steps.next().unwrap_or(mapped));
+                    steps.fold(out, |out, step| out.index(Expr::string(step)))
                 };
                 for step in &field.path {
-                    let index = step.starts_with('[');
-                    out.push_str(&if index { step.clone() } else { format!("[{}]", string(step)) });
+                    out = out.index(path_step(step));
                 }
                 out
             })
@@ -83,90 +78,98 @@ impl Columns<'_> {
     }
 
     /// A test on each of the field's columns; any may hold.
-    fn test(&self, m: &Match) -> Result<String, Untranslatable> {
-        let tests: Vec<String> = self.columns(&m.field).iter().map(|c| self.test_on(c, m)).collect::<Result<_, _>>()?;
-        Ok(group(tests, Quantifier::Any))
+    fn test(&self, m: &Match) -> Result<Expr, Untranslatable> {
+        let tests: Vec<Expr> = self.columns(&m.field).iter().map(|c| self.test_on(c, m)).collect::<Result<_, _>>()?;
+        group(tests, Quantifier::Any, m)
     }
 
-    fn test_on(&self, column: &str, m: &Match) -> Result<String, Untranslatable> {
+    fn test_on(&self, column: &Expr, m: &Match) -> Result<Expr, Untranslatable> {
         let cs = m.case_sensitive;
         let untranslatable = |reason: String| Untranslatable { at: m.span.start, reason };
         // Numbers among texts are compared as text: the column is a string (`0` or `"DWORD (0)"`).
         let texts = m.values.iter().any(|v| matches!(v, Value::String(_)));
         let value = |v: &Value| match v {
-            Value::Int(i) if texts => Ok(string(&i.to_string())),
+            Value::Int(i) if texts => Ok(Expr::string(i.to_string())),
             other => self.value(other),
         };
-        let values: Vec<String> = m.values.iter().map(value).collect::<Result<_, _>>().map_err(untranslatable)?;
-        let each = |write: &dyn Fn(&str) -> String| -> String {
-            let tests: Vec<String> = values.iter().map(|v| write(v)).collect();
-            let separator = if m.quantifier == Quantifier::All { " and " } else { " or " };
-            if tests.len() == 1 { tests[0].clone() } else { format!("({})", tests.join(separator)) }
-        };
-        let suffix = if cs { "_cs" } else { "" };
-        Ok(match m.op {
+        let values: Vec<Expr> = m.values.iter().map(value).collect::<Result<_, _>>().map_err(untranslatable)?;
+        // The test against each value, grouped as the match's quantifier says.
+        let each =
+            |test: &dyn Fn(Expr, Expr) -> Expr| group(values.iter().map(|v| test(column.clone(), v.clone())).collect(), m.quantifier, m);
+        let string_test = |test: StrTest| each(&|c, v| Expr::str_op(test, cs, c, v));
+        let compare = |op: BinaryOp| each(&|c, v| Expr::binary(op, c, v));
+        match m.op {
             MatchOp::Equals if values.len() > 1 && m.quantifier == Quantifier::Any => {
-                let op = if texts && !cs { "in~" } else { "in" };
-                format!("{column} {op} ({})", values.join(", "))
+                Ok(Expr::in_list(!texts || cs, column.clone(), values))
             }
             MatchOp::Equals => {
                 let insensitive = !cs && (texts || m.values.iter().all(|v| matches!(v, Value::Field(_))));
-                each(&|v| format!("{column} {} {v}", if insensitive { "=~" } else { "==" }))
+                if insensitive { each(&|c, v| Expr::str_op(StrTest::Equals, false, c, v)) } else { compare(BinaryOp::Eq) }
             }
-            MatchOp::Contains => each(&|v| format!("{column} contains{suffix} {v}")),
-            MatchOp::StartsWith => each(&|v| format!("{column} startswith{suffix} {v}")),
-            MatchOp::EndsWith => each(&|v| format!("{column} endswith{suffix} {v}")),
-            MatchOp::Has => each(&|v| format!("{column} has{suffix} {v}")),
-            MatchOp::HasPrefix => each(&|v| format!("{column} hasprefix{suffix} {v}")),
-            MatchOp::HasSuffix => each(&|v| format!("{column} hassuffix{suffix} {v}")),
+            MatchOp::Contains => string_test(StrTest::Contains),
+            MatchOp::StartsWith => string_test(StrTest::StartsWith),
+            MatchOp::EndsWith => string_test(StrTest::EndsWith),
+            MatchOp::Has => string_test(StrTest::Has),
+            MatchOp::HasPrefix => string_test(StrTest::HasPrefix),
+            MatchOp::HasSuffix => string_test(StrTest::HasSuffix),
             MatchOp::Regex => {
-                let patterns: Vec<String> = m.values.iter().map(|v| regex(v, cs)).collect::<Result<_, _>>().map_err(untranslatable)?;
-                let tests: Vec<String> = patterns.iter().map(|p| format!("{column} matches regex {p}")).collect();
-                group(tests, m.quantifier)
+                let patterns: Vec<Expr> = m.values.iter().map(|v| regex(v, cs)).collect::<Result<_, _>>().map_err(untranslatable)?;
+                group(patterns.into_iter().map(|p| Expr::str_op(StrTest::Regex, true, column.clone(), p)).collect(), m.quantifier, m)
             }
             MatchOp::Cidr => {
-                let tests: Vec<String> = m
+                let tests: Vec<Expr> = m
                     .values
                     .iter()
                     .map(|v| {
                         let range = text_of(v).ok_or_else(|| untranslatable("a CIDR range that is not text".into()))?;
                         let function = if range.contains(':') { "ipv6_is_in_range" } else { "ipv4_is_in_range" };
-                        Ok(format!("{function}({column}, {})", string(range)))
+                        Ok(call(function, [column.clone(), Expr::string(range)]))
                     })
                     .collect::<Result<_, _>>()?;
-                group(tests, m.quantifier)
+                group(tests, m.quantifier, m)
             }
-            MatchOp::IsEmpty => format!("isempty({column})"),
-            MatchOp::IsNull => format!("isempty({column})"),
-            MatchOp::Lt => each(&|v| format!("{column} < {v}")),
-            MatchOp::Le => each(&|v| format!("{column} <= {v}")),
-            MatchOp::Gt => each(&|v| format!("{column} > {v}")),
-            MatchOp::Ge => each(&|v| format!("{column} >= {v}")),
-            MatchOp::Between => match values.as_slice() {
-                [low, high] => format!("{column} between ({low} .. {high})"),
-                _ => return Err(untranslatable("a range without two bounds".into())),
+            MatchOp::IsEmpty | MatchOp::IsNull => Ok(call("isempty", [column.clone()])),
+            MatchOp::Lt => compare(BinaryOp::Lt),
+            MatchOp::Le => compare(BinaryOp::Le),
+            MatchOp::Gt => compare(BinaryOp::Gt),
+            MatchOp::Ge => compare(BinaryOp::Ge),
+            MatchOp::Between => match <[Expr; 2]>::try_from(values) {
+                Ok([low, high]) => Ok(Expr::between(column.clone(), low, high)),
+                Err(_) => Err(untranslatable("a range without two bounds".into())),
             },
-            MatchOp::Like => return Err(untranslatable("a SQL `like` pattern has no KQL operator".into())),
-        })
+            MatchOp::Like => Err(untranslatable("a SQL `like` pattern has no KQL operator".into())),
+        }
     }
 
-    fn value(&self, value: &Value) -> Result<String, String> {
+    fn value(&self, value: &Value) -> Result<Expr, String> {
         Ok(match value {
-            Value::Null => "dynamic(null)".to_string(),
-            Value::Bool(b) => b.to_string(),
-            Value::Int(i) => i.to_string(),
-            Value::Real(r) => format!("real({r})"),
-            Value::String(s) => string(s),
-            Value::Datetime(d) => format!("datetime({d})"),
+            Value::Null => Expr::dynamic_null(),
+            Value::Bool(b) => Expr::literal(Literal::Bool(*b)),
+            Value::Int(i) => Expr::int(*i),
+            Value::Real(r) => Expr::typed("real", r.to_string()),
+            Value::String(s) => Expr::string(s.as_str()),
+            Value::Datetime(d) => Expr::typed("datetime", d.as_str()),
             Value::Field(f) => self.column(f),
             Value::Timespan(_) | Value::Ago(_) | Value::Now => return Err("a time value in a Sigma condition".into()),
         })
     }
 }
 
-fn group(tests: Vec<String>, quantifier: Quantifier) -> String {
-    let separator = if quantifier == Quantifier::All { " and " } else { " or " };
-    if tests.len() == 1 { tests.into_iter().next().unwrap_or_default() } else { format!("({})", tests.join(separator)) }
+/// One test as it is; several in parentheses, joined as the quantifier says.
+fn group(tests: Vec<Expr>, quantifier: Quantifier, m: &Match) -> Result<Expr, Untranslatable> {
+    let op = if quantifier == Quantifier::All { BinaryOp::And } else { BinaryOp::Or };
+    let several = tests.len() > 1;
+    let joined = Expr::chain(op, tests)
+        .ok_or_else(|| Untranslatable { at: m.span.start, reason: format!("`{}` is tested against no value", m.field) })?;
+    Ok(if several { Expr::paren(joined) } else { joined })
+}
+
+/// A step of a field's path: an index `[n]`, else a key.
+fn path_step(step: &str) -> Expr {
+    match step.strip_prefix('[').and_then(|s| s.strip_suffix(']')).and_then(|n| n.parse().ok()) {
+        Some(index) => Expr::int(index),
+        None => Expr::string(step),
+    }
 }
 
 fn text_of(value: &Value) -> Option<&str> {
@@ -174,35 +177,65 @@ fn text_of(value: &Value) -> Option<&str> {
 }
 
 /// A regex literal; RE2 is case-sensitive unless told.
-fn regex(value: &Value, case_sensitive: bool) -> Result<String, String> {
+fn regex(value: &Value, case_sensitive: bool) -> Result<Expr, String> {
     let pattern = text_of(value).ok_or("a regex that is not text")?;
-    Ok(string(&if case_sensitive { pattern.to_string() } else { format!("(?i){pattern}") }))
-}
-
-/// A KQL string literal (the printer's spelling, so text and printed query agree).
-pub fn string(value: &str) -> String {
-    crate::kql::quote(value)
-}
-
-/// A column name in brackets, which takes any name; the printer drops them where it can.
-pub fn name(column: &str) -> String {
-    format!("[{}]", string(column))
+    Ok(Expr::string(if case_sensitive { pattern.to_string() } else { format!("(?i){pattern}") }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kql::ast::Script;
+
+    fn test(field: Field, op: MatchOp, values: Vec<Value>, case_sensitive: bool) -> Predicate {
+        Predicate::Match(Match { field, op, values, quantifier: Quantifier::Any, case_sensitive, span: Default::default() })
+    }
+
+    fn text(value: &str) -> Value {
+        Value::String(value.to_string())
+    }
+
+    fn printed(table: &str, predicate: &Predicate) -> String {
+        let (_, profile) = super::super::profile::named(None).unwrap();
+        let Ok(condition) = (Columns { profile, table }).predicate(predicate) else { panic!("{predicate:?}") };
+        crate::kql::print(&Script::query(condition))
+    }
 
     #[test]
-    fn strings_and_names_escape_what_kql_would_read_otherwise() {
-        assert_eq!(string(r#"C:\a "b" 'c'"#), r#""C:\\a \"b\" 'c'""#);
-        assert_eq!(string("a\tb\nc\u{1}"), r#""a\tb\nc\u0001""#);
-        assert_eq!(name("cs-method"), r#"["cs-method"]"#);
-        // Read back by our KQL front end, each literal is the value again.
-        for value in [r#"C:\a "b" 'c'"#, "a\tb\nc", "ünï"] {
-            let detection = crate::lower::lower_query(&format!("T | where x == {}", string(value)));
-            let Predicate::Match(m) = &detection.sources[0].filter else { panic!("{detection:?}") };
-            assert_eq!(m.values, [Value::String(value.to_string())]);
-        }
+    fn groups_are_parenthesized_as_the_rule_has_them_and_columns_named_by_the_profile() {
+        let either = Predicate::Or(vec![
+            test(Field::column("CommandLine"), MatchOp::Contains, vec![text("a"), text("b")], false),
+            test(Field::column("Image"), MatchOp::Equals, vec![text("x"), Value::Int(5)], false),
+        ]);
+        let not = Predicate::Not(Box::new(test(Field::column("User name"), MatchOp::EndsWith, vec![text(r#"C:\"q""#)], true)));
+        let only = Predicate::And(vec![test(Field::column("Count"), MatchOp::Gt, vec![Value::Int(-3)], false)]);
+        let rule = Predicate::And(vec![either, not, only]);
+        assert_eq!(
+            printed("DeviceProcessEvents", &rule),
+            r#"(((ProcessCommandLine contains "a" or ProcessCommandLine contains "b") or FolderPath in~ ("x", "5")) and not(["User name"] endswith_cs "C:\\\"q\"") and (Count > -3))"#
+        );
+        assert_eq!(printed("DeviceProcessEvents", &Predicate::And(Vec::new())), "true");
+        assert_eq!(printed("DeviceProcessEvents", &Predicate::Or(Vec::new())), "false");
+    }
+
+    #[test]
+    fn mapped_paths_and_index_steps_read_into_dynamic_columns() {
+        let trust = test(Field::column("DeviceDetail.trusttype"), MatchOp::Equals, vec![Value::Bool(true)], true);
+        assert_eq!(printed("SigninLogs", &trust), r#"DeviceDetail["trustType"] == true"#);
+        // A Sigma name the profile keeps as it is stays one column, dots and all.
+        let kept = test(Field::column("DeviceDetail.isCompliant"), MatchOp::Equals, vec![Value::Bool(true)], true);
+        assert_eq!(printed("SigninLogs", &kept), r#"["DeviceDetail.isCompliant"] == true"#);
+        let field = Field { name: "Targets".into(), path: vec!["[-1]".into(), "name".into()] };
+        let named = test(field, MatchOp::StartsWith, vec![text("adm")], false);
+        assert_eq!(printed("SigninLogs", &named), r#"Targets[-1]["name"] startswith "adm""#);
+    }
+
+    #[test]
+    fn a_test_without_values_has_no_kql_form() {
+        let none = test(Field::column("Image"), MatchOp::Contains, Vec::new(), false);
+        let Err(untranslatable) = (Columns { profile: super::super::profile::named(None).unwrap().1, table: "T" }).predicate(&none) else {
+            panic!("translated")
+        };
+        assert!(untranslatable.reason.contains("no value"), "{}", untranslatable.reason);
     }
 }

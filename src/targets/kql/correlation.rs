@@ -1,5 +1,5 @@
-//! Correlation stages of a Sigma rule's Detection as KQL, in the forms KQL lowering reads back
-//! into the same stages (`src/lower/correlate.rs`):
+//! Correlation stages of a Sigma rule's Detection as KQL trees, in the forms KQL lowering reads
+//! back into the same stages (`src/lower/correlate.rs`):
 //!
 //! - an aggregation: `summarize n = count() by bin(<time column>, 10m), X | where n >= 5`;
 //! - a join: `A | join kind=inner (B) on $left.a == $right.b | where abs(T - T1) <= 10m`, the
@@ -10,49 +10,52 @@
 //! Fixed bins and a window measured from the first rule only differ from Sigma's `timespan`:
 //! both are reported as losses (`losses`).
 
-use super::condition::{self, Columns};
+use super::condition::Columns;
 use super::{Writer, profile};
 use crate::diag::Problem;
-use crate::ir::detection::{AggFunction, Aggregate, Detection, Input, Join, JoinKind, Stage};
+use crate::ir::detection::{AggFunction, Aggregate, Detection, GroupKey, Input, Join, JoinKind, Stage};
+use crate::kql::ast::{BinaryOp, Expr, NamedExpr, OperatorKind, OptionParam, call};
 use crate::targets::{Subject, loss_at};
 
 /// Every Log Analytics table has it, besides its own time column.
 const INGESTION_TIME: &str = "TimeGenerated";
 
 impl Writer<'_> {
-    pub(super) fn aggregate(&self, aggregate: &Aggregate) -> Result<String, Vec<Problem>> {
+    pub(super) fn aggregate(&self, aggregate: &Aggregate) -> Result<Expr, Vec<Problem>> {
         let table = self.table(aggregate.input)?;
         let columns = Columns { profile: self.profile, table: &table };
-        let mut out = self.input(aggregate.input)?;
-        let aggregations: Vec<String> = aggregate
+        let rows = self.input(aggregate.input)?;
+        let aggregates: Vec<NamedExpr> = aggregate
             .aggregations
             .iter()
             .map(|a| {
                 let field = a.field.as_ref().map(|f| columns.column(f));
                 match (a.function, field) {
-                    (AggFunction::Count, None) => Ok(format!("{} = count()", condition::name(&a.name))),
-                    (AggFunction::DistinctCount, Some(f)) => Ok(format!("{} = dcount({f})", condition::name(&a.name))),
+                    (AggFunction::Count, None) => Ok(NamedExpr::named(a.name.as_str(), call("count", []))),
+                    (AggFunction::DistinctCount, Some(f)) => Ok(NamedExpr::named(a.name.as_str(), call("dcount", [f]))),
                     _ => Err(self.error(a.span.start, format!("the aggregation `{}` has no KQL translation here", a.name))),
                 }
             })
             .collect::<Result<_, _>>()?;
-        out.push_str(&format!("\n| summarize {}", aggregations.join(", ")));
-        if !aggregate.group_by.is_empty() {
-            let key = |k: &crate::ir::detection::GroupKey| match k.bin {
-                Some(size) => format!("bin({}, {size}tick)", columns.column(&k.field)),
-                None => columns.column(&k.field),
-            };
-            let keys: Vec<String> = aggregate.group_by.iter().map(key).collect();
-            out.push_str(&format!(" by {}", keys.join(", ")));
-        }
+        let key = |k: &GroupKey| {
+            let column = columns.column(&k.field);
+            NamedExpr::from(match k.bin {
+                Some(size) => call("bin", [column, Expr::timespan(size)]),
+                None => column,
+            })
+        };
+        let by = aggregate.group_by.iter().map(key).collect();
+        let mut out = rows.pipe(OperatorKind::Summarize { params: Vec::new(), aggregates, by });
         if let Some(threshold) = &aggregate.threshold {
+            // The threshold reads the summarize's own columns, which no table maps.
             let counts = Columns { profile: self.profile, table: "" };
-            out.push_str(&format!("\n| where {}", counts.predicate(threshold).map_err(|u| self.error(u.at, u.reason))?));
+            let test = counts.predicate(threshold).map_err(|u| self.error(u.at, u.reason))?;
+            out = out.pipe(OperatorKind::Where(test.into()));
         }
         Ok(out)
     }
 
-    pub(super) fn join(&self, join: &Join) -> Result<String, Vec<Problem>> {
+    pub(super) fn join(&self, join: &Join) -> Result<Expr, Vec<Problem>> {
         let at = join.span.start;
         if join.kind != JoinKind::Inner {
             return Err(self.error(at, format!("a `{:?}` join has no KQL translation from Sigma", join.kind)));
@@ -63,10 +66,10 @@ impl Writer<'_> {
         let (left_table, right_table) = (self.table(join.left)?, self.table(join.right)?);
         let left = Columns { profile: self.profile, table: &left_table };
         let right = Columns { profile: self.profile, table: &right_table };
-        let mut keys = Vec::new();
+        let mut on = Vec::new();
         for key in &join.keys {
             match (left.whole_column(&key.left), right.whole_column(&key.right)) {
-                (Some(l), Some(r)) => keys.push(format!("$left.{l} == $right.{r}")),
+                (Some(l), Some(r)) => on.push(Expr::binary(BinaryOp::Eq, Expr::name("$left").member(l), Expr::name("$right").member(r))),
                 _ => {
                     return Err(
                         self.error(at, format!("the join key `{}` = `{}` is not a whole column on both sides", key.left, key.right))
@@ -74,13 +77,16 @@ impl Writer<'_> {
                 }
             }
         }
-        let mut out = format!("{}\n| join kind=inner ({}) on {}", self.input(join.left)?, self.input(join.right)?, keys.join(", "));
+        let params = vec![OptionParam::word("kind", "inner")];
+        let joined = Expr::paren(self.input(join.right)?);
+        let mut out = self.input(join.left)?.pipe(OperatorKind::Join { params, right: joined, on });
         if let Some(window) = join.window {
             let first = profile::time_column(left.table);
             let time = profile::time_column(&right_table);
             let clashes = self.sides(join.left)?.iter().filter(|table| has_column(table, time)).count();
             let joined = if clashes == 0 { time.to_string() } else { format!("{time}{clashes}") };
-            out.push_str(&format!("\n| where abs({first} - {joined}) <= {window}tick"));
+            let apart = call("abs", [Expr::binary(BinaryOp::Sub, Expr::name(first), Expr::name(joined))]);
+            out = out.pipe(OperatorKind::Where(Expr::binary(BinaryOp::Le, apart, Expr::timespan(window)).into()));
         }
         Ok(out)
     }

@@ -6,8 +6,8 @@
 //! columns; a correlation is a `summarize` (over a `union` of its rules) with a `where` on the
 //! count, or a chain of joins (`correlation`). An unknown logsource, a test with no KQL form
 //! (a keyword search) or a regex only a backtracking engine runs (`re2`: Kusto's engine is
-//! RE2) makes the rule unsupported; what lowering could not model is a loss. The text is
-//! generated plainly, then parsed and printed, so every output is normalized and parses.
+//! RE2) makes the rule unsupported; what lowering could not model is a loss. The query is built
+//! as a KQL syntax tree and printed by the KQL printer, so it is written as every output is.
 
 mod condition;
 mod correlation;
@@ -20,6 +20,10 @@ use super::{
 };
 use crate::diag::{Kind, Problem};
 use crate::ir::detection::{Input, MatchOp, Stage};
+use crate::kql::{
+    self,
+    ast::{BinaryOp, Expr, ExprKind, Literal, OperatorKind, Script},
+};
 use condition::Columns;
 use profile::Profile;
 pub(super) use sentinel_rule::sentinel_form;
@@ -61,12 +65,12 @@ impl Emitter for Kql {
 
 /// The rule's query, printed, and its losses.
 fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Problem>), Vec<Problem>> {
-    let (text, problems) = match subject.rule.kql() {
+    match subject.rule.kql() {
         Some(query) => {
             if let Some(error) = unparsed(subject.rule, query, Kind::Error, "") {
                 return Err(vec![error]);
             }
-            (query.text.clone(), Vec::new())
+            Ok((kql::print(&kql::parse(&query.text).ast), Vec::new()))
         }
         None => {
             let (name, profile) =
@@ -80,21 +84,15 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
             let result = subject.detection.result.ok_or_else(|| writer.error(0, "the rule selects no events".into()))?;
             let mut losses = unmodelled_losses(subject);
             losses.extend(null_test_losses(subject));
-            let text = writer.input(result)?;
+            let tree = writer.input(result)?;
             losses.extend(correlation::losses(subject));
             if let Some(span) = subject.detection.stages.iter().find_map(Stage::correlation_span) {
                 let what = "no independent engine evaluates the Sigma correlation (sigma-run counts them only), so the summarize or join it became is unproven";
                 unverified(subject, &mut losses, span, what);
             }
-            (text, losses)
+            Ok((kql::print(&Script::query(tree)), losses))
         }
-    };
-    let parsed = crate::kql::parse(&text);
-    if let Some(e) = parsed.errors.first() {
-        let message = format!("the generated KQL does not parse ({}): {text}", e.message);
-        return Err(vec![Problem::in_logic(Kind::Error, subject.rule, 0, message)]);
     }
-    Ok((crate::kql::print(&parsed.ast), problems))
 }
 
 /// The first parse error of a rule's own query, as a problem of `kind` ending in `consequence`.
@@ -133,14 +131,14 @@ impl Writer<'_> {
     }
 
     /// The rows of a source or stage, as a tabular expression.
-    fn input(&self, input: Input) -> Result<String, Vec<Problem>> {
+    fn input(&self, input: Input) -> Result<Expr, Vec<Problem>> {
         let detection = self.subject.detection;
         match input {
             Input::Source(i) => self.source(i),
             Input::Stage(i) => match &detection.stages[i] {
                 Stage::Union { inputs, .. } => {
-                    let branches: Result<Vec<String>, _> = inputs.iter().map(|i| self.input(*i).map(|t| format!("({t})"))).collect();
-                    Ok(format!("union {}", branches?.join(", ")))
+                    let tables = inputs.iter().map(|i| self.input(*i).map(Expr::paren)).collect::<Result<_, _>>()?;
+                    Ok(Expr::rows(OperatorKind::Union { params: Vec::new(), tables }))
                 }
                 Stage::Aggregate(aggregate) => self.aggregate(aggregate),
                 Stage::Join(join) => self.join(join),
@@ -173,14 +171,21 @@ impl Writer<'_> {
         })
     }
 
-    fn source(&self, index: usize) -> Result<String, Vec<Problem>> {
+    /// The source's table, filtered by what the profile's entry requires of its rows and by
+    /// the source's predicate.
+    fn source(&self, index: usize) -> Result<Expr, Vec<Problem>> {
         let entry = self.entry(index)?;
         let columns = Columns { profile: self.profile, table: &entry.table };
         let filter = &self.subject.detection.sources[index].filter;
         let condition = columns.predicate(filter).map_err(|u| self.error(u.at, u.reason))?;
-        let tests: Vec<String> = entry.condition.iter().cloned().chain(Some(condition).filter(|c| c != "true")).collect();
-        let table = condition::name(&entry.table);
-        Ok(if tests.is_empty() { table } else { format!("{table}\n| where {}", tests.join(" and ")) })
+        let required = entry.equals.iter().map(|(column, value)| Expr::binary(BinaryOp::Eq, Expr::name(column.as_str()), value.expr()));
+        // A predicate that holds for every row (no selection) filters nothing.
+        let selects = !matches!(condition.kind, ExprKind::Literal(Literal::Bool(true)));
+        let table = Expr::name(entry.table.as_str());
+        Ok(match Expr::chain(BinaryOp::And, required.chain(selects.then_some(condition))) {
+            Some(test) => table.pipe(OperatorKind::Where(test.into())),
+            None => table,
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! column a Sigma field is. Embedded at build time; derived by `scripts/derive_kql_profile.py`.
 
 use crate::ir::detection::{EVENT_TIME, LogSource};
+use crate::kql::ast::Expr;
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -43,8 +44,27 @@ pub struct Entry {
     pub product: Option<String>,
     pub service: Option<String>,
     pub table: String,
-    /// KQL the table needs to hold only this logsource's events (`EventID == 4688`).
-    pub condition: Option<String>,
+    /// Column → the value it must equal for a row to be this logsource's event (`EventID:
+    /// 4688`), where the table holds other events too.
+    #[serde(default)]
+    pub equals: BTreeMap<String, Constant>,
+}
+
+/// A value a profile compares a column with.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Constant {
+    Int(i64),
+    Text(String),
+}
+
+impl Constant {
+    pub fn expr(&self) -> Expr {
+        match self {
+            Constant::Int(i) => Expr::int(*i),
+            Constant::Text(s) => Expr::string(s.as_str()),
+        }
+    }
 }
 
 impl Entry {
@@ -93,7 +113,13 @@ impl Profile {
 /// A custom logsource `product: sentinel, service: TABLE` reads that table, whatever the profile.
 fn sentinel_table(logsource: &LogSource) -> Option<Entry> {
     let table = logsource.service.as_ref().filter(|_| logsource.product.as_deref() == Some("sentinel") && logsource.category.is_none())?;
-    Some(Entry { category: None, product: Some("sentinel".into()), service: Some(table.clone()), table: table.clone(), condition: None })
+    Some(Entry {
+        category: None,
+        product: Some("sentinel".into()),
+        service: Some(table.clone()),
+        table: table.clone(),
+        equals: BTreeMap::new(),
+    })
 }
 
 /// The embedded profiles; they are ours and tested, so a broken file is a bug.
@@ -155,5 +181,11 @@ mod tests {
             assert!(!named(Some(name)).unwrap().1.logsources.is_empty(), "{name}");
         }
         assert!(named(Some("nope")).unwrap_err().contains("asim"));
+        // A table holding other events too asks for this logsource's, by value.
+        let (_, monitor) = named(Some("azure-monitor")).unwrap();
+        let process = monitor.entry(&logsource(Some("process_creation"), Some("windows"), None)).unwrap();
+        assert!(matches!(process.equals.get("EventID"), Some(Constant::Int(4688))), "{process:?}");
+        let system = monitor.entry(&logsource(None, Some("windows"), Some("system"))).unwrap();
+        assert!(matches!(system.equals.get("EventLog"), Some(Constant::Text(log)) if log == "System"), "{system:?}");
     }
 }
