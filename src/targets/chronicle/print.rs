@@ -133,3 +133,78 @@ impl Display for Nocase {
         if self.0 { f.write_str(" nocase") } else { Ok(()) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{CmpOp, Expr, FieldRef, Logic, Match, Rule, UdmPath};
+    use super::super::names::{EventVar, Names, RuleName, Var};
+
+    #[test]
+    fn a_rule_prints_every_section_with_literals_escaped() {
+        let (mut names, events) = Names::new(2);
+        let (e1, e2) = (events[0].clone(), events[1].clone());
+        let user = names.placeholder("User");
+        let hosts = names.outcome("Hosts").expect("a fresh name");
+        let field = |var: &EventVar, path: UdmPath| Expr::Field(FieldRef { var: var.clone(), path });
+        let udm = |path: &str| UdmPath::Udm(path.to_string());
+        let rule = Rule {
+            header: vec!["ruleconv fidelity: approximate".into(), "  loss: a\nb".into()],
+            name: RuleName::from_title("Match"),
+            meta: vec![("description", "say \"hi\"\n".into())],
+            todos: vec!["check\nthis".into()],
+            events: vec![
+                (
+                    e1.clone(),
+                    vec![
+                        Expr::compare(field(&e1, udm("target.user.userid")), CmpOp::Eq, Expr::Var(Var::Placeholder(user.clone()))),
+                        Expr::Not(Box::new(
+                            Expr::call("re.regex", vec![field(&e1, udm("target.hostname")), Expr::Regex("a/b`c".into())]).nocase(true),
+                        )),
+                    ],
+                ),
+                (
+                    e2.clone(),
+                    vec![Expr::Group(
+                        Logic::Or,
+                        vec![
+                            Expr::compare(field(&e2, UdmPath::Additional("Odd \"key\"".into())), CmpOp::Ne, Expr::String(String::new())),
+                            Expr::compare(field(&e2, udm("target.port")), CmpOp::Ge, Expr::Int(1024)),
+                        ],
+                    )],
+                ),
+            ],
+            matching: Some(Match { placeholders: vec![user], window: 600 * 10_000_000 }),
+            outcome: vec![
+                (names.risk_score(), Expr::call("max", vec![Expr::Int(75)])),
+                (hosts, Expr::call("array_distinct", vec![field(&e1, udm("principal.hostname"))])),
+            ],
+            condition: vec![Expr::compare(Expr::Count(e1), CmpOp::Gt, Expr::Real(2.5)), Expr::Var(Var::Event(e2))],
+        };
+        assert_eq!(
+            rule.to_string(),
+            r#"// ruleconv fidelity: approximate
+//   loss: a b
+rule match_rule {
+  meta:
+    description = "say \"hi\"\n"
+
+  events:
+    // TODO: check this
+    $e1.target.user.userid = $user
+    not re.regex($e1.target.hostname, `a\/b\x60c`) nocase
+    ($e2.additional.fields["Odd \"key\""] != "" or $e2.target.port >= 1024)
+
+  match:
+    $user over 10m
+
+  outcome:
+    $risk_score = max(75)
+    $hosts = array_distinct($e1.principal.hostname)
+
+  condition:
+    #e1 > 2.5 and $e2
+}
+"#
+        );
+    }
+}
