@@ -35,30 +35,14 @@ pub struct Sections {
 }
 
 /// An event variable's part in `condition`.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone)]
 enum Term {
     /// `$e`: such an event exists.
     Exists,
     /// Left out: the anti join's absent side, which only a TODO states.
     Absent,
     /// `#e > 5`.
-    Count(CmpOp, Number),
-}
-
-/// A threshold's number.
-#[derive(Clone, Copy, PartialEq)]
-enum Number {
-    Int(i64),
-    Real(f64),
-}
-
-impl Number {
-    fn expr(self) -> Expr {
-        match self {
-            Number::Int(i) => Expr::Int(i),
-            Number::Real(r) => Expr::Real(r),
-        }
-    }
+    Count(CmpOp, Expr),
 }
 
 struct Builder<'a> {
@@ -73,7 +57,7 @@ struct Builder<'a> {
     terms: Vec<Term>,
     /// Thresholds on outcome variables, by the aggregation's column name; the variable is
     /// named once outcomes are.
-    thresholds: Vec<(String, CmpOp, Number)>,
+    thresholds: Vec<(String, CmpOp, Expr)>,
     /// The aggregation's outcomes, (column name, expression).
     aggregations: Vec<(String, Expr)>,
 }
@@ -300,8 +284,8 @@ impl Builder<'_> {
                     _ => return notes.todo(m.span, format!("the threshold on `{}` is not translated", m.field)),
                 };
                 let number = match &m.values[0] {
-                    Value::Int(i) => Number::Int(*i),
-                    Value::Real(r) if r.is_finite() => Number::Real(*r),
+                    Value::Int(i) => Expr::Int(*i),
+                    Value::Real(r) if r.is_finite() => Expr::Real(*r),
                     _ => return notes.todo(m.span, format!("the threshold on `{}` is not translated", m.field)),
                 };
                 let found = aggregate.and_then(|a| a.aggregations.iter().find(|g| g.name == m.field.name).map(|g| (a, g)));
@@ -406,12 +390,12 @@ impl Builder<'_> {
         let terms = self.vars.iter().zip(&self.terms).filter_map(|(v, term)| match term {
             Term::Exists => Some(Expr::Var(Var::Event(v.var.clone()))),
             Term::Absent => None,
-            Term::Count(op, number) => Some(Expr::compare(Expr::Count(v.var.clone()), *op, number.expr())),
+            Term::Count(op, number) => Some(Expr::compare(Expr::Count(v.var.clone()), *op, number.clone())),
         });
         let mut condition: Vec<Expr> = terms.collect();
         for (name, op, number) in &self.thresholds {
             if let Some(var) = self.names.value_named(name) {
-                condition.push(Expr::compare(Expr::Var(var), *op, number.expr()));
+                condition.push(Expr::compare(Expr::Var(var), *op, number.clone()));
             }
         }
         self.sections.condition = condition;

@@ -3,6 +3,8 @@
 //! both an event and a placeholder), so one registry hands them all out and never gives a name
 //! twice.
 
+use std::marker::PhantomData;
+
 /// Words YARA-L reads as keywords where a rule name stands: the grammar's section names,
 /// operators, aggregate functions and UDM roots, as the yaraast parser behind yaral-check lists
 /// them, with the `re` function prefix. Google's compiler rejects `rule not {`.
@@ -97,17 +99,35 @@ pub fn same_name(a: &str, b: &str) -> bool {
     snake_case(a, "value") == snake_case(b, "value")
 }
 
+/// A `$` variable's name; its kind (below) keeps event variables, placeholders and outcome
+/// variables apart, so one cannot be written where the other belongs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VarName<K>(String, PhantomData<K>);
+
 /// An event variable (`$e`, `$e1`): one stream of UDM events.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EventVar(String);
-
+pub enum EventKind {}
 /// A placeholder (`$account`): a value events are tied by and grouped on in `match`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Placeholder(String);
-
+pub enum PlaceholderKind {}
 /// An outcome variable (`$risk_score`): a value the detection reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutcomeVar(String);
+pub enum OutcomeKind {}
+
+pub type EventVar = VarName<EventKind>;
+pub type Placeholder = VarName<PlaceholderKind>;
+pub type OutcomeVar = VarName<OutcomeKind>;
+
+impl<K> VarName<K> {
+    /// Only the registry names variables.
+    fn new(name: impl Into<String>) -> Self {
+        VarName(name.into(), PhantomData)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+}
 
 /// Any `$` variable, for expressions that may name either kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,24 +135,6 @@ pub enum Var {
     Event(EventVar),
     Placeholder(Placeholder),
     Outcome(OutcomeVar),
-}
-
-impl EventVar {
-    pub fn name(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Placeholder {
-    pub fn name(&self) -> &str {
-        &self.0
-    }
-}
-
-impl OutcomeVar {
-    pub fn name(&self) -> &str {
-        &self.0
-    }
 }
 
 impl Var {
@@ -156,14 +158,14 @@ impl Names {
     /// every rule reports.
     pub fn new(count: usize) -> (Names, Vec<EventVar>) {
         let events: Vec<EventVar> =
-            (1..=count.max(1)).map(|i| EventVar(if count <= 1 { "e".to_string() } else { format!("e{i}") })).collect();
+            (1..=count.max(1)).map(|i| EventVar::new(if count <= 1 { "e".to_string() } else { format!("e{i}") })).collect();
         let mut vars: Vec<(String, Var)> = events.iter().map(|v| (v.0.clone(), Var::Event(v.clone()))).collect();
-        vars.push(("risk_score".to_string(), Var::Outcome(OutcomeVar("risk_score".to_string()))));
+        vars.push(("risk_score".to_string(), Var::Outcome(OutcomeVar::new("risk_score"))));
         (Names { vars }, events)
     }
 
     pub fn risk_score(&self) -> OutcomeVar {
-        OutcomeVar("risk_score".to_string())
+        OutcomeVar::new("risk_score")
     }
 
     fn taken(&self, name: &str) -> bool {
@@ -184,7 +186,7 @@ impl Names {
     /// A new placeholder named after a column; renamed when any variable has that name.
     pub fn placeholder(&mut self, column: &str) -> Placeholder {
         let wanted = snake_case(column, "key");
-        let placeholder = Placeholder(self.fresh(&wanted));
+        let placeholder = Placeholder::new(self.fresh(&wanted));
         self.vars.push((wanted, Var::Placeholder(placeholder.clone())));
         placeholder
     }
@@ -197,7 +199,7 @@ impl Names {
         if self.value_named(column).is_some() {
             return None;
         }
-        let outcome = OutcomeVar(self.fresh(&wanted));
+        let outcome = OutcomeVar::new(self.fresh(&wanted));
         self.vars.push((wanted, Var::Outcome(outcome.clone())));
         Some(outcome)
     }

@@ -2,7 +2,7 @@
 //! helpers of `text`, so each stays one token whatever it holds.
 
 use super::model::{CmpOp, Expr, FieldRef, Logic, Match, Rule, UdmPath};
-use super::names::{EventVar, OutcomeVar, Placeholder, RuleName, Var};
+use super::names::{RuleName, Var, VarName};
 use super::text;
 use std::fmt::{self, Display, Formatter};
 
@@ -92,19 +92,7 @@ impl Display for Var {
     }
 }
 
-impl Display for EventVar {
-    fn fmt(&self, f: &mut Formatter) -> fmt::Result {
-        write!(f, "${}", self.name())
-    }
-}
-
-impl Display for Placeholder {
-    fn fmt(&self, f: &mut Formatter) -> fmt::Result {
-        write!(f, "${}", self.name())
-    }
-}
-
-impl Display for OutcomeVar {
+impl<K> Display for VarName<K> {
     fn fmt(&self, f: &mut Formatter) -> fmt::Result {
         write!(f, "${}", self.name())
     }
