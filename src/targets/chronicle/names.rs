@@ -147,6 +147,9 @@ impl Var {
     }
 }
 
+/// The outcome every rule reports.
+const RISK_SCORE: &str = "risk_score";
+
 /// The one source of a rule's variables. Each entry keeps the name it was asked for, so a
 /// value renamed away from a clash (`e` → `e_2`) is still found by its column's name.
 pub struct Names {
@@ -160,12 +163,12 @@ impl Names {
         let events: Vec<EventVar> =
             (1..=count.max(1)).map(|i| EventVar::new(if count <= 1 { "e".to_string() } else { format!("e{i}") })).collect();
         let mut vars: Vec<(String, Var)> = events.iter().map(|v| (v.0.clone(), Var::Event(v.clone()))).collect();
-        vars.push(("risk_score".to_string(), Var::Outcome(OutcomeVar::new("risk_score"))));
+        vars.push((RISK_SCORE.to_string(), Var::Outcome(OutcomeVar::new(RISK_SCORE))));
         (Names { vars }, events)
     }
 
     pub fn risk_score(&self) -> OutcomeVar {
-        OutcomeVar::new("risk_score")
+        OutcomeVar::new(RISK_SCORE)
     }
 
     fn taken(&self, name: &str) -> bool {
@@ -272,5 +275,6 @@ mod tests {
         assert_eq!(names.value_named("e"), Some(Var::Outcome(renamed)));
         assert_eq!(names.outcome("E"), None);
         assert_eq!(names.outcome("Count").map(|o| o.name().to_string()), Some("count".to_string()));
+        assert!(same_name("FailedCount", "failedcount") && !same_name("Failed", "FailedCount"));
     }
 }
