@@ -7,7 +7,9 @@
 //! - a count threshold is `#e > N`, other thresholds compare outcome variables;
 //! - the window is the join's or bin's, else the rule's query period, capped at YARA-L's 48h.
 
-use super::events::{self, EventVar};
+use super::events::{self, Variable};
+use super::model::{CmpOp, Expr, FieldRef, Match, UdmPath};
+use super::names::{self, EventVar, Names, OutcomeVar, Placeholder, Var};
 use super::notes::Notes;
 use super::predicate::Scope;
 use super::profile::Profile;
@@ -25,43 +27,56 @@ const DEFAULT_WINDOW: i64 = 3_600 * TICKS_PER_SECOND;
 
 #[derive(Default)]
 pub struct Sections {
-    /// `events` lines per variable name, after the variable's own.
-    pub bindings: Vec<(String, String)>,
-    pub match_line: Option<String>,
-    pub outcome: Vec<String>,
-    pub condition: String,
+    /// `events` lines per event variable, after the variable's own.
+    pub bindings: Vec<(EventVar, Expr)>,
+    pub matching: Option<Match>,
+    pub outcome: Vec<(OutcomeVar, Expr)>,
+    pub condition: Vec<Expr>,
+}
+
+/// An event variable's part in `condition`.
+#[derive(Clone)]
+enum Term {
+    /// `$e`: such an event exists.
+    Exists,
+    /// Left out: the anti join's absent side, which only a TODO states.
+    Absent,
+    /// `#e > 5`.
+    Count(CmpOp, Expr),
 }
 
 struct Builder<'a> {
     detection: &'a Detection,
-    vars: &'a [EventVar],
+    vars: &'a [Variable],
     profile: &'a Profile,
+    names: Names,
     sections: Sections,
-    placeholders: Vec<String>,
+    placeholders: Vec<Placeholder>,
     window: Option<i64>,
-    /// Each variable's term in `condition` (`$e`, `!$e2`, `#e > 5`).
-    terms: Vec<String>,
-    /// Thresholds on outcome variables.
-    thresholds: Vec<String>,
-    /// Outcome variables of the aggregation, (name, expression).
-    aggregations: Vec<(String, String)>,
+    /// Each variable's term in `condition`.
+    terms: Vec<Term>,
+    /// Thresholds on outcome variables, by the aggregation's column name; the variable is
+    /// named once outcomes are.
+    thresholds: Vec<(String, CmpOp, Expr)>,
+    /// The aggregation's outcomes, (column name, expression).
+    aggregations: Vec<(String, Expr)>,
 }
 
-pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rule: &Rule, notes: &mut Notes) -> Sections {
+pub fn sections(detection: &Detection, vars: &[Variable], names: Names, profile: &Profile, rule: &Rule, notes: &mut Notes) -> Sections {
     let query_period = rule
         .sentinel
         .as_ref()
         .and_then(|s| s.schedule.query_period)
         .map(|d| i64::try_from(d.total_seconds()).unwrap_or(i64::MAX).saturating_mul(TICKS_PER_SECOND));
-    let terms = vars.iter().map(|v| format!("${}", v.name)).collect();
     let mut b = Builder {
         detection,
         vars,
         profile,
+        names,
         sections: Sections::default(),
         placeholders: Vec::new(),
         window: None,
-        terms,
+        terms: vec![Term::Exists; vars.len()],
         thresholds: Vec::new(),
         aggregations: Vec::new(),
     };
@@ -92,28 +107,22 @@ pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rul
             let span = detection.stages.first().map_or(Span { start: 0, end: 0 }, stage_span);
             notes.todo(span, format!("the {} window is longer than YARA-L's 48h; 48h is used", text::window(window)));
         }
-        b.sections.match_line = Some(format!(
-            "{} over {}",
-            b.placeholders.iter().map(|p| format!("${p}")).collect::<Vec<_>>().join(", "),
-            text::window(window.min(MAX_WINDOW))
-        ));
-    } else if vars.len() > 1 || !b.thresholds.is_empty() || b.terms.iter().any(|t| t.starts_with('#')) {
+        b.sections.matching = Some(Match { placeholders: b.placeholders.clone(), window: window.min(MAX_WINDOW) });
+    } else if vars.len() > 1 || !b.thresholds.is_empty() || b.terms.iter().any(|t| matches!(t, Term::Count(..))) {
         notes.todo(
             detection.stages.first().map_or(Span { start: 0, end: 0 }, stage_span),
             "no key to group events by; the correlation needs a match variable",
         );
         // Counts need a match section; without one, each variable is just required.
         b.thresholds.clear();
-        for (term, var) in b.terms.iter_mut().zip(vars) {
-            if term.starts_with('#') {
-                *term = format!("${}", var.name);
+        for term in &mut b.terms {
+            if matches!(term, Term::Count(..)) {
+                *term = Term::Exists;
             }
         }
     }
     b.outcomes(matched, rule.severity, notes);
-    let mut condition: Vec<String> = b.terms.iter().filter(|t| !t.is_empty()).cloned().collect();
-    condition.extend(b.thresholds.clone());
-    b.sections.condition = condition.join(" and ");
+    b.condition();
     b.sections
 }
 
@@ -152,7 +161,7 @@ impl Builder<'_> {
 
     fn scope_of(&self, source: Option<usize>) -> Scope<'_> {
         Scope {
-            var: &events::variable_of(self.vars, source).name,
+            var: &events::variable_of(self.vars, source).var,
             table: events::table_of(self.detection, self.profile, source),
             profile: self.profile,
         }
@@ -167,23 +176,17 @@ impl Builder<'_> {
         }
     }
 
-    /// A fresh placeholder name from a column name.
-    fn placeholder(&mut self, name: &str) -> String {
-        let base = text::snake_case(name, "key");
-        let mut candidate = base.clone();
-        let mut n = 2;
-        while self.placeholders.contains(&candidate) || candidate == "risk_score" {
-            candidate = format!("{base}_{n}");
-            n += 1;
-        }
-        self.placeholders.push(candidate.clone());
-        candidate
+    /// A new placeholder named after a column; `match` groups by it.
+    fn placeholder(&mut self, column: &str) -> Placeholder {
+        let placeholder = self.names.placeholder(column);
+        self.placeholders.push(placeholder.clone());
+        placeholder
     }
 
-    fn bind(&mut self, source: Option<usize>, field: &Field, placeholder: &str, span: Span, notes: &mut Notes) {
+    fn bind(&mut self, source: Option<usize>, field: &Field, placeholder: &Placeholder, span: Span, notes: &mut Notes) {
         let scope = self.scope_of(source);
-        let line = format!("{} = ${placeholder}", scope.path(field, span, notes));
-        let var = scope.var.to_string();
+        let line = Expr::compare(scope.path(field, span, notes), CmpOp::Eq, Expr::Var(Var::Placeholder(placeholder.clone())));
+        let var = scope.var.clone();
         self.sections.bindings.push((var, line));
     }
 
@@ -203,9 +206,9 @@ impl Builder<'_> {
             JoinKind::LeftAnti | JoinKind::RightAnti => {
                 let absent = if join.kind == JoinKind::LeftAnti { right } else { left };
                 if let Some(i) = self.vars.iter().position(|v| absent.is_some_and(|s| v.sources.contains(&s))) {
-                    let name = &self.vars[i].name;
-                    notes.todo(join.span, format!("the anti join means no matching ${name}: add `and !${name}` to the condition (left out: our YARA-L validator cannot parse `!`)"));
-                    self.terms[i].clear();
+                    let var = &self.vars[i].var;
+                    notes.todo(join.span, format!("the anti join means no matching {var}: add `and !{var}` to the condition (left out: our YARA-L validator cannot parse `!`)"));
+                    self.terms[i] = Term::Absent;
                 }
             }
             JoinKind::LeftOuter | JoinKind::RightOuter | JoinKind::FullOuter => {
@@ -235,7 +238,7 @@ impl Builder<'_> {
             }
             lines.extend(events::conjuncts(part, &scope, notes));
         }
-        let var = scope.var.to_string();
+        let var = scope.var.clone();
         self.sections.bindings.extend(lines.into_iter().map(|l| (var.clone(), l)));
     }
 
@@ -272,29 +275,29 @@ impl Builder<'_> {
         match predicate {
             Predicate::And(parts) => parts.iter().for_each(|p| self.threshold(p, aggregate, span, notes)),
             Predicate::Match(m) if m.field.path.is_empty() && m.values.len() == 1 => {
-                let symbol = match m.op {
-                    MatchOp::Gt => ">",
-                    MatchOp::Ge => ">=",
-                    MatchOp::Lt => "<",
-                    MatchOp::Le => "<=",
-                    MatchOp::Equals => "=",
+                let op = match m.op {
+                    MatchOp::Gt => CmpOp::Gt,
+                    MatchOp::Ge => CmpOp::Ge,
+                    MatchOp::Lt => CmpOp::Lt,
+                    MatchOp::Le => CmpOp::Le,
+                    MatchOp::Equals => CmpOp::Eq,
                     _ => return notes.todo(m.span, format!("the threshold on `{}` is not translated", m.field)),
                 };
                 let number = match &m.values[0] {
-                    Value::Int(i) => i.to_string(),
-                    Value::Real(r) if r.is_finite() => r.to_string(),
+                    Value::Int(i) => Expr::Int(*i),
+                    Value::Real(r) if r.is_finite() => Expr::Real(*r),
                     _ => return notes.todo(m.span, format!("the threshold on `{}` is not translated", m.field)),
                 };
                 let found = aggregate.and_then(|a| a.aggregations.iter().find(|g| g.name == m.field.name).map(|g| (a, g)));
                 match found {
                     Some((a, g)) if g.function == AggFunction::Count && g.condition.is_none() => {
                         // The count replaces the variable's own term: `#e > 5` implies `$e`.
-                        let var = events::variable_of(self.vars, self.first_source(a.input));
-                        let i = self.vars.iter().position(|v| v.name == var.name).unwrap_or(0);
-                        self.terms[i] = format!("#{} {symbol} {number}", var.name);
+                        let var = &events::variable_of(self.vars, self.first_source(a.input)).var;
+                        let i = self.vars.iter().position(|v| v.var == *var).unwrap_or(0);
+                        self.terms[i] = Term::Count(op, number);
                     }
-                    Some(_) if self.aggregations.iter().any(|(name, _)| *name == text::snake_case(&m.field.name, "value")) => {
-                        self.thresholds.push(format!("${} {symbol} {number}", text::snake_case(&m.field.name, "value")))
+                    Some(_) if self.aggregations.iter().any(|(name, _)| names::same_name(name, &m.field.name)) => {
+                        self.thresholds.push((m.field.name.clone(), op, number))
                     }
                     _ => notes.todo(m.span, format!("the threshold on `{}` is not translated", m.field)),
                 }
@@ -304,12 +307,15 @@ impl Builder<'_> {
     }
 
     /// An aggregation as an outcome aggregate, when YARA-L has its function.
-    fn aggregation_outcome(&self, a: &Aggregate, g: &Aggregation, notes: &mut Notes) -> Option<String> {
+    fn aggregation_outcome(&self, a: &Aggregate, g: &Aggregation, notes: &mut Notes) -> Option<Expr> {
         let source = g.field.as_ref().map_or_else(|| self.first_source(a.input), |f| self.source_for(a.input, f));
         let scope = self.scope_of(source);
         let function = match (g.function, &g.condition) {
             (_, Some(_)) => None,
-            (AggFunction::Count, None) => return Some(format!("count(${}.metadata.id)", scope.var)),
+            (AggFunction::Count, None) => {
+                let id = FieldRef { var: scope.var.clone(), path: UdmPath::Udm("metadata.id".to_string()) };
+                return Some(Expr::call("count", vec![Expr::Field(id)]));
+            }
             (AggFunction::DistinctCount, None) => Some("count_distinct"),
             (AggFunction::Sum, None) => Some("sum"),
             (AggFunction::Min, None) => Some("min"),
@@ -319,7 +325,7 @@ impl Builder<'_> {
             _ => None,
         };
         match (function, &g.field) {
-            (Some(function), Some(field)) => Some(format!("{function}({})", scope.path(field, g.span, notes))),
+            (Some(function), Some(field)) => Some(Expr::call(function, vec![scope.path(field, g.span, notes)])),
             _ => {
                 notes.todo(g.span, format!("the aggregation `{}` ({:?}) has no YARA-L outcome form", g.name, g.function));
                 None
@@ -330,29 +336,26 @@ impl Builder<'_> {
     fn aggregate_outcomes(&mut self, a: &Aggregate, notes: &mut Notes) {
         for g in &a.aggregations {
             if let Some(expression) = self.aggregation_outcome(a, g, notes) {
-                self.aggregations.push((text::snake_case(&g.name, "value"), expression));
+                self.aggregations.push((g.name.clone(), expression));
             }
         }
     }
 
-    /// `$risk_score`, the aggregations (when events are grouped), then the output fields.
+    /// `$risk_score`, the aggregations (when events are grouped), then the output fields. A
+    /// value a placeholder or an earlier outcome already holds is not repeated.
     fn outcomes(&mut self, matched: bool, severity: Option<Severity>, notes: &mut Notes) {
-        let score = risk_score(severity);
-        let mut named: Vec<String> = self.placeholders.clone();
-        let mut lines = vec![if matched { format!("$risk_score = max({score})") } else { format!("$risk_score = {score}") }];
-        named.push("risk_score".to_string());
+        let score = Expr::Int(i64::from(risk_score(severity)));
+        let mut outcome = vec![(self.names.risk_score(), if matched { Expr::call("max", vec![score]) } else { score })];
         if matched {
-            for (name, expression) in &self.aggregations {
-                if !named.contains(name) {
-                    lines.push(format!("${name} = {expression}"));
-                    named.push(name.clone());
+            for (name, expression) in std::mem::take(&mut self.aggregations) {
+                if let Some(var) = self.names.outcome(&name) {
+                    outcome.push((var, expression));
                 }
             }
         }
         let mut unmapped = Vec::new();
         for output in &self.detection.outputs.fields {
-            let name = text::snake_case(&output.name, "value");
-            if named.contains(&name) {
+            if self.names.value_named(&output.name).is_some() {
                 continue;
             }
             let source = match &output.origin {
@@ -372,13 +375,30 @@ impl Builder<'_> {
                 OutputOrigin::GroupKey | OutputOrigin::Aggregation(_) => continue,
             };
             let path = self.scope_of(source).path(field, output.span, notes);
-            lines.push(if matched { format!("${name} = array_distinct({path})") } else { format!("${name} = {path}") });
-            named.push(name);
+            if let Some(var) = self.names.outcome(&output.name) {
+                outcome.push((var, if matched { Expr::call("array_distinct", vec![path]) } else { path }));
+            }
         }
         if let Some(first) = self.detection.outputs.fields.iter().find(|o| unmapped.contains(&o.name.as_str())) {
             notes.todo(first.span, format!("outputs without a UDM field are left out: {}", unmapped.join(", ")));
         }
-        self.sections.outcome = lines;
+        self.sections.outcome = outcome;
+    }
+
+    /// Each variable's term, then the thresholds on the outcome variables now named.
+    fn condition(&mut self) {
+        let terms = self.vars.iter().zip(&self.terms).filter_map(|(v, term)| match term {
+            Term::Exists => Some(Expr::Var(Var::Event(v.var.clone()))),
+            Term::Absent => None,
+            Term::Count(op, number) => Some(Expr::compare(Expr::Count(v.var.clone()), *op, number.clone())),
+        });
+        let mut condition: Vec<Expr> = terms.collect();
+        for (name, op, number) in &self.thresholds {
+            if let Some(var) = self.names.value_named(name) {
+                condition.push(Expr::compare(Expr::Var(var), *op, number.clone()));
+            }
+        }
+        self.sections.condition = condition;
     }
 }
 

@@ -4,15 +4,17 @@
 //! A rule without joins has one variable, `$e`, for all its sources (a `union` is an `or` of
 //! each source's selection). Each join side brings its own variable (`$e1`, `$e2` ...).
 
+use super::model::{CmpOp, Expr, FieldRef, Logic, UdmPath};
+use super::names::{EventVar, Names};
 use super::notes::Notes;
 use super::predicate::{self, Scope};
 use super::profile::{Profile, TableProfile};
-use super::text;
 use crate::ir::detection::{Input, Predicate, Stage};
 use crate::ir::{Detection, LogSource};
 
-pub struct EventVar {
-    pub name: String,
+/// An event variable and the sources it stands for.
+pub struct Variable {
+    pub var: EventVar,
     /// Indexes into `Detection::sources`.
     pub sources: Vec<usize>,
 }
@@ -43,8 +45,9 @@ fn collect_sources(detection: &Detection, input: Input, before: usize, found: &m
     }
 }
 
-/// The event variables: one per join side not covered yet, then one for the sources left.
-pub fn variables(detection: &Detection) -> Vec<EventVar> {
+/// The event variables: one per join side not covered yet, then one for the sources left;
+/// with the registry the rule's other variables are named by.
+pub fn variables(detection: &Detection) -> (Names, Vec<Variable>) {
     let mut sides: Vec<Vec<usize>> = Vec::new();
     for stage in &detection.stages {
         if let Stage::Join(join) = stage {
@@ -69,16 +72,12 @@ pub fn variables(detection: &Detection) -> Vec<EventVar> {
     if groups.is_empty() {
         groups.push(Vec::new());
     }
-    let single = groups.len() == 1;
-    groups
-        .into_iter()
-        .enumerate()
-        .map(|(i, sources)| EventVar { name: if single { "e".to_string() } else { format!("e{}", i + 1) }, sources })
-        .collect()
+    let (names, vars) = Names::new(groups.len());
+    (names, vars.into_iter().zip(groups).map(|(var, sources)| Variable { var, sources }).collect())
 }
 
 /// The variable holding a source, else the first one.
-pub fn variable_of(vars: &[EventVar], source: Option<usize>) -> &EventVar {
+pub fn variable_of(vars: &[Variable], source: Option<usize>) -> &Variable {
     source.and_then(|s| vars.iter().find(|v| v.sources.contains(&s))).unwrap_or(&vars[0])
 }
 
@@ -98,18 +97,23 @@ fn logsource_name(logsource: &LogSource) -> Option<&str> {
 }
 
 /// The `events` lines selecting and filtering one variable's sources.
-pub fn lines(detection: &Detection, var: &EventVar, profile: &Profile, notes: &mut Notes) -> Vec<String> {
-    let blocks: Vec<Vec<String>> = var.sources.iter().map(|&s| source_block(detection, s, &var.name, profile, notes)).collect();
-    let mut lines = any_of(&blocks);
+pub fn lines(detection: &Detection, variable: &Variable, profile: &Profile, notes: &mut Notes) -> Vec<Expr> {
+    let blocks: Vec<Vec<Expr>> = variable.sources.iter().map(|&s| source_block(detection, s, &variable.var, profile, notes)).collect();
+    let mut lines = any_of(blocks);
     if lines.is_empty() {
         // A variable must be named in `events`; every event has a type.
-        lines.push(format!("${}.metadata.event_type != \"\"", var.name));
+        lines.push(Expr::compare(udm(&variable.var, "metadata.event_type"), CmpOp::Ne, Expr::String(String::new())));
     }
     lines
 }
 
+/// A UDM field of the variable.
+fn udm(var: &EventVar, path: &str) -> Expr {
+    Expr::Field(FieldRef { var: var.clone(), path: UdmPath::Udm(path.to_string()) })
+}
+
 /// One source: its log-source selectors, then each part of its filter.
-fn source_block(detection: &Detection, index: usize, var: &str, profile: &Profile, notes: &mut Notes) -> Vec<String> {
+fn source_block(detection: &Detection, index: usize, var: &EventVar, profile: &Profile, notes: &mut Notes) -> Vec<Expr> {
     let source = &detection.sources[index];
     if let Some(logsource) = &source.logsource {
         return logsource_block(detection, index, logsource, var, profile, notes);
@@ -117,7 +121,7 @@ fn source_block(detection: &Detection, index: usize, var: &str, profile: &Profil
     if source.tables.is_empty() {
         notes.todo(source.span, format!("the tables of `{}` are not known", source.name));
     }
-    let mut per_table: Vec<Vec<String>> = Vec::new();
+    let mut per_table: Vec<Vec<Expr>> = Vec::new();
     for table in &source.tables {
         per_table.push(match profile.tables.get(table) {
             Some(entry) => selector_lines(entry, var),
@@ -126,11 +130,11 @@ fn source_block(detection: &Detection, index: usize, var: &str, profile: &Profil
                     source.span,
                     format!("{table} has no UDM log source in the profile; set the product_name or log_type its events arrive as"),
                 );
-                vec![format!("${var}.metadata.product_name = {}", text::string(table))]
+                vec![Expr::compare(udm(var, "metadata.product_name"), CmpOp::Eq, Expr::String(table.clone()))]
             }
         });
     }
-    let mut lines = any_of(&per_table);
+    let mut lines = any_of(per_table);
     let scope = Scope { var, table: source.tables.first().map_or("", String::as_str), profile };
     lines.extend(conjuncts(&source.filter, &scope, notes));
     lines
@@ -141,10 +145,10 @@ fn logsource_block(
     detection: &Detection,
     index: usize,
     logsource: &LogSource,
-    var: &str,
+    var: &EventVar,
     profile: &Profile,
     notes: &mut Notes,
-) -> Vec<String> {
+) -> Vec<Expr> {
     let source = &detection.sources[index];
     let mut lines = Vec::new();
     match profile.logsource_key(logsource).and_then(|key| profile.logsources.get(key)) {
@@ -160,23 +164,23 @@ fn logsource_block(
 }
 
 /// The lines selecting the events of a table or logsource.
-fn selector_lines(entry: &TableProfile, var: &str) -> Vec<String> {
-    entry.selectors().into_iter().map(|(path, value)| format!("${var}.{path} = {}", text::string(value))).collect()
+fn selector_lines(entry: &TableProfile, var: &EventVar) -> Vec<Expr> {
+    entry.selectors().into_iter().map(|(path, value)| Expr::compare(udm(var, path), CmpOp::Eq, Expr::String(value.to_string()))).collect()
 }
 
 /// Blocks of lines (each a conjunction) as the lines of their disjunction; none when one
 /// block is empty, since it lets every event through.
-fn any_of(blocks: &[Vec<String>]) -> Vec<String> {
-    match blocks {
-        [] => Vec::new(),
-        [one] => one.clone(),
+fn any_of(mut blocks: Vec<Vec<Expr>>) -> Vec<Expr> {
+    match blocks.len() {
+        0 => Vec::new(),
+        1 => blocks.pop().unwrap_or_default(),
         _ if blocks.iter().any(Vec::is_empty) => Vec::new(),
-        _ => vec![format!("({})", blocks.iter().map(|b| format!("({})", b.join(" and "))).collect::<Vec<_>>().join(" or "))],
+        _ => vec![Expr::Group(Logic::Or, blocks.into_iter().map(|b| Expr::Group(Logic::And, b)).collect())],
     }
 }
 
 /// A condition as lines: each part of a top-level `and` on its own line.
-pub fn conjuncts(predicate: &Predicate, scope: &Scope, notes: &mut Notes) -> Vec<String> {
+pub fn conjuncts(predicate: &Predicate, scope: &Scope, notes: &mut Notes) -> Vec<Expr> {
     match predicate {
         Predicate::And(parts) => parts.iter().flat_map(|p| conjuncts(p, scope, notes)).collect(),
         other => predicate::condition(other, scope, notes).into_iter().collect(),

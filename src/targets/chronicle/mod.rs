@@ -1,8 +1,9 @@
 //! `--to chronicle`: Google SecOps (Chronicle) YARA-L 2.0 rules.
 //!
-//! The rule text is written by a small writer in Rust rather than a template: every piece of
-//! it (string and regex literals, names, conditions) needs escaping of its own, which typed
-//! functions make exact and testable, while a template engine's escaping is HTML's.
+//! The emitter builds a typed rule (`model`, with its variables from `names`) and `print`
+//! writes it, the only place that makes text: every piece of it (string and regex literals,
+//! names, conditions) needs escaping of its own, which typed values make exact and testable,
+//! while a template engine's escaping is HTML's.
 //!
 //! Tables and columns, or a Sigma rule's logsource and fields, become UDM selectors and paths
 //! through the `targets/chronicle.yaml` profile. What needs a human (an unmapped table or field, a construct lowering did not
@@ -12,8 +13,11 @@
 
 mod correlate;
 mod events;
+mod model;
+mod names;
 mod notes;
 mod predicate;
+mod print;
 mod profile;
 mod text;
 
@@ -24,6 +28,8 @@ use super::{
 use crate::diag::Problem;
 use crate::ir::Rule;
 use crate::ir::detection::Span;
+use model::Expr;
+use names::{EventVar, RuleName};
 use notes::Notes;
 
 pub struct Chronicle;
@@ -61,39 +67,31 @@ fn rule(subject: &Subject) -> Emitted {
     // loss in the report and a TODO line in the rule.
     let mut problems = unmodelled_losses(subject);
     problems.extend(computed_column_losses(subject));
-    let unmodelled: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
-    let vars = events::variables(detection);
-    let mut events: Vec<(String, Vec<String>)> =
-        vars.iter().map(|v| (v.name.clone(), events::lines(detection, v, profile, &mut notes))).collect();
-    let sections = correlate::sections(detection, &vars, profile, subject.rule, &mut notes);
+    let mut todos: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
+    let (names, vars) = events::variables(detection);
+    let mut events: Vec<(EventVar, Vec<Expr>)> =
+        vars.iter().map(|v| (v.var.clone(), events::lines(detection, v, profile, &mut notes))).collect();
+    let sections = correlate::sections(detection, &vars, names, profile, subject.rule, &mut notes);
     for (var, line) in sections.bindings {
-        if let Some((_, lines)) = events.iter_mut().find(|(name, _)| *name == var) {
+        if let Some((_, lines)) = events.iter_mut().find(|(v, _)| *v == var) {
             lines.push(line);
         }
     }
     problems.extend(notes.problems);
+    todos.extend(notes.todos);
     let what = "no engine here runs YARA-L, so the rule's meaning on UDM events (and the field mapping it rests on) is unproven";
     unverified(subject, &mut problems, Span::default(), what);
-    let mut out = String::new();
-    header_lines(&problems).iter().for_each(|line| out.push_str(&format!("// {}\n", text::comment_keeping_indent(line))));
-    out.push_str(&format!("rule {} {{\n  meta:\n", text::snake_case(subject.rule.title(), "converted_rule")));
-    for (key, value) in meta(subject.rule) {
-        out.push_str(&format!("    {key} = {}\n", text::string(&value)));
-    }
-    out.push_str("\n  events:\n");
-    for todo in unmodelled.iter().chain(&notes.todos) {
-        out.push_str(&format!("    // TODO: {}\n", text::comment(todo)));
-    }
-    for (_, lines) in &events {
-        lines.iter().for_each(|line| out.push_str(&format!("    {line}\n")));
-    }
-    if let Some(line) = &sections.match_line {
-        out.push_str(&format!("\n  match:\n    {line}\n"));
-    }
-    out.push_str("\n  outcome:\n");
-    sections.outcome.iter().for_each(|line| out.push_str(&format!("    {line}\n")));
-    out.push_str(&format!("\n  condition:\n    {}\n}}\n", sections.condition));
-    Emitted { text: out, problems }
+    let rule = model::Rule {
+        header: header_lines(&problems),
+        name: RuleName::from_title(subject.rule.title()),
+        meta: meta(subject.rule),
+        todos,
+        events,
+        matching: sections.matching,
+        outcome: sections.outcome,
+        condition: sections.condition,
+    };
+    Emitted { text: rule.to_string(), problems }
 }
 
 /// A description without the single quotes repository files often wrap it in.

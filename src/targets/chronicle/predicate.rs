@@ -19,6 +19,8 @@
 //! look-back filter on the time column (`TimeGenerated > ago(1d)`) is the rule's run window in
 //! Chronicle, so it is left out as a change, not a loss.
 
+use super::model::{CmpOp, Expr, FieldRef, Logic, UdmPath};
+use super::names::EventVar;
 use super::notes::Notes;
 use super::profile::Profile;
 use super::text;
@@ -26,7 +28,7 @@ use crate::ir::detection::{Field, Match, MatchOp, Predicate, Quantifier, Span, V
 
 /// The event variable conditions are written for, and the table its events come from.
 pub struct Scope<'a> {
-    pub var: &'a str,
+    pub var: &'a EventVar,
     pub table: &'a str,
     pub profile: &'a Profile,
 }
@@ -35,16 +37,17 @@ impl Scope<'_> {
     /// The field's UDM path on this variable (`$e.target.process.command_line`); an unmapped
     /// field is kept under `additional.fields`, where parsers put what UDM has no place for,
     /// with a TODO to check it.
-    pub fn path(&self, field: &Field, span: Span, notes: &mut Notes) -> String {
+    pub fn path(&self, field: &Field, span: Span, notes: &mut Notes) -> Expr {
         let key = field.to_string();
-        match self.profile.udm(self.table, &key) {
-            Some(udm) => format!("${}.{udm}", self.var),
+        let path = match self.profile.udm(self.table, &key) {
+            Some(udm) => UdmPath::Udm(udm.to_string()),
             None => {
                 notes
                     .todo(span, format!("`{key}` of {} has no UDM field in the profile; check `additional.fields[\"{key}\"]`", self.table));
-                format!("${}.additional.fields[{}]", self.var, text::string(&key))
+                UdmPath::Additional(key)
             }
-        }
+        };
+        Expr::Field(FieldRef { var: self.var.clone(), path })
     }
 
     /// Whether the field holds only the file name of the UDM path it maps to.
@@ -52,18 +55,21 @@ impl Scope<'_> {
         self.profile.is_file_name(self.table, &field.to_string())
     }
 
-    fn is_string_path(&self, path: &str) -> bool {
-        self.profile.string_paths.iter().any(|p| path.ends_with(&format!(".{p}")))
+    /// Whether the field is a UDM string that rules compare with numbers (EventID).
+    fn is_string_path(&self, field: &Expr) -> bool {
+        let Expr::Field(FieldRef { path: UdmPath::Udm(udm), .. }) = field else { return false };
+        let dotted = format!(".{udm}");
+        self.profile.string_paths.iter().any(|p| dotted.ends_with(&format!(".{p}")))
     }
 }
 
 /// The condition as one YARA-L expression, or `None` when it holds for every event (or
 /// nothing of it could be written, which `notes` then says).
-pub fn condition(predicate: &Predicate, scope: &Scope, notes: &mut Notes) -> Option<String> {
+pub fn condition(predicate: &Predicate, scope: &Scope, notes: &mut Notes) -> Option<Expr> {
     match predicate {
         Predicate::And(parts) => {
-            let written: Vec<String> = parts.iter().filter_map(|p| condition(p, scope, notes)).collect();
-            group(written, " and ")
+            let written: Vec<Expr> = parts.iter().filter_map(|p| condition(p, scope, notes)).collect();
+            group(written, Logic::And)
         }
         Predicate::Or(parts) => {
             let mut written = Vec::new();
@@ -79,14 +85,14 @@ pub fn condition(predicate: &Predicate, scope: &Scope, notes: &mut Notes) -> Opt
                     }
                 }
             }
-            group(written, " or ")
+            group(written, Logic::Or)
         }
         Predicate::Not(inner) => {
             let written = condition(inner, scope, notes);
             if written.is_none() && !matches!(**inner, Predicate::Opaque { .. }) && !inner.is_always() {
                 notes.todo(first_span(inner), "a negated test that is not translated is left out");
             }
-            written.map(|text| format!("not {text}"))
+            written.map(|expr| Expr::Not(Box::new(expr)))
         }
         Predicate::Match(m) => test(m, scope, notes),
         // Listed with the rule's unmodelled constructs, each with its TODO.
@@ -94,12 +100,12 @@ pub fn condition(predicate: &Predicate, scope: &Scope, notes: &mut Notes) -> Opt
     }
 }
 
-/// Parts joined, parenthesized when there are several.
-fn group(parts: Vec<String>, joiner: &str) -> Option<String> {
+/// Parts joined, a parenthesized group when there are several.
+fn group(parts: Vec<Expr>, logic: Logic) -> Option<Expr> {
     match parts.len() {
         0 => None,
         1 => parts.into_iter().next(),
-        _ => Some(format!("({})", parts.join(joiner))),
+        _ => Some(Expr::Group(logic, parts)),
     }
 }
 
@@ -126,7 +132,7 @@ fn is_look_back(m: &Match) -> bool {
     time_column && bound
 }
 
-fn test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {
+fn test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<Expr> {
     if is_look_back(m) {
         notes.change(m.span, format!("the look-back on `{}` is left to the rule's run window", m.field));
         return None;
@@ -144,18 +150,20 @@ fn test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {
         | MatchOp::Like => regex_test(m, scope, notes),
         MatchOp::Cidr => {
             let path = scope.path(&m.field, m.span, notes);
-            each_value(m, |v| string_of(v).map(|range| format!("net.ip_in_range_cidr({path}, {})", text::string(&range))))
+            each_value(m, |v| string_of(v).map(|range| Expr::call("net.ip_in_range_cidr", vec![path.clone(), Expr::String(range)])))
         }
-        MatchOp::IsEmpty | MatchOp::IsNull => Some(format!("{} = \"\"", scope.path(&m.field, m.span, notes))),
+        MatchOp::IsEmpty | MatchOp::IsNull => {
+            Some(Expr::compare(scope.path(&m.field, m.span, notes), CmpOp::Eq, Expr::String(String::new())))
+        }
         MatchOp::Lt | MatchOp::Le | MatchOp::Gt | MatchOp::Ge => {
-            let symbol = match m.op {
-                MatchOp::Lt => "<",
-                MatchOp::Le => "<=",
-                MatchOp::Gt => ">",
-                _ => ">=",
+            let op = match m.op {
+                MatchOp::Lt => CmpOp::Lt,
+                MatchOp::Le => CmpOp::Le,
+                MatchOp::Gt => CmpOp::Gt,
+                _ => CmpOp::Ge,
             };
             let path = scope.path(&m.field, m.span, notes);
-            each_value(m, |v| operand(v, scope, m.span, notes).map(|o| format!("{path} {symbol} {o}")))
+            each_value(m, |v| operand(v, scope, m.span, notes).map(|o| Expr::compare(path.clone(), op, o)))
         }
         MatchOp::Between => between(m, scope, notes),
     };
@@ -166,32 +174,28 @@ fn test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {
 }
 
 /// One test per value, combined by the match's quantifier; `None` if any value cannot be written.
-fn each_value(m: &Match, one: impl FnMut(&Value) -> Option<String>) -> Option<String> {
-    let parts: Option<Vec<String>> = m.values.iter().map(one).collect();
-    group(parts?, if m.quantifier == Quantifier::All { " and " } else { " or " })
+fn each_value(m: &Match, one: impl FnMut(&Value) -> Option<Expr>) -> Option<Expr> {
+    let parts: Option<Vec<Expr>> = m.values.iter().map(one).collect();
+    group(parts?, if m.quantifier == Quantifier::All { Logic::And } else { Logic::Or })
 }
 
-fn nocase(m: &Match) -> &'static str {
-    if m.case_sensitive { "" } else { " nocase" }
-}
-
-fn equals(m: &Match, value: &Value, scope: &Scope, notes: &mut Notes) -> Option<String> {
+fn equals(m: &Match, value: &Value, scope: &Scope, notes: &mut Notes) -> Option<Expr> {
     let path = scope.path(&m.field, m.span, notes);
     let right = match value {
-        Value::String(s) => return Some(format!("{path} = {}{}", text::string(s), nocase(m))),
-        Value::Int(_) | Value::Real(_) if scope.is_string_path(&path) => text::string(&string_of(value)?),
-        Value::Null => "\"\"".to_string(),
+        Value::String(s) => return Some(Expr::compare(path, CmpOp::Eq, Expr::String(s.clone())).nocase(!m.case_sensitive)),
+        Value::Int(_) | Value::Real(_) if scope.is_string_path(&path) => Expr::String(string_of(value)?),
+        Value::Null => Expr::String(String::new()),
         other => operand(other, scope, m.span, notes)?,
     };
-    Some(format!("{path} = {right}"))
+    Some(Expr::compare(path, CmpOp::Eq, right))
 }
 
 /// A number, boolean or another field of the same event, as the right side of a comparison.
-fn operand(value: &Value, scope: &Scope, span: Span, notes: &mut Notes) -> Option<String> {
+fn operand(value: &Value, scope: &Scope, span: Span, notes: &mut Notes) -> Option<Expr> {
     match value {
-        Value::Int(i) => Some(i.to_string()),
-        Value::Real(r) if r.is_finite() => Some(r.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::Int(i) => Some(Expr::Int(*i)),
+        Value::Real(r) if r.is_finite() => Some(Expr::Real(*r)),
+        Value::Bool(b) => Some(Expr::Bool(*b)),
         Value::Field(f) => Some(scope.path(f, span, notes)),
         _ => None,
     }
@@ -206,26 +210,26 @@ fn string_of(value: &Value) -> Option<String> {
     }
 }
 
-fn between(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {
+fn between(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<Expr> {
     let [low, high] = m.values.as_slice() else { return None };
     let path = scope.path(&m.field, m.span, notes);
     let (low, high) = (operand(low, scope, m.span, notes)?, operand(high, scope, m.span, notes)?);
-    Some(format!("({path} >= {low} and {path} <= {high})"))
+    Some(Expr::Group(Logic::And, vec![Expr::compare(path.clone(), CmpOp::Ge, low), Expr::compare(path, CmpOp::Le, high)]))
 }
 
 /// Substring, term, pattern and `like` tests as `re.regex`; several values of an `any` test
 /// are one alternation.
-fn regex_test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {
+fn regex_test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<Expr> {
     let file_name = scope.is_file_name(&m.field);
     let patterns: Option<Vec<String>> = m.values.iter().map(|v| string_of(v).map(|s| pattern(m.op, &s, file_name))).collect();
     let patterns = patterns?;
     let path = scope.path(&m.field, m.span, notes);
-    let call = |pattern: &str| format!("re.regex({path}, {}){}", text::regex(pattern), nocase(m));
+    let call = |pattern: String| Expr::call("re.regex", vec![path.clone(), Expr::Regex(pattern)]).nocase(!m.case_sensitive);
     match (patterns.len(), m.quantifier) {
         (0, _) => None,
-        (1, _) => Some(call(&patterns[0])),
-        (_, Quantifier::All) => group(patterns.iter().map(|p| call(p)).collect(), " and "),
-        (_, Quantifier::Any) => Some(call(&format!("(?:{})", patterns.join("|")))),
+        (1, _) => patterns.into_iter().next().map(call),
+        (_, Quantifier::All) => group(patterns.into_iter().map(call).collect(), Logic::And),
+        (_, Quantifier::Any) => Some(call(format!("(?:{})", patterns.join("|")))),
     }
 }
 

@@ -1,5 +1,5 @@
-//! YARA-L lexical pieces: string literals, regex literals, identifiers and windows, each
-//! written so it stays one token whatever the rule's text holds.
+//! YARA-L lexical pieces, the printer's helpers: string literals, regex literals, windows and
+//! comments, each written so it stays one token (or one line) whatever the rule's text holds.
 
 /// A double-quoted string literal: quotes and backslashes escaped, line breaks and tabs as
 /// escapes, other control characters dropped (they have no meaning in a rule's text).
@@ -65,25 +65,6 @@ pub fn regex_literal(text: &str) -> String {
     out
 }
 
-/// `snake_case` from any text (a title, a column name): ASCII letters and digits, lowercased,
-/// runs of anything else as one `_`; prefixed so it starts with a letter; `fallback` if empty.
-pub fn snake_case(text: &str, fallback: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.is_empty() && !out.ends_with('_') {
-            out.push('_');
-        }
-    }
-    let out = out.trim_end_matches('_');
-    match out.chars().next() {
-        None => fallback.to_string(),
-        Some(c) if c.is_ascii_digit() => format!("r_{out}"),
-        Some(_) => out.to_string(),
-    }
-}
-
 /// A time span in ticks (100 ns) as a match window (`90s`, `5m`, `1h`, `2d`), in the largest
 /// unit that divides it; at least one second.
 pub fn window(ticks: i64) -> String {
@@ -129,13 +110,6 @@ mod tests {
     fn literals_escape_every_regex_metacharacter() {
         assert_eq!(regex_literal(r"a.b*c?(d)|[e]{f}^$\+"), r"a\.b\*c\?\(d\)\|\[e\]\{f\}\^\$\\\+");
         assert_eq!(regex_literal("plain-text_1"), "plain-text_1");
-    }
-
-    #[test]
-    fn names_are_snake_case_and_start_with_a_letter() {
-        assert_eq!(snake_case("Brute force (Azure AD) - 2", "x"), "brute_force_azure_ad_2");
-        assert_eq!(snake_case("3CX supply chain", "x"), "r_3cx_supply_chain");
-        assert_eq!(snake_case("¿?", "fallback"), "fallback");
     }
 
     #[test]
