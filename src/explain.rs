@@ -226,12 +226,13 @@ fn input_words(input: Input, detection: &Detection) -> String {
 
 fn stage_text(stage: &Stage, d: &Detection) -> String {
     match stage {
-        Stage::Join(Join { kind, left, right, keys, window, .. }) => {
+        Stage::Join(Join { kind, left, right, keys, window, ordered, .. }) => {
             let keys: Vec<String> =
                 keys.iter().map(|k| if k.left == k.right { k.left.to_string() } else { format!("{} = {}", k.left, k.right) }).collect();
             let keys = if keys.is_empty() { "keys not modelled".to_string() } else { keys.join(", ") };
             let window = window.map(|w| format!(", within {} of each other", Timespan::from_ticks(w))).unwrap_or_default();
-            format!("{} {} with {} on {keys}{window}", join_words(*kind), input_words(*left, d), input_words(*right, d))
+            let order = if *ordered { format!(", {} first", input_words(*left, d)) } else { String::new() };
+            format!("{} {} with {} on {keys}{window}{order}", join_words(*kind), input_words(*left, d), input_words(*right, d))
         }
         Stage::Aggregate(Aggregate { input, group_by, aggregations, .. }) => {
             let per: Vec<String> = group_by

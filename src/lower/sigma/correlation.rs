@@ -7,8 +7,8 @@
 //!   `aliases` would need a per-rule rename before the union: listed, not applied.
 //! - `temporal`: inner joins on the group-by fields (each rule's own field where `aliases`
 //!   names one), left-deep over the rules in order, each with the `timespan` as its window.
-//! - `temporal_ordered`: the same joins, marked `ordered`; a target whose join window has no
-//!   direction loses the order, so it is also listed in `unmodelled`.
+//! - `temporal_ordered`: the same joins, marked `ordered` (each joined rule's event comes after
+//!   the one before it); a target that cannot say so reports the loss.
 
 use super::Lowering;
 use crate::ir::Timespan;
@@ -37,10 +37,6 @@ impl Lowering {
                 self.count(correlation, sources, window, span)
             }
             CorrelationKind::Temporal | CorrelationKind::TemporalOrdered => {
-                if correlation.kind == CorrelationKind::TemporalOrdered {
-                    let reason = "the rules must match in the order listed: a join window has no direction, so any order matches";
-                    self.unmodelled("temporal_ordered", reason, span);
-                }
                 self.temporal(correlation, &inputs, window, span, correlation.kind == CorrelationKind::TemporalOrdered)
             }
         }

@@ -2,7 +2,8 @@
 //! placeholder lines in `events` that tie event variables together.
 //!
 //! - a join key is a placeholder both sides equal (`$e1.… = $account`, `$e2.… = $account`);
-//!   an anti join is the absence of the other side (`!$e2`);
+//!   an anti join is the absence of the other side (`!$e2`); an ordered join (Sigma's
+//!   `temporal_ordered`) compares the two events' times (`$e1…seconds <= $e2…seconds`);
 //! - a `summarize … by` key is a placeholder, a `bin(TimeGenerated, …)` key the window;
 //! - a count threshold is `#e > N`, other thresholds compare outcome variables;
 //! - the window is the join's or bin's, else the rule's query period, capped at YARA-L's 48h.
@@ -201,6 +202,9 @@ impl Builder<'_> {
             self.bind(right, &key.right, &placeholder, join.span, notes);
         }
         self.window = self.window.or(join.window);
+        if join.ordered {
+            self.order(join);
+        }
         match join.kind {
             // YARA-L states absence as `!$e2` in the condition; the side stays in `events`.
             JoinKind::LeftAnti | JoinKind::RightAnti => {
@@ -216,6 +220,20 @@ impl Builder<'_> {
             }
             _ => {}
         }
+    }
+
+    /// An ordered join (Sigma's `temporal_ordered`): the joined rule's event comes no earlier
+    /// than the event of the rule before it, to the second UDM event times carry.
+    fn order(&mut self, join: &Join) {
+        let (Some(&before), Some(after)) = (events::sources_of(self.detection, join.left).last(), self.first_source(join.right)) else {
+            return;
+        };
+        let time = |source| {
+            let var = events::variable_of(self.vars, Some(source)).var.clone();
+            Expr::Field(FieldRef { var, path: UdmPath::Udm("metadata.event_timestamp.seconds".into()) })
+        };
+        let line = Expr::compare(time(before), CmpOp::Le, time(after));
+        self.sections.bindings.push((events::variable_of(self.vars, Some(after)).var.clone(), line));
     }
 
     /// A later `where` on raw events joins its variable's `events`. After a join, a column

@@ -140,5 +140,13 @@ pub(super) fn losses(subject: &Subject) -> Vec<Problem> {
         let message = "the third and later rules must match within the timespan of the first rule's event, not of each other: their events may spread over twice the timespan";
         loss_at(subject, span, message)
     });
-    bins.chain(chain).collect()
+    // A join window has no direction: `abs(a - b) <= window` lets the rules match in any order.
+    let ordered = detection.stages.iter().find_map(|stage| match stage {
+        Stage::Join(join) if join.ordered => Some(join.span),
+        _ => None,
+    });
+    let order = ordered.map(|span| {
+        loss_at(subject, span, "the rules must match in the order listed: the join window has no direction, so any order matches")
+    });
+    bins.chain(chain).chain(order).collect()
 }

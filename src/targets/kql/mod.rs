@@ -19,7 +19,7 @@ use super::{
     EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, loss_at, refused_regex_errors, unmodelled_losses, unverified,
 };
 use crate::diag::{Kind, Problem};
-use crate::ir::detection::{Input, MatchOp, Stage};
+use crate::ir::detection::{Field, Input, MatchOp, OutputOrigin, Stage};
 use crate::kql::{
     self,
     ast::{BinaryOp, Expr, ExprKind, Literal, OperatorKind, Script},
@@ -93,6 +93,40 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
             Ok((kql::print(&Script::query(tree)), losses))
         }
     }
+}
+
+/// The rows the KQL written for a Sigma rule returns, as the Sentinel stage needs them to map
+/// entities: the tables it reads, and its columns (the Detection's outputs named as the
+/// profile maps them), taken from the Detection rather than from the printed query.
+pub(super) struct WrittenRows {
+    pub tables: Vec<String>,
+    /// Every column of the tables read is kept (no aggregation narrows the rows).
+    pub all_columns: bool,
+    pub columns: Vec<String>,
+}
+
+impl WrittenRows {
+    pub fn has(&self, column: &str) -> bool {
+        self.all_columns || self.columns.iter().any(|c| c == column)
+    }
+}
+
+/// The `WrittenRows` of a Sigma rule's KQL; fails as `query` does when a logsource has no table.
+pub(super) fn written_rows(subject: &Subject, options: &EmitOptions) -> Result<WrittenRows, Vec<Problem>> {
+    let (name, profile) =
+        profile::named(options.profile.as_deref()).map_err(|e| vec![Problem::at_key(Kind::Error, subject.rule, "logsource", e)])?;
+    let writer = Writer { name, profile, subject };
+    let detection = subject.detection;
+    let tables: Vec<String> = (0..detection.sources.len()).map(|i| writer.entry(i).map(|e| e.table.clone())).collect::<Result<_, _>>()?;
+    let columns = Columns { profile, table: tables.first().map_or("", String::as_str) };
+    // A group key keeps its column's name (a binned time, its time column); an aggregation
+    // its own; a path into a dynamic column gets a name Kusto makes up, which no entity reads.
+    let named = detection.outputs.fields.iter().filter_map(|output| match &output.origin {
+        OutputOrigin::Field(field) => columns.whole_column(field).map(str::to_string),
+        OutputOrigin::Aggregation(_) | OutputOrigin::Computed(_) => Some(output.name.clone()),
+        OutputOrigin::GroupKey => columns.whole_column(&Field::column(output.name.as_str())).map(str::to_string),
+    });
+    Ok(WrittenRows { all_columns: detection.outputs.all_columns, columns: named.collect(), tables })
 }
 
 /// The first parse error of a rule's own query, as a problem of `kind` ending in `consequence`.

@@ -1,11 +1,9 @@
 //! The Sentinel rule the Sentinel targets write: a KQL rule as it is; a Sigma rule as a
 //! scheduled rule around the KQL its Detection becomes.
 
-use super::{entities, query, unparsed};
+use super::{WrittenRows, entities, query, unparsed, written_rows};
 use crate::diag::{Kind, Problem};
-use crate::ir::{
-    Detection, Duration, EntityMapping, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator,
-};
+use crate::ir::{Duration, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator};
 use crate::targets::{EmitOptions, Subject};
 use std::borrow::Cow;
 
@@ -36,13 +34,14 @@ pub(in crate::targets) fn sentinel_form<'a>(
         return Ok((Cow::Owned(rule), problems));
     }
     let (text, mut problems) = query(subject, options)?;
+    let rows = written_rows(subject, options)?;
     let mut rule = subject.rule.clone();
     rule.logic = Some(Logic::Kql(Query { text, locator: Locator::default() }));
     let mut section = match rule.sentinel.take() {
         // The settings a Sentinel rule had when it was written as Sigma, as they were, but for
         // entity mappings of columns the rebuilt query no longer has.
         Some(mut carried) => {
-            problems.extend(drop_missing_entity_columns(&mut carried, &rule, subject));
+            problems.extend(drop_missing_entity_columns(&mut carried, &rows, subject));
             carried
         }
         None => {
@@ -51,7 +50,8 @@ pub(in crate::targets) fn sentinel_form<'a>(
             );
             problems.push(Problem::at_key(Kind::Change, subject.rule, "logsource", message));
             let schedule = Duration::parse(SCHEDULE).ok();
-            let entity_mappings = output_entities(&rule);
+            let tables: Vec<&str> = rows.tables.iter().map(String::as_str).collect();
+            let entity_mappings = entities::mappings(&tables, |column| rows.has(column));
             if !entity_mappings.is_empty() {
                 let mapped: Vec<String> = entity_mappings
                     .iter()
@@ -83,32 +83,15 @@ pub(in crate::targets) fn sentinel_form<'a>(
     Ok((Cow::Owned(rule), problems))
 }
 
-/// Whether the rows of the written query have a column, as lowering the query says.
-fn has_column(written: &Detection) -> impl Fn(&str) -> bool + '_ {
-    let outputs = &written.outputs;
-    move |column| outputs.all_columns || outputs.fields.iter().any(|f| f.name == column)
-}
-
-/// Entity mappings for the identifying columns (`targets/entities.yaml`) of the tables the
-/// written query reads that its rows keep: every column of the table after a filter, only the
-/// group keys after a summarize.
-fn output_entities(rule: &Rule) -> Vec<EntityMapping> {
-    let written = crate::lower::lower_rule(rule);
-    let tables: Vec<&str> = written.sources.iter().flat_map(|s| s.tables.iter().map(String::as_str)).collect();
-    entities::mappings(&tables, has_column(&written))
-}
-
 /// Carried entity mappings may read columns the original KQL computed (`AccountCustomEntity`)
 /// that the query rebuilt from the Sigma detection lacks; Sentinel refuses such a rule, so
 /// those mappings are left out, each a loss.
-fn drop_missing_entity_columns(section: &mut SentinelSection, rule: &Rule, subject: &Subject) -> Vec<Problem> {
+fn drop_missing_entity_columns(section: &mut SentinelSection, rows: &WrittenRows, subject: &Subject) -> Vec<Problem> {
     let Some(mappings) = section.entity_mappings.as_mut() else { return Vec::new() };
-    let written = crate::lower::lower_rule(rule);
-    let has = has_column(&written);
     let mut losses = Vec::new();
     mappings.retain_mut(|mapping| {
         mapping.field_mappings.retain(|field| {
-            let kept = has(&field.column_name);
+            let kept = rows.has(&field.column_name);
             if !kept {
                 let message = format!(
                     "the {} entity mapping of column `{}` is left out: the query rebuilt from the Sigma detection has no such column",

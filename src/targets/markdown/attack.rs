@@ -43,6 +43,7 @@ pub fn coverage(rule: &Rule) -> Vec<Coverage> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::ir::AttackRef;
 
     /// A rule listing these tactics and techniques as written.
     pub(crate) fn rule(tactics: &[&str], techniques: &[&str]) -> Rule {
