@@ -50,6 +50,11 @@ pub fn run(args: ConvertArgs) -> i32 {
         eprintln!("ruleconv: {flag} does not apply to --to {}", names.join(","));
         return EXIT_USAGE;
     }
+    // A profile that cannot be used is the run's error, said once, not every rule's.
+    if let Err(message) = options.check_profile() {
+        eprintln!("ruleconv: {message}");
+        return EXIT_USAGE;
+    }
     args.batch.use_threads();
     let mut read = convert::read_all(&files, args.from);
     convert::warn_duplicate_ids(&mut read);

@@ -112,8 +112,10 @@ pub struct ConvertArgs {
     /// ARM apiVersion for alert rules (default: the first preview API with NRT rules and sub-techniques).
     #[arg(long, value_name = "VERSION")]
     api_version: Option<String>,
-    /// For --to kql: the profile mapping Sigma logsources to tables (sentinel, asim, azure-monitor).
-    #[arg(long, value_name = "NAME")]
+    /// For --to kql, sentinel and sentinel-yaml with Sigma input: the profile mapping Sigma
+    /// logsources to tables and fields to columns: a built-in one (sentinel, the default; asim;
+    /// azure-monitor) or a profile file of your own tables (see the README's "Profiles").
+    #[arg(long, value_name = "NAME|FILE")]
     profile: Option<String>,
     /// For --to sentinel and sentinel-yaml: set queryFrequency, queryPeriod, triggerOperator or
     /// triggerThreshold of every rule written (repeatable), e.g. `--set queryFrequency=1h`.

@@ -19,6 +19,7 @@ mod chronicle;
 mod fidelity;
 mod kql;
 pub(crate) mod markdown;
+mod profile_file;
 mod sentinel_arm;
 mod sentinel_fields;
 mod sentinel_yaml;
@@ -141,6 +142,12 @@ pub struct EmitOptions {
 }
 
 impl EmitOptions {
+    /// Reads the `--profile` (a built-in name or a profile file) the KQL and Sentinel targets
+    /// will use; `Err` says why it cannot be used, at the file's line and column for a file.
+    pub fn check_profile(&self) -> Result<(), String> {
+        self.profile.as_deref().map_or(Ok(()), kql::profile_named)
+    }
+
     /// The flag names of the options that are set, to check them against a target's `options`.
     pub fn set_flags(&self) -> Vec<&'static str> {
         let flags =

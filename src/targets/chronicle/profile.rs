@@ -77,10 +77,7 @@ impl Profile {
 /// The embedded profile; it is ours and tested, so a broken one is a bug.
 pub fn profile() -> &'static Profile {
     static PROFILE: OnceLock<Profile> = OnceLock::new();
-    PROFILE.get_or_init(|| {
-        let docs = crate::yaml::parse_documents(include_str!("../../../targets/chronicle.yaml")).expect("targets/chronicle.yaml parses");
-        serde_json::from_value(docs[0].to_json()).expect("targets/chronicle.yaml has the profile's shape")
-    })
+    crate::targets::profile_file::embedded(&PROFILE, "targets/chronicle.yaml", include_str!("../../../targets/chronicle.yaml"))
 }
 
 #[cfg(test)]

@@ -197,7 +197,7 @@ mod tests {
 
     fn printed(table: &str, predicate: &Predicate) -> String {
         let (_, profile) = super::super::profile::named(None).unwrap();
-        let Ok(condition) = (Columns { profile, table }).predicate(predicate) else { panic!("{predicate:?}") };
+        let Ok(condition) = (Columns { profile: &profile, table }).predicate(predicate) else { panic!("{predicate:?}") };
         crate::kql::print(&Script::query(condition))
     }
 
@@ -233,7 +233,7 @@ mod tests {
     #[test]
     fn a_test_without_values_has_no_kql_form() {
         let none = test(Field::column("Image"), MatchOp::Contains, Vec::new(), false);
-        let Err(untranslatable) = (Columns { profile: super::super::profile::named(None).unwrap().1, table: "T" }).predicate(&none) else {
+        let Err(untranslatable) = (Columns { profile: &super::super::profile::named(None).unwrap().1, table: "T" }).predicate(&none) else {
             panic!("translated")
         };
         assert!(untranslatable.reason.contains("no value"), "{}", untranslatable.reason);

@@ -11,7 +11,8 @@
 //! both are reported as losses (`losses`).
 
 use super::condition::Columns;
-use super::{Writer, profile};
+use super::Writer;
+use super::profile::Profile;
 use crate::diag::Problem;
 use crate::ir::detection::{AggFunction, Aggregate, Detection, GroupKey, Input, Join, JoinKind, Stage};
 use crate::kql::ast::{BinaryOp, Expr, NamedExpr, OperatorKind, OptionParam, call};
@@ -81,9 +82,9 @@ impl Writer<'_> {
         let joined = Expr::paren(self.input(join.right)?);
         let mut out = self.input(join.left)?.pipe(OperatorKind::Join { params, right: joined, on });
         if let Some(window) = join.window {
-            let first = profile::time_column(left.table);
-            let time = profile::time_column(&right_table);
-            let clashes = self.sides(join.left)?.iter().filter(|table| has_column(table, time)).count();
+            let first = self.profile.time_column(left.table);
+            let time = self.profile.time_column(&right_table);
+            let clashes = self.sides(join.left)?.iter().filter(|table| has_column(self.profile, table, time)).count();
             let joined = if clashes == 0 { time.to_string() } else { format!("{time}{clashes}") };
             let apart = call("abs", [Expr::binary(BinaryOp::Sub, Expr::name(first), Expr::name(joined))]);
             out = out.pipe(OperatorKind::Where(Expr::binary(BinaryOp::Le, apart, Expr::timespan(window)).into()));
@@ -116,8 +117,8 @@ fn chained(detection: &Detection, input: Input) -> Option<&Join> {
 }
 
 /// Whether the table has that time column: its own, or the ingestion time every table has.
-fn has_column(table: &str, column: &str) -> bool {
-    column == INGESTION_TIME || profile::time_column(table) == column
+fn has_column(profile: &Profile, table: &str, column: &str) -> bool {
+    column == INGESTION_TIME || profile.time_column(table) == column
 }
 
 /// How the KQL written for a Sigma correlation differs from it.

@@ -3,6 +3,7 @@
 //! a Sigma rule. Embedded at build time; derived by `scripts/derive_entity_profile.py`.
 
 use crate::ir::{EntityMapping, FieldMapping};
+use crate::targets::profile_file;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -25,10 +26,7 @@ struct Identifying {
 /// The profile embedded at build time; it is ours and tested, so a broken one is a bug.
 fn profile() -> &'static Profile {
     static PROFILE: OnceLock<Profile> = OnceLock::new();
-    PROFILE.get_or_init(|| {
-        let docs = crate::yaml::parse_documents(include_str!("../../../targets/entities.yaml")).expect("targets/entities.yaml parses");
-        serde_json::from_value(docs[0].to_json()).expect("targets/entities.yaml has the profile's shape")
-    })
+    profile_file::embedded(&PROFILE, "targets/entities.yaml", include_str!("../../../targets/entities.yaml"))
 }
 
 /// Entity mappings for the identifying columns of `tables` that `output` says the query's

@@ -27,6 +27,11 @@ use crate::kql::{
 use condition::Columns;
 use profile::Profile;
 pub(super) use sentinel_rule::sentinel_form;
+
+/// The KQL profile `--profile` names, read (see `profile::named`).
+pub(super) fn profile_named(name: &str) -> Result<(), String> {
+    profile::named(Some(name)).map(drop)
+}
 use std::borrow::Cow;
 
 pub struct Kql;
@@ -75,6 +80,7 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
         None => {
             let (name, profile) =
                 profile::named(options.profile.as_deref()).map_err(|e| vec![Problem::at_key(Kind::Error, subject.rule, "logsource", e)])?;
+            let (name, profile) = (name.as_str(), profile.as_ref());
             // Kusto's regexes are RE2, which refuses such a pattern whole (as kql-run's RE2 does).
             let refused = refused_regex_errors(subject, "Kusto's RE2 (`matches regex`)");
             if !refused.is_empty() {
@@ -115,6 +121,7 @@ impl WrittenRows {
 pub(super) fn written_rows(subject: &Subject, options: &EmitOptions) -> Result<WrittenRows, Vec<Problem>> {
     let (name, profile) =
         profile::named(options.profile.as_deref()).map_err(|e| vec![Problem::at_key(Kind::Error, subject.rule, "logsource", e)])?;
+    let (name, profile) = (name.as_str(), profile.as_ref());
     let writer = Writer { name, profile, subject };
     let detection = subject.detection;
     let tables: Vec<String> = (0..detection.sources.len()).map(|i| writer.entry(i).map(|e| e.table.clone())).collect::<Result<_, _>>()?;

@@ -1,12 +1,17 @@
 //! The `targets/kql.yaml` profiles: which table holds a Sigma logsource's events and which
 //! column a Sigma field is. Embedded at build time; derived by `scripts/derive_kql_profile.py`.
+//!
+//! `--profile FILE` reads a team's own profile (`UserProfile`: its tables first, then those of
+//! the built-in profile it `extends`), once per run, with errors at the file's line and column.
 
 use crate::ir::detection::{EVENT_TIME, LogSource};
 use crate::kql::ast::Expr;
 use serde::Deserialize;
+use crate::targets::profile_file;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -14,10 +19,10 @@ pub struct Profiles {
     pub default: String,
     /// Table → the column holding its event time, where that is not `TimeGenerated`.
     pub time_columns: BTreeMap<String, String>,
-    pub profiles: BTreeMap<String, Profile>,
+    pub profiles: BTreeMap<String, Arc<Profile>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     pub about: String,
@@ -25,11 +30,31 @@ pub struct Profile {
     /// Table → Sigma field → column (or a dotted path into a dynamic column).
     #[serde(default)]
     pub fields: BTreeMap<String, BTreeMap<String, Mapped>>,
+    /// Table → its event time column, besides the built-in `time_columns` (a user's tables).
+    #[serde(default)]
+    pub time_columns: BTreeMap<String, String>,
+}
+
+/// A profile file a team writes for its own tables (`--profile FILE`), documented in the
+/// README. Its logsources come before those of the profile it `extends` (so an entry as
+/// specific as a built-in one wins), and its fields add to or replace that profile's per table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserProfile {
+    about: String,
+    /// A built-in profile whose tables apply where this file names none.
+    extends: Option<String>,
+    #[serde(default)]
+    logsources: Vec<Entry>,
+    #[serde(default)]
+    fields: BTreeMap<String, BTreeMap<String, Mapped>>,
+    #[serde(default)]
+    time_columns: BTreeMap<String, String>,
 }
 
 /// A field's column, or its columns when it stands for several (a process that is either end
 /// of an ASIM event): a test of the field then holds when it holds on one of them.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
 pub enum Mapped {
     One(String),
@@ -102,7 +127,7 @@ impl Profile {
     /// the event time is the table's time column.
     pub fn columns<'a>(&'a self, table: &str, field: &'a str) -> Vec<&'a str> {
         match self.fields.get(table).and_then(|f| f.get(field)) {
-            None if field == EVENT_TIME => vec![time_column(table)],
+            None if field == EVENT_TIME => vec![self.time_column(table)],
             None => vec![field],
             Some(Mapped::One(column)) => vec![column],
             Some(Mapped::Several(columns)) => columns.iter().map(String::as_str).collect(),
@@ -122,29 +147,59 @@ fn sentinel_table(logsource: &LogSource) -> Option<Entry> {
     })
 }
 
-/// The embedded profiles; they are ours and tested, so a broken file is a bug.
+/// The embedded profiles.
 pub fn profiles() -> &'static Profiles {
     static PROFILES: OnceLock<Profiles> = OnceLock::new();
-    PROFILES.get_or_init(|| {
-        let docs = crate::yaml::parse_documents(include_str!("../../../targets/kql.yaml")).expect("targets/kql.yaml parses");
-        serde_json::from_value(docs[0].to_json()).expect("targets/kql.yaml has the profiles' shape")
-    })
+    profile_file::embedded(&PROFILES, "targets/kql.yaml", include_str!("../../../targets/kql.yaml"))
 }
 
-/// The column holding a table's event time: Log Analytics' `TimeGenerated` unless the
-/// profiles name another (`Timestamp` in the Defender XDR tables).
-pub fn time_column(table: &str) -> &'static str {
-    profiles().time_columns.get(table).map_or("TimeGenerated", String::as_str)
+impl Profile {
+    /// The column holding a table's event time: Log Analytics' `TimeGenerated` unless the
+    /// profile or the built-in profiles name another (`Timestamp` in the Defender XDR tables).
+    pub fn time_column<'a>(&'a self, table: &str) -> &'a str {
+        let named = self.time_columns.get(table).or_else(|| profiles().time_columns.get(table));
+        named.map_or("TimeGenerated", String::as_str)
+    }
 }
 
-/// The profile of that name, or the default, with its name; `Err` names the known ones.
-pub fn named(name: Option<&str>) -> Result<(&'static str, &'static Profile), String> {
+/// The profile `--profile` names (a built-in name, or a profile file), else the default, with
+/// its name; `Err` says why none is found, naming the built-in ones.
+pub fn named(name: Option<&str>) -> Result<(String, Arc<Profile>), String> {
     let profiles = profiles();
     let name = name.unwrap_or(&profiles.default);
-    profiles.profiles.get_key_value(name).map(|(k, p)| (k.as_str(), p)).ok_or_else(|| {
-        let known: Vec<String> = profiles.profiles.iter().map(|(name, p)| format!("`{name}`: {}", p.about)).collect();
-        format!("unknown --profile `{name}` for --to kql; the profiles are {}", known.join("; "))
-    })
+    if let Some(profile) = profiles.profiles.get(name) {
+        return Ok((name.to_string(), Arc::clone(profile)));
+    }
+    if Path::new(name).is_file() || name.ends_with(".yaml") || name.ends_with(".yml") {
+        return from_file(Path::new(name)).map(|profile| (name.to_string(), profile));
+    }
+    let known: Vec<String> = profiles.profiles.iter().map(|(name, p)| format!("`{name}`: {}", p.about)).collect();
+    Err(format!("unknown --profile `{name}`: not a profile file, nor one of the built-in profiles {}", known.join("; ")))
+}
+
+/// A user's profile file, read once per run however many rules use it (errors included).
+fn from_file(path: &Path) -> Result<Arc<Profile>, String> {
+    static READ: OnceLock<Mutex<HashMap<PathBuf, Result<Arc<Profile>, String>>>> = OnceLock::new();
+    let mut read = READ.get_or_init(Mutex::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    read.entry(path.to_path_buf()).or_insert_with(|| load(path)).clone()
+}
+
+fn load(path: &Path) -> Result<Arc<Profile>, String> {
+    let user: UserProfile = profile_file::parse(&profile_file::read(path)?, path)?;
+    let base = match &user.extends {
+        Some(name) => profiles().profiles.get(name).map(|p| (**p).clone()).ok_or_else(|| {
+            let known: Vec<&str> = profiles().profiles.keys().map(String::as_str).collect();
+            format!("{}: `extends: {name}` names no built-in profile (they are {})", path.display(), known.join(", "))
+        })?,
+        None => Profile { about: String::new(), logsources: Vec::new(), fields: BTreeMap::new(), time_columns: BTreeMap::new() },
+    };
+    let mut profile = Profile { about: user.about, logsources: user.logsources, fields: base.fields, time_columns: base.time_columns };
+    profile.logsources.extend(base.logsources);
+    for (table, fields) in user.fields {
+        profile.fields.entry(table).or_default().extend(fields);
+    }
+    profile.time_columns.extend(user.time_columns);
+    Ok(Arc::new(profile))
 }
 
 #[cfg(test)]

@@ -2,39 +2,30 @@
 //! derived from pySigma's mappings and the SigmaHQ corpus by `scripts/derive_sigma_profile.py`.
 
 use crate::ir::detection::{Field, MatchOp, Predicate, Value as Literal};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Profile {
     /// By table name, or `table/EventID` for one event of a table.
     tables: HashMap<String, TableEntry>,
     techniques: HashSet<String>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct TableEntry {
     logsource: Map<String, Value>,
+    #[serde(default)]
     fields: HashMap<String, String>,
 }
 
 fn profile() -> &'static Profile {
     static PROFILE: OnceLock<Profile> = OnceLock::new();
-    PROFILE.get_or_init(|| {
-        let docs = crate::yaml::parse_documents(include_str!("../../../targets/sigma.yaml")).expect("targets/sigma.yaml parses");
-        let data = docs.first().map(|d| d.to_json()).unwrap_or_default();
-        let entries = data.get("tables").and_then(Value::as_object).cloned().unwrap_or_default();
-        let techniques = data.get("techniques").and_then(Value::as_array).into_iter().flatten();
-        let tables = entries
-            .into_iter()
-            .map(|(table, entry)| {
-                let logsource = entry.get("logsource").and_then(Value::as_object).cloned().unwrap_or_default();
-                let fields = entry.get("fields").and_then(Value::as_object).into_iter().flatten();
-                let fields = fields.filter_map(|(column, field)| Some((column.clone(), field.as_str()?.to_string()))).collect();
-                (table, TableEntry { logsource, fields })
-            })
-            .collect();
-        Profile { tables, techniques: techniques.filter_map(Value::as_str).map(str::to_string).collect() }
-    })
+    crate::targets::profile_file::embedded(&PROFILE, "targets/sigma.yaml", include_str!("../../../targets/sigma.yaml"))
 }
 
 fn tables() -> &'static HashMap<String, TableEntry> {
