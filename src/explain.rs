@@ -230,7 +230,7 @@ fn stage_text(stage: &Stage, d: &Detection) -> String {
             let keys: Vec<String> =
                 keys.iter().map(|k| if k.left == k.right { k.left.to_string() } else { format!("{} = {}", k.left, k.right) }).collect();
             let keys = if keys.is_empty() { "keys not modelled".to_string() } else { keys.join(", ") };
-            let window = window.map(|w| format!(", within {} of each other", Timespan::from_ticks(w))).unwrap_or_default();
+            let window = window.map(|w| format!(", within {} of each other", w)).unwrap_or_default();
             let order = if *ordered { format!(", {} first", input_words(*left, d)) } else { String::new() };
             format!("{} {} with {} on {keys}{window}{order}", join_words(*kind), input_words(*left, d), input_words(*right, d))
         }
@@ -238,7 +238,7 @@ fn stage_text(stage: &Stage, d: &Detection) -> String {
             let per: Vec<String> = group_by
                 .iter()
                 .map(|k| match k.bin {
-                    Some(size) => format!("{} in {} bins", k.field, Timespan::from_ticks(size)),
+                    Some(size) => format!("{} in {} bins", k.field, size),
                     None => k.field.to_string(),
                 })
                 .collect();
@@ -312,8 +312,7 @@ fn threshold_words(aggregate: &Aggregate) -> Option<String> {
     };
     let keys: Vec<String> = aggregate.group_by.iter().filter(|k| k.bin.is_none()).map(|k| k.field.to_string()).collect();
     let per = if keys.is_empty() { String::new() } else { format!(" per {}", keys.join(", ")) };
-    let within =
-        aggregate.group_by.iter().find_map(|k| k.bin).map(|size| format!(" within {}", Timespan::from_ticks(size))).unwrap_or_default();
+    let within = aggregate.group_by.iter().find_map(|k| k.bin).map(|size| format!(" within {}", size)).unwrap_or_default();
     Some(format!("{what}{per}{within}"))
 }
 

@@ -1,36 +1,32 @@
 //! ruleconv: convert SIEM detection rules between formats, and say what could not be translated.
 //!
 //! ```text
-//!                 sources::read_file                    targets::emit (one Emitter per target)
-//!  rule files ──────────────────────▶ ir::Rule ──────────────────────────────▶ output text
-//!  (Sentinel YAML, ARM,  one reader      neutral layer          ▲                 + problems
-//!   markdown, catalogs,  per format      + sentinel / sigma     │ Subject          + fidelity
-//!   Sigma)                                 sections             │
-//!        │                                  │                   │ (rule, detection)
-//!        │ yaml:: (spanned tree,            │ rule.logic        │
-//!        │  deterministic writer)           ▼                   │
-//!        │                      kql::parse ──▶ AST with spans ──lower──▶ ir::Detection
-//!        │                  sigma::parse_file ▶ documents with spans ─┘
-//!        │                                  │                   │          │        │
-//!        ▼                                  ▼                   │      explain    eval
-//!     diag::Problem (file:line:col) ◀── check:: (query errors   │    (in words)  (runs it
-//!                                      mapped into the file     │                 on events:
-//!                                      through the Locator;     │                 `ruleconv test`)
-//!                                      Sentinel limits)  ◀──────┘ unmodelled constructs
+//!  rule files ──read──▶ ir::Rule ──lower (once, by the job)──▶ convert::Lowered ──emit──▶ target tree ──print──▶ text
+//!  (Sentinel YAML, ARM,  sources::      │ neutral metadata        { rule, Arc<Detection> }   targets::    KQL AST, YARA-L     + problems
+//!   markdown, catalogs,  one reader     │ + sentinel / sigma           │   │   │   │          one Emitter  model, YAML/JSON     (each with a code)
+//!   Sigma)               per format     │   sections                   │   │   │   └─▶ report  per target   values              + fidelity
+//!        │                              │                              │   │   └─▶ test (eval runs it on events)
+//!        │ yaml:: (spanned tree,        │ Logic::Kql: query text       │   └─▶ explain (in words)
+//!        │  deterministic writer)       │   → kql::parse → lower::     └─▶ check (Sigma regexes; KQL syntax, Sentinel limits)
+//!        │                              │ Logic::Sigma: the Detection its reader lowered as it read
+//!        ▼                              ▼   (sigma::parse_file → lower::lower_sigma; no syntax leaves the reader)
+//!     diag::Problem (file:line:col, placed through the logic's Locator)
 //! ```
 //!
-//! `convert` runs the whole job for the CLI and the golden tests; `cli` parses arguments and
-//! prints; `diff` compares outputs for review; `report` sums up a pack (ATT&CK coverage, data
-//! sources, fidelity per target, indicator reuse) from the convert job's results. `re2` tells
-//! the regexes only a backtracking engine runs, which the RE2 targets (KQL, YARA-L) refuse.
-//! `lower` turns a query's syntax tree into its
-//! `ir::Detection` (what the rule detects), which `explain` puts in words and `eval` runs over
-//! events. `sentinel::keys` holds every Sentinel key and value spelling, for the Sentinel
-//! readers and emitters alike. `sigma` parses Sigma documents, with spans into the file's
-//! text (a Sigma rule's `Logic` holds them), and `lower` turns them into the same `Detection`.
-//! Dependencies run one way: `sources → ir ← targets`, `lower → ir`, `eval → ir`; `kql` depends
-//! on nothing else in the crate (the Detection borrows its byte `Span`); `sigma` only on `yaml`,
-//! `diag` and the IR's `LogSource` and `MatchOp`.
+//! `convert` is the job: it reads the inputs, lowers every rule once (`lower_all`) and hands
+//! the same `Lowered` to every target and consumer; the CLI and the golden tests run it alike.
+//! `cli` parses arguments and prints; `diff` compares outputs for review; `report` sums up a pack
+//! (ATT&CK coverage, data sources, fidelity per target, indicator reuse). `re2` tells the
+//! regexes only a backtracking engine runs, which the RE2 targets (KQL, YARA-L) refuse.
+//! `lower` turns a query's syntax tree, or a Sigma document, into its `ir::Detection` (what the
+//! rule detects); `explain` puts it in words and `eval` runs it over events. `sentinel::keys`
+//! holds every Sentinel key and value spelling, for the Sentinel readers and emitters alike.
+//! Emitters build a tree of their language (`kql::ast`, the YARA-L model, YAML and JSON values)
+//! and print it; the Sentinel targets raise a Sentinel rule from a Sigma rule's Detection.
+//! Dependencies run one way (`tests/layers.rs` checks them): `sources → ir ← targets`,
+//! `lower → ir`, `eval → ir`; emitters never name a reader, Sigma's syntax or `lower`; the IR
+//! names nothing above it; `kql` depends on nothing else in the crate (the Detection borrows its
+//! byte `Span`).
 
 pub mod check;
 pub mod cli;

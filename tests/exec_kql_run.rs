@@ -347,7 +347,7 @@ fn hand_built() -> Vec<Case> {
                 input: Input::Source(0),
                 group_by: vec![
                     GroupKey { name: "UserPrincipalName".into(), field: field("UserPrincipalName"), bin: None },
-                    GroupKey { name: "TimeGenerated".into(), field: field("TimeGenerated"), bin: Some(hour) },
+                    GroupKey { name: "TimeGenerated".into(), field: field("TimeGenerated"), bin: Some(ruleconv::ir::Timespan::from_ticks(hour)) },
                 ],
                 aggregations: vec![
                     Aggregation {

@@ -143,7 +143,11 @@ fn a_malformed_profile_is_refused_at_its_line_and_column_before_any_rule() {
     let scratch = Scratch::new("malformed");
     let rule = scratch.file("rule.yml", RULE);
     let cases = [
-        ("typo.yaml", "about: x\nlogsources:\n  - category: process_creation\n    tabel: MyEdr_CL\n", "typo.yaml:4:5: unknown field `tabel`"),
+        (
+            "typo.yaml",
+            "about: x\nlogsources:\n  - category: process_creation\n    tabel: MyEdr_CL\n",
+            "typo.yaml:4:5: unknown field `tabel`",
+        ),
         ("type.yaml", "about: x\nlogsources: []\nfields:\n  T:\n    Image: [1, {a: b}]\n", "type.yaml:5:5:"),
         ("syntax.yaml", "about: [x\n", "syntax.yaml:"),
         ("extends.yaml", "about: x\nextends: sentinal\n", "`extends: sentinal` names no built-in profile"),

@@ -158,7 +158,8 @@ fn event_count_correlation_aggregates_the_named_rule() {
     assert_eq!(show(&d.sources[0].filter), "EventID Equals~ [4625]");
     let Some(Stage::Aggregate(aggregate)) = d.stages.first() else { panic!("{:?}", d.stages) };
     // The timespan is a 5-minute bin of the event time, as `bin(TimeGenerated, 5m)` lowers.
-    let keys: Vec<(&str, Option<i64>)> = aggregate.group_by.iter().map(|k| (k.field.name.as_str(), k.bin)).collect();
+    let keys: Vec<(&str, Option<i64>)> =
+        aggregate.group_by.iter().map(|k| (k.field.name.as_str(), k.bin.map(ruleconv::ir::Timespan::ticks))).collect();
     assert_eq!(keys, [(EVENT_TIME, Some(5 * 60 * 10_000_000)), ("TargetUserName", None)]);
     assert_eq!(show(aggregate.threshold.as_ref().unwrap()), "event_count Ge [10]");
     assert!(d.unmodelled.is_empty(), "{:?}", d.unmodelled);
@@ -196,14 +197,17 @@ fn value_count_and_temporal() {
     let [Stage::Join(join)] = d.stages.as_slice() else { panic!("{:?}", d.stages) };
     assert_eq!(
         (join.kind, join.left, join.right, join.window),
-        (JoinKind::Inner, Input::Source(0), Input::Source(1), Some(36_000_000_000))
+        (JoinKind::Inner, Input::Source(0), Input::Source(1), Some(ruleconv::ir::Timespan::from_ticks(36_000_000_000)))
     );
     let keys: Vec<(&str, &str)> = join.keys.iter().map(|k| (k.left.name.as_str(), k.right.name.as_str())).collect();
     assert_eq!(keys, [("TargetUserName", "SubjectUserName")]);
-    // The order of temporal_ordered has no place in a join: unmodelled.
+    assert!(!join.ordered);
+    // temporal_ordered is the same join, ordered: modelled, not listed.
     let d = lower_rule(&read(&temporal.replace("type: temporal", "type: temporal_ordered")).rules[2]);
     let constructs: Vec<&str> = d.unmodelled.iter().map(|u| u.construct.as_str()).collect();
-    assert_eq!(constructs, ["temporal_ordered", "correlated rule"]);
+    assert_eq!(constructs, ["correlated rule"]);
+    let [Stage::Join(join)] = d.stages.as_slice() else { panic!("{:?}", d.stages) };
+    assert!(join.ordered);
 }
 
 #[test]

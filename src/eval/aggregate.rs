@@ -7,6 +7,7 @@ use super::cell::{self, Row};
 use super::predicate::{self, Scope};
 use super::relation::Relation;
 use super::time;
+use crate::ir::Timespan;
 use crate::ir::detection::{AggFunction, Aggregate, Aggregation, GroupKey};
 use serde_json::Value as Json;
 use std::cmp::Ordering;
@@ -70,7 +71,7 @@ pub fn aggregate(spec: &Aggregate, input: &Relation, scope: &Scope) -> Result<Re
 
 fn group_value(key: &GroupKey, row: &Row) -> Result<Json, String> {
     let value = cell::key_value(row, &key.field);
-    let Some(size) = key.bin.filter(|s| *s > 0) else { return Ok(value) };
+    let Some(size) = key.bin.map(Timespan::ticks).filter(|s| *s > 0) else { return Ok(value) };
     if value.is_null() {
         return Ok(value);
     }
@@ -170,7 +171,7 @@ mod tests {
     }
 
     fn key(name: &str, bin: Option<i64>) -> GroupKey {
-        GroupKey { name: name.into(), field: Field::column(name), bin }
+        GroupKey { name: name.into(), field: Field::column(name), bin: bin.map(Timespan::from_ticks) }
     }
 
     fn summarize(group_by: Vec<GroupKey>, aggregations: Vec<Aggregation>, input: &Relation) -> Vec<Json> {

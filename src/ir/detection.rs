@@ -14,6 +14,7 @@
 //! Spans are byte ranges into the rule's query text; `ir::Locator` turns them into file lines
 //! and columns.
 
+use super::Timespan;
 pub use crate::kql::Span;
 use serde::Serialize;
 use std::fmt;
@@ -313,8 +314,8 @@ pub struct Join {
     pub left: Input,
     pub right: Input,
     pub keys: Vec<JoinKey>,
-    /// A time window between the two sides, when the query states one (ticks).
-    pub window: Option<i64>,
+    /// A time window between the two sides, when the query states one.
+    pub window: Option<Timespan>,
     /// The right side's rows must come after the left side's (Sigma's `temporal_ordered`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub ordered: bool,
@@ -358,8 +359,8 @@ pub struct GroupKey {
     /// The output column's name.
     pub name: String,
     pub field: Field,
-    /// `bin(field, size)`: size in ticks.
-    pub bin: Option<i64>,
+    /// `bin(field, size)`.
+    pub bin: Option<Timespan>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -11,7 +11,9 @@ pub const TICKS_PER_SECOND: i64 = 10_000_000;
 /// years, which have no fixed length), largest first, in seconds.
 const SIGMA_UNITS: [(i64, char); 5] = [(604_800, 'w'), (86_400, 'd'), (3_600, 'h'), (60, 'm'), (1, 's')];
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Serialized as its ticks, the number Detection dumps have always shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct Timespan {
     ticks: i64,
 }

@@ -5,6 +5,7 @@ use super::Lowerer;
 use super::columns::{Columns, FieldRef, Fold, NotField};
 use super::outputs::{self, column_name};
 use super::pipeline::{After, Rows, conjoin};
+use crate::ir::Timespan;
 use crate::ir::detection::{
     AggFunction, Aggregate, Aggregation, EventSource, Field, GroupKey, Input, Join, JoinKey, JoinKind, Output, OutputOrigin, Outputs,
     Predicate, Stage, Value,
@@ -23,7 +24,7 @@ impl<'a> Lowerer<'a> {
             let (default_name, field, bin) = self.group_key(key, &rows.columns, upto);
             let name = key.names.first().map_or(default_name, |n| n.name.clone());
             let name = outputs::add_unique(&mut outputs, Output { name, origin: OutputOrigin::GroupKey, made_by, span: key.span });
-            group_by.push(GroupKey { name, field, bin });
+            group_by.push(GroupKey { name, field, bin: bin.map(Timespan::from_ticks) });
         }
         let mut aggregations = Vec::new();
         for item in aggregates {
@@ -225,7 +226,7 @@ impl<'a> Lowerer<'a> {
             }
         }
         if let (Some(found), Some(Stage::Join(stage))) = (window, self.detection.stages.get_mut(join)) {
-            stage.window = Some(found);
+            stage.window = Some(Timespan::from_ticks(found));
         }
         (!rest.is_always()).then_some(rest)
     }

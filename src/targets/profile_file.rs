@@ -60,22 +60,22 @@ mod tests {
     use serde::Deserialize;
     use std::collections::BTreeMap;
 
+    // The fields are read only to check the shape.
+    #[allow(dead_code)]
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Shape {
-        #[allow(dead_code)] // read only to check the shape
         name: String,
         #[serde(default)]
         items: Vec<Item>,
         #[serde(default)]
-        #[allow(dead_code)]
         map: BTreeMap<String, u32>,
     }
 
+    #[allow(dead_code)]
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Item {
-        #[allow(dead_code)]
         table: String,
     }
 

@@ -53,7 +53,7 @@ fn stage_text(stage: &Stage) -> String {
     match stage {
         Stage::Join(Join { kind, left, right, keys, window, .. }) => {
             let keys: Vec<String> = keys.iter().map(|k| format!("{} = {}", k.left, k.right)).collect();
-            let window = window.map(|w| format!(" within {}", timespan(w))).unwrap_or_default();
+            let window = window.map(|w| format!(" within {}", timespan(w.ticks()))).unwrap_or_default();
             format!(
                 "join {} {} {} on {}{window}",
                 serde_json::to_value(kind).unwrap().as_str().unwrap(),
@@ -87,7 +87,7 @@ fn stage_text(stage: &Stage) -> String {
 
 fn group_key(key: &GroupKey) -> String {
     let field = match key.bin {
-        Some(size) => format!("bin({}, {})", key.field, timespan(size)),
+        Some(size) => format!("bin({}, {})", key.field, timespan(size.ticks())),
         None => key.field.to_string(),
     };
     if key.name == key.field.to_string() { field } else { format!("{}={field}", key.name) }

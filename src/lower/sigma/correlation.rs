@@ -42,21 +42,21 @@ impl Lowering {
         }
     }
 
-    /// The `timespan` in ticks; one that does not parse is unmodelled (the rows are then not
+    /// The `timespan`; one that does not parse is unmodelled (the rows are then not
     /// bound in time).
-    fn window(&mut self, correlation: &Correlation) -> Option<i64> {
+    fn window(&mut self, correlation: &Correlation) -> Option<Timespan> {
         let (text, at) = correlation.timespan.as_ref()?;
         let window = Timespan::parse_sigma(text);
         if window.is_none() {
             let reason = format!("`{text}` is no time span (`30s`, `5m`, `1h`, `2d`, `1w`): the rules are not bound in time");
             self.unmodelled("timespan", &reason, *at);
         }
-        window.map(Timespan::ticks)
+        window
     }
 
     /// `event_count` / `value_count`: count (distinct values of the condition's field) per
     /// window bin and group-by key, kept when the threshold holds.
-    fn count(&mut self, correlation: &Correlation, sources: Vec<Input>, window: Option<i64>, span: Span) -> Input {
+    fn count(&mut self, correlation: &Correlation, sources: Vec<Input>, window: Option<Timespan>, span: Span) -> Input {
         let input = match sources.as_slice() {
             [one] => *one,
             _ => self.stage(Stage::Union { inputs: sources, span }),
@@ -89,7 +89,7 @@ impl Lowering {
         &mut self,
         correlation: &Correlation,
         inputs: &[(&str, &Document, Input)],
-        window: Option<i64>,
+        window: Option<Timespan>,
         span: Span,
         ordered: bool,
     ) -> Input {

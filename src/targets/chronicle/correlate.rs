@@ -18,7 +18,7 @@ use super::text;
 use crate::ir::detection::{
     AggFunction, Aggregate, Aggregation, Field, Input, Join, JoinKind, MatchOp, OutputOrigin, Predicate, Span, Stage, Value,
 };
-use crate::ir::{Detection, Rule, Severity};
+use crate::ir::{Detection, Rule, Severity, Timespan};
 
 const TICKS_PER_SECOND: i64 = 10_000_000;
 /// The longest match window YARA-L accepts.
@@ -201,7 +201,7 @@ impl Builder<'_> {
             self.bind(left, &key.left, &placeholder, join.span, notes);
             self.bind(right, &key.right, &placeholder, join.span, notes);
         }
-        self.window = self.window.or(join.window);
+        self.window = self.window.or(join.window.map(Timespan::ticks));
         if join.ordered {
             self.order(join);
         }
@@ -271,7 +271,7 @@ impl Builder<'_> {
 
     fn aggregate(&mut self, aggregate: &Aggregate, notes: &mut Notes) {
         for key in &aggregate.group_by {
-            match key.bin {
+            match key.bin.map(Timespan::ticks) {
                 Some(bin) if bin > 0 => self.window = Some(bin),
                 _ => {
                     let placeholder = self.placeholder(&key.name);

@@ -10,8 +10,8 @@
 //! Fixed bins and a window measured from the first rule only differ from Sigma's `timespan`:
 //! both are reported as losses (`losses`).
 
-use super::condition::Columns;
 use super::Writer;
+use super::condition::Columns;
 use super::profile::Profile;
 use crate::diag::Problem;
 use crate::ir::detection::{AggFunction, Aggregate, Detection, GroupKey, Input, Join, JoinKind, Stage};
@@ -41,7 +41,7 @@ impl Writer<'_> {
         let key = |k: &GroupKey| {
             let column = columns.column(&k.field);
             NamedExpr::from(match k.bin {
-                Some(size) => call("bin", [column, Expr::timespan(size)]),
+                Some(size) => call("bin", [column, Expr::timespan(size.ticks())]),
                 None => column,
             })
         };
@@ -87,7 +87,7 @@ impl Writer<'_> {
             let clashes = self.sides(join.left)?.iter().filter(|table| has_column(self.profile, table, time)).count();
             let joined = if clashes == 0 { time.to_string() } else { format!("{time}{clashes}") };
             let apart = call("abs", [Expr::binary(BinaryOp::Sub, Expr::name(first), Expr::name(joined))]);
-            out = out.pipe(OperatorKind::Where(Expr::binary(BinaryOp::Le, apart, Expr::timespan(window)).into()));
+            out = out.pipe(OperatorKind::Where(Expr::binary(BinaryOp::Le, apart, Expr::timespan(window.ticks())).into()));
         }
         Ok(out)
     }

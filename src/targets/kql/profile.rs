@@ -6,8 +6,8 @@
 
 use crate::ir::detection::{EVENT_TIME, LogSource};
 use crate::kql::ast::Expr;
-use serde::Deserialize;
 use crate::targets::profile_file;
+use serde::Deserialize;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

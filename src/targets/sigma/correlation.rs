@@ -4,7 +4,7 @@
 
 use super::profile;
 use crate::ir::detection::{AggFunction, Aggregate, EVENT_TIME, Input, Join, JoinKind, MatchOp, Predicate, Span, Stage, Value};
-use crate::ir::{Detection, Rule, TICKS_PER_SECOND, Timespan};
+use crate::ir::{Detection, Rule, Timespan};
 use serde_json::{Map, Value as Json, json};
 
 /// A difference from the query, or why a stage has no correlation, at the construct it is about.
@@ -21,7 +21,7 @@ pub struct Bases<'a> {
 /// The `correlation` blocks of a detection's stages, and what could not be expressed.
 pub fn translate(rule: &Rule, detection: &Detection, bases: &Bases) -> (Vec<Json>, Vec<Note>) {
     let query_period = rule.sentinel.as_ref().and_then(|s| s.schedule.query_period.as_ref());
-    let period = query_period.map(|d| d.total_seconds() as i64 * TICKS_PER_SECOND);
+    let period = query_period.and_then(|d| Timespan::from_seconds(i64::try_from(d.total_seconds()).ok()?));
     let mut blocks = Vec::new();
     let mut losses = Vec::new();
     for (index, stage) in detection.stages.iter().enumerate() {
@@ -77,7 +77,7 @@ fn sources_of(input: Input, detection: &Detection, bases: &Bases, span: Span) ->
 }
 
 /// `summarize count() / dcount(x) by keys | where ... > N` → `event_count` / `value_count`.
-fn aggregation(aggregate: &Aggregate, detection: &Detection, period: Option<i64>, bases: &Bases) -> Outcome {
+fn aggregation(aggregate: &Aggregate, detection: &Detection, period: Option<Timespan>, bases: &Bases) -> Outcome {
     let Some(threshold) = &aggregate.threshold else {
         // Without a threshold every group is a result row: each matching event still alerts.
         return Ok(None);
@@ -137,7 +137,7 @@ fn aggregation(aggregate: &Aggregate, detection: &Detection, period: Option<i64>
 /// `a | join kind=inner b on key` → `temporal`: every rule matches with equal keys in the
 /// window. A left-deep chain of such joins (`(a ⋈ b) ⋈ c`), each on the first rule's fields and
 /// with one window, is one `temporal` of all its rules.
-fn temporal(last: &Join, detection: &Detection, period: Option<i64>, bases: &Bases) -> Outcome {
+fn temporal(last: &Join, detection: &Detection, period: Option<Timespan>, bases: &Bases) -> Outcome {
     let mut chain = vec![last];
     while let Input::Stage(j) = chain[0].left
         && let Some(Stage::Join(join)) = detection.stages.get(j)
@@ -217,10 +217,9 @@ fn condition(op: MatchOp, values: &[Value]) -> Option<Map<String, Json>> {
     }
 }
 
-/// A window as Sigma writes it (`90s`, `5m`, `1h`, `14d`), from ticks.
-fn timespan(ticks: Option<i64>, span: Span) -> Result<(String, Option<Note>), Note> {
-    let ticks = ticks.ok_or((span, "no time window: neither the query nor the rule's query period gives one".to_string()))?;
-    let (text, rounded) =
-        Timespan::from_ticks(ticks).to_sigma().ok_or((span, "a window under one second has no Sigma timespan".to_string()))?;
+/// A window as Sigma writes it (`90s`, `5m`, `1h`, `14d`).
+fn timespan(window: Option<Timespan>, span: Span) -> Result<(String, Option<Note>), Note> {
+    let window = window.ok_or((span, "no time window: neither the query nor the rule's query period gives one".to_string()))?;
+    let (text, rounded) = window.to_sigma().ok_or((span, "a window under one second has no Sigma timespan".to_string()))?;
     Ok((text, rounded.then(|| (span, "the window is rounded down to whole seconds".to_string()))))
 }
