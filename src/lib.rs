@@ -35,6 +35,7 @@ pub mod diag;
 pub mod diff;
 pub mod eval;
 pub mod explain;
+pub mod glob;
 pub mod ir;
 pub mod kql;
 pub mod lower;

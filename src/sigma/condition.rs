@@ -5,6 +5,7 @@
 //! a reference to a missing search is reported where it is written.
 
 use super::SigmaError;
+use crate::glob::glob;
 use crate::kql::Span;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -40,21 +41,6 @@ impl OfTarget {
             OfTarget::Pattern(pattern) => glob(pattern, name),
         }
     }
-}
-
-/// `*` matches any run of characters; everything else matches itself.
-fn glob(pattern: &str, name: &str) -> bool {
-    let Some((first, rest)) = pattern.split_once('*') else { return pattern == name };
-    let Some(mut tail) = name.strip_prefix(first) else { return false };
-    let parts: Vec<&str> = rest.split('*').collect();
-    let (last, middle) = parts.split_last().expect("split yields at least one part");
-    for part in middle {
-        match tail.find(part) {
-            Some(at) => tail = &tail[at + part.len()..],
-            None => return false,
-        }
-    }
-    tail.len() >= last.len() && tail.ends_with(last)
 }
 
 /// Parentheses and `not`s nested deeper than this are refused: parsing (and every later walk of
