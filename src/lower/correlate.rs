@@ -441,7 +441,7 @@ pub(super) fn conjuncts(expr: &Expr) -> Vec<&Expr> {
 
 /// `datetime_diff` units, in ticks; months and years have no fixed length.
 fn unit_ticks(unit: &str) -> Option<i64> {
-    const SECOND: i64 = 10_000_000;
+    const SECOND: i64 = crate::ir::TICKS_PER_SECOND;
     Some(match unit {
         "week" => 7 * 86_400 * SECOND,
         "day" => 86_400 * SECOND,

@@ -18,13 +18,12 @@ use super::text;
 use crate::ir::detection::{
     AggFunction, Aggregate, Aggregation, Field, Input, Join, JoinKind, MatchOp, OutputOrigin, Predicate, Span, Stage, Value,
 };
-use crate::ir::{Detection, Rule, Severity, Timespan};
+use crate::ir::{Detection, Rule, Severity, TICKS_PER_SECOND, Timespan};
 
-const TICKS_PER_SECOND: i64 = 10_000_000;
 /// The longest match window YARA-L accepts.
-const MAX_WINDOW: i64 = 48 * 3_600 * TICKS_PER_SECOND;
+const MAX_WINDOW: Timespan = Timespan::from_ticks(48 * 3_600 * TICKS_PER_SECOND);
 /// Sentinel's default query period, for rules that state none.
-const DEFAULT_WINDOW: i64 = 3_600 * TICKS_PER_SECOND;
+const DEFAULT_WINDOW: Timespan = Timespan::from_ticks(3_600 * TICKS_PER_SECOND);
 
 #[derive(Default)]
 pub struct Sections {
@@ -53,7 +52,7 @@ struct Builder<'a> {
     names: Names,
     sections: Sections,
     placeholders: Vec<Placeholder>,
-    window: Option<i64>,
+    window: Option<Timespan>,
     /// Each variable's term in `condition`.
     terms: Vec<Term>,
     /// Thresholds on outcome variables, by the aggregation's column name; the variable is
@@ -68,7 +67,7 @@ pub fn sections(detection: &Detection, vars: &[Variable], names: Names, profile:
         .sentinel
         .as_ref()
         .and_then(|s| s.schedule.query_period)
-        .map(|d| i64::try_from(d.total_seconds()).unwrap_or(i64::MAX).saturating_mul(TICKS_PER_SECOND));
+        .map(|d| Timespan::from_ticks(i64::try_from(d.total_seconds()).unwrap_or(i64::MAX).saturating_mul(TICKS_PER_SECOND)));
     let mut b = Builder {
         detection,
         vars,
@@ -201,7 +200,7 @@ impl Builder<'_> {
             self.bind(left, &key.left, &placeholder, join.span, notes);
             self.bind(right, &key.right, &placeholder, join.span, notes);
         }
-        self.window = self.window.or(join.window.map(Timespan::ticks));
+        self.window = self.window.or(join.window);
         if join.ordered {
             self.order(join);
         }
@@ -271,8 +270,8 @@ impl Builder<'_> {
 
     fn aggregate(&mut self, aggregate: &Aggregate, notes: &mut Notes) {
         for key in &aggregate.group_by {
-            match key.bin.map(Timespan::ticks) {
-                Some(bin) if bin > 0 => self.window = Some(bin),
+            match key.bin {
+                Some(bin) if bin.ticks() > 0 => self.window = Some(bin),
                 _ => {
                     let placeholder = self.placeholder(&key.name);
                     self.bind(self.source_for(aggregate.input, &key.field), &key.field, &placeholder, aggregate.span, notes);

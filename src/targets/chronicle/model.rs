@@ -2,6 +2,7 @@
 //! only by `print`. Literals hold their raw values; escaping them is the printer's job.
 
 use super::names::{EventVar, OutcomeVar, Placeholder, RuleName, Var};
+use crate::ir::Timespan;
 
 pub struct Rule {
     /// The fidelity header, one `//` line each.
@@ -22,8 +23,7 @@ pub struct Rule {
 /// `match: $a, $b over 10m`.
 pub struct Match {
     pub placeholders: Vec<Placeholder>,
-    /// In ticks of 100 ns.
-    pub window: i64,
+    pub window: Timespan,
 }
 
 /// A UDM field of an event variable.

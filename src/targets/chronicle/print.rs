@@ -161,7 +161,7 @@ mod tests {
                     )],
                 ),
             ],
-            matching: Some(Match { placeholders: vec![user], window: 600 * 10_000_000 }),
+            matching: Some(Match { placeholders: vec![user], window: crate::ir::Timespan::from_seconds(600).unwrap() }),
             outcome: vec![
                 (names.risk_score(), Expr::call("max", vec![Expr::Int(75)])),
                 (hosts, Expr::call("array_distinct", vec![field(&e1, udm("principal.hostname"))])),

@@ -1,6 +1,8 @@
 //! YARA-L lexical pieces, the printer's helpers: string literals, regex literals, windows and
 //! comments, each written so it stays one token (or one line) whatever the rule's text holds.
 
+use crate::ir::{TICKS_PER_SECOND, Timespan};
+
 /// A double-quoted string literal: quotes and backslashes escaped, line breaks and tabs as
 /// escapes, other control characters dropped (they have no meaning in a rule's text).
 pub fn string(value: &str) -> String {
@@ -65,10 +67,10 @@ pub fn regex_literal(text: &str) -> String {
     out
 }
 
-/// A time span in ticks (100 ns) as a match window (`90s`, `5m`, `1h`, `2d`), in the largest
-/// unit that divides it; at least one second.
-pub fn window(ticks: i64) -> String {
-    let seconds = (ticks / 10_000_000).max(1);
+/// A time span as a match window (`90s`, `5m`, `1h`, `2d`), in the largest unit that divides
+/// it; at least one second.
+pub fn window(span: Timespan) -> String {
+    let seconds = (span.ticks() / TICKS_PER_SECOND).max(1);
     [(86_400, "d"), (3_600, "h"), (60, "m")]
         .into_iter()
         .find(|(unit, _)| seconds % unit == 0)
@@ -114,12 +116,12 @@ mod tests {
 
     #[test]
     fn windows_use_the_largest_exact_unit() {
-        let second = 10_000_000;
-        assert_eq!(window(90 * second), "90s");
-        assert_eq!(window(300 * second), "5m");
-        assert_eq!(window(7_200 * second), "2h");
-        assert_eq!(window(172_800 * second), "2d");
-        assert_eq!(window(0), "1s");
+        let seconds = |n: i64| Timespan::from_seconds(n).unwrap();
+        assert_eq!(window(seconds(90)), "90s");
+        assert_eq!(window(seconds(300)), "5m");
+        assert_eq!(window(seconds(7_200)), "2h");
+        assert_eq!(window(seconds(172_800)), "2d");
+        assert_eq!(window(Timespan::default()), "1s");
     }
 
     #[test]
