@@ -2,7 +2,7 @@
 //! (Sentinel keys alert rules by id, Sigma tooling by `id`), so each is warned about, naming
 //! the others.
 
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::ir::Rule;
 use std::collections::HashMap;
 
@@ -31,7 +31,7 @@ pub fn duplicate_id_warnings(rules: &[&Rule]) -> Vec<Option<Problem>> {
                 "id `{id}` is also the id of {}; deployed together, one rule replaces the other",
                 others.join(" and of ")
             );
-            Some(Problem::at_key(Kind::Warning, rule, "id", message))
+            Some(Problem::at_key(Kind::Warning, Code::DuplicateId, rule, "id", message))
         })
         .collect()
 }

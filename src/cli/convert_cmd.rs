@@ -6,7 +6,7 @@ use super::output_file::Writer;
 use super::progress::Progress;
 use super::{ConvertArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::convert::{self, Converted, Record, Status, Summary};
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::targets::{EmitOptions, Settings, Target};
 use indexmap::IndexMap;
 use rayon::prelude::*;
@@ -98,7 +98,7 @@ fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, targ
             Err(message) => {
                 record.status = Status::Failed;
                 let message = format!("cannot write {}: {message}", path.display());
-                record.problems.push(Problem::about(Kind::Error, c.rule, c.rule.origin.position, message));
+                record.problems.push(Problem::about(Kind::Error, Code::WriteFailed, c.rule, c.rule.origin.position, message));
             }
         }
     }
@@ -154,9 +154,9 @@ fn print_summary(summary: &Summary, target: Target) {
         summary.approximate,
         summary.unsupported
     );
-    for (what, reasons) in [("loss", &summary.top_losses), ("failure", &summary.top_failures)] {
-        for top in reasons {
-            eprintln!("  {what} in {} rule(s): {}", top.rules, top.reason);
+    for (what, codes) in [("loss", &summary.top_losses), ("failure", &summary.top_failures)] {
+        for top in codes {
+            eprintln!("  {what} in {} rule(s): {top}", top.rules);
         }
     }
 }

@@ -28,7 +28,7 @@ mod sigma;
 pub use fidelity::{Verdict, refused_regex_errors, computed_column_losses, header_lines, loss_at, unmodelled_losses, unplaced_page_notes, unverified};
 pub use settings::Settings;
 
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::ir::{Detection, Rule};
 use std::fmt;
 
@@ -167,6 +167,7 @@ pub fn emit(target: Target, subjects: &[Subject], options: &EmitOptions) -> Resu
         .map(|s| {
             Problem::at_key(
                 Kind::Error,
+                Code::SigmaUnsupportedTarget,
                 s.rule,
                 "logsource",
                 format!("converting to {} is not yet supported for Sigma input", target.name()),

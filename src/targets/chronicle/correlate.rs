@@ -9,6 +9,7 @@
 
 use super::events::{self, EventVar};
 use super::notes::Notes;
+use crate::diag::Code;
 use super::predicate::Scope;
 use super::profile::Profile;
 use super::text;
@@ -73,13 +74,13 @@ pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rul
                 aggregated = true;
                 b.aggregate(aggregate, notes);
             }
-            Stage::Aggregate(aggregate) => notes.todo(aggregate.span, "a second aggregation is not translated"),
+            Stage::Aggregate(aggregate) => notes.todo(Code::CorrelationUnsupported, aggregate.span, "a second aggregation is not translated"),
             Stage::Filter { input, predicate, span } if b.after_aggregate(*input) => b.threshold(predicate, None, *span, notes),
             Stage::Filter { input, predicate, span } => b.filter(*input, predicate, *span, notes),
             // The rule's one event variable reads every part alike: a part's join or aggregation
             // would apply to the others too.
             Stage::Union { inputs, span } if inputs.iter().any(|i| matches!(i, Input::Stage(_))) => {
-                notes.todo(*span, "a `union` of joined or aggregated rows is not translated; its parts are read as one event stream")
+                notes.todo(Code::CorrelationUnsupported, *span, "a `union` of joined or aggregated rows is not translated; its parts are read as one event stream")
             }
             // Columns computed after a stage: conditions on them are reported as losses.
             Stage::Union { .. } | Stage::Extend { .. } => {}
@@ -90,7 +91,7 @@ pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rul
         let window = b.window.or(query_period).unwrap_or(DEFAULT_WINDOW);
         if window > MAX_WINDOW {
             let span = detection.stages.first().map_or(Span { start: 0, end: 0 }, stage_span);
-            notes.todo(span, format!("the {} window is longer than YARA-L's 48h; 48h is used", text::window(window)));
+            notes.todo(Code::WindowChanged, span, format!("the {} window is longer than YARA-L's 48h; 48h is used", text::window(window)));
         }
         b.sections.match_line = Some(format!(
             "{} over {}",
@@ -99,6 +100,7 @@ pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rul
         ));
     } else if vars.len() > 1 || !b.thresholds.is_empty() || b.terms.iter().any(|t| t.starts_with('#')) {
         notes.todo(
+            Code::CorrelationUnsupported,
             detection.stages.first().map_or(Span { start: 0, end: 0 }, stage_span),
             "no key to group events by; the correlation needs a match variable",
         );
@@ -190,7 +192,7 @@ impl Builder<'_> {
     fn join(&mut self, join: &Join, notes: &mut Notes) {
         let (left, right) = (self.first_source(join.left), self.first_source(join.right));
         if join.keys.is_empty() {
-            notes.todo(join.span, "a join without keys is not translated");
+            notes.todo(Code::CorrelationUnsupported, join.span, "a join without keys is not translated");
         }
         for key in &join.keys {
             let placeholder = self.placeholder(&key.left.name);
@@ -204,12 +206,12 @@ impl Builder<'_> {
                 let absent = if join.kind == JoinKind::LeftAnti { right } else { left };
                 if let Some(i) = self.vars.iter().position(|v| absent.is_some_and(|s| v.sources.contains(&s))) {
                     let name = &self.vars[i].name;
-                    notes.todo(join.span, format!("the anti join means no matching ${name}: add `and !${name}` to the condition (left out: our YARA-L validator cannot parse `!`)"));
+                    notes.todo(Code::CorrelationUnsupported, join.span, format!("the anti join means no matching ${name}: add `and !${name}` to the condition (left out: our YARA-L validator cannot parse `!`)"));
                     self.terms[i].clear();
                 }
             }
             JoinKind::LeftOuter | JoinKind::RightOuter | JoinKind::FullOuter => {
-                notes.todo(join.span, format!("the {:?} join needs both sides here; rows without a match are not alerted", join.kind));
+                notes.todo(Code::CorrelationUnsupported, join.span, format!("the {:?} join needs both sides here; rows without a match are not alerted", join.kind));
             }
             _ => {}
         }
@@ -230,7 +232,7 @@ impl Builder<'_> {
             let mut fields = Vec::new();
             fields_of(part, &mut fields);
             if joined && !fields.iter().all(|f| self.profile.udm(scope.table, &f.to_string()).is_some()) {
-                notes.todo(span, "a condition on joined rows, whose columns may come from either side, is not translated");
+                notes.todo(Code::CorrelationUnsupported, span, "a condition on joined rows, whose columns may come from either side, is not translated");
                 continue;
             }
             lines.extend(events::conjuncts(part, &scope, notes));
@@ -278,12 +280,12 @@ impl Builder<'_> {
                     MatchOp::Lt => "<",
                     MatchOp::Le => "<=",
                     MatchOp::Equals => "=",
-                    _ => return notes.todo(m.span, format!("the threshold on `{}` is not translated", m.field)),
+                    _ => return notes.todo(Code::CorrelationUnsupported, m.span, format!("the threshold on `{}` is not translated", m.field)),
                 };
                 let number = match &m.values[0] {
                     Value::Int(i) => i.to_string(),
                     Value::Real(r) if r.is_finite() => r.to_string(),
-                    _ => return notes.todo(m.span, format!("the threshold on `{}` is not translated", m.field)),
+                    _ => return notes.todo(Code::CorrelationUnsupported, m.span, format!("the threshold on `{}` is not translated", m.field)),
                 };
                 let found = aggregate.and_then(|a| a.aggregations.iter().find(|g| g.name == m.field.name).map(|g| (a, g)));
                 match found {
@@ -296,10 +298,10 @@ impl Builder<'_> {
                     Some(_) if self.aggregations.iter().any(|(name, _)| *name == text::snake_case(&m.field.name, "value")) => {
                         self.thresholds.push(format!("${} {symbol} {number}", text::snake_case(&m.field.name, "value")))
                     }
-                    _ => notes.todo(m.span, format!("the threshold on `{}` is not translated", m.field)),
+                    _ => notes.todo(Code::CorrelationUnsupported, m.span, format!("the threshold on `{}` is not translated", m.field)),
                 }
             }
-            _ => notes.todo(span, "a condition on aggregated rows is not translated"),
+            _ => notes.todo(Code::CorrelationUnsupported, span, "a condition on aggregated rows is not translated"),
         }
     }
 
@@ -321,7 +323,7 @@ impl Builder<'_> {
         match (function, &g.field) {
             (Some(function), Some(field)) => Some(format!("{function}({})", scope.path(field, g.span, notes))),
             _ => {
-                notes.todo(g.span, format!("the aggregation `{}` ({:?}) has no YARA-L outcome form", g.name, g.function));
+                notes.todo(Code::CorrelationUnsupported, g.span, format!("the aggregation `{}` ({:?}) has no YARA-L outcome form", g.name, g.function));
                 None
             }
         }
@@ -376,7 +378,7 @@ impl Builder<'_> {
             named.push(name);
         }
         if let Some(first) = self.detection.outputs.fields.iter().find(|o| unmapped.contains(&o.name.as_str())) {
-            notes.todo(first.span, format!("outputs without a UDM field are left out: {}", unmapped.join(", ")));
+            notes.todo(Code::UnknownField, first.span, format!("outputs without a UDM field are left out: {}", unmapped.join(", ")));
         }
         self.sections.outcome = lines;
     }

@@ -5,6 +5,7 @@
 //! each source's selection). Each join side brings its own variable (`$e1`, `$e2` ...).
 
 use super::notes::Notes;
+use crate::diag::Code;
 use super::predicate::{self, Scope};
 use super::profile::{Profile, TableProfile};
 use super::text;
@@ -115,7 +116,7 @@ fn source_block(detection: &Detection, index: usize, var: &str, profile: &Profil
         return logsource_block(detection, index, logsource, var, profile, notes);
     }
     if source.tables.is_empty() {
-        notes.todo(source.span, format!("the tables of `{}` are not known", source.name));
+        notes.todo(Code::UnknownSource, source.span, format!("the tables of `{}` are not known", source.name));
     }
     let mut per_table: Vec<Vec<String>> = Vec::new();
     for table in &source.tables {
@@ -123,6 +124,7 @@ fn source_block(detection: &Detection, index: usize, var: &str, profile: &Profil
             Some(entry) => selector_lines(entry, var),
             None => {
                 notes.todo(
+                    Code::UnknownSource,
                     source.span,
                     format!("{table} has no UDM log source in the profile; set the product_name or log_type its events arrive as"),
                 );
@@ -151,7 +153,7 @@ fn logsource_block(
         Some(entry) => lines.extend(selector_lines(entry, var)),
         None => {
             let written = serde_json::to_string(logsource).unwrap_or_default();
-            notes.todo(source.span, format!("the Sigma logsource {written} has no UDM log source in the profile; select its events"));
+            notes.todo(Code::UnknownSource, source.span, format!("the Sigma logsource {written} has no UDM log source in the profile; select its events"));
         }
     }
     let scope = Scope { var, table: table_of(detection, profile, Some(index)), profile };

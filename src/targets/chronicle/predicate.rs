@@ -20,6 +20,7 @@
 //! Chronicle, so it is left out as a change, not a loss.
 
 use super::notes::Notes;
+use crate::diag::Code;
 use super::profile::Profile;
 use super::text;
 use crate::ir::detection::{Field, Match, MatchOp, Predicate, Quantifier, Span, Value};
@@ -41,7 +42,7 @@ impl Scope<'_> {
             Some(udm) => format!("${}.{udm}", self.var),
             None => {
                 notes
-                    .todo(span, format!("`{key}` of {} has no UDM field in the profile; check `additional.fields[\"{key}\"]`", self.table));
+                    .todo(Code::UnknownField, span, format!("`{key}` of {} has no UDM field in the profile; check `additional.fields[\"{key}\"]`", self.table));
                 format!("${}.additional.fields[{}]", self.var, text::string(&key))
             }
         }
@@ -72,6 +73,7 @@ pub fn condition(predicate: &Predicate, scope: &Scope, notes: &mut Notes) -> Opt
                     Some(text) => written.push(text),
                     None => {
                         notes.todo(
+                            Code::ConditionDropped,
                             first_span(predicate),
                             "an `or` group with an untranslated part is left out; the rule matches more events",
                         );
@@ -84,7 +86,7 @@ pub fn condition(predicate: &Predicate, scope: &Scope, notes: &mut Notes) -> Opt
         Predicate::Not(inner) => {
             let written = condition(inner, scope, notes);
             if written.is_none() && !matches!(**inner, Predicate::Opaque { .. }) && !inner.is_always() {
-                notes.todo(first_span(inner), "a negated test that is not translated is left out");
+                notes.todo(Code::ConditionDropped, first_span(inner), "a negated test that is not translated is left out");
             }
             written.map(|text| format!("not {text}"))
         }
@@ -128,7 +130,7 @@ fn is_look_back(m: &Match) -> bool {
 
 fn test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {
     if is_look_back(m) {
-        notes.change(m.span, format!("the look-back on `{}` is left to the rule's run window", m.field));
+        notes.change(Code::LookbackLeft, m.span, format!("the look-back on `{}` is left to the rule's run window", m.field));
         return None;
     }
     let written = match m.op {
@@ -160,7 +162,7 @@ fn test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<String> {
         MatchOp::Between => between(m, scope, notes),
     };
     if written.is_none() {
-        notes.todo(m.span, format!("the `{:?}` test on `{}` with these values has no YARA-L form", m.op, m.field));
+        notes.todo(Code::ConditionDropped, m.span, format!("the `{:?}` test on `{}` with these values has no YARA-L form", m.op, m.field));
     }
     written
 }

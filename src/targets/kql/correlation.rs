@@ -12,7 +12,7 @@
 
 use super::condition::{self, Columns};
 use super::{Writer, profile};
-use crate::diag::Problem;
+use crate::diag::{Code, Problem};
 use crate::ir::detection::{AggFunction, Aggregate, Detection, Input, Join, JoinKind, Stage};
 use crate::targets::{Subject, loss_at};
 
@@ -32,7 +32,7 @@ impl Writer<'_> {
                 match (a.function, field) {
                     (AggFunction::Count, None) => Ok(format!("{} = count()", condition::name(&a.name))),
                     (AggFunction::DistinctCount, Some(f)) => Ok(format!("{} = dcount({f})", condition::name(&a.name))),
-                    _ => Err(self.error(a.span.start, format!("the aggregation `{}` has no KQL translation here", a.name))),
+                    _ => Err(self.error(Code::CorrelationUnsupported, a.span.start, format!("the aggregation `{}` has no KQL translation here", a.name))),
                 }
             })
             .collect::<Result<_, _>>()?;
@@ -47,7 +47,7 @@ impl Writer<'_> {
         }
         if let Some(threshold) = &aggregate.threshold {
             let counts = Columns { profile: self.profile, table: "" };
-            out.push_str(&format!("\n| where {}", counts.predicate(threshold).map_err(|u| self.error(u.at, u.reason))?));
+            out.push_str(&format!("\n| where {}", counts.predicate(threshold).map_err(|u| self.error(Code::CorrelationUnsupported, u.at, u.reason))?));
         }
         Ok(out)
     }
@@ -55,10 +55,10 @@ impl Writer<'_> {
     pub(super) fn join(&self, join: &Join) -> Result<String, Vec<Problem>> {
         let at = join.span.start;
         if join.kind != JoinKind::Inner {
-            return Err(self.error(at, format!("a `{:?}` join has no KQL translation from Sigma", join.kind)));
+            return Err(self.error(Code::CorrelationUnsupported, at, format!("a `{:?}` join has no KQL translation from Sigma", join.kind)));
         }
         if join.keys.is_empty() {
-            return Err(self.error(at, "the rules share no `group-by` field to join on".into()));
+            return Err(self.error(Code::CorrelationUnsupported, at, "the rules share no `group-by` field to join on".into()));
         }
         let (left_table, right_table) = (self.table(join.left)?, self.table(join.right)?);
         let left = Columns { profile: self.profile, table: &left_table };
@@ -68,7 +68,7 @@ impl Writer<'_> {
             match (left.whole_column(&key.left), right.whole_column(&key.right)) {
                 (Some(l), Some(r)) => keys.push(format!("$left.{l} == $right.{r}")),
                 _ => {
-                    return Err(self.error(at, format!("the join key `{}` = `{}` is not a whole column on both sides", key.left, key.right)));
+                    return Err(self.error(Code::CorrelationUnsupported, at, format!("the join key `{}` = `{}` is not a whole column on both sides", key.left, key.right)));
                 }
             }
         }
@@ -121,7 +121,7 @@ pub(super) fn losses(subject: &Subject) -> Vec<Problem> {
     });
     let bins = binned.map(|span| {
         let message = "the timespan is written as fixed time bins: events of one timespan that straddle a bin boundary are counted apart, so some groups Sigma counts are missed";
-        loss_at(subject, span, message)
+        loss_at(subject, Code::WindowChanged, span, message)
     });
     // One loss for a chain of three or more rules, at its first join that extends a join.
     let extended = detection.stages.iter().find_map(|stage| match stage {
@@ -130,7 +130,7 @@ pub(super) fn losses(subject: &Subject) -> Vec<Problem> {
     });
     let chain = extended.map(|span| {
         let message = "the third and later rules must match within the timespan of the first rule's event, not of each other: their events may spread over twice the timespan";
-        loss_at(subject, span, message)
+        loss_at(subject, Code::WindowChanged, span, message)
     });
     bins.chain(chain).collect()
 }

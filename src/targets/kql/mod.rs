@@ -16,7 +16,7 @@ mod profile;
 mod sentinel_rule;
 
 use super::{EmitOptions, Emitted, Emitter, Subject, refused_regex_errors, header_lines, join_documents, loss_at, unmodelled_losses, unverified};
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::ir::detection::{Input, MatchOp, Stage};
 use condition::Columns;
 use profile::Profile;
@@ -68,14 +68,14 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
         }
         None => {
             let (name, profile) =
-                profile::named(options.profile.as_deref()).map_err(|e| vec![Problem::at_key(Kind::Error, subject.rule, "logsource", e)])?;
+                profile::named(options.profile.as_deref()).map_err(|e| vec![Problem::at_key(Kind::Error, Code::UnknownProfile, subject.rule, "logsource", e)])?;
             // Kusto's regexes are RE2, which refuses such a pattern whole (as kql-run's RE2 does).
             let refused = refused_regex_errors(subject, "Kusto's RE2 (`matches regex`)");
             if !refused.is_empty() {
                 return Err(refused);
             }
             let writer = Writer { name, profile, subject };
-            let result = subject.detection.result.ok_or_else(|| writer.error(0, "the rule selects no events".into()))?;
+            let result = subject.detection.result.ok_or_else(|| writer.error(Code::NoDetection, 0, "the rule selects no events".into()))?;
             let mut losses = unmodelled_losses(subject);
             losses.extend(null_test_losses(subject));
             let text = writer.input(result)?;
@@ -90,7 +90,7 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
     let parsed = crate::kql::parse(&text);
     if let Some(e) = parsed.errors.first() {
         let message = format!("the generated KQL does not parse ({}): {text}", e.message);
-        return Err(vec![Problem::in_logic(Kind::Error, subject.rule, 0, message)]);
+        return Err(vec![Problem::in_logic(Kind::Error, Code::OutputFailed, subject.rule, 0, message)]);
     }
     Ok((crate::kql::print(&parsed.ast), problems))
 }
@@ -99,7 +99,7 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
 fn unparsed(rule: &crate::ir::Rule, query: &crate::ir::Query, kind: Kind, consequence: &str) -> Option<Problem> {
     let parsed = crate::kql::parse(&query.text);
     let e = parsed.errors.first()?;
-    Some(Problem::in_query(kind, rule, query, e.span.start, format!("the query does not parse: {}{consequence}", e.message)))
+    Some(Problem::in_query(kind, Code::KqlSyntax, rule, query, e.span.start, format!("the query does not parse: {}{consequence}", e.message)))
 }
 
 /// Sigma's `null` and `exists` test that a field is absent, which Kusto cannot tell from empty
@@ -113,7 +113,7 @@ fn null_test_losses(subject: &Subject) -> Vec<Problem> {
                 "`{}` is tested for absence (`null`/`exists`), written `isempty`: Kusto keeps an absent string as \"\", so an empty value matches too",
                 m.field
             );
-            loss_at(subject, m.span, message)
+            loss_at(subject, Code::NullSemantics, m.span, message)
         })
         .collect()
 }
@@ -126,8 +126,8 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    fn error(&self, at: usize, message: String) -> Vec<Problem> {
-        vec![Problem::in_logic(Kind::Error, self.subject.rule, at, message)]
+    fn error(&self, code: Code, at: usize, message: String) -> Vec<Problem> {
+        vec![Problem::in_logic(Kind::Error, code, self.subject.rule, at, message)]
     }
 
     /// The rows of a source or stage, as a tabular expression.
@@ -142,7 +142,7 @@ impl Writer<'_> {
                 }
                 Stage::Aggregate(aggregate) => self.aggregate(aggregate),
                 Stage::Join(join) => self.join(join),
-                other => Err(self.error(0, format!("a {} stage has no KQL translation from Sigma", stage_name(other)))),
+                other => Err(self.error(Code::CorrelationUnsupported, 0, format!("a {} stage has no KQL translation from Sigma", stage_name(other)))),
             },
         }
     }
@@ -153,10 +153,10 @@ impl Writer<'_> {
         match input {
             Input::Source(i) => Ok(self.entry(i)?.table.clone()),
             Input::Stage(i) => match &detection.stages[i] {
-                Stage::Union { inputs, .. } => self.table(*inputs.first().ok_or_else(|| self.error(0, "an empty union".into()))?),
+                Stage::Union { inputs, .. } => self.table(*inputs.first().ok_or_else(|| self.error(Code::CorrelationUnsupported, 0, "an empty union".into()))?),
                 Stage::Aggregate(a) => self.table(a.input),
                 Stage::Join(join) => self.table(join.left),
-                other => Err(self.error(0, format!("a {} stage has no KQL translation from Sigma", stage_name(other)))),
+                other => Err(self.error(Code::CorrelationUnsupported, 0, format!("a {} stage has no KQL translation from Sigma", stage_name(other)))),
             },
         }
     }
@@ -167,7 +167,7 @@ impl Writer<'_> {
             let keys = [("category", &logsource.category), ("product", &logsource.product), ("service", &logsource.service)];
             let written: Vec<String> = keys.iter().filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}: {v}"))).collect();
             let message = format!("no table for logsource `{}` in the `{}` profile of targets/kql.yaml", written.join(", "), self.name);
-            vec![Problem::at_key(Kind::Error, self.subject.rule, "logsource", message)]
+            vec![Problem::at_key(Kind::Error, Code::UnknownSource, self.subject.rule, "logsource", message)]
         })
     }
 
@@ -175,7 +175,7 @@ impl Writer<'_> {
         let entry = self.entry(index)?;
         let columns = Columns { profile: self.profile, table: &entry.table };
         let filter = &self.subject.detection.sources[index].filter;
-        let condition = columns.predicate(filter).map_err(|u| self.error(u.at, u.reason))?;
+        let condition = columns.predicate(filter).map_err(|u| self.error(Code::ConditionDropped, u.at, u.reason))?;
         let tests: Vec<String> = entry.condition.iter().cloned().chain(Some(condition).filter(|c| c != "true")).collect();
         let table = condition::name(&entry.table);
         Ok(if tests.is_empty() { table } else { format!("{table}\n| where {}", tests.join(" and ")) })
