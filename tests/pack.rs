@@ -176,7 +176,8 @@ fn check_writes_sarif_2_1_0_with_relative_locations() {
     let error = results.iter().find(|r| r["level"] == "error").expect("the KQL error");
     assert_eq!(error["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "pack/bad.yaml");
     assert_eq!(error["locations"][0]["physicalLocation"]["region"]["startLine"], 5, "the query's line in the file");
-    assert!(error["message"]["text"].as_str().unwrap().starts_with("rule 'Bad KQL': KQL: "), "{error}");
+    assert_eq!(error["ruleId"], "ruleconv/kql-syntax", "{error}");
+    assert!(error["message"]["text"].as_str().unwrap().starts_with("rule 'Bad KQL': "), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -304,7 +305,7 @@ fn junit_has_a_case_per_rule_and_target_with_counts_that_match_the_report() {
 }
 
 #[test]
-fn the_summary_names_the_top_reasons_and_quiet_prints_errors_only() {
+fn the_summary_names_the_top_codes_and_quiet_prints_errors_only() {
     let dir = scratch("summary");
     let pack = pack_with_duplicate_ids(&dir);
     let report = dir.join("report.json");
@@ -315,9 +316,9 @@ fn the_summary_names_the_top_reasons_and_quiet_prints_errors_only() {
     let failures = report["summary"]["top_failures"].as_array().unwrap();
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert_eq!(failures[0]["rules"], 3);
-    let reason = failures[0]["reason"].as_str().unwrap();
-    assert!(reason.starts_with("no event source is filtered by a condition"), "{reason}");
-    assert!(stderr.contains(&format!("\n  failure in 3 rule(s): {reason}\n")), "{stderr}");
+    assert_eq!(failures[0]["code"], "no-detection", "{failures:?}");
+    let about = failures[0]["about"].as_str().unwrap();
+    assert!(stderr.contains(&format!("\n  failure in 3 rule(s): no-detection: {about}\n")), "{stderr}");
     assert!(report["summary"]["top_losses"].is_array());
     // Piped: no progress bar drawn, ever.
     assert!(!stderr.contains('\r') && !stderr.contains('\x1b'), "{stderr:?}");

@@ -107,12 +107,12 @@ fn write_junit(path: &Path, records: &[RuleReport], files: &[InputFile]) -> Resu
     let cases = records
         .iter()
         .map(|r| {
-            let lines: String = r.errors.iter().chain(&r.warnings).map(|p| format!("{p}\n")).collect();
-            let failure = r.errors.first().map(|first| (first.message.clone(), lines.clone()));
+            let problems: Vec<&Problem> = r.errors.iter().chain(&r.warnings).collect();
+            let failure = (!r.errors.is_empty()).then(|| junit::Failure::of(&problems));
             Case {
                 name: junit::case_name(r.title.as_deref(), r.rule_index),
                 classname: r.file.display().to_string(),
-                output: if failure.is_some() { String::new() } else { lines },
+                output: if failure.is_some() { String::new() } else { junit::problem_lines(problems) },
                 failure,
             }
         })

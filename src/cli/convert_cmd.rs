@@ -197,16 +197,13 @@ fn write_junit(path: &Path, records: &[Record], targets: &[Target], writer: &Wri
 }
 
 fn junit_case(record: &Record) -> Case {
-    let lines: String = record.problems.iter().map(|p| format!("{p}\n")).collect();
+    let problems: Vec<&Problem> = record.problems.iter().collect();
     let verdict = record.fidelity.map(|v| format!("fidelity: {}\n", v.name())).unwrap_or_default();
-    let failure = (record.status == Status::Failed).then(|| {
-        let first = record.problems.iter().find(|p| p.is_error()).map_or_else(|| "not converted".to_string(), |p| p.message.clone());
-        (first, lines.clone())
-    });
+    let failure = (record.status == Status::Failed).then(|| junit::Failure::of(&problems));
     Case {
         name: junit::case_name(record.title.as_deref(), record.rule_index),
         classname: record.source.display().to_string(),
-        output: if failure.is_some() { String::new() } else { verdict + &lines },
+        output: if failure.is_some() { String::new() } else { verdict + &junit::problem_lines(problems) },
         failure,
     }
 }
