@@ -52,7 +52,7 @@ codes! {
     MissingKey "missing-key" [Error, Warning] "A key the rule's format or the target needs is missing.";
     InvalidValue "invalid-value" [Error, Warning] "A key or value has the wrong type or is not one the format allows.";
     ConflictingValue "conflicting-value" [Warning] "Two places of the input say different things; the one read is named.";
-    UnclosedFence "unclosed-fence" [Warning] "A markdown ``` fence around the query is never closed.";
+    UnclosedFence "unclosed-fence" [Warning] "A markdown code fence around the query is never closed.";
     Ignored "ignored" [Warning] "Part of the input is not part of the rule and is ignored.";
     // Checking
     KqlSyntax "kql-syntax" [Error, Warning] "A KQL query does not parse.";
@@ -116,5 +116,21 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), Code::ALL.len());
         assert!(Code::ALL.iter().all(|c| !c.kinds().is_empty() && c.about().ends_with('.')));
+    }
+
+    #[test]
+    fn the_readme_table_lists_exactly_these_codes() {
+        let readme = include_str!("../../README.md");
+        let section = readme.split("\n### Problem codes\n").nth(1).expect("README has a Problem codes section");
+        let section = section.split("\n#").next().unwrap_or_default();
+        let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| `")).collect();
+        let expected: Vec<String> = Code::ALL
+            .iter()
+            .map(|c| {
+                let kinds: Vec<&str> = c.kinds().iter().map(|k| k.name()).collect();
+                format!("| `{}` | {} | {} |", c.name(), kinds.join(", "), c.about())
+            })
+            .collect();
+        assert_eq!(rows, expected, "the README's Problem codes table and `Code` differ");
     }
 }
