@@ -90,7 +90,11 @@ fn sigma_reports_every_loss() {
                 "SigninLogs | where ResultType == '50126' | summarize count() by UserPrincipalName, bin(TimeGenerated, 1h) | where count_ > 5",
                 Loss(Code::Unverified, "not verified by execution: no independent engine evaluates Sigma correlation", 5, col(43)),
             ),
-            row("unmodelled construct", "SigninLogs | where ResultType == '50126' | take 5", Loss(Code::Unmodelled, "`take` is not translated", 5, col(43))),
+            row(
+                "unmodelled construct",
+                "SigninLogs | where ResultType == '50126' | take 5",
+                Loss(Code::Unmodelled, "`take` is not translated", 5, col(43)),
+            ),
             row(
                 "octal escape (engines read it differently)",
                 "DeviceFileEvents | where FolderPath startswith 'x64\\3'",
@@ -181,7 +185,11 @@ fn sigma_reports_every_loss() {
             },
             Row {
                 keys: "queryFrequency: 1h\nqueryPeriod: 1h\nrelevantTechniques:\n  - T9999\n",
-                ..row("unknown ATT&CK technique", "SigninLogs | where ResultType == '0'", Loss(Code::Untagged, "technique `T9999` is not in ATT&CK", 8, 1))
+                ..row(
+                    "unknown ATT&CK technique",
+                    "SigninLogs | where ResultType == '0'",
+                    Loss(Code::Untagged, "technique `T9999` is not in ATT&CK", 8, 1),
+                )
             },
             row(
                 "computed output column",
@@ -307,7 +315,11 @@ fn chronicle_reports_every_loss() {
                 "DeviceProcessEvents | where FileName =~ 'cmd.exe' and OddColumn == 'x'",
                 Loss(Code::UnknownField, "`OddColumn` of DeviceProcessEvents has no UDM field", 5, col(54)),
             ),
-            row("unmapped table", "MyCustom_CL | where Msg == 'x'", Loss(Code::UnknownSource, "MyCustom_CL has no UDM log source", 5, col(0))),
+            row(
+                "unmapped table",
+                "MyCustom_CL | where Msg == 'x'",
+                Loss(Code::UnknownSource, "MyCustom_CL has no UDM log source", 5, col(0)),
+            ),
             row(
                 "source without tables",
                 "datatable(A: string) ['x'] | where A == 'x'",
@@ -418,7 +430,11 @@ fn markdown_reports_every_loss() {
         "markdown",
         &[
             row("clean rule", "SigninLogs | where ResultType == '50126' | project UserPrincipalName", Exact),
-            row("unmodelled construct", "SigninLogs | where ResultType == '50126' | take 5", Loss(Code::Unmodelled, "`take` is not translated", 5, col(43))),
+            row(
+                "unmodelled construct",
+                "SigninLogs | where ResultType == '50126' | take 5",
+                Loss(Code::Unmodelled, "`take` is not translated", 5, col(43)),
+            ),
         ],
     );
 }

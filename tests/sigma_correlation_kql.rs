@@ -83,11 +83,7 @@ const CORRELATIONS: &[(&str, &str, Code)] = &[
         "type: value_count\n  rules: [failed]\n  timespan: 1d\n  condition:\n    field: IpAddress\n    lt: 10",
         Code::WindowChanged,
     ),
-    (
-        "temporal of two",
-        "type: temporal\n  rules: [failed, logon]\n  group-by: [TargetUserName]\n  timespan: 5m",
-        Code::Unverified,
-    ),
+    ("temporal of two", "type: temporal\n  rules: [failed, logon]\n  group-by: [TargetUserName]\n  timespan: 5m", Code::Unverified),
     (
         "temporal of three",
         "type: temporal\n  rules: [failed, logon, privileged]\n  group-by: [TargetUserName, IpAddress]\n  timespan: 15m",

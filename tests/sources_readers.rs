@@ -520,16 +520,8 @@ fn broken_files_in_a_batch_give_positions_and_the_batch_goes_on() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(rules, 3);
     assert_eq!(errs.len(), 2, "{errs:#?}");
-    assert!(
-        errs[0].file.ends_with("b_broken.yaml") && errs[0].code == Code::YamlSyntax && errs[0].position.line >= 4,
-        "{}",
-        errs[0]
-    );
-    assert!(
-        errs[1].file.ends_with("c_broken.json") && errs[1].code == Code::JsonSyntax && errs[1].position.line == 3,
-        "{}",
-        errs[1]
-    );
+    assert!(errs[0].file.ends_with("b_broken.yaml") && errs[0].code == Code::YamlSyntax && errs[0].position.line >= 4, "{}", errs[0]);
+    assert!(errs[1].file.ends_with("c_broken.json") && errs[1].code == Code::JsonSyntax && errs[1].position.line == 3, "{}", errs[1]);
 }
 
 #[test]

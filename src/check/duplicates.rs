@@ -67,7 +67,10 @@ mod tests {
         let warnings = duplicate_id_warnings(&[&a, &b, &lone, &c, &none, &none2]);
         assert!(warnings[2].is_none() && warnings[4].is_none() && warnings[5].is_none(), "{warnings:?}");
         let first = warnings[0].as_ref().expect("warned");
-        assert_eq!((first.kind, first.code, first.file.to_str(), first.rule_index()), (Kind::Warning, Code::DuplicateId, Some("a.yaml"), Some(0)));
+        assert_eq!(
+            (first.kind, first.code, first.file.to_str(), first.rule_index()),
+            (Kind::Warning, Code::DuplicateId, Some("a.yaml"), Some(0))
+        );
         assert_eq!(
             first.message,
             "id `ABC` is also the id of rule 'Second' at `b.yaml:1:1` and of rule 'Third' at `b.yaml:11:1`; deployed together, one rule replaces the other"

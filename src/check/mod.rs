@@ -35,12 +35,21 @@ pub fn regex_problems(rule: &Rule) -> Vec<Problem> {
     let found = crate::re2::refused_regexes(&crate::lower::lower_rule(rule));
     let problem = |r: crate::re2::RefusedRegex| match r.invalid {
         true => Problem::in_logic(Kind::Error, Code::Re2Refused, rule, r.span.start, format!("{}; no regex engine runs it", r.what)),
-        false => Problem::in_logic(Kind::Warning, Code::Re2Refused, rule, r.span.start, format!("{}; RE2 targets (KQL, YARA-L) will refuse it", r.what)),
+        false => Problem::in_logic(
+            Kind::Warning,
+            Code::Re2Refused,
+            rule,
+            r.span.start,
+            format!("{}; RE2 targets (KQL, YARA-L) will refuse it", r.what),
+        ),
     };
     found.into_iter().map(problem).collect()
 }
 
 /// Sentinel's limits the rule's metadata breaks, as warnings at the key they are about.
 pub fn metadata_problems(rule: &Rule) -> Vec<Problem> {
-    sentinel_rules::warnings(rule).into_iter().map(|(key, code, message)| Problem::at_key(Kind::Warning, code, rule, key, message)).collect()
+    sentinel_rules::warnings(rule)
+        .into_iter()
+        .map(|(key, code, message)| Problem::at_key(Kind::Warning, code, rule, key, message))
+        .collect()
 }

@@ -67,7 +67,11 @@ pub fn warnings(rule: &Rule) -> Vec<(&'static str, Code, String)> {
     }
     for mapping in mappings {
         let Some(entity) = profile.entities.get(&mapping.entity_type) else {
-            out.push((Key::EntityMappings.yaml(), Code::InvalidEntityMapping, format!("entity type `{}` is not one Sentinel knows", mapping.entity_type)));
+            out.push((
+                Key::EntityMappings.yaml(),
+                Code::InvalidEntityMapping,
+                format!("entity type `{}` is not one Sentinel knows", mapping.entity_type),
+            ));
             continue;
         };
         let count = mapping.field_mappings.len();
@@ -91,12 +95,20 @@ pub fn warnings(rule: &Rule) -> Vec<(&'static str, Code, String)> {
         }
         if !entity.required_one_of.iter().any(|set| set.iter().all(|id| mapped.contains(&id.as_str()))) {
             let sets: Vec<String> = entity.required_one_of.iter().map(|s| s.join(" + ")).collect();
-            out.push((Key::EntityMappings.yaml(), Code::InvalidEntityMapping, format!("`{}` entity mapping needs one of: {}", mapping.entity_type, sets.join(", "))));
+            out.push((
+                Key::EntityMappings.yaml(),
+                Code::InvalidEntityMapping,
+                format!("`{}` entity mapping needs one of: {}", mapping.entity_type, sets.join(", ")),
+            ));
         }
     }
     let details = section.custom_details.as_ref().map_or(0, IndexMap::len);
     if details > limits.max_custom_details {
-        out.push((Key::CustomDetails.yaml(), Code::LimitExceeded, format!("{details} custom details; Sentinel allows at most {}", limits.max_custom_details)));
+        out.push((
+            Key::CustomDetails.yaml(),
+            Code::LimitExceeded,
+            format!("{details} custom details; Sentinel allows at most {}", limits.max_custom_details),
+        ));
     }
     if let Some(o) = &section.alert_details_override {
         for (key, format) in

@@ -257,7 +257,11 @@ fn hunting_properties(properties: &Node, decoder: &mut Decoder, rule: &mut Rule)
     decoder.decode_into(&Node { value: Value::Map(plain), ..properties.clone() }, rule);
     let Some(tags) = properties.get("tags") else { return };
     let Value::Seq(items) = &tags.value else {
-        decoder.error(Code::InvalidValue, tags.position, format!("`tags` must be a list of {{name, value}} objects, found {}", tags.kind_name()));
+        decoder.error(
+            Code::InvalidValue,
+            tags.position,
+            format!("`tags` must be a list of {{name, value}} objects, found {}", tags.kind_name()),
+        );
         return;
     };
     for item in items {
@@ -314,7 +318,11 @@ fn unfill(list: &Node, decoder: &mut Decoder, rule: &mut Rule) {
             Some(Key::Enabled) => section.enabled = None,
             Some(Key::SuppressionDuration) => section.suppression.duration = None,
             Some(Key::SuppressionEnabled) => section.suppression.enabled = None,
-            _ => decoder.warning(Code::Ignored, item.position, format!("`{}` lists a key ruleconv never fills; ignored", sentinel::ARM_FILLED_KEY)),
+            _ => decoder.warning(
+                Code::Ignored,
+                item.position,
+                format!("`{}` lists a key ruleconv never fills; ignored", sentinel::ARM_FILLED_KEY),
+            ),
         }
     }
 }

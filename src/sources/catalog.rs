@@ -254,7 +254,9 @@ fn to_mapping(group: &[&Section], decoder: &mut Decoder) -> Node {
             "hunting" => {}
             "analytic" | "analytics" | "scheduled" => put(Key::Kind.yaml(), string(keys::kind_name(RuleKind::Scheduled), p)),
             "nrt" => put(Key::Kind.yaml(), string(keys::kind_name(RuleKind::Nrt), p)),
-            _ => decoder.error(Code::InvalidValue, p, format!("`DetectionType` must be Hunting, Analytic, Scheduled or NRT, found `{kind}`")),
+            _ => {
+                decoder.error(Code::InvalidValue, p, format!("`DetectionType` must be Hunting, Analytic, Scheduled or NRT, found `{kind}`"))
+            }
         }
     }
     let union = |name: &str| {
@@ -321,7 +323,11 @@ fn single(group: &[&Section], row: &str, decoder: &mut Decoder) -> Option<(Strin
         match &found {
             None => found = Some((value.to_string(), p)),
             Some((first, first_p)) if first != value => {
-                decoder.warning(Code::ConflictingValue, p, format!("`{row}` is `{value}` here but `{first}` at line {}; the first is kept", first_p.line));
+                decoder.warning(
+                    Code::ConflictingValue,
+                    p,
+                    format!("`{row}` is `{value}` here but `{first}` at line {}; the first is kept", first_p.line),
+                );
             }
             Some(_) => {}
         }

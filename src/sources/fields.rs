@@ -100,7 +100,11 @@ impl<'a> Decoder<'a> {
             {
                 // `relevantTechniques:` followed by a bare `-` (8 corpus files): an empty
                 // item, not a technique. Kept as written so nothing is lost.
-                self.warning(Code::InvalidValue, blank.position, format!("`{}` has an empty item; the list is kept as written but not used", entry.key));
+                self.warning(
+                    Code::InvalidValue,
+                    blank.position,
+                    format!("`{}` has an empty item; the list is kept as written but not used", entry.key),
+                );
                 section(rule).extensions.insert(entry.key.clone(), entry.value.to_json());
                 continue;
             }
@@ -119,7 +123,11 @@ impl<'a> Decoder<'a> {
                     let severity = keys::parse_severity(&text);
                     if severity.is_none() {
                         let names: Vec<_> = keys::SEVERITIES.iter().map(|s| s.name()).collect();
-                        self.error(Code::InvalidValue, node.position, format!("`{key}` must be one of {}, found `{text}`", names.join(", ")));
+                        self.error(
+                            Code::InvalidValue,
+                            node.position,
+                            format!("`{key}` must be one of {}, found `{text}`", names.join(", ")),
+                        );
                     }
                     severity
                 })

@@ -70,7 +70,11 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
             let value = query.text.clone();
             if let Some((start, end, closed)) = fence_bounds(&value) {
                 if !closed {
-                    decoder.warning(Code::UnclosedFence, node.position, "the query's ``` fence is never closed; read to the end of the value");
+                    decoder.warning(
+                        Code::UnclosedFence,
+                        node.position,
+                        "the query's ``` fence is never closed; read to the end of the value",
+                    );
                 }
                 query.text = value[start..end].to_string();
                 query.locator = locate::scalar(&lines, node, &value).slice(&value, start, end);

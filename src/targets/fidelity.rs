@@ -58,7 +58,13 @@ pub fn unplaced_page_notes(rule: &Rule, target: &str, kept: &str) -> Vec<Problem
         .into_iter()
         .filter_map(|(key, fact)| {
             let fact = fact.as_ref()?;
-            Some(Problem::at_key(Kind::Loss, Code::KeptAsData, rule, key, format!("{target} has no field for the page's `{}`; {kept}", fact.from)))
+            Some(Problem::at_key(
+                Kind::Loss,
+                Code::KeptAsData,
+                rule,
+                key,
+                format!("{target} has no field for the page's `{}`; {kept}", fact.from),
+            ))
         })
         .collect()
 }
@@ -68,7 +74,10 @@ pub fn unplaced_page_notes(rule: &Rule, target: &str, kept: &str) -> Vec<Problem
 /// reports these, so no rule is `exact` while something of its query was not understood.
 pub fn unmodelled_losses(subject: &Subject) -> Vec<Problem> {
     let unmodelled = &subject.detection.unmodelled;
-    unmodelled.iter().map(|u| loss_at(subject, Code::Unmodelled, u.span, format!("`{}` is not translated: {}", u.construct, u.reason))).collect()
+    unmodelled
+        .iter()
+        .map(|u| loss_at(subject, Code::Unmodelled, u.span, format!("`{}` is not translated: {}", u.construct, u.reason)))
+        .collect()
 }
 
 /// One error for every regex test of the rule that an automaton engine refuses (what only a

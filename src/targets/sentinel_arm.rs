@@ -79,7 +79,8 @@ fn template(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<Probl
     let none = SentinelSection::default();
     for rule in rules {
         let section = rule.sentinel.as_ref().unwrap_or(&none);
-        let mut note = |kind: Kind, code: Code, key: Key, message: String| problems.push(Problem::at_key(kind, code, rule, key.yaml(), message));
+        let mut note =
+            |kind: Kind, code: Code, key: Key, message: String| problems.push(Problem::at_key(kind, code, rule, key.yaml(), message));
         if let Some(change) = fields::severity_change(rule) {
             note(change.kind, change.code, Key::Severity, change.message);
         }
@@ -96,9 +97,9 @@ fn template(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<Probl
                     overlays.insert(id, overlay);
                 }
             }
-            Err(missing) => {
-                errors.extend(missing.into_iter().map(|(key, message)| Problem::at_key(Kind::Error, Code::MissingKey, rule, key.yaml(), message)))
-            }
+            Err(missing) => errors.extend(
+                missing.into_iter().map(|(key, message)| Problem::at_key(Kind::Error, Code::MissingKey, rule, key.yaml(), message)),
+            ),
         }
     }
     if !errors.is_empty() {
@@ -134,7 +135,9 @@ fn rule_id(rule: &Rule, note: &mut impl FnMut(Kind, Code, Key, String)) -> Strin
     }
     let derived = uuid::Uuid::new_v5(&DERIVED_ID_NAMESPACE, rule.id.as_deref().unwrap_or(&rule.title).as_bytes()).to_string();
     match &rule.id {
-        Some(id) => note(Kind::Change, Code::DerivedId, Key::Id, format!("id `{id}` cannot name an ARM resource; using {derived}, derived from it")),
+        Some(id) => {
+            note(Kind::Change, Code::DerivedId, Key::Id, format!("id `{id}` cannot name an ARM resource; using {derived}, derived from it"))
+        }
         None => note(Kind::Change, Code::DerivedId, Key::Id, format!("the rule has no id; using {derived}, derived from its name")),
     }
     derived
@@ -365,7 +368,12 @@ fn api_tactics(list: &[AttackRef<Tactic>], note: &mut impl FnMut(Kind, Code, Key
             match keys::api_tactic(tactic) {
                 Some(name) if name == written => name.to_string(),
                 Some(name) => {
-                    note(Kind::Change, Code::Respelled, Key::Tactics, format!("tactic `{written}` written as `{name}`, the API's spelling"));
+                    note(
+                        Kind::Change,
+                        Code::Respelled,
+                        Key::Tactics,
+                        format!("tactic `{written}` written as `{name}`, the API's spelling"),
+                    );
                     name.to_string()
                 }
                 None => {
@@ -409,7 +417,12 @@ fn saved_search(rule: &Rule, s: &SentinelSection, id: &str, note: &mut impl FnMu
     }
     if s.entity_mappings.is_some() || s.custom_details.is_some() {
         let key = if s.entity_mappings.is_some() { Key::EntityMappings } else { Key::CustomDetails };
-        note(Kind::Loss, Code::KeptAsData, key, "saved searches have no entity mappings or custom details; kept in template metadata only".into());
+        note(
+            Kind::Loss,
+            Code::KeptAsData,
+            key,
+            "saved searches have no entity mappings or custom details; kept in template metadata only".into(),
+        );
     }
     let api_version = s.api_version.clone().unwrap_or_else(|| sentinel::DEFAULT_SAVED_SEARCH_API_VERSION.into());
     let resource = json!({

@@ -56,7 +56,13 @@ impl Emitter for SentinelYaml {
 fn document(rule: &Rule) -> Emitted {
     let mut problems = Vec::new();
     if rule.id.is_none() {
-        problems.push(Problem::about(Kind::Warning, Code::MissingKey, rule, rule.origin.position, "the rule has no `id`; Sentinel needs one to deploy it"));
+        problems.push(Problem::about(
+            Kind::Warning,
+            Code::MissingKey,
+            rule,
+            rule.origin.position,
+            "the rule has no `id`; Sentinel needs one to deploy it",
+        ));
     }
     problems.extend(fields::severity_change(rule));
     Emitted { text: yaml::to_yaml_string(&encode(rule)), problems }

@@ -38,7 +38,9 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
             Ok(document) => document,
             Err(e) => {
                 let title = item.node.get("title").and_then(|t| t.as_str()).map(str::to_string);
-                out.problems.push(Problem::error(Code::SigmaSyntax, file, position(e.span.start), format!("Sigma: {}", e.message)).for_rule(index, title));
+                out.problems.push(
+                    Problem::error(Code::SigmaSyntax, file, position(e.span.start), format!("Sigma: {}", e.message)).for_rule(index, title),
+                );
                 continue;
             }
         };
@@ -48,7 +50,8 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
                 for (reference, span) in filter.rules.iter().filter(|(r, _)| !documents.iter().any(|d| names(d, r))) {
                     let message = format!("the filter names `{reference}`, which is not a rule of this file: it is not applied");
                     out.problems.push(
-                        Problem::new(Kind::Warning, Code::Ignored, file, position(span.start), message).for_rule(index, Some(document.title.clone())),
+                        Problem::new(Kind::Warning, Code::Ignored, file, position(span.start), message)
+                            .for_rule(index, Some(document.title.clone())),
                     );
                 }
                 continue;

@@ -9,10 +9,10 @@
 
 use super::events::{self, EventVar};
 use super::notes::Notes;
-use crate::diag::Code;
 use super::predicate::Scope;
 use super::profile::Profile;
 use super::text;
+use crate::diag::Code;
 use crate::ir::detection::{
     AggFunction, Aggregate, Aggregation, Field, Input, Join, JoinKind, MatchOp, OutputOrigin, Predicate, Span, Stage, Value,
 };
@@ -74,14 +74,18 @@ pub fn sections(detection: &Detection, vars: &[EventVar], profile: &Profile, rul
                 aggregated = true;
                 b.aggregate(aggregate, notes);
             }
-            Stage::Aggregate(aggregate) => notes.todo(Code::CorrelationUnsupported, aggregate.span, "a second aggregation is not translated"),
+            Stage::Aggregate(aggregate) => {
+                notes.todo(Code::CorrelationUnsupported, aggregate.span, "a second aggregation is not translated")
+            }
             Stage::Filter { input, predicate, span } if b.after_aggregate(*input) => b.threshold(predicate, None, *span, notes),
             Stage::Filter { input, predicate, span } => b.filter(*input, predicate, *span, notes),
             // The rule's one event variable reads every part alike: a part's join or aggregation
             // would apply to the others too.
-            Stage::Union { inputs, span } if inputs.iter().any(|i| matches!(i, Input::Stage(_))) => {
-                notes.todo(Code::CorrelationUnsupported, *span, "a `union` of joined or aggregated rows is not translated; its parts are read as one event stream")
-            }
+            Stage::Union { inputs, span } if inputs.iter().any(|i| matches!(i, Input::Stage(_))) => notes.todo(
+                Code::CorrelationUnsupported,
+                *span,
+                "a `union` of joined or aggregated rows is not translated; its parts are read as one event stream",
+            ),
             // Columns computed after a stage: conditions on them are reported as losses.
             Stage::Union { .. } | Stage::Extend { .. } => {}
         }
@@ -211,7 +215,11 @@ impl Builder<'_> {
                 }
             }
             JoinKind::LeftOuter | JoinKind::RightOuter | JoinKind::FullOuter => {
-                notes.todo(Code::CorrelationUnsupported, join.span, format!("the {:?} join needs both sides here; rows without a match are not alerted", join.kind));
+                notes.todo(
+                    Code::CorrelationUnsupported,
+                    join.span,
+                    format!("the {:?} join needs both sides here; rows without a match are not alerted", join.kind),
+                );
             }
             _ => {}
         }
@@ -232,7 +240,11 @@ impl Builder<'_> {
             let mut fields = Vec::new();
             fields_of(part, &mut fields);
             if joined && !fields.iter().all(|f| self.profile.udm(scope.table, &f.to_string()).is_some()) {
-                notes.todo(Code::CorrelationUnsupported, span, "a condition on joined rows, whose columns may come from either side, is not translated");
+                notes.todo(
+                    Code::CorrelationUnsupported,
+                    span,
+                    "a condition on joined rows, whose columns may come from either side, is not translated",
+                );
                 continue;
             }
             lines.extend(events::conjuncts(part, &scope, notes));
@@ -280,12 +292,24 @@ impl Builder<'_> {
                     MatchOp::Lt => "<",
                     MatchOp::Le => "<=",
                     MatchOp::Equals => "=",
-                    _ => return notes.todo(Code::CorrelationUnsupported, m.span, format!("the threshold on `{}` is not translated", m.field)),
+                    _ => {
+                        return notes.todo(
+                            Code::CorrelationUnsupported,
+                            m.span,
+                            format!("the threshold on `{}` is not translated", m.field),
+                        );
+                    }
                 };
                 let number = match &m.values[0] {
                     Value::Int(i) => i.to_string(),
                     Value::Real(r) if r.is_finite() => r.to_string(),
-                    _ => return notes.todo(Code::CorrelationUnsupported, m.span, format!("the threshold on `{}` is not translated", m.field)),
+                    _ => {
+                        return notes.todo(
+                            Code::CorrelationUnsupported,
+                            m.span,
+                            format!("the threshold on `{}` is not translated", m.field),
+                        );
+                    }
                 };
                 let found = aggregate.and_then(|a| a.aggregations.iter().find(|g| g.name == m.field.name).map(|g| (a, g)));
                 match found {
@@ -323,7 +347,11 @@ impl Builder<'_> {
         match (function, &g.field) {
             (Some(function), Some(field)) => Some(format!("{function}({})", scope.path(field, g.span, notes))),
             _ => {
-                notes.todo(Code::CorrelationUnsupported, g.span, format!("the aggregation `{}` ({:?}) has no YARA-L outcome form", g.name, g.function));
+                notes.todo(
+                    Code::CorrelationUnsupported,
+                    g.span,
+                    format!("the aggregation `{}` ({:?}) has no YARA-L outcome form", g.name, g.function),
+                );
                 None
             }
         }

@@ -5,10 +5,10 @@
 //! each source's selection). Each join side brings its own variable (`$e1`, `$e2` ...).
 
 use super::notes::Notes;
-use crate::diag::Code;
 use super::predicate::{self, Scope};
 use super::profile::{Profile, TableProfile};
 use super::text;
+use crate::diag::Code;
 use crate::ir::detection::{Input, Predicate, Stage};
 use crate::ir::{Detection, LogSource};
 
@@ -153,7 +153,11 @@ fn logsource_block(
         Some(entry) => lines.extend(selector_lines(entry, var)),
         None => {
             let written = serde_json::to_string(logsource).unwrap_or_default();
-            notes.todo(Code::UnknownSource, source.span, format!("the Sigma logsource {written} has no UDM log source in the profile; select its events"));
+            notes.todo(
+                Code::UnknownSource,
+                source.span,
+                format!("the Sigma logsource {written} has no UDM log source in the profile; select its events"),
+            );
         }
     }
     let scope = Scope { var, table: table_of(detection, profile, Some(index)), profile };

@@ -20,9 +20,9 @@
 //! Chronicle, so it is left out as a change, not a loss.
 
 use super::notes::Notes;
-use crate::diag::Code;
 use super::profile::Profile;
 use super::text;
+use crate::diag::Code;
 use crate::ir::detection::{Field, Match, MatchOp, Predicate, Quantifier, Span, Value};
 
 /// The event variable conditions are written for, and the table its events come from.
@@ -41,8 +41,11 @@ impl Scope<'_> {
         match self.profile.udm(self.table, &key) {
             Some(udm) => format!("${}.{udm}", self.var),
             None => {
-                notes
-                    .todo(Code::UnknownField, span, format!("`{key}` of {} has no UDM field in the profile; check `additional.fields[\"{key}\"]`", self.table));
+                notes.todo(
+                    Code::UnknownField,
+                    span,
+                    format!("`{key}` of {} has no UDM field in the profile; check `additional.fields[\"{key}\"]`", self.table),
+                );
                 format!("${}.additional.fields[{}]", self.var, text::string(&key))
             }
         }

@@ -204,7 +204,11 @@ fn each_gap_is_a_todo_line_and_a_loss() {
         ("SigninLogs | where RiskLevel == \"high\"", "`RiskLevel` of SigninLogs has no UDM field", Code::UnknownField),
         ("SigninLogs | mv-expand Foo | where Foo == 1", "`mv-expand` is not translated", Code::Unmodelled),
         ("SigninLogs | where TimeGenerated > datetime(2024-01-01)", "has no YARA-L form", Code::ConditionDropped),
-        ("SigninLogs | summarize arg_max(TimeGenerated, *) by UserPrincipalName", "(ArgMax) has no YARA-L outcome form", Code::CorrelationUnsupported),
+        (
+            "SigninLogs | summarize arg_max(TimeGenerated, *) by UserPrincipalName",
+            "(ArgMax) has no YARA-L outcome form",
+            Code::CorrelationUnsupported,
+        ),
         ("SigninLogs | project Foo = strlen(AppDisplayName)", "outputs without a UDM field are left out: Foo", Code::UnknownField),
         (
             "SigninLogs | join (AuditLogs) on $left.UserPrincipalName == $right.InitiatedBy | where OperationName == \"x\"",

@@ -32,7 +32,11 @@ impl Writer<'_> {
                 match (a.function, field) {
                     (AggFunction::Count, None) => Ok(format!("{} = count()", condition::name(&a.name))),
                     (AggFunction::DistinctCount, Some(f)) => Ok(format!("{} = dcount({f})", condition::name(&a.name))),
-                    _ => Err(self.error(Code::CorrelationUnsupported, a.span.start, format!("the aggregation `{}` has no KQL translation here", a.name))),
+                    _ => Err(self.error(
+                        Code::CorrelationUnsupported,
+                        a.span.start,
+                        format!("the aggregation `{}` has no KQL translation here", a.name),
+                    )),
                 }
             })
             .collect::<Result<_, _>>()?;
@@ -47,7 +51,10 @@ impl Writer<'_> {
         }
         if let Some(threshold) = &aggregate.threshold {
             let counts = Columns { profile: self.profile, table: "" };
-            out.push_str(&format!("\n| where {}", counts.predicate(threshold).map_err(|u| self.error(Code::CorrelationUnsupported, u.at, u.reason))?));
+            out.push_str(&format!(
+                "\n| where {}",
+                counts.predicate(threshold).map_err(|u| self.error(Code::CorrelationUnsupported, u.at, u.reason))?
+            ));
         }
         Ok(out)
     }
@@ -55,7 +62,11 @@ impl Writer<'_> {
     pub(super) fn join(&self, join: &Join) -> Result<String, Vec<Problem>> {
         let at = join.span.start;
         if join.kind != JoinKind::Inner {
-            return Err(self.error(Code::CorrelationUnsupported, at, format!("a `{:?}` join has no KQL translation from Sigma", join.kind)));
+            return Err(self.error(
+                Code::CorrelationUnsupported,
+                at,
+                format!("a `{:?}` join has no KQL translation from Sigma", join.kind),
+            ));
         }
         if join.keys.is_empty() {
             return Err(self.error(Code::CorrelationUnsupported, at, "the rules share no `group-by` field to join on".into()));
@@ -68,7 +79,11 @@ impl Writer<'_> {
             match (left.whole_column(&key.left), right.whole_column(&key.right)) {
                 (Some(l), Some(r)) => keys.push(format!("$left.{l} == $right.{r}")),
                 _ => {
-                    return Err(self.error(Code::CorrelationUnsupported, at, format!("the join key `{}` = `{}` is not a whole column on both sides", key.left, key.right)));
+                    return Err(self.error(
+                        Code::CorrelationUnsupported,
+                        at,
+                        format!("the join key `{}` = `{}` is not a whole column on both sides", key.left, key.right),
+                    ));
                 }
             }
         }

@@ -67,8 +67,8 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
             (query.text.clone(), Vec::new())
         }
         None => {
-            let (name, profile) =
-                profile::named(options.profile.as_deref()).map_err(|e| vec![Problem::at_key(Kind::Error, Code::UnknownProfile, subject.rule, "logsource", e)])?;
+            let (name, profile) = profile::named(options.profile.as_deref())
+                .map_err(|e| vec![Problem::at_key(Kind::Error, Code::UnknownProfile, subject.rule, "logsource", e)])?;
             // Kusto's regexes are RE2, which refuses such a pattern whole (as kql-run's RE2 does).
             let refused = refused_regex_errors(subject, "Kusto's RE2 (`matches regex`)");
             if !refused.is_empty() {
@@ -99,7 +99,14 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
 fn unparsed(rule: &crate::ir::Rule, query: &crate::ir::Query, kind: Kind, consequence: &str) -> Option<Problem> {
     let parsed = crate::kql::parse(&query.text);
     let e = parsed.errors.first()?;
-    Some(Problem::in_query(kind, Code::KqlSyntax, rule, query, e.span.start, format!("the query does not parse: {}{consequence}", e.message)))
+    Some(Problem::in_query(
+        kind,
+        Code::KqlSyntax,
+        rule,
+        query,
+        e.span.start,
+        format!("the query does not parse: {}{consequence}", e.message),
+    ))
 }
 
 /// Sigma's `null` and `exists` test that a field is absent, which Kusto cannot tell from empty
@@ -142,7 +149,11 @@ impl Writer<'_> {
                 }
                 Stage::Aggregate(aggregate) => self.aggregate(aggregate),
                 Stage::Join(join) => self.join(join),
-                other => Err(self.error(Code::CorrelationUnsupported, 0, format!("a {} stage has no KQL translation from Sigma", stage_name(other)))),
+                other => Err(self.error(
+                    Code::CorrelationUnsupported,
+                    0,
+                    format!("a {} stage has no KQL translation from Sigma", stage_name(other)),
+                )),
             },
         }
     }
@@ -153,10 +164,16 @@ impl Writer<'_> {
         match input {
             Input::Source(i) => Ok(self.entry(i)?.table.clone()),
             Input::Stage(i) => match &detection.stages[i] {
-                Stage::Union { inputs, .. } => self.table(*inputs.first().ok_or_else(|| self.error(Code::CorrelationUnsupported, 0, "an empty union".into()))?),
+                Stage::Union { inputs, .. } => {
+                    self.table(*inputs.first().ok_or_else(|| self.error(Code::CorrelationUnsupported, 0, "an empty union".into()))?)
+                }
                 Stage::Aggregate(a) => self.table(a.input),
                 Stage::Join(join) => self.table(join.left),
-                other => Err(self.error(Code::CorrelationUnsupported, 0, format!("a {} stage has no KQL translation from Sigma", stage_name(other)))),
+                other => Err(self.error(
+                    Code::CorrelationUnsupported,
+                    0,
+                    format!("a {} stage has no KQL translation from Sigma", stage_name(other)),
+                )),
             },
         }
     }

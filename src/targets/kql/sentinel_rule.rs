@@ -30,7 +30,8 @@ pub(in crate::targets) fn sentinel_form<'a>(
         let mut rule = subject.rule.clone();
         let section = rule.sentinel.get_or_insert_with(SentinelSection::default);
         let changes = options.settings.apply(section);
-        problems.extend(changes.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, Code::SetByOption, subject.rule, key, message)));
+        problems
+            .extend(changes.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, Code::SetByOption, subject.rule, key, message)));
         return Ok((Cow::Owned(rule), problems));
     }
     let (text, mut problems) = query(subject, options)?;

@@ -73,7 +73,13 @@ fn templates() -> Result<Handlebars<'static>, String> {
 }
 
 fn template_error(subject: &Subject, message: &str) -> Problem {
-    Problem::about(Kind::Error, Code::OutputFailed, subject.rule, subject.rule.origin.position, format!("the rule card template failed: {message}"))
+    Problem::about(
+        Kind::Error,
+        Code::OutputFailed,
+        subject.rule,
+        subject.rule.origin.position,
+        format!("the rule card template failed: {message}"),
+    )
 }
 
 /// What the template shows, every text already markdown-safe.

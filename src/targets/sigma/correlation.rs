@@ -40,7 +40,9 @@ pub fn translate(rule: &Rule, detection: &Detection, bases: &Bases) -> (Vec<Json
                 true => Ok(None),
                 false => Err((*span, Code::CorrelationUnsupported, "`union` of derived rows has no Sigma form".to_string())),
             },
-            Stage::Filter { span, .. } => Err((*span, Code::CorrelationUnsupported, "a condition on combined or aggregated rows has no Sigma form".into())),
+            Stage::Filter { span, .. } => {
+                Err((*span, Code::CorrelationUnsupported, "a condition on combined or aggregated rows has no Sigma form".into()))
+            }
             // Computed columns: conditions and keys on them are reported where they are used.
             Stage::Extend { .. } => Ok(None),
         };
@@ -172,7 +174,11 @@ fn temporal(last: &Join, detection: &Detection, ordered: bool, period: Option<i6
     let first = chain[0];
     for join in &chain {
         if !matches!(join.kind, JoinKind::Inner | JoinKind::InnerUnique | JoinKind::LeftSemi | JoinKind::RightSemi) {
-            return Err((join.span, Code::CorrelationUnsupported, format!("a `{:?}` join has no Sigma correlation (correlations need every side to match)", join.kind)));
+            return Err((
+                join.span,
+                Code::CorrelationUnsupported,
+                format!("a `{:?}` join has no Sigma correlation (correlations need every side to match)", join.kind),
+            ));
         }
     }
     // The sides in order: the first rule, then the rule each join adds.
@@ -186,7 +192,11 @@ fn temporal(last: &Join, detection: &Detection, ordered: bool, period: Option<i6
         }
         let same_fields = join.keys.len() == first.keys.len() && join.keys.iter().zip(&first.keys).all(|(k, f)| k.left == f.left);
         if !same_fields || join.window != first.window {
-            return Err((join.span, Code::CorrelationUnsupported, "joins on other fields or windows than the first join have no Sigma correlation".into()));
+            return Err((
+                join.span,
+                Code::CorrelationUnsupported,
+                "joins on other fields or windows than the first join have no Sigma correlation".into(),
+            ));
         }
     }
     let mut group_by = Vec::new();
@@ -208,7 +218,11 @@ fn temporal(last: &Join, detection: &Detection, ordered: bool, period: Option<i6
     let (timespan, rounded) = timespan(first.window.or(period), last.span)?;
     let mut notes: Vec<_> = rounded.into_iter().collect();
     if first.window.is_none() {
-        notes.push((last.span, Code::WindowChanged, "the join has no time window; the correlation uses the rule's query period".to_string()));
+        notes.push((
+            last.span,
+            Code::WindowChanged,
+            "the join has no time window; the correlation uses the rule's query period".to_string(),
+        ));
     }
     let rules: Vec<&String> = sides.iter().flat_map(|side| &bases.ids[*side]).collect();
     let mut block = Map::new();
@@ -244,7 +258,11 @@ fn condition(op: MatchOp, values: &[Value]) -> Option<Map<String, Json>> {
 
 /// A window as Sigma writes it (`90s`, `5m`, `1h`, `14d`), from ticks.
 fn timespan(ticks: Option<i64>, span: Span) -> Result<(String, Option<Note>), Note> {
-    let ticks = ticks.ok_or((span, Code::CorrelationUnsupported, "no time window: neither the query nor the rule's query period gives one".to_string()))?;
+    let ticks = ticks.ok_or((
+        span,
+        Code::CorrelationUnsupported,
+        "no time window: neither the query nor the rule's query period gives one".to_string(),
+    ))?;
     let seconds = ticks / TICKS_PER_SECOND;
     if seconds <= 0 {
         return Err((span, Code::CorrelationUnsupported, "a window under one second has no Sigma timespan".into()));
@@ -254,6 +272,7 @@ fn timespan(ticks: Option<i64>, span: Span) -> Result<(String, Option<Note>), No
         .find(|(unit, _)| seconds % unit == 0)
         .map(|(unit, suffix)| format!("{}{suffix}", seconds / unit))
         .unwrap_or_else(|| format!("{seconds}s"));
-    let rounded = (ticks % TICKS_PER_SECOND != 0).then(|| (span, Code::WindowChanged, "the window is rounded down to whole seconds".to_string()));
+    let rounded =
+        (ticks % TICKS_PER_SECOND != 0).then(|| (span, Code::WindowChanged, "the window is rounded down to whole seconds".to_string()));
     Ok((text, rounded))
 }
