@@ -151,7 +151,7 @@ where
     }
     let mut ranked: Vec<CodeCount> = counts.into_iter().map(|(code, rules)| CodeCount { code, about: code.about(), rules }).collect();
     // Stable: equal counts keep the order of `Code::ALL`.
-    ranked.sort_by(|a, b| b.rules.cmp(&a.rules));
+    ranked.sort_by_key(|c| std::cmp::Reverse(c.rules));
     ranked.truncate(limit);
     ranked
 }
