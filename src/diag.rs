@@ -2,8 +2,10 @@
 //! column and to the rule's place in its file.
 //!
 //! One type serves every stage: readers (errors and warnings about the file), `check` (KQL
-//! syntax errors, Sentinel limits) and emitters (losses and changes). A rule is named by its
-//! index among the rules of its file, never by its name: two rules may share a name.
+//! syntax errors, Sentinel limits) and emitters (losses and changes). Each problem has a stable
+//! `Code` that says what it is about, so that problems group by code, never by their wording. A
+//! rule is named by its index among the rules of its file, never by its name: two rules may
+//! share a name.
 
 mod code;
 

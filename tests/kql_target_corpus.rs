@@ -1,6 +1,6 @@
 //! `--to kql` over the SigmaHQ corpus (skipped when ../shared is absent): the share of rules
 //! converted with each profile (and by `--to sentinel-yaml`, which carries the same query), the
-//! top reasons for the rest, and every emitted query parsing in our parser and accepted by
+//! top problem codes of the rest, and every emitted query parsing in our parser and accepted by
 //! Microsoft's (tools/kusto-oracle, one batch for all).
 
 #[path = "support/kql_corpus.rs"]

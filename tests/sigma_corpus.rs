@@ -1,5 +1,5 @@
 //! `--to sigma` over the shared corpus of real Sentinel rules (skipped when ../shared is absent):
-//! the share of rules that give Sigma with a real detection, the top reasons for the rest, and
+//! the share of rules that give Sigma with a real detection, the top problem codes of the rest, and
 //! every emitted Sigma rule passing the reference tooling's `sigma check` with no error and no
 //! issue.
 //!
