@@ -123,3 +123,22 @@ pub fn case_name(title: Option<&str>, rule_index: Option<usize>) -> String {
         (None, None) => "(file)".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::{Code, Position};
+
+    #[test]
+    fn a_failure_is_typed_by_its_first_errors_code_and_each_line_ends_in_its_code() {
+        let warning = Problem::warning(Code::DuplicateId, "r.yaml", Position::new(1, 1), "shared id");
+        let error = Problem::error(Code::KqlSyntax, "r.yaml", Position::new(5, 3), "KQL: bad");
+        let failure = Failure::of(&[&warning, &error]);
+        assert_eq!((failure.message.as_str(), failure.code), ("KQL: bad", "kql-syntax"));
+        assert_eq!(failure.details, "r.yaml:1:1: warning: shared id [duplicate-id]\nr.yaml:5:3: error: KQL: bad [kql-syntax]\n");
+        let case = Case { name: "R".into(), classname: "r.yaml".into(), failure: Some(failure), output: String::new() };
+        let xml = document(&[Suite { name: "check".into(), cases: vec![case] }]).unwrap();
+        assert!(xml.contains(r#"<failure message="KQL: bad" type="kql-syntax">"#), "{xml}");
+        assert_eq!(Failure::of(&[&warning]).code, "error", "a rule that failed without an error");
+    }
+}
