@@ -8,6 +8,7 @@ mod shared;
 
 use quick_xml::XmlVersion;
 use quick_xml::events::Event;
+use ruleconv::diag::Code;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use run::{ruleconv, scratch, text};
@@ -88,6 +89,12 @@ fn output_is_identical_with_one_and_two_threads_for_all_targets() {
     assert!(differing.is_empty(), "differ with 2 threads: {differing:?}");
     // Problems and the summary too.
     assert_eq!(text(&one_err), text(&two_err));
+    // Every problem of every target has a code that allows its kind.
+    let report: serde_json::Value = serde_json::from_slice(&one[Path::new("report.json")]).unwrap();
+    let problems = report["records"].as_array().unwrap().iter().flat_map(|r| r["problems"].as_array().unwrap());
+    let fits = |p: &&serde_json::Value| Code::ALL.iter().any(|c| p["code"] == c.name() && c.kinds().iter().any(|k| p["kind"] == k.name()));
+    let misfits: Vec<_> = problems.filter(|p| !fits(p)).collect();
+    assert!(misfits.is_empty(), "{misfits:?}");
     // Without -o: one document on stdout, the same bytes.
     let stdout = |threads: &str| ruleconv(&["--to", "sentinel", "--threads", threads, "tests/fixtures"]).stdout;
     let single = stdout("1");
