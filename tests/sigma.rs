@@ -14,8 +14,11 @@ fn rule_yaml(query: &str, extra: &str) -> String {
     format!("id: {ID}\nname: Test rule\nseverity: High\nqueryPeriod: 1h\nqueryFrequency: 1h\n{extra}query: |\n  {query}\n")
 }
 
-/// The Sigma text, or the errors; and the losses; each problem as its code and message.
-fn sigma(query: &str, extra: &str) -> (Result<String, Vec<(Code, String)>>, Vec<(Code, String)>) {
+/// Problems as their codes and messages.
+type Coded = Vec<(Code, String)>;
+
+/// The Sigma text, or the errors; and the losses.
+fn sigma(query: &str, extra: &str) -> (Result<String, Coded>, Coded) {
     let outcome = read_text(&rule_yaml(query, extra), Path::new("rule.yaml"), None);
     let rule = outcome.rules.first().expect("the rule reads");
     let target = Target::from_name("sigma").expect("sigma is registered");
@@ -30,7 +33,7 @@ fn sigma(query: &str, extra: &str) -> (Result<String, Vec<(Code, String)>>, Vec<
 }
 
 /// The `detection:` block of the only (or last) document, and the losses.
-fn detection(query: &str) -> (String, Vec<(Code, String)>) {
+fn detection(query: &str) -> (String, Coded) {
     let (text, losses) = sigma(query, "");
     let text = text.unwrap_or_else(|e| panic!("{query}: {e:?}"));
     let document = text.rsplit("---\n").next().unwrap_or_default();
@@ -43,7 +46,7 @@ fn detection(query: &str) -> (String, Vec<(Code, String)>) {
 fn a_whole_single_source_rule() {
     let extra = "tactics:\n  - InitialAccess\nrelevantTechniques:\n  - T1078.004\ndescription: |\n  'Finds x.'\n";
     let (text, losses) = sigma("SigninLogs | where ResultType == '50126' and AppDisplayName =~ 'Azure Portal'", extra);
-    assert_eq!(losses, Vec::<(Code, String)>::new());
+    assert_eq!(losses, Coded::new());
     assert_eq!(
         text.unwrap(),
         format!(
@@ -59,7 +62,7 @@ fn text_operators_take_modifiers_and_case_sensitivity_takes_cased() {
     let (block, losses) = detection(
         "DeviceProcessEvents | where ProcessCommandLine contains 'x' and FolderPath startswith_cs 'C:\\\\a*' and FileName in~ ('a.exe', 'b.exe') and AccountName == 'Admin'",
     );
-    assert_eq!(losses, Vec::<(Code, String)>::new());
+    assert_eq!(losses, Coded::new());
     assert_eq!(
         block,
         "detection:\n  selection:\n    CommandLine|contains: x\n    Image|re: ^C:\\\\a\\*\n    FileName:\n      - a.exe\n      - b.exe\n    \
@@ -90,7 +93,7 @@ fn numbers_regexes_cidrs_fieldrefs_and_emptiness() {
     let (block, losses) = detection(
         "CommonSecurityLog | where DestinationPort > 1024 and RequestURL matches regex 'a+b' and ipv4_is_in_range(SourceIP, '10.0.0.0/8') and SourceUserName == DestinationUserName and isnotempty(DeviceAction)",
     );
-    assert_eq!(losses, Vec::<(Code, String)>::new());
+    assert_eq!(losses, Coded::new());
     assert_eq!(
         block,
         "detection:\n  selection:\n    DestinationPort|gt: 1024\n    RequestURL|re: a+b\n    SourceIP|cidr: 10.0.0.0/8\n    \
@@ -116,7 +119,7 @@ fn what_sigma_cannot_say_is_dropped_with_a_loss_and_the_rule_widens() {
 fn a_lookback_is_the_backends_schedule_not_a_loss() {
     let (text, losses) = sigma("SigninLogs | where TimeGenerated > ago(1h) and ResultType == '0'", "");
     assert!(text.unwrap().starts_with("# ruleconv fidelity: exact\n"));
-    assert_eq!(losses, Vec::<(Code, String)>::new());
+    assert_eq!(losses, Coded::new());
 }
 
 #[test]
