@@ -4,7 +4,7 @@
 //! run in parallel; results are collected in input order, so output bytes never depend on the
 //! thread count.
 
-use crate::diag::{Kind, Position, Problem, ReasonCount};
+use crate::diag::{CodeCount, Kind, Position, Problem};
 use crate::ir::Detection;
 use crate::ir::{Rule, SourceFormat};
 use crate::sources::{self, Entry, ReadOutcome};
@@ -290,13 +290,13 @@ pub struct Summary {
     pub exact: usize,
     pub approximate: usize,
     pub unsupported: usize,
-    /// The most frequent reasons for losses (over converted rules) and for failures.
-    pub top_losses: Vec<ReasonCount>,
-    pub top_failures: Vec<ReasonCount>,
+    /// The most frequent codes of losses (over converted rules) and of failures.
+    pub top_losses: Vec<CodeCount>,
+    pub top_failures: Vec<CodeCount>,
 }
 
-/// How many reasons a summary lists for losses and for failures.
-pub const TOP_REASONS: usize = 5;
+/// How many codes a summary lists for losses and for failures.
+pub const TOP_CODES: usize = 5;
 
 pub fn summarize(files: &[FileRules], records: &[Record]) -> Summary {
     let converted = records.iter().filter(|r| r.status == Status::Converted);
@@ -312,15 +312,15 @@ pub fn summarize(files: &[FileRules], records: &[Record]) -> Summary {
         exact: verdicts(Verdict::Exact),
         approximate: verdicts(Verdict::Approximate),
         unsupported: verdicts(Verdict::Unsupported),
-        top_losses: reasons(records, Status::Converted, Kind::Loss),
-        top_failures: reasons(records, Status::Failed, Kind::Error),
+        top_losses: top_codes(records, Status::Converted, Kind::Loss),
+        top_failures: top_codes(records, Status::Failed, Kind::Error),
     }
 }
 
-/// The top reasons of the `kind` problems of the records with `status`.
-fn reasons(records: &[Record], status: Status, kind: Kind) -> Vec<ReasonCount> {
+/// The top codes of the `kind` problems of the records with `status`.
+fn top_codes(records: &[Record], status: Status, kind: Kind) -> Vec<CodeCount> {
     let problems = records.iter().filter(|r| r.status == status).map(|r| r.problems.iter().filter(|p| p.kind == kind));
-    crate::diag::top_reasons(problems, TOP_REASONS)
+    crate::diag::top_codes(problems, TOP_CODES)
 }
 
 /// All converted rules as one document, as stdout shows them: a single rule's own text, or one

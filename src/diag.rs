@@ -2,8 +2,14 @@
 //! column and to the rule's place in its file.
 //!
 //! One type serves every stage: readers (errors and warnings about the file), `check` (KQL
-//! syntax errors, Sentinel limits) and emitters (losses and changes). A rule is named by its
-//! index among the rules of its file, never by its name: two rules may share a name.
+//! syntax errors, Sentinel limits) and emitters (losses and changes). Each problem has a stable
+//! `Code` that says what it is about, so that problems group by code, never by their wording. A
+//! rule is named by its index among the rules of its file, never by its name: two rules may
+//! share a name.
+
+mod code;
+
+pub use code::Code;
 
 pub use crate::ir::Position;
 use crate::ir::{Query, Rule};
@@ -48,6 +54,8 @@ pub struct RuleRef {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     pub kind: Kind,
+    /// What the problem is about; summaries, SARIF and tests group by it.
+    pub code: Code,
     pub file: PathBuf,
     pub position: Position,
     pub rule: Option<RuleRef>,
@@ -55,16 +63,18 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(kind: Kind, file: impl Into<PathBuf>, position: Position, message: impl Into<String>) -> Self {
-        Problem { kind, file: file.into(), position, rule: None, message: message.into() }
+    /// `code` must allow `kind` (see `Code::kinds`).
+    pub fn new(kind: Kind, code: Code, file: impl Into<PathBuf>, position: Position, message: impl Into<String>) -> Self {
+        debug_assert!(code.kinds().contains(&kind), "a {} problem cannot be `{code}`", kind.name());
+        Problem { kind, code, file: file.into(), position, rule: None, message: message.into() }
     }
 
-    pub fn error(file: impl Into<PathBuf>, position: Position, message: impl Into<String>) -> Self {
-        Self::new(Kind::Error, file, position, message)
+    pub fn error(code: Code, file: impl Into<PathBuf>, position: Position, message: impl Into<String>) -> Self {
+        Self::new(Kind::Error, code, file, position, message)
     }
 
-    pub fn warning(file: impl Into<PathBuf>, position: Position, message: impl Into<String>) -> Self {
-        Self::new(Kind::Warning, file, position, message)
+    pub fn warning(code: Code, file: impl Into<PathBuf>, position: Position, message: impl Into<String>) -> Self {
+        Self::new(Kind::Warning, code, file, position, message)
     }
 
     /// Assigns the problem to the rule at `index` in its file.
@@ -74,37 +84,31 @@ impl Problem {
     }
 
     /// A problem with a read rule, at `position` of its file.
-    pub fn about(kind: Kind, rule: &Rule, position: Position, message: impl Into<String>) -> Self {
-        Self::new(kind, &rule.origin.file, position, message).for_rule(rule.origin.index, Some(rule.label()))
+    pub fn about(kind: Kind, code: Code, rule: &Rule, position: Position, message: impl Into<String>) -> Self {
+        Self::new(kind, code, &rule.origin.file, position, message).for_rule(rule.origin.index, Some(rule.label()))
     }
 
     /// A problem with a read rule, at the position of one of its keys (`tactics`), or at the
     /// rule's first line when the key's place is unknown.
-    pub fn at_key(kind: Kind, rule: &Rule, key: &str, message: impl Into<String>) -> Self {
-        Self::about(kind, rule, rule.origin.position_of(key), message)
+    pub fn at_key(kind: Kind, code: Code, rule: &Rule, key: &str, message: impl Into<String>) -> Self {
+        Self::about(kind, code, rule, rule.origin.position_of(key), message)
     }
 
     /// A problem at byte `offset` of `query`'s text, placed in the rule file through the
     /// query's locator (a KQL syntax error, a construct lowering cannot model).
-    pub fn in_query(kind: Kind, rule: &Rule, query: &Query, offset: usize, message: impl Into<String>) -> Self {
-        Self::about(kind, rule, query.locator.position(&query.text, offset), message)
+    pub fn in_query(kind: Kind, code: Code, rule: &Rule, query: &Query, offset: usize, message: impl Into<String>) -> Self {
+        Self::about(kind, code, rule, query.locator.position(&query.text, offset), message)
     }
 
     /// A problem at byte `offset` of the rule's logic text (KQL query or Sigma file), placed
     /// through its locator; at the rule's first line when it has no logic.
-    pub fn in_logic(kind: Kind, rule: &Rule, offset: usize, message: impl Into<String>) -> Self {
+    pub fn in_logic(kind: Kind, code: Code, rule: &Rule, offset: usize, message: impl Into<String>) -> Self {
         let position = rule.logic.as_ref().map_or(rule.origin.position, |logic| logic.position(offset));
-        Self::about(kind, rule, position, message)
+        Self::about(kind, code, rule, position, message)
     }
 
     pub fn is_error(&self) -> bool {
         self.kind == Kind::Error
-    }
-
-    /// The message with what is particular to one rule left out (quoted names and values,
-    /// numbers, places), so that problems of many rules group by their reason.
-    pub fn reason(&self) -> String {
-        printable(&reason_of(&self.message)).into_owned()
     }
 
     /// The index of the rule the problem belongs to, if any.
@@ -113,84 +117,40 @@ impl Problem {
     }
 }
 
-/// How many rules have problems of one reason (see `Problem::reason`).
+/// How many rules have problems of one code.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct ReasonCount {
-    pub reason: String,
+pub struct CodeCount {
+    pub code: Code,
+    /// What the code means (`Code::about`), for readers of the report.
+    pub about: &'static str,
     pub rules: usize,
 }
 
-/// The `limit` most frequent reasons among the problems of each rule (a rule counts once per
-/// reason), most rules first, then by reason: the same list whatever the order of the rules.
-pub fn top_reasons<'a, R, P>(rules: R, limit: usize) -> Vec<ReasonCount>
+/// The `limit` most frequent codes among the problems of each rule (a rule counts once per
+/// code), most rules first, then in the order of `Code::ALL`: the same list whatever the order
+/// of the rules.
+pub fn top_codes<'a, R, P>(rules: R, limit: usize) -> Vec<CodeCount>
 where
     R: IntoIterator<Item = P>,
     P: IntoIterator<Item = &'a Problem>,
 {
-    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut counts: std::collections::BTreeMap<Code, usize> = std::collections::BTreeMap::new();
     for problems in rules {
-        let reasons: std::collections::BTreeSet<String> = problems.into_iter().map(Problem::reason).collect();
-        reasons.into_iter().for_each(|reason| *counts.entry(reason).or_default() += 1);
+        let codes: std::collections::BTreeSet<Code> = problems.into_iter().map(|p| p.code).collect();
+        codes.into_iter().for_each(|code| *counts.entry(code).or_default() += 1);
     }
-    let mut ranked: Vec<ReasonCount> = counts.into_iter().map(|(reason, rules)| ReasonCount { reason, rules }).collect();
-    ranked.sort_by(|a, b| b.rules.cmp(&a.rules).then_with(|| a.reason.cmp(&b.reason)));
+    let mut ranked: Vec<CodeCount> = counts.into_iter().map(|(code, rules)| CodeCount { code, about: code.about(), rules }).collect();
+    // Stable: equal counts keep the order of `Code::ALL`.
+    ranked.sort_by_key(|c| std::cmp::Reverse(c.rules));
     ranked.truncate(limit);
     ranked
 }
 
-/// `message` with quoted spans (`…`, '…', "…") emptied, `file:line:col` places and digit runs
-/// replaced: the part of a message that is the same for every rule it is about.
-fn reason_of(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut chars = message.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '`' | '"' => {
-                out.push(c);
-                out.push('…');
-                out.extend(chars.by_ref().find(|&n| n == c));
-            }
-            // An apostrophe inside a word (`Sentinel's`) is not a quote.
-            '\'' if !out.ends_with(|p: char| p.is_alphanumeric()) => {
-                out.push_str("'…");
-                out.extend(chars.by_ref().find(|&n| n == '\''));
-            }
-            c if c.is_ascii_digit() => {
-                while chars.next_if(|n| n.is_ascii_digit() || *n == '.').is_some() {}
-                out.push('N');
-            }
-            c if c.is_whitespace() => out.push(c),
-            _ => {
-                // A place (`dir/rule.yaml:12:5`) is a word with a `:digit` inside it.
-                let mut word = String::from(c);
-                while let Some(n) = chars.next_if(|n| !n.is_whitespace() && !matches!(n, '`' | '"' | ',' | ';' | ')')) {
-                    word.push(n);
-                }
-                let is_place = word.split(':').skip(1).any(|part| part.starts_with(|d: char| d.is_ascii_digit()));
-                if is_place { out.push_str("<place>") } else { out.push_str(&reason_of_word(&word)) }
-            }
-        }
+impl fmt::Display for CodeCount {
+    /// `code: what it means`, as summaries print it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.about)
     }
-    out
-}
-
-/// A word's numbers replaced by `N` (`T1078.004` → `TN`), but for one last digit after a
-/// letter, which names a thing rather than counts (`RE2`, `IPv6`).
-fn reason_of_word(word: &str) -> String {
-    let mut out = String::with_capacity(word.len());
-    let mut chars = word.chars().peekable();
-    while let Some(c) = chars.next() {
-        let names = out.ends_with(|p: char| p.is_alphabetic()) && chars.peek().is_none_or(|n| !n.is_alphanumeric() && *n != '.');
-        if c.is_ascii_digit() && names {
-            out.push(c);
-        } else if c.is_ascii_digit() {
-            while chars.next_if(|n| n.is_ascii_digit() || *n == '.').is_some() {}
-            out.push('N');
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// The most characters an excerpt shows on either side of its column: the one line of a
@@ -265,11 +225,12 @@ impl fmt::Display for Problem {
 }
 
 impl Serialize for Problem {
-    /// `{"kind", "file", "line", "column", "rule", "message"}`; `rule` is the rule's index in
-    /// its file (null for a problem with the whole file).
+    /// `{"kind", "code", "file", "line", "column", "rule", "message"}`; `rule` is the rule's
+    /// index in its file (null for a problem with the whole file).
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Problem", 6)?;
+        let mut s = serializer.serialize_struct("Problem", 7)?;
         s.serialize_field("kind", &self.kind)?;
+        s.serialize_field("code", &self.code)?;
         s.serialize_field("file", &self.file)?;
         s.serialize_field("line", &self.position.line)?;
         s.serialize_field("column", &self.position.col)?;
@@ -306,10 +267,8 @@ mod tests {
         assert_eq!(printable("\u{202e}txt.exe \u{2066}x\u{2069} \u{9b}\u{7f}"), r"\u{202e}txt.exe \u{2066}x\u{2069} \x9b\x7f");
         assert_eq!(printable("two\nlines\r"), r"two\nlines\r");
         assert_eq!(printable_lines("a\x1b\nb\u{202e}"), "a\\x1b\nb\\u{202e}");
-        let p = Problem::error("r\x1b.yaml", Position::new(1, 2), "bad `\u{202e}x`").for_rule(0, Some("T\x07".into()));
+        let p = Problem::error(Code::InvalidValue, "r\x1b.yaml", Position::new(1, 2), "bad `\u{202e}x`").for_rule(0, Some("T\x07".into()));
         assert_eq!(p.to_string(), r"r\x1b.yaml:1:2: error: rule 'T\x07': bad `\u{202e}x`");
-        assert_eq!(p.reason(), "bad `…`");
-        assert_eq!(Problem::error("r", Position::new(1, 1), "odd \x1b[2J").reason(), r"odd \x1b[NJ");
     }
 
     #[test]
@@ -322,36 +281,27 @@ mod tests {
 
     #[test]
     fn prints_and_serializes_with_the_rule_index() {
-        let p = Problem::warning("r.yaml", Position::new(3, 5), "odd").for_rule(1, Some("Same".into()));
+        let p = Problem::warning(Code::Ignored, "r.yaml", Position::new(3, 5), "odd").for_rule(1, Some("Same".into()));
         assert_eq!(p.to_string(), "r.yaml:3:5: warning: rule 'Same': odd");
         let json = serde_json::to_value(&p).unwrap();
-        assert_eq!(json, serde_json::json!({"kind": "warning", "file": "r.yaml", "line": 3, "column": 5, "rule": 1, "message": "odd"}));
-        assert_eq!(Problem::error("r.yaml", Position::new(1, 1), "bad").to_string(), "r.yaml:1:1: error: bad");
+        let expected = serde_json::json!({"kind": "warning", "code": "ignored", "file": "r.yaml", "line": 3, "column": 5, "rule": 1, "message": "odd"});
+        assert_eq!(json, expected);
+        assert_eq!(Problem::error(Code::YamlSyntax, "r.yaml", Position::new(1, 1), "bad").to_string(), "r.yaml:1:1: error: bad");
     }
 
     #[test]
-    fn reasons_leave_out_what_is_particular_to_a_rule() {
-        let reason = |m: &str| Problem::warning("r.yaml", Position::new(1, 1), m).reason();
-        assert_eq!(
-            reason("tactic `Initial access` written as `InitialAccess`, the API's spelling"),
-            "tactic `…` written as `…`, the API's spelling"
-        );
-        assert_eq!(
-            reason("id `x` is also the id of rule 'A b' at dir/a b.yaml:12:5; deployed"),
-            "id `…` is also the id of rule '…' at dir/a <place>; deployed"
-        );
-        assert_eq!(reason("more than 5 entity mappings (7) for T1078.004"), "more than N entity mappings (N) for TN");
-        assert_eq!(reason("Kusto's RE2 and IPv6 ranges, T1 and T12"), "Kusto's RE2 and IPv6 ranges, T1 and TN");
-        assert_eq!(reason("a \"quoted\" value"), "a \"…\" value");
-        assert_eq!(reason("unclosed `quote"), "unclosed `…");
-    }
-
-    #[test]
-    fn top_reasons_count_rules_most_first() {
-        let p = |m: &str| Problem::warning("r.yaml", Position::new(1, 1), m);
-        let rules = [vec![p("bad `a`"), p("bad `b`"), p("odd 1")], vec![p("odd 2")], vec![p("bad `c`"), p("rare")], vec![p("odd 3")]];
-        let top = top_reasons(rules.iter(), 2);
-        assert_eq!(top, [ReasonCount { reason: "odd N".into(), rules: 3 }, ReasonCount { reason: "bad `…`".into(), rules: 2 }]);
+    fn top_codes_count_rules_most_first_whatever_the_messages() {
+        let p = |code: Code, m: &str| Problem::new(Kind::Loss, code, "r.yaml", Position::new(1, 1), m);
+        let (term, dropped, unmodelled) = (Code::TermMatch, Code::ConditionDropped, Code::Unmodelled);
+        let rules = [
+            vec![p(dropped, "`a` dropped"), p(dropped, "`b` dropped"), p(term, "R1.yml")],
+            vec![p(term, "R2.yml")],
+            vec![p(dropped, "`c` dropped"), p(unmodelled, "rare")],
+            vec![p(term, "other words")],
+        ];
+        let count = |code: Code, rules| CodeCount { code, about: code.about(), rules };
+        assert_eq!(top_codes(rules.iter(), 2), [count(term, 3), count(dropped, 2)]);
+        assert_eq!(count(term, 3).to_string(), format!("term-match: {}", term.about()));
     }
 
     #[test]
@@ -360,7 +310,7 @@ mod tests {
         rule.origin.file = "r.yaml".into();
         rule.origin.index = 2;
         let query = Query { text: "T\n| where".into(), locator: crate::ir::Locator::at(Position::new(5, 3)) };
-        let p = Problem::in_query(Kind::Loss, &rule, &query, 4, "unmodelled");
+        let p = Problem::in_query(Kind::Loss, Code::Unmodelled, &rule, &query, 4, "unmodelled");
         assert_eq!((p.position, p.rule_index()), (Position::new(6, 3), Some(2)));
     }
 }

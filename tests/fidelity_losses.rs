@@ -6,7 +6,7 @@
 //! Detection holds something unmodelled or its problems hold a loss.
 
 use ruleconv::convert::{self, emit_rules};
-use ruleconv::diag::{Kind, Problem, excerpt};
+use ruleconv::diag::{Code, Kind, Problem, excerpt};
 use ruleconv::ir::detection::Predicate;
 use ruleconv::sources::read_text;
 use ruleconv::targets::{EmitOptions, Target, Verdict};
@@ -18,8 +18,9 @@ const SCHEDULE: &str = "queryFrequency: 1h\nqueryPeriod: 1h\n";
 enum Expect {
     /// No loss at all, and the verdict is `exact`.
     Exact,
-    /// A loss whose message holds the text, at `line:col` of the rule file.
-    Loss(&'static str, usize, usize),
+    /// A loss of the code, whose message holds the text (naming the construct), at `line:col`
+    /// of the rule file.
+    Loss(Code, &'static str, usize, usize),
 }
 
 struct Row {
@@ -61,9 +62,9 @@ fn check(target: &str, rows: &[Row]) {
         let losses: Vec<&Problem> = problems.iter().filter(|p| p.kind == Kind::Loss).collect();
         let found = match row.expect {
             Expect::Exact => verdict == Verdict::Exact && losses.is_empty(),
-            Expect::Loss(text, line, col) => {
+            Expect::Loss(code, text, line, col) => {
                 verdict != Verdict::Exact
-                    && losses.iter().any(|p| p.message.contains(text) && (p.position.line, p.position.col) == (line, col))
+                    && losses.iter().any(|p| p.code == code && p.message.contains(text) && (p.position.line, p.position.col) == (line, col))
             }
         };
         if !found {
@@ -87,193 +88,201 @@ fn sigma_reports_every_loss() {
             row(
                 "correlation complete but unverified",
                 "SigninLogs | where ResultType == '50126' | summarize count() by UserPrincipalName, bin(TimeGenerated, 1h) | where count_ > 5",
-                Loss("not verified by execution: no independent engine evaluates Sigma correlation", 5, col(43)),
+                Loss(Code::Unverified, "not verified by execution: no independent engine evaluates Sigma correlation", 5, col(43)),
             ),
-            row("unmodelled construct", "SigninLogs | where ResultType == '50126' | take 5", Loss("`take` is not translated", 5, col(43))),
+            row(
+                "unmodelled construct",
+                "SigninLogs | where ResultType == '50126' | take 5",
+                Loss(Code::Unmodelled, "`take` is not translated", 5, col(43)),
+            ),
             row(
                 "octal escape (engines read it differently)",
                 "DeviceFileEvents | where FolderPath startswith 'x64\\3'",
-                Loss("`octal escape` is not translated", 5, col(51)),
+                Loss(Code::Unmodelled, "`octal escape` is not translated", 5, col(51)),
             ),
             row(
                 "computed column test dropped",
                 "SigninLogs | where ResultType == '0' | extend N = strlen(UserPrincipalName) | where N > 20",
-                Loss("`N` is computed", 5, col(84)),
+                Loss(Code::ComputedColumn, "`N` is computed", 5, col(84)),
             ),
             row(
                 "`has` approximated by `contains`",
                 "Syslog | where SyslogMessage has 'sudo'",
-                Loss("`has` matches whole terms", 5, col(15)),
+                Loss(Code::TermMatch, "`has` matches whole terms", 5, col(15)),
             ),
             row(
                 "negated IP range",
                 "SigninLogs | where ResultType == '0' and not(ipv4_is_in_range(IPAddress, '10.0.0.0/8'))",
-                Loss("negated IP range test", 5, col(45)),
+                Loss(Code::NullSemantics, "negated IP range test", 5, col(45)),
             ),
             row(
                 "condition dropped (time value)",
                 "AuditLogs | where OperationName == 'x' and TimeGenerated < ago(1d)",
-                Loss("`TimeGenerated` is dropped: a time value", 5, col(43)),
+                Loss(Code::ConditionDropped, "`TimeGenerated` is dropped: a time value", 5, col(43)),
             ),
             row(
                 "condition dropped (regex flags)",
                 "Syslog | where Facility == 'auth' and SyslogMessage matches regex 'a(?i)b'",
-                Loss("sets flags after its start", 5, col(38)),
+                Loss(Code::ConditionDropped, "sets flags after its start", 5, col(38)),
             ),
             row(
                 "condition dropped (array index)",
                 "AuditLogs | where OperationName == 'x' and TargetResources[0].type == 'User'",
-                Loss("indexes an array", 5, col(43)),
+                Loss(Code::ConditionDropped, "indexes an array", 5, col(43)),
             ),
             row(
                 "condition dropped (RE2 syntax)",
                 "Syslog | where Facility == 'auth' and SyslogMessage matches regex '\\\\p{L}'",
-                Loss("uses RE2 syntax", 5, col(38)),
+                Loss(Code::ConditionDropped, "uses RE2 syntax", 5, col(38)),
             ),
             row(
                 "condition dropped (order against a field)",
                 "SecurityEvent | where EventID == 4625 and LogonType > TargetLogonId",
-                Loss("`gt`/`lt` in Sigma compare numbers only", 5, col(42)),
+                Loss(Code::ConditionDropped, "`gt`/`lt` in Sigma compare numbers only", 5, col(42)),
             ),
             row(
                 "condition dropped (text test against a field)",
                 "Syslog | where Facility == 'auth' and SyslogMessage contains HostName",
-                Loss("a comparison with the field `HostName` other than equality", 5, col(38)),
+                Loss(Code::ConditionDropped, "a comparison with the field `HostName` other than equality", 5, col(38)),
             ),
             row(
                 "condition dropped (non-finite number)",
                 "Syslog | where Facility == 'auth' and SeverityLevel == real(+inf)",
-                Loss("a non-finite number has no Sigma form", 5, col(38)),
+                Loss(Code::ConditionDropped, "a non-finite number has no Sigma form", 5, col(38)),
             ),
             row(
                 "condition dropped (empty value list)",
                 "Syslog | where Facility == 'auth' and SyslogMessage has_any (dynamic([]))",
-                Loss("its list of values is empty", 5, col(38)),
+                Loss(Code::ConditionDropped, "its list of values is empty", 5, col(38)),
             ),
             row(
                 "condition dropped (text test against null)",
                 "Syslog | where Facility == 'auth' and SyslogMessage contains dynamic(null)",
-                Loss("a text comparison with null has no Sigma form", 5, col(38)),
+                Loss(Code::ConditionDropped, "a text comparison with null has no Sigma form", 5, col(38)),
             ),
             row(
                 "event source without a Sigma condition",
                 "union (SigninLogs | where ResultType == '0'), AuditLogs",
-                Loss("events of `AuditLogs` (AuditLogs) have no condition Sigma can test", 5, col(46)),
+                Loss(Code::NoDetection, "events of `AuditLogs` (AuditLogs) have no condition Sigma can test", 5, col(46)),
             ),
             row(
                 "path into a dynamic column",
                 "AuditLogs | where OperationName == 'x' and InitiatedBy.user.userPrincipalName == 'a'",
-                Loss("is read inside a dynamic column", 5, col(43)),
+                Loss(Code::DynamicPath, "is read inside a dynamic column", 5, col(43)),
             ),
             row(
                 "equality with 0/1 (bool column)",
                 "DeviceEvents | where ActionType == 'x' and IsLocalAdmin == 1",
-                Loss("is compared with 0 or 1", 5, col(43)),
+                Loss(Code::BoolAsNumber, "is compared with 0 or 1", 5, col(43)),
             ),
             Row {
                 keys: "queryFrequency: 1h\nqueryPeriod: 1h\ntriggerOperator: gt\ntriggerThreshold: 5\n",
                 ..row(
                     "trigger threshold",
                     "SigninLogs | where ResultType == '0'",
-                    Loss("(triggerOperator/triggerThreshold) has no Sigma form", 9, 1),
+                    Loss(Code::KeptAsData, "(triggerOperator/triggerThreshold) has no Sigma form", 9, 1),
                 )
             },
             Row {
                 keys: "queryFrequency: 1h\nqueryPeriod: 1h\nrelevantTechniques:\n  - T9999\n",
-                ..row("unknown ATT&CK technique", "SigninLogs | where ResultType == '0'", Loss("technique `T9999` is not in ATT&CK", 8, 1))
+                ..row(
+                    "unknown ATT&CK technique",
+                    "SigninLogs | where ResultType == '0'",
+                    Loss(Code::Untagged, "technique `T9999` is not in ATT&CK", 8, 1),
+                )
             },
             row(
                 "computed output column",
                 "SigninLogs | where ResultType == '0' | extend Upn = tolower(UserPrincipalName) | project Upn",
-                Loss("computed output columns are not carried", 5, col(46)),
+                Loss(Code::ComputedColumn, "computed output columns are not carried", 5, col(46)),
             ),
             row(
                 "condition on joined rows",
                 "SigninLogs | where ResultType == '0'\n| join kind=inner (AuditLogs | where OperationName == 'x') on CorrelationId\n| where UserPrincipalName != InitiatedBy",
-                Loss("a condition on combined or aggregated rows has no Sigma form", 7, 11),
+                Loss(Code::CorrelationUnsupported, "a condition on combined or aggregated rows has no Sigma form", 7, 11),
             ),
             row(
                 "anti join",
                 "SigninLogs | where ResultType == '0'\n| join kind=leftanti (AuditLogs | where OperationName == 'x') on CorrelationId",
-                Loss("join has no Sigma correlation", 6, 5),
+                Loss(Code::CorrelationUnsupported, "join has no Sigma correlation", 6, 5),
             ),
             row(
                 "join without a time window",
                 "SigninLogs | where ResultType == '0'\n| join kind=inner (AuditLogs | where OperationName == 'x') on CorrelationId",
-                Loss("the join has no time window", 6, 5),
+                Loss(Code::WindowChanged, "the join has no time window", 6, 5),
             ),
             row(
                 "threshold of several tests",
                 "SigninLogs | where ResultType == '0'\n| summarize n = count() by IPAddress\n| where n > 5 and n < 100",
-                Loss("the threshold is not translated: it combines several tests", 6, 5),
+                Loss(Code::CorrelationUnsupported, "the threshold is not translated: it combines several tests", 6, 5),
             ),
             row(
                 "threshold on a sum",
                 "SigninLogs | where ResultType == '0'\n| summarize n = sum(Duration) by IPAddress\n| where n > 5",
-                Loss("Sigma correlations count events or distinct values only", 6, 5),
+                Loss(Code::CorrelationUnsupported, "Sigma correlations count events or distinct values only", 6, 5),
             ),
             row(
                 "conditional count",
                 "SigninLogs | where ResultType == '0'\n| summarize n = countif(AppDisplayName == 'x') by IPAddress\n| where n > 5",
-                Loss("a conditional count", 6, 5),
+                Loss(Code::CorrelationUnsupported, "a conditional count", 6, 5),
             ),
             row(
                 "count grouped by a computed column",
                 "SigninLogs | where ResultType == '0'\n| extend Length = strlen(UserPrincipalName)\n| summarize n = count() by Length\n| where n > 5",
-                Loss("the count is not grouped by `Length`", 7, 5),
+                Loss(Code::ComputedColumn, "the count is not grouped by `Length`", 7, 5),
             ),
             row(
                 "union of derived rows",
                 "union (SigninLogs | where ResultType == '0' | summarize count() by IPAddress), (AuditLogs | where OperationName == 'x')",
-                Loss("`union` of derived rows has no Sigma form", 5, col(0)),
+                Loss(Code::CorrelationUnsupported, "`union` of derived rows has no Sigma form", 5, col(0)),
             ),
             row(
                 "aggregation of a source without a Sigma rule",
                 "union (SigninLogs | where ResultType == '0'), (AuditLogs | summarize n = count() by OperationName | where n > 5)",
-                Loss("the aggregation reads a source with no Sigma detection", 5, col(59)),
+                Loss(Code::CorrelationUnsupported, "the aggregation reads a source with no Sigma detection", 5, col(59)),
             ),
             row(
                 "aggregation over another step",
                 "SigninLogs | where ResultType == '0'\n| summarize n = count() by IPAddress, UserPrincipalName\n| summarize m = count() by IPAddress\n| where m > 5",
-                Loss("the aggregation over the result of another step has no Sigma form", 7, 5),
+                Loss(Code::CorrelationUnsupported, "the aggregation over the result of another step has no Sigma form", 7, 5),
             ),
             row(
                 "threshold on a group key",
                 "SigninLogs | where ResultType == '0'\n| summarize n = count() by IPAddress\n| where IPAddress == '10.0.0.1'",
-                Loss("it tests a column that is not an aggregation", 6, 5),
+                Loss(Code::CorrelationUnsupported, "it tests a column that is not an aggregation", 6, 5),
             ),
             row(
                 "threshold not a whole number",
                 "SigninLogs | where ResultType == '0'\n| summarize n = count() by IPAddress\n| where n > 5.5",
-                Loss("Sigma thresholds compare a count with a whole number", 6, 5),
+                Loss(Code::CorrelationUnsupported, "Sigma thresholds compare a count with a whole number", 6, 5),
             ),
             row(
                 "bins of another field",
                 "SigninLogs | where ResultType == '0'\n| summarize n = count() by bin(CreatedDateTime, 1h)\n| where n > 5",
-                Loss("it groups by bins of a field other than the event time", 6, 5),
+                Loss(Code::CorrelationUnsupported, "it groups by bins of a field other than the event time", 6, 5),
             ),
             row(
                 "window under a second",
                 "SigninLogs | where ResultType == '0'\n| summarize n = count() by IPAddress, bin(TimeGenerated, 500ms)\n| where n > 5",
-                Loss("a window under one second has no Sigma timespan", 6, 5),
+                Loss(Code::CorrelationUnsupported, "a window under one second has no Sigma timespan", 6, 5),
             ),
             row(
                 "join without keys",
                 "SigninLogs | where ResultType == '0'\n| join kind=inner (AuditLogs | where OperationName == 'x') on $left.UserPrincipalName == tolower($right.Identity)",
-                Loss("a join without keys has no Sigma correlation", 6, 5),
+                Loss(Code::CorrelationUnsupported, "a join without keys has no Sigma correlation", 6, 5),
             ),
             Row {
                 keys: "queryFrequency: 1h\n",
                 ..row(
                     "correlation without a time window",
                     "SigninLogs | where ResultType == '0'\n| summarize n = count() by IPAddress\n| where n > 5",
-                    Loss("no time window", 6, 5),
+                    Loss(Code::CorrelationUnsupported, "no time window", 6, 5),
                 )
             },
             row(
                 "window rounded to seconds",
                 "SigninLogs | where ResultType == '0'\n| summarize n = count() by IPAddress, bin(TimeGenerated, 1500ms)\n| where n > 5",
-                Loss("rounded down to whole seconds", 6, 5),
+                Loss(Code::WindowChanged, "rounded down to whole seconds", 6, 5),
             ),
         ],
     );
@@ -289,121 +298,125 @@ fn chronicle_reports_every_loss() {
             row(
                 "complete but unverified",
                 "DeviceProcessEvents | where FileName =~ 'cmd.exe'",
-                Loss("not verified by execution: no engine here runs YARA-L", 5, col(0)),
+                Loss(Code::Unverified, "not verified by execution: no engine here runs YARA-L", 5, col(0)),
             ),
             row(
                 "unmodelled construct",
                 "DeviceProcessEvents | where FileName =~ 'cmd.exe' | take 5",
-                Loss("`take` is not translated", 5, col(52)),
+                Loss(Code::Unmodelled, "`take` is not translated", 5, col(52)),
             ),
             row(
                 "computed column test dropped",
                 "DeviceProcessEvents | where FileName =~ 'cmd.exe' | extend N = strlen(ProcessCommandLine) | where N > 20",
-                Loss("`N` is computed", 5, col(98)),
+                Loss(Code::ComputedColumn, "`N` is computed", 5, col(98)),
             ),
             row(
                 "unmapped field",
                 "DeviceProcessEvents | where FileName =~ 'cmd.exe' and OddColumn == 'x'",
-                Loss("`OddColumn` of DeviceProcessEvents has no UDM field", 5, col(54)),
+                Loss(Code::UnknownField, "`OddColumn` of DeviceProcessEvents has no UDM field", 5, col(54)),
             ),
-            row("unmapped table", "MyCustom_CL | where Msg == 'x'", Loss("MyCustom_CL has no UDM log source", 5, col(0))),
+            row(
+                "unmapped table",
+                "MyCustom_CL | where Msg == 'x'",
+                Loss(Code::UnknownSource, "MyCustom_CL has no UDM log source", 5, col(0)),
+            ),
             row(
                 "source without tables",
                 "datatable(A: string) ['x'] | where A == 'x'",
-                Loss("the tables of `datatable` are not known", 5, col(0)),
+                Loss(Code::UnknownSource, "the tables of `datatable` are not known", 5, col(0)),
             ),
             row(
                 "test YARA-L cannot state",
                 "DeviceProcessEvents | where FileName =~ 'cmd.exe' and Timestamp < ago(1d)",
-                Loss("the `Lt` test on `Timestamp` with these values has no YARA-L form", 5, col(54)),
+                Loss(Code::ConditionDropped, "the `Lt` test on `Timestamp` with these values has no YARA-L form", 5, col(54)),
             ),
             row(
                 "time range ending in the past",
                 "DeviceProcessEvents | where FileName =~ 'cmd.exe' and Timestamp between (ago(2d) .. ago(1d))",
-                Loss("the `Between` test on `Timestamp` with these values has no YARA-L form", 5, col(54)),
+                Loss(Code::ConditionDropped, "the `Between` test on `Timestamp` with these values has no YARA-L form", 5, col(54)),
             ),
             row(
                 "`or` with an untranslated part",
                 "DeviceProcessEvents | where FileName =~ 'cmd.exe' or Timestamp < ago(1d)",
-                Loss("an `or` group with an untranslated part is left out", 5, col(28)),
+                Loss(Code::ConditionDropped, "an `or` group with an untranslated part is left out", 5, col(28)),
             ),
             row(
                 "negation of an untranslated test",
                 "DeviceProcessEvents | where FileName =~ 'cmd.exe' and not(Timestamp < ago(1d))",
-                Loss("a negated test that is not translated is left out", 5, col(58)),
+                Loss(Code::ConditionDropped, "a negated test that is not translated is left out", 5, col(58)),
             ),
             row(
                 "anti join",
                 "SigninLogs | where ResultType == '0'\n| join kind=leftanti (AuditLogs | where OperationName == 'x') on CorrelationId",
-                Loss("the anti join means no matching $e2", 6, 5),
+                Loss(Code::CorrelationUnsupported, "the anti join means no matching $e2", 6, 5),
             ),
             row(
                 "outer join",
                 "SigninLogs | where ResultType == '0'\n| join kind=leftouter (AuditLogs | where OperationName == 'x') on CorrelationId",
-                Loss("the LeftOuter join needs both sides here", 6, 5),
+                Loss(Code::CorrelationUnsupported, "the LeftOuter join needs both sides here", 6, 5),
             ),
             row(
                 "condition on joined rows",
                 "SigninLogs | where ResultType == '0'\n| join kind=inner (AuditLogs | where OperationName == 'x') on CorrelationId\n| where OddColumn == 'x'",
-                Loss("a condition on joined rows", 7, 11),
+                Loss(Code::CorrelationUnsupported, "a condition on joined rows", 7, 11),
             ),
             row(
                 "join without keys",
                 "SigninLogs | where ResultType == '0'\n| join kind=inner (AuditLogs | where OperationName == 'x') on $left.UserPrincipalName == tolower($right.Identity)",
-                Loss("a join without keys is not translated", 6, 5),
+                Loss(Code::CorrelationUnsupported, "a join without keys is not translated", 6, 5),
             ),
             row(
                 "lookup of a watchlist",
                 "DeviceProcessEvents | where FileName =~ 'cmd.exe' | lookup kind=inner (_GetWatchlist('hv') | project DeviceName=SearchKey) on DeviceName",
-                Loss("_GetWatchlist has no UDM log source", 5, col(71)),
+                Loss(Code::UnknownSource, "_GetWatchlist has no UDM log source", 5, col(71)),
             ),
             row(
                 "union of derived rows",
                 "union (SigninLogs | where ResultType == '0' | summarize count() by IPAddress), (AuditLogs | where OperationName == 'x')",
-                Loss("a `union` of joined or aggregated rows is not translated", 5, col(0)),
+                Loss(Code::CorrelationUnsupported, "a `union` of joined or aggregated rows is not translated", 5, col(0)),
             ),
             row(
                 "second aggregation",
                 "SigninLogs | where ResultType == '0'\n| summarize n = count() by IPAddress, UserPrincipalName\n| summarize m = dcount(UserPrincipalName) by IPAddress",
-                Loss("a second aggregation is not translated", 7, 5),
+                Loss(Code::CorrelationUnsupported, "a second aggregation is not translated", 7, 5),
             ),
             row(
                 "aggregation YARA-L lacks",
                 "SigninLogs | where ResultType == '0'\n| summarize n = countif(AppDisplayName == 'x') by IPAddress\n| where n > 5",
-                Loss("the aggregation `n` (Count) has no YARA-L outcome form", 6, 15),
+                Loss(Code::CorrelationUnsupported, "the aggregation `n` (Count) has no YARA-L outcome form", 6, 15),
             ),
             row(
                 "threshold not translated",
                 "SigninLogs | where ResultType == '0'\n| summarize n = count() by IPAddress\n| where n > datetime(2024-01-01)",
-                Loss("the threshold on `n` is not translated", 7, 11),
+                Loss(Code::CorrelationUnsupported, "the threshold on `n` is not translated", 7, 11),
             ),
             row(
                 "condition on aggregated rows",
                 "SigninLogs | where ResultType == '0'\n| summarize n = count() by IPAddress\n| where n > 5 or n < 2",
-                Loss("a condition on aggregated rows is not translated", 6, 5),
+                Loss(Code::CorrelationUnsupported, "a condition on aggregated rows is not translated", 6, 5),
             ),
             row(
                 "no key to group events by",
                 "SigninLogs | where ResultType == '0'\n| summarize n = max(Duration)\n| where n > 5",
-                Loss("no key to group events by", 6, 5),
+                Loss(Code::CorrelationUnsupported, "no key to group events by", 6, 5),
             ),
             row(
                 "count without group keys",
                 "SigninLogs | where ResultType == '0'\n| summarize n = count()\n| where n > 5",
-                Loss("no key to group events by", 6, 5),
+                Loss(Code::CorrelationUnsupported, "no key to group events by", 6, 5),
             ),
             Row {
                 keys: "queryFrequency: 1d\nqueryPeriod: 14d\n",
                 ..row(
                     "window over 48h",
                     "SigninLogs | where ResultType == '0'\n| summarize n = count() by IPAddress\n| where n > 5",
-                    Loss("window is longer than YARA-L's 48h", 6, 5),
+                    Loss(Code::WindowChanged, "window is longer than YARA-L's 48h", 6, 5),
                 )
             },
             row(
                 "output without a UDM field",
                 "DeviceProcessEvents | where FileName =~ 'cmd.exe' | project FileName, OddColumn",
-                Loss("outputs without a UDM field are left out: OddColumn", 5, col(70)),
+                Loss(Code::UnknownField, "outputs without a UDM field are left out: OddColumn", 5, col(70)),
             ),
         ],
     );
@@ -417,7 +430,11 @@ fn markdown_reports_every_loss() {
         "markdown",
         &[
             row("clean rule", "SigninLogs | where ResultType == '50126' | project UserPrincipalName", Exact),
-            row("unmodelled construct", "SigninLogs | where ResultType == '50126' | take 5", Loss("`take` is not translated", 5, col(43))),
+            row(
+                "unmodelled construct",
+                "SigninLogs | where ResultType == '50126' | take 5",
+                Loss(Code::Unmodelled, "`take` is not translated", 5, col(43)),
+            ),
         ],
     );
 }

@@ -34,6 +34,9 @@ fn convert_fixture(path: &Path, target: Target) -> (String, String) {
     let read = convert::read_all(&files, None);
     let options = EmitOptions::default();
     let (records, converted) = convert::convert(&read, target, &options);
+    // Each problem's kind is one its code allows (`Problem::new` asserts it in debug builds only).
+    let misfits: Vec<_> = records.iter().flat_map(|r| &r.problems).filter(|p| !p.code.kinds().contains(&p.kind)).collect();
+    assert!(misfits.is_empty(), "{}: {misfits:?}", path.display());
     let text = convert::combined_text(&converted, target, &options).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
     let root = format!("{}/", env!("CARGO_MANIFEST_DIR"));
     let problems: String = records.iter().flat_map(|r| &r.problems).map(|p| p.to_string().replace(&root, "") + "\n").collect();

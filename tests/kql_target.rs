@@ -2,6 +2,7 @@
 //! its meaning in the KQL operator chosen, correlations become `summarize` or joins, logsources map
 //! through the chosen profile, and an unknown logsource is an error naming it.
 
+use ruleconv::diag::Code;
 use ruleconv::ir::SourceFormat;
 use ruleconv::lower::lower_rule;
 use ruleconv::sources::read_text;
@@ -9,7 +10,7 @@ use ruleconv::targets::{EmitOptions, Subject, Target, emit};
 use std::path::Path;
 
 /// The emitted text for a Sigma file, with the profile given, or the error messages.
-fn convert_with(text: &str, profile: Option<&str>) -> Result<String, Vec<String>> {
+fn convert_with(text: &str, profile: Option<&str>) -> Result<String, Vec<(Code, String)>> {
     let out = read_text(text, Path::new("r.yml"), Some(SourceFormat::Sigma));
     assert!(out.problems.iter().all(|p| !p.is_error()), "{:?}", out.problems);
     let rules = out.rules;
@@ -20,7 +21,7 @@ fn convert_with(text: &str, profile: Option<&str>) -> Result<String, Vec<String>
     let options = EmitOptions { profile: profile.map(str::to_string), ..EmitOptions::default() };
     emit(Target::from_name("kql").expect("registered"), last, &options)
         .map(|e| e.text)
-        .map_err(|problems| problems.into_iter().map(|p| p.message).collect())
+        .map_err(|problems| problems.into_iter().map(|p| (p.code, p.message)).collect())
 }
 
 /// The `where` condition of a windows process_creation rule with this detection.
@@ -79,7 +80,7 @@ fn each_modifier_and_wildcard_has_its_operator() {
 fn keyword_searches_are_refused_not_guessed() {
     let text = "title: t\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  kw:\n    - evil\n  condition: kw\n";
     let errors = convert_with(text, None).unwrap_err();
-    assert!(errors[0].contains("no KQL translation"), "{errors:?}");
+    assert_eq!(errors[0].0, Code::ConditionDropped, "{errors:?}");
 }
 
 #[test]
@@ -104,9 +105,10 @@ fn logsources_map_through_the_chosen_profile() {
 | where EventName =~ "StopLogging""#
     ));
     let unknown = convert_with(&rule("  product: zeek\n  service: dns"), None).unwrap_err();
-    assert_eq!(unknown, ["no table for logsource `product: zeek, service: dns` in the `sentinel` profile of targets/kql.yaml"]);
+    let message = "no table for logsource `product: zeek, service: dns` in the `sentinel` profile of targets/kql.yaml";
+    assert_eq!(unknown, [(Code::UnknownSource, message.to_string())]);
     let bad = convert_with(&process, Some("nope")).unwrap_err();
-    assert!(bad[0].starts_with("unknown --profile `nope`"), "{bad:?}");
+    assert_eq!(bad[0].0, Code::UnknownProfile, "{bad:?}");
 }
 
 const FAILED_LOGON: &str = "\
@@ -180,7 +182,7 @@ SecurityEvent
     // Without a shared field there is nothing to join on.
     let unkeyed = correlation("failed_logon, whoami").replace("  group-by: [user]\n", "");
     let errors = convert_with(&unkeyed, None).unwrap_err();
-    assert_eq!(errors, ["the rules share no `group-by` field to join on"]);
+    assert_eq!(errors, [(Code::CorrelationUnsupported, "the rules share no `group-by` field to join on".to_string())]);
 }
 
 #[test]
@@ -209,7 +211,7 @@ fn sentinel_targets_carry_the_same_kql_as_a_scheduled_rule() {
     assert_eq!(section.trigger.threshold, Some(0));
     assert!(yaml.text.contains("queryFrequency: 1h\nqueryPeriod: 1h\n"), "{}", yaml.text);
     assert!(yaml.text.contains("tactics:\n  - PrivilegeEscalation\nrelevantTechniques:\n  - T1078.004\n"), "{}", yaml.text);
-    assert!(yaml.problems.iter().any(|p| p.message.starts_with("Sigma gives no schedule")));
+    assert!(yaml.problems.iter().any(|p| p.code == ruleconv::diag::Code::DefaultAdded && p.message.contains("schedule")));
     let arm = emit(Target::from_name("sentinel").unwrap(), &subject, &options).unwrap();
     assert!(arm.text.contains(r#""query": "AWSCloudTrail\n| where EventName =~ \"StopLogging\"""#), "{}", arm.text);
 }

@@ -8,7 +8,6 @@ mod kql_corpus;
 
 use ruleconv::convert;
 use ruleconv::targets::{EmitOptions, Target, Verdict};
-use std::collections::BTreeMap;
 
 /// (profile, converted rules at least): the default maps more than pySigma's microsoft_xdr
 /// pipeline (1,928 rules) because it adds the cloud and Windows service logsources.
@@ -28,16 +27,10 @@ fn corpus_rules_become_kql_the_oracle_accepts() {
     for (profile, floor) in FLOORS {
         let options = EmitOptions { profile: Some(profile.to_string()), ..EmitOptions::default() };
         let (records, converted) = convert::convert(&read, target, &options);
-        let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-        for record in records.iter().filter(|r| r.problems.iter().any(|p| p.is_error())) {
-            let first = record.problems.iter().find(|p| p.is_error()).map(|p| reason(&p.message)).unwrap_or_default();
-            *reasons.entry(first).or_default() += 1;
-        }
+        let errors = records.iter().map(|r| r.problems.iter().filter(|p| p.is_error()));
         let exact = records.iter().filter(|r| r.fidelity == Some(Verdict::Exact)).count();
         eprintln!("{profile}: {} of {} rules converted ({exact} exact); the rest:", converted.len(), records.len());
-        let mut top: Vec<_> = reasons.into_iter().collect();
-        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        top.iter().take(8).for_each(|(reason, count)| eprintln!("  {count:5}  {reason}"));
+        ruleconv::diag::top_codes(errors, 8).iter().for_each(|top| eprintln!("  {:5}  {top}", top.rules));
         assert!(converted.len() >= floor, "{profile}: only {} rules converted", converted.len());
         // The Sentinel targets carry the same query, so they convert the same rules.
         let (_, deployable) = convert::convert(&read, Target::from_name("sentinel-yaml").expect("registered"), &options);
@@ -68,14 +61,3 @@ fn corpus_rules_become_kql_the_oracle_accepts() {
     );
 }
 
-/// A message with the rule's own text (values in backquotes) left out, so equal reasons group.
-fn reason(message: &str) -> String {
-    if message.starts_with("no table for logsource") {
-        return message.to_string();
-    }
-    let mut out = String::new();
-    for (i, part) in message.split('`').enumerate() {
-        out.push_str(if i % 2 == 1 { "…" } else { part });
-    }
-    out
-}

@@ -9,6 +9,7 @@ mod shared;
 use quick_xml::XmlVersion;
 use quick_xml::events::Event;
 use run::{ruleconv, scratch, text};
+use ruleconv::diag::Code;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -88,6 +89,12 @@ fn output_is_identical_with_one_and_two_threads_for_all_targets() {
     assert!(differing.is_empty(), "differ with 2 threads: {differing:?}");
     // Problems and the summary too.
     assert_eq!(text(&one_err), text(&two_err));
+    // Every problem of every target has a code that allows its kind.
+    let report: serde_json::Value = serde_json::from_slice(&one[Path::new("report.json")]).unwrap();
+    let problems = report["records"].as_array().unwrap().iter().flat_map(|r| r["problems"].as_array().unwrap());
+    let fits = |p: &&serde_json::Value| Code::ALL.iter().any(|c| p["code"] == c.name() && c.kinds().iter().any(|k| p["kind"] == k.name()));
+    let misfits: Vec<_> = problems.filter(|p| !fits(p)).collect();
+    assert!(misfits.is_empty(), "{misfits:?}");
     // Without -o: one document on stdout, the same bytes.
     let stdout = |threads: &str| ruleconv(&["--to", "sentinel", "--threads", threads, "tests/fixtures"]).stdout;
     let single = stdout("1");
@@ -181,7 +188,8 @@ fn check_writes_sarif_2_1_0_with_relative_locations() {
     let error = results.iter().find(|r| r["level"] == "error").expect("the KQL error");
     assert_eq!(error["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "pack/bad.yaml");
     assert_eq!(error["locations"][0]["physicalLocation"]["region"]["startLine"], 5, "the query's line in the file");
-    assert!(error["message"]["text"].as_str().unwrap().starts_with("rule 'Bad KQL': KQL: "), "{error}");
+    assert_eq!(error["ruleId"], "ruleconv/kql-syntax", "{error}");
+    assert!(error["message"]["text"].as_str().unwrap().starts_with("rule 'Bad KQL': "), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -309,7 +317,7 @@ fn junit_has_a_case_per_rule_and_target_with_counts_that_match_the_report() {
 }
 
 #[test]
-fn the_summary_names_the_top_reasons_and_quiet_prints_errors_only() {
+fn the_summary_names_the_top_codes_and_quiet_prints_errors_only() {
     let dir = scratch("summary");
     let pack = pack_with_duplicate_ids(&dir);
     let report = dir.join("report.json");
@@ -320,9 +328,9 @@ fn the_summary_names_the_top_reasons_and_quiet_prints_errors_only() {
     let failures = report["summary"]["top_failures"].as_array().unwrap();
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert_eq!(failures[0]["rules"], 3);
-    let reason = failures[0]["reason"].as_str().unwrap();
-    assert!(reason.starts_with("no event source is filtered by a condition"), "{reason}");
-    assert!(stderr.contains(&format!("\n  failure in 3 rule(s): {reason}\n")), "{stderr}");
+    assert_eq!(failures[0]["code"], "no-detection", "{failures:?}");
+    let about = failures[0]["about"].as_str().unwrap();
+    assert!(stderr.contains(&format!("\n  failure in 3 rule(s): no-detection: {about}\n")), "{stderr}");
     assert!(report["summary"]["top_losses"].is_array());
     // Piped: no progress bar drawn, ever.
     assert!(!stderr.contains('\r') && !stderr.contains('\x1b'), "{stderr:?}");

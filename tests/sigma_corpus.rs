@@ -1,5 +1,5 @@
 //! `--to sigma` over the shared corpus of real Sentinel rules (skipped when ../shared is absent):
-//! the share of rules that give Sigma with a real detection, the top reasons for the rest, and
+//! the share of rules that give Sigma with a real detection, the top problem codes of the rest, and
 //! every emitted Sigma rule passing the reference tooling's `sigma check` with no error and no
 //! issue.
 //!
@@ -9,7 +9,7 @@
 
 use ruleconv::convert;
 use ruleconv::targets::{EmitOptions, Target};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -38,17 +38,11 @@ fn corpus_rules_become_valid_sigma() {
         std::fs::write(out.join(format!("sentinel_rule_{index:04}.yml")), &rule.text).expect("write");
     }
 
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-    for record in records.iter().filter(|r| r.problems.iter().any(|p| p.is_error())) {
-        let first = record.problems.iter().find(|p| p.is_error()).map(|p| p.message.clone()).unwrap_or_default();
-        *reasons.entry(first).or_default() += 1;
-    }
+    let errors = records.iter().map(|r| r.problems.iter().filter(|p| p.is_error()));
     let total = records.len();
     let share = converted.len() as f64 / total as f64;
-    let mut top: Vec<_> = reasons.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     eprintln!("sigma: {} of {total} rules ({:.1}%) give Sigma with a detection; the rest:", converted.len(), share * 100.0);
-    top.iter().take(5).for_each(|(reason, count)| eprintln!("  {count:5}  {reason}"));
+    ruleconv::diag::top_codes(errors, 5).iter().for_each(|top| eprintln!("  {:5}  {top}", top.rules));
     assert!(share >= 0.90, "only {:.1}% of the corpus converts", share * 100.0);
 
     let check = shared.join("tools/sigma-check/sigma-check");

@@ -2,7 +2,7 @@
 //! filter lowers to the Detection it means; malformed rules are errors at their line and
 //! column; metadata lands in the neutral Rule.
 
-use ruleconv::diag::{Kind, Position};
+use ruleconv::diag::{Code, Kind, Position};
 use ruleconv::ir::detection::{Detection, EVENT_TIME, Input, JoinKind, Predicate, Quantifier, Stage, Value};
 use ruleconv::ir::{Rule, Severity, SourceFormat, Tactic};
 use ruleconv::lower::lower_rule;
@@ -296,7 +296,7 @@ fn correlations_in_a_cycle_are_refused_and_a_chain_is_not() {
     let cycle_errors: Vec<(usize, &str)> = outcome
         .problems
         .iter()
-        .filter(|p| p.kind == Kind::Error && p.message.contains("refers back to itself"))
+        .filter(|p| p.code == Code::SigmaSyntax && p.message.contains("refers back to itself"))
         .map(|p| (p.rule_index().unwrap(), p.message.as_str()))
         .collect();
     assert_eq!(cycle_errors.len(), 3, "{:?}", outcome.problems);

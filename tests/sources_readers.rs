@@ -1,7 +1,7 @@
 //! The readers on the fixtures: what each format yields, where queries map back to, and how
 //! bad input is reported.
 
-use ruleconv::diag::{Kind, Position, Problem};
+use ruleconv::diag::{Code, Kind, Position, Problem};
 use ruleconv::ir::*;
 use ruleconv::sources::{self, ReadOutcome};
 use serde_json::json;
@@ -98,7 +98,7 @@ fn datatypes_spelling_is_kept_and_warned_about() {
     assert!(aws.data_types.is_empty());
     assert_eq!(aws.extensions.get("datatypes"), Some(&json!(["AWSVPCFlow"])));
     let w = outcome.problems.iter().find(|p| p.kind == Kind::Warning).expect("a warning");
-    assert!(w.message.contains("did you mean `dataTypes`"), "{w}");
+    assert_eq!(w.code, Code::InvalidValue, "{w}");
     assert_eq!(w.position, find_in_file(&fixture("sentinel/scheduled_datatypes_spelling.yaml"), 1, "datatypes"));
 }
 
@@ -239,9 +239,9 @@ fn catalog_same_id_different_query_is_two_rules_with_a_warning() {
     assert_eq!(outcome.rules[0].severity, Some(Severity::High), "first value kept");
     assert_eq!(sec(&outcome.rules[0]).trigger.threshold, Some(0));
     assert_eq!(outcome.rules[1].kql().unwrap().text, "T | take 2\n");
-    let warnings: Vec<_> = outcome.problems.iter().map(|p| p.message.as_str()).collect();
-    assert!(warnings.iter().any(|m| m.contains("2 different queries")), "{warnings:?}");
-    assert!(warnings.iter().any(|m| m.contains("`DetectionSeverity` is `Low` here but `High`")), "{warnings:?}");
+    // Two queries under one id (said at each rule), and two severities for the first rule.
+    let conflicts: Vec<_> = outcome.problems.iter().filter(|p| p.code == Code::ConflictingValue).map(|p| p.position.line).collect();
+    assert_eq!(conflicts, [3, 52, 23], "{:?}", outcome.problems);
 }
 
 #[test]
@@ -251,6 +251,7 @@ fn catalog_bad_values_point_at_their_cells() {
     assert_eq!(outcome.rules.len(), 0);
     let e = errors(&outcome);
     assert_eq!(e.len(), 2, "{e:#?}");
+    assert_eq!((e[0].code, e[1].code), (Code::InvalidValue, Code::InvalidValue));
     assert_eq!(e[0].message, "`severity` must be one of Informational, Low, Medium, High, found `Critical`");
     assert_eq!(e[0].position, Position::new(10, 21));
     assert_eq!(e[0].rule.as_ref().and_then(|r| r.label.as_deref()), Some("Title 1"));
@@ -332,7 +333,7 @@ fn arm_content_package_rule_templates_are_rules() {
     let outcome = sources::read_path(&path);
     let warnings: Vec<_> = outcome.problems.iter().filter(|p| !p.is_error()).collect();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].message.contains("content metadata for this rule (source, author, support) is not carried over"));
+    assert_eq!(warnings[0].code, Code::NotCarried, "{warnings:?}");
     // At the metadata resource's opening brace, the line above its `type`.
     let metadata_type = find_in_file(&path, 1, "\"type\": \"Microsoft.OperationalInsights/workspaces/providers/metadata\"");
     assert_eq!(warnings[0].position.line, metadata_type.line - 1);
@@ -519,34 +520,26 @@ fn broken_files_in_a_batch_give_positions_and_the_batch_goes_on() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(rules, 3);
     assert_eq!(errs.len(), 2, "{errs:#?}");
-    assert!(
-        errs[0].file.ends_with("b_broken.yaml") && errs[0].message.starts_with("invalid YAML") && errs[0].position.line >= 4,
-        "{}",
-        errs[0]
-    );
-    assert!(
-        errs[1].file.ends_with("c_broken.json") && errs[1].message.starts_with("invalid JSON") && errs[1].position.line == 3,
-        "{}",
-        errs[1]
-    );
+    assert!(errs[0].file.ends_with("b_broken.yaml") && errs[0].code == Code::YamlSyntax && errs[0].position.line >= 4, "{}", errs[0]);
+    assert!(errs[1].file.ends_with("c_broken.json") && errs[1].code == Code::JsonSyntax && errs[1].position.line == 3, "{}", errs[1]);
 }
 
 #[test]
 fn unreadable_and_undetectable_files_are_errors() {
     let e = sources::read_path(Path::new("/nonexistent/rule.yaml"));
-    assert!(e.rules.is_empty() && only_error(&e).message.starts_with("cannot read file"));
+    assert!(e.rules.is_empty() && only_error(&e).code == Code::UnreadableFile);
     let e = read("just some words\n", "notes.txt");
-    assert!(only_error(&e).message.starts_with("cannot tell the rule format"));
+    assert_eq!(only_error(&e).code, Code::NotARule);
     let e = read("- a\n- b\n", "list.yaml");
-    assert!(only_error(&e).message.starts_with("not a Sentinel rule: expected a mapping"), "{:?}", e.problems);
+    assert_eq!(only_error(&e).code, Code::NotARule, "{:?}", e.problems);
     let e = read("{\"resources\": [{\"type\": \"Microsoft.Insights/workbooks\", \"properties\": {}}]}", "t.json");
-    assert!(only_error(&e).message.contains("holds no Sentinel alert rule"));
+    assert_eq!(only_error(&e).code, Code::NotARule);
     let e = read(
         "{\"resources\": [{\"type\": \"x/alertRules\", \"kind\": \"Fusion\", \"name\": \"w/f\", \"properties\": {\"displayName\": \"F\", \"query\": \"T\"}}]}",
         "t.json",
     );
     let error = only_error(&e);
-    assert!(error.message.contains("found `Fusion`") && error.rule.as_ref().and_then(|r| r.label.as_deref()) == Some("F"), "{error}");
+    assert!(error.code == Code::InvalidValue && error.rule.as_ref().and_then(|r| r.label.as_deref()) == Some("F"), "{error}");
     let invalid_utf8 = std::env::temp_dir().join(format!("ruleconv-utf8-{}.yaml", std::process::id()));
     std::fs::write(&invalid_utf8, b"name: R\nquery: \xff\n").unwrap();
     let e = sources::read_path(&invalid_utf8);

@@ -2,7 +2,7 @@
 //! (Sentinel keys alert rules by id, Sigma tooling by `id`), so each is warned about, naming
 //! the others.
 
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::ir::Rule;
 use std::collections::HashMap;
 
@@ -27,9 +27,11 @@ pub fn duplicate_id_warnings(rules: &[&Rule]) -> Vec<Option<Problem>> {
                 return None;
             }
             let id = rule.id.as_deref().unwrap_or_default().trim();
-            let message =
-                format!("id `{id}` is also the id of {}; deployed together, one rule replaces the other", others.join(" and of "));
-            Some(Problem::at_key(Kind::Warning, rule, "id", message))
+            let message = format!(
+                "id `{id}` is also the id of {}; deployed together, one rule replaces the other",
+                others.join(" and of ")
+            );
+            Some(Problem::at_key(Kind::Warning, Code::DuplicateId, rule, "id", message))
         })
         .collect()
 }
@@ -65,7 +67,10 @@ mod tests {
         let warnings = duplicate_id_warnings(&[&a, &b, &lone, &c, &none, &none2]);
         assert!(warnings[2].is_none() && warnings[4].is_none() && warnings[5].is_none(), "{warnings:?}");
         let first = warnings[0].as_ref().expect("warned");
-        assert_eq!((first.kind, first.file.to_str(), first.rule_index()), (Kind::Warning, Some("a.yaml"), Some(0)));
+        assert_eq!(
+            (first.kind, first.code, first.file.to_str(), first.rule_index()),
+            (Kind::Warning, Code::DuplicateId, Some("a.yaml"), Some(0))
+        );
         assert_eq!(
             first.message,
             "id `ABC` is also the id of rule 'Second' at `b.yaml:1:1` and of rule 'Third' at `b.yaml:11:1`; deployed together, one rule replaces the other"

@@ -11,7 +11,7 @@ mod sentinel_rules;
 pub use duplicates::duplicate_id_warnings;
 pub use sentinel_rules::max_entity_mappings;
 
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::ir::{Detection, Rule};
 use crate::kql;
 
@@ -21,7 +21,7 @@ pub fn query_problems(rule: &Rule) -> Vec<Problem> {
     kql::parse(&query.text)
         .errors
         .iter()
-        .map(|error| Problem::in_query(Kind::Error, rule, query, error.span.start, format!("KQL: {}", error.message)))
+        .map(|error| Problem::in_query(Kind::Error, Code::KqlSyntax, rule, query, error.span.start, format!("KQL: {}", error.message)))
         .collect()
 }
 
@@ -34,13 +34,22 @@ pub fn regex_problems(rule: &Rule, detection: &Detection) -> Vec<Problem> {
     }
     let found = crate::re2::refused_regexes(detection);
     let problem = |r: crate::re2::RefusedRegex| match r.invalid {
-        true => Problem::in_logic(Kind::Error, rule, r.span.start, format!("{}; no regex engine runs it", r.what)),
-        false => Problem::in_logic(Kind::Warning, rule, r.span.start, format!("{}; RE2 targets (KQL, YARA-L) will refuse it", r.what)),
+        true => Problem::in_logic(Kind::Error, Code::Re2Refused, rule, r.span.start, format!("{}; no regex engine runs it", r.what)),
+        false => Problem::in_logic(
+            Kind::Warning,
+            Code::Re2Refused,
+            rule,
+            r.span.start,
+            format!("{}; RE2 targets (KQL, YARA-L) will refuse it", r.what),
+        ),
     };
     found.into_iter().map(problem).collect()
 }
 
 /// Sentinel's limits the rule's metadata breaks, as warnings at the key they are about.
 pub fn metadata_problems(rule: &Rule) -> Vec<Problem> {
-    sentinel_rules::warnings(rule).into_iter().map(|(key, message)| Problem::at_key(Kind::Warning, rule, key, message)).collect()
+    sentinel_rules::warnings(rule)
+        .into_iter()
+        .map(|(key, code, message)| Problem::at_key(Kind::Warning, code, rule, key, message))
+        .collect()
 }

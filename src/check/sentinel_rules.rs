@@ -2,6 +2,7 @@
 //! warnings: query interval bounds, entity mapping shape and identifiers, custom detail and
 //! placeholder limits, each tagged with the key it is about. The facts come from the `targets/sentinel.yaml` profile.
 
+use crate::diag::Code;
 use crate::ir::{Duration, Rule, Schedule};
 use crate::sentinel::keys::Key;
 use indexmap::IndexMap;
@@ -48,7 +49,7 @@ pub fn max_entity_mappings() -> usize {
 }
 
 /// Warnings about the rule's metadata, each with the (repository-YAML) key it is about.
-pub fn warnings(rule: &Rule) -> Vec<(&'static str, String)> {
+pub fn warnings(rule: &Rule) -> Vec<(&'static str, Code, String)> {
     let Some(section) = &rule.sentinel else { return Vec::new() };
     let profile = profile();
     let limits = &profile.limits;
@@ -60,18 +61,24 @@ pub fn warnings(rule: &Rule) -> Vec<(&'static str, String)> {
     if mappings.len() > limits.max_entity_mappings {
         out.push((
             Key::EntityMappings.yaml(),
+            Code::LimitExceeded,
             format!("{} entity mappings; Sentinel allows at most {}", mappings.len(), limits.max_entity_mappings),
         ));
     }
     for mapping in mappings {
         let Some(entity) = profile.entities.get(&mapping.entity_type) else {
-            out.push((Key::EntityMappings.yaml(), format!("entity type `{}` is not one Sentinel knows", mapping.entity_type)));
+            out.push((
+                Key::EntityMappings.yaml(),
+                Code::InvalidEntityMapping,
+                format!("entity type `{}` is not one Sentinel knows", mapping.entity_type),
+            ));
             continue;
         };
         let count = mapping.field_mappings.len();
         if count == 0 || count > limits.max_field_mappings {
             out.push((
                 Key::EntityMappings.yaml(),
+                Code::InvalidEntityMapping,
                 format!(
                     "`{}` entity mapping has {count} field mappings; Sentinel allows 1 to {}",
                     mapping.entity_type, limits.max_field_mappings
@@ -82,17 +89,26 @@ pub fn warnings(rule: &Rule) -> Vec<(&'static str, String)> {
         for identifier in mapped.iter().filter(|id| !entity.identifiers.iter().any(|known| known == *id)) {
             out.push((
                 Key::EntityMappings.yaml(),
+                Code::InvalidEntityMapping,
                 format!("`{identifier}` is not an identifier of `{}` (valid: {})", mapping.entity_type, entity.identifiers.join(", ")),
             ));
         }
         if !entity.required_one_of.iter().any(|set| set.iter().all(|id| mapped.contains(&id.as_str()))) {
             let sets: Vec<String> = entity.required_one_of.iter().map(|s| s.join(" + ")).collect();
-            out.push((Key::EntityMappings.yaml(), format!("`{}` entity mapping needs one of: {}", mapping.entity_type, sets.join(", "))));
+            out.push((
+                Key::EntityMappings.yaml(),
+                Code::InvalidEntityMapping,
+                format!("`{}` entity mapping needs one of: {}", mapping.entity_type, sets.join(", ")),
+            ));
         }
     }
     let details = section.custom_details.as_ref().map_or(0, IndexMap::len);
     if details > limits.max_custom_details {
-        out.push((Key::CustomDetails.yaml(), format!("{details} custom details; Sentinel allows at most {}", limits.max_custom_details)));
+        out.push((
+            Key::CustomDetails.yaml(),
+            Code::LimitExceeded,
+            format!("{details} custom details; Sentinel allows at most {}", limits.max_custom_details),
+        ));
     }
     if let Some(o) = &section.alert_details_override {
         for (key, format) in
@@ -102,6 +118,7 @@ pub fn warnings(rule: &Rule) -> Vec<(&'static str, String)> {
             if placeholders > limits.max_format_placeholders {
                 out.push((
                     Key::AlertDetailsOverride.yaml(),
+                    Code::LimitExceeded,
                     format!(
                         "`{key}` has {placeholders} `{{{{column}}}}` placeholders; Sentinel allows at most {}",
                         limits.max_format_placeholders
@@ -113,7 +130,7 @@ pub fn warnings(rule: &Rule) -> Vec<(&'static str, String)> {
     out
 }
 
-fn interval_warnings(schedule: &Schedule, limits: &Limits, out: &mut Vec<(&'static str, String)>) {
+fn interval_warnings(schedule: &Schedule, limits: &Limits, out: &mut Vec<(&'static str, Code, String)>) {
     let bound = |text: &str| Duration::parse(text).map(|d| d.total_seconds()).unwrap_or_default();
     let (min, max) = (bound(&limits.min_query_interval), bound(&limits.max_query_interval));
     for (key, value) in [(Key::Frequency.yaml(), schedule.query_frequency), (Key::Period.yaml(), schedule.query_period)] {
@@ -122,6 +139,7 @@ fn interval_warnings(schedule: &Schedule, limits: &Limits, out: &mut Vec<(&'stat
         {
             out.push((
                 key,
+                Code::LimitExceeded,
                 format!("`{key}` {d} is outside what Sentinel accepts ({} to {})", limits.min_query_interval, limits.max_query_interval),
             ));
         }
@@ -131,6 +149,7 @@ fn interval_warnings(schedule: &Schedule, limits: &Limits, out: &mut Vec<(&'stat
     {
         out.push((
             Key::Period.yaml(),
+            Code::ScheduleGap,
             format!("`queryPeriod` {period} is shorter than `queryFrequency` {frequency}: events between runs are never looked at"),
         ));
     }
@@ -176,10 +195,12 @@ mod tests {
     #[test]
     fn repository_limits_are_warned_about() {
         let rule = scheduled("30d", vec![mapping("Account", &["Nmae"]), mapping("FileHash", &["Value"]), mapping("Gadget", &["X"])]);
-        let found: Vec<String> = warnings(&rule).into_iter().map(|(_, message)| message).collect();
-        assert!(found.iter().any(|w| w.contains("`queryPeriod` 30d is outside")), "{found:?}");
-        assert!(found.iter().any(|w| w.contains("`Nmae` is not an identifier of `Account`")), "{found:?}");
-        assert!(found.iter().any(|w| w.contains("`FileHash` entity mapping needs one of: Algorithm + Value")), "{found:?}");
-        assert!(found.iter().any(|w| w.contains("`Gadget` is not one Sentinel knows")), "{found:?}");
+        let found: Vec<(Code, String)> = warnings(&rule).into_iter().map(|(_, code, message)| (code, message)).collect();
+        // Each warning by its code and the name it is about.
+        let has = |code: Code, name: &str| found.iter().any(|(c, w)| *c == code && w.contains(name));
+        assert!(has(Code::LimitExceeded, "`queryPeriod` 30d"), "{found:?}");
+        assert!(has(Code::InvalidEntityMapping, "`Nmae`"), "{found:?}");
+        assert!(has(Code::InvalidEntityMapping, "`FileHash`"), "{found:?}");
+        assert!(has(Code::InvalidEntityMapping, "`Gadget`"), "{found:?}");
     }
 }

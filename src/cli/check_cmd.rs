@@ -92,15 +92,15 @@ pub fn run(args: &CheckArgs) -> i32 {
     if failed == 0 && !records.is_empty() { EXIT_OK } else { EXIT_PROBLEMS }
 }
 
-/// The counts, and the most frequent reasons for errors and for warnings.
+/// The counts, and the most frequent codes of errors and of warnings.
 fn print_summary(records: &[RuleReport], files: usize, failed: usize) {
     let warned = records.iter().filter(|r| !r.warnings.is_empty()).count();
     eprintln!("ruleconv check: {} rule(s) in {files} file(s): {failed} with errors, {warned} with warnings", records.len());
-    let errors = diag::top_reasons(records.iter().map(|r| &r.errors), convert::TOP_REASONS);
-    let warnings = diag::top_reasons(records.iter().map(|r| &r.warnings), convert::TOP_REASONS);
-    for (what, reasons) in [("error", errors), ("warning", warnings)] {
-        for top in reasons {
-            eprintln!("  {what} in {} rule(s): {}", top.rules, top.reason);
+    let errors = diag::top_codes(records.iter().map(|r| &r.errors), convert::TOP_CODES);
+    let warnings = diag::top_codes(records.iter().map(|r| &r.warnings), convert::TOP_CODES);
+    for (what, codes) in [("error", errors), ("warning", warnings)] {
+        for top in codes {
+            eprintln!("  {what} in {} rule(s): {top}", top.rules);
         }
     }
 }
@@ -111,12 +111,12 @@ fn write_junit(path: &Path, records: &[RuleReport], files: &[InputFile]) -> Resu
     let cases = records
         .iter()
         .map(|r| {
-            let lines: String = r.errors.iter().chain(&r.warnings).map(|p| format!("{p}\n")).collect();
-            let failure = r.errors.first().map(|first| (first.message.clone(), lines.clone()));
+            let problems: Vec<&Problem> = r.errors.iter().chain(&r.warnings).collect();
+            let failure = (!r.errors.is_empty()).then(|| junit::Failure::of(&problems));
             Case {
                 name: junit::case_name(r.title.as_deref(), r.rule_index),
                 classname: r.file.display().to_string(),
-                output: if failure.is_some() { String::new() } else { lines },
+                output: if failure.is_some() { String::new() } else { junit::problem_lines(problems) },
                 failure,
             }
         })

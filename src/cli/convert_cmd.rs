@@ -6,7 +6,7 @@ use super::output_file::Writer;
 use super::progress::Progress;
 use super::{ConvertArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::convert::{self, Converted, Record, Status, Summary};
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::targets::{EmitOptions, Settings, Target};
 use indexmap::IndexMap;
 use rayon::prelude::*;
@@ -103,7 +103,7 @@ fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, targ
             Err(message) => {
                 record.status = Status::Failed;
                 let message = format!("cannot write {}: {message}", path.display());
-                record.problems.push(Problem::about(Kind::Error, c.rule, c.rule.origin.position, message));
+                record.problems.push(Problem::about(Kind::Error, Code::WriteFailed, c.rule, c.rule.origin.position, message));
             }
         }
     }
@@ -159,9 +159,9 @@ fn print_summary(summary: &Summary, target: Target) {
         summary.approximate,
         summary.unsupported
     );
-    for (what, reasons) in [("loss", &summary.top_losses), ("failure", &summary.top_failures)] {
-        for top in reasons {
-            eprintln!("  {what} in {} rule(s): {}", top.rules, top.reason);
+    for (what, codes) in [("loss", &summary.top_losses), ("failure", &summary.top_failures)] {
+        for top in codes {
+            eprintln!("  {what} in {} rule(s): {top}", top.rules);
         }
     }
 }
@@ -202,16 +202,13 @@ fn write_junit(path: &Path, records: &[Record], targets: &[Target], writer: &Wri
 }
 
 fn junit_case(record: &Record) -> Case {
-    let lines: String = record.problems.iter().map(|p| format!("{p}\n")).collect();
+    let problems: Vec<&Problem> = record.problems.iter().collect();
     let verdict = record.fidelity.map(|v| format!("fidelity: {}\n", v.name())).unwrap_or_default();
-    let failure = (record.status == Status::Failed).then(|| {
-        let first = record.problems.iter().find(|p| p.is_error()).map_or_else(|| "not converted".to_string(), |p| p.message.clone());
-        (first, lines.clone())
-    });
+    let failure = (record.status == Status::Failed).then(|| junit::Failure::of(&problems));
     Case {
         name: junit::case_name(record.title.as_deref(), record.rule_index),
         classname: record.source.display().to_string(),
-        output: if failure.is_some() { String::new() } else { verdict + &lines },
+        output: if failure.is_some() { String::new() } else { verdict + &junit::problem_lines(problems) },
         failure,
     }
 }

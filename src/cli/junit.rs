@@ -3,6 +3,7 @@
 //! One `<testsuite>` per target (`convert`) or for the whole check, one `<testcase>` per rule:
 //! a failed rule has a `<failure>`, the problems of a passing one are its `<system-out>`.
 
+use crate::diag::Problem;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use std::io;
@@ -14,9 +15,35 @@ pub struct Case {
     /// The rule's file: CI systems group cases by it.
     pub classname: String,
     /// Why the rule failed (the first error) and every problem, one per line.
-    pub failure: Option<(String, String)>,
+    pub failure: Option<Failure>,
     /// The problems of a rule that passed, one per line (empty for none).
     pub output: String,
+}
+
+/// A failed rule: its first error's message and code (the failure's `type`), and every
+/// problem as `problem_lines` writes them.
+pub struct Failure {
+    pub message: String,
+    pub code: &'static str,
+    pub details: String,
+}
+
+impl Failure {
+    /// The failure of a rule with these problems: its first error says why ("not converted"
+    /// when it has none).
+    pub fn of(problems: &[&Problem]) -> Failure {
+        let first = problems.iter().find(|p| p.is_error());
+        Failure {
+            message: first.map_or_else(|| "not converted".to_string(), |p| p.message.clone()),
+            code: first.map_or("error", |p| p.code.name()),
+            details: problem_lines(problems.iter().copied()),
+        }
+    }
+}
+
+/// Problems one per line, each as printed on stderr and then its code: `... message [code]`.
+pub fn problem_lines<'a>(problems: impl IntoIterator<Item = &'a Problem>) -> String {
+    problems.into_iter().map(|p| format!("{p} [{}]\n", p.code)).collect()
 }
 
 pub struct Suite {
@@ -67,11 +94,11 @@ fn write_case(writer: &mut Writer<Vec<u8>>, case: &Case) -> io::Result<()> {
         return Ok(());
     }
     element.write_inner_content(|writer| {
-        if let Some((message, details)) = &case.failure {
+        if let Some(failure) = &case.failure {
             writer
                 .create_element("failure")
-                .with_attributes([("message", xml_text(message).as_str()), ("type", "error")])
-                .write_text_content(BytesText::new(&xml_text(details)))?;
+                .with_attributes([("message", xml_text(&failure.message).as_str()), ("type", failure.code)])
+                .write_text_content(BytesText::new(&xml_text(&failure.details)))?;
         }
         if !case.output.is_empty() {
             writer.create_element("system-out").write_text_content(BytesText::new(&xml_text(&case.output)))?;
@@ -95,5 +122,24 @@ pub fn case_name(title: Option<&str>, rule_index: Option<usize>) -> String {
         (None, Some(index)) => format!("rule {index}"),
         (Some(title), None) => title.to_string(),
         (None, None) => "(file)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::{Code, Position};
+
+    #[test]
+    fn a_failure_is_typed_by_its_first_errors_code_and_each_line_ends_in_its_code() {
+        let warning = Problem::warning(Code::DuplicateId, "r.yaml", Position::new(1, 1), "shared id");
+        let error = Problem::error(Code::KqlSyntax, "r.yaml", Position::new(5, 3), "KQL: bad");
+        let failure = Failure::of(&[&warning, &error]);
+        assert_eq!((failure.message.as_str(), failure.code), ("KQL: bad", "kql-syntax"));
+        assert_eq!(failure.details, "r.yaml:1:1: warning: shared id [duplicate-id]\nr.yaml:5:3: error: KQL: bad [kql-syntax]\n");
+        let case = Case { name: "R".into(), classname: "r.yaml".into(), failure: Some(failure), output: String::new() };
+        let xml = document(&[Suite { name: "check".into(), cases: vec![case] }]).unwrap();
+        assert!(xml.contains(r#"<failure message="KQL: bad" type="kql-syntax">"#), "{xml}");
+        assert_eq!(Failure::of(&[&warning]).code, "error", "a rule that failed without an error");
     }
 }

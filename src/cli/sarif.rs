@@ -1,28 +1,28 @@
 //! `check --format sarif`: problems as SARIF 2.1.0, the format code-scanning tools read.
 //!
-//! One run; the tool's rules are the problem kinds, each result is one problem at its file
-//! (a URI relative to the folder ruleconv ran in), line and column.
+//! One run; the tool's rules are the problem codes (`ruleconv/<code>`), each result is one
+//! problem at its file (a URI relative to the folder ruleconv ran in), line and column, with
+//! the level of its kind.
 
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use serde_json::{Value, json};
 use std::path::{Component, Path};
 
 const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
-/// The SARIF rules, by problem kind: (kind, id, what it means).
-const RULES: [(Kind, &str, &str); 4] = [
-    (Kind::Error, "ruleconv/error", "The rule cannot be read, checked or converted as it is."),
-    (Kind::Warning, "ruleconv/warning", "The rule is read, but something in it deserves a look."),
-    (Kind::Loss, "ruleconv/loss", "Something the rule says that the output does not carry."),
-    (Kind::Change, "ruleconv/change", "Something the output says differently from the rule."),
-];
+/// The SARIF rule id of a code.
+fn rule_id(code: Code) -> String {
+    format!("ruleconv/{code}")
+}
 
 /// The SARIF log of `problems`; relative URIs are relative to `base` (the working folder).
+/// Its rules are every code, in the order of `Code::ALL`, each at its usual kind's level.
 pub fn document(problems: &[&Problem], base: &Path) -> Value {
-    let rules: Vec<Value> = RULES
+    let rules: Vec<Value> = Code::ALL
         .iter()
-        .map(|(kind, id, about)| {
-            json!({"id": id, "name": kind.name(), "shortDescription": {"text": about}, "defaultConfiguration": {"level": level(*kind)}})
+        .map(|code| {
+            let level = level(code.kinds()[0]);
+            json!({"id": rule_id(*code), "name": code.name(), "shortDescription": {"text": code.about()}, "defaultConfiguration": {"level": level}})
         })
         .collect();
     let results: Vec<Value> = problems.iter().map(|p| result(p, base)).collect();
@@ -37,13 +37,13 @@ pub fn document(problems: &[&Problem], base: &Path) -> Value {
 }
 
 fn result(problem: &Problem, base: &Path) -> Value {
-    let rule_index = RULES.iter().position(|(kind, ..)| *kind == problem.kind).unwrap_or_default();
+    let rule_index = Code::ALL.iter().position(|code| *code == problem.code).unwrap_or_default();
     let text = match problem.rule.as_ref().and_then(|r| r.label.as_ref()) {
         Some(label) => format!("rule '{label}': {}", problem.message),
         None => problem.message.clone(),
     };
     json!({
-        "ruleId": RULES[rule_index].1,
+        "ruleId": rule_id(problem.code),
         "ruleIndex": rule_index,
         "level": level(problem.kind),
         "message": {"text": text},
@@ -106,12 +106,15 @@ mod tests {
     }
 
     #[test]
-    fn each_problem_is_a_result_of_its_kinds_rule() {
-        let p = Problem::warning("r.yaml", Position::new(3, 5), "odd").for_rule(0, Some("Name".into()));
+    fn each_problem_is_a_result_of_its_codes_rule() {
+        let p = Problem::warning(Code::DuplicateId, "r.yaml", Position::new(3, 5), "odd").for_rule(0, Some("Name".into()));
         let log = document(&[&p], Path::new("/"));
         let result = &log["runs"][0]["results"][0];
-        assert_eq!(result["ruleId"], "ruleconv/warning");
-        assert_eq!(log["runs"][0]["tool"]["driver"]["rules"][result["ruleIndex"].as_u64().unwrap() as usize]["id"], "ruleconv/warning");
+        assert_eq!((&result["ruleId"], &result["level"]), (&json!("ruleconv/duplicate-id"), &json!("warning")));
+        let rule = &log["runs"][0]["tool"]["driver"]["rules"][result["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], "ruleconv/duplicate-id");
+        assert_eq!(rule["shortDescription"]["text"], Code::DuplicateId.about());
+        assert_eq!(log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(), Code::ALL.len());
         assert_eq!(result["message"]["text"], "rule 'Name': odd");
         assert_eq!(result["locations"][0]["physicalLocation"]["region"], json!({"startLine": 3, "startColumn": 5}));
     }

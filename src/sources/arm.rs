@@ -14,7 +14,7 @@ use super::ReadOutcome;
 use super::fields::{Decoder, Naming};
 use super::locate::LineIndex;
 use super::sentinel_yaml;
-use crate::diag::{Kind, Position};
+use crate::diag::{Code, Kind, Position};
 use crate::ir::{AttackRef, Origin, Rule, SentinelSection, SourceFormat, TemplateLink};
 use crate::sentinel::{
     self,
@@ -27,7 +27,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
     let documents = match yaml::parse_documents(text) {
         Ok(documents) => documents,
         Err(e) => {
-            out.file_error(file, e.position, format!("invalid JSON: {}", e.message));
+            out.file_error(Code::JsonSyntax, file, e.position, format!("invalid JSON: {}", e.message));
             return;
         }
     };
@@ -145,13 +145,14 @@ fn read_resource(found: FoundRule, overlays: Option<&Node>, lines: &LineIndex, f
     if let Some(metadata) = package_metadata {
         decoder.report(
             Kind::Loss,
+            Code::NotCarried,
             metadata.position,
             "the package's content metadata for this rule (source, author, support) is not carried over",
         );
     }
     let properties = resource.get("properties").map(unescape_literals);
     let Some(properties) = properties.as_ref().filter(|p| p.entries().is_some()) else {
-        decoder.error(resource.position, "the resource has no `properties` mapping");
+        decoder.error(Code::MissingKey, resource.position, "the resource has no `properties` mapping");
         sentinel_yaml::finish(decoder, rule, label, out);
         return;
     };
@@ -163,12 +164,13 @@ fn read_resource(found: FoundRule, overlays: Option<&Node>, lines: &LineIndex, f
                     None => {
                         let found = node.as_str().map_or_else(|| node.kind_name().to_string(), |s| format!("`{s}`"));
                         decoder.error(
+                            Code::InvalidValue,
                             node.position,
                             format!("alert rule `kind` must be Scheduled or NRT (the rule kinds ruleconv converts), found {found}"),
                         );
                     }
                 },
-                None => decoder.error(resource.position, "the alert rule resource has no `kind` (Scheduled or NRT)"),
+                None => decoder.error(Code::MissingKey, resource.position, "the alert rule resource has no `kind` (Scheduled or NRT)"),
             }
             decoder.decode_into(properties, &mut rule);
         }
@@ -253,12 +255,16 @@ fn hunting_properties(properties: &Node, decoder: &mut Decoder, rule: &mut Rule)
     decoder.decode_into(&Node { value: Value::Map(plain), ..properties.clone() }, rule);
     let Some(tags) = properties.get("tags") else { return };
     let Value::Seq(items) = &tags.value else {
-        decoder.error(tags.position, format!("`tags` must be a list of {{name, value}} objects, found {}", tags.kind_name()));
+        decoder.error(
+            Code::InvalidValue,
+            tags.position,
+            format!("`tags` must be a list of {{name, value}} objects, found {}", tags.kind_name()),
+        );
         return;
     };
     for item in items {
         let (Some(name), Some(value)) = (item.get("name").and_then(Node::as_str), item.get("value").and_then(Node::as_str)) else {
-            decoder.error(item.position, "a saved-search tag must have a string `name` and `value`");
+            decoder.error(Code::InvalidValue, item.position, "a saved-search tag must have a string `name` and `value`");
             continue;
         };
         let list = || value.split(',').map(str::trim).filter(|s| !s.is_empty());
@@ -278,6 +284,7 @@ fn hunting_properties(properties: &Node, decoder: &mut Decoder, rule: &mut Rule)
 fn apply_overlay(overlay: &Node, decoder: &mut Decoder, rule: &mut Rule) {
     let Some(entries) = overlay.entries() else {
         decoder.error(
+            Code::InvalidValue,
             overlay.position,
             format!("`metadata.{}` entries must be mappings, found {}", sentinel::ARM_METADATA_KEY, overlay.kind_name()),
         );
@@ -309,7 +316,11 @@ fn unfill(list: &Node, decoder: &mut Decoder, rule: &mut Rule) {
             Some(Key::Enabled) => section.enabled = None,
             Some(Key::SuppressionDuration) => section.suppression.duration = None,
             Some(Key::SuppressionEnabled) => section.suppression.enabled = None,
-            _ => decoder.warning(item.position, format!("`{}` lists a key ruleconv never fills; ignored", sentinel::ARM_FILLED_KEY)),
+            _ => decoder.warning(
+                Code::Ignored,
+                item.position,
+                format!("`{}` lists a key ruleconv never fills; ignored", sentinel::ARM_FILLED_KEY),
+            ),
         }
     }
 }

@@ -15,7 +15,7 @@ use super::ReadOutcome;
 use super::fields::{Decoder, Naming};
 use super::locate::LineIndex;
 use super::sentinel_yaml;
-use crate::diag::{Position, Problem};
+use crate::diag::{Code, Position, Problem};
 use crate::ir::{Locator, Logic, Origin, Query, Rule, RuleKind, SentinelSection, SourceFormat};
 use crate::sentinel::keys::{self, Key};
 use crate::yaml::{Entry, Node, Style, Value};
@@ -177,7 +177,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
         let first = group[0];
         let GroupKey::Rule(id, _) = key else {
             let message = "rule has no `query`: the catalog entry has no ```kql block";
-            let problem = Problem::error(file, first.title_position, message);
+            let problem = Problem::error(Code::MissingKey, file, first.title_position, message);
             out.report(vec![problem], index, Some(&first.title));
             continue;
         };
@@ -186,6 +186,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
         if versions.len() > 1 {
             let lines: Vec<String> = versions.iter().map(|p| p.line.to_string()).collect();
             decoder.warning(
+                Code::ConflictingValue,
                 first.title_position,
                 format!(
                     "DetectionId `{id}` has {} different queries (entries at lines {}); each is read as its own rule",
@@ -253,7 +254,9 @@ fn to_mapping(group: &[&Section], decoder: &mut Decoder) -> Node {
             "hunting" => {}
             "analytic" | "analytics" | "scheduled" => put(Key::Kind.yaml(), string(keys::kind_name(RuleKind::Scheduled), p)),
             "nrt" => put(Key::Kind.yaml(), string(keys::kind_name(RuleKind::Nrt), p)),
-            _ => decoder.error(p, format!("`DetectionType` must be Hunting, Analytic, Scheduled or NRT, found `{kind}`")),
+            _ => {
+                decoder.error(Code::InvalidValue, p, format!("`DetectionType` must be Hunting, Analytic, Scheduled or NRT, found `{kind}`"))
+            }
         }
     }
     let union = |name: &str| {
@@ -320,7 +323,11 @@ fn single(group: &[&Section], row: &str, decoder: &mut Decoder) -> Option<(Strin
         match &found {
             None => found = Some((value.to_string(), p)),
             Some((first, first_p)) if first != value => {
-                decoder.warning(p, format!("`{row}` is `{value}` here but `{first}` at line {}; the first is kept", first_p.line));
+                decoder.warning(
+                    Code::ConflictingValue,
+                    p,
+                    format!("`{row}` is `{value}` here but `{first}` at line {}; the first is kept", first_p.line),
+                );
             }
             Some(_) => {}
         }

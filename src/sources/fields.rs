@@ -16,7 +16,7 @@
 //! the section's `arm_extensions`, unknown YAML keys to its `extensions`.
 
 use super::locate::{self, LineIndex};
-use crate::diag::{Kind, Position, Problem};
+use crate::diag::{Code, Kind, Position, Problem};
 use crate::ir::*;
 use crate::sentinel::keys::{self, Key, nested};
 use crate::yaml::{Entry, Node, Value};
@@ -52,16 +52,16 @@ impl<'a> Decoder<'a> {
         self.problems.iter().filter(|p| p.is_error()).count()
     }
 
-    pub fn report(&mut self, kind: Kind, position: Position, message: impl Into<String>) {
-        self.problems.push(Problem::new(kind, self.file, position, message));
+    pub fn report(&mut self, kind: Kind, code: Code, position: Position, message: impl Into<String>) {
+        self.problems.push(Problem::new(kind, code, self.file, position, message));
     }
 
-    pub fn error(&mut self, position: Position, message: impl Into<String>) {
-        self.report(Kind::Error, position, message);
+    pub fn error(&mut self, code: Code, position: Position, message: impl Into<String>) {
+        self.report(Kind::Error, code, position, message);
     }
 
-    pub fn warning(&mut self, position: Position, message: impl Into<String>) {
-        self.report(Kind::Warning, position, message);
+    pub fn warning(&mut self, code: Code, position: Position, message: impl Into<String>) {
+        self.report(Kind::Warning, code, position, message);
     }
 
     /// Decodes every key of `map` into `rule`. The caller checks `map` is a mapping.
@@ -100,7 +100,11 @@ impl<'a> Decoder<'a> {
             {
                 // `relevantTechniques:` followed by a bare `-` (8 corpus files): an empty
                 // item, not a technique. Kept as written so nothing is lost.
-                self.warning(blank.position, format!("`{}` has an empty item; the list is kept as written but not used", entry.key));
+                self.warning(
+                    Code::InvalidValue,
+                    blank.position,
+                    format!("`{}` has an empty item; the list is kept as written but not used", entry.key),
+                );
                 section(rule).extensions.insert(entry.key.clone(), entry.value.to_json());
                 continue;
             }
@@ -119,7 +123,11 @@ impl<'a> Decoder<'a> {
                     let severity = keys::parse_severity(&text);
                     if severity.is_none() {
                         let names: Vec<_> = keys::SEVERITIES.iter().map(|s| s.name()).collect();
-                        self.error(node.position, format!("`{key}` must be one of {}, found `{text}`", names.join(", ")));
+                        self.error(
+                            Code::InvalidValue,
+                            node.position,
+                            format!("`{key}` must be one of {}, found `{text}`", names.join(", ")),
+                        );
                     }
                     severity
                 })
@@ -150,6 +158,7 @@ impl<'a> Decoder<'a> {
                     let kind = keys::parse_kind(&text);
                     if kind.is_none() {
                         self.error(
+                            Code::InvalidValue,
                             node.position,
                             format!("`{key}` must be Scheduled or NRT (the rule kinds ruleconv converts), found `{text}`"),
                         );
@@ -216,7 +225,7 @@ impl<'a> Decoder<'a> {
     }
 
     fn type_error(&mut self, key: &str, node: &Node, expected: &str) {
-        self.error(node.position, format!("`{key}` must be {expected}, found {}", node.kind_name()));
+        self.error(Code::InvalidValue, node.position, format!("`{key}` must be {expected}, found {}", node.kind_name()));
     }
 
     pub fn string(&mut self, key: &str, node: &Node) -> Option<String> {
@@ -254,7 +263,7 @@ impl<'a> Decoder<'a> {
         match Duration::parse(&text) {
             Ok(d) => Some(d),
             Err(e) => {
-                self.error(node.position, format!("`{key}`: {e}"));
+                self.error(Code::InvalidValue, node.position, format!("`{key}`: {e}"));
                 None
             }
         }
@@ -270,6 +279,7 @@ impl<'a> Decoder<'a> {
                 ""
             };
             self.error(
+                Code::InvalidValue,
                 node.position,
                 format!("`{key}` must be one of gt, lt, eq, ne (or GreaterThan, LessThan, Equal, NotEqual), found `{text}`{hint}"),
             );
@@ -315,7 +325,7 @@ impl<'a> Decoder<'a> {
     fn query(&mut self, key: &str, node: &Node) -> Option<Query> {
         let text = self.string(key, node)?;
         if text.trim().is_empty() {
-            self.error(node.position, format!("`{key}` is empty"));
+            self.error(Code::InvalidValue, node.position, format!("`{key}` is empty"));
             return None;
         }
         let locator = locate::scalar(self.lines, node, &text);
@@ -346,7 +356,7 @@ impl<'a> Decoder<'a> {
         match entries.iter().find(|e| e.key == key) {
             Some(e) => self.string(&format!("{path}.{key}"), &e.value),
             None => {
-                self.error(item.position, format!("`{path}` has no `{key}`"));
+                self.error(Code::MissingKey, item.position, format!("`{path}` has no `{key}`"));
                 None
             }
         }
@@ -367,6 +377,7 @@ impl<'a> Decoder<'a> {
                             // Nine corpus files spell it `datatypes`; kept as written (lossless), but
                             // it is not the key Sentinel documents, so say so.
                             d.warning(
+                                Code::InvalidValue,
                                 e.key_position,
                                 format!("`{path}.{other}` is not a known key (did you mean `{}`?); kept as written", nested::DATA_TYPES),
                             );
@@ -404,7 +415,7 @@ impl<'a> Decoder<'a> {
                 }
             }
             if !entries.iter().any(|e| e.key == nested::FIELD_MAPPINGS) {
-                d.error(item.position, format!("`{path}` has no `{}`", nested::FIELD_MAPPINGS));
+                d.error(Code::MissingKey, item.position, format!("`{path}` has no `{}`", nested::FIELD_MAPPINGS));
                 return None;
             }
             Some(mapping)

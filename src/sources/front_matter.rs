@@ -9,7 +9,7 @@ use super::ReadOutcome;
 use super::catalog::{find_fence, read_fence};
 use super::locate::{self, LineIndex};
 use super::sentinel_yaml;
-use crate::diag::{Kind, Position, Problem};
+use crate::diag::{Code, Kind, Position, Problem};
 use crate::ir::{Logic, Query, SourceFormat};
 use crate::sentinel::keys::Key;
 use crate::yaml::{self, Value};
@@ -43,6 +43,7 @@ pub fn split(text: &str) -> Option<Split<'_>> {
 pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
     let Some(split) = split(text) else {
         out.file_error(
+            Code::NotARule,
             file,
             Position::new(1, 1),
             "no front matter: a markdown rule starts with a `---` line and ends its YAML with another `---` line",
@@ -52,12 +53,12 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
     let documents = match yaml::parse_documents(split.yaml) {
         Ok(documents) => documents,
         Err(e) => {
-            out.rule_error(file, e.position, 0, format!("invalid YAML in the front matter: {}", e.message));
+            out.rule_error(Code::YamlSyntax, file, e.position, 0, format!("invalid YAML in the front matter: {}", e.message));
             return;
         }
     };
     let Some(document) = documents.iter().find(|d| d.value != Value::Null) else {
-        out.file_error(file, Position::new(1, 1), "the front matter is empty");
+        out.file_error(Code::NotARule, file, Position::new(1, 1), "the front matter is empty");
         return;
     };
     let lines = LineIndex::new(text);
@@ -69,7 +70,11 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
             let value = query.text.clone();
             if let Some((start, end, closed)) = fence_bounds(&value) {
                 if !closed {
-                    decoder.warning(node.position, "the query's ``` fence is never closed; read to the end of the value");
+                    decoder.warning(
+                        Code::UnclosedFence,
+                        node.position,
+                        "the query's ``` fence is never closed; read to the end of the value",
+                    );
                 }
                 query.text = value[start..end].to_string();
                 query.locator = locate::scalar(&lines, node, &value).slice(&value, start, end);
@@ -78,6 +83,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
             let fence = read_fence(&body_lines, open, split.body_line - 1);
             if !fence.closed {
                 decoder.warning(
+                    Code::UnclosedFence,
                     Position::new(split.body_line + open, 1),
                     "the query's ``` fence is never closed; read to the end of the file",
                 );
@@ -91,7 +97,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
         && !split.body.trim().is_empty()
     {
         let message = "markdown after the front matter is not part of the rule; ignored";
-        let problem = Problem::about(Kind::Warning, &out.rules[read], Position::new(split.body_line, 1), message);
+        let problem = Problem::about(Kind::Warning, Code::Ignored, &out.rules[read], Position::new(split.body_line, 1), message);
         out.problems.push(problem);
     }
 }

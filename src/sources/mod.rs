@@ -23,7 +23,7 @@ mod page;
 mod sentinel_yaml;
 mod sigma;
 
-use crate::diag::{Position, Problem};
+use crate::diag::{Code, Position, Problem};
 use crate::ir::{Rule, SourceFormat};
 use std::path::{Path, PathBuf};
 
@@ -61,23 +61,23 @@ impl ReadOutcome {
     /// The outcome of a file that could not be read at all.
     pub fn refused(file: &Path, position: Position, message: impl Into<String>) -> ReadOutcome {
         let mut outcome = ReadOutcome::default();
-        outcome.file_error(file, position, message);
+        outcome.file_error(Code::UnreadableFile, file, position, message);
         outcome
     }
 
-    fn file_error(&mut self, file: &Path, position: Position, message: impl Into<String>) {
-        self.problems.push(Problem::error(file, position, message));
+    fn file_error(&mut self, code: Code, file: &Path, position: Position, message: impl Into<String>) {
+        self.problems.push(Problem::error(code, file, position, message));
     }
 
     /// An error that makes rule `index` unreadable before it could be decoded at all.
-    fn rule_error(&mut self, file: &Path, position: Position, index: usize, message: impl Into<String>) {
-        self.problems.push(Problem::error(file, position, message).for_rule(index, None));
+    fn rule_error(&mut self, code: Code, file: &Path, position: Position, index: usize, message: impl Into<String>) {
+        self.problems.push(Problem::error(code, file, position, message).for_rule(index, None));
     }
 
     /// The file (or one of its documents) holds something other than a rule.
     fn not_a_rule(&mut self, file: &Path, position: Position, message: impl Into<String>) {
         self.not_a_rule = true;
-        self.file_error(file, position, message);
+        self.file_error(Code::NotARule, file, position, message);
     }
 
     /// Reports the problems of rule `index`; `label` names it (its name, else its id) when known.

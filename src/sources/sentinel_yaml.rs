@@ -4,6 +4,7 @@
 use super::ReadOutcome;
 use super::fields::{Decoder, Naming};
 use super::locate::LineIndex;
+use crate::diag::Code;
 use crate::ir::{Origin, Rule, SentinelSection, SourceFormat};
 use crate::sentinel::keys::Key;
 use crate::yaml::{self, Node, Value};
@@ -21,7 +22,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
                 Ok(Some(document)) => {
                     read_document(&document, &lines, file, index, SourceFormat::SentinelYaml, out, |_, _| {});
                 }
-                Err(e) => out.rule_error(file, e.position, index, format!("invalid YAML: {}", e.message)),
+                Err(e) => out.rule_error(Code::YamlSyntax, file, e.position, index, format!("invalid YAML: {}", e.message)),
             }
             index += 1;
         }
@@ -92,10 +93,10 @@ pub fn read_document(
 pub fn require_name_and_query(decoder: &mut Decoder, map: &Node, (name_key, query_key): (&str, &str), rule: &Rule) {
     let missing = |key: &str| map.get(key).is_none_or(|n| n.value == Value::Null);
     if rule.logic.is_none() && missing(query_key) {
-        decoder.error(map.position, format!("rule has no `{query_key}`"));
+        decoder.error(Code::MissingKey, map.position, format!("rule has no `{query_key}`"));
     }
     if rule.title.is_empty() && missing(name_key) {
-        decoder.error(map.position, format!("rule has no `{name_key}`"));
+        decoder.error(Code::MissingKey, map.position, format!("rule has no `{name_key}`"));
     }
 }
 

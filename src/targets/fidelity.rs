@@ -5,7 +5,7 @@
 //! at the construct it is about, so the verdict and its reasons always agree.
 
 use super::Subject;
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::ir::Rule;
 use crate::ir::detection::{Field, Predicate, Span, Stage, Value};
 use serde::Serialize;
@@ -37,8 +37,8 @@ impl Verdict {
 }
 
 /// A loss at a place in the rule's logic text (the file position comes through its locator).
-pub fn loss_at(subject: &Subject, span: Span, message: impl Into<String>) -> Problem {
-    Problem::in_logic(Kind::Loss, subject.rule, span.start, message)
+pub fn loss_at(subject: &Subject, code: Code, span: Span, message: impl Into<String>) -> Problem {
+    Problem::in_logic(Kind::Loss, code, subject.rule, span.start, message)
 }
 
 /// A translation may only claim `exact` what runs alike on both sides in engines that are not
@@ -46,7 +46,7 @@ pub fn loss_at(subject: &Subject, span: Span, message: impl Into<String>) -> Pro
 /// else lost gets this loss instead, at `span`, naming what is unproven.
 pub fn unverified(subject: &Subject, problems: &mut Vec<Problem>, span: Span, what: &str) {
     if !problems.iter().any(|p| p.kind == Kind::Loss) {
-        problems.push(loss_at(subject, span, format!("not verified by execution: {what}")));
+        problems.push(loss_at(subject, Code::Unverified, span, format!("not verified by execution: {what}")));
     }
 }
 
@@ -58,7 +58,13 @@ pub fn unplaced_page_notes(rule: &Rule, target: &str, kept: &str) -> Vec<Problem
         .into_iter()
         .filter_map(|(key, fact)| {
             let fact = fact.as_ref()?;
-            Some(Problem::at_key(Kind::Loss, rule, key, format!("{target} has no field for the page's `{}`; {kept}", fact.from)))
+            Some(Problem::at_key(
+                Kind::Loss,
+                Code::KeptAsData,
+                rule,
+                key,
+                format!("{target} has no field for the page's `{}`; {kept}", fact.from),
+            ))
         })
         .collect()
 }
@@ -68,7 +74,10 @@ pub fn unplaced_page_notes(rule: &Rule, target: &str, kept: &str) -> Vec<Problem
 /// reports these, so no rule is `exact` while something of its query was not understood.
 pub fn unmodelled_losses(subject: &Subject) -> Vec<Problem> {
     let unmodelled = &subject.detection.unmodelled;
-    unmodelled.iter().map(|u| loss_at(subject, u.span, format!("`{}` is not translated: {}", u.construct, u.reason))).collect()
+    unmodelled
+        .iter()
+        .map(|u| loss_at(subject, Code::Unmodelled, u.span, format!("`{}` is not translated: {}", u.construct, u.reason)))
+        .collect()
 }
 
 /// One error for every regex test of the rule that an automaton engine refuses (what only a
@@ -79,7 +88,7 @@ pub fn refused_regex_errors(subject: &Subject, engine: &str) -> Vec<Problem> {
     let found = crate::re2::refused_regexes(subject.detection);
     found
         .into_iter()
-        .map(|r| Problem::in_logic(Kind::Error, subject.rule, r.span.start, format!("{}: {engine} refuses it", r.what)))
+        .map(|r| Problem::in_logic(Kind::Error, Code::Re2Refused, subject.rule, r.span.start, format!("{}: {engine} refuses it", r.what)))
         .collect()
 }
 
@@ -110,7 +119,7 @@ pub fn computed_column_losses(subject: &Subject) -> Vec<Problem> {
     for (field, span, what) in uses {
         if let Some(computed) = detection.computed_column(&field.name) {
             let message = format!("`{}` is computed (`{}`); {what} is not translated", computed.name, computed.expression);
-            let loss = loss_at(subject, span, message);
+            let loss = loss_at(subject, Code::ComputedColumn, span, message);
             if !losses.contains(&loss) {
                 losses.push(loss);
             }
@@ -138,15 +147,15 @@ mod tests {
 
     #[test]
     fn a_loss_makes_a_rule_approximate_and_a_change_does_not() {
-        let change = Problem::new(Kind::Change, "r.yaml", Position::new(1, 1), "respelled");
-        let loss = Problem::new(Kind::Loss, "r.yaml", Position::new(2, 1), "dropped");
+        let change = Problem::new(Kind::Change, Code::Respelled, "r.yaml", Position::new(1, 1), "respelled");
+        let loss = Problem::new(Kind::Loss, Code::NotCarried, "r.yaml", Position::new(2, 1), "dropped");
         assert_eq!(Verdict::of_emitted(std::slice::from_ref(&change)), Verdict::Exact);
         assert_eq!(Verdict::of_emitted(&[change, loss]), Verdict::Approximate);
     }
 
     #[test]
     fn header_lines_show_controls_from_rule_text_escaped() {
-        let loss = Problem::new(Kind::Loss, "r.yaml", Position::new(2, 3), "`a\x1b[2J\u{202e}` dropped");
+        let loss = Problem::new(Kind::Loss, Code::NotCarried, "r.yaml", Position::new(2, 3), "`a\x1b[2J\u{202e}` dropped");
         assert_eq!(header_lines(&[loss]), ["ruleconv fidelity: approximate", r"  loss at 2:3: `a\x1b[2J\u{202e}` dropped"]);
     }
 }

@@ -31,7 +31,7 @@ pub use fidelity::{
 };
 pub use settings::Settings;
 
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::ir::{Detection, Rule};
 use std::fmt;
 
@@ -171,6 +171,7 @@ pub fn emit(target: Target, subjects: &[Subject], options: &EmitOptions) -> Resu
         .map(|s| {
             Problem::at_key(
                 Kind::Error,
+                Code::SigmaUnsupportedTarget,
                 s.rule,
                 "logsource",
                 format!("converting to {} is not yet supported for Sigma input", target.name()),

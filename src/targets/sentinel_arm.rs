@@ -14,7 +14,7 @@
 use super::sentinel_fields::{self as fields, Form, PortalDefaults};
 use super::sentinel_yaml;
 use super::{EmitOptions, Emitted, Emitter, Subject, kql};
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::ir::{AttackRef, Rule, RuleKind, SentinelSection, Tactic, TemplateLink};
 use crate::sentinel::{self, keys, keys::Key};
 use serde_json::{Map, Value, json};
@@ -79,9 +79,10 @@ fn template(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<Probl
     let none = SentinelSection::default();
     for rule in rules {
         let section = rule.sentinel.as_ref().unwrap_or(&none);
-        let mut note = |kind: Kind, key: Key, message: String| problems.push(Problem::at_key(kind, rule, key.yaml(), message));
+        let mut note =
+            |kind: Kind, code: Code, key: Key, message: String| problems.push(Problem::at_key(kind, code, rule, key.yaml(), message));
         if let Some(change) = fields::severity_change(rule) {
-            note(change.kind, Key::Severity, change.message);
+            note(change.kind, change.code, Key::Severity, change.message);
         }
         let id = rule_id(rule, &mut note);
         let built = match section.kind {
@@ -96,9 +97,9 @@ fn template(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<Probl
                     overlays.insert(id, overlay);
                 }
             }
-            Err(missing) => {
-                errors.extend(missing.into_iter().map(|(key, message)| Problem::at_key(Kind::Error, rule, key.yaml(), message)))
-            }
+            Err(missing) => errors.extend(
+                missing.into_iter().map(|(key, message)| Problem::at_key(Kind::Error, Code::MissingKey, rule, key.yaml(), message)),
+            ),
         }
     }
     if !errors.is_empty() {
@@ -128,14 +129,16 @@ fn escape_literals(value: &mut Value) {
 }
 
 /// The rule's id, or one derived from its title (the same title always gives the same id).
-fn rule_id(rule: &Rule, note: &mut impl FnMut(Kind, Key, String)) -> String {
+fn rule_id(rule: &Rule, note: &mut impl FnMut(Kind, Code, Key, String)) -> String {
     if let Some(id) = rule.id.as_deref().filter(|id| is_resource_name(id)) {
         return id.to_string();
     }
     let derived = uuid::Uuid::new_v5(&DERIVED_ID_NAMESPACE, rule.id.as_deref().unwrap_or(&rule.title).as_bytes()).to_string();
     match &rule.id {
-        Some(id) => note(Kind::Change, Key::Id, format!("id `{id}` cannot name an ARM resource; using {derived}, derived from it")),
-        None => note(Kind::Change, Key::Id, format!("the rule has no id; using {derived}, derived from its name")),
+        Some(id) => {
+            note(Kind::Change, Code::DerivedId, Key::Id, format!("id `{id}` cannot name an ARM resource; using {derived}, derived from it"))
+        }
+        None => note(Kind::Change, Code::DerivedId, Key::Id, format!("the rule has no id; using {derived}, derived from its name")),
     }
     derived
 }
@@ -173,7 +176,7 @@ fn alert_rule(
     kind: RuleKind,
     id: &str,
     options: &EmitOptions,
-    note: &mut impl FnMut(Kind, Key, String),
+    note: &mut impl FnMut(Kind, Code, Key, String),
 ) -> Result<Written, Vec<(Key, String)>> {
     let mut missing = Vec::new();
     let mut require = |present: bool, key: Key| {
@@ -233,7 +236,7 @@ fn alert_rule(
         let stated: Vec<Key> = schedule.iter().filter(|(_, stated)| *stated).map(|(key, _)| *key).collect();
         if let Some(first) = stated.first() {
             let listed: Vec<String> = stated.iter().map(|k| format!("`{}`", k.yaml())).collect();
-            note(Kind::Loss, *first, format!("NRT rules have no {}; kept in template metadata only", listed.join(", ")));
+            note(Kind::Loss, Code::KeptAsData, *first, format!("NRT rules have no {}; kept in template metadata only", listed.join(", ")));
         }
     }
     let description = rule.description.as_deref().map(fields::clean_description);
@@ -261,6 +264,7 @@ fn alert_rule(
     if !sub_techniques.is_empty() && !api_version.ends_with("-preview") {
         note(
             Kind::Loss,
+            Code::NotCarried,
             Key::Techniques,
             format!("apiVersion {api_version} has no `subTechniques`; deploy with a preview API or they will be dropped"),
         );
@@ -327,6 +331,7 @@ fn alert_rule(
             .unzip();
         note(
             Kind::Change,
+            Code::DefaultAdded,
             filled[0],
             format!("the rule has no {}, which ARM requires: written as the portal's defaults ({})", names.join(", "), values.join(", ")),
         );
@@ -356,19 +361,25 @@ fn merged(techniques: &[String], sub_techniques: &[String]) -> Vec<String> {
 
 /// Tactics in the API's spelling; free text that names a tactic is respelled (with a note),
 /// anything else is kept and noted, since the API will refuse it.
-fn api_tactics(list: &[AttackRef<Tactic>], note: &mut impl FnMut(Kind, Key, String)) -> Vec<String> {
+fn api_tactics(list: &[AttackRef<Tactic>], note: &mut impl FnMut(Kind, Code, Key, String)) -> Vec<String> {
     list.iter()
         .map(|tactic| {
             let written = &tactic.written;
             match keys::api_tactic(tactic) {
                 Some(name) if name == written => name.to_string(),
                 Some(name) => {
-                    note(Kind::Change, Key::Tactics, format!("tactic `{written}` written as `{name}`, the API's spelling"));
+                    note(
+                        Kind::Change,
+                        Code::Respelled,
+                        Key::Tactics,
+                        format!("tactic `{written}` written as `{name}`, the API's spelling"),
+                    );
                     name.to_string()
                 }
                 None => {
                     note(
                         Kind::Warning,
+                        Code::InvalidValue,
                         Key::Tactics,
                         format!("tactic `{written}` is not one the Sentinel API knows; kept as written, deployment may refuse it"),
                     );
@@ -380,7 +391,7 @@ fn api_tactics(list: &[AttackRef<Tactic>], note: &mut impl FnMut(Kind, Key, Stri
 }
 
 /// A hunting query as the saved search Sentinel stores it.
-fn saved_search(rule: &Rule, s: &SentinelSection, id: &str, note: &mut impl FnMut(Kind, Key, String)) -> Written {
+fn saved_search(rule: &Rule, s: &SentinelSection, id: &str, note: &mut impl FnMut(Kind, Code, Key, String)) -> Written {
     let mut represented = [Key::Id, Key::Name, Key::Query, Key::ApiVersion].map(Key::yaml).to_vec();
     let mut tags = Vec::new();
     let lists = [
@@ -406,7 +417,12 @@ fn saved_search(rule: &Rule, s: &SentinelSection, id: &str, note: &mut impl FnMu
     }
     if s.entity_mappings.is_some() || s.custom_details.is_some() {
         let key = if s.entity_mappings.is_some() { Key::EntityMappings } else { Key::CustomDetails };
-        note(Kind::Loss, key, "saved searches have no entity mappings or custom details; kept in template metadata only".into());
+        note(
+            Kind::Loss,
+            Code::KeptAsData,
+            key,
+            "saved searches have no entity mappings or custom details; kept in template metadata only".into(),
+        );
     }
     let api_version = s.api_version.clone().unwrap_or_else(|| sentinel::DEFAULT_SAVED_SEARCH_API_VERSION.into());
     let resource = json!({
@@ -472,7 +488,7 @@ mod tests {
         let (arm, notes) = template(&nrt);
         assert!(arm["resources"][0]["properties"].get("queryFrequency").is_none());
         assert_eq!(arm["metadata"]["ruleconv"][nrt.id.as_deref().unwrap()]["queryFrequency"], "5m");
-        assert!(notes[0].message.contains("NRT rules have no `queryFrequency`"), "{notes:?}");
+        assert_eq!(notes[0].code, Code::KeptAsData, "{notes:?}");
     }
 
     #[test]
@@ -492,7 +508,7 @@ mod tests {
             arm["metadata"]["ruleconv"][nrt.id.as_deref().unwrap()][sentinel::ARM_FILLED_KEY],
             json!(["enabled", "suppressionDuration"])
         );
-        let fill = notes.iter().find(|n| n.kind == Kind::Change && n.message.contains("ARM requires")).expect("a note");
+        let fill = notes.iter().find(|n| n.code == Code::DefaultAdded).expect("a note");
         assert!(fill.message.contains("no `enabled`, `suppressionDuration`,") && fill.message.contains("(true, PT5H)"), "{fill:?}");
     }
 
@@ -520,7 +536,7 @@ mod tests {
         critical.severity = Some(Severity::Critical);
         let (arm, problems) = template(&critical);
         assert_eq!(arm["resources"][0]["properties"]["severity"], "High");
-        assert!(problems.iter().any(|p| p.kind == Kind::Change && p.message.contains("no severity `Critical`")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.kind == Kind::Change && p.code == Code::Respelled), "{problems:?}");
     }
 
     #[test]
@@ -530,7 +546,7 @@ mod tests {
         let (first, notes) = template(&nameless);
         let (second, _) = template(&nameless);
         assert_eq!(first, second);
-        assert!(notes.iter().any(|n| n.message.contains("derived from its name")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.code == Code::DerivedId), "{notes:?}");
         assert_eq!(first["resources"][0]["properties"]["alertRuleTemplateName"].as_str().map(str::len), Some(36));
     }
 }

@@ -2,7 +2,7 @@
 //! (entity mappings, custom details, alert details override, event grouping, incident
 //! configuration), and the few facts both emitters need (portal defaults, technique split).
 
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::ir::Rule;
 use crate::ir::{
     AlertDetailsOverride, AttackRef, DataConnector, Duration, EntityMapping, EventGroupingSettings, Extensions, IncidentConfiguration,
@@ -179,7 +179,7 @@ pub fn severity_change(rule: &Rule) -> Option<Problem> {
     let written = keys::severity(severity);
     (written != severity).then(|| {
         let message = format!("Sentinel has no severity `{}`; written as `{}`", severity.name(), written.name());
-        Problem::at_key(Kind::Change, rule, Key::Severity.yaml(), message)
+        Problem::at_key(Kind::Change, Code::Respelled, rule, Key::Severity.yaml(), message)
     })
 }
 

@@ -8,7 +8,7 @@
 
 use super::sentinel_fields::{self as fields, Form};
 use super::{EmitOptions, Emitted, Emitter, Subject, join_documents, kql};
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::ir::{Rule, SentinelSection, TemplateLink};
 use crate::sentinel;
 use crate::sentinel::keys::{self, Key};
@@ -56,7 +56,13 @@ impl Emitter for SentinelYaml {
 fn document(rule: &Rule) -> Emitted {
     let mut problems = Vec::new();
     if rule.id.is_none() {
-        problems.push(Problem::about(Kind::Warning, rule, rule.origin.position, "the rule has no `id`; Sentinel needs one to deploy it"));
+        problems.push(Problem::about(
+            Kind::Warning,
+            Code::MissingKey,
+            rule,
+            rule.origin.position,
+            "the rule has no `id`; Sentinel needs one to deploy it",
+        ));
     }
     problems.extend(fields::severity_change(rule));
     Emitted { text: yaml::to_yaml_string(&encode(rule)), problems }

@@ -14,7 +14,7 @@ use super::ReadOutcome;
 use super::catalog::{find_fence, read_fence};
 use super::locate::LineIndex;
 use super::sentinel_yaml;
-use crate::diag::Position;
+use crate::diag::{Code, Position};
 use crate::ir::{Lifted, Logic, Query, Rule, SentinelSection, SourceFormat};
 use crate::yaml::{self, Value};
 use definition::Rebuilt;
@@ -43,7 +43,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
             return;
         }
         Some(Err(e)) => {
-            out.rule_error(file, e.position, 0, format!("cannot rebuild the rule definition: {}", e.message));
+            out.rule_error(Code::PageRebuild, file, e.position, 0, format!("cannot rebuild the rule definition: {}", e.message));
             return;
         }
         Some(Ok(rebuilt)) => rebuilt,
@@ -52,7 +52,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
         Ok(documents) => documents,
         Err(e) => {
             let message = format!("invalid YAML in the rule definition: {}", e.message);
-            out.rule_error(file, rebuilt.to_page(e.position), 0, message);
+            out.rule_error(Code::YamlSyntax, file, rebuilt.to_page(e.position), 0, message);
             return;
         }
     };
@@ -74,6 +74,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
             // A definition without a query takes the page's KQL block.
             None if rule.logic.is_none() => rule.logic = Some(Logic::Kql(Query { text: fence.text, locator: fence.locator })),
             Some(query) if query.text.trim() != fence.text.trim() => decoder.warning(
+                Code::ConflictingValue,
                 Position::new(open + 1, 1),
                 "the page's KQL block differs from the query of the rule definition; the definition's query is read",
             ),

@@ -3,7 +3,7 @@
 //! positives), its `sigma` section (logsource, fields, related, name, unknown keys), and the
 //! Sentinel settings its `sentinel` custom attribute carries.
 
-use crate::diag::Problem;
+use crate::diag::{Code, Problem};
 use crate::ir::{AttackId, AttackRef, Lifted, Origin, Rule, Severity, SigmaSection, SourceFormat, Tactic, Technique};
 use crate::sentinel::SIGMA_ATTRIBUTE;
 use crate::sentinel::keys::{Key, Naming};
@@ -66,6 +66,7 @@ pub fn rule(node: &Node, file_text: &str, file: &Path, index: usize) -> (Rule, V
         rule.severity = Severity::ALL.into_iter().find(|s| s.name().eq_ignore_ascii_case(&written));
         if rule.severity.is_none() {
             problems.push(Problem::warning(
+                Code::InvalidValue,
                 file,
                 level.position,
                 format!("`level: {written}` is not a Sigma level (informational, low, medium, high, critical)"),
@@ -113,7 +114,7 @@ fn sentinel_settings(attribute: &Node, text: &str, file: &Path, rule: &mut Rule)
         let neutral = Key::from_name(Naming::Yaml, &entry.key).is_some_and(Key::is_neutral);
         if neutral && !section.extensions.contains_key(&entry.key) && !carried.contains(&entry.key.as_str()) {
             let message = format!("`{SIGMA_ATTRIBUTE}.{}` is ignored: the Sigma rule's own fields say it", entry.key);
-            decoder.warning(entry.key_position, message);
+            decoder.warning(Code::Ignored, entry.key_position, message);
         } else {
             rule.origin.key_positions.entry(entry.key.clone()).or_insert(entry.key_position);
         }

@@ -8,7 +8,7 @@
 mod metadata;
 
 use super::ReadOutcome;
-use crate::diag::{Kind, Position, Problem};
+use crate::diag::{Code, Kind, Position, Problem};
 use crate::ir::{Locator, Logic, SigmaLogic};
 use crate::sigma::{self, Document, DocumentKind, Filter};
 use std::path::Path;
@@ -27,7 +27,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
     let position = |offset: usize| locator.position(text, offset);
     let parsed = match sigma::parse_file(text) {
         Ok(parsed) => parsed,
-        Err(e) => return out.rule_error(file, position(e.span.start), 0, format!("YAML: {}", e.message)),
+        Err(e) => return out.rule_error(Code::YamlSyntax, file, position(e.span.start), 0, format!("YAML: {}", e.message)),
     };
     let documents: Vec<&Document> = parsed.iter().filter_map(|p| p.document.as_ref().ok()).collect();
     let filters: Vec<(&Document, &Filter)> =
@@ -39,7 +39,9 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
             Ok(document) => document,
             Err(e) => {
                 let title = item.node.get("title").and_then(|t| t.as_str()).map(str::to_string);
-                out.problems.push(Problem::error(file, position(e.span.start), format!("Sigma: {}", e.message)).for_rule(index, title));
+                out.problems.push(
+                    Problem::error(Code::SigmaSyntax, file, position(e.span.start), format!("Sigma: {}", e.message)).for_rule(index, title),
+                );
                 continue;
             }
         };
@@ -49,7 +51,8 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
                 for (reference, span) in filter.rules.iter().filter(|(r, _)| !documents.iter().any(|d| names(d, r))) {
                     let message = format!("the filter names `{reference}`, which is not a rule of this file: it is not applied");
                     out.problems.push(
-                        Problem::new(Kind::Warning, file, position(span.start), message).for_rule(index, Some(document.title.clone())),
+                        Problem::new(Kind::Warning, Code::Ignored, file, position(span.start), message)
+                            .for_rule(index, Some(document.title.clone())),
                     );
                 }
                 continue;

@@ -15,6 +15,7 @@ use super::notes::Notes;
 use super::predicate::Scope;
 use super::profile::Profile;
 use super::text;
+use crate::diag::Code;
 use crate::ir::detection::{
     AggFunction, Aggregate, Aggregation, Field, Input, Join, JoinKind, MatchOp, OutputOrigin, Predicate, Span, Stage, Value,
 };
@@ -88,14 +89,18 @@ pub fn sections(detection: &Detection, vars: &[Variable], names: Names, profile:
                 aggregated = true;
                 b.aggregate(aggregate, notes);
             }
-            Stage::Aggregate(aggregate) => notes.todo(aggregate.span, "a second aggregation is not translated"),
+            Stage::Aggregate(aggregate) => {
+                notes.todo(Code::CorrelationUnsupported, aggregate.span, "a second aggregation is not translated")
+            }
             Stage::Filter { input, predicate, span } if b.after_aggregate(*input) => b.threshold(predicate, None, *span, notes),
             Stage::Filter { input, predicate, span } => b.filter(*input, predicate, *span, notes),
             // The rule's one event variable reads every part alike: a part's join or aggregation
             // would apply to the others too.
-            Stage::Union { inputs, span } if inputs.iter().any(|i| matches!(i, Input::Stage(_))) => {
-                notes.todo(*span, "a `union` of joined or aggregated rows is not translated; its parts are read as one event stream")
-            }
+            Stage::Union { inputs, span } if inputs.iter().any(|i| matches!(i, Input::Stage(_))) => notes.todo(
+                Code::CorrelationUnsupported,
+                *span,
+                "a `union` of joined or aggregated rows is not translated; its parts are read as one event stream",
+            ),
             // Columns computed after a stage: conditions on them are reported as losses.
             Stage::Union { .. } | Stage::Extend { .. } => {}
         }
@@ -105,11 +110,12 @@ pub fn sections(detection: &Detection, vars: &[Variable], names: Names, profile:
         let window = b.window.or(query_period).unwrap_or(DEFAULT_WINDOW);
         if window > MAX_WINDOW {
             let span = detection.stages.first().map_or(Span { start: 0, end: 0 }, stage_span);
-            notes.todo(span, format!("the {} window is longer than YARA-L's 48h; 48h is used", text::window(window)));
+            notes.todo(Code::WindowChanged, span, format!("the {} window is longer than YARA-L's 48h; 48h is used", text::window(window)));
         }
         b.sections.matching = Some(Match { placeholders: b.placeholders.clone(), window: window.min(MAX_WINDOW) });
     } else if vars.len() > 1 || !b.thresholds.is_empty() || b.terms.iter().any(|t| matches!(t, Term::Count(..))) {
         notes.todo(
+            Code::CorrelationUnsupported,
             detection.stages.first().map_or(Span { start: 0, end: 0 }, stage_span),
             "no key to group events by; the correlation needs a match variable",
         );
@@ -193,7 +199,7 @@ impl Builder<'_> {
     fn join(&mut self, join: &Join, notes: &mut Notes) {
         let (left, right) = (self.first_source(join.left), self.first_source(join.right));
         if join.keys.is_empty() {
-            notes.todo(join.span, "a join without keys is not translated");
+            notes.todo(Code::CorrelationUnsupported, join.span, "a join without keys is not translated");
         }
         for key in &join.keys {
             let placeholder = self.placeholder(&key.left.name);
@@ -210,12 +216,16 @@ impl Builder<'_> {
                 let absent = if join.kind == JoinKind::LeftAnti { right } else { left };
                 if let Some(i) = self.vars.iter().position(|v| absent.is_some_and(|s| v.sources.contains(&s))) {
                     let var = &self.vars[i].var;
-                    notes.todo(join.span, format!("the anti join means no matching {var}: add `and !{var}` to the condition (left out: our YARA-L validator cannot parse `!`)"));
+                    notes.todo(Code::CorrelationUnsupported, join.span, format!("the anti join means no matching {var}: add `and !{var}` to the condition (left out: our YARA-L validator cannot parse `!`)"));
                     self.terms[i] = Term::Absent;
                 }
             }
             JoinKind::LeftOuter | JoinKind::RightOuter | JoinKind::FullOuter => {
-                notes.todo(join.span, format!("the {:?} join needs both sides here; rows without a match are not alerted", join.kind));
+                notes.todo(
+                    Code::CorrelationUnsupported,
+                    join.span,
+                    format!("the {:?} join needs both sides here; rows without a match are not alerted", join.kind),
+                );
             }
             _ => {}
         }
@@ -250,7 +260,11 @@ impl Builder<'_> {
             let mut fields = Vec::new();
             fields_of(part, &mut fields);
             if joined && !fields.iter().all(|f| self.profile.udm(scope.table, &f.to_string()).is_some()) {
-                notes.todo(span, "a condition on joined rows, whose columns may come from either side, is not translated");
+                notes.todo(
+                    Code::CorrelationUnsupported,
+                    span,
+                    "a condition on joined rows, whose columns may come from either side, is not translated",
+                );
                 continue;
             }
             lines.extend(events::conjuncts(part, &scope, notes));
@@ -298,12 +312,12 @@ impl Builder<'_> {
                     MatchOp::Lt => CmpOp::Lt,
                     MatchOp::Le => CmpOp::Le,
                     MatchOp::Equals => CmpOp::Eq,
-                    _ => return notes.todo(m.span, format!("the threshold on `{}` is not translated", m.field)),
+                    _ => return notes.todo(Code::CorrelationUnsupported, m.span, format!("the threshold on `{}` is not translated", m.field)),
                 };
                 let number = match &m.values[0] {
                     Value::Int(i) => Expr::Int(*i),
                     Value::Real(r) if r.is_finite() => Expr::Real(*r),
-                    _ => return notes.todo(m.span, format!("the threshold on `{}` is not translated", m.field)),
+                    _ => return notes.todo(Code::CorrelationUnsupported, m.span, format!("the threshold on `{}` is not translated", m.field)),
                 };
                 let found = aggregate.and_then(|a| a.aggregations.iter().find(|g| g.name == m.field.name).map(|g| (a, g)));
                 match found {
@@ -316,10 +330,10 @@ impl Builder<'_> {
                     Some(_) if self.aggregations.iter().any(|(name, _)| names::same_name(name, &m.field.name)) => {
                         self.thresholds.push((m.field.name.clone(), op, number))
                     }
-                    _ => notes.todo(m.span, format!("the threshold on `{}` is not translated", m.field)),
+                    _ => notes.todo(Code::CorrelationUnsupported, m.span, format!("the threshold on `{}` is not translated", m.field)),
                 }
             }
-            _ => notes.todo(span, "a condition on aggregated rows is not translated"),
+            _ => notes.todo(Code::CorrelationUnsupported, span, "a condition on aggregated rows is not translated"),
         }
     }
 
@@ -344,7 +358,11 @@ impl Builder<'_> {
         match (function, &g.field) {
             (Some(function), Some(field)) => Some(Expr::call(function, vec![scope.path(field, g.span, notes)])),
             _ => {
-                notes.todo(g.span, format!("the aggregation `{}` ({:?}) has no YARA-L outcome form", g.name, g.function));
+                notes.todo(
+                    Code::CorrelationUnsupported,
+                    g.span,
+                    format!("the aggregation `{}` ({:?}) has no YARA-L outcome form", g.name, g.function),
+                );
                 None
             }
         }
@@ -397,7 +415,7 @@ impl Builder<'_> {
             }
         }
         if let Some(first) = self.detection.outputs.fields.iter().find(|o| unmapped.contains(&o.name.as_str())) {
-            notes.todo(first.span, format!("outputs without a UDM field are left out: {}", unmapped.join(", ")));
+            notes.todo(Code::UnknownField, first.span, format!("outputs without a UDM field are left out: {}", unmapped.join(", ")));
         }
         self.sections.outcome = outcome;
     }

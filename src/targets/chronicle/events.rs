@@ -9,6 +9,7 @@ use super::names::{EventVar, Names};
 use super::notes::Notes;
 use super::predicate::{self, Scope};
 use super::profile::{Profile, TableProfile};
+use crate::diag::Code;
 use crate::ir::detection::{Input, Predicate, Stage};
 use crate::ir::{Detection, LogSource};
 
@@ -119,7 +120,7 @@ fn source_block(detection: &Detection, index: usize, var: &EventVar, profile: &P
         return logsource_block(detection, index, logsource, var, profile, notes);
     }
     if source.tables.is_empty() {
-        notes.todo(source.span, format!("the tables of `{}` are not known", source.name));
+        notes.todo(Code::UnknownSource, source.span, format!("the tables of `{}` are not known", source.name));
     }
     let mut per_table: Vec<Vec<Expr>> = Vec::new();
     for table in &source.tables {
@@ -127,6 +128,7 @@ fn source_block(detection: &Detection, index: usize, var: &EventVar, profile: &P
             Some(entry) => selector_lines(entry, var),
             None => {
                 notes.todo(
+                    Code::UnknownSource,
                     source.span,
                     format!("{table} has no UDM log source in the profile; set the product_name or log_type its events arrive as"),
                 );
@@ -155,7 +157,11 @@ fn logsource_block(
         Some(entry) => lines.extend(selector_lines(entry, var)),
         None => {
             let written = serde_json::to_string(logsource).unwrap_or_default();
-            notes.todo(source.span, format!("the Sigma logsource {written} has no UDM log source in the profile; select its events"));
+            notes.todo(
+                Code::UnknownSource,
+                source.span,
+                format!("the Sigma logsource {written} has no UDM log source in the profile; select its events"),
+            );
         }
     }
     let scope = Scope { var, table: table_of(detection, profile, Some(index)), profile };

@@ -24,6 +24,7 @@ use super::names::EventVar;
 use super::notes::Notes;
 use super::profile::Profile;
 use super::text;
+use crate::diag::Code;
 use crate::ir::detection::{Field, Match, MatchOp, Predicate, Quantifier, Span, Value};
 
 /// The event variable conditions are written for, and the table its events come from.
@@ -42,8 +43,7 @@ impl Scope<'_> {
         let path = match self.profile.udm(self.table, &key) {
             Some(udm) => UdmPath::Udm(udm.to_string()),
             None => {
-                notes
-                    .todo(span, format!("`{key}` of {} has no UDM field in the profile; check `additional.fields[\"{key}\"]`", self.table));
+                notes.todo(Code::UnknownField, span, format!("`{key}` of {} has no UDM field in the profile; check `additional.fields[\"{key}\"]`", self.table));
                 UdmPath::Additional(key)
             }
         };
@@ -78,6 +78,7 @@ pub fn condition(predicate: &Predicate, scope: &Scope, notes: &mut Notes) -> Opt
                     Some(text) => written.push(text),
                     None => {
                         notes.todo(
+                            Code::ConditionDropped,
                             first_span(predicate),
                             "an `or` group with an untranslated part is left out; the rule matches more events",
                         );
@@ -90,7 +91,7 @@ pub fn condition(predicate: &Predicate, scope: &Scope, notes: &mut Notes) -> Opt
         Predicate::Not(inner) => {
             let written = condition(inner, scope, notes);
             if written.is_none() && !matches!(**inner, Predicate::Opaque { .. }) && !inner.is_always() {
-                notes.todo(first_span(inner), "a negated test that is not translated is left out");
+                notes.todo(Code::ConditionDropped, first_span(inner), "a negated test that is not translated is left out");
             }
             written.map(|expr| Expr::Not(Box::new(expr)))
         }
@@ -134,7 +135,7 @@ fn is_look_back(m: &Match) -> bool {
 
 fn test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<Expr> {
     if is_look_back(m) {
-        notes.change(m.span, format!("the look-back on `{}` is left to the rule's run window", m.field));
+        notes.change(Code::LookbackLeft, m.span, format!("the look-back on `{}` is left to the rule's run window", m.field));
         return None;
     }
     let written = match m.op {
@@ -168,7 +169,7 @@ fn test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<Expr> {
         MatchOp::Between => between(m, scope, notes),
     };
     if written.is_none() {
-        notes.todo(m.span, format!("the `{:?}` test on `{}` with these values has no YARA-L form", m.op, m.field));
+        notes.todo(Code::ConditionDropped, m.span, format!("the `{:?}` test on `{}` with these values has no YARA-L form", m.op, m.field));
     }
     written
 }

@@ -1,7 +1,7 @@
 //! Exact YARA-L for small rules, one construct each, and the losses each gap reports.
 
 use super::Chronicle;
-use crate::diag::Kind;
+use crate::diag::{Code, Kind};
 use crate::ir::{Logic, Query, Rule, Severity};
 use crate::targets::{EmitOptions, Emitted, Emitter, Subject};
 
@@ -35,6 +35,10 @@ fn todos(text: &str) -> Vec<String> {
 
 fn losses(emitted: &Emitted) -> Vec<String> {
     emitted.problems.iter().filter(|p| p.kind == Kind::Loss).map(|p| p.message.clone()).collect()
+}
+
+fn loss_codes(emitted: &Emitted) -> Vec<Code> {
+    emitted.problems.iter().filter(|p| p.kind == Kind::Loss).map(|p| p.code).collect()
 }
 
 #[test]
@@ -141,7 +145,7 @@ fn the_look_back_is_a_change_not_a_loss() {
     let out = emit("SigninLogs | where TimeGenerated > ago(1d) | where AppDisplayName == \"x\"");
     assert_eq!(section(&out.text, "events:")[2..], ["$e.target.application = \"x\""]);
     assert_eq!(losses(&out), [UNVERIFIED]);
-    assert!(out.problems.iter().any(|p| p.kind == Kind::Change && p.message.contains("look-back")));
+    assert!(out.problems.iter().any(|p| p.kind == Kind::Change && p.code == Code::LookbackLeft));
 }
 
 #[test]
@@ -190,27 +194,32 @@ fn an_anti_join_leaves_the_absent_side_out_of_the_condition_with_a_todo() {
     let out = emit("SigninLogs | join kind=leftanti (AuditLogs) on $left.UserPrincipalName == $right.InitiatedBy");
     assert_eq!(section(&out.text, "condition:"), ["$e1"]);
     assert!(todos(&out.text).iter().any(|t| t.contains("add `and !$e2` to the condition")));
-    assert!(losses(&out).iter().any(|l| l.contains("anti join")));
+    assert!(loss_codes(&out).contains(&Code::CorrelationUnsupported));
 }
 
 #[test]
 fn each_gap_is_a_todo_line_and_a_loss() {
     let cases = [
-        ("Syslog | where Facility == \"auth\"", "Syslog has no UDM log source in the profile"),
-        ("SigninLogs | where RiskLevel == \"high\"", "`RiskLevel` of SigninLogs has no UDM field"),
-        ("SigninLogs | mv-expand Foo | where Foo == 1", "`mv-expand` is not translated"),
-        ("SigninLogs | where TimeGenerated > datetime(2024-01-01)", "has no YARA-L form"),
-        ("SigninLogs | summarize arg_max(TimeGenerated, *) by UserPrincipalName", "(ArgMax) has no YARA-L outcome form"),
-        ("SigninLogs | project Foo = strlen(AppDisplayName)", "outputs without a UDM field are left out: Foo"),
+        ("Syslog | where Facility == \"auth\"", "Syslog has no UDM log source in the profile", Code::UnknownSource),
+        ("SigninLogs | where RiskLevel == \"high\"", "`RiskLevel` of SigninLogs has no UDM field", Code::UnknownField),
+        ("SigninLogs | mv-expand Foo | where Foo == 1", "`mv-expand` is not translated", Code::Unmodelled),
+        ("SigninLogs | where TimeGenerated > datetime(2024-01-01)", "has no YARA-L form", Code::ConditionDropped),
+        (
+            "SigninLogs | summarize arg_max(TimeGenerated, *) by UserPrincipalName",
+            "(ArgMax) has no YARA-L outcome form",
+            Code::CorrelationUnsupported,
+        ),
+        ("SigninLogs | project Foo = strlen(AppDisplayName)", "outputs without a UDM field are left out: Foo", Code::UnknownField),
         (
             "SigninLogs | join (AuditLogs) on $left.UserPrincipalName == $right.InitiatedBy | where OperationName == \"x\"",
             "a condition on joined rows, whose columns may come from either side, is not translated",
+            Code::CorrelationUnsupported,
         ),
     ];
-    for (query, expected) in cases {
+    for (query, todo, code) in cases {
         let out = emit(query);
-        assert!(todos(&out.text).iter().any(|t| t.contains(expected)), "{query}: no TODO with {expected}\n{}", out.text);
-        assert!(losses(&out).iter().any(|l| l.contains(expected)), "{query}: no loss with {expected}");
+        assert!(todos(&out.text).iter().any(|t| t.contains(todo)), "{query}: no TODO with {todo}\n{}", out.text);
+        assert!(loss_codes(&out).contains(&code), "{query}: no {code} loss: {:?}", out.problems);
         assert!(out.text.starts_with("// ruleconv fidelity: approximate\n"), "{query}");
         assert!(!section(&out.text, "events:").is_empty() && !section(&out.text, "condition:").is_empty(), "{query}");
     }
@@ -220,7 +229,7 @@ fn each_gap_is_a_todo_line_and_a_loss() {
 fn an_or_with_an_untranslated_part_is_left_out_whole() {
     let out = emit("SigninLogs | where AppDisplayName == \"a\" or TimeGenerated > datetime(2024-01-01)");
     assert_eq!(section(&out.text, "events:"), ["$e.metadata.event_type = \"USER_LOGIN\"", "$e.metadata.product_name = \"Azure AD\""]);
-    assert!(losses(&out).iter().any(|l| l.contains("an `or` group with an untranslated part is left out")));
+    assert!(loss_codes(&out).contains(&Code::ConditionDropped), "{:?}", out.problems);
 }
 
 #[test]

@@ -13,7 +13,7 @@
 use super::Writer;
 use super::condition::Columns;
 use super::profile::Profile;
-use crate::diag::Problem;
+use crate::diag::{Code, Problem};
 use crate::ir::detection::{AggFunction, Aggregate, Detection, GroupKey, Input, Join, JoinKind, Stage};
 use crate::kql::ast::{BinaryOp, Expr, NamedExpr, OperatorKind, OptionParam, call};
 use crate::targets::{Subject, loss_at};
@@ -34,7 +34,7 @@ impl Writer<'_> {
                 match (a.function, field) {
                     (AggFunction::Count, None) => Ok(NamedExpr::named(a.name.as_str(), call("count", []))),
                     (AggFunction::DistinctCount, Some(f)) => Ok(NamedExpr::named(a.name.as_str(), call("dcount", [f]))),
-                    _ => Err(self.error(a.span.start, format!("the aggregation `{}` has no KQL translation here", a.name))),
+                    _ => Err(self.error(Code::CorrelationUnsupported, a.span.start, format!("the aggregation `{}` has no KQL translation here", a.name))),
                 }
             })
             .collect::<Result<_, _>>()?;
@@ -50,7 +50,7 @@ impl Writer<'_> {
         if let Some(threshold) = &aggregate.threshold {
             // The threshold reads the summarize's own columns, which no table maps.
             let counts = Columns { profile: self.profile, table: "" };
-            let test = counts.predicate(threshold).map_err(|u| self.error(u.at, u.reason))?;
+            let test = counts.predicate(threshold).map_err(|u| self.error(Code::CorrelationUnsupported, u.at, u.reason))?;
             out = out.pipe(OperatorKind::Where(test.into()));
         }
         Ok(out)
@@ -59,10 +59,14 @@ impl Writer<'_> {
     pub(super) fn join(&self, join: &Join) -> Result<Expr, Vec<Problem>> {
         let at = join.span.start;
         if join.kind != JoinKind::Inner {
-            return Err(self.error(at, format!("a `{:?}` join has no KQL translation from Sigma", join.kind)));
+            return Err(self.error(
+                Code::CorrelationUnsupported,
+                at,
+                format!("a `{:?}` join has no KQL translation from Sigma", join.kind),
+            ));
         }
         if join.keys.is_empty() {
-            return Err(self.error(at, "the rules share no `group-by` field to join on".into()));
+            return Err(self.error(Code::CorrelationUnsupported, at, "the rules share no `group-by` field to join on".into()));
         }
         let (left_table, right_table) = (self.table(join.left)?, self.table(join.right)?);
         let left = Columns { profile: self.profile, table: &left_table };
@@ -73,7 +77,7 @@ impl Writer<'_> {
                 (Some(l), Some(r)) => on.push(Expr::binary(BinaryOp::Eq, Expr::name("$left").member(l), Expr::name("$right").member(r))),
                 _ => {
                     return Err(
-                        self.error(at, format!("the join key `{}` = `{}` is not a whole column on both sides", key.left, key.right))
+                        self.error(Code::CorrelationUnsupported, at, format!("the join key `{}` = `{}` is not a whole column on both sides", key.left, key.right))
                     );
                 }
             }
@@ -130,7 +134,7 @@ pub(super) fn losses(subject: &Subject) -> Vec<Problem> {
     });
     let bins = binned.map(|span| {
         let message = "the timespan is written as fixed time bins: events of one timespan that straddle a bin boundary are counted apart, so some groups Sigma counts are missed";
-        loss_at(subject, span, message)
+        loss_at(subject, Code::WindowChanged, span, message)
     });
     // One loss for a chain of three or more rules, at its first join that extends a join.
     let extended = detection.stages.iter().find_map(|stage| match stage {
@@ -139,7 +143,7 @@ pub(super) fn losses(subject: &Subject) -> Vec<Problem> {
     });
     let chain = extended.map(|span| {
         let message = "the third and later rules must match within the timespan of the first rule's event, not of each other: their events may spread over twice the timespan";
-        loss_at(subject, span, message)
+        loss_at(subject, Code::WindowChanged, span, message)
     });
     // A join window has no direction: `abs(a - b) <= window` lets the rules match in any order.
     let ordered = detection.stages.iter().find_map(|stage| match stage {
@@ -147,7 +151,7 @@ pub(super) fn losses(subject: &Subject) -> Vec<Problem> {
         _ => None,
     });
     let order = ordered.map(|span| {
-        loss_at(subject, span, "the rules must match in the order listed: the join window has no direction, so any order matches")
+        loss_at(subject, Code::WindowChanged, span, "the rules must match in the order listed: the join window has no direction, so any order matches")
     });
     bins.chain(chain).chain(order).collect()
 }

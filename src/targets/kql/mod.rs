@@ -18,7 +18,7 @@ mod sentinel_rule;
 use super::{
     EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, loss_at, refused_regex_errors, unmodelled_losses, unverified,
 };
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::ir::detection::{Field, Input, MatchOp, OutputOrigin, Stage};
 use crate::kql::{
     self,
@@ -81,7 +81,8 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
         }
         None => {
             let (name, profile) =
-                profile::named(options.profile.as_deref()).map_err(|e| vec![Problem::at_key(Kind::Error, subject.rule, "logsource", e)])?;
+                profile::named(options.profile.as_deref())
+            .map_err(|e| vec![Problem::at_key(Kind::Error, Code::UnknownProfile, subject.rule, "logsource", e)])?;
             let (name, profile) = (name.as_str(), profile.as_ref());
             // Kusto's regexes are RE2, which refuses such a pattern whole (as kql-run's RE2 does).
             let refused = refused_regex_errors(subject, "Kusto's RE2 (`matches regex`)");
@@ -89,7 +90,7 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
                 return Err(refused);
             }
             let writer = Writer { name, profile, subject };
-            let result = subject.detection.result.ok_or_else(|| writer.error(0, "the rule selects no events".into()))?;
+            let result = subject.detection.result.ok_or_else(|| writer.error(Code::NoDetection, 0, "the rule selects no events".into()))?;
             let mut losses = unmodelled_losses(subject);
             losses.extend(null_test_losses(subject));
             let tree = writer.input(result)?;
@@ -122,7 +123,8 @@ impl WrittenRows {
 /// The `WrittenRows` of a Sigma rule's KQL; fails as `query` does when a logsource has no table.
 pub(super) fn written_rows(subject: &Subject, options: &EmitOptions) -> Result<WrittenRows, Vec<Problem>> {
     let (name, profile) =
-        profile::named(options.profile.as_deref()).map_err(|e| vec![Problem::at_key(Kind::Error, subject.rule, "logsource", e)])?;
+        profile::named(options.profile.as_deref())
+            .map_err(|e| vec![Problem::at_key(Kind::Error, Code::UnknownProfile, subject.rule, "logsource", e)])?;
     let (name, profile) = (name.as_str(), profile.as_ref());
     let writer = Writer { name, profile, subject };
     let detection = subject.detection;
@@ -146,7 +148,14 @@ fn unparsed(rule: &crate::ir::Rule, query: &crate::ir::Query, kind: Kind, conseq
 /// The first error of `parsed`, the parse of `query`, as `unparsed` words it.
 fn parse_error(rule: &crate::ir::Rule, query: &crate::ir::Query, parsed: &kql::Parsed, kind: Kind, consequence: &str) -> Option<Problem> {
     let e = parsed.errors.first()?;
-    Some(Problem::in_query(kind, rule, query, e.span.start, format!("the query does not parse: {}{consequence}", e.message)))
+    Some(Problem::in_query(
+        kind,
+        Code::KqlSyntax,
+        rule,
+        query,
+        e.span.start,
+        format!("the query does not parse: {}{consequence}", e.message),
+    ))
 }
 
 /// Sigma's `null` and `exists` test that a field is absent, which Kusto cannot tell from empty
@@ -160,7 +169,7 @@ fn null_test_losses(subject: &Subject) -> Vec<Problem> {
                 "`{}` is tested for absence (`null`/`exists`), written `isempty`: Kusto keeps an absent string as \"\", so an empty value matches too",
                 m.field
             );
-            loss_at(subject, m.span, message)
+            loss_at(subject, Code::NullSemantics, m.span, message)
         })
         .collect()
 }
@@ -173,8 +182,8 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    fn error(&self, at: usize, message: String) -> Vec<Problem> {
-        vec![Problem::in_logic(Kind::Error, self.subject.rule, at, message)]
+    fn error(&self, code: Code, at: usize, message: String) -> Vec<Problem> {
+        vec![Problem::in_logic(Kind::Error, code, self.subject.rule, at, message)]
     }
 
     /// The rows of a source or stage, as a tabular expression.
@@ -189,7 +198,11 @@ impl Writer<'_> {
                 }
                 Stage::Aggregate(aggregate) => self.aggregate(aggregate),
                 Stage::Join(join) => self.join(join),
-                other => Err(self.error(0, format!("a {} stage has no KQL translation from Sigma", stage_name(other)))),
+                other => Err(self.error(
+                    Code::CorrelationUnsupported,
+                    0,
+                    format!("a {} stage has no KQL translation from Sigma", stage_name(other)),
+                )),
             },
         }
     }
@@ -200,10 +213,16 @@ impl Writer<'_> {
         match input {
             Input::Source(i) => Ok(self.entry(i)?.table.clone()),
             Input::Stage(i) => match &detection.stages[i] {
-                Stage::Union { inputs, .. } => self.table(*inputs.first().ok_or_else(|| self.error(0, "an empty union".into()))?),
+                Stage::Union { inputs, .. } => {
+                    self.table(*inputs.first().ok_or_else(|| self.error(Code::CorrelationUnsupported, 0, "an empty union".into()))?)
+                }
                 Stage::Aggregate(a) => self.table(a.input),
                 Stage::Join(join) => self.table(join.left),
-                other => Err(self.error(0, format!("a {} stage has no KQL translation from Sigma", stage_name(other)))),
+                other => Err(self.error(
+                    Code::CorrelationUnsupported,
+                    0,
+                    format!("a {} stage has no KQL translation from Sigma", stage_name(other)),
+                )),
             },
         }
     }
@@ -214,7 +233,7 @@ impl Writer<'_> {
             let keys = [("category", &logsource.category), ("product", &logsource.product), ("service", &logsource.service)];
             let written: Vec<String> = keys.iter().filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}: {v}"))).collect();
             let message = format!("no table for logsource `{}` in the `{}` profile of targets/kql.yaml", written.join(", "), self.name);
-            vec![Problem::at_key(Kind::Error, self.subject.rule, "logsource", message)]
+            vec![Problem::at_key(Kind::Error, Code::UnknownSource, self.subject.rule, "logsource", message)]
         })
     }
 
@@ -224,7 +243,7 @@ impl Writer<'_> {
         let entry = self.entry(index)?;
         let columns = Columns { profile: self.profile, table: &entry.table };
         let filter = &self.subject.detection.sources[index].filter;
-        let condition = columns.predicate(filter).map_err(|u| self.error(u.at, u.reason))?;
+        let condition = columns.predicate(filter).map_err(|u| self.error(Code::ConditionDropped, u.at, u.reason))?;
         let required = entry.equals.iter().map(|(column, value)| Expr::binary(BinaryOp::Eq, Expr::name(column.as_str()), value.expr()));
         // A predicate that holds for every row (no selection) filters nothing.
         let selects = !matches!(condition.kind, ExprKind::Literal(Literal::Bool(true)));

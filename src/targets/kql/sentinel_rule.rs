@@ -2,7 +2,7 @@
 //! scheduled rule around the KQL its Detection becomes.
 
 use super::{WrittenRows, entities, query, unparsed, written_rows};
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::ir::{Duration, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator};
 use crate::targets::{EmitOptions, Subject};
 use std::borrow::Cow;
@@ -30,7 +30,8 @@ pub(in crate::targets) fn sentinel_form<'a>(
         let mut rule = subject.rule.clone();
         let section = rule.sentinel.get_or_insert_with(SentinelSection::default);
         let changes = options.settings.apply(section);
-        problems.extend(changes.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, subject.rule, key, message)));
+        problems
+            .extend(changes.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, Code::SetByOption, subject.rule, key, message)));
         return Ok((Cow::Owned(rule), problems));
     }
     let (text, mut problems) = query(subject, options)?;
@@ -48,7 +49,7 @@ pub(in crate::targets) fn sentinel_form<'a>(
             let message = format!(
                 "Sigma gives no schedule: the rule runs every {SCHEDULE} over the last {SCHEDULE} and alerts on any row, unless --set says otherwise"
             );
-            problems.push(Problem::at_key(Kind::Change, subject.rule, "logsource", message));
+            problems.push(Problem::at_key(Kind::Change, Code::DefaultAdded, subject.rule, "logsource", message));
             let schedule = Duration::parse(SCHEDULE).ok();
             let tables: Vec<&str> = rows.tables.iter().map(String::as_str).collect();
             let entity_mappings = entities::mappings(&tables, |column| rows.has(column));
@@ -58,7 +59,7 @@ pub(in crate::targets) fn sentinel_form<'a>(
                     .flat_map(|m| m.field_mappings.iter().map(move |f| format!("{} `{}`", m.entity_type, f.column_name)))
                     .collect();
                 let message = format!("entities mapped from the columns that identify them (targets/entities.yaml): {}", mapped.join(", "));
-                problems.push(Problem::at_key(Kind::Change, subject.rule, "logsource", message));
+                problems.push(Problem::at_key(Kind::Change, Code::DefaultAdded, subject.rule, "logsource", message));
             }
             SentinelSection {
                 kind: Some(RuleKind::Scheduled),
@@ -79,7 +80,7 @@ pub(in crate::targets) fn sentinel_form<'a>(
         }
     }
     rule.techniques.iter_mut().flatten().for_each(|t| t.written = t.written.to_uppercase());
-    problems.extend(set.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, subject.rule, key, message)));
+    problems.extend(set.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, Code::SetByOption, subject.rule, key, message)));
     Ok((Cow::Owned(rule), problems))
 }
 
@@ -97,7 +98,7 @@ fn drop_missing_entity_columns(section: &mut SentinelSection, rows: &WrittenRows
                     "the {} entity mapping of column `{}` is left out: the query rebuilt from the Sigma detection has no such column",
                     mapping.entity_type, field.column_name
                 );
-                losses.push(Problem::at_key(Kind::Loss, subject.rule, crate::sentinel::SIGMA_ATTRIBUTE, message));
+                losses.push(Problem::at_key(Kind::Loss, Code::EntityColumn, subject.rule, crate::sentinel::SIGMA_ATTRIBUTE, message));
             }
             kept
         });

@@ -15,7 +15,7 @@ mod structure;
 
 use super::sentinel_fields::clean_description;
 use super::{EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, unmodelled_losses};
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::ir::Lifted;
 use crate::ir::detection::Input;
 use handlebars::Handlebars;
@@ -73,7 +73,13 @@ fn templates() -> Result<Handlebars<'static>, String> {
 }
 
 fn template_error(subject: &Subject, message: &str) -> Problem {
-    Problem::about(Kind::Error, subject.rule, subject.rule.origin.position, format!("the rule card template failed: {message}"))
+    Problem::about(
+        Kind::Error,
+        Code::OutputFailed,
+        subject.rule,
+        subject.rule.origin.position,
+        format!("the rule card template failed: {message}"),
+    )
 }
 
 /// What the template shows, every text already markdown-safe.

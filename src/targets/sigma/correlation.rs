@@ -3,12 +3,13 @@
 //! (anti and outer joins, sums, filters after a join, stages over stages) is a loss.
 
 use super::profile;
+use crate::diag::Code;
 use crate::ir::detection::{AggFunction, Aggregate, EVENT_TIME, Input, Join, JoinKind, MatchOp, Predicate, Span, Stage, Value};
 use crate::ir::{Detection, Rule, Timespan};
 use serde_json::{Map, Value as Json, json};
 
 /// A difference from the query, or why a stage has no correlation, at the construct it is about.
-pub type Note = (Span, String);
+pub type Note = (Span, Code, String);
 
 /// Per source: its Sigma rule ids, the table whose field names its rules use, and the columns
 /// the query computes on its events.
@@ -35,9 +36,11 @@ pub fn translate(rule: &Rule, detection: &Detection, bases: &Bases) -> (Vec<Json
             Stage::Union { inputs, span } => match inputs.iter().all(|i| matches!(i, Input::Source(_))) {
                 // Each source is its own Sigma rule already, and any of them alerts.
                 true => Ok(None),
-                false => Err((*span, "`union` of derived rows has no Sigma form".to_string())),
+                false => Err((*span, Code::CorrelationUnsupported, "`union` of derived rows has no Sigma form".to_string())),
             },
-            Stage::Filter { span, .. } => Err((*span, "a condition on combined or aggregated rows has no Sigma form".into())),
+            Stage::Filter { span, .. } => {
+                Err((*span, Code::CorrelationUnsupported, "a condition on combined or aggregated rows has no Sigma form".into()))
+            }
             // Computed columns: conditions and keys on them are reported where they are used.
             Stage::Extend { .. } => Ok(None),
         };
@@ -59,8 +62,8 @@ type Outcome = Result<Option<(Json, Vec<Note>)>, Note>;
 fn source_of(input: Input, bases: &Bases, what: &str, span: Span) -> Result<usize, Note> {
     match input {
         Input::Source(i) if bases.ids.get(i).is_some_and(|ids| !ids.is_empty()) => Ok(i),
-        Input::Source(_) => Err((span, format!("{what} reads a source with no Sigma detection"))),
-        Input::Stage(_) => Err((span, format!("{what} over the result of another step has no Sigma form"))),
+        Input::Source(_) => Err((span, Code::CorrelationUnsupported, format!("{what} reads a source with no Sigma detection"))),
+        Input::Stage(_) => Err((span, Code::CorrelationUnsupported, format!("{what} over the result of another step has no Sigma form"))),
     }
 }
 
@@ -70,7 +73,7 @@ fn sources_of(input: Input, detection: &Detection, bases: &Bases, span: Span) ->
     match input {
         Input::Stage(j) => match detection.stages.get(j) {
             Some(Stage::Union { inputs, .. }) => inputs.iter().map(|i| source_of(*i, bases, "the aggregation", span)).collect(),
-            _ => Err((span, "the aggregation over the result of another step has no Sigma form".into())),
+            _ => Err((span, Code::CorrelationUnsupported, "the aggregation over the result of another step has no Sigma form".into())),
         },
         source => source_of(source, bases, "the aggregation", span).map(|s| vec![s]),
     }
@@ -85,7 +88,7 @@ fn aggregation(aggregate: &Aggregate, detection: &Detection, period: Option<Time
     let sources = sources_of(aggregate.input, detection, bases, aggregate.span)?;
     let source = sources[0];
     let table = &bases.tables[source];
-    let unsupported = |why: &str| Err((aggregate.span, format!("the threshold is not translated: {why}")));
+    let unsupported = |why: &str| Err((aggregate.span, Code::CorrelationUnsupported, format!("the threshold is not translated: {why}")));
     let Predicate::Match(test) = threshold else { return unsupported("it combines several tests") };
     let Some(aggregation) = aggregate.aggregations.iter().find(|a| a.name == test.field.name) else {
         return unsupported("it tests a column that is not an aggregation");
@@ -116,7 +119,7 @@ fn aggregation(aggregate: &Aggregate, detection: &Detection, period: Option<Time
             None if bases.computed[source].contains(&key.field.name) => {
                 // Widen rather than group by a field the events do not have.
                 let message = format!("the count is not grouped by `{}`: it is computed by the query, not an event field", key.name);
-                notes.push((aggregate.span, message));
+                notes.push((aggregate.span, Code::ComputedColumn, message));
             }
             None => group_by.push(Json::String(profile::field_name(table, &key.field))),
         }
@@ -147,7 +150,11 @@ fn temporal(last: &Join, detection: &Detection, period: Option<Timespan>, bases:
     let first = chain[0];
     for join in &chain {
         if !matches!(join.kind, JoinKind::Inner | JoinKind::InnerUnique | JoinKind::LeftSemi | JoinKind::RightSemi) {
-            return Err((join.span, format!("a `{:?}` join has no Sigma correlation (correlations need every side to match)", join.kind)));
+            return Err((
+                join.span,
+                Code::CorrelationUnsupported,
+                format!("a `{:?}` join has no Sigma correlation (correlations need every side to match)", join.kind),
+            ));
         }
     }
     // The sides in order: the first rule, then the rule each join adds.
@@ -157,11 +164,15 @@ fn temporal(last: &Join, detection: &Detection, period: Option<Timespan>, bases:
     }
     for join in &chain {
         if join.keys.is_empty() {
-            return Err((join.span, "a join without keys has no Sigma correlation".into()));
+            return Err((join.span, Code::CorrelationUnsupported, "a join without keys has no Sigma correlation".into()));
         }
         let same_fields = join.keys.len() == first.keys.len() && join.keys.iter().zip(&first.keys).all(|(k, f)| k.left == f.left);
         if !same_fields || join.window != first.window || join.ordered != first.ordered {
-            return Err((join.span, "joins on other fields, windows or order than the first join have no Sigma correlation".into()));
+            return Err((
+                join.span,
+                Code::CorrelationUnsupported,
+                "joins on other fields, windows or order than the first join have no Sigma correlation".into(),
+            ));
         }
     }
     let mut group_by = Vec::new();
@@ -183,7 +194,11 @@ fn temporal(last: &Join, detection: &Detection, period: Option<Timespan>, bases:
     let (timespan, rounded) = timespan(first.window.or(period), last.span)?;
     let mut notes: Vec<_> = rounded.into_iter().collect();
     if first.window.is_none() {
-        notes.push((last.span, "the join has no time window; the correlation uses the rule's query period".to_string()));
+        notes.push((
+            last.span,
+            Code::WindowChanged,
+            "the join has no time window; the correlation uses the rule's query period".to_string(),
+        ));
     }
     let rules: Vec<&String> = sides.iter().flat_map(|side| &bases.ids[*side]).collect();
     let mut block = Map::new();
@@ -219,7 +234,8 @@ fn condition(op: MatchOp, values: &[Value]) -> Option<Map<String, Json>> {
 
 /// A window as Sigma writes it (`90s`, `5m`, `1h`, `14d`).
 fn timespan(window: Option<Timespan>, span: Span) -> Result<(String, Option<Note>), Note> {
-    let window = window.ok_or((span, "no time window: neither the query nor the rule's query period gives one".to_string()))?;
-    let (text, rounded) = window.to_sigma().ok_or((span, "a window under one second has no Sigma timespan".to_string()))?;
-    Ok((text, rounded.then(|| (span, "the window is rounded down to whole seconds".to_string()))))
+    let unsupported = |why: &str| (span, Code::CorrelationUnsupported, why.to_string());
+    let window = window.ok_or_else(|| unsupported("no time window: neither the query nor the rule's query period gives one"))?;
+    let (text, rounded) = window.to_sigma().ok_or_else(|| unsupported("a window under one second has no Sigma timespan"))?;
+    Ok((text, rounded.then(|| (span, Code::WindowChanged, "the window is rounded down to whole seconds".to_string()))))
 }

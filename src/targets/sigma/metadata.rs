@@ -1,7 +1,7 @@
 //! The rule's neutral metadata as Sigma keys: id, related, status, tags, level, dates ...
 
 use super::profile;
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::ir::Tactic;
 use crate::ir::{Rule, Severity};
 use crate::sentinel::keys::{Key, Naming};
@@ -94,11 +94,11 @@ pub fn retag_problems(rule: &Rule) -> impl Iterator<Item = Problem> + '_ {
             let message = format!(
                 "`{tag}` is tagged `attack.defense-evasion`, the tactic it was split from in ATT&CK v18, which Sigma's tools do not know yet"
             );
-            Problem::at_key(Kind::Change, rule, "tags", message)
+            Problem::at_key(Kind::Change, Code::Respelled, rule, "tags", message)
         }
         Retag::Unknown(tag) => {
             let message = format!("`{tag}` is not in the ATT&CK data Sigma's tools check tags against; it is not tagged");
-            Problem::at_key(Kind::Loss, rule, "tags", message)
+            Problem::at_key(Kind::Loss, Code::Untagged, rule, "tags", message)
         }
     })
 }

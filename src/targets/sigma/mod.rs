@@ -18,7 +18,7 @@ use super::{
     EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, loss_at, unmodelled_losses,
     unplaced_page_notes, unverified,
 };
-use crate::diag::{Kind, Problem};
+use crate::diag::{Code, Kind, Problem};
 use crate::ir::Rule;
 use crate::ir::detection::{Detection, EventSource, Input, OutputOrigin, Predicate, Span, Stage};
 use crate::yaml;
@@ -88,12 +88,13 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         let filter = subject.detection.on_event_fields(&source.filter);
         for Scoped { table, scope, logsource, filter } in scoped(source, &filter) {
             let translated = selection::translate(&filter, &scope, &|span| keywords::list_at(subject.detection, span));
-            problems.extend(translated.losses.into_iter().map(|(span, message)| loss_at(subject, span, message)));
-            problems.extend(translated.changes.into_iter().map(|(span, message)| change_at(subject, span, message)));
+            problems.extend(translated.losses.into_iter().map(|(span, code, message)| loss_at(subject, code, span, message)));
+            problems.extend(translated.changes.into_iter().map(|(span, code, message)| change_at(subject, code, span, message)));
             match translated.detection {
                 Some(detection) => bases.push(Base { source: index, table, scope, logsource, detection }),
                 None => problems.push(loss_at(
                     subject,
+                    Code::NoDetection,
                     source.span,
                     format!("events of `{table}` ({}) have no condition Sigma can test; no Sigma rule reads them", source.name),
                 )),
@@ -108,7 +109,7 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         } else {
             "no event source has a condition Sigma can express, so there is no Sigma detection to write"
         };
-        problems.push(Problem::about(Kind::Error, rule, rule.origin.position, reason));
+        problems.push(Problem::about(Kind::Error, Code::NoDetection, rule, rule.origin.position, reason));
         return Err(problems.into_iter().filter(Problem::is_error).collect());
     }
     problems.extend(trigger_loss(rule));
@@ -120,11 +121,11 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     let (tactics, techniques) = if rule.sigma.is_none() { metadata::untagged(rule) } else { Default::default() };
     problems.extend(tactics.into_iter().map(|t| {
         let message = format!("tactic `{t}` is not an ATT&CK tactic, so it has no Sigma tag; only the `sentinel` attribute keeps it");
-        Problem::at_key(Kind::Loss, rule, "tactics", message)
+        Problem::at_key(Kind::Loss, Code::Untagged, rule, "tactics", message)
     }));
     problems.extend(techniques.into_iter().map(|t| {
         let message = format!("technique `{t}` is not in ATT&CK Enterprise, which Sigma's tools check tags against; it is not tagged");
-        Problem::at_key(Kind::Loss, rule, "relevantTechniques", message)
+        Problem::at_key(Kind::Loss, Code::Untagged, rule, "relevantTechniques", message)
     }));
     problems.extend(metadata::retag_problems(rule));
     // The page's facts are among the section's keys, so the `sentinel` attribute carries them.
@@ -146,12 +147,12 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         subject.detection,
         &correlation::Bases { ids: &source_ids, tables: &source_tables, computed: &computed },
     );
-    problems.extend(losses.into_iter().map(|(span, message)| loss_at(subject, span, message)));
+    problems.extend(losses.into_iter().map(|(span, code, message)| loss_at(subject, code, span, message)));
     let (fields, computed) = output_fields(subject, &source_tables);
     if let Some((_, span)) = computed.first() {
         let names: Vec<&str> = computed.iter().map(|(name, _)| name.as_str()).collect();
         let message = format!("computed output columns are not carried (Sigma `fields` lists event fields): {}", names.join(", "));
-        problems.push(loss_at(subject, *span, message));
+        problems.push(loss_at(subject, Code::ComputedColumn, *span, message));
     }
     let correlated = subject.detection.stages.iter().find_map(Stage::correlation_span);
     if let Some(span) = correlated.filter(|_| !correlations.is_empty()) {
@@ -190,10 +191,8 @@ fn without_carried(subject: &Subject) -> Detection {
     detection
 }
 
-fn change_at(subject: &Subject, span: Span, message: String) -> Problem {
-    let mut problem = loss_at(subject, span, message);
-    problem.kind = Kind::Change;
-    problem
+fn change_at(subject: &Subject, code: Code, span: Span, message: String) -> Problem {
+    Problem::in_logic(Kind::Change, code, subject.rule, span.start, message)
 }
 
 /// A Sigma document: metadata in the specification's order around the given body keys.
@@ -315,14 +314,14 @@ fn entity_columns(subject: &Subject) -> (Vec<(String, String)>, Vec<Problem>) {
                 let message = format!(
                     "the {entity} entity mapping reads `{column}`, the query's name for `{field}`; the `sentinel` attribute maps `{field}`, which a query rebuilt from the Sigma detection has"
                 );
-                problems.push(Problem::at_key(Kind::Change, rule, "entityMappings", message));
+                problems.push(Problem::at_key(Kind::Change, Code::EntityColumn, rule, "entityMappings", message));
                 renames.push((column.clone(), field.to_string()));
             }
             EntityColumn::Computed => {
                 let message = format!(
                     "the {entity} entity mapping reads `{column}`, which the query computes or carries through a join or summarize; the Sigma detection makes no columns, so a Sentinel rule written back from it may lack `{column}`"
                 );
-                problems.push(Problem::at_key(Kind::Loss, rule, "entityMappings", message));
+                problems.push(Problem::at_key(Kind::Loss, Code::EntityColumn, rule, "entityMappings", message));
             }
         }
     }
@@ -356,7 +355,7 @@ fn dynamic_path_losses(subject: &Subject) -> Vec<Problem> {
     let message = |field: &str| {
         format!("`{field}` is read inside a dynamic column; Sigma tools find it only when events carry that column as an object")
     };
-    fields.into_iter().map(|(field, span)| loss_at(subject, span, message(&field))).collect()
+    fields.into_iter().map(|(field, span)| loss_at(subject, Code::DynamicPath, span, message(&field))).collect()
 }
 
 /// KQL compares a bool column with `1` or `0` as with `true` or `false`; Sigma compares the
@@ -370,7 +369,7 @@ fn zero_or_one_losses(subject: &Subject) -> Vec<Problem> {
     };
     let message =
         |field: &str| format!("`{field}` is compared with 0 or 1; if it is a bool column, KQL matches true or false and Sigma does not");
-    tests.filter(zero_or_one).map(|m| loss_at(subject, m.span, message(&m.field.to_string()))).collect()
+    tests.filter(zero_or_one).map(|m| loss_at(subject, Code::BoolAsNumber, m.span, message(&m.field.to_string()))).collect()
 }
 
 /// Sentinel alerts when the number of result rows passes the trigger; Sigma on every match.
@@ -382,6 +381,6 @@ fn trigger_loss(rule: &Rule) -> Option<Problem> {
         // The `sentinel` attribute carries it back to Sentinel, but Sigma's tools alert on every match.
         let message = "the alert trigger on the number of results (triggerOperator/triggerThreshold) has no Sigma form; \
                        only the `sentinel` attribute keeps it, for Sentinel";
-        Problem::at_key(Kind::Loss, rule, "triggerThreshold", message)
+        Problem::at_key(Kind::Loss, Code::KeptAsData, rule, "triggerThreshold", message)
     })
 }

@@ -6,6 +6,7 @@
 //! unknown part is left out whole. Each drop is reported by the caller as a loss.
 
 use super::{profile, values};
+use crate::diag::Code;
 use crate::ir::detection::{Match, MatchOp, Predicate, Span};
 use serde_json::{Map, Value as Json};
 
@@ -14,9 +15,9 @@ pub struct Translated {
     /// `None` when nothing of the predicate could be translated (or it is always true).
     pub detection: Option<Json>,
     /// What was dropped or approximated, at the construct it is about.
-    pub losses: Vec<(Span, String)>,
+    pub losses: Vec<(Span, Code, String)>,
     /// What Sigma says elsewhere (a lookback is the backend's schedule).
-    pub changes: Vec<(Span, String)>,
+    pub changes: Vec<(Span, Code, String)>,
 }
 
 enum Cond {
@@ -32,8 +33,8 @@ struct Builder<'t> {
     keywords: &'t dyn Fn(Span) -> Option<Json>,
     /// Each a map of items or a keyword list.
     selections: Vec<Json>,
-    losses: Vec<(Span, String)>,
-    changes: Vec<(Span, String)>,
+    losses: Vec<(Span, Code, String)>,
+    changes: Vec<(Span, Code, String)>,
 }
 
 /// Translates a source's predicate over events of `table`.
@@ -73,7 +74,7 @@ impl Builder<'_> {
                     // negated null drops the event; Sigma's `not` keeps it (as a Sigma rule's
                     // own `not`, whose fields are named as written, means).
                     let message = "a negated IP range test also matches values that are no IPv4 address (KQL drops those events)";
-                    self.losses.push((span_of(inner), message.into()));
+                    self.losses.push((span_of(inner), Code::NullSemantics, message.into()));
                     Some((Cond::Not(Box::new(cond)), true))
                 }
                 (cond, true) => Some((Cond::Not(Box::new(cond)), true)),
@@ -132,13 +133,13 @@ impl Builder<'_> {
         for m in matches {
             if values::is_lookback(m) {
                 let message = format!("the lookback on `{}` is left to the Sigma backend's schedule", m.field);
-                self.changes.push((m.span, message));
+                self.changes.push((m.span, Code::LookbackLeft, message));
                 continue;
             }
             match values::items(m, self.table) {
                 Ok(items) => {
-                    if let Some(approximation) = items.approximation {
-                        self.losses.push((m.span, approximation));
+                    if let Some((code, approximation)) = items.approximation {
+                        self.losses.push((m.span, code, approximation));
                     }
                     for (key, value) in items.items {
                         let group = groups.last_mut().expect("one group at least");
@@ -151,7 +152,7 @@ impl Builder<'_> {
                 }
                 Err(reason) => {
                     complete = false;
-                    self.losses.push((m.span, format!("the condition on `{}` is dropped: {reason}", m.field)));
+                    self.losses.push((m.span, Code::ConditionDropped, format!("the condition on `{}` is dropped: {reason}", m.field)));
                 }
             }
         }

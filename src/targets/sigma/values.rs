@@ -1,13 +1,14 @@
 //! One KQL match → Sigma detection items (`Field|modifiers: values`), or why it cannot be one.
 
 use super::profile;
+use crate::diag::Code;
 use crate::ir::detection::{Match, MatchOp, Quantifier, Value};
 use serde_json::Value as Json;
 
 /// A match as Sigma items; `approximation` says how they differ from the match, if they do.
 pub struct Items {
     pub items: Vec<(String, Json)>,
-    pub approximation: Option<String>,
+    pub approximation: Option<(Code, String)>,
 }
 
 /// `TimeGenerated > ago(1d)`: a lookback, which in Sigma is the backend's schedule rather than
@@ -39,9 +40,12 @@ pub fn items(m: &Match, table: &str) -> Result<Items, String> {
         MatchOp::Like => exact(like_match(&field, m)?),
         MatchOp::Has | MatchOp::HasPrefix | MatchOp::HasSuffix => Ok(Items {
             items: text_match(&field, m, Anchor::Inside)?,
-            approximation: Some(format!(
-                "`{}` matches whole terms; Sigma `contains` matches any substring, so the rule also fires inside longer words",
-                term_operator(m.op)
+            approximation: Some((
+                Code::TermMatch,
+                format!(
+                    "`{}` matches whole terms; Sigma `contains` matches any substring, so the rule also fires inside longer words",
+                    term_operator(m.op)
+                ),
             )),
         }),
         // A regex stays as written, backreferences and lookaround included: the Sigma
@@ -358,7 +362,7 @@ mod tests {
     #[test]
     fn terms_widen_to_substrings_and_what_sigma_cannot_say_is_refused() {
         let has = items(&m(MatchOp::Has, vec![Value::String("x".into())], false), "Syslog").ok().unwrap();
-        assert!(has.approximation.is_some_and(|a| a.contains("substring")));
+        assert_eq!(has.approximation.map(|(code, _)| code), Some(Code::TermMatch));
         assert!(items(&m(MatchOp::Gt, vec![Value::Ago(10)], false), "Syslog").is_err());
         assert!(items(&m(MatchOp::Regex, vec![Value::String("a(?i)b".into())], true), "Syslog").is_err());
         assert_eq!(
