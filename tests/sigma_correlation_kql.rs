@@ -97,7 +97,7 @@ const CORRELATIONS: &[(&str, &str, Code)] = &[
     (
         "temporal_ordered",
         "type: temporal_ordered\n  rules: [failed, logon]\n  group-by: [TargetUserName]\n  timespan: 2m",
-        Code::Unmodelled,
+        Code::CorrelationUnsupported,
     ),
 ];
 

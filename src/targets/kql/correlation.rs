@@ -151,7 +151,7 @@ pub(super) fn losses(subject: &Subject) -> Vec<Problem> {
         _ => None,
     });
     let order = ordered.map(|span| {
-        loss_at(subject, Code::WindowChanged, span, "the rules must match in the order listed: the join window has no direction, so any order matches")
+        loss_at(subject, Code::CorrelationUnsupported, span, "the rules must match in the order listed: the join window has no direction, so any order matches")
     });
     bins.chain(chain).chain(order).collect()
 }
