@@ -9,7 +9,7 @@
 //!     cargo bench --bench convert_corpus
 
 use ruleconv::convert;
-use ruleconv::targets::{EmitOptions, Target};
+use ruleconv::emit::{EmitOptions, Target};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -22,7 +22,7 @@ mod peers;
 
 use peers::{env_usize, json_number, ms, timed, venv_python};
 use ruleconv::convert;
-use ruleconv::targets::{EmitOptions, Target};
+use ruleconv::emit::{EmitOptions, Target};
 use std::hint::black_box;
 use std::path::Path;
 use std::process::{Command, Stdio};

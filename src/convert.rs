@@ -5,10 +5,10 @@
 //! thread count.
 
 use crate::diag::{CodeCount, Kind, Position, Problem};
+use crate::emit::{self, EmitOptions, Subject, Target, Verdict};
 use crate::ir::Detection;
 use crate::ir::{Rule, SourceFormat};
-use crate::sources::{self, Entry, ReadOutcome};
-use crate::targets::{self, EmitOptions, Subject, Target, Verdict};
+use crate::read::{self, Entry, ReadOutcome};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -28,7 +28,7 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Vec<InputFile> {
     let mut files = Vec::new();
     for input in inputs {
         if input.is_dir() {
-            files.extend(sources::discover(input).into_iter().map(|path| InputFile { path, root: Some(input.clone()) }));
+            files.extend(read::discover(input).into_iter().map(|path| InputFile { path, root: Some(input.clone()) }));
         } else {
             files.push(InputFile { path: input.clone(), root: None });
         }
@@ -57,7 +57,7 @@ pub fn read_all(files: &[InputFile], from: Option<SourceFormat>) -> Vec<FileRule
     files
         .par_iter()
         .map(|input| {
-            let outcome = if input.path == Path::new(STDIN) { read_stdin(from) } else { sources::read_file(&input.path, from) };
+            let outcome = if input.path == Path::new(STDIN) { read_stdin(from) } else { read::read_file(&input.path, from) };
             FileRules { input: input.clone(), outcome }
         })
         .collect()
@@ -78,9 +78,9 @@ pub fn warn_duplicate_ids(files: &mut [FileRules]) {
 
 fn read_stdin(from: Option<SourceFormat>) -> ReadOutcome {
     let name = Path::new("<stdin>");
-    match sources::read_limited(std::io::stdin(), 0) {
-        Ok(Some(bytes)) => sources::read_bytes(&bytes, name, from),
-        Ok(None) => ReadOutcome::refused(name, Position::new(1, 1), sources::too_large()),
+    match read::read_limited(std::io::stdin(), 0) {
+        Ok(Some(bytes)) => read::read_bytes(&bytes, name, from),
+        Ok(None) => ReadOutcome::refused(name, Position::new(1, 1), read::too_large()),
         Err(e) => ReadOutcome::refused(name, Position::new(1, 1), format!("cannot read standard input: {e}")),
     }
 }
@@ -162,7 +162,7 @@ pub fn read_files(files: &[FileRules]) -> Vec<&FileRules> {
 }
 
 /// What one rule became in each target.
-type RuleResults = Vec<Option<Result<targets::Emitted, Vec<Problem>>>>;
+type RuleResults = Vec<Option<Result<emit::Emitted, Vec<Problem>>>>;
 
 /// `convert` to several targets at once, one result per target in the order given: each rule
 /// is read and lowered once, however many targets there are.
@@ -202,7 +202,7 @@ pub fn emit_lowered<'a>(
                         .iter()
                         .map(|target| {
                             let detection = if target.reads_detection_of(lowered.rule) { &*lowered.detection } else { &unlowered };
-                            Some(targets::emit(*target, &[Subject { rule: lowered.rule, detection }], options))
+                            Some(emit::emit(*target, &[Subject { rule: lowered.rule, detection }], options))
                         })
                         .collect();
                     done();
@@ -331,17 +331,17 @@ pub fn combined_text(converted: &[Converted], target: Target, options: &EmitOpti
         [one] => Ok(one.text.clone()),
         many => {
             let subjects: Vec<_> = many.iter().map(|c| Subject { rule: c.rule, detection: &c.detection }).collect();
-            targets::emit(target, &subjects, options).map(|emitted| emitted.text)
+            emit::emit(target, &subjects, options).map(|emitted| emitted.text)
         }
     }
 }
 
 /// Lowers each rule (for targets that read the Detection) and emits them all as one document: the library's one-call conversion.
-pub fn emit_rules(target: Target, rules: &[&Rule], options: &EmitOptions) -> Result<targets::Emitted, Vec<Problem>> {
+pub fn emit_rules(target: Target, rules: &[&Rule], options: &EmitOptions) -> Result<emit::Emitted, Vec<Problem>> {
     let detections: Vec<Arc<Detection>> =
         rules.iter().map(|rule| if target.reads_detection_of(rule) { crate::lower::lower_rule(rule) } else { Arc::default() }).collect();
     let subjects: Vec<Subject> = rules.iter().zip(&detections).map(|(rule, detection)| Subject { rule, detection }).collect();
-    targets::emit(target, &subjects, options)
+    emit::emit(target, &subjects, options)
 }
 
 /// The longest file stem written; longer names are cut and end with a hash of the whole name.

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //!  rule files ──read──▶ ir::Rule ──lower (once, by the job)──▶ convert::Lowered ──emit──▶ target tree ──print──▶ text
-//!  (Sentinel YAML, ARM,  sources::      │ neutral metadata        { rule, Arc<Detection> }   targets::    KQL AST, YARA-L     + problems
+//!  (Sentinel YAML, ARM,  read::      │ neutral metadata        { rule, Arc<Detection> }   emit::    KQL AST, YARA-L     + problems
 //!   markdown, catalogs,  one reader     │ + sentinel / sigma           │   │   │   │          one Emitter  model, YAML/JSON     (each with a code)
 //!   Sigma)               per format     │   sections                   │   │   │   └─▶ report  per target   values              + fidelity
 //!        │                              │                              │   │   └─▶ test (eval runs it on events)
@@ -33,6 +33,7 @@ pub mod cli;
 pub mod convert;
 pub mod diag;
 pub mod diff;
+pub mod emit;
 pub mod eval;
 pub mod explain;
 pub mod glob;
@@ -40,9 +41,8 @@ pub mod ir;
 pub mod kql;
 pub mod lower;
 pub mod re2;
+pub mod read;
 pub mod report;
 pub mod sentinel;
 pub mod sigma;
-pub mod sources;
-pub mod targets;
 pub mod yaml;

@@ -4,9 +4,9 @@
 //! of tables and predicate fields the profile maps.
 //! `cargo test --release --test chronicle_corpus -- --nocapture` prints the numbers.
 
+use ruleconv::emit::{EmitOptions, Subject, Target, emit};
 use ruleconv::ir::detection::Predicate;
 use ruleconv::ir::{Detection, Logic, Query, Rule};
-use ruleconv::targets::{EmitOptions, Subject, Target, emit};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,12 +32,12 @@ fn corpus_rules_become_valid_yaral() {
     let out = std::env::temp_dir().join(format!("ruleconv-chronicle-corpus-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).expect("temp folder");
-    let mut files = ruleconv::sources::discover(&corpus);
+    let mut files = ruleconv::read::discover(&corpus);
     files.sort();
     let (mut emitted, mut no_todo) = (0usize, 0usize);
     let mut coverage = Coverage::default();
     for file in &files {
-        for rule in ruleconv::sources::read_path(file).rules.iter().filter(|r| r.kql().is_some()) {
+        for rule in ruleconv::read::read_path(file).rules.iter().filter(|r| r.kql().is_some()) {
             let detection = ruleconv::lower::lower_rule(rule);
             let text = emit(target, &[Subject { rule, detection: &detection }], &EmitOptions::default())
                 .unwrap_or_else(|e| panic!("{}: {e:?}", file.display()))

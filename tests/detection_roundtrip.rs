@@ -13,11 +13,11 @@ mod kql_run;
 mod without_spans;
 
 use ruleconv::convert::{self, Converted, emit_rules};
+use ruleconv::emit::{EmitOptions, Target, Verdict};
 use ruleconv::ir::detection::Detection;
 use ruleconv::ir::{Rule, SourceFormat};
 use ruleconv::lower::{lower_query, lower_rule};
-use ruleconv::sources::read_text;
-use ruleconv::targets::{EmitOptions, Target, Verdict};
+use ruleconv::read::read_text;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::path::Path;

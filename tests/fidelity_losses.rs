@@ -7,9 +7,9 @@
 
 use ruleconv::convert::{self, emit_rules};
 use ruleconv::diag::{Code, Kind, Problem, excerpt};
+use ruleconv::emit::{EmitOptions, Target, Verdict};
 use ruleconv::ir::detection::Predicate;
-use ruleconv::sources::read_text;
-use ruleconv::targets::{EmitOptions, Target, Verdict};
+use ruleconv::read::read_text;
 use std::path::Path;
 
 /// The schedule most rows use; a row that needs another gives its own keys.

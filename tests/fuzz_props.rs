@@ -11,9 +11,9 @@ mod edits;
 
 use proptest::prelude::*;
 use ruleconv::convert::{self, FileRules, InputFile};
+use ruleconv::emit::{EmitOptions, Target};
 use ruleconv::ir::SourceFormat;
-use ruleconv::sources;
-use ruleconv::targets::{EmitOptions, Target};
+use ruleconv::read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -108,7 +108,7 @@ fn fixtures() -> &'static [String] {
     static FIXTURES: OnceLock<Vec<String>> = OnceLock::new();
     FIXTURES.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-        let mut found = sources::discover(&root);
+        let mut found = read::discover(&root);
         found.extend(std::fs::read_dir(root.join("pages")).into_iter().flatten().flatten().map(|e| e.path()));
         found.sort();
         found.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
@@ -134,7 +134,7 @@ fn mutated() -> impl Strategy<Value = String> {
 }
 
 /// Every problem names the file read and a line of the text (or the one just past its end).
-fn check_problems(text: &str, name: &str, outcome: &sources::ReadOutcome) -> Result<(), TestCaseError> {
+fn check_problems(text: &str, name: &str, outcome: &read::ReadOutcome) -> Result<(), TestCaseError> {
     // YAML counts a lone `\r` as a line break too, so count both (generously for `\r\n`).
     let lines = text.matches(['\n', '\r']).count() + 1;
     for problem in &outcome.problems {
@@ -148,9 +148,9 @@ fn check_problems(text: &str, name: &str, outcome: &sources::ReadOutcome) -> Res
 /// Reads `text` as each format, then detects its format and converts it to every target.
 fn check(text: &str, name: &str) -> Result<(), TestCaseError> {
     for format in SourceFormat::ALL {
-        check_problems(text, name, &sources::read_text(text, Path::new(name), Some(format)))?;
+        check_problems(text, name, &read::read_text(text, Path::new(name), Some(format)))?;
     }
-    let outcome = sources::read_text(text, Path::new(name), None);
+    let outcome = read::read_text(text, Path::new(name), None);
     check_problems(text, name, &outcome)?;
     let files = [FileRules { input: InputFile { path: PathBuf::from(name), root: None }, outcome }];
     let options = EmitOptions::default();

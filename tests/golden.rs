@@ -3,7 +3,7 @@
 //! rewrites the files (review `git diff golden/` before committing).
 
 use ruleconv::convert::{self, Lowered};
-use ruleconv::targets::{EmitOptions, Target};
+use ruleconv::emit::{EmitOptions, Target};
 use std::path::{Path, PathBuf};
 
 fn fixtures_dir() -> PathBuf {
@@ -99,7 +99,7 @@ fn fixtures_match_golden_detections() {
     let mut failures = Vec::new();
     for fixture in fixtures() {
         let relative = fixture.strip_prefix(fixtures_dir()).expect("under fixtures");
-        let rules = ruleconv::sources::read_path(&fixture).rules;
+        let rules = ruleconv::read::read_path(&fixture).rules;
         let records: Vec<_> = rules
             .iter()
             .map(|rule| ruleconv::explain::explain(&Lowered { rule, detection: ruleconv::lower::lower_rule(rule) }, relative))

@@ -375,7 +375,7 @@ fn a_ten_megabyte_line_converts() {
 fn a_file_over_the_size_limit_is_refused_unread() {
     let (dir, input) = scratch("huge.yaml");
     // Sparse: no disk space is used for the zeros.
-    std::fs::File::create(&input).unwrap().set_len(ruleconv::sources::MAX_FILE_BYTES + 1).unwrap();
+    std::fs::File::create(&input).unwrap().set_len(ruleconv::read::MAX_FILE_BYTES + 1).unwrap();
     let result = run(&input, &["check", "{input}"]);
     assert_eq!(result.code, 1, "{}", result.printed);
     assert!(result.printed.contains("in/huge.yaml:1:1: error: the file is larger than 64 MiB"), "{}", result.printed);

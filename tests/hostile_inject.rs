@@ -14,10 +14,10 @@ mod shared;
 mod without_spans;
 
 use ruleconv::convert::emit_rules;
+use ruleconv::emit::{EmitOptions, Target};
 use ruleconv::ir::{Rule, SourceFormat};
 use ruleconv::lower::lower_rule;
-use ruleconv::sources::read_text;
-use ruleconv::targets::{EmitOptions, Target};
+use ruleconv::read::read_text;
 use run::{ruleconv, scratch, text};
 use std::path::{Path, PathBuf};
 use without_spans::without_spans;

@@ -3,10 +3,10 @@
 //! through the chosen profile, and an unknown logsource is an error naming it.
 
 use ruleconv::diag::Code;
+use ruleconv::emit::{EmitOptions, Subject, Target, emit};
 use ruleconv::ir::SourceFormat;
 use ruleconv::lower::lower_rule;
-use ruleconv::sources::read_text;
-use ruleconv::targets::{EmitOptions, Subject, Target, emit};
+use ruleconv::read::read_text;
 use std::path::Path;
 
 /// The emitted text for a Sigma file, with the profile given, or the error messages.

@@ -7,7 +7,7 @@
 mod kql_corpus;
 
 use ruleconv::convert;
-use ruleconv::targets::{EmitOptions, Target, Verdict};
+use ruleconv::emit::{EmitOptions, Target, Verdict};
 
 /// (profile, converted rules at least): the default maps more than pySigma's microsoft_xdr
 /// pipeline (1,928 rules) because it adds the cloud and Windows service logsources.
@@ -60,4 +60,3 @@ fn corpus_rules_become_kql_the_oracle_accepts() {
         rejected.iter().take(5).cloned().collect::<Vec<_>>().join("\n\n")
     );
 }
-

@@ -16,9 +16,9 @@ mod sigma_run;
 
 use kql_run::{Answer, Request};
 use ruleconv::convert;
+use ruleconv::emit::{EmitOptions, Target, Verdict};
 use ruleconv::eval::{self, Row, generate::Columns, time};
 use ruleconv::ir::detection::LogSource;
-use ruleconv::targets::{EmitOptions, Target, Verdict};
 use serde_json::{Value as Json, json};
 
 const NOW: &str = "2024-05-01T12:00:00Z";

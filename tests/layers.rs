@@ -3,9 +3,9 @@
 //! line and path it names, before it reaches review.
 //!
 //! - the IR (`src/ir/`) depends on nothing above it;
-//! - emitters (`src/targets/`) never reach into readers, Sigma's syntax or lowering: they get
+//! - emitters (`src/emit/`) never reach into readers, Sigma's syntax or lowering: they get
 //!   the `Rule` and the `Detection` the job lowered;
-//! - readers (`src/sources/`) know no targets;
+//! - readers (`src/read/`) know no targets;
 //! - `src/kql/` is a leaf: it names nothing else of the crate.
 
 use std::path::{Path, PathBuf};
@@ -14,25 +14,12 @@ use std::path::{Path, PathBuf};
 const RULES: &[(&str, &[&str], &str)] = &[
     (
         "ir",
-        &[
-            "crate::diag",
-            "crate::sources",
-            "crate::targets",
-            "crate::lower",
-            "crate::sigma",
-            "crate::convert",
-            "crate::cli",
-            "crate::check",
-        ],
+        &["crate::diag", "crate::read", "crate::emit", "crate::lower", "crate::sigma", "crate::convert", "crate::cli", "crate::check"],
         "the IR depends on nothing above it",
     ),
-    ("targets", &["crate::sources", "crate::sigma", "crate::lower", "crate::kql::parser"], "emitters get the Rule and the Detection"),
-    ("sources", &["crate::targets"], "readers know no targets"),
-    (
-        "kql",
-        &["crate::ir", "crate::diag", "crate::sources", "crate::targets", "crate::lower", "crate::sigma", "crate::convert"],
-        "kql is a leaf",
-    ),
+    ("emit", &["crate::read", "crate::sigma", "crate::lower", "crate::kql::parser"], "emitters get the Rule and the Detection"),
+    ("read", &["crate::emit"], "readers know no targets"),
+    ("kql", &["crate::ir", "crate::diag", "crate::read", "crate::emit", "crate::lower", "crate::sigma", "crate::convert"], "kql is a leaf"),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -94,9 +81,9 @@ fn the_checker_sees_each_way_of_naming_a_module() {
     let dir = std::env::temp_dir().join(format!("ruleconv-layers-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("sample.rs");
-    let sample = "use crate::lower::lower_rule;\nuse crate::kql::{self, parser};\nlet d = crate::sigma::parse_file(t);\n// crate::sources in a comment\nuse crate::lowering_free::x;\n#[cfg(test)]\nuse crate::sources::read;\n";
+    let sample = "use crate::lower::lower_rule;\nuse crate::kql::{self, parser};\nlet d = crate::sigma::parse_file(t);\n// crate::read in a comment\nuse crate::lowering_free::x;\n#[cfg(test)]\nuse crate::read::read;\n";
     std::fs::write(&file, sample).expect("written");
-    let found = violations(&file, &["crate::lower", "crate::kql::parser", "crate::sigma", "crate::sources"]);
+    let found = violations(&file, &["crate::lower", "crate::kql::parser", "crate::sigma", "crate::read"]);
     std::fs::remove_dir_all(&dir).ok();
     let lines: Vec<&str> = found.iter().map(|f| f.rsplit_once(": names ").map_or("", |(_, p)| p)).collect();
     assert_eq!(lines, ["`crate::lower`", "`crate::kql::parser`", "`crate::sigma`"], "{found:?}");

@@ -17,14 +17,14 @@ fn corpus_rules_lower_and_enough_are_fully_modelled() {
         eprintln!("skipped: {} is absent", dir.display());
         return;
     }
-    let mut files = ruleconv::sources::discover(&dir);
+    let mut files = ruleconv::read::discover(&dir);
     files.sort();
     let (mut rules, mut fully) = (0usize, 0usize);
     // construct → (occurrences, rules with it)
     let mut buckets: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let sample = std::env::var("LOWER_SAMPLE").ok();
     for file in &files {
-        for rule in ruleconv::sources::read_path(file).rules.iter().filter(|r| r.kql().is_some()) {
+        for rule in ruleconv::read::read_path(file).rules.iter().filter(|r| r.kql().is_some()) {
             let detection = ruleconv::lower::lower_rule(rule);
             lower_cut_versions(rule.kql().map_or("", |q| q.text.as_str()));
             rules += 1;

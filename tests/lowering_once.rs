@@ -3,8 +3,8 @@
 //! test binary, because the count is the process's.
 
 use ruleconv::convert;
+use ruleconv::emit::{EmitOptions, Target};
 use ruleconv::lower::rules_lowered;
-use ruleconv::targets::{EmitOptions, Target};
 use std::path::PathBuf;
 
 #[test]

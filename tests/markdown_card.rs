@@ -3,8 +3,8 @@
 //! a card.
 
 use ruleconv::convert::emit_rules;
-use ruleconv::sources::read_text;
-use ruleconv::targets::{EmitOptions, Target};
+use ruleconv::emit::{EmitOptions, Target};
+use ruleconv::read::read_text;
 use std::path::Path;
 
 fn markdown() -> Target {
@@ -229,11 +229,11 @@ fn every_corpus_rule_gives_a_card() {
         eprintln!("skipped: {} is absent", dir.display());
         return;
     }
-    let mut files = ruleconv::sources::discover(&dir);
+    let mut files = ruleconv::read::discover(&dir);
     files.sort();
     let mut cards = 0;
     for file in &files {
-        for rule in &ruleconv::sources::read_path(file).rules {
+        for rule in &ruleconv::read::read_path(file).rules {
             let emitted = emit_rules(markdown(), &[rule], &EmitOptions::default());
             let card = emitted.unwrap_or_else(|e| panic!("{}: {e:?}", file.display())).text;
             assert!(card.contains("\n# ") && card.ends_with('\n'), "{}", file.display());

@@ -8,8 +8,8 @@ mod shared;
 
 use quick_xml::XmlVersion;
 use quick_xml::events::Event;
-use run::{ruleconv, scratch, text};
 use ruleconv::diag::Code;
+use run::{ruleconv, scratch, text};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -49,7 +49,7 @@ const SIGMA_SAMPLE: [(&str, &str); 3] = [
 /// Converts `inputs` to every target with `--threads N`; the output tree, stderr, the report
 /// and the JUnit file.
 fn convert_all(inputs: &[&Path], threads: &str, out: &Path) -> (BTreeMap<PathBuf, Vec<u8>>, Vec<u8>) {
-    let targets: Vec<&str> = ruleconv::targets::Target::all().iter().map(|t| t.name()).collect();
+    let targets: Vec<&str> = ruleconv::emit::Target::all().iter().map(|t| t.name()).collect();
     let (report, junit) = (out.with_extension("report.json"), out.with_extension("junit.xml"));
     let mut args: Vec<&str> = vec!["convert", "--threads", threads];
     args.extend(inputs.iter().map(|p| p.to_str().unwrap()));
@@ -80,7 +80,7 @@ fn output_is_identical_with_one_and_two_threads_for_all_targets() {
     let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     let (one, one_err) = convert_all(&inputs, "1", &dir.join("one"));
     let (two, two_err) = convert_all(&inputs, "2", &dir.join("two"));
-    let targets = ruleconv::targets::Target::all();
+    let targets = ruleconv::emit::Target::all();
     for target in targets {
         assert!(one.keys().filter(|p| p.starts_with(target.name())).count() >= 3, "{} wrote too little: {:?}", target.name(), one.keys());
     }

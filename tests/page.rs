@@ -8,7 +8,7 @@ mod kql_corpus;
 
 use ruleconv::diag::{Code, Kind, Position};
 use ruleconv::ir::{Rule, SourceFormat};
-use ruleconv::sources::{self, ReadOutcome};
+use ruleconv::read::{self, ReadOutcome};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -19,7 +19,7 @@ fn page(name: &str) -> PathBuf {
 }
 
 fn read(name: &str) -> ReadOutcome {
-    sources::read_path(&page(name))
+    read::read_path(&page(name))
 }
 
 fn read_one(name: &str) -> Rule {
@@ -52,12 +52,12 @@ fn text(bytes: &[u8]) -> String {
 fn pages_are_detected_by_content() {
     for name in SEEDS.iter().chain(&["flattened-key-order.txt", "indented-with-fence.md", "ambiguous-enabled.txt"]) {
         let text = std::fs::read_to_string(page(name)).unwrap();
-        assert_eq!(sources::detect(&text, &page(name)), Some(SourceFormat::Page), "{name}");
+        assert_eq!(read::detect(&text, &page(name)), Some(SourceFormat::Page), "{name}");
     }
     assert_eq!(SourceFormat::from_name("page"), Some(SourceFormat::Page));
     // A repository rule stays repository YAML, even with a comment before it.
     let yaml = "# Source: somewhere\nid: 1\nname: a\nquery: |\n  T\n";
-    assert_eq!(sources::detect(yaml, Path::new("x.yaml")), Some(SourceFormat::SentinelYaml));
+    assert_eq!(read::detect(yaml, Path::new("x.yaml")), Some(SourceFormat::SentinelYaml));
 }
 
 #[test]
@@ -207,12 +207,12 @@ fn flattened_lines_that_fit_nowhere_are_errors() {
         ),
     ];
     for (text, position, message) in cases {
-        let outcome = sources::read_text(text, Path::new("p.txt"), Some(SourceFormat::Page));
+        let outcome = read::read_text(text, Path::new("p.txt"), Some(SourceFormat::Page));
         let error = outcome.problems.iter().find(|p| p.is_error()).unwrap_or_else(|| panic!("{text}: no error"));
         assert_eq!(error.position, position, "{text}");
         assert!(error.message.contains(message), "{}", error.message);
     }
-    let none = sources::read_text("Just prose.\nNothing here.\n", Path::new("p.txt"), Some(SourceFormat::Page));
+    let none = read::read_text("Just prose.\nNothing here.\n", Path::new("p.txt"), Some(SourceFormat::Page));
     assert!(none.not_a_rule && none.problems[0].code == Code::NotARule);
 }
 
@@ -220,7 +220,7 @@ fn flattened_lines_that_fit_nowhere_are_errors() {
 fn the_query_ends_where_the_page_goes_on() {
     // The query is the last key: prose after a blank line is the page's, not the query's.
     let text = "Card\nname: a\nquery: |\nT\n| take 1\n\nStages and predicates\nmore prose\n";
-    let outcome = sources::read_text(text, Path::new("p.txt"), Some(SourceFormat::Page));
+    let outcome = read::read_text(text, Path::new("p.txt"), Some(SourceFormat::Page));
     assert_eq!(outcome.rules[0].kql().unwrap().text, "T\n| take 1\n");
 }
 
@@ -245,7 +245,7 @@ fn seeds_check_clean_and_convert_to_every_target() {
     }
     // The Sentinel YAML written reads back as the same rule, facts included.
     for entry in std::fs::read_dir(out.join("sentinel-yaml")).unwrap() {
-        let back = sources::read_path(&entry.unwrap().path());
+        let back = read::read_path(&entry.unwrap().path());
         assert!(back.problems.iter().all(|p| !p.is_error()), "{:?}", back.problems);
         let back = &back.rules[0];
         let original = SEEDS.iter().map(|s| read_one(s)).find(|r| r.title == back.title).expect("same title");

@@ -3,10 +3,10 @@
 //! ARM → YAML → ARM reproduces the template byte for byte.
 
 use ruleconv::convert::emit_rules;
+use ruleconv::emit::{EmitOptions, Target};
 use ruleconv::ir::{Rule, SourceFormat};
+use ruleconv::read;
 use ruleconv::sentinel::keys;
-use ruleconv::sources;
-use ruleconv::targets::{EmitOptions, Target};
 use ruleconv::yaml;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -48,7 +48,7 @@ fn arm_or_refused(rule: &Rule) -> Option<String> {
 
 /// Reads back exactly one rule from emitted text.
 fn read_back(text: &str, name: &str, format: SourceFormat) -> Rule {
-    let outcome = sources::read_text(text, Path::new(name), Some(format));
+    let outcome = read::read_text(text, Path::new(name), Some(format));
     let errors: Vec<_> = outcome.problems.iter().filter(|p| p.is_error()).collect();
     assert!(errors.is_empty() && outcome.rules.len() == 1, "{name}: {errors:?}\n{text}");
     outcome.rules.into_iter().next().expect("one rule")
@@ -79,8 +79,8 @@ fn corpus_yaml_to_arm_to_yaml_keeps_every_key_and_value() {
     let Some(dir) = corpus() else { return };
     let (mut rules, mut refused, mut added_keys, mut failures) = (0, 0, 0, Vec::new());
     let mut added = std::collections::BTreeMap::new();
-    for file in sources::discover(&dir) {
-        let outcome = sources::read_path(&file);
+    for file in read::discover(&dir) {
+        let outcome = read::read_path(&file);
         for rule in &outcome.rules {
             rules += 1;
             let original = data(&std::fs::read_to_string(&file).expect("readable").replace('\u{feff}', ""));
@@ -118,8 +118,8 @@ fn corpus_yaml_to_arm_to_yaml_keeps_every_key_and_value() {
 fn corpus_arm_to_yaml_to_arm_is_identical() {
     let Some(dir) = corpus() else { return };
     let (mut rules, mut failures) = (0, Vec::new());
-    for file in sources::discover(&dir) {
-        for rule in sources::read_path(&file).rules {
+    for file in read::discover(&dir) {
+        for rule in read::read_path(&file).rules {
             let Some(arm) = arm_or_refused(&rule) else { continue };
             rules += 1;
             let yaml = emit(&read_back(&arm, "a.json", SourceFormat::Arm), sentinel_yaml());
@@ -141,13 +141,13 @@ fn corpus_arm_to_yaml_to_arm_is_identical() {
 #[test]
 fn fixture_arm_exports_round_trip_through_yaml() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/arm");
-    for file in sources::discover(&dir) {
-        let rules = sources::read_path(&file).rules;
+    for file in read::discover(&dir) {
+        let rules = read::read_path(&file).rules;
         assert!(!rules.is_empty(), "{}", file.display());
         let refs: Vec<_> = rules.iter().collect();
         let arm = emit_rules(sentinel(), &refs, &EmitOptions::default()).expect("emits").text;
         let yaml = emit_rules(sentinel_yaml(), &refs, &EmitOptions::default()).expect("emits").text;
-        let again = sources::read_text(&yaml, Path::new("x.yaml"), Some(SourceFormat::SentinelYaml)).rules;
+        let again = read::read_text(&yaml, Path::new("x.yaml"), Some(SourceFormat::SentinelYaml)).rules;
         let again_refs: Vec<_> = again.iter().collect();
         let arm_again = emit_rules(sentinel(), &again_refs, &EmitOptions::default()).expect("emits").text;
         assert_eq!(arm, arm_again, "{}:\n{}", file.display(), ruleconv::diff::unified(&arm, &arm_again, "arm", "again"));
@@ -159,7 +159,7 @@ fn fixture_arm_exports_round_trip_through_yaml() {
 /// unknown keys included, and nothing added.
 fn foreign_fixtures(extension: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/foreign");
-    let files: Vec<PathBuf> = sources::discover(&dir).into_iter().filter(|f| f.extension().is_some_and(|e| e == extension)).collect();
+    let files: Vec<PathBuf> = read::discover(&dir).into_iter().filter(|f| f.extension().is_some_and(|e| e == extension)).collect();
     assert!(!files.is_empty(), "no .{extension} fixtures in {}", dir.display());
     files
 }
@@ -175,13 +175,13 @@ fn differences(original: &Value, result: &Value) -> Vec<String> {
 }
 
 fn read_all(text: &str, name: &str, format: SourceFormat) -> Vec<Rule> {
-    let outcome = sources::read_text(text, Path::new(name), Some(format));
+    let outcome = read::read_text(text, Path::new(name), Some(format));
     let errors: Vec<_> = outcome.problems.iter().filter(|p| p.is_error()).collect();
     assert!(errors.is_empty() && !outcome.rules.is_empty(), "{name}: {errors:?}\n{text}");
     outcome.rules
 }
 
-fn emit_all(rules: &[Rule], target: Target) -> ruleconv::targets::Emitted {
+fn emit_all(rules: &[Rule], target: Target) -> ruleconv::emit::Emitted {
     let refs: Vec<&Rule> = rules.iter().collect();
     emit_rules(target, &refs, &EmitOptions::default()).expect("emits")
 }

@@ -8,10 +8,10 @@ mod kql_run;
 
 use ruleconv::check::{max_entity_mappings, metadata_problems};
 use ruleconv::convert::{self, emit_rules};
+use ruleconv::emit::{EmitOptions, Target};
 use ruleconv::ir::{Rule, SourceFormat};
 use ruleconv::lower::lower_rule;
-use ruleconv::sources::read_text;
-use ruleconv::targets::{EmitOptions, Target};
+use ruleconv::read::read_text;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 

@@ -9,10 +9,10 @@ mod kql_run;
 
 use ruleconv::convert::{self, emit_rules};
 use ruleconv::diag::{Code, Kind};
+use ruleconv::emit::{EmitOptions, Settings, Target};
 use ruleconv::ir::detection::{Input, OutputOrigin, Stage};
 use ruleconv::ir::{Rule, SentinelSection, SourceFormat};
-use ruleconv::sources::read_text;
-use ruleconv::targets::{EmitOptions, Settings, Target};
+use ruleconv::read::read_text;
 use std::path::Path;
 use std::process::Command;
 
@@ -102,7 +102,11 @@ fn through_sigma(rule: &Rule) -> Option<(Rule, Vec<ruleconv::diag::Problem>)> {
 /// The columns whose entity mappings the way back left out, each with its reported loss.
 fn left_out(problems: &[ruleconv::diag::Problem]) -> Vec<String> {
     let losses = problems.iter().filter(|p| p.kind == Kind::Loss && p.code == Code::EntityColumn);
-    losses.filter_map(|p| p.message.strip_prefix("the ")?.split_once("entity mapping of column `")?.1.split_once('`').map(|(c, _)| c.to_string())).collect()
+    losses
+        .filter_map(|p| {
+            p.message.strip_prefix("the ")?.split_once("entity mapping of column `")?.1.split_once('`').map(|(c, _)| c.to_string())
+        })
+        .collect()
 }
 
 #[test]
@@ -200,7 +204,7 @@ version: 1.0.2
 kind: Scheduled
 ";
 
-fn emit(target: &str, rule: &Rule, options: &EmitOptions) -> ruleconv::targets::Emitted {
+fn emit(target: &str, rule: &Rule, options: &EmitOptions) -> ruleconv::emit::Emitted {
     emit_rules(Target::from_name(target).expect("registered"), &[rule], options).unwrap_or_else(|e| panic!("{e:?}"))
 }
 

@@ -3,8 +3,8 @@
 
 use ruleconv::convert::emit_rules;
 use ruleconv::diag::{Code, Kind};
-use ruleconv::sources::read_text;
-use ruleconv::targets::{EmitOptions, Target, Verdict};
+use ruleconv::emit::{EmitOptions, Target, Verdict};
+use ruleconv::read::read_text;
 use std::path::Path;
 
 const ID: &str = "5b6e1c7a-3f2d-4a8e-9c41-0d2f7e8a9b10";

@@ -8,7 +8,7 @@
 //! of the `sigma check` run; uniqueness inside each emitted file is checked here instead.
 
 use ruleconv::convert;
-use ruleconv::targets::{EmitOptions, Target};
+use ruleconv::emit::{EmitOptions, Target};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;

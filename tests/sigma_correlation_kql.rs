@@ -21,12 +21,12 @@ mod kql_run;
 mod without_spans;
 
 use ruleconv::diag::{Code, Kind};
+use ruleconv::emit::{EmitOptions, Emitted, Subject, Target, emit};
 use ruleconv::eval::{self, Row, time};
 use ruleconv::ir::detection::{EVENT_TIME, Stage};
 use ruleconv::ir::{Detection, SourceFormat};
 use ruleconv::lower::{lower_query, lower_rule};
-use ruleconv::sources::read_text;
-use ruleconv::targets::{EmitOptions, Emitted, Subject, Target, emit};
+use ruleconv::read::read_text;
 use serde_json::{Value as Json, json};
 use std::path::Path;
 use without_spans::without_spans;

@@ -22,11 +22,11 @@ mod sigma_run;
 
 use kql_run::{Answer, Request};
 use ruleconv::convert;
+use ruleconv::emit::{EmitOptions, Target, Verdict};
 use ruleconv::eval::generate::{self, Columns, Schemas};
 use ruleconv::eval::{self, Row, Table, time};
 use ruleconv::ir::Detection;
 use ruleconv::ir::detection::{Aggregate, Match, Predicate, Stage, Value};
-use ruleconv::targets::{EmitOptions, Target, Verdict};
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -16,11 +16,11 @@ mod sigma_run;
 mod without_spans;
 
 use ruleconv::convert::{self, Converted, FileRules};
+use ruleconv::emit::{EmitOptions, Target, Verdict};
 use ruleconv::eval::{Row, time};
 use ruleconv::ir::Detection;
 use ruleconv::lower::lower_rule;
-use ruleconv::sources;
-use ruleconv::targets::{EmitOptions, Target, Verdict};
+use ruleconv::read;
 use std::path::Path;
 use std::process::Command;
 use without_spans::without_spans;
@@ -47,7 +47,7 @@ fn corpus() -> Option<Vec<FileRules>> {
 
 /// The Detection our Sigma text reads back into.
 fn read_back(text: &str) -> Option<Detection> {
-    let outcome = sources::read_text(text, Path::new("normalized.yml"), None);
+    let outcome = read::read_text(text, Path::new("normalized.yml"), None);
     outcome.rules.last().map(|rule| std::sync::Arc::unwrap_or_clone(lower_rule(rule)))
 }
 

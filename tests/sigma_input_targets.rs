@@ -5,10 +5,10 @@
 mod without_spans;
 
 use ruleconv::convert::emit_rules;
+use ruleconv::emit::{EmitOptions, Target};
 use ruleconv::ir::{Rule, SourceFormat};
 use ruleconv::lower::lower_rule;
-use ruleconv::sources::read_text;
-use ruleconv::targets::{EmitOptions, Target};
+use ruleconv::read::read_text;
 use std::path::Path;
 use without_spans::without_spans;
 

@@ -6,7 +6,7 @@ use ruleconv::diag::{Code, Kind, Position};
 use ruleconv::ir::detection::{Detection, EVENT_TIME, Input, JoinKind, Predicate, Quantifier, Stage, Value};
 use ruleconv::ir::{Rule, Severity, SourceFormat, Tactic};
 use ruleconv::lower::lower_rule;
-use ruleconv::sources::{ReadOutcome, read_text};
+use ruleconv::read::{ReadOutcome, read_text};
 use std::path::Path;
 
 fn read(text: &str) -> ReadOutcome {

@@ -2,8 +2,8 @@
 //! 8 moved-content stubs are rejected for having no query, and nothing else is an error.
 
 use ruleconv::ir::{RuleKind, SourceFormat};
+use ruleconv::read;
 use ruleconv::sentinel::keys;
-use ruleconv::sources;
 use std::path::{Path, PathBuf};
 
 fn corpus() -> Option<PathBuf> {
@@ -30,13 +30,13 @@ const STUBS: [&str; 8] = [
 #[test]
 fn reads_every_corpus_rule_and_rejects_only_the_stubs() {
     let Some(dir) = corpus() else { return };
-    let files = sources::discover(&dir);
+    let files = read::discover(&dir);
     assert_eq!(files.len(), 1229, "rule files found");
     let mut rules = Vec::new();
     let mut errors = Vec::new();
     for file in &files {
-        assert_eq!(sources::detect(&std::fs::read_to_string(file).unwrap(), file), Some(SourceFormat::SentinelYaml), "{}", file.display());
-        let outcome = sources::read_path(file);
+        assert_eq!(read::detect(&std::fs::read_to_string(file).unwrap(), file), Some(SourceFormat::SentinelYaml), "{}", file.display());
+        let outcome = read::read_path(file);
         errors.extend(outcome.problems.into_iter().filter(|p| p.is_error()));
         rules.extend(outcome.rules);
     }
@@ -81,10 +81,10 @@ fn every_top_level_corpus_key_is_kept() {
     let Some(dir) = corpus() else { return };
     // Compared as data: the keys of each file's mapping versus the keys the rule remembers
     // (typed fields by their YAML names, plus extensions).
-    for file in sources::discover(&dir) {
+    for file in read::discover(&dir) {
         let text = std::fs::read_to_string(&file).unwrap();
         let text = text.trim_start_matches('\u{feff}');
-        let outcome = sources::read_path(&file);
+        let outcome = read::read_path(&file);
         let Some(rule) = outcome.rules.first() else { continue };
         let docs = ruleconv::yaml::parse_documents(text).unwrap();
         for entry in docs[0].entries().unwrap() {
@@ -225,8 +225,8 @@ fn to_yaml_data(r: &ruleconv::ir::Rule) -> serde_json::Value {
 fn corpus_rules_are_lossless_as_data() {
     let Some(dir) = corpus() else { return };
     let mut compared = 0;
-    for file in sources::discover(&dir) {
-        let outcome = sources::read_path(&file);
+    for file in read::discover(&dir) {
+        let outcome = read::read_path(&file);
         let Some(rule) = outcome.rules.first() else { continue };
         let text = std::fs::read_to_string(&file).unwrap();
         let original = ruleconv::yaml::parse_documents(text.trim_start_matches('\u{feff}')).unwrap()[0].to_json();

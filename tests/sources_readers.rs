@@ -3,7 +3,7 @@
 
 use ruleconv::diag::{Code, Kind, Position, Problem};
 use ruleconv::ir::*;
-use ruleconv::sources::{self, ReadOutcome};
+use ruleconv::read::{self, ReadOutcome};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -16,7 +16,7 @@ fn errors(outcome: &ReadOutcome) -> Vec<&Problem> {
 }
 
 fn read_ok(name: &str) -> Vec<Rule> {
-    let outcome = sources::read_path(&fixture(name));
+    let outcome = read::read_path(&fixture(name));
     assert!(errors(&outcome).is_empty(), "{name}: {:#?}", outcome.problems);
     outcome.rules
 }
@@ -41,7 +41,7 @@ fn locate(rule: &Rule, needle: &str) -> Position {
 }
 
 fn read(text: &str, name: &str) -> ReadOutcome {
-    sources::read_text(text, Path::new(name), None)
+    read::read_text(text, Path::new(name), None)
 }
 
 #[test]
@@ -92,7 +92,7 @@ fn descriptions_are_kept_verbatim_with_their_quotes() {
 
 #[test]
 fn datatypes_spelling_is_kept_and_warned_about() {
-    let outcome = sources::read_path(&fixture("sentinel/scheduled_datatypes_spelling.yaml"));
+    let outcome = read::read_path(&fixture("sentinel/scheduled_datatypes_spelling.yaml"));
     let rule = &outcome.rules[0];
     let aws = sec(rule).required_data_connectors.as_ref().unwrap().iter().find(|c| c.connector_id == "AWSS3").unwrap();
     assert!(aws.data_types.is_empty());
@@ -104,7 +104,7 @@ fn datatypes_spelling_is_kept_and_warned_about() {
 
 #[test]
 fn empty_list_items_are_kept_as_written() {
-    let outcome = sources::read_path(&fixture("sentinel/hunting_empty_technique.yaml"));
+    let outcome = read::read_path(&fixture("sentinel/hunting_empty_technique.yaml"));
     let rule = &outcome.rules[0];
     assert_eq!(rule.techniques, None);
     assert_eq!(sec(rule).extensions.get("relevantTechniques"), Some(&json!([null])));
@@ -145,7 +145,7 @@ fn locator_maps_plain_multiline_queries() {
 #[test]
 fn front_matter_strips_the_fence_and_maps_escapes() {
     let path = fixture("sentinel-rule-front-matter.md");
-    assert_eq!(sources::detect(&std::fs::read_to_string(&path).unwrap(), &path), Some(SourceFormat::MarkdownFrontMatter));
+    assert_eq!(read::detect(&std::fs::read_to_string(&path).unwrap(), &path), Some(SourceFormat::MarkdownFrontMatter));
     let rules = read_ok("sentinel-rule-front-matter.md");
     assert_eq!(rules.len(), 1);
     let rule = &rules[0];
@@ -170,7 +170,7 @@ fn front_matter_strips_the_fence_and_maps_escapes() {
 #[test]
 fn catalog_entries_with_the_same_id_and_query_are_one_rule() {
     let path = fixture("rule-catalog.md");
-    assert_eq!(sources::detect(&std::fs::read_to_string(&path).unwrap(), &path), Some(SourceFormat::MarkdownCatalog));
+    assert_eq!(read::detect(&std::fs::read_to_string(&path).unwrap(), &path), Some(SourceFormat::MarkdownCatalog));
     let rules = read_ok("rule-catalog.md");
     assert_eq!(rules.len(), 1, "20 entries, one rule");
     let rule = &rules[0];
@@ -261,7 +261,7 @@ fn catalog_bad_values_point_at_their_cells() {
 #[test]
 fn arm_export_with_scheduled_and_nrt_rules() {
     let path = fixture("arm/portal_export.json");
-    assert_eq!(sources::detect(&std::fs::read_to_string(&path).unwrap(), &path), Some(SourceFormat::Arm));
+    assert_eq!(read::detect(&std::fs::read_to_string(&path).unwrap(), &path), Some(SourceFormat::Arm));
     let rules = read_ok("arm/portal_export.json");
     assert_eq!(rules.len(), 2);
     let (s, n) = (&rules[0], &rules[1]);
@@ -330,7 +330,7 @@ fn arm_content_package_rule_templates_are_rules() {
     assert_eq!(sec(r).arm_extensions.get("status"), Some(&json!("Available")), "an ARM property the IR does not model");
     assert_eq!(locate(r, "| where Countries > 5"), find_in_file(&path, 1, "| where Countries > 5"));
     // What the rule cannot carry (the package's author, source, support) is said, not dropped.
-    let outcome = sources::read_path(&path);
+    let outcome = read::read_path(&path);
     let warnings: Vec<_> = outcome.problems.iter().filter(|p| !p.is_error()).collect();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert_eq!(warnings[0].code, Code::NotCarried, "{warnings:?}");
@@ -512,8 +512,8 @@ fn broken_files_in_a_batch_give_positions_and_the_batch_goes_on() {
     std::fs::copy(fixture("arm/portal_export.json"), dir.join("d_good.json")).unwrap();
     let mut rules = 0;
     let mut errs = Vec::new();
-    for file in sources::discover(&dir) {
-        let outcome = sources::read_path(&file);
+    for file in read::discover(&dir) {
+        let outcome = read::read_path(&file);
         rules += outcome.rules.len();
         errs.extend(outcome.problems.into_iter().filter(|p| p.is_error()));
     }
@@ -526,7 +526,7 @@ fn broken_files_in_a_batch_give_positions_and_the_batch_goes_on() {
 
 #[test]
 fn unreadable_and_undetectable_files_are_errors() {
-    let e = sources::read_path(Path::new("/nonexistent/rule.yaml"));
+    let e = read::read_path(Path::new("/nonexistent/rule.yaml"));
     assert!(e.rules.is_empty() && only_error(&e).code == Code::UnreadableFile);
     let e = read("just some words\n", "notes.txt");
     assert_eq!(only_error(&e).code, Code::NotARule);
@@ -542,7 +542,7 @@ fn unreadable_and_undetectable_files_are_errors() {
     assert!(error.code == Code::InvalidValue && error.rule.as_ref().and_then(|r| r.label.as_deref()) == Some("F"), "{error}");
     let invalid_utf8 = std::env::temp_dir().join(format!("ruleconv-utf8-{}.yaml", std::process::id()));
     std::fs::write(&invalid_utf8, b"name: R\nquery: \xff\n").unwrap();
-    let e = sources::read_path(&invalid_utf8);
+    let e = read::read_path(&invalid_utf8);
     std::fs::remove_file(&invalid_utf8).unwrap();
     assert_eq!(only_error(&e).position, Position::new(2, 8));
 }
@@ -550,9 +550,9 @@ fn unreadable_and_undetectable_files_are_errors() {
 #[test]
 fn from_overrides_detection() {
     let text = "---\nname: R\nquery: \"```kql\\nT\\n```\"\n---\n";
-    let as_yaml = sources::read_text(text, Path::new("r"), Some(SourceFormat::SentinelYaml));
+    let as_yaml = read::read_text(text, Path::new("r"), Some(SourceFormat::SentinelYaml));
     assert_eq!(as_yaml.rules[0].kql().unwrap().text, "```kql\nT\n```");
-    let as_md = sources::read_text(text, Path::new("r"), None);
+    let as_md = read::read_text(text, Path::new("r"), None);
     assert_eq!(as_md.rules[0].kql().unwrap().text, "T\n");
 }
 
@@ -567,7 +567,7 @@ mod no_panic {
         fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let text = String::from_utf8_lossy(&bytes);
             for format in SourceFormat::ALL.into_iter().map(Some).chain([None]) {
-                let _ = sources::read_text(&text, Path::new("fuzz"), format);
+                let _ = read::read_text(&text, Path::new("fuzz"), format);
             }
         }
 
@@ -592,7 +592,7 @@ mod no_panic {
                 _ => format!("{{\"resources\": [{{\"type\": \"a/alertRules\", \"kind\": \"NRT\", \"properties\": {{{}}}}}]}}",
                     keys.iter().zip(values.iter()).map(|(k, v)| format!("{k:?}: {v:?}")).collect::<Vec<_>>().join(", ")),
             };
-            let _ = sources::read_text(&text, Path::new("fuzz"), None);
+            let _ = read::read_text(&text, Path::new("fuzz"), None);
         }
     }
 }
@@ -622,8 +622,8 @@ fn sigma_rules_are_detected_and_read() {
         return;
     }
     let text = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(sources::detect(&text, &path), Some(SourceFormat::Sigma));
-    let outcome = sources::read_path(&path);
+    assert_eq!(read::detect(&text, &path), Some(SourceFormat::Sigma));
+    let outcome = read::read_path(&path);
     assert!(outcome.problems.is_empty(), "{:?}", outcome.problems);
     assert_eq!(outcome.rules[0].title, "Bitbucket Full Data Export Triggered");
     assert_eq!(outcome.rules[0].origin.format, SourceFormat::Sigma);

@@ -5,9 +5,9 @@
 
 use ruleconv::convert::emit_rules;
 use ruleconv::diag::Code;
+use ruleconv::emit::{EmitOptions, Emitted, Target};
 use ruleconv::ir::SourceFormat;
-use ruleconv::sources::read_text;
-use ruleconv::targets::{EmitOptions, Emitted, Target};
+use ruleconv::read::read_text;
 use std::path::Path;
 
 const RULES: &str = "\

@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use ruleconv::convert::{self, FileRules, InputFile};
-use ruleconv::targets::{EmitOptions, Target};
+use ruleconv::emit::{EmitOptions, Target};
 use std::path::PathBuf;
 
 const NAMES: [&str; 4] = ["rule.yaml", "rule.md", "rule.json", "rule"];

@@ -2,7 +2,7 @@
 //! format (or detecting the format) the way `ruleconv convert` does.
 
 use ruleconv::ir::SourceFormat;
-use ruleconv::sources::{self, ReadOutcome};
+use ruleconv::read::{self, ReadOutcome};
 use std::path::Path;
 
 /// Inputs longer than this are skipped. Real rule files are a few KB; longer inputs only make
@@ -22,7 +22,7 @@ pub fn text(data: &[u8]) -> Option<&str> {
 /// Reads `text` as `format` and checks what every reader promises: each problem points inside
 /// the text (a line that exists, a column within that line plus one).
 pub fn read_as(text: &str, file: &str, format: Option<SourceFormat>) -> ReadOutcome {
-    let outcome = sources::read_text(text, Path::new(file), format);
+    let outcome = read::read_text(text, Path::new(file), format);
     check_positions(text, &outcome);
     outcome
 }

@@ -27,10 +27,8 @@ pub fn duplicate_id_warnings(rules: &[&Rule]) -> Vec<Option<Problem>> {
                 return None;
             }
             let id = rule.id.as_deref().unwrap_or_default().trim();
-            let message = format!(
-                "id `{id}` is also the id of {}; deployed together, one rule replaces the other",
-                others.join(" and of ")
-            );
+            let message =
+                format!("id `{id}` is also the id of {}; deployed together, one rule replaces the other", others.join(" and of "));
             Some(Problem::at_key(Kind::Warning, Code::DuplicateId, rule, "id", message))
         })
         .collect()

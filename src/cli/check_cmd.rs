@@ -6,7 +6,7 @@ use super::{CheckArgs, EXIT_OK, EXIT_PROBLEMS, sarif};
 use crate::check;
 use crate::convert::{self, InputFile};
 use crate::diag::{self, Problem};
-use crate::sources::Entry;
+use crate::read::Entry;
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@ use super::progress::Progress;
 use super::{ConvertArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::convert::{self, Converted, Record, Status, Summary};
 use crate::diag::{Code, Kind, Problem};
-use crate::targets::{EmitOptions, Settings, Target};
+use crate::emit::{EmitOptions, Settings, Target};
 use indexmap::IndexMap;
 use rayon::prelude::*;
 use serde::Serialize;

@@ -11,8 +11,8 @@ mod report_cmd;
 mod sarif;
 mod test_cmd;
 
+use crate::emit::Target;
 use crate::ir::SourceFormat;
-use crate::targets::Target;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;

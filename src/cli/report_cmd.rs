@@ -4,9 +4,9 @@
 use super::output_file::Writer;
 use super::{EXIT_OK, EXIT_PROBLEMS};
 use crate::convert;
+use crate::emit::EmitOptions;
 use crate::ir::SourceFormat;
 use crate::report;
-use crate::targets::EmitOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -128,7 +128,7 @@ impl Coverage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::targets::markdown::attack::tests::rule;
+    use crate::emit::markdown::attack::tests::rule;
 
     fn technique<'c>(coverage: &'c Coverage, tactic: &str, id: &str) -> Option<&'c TechniqueCoverage> {
         let tactic = coverage.tactics.iter().find(|t| t.short_name == tactic)?;

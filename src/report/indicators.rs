@@ -1,9 +1,9 @@
 //! Indicator reuse: for each field, operator and value a rule looks for, how many rules of the
-//! pack look for it too. Indicators are the rule card's (`targets::markdown::predicates`), one
+//! pack look for it too. Indicators are the rule card's (`emit::markdown::predicates`), one
 //! per value, so a rule testing `EventID in (4624, 4625)` shares each of its two values.
 
+use crate::emit::markdown::predicates;
 use crate::ir::Detection;
-use crate::targets::markdown::predicates;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -4,7 +4,7 @@
 
 use super::Report;
 use super::rules_words;
-use crate::targets::markdown::cells::cell;
+use crate::emit::markdown::cells::cell;
 use std::fmt::Write;
 
 /// Indicators listed on the page; `report.json` has them all.

@@ -26,8 +26,8 @@ pub use navigator::layer;
 
 use crate::convert::{self, FileRules, Lowered};
 use crate::diag::Problem;
+use crate::emit::{EmitOptions, Target};
 use crate::ir::{Detection, Rule};
-use crate::targets::{EmitOptions, Target};
 use serde::Serialize;
 
 /// Everything the report says; serialized as `report.json`.

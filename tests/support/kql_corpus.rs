@@ -1,5 +1,5 @@
 //! Shared by the KQL corpus tests and the `kql_parse` benchmark: the
-//! Sentinel corpus queries (read through `ruleconv::sources`), our own
+//! Sentinel corpus queries (read through `ruleconv::read`), our own
 //! construct queries, and the Kusto oracle (Microsoft's parser, run once per batch).
 #![allow(dead_code)] // each user needs a different part
 
@@ -25,12 +25,12 @@ pub fn corpus_queries() -> Option<Vec<CorpusQuery>> {
         eprintln!("skipped: {} is absent", dir.display());
         return None;
     }
-    let mut files = ruleconv::sources::discover(&dir);
+    let mut files = ruleconv::read::discover(&dir);
     files.sort();
     let mut queries = Vec::new();
     for file in files {
         let name = file.strip_prefix(&dir).unwrap_or(&file).display().to_string();
-        let rules = ruleconv::sources::read_path(&file).rules;
+        let rules = ruleconv::read::read_path(&file).rules;
         let several = rules.len() > 1;
         for (i, rule) in rules.into_iter().enumerate() {
             if let Some(query) = rule.kql() {

@@ -25,7 +25,7 @@ struct TableEntry {
 
 fn profile() -> &'static Profile {
     static PROFILE: OnceLock<Profile> = OnceLock::new();
-    crate::targets::profile_file::embedded(&PROFILE, "targets/sigma.yaml", include_str!("../../../targets/sigma.yaml"))
+    crate::emit::profile_file::embedded(&PROFILE, "targets/sigma.yaml", include_str!("../../../targets/sigma.yaml"))
 }
 
 fn tables() -> &'static HashMap<String, TableEntry> {

@@ -2,8 +2,8 @@
 
 use super::Chronicle;
 use crate::diag::{Code, Kind};
+use crate::emit::{EmitOptions, Emitted, Emitter, Subject};
 use crate::ir::{Logic, Query, Rule, Severity};
-use crate::targets::{EmitOptions, Emitted, Emitter, Subject};
 
 fn rule(query: &str) -> Rule {
     Rule {

@@ -5,11 +5,11 @@
 
 use crate::diag::{Code, Problem};
 use crate::ir::{AttackId, AttackRef, Lifted, Origin, Rule, Severity, SigmaSection, SourceFormat, Tactic, Technique};
+use crate::read::fields::Decoder;
+use crate::read::locate::LineIndex;
 use crate::sentinel::SIGMA_ATTRIBUTE;
 use crate::sentinel::keys::{Key, Naming};
 use crate::sigma::{logsource, scalar_text as scalar};
-use crate::sources::fields::Decoder;
-use crate::sources::locate::LineIndex;
 use crate::yaml::{Node, Value};
 use std::path::Path;
 

@@ -4,9 +4,9 @@
 //! `--profile FILE` reads a team's own profile (`UserProfile`: its tables first, then those of
 //! the built-in profile it `extends`), once per run, with errors at the file's line and column.
 
+use crate::emit::profile_file;
 use crate::ir::detection::{EVENT_TIME, LogSource};
 use crate::kql::ast::Expr;
-use crate::targets::profile_file;
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};

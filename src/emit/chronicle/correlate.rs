@@ -312,12 +312,24 @@ impl Builder<'_> {
                     MatchOp::Lt => CmpOp::Lt,
                     MatchOp::Le => CmpOp::Le,
                     MatchOp::Equals => CmpOp::Eq,
-                    _ => return notes.todo(Code::CorrelationUnsupported, m.span, format!("the threshold on `{}` is not translated", m.field)),
+                    _ => {
+                        return notes.todo(
+                            Code::CorrelationUnsupported,
+                            m.span,
+                            format!("the threshold on `{}` is not translated", m.field),
+                        );
+                    }
                 };
                 let number = match &m.values[0] {
                     Value::Int(i) => Expr::Int(*i),
                     Value::Real(r) if r.is_finite() => Expr::Real(*r),
-                    _ => return notes.todo(Code::CorrelationUnsupported, m.span, format!("the threshold on `{}` is not translated", m.field)),
+                    _ => {
+                        return notes.todo(
+                            Code::CorrelationUnsupported,
+                            m.span,
+                            format!("the threshold on `{}` is not translated", m.field),
+                        );
+                    }
                 };
                 let found = aggregate.and_then(|a| a.aggregations.iter().find(|g| g.name == m.field.name).map(|g| (a, g)));
                 match found {

@@ -77,7 +77,7 @@ impl Profile {
 /// The embedded profile; it is ours and tested, so a broken one is a bug.
 pub fn profile() -> &'static Profile {
     static PROFILE: OnceLock<Profile> = OnceLock::new();
-    crate::targets::profile_file::embedded(&PROFILE, "targets/chronicle.yaml", include_str!("../../../targets/chronicle.yaml"))
+    crate::emit::profile_file::embedded(&PROFILE, "targets/chronicle.yaml", include_str!("../../../targets/chronicle.yaml"))
 }
 
 #[cfg(test)]

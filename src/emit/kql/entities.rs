@@ -2,8 +2,8 @@
 //! Account, Host, IP, Process or File, for the entity mappings of the Sentinel rule written for
 //! a Sigma rule. Embedded at build time; derived by `scripts/derive_entity_profile.py`.
 
+use crate::emit::profile_file;
 use crate::ir::{EntityMapping, FieldMapping};
-use crate::targets::profile_file;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

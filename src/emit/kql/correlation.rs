@@ -14,9 +14,9 @@ use super::Writer;
 use super::condition::Columns;
 use super::profile::Profile;
 use crate::diag::{Code, Problem};
+use crate::emit::{Subject, loss_at};
 use crate::ir::detection::{AggFunction, Aggregate, Detection, GroupKey, Input, Join, JoinKind, Stage};
 use crate::kql::ast::{BinaryOp, Expr, NamedExpr, OperatorKind, OptionParam, call};
-use crate::targets::{Subject, loss_at};
 
 /// Every Log Analytics table has it, besides its own time column.
 const INGESTION_TIME: &str = "TimeGenerated";
@@ -34,7 +34,11 @@ impl Writer<'_> {
                 match (a.function, field) {
                     (AggFunction::Count, None) => Ok(NamedExpr::named(a.name.as_str(), call("count", []))),
                     (AggFunction::DistinctCount, Some(f)) => Ok(NamedExpr::named(a.name.as_str(), call("dcount", [f]))),
-                    _ => Err(self.error(Code::CorrelationUnsupported, a.span.start, format!("the aggregation `{}` has no KQL translation here", a.name))),
+                    _ => Err(self.error(
+                        Code::CorrelationUnsupported,
+                        a.span.start,
+                        format!("the aggregation `{}` has no KQL translation here", a.name),
+                    )),
                 }
             })
             .collect::<Result<_, _>>()?;
@@ -76,9 +80,11 @@ impl Writer<'_> {
             match (left.whole_column(&key.left), right.whole_column(&key.right)) {
                 (Some(l), Some(r)) => on.push(Expr::binary(BinaryOp::Eq, Expr::name("$left").member(l), Expr::name("$right").member(r))),
                 _ => {
-                    return Err(
-                        self.error(Code::CorrelationUnsupported, at, format!("the join key `{}` = `{}` is not a whole column on both sides", key.left, key.right))
-                    );
+                    return Err(self.error(
+                        Code::CorrelationUnsupported,
+                        at,
+                        format!("the join key `{}` = `{}` is not a whole column on both sides", key.left, key.right),
+                    ));
                 }
             }
         }
@@ -151,7 +157,12 @@ pub(super) fn losses(subject: &Subject) -> Vec<Problem> {
         _ => None,
     });
     let order = ordered.map(|span| {
-        loss_at(subject, Code::CorrelationUnsupported, span, "the rules must match in the order listed: the join window has no direction, so any order matches")
+        loss_at(
+            subject,
+            Code::CorrelationUnsupported,
+            span,
+            "the rules must match in the order listed: the join window has no direction, so any order matches",
+        )
     });
     bins.chain(chain).chain(order).collect()
 }

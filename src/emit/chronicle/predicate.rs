@@ -43,7 +43,11 @@ impl Scope<'_> {
         let path = match self.profile.udm(self.table, &key) {
             Some(udm) => UdmPath::Udm(udm.to_string()),
             None => {
-                notes.todo(Code::UnknownField, span, format!("`{key}` of {} has no UDM field in the profile; check `additional.fields[\"{key}\"]`", self.table));
+                notes.todo(
+                    Code::UnknownField,
+                    span,
+                    format!("`{key}` of {} has no UDM field in the profile; check `additional.fields[\"{key}\"]`", self.table),
+                );
                 UdmPath::Additional(key)
             }
         };

@@ -133,7 +133,7 @@ pub fn tags(rule: &Rule) -> Vec<String> {
 /// tactics and techniques it cannot tag (`untagged`), so a trip back to Sentinel keeps them.
 pub fn sentinel_attribute(rule: &Rule) -> Option<Json> {
     let section = rule.sentinel.as_ref()?;
-    let Json::Object(keys) = crate::targets::sentinel_yaml::encode(rule) else { return None };
+    let Json::Object(keys) = crate::emit::sentinel_yaml::encode(rule) else { return None };
     // A neutral key kept as written (null, or with an empty item) is the section's, not the rule's.
     let neutral = |key: &str| Key::from_name(Naming::Yaml, key).is_some_and(Key::is_neutral) && !section.extensions.contains_key(key);
     let mut settings: serde_json::Map<String, Json> = keys.into_iter().filter(|(key, _)| !neutral(key)).collect();

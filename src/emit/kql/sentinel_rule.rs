@@ -3,8 +3,8 @@
 
 use super::{WrittenRows, entities, query, unparsed, written_rows};
 use crate::diag::{Code, Kind, Problem};
+use crate::emit::{EmitOptions, Subject};
 use crate::ir::{Duration, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator};
-use crate::targets::{EmitOptions, Subject};
 use std::borrow::Cow;
 
 /// How often a Sigma rule runs as a Sentinel scheduled rule, and over what window, when its
@@ -15,7 +15,7 @@ const SCHEDULE: &str = "1h";
 /// rule whose query is its KQL (`--profile` applies), with the settings its `sentinel`
 /// attribute carries (as they are), else a scheduled rule alerting on any row (a change) with
 /// entity mappings for the identifying columns its rows have; with its losses.
-pub(in crate::targets) fn sentinel_form<'a>(
+pub(in crate::emit) fn sentinel_form<'a>(
     subject: &Subject<'a>,
     options: &EmitOptions,
 ) -> Result<(Cow<'a, Rule>, Vec<Problem>), Vec<Problem>> {

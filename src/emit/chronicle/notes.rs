@@ -2,8 +2,8 @@
 //! for the report, collected while the rule is written; each TODO is listed once.
 
 use crate::diag::{Code, Kind, Problem};
+use crate::emit::{Subject, loss_at};
 use crate::ir::detection::Span;
-use crate::targets::{Subject, loss_at};
 
 pub struct Notes<'a> {
     pub subject: &'a Subject<'a>,

@@ -80,9 +80,8 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
             Ok((kql::print(&parsed.ast), Vec::new()))
         }
         None => {
-            let (name, profile) =
-                profile::named(options.profile.as_deref())
-            .map_err(|e| vec![Problem::at_key(Kind::Error, Code::UnknownProfile, subject.rule, "logsource", e)])?;
+            let (name, profile) = profile::named(options.profile.as_deref())
+                .map_err(|e| vec![Problem::at_key(Kind::Error, Code::UnknownProfile, subject.rule, "logsource", e)])?;
             let (name, profile) = (name.as_str(), profile.as_ref());
             // Kusto's regexes are RE2, which refuses such a pattern whole (as kql-run's RE2 does).
             let refused = refused_regex_errors(subject, "Kusto's RE2 (`matches regex`)");
@@ -122,9 +121,8 @@ impl WrittenRows {
 
 /// The `WrittenRows` of a Sigma rule's KQL; fails as `query` does when a logsource has no table.
 pub(super) fn written_rows(subject: &Subject, options: &EmitOptions) -> Result<WrittenRows, Vec<Problem>> {
-    let (name, profile) =
-        profile::named(options.profile.as_deref())
-            .map_err(|e| vec![Problem::at_key(Kind::Error, Code::UnknownProfile, subject.rule, "logsource", e)])?;
+    let (name, profile) = profile::named(options.profile.as_deref())
+        .map_err(|e| vec![Problem::at_key(Kind::Error, Code::UnknownProfile, subject.rule, "logsource", e)])?;
     let (name, profile) = (name.as_str(), profile.as_ref());
     let writer = Writer { name, profile, subject };
     let detection = subject.detection;
