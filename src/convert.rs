@@ -67,7 +67,7 @@ pub fn read_all(files: &[InputFile], from: Option<SourceFormat>) -> Vec<FileRule
 /// `check::duplicate_id_warnings`): each warning joins the rule's own problems, so `check`,
 /// every target's record and the report carry it.
 pub fn warn_duplicate_ids(files: &mut [FileRules]) {
-    let read: Vec<&FileRules> = files.iter().filter(|f| !f.skipped()).collect();
+    let read = read_files(files);
     let rules: Vec<&Rule> = read.iter().flat_map(|f| &f.outcome.rules).collect();
     let mut warnings = crate::check::duplicate_id_warnings(&rules).into_iter();
     for file in files.iter_mut().filter(|f| !f.skipped()) {
@@ -134,12 +134,6 @@ pub struct Lowered<'a> {
     pub rule: &'a Rule,
     /// Shared by every consumer of the rule: a pack's Detections are its largest data.
     pub detection: Arc<Detection>,
-}
-
-impl Lowered<'_> {
-    pub fn subject(&self) -> Subject<'_> {
-        Subject { rule: self.rule, detection: &self.detection }
-    }
 }
 
 /// Lowers every rule `wanted` says needs it, once, in parallel; the others get an empty

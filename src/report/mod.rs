@@ -88,7 +88,7 @@ pub fn build(read: &[FileRules], options: &EmitOptions) -> Report {
     let detections: Vec<&Detection> = lowered.iter().map(|l| &*l.detection).collect();
     let with_detections: Vec<(&Rule, &Detection)> = rules.iter().copied().zip(detections.iter().copied()).collect();
     Report {
-        summary: PackSummary { files: read.iter().filter(|f| !f.skipped()).count(), rules: rules.len(), unreadable: unread.len() },
+        summary: PackSummary { files: files.len(), rules: rules.len(), unreadable: unread.len() },
         attack: coverage::coverage(&rules),
         data_sources: data_sources::data_sources(&with_detections),
         fidelity,
