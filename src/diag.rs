@@ -309,7 +309,7 @@ mod tests {
         let mut rule = Rule::default();
         rule.origin.file = "r.yaml".into();
         rule.origin.index = 2;
-        let query = Query { text: "T\n| where".into(), locator: crate::ir::Locator::at(Position::new(5, 3)) };
+        let query = Query::new("T\n| where".into(), crate::ir::Locator::at(Position::new(5, 3)));
         let p = Problem::in_query(Kind::Loss, Code::Unmodelled, &rule, &query, 4, "unmodelled");
         assert_eq!((p.position, p.rule_index()), (Position::new(6, 3), Some(2)));
     }

@@ -76,7 +76,7 @@ fn emit_cut_versions(rule: &Rule, target: Target) {
             cut -= 1;
         }
         let mut shortened = rule.clone();
-        shortened.logic = Some(Logic::Kql(Query { text: text[..cut].to_string(), ..Default::default() }));
+        shortened.logic = Some(Logic::Kql(Query::new(text[..cut].to_string(), Default::default())));
         let detection = ruleconv::lower::lower_rule(&shortened);
         match emit(target, &[Subject { rule: &shortened, detection: &detection }], &EmitOptions::default()) {
             Ok(out) => {

@@ -1,9 +1,11 @@
 //! Each rule is lowered once per run, however many targets and consumers read it: the job
-//! lowers (`convert::lower_all`) and hands the same Detection to every emitter. Alone in its
+//! lowers (`convert::lower_all`) and hands the same Detection to every emitter; a KQL rule's
+//! query is parsed once (`ir::Query::parsed`). Alone in its
 //! test binary, because the count is the process's.
 
 use ruleconv::convert;
 use ruleconv::emit::{EmitOptions, Target};
+use ruleconv::kql::queries_parsed;
 use ruleconv::lower::rules_lowered;
 use std::path::PathBuf;
 
@@ -21,11 +23,14 @@ fn every_fixture_rule_is_lowered_once_for_six_targets() {
 
     let targets = Target::all();
     assert_eq!(targets.len(), 6);
-    let before = rules_lowered();
+    let (before, parsed_before) = (rules_lowered(), queries_parsed());
     let results = convert::convert_to(&read, targets, &EmitOptions::default());
     assert_eq!(results.len(), 6);
     let converted: usize = results.iter().map(|(_, converted)| converted.len()).sum();
     assert!(converted > rules, "each rule reaches several targets ({converted} outputs of {rules} rules)");
     // Every KQL rule once (some target reads each one's Detection); no Sigma rule again.
     assert_eq!(rules_lowered() - before, rules - sigma);
+    // Each KQL rule's query is parsed once, for lowering, printing (kql), describing
+    // (markdown) and checking it (the Sentinel targets) alike.
+    assert_eq!(queries_parsed() - parsed_before, rules - sigma);
 }

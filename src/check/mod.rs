@@ -13,12 +13,12 @@ pub use sentinel_rules::max_entity_mappings;
 
 use crate::diag::{Code, Kind, Problem};
 use crate::ir::{Detection, Rule};
-use crate::kql;
 
 /// The query's syntax errors as problems in the rule's file.
 pub fn query_problems(rule: &Rule) -> Vec<Problem> {
     let Some(query) = rule.kql() else { return Vec::new() };
-    kql::parse(&query.text)
+    query
+        .parsed()
         .errors
         .iter()
         .map(|error| Problem::in_query(Kind::Error, Code::KqlSyntax, rule, query, error.span.start, format!("KQL: {}", error.message)))

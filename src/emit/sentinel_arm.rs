@@ -462,7 +462,7 @@ mod tests {
             id: Some("5b6e1c7a-3f2d-4a8e-9c41-0d2f7e8a9b10".into()),
             title: "Test".into(),
             severity: Some(Severity::High),
-            logic: Some(Logic::Kql(Query { text: "T".into(), ..Default::default() })),
+            logic: Some(Logic::Kql(Query::new("T".into(), Default::default()))),
             sentinel: Some(SentinelSection { kind, ..Default::default() }),
             ..Default::default()
         }

@@ -2,6 +2,8 @@
 //! rule file.
 
 use super::Position;
+use crate::kql;
+use std::sync::{Arc, OnceLock};
 
 /// What a rule detects, in the language it was written in.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,11 +30,32 @@ impl Logic {
     }
 }
 
-/// A rule's query: the text exactly as written (never rewritten), and where it sits in its file.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A rule's query: the text exactly as written (never rewritten), where it sits in its file,
+/// and its syntax tree, parsed once by whichever step first needs it (lowering, `check`, the
+/// targets that print or describe the query), so a query is parsed once per run.
+#[derive(Clone, Debug, Default)]
 pub struct Query {
     pub text: String,
     pub locator: Locator,
+    parsed: OnceLock<Arc<kql::Parsed>>,
+}
+
+impl Query {
+    pub fn new(text: String, locator: Locator) -> Query {
+        Query { text, locator, parsed: OnceLock::new() }
+    }
+
+    /// The text parsed: a tree (with error nodes where it does not parse) and the errors.
+    pub fn parsed(&self) -> &kql::Parsed {
+        self.parsed.get_or_init(|| Arc::new(kql::parse(&self.text)))
+    }
+}
+
+/// Two queries are equal when they are written alike, parsed yet or not.
+impl PartialEq for Query {
+    fn eq(&self, other: &Query) -> bool {
+        self.text == other.text && self.locator == other.locator
+    }
 }
 
 /// Maps a byte offset in an extracted text (a query) back to a line and column of its file.

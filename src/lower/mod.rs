@@ -54,7 +54,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Parses and lowers one query.
 pub fn lower_query(text: &str) -> Detection {
-    let parsed = kql::parse(text);
+    lower_parsed(text, &kql::parse(text))
+}
+
+/// Lowers one query already parsed (`parsed` is `text`'s parse).
+fn lower_parsed(text: &str, parsed: &kql::Parsed) -> Detection {
     let mut lowerer = Lowerer::new(text);
     for error in &parsed.errors {
         lowerer.unmodelled("syntax error", &error.message, error.span);
@@ -88,7 +92,7 @@ pub fn lower_rule(rule: &Rule) -> Arc<Detection> {
     let mut detection = match &rule.logic {
         Some(Logic::Kql(query)) => {
             LOWERED.fetch_add(1, Ordering::Relaxed);
-            Arc::new(lower_query(&query.text))
+            Arc::new(lower_parsed(&query.text, query.parsed()))
         }
         Some(Logic::Sigma(logic)) => Arc::clone(&logic.detection),
         None => {

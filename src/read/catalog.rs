@@ -200,7 +200,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
         let mut rule = Rule { origin, sentinel: Some(SentinelSection::default()), ..Default::default() };
         decoder.decode_into(&mapping, &mut rule);
         if let Some(fence) = &first.query {
-            rule.logic = Some(Logic::Kql(Query { text: fence.text.clone(), locator: fence.locator.clone() }));
+            rule.logic = Some(Logic::Kql(Query::new(fence.text.clone(), fence.locator.clone())));
         }
         sentinel_yaml::require_name_and_query(&mut decoder, &mapping, (Key::Name.yaml(), Key::Query.yaml()), &rule);
         sentinel_yaml::finish(decoder, rule, Some(first.title.clone()), out);

@@ -329,7 +329,7 @@ impl<'a> Decoder<'a> {
             return None;
         }
         let locator = locate::scalar(self.lines, node, &text);
-        Some(Query { text, locator })
+        Some(Query::new(text, locator))
     }
 
     /// Items of a list of mappings, each handed to `decode` with its path for messages.

@@ -88,7 +88,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
                     "the query's ``` fence is never closed; read to the end of the file",
                 );
             }
-            rule.logic = Some(Logic::Kql(Query { text: fence.text, locator: fence.locator }));
+            rule.logic = Some(Logic::Kql(Query::new(fence.text, fence.locator)));
             used_body = true;
         }
     });

@@ -9,7 +9,7 @@ fn rule(query: &str) -> Rule {
     Rule {
         title: "Test rule".into(),
         severity: Some(Severity::High),
-        logic: Some(Logic::Kql(Query { text: query.into(), ..Default::default() })),
+        logic: Some(Logic::Kql(Query::new(query.into(), Default::default()))),
         ..Default::default()
     }
 }

@@ -72,12 +72,10 @@ impl Emitter for Kql {
 fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Problem>), Vec<Problem>> {
     match subject.rule.kql() {
         Some(query) => {
-            // Parsed once, both to refuse a query that does not parse and to print it normalized.
-            let parsed = kql::parse(&query.text);
-            if let Some(error) = parse_error(subject.rule, query, &parsed, Kind::Error, "") {
+            if let Some(error) = unparsed(subject.rule, query, Kind::Error, "") {
                 return Err(vec![error]);
             }
-            Ok((kql::print(&parsed.ast), Vec::new()))
+            Ok((kql::print(&query.parsed().ast), Vec::new()))
         }
         None => {
             let (name, profile) = profile::named(options.profile.as_deref())
@@ -140,12 +138,7 @@ pub(super) fn written_rows(subject: &Subject, options: &EmitOptions) -> Result<W
 
 /// The first parse error of a rule's own query, as a problem of `kind` ending in `consequence`.
 fn unparsed(rule: &crate::ir::Rule, query: &crate::ir::Query, kind: Kind, consequence: &str) -> Option<Problem> {
-    parse_error(rule, query, &kql::parse(&query.text), kind, consequence)
-}
-
-/// The first error of `parsed`, the parse of `query`, as `unparsed` words it.
-fn parse_error(rule: &crate::ir::Rule, query: &crate::ir::Query, parsed: &kql::Parsed, kind: Kind, consequence: &str) -> Option<Problem> {
-    let e = parsed.errors.first()?;
+    let e = query.parsed().errors.first()?;
     Some(Problem::in_query(
         kind,
         Code::KqlSyntax,

@@ -37,7 +37,7 @@ pub(in crate::emit) fn sentinel_form<'a>(
     let (text, mut problems) = query(subject, options)?;
     let rows = written_rows(subject, options)?;
     let mut rule = subject.rule.clone();
-    rule.logic = Some(Logic::Kql(Query { text, locator: Locator::default() }));
+    rule.logic = Some(Logic::Kql(Query::new(text, Locator::default())));
     let mut section = match rule.sentinel.take() {
         // The settings a Sentinel rule had when it was written as Sigma, as they were, but for
         // entity mappings of columns the rebuilt query no longer has.

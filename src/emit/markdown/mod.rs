@@ -153,7 +153,7 @@ impl Card {
     fn of(subject: &Subject, problems: &[Problem]) -> Card {
         let rule = subject.rule;
         let detection = subject.detection;
-        let structure = rule.kql().map(|q| Structure::of_query(&q.text)).unwrap_or_default();
+        let structure = rule.kql().map(Structure::of_query).unwrap_or_default();
         let tables = predicates::tables(detection);
         let facts = [
             ("Id", rule.id.clone()),

@@ -3,8 +3,9 @@
 //! query means, not how it is laid out, so this comes from the parsed KQL: the syntax tree says
 //! where each statement and operator is, and their spans give the text as written.
 
+use crate::ir::Query;
+use crate::kql::Span;
 use crate::kql::ast::{Expr, ExprKind, LetValue, Operator, OperatorKind, Script, StatementKind};
-use crate::kql::{self, Span};
 
 /// The layout of one query.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -38,9 +39,9 @@ pub struct StageText {
 }
 
 impl Structure {
-    pub fn of_query(text: &str) -> Structure {
-        let parsed = kql::parse(text);
-        Reader { text, lets: Vec::new(), stages: 0, structure: Structure::default() }.script(&parsed.ast)
+    pub fn of_query(query: &Query) -> Structure {
+        let text = query.text.as_str();
+        Reader { text, lets: Vec::new(), stages: 0, structure: Structure::default() }.script(&query.parsed().ast)
     }
 
     /// The stage whose text holds `span` (a column made by `project`, say).
@@ -147,7 +148,7 @@ mod tests {
     #[test]
     fn lets_and_pipelines_read_in_order() {
         let query = "let n = 5; // five\nlet f = (x:string) { x };\nlet L = materialize(datatable(A:int)[1] | where A > n);\nL | extend B = 1 | extend C = 2 | project B";
-        let structure = Structure::of_query(query);
+        let structure = Structure::of_query(&Query::new(query.into(), Default::default()));
         assert_eq!(structure.parameters, vec!["let n = 5;", "let f = (x:string) { x };"]);
         assert_eq!(
             structure.pipelines.iter().map(|p| (p.let_name.as_deref(), p.runs_on.as_deref())).collect::<Vec<_>>(),
@@ -166,8 +167,8 @@ mod tests {
 
     #[test]
     fn broken_queries_still_give_what_parsed() {
-        let structure = Structure::of_query("T | where (");
+        let structure = Structure::of_query(&Query::new("T | where (".into(), Default::default()));
         assert_eq!(stages(&structure).first().map(|s| s.1), Some("source"));
-        assert_eq!(Structure::of_query(""), Structure::default());
+        assert_eq!(Structure::of_query(&Query::default()), Structure::default());
     }
 }

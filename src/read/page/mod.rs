@@ -72,7 +72,7 @@ pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
         let (Some(open), Some(fence)) = (open, fence) else { return };
         match rule.kql() {
             // A definition without a query takes the page's KQL block.
-            None if rule.logic.is_none() => rule.logic = Some(Logic::Kql(Query { text: fence.text, locator: fence.locator })),
+            None if rule.logic.is_none() => rule.logic = Some(Logic::Kql(Query::new(fence.text, fence.locator))),
             Some(query) if query.text.trim() != fence.text.trim() => decoder.warning(
                 Code::ConflictingValue,
                 Position::new(open + 1, 1),
