@@ -9,7 +9,7 @@
 //! repository tags and metadata, unmodelled keys, the description as written, a hunting
 //! query's entity mappings...) travels in the template's `metadata.ruleconv.<rule id>` object
 //! in YAML naming: ARM ignores it at deployment, and our ARM reader lays it back over the rule.
-//! A Sigma rule is first made a scheduled rule with its KQL (`kql::sentinel_form`).
+//! A Sigma rule is first made a scheduled rule with its KQL (`kql::raise_sentinel_rule`).
 
 use super::sentinel_fields::{self as fields, Form, PortalDefaults};
 use super::sentinel_yaml;
@@ -53,7 +53,7 @@ impl Emitter for SentinelArm {
     fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
         let (mut forms, mut problems, mut errors) = (Vec::new(), Vec::new(), Vec::new());
         for subject in subjects {
-            match kql::sentinel_form(subject, options) {
+            match kql::raise_sentinel_rule(subject, options) {
                 Ok((rule, notes)) => {
                     forms.push(rule);
                     problems.extend(notes);

@@ -4,7 +4,7 @@
 //! (the api version only where it is not the default), then unmodelled keys as they were. What
 //! the rule says is written as it says it: explicit defaults, nulls (in place), the trigger
 //! operator's spelling; ARM properties the IR does not model go under `armProperties`. A Sigma
-//! rule is first made a scheduled rule with its KQL (`kql::sentinel_form`).
+//! rule is first made a scheduled rule with its KQL (`kql::raise_sentinel_rule`).
 
 use super::sentinel_fields::{self as fields, Form};
 use super::{EmitOptions, Emitted, Emitter, Subject, join_documents, kql};
@@ -45,7 +45,7 @@ impl Emitter for SentinelYaml {
 
     fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
         join_documents(subjects, "---\n", |subject| {
-            let (rule, mut problems) = kql::sentinel_form(subject, options)?;
+            let (rule, mut problems) = kql::raise_sentinel_rule(subject, options)?;
             let emitted = document(&rule);
             problems.extend(emitted.problems);
             Ok(Emitted { text: emitted.text, problems })

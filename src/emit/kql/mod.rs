@@ -26,7 +26,7 @@ use crate::kql::{
 };
 use condition::Columns;
 use profile::Profile;
-pub(super) use sentinel_rule::sentinel_form;
+pub(super) use sentinel_rule::raise_sentinel_rule;
 
 /// The KQL profile `--profile` names, read (see `profile::named`).
 pub(super) fn profile_named(name: &str) -> Result<(), String> {

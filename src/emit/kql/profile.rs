@@ -177,9 +177,12 @@ pub fn named(name: Option<&str>) -> Result<(String, Arc<Profile>), String> {
     Err(format!("unknown --profile `{name}`: not a profile file, nor one of the built-in profiles {}", known.join("; ")))
 }
 
+/// Profile files read so far, by the path given: a profile, or why it cannot be used.
+type ReadProfiles = Mutex<HashMap<PathBuf, Result<Arc<Profile>, String>>>;
+
 /// A user's profile file, read once per run however many rules use it (errors included).
 fn from_file(path: &Path) -> Result<Arc<Profile>, String> {
-    static READ: OnceLock<Mutex<HashMap<PathBuf, Result<Arc<Profile>, String>>>> = OnceLock::new();
+    static READ: OnceLock<ReadProfiles> = OnceLock::new();
     let mut read = READ.get_or_init(Mutex::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     read.entry(path.to_path_buf()).or_insert_with(|| load(path)).clone()
 }

@@ -1,5 +1,7 @@
-//! The Sentinel rule the Sentinel targets write: a KQL rule as it is; a Sigma rule as a
-//! scheduled rule around the KQL its Detection becomes.
+//! The Sigma → Sentinel stage: the Sentinel rule the Sentinel targets write. A KQL rule is
+//! carried as it is; a Sigma rule is raised to a scheduled rule around the KQL its Detection
+//! becomes, its entity mappings taken from the Detection's outputs through the profile
+//! (`WrittenRows`), never from lowering the KQL it printed.
 
 use super::{WrittenRows, entities, query, unparsed, written_rows};
 use crate::diag::{Code, Kind, Problem};
@@ -15,7 +17,7 @@ const SCHEDULE: &str = "1h";
 /// rule whose query is its KQL (`--profile` applies), with the settings its `sentinel`
 /// attribute carries (as they are), else a scheduled rule alerting on any row (a change) with
 /// entity mappings for the identifying columns its rows have; with its losses.
-pub(in crate::emit) fn sentinel_form<'a>(
+pub(in crate::emit) fn raise_sentinel_rule<'a>(
     subject: &Subject<'a>,
     options: &EmitOptions,
 ) -> Result<(Cow<'a, Rule>, Vec<Problem>), Vec<Problem>> {
