@@ -5,7 +5,7 @@
 
 use ruleconv::convert::emit_rules;
 use ruleconv::diag::Code;
-use ruleconv::emit::{EmitOptions, Emitted, Target};
+use ruleconv::emit::{EmitOptions, Emitted, Settings, Target};
 use ruleconv::ir::SourceFormat;
 use ruleconv::read::read_text;
 use std::path::Path;
@@ -43,12 +43,16 @@ const UNITS: [(&str, &str, Option<&str>); 6] = [
 ];
 
 fn emit(correlation: &str, target: &str) -> Emitted {
+    emit_with(correlation, target, &EmitOptions::default())
+}
+
+fn emit_with(correlation: &str, target: &str, options: &EmitOptions) -> Emitted {
     let text = format!("{RULES}---\ntitle: correlated\nlevel: medium\ncorrelation:\n  {correlation}\n");
     let read = read_text(&text, Path::new("c.yml"), Some(SourceFormat::Sigma));
     assert!(read.problems.iter().all(|p| !p.is_error()), "{:?}", read.problems);
     let rule = read.rules.last().expect("the correlation");
     let target = Target::from_name(target).expect("registered");
-    emit_rules(target, &[rule], &EmitOptions::default()).unwrap_or_else(|e| panic!("{}: {e:?}", target.name()))
+    emit_rules(target, &[rule], options).unwrap_or_else(|e| panic!("{}: {e:?}", target.name()))
 }
 
 fn assert_window(correlation: &str, written: &str, kql_window: &str, yaral: Option<&str>) {
@@ -102,4 +106,27 @@ fn a_timespan_in_no_known_unit_is_a_loss_not_a_guess() {
         let unread = emitted.problems.iter().any(|p| p.code == Code::Unmodelled && p.message.contains("`1M` is no time span"));
         assert!(unread, "{target}: {:?}", emitted.problems);
     }
+}
+
+#[test]
+fn a_sentinel_rule_looks_back_over_the_whole_window_or_says_it_does_not() {
+    let weekly = "type: event_count\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 1w\n  condition:\n    gte: 50";
+    let short = |emitted: &Emitted| emitted.problems.iter().any(|p| p.code == Code::WindowChanged && p.message.contains("7d window"));
+    // By default the rule runs hourly over the last week, so each run sees the whole window.
+    let default = emit(weekly, "sentinel-yaml");
+    assert!(default.text.contains("queryFrequency: 1h\nqueryPeriod: 7d\n"), "{}", default.text);
+    assert!(!short(&default), "{:?}", default.problems);
+    // A window within the default hour keeps the hourly lookback.
+    let hourly = emit(&weekly.replace("1w", "10m"), "sentinel-yaml");
+    assert!(hourly.text.contains("queryPeriod: 1h\n"), "{}", hourly.text);
+    // A shorter queryPeriod set by the user is a loss naming the window.
+    let settings = Settings::parse(&["queryPeriod=1h".to_string()]).expect("a valid setting");
+    let options = EmitOptions { settings, ..EmitOptions::default() };
+    let cut = emit_with(weekly, "sentinel-yaml", &options);
+    assert!(cut.text.contains("queryPeriod: 1h\n"), "{}", cut.text);
+    assert!(short(&cut), "no window-changed loss: {:?}", cut.problems);
+    // Past Sentinel's 14 days the lookback stops at 14d, and says so.
+    let long = emit(&weekly.replace("1w", "3w"), "sentinel-yaml");
+    assert!(long.text.contains("queryPeriod: 14d\n"), "{}", long.text);
+    assert!(long.problems.iter().any(|p| p.code == Code::WindowChanged && p.message.contains("21d window")), "{:?}", long.problems);
 }

@@ -9,7 +9,7 @@ mod duplicates;
 mod sentinel_rules;
 
 pub use duplicates::duplicate_id_warnings;
-pub use sentinel_rules::max_entity_mappings;
+pub use sentinel_rules::{max_entity_mappings, max_query_interval};
 
 use crate::diag::{Code, Kind, Problem};
 use crate::ir::{Detection, Rule};

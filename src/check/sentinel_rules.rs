@@ -37,10 +37,12 @@ struct Entity {
 /// The profile embedded at build time; it is ours and tested, so a broken one is a bug.
 fn profile() -> &'static Profile {
     static PROFILE: OnceLock<Profile> = OnceLock::new();
-    PROFILE.get_or_init(|| {
-        let docs = crate::yaml::parse_documents(include_str!("../../targets/sentinel.yaml")).expect("targets/sentinel.yaml parses");
-        serde_json::from_value(docs[0].to_json()).expect("targets/sentinel.yaml has the profile's shape")
-    })
+    crate::emit::profile_file::embedded(&PROFILE, "targets/sentinel.yaml", include_str!("../../targets/sentinel.yaml"))
+}
+
+/// The longest `queryPeriod` (and `queryFrequency`) Sentinel accepts.
+pub fn max_query_interval() -> Duration {
+    Duration::parse(&profile().limits.max_query_interval).expect("targets/sentinel.yaml: maxQueryInterval is a duration")
 }
 
 /// How many entity mappings Sentinel allows a rule.

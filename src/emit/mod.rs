@@ -19,7 +19,7 @@ mod chronicle;
 mod fidelity;
 mod kql;
 pub(crate) mod markdown;
-mod profile_file;
+pub(crate) mod profile_file;
 mod sentinel_arm;
 mod sentinel_fields;
 mod sentinel_yaml;

@@ -471,6 +471,17 @@ impl Predicate {
 }
 
 impl Detection {
+    /// The longest time window the rule correlates over: a join's window or a time bin. A
+    /// scheduled rule must look back at least this far to see what the rule counts.
+    pub fn longest_window(&self) -> Option<Timespan> {
+        let windows = self.stages.iter().flat_map(|stage| match stage {
+            Stage::Join(join) => join.window.into_iter().collect(),
+            Stage::Aggregate(aggregate) => aggregate.group_by.iter().filter_map(|key| key.bin).collect(),
+            _ => Vec::new(),
+        });
+        windows.max()
+    }
+
     /// The keyword search the `Opaque` part at `span` stands for.
     pub fn keyword_search(&self, span: Span) -> Option<&KeywordSearch> {
         self.keywords.iter().find(|k| k.span == span)

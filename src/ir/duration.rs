@@ -17,6 +17,16 @@ pub struct Duration {
 pub struct DurationError(pub String);
 
 impl Duration {
+    /// `seconds` in the largest unit that divides it (`7d`, `90m`), as a person would write it.
+    pub fn from_seconds(seconds: u64) -> Duration {
+        match seconds {
+            s if s > 0 && s % 86_400 == 0 => Duration { days: s / 86_400, ..Duration::default() },
+            s if s > 0 && s % 3_600 == 0 => Duration { hours: s / 3_600, ..Duration::default() },
+            s if s % 60 == 0 => Duration { minutes: s / 60, ..Duration::default() },
+            s => Duration { seconds: s, ..Duration::default() },
+        }
+    }
+
     pub fn total_seconds(&self) -> u64 {
         ((self.days * 24 + self.hours) * 60 + self.minutes) * 60 + self.seconds
     }
@@ -144,6 +154,16 @@ mod tests {
             assert_eq!(Duration::parse(iso).unwrap(), d);
             assert_eq!(d.to_string(), short);
         }
+    }
+
+    #[test]
+    fn from_seconds_takes_the_largest_unit_that_divides() {
+        let written = |s: u64| Duration::from_seconds(s).to_string();
+        assert_eq!(
+            (written(604_800), written(5_400), written(7_200), written(90), written(0)),
+            ("7d".into(), "90m".into(), "2h".into(), "90s".into(), "0m".into())
+        );
+        assert_eq!(Duration::from_seconds(604_800).total_seconds(), 604_800);
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! The Sigma → Sentinel stage: the Sentinel rule the Sentinel targets write. A KQL rule is
 //! carried as it is; a Sigma rule is raised to a scheduled rule around the KQL its Detection
 //! becomes, its entity mappings taken from the Detection's outputs through the profile
-//! (`WrittenRows`), never from lowering the KQL it printed.
+//! (`WrittenRows`), never from lowering the KQL it printed. Its schedule looks back over the
+//! correlation's whole window where it has one; a shorter `queryPeriod` is a loss.
 
 use super::{WrittenRows, entities, query, unparsed, written_rows};
 use crate::diag::{Code, Kind, Problem};
 use crate::emit::{EmitOptions, Subject};
-use crate::ir::{Duration, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, Trigger, TriggerOperator};
+use crate::ir::{
+    Detection, Duration, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, TICKS_PER_SECOND, Trigger, TriggerOperator,
+};
 use std::borrow::Cow;
 
 /// How often a Sigma rule runs as a Sentinel scheduled rule, and over what window, when its
@@ -48,11 +51,13 @@ pub(in crate::emit) fn raise_sentinel_rule<'a>(
             carried
         }
         None => {
+            let schedule = Duration::parse(SCHEDULE).ok();
+            let period = lookback(subject.detection).map_or(schedule, Some);
+            let over = period.map(|p| p.to_string()).unwrap_or_default();
             let message = format!(
-                "Sigma gives no schedule: the rule runs every {SCHEDULE} over the last {SCHEDULE} and alerts on any row, unless --set says otherwise"
+                "Sigma gives no schedule: the rule runs every {SCHEDULE} over the last {over} and alerts on any row, unless --set says otherwise"
             );
             problems.push(Problem::at_key(Kind::Change, Code::DefaultAdded, subject.rule, "logsource", message));
-            let schedule = Duration::parse(SCHEDULE).ok();
             let tables: Vec<&str> = rows.tables.iter().map(String::as_str).collect();
             let entity_mappings = entities::mappings(&tables, |column| rows.has(column));
             if !entity_mappings.is_empty() {
@@ -65,7 +70,7 @@ pub(in crate::emit) fn raise_sentinel_rule<'a>(
             }
             SentinelSection {
                 kind: Some(RuleKind::Scheduled),
-                schedule: Schedule { query_frequency: schedule, query_period: schedule, start_time_utc: None },
+                schedule: Schedule { query_frequency: schedule, query_period: period, start_time_utc: None },
                 trigger: Trigger { operator: Some(TriggerOperator::GreaterThan), threshold: Some(0) },
                 entity_mappings: (!entity_mappings.is_empty()).then_some(entity_mappings),
                 ..SentinelSection::default()
@@ -73,6 +78,7 @@ pub(in crate::emit) fn raise_sentinel_rule<'a>(
         }
     };
     let set = options.settings.apply(&mut section);
+    problems.extend(short_lookback(subject, &section.schedule));
     rule.sentinel = Some(section);
     // Sentinel spells ATT&CK as its API does (`PrivilegeEscalation`, `T1078.004`), not as Sigma
     // tags do (`privilege-escalation`, `t1078.004`).
@@ -84,6 +90,28 @@ pub(in crate::emit) fn raise_sentinel_rule<'a>(
     rule.techniques.iter_mut().flatten().for_each(|t| t.written = t.written.to_uppercase());
     problems.extend(set.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, Code::SetByOption, subject.rule, key, message)));
     Ok((Cow::Owned(rule), problems))
+}
+
+/// How far back a rule must look to see the correlation's window, when that is longer than the
+/// default schedule's: the window, up to the longest `queryPeriod` Sentinel accepts.
+fn lookback(detection: &Detection) -> Option<Duration> {
+    let seconds = u64::try_from(detection.longest_window()?.ticks() / TICKS_PER_SECOND).ok()?;
+    let default = Duration::parse(SCHEDULE).map_or(0, |d| d.total_seconds());
+    (seconds > default).then(|| Duration::from_seconds(seconds.min(crate::check::max_query_interval().total_seconds())))
+}
+
+/// A correlation window longer than the rule's `queryPeriod`: each run sees only the period's
+/// events, so the rule counts (or joins) over less time than the Sigma rule says.
+fn short_lookback(subject: &Subject, schedule: &Schedule) -> Option<Problem> {
+    let window = subject.detection.longest_window()?;
+    let period = schedule.query_period?;
+    let window_seconds = u64::try_from(window.ticks() / TICKS_PER_SECOND).ok()?;
+    (period.total_seconds() < window_seconds).then(|| {
+        let message = format!(
+            "the correlation's {window} window is longer than the rule's queryPeriod {period}: each run sees only the last {period} of events, so it counts over less time than the Sigma rule"
+        );
+        Problem::at_key(Kind::Loss, Code::WindowChanged, subject.rule, "logsource", message)
+    })
 }
 
 /// Carried entity mappings may read columns the original KQL computed (`AccountCustomEntity`)
