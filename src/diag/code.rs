@@ -66,6 +66,7 @@ codes! {
     UnknownProfile "unknown-profile" [Error] "The `--profile` is neither a built-in profile nor a readable, well-formed profile file.";
     UnknownSource "unknown-source" [Error, Loss] "A table or logsource has no counterpart in the target's profile.";
     NoDetection "no-detection" [Error, Loss] "No condition of the rule, or of one of its event sources, can be written in the target.";
+    Broader "broader" [Error, Loss] "The output keeps no discriminating condition, or loses a defining threshold or join (`--allow-broader` writes it).";
     OutputFailed "output-failed" [Error] "The output could not be produced (a template failed, or written KQL does not parse).";
     WriteFailed "write-failed" [Error] "The output file could not be written.";
     // Converting: losses
@@ -73,6 +74,7 @@ codes! {
     Unverified "unverified" [Loss] "Nothing else is lost, but no independent engine proves the translation.";
     ComputedColumn "computed-column" [Loss] "A column the query computes is used where the target reads event fields only.";
     UnknownField "unknown-field" [Loss] "A field has no counterpart in the target's schema or profile.";
+    TypeMismatch "type-mismatch" [Loss] "A value is compared in a type or format the target's field does not store.";
     ConditionDropped "condition-dropped" [Loss, Error] "A test the target cannot express is left out (or, when it is the rule's only test, fails it).";
     TermMatch "term-match" [Loss] "A whole-term match (`has`) is written as a substring match.";
     NullSemantics "null-semantics" [Loss] "Absent, empty or malformed values match differently in the target.";
