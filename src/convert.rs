@@ -5,7 +5,7 @@
 //! thread count.
 
 use crate::diag::{CodeCount, Kind, Position, Problem};
-use crate::emit::{self, EmitOptions, Subject, Target, Verdict};
+use crate::emit::{self, EmitOptions, Evidence, Subject, Target, Verdict};
 use crate::ir::Detection;
 use crate::ir::{Rule, SourceFormat};
 use crate::read::{self, Entry, ReadOutcome};
@@ -104,6 +104,8 @@ pub struct Record {
     pub status: Status,
     /// How faithfully the output says what the rule says; `None` when the rule was not read.
     pub fidelity: Option<Verdict>,
+    /// How we know the output means what its fidelity says; `None` when nothing was written.
+    pub evidence: Option<Evidence>,
     /// Where the rule was written, when it was written to a file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<PathBuf>,
@@ -231,6 +233,7 @@ fn assemble<'a>(
                         target: target.name(),
                         status: Status::Failed,
                         fidelity: None,
+                        evidence: None,
                         output: None,
                         problems: unread.problems.into_iter().cloned().collect(),
                     });
@@ -248,12 +251,14 @@ fn assemble<'a>(
                 target: target.name(),
                 status: Status::Converted,
                 fidelity: None,
+                evidence: None,
                 output: None,
                 problems: outcome.problems_of(rule.origin.index).cloned().collect(),
             };
             match result {
                 Ok(emitted) => {
                     record.fidelity = Some(Verdict::of_emitted(&emitted.problems));
+                    record.evidence = Some(emitted.evidence);
                     record.problems.extend(emitted.problems);
                     let detection = if target.reads_detection_of(rule) { Arc::clone(&lowered.detection) } else { Arc::default() };
                     converted.push(Converted { rule, detection, input: &file.input, text: emitted.text, record: records.len() });
@@ -284,9 +289,31 @@ pub struct Summary {
     pub exact: usize,
     pub approximate: usize,
     pub unsupported: usize,
+    /// Evidence of the converted rules.
+    pub evidence: EvidenceCounts,
     /// The most frequent codes of losses (over converted rules) and of failures.
     pub top_losses: Vec<CodeCount>,
     pub top_failures: Vec<CodeCount>,
+}
+
+/// How many converted rules have each `Evidence`.
+#[derive(Debug, Serialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub struct EvidenceCounts {
+    pub executed: usize,
+    pub schema_checked: usize,
+    pub unverified: usize,
+}
+
+impl EvidenceCounts {
+    fn of(records: &[Record]) -> EvidenceCounts {
+        let count = |evidence: Evidence| records.iter().filter(|r| r.evidence == Some(evidence)).count();
+        EvidenceCounts {
+            executed: count(Evidence::Executed),
+            schema_checked: count(Evidence::SchemaChecked),
+            unverified: count(Evidence::Unverified),
+        }
+    }
 }
 
 /// How many codes a summary lists for losses and for failures.
@@ -306,6 +333,7 @@ pub fn summarize(files: &[FileRules], records: &[Record]) -> Summary {
         exact: verdicts(Verdict::Exact),
         approximate: verdicts(Verdict::Approximate),
         unsupported: verdicts(Verdict::Unsupported),
+        evidence: EvidenceCounts::of(records),
         top_losses: top_codes(records, Status::Converted, Kind::Loss),
         top_failures: top_codes(records, Status::Failed, Kind::Error),
     }

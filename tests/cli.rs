@@ -318,7 +318,9 @@ fn kql_takes_a_profile_and_other_targets_refuse_it() {
     let out = ruleconv(&["convert", rule.to_str().unwrap(), "--to", "kql", "--profile", "asim"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).starts_with("// ruleconv fidelity: exact\nimProcessCreate\n| where TargetProcessName endswith"),
+        text(&out.stdout).starts_with(
+            "// ruleconv fidelity: exact\n// ruleconv evidence: unverified\nimProcessCreate\n| where TargetProcessName endswith"
+        ),
         "{}",
         text(&out.stdout)
     );

@@ -147,7 +147,7 @@ SecurityEvent
 | summarize value_count = dcount(TargetUserName) by bin(TimeGenerated, 10m), IpAddress
 | where value_count >= 5
 ";
-    assert!(kql.starts_with("// ruleconv fidelity: approximate\n//   loss at 11:1: the timespan is written as fixed time bins"), "{kql}");
+    assert!(kql.starts_with("// ruleconv fidelity: approximate\n// ruleconv evidence: unverified\n//   loss at 11:1: the timespan is written as fixed time bins"), "{kql}");
     assert!(kql.ends_with(expected), "{kql}");
 }
 
@@ -192,7 +192,7 @@ fn kql_rules_print_their_query_normalized() {
     let rule = &out.rules[0];
     let detection = lower_rule(rule);
     let emitted = emit(Target::from_name("kql").unwrap(), &[Subject { rule, detection: &detection }], &EmitOptions::default()).unwrap();
-    assert_eq!(emitted.text, "// ruleconv fidelity: exact\nSecurityEvent\n| where EventID == 4625\n");
+    assert_eq!(emitted.text, "// ruleconv fidelity: exact\n// ruleconv evidence: unverified\nSecurityEvent\n| where EventID == 4625\n");
 }
 
 #[test]

@@ -90,7 +90,9 @@ fn comparable(mut section: SentinelSection, renamed: &[(String, String)], comput
 
 /// The rule through Sigma and back, read again: `None` when a step does not convert it.
 fn through_sigma(rule: &Rule) -> Option<(Rule, Vec<ruleconv::diag::Problem>)> {
-    let emit = |target: &str, rule: &Rule| emit_rules(Target::from_name(target).expect("registered"), &[rule], &EmitOptions::default());
+    // Settings ride along whatever the detection keeps: broader rules are written too.
+    let options = EmitOptions { allow_broader: true, ..EmitOptions::default() };
+    let emit = |target: &str, rule: &Rule| emit_rules(Target::from_name(target).expect("registered"), &[rule], &options);
     let sigma = emit("sigma", rule).ok()?.text;
     // The last document (the rule, or the correlation that alerts) stands for the rule.
     let read = read_text(&sigma, Path::new("r.yml"), Some(SourceFormat::Sigma));

@@ -44,7 +44,8 @@ pub fn run(args: ConvertArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let options = EmitOptions { api_version: args.api_version.clone(), profile: args.profile.clone(), settings };
+    let options =
+        EmitOptions { api_version: args.api_version.clone(), profile: args.profile.clone(), settings, allow_broader: args.allow_broader };
     if let Some(flag) = options.set_flags().into_iter().find(|flag| !targets.iter().any(|t| t.options().contains(flag))) {
         let names: Vec<&str> = targets.iter().map(|t| t.name()).collect();
         eprintln!("ruleconv: {flag} does not apply to --to {}", names.join(","));
@@ -149,7 +150,7 @@ fn print_summary(summary: &Summary, target: Target) {
     let skipped =
         if summary.skipped_files > 0 { format!(", {} file(s) without rules skipped", summary.skipped_files) } else { String::new() };
     eprintln!(
-        "ruleconv: {} rule(s) from {} file(s){skipped} to {}: {} converted{noted}, {} failed; fidelity: {} exact, {} approximate, {} unsupported",
+        "ruleconv: {} rule(s) from {} file(s){skipped} to {}: {} converted{noted}, {} failed; fidelity: {} exact, {} approximate, {} unsupported; evidence: {} executed, {} schema-checked, {} unverified",
         summary.rules,
         summary.files,
         target.name(),
@@ -157,7 +158,10 @@ fn print_summary(summary: &Summary, target: Target) {
         summary.failed,
         summary.exact,
         summary.approximate,
-        summary.unsupported
+        summary.unsupported,
+        summary.evidence.executed,
+        summary.evidence.schema_checked,
+        summary.evidence.unverified,
     );
     for (what, codes) in [("loss", &summary.top_losses), ("failure", &summary.top_failures)] {
         for top in codes {
@@ -203,7 +207,8 @@ fn write_junit(path: &Path, records: &[Record], targets: &[Target], writer: &Wri
 
 fn junit_case(record: &Record) -> Case {
     let problems: Vec<&Problem> = record.problems.iter().collect();
-    let verdict = record.fidelity.map(|v| format!("fidelity: {}\n", v.name())).unwrap_or_default();
+    let verdict = record.fidelity.map(|v| format!("fidelity: {}\n", v.name())).unwrap_or_default()
+        + &record.evidence.map(|e| format!("evidence: {}\n", e.name())).unwrap_or_default();
     let failure = (record.status == Status::Failed).then(|| junit::Failure::of(&problems));
     Case {
         name: junit::case_name(record.title.as_deref(), record.rule_index),

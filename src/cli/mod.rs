@@ -121,6 +121,11 @@ pub struct ConvertArgs {
     /// triggerThreshold of every rule written (repeatable), e.g. `--set queryFrequency=1h`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    /// Write a translation that keeps none of its rule's discriminating conditions (only a
+    /// table, event type or logsource), or loses the threshold or join that defines it, as
+    /// approximate with a `broader` loss; by default it is refused (unsupported).
+    #[arg(long)]
+    allow_broader: bool,
     #[command(flatten)]
     batch: BatchArgs,
 }

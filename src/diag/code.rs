@@ -71,7 +71,6 @@ codes! {
     WriteFailed "write-failed" [Error] "The output file could not be written.";
     // Converting: losses
     Unmodelled "unmodelled" [Loss] "A construct of the query that ruleconv does not model is not translated.";
-    Unverified "unverified" [Loss] "Nothing else is lost, but no independent engine proves the translation.";
     ComputedColumn "computed-column" [Loss] "A column the query computes is used where the target reads event fields only.";
     UnknownField "unknown-field" [Loss] "A field has no counterpart in the target's schema or profile.";
     TypeMismatch "type-mismatch" [Loss] "A value is compared in a type or format the target's field does not store.";

@@ -1,8 +1,11 @@
-//! `Fidelity`: how faithfully one emitted rule says what its source said.
+//! Two axes of one emitted rule: its `Verdict` (fidelity: how faithfully it says what its source
+//! said) and its `Evidence` (how we know).
 //!
-//! Judged from the problems the emitter reported for the rule: a `loss` makes it approximate,
-//! an error (the rule could not be emitted) makes it unsupported. Emitters report every loss
-//! at the construct it is about, so the verdict and its reasons always agree.
+//! The verdict is judged from the problems the emitter reported for the rule: a `loss` makes it
+//! approximate, an error (the rule could not be emitted) makes it unsupported. Emitters report
+//! every loss at the construct it is about, so the verdict and its reasons always agree. The
+//! evidence is what the emitter could check of its output; unchecked output is `unverified`
+//! whatever its verdict, so the verdict never stands in for a proof it does not have.
 
 use super::Subject;
 use crate::diag::{Code, Kind, Problem};
@@ -36,18 +39,33 @@ impl Verdict {
     }
 }
 
+/// How we know an emitted rule means what its verdict says, weakest first: a document of
+/// several rules has the weakest evidence of its rules (`Ord`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evidence {
+    /// Nothing outside ruleconv has looked at the output.
+    #[default]
+    Unverified,
+    /// Every field and value the output names was checked against the target's schema.
+    SchemaChecked,
+    /// The output was run in an independent engine of the target and agreed with its source.
+    Executed,
+}
+
+impl Evidence {
+    pub fn name(self) -> &'static str {
+        match self {
+            Evidence::Unverified => "unverified",
+            Evidence::SchemaChecked => "schema-checked",
+            Evidence::Executed => "executed",
+        }
+    }
+}
+
 /// A loss at a place in the rule's logic text (the file position comes through its locator).
 pub fn loss_at(subject: &Subject, code: Code, span: Span, message: impl Into<String>) -> Problem {
     Problem::in_logic(Kind::Loss, code, subject.rule, span.start, message)
-}
-
-/// A translation may only claim `exact` what runs alike on both sides in engines that are not
-/// ours. Where no such engine runs the output (YARA-L, Sigma correlations), a rule with nothing
-/// else lost gets this loss instead, at `span`, naming what is unproven.
-pub fn unverified(subject: &Subject, problems: &mut Vec<Problem>, span: Span, what: &str) {
-    if !problems.iter().any(|p| p.kind == Kind::Loss) {
-        problems.push(loss_at(subject, Code::Unverified, span, format!("not verified by execution: {what}")));
-    }
 }
 
 /// The notes a page gave beside a rule (hypothesis, retrieval date, confidence) that a target
@@ -129,10 +147,10 @@ pub fn computed_column_losses(subject: &Subject) -> Vec<Problem> {
 }
 
 /// The review header of an emitted rule, as plain lines for the target's comment syntax:
-/// the verdict, then each loss as `line:col: message` in the source file.
-pub fn header_lines(problems: &[Problem]) -> Vec<String> {
+/// the verdict, the evidence, then each loss as `line:col: message` in the source file.
+pub fn header_lines(problems: &[Problem], evidence: Evidence) -> Vec<String> {
     let verdict = Verdict::of_emitted(problems);
-    let mut lines = vec![format!("ruleconv fidelity: {}", verdict.name())];
+    let mut lines = vec![format!("ruleconv fidelity: {}", verdict.name()), format!("ruleconv evidence: {}", evidence.name())];
     for loss in problems.iter().filter(|p| p.kind == Kind::Loss) {
         // Shown escaped like every message: whoever reads the output file may `cat` it.
         lines.push(format!("  loss at {}:{}: {}", loss.position.line, loss.position.col, crate::diag::printable(&loss.message)));
@@ -156,6 +174,9 @@ mod tests {
     #[test]
     fn header_lines_show_controls_from_rule_text_escaped() {
         let loss = Problem::new(Kind::Loss, Code::NotCarried, "r.yaml", Position::new(2, 3), "`a\x1b[2J\u{202e}` dropped");
-        assert_eq!(header_lines(&[loss]), ["ruleconv fidelity: approximate", r"  loss at 2:3: `a\x1b[2J\u{202e}` dropped"]);
+        assert_eq!(
+            header_lines(&[loss], Evidence::SchemaChecked),
+            ["ruleconv fidelity: approximate", "ruleconv evidence: schema-checked", r"  loss at 2:3: `a\x1b[2J\u{202e}` dropped"]
+        );
     }
 }

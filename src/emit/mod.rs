@@ -15,6 +15,7 @@
 //! - `kql`: the query alone; Sigma rules through the table and column profiles of `targets/kql.yaml`;
 //! - `markdown`: a rule card for people, laid out by a handlebars template.
 
+mod broader;
 mod chronicle;
 mod fidelity;
 mod kql;
@@ -27,7 +28,7 @@ mod settings;
 mod sigma;
 
 pub use fidelity::{
-    Verdict, computed_column_losses, header_lines, loss_at, refused_regex_errors, unmodelled_losses, unplaced_page_notes, unverified,
+    Evidence, Verdict, computed_column_losses, header_lines, loss_at, refused_regex_errors, unmodelled_losses, unplaced_page_notes,
 };
 pub use settings::Settings;
 
@@ -139,6 +140,9 @@ pub struct EmitOptions {
     pub profile: Option<String>,
     /// Schedule and trigger of the Sentinel rules written (`--set KEY=VALUE`).
     pub settings: Settings,
+    /// Write a translation that keeps none of its rule's discriminating conditions, or loses
+    /// its defining threshold or join, as approximate instead of refusing it (`--allow-broader`).
+    pub allow_broader: bool,
 }
 
 impl EmitOptions {
@@ -156,11 +160,14 @@ impl EmitOptions {
     }
 }
 
-/// The output text and the problems (losses, changes, warnings) a reviewer should see.
+/// The output text, the problems (losses, changes, warnings) a reviewer should see, and how
+/// the emitter knows the output means what its verdict says.
 #[derive(Clone, Debug, Default)]
 pub struct Emitted {
     pub text: String,
     pub problems: Vec<Problem>,
+    /// What the emitter checked its output against; `unverified` unless it says otherwise.
+    pub evidence: Evidence,
 }
 
 /// Converts rules to one document of the target format.
@@ -194,14 +201,18 @@ pub fn join_documents(
     let mut texts = Vec::new();
     let mut problems = Vec::new();
     let mut errors = Vec::new();
+    let mut evidence = Vec::new();
     for subject in subjects {
         match one(subject) {
             Ok(emitted) => {
                 texts.push(emitted.text);
                 problems.extend(emitted.problems);
+                evidence.push(emitted.evidence);
             }
             Err(e) => errors.extend(e),
         }
     }
-    if errors.is_empty() { Ok(Emitted { text: texts.join(separator), problems }) } else { Err(errors) }
+    // The document is as proven as its least proven rule.
+    let evidence = evidence.into_iter().min().unwrap_or_default();
+    if errors.is_empty() { Ok(Emitted { text: texts.join(separator), problems, evidence }) } else { Err(errors) }
 }

@@ -13,7 +13,7 @@
 
 use super::sentinel_fields::{self as fields, Form, PortalDefaults};
 use super::sentinel_yaml;
-use super::{EmitOptions, Emitted, Emitter, Subject, kql};
+use super::{EmitOptions, Emitted, Emitter, Evidence, Subject, kql};
 use crate::diag::{Code, Kind, Problem};
 use crate::ir::{AttackRef, Rule, RuleKind, SentinelSection, Tactic, TemplateLink};
 use crate::sentinel::{self, keys, keys::Key};
@@ -51,12 +51,13 @@ impl Emitter for SentinelArm {
     }
 
     fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
-        let (mut forms, mut problems, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut forms, mut problems, mut errors, mut evidence) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for subject in subjects {
             match kql::raise_sentinel_rule(subject, options) {
-                Ok((rule, notes)) => {
-                    forms.push(rule);
-                    problems.extend(notes);
+                Ok(raised) => {
+                    forms.push(raised.rule);
+                    problems.extend(raised.problems);
+                    evidence.push(raised.evidence);
                 }
                 Err(e) => errors.extend(e),
             }
@@ -67,7 +68,8 @@ impl Emitter for SentinelArm {
         let rules: Vec<&Rule> = forms.iter().map(|r| r.as_ref()).collect();
         let mut emitted = template(&rules, options)?;
         problems.append(&mut emitted.problems);
-        Ok(Emitted { text: emitted.text, problems })
+        // One template is as proven as its least proven rule.
+        Ok(Emitted { text: emitted.text, problems, evidence: evidence.into_iter().min().unwrap_or_default() })
     }
 }
 
@@ -114,7 +116,7 @@ fn template(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<Probl
     if !overlays.is_empty() {
         template["metadata"] = json!({ sentinel::ARM_METADATA_KEY: overlays });
     }
-    Ok(Emitted { text: format!("{template:#}\n"), problems })
+    Ok(Emitted { text: format!("{template:#}\n"), problems, evidence: Evidence::Unverified })
 }
 
 /// ARM evaluates a string that starts with `[` and ends with `]` as an expression at deployment;

@@ -7,7 +7,7 @@
 //! rule is first made a scheduled rule with its KQL (`kql::raise_sentinel_rule`).
 
 use super::sentinel_fields::{self as fields, Form};
-use super::{EmitOptions, Emitted, Emitter, Subject, join_documents, kql};
+use super::{EmitOptions, Emitted, Emitter, Evidence, Subject, join_documents, kql};
 use crate::diag::{Code, Kind, Problem};
 use crate::ir::{Rule, SentinelSection, TemplateLink};
 use crate::sentinel;
@@ -45,10 +45,11 @@ impl Emitter for SentinelYaml {
 
     fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
         join_documents(subjects, "---\n", |subject| {
-            let (rule, mut problems) = kql::raise_sentinel_rule(subject, options)?;
-            let emitted = document(&rule);
+            let raised = kql::raise_sentinel_rule(subject, options)?;
+            let emitted = document(&raised.rule);
+            let mut problems = raised.problems;
             problems.extend(emitted.problems);
-            Ok(Emitted { text: emitted.text, problems })
+            Ok(Emitted { text: emitted.text, problems, evidence: raised.evidence })
         })
     }
 }
@@ -65,7 +66,7 @@ fn document(rule: &Rule) -> Emitted {
         ));
     }
     problems.extend(fields::severity_change(rule));
-    Emitted { text: yaml::to_yaml_string(&encode(rule)), problems }
+    Emitted { text: yaml::to_yaml_string(&encode(rule)), problems, evidence: Evidence::Unverified }
 }
 
 /// The rule as repository-YAML data.

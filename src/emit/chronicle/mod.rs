@@ -22,12 +22,11 @@ mod profile;
 mod text;
 
 use super::{
-    EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, refused_regex_errors, unmodelled_losses,
-    unverified,
+    EmitOptions, Emitted, Emitter, Evidence, Subject, broader, computed_column_losses, header_lines, join_documents, refused_regex_errors,
+    unmodelled_losses,
 };
 use crate::diag::Problem;
 use crate::ir::Rule;
-use crate::ir::detection::Span;
 use model::Expr;
 use names::{EventVar, RuleName};
 use notes::Notes;
@@ -51,16 +50,16 @@ impl Emitter for Chronicle {
         true
     }
 
-    fn emit(&self, subjects: &[Subject], _options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
+    fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
         join_documents(subjects, "\n", |subject| {
             // YARA-L's regexes are RE2: a rule the engine refuses must not be written as if it ran.
             let refused = refused_regex_errors(subject, "YARA-L's RE2 (`re.regex`)");
-            if refused.is_empty() { Ok(rule(subject)) } else { Err(refused) }
+            if refused.is_empty() { rule(subject, options) } else { Err(refused) }
         })
     }
 }
 
-fn rule(subject: &Subject) -> Emitted {
+fn rule(subject: &Subject, options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
     let (detection, profile) = (subject.detection, profile::profile());
     let mut notes = Notes::new(subject);
     // What the Detection lacks, and computed columns (written as fields of that name): each is a
@@ -79,10 +78,10 @@ fn rule(subject: &Subject) -> Emitted {
     }
     problems.extend(notes.problems);
     todos.extend(notes.todos);
-    let what = "no engine here runs YARA-L, so the rule's meaning on UDM events (and the field mapping it rests on) is unproven";
-    unverified(subject, &mut problems, Span::default(), what);
+    broader::judge(subject, &mut problems, options.allow_broader)?;
+    let evidence = Evidence::Unverified;
     let rule = model::Rule {
-        header: header_lines(&problems),
+        header: header_lines(&problems, evidence),
         name: RuleName::from_title(subject.rule.title()),
         meta: meta(subject.rule),
         todos,
@@ -91,7 +90,7 @@ fn rule(subject: &Subject) -> Emitted {
         outcome: sections.outcome,
         condition: sections.condition,
     };
-    Emitted { text: rule.to_string(), problems }
+    Ok(Emitted { text: rule.to_string(), problems, evidence })
 }
 
 /// A description without the single quotes repository files often wrap it in.

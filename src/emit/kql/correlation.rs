@@ -156,10 +156,11 @@ pub(super) fn losses(subject: &Subject) -> Vec<Problem> {
         Stage::Join(join) if join.ordered => Some(join.span),
         _ => None,
     });
+    // The join is kept: its window is written without a direction (not a lost join).
     let order = ordered.map(|span| {
         loss_at(
             subject,
-            Code::CorrelationUnsupported,
+            Code::WindowChanged,
             span,
             "the rules must match in the order listed: the join window has no direction, so any order matches",
         )

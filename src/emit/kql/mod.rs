@@ -16,7 +16,8 @@ mod profile;
 mod sentinel_rule;
 
 use super::{
-    EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, loss_at, refused_regex_errors, unmodelled_losses, unverified,
+    EmitOptions, Emitted, Emitter, Evidence, Subject, broader, header_lines, join_documents, loss_at, refused_regex_errors,
+    unmodelled_losses,
 };
 use crate::diag::{Code, Kind, Problem};
 use crate::ir::detection::{Field, Input, MatchOp, OutputOrigin, Stage};
@@ -59,23 +60,23 @@ impl Emitter for Kql {
 
     fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
         join_documents(subjects, "\n", |subject| {
-            let (text, problems) = query(subject, options)?;
-            let mut out: String = header_lines(&problems).iter().map(|line| format!("// {line}\n")).collect();
+            let Emitted { text, problems, evidence } = query(subject, options)?;
+            let mut out: String = header_lines(&problems, evidence).iter().map(|line| format!("// {line}\n")).collect();
             out.push_str(&text);
             out.push('\n');
-            Ok(Emitted { text: out, problems })
+            Ok(Emitted { text: out, problems, evidence })
         })
     }
 }
 
-/// The rule's query, printed, and its losses.
-fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Problem>), Vec<Problem>> {
+/// The rule's query, printed (no header), its losses and what it was checked against.
+fn query(subject: &Subject, options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
     match subject.rule.kql() {
         Some(query) => {
             if let Some(error) = unparsed(subject.rule, query, Kind::Error, "") {
                 return Err(vec![error]);
             }
-            Ok((kql::print(&query.parsed().ast), Vec::new()))
+            Ok(Emitted { text: kql::print(&query.parsed().ast), problems: Vec::new(), evidence: Evidence::Unverified })
         }
         None => {
             let (name, profile) = profile::named(options.profile.as_deref())
@@ -92,11 +93,8 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
             losses.extend(null_test_losses(subject));
             let tree = writer.input(result)?;
             losses.extend(correlation::losses(subject));
-            if let Some(span) = subject.detection.stages.iter().find_map(Stage::correlation_span) {
-                let what = "no independent engine evaluates the Sigma correlation (sigma-run counts them only), so the summarize or join it became is unproven";
-                unverified(subject, &mut losses, span, what);
-            }
-            Ok((kql::print(&Script::query(tree)), losses))
+            broader::judge(subject, &mut losses, options.allow_broader)?;
+            Ok(Emitted { text: kql::print(&Script::query(tree)), problems: losses, evidence: Evidence::Unverified })
         }
     }
 }

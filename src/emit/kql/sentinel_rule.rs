@@ -6,7 +6,7 @@
 
 use super::{WrittenRows, entities, query, unparsed, written_rows};
 use crate::diag::{Code, Kind, Problem};
-use crate::emit::{EmitOptions, Subject};
+use crate::emit::{EmitOptions, Emitted, Evidence, Subject};
 use crate::ir::{
     Detection, Duration, Locator, Logic, Query, Rule, RuleKind, Schedule, SentinelSection, TICKS_PER_SECOND, Trigger, TriggerOperator,
 };
@@ -16,30 +16,35 @@ use std::borrow::Cow;
 /// file carries no Sentinel settings: an hour, Sentinel's usual choice.
 const SCHEDULE: &str = "1h";
 
+/// The Sentinel rule a Sentinel target writes, with its problems and what its query was
+/// checked against.
+pub(in crate::emit) struct Raised<'a> {
+    pub rule: Cow<'a, Rule>,
+    pub problems: Vec<Problem>,
+    pub evidence: Evidence,
+}
+
 /// The rule as the Sentinel targets carry it: a KQL rule as it is; a Sigma rule as a Sentinel
 /// rule whose query is its KQL (`--profile` applies), with the settings its `sentinel`
 /// attribute carries (as they are), else a scheduled rule alerting on any row (a change) with
 /// entity mappings for the identifying columns its rows have; with its losses.
-pub(in crate::emit) fn raise_sentinel_rule<'a>(
-    subject: &Subject<'a>,
-    options: &EmitOptions,
-) -> Result<(Cow<'a, Rule>, Vec<Problem>), Vec<Problem>> {
+pub(in crate::emit) fn raise_sentinel_rule<'a>(subject: &Subject<'a>, options: &EmitOptions) -> Result<Raised<'a>, Vec<Problem>> {
     if subject.rule.sigma_logic().is_none() {
         // The query is carried as written; one that does not parse is the source's fault, but
         // the user should hear it before deploying a rule Sentinel cannot run.
         let unparsed = subject.rule.kql().and_then(|q| unparsed(subject.rule, q, Kind::Warning, "; Sentinel cannot run it"));
         let mut problems: Vec<Problem> = unparsed.into_iter().collect();
         if options.settings.is_empty() {
-            return Ok((Cow::Borrowed(subject.rule), problems));
+            return Ok(Raised { rule: Cow::Borrowed(subject.rule), problems, evidence: Evidence::Unverified });
         }
         let mut rule = subject.rule.clone();
         let section = rule.sentinel.get_or_insert_with(SentinelSection::default);
         let changes = options.settings.apply(section);
         problems
             .extend(changes.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, Code::SetByOption, subject.rule, key, message)));
-        return Ok((Cow::Owned(rule), problems));
+        return Ok(Raised { rule: Cow::Owned(rule), problems, evidence: Evidence::Unverified });
     }
-    let (text, mut problems) = query(subject, options)?;
+    let Emitted { text, mut problems, evidence } = query(subject, options)?;
     let rows = written_rows(subject, options)?;
     let mut rule = subject.rule.clone();
     rule.logic = Some(Logic::Kql(Query::new(text, Locator::default())));
@@ -89,7 +94,7 @@ pub(in crate::emit) fn raise_sentinel_rule<'a>(
     }
     rule.techniques.iter_mut().flatten().for_each(|t| t.written = t.written.to_uppercase());
     problems.extend(set.into_iter().map(|(key, message)| Problem::at_key(Kind::Change, Code::SetByOption, subject.rule, key, message)));
-    Ok((Cow::Owned(rule), problems))
+    Ok(Raised { rule: Cow::Owned(rule), problems, evidence })
 }
 
 /// How far back a rule must look to see the correlation's window, when that is longer than the

@@ -14,7 +14,7 @@ pub(crate) mod predicates;
 mod structure;
 
 use super::sentinel_fields::clean_description;
-use super::{EmitOptions, Emitted, Emitter, Subject, header_lines, join_documents, unmodelled_losses};
+use super::{EmitOptions, Emitted, Emitter, Evidence, Subject, header_lines, join_documents, unmodelled_losses};
 use crate::diag::{Code, Kind, Problem};
 use crate::ir::Lifted;
 use crate::ir::detection::Input;
@@ -50,7 +50,7 @@ impl Emitter for Markdown {
             let card = Card::of(subject, &problems);
             match templates.render(CARD, &card) {
                 // The template's last line loses its line break to handlebars' whitespace rules.
-                Ok(text) => Ok(Emitted { text: format!("{}\n", text.trim_end()), problems }),
+                Ok(text) => Ok(Emitted { text: format!("{}\n", text.trim_end()), problems, evidence: Evidence::Unverified }),
                 Err(e) => Err(vec![template_error(subject, &e.to_string())]),
             }
         })
@@ -168,7 +168,8 @@ impl Card {
         ];
         let file = rule.origin.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         Card {
-            fidelity: header_lines(problems).iter().map(|line| cells::comment(line)).collect(),
+            // A card shows the rule as written beside its reading; nothing checks the reading.
+            fidelity: header_lines(problems, Evidence::Unverified).iter().map(|line| cells::comment(line)).collect(),
             title: cells::inline(&rule.label()),
             description: rule.description.as_deref().map(|d| cells::paragraphs(&clean_description(d))).filter(|d| !d.is_empty()),
             facts: facts.into_iter().filter_map(|(name, value)| Some(Fact { name, value: cells::cell(&value?) })).collect(),

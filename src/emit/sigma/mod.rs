@@ -15,8 +15,8 @@ mod selection;
 mod values;
 
 use super::{
-    EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, loss_at, unmodelled_losses,
-    unplaced_page_notes, unverified,
+    EmitOptions, Emitted, Emitter, Evidence, Subject, broader, computed_column_losses, header_lines, join_documents, loss_at,
+    unmodelled_losses, unplaced_page_notes,
 };
 use crate::diag::{Code, Kind, Problem};
 use crate::ir::Rule;
@@ -43,8 +43,8 @@ impl Emitter for Sigma {
         true
     }
 
-    fn emit(&self, subjects: &[Subject], _options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
-        join_documents(subjects, "---\n", rule_documents)
+    fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
+        join_documents(subjects, "---\n", |subject| rule_documents(subject, options))
     }
 }
 
@@ -78,7 +78,7 @@ fn scoped(source: &EventSource, filter: &Predicate) -> Vec<Scoped> {
     scopes.map(|(table, (scope, filter))| Scoped { table: table.clone(), logsource: profile::logsource(&scope).0, scope, filter }).collect()
 }
 
-fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
+fn rule_documents(subject: &Subject, options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
     let rule = subject.rule;
     let mut problems = unmodelled_losses(&Subject { detection: &without_carried(subject), ..*subject });
     problems.extend(computed_column_losses(subject));
@@ -154,11 +154,7 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         let message = format!("computed output columns are not carried (Sigma `fields` lists event fields): {}", names.join(", "));
         problems.push(loss_at(subject, Code::ComputedColumn, *span, message));
     }
-    let correlated = subject.detection.stages.iter().find_map(Stage::correlation_span);
-    if let Some(span) = correlated.filter(|_| !correlations.is_empty()) {
-        let what = "no independent engine evaluates Sigma correlation rules (sigma-run counts them only), so the correlation's meaning is unproven";
-        unverified(subject, &mut problems, span, what);
-    }
+    broader::judge(subject, &mut problems, options.allow_broader)?;
 
     // The last document (the correlation that alerts, else the only rule) keeps the rule's id.
     let main = correlations.len() + bases.len() - 1;
@@ -179,9 +175,10 @@ fn rule_documents(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
         documents.push(document(rule, &title, &id_of(index, &derived), &[("correlation", block)], &[], &entity_renames));
     }
     // Messages may quote multi-line query text; every line stays a comment.
-    let header: String = header_lines(&problems).iter().flat_map(|line| line.lines()).map(|line| format!("# {line}\n")).collect();
+    let evidence = Evidence::Unverified;
+    let header: String = header_lines(&problems, evidence).iter().flat_map(|line| line.lines()).map(|line| format!("# {line}\n")).collect();
     let text = documents.iter().map(|d| format!("{header}{}", yaml::to_yaml_string(d))).collect::<Vec<_>>().join("---\n");
-    Ok(Emitted { text, problems })
+    Ok(Emitted { text, problems, evidence })
 }
 
 /// The Detection without the unmodelled constructs the Sigma written carries: keyword lists.
