@@ -13,6 +13,7 @@ mod condition;
 mod correlation;
 mod entities;
 mod profile;
+mod schema;
 mod sentinel_rule;
 
 use super::{
@@ -91,6 +92,9 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<(String, Vec<Proble
             let mut losses = unmodelled_losses(subject);
             losses.extend(null_test_losses(subject));
             let tree = writer.input(result)?;
+            // A table the schema data lacks leaves its columns unjudged (`Judged`), not lost.
+            let (_judged, unknown_columns) = writer.schema_losses();
+            losses.extend(unknown_columns);
             losses.extend(correlation::losses(subject));
             if let Some(span) = subject.detection.stages.iter().find_map(Stage::correlation_span) {
                 let what = "no independent engine evaluates the Sigma correlation (sigma-run counts them only), so the summarize or join it became is unproven";
