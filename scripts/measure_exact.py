@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Measure what `exact` is worth on the targets' real schemas (issue 18's done-when numbers).
 
-    scripts/measure_exact.py [--ruleconv BIN] [--work DIR] [kql] [sigma] [chronicle]
+    scripts/measure_exact.py [--ruleconv BIN] [--work DIR] [kql] [sigma] [chronicle] [check]
 
 - kql: SigmaHQ → KQL in each built-in profile, every output checked by Microsoft's analyzer with
   the Sentinel/Defender/ASIM schemas (`kusto-oracle --schema`): how many `exact` outputs it
   rejects, and which names.
 - sigma: Sentinel corpus → Sigma, checked against SigmaHQ's field list (`sigma-fields`).
 - chronicle: both corpora → YARA-L, checked against UDM (`yaral-udm`).
+- check: `ruleconv check` over the Sentinel corpus against Microsoft's analyzer on each query:
+  an `unknown-column` the analyzer does not report (KS142 naming it) is a false flag.
 Reads ../shared beside the repository; writes only under --work (default /tmp/ruleconv-measure).
 """
 import argparse, collections, json, pathlib, shutil, subprocess, sys
@@ -88,16 +90,49 @@ def measure_chronicle(binary, work):
         print(f'{name}: {len(records)} outputs {dict(fidelity)}; yaral-udm: {bad} rules with problems {dict(kinds)}')
 
 
+def measure_check(binary, work):
+    import yaml
+    out = subprocess.run([binary, 'check', str(SENTINEL_RULES), '--format', 'json'], capture_output=True, text=True).stdout
+    flagged = collections.defaultdict(set)
+    for record in json.loads(out):
+        for p in record['warnings'] + record['errors']:
+            if p['code'] == 'unknown-column':
+                flagged[str(pathlib.Path(record['file']).resolve())].add(p['message'].split('`')[1])
+    files = sorted(str(f.resolve()) for f in SENTINEL_RULES.rglob('*') if f.suffix in ('.yaml', '.yml'))
+    lines = []
+    for i, f in enumerate(files):
+        try:
+            query = (yaml.safe_load(pathlib.Path(f).read_text()) or {}).get('query')
+        except yaml.YAMLError:
+            query = None
+        if isinstance(query, str):
+            lines.append(json.dumps({'id': i, 'query': query}))
+    answer = subprocess.run([SHARED / 'tools/kusto-oracle/kusto-oracle', '--jsonl', '--schema'], input='\n'.join(lines) + '\n',
+                            capture_output=True, text=True, check=True).stdout
+    refused = collections.defaultdict(set)
+    for line in answer.splitlines():
+        a = json.loads(line)
+        for d in a.get('semantic', []):
+            if d['code'] == 'KS142' and d['message'].startswith("The name '"):
+                refused[files[a['id']]].add(d['message'].split("'")[1])
+    true = sum(len(names & refused.get(f, set())) for f, names in flagged.items())
+    false = [(f, sorted(names - refused.get(f, set()))) for f, names in flagged.items() if names - refused.get(f, set())]
+    print(f'check: {len(lines)} corpus queries; analyzer refuses names in {len(refused)}; check flags {true} unknown columns '
+          f'the analyzer also refuses, in {len(flagged)} rules; {sum(len(n) for _, n in false)} false flags')
+    for f, names in false[:10]:
+        print(f'    false flag: {f}: {names}')
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--ruleconv', default=str(ROOT / 'target/release/ruleconv'))
     parser.add_argument('--work', default='/tmp/ruleconv-measure')
-    parser.add_argument('what', nargs='*', default=['kql', 'sigma', 'chronicle'])
+    parser.add_argument('what', nargs='*', default=['kql', 'sigma', 'chronicle', 'check'])
     args = parser.parse_args()
     work = pathlib.Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     for what in args.what:
-        {'kql': measure_kql, 'sigma': measure_sigma, 'chronicle': measure_chronicle}[what](args.ruleconv, work)
+        {'kql': measure_kql, 'sigma': measure_sigma, 'chronicle': measure_chronicle, 'check': measure_check}[what](args.ruleconv, work)
 
 
 if __name__ == '__main__':

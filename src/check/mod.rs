@@ -6,6 +6,7 @@
 //! pack, rules sharing an id.
 
 mod duplicates;
+mod schema;
 mod sentinel_rules;
 
 pub use duplicates::duplicate_id_warnings;
@@ -22,6 +23,21 @@ pub fn query_problems(rule: &Rule) -> Vec<Problem> {
         .errors
         .iter()
         .map(|error| Problem::in_query(Kind::Error, Code::KqlSyntax, rule, query, error.span.start, format!("KQL: {}", error.message)))
+        .collect()
+}
+
+/// Columns the query reads that its table, known to the schema data, does not have: warnings
+/// (Microsoft's analyzer refuses them when the rule is created, but the schema data is a floor
+/// for a table that gained columns since, or a team's own).
+pub fn schema_problems(rule: &Rule) -> Vec<Problem> {
+    let Some(query) = rule.kql() else { return Vec::new() };
+    schema::unknown_columns(&query.parsed().ast)
+        .into_iter()
+        .map(|c| {
+            let message =
+                format!("`{}` is no column of `{}` (targets/kql-schemas.tsv): Sentinel's analyzer refuses the query", c.column, c.table);
+            Problem::in_query(Kind::Warning, Code::UnknownColumn, rule, query, c.span.start, message)
+        })
         .collect()
 }
 

@@ -47,6 +47,7 @@ pub fn run(args: &CheckArgs) -> i32 {
                     let mut problems: Vec<Problem> = file.outcome.problems_of(rule.origin.index).cloned().collect();
                     problems.extend(check::metadata_problems(rule));
                     problems.extend(check::query_problems(rule));
+                    problems.extend(check::schema_problems(rule));
                     problems.extend(lowered.get(slot).map(|l| check::regex_problems(rule, &l.detection)).unwrap_or_default());
                     (report_for(rule.origin.file.clone(), Some(rule.origin.index), rule.id.clone(), Some(rule.title.clone())), problems)
                 }

@@ -3,6 +3,7 @@
 //! directions must agree on.
 
 pub mod keys;
+pub mod tables;
 
 /// ARM resource type of analytic (alert) rules.
 pub const ALERT_RULE_TYPE: &str = "Microsoft.OperationalInsights/workspaces/providers/alertRules";

@@ -9,8 +9,10 @@
 //! printed query shows each group as Sigma wrote it.
 
 use super::profile::Profile;
+use super::schema;
 use crate::ir::detection::{Field, Match, MatchOp, Predicate, Quantifier, Value};
 use crate::kql::ast::{BinaryOp, Expr, Literal, StrTest, call};
+use crate::sentinel::tables::ColumnType;
 
 /// Writes conditions on the columns of `table` as `profile` names them.
 pub struct Columns<'a> {
@@ -77,22 +79,25 @@ impl Columns<'_> {
             .collect()
     }
 
-    /// A test on each of the field's columns; any may hold.
+    /// A test on each of the field's columns, its values typed as the column is; any may hold.
     fn test(&self, m: &Match) -> Result<Expr, Untranslatable> {
-        let tests: Vec<Expr> = self.columns(&m.field).iter().map(|c| self.test_on(c, m)).collect::<Result<_, _>>()?;
+        let types = self.profile.columns(self.table, &m.field.name).into_iter().map(|c| schema::whole_column_type(self.table, c, &m.field));
+        let tests: Vec<Expr> = self.columns(&m.field).iter().zip(types).map(|(c, t)| self.test_on(c, t, m)).collect::<Result<_, _>>()?;
         group(tests, Quantifier::Any, m)
     }
 
-    fn test_on(&self, column: &Expr, m: &Match) -> Result<Expr, Untranslatable> {
-        let cs = m.case_sensitive;
+    fn test_on(&self, column: &Expr, column_type: Option<ColumnType>, m: &Match) -> Result<Expr, Untranslatable> {
         let untranslatable = |reason: String| Untranslatable { at: m.span.start, reason };
+        let typed = schema::typed(column_type, m);
+        let cs = m.case_sensitive || typed.caseless;
+        let column = &typed.column(column);
         // Numbers among texts are compared as text: the column is a string (`0` or `"DWORD (0)"`).
-        let texts = m.values.iter().any(|v| matches!(v, Value::String(_)));
+        let texts = typed.values.iter().any(|v| matches!(v, Value::String(_)));
         let value = |v: &Value| match v {
             Value::Int(i) if texts => Ok(Expr::string(i.to_string())),
             other => self.value(other),
         };
-        let values: Vec<Expr> = m.values.iter().map(value).collect::<Result<_, _>>().map_err(untranslatable)?;
+        let values: Vec<Expr> = typed.values.iter().map(value).collect::<Result<_, _>>().map_err(untranslatable)?;
         // The test against each value, grouped as the match's quantifier says.
         let each =
             |test: &dyn Fn(Expr, Expr) -> Expr| group(values.iter().map(|v| test(column.clone(), v.clone())).collect(), m.quantifier, m);
@@ -103,7 +108,7 @@ impl Columns<'_> {
                 Ok(Expr::in_list(!texts || cs, column.clone(), values))
             }
             MatchOp::Equals => {
-                let insensitive = !cs && (texts || m.values.iter().all(|v| matches!(v, Value::Field(_))));
+                let insensitive = !cs && (texts || typed.values.iter().all(|v| matches!(v, Value::Field(_))));
                 if insensitive { each(&|c, v| Expr::str_op(StrTest::Equals, false, c, v)) } else { compare(BinaryOp::Eq) }
             }
             MatchOp::Contains => string_test(StrTest::Contains),
@@ -113,11 +118,11 @@ impl Columns<'_> {
             MatchOp::HasPrefix => string_test(StrTest::HasPrefix),
             MatchOp::HasSuffix => string_test(StrTest::HasSuffix),
             MatchOp::Regex => {
-                let patterns: Vec<Expr> = m.values.iter().map(|v| regex(v, cs)).collect::<Result<_, _>>().map_err(untranslatable)?;
+                let patterns: Vec<Expr> = typed.values.iter().map(|v| regex(v, cs)).collect::<Result<_, _>>().map_err(untranslatable)?;
                 group(patterns.into_iter().map(|p| Expr::str_op(StrTest::Regex, true, column.clone(), p)).collect(), m.quantifier, m)
             }
             MatchOp::Cidr => {
-                let tests: Vec<Expr> = m
+                let tests: Vec<Expr> = typed
                     .values
                     .iter()
                     .map(|v| {

@@ -13,6 +13,7 @@ mod condition;
 mod correlation;
 mod entities;
 mod profile;
+mod schema;
 mod sentinel_rule;
 
 use super::{
@@ -92,6 +93,9 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<Emitted, Vec<Proble
             let mut losses = unmodelled_losses(subject);
             losses.extend(null_test_losses(subject));
             let tree = writer.input(result)?;
+            // A table the schema data lacks leaves its columns unjudged (`Judged`), not lost.
+            let (_judged, unknown_columns) = writer.schema_losses();
+            losses.extend(unknown_columns);
             losses.extend(correlation::losses(subject));
             broader::judge(subject, &mut losses, options.allow_broader)?;
             Ok(Emitted { text: kql::print(&Script::query(tree)), problems: losses, evidence: Evidence::Unverified })
