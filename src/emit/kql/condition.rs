@@ -8,14 +8,22 @@
 //! `null_test_losses`). Parentheses are `Paren` nodes where the condition groups, so the
 //! printed query shows each group as Sigma wrote it.
 
-use super::profile::Profile;
+use super::profile::{Entry, Profile};
+use super::transform::Transform;
 use crate::ir::detection::{Field, Match, MatchOp, Predicate, Quantifier, Value};
+use crate::kql::Span;
 use crate::kql::ast::{BinaryOp, Expr, Literal, StrTest, call};
+use std::borrow::Cow;
+use std::cell::RefCell;
 
 /// Writes conditions on the columns of `table` as `profile` names them.
 pub struct Columns<'a> {
     pub profile: &'a Profile,
     pub table: &'a str,
+    /// The XML column holding the fields that are not columns (the entry's `event_data`).
+    pub event_data: Option<&'a str>,
+    /// Why a rewritten test cannot hold on the table's rows, where it was written anyway.
+    losses: RefCell<Vec<(Span, String)>>,
 }
 
 /// Why a predicate has no KQL form, and where.
@@ -24,7 +32,26 @@ pub struct Untranslatable {
     pub reason: String,
 }
 
-impl Columns<'_> {
+impl<'a> Columns<'a> {
+    pub fn new(profile: &'a Profile, table: &'a str) -> Self {
+        Columns { profile, table, event_data: None, losses: RefCell::default() }
+    }
+
+    /// The columns of a profile entry's table, its XML fields included.
+    pub fn of_entry(profile: &'a Profile, entry: &'a Entry) -> Self {
+        Columns { event_data: entry.event_data.as_deref(), ..Columns::new(profile, &entry.table) }
+    }
+
+    /// The losses of the tests written so far, taken.
+    pub fn take_losses(&self) -> Vec<(Span, String)> {
+        self.losses.take()
+    }
+
+    /// The field's transform on this table, if it has one.
+    pub fn transform(&self, field: &Field) -> Option<Cow<'a, Transform>> {
+        self.profile.transform(self.table, field, self.event_data)
+    }
+
     pub fn predicate(&self, predicate: &Predicate) -> Result<Expr, Untranslatable> {
         Ok(match predicate {
             Predicate::And(parts) => self.joined(parts, BinaryOp::And, true)?,
@@ -51,7 +78,7 @@ impl Columns<'_> {
 
     /// The field's column name when it is a whole column, not a path into a dynamic one (what a
     /// join key must be); the first where it stands for several.
-    pub fn whole_column<'a>(&'a self, field: &'a Field) -> Option<&'a str> {
+    pub fn whole_column<'b>(&'b self, field: &'b Field) -> Option<&'b str> {
         let mapped = self.profile.columns(self.table, &field.name)[0];
         (field.path.is_empty() && (mapped == field.name || !mapped.contains('.'))).then_some(mapped)
     }
@@ -77,8 +104,14 @@ impl Columns<'_> {
             .collect()
     }
 
-    /// A test on each of the field's columns; any may hold.
+    /// A test on each of the field's columns; any may hold. A field rewritten value by value
+    /// is tested on the columns its values name.
     fn test(&self, m: &Match) -> Result<Expr, Untranslatable> {
+        if let Some(rewritten) = self.transform(&m.field).and_then(|t| t.rewrite(m, self.table)) {
+            let rewritten = rewritten.map_err(|reason| Untranslatable { at: m.span.start, reason })?;
+            self.losses.borrow_mut().extend(rewritten.losses.into_iter().map(|loss| (m.span, loss)));
+            return Ok(rewritten.test);
+        }
         let tests: Vec<Expr> = self.columns(&m.field).iter().map(|c| self.test_on(c, m)).collect::<Result<_, _>>()?;
         group(tests, Quantifier::Any, m)
     }
@@ -197,7 +230,7 @@ mod tests {
 
     fn printed(table: &str, predicate: &Predicate) -> String {
         let (_, profile) = super::super::profile::named(None).unwrap();
-        let Ok(condition) = (Columns { profile: &profile, table }).predicate(predicate) else { panic!("{predicate:?}") };
+        let Ok(condition) = Columns::new(&profile, table).predicate(predicate) else { panic!("{predicate:?}") };
         crate::kql::print(&Script::query(condition))
     }
 
@@ -233,7 +266,7 @@ mod tests {
     #[test]
     fn a_test_without_values_has_no_kql_form() {
         let none = test(Field::column("Image"), MatchOp::Contains, Vec::new(), false);
-        let Err(untranslatable) = (Columns { profile: &super::super::profile::named(None).unwrap().1, table: "T" }).predicate(&none) else {
+        let Err(untranslatable) = Columns::new(&super::super::profile::named(None).unwrap().1, "T").predicate(&none) else {
             panic!("translated")
         };
         assert!(untranslatable.reason.contains("no value"), "{}", untranslatable.reason);
