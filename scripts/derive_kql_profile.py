@@ -73,16 +73,26 @@ def account(prefix):
 # Sysmon's `Hashes` (`SHA1=..,MD5=..,SHA256=..,IMPHASH=..`) is one column per algorithm (no
 # IMPHASH); `TargetObject` is a key and a value name; `User` a domain and a name; `Initiated`
 # (Sysmon's direction of a connection) the ActionTypes above.
+# The initiating process's parent is known by its file name only (InitiatingProcessParentFileName),
+# so a path test of `ParentImage` (or, in process events, `GrandParentImage`) is on that name.
 HASHES = {"pairs": {"SHA1": "SHA1", "MD5": "MD5", "SHA256": "SHA256"}}
+PARENT_NAME = {"base_name": "InitiatingProcessParentFileName"}
 DEFENDER_TRANSFORMS = {
-    "DeviceProcessEvents": {"Hashes": HASHES, "User": account(""), "ParentUser": account("InitiatingProcess")},
-    "DeviceImageLoadEvents": {"Hashes": HASHES, "User": account("InitiatingProcess")},
-    "DeviceFileEvents": {"Hashes": HASHES, "User": account("Request")},
+    "DeviceProcessEvents": {
+        "Hashes": HASHES,
+        "User": account(""),
+        "ParentUser": account("InitiatingProcess"),
+        "GrandParentImage": PARENT_NAME,
+    },
+    "DeviceImageLoadEvents": {"Hashes": HASHES, "User": account("InitiatingProcess"), "ParentImage": PARENT_NAME},
+    "DeviceFileEvents": {"Hashes": HASHES, "User": account("Request"), "ParentImage": PARENT_NAME},
     "DeviceNetworkEvents": {
+        "ParentImage": PARENT_NAME,
         "User": account("InitiatingProcess"),
         "Initiated": {"values": {"column": "ActionType", "values": {"true": OUTBOUND, "false": INBOUND}}},
     },
     "DeviceRegistryEvents": {
+        "ParentImage": PARENT_NAME,
         "User": account("InitiatingProcess"),
         "TargetObject": {"registry_path": {"key": "RegistryKey", "value_name": "RegistryValueName", "hives": HIVES}},
     },

@@ -284,4 +284,25 @@ mod tests {
         let system = monitor.entry(&logsource(None, Some("windows"), Some("system"))).unwrap();
         assert!(matches!(system.equals.get("EventLog"), Some(Constant::Text(log)) if log == "System"), "{system:?}");
     }
+
+    #[test]
+    fn categories_sharing_a_table_are_told_apart_and_event_log_fields_are_read_from_event_data() {
+        let (_, profile) = named(None).unwrap();
+        let set = profile.entry(&logsource(Some("registry_set"), Some("windows"), None)).unwrap();
+        assert!(matches!(set.equals.get("ActionType"), Some(Constant::AnyOf(types)) if types == &["RegistryValueSet"]), "{set:?}");
+        let all = profile.entry(&logsource(Some("registry_event"), Some("windows"), None)).unwrap();
+        assert!(all.equals.is_empty(), "{all:?}");
+        let system = profile.entry(&logsource(None, Some("windows"), Some("system"))).unwrap();
+        let data = system.event_data.as_deref();
+        assert_eq!(data, Some("EventData"));
+        // A field that is no column of Event is an EventData element; a column stays one.
+        assert!(
+            matches!(profile.transform("Event", &Field::column("ImagePath"), data).as_deref(), Some(Transform::XmlData { column }) if column == "EventData")
+        );
+        assert!(profile.transform("Event", &Field::column("EventID"), data).is_none());
+        assert!(profile.transform("Event", &Field::column("ImagePath"), None).is_none());
+        // A process-creation rule's fields on the Defender table are not Windows event data.
+        let process = profile.entry(&logsource(Some("process_creation"), Some("windows"), None)).unwrap();
+        assert_eq!(process.event_data, None);
+    }
 }

@@ -23,6 +23,8 @@ pub enum Transform {
     /// `KEY=value,KEY=value` (Sysmon's `Hashes`): KEY → the column holding its value; a key
     /// absent here has no column.
     Pairs(BTreeMap<String, String>),
+    /// A full path (Sysmon's `ParentImage`) where the table has only the file's name.
+    BaseName(String),
     /// A value → the values `column` holds for it (`"true"` → outbound `ActionType`s).
     Values { column: String, values: BTreeMap<String, Vec<String>> },
     /// A registry path with the value name last, hives abbreviated (Sysmon's `TargetObject`),
@@ -46,7 +48,7 @@ impl Transform {
     /// transform that rebuilds it.
     pub fn rebuilt(&self, field: &str) -> Option<Expr> {
         match self {
-            Transform::Pairs(_) | Transform::Values { .. } => None,
+            Transform::Pairs(_) | Transform::Values { .. } | Transform::BaseName(_) => None,
             Transform::RegistryPath { key, value_name, hives } => {
                 // Each hive as the target writes it, at the start of the key, as the source does.
                 let key = hives.iter().fold(Expr::name(key.as_str()), |key, [target, source]| {
@@ -90,6 +92,7 @@ impl Transform {
         match self {
             Transform::Pairs(columns) => Some(pairs(columns, m, table)),
             Transform::Values { column, values } => Some(values_of(column, values, m)),
+            Transform::BaseName(column) => Some(base_name(column, m, table)),
             _ => None,
         }
     }
@@ -139,6 +142,37 @@ fn values_of(column: &str, values: &BTreeMap<String, Vec<String>>, m: &Match) ->
     Ok(Rewritten { test: joined(tests, m.quantifier), losses: Vec::new() })
 }
 
+/// A path test on a column of file names: `endswith "\\x.exe"` is the name `=~ "x.exe"` (a
+/// pattern without `\\` ends the name alike); a folder in the pattern cannot be checked (a loss:
+/// the test is broader), and a test of the start or middle of the path has no form.
+fn base_name(column: &str, m: &Match, table: &str) -> Result<Rewritten, String> {
+    let mut losses = Vec::new();
+    let mut tests = Vec::new();
+    for value in &m.values {
+        let path = text(value).ok_or_else(|| format!("`{}` is compared with a value that is not text", m.field))?;
+        let (folder, name) = path.rsplit_once('\\').unwrap_or(("", path));
+        if name.is_empty() {
+            return Err(format!("`{}` `{path}` names a folder: {table} has only the file's name ({column})", m.field));
+        }
+        let test = match m.op {
+            MatchOp::EndsWith if !path.contains('\\') => StrTest::EndsWith,
+            MatchOp::EndsWith | MatchOp::Equals => StrTest::Equals,
+            _ => {
+                return Err(format!(
+                    "`{}` {} `{path}`: {table} has only the file's name ({column}), not its folder",
+                    m.field,
+                    op_name(m.op)
+                ));
+            }
+        };
+        if !folder.is_empty() || (m.op == MatchOp::Equals && !path.contains('\\')) {
+            losses.push(format!("{table} has only the file's name ({column}): the folder of `{}` `{path}` is not checked", m.field));
+        }
+        tests.push(Expr::str_op(test, m.case_sensitive, Expr::name(column), Expr::string(name)));
+    }
+    Ok(Rewritten { test: joined(tests, m.quantifier), losses })
+}
+
 fn joined(tests: Vec<Expr>, quantifier: Quantifier) -> Expr {
     let op = if quantifier == Quantifier::All { BinaryOp::And } else { BinaryOp::Or };
     let several = tests.len() > 1;
@@ -172,4 +206,85 @@ fn regex_escape(text: &str) -> String {
         out.push(c);
         out
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::detection::Field;
+    use crate::kql::ast::Script;
+
+    fn test(field: &str, op: MatchOp, values: &[&str]) -> Match {
+        let values = values.iter().map(|v| Value::String(v.to_string())).collect();
+        Match { field: Field::column(field), op, values, quantifier: Quantifier::Any, case_sensitive: false, span: Default::default() }
+    }
+
+    fn printed(expr: Expr) -> String {
+        crate::kql::print(&Script::query(expr))
+    }
+
+    /// The rewritten test printed, with its losses; or why it has no form.
+    fn rewritten(transform: &Transform, m: &Match) -> Result<(String, Vec<String>), String> {
+        let Rewritten { test, losses } = transform.rewrite(m, "T").expect("a rewriting transform")?;
+        Ok((printed(test), losses))
+    }
+
+    fn hashes() -> Transform {
+        Transform::Pairs([("SHA256", "SHA256"), ("MD5", "MD5")].map(|(k, c)| (k.to_string(), c.to_string())).into())
+    }
+
+    #[test]
+    fn a_hash_pair_is_a_test_of_its_algorithms_column_and_a_key_without_one_is_a_loss() {
+        let m = test("Hashes", MatchOp::Contains, &["SHA256=AB12", "md5=ff00", "IMPHASH=0011"]);
+        let (kql, losses) = rewritten(&hashes(), &m).unwrap();
+        assert_eq!(kql, r#"(SHA256 startswith "AB12" or MD5 startswith "ff00" or false)"#);
+        assert_eq!(losses.len(), 1);
+        assert!(losses[0].contains("IMPHASH") && losses[0].contains("IMPHASH=0011"), "{losses:?}");
+        // The whole `Hashes` string, or a value that is not one pair, has no column.
+        assert!(rewritten(&hashes(), &test("Hashes", MatchOp::Equals, &["SHA256=AB12"])).is_err());
+        assert!(rewritten(&hashes(), &test("Hashes", MatchOp::Contains, &["SHA256=AB,MD5=CD"])).is_err());
+        assert!(rewritten(&hashes(), &test("Hashes", MatchOp::Contains, &["AB12"])).is_err());
+    }
+
+    #[test]
+    fn a_value_the_target_spells_otherwise_becomes_the_targets_values() {
+        let values = [("true", vec!["Out1", "Out2"]), ("false", vec!["In"])];
+        let values = values.into_iter().map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect())).collect();
+        let initiated = Transform::Values { column: "ActionType".into(), values };
+        let (kql, losses) = rewritten(&initiated, &test("Initiated", MatchOp::Equals, &["True"])).unwrap();
+        assert_eq!((kql.as_str(), losses.len()), (r#"ActionType in ("Out1", "Out2")"#, 0));
+        assert!(rewritten(&initiated, &test("Initiated", MatchOp::Equals, &["maybe"])).unwrap_err().contains("maybe"));
+        assert!(rewritten(&initiated, &test("Initiated", MatchOp::Contains, &["t"])).is_err());
+    }
+
+    #[test]
+    fn a_path_test_on_a_file_name_column_tests_the_name_and_says_what_it_cannot_check() {
+        let name = Transform::BaseName("ParentFileName".into());
+        let (kql, losses) = rewritten(&name, &test("ParentImage", MatchOp::EndsWith, &[r"\cmd.exe", "shell.exe"])).unwrap();
+        assert_eq!(kql, r#"(ParentFileName =~ "cmd.exe" or ParentFileName endswith "shell.exe")"#);
+        assert!(losses.is_empty(), "{losses:?}");
+        let (kql, losses) = rewritten(&name, &test("ParentImage", MatchOp::Equals, &[r"C:\Windows\explorer.exe"])).unwrap();
+        assert_eq!(kql, r#"ParentFileName =~ "explorer.exe""#);
+        assert!(losses[0].contains(r"C:\Windows\explorer.exe"), "{losses:?}");
+        for (op, value) in [(MatchOp::Contains, r"\Temp\"), (MatchOp::StartsWith, r"C:\"), (MatchOp::EndsWith, r"\Temp\")] {
+            assert!(rewritten(&name, &test("ParentImage", op, &[value])).is_err(), "{op:?} {value}");
+        }
+    }
+
+    #[test]
+    fn rebuilt_fields_are_written_as_the_source_writes_them() {
+        let hives = vec![["HKEY_LOCAL_MACHINE".to_string(), "HKLM".to_string()]];
+        let registry = Transform::RegistryPath { key: "RegistryKey".into(), value_name: "RegistryValueName".into(), hives };
+        assert_eq!(
+            printed(registry.rebuilt("TargetObject").unwrap()),
+            r#"strcat(replace_regex(RegistryKey, "(?i)^HKEY_LOCAL_MACHINE(\\\\|$)", "HKLM\\1"), iff(isempty(RegistryValueName), "", strcat("\\", RegistryValueName)))"#
+        );
+        let account = Transform::Account { domain: "AccountDomain".into(), name: "AccountName".into() };
+        assert_eq!(printed(account.rebuilt("User").unwrap()), r#"iff(isempty(AccountName), "", strcat(AccountDomain, "\\", AccountName))"#);
+        let xml = printed(Transform::XmlData { column: "EventData".into() }.rebuilt("Image.Path").unwrap());
+        assert!(xml.contains(r#"extract("<Data Name=\"Image\\.Path\">([^<]*)<", 1, EventData)"#), "{xml}");
+        // `&amp;` is unescaped last, so that an escaped entity stays one.
+        assert!(xml.starts_with(r#"replace_string(replace_string("#) && xml.ends_with(r#""&amp;", "&")"#), "{xml}");
+        assert!(hashes().rebuilt("Hashes").is_none());
+    }
 }
