@@ -71,7 +71,8 @@ def account(prefix):
 
 # Sigma fields the Defender XDR tables hold in another shape (src/emit/kql/transform.rs):
 # Sysmon's `Hashes` (`SHA1=..,MD5=..,SHA256=..,IMPHASH=..`) is one column per algorithm (no
-# IMPHASH); `TargetObject` is a key and a value name; `User` a domain and a name; `Initiated`
+# IMPHASH); `TargetObject` is a key and a value name; `Details` of a number (`DWORD (0x00000001)`)
+# is the number in decimal in RegistryValueData, its type in RegistryValueType ("Dword"); `User` a domain and a name; `Initiated`
 # (Sysmon's direction of a connection) the ActionTypes above.
 # The initiating process's parent is known by its file name only (InitiatingProcessParentFileName),
 # so a path test of `ParentImage` (or, in process events, `GrandParentImage`) is on that name.
@@ -95,6 +96,7 @@ DEFENDER_TRANSFORMS = {
         "ParentImage": PARENT_NAME,
         "User": account("InitiatingProcess"),
         "TargetObject": {"registry_path": {"key": "RegistryKey", "value_name": "RegistryValueName", "hives": HIVES}},
+        "Details": {"registry_data": {"data": "RegistryValueData", "value_type": "RegistryValueType"}},
     },
 }
 

@@ -38,6 +38,7 @@ fn row(value: Json) -> Row {
 
 fn cases() -> Vec<Case> {
     let run = r"\SOFTWARE\Microsoft\Windows\CurrentVersion\Run";
+    let uac = r"\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\EnableLUA";
     let registry = |action: &str, key: &str, value: &str, data: &str, domain: &str, name: &str| {
         json!({"ActionType": action, "RegistryKey": key, "RegistryValueName": value, "RegistryValueData": data,
                "InitiatingProcessAccountDomain": domain, "InitiatingProcessAccountName": name})
@@ -113,6 +114,24 @@ fn cases() -> Vec<Case> {
                 ),
             ],
             selected: vec![true, true, false, false, false],
+        },
+        Case {
+            fixture: "registry_uac_disabled.yml",
+            table: "DeviceRegistryEvents",
+            events: vec![
+                // Sysmon writes a DWORD as `DWORD (0x…)`; Defender the number in decimal, typed "Dword".
+                (
+                    sysmon_registry("SetValue", format!(r"HKLM{uac}"), "DWORD (0x00000000)", r"CONTOSOlice"),
+                    json!({"ActionType": "RegistryValueSet", "RegistryKey": format!("HKEY_LOCAL_MACHINE{}", uac.trim_end_matches(r"\EnableLUA")),
+                           "RegistryValueName": "EnableLUA", "RegistryValueType": "Dword", "RegistryValueData": "0"}),
+                ),
+                (
+                    sysmon_registry("SetValue", format!(r"HKLM{uac}"), "DWORD (0x00000001)", r"CONTOSOlice"),
+                    json!({"ActionType": "RegistryValueSet", "RegistryKey": format!("HKEY_LOCAL_MACHINE{}", uac.trim_end_matches(r"\EnableLUA")),
+                           "RegistryValueName": "EnableLUA", "RegistryValueType": "Dword", "RegistryValueData": "1"}),
+                ),
+            ],
+            selected: vec![true, false],
         },
         Case {
             fixture: "process_creation_hashes.yml",

@@ -110,7 +110,11 @@ impl<'a> Columns<'a> {
         if let Some(rewritten) = self.transform(&m.field).and_then(|t| t.rewrite(m, self.table)) {
             let rewritten = rewritten.map_err(|reason| Untranslatable { at: m.span.start, reason })?;
             self.losses.borrow_mut().extend(rewritten.losses.into_iter().map(|loss| (m.span, loss)));
-            return Ok(rewritten.test);
+            let plain = match rewritten.plain {
+                Some((column, values)) => Some(self.test_on(&Expr::name(column), &Match { values, ..m.clone() })?),
+                None => None,
+            };
+            return group(rewritten.test.into_iter().chain(plain).collect(), m.quantifier, m);
         }
         let tests: Vec<Expr> = self.columns(&m.field).iter().map(|c| self.test_on(c, m)).collect::<Result<_, _>>()?;
         group(tests, Quantifier::Any, m)

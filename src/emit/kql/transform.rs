@@ -25,6 +25,10 @@ pub enum Transform {
     Pairs(BTreeMap<String, String>),
     /// A full path (Sysmon's `ParentImage`) where the table has only the file's name.
     BaseName(String),
+    /// Sysmon's registry `Details` (`DWORD (0x00000001)`, `QWORD (0x00000000-0x00000001)`) where
+    /// the target holds the number in decimal in `data` and its type in `value_type`; other
+    /// values are held alike.
+    RegistryData { data: String, value_type: String },
     /// A value → the values `column` holds for it (`"true"` → outbound `ActionType`s).
     Values { column: String, values: BTreeMap<String, Vec<String>> },
     /// A registry path with the value name last, hives abbreviated (Sysmon's `TargetObject`),
@@ -39,7 +43,10 @@ pub enum Transform {
 
 /// A rewritten test, and why a part of it cannot hold on the target's rows.
 pub struct Rewritten {
-    pub test: Expr,
+    /// The values rewritten, tested; `None` when none is.
+    pub test: Option<Expr>,
+    /// The values the target holds as the source does, to test as they are on this column.
+    pub plain: Option<(String, Vec<Value>)>,
     pub losses: Vec<String>,
 }
 
@@ -48,7 +55,7 @@ impl Transform {
     /// transform that rebuilds it.
     pub fn rebuilt(&self, field: &str) -> Option<Expr> {
         match self {
-            Transform::Pairs(_) | Transform::Values { .. } | Transform::BaseName(_) => None,
+            Transform::Pairs(_) | Transform::Values { .. } | Transform::BaseName(_) | Transform::RegistryData { .. } => None,
             Transform::RegistryPath { key, value_name, hives } => {
                 // Each hive as the target writes it, at the start of the key, as the source does.
                 let key = hives.iter().fold(Expr::name(key.as_str()), |key, [target, source]| {
@@ -93,6 +100,7 @@ impl Transform {
             Transform::Pairs(columns) => Some(pairs(columns, m, table)),
             Transform::Values { column, values } => Some(values_of(column, values, m)),
             Transform::BaseName(column) => Some(base_name(column, m, table)),
+            Transform::RegistryData { data, value_type } => Some(registry_data(data, value_type, m)),
             _ => None,
         }
     }
@@ -120,7 +128,7 @@ fn pairs(columns: &BTreeMap<String, String>, m: &Match, table: &str) -> Result<R
             }
         }
     }
-    Ok(Rewritten { test: joined(tests, m.quantifier), losses })
+    Ok(Rewritten { test: joined(tests, m.quantifier), plain: None, losses })
 }
 
 /// `Initiated: 'true'` → `ActionType in ("ConnectionSuccess", ...)`.
@@ -139,7 +147,7 @@ fn values_of(column: &str, values: &BTreeMap<String, Vec<String>>, m: &Match) ->
         let target = values.get(&spelled).ok_or_else(|| format!("`{}` = `{spelled}` has no counterpart in {column}", m.field))?;
         tests.push(Expr::in_list(true, Expr::name(column), target.iter().map(|v| Expr::string(v.as_str())).collect()));
     }
-    Ok(Rewritten { test: joined(tests, m.quantifier), losses: Vec::new() })
+    Ok(Rewritten { test: joined(tests, m.quantifier), plain: None, losses: Vec::new() })
 }
 
 /// A path test on a column of file names: `endswith "\\x.exe"` is the name `=~ "x.exe"` (a
@@ -170,17 +178,54 @@ fn base_name(column: &str, m: &Match, table: &str) -> Result<Rewritten, String> 
         }
         tests.push(Expr::str_op(test, m.case_sensitive, Expr::name(column), Expr::string(name)));
     }
-    Ok(Rewritten { test: joined(tests, m.quantifier), losses })
+    Ok(Rewritten { test: joined(tests, m.quantifier), plain: None, losses })
 }
 
-fn joined(tests: Vec<Expr>, quantifier: Quantifier) -> Expr {
+/// `Details: 'DWORD (0x0000000a)'` → `(RegistryValueType =~ "Dword" and RegistryValueData == "10")`.
+/// Sysmon's Details of a number is that whole text, so containing or ending with it is equal to it.
+fn registry_data(data: &str, value_type: &str, m: &Match) -> Result<Rewritten, String> {
+    let mut tests = Vec::new();
+    let mut plain = Vec::new();
+    for value in &m.values {
+        let Some((kind, number)) = text(value).and_then(registry_number) else {
+            plain.push(value.clone());
+            continue;
+        };
+        if !matches!(m.op, MatchOp::Equals | MatchOp::Contains | MatchOp::EndsWith) {
+            return Err(format!(
+                "`{}` {} a part of `{}`: {data} holds the number in decimal",
+                m.field,
+                op_name(m.op),
+                text(value).unwrap_or_default()
+            ));
+        }
+        let typed = Expr::str_op(StrTest::Equals, false, Expr::name(value_type), Expr::string(kind));
+        let number = Expr::binary(BinaryOp::Eq, Expr::name(data), Expr::string(number.to_string()));
+        tests.push(Expr::paren(Expr::binary(BinaryOp::And, typed, number)));
+    }
+    let plain = (!plain.is_empty()).then(|| (data.to_string(), plain));
+    Ok(Rewritten { test: joined(tests, m.quantifier), plain, losses: Vec::new() })
+}
+
+/// The type and value of a number as Sysmon writes it in `Details`: `DWORD (0x0000000a)` is
+/// `("Dword", 10)`, `QWORD (0x00000001-0x00000000)` (high, then low half) `("Qword", 4294967296)`.
+fn registry_number(text: &str) -> Option<(&'static str, u64)> {
+    let hex = |h: &str| h.strip_prefix("0x").or_else(|| h.strip_prefix("0X")).and_then(|h| u64::from_str_radix(h, 16).ok());
+    let inner = |prefix: &str| {
+        text.get(..prefix.len()).filter(|p| p.eq_ignore_ascii_case(prefix)).and_then(|_| text[prefix.len()..].strip_suffix(')'))
+    };
+    if let Some(number) = inner("DWORD (") {
+        return Some(("Dword", hex(number).filter(|n| *n <= u64::from(u32::MAX))?));
+    }
+    let (high, low) = inner("QWORD (")?.split_once('-')?;
+    let (high, low) = (hex(high).filter(|n| *n <= u64::from(u32::MAX))?, hex(low).filter(|n| *n <= u64::from(u32::MAX))?);
+    Some(("Qword", high << 32 | low))
+}
+
+fn joined(tests: Vec<Expr>, quantifier: Quantifier) -> Option<Expr> {
     let op = if quantifier == Quantifier::All { BinaryOp::And } else { BinaryOp::Or };
     let several = tests.len() > 1;
-    match Expr::chain(op, tests) {
-        Some(test) if several => Expr::paren(test),
-        Some(test) => test,
-        None => Expr::literal(Literal::Bool(quantifier == Quantifier::All)),
-    }
+    Expr::chain(op, tests).map(|test| if several { Expr::paren(test) } else { test })
 }
 
 fn text(value: &Value) -> Option<&str> {
@@ -225,8 +270,9 @@ mod tests {
 
     /// The rewritten test printed, with its losses; or why it has no form.
     fn rewritten(transform: &Transform, m: &Match) -> Result<(String, Vec<String>), String> {
-        let Rewritten { test, losses } = transform.rewrite(m, "T").expect("a rewriting transform")?;
-        Ok((printed(test), losses))
+        let Rewritten { test, plain, losses } = transform.rewrite(m, "T").expect("a rewriting transform")?;
+        assert!(plain.is_none(), "{plain:?}");
+        Ok((printed(test.expect("a test")), losses))
     }
 
     fn hashes() -> Transform {
@@ -269,6 +315,22 @@ mod tests {
         for (op, value) in [(MatchOp::Contains, r"\Temp\"), (MatchOp::StartsWith, r"C:\"), (MatchOp::EndsWith, r"\Temp\")] {
             assert!(rewritten(&name, &test("ParentImage", op, &[value])).is_err(), "{op:?} {value}");
         }
+    }
+
+    #[test]
+    fn a_registry_number_is_its_type_and_decimal_value_and_other_data_is_tested_as_it_is() {
+        let details = Transform::RegistryData { data: "Data".into(), value_type: "Type".into() };
+        let m = test("Details", MatchOp::Equals, &["DWORD (0x0000000a)", "QWORD (0x00000001-0x00000000)", "%TEMP%"]);
+        let Ok(Rewritten { test: Some(rewritten), plain: Some((column, plain)), losses }) = details.rewrite(&m, "T").unwrap() else {
+            panic!()
+        };
+        assert_eq!(printed(rewritten), r#"((Type =~ "Dword" and Data == "10") or (Type =~ "Qword" and Data == "4294967296"))"#);
+        assert_eq!((column.as_str(), plain.as_slice(), losses.len()), ("Data", &[Value::String("%TEMP%".into())][..], 0));
+        // The start of a number's text is no test of its decimal form.
+        assert!(details.rewrite(&test("Details", MatchOp::StartsWith, &["DWORD (0x00000001)"]), "T").unwrap().is_err());
+        assert_eq!(registry_number("dword (0x1)"), Some(("Dword", 1)));
+        assert_eq!(registry_number("DWORD (0x100000000)"), None);
+        assert_eq!(registry_number("DWORD"), None);
     }
 
     #[test]
