@@ -38,12 +38,79 @@ SECURITY_EVENT_IDS = {
     "file_rename": {"EventID": 4663},
 }
 
+# Sigma category → the Defender XDR `ActionType`s of its events, where the category's table
+# holds others too (Microsoft's schema reference of each table, "ActionType", and the values
+# Microsoft's published hunting queries in ../shared/corpus/sentinel compare it with). Sysmon's
+# FileCreate (event 11) is also written when a file is overwritten, which Defender reports as
+# FileModified. Sysmon's network connection (event 3) is a connection made or accepted, not a
+# listening socket (ListeningConnectionCreated) nor one found by a scan (ConnectionFound).
+OUTBOUND = ["ConnectionSuccess", "ConnectionAttempt", "ConnectionFailed", "ConnectionRequest"]
+INBOUND = ["InboundConnectionAccepted"]
+ACTION_TYPES = {
+    "file_event": ["FileCreated", "FileModified"],
+    "file_delete": ["FileDeleted"],
+    "file_rename": ["FileRenamed"],
+    "registry_add": ["RegistryKeyCreated"],
+    "registry_set": ["RegistryValueSet"],
+    "registry_delete": ["RegistryKeyDeleted", "RegistryValueDeleted"],
+    "network_connection": OUTBOUND + INBOUND,
+}
+
+# How Defender XDR writes a registry hive at the start of `RegistryKey` → how Sysmon writes it
+# in `TargetObject`. Defender spells hives out (`HKEY_LOCAL_MACHINE\SOFTWARE\...`, Microsoft's
+# DeviceRegistryEvents reference) and writes a user's hive as `HKEY_CURRENT_USER\<SID>\...`
+# (Microsoft's "Baseline Comparison" hunting query rewrites `HKEY_CURRENT_USER\S-...\`), which
+# Sysmon writes `HKU\<SID>\...`; Sysmon abbreviates HKLM, HKU and HKCR.
+HIVES = [["HKEY_LOCAL_MACHINE", "HKLM"], ["HKEY_USERS", "HKU"], ["HKEY_CURRENT_USER", "HKU"], ["HKEY_CLASSES_ROOT", "HKCR"]]
+
+
+def account(prefix):
+    """Sysmon's `User` (`DOMAIN\\name`) from a Defender table's domain and name columns."""
+    return {"account": {"domain": f"{prefix}AccountDomain", "name": f"{prefix}AccountName"}}
+
+
+# Sigma fields the Defender XDR tables hold in another shape (src/emit/kql/transform.rs):
+# Sysmon's `Hashes` (`SHA1=..,MD5=..,SHA256=..,IMPHASH=..`) is one column per algorithm (no
+# IMPHASH); `TargetObject` is a key and a value name; `Details` of a number (`DWORD (0x00000001)`)
+# is the number in decimal in RegistryValueData, its type in RegistryValueType ("Dword"); `User` a domain and a name; `Initiated`
+# (Sysmon's direction of a connection) the ActionTypes above.
+# The initiating process's parent is known by its file name only (InitiatingProcessParentFileName),
+# so a path test of `ParentImage` (or, in process events, `GrandParentImage`) is on that name.
+HASHES = {"pairs": {"SHA1": "SHA1", "MD5": "MD5", "SHA256": "SHA256"}}
+PARENT_NAME = {"base_name": "InitiatingProcessParentFileName"}
+DEFENDER_TRANSFORMS = {
+    "DeviceProcessEvents": {
+        "Hashes": HASHES,
+        "User": account(""),
+        "ParentUser": account("InitiatingProcess"),
+        "GrandParentImage": PARENT_NAME,
+    },
+    "DeviceImageLoadEvents": {"Hashes": HASHES, "User": account("InitiatingProcess"), "ParentImage": PARENT_NAME},
+    "DeviceFileEvents": {"Hashes": HASHES, "User": account("Request"), "ParentImage": PARENT_NAME},
+    "DeviceNetworkEvents": {
+        "ParentImage": PARENT_NAME,
+        "User": account("InitiatingProcess"),
+        "Initiated": {"values": {"column": "ActionType", "values": {"true": OUTBOUND, "false": INBOUND}}},
+    },
+    "DeviceRegistryEvents": {
+        "ParentImage": PARENT_NAME,
+        "User": account("InitiatingProcess"),
+        "TargetObject": {"registry_path": {"key": "RegistryKey", "value_name": "RegistryValueName", "hives": HIVES}},
+        "Details": {"registry_data": {"data": "RegistryValueData", "value_type": "RegistryValueType"}},
+    },
+}
+
+# Windows event logs whose Sigma fields are their events' EventData names: on these tables a
+# field that is not a column is read from the `<Data Name="X">` elements of `EventData` (as
+# Microsoft's own rules read it; sentinel-table-schemas.json: "EventData" is a string).
+EVENT_DATA_TABLES = ["Event", "SecurityEvent"]
+
 # Logsources pySigma's kusto pipelines do not map, in every profile: (logsource, table,
 # equals, fields). Columns are checked against the table schemas where the file has them.
 CLOUD = [
     ({"product": "windows", "service": "security"}, "SecurityEvent", None, {}),
-    ({"product": "windows", "service": "system"}, "Event", {"EventLog": "System"}, {"Provider_Name": "Source"}),
-    ({"product": "windows", "service": "application"}, "Event", {"EventLog": "Application"}, {"Provider_Name": "Source"}),
+    ({"product": "windows", "service": "system"}, "Event", {"EventLog": "System"}, {"Provider_Name": "Source", "Channel": "EventLog"}),
+    ({"product": "windows", "service": "application"}, "Event", {"EventLog": "Application"}, {"Provider_Name": "Source", "Channel": "EventLog"}),
     (
         {"product": "azure", "service": "signinlogs"},
         "SigninLogs",
@@ -161,10 +228,12 @@ def profile(pipeline):
     logsources = []
     for category, table in sorted(data["category_to_table"].items()):
         equals = SECURITY_EVENT_IDS.get(category) if table == "SecurityEvent" else None
+        if table.startswith("Device") and category in ACTION_TYPES:
+            equals = {"ActionType": ACTION_TYPES[category]}
         logsources.append(({"category": category}, table, equals))
     tables = {}
     for table in sorted({t for _, t, _ in logsources}):
-        tables[table] = {**mappings["generic_mappings"], **mappings["table_mappings"].get(table, {})}
+        tables[table] = {**mappings["generic_mappings"], **mappings["table_mappings"].get(table, {}), **DEFENDER_TRANSFORMS.get(table, {})}
     for logsource, table, equals, fields in CLOUD:
         check_columns(table, fields)
         logsources.append((logsource, table, equals))
@@ -195,8 +264,11 @@ def main():
         "#",
         "# A logsource entry matches a rule whose logsource has every key it lists; the entry with",
         "# the most keys wins. `equals`: the value each column must have for a row of the table",
-        "# to be that logsource's event. Fields: Sigma field → column, or a dotted path into a",
-        "# dynamic column; a field absent here keeps its Sigma name. `time_columns`: the column",
+        "# to be that logsource's event (or one of them, a list). Fields: Sigma field → column, a",
+        "# dotted path into a dynamic column, or a transform (src/emit/kql/transform.rs) where the",
+        "# table holds it in another shape; a field absent here keeps its Sigma name. `event_data`:",
+        "# the XML column whose `<Data Name>` elements are the fields that are not among the",
+        "# table's `table_columns`. `time_columns`: the column",
         "# holding each table's event time (what a Sigma correlation's timespan bins), where it is",
         "# not `TimeGenerated`.",
         f"default: {scalar('sentinel')}",
@@ -205,12 +277,17 @@ def main():
     tables = sorted({table for logsources, _ in derived.values() for _, table, _ in logsources})
     out.append("time_columns:")
     out += [f"  {scalar(t)}: {scalar(time_column(t))}" for t in tables if time_column(t) != "TimeGenerated"]
+    out.append("table_columns:")
+    for table in EVENT_DATA_TABLES:
+        out.append(f"  {scalar(table)}: {scalar(sorted(c[0] for c in SCHEMAS[table]['columns']))}")
     out.append("profiles:")
     for name, (pipeline, about) in PIPELINES.items():
         logsources, tables = derived[name]
         out += [f"  {name}:", f"    about: {scalar(about)}", "    logsources:"]
         for logsource, table, equals in logsources:
             keys = list(logsource.items()) + [("table", table)] + ([("equals", equals)] if equals else [])
+            if table in EVENT_DATA_TABLES and logsource.get("product") == "windows":
+                keys.append(("event_data", "EventData"))
             out.append("      - " + "\n        ".join(f"{k}: {scalar(v)}" for k, v in keys))
         out.append("    fields:")
         for table, fields in tables.items():

@@ -164,8 +164,9 @@ fn renames(profile: &Json, table: &str, columns: &Columns) -> Option<Vec<(String
         .collect()
 }
 
-/// The column and value the logsource's entry requires (`equals: {"EventLog": "System"}`),
-/// which every event of that logsource has.
+/// The column and value the logsource's entry requires (`equals: {"EventLog": "System"}`; the
+/// first of a list, `{"ActionType": ["FileCreated", ...]}`), which every event of that
+/// logsource has.
 fn table_condition(profile: &Json, logsource: &LogSource) -> Option<(String, Json)> {
     let keys = [("category", &logsource.category), ("product", &logsource.product), ("service", &logsource.service)];
     let entry = profile["logsources"].as_array()?.iter().find(|e| {
@@ -173,6 +174,7 @@ fn table_condition(profile: &Json, logsource: &LogSource) -> Option<(String, Jso
             && keys.iter().all(|(k, v)| e[*k].as_str().is_none_or(|w| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(w))))
     })?;
     let (column, value) = entry["equals"].as_object()?.iter().next()?;
+    let value = value.as_array().and_then(|values| values.first()).unwrap_or(value);
     Some((column.clone(), value.clone()))
 }
 

@@ -8,16 +8,24 @@
 //! `null_test_losses`). Parentheses are `Paren` nodes where the condition groups, so the
 //! printed query shows each group as Sigma wrote it.
 
-use super::profile::Profile;
+use super::profile::{Entry, Profile};
 use super::schema;
+use super::transform::Transform;
 use crate::ir::detection::{Field, Match, MatchOp, Predicate, Quantifier, Value};
+use crate::kql::Span;
 use crate::kql::ast::{BinaryOp, Expr, Literal, StrTest, call};
 use crate::sentinel::tables::ColumnType;
+use std::borrow::Cow;
+use std::cell::RefCell;
 
 /// Writes conditions on the columns of `table` as `profile` names them.
 pub struct Columns<'a> {
     pub profile: &'a Profile,
     pub table: &'a str,
+    /// The XML column holding the fields that are not columns (the entry's `event_data`).
+    pub event_data: Option<&'a str>,
+    /// Why a rewritten test cannot hold on the table's rows, where it was written anyway.
+    losses: RefCell<Vec<(Span, String)>>,
 }
 
 /// Why a predicate has no KQL form, and where.
@@ -26,7 +34,26 @@ pub struct Untranslatable {
     pub reason: String,
 }
 
-impl Columns<'_> {
+impl<'a> Columns<'a> {
+    pub fn new(profile: &'a Profile, table: &'a str) -> Self {
+        Columns { profile, table, event_data: None, losses: RefCell::default() }
+    }
+
+    /// The columns of a profile entry's table, its XML fields included.
+    pub fn of_entry(profile: &'a Profile, entry: &'a Entry) -> Self {
+        Columns { event_data: entry.event_data.as_deref(), ..Columns::new(profile, &entry.table) }
+    }
+
+    /// The losses of the tests written so far, taken.
+    pub fn take_losses(&self) -> Vec<(Span, String)> {
+        self.losses.take()
+    }
+
+    /// The field's transform on this table, if it has one.
+    pub fn transform(&self, field: &Field) -> Option<Cow<'a, Transform>> {
+        self.profile.transform(self.table, field, self.event_data)
+    }
+
     pub fn predicate(&self, predicate: &Predicate) -> Result<Expr, Untranslatable> {
         Ok(match predicate {
             Predicate::And(parts) => self.joined(parts, BinaryOp::And, true)?,
@@ -53,7 +80,7 @@ impl Columns<'_> {
 
     /// The field's column name when it is a whole column, not a path into a dynamic one (what a
     /// join key must be); the first where it stands for several.
-    pub fn whole_column<'a>(&'a self, field: &'a Field) -> Option<&'a str> {
+    pub fn whole_column<'b>(&'b self, field: &'b Field) -> Option<&'b str> {
         let mapped = self.profile.columns(self.table, &field.name)[0];
         (field.path.is_empty() && (mapped == field.name || !mapped.contains('.'))).then_some(mapped)
     }
@@ -80,7 +107,20 @@ impl Columns<'_> {
     }
 
     /// A test on each of the field's columns, its values typed as the column is; any may hold.
+    /// A field rewritten value by value is tested on the columns its values name.
     fn test(&self, m: &Match) -> Result<Expr, Untranslatable> {
+        if let Some(rewritten) = self.transform(&m.field).and_then(|t| t.rewrite(m, self.table)) {
+            let rewritten = rewritten.map_err(|reason| Untranslatable { at: m.span.start, reason })?;
+            self.losses.borrow_mut().extend(rewritten.losses.into_iter().map(|loss| (m.span, loss)));
+            let plain = match rewritten.plain {
+                Some((column, values)) => {
+                    let column_type = schema::whole_column_type(self.table, &column, &Field::column(column.as_str()));
+                    Some(self.test_on(&Expr::name(column.as_str()), column_type, &Match { values, ..m.clone() })?)
+                }
+                None => None,
+            };
+            return group(rewritten.test.into_iter().chain(plain).collect(), m.quantifier, m);
+        }
         let types = self.profile.columns(self.table, &m.field.name).into_iter().map(|c| schema::whole_column_type(self.table, c, &m.field));
         let tests: Vec<Expr> = self.columns(&m.field).iter().zip(types).map(|(c, t)| self.test_on(c, t, m)).collect::<Result<_, _>>()?;
         group(tests, Quantifier::Any, m)
@@ -202,7 +242,7 @@ mod tests {
 
     fn printed(table: &str, predicate: &Predicate) -> String {
         let (_, profile) = super::super::profile::named(None).unwrap();
-        let Ok(condition) = (Columns { profile: &profile, table }).predicate(predicate) else { panic!("{predicate:?}") };
+        let Ok(condition) = Columns::new(&profile, table).predicate(predicate) else { panic!("{predicate:?}") };
         crate::kql::print(&Script::query(condition))
     }
 
@@ -238,7 +278,7 @@ mod tests {
     #[test]
     fn a_test_without_values_has_no_kql_form() {
         let none = test(Field::column("Image"), MatchOp::Contains, Vec::new(), false);
-        let Err(untranslatable) = (Columns { profile: &super::super::profile::named(None).unwrap().1, table: "T" }).predicate(&none) else {
+        let Err(untranslatable) = Columns::new(&super::super::profile::named(None).unwrap().1, "T").predicate(&none) else {
             panic!("translated")
         };
         assert!(untranslatable.reason.contains("no value"), "{}", untranslatable.reason);

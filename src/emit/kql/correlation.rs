@@ -24,7 +24,7 @@ const INGESTION_TIME: &str = "TimeGenerated";
 impl Writer<'_> {
     pub(super) fn aggregate(&self, aggregate: &Aggregate) -> Result<Expr, Vec<Problem>> {
         let table = self.table(aggregate.input)?;
-        let columns = Columns { profile: self.profile, table: &table };
+        let columns = Columns::new(self.profile, &table);
         let rows = self.input(aggregate.input)?;
         let aggregates: Vec<NamedExpr> = aggregate
             .aggregations
@@ -53,7 +53,7 @@ impl Writer<'_> {
         let mut out = rows.pipe(OperatorKind::Summarize { params: Vec::new(), aggregates, by });
         if let Some(threshold) = &aggregate.threshold {
             // The threshold reads the summarize's own columns, which no table maps.
-            let counts = Columns { profile: self.profile, table: "" };
+            let counts = Columns::new(self.profile, "");
             let test = counts.predicate(threshold).map_err(|u| self.error(Code::CorrelationUnsupported, u.at, u.reason))?;
             out = out.pipe(OperatorKind::Where(test.into()));
         }
@@ -73,8 +73,8 @@ impl Writer<'_> {
             return Err(self.error(Code::CorrelationUnsupported, at, "the rules share no `group-by` field to join on".into()));
         }
         let (left_table, right_table) = (self.table(join.left)?, self.table(join.right)?);
-        let left = Columns { profile: self.profile, table: &left_table };
-        let right = Columns { profile: self.profile, table: &right_table };
+        let left = Columns::new(self.profile, &left_table);
+        let right = Columns::new(self.profile, &right_table);
         let mut on = Vec::new();
         for key in &join.keys {
             match (left.whole_column(&key.left), right.whole_column(&key.right)) {

@@ -15,20 +15,22 @@ mod entities;
 mod profile;
 mod schema;
 mod sentinel_rule;
+mod transform;
 
 use super::{
     EmitOptions, Emitted, Emitter, Evidence, Subject, broader, header_lines, join_documents, loss_at, refused_regex_errors,
     unmodelled_losses,
 };
 use crate::diag::{Code, Kind, Problem};
-use crate::ir::detection::{Field, Input, MatchOp, OutputOrigin, Stage};
+use crate::ir::detection::{Field, Input, MatchOp, OutputOrigin, Predicate, Stage, Value};
 use crate::kql::{
     self,
-    ast::{BinaryOp, Expr, ExprKind, Literal, OperatorKind, Script},
+    ast::{BinaryOp, Expr, ExprKind, Literal, NamedExpr, OperatorKind, Script},
 };
 use condition::Columns;
 use profile::Profile;
 pub(super) use sentinel_rule::raise_sentinel_rule;
+use std::cell::RefCell;
 
 /// The KQL profile `--profile` names, read (see `profile::named`).
 pub(super) fn profile_named(name: &str) -> Result<(), String> {
@@ -88,17 +90,19 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<Emitted, Vec<Proble
             if !refused.is_empty() {
                 return Err(refused);
             }
-            let writer = Writer { name, profile, subject };
+            let writer = Writer { name, profile, subject, losses: RefCell::default() };
             let result = subject.detection.result.ok_or_else(|| writer.error(Code::NoDetection, 0, "the rule selects no events".into()))?;
             let mut losses = unmodelled_losses(subject);
             losses.extend(null_test_losses(subject));
             let tree = writer.input(result)?;
+            losses.extend(writer.losses.take());
             // A table the schema data lacks leaves its columns unjudged (`Judged`), not lost.
-            let (_judged, unknown_columns) = writer.schema_losses();
+            let (judged, unknown_columns) = writer.schema_losses();
             losses.extend(unknown_columns);
             losses.extend(correlation::losses(subject));
             broader::judge(subject, &mut losses, options.allow_broader)?;
-            Ok(Emitted { text: kql::print(&Script::query(tree)), problems: losses, evidence: Evidence::Unverified })
+            let evidence = if judged == schema::Judged::Checked { Evidence::SchemaChecked } else { Evidence::Unverified };
+            Ok(Emitted { text: kql::print(&Script::query(tree)), problems: losses, evidence })
         }
     }
 }
@@ -124,10 +128,10 @@ pub(super) fn written_rows(subject: &Subject, options: &EmitOptions) -> Result<W
     let (name, profile) = profile::named(options.profile.as_deref())
         .map_err(|e| vec![Problem::at_key(Kind::Error, Code::UnknownProfile, subject.rule, "logsource", e)])?;
     let (name, profile) = (name.as_str(), profile.as_ref());
-    let writer = Writer { name, profile, subject };
+    let writer = Writer { name, profile, subject, losses: RefCell::default() };
     let detection = subject.detection;
     let tables: Vec<String> = (0..detection.sources.len()).map(|i| writer.entry(i).map(|e| e.table.clone())).collect::<Result<_, _>>()?;
-    let columns = Columns { profile, table: tables.first().map_or("", String::as_str) };
+    let columns = Columns::new(profile, tables.first().map_or("", String::as_str));
     // A group key keeps its column's name (a binned time, its time column); an aggregation
     // its own; a path into a dynamic column gets a name Kusto makes up, which no entity reads.
     let named = detection.outputs.fields.iter().filter_map(|output| match &output.origin {
@@ -172,6 +176,8 @@ struct Writer<'a> {
     name: &'a str,
     profile: &'a Profile,
     subject: &'a Subject<'a>,
+    /// What the sources' rewritten tests lose.
+    losses: RefCell<Vec<Problem>>,
 }
 
 impl Writer<'_> {
@@ -231,21 +237,53 @@ impl Writer<'_> {
     }
 
     /// The source's table, filtered by what the profile's entry requires of its rows and by
-    /// the source's predicate.
+    /// the source's predicate. Fields the table holds in another shape are first rebuilt as
+    /// the rule's source writes them (`extend`), between the two.
     fn source(&self, index: usize) -> Result<Expr, Vec<Problem>> {
         let entry = self.entry(index)?;
-        let columns = Columns { profile: self.profile, table: &entry.table };
+        let columns = Columns::of_entry(self.profile, &entry);
         let filter = &self.subject.detection.sources[index].filter;
         let condition = columns.predicate(filter).map_err(|u| self.error(Code::ConditionDropped, u.at, u.reason))?;
-        let required = entry.equals.iter().map(|(column, value)| Expr::binary(BinaryOp::Eq, Expr::name(column.as_str()), value.expr()));
+        let rewritten =
+            columns.take_losses().into_iter().map(|(span, message)| loss_at(self.subject, Code::ConditionDropped, span, message));
+        self.losses.borrow_mut().extend(rewritten);
+        let required: Vec<Expr> = entry.equals.iter().map(|(column, value)| value.test(column)).collect();
         // A predicate that holds for every row (no selection) filters nothing.
         let selects = !matches!(condition.kind, ExprKind::Literal(Literal::Bool(true)));
-        let table = Expr::name(entry.table.as_str());
-        Ok(match Expr::chain(BinaryOp::And, required.chain(selects.then_some(condition))) {
-            Some(test) => table.pipe(OperatorKind::Where(test.into())),
-            None => table,
+        let rebuilt = rebuilt_fields(&columns, filter);
+        let mut rows = Expr::name(entry.table.as_str());
+        let tests: Vec<Expr> = if rebuilt.is_empty() {
+            required.into_iter().chain(selects.then_some(condition)).collect()
+        } else {
+            if let Some(test) = Expr::chain(BinaryOp::And, required) {
+                rows = rows.pipe(OperatorKind::Where(test.into()));
+            }
+            rows = rows.pipe(OperatorKind::Extend(rebuilt));
+            selects.then_some(condition).into_iter().collect()
+        };
+        Ok(match Expr::chain(BinaryOp::And, tests) {
+            Some(test) => rows.pipe(OperatorKind::Where(test.into())),
+            None => rows,
         })
     }
+}
+
+/// `Field = <its value as the source writes it>` for each field of the filter that the table
+/// holds in another shape and that is rebuilt, once each, in the order the filter names them.
+fn rebuilt_fields(columns: &Columns, filter: &Predicate) -> Vec<NamedExpr> {
+    let mut named: Vec<&Field> = Vec::new();
+    for m in filter.matches() {
+        let compared = m.values.iter().filter_map(|v| if let Value::Field(f) = v { Some(f) } else { None });
+        for field in std::iter::once(&m.field).chain(compared) {
+            if !named.contains(&field) {
+                named.push(field);
+            }
+        }
+    }
+    named
+        .into_iter()
+        .filter_map(|field| Some(NamedExpr::named(field.name.as_str(), columns.transform(field)?.rebuilt(&field.name)?)))
+        .collect()
 }
 
 fn stage_name(stage: &Stage) -> &'static str {

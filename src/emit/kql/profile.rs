@@ -4,9 +4,10 @@
 //! `--profile FILE` reads a team's own profile (`UserProfile`: its tables first, then those of
 //! the built-in profile it `extends`), once per run, with errors at the file's line and column.
 
+use super::transform::Transform;
 use crate::emit::profile_file;
-use crate::ir::detection::{EVENT_TIME, LogSource};
-use crate::kql::ast::Expr;
+use crate::ir::detection::{EVENT_TIME, Field, LogSource};
+use crate::kql::ast::{BinaryOp, Expr};
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -20,6 +21,10 @@ pub struct Profiles {
     /// Table → the column holding its event time, where that is not `TimeGenerated`.
     pub time_columns: BTreeMap<String, String>,
     pub profiles: BTreeMap<String, Arc<Profile>>,
+    /// Table → its columns, for the tables an entry reads `event_data` from: a Sigma field
+    /// that is none of them is an element of that XML column.
+    #[serde(default)]
+    pub table_columns: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -59,6 +64,8 @@ struct UserProfile {
 pub enum Mapped {
     One(String),
     Several(Vec<String>),
+    /// Held in another shape than the source writes it (`transform`).
+    Transformed(Transform),
 }
 
 /// A logsource pattern: the keys it lists must equal the rule's.
@@ -73,6 +80,10 @@ pub struct Entry {
     /// 4688`), where the table holds other events too.
     #[serde(default)]
     pub equals: BTreeMap<String, Constant>,
+    /// The XML column (`EventData`) whose `<Data Name="X">` elements are the Sigma fields that
+    /// are not columns of the table: a Windows event log's fields, as Sigma names them.
+    #[serde(default)]
+    pub event_data: Option<String>,
 }
 
 /// A value a profile compares a column with.
@@ -81,13 +92,18 @@ pub struct Entry {
 pub enum Constant {
     Int(i64),
     Text(String),
+    /// Any of these (the `ActionType`s of one Sigma category).
+    AnyOf(Vec<String>),
 }
 
 impl Constant {
-    pub fn expr(&self) -> Expr {
+    /// The test that `column` has this value.
+    pub fn test(&self, column: &str) -> Expr {
+        let column = Expr::name(column);
         match self {
-            Constant::Int(i) => Expr::int(*i),
-            Constant::Text(s) => Expr::string(s.as_str()),
+            Constant::Int(i) => Expr::binary(BinaryOp::Eq, column, Expr::int(*i)),
+            Constant::Text(s) => Expr::binary(BinaryOp::Eq, column, Expr::string(s.as_str())),
+            Constant::AnyOf(values) => Expr::in_list(true, column, values.iter().map(|v| Expr::string(v.as_str())).collect()),
         }
     }
 }
@@ -131,6 +147,27 @@ impl Profile {
             None => vec![field],
             Some(Mapped::One(column)) => vec![column],
             Some(Mapped::Several(columns)) => columns.iter().map(String::as_str).collect(),
+            // A rebuilt field is the column its `extend` names; a rewritten one has no column.
+            Some(Mapped::Transformed(_)) => vec![field],
+        }
+    }
+
+    /// How the table holds a field in another shape: its mapped transform, else, on an entry
+    /// reading `event_data`, an element of that XML column when the field is no column.
+    pub fn transform(&self, table: &str, field: &Field, event_data: Option<&str>) -> Option<Cow<'_, Transform>> {
+        if !field.path.is_empty() {
+            return None;
+        }
+        match self.fields.get(table).and_then(|f| f.get(&field.name)) {
+            Some(Mapped::Transformed(transform)) => Some(Cow::Borrowed(transform)),
+            Some(_) => None,
+            None => {
+                let column = event_data?;
+                let columns = profiles().table_columns.get(table)?;
+                let element = field.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                (element && !columns.iter().any(|c| c.eq_ignore_ascii_case(&field.name)))
+                    .then(|| Cow::Owned(Transform::XmlData { column: column.to_string() }))
+            }
         }
     }
 }
@@ -144,6 +181,7 @@ fn sentinel_table(logsource: &LogSource) -> Option<Entry> {
         service: Some(table.clone()),
         table: table.clone(),
         equals: BTreeMap::new(),
+        event_data: None,
     })
 }
 
@@ -245,5 +283,26 @@ mod tests {
         assert!(matches!(process.equals.get("EventID"), Some(Constant::Int(4688))), "{process:?}");
         let system = monitor.entry(&logsource(None, Some("windows"), Some("system"))).unwrap();
         assert!(matches!(system.equals.get("EventLog"), Some(Constant::Text(log)) if log == "System"), "{system:?}");
+    }
+
+    #[test]
+    fn categories_sharing_a_table_are_told_apart_and_event_log_fields_are_read_from_event_data() {
+        let (_, profile) = named(None).unwrap();
+        let set = profile.entry(&logsource(Some("registry_set"), Some("windows"), None)).unwrap();
+        assert!(matches!(set.equals.get("ActionType"), Some(Constant::AnyOf(types)) if types == &["RegistryValueSet"]), "{set:?}");
+        let all = profile.entry(&logsource(Some("registry_event"), Some("windows"), None)).unwrap();
+        assert!(all.equals.is_empty(), "{all:?}");
+        let system = profile.entry(&logsource(None, Some("windows"), Some("system"))).unwrap();
+        let data = system.event_data.as_deref();
+        assert_eq!(data, Some("EventData"));
+        // A field that is no column of Event is an EventData element; a column stays one.
+        assert!(
+            matches!(profile.transform("Event", &Field::column("ImagePath"), data).as_deref(), Some(Transform::XmlData { column }) if column == "EventData")
+        );
+        assert!(profile.transform("Event", &Field::column("EventID"), data).is_none());
+        assert!(profile.transform("Event", &Field::column("ImagePath"), None).is_none());
+        // A process-creation rule's fields on the Defender table are not Windows event data.
+        let process = profile.entry(&logsource(Some("process_creation"), Some("windows"), None)).unwrap();
+        assert_eq!(process.event_data, None);
     }
 }

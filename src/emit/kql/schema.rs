@@ -177,6 +177,13 @@ impl Writer<'_> {
                 out.field(&entry.table, &Field::column(column.as_str()), None, None);
             }
             for m in source.filter.matches() {
+                // A field the table holds in another shape is read from the columns its transform names.
+                if let Some(transform) = self.profile.transform(&entry.table, &m.field, entry.event_data.as_deref()) {
+                    for column in transform.columns() {
+                        out.field(&entry.table, &Field::column(column), None, Some(m.span));
+                    }
+                    continue;
+                }
                 out.field(&entry.table, &m.field, Some(m), Some(m.span));
                 for other in m.values.iter().filter_map(|v| if let Value::Field(f) = v { Some(f) } else { None }) {
                     out.field(&entry.table, other, None, Some(m.span));
