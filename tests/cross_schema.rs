@@ -1,0 +1,416 @@
+//! Cross-schema execution proof of Sigma → KQL (issue 18, item 4; skipped when ../shared is
+//! absent). For every SigmaHQ rule of a category the event translator covers (process, file,
+//! registry, network, image load), events aimed at the rule (matches and near misses) are
+//! written as Sysmon logs them, with Sigma's field names. The Sigma rule judges them in
+//! `../shared/tools/sigma-run` (rsigma). The same events, translated to Microsoft Defender XDR
+//! rows by `support/sysmon_defender.rs` (written from Sysmon's and Microsoft's documentation
+//! and sample rows, never from ruleconv's mapping), are judged by ruleconv's KQL (`--to kql`,
+//! `sentinel` profile) in `../shared/tools/kql-run` (duckdb-kql), with the tables declared as
+//! Microsoft documents them. An event Sysmon may log in several shapes the rule does not tell
+//! apart (a registry value or key deletion, an inbound or outbound connection) is tried in each,
+//! and the first event is also written as each other Sigma category sharing its table (a file
+//! creation rule must not fire on `FileDeleted` rows).
+//!
+//! An `exact` rule that disagrees on any row, or whose KQL does not run, is a bug: the test
+//! fails on each one, except those listed in `tests/cross_schema_known.txt` (one Sigma file
+//! name and the reviewed cause per line). It also fails on a listed rule that no longer
+//! disagrees, so the list only shrinks; `RULECONV_BLESS=1` rewrites the list from the run, to
+//! be reviewed like a golden diff.
+
+#[path = "support/kql_run.rs"]
+#[allow(dead_code)]
+mod kql_run;
+#[path = "support/shared.rs"]
+mod shared;
+#[path = "support/sigma_events.rs"]
+mod sigma_events;
+#[path = "support/sigma_run.rs"]
+mod sigma_run;
+#[path = "support/sysmon_defender.rs"]
+mod sysmon_defender;
+
+use kql_run::{Answer, Request};
+use ruleconv::convert;
+use ruleconv::emit::{EmitOptions, Target, Verdict};
+use ruleconv::eval::generate::Columns;
+use ruleconv::eval::{Row, time};
+use serde_json::{Value as Json, json};
+use std::collections::{BTreeMap, BTreeSet};
+use sysmon_defender::{Category, Shape, translate};
+
+const NOW: &str = "2024-05-01T12:00:00Z";
+/// When every event happened: inside any look-back.
+const EVENT_TIME: &str = "2024-05-01T11:59:00Z";
+const MAX_EVENTS: usize = 20;
+/// The column that numbers the rows, so the rows kql-run returns say which ones matched.
+const ROW: &str = "ruleconv_row";
+const KNOWN: &str = "tests/cross_schema_known.txt";
+
+/// What the Sigma rule says of a row.
+#[derive(Clone, Copy)]
+enum Expect {
+    /// What sigma-run says of event i.
+    Event(usize),
+    /// The event written as another Sigma category: not the rule's events.
+    Never,
+}
+
+struct Case {
+    file: String,
+    category: Category,
+    exact: bool,
+    sigma: String,
+    query: String,
+    table: String,
+    events: Vec<Row>,
+    rows: Vec<(Row, Expect)>,
+}
+
+/// How one rule came out.
+enum Outcome {
+    Agree,
+    Disagree(String),
+    /// ruleconv's KQL does not run on the table as Microsoft documents it.
+    Fails(String),
+    /// Not judged: sigma-run or kql-run cannot run it (says nothing about the conversion).
+    Unjudged(String),
+}
+
+#[test]
+fn sigma_to_kql_agrees_across_schemas() {
+    let (Some(corpus), Some(_), Some(_)) = (
+        shared::shared_or_skip("corpus/sigma/rules"),
+        shared::shared_or_skip("tools/sigma-run/sigma-run"),
+        shared::shared_or_skip("tools/kql-run/kql-run"),
+    ) else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    let now = time::parse_datetime(NOW).expect("pinned now");
+    let schemas = kql_run::schemas();
+    let read = convert::read_all(&convert::expand_inputs(&[corpus]), None);
+    let (records, converted) = convert::convert(&read, Target::from_name("kql").expect("registered"), &EmitOptions::default());
+    let mut cases = Vec::new();
+    let mut skipped: BTreeMap<&str, usize> = BTreeMap::new();
+    for rule in &converted {
+        let (detection, Some(logic)) = (&rule.detection, rule.rule.sigma_logic()) else { continue };
+        let logsource = detection.sources.first().and_then(|s| s.logsource.clone()).unwrap_or_default();
+        let Some(category) = logsource.category.as_deref().and_then(Category::from_sigma) else { continue };
+        if logsource.product.as_deref() != Some("windows") {
+            continue;
+        }
+        if detection.sources.len() != 1 || !detection.stages.is_empty() {
+            *skipped.entry("several sources or a correlation stage").or_default() += 1;
+            continue;
+        }
+        let query: String = rule.text.lines().filter(|l| !l.starts_with("//")).collect::<Vec<_>>().join("\n");
+        let table = query.lines().next().unwrap_or_default().trim().to_string();
+        if table != category.table() {
+            *skipped.entry("the KQL reads another table than the category's").or_default() += 1;
+            continue;
+        }
+        let (_, events) = sigma_events::events_for(detection, now, MAX_EVENTS);
+        if events.is_empty() {
+            *skipped.entry("no events generated").or_default() += 1;
+            continue;
+        }
+        let rows = defender_rows(category, &events);
+        let file = rule.input.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let exact = records[rule.record].fidelity == Some(Verdict::Exact);
+        cases.push(Case { file, category, exact, sigma: logic.text.clone(), query, table, events, rows });
+    }
+    assert!(cases.len() > 1000, "only {} rules to compare: is the corpus complete?", cases.len());
+
+    let converted_at = started.elapsed();
+    let judged: Vec<(&str, &[Row])> = cases.iter().map(|c| (c.sigma.as_str(), c.events.as_slice())).collect();
+    let sigma = sigma_run::verdicts(&kql_run::shared("tools/sigma-run/sigma-run"), &judged);
+    let sigma_at = started.elapsed();
+    let requests: Vec<Request> = cases.iter().map(|c| request(c, &schemas)).collect();
+    let answers = kql_run::run_all(&requests);
+    eprintln!(
+        "  time: converted and generated {converted_at:.0?}, sigma-run until {sigma_at:.0?}, kql-run until {:.0?}",
+        started.elapsed()
+    );
+    let outcomes: Vec<Outcome> = cases.iter().zip(&sigma).zip(&answers).map(|((c, s), a)| judge(c, s, a)).collect();
+
+    report(&cases, &outcomes, &skipped);
+    check_known(&cases, &outcomes);
+}
+
+/// The Defender rows of a rule's events: each event in every shape it may have, then the
+/// first event as each neighbouring category.
+fn defender_rows(category: Category, events: &[Row]) -> Vec<(Row, Expect)> {
+    let mut rows = Vec::new();
+    for (i, event) in events.iter().enumerate() {
+        for shape in category.shapes(event) {
+            rows.push((translate(category, shape, event), Expect::Event(i)));
+        }
+    }
+    for neighbour in category.neighbours() {
+        rows.push((translate(*neighbour, neighbour.own_shape(), &events[0]), Expect::Never));
+    }
+    for (n, (row, _)) in rows.iter_mut().enumerate() {
+        row.insert(ROW.into(), json!(n));
+        row.insert("TimeGenerated".into(), json!(EVENT_TIME));
+        row.insert("Timestamp".into(), json!(EVENT_TIME));
+    }
+    rows
+}
+
+/// The KQL over the table as documented: the reference schema, the columns the translator
+/// writes, the documented columns the reference lacks, and the row number.
+fn request(case: &Case, schemas: &ruleconv::eval::generate::Schemas) -> Request {
+    let mut columns: Columns = schemas.get(&case.table).cloned().unwrap_or_default();
+    let documented = sysmon_defender::written_columns(&case.table).into_iter().chain(sysmon_defender::unwritten_columns(&case.table));
+    for (name, kind) in documented {
+        if !columns.iter().any(|(c, _)| *c == name) {
+            columns.push((name, kind));
+        }
+    }
+    // Only the columns the query names (it can read no other), which makes the engine several
+    // times faster than with the whole table; the row number to know the rows by.
+    columns.retain(|(c, _)| case.query.contains(c.as_str()));
+    columns.push((ROW.to_string(), "long".to_string()));
+    let rows = case.rows.iter().map(|(r, _)| r.clone()).collect();
+    Request { query: case.query.clone(), now: NOW.into(), tables: [(case.table.clone(), (columns, rows))].into_iter().collect() }
+}
+
+fn judge(case: &Case, sigma: &Result<Vec<bool>, String>, answer: &Answer) -> Outcome {
+    let matched = match sigma {
+        Ok(m) if m.len() == case.events.len() => m,
+        Ok(_) => return Outcome::Unjudged("sigma-run: not one verdict per event".into()),
+        Err(e) => return Outcome::Unjudged(format!("sigma-run: {e}")),
+    };
+    let (columns, rows) = match answer {
+        Answer::Rows { columns, rows } => (columns, rows),
+        Answer::Unsupported(e) => return Outcome::Unjudged(format!("kql-run: {e}")),
+        // The engine's own limit (deeply nested expressions), not the query's fault.
+        Answer::Error(e) if e.contains("RecursionError") => return Outcome::Unjudged(format!("kql-run: {e}")),
+        Answer::Error(e) => return Outcome::Fails(e.clone()),
+    };
+    let Some(at) = columns.iter().position(|c| c == ROW) else {
+        return Outcome::Unjudged("the KQL's rows do not keep the row number".into());
+    };
+    let selected: BTreeSet<u64> = rows.iter().filter_map(|r| r.get(at).and_then(Json::as_u64)).collect();
+    let mut differences = Vec::new();
+    for (n, (row, expect)) in case.rows.iter().enumerate() {
+        let expected = match expect {
+            Expect::Event(i) => matched[*i],
+            Expect::Never => false,
+        };
+        if selected.contains(&(n as u64)) != expected {
+            differences.push(difference(case, row, *expect, expected));
+        }
+    }
+    match differences.first() {
+        None => Outcome::Agree,
+        Some(first) => Outcome::Disagree(first.clone()),
+    }
+}
+
+/// Why one row disagrees, as a cause a reviewer can group by.
+fn difference(case: &Case, row: &Row, expect: Expect, expected: bool) -> String {
+    let action = row.get("ActionType").and_then(Json::as_str).unwrap_or_default();
+    let Expect::Event(i) = expect else {
+        return format!("category scoping: a {:?} rule fires on {action} rows", case.category);
+    };
+    let event = &case.events[i];
+    if action == "InboundConnectionAccepted" {
+        return "network direction: an inbound connection (Sysmon's destination is this device, Defender's remote end is not)".into();
+    }
+    let translated = sysmon_defender::translated_fields(case.category);
+    let dropped: Vec<&str> = event.keys().map(String::as_str).filter(|f| !translated.contains(f)).collect();
+    if !dropped.is_empty() {
+        return format!("{} not in Sysmon's {:?} event or without a Defender column", dropped.join(", "), case.category);
+    }
+    let tested = |f: &str| event.get(f).is_some();
+    let kind = if expected { "Sigma matches, KQL does not" } else { "KQL matches, Sigma does not" };
+    let field = [
+        ("TargetObject", "TargetObject: registry key/value split or hive spelling"),
+        ("Details", "Details: registry value data format"),
+        ("Hashes", "Hashes: per-algorithm columns"),
+        ("User", "User: domain and name"),
+        ("ParentUser", "User: domain and name"),
+        ("Initiated", "Initiated: network direction"),
+        ("SourceIp", "network endpoints: local/remote vs source/destination"),
+        ("SourcePort", "network endpoints: local/remote vs source/destination"),
+        ("DestinationIp", "network endpoints: local/remote vs source/destination"),
+        ("DestinationPort", "network endpoints: local/remote vs source/destination"),
+    ]
+    .iter()
+    .find(|(f, _)| tested(f))
+    .map(|(_, cause)| cause.to_string());
+    // Which shape disagreed, when the event could have several.
+    let shape = if case.category.shapes(event).len() > 1 { format!(" ({action} row)") } else { String::new() };
+    let fields: Vec<&str> = event.keys().map(String::as_str).collect();
+    field.unwrap_or_else(|| format!("other: fields {}", fields.join(", "))) + &format!("{shape}; {kind}")
+}
+
+fn report(cases: &[Case], outcomes: &[Outcome], skipped: &BTreeMap<&str, usize>) {
+    let events: usize = cases.iter().map(|c| c.events.len()).sum();
+    let rows: usize = cases.iter().map(|c| c.rows.len()).sum();
+    eprintln!(
+        "cross-schema Sigma → KQL (sentinel profile, Sysmon events → Defender XDR rows): {} rules, {events} events, {rows} rows",
+        cases.len()
+    );
+    for exact in [true, false] {
+        let picked: Vec<&Outcome> = cases.iter().zip(outcomes).filter(|(c, _)| c.exact == exact).map(|(_, o)| o).collect();
+        let count = |f: fn(&Outcome) -> bool| picked.iter().filter(|o| f(o)).count();
+        eprintln!(
+            "  {}: {} rules; agree on every row {}, disagree {}, KQL does not run {}, not judged {}",
+            if exact { "exact" } else { "approximate" },
+            picked.len(),
+            count(|o| matches!(o, Outcome::Agree)),
+            count(|o| matches!(o, Outcome::Disagree(_))),
+            count(|o| matches!(o, Outcome::Fails(_))),
+            count(|o| matches!(o, Outcome::Unjudged(_))),
+        );
+    }
+    skipped.iter().for_each(|(why, n)| eprintln!("  not compared x{n}: {why}"));
+    let mut unjudged: BTreeMap<String, usize> = BTreeMap::new();
+    for o in outcomes {
+        if let Outcome::Unjudged(why) = o {
+            *unjudged.entry(why.chars().take(90).collect()).or_default() += 1;
+        }
+    }
+    unjudged.iter().for_each(|(why, n)| eprintln!("  not judged x{n}: {why}"));
+    let mut causes: BTreeMap<String, usize> = BTreeMap::new();
+    for (case, outcome) in cases.iter().zip(outcomes) {
+        if let Some(cause) = failure(case, outcome) {
+            *causes.entry(cause_group(&cause)).or_default() += 1;
+        }
+    }
+    eprintln!("  exact rules wrong, by cause:");
+    causes.iter().for_each(|(cause, n)| eprintln!("    {n:4}  {cause}"));
+}
+
+/// The cause of an exact rule's failure, or `None` when it is not one.
+fn failure(case: &Case, outcome: &Outcome) -> Option<String> {
+    if !case.exact {
+        return None;
+    }
+    match outcome {
+        Outcome::Disagree(cause) => Some(cause.clone()),
+        Outcome::Fails(error) => Some(format!("KQL does not run: {}", error.lines().next().unwrap_or_default())),
+        _ => None,
+    }
+}
+
+/// A cause without its particulars, to count by.
+fn cause_group(cause: &str) -> String {
+    let cut = cause.find(" (").or_else(|| cause.find(';')).unwrap_or(cause.len());
+    let group = &cause[..cut];
+    if group.starts_with("other:") { "other".into() } else { group.chars().take(110).collect() }
+}
+
+/// Every exact failure must be listed, and every listed rule must still fail.
+fn check_known(cases: &[Case], outcomes: &[Outcome]) {
+    let failures: BTreeMap<&str, String> =
+        cases.iter().zip(outcomes).filter_map(|(c, o)| Some((c.file.as_str(), failure(c, o)?.replace(['\t', '\n'], " ")))).collect();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(KNOWN);
+    if std::env::var_os("RULECONV_BLESS").is_some() {
+        let mut text = String::from(
+            "# Exact Sigma → KQL rules that disagree with their Sigma across schemas (tests/cross_schema.rs):\n\
+             # the Sigma file name, a tab, and the cause. Reviewed; the list may only shrink.\n",
+        );
+        failures.iter().for_each(|(file, cause)| text.push_str(&format!("{file}\t{cause}\n")));
+        std::fs::write(&path, text).expect("write the known list");
+        return;
+    }
+    let listed = std::fs::read_to_string(&path).unwrap_or_default();
+    let known: BTreeSet<&str> =
+        listed.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).map(|l| l.split('\t').next().unwrap_or(l).trim()).collect();
+    let new: Vec<String> = failures.iter().filter(|(f, _)| !known.contains(*f)).map(|(f, c)| format!("{f}: {c}")).collect();
+    let fixed: Vec<&&str> = known.iter().filter(|f| !failures.contains_key(**f)).collect();
+    eprintln!("  known disagreements listed: {}, still failing: {}", known.len(), known.len() - fixed.len());
+    assert!(new.is_empty(), "{} exact rules disagree across schemas and are not in {KNOWN}:\n{}", new.len(), new.join("\n"));
+    assert!(
+        fixed.is_empty(),
+        "{} rules in {KNOWN} no longer fail as exact (fixed, or no longer exact): remove them:\n{fixed:?}",
+        fixed.len()
+    );
+}
+
+/// The translator on real events: SigmaHQ's recorded Sysmon events become the rows Microsoft's
+/// documentation describes, and real DeviceProcessEvents rows are what the translator writes
+/// for the Sysmon event of the same process.
+#[test]
+fn translator_writes_rows_as_defender_records_them() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cross_schema");
+    let lines = |name: &str| -> Vec<Json> {
+        let text = std::fs::read_to_string(dir.join(name)).expect("fixture");
+        text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect()
+    };
+    let sysmon = lines("sysmon_events.jsonl");
+    assert_eq!(sysmon.len(), 7);
+    for sample in &sysmon {
+        let category = Category::from_sigma(sample["category"].as_str().unwrap()).expect("covered category");
+        let event = sample["event"].as_object().unwrap();
+        let shapes = category.shapes(event);
+        assert_eq!(shapes.len(), 1, "{}: the event says its shape", sample["origin"]);
+        let row = translate(category, shapes[0], event);
+        let expected = sample["expected"].as_object().unwrap();
+        assert_eq!(&row, expected, "{}", sample["origin"]);
+    }
+
+    for real in lines("defender_process_rows.jsonl") {
+        let column = |c: &str| real[c].as_str().unwrap_or_default().to_string();
+        let hashes = format!(
+            "SHA1={},MD5={},SHA256={},IMPHASH=00000000000000000000000000000000",
+            column("SHA1").to_uppercase(),
+            column("MD5").to_uppercase(),
+            column("SHA256").to_uppercase()
+        );
+        // The Sysmon event 1 of the same process, as Sysmon formats its fields.
+        let event: Row = [
+            ("Computer", json!(column("DeviceName"))),
+            ("Image", json!(column("FolderPath"))),
+            ("CommandLine", json!(column("ProcessCommandLine"))),
+            ("User", json!(format!("{}\\{}", column("AccountDomain"), column("AccountName")))),
+            ("LogonId", json!(format!("0x{:x}", real["LogonId"].as_i64().unwrap()))),
+            ("Hashes", json!(hashes)),
+            ("ProcessId", json!(real["ProcessId"])),
+            ("ParentProcessId", json!(real["InitiatingProcessId"])),
+            ("ParentImage", json!(column("InitiatingProcessFolderPath"))),
+            ("ParentCommandLine", json!(column("InitiatingProcessCommandLine"))),
+            ("ParentUser", json!(format!("{}\\{}", column("InitiatingProcessAccountDomain"), column("InitiatingProcessAccountName")))),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let row = translate(Category::ProcessCreation, Shape::Plain, &event);
+        for (name, value) in &row {
+            assert_eq!(Some(value), real.get(name), "{name} of report {}", real["ReportId"]);
+        }
+        assert!(row.len() >= 17, "every column of the sample row is written: {row:?}");
+    }
+}
+
+/// Value formats the samples do not show, from the vendors' documentation.
+#[test]
+fn translator_converts_value_formats() {
+    // Sysmon prints registry numbers as `DWORD (0x00000001)` and `QWORD (0xhigh-0xlow)`
+    // (uberAgent's Sysmon-compatible output documents the same format); Defender stores the
+    // number (`RegistryValueType == "Dword"` with `RegistryValueData == "1"` in hunting queries).
+    assert_eq!(sysmon_defender::registry_data("DWORD (0x00000001)"), (Some("Dword"), "1".to_string()));
+    assert_eq!(sysmon_defender::registry_data("DWORD (0x000000ff)"), (Some("Dword"), "255".to_string()));
+    assert_eq!(sysmon_defender::registry_data("QWORD (0x00000001-0x00000002)"), (Some("Qword"), "4294967298".to_string()));
+    assert_eq!(sysmon_defender::registry_data("C:\\x.exe"), (None, "C:\\x.exe".to_string()));
+    assert_eq!(sysmon_defender::defender_key("HKLM\\SOFTWARE\\Run"), "HKEY_LOCAL_MACHINE\\SOFTWARE\\Run");
+    assert_eq!(sysmon_defender::defender_key("HKU\\S-1-5-21-1\\Software"), "HKEY_CURRENT_USER\\S-1-5-21-1\\Software");
+    assert_eq!(sysmon_defender::defender_key("HKCR\\CLSID"), "HKEY_CLASSES_ROOT\\CLSID");
+    assert_eq!(sysmon_defender::defender_key("\\SOFTWARE\\x"), "\\SOFTWARE\\x");
+    // An inbound connection (Initiated false): Sysmon's destination is this device.
+    let event: Row = [("Initiated", "false"), ("SourceIp", "10.0.0.9"), ("DestinationIp", "10.0.0.1"), ("DestinationPort", "3389")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    let shapes = Category::NetworkConnection.shapes(&event);
+    assert_eq!(shapes, vec![Shape::Connection { outbound: false }]);
+    let row = translate(Category::NetworkConnection, shapes[0], &event);
+    assert_eq!(
+        (row["LocalIP"].as_str(), row["RemoteIP"].as_str(), row["LocalPort"].as_i64()),
+        (Some("10.0.0.1"), Some("10.0.0.9"), Some(3389))
+    );
+    assert_eq!(row["ActionType"], "InboundConnectionAccepted");
+}
