@@ -99,6 +99,8 @@ impl Category {
             RegistryDelete | RegistryEvent => match given("EventType").and_then(|t| RegistryOp::from_event_type(&t)) {
                 Some(op) => vec![Shape::Registry(op)],
                 None if self == RegistryDelete => vec![Shape::Registry(RegistryOp::DeleteKey), Shape::Registry(RegistryOp::DeleteValue)],
+                // Only a value set carries `Details`.
+                None if given("Details").is_some() => vec![Shape::Registry(RegistryOp::SetValue)],
                 None => vec![
                     Shape::Registry(RegistryOp::SetValue),
                     Shape::Registry(RegistryOp::CreateKey),
@@ -431,7 +433,8 @@ fn registry(op: RegistryOp, event: &Row, row: &mut Row) {
     } else {
         row.insert("RegistryKey".into(), json!(defender_key(&target)));
     }
-    if let Some(details) = text("Details") {
+    // Only a value set (Sysmon 13) carries the data.
+    if let Some(details) = text("Details").filter(|_| op == RegistryOp::SetValue) {
         let (kind, data) = registry_data(&details);
         row.insert("RegistryValueData".into(), json!(data));
         if let Some(kind) = kind {
