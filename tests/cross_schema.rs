@@ -20,6 +20,8 @@
 #[path = "support/kql_run.rs"]
 #[allow(dead_code)]
 mod kql_run;
+#[path = "support/same_rows.rs"]
+mod same_rows;
 #[path = "support/shared.rs"]
 mod shared;
 #[path = "support/sigma_events.rs"]
@@ -32,11 +34,12 @@ mod sysmon_defender;
 use kql_run::{Answer, Request};
 use ruleconv::convert;
 use ruleconv::emit::{EmitOptions, Target, Verdict};
-use ruleconv::eval::generate::Columns;
-use ruleconv::eval::{Row, time};
+use ruleconv::eval::generate::{self, Columns};
+use ruleconv::eval::{Row, Table, time};
+use ruleconv::ir::detection::Stage;
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, BTreeSet};
-use sysmon_defender::{Category, Shape, translate};
+use sysmon_defender::{Category, Shape, to_sysmon, translate};
 
 const NOW: &str = "2024-05-01T12:00:00Z";
 /// When every event happened: inside any look-back.
@@ -136,7 +139,12 @@ fn sigma_to_kql_agrees_across_schemas() {
     let outcomes: Vec<Outcome> = cases.iter().zip(&sigma).zip(&answers).map(|((c, s), a)| judge(c, s, a)).collect();
 
     report(&cases, &outcomes, &skipped);
-    check_known(&cases, &outcomes);
+    let failures: BTreeMap<String, String> = cases
+        .iter()
+        .zip(outcomes.iter())
+        .filter_map(|(c, o)| Some((c.file.clone(), failure(c, o)?.join(" | ").replace(['\t', '\n'], " "))))
+        .collect();
+    check_known("sigma-kql", &failures);
 }
 
 /// Sysmon writes a user as `DOMAIN\name` (`NT AUTHORITY\SYSTEM`); an aimed value without a
@@ -337,35 +345,253 @@ fn cause_group(cause: &str) -> String {
     if group.starts_with("other:") { "other".into() } else { group.chars().take(110).collect() }
 }
 
-/// Every exact failure must be listed, and every listed rule must still fail.
-fn check_known(cases: &[Case], outcomes: &[Outcome]) {
-    let failures: BTreeMap<&str, String> = cases
-        .iter()
-        .zip(outcomes)
-        .filter_map(|(c, o)| Some((c.file.as_str(), failure(c, o)?.join(" | ").replace(['\t', '\n'], " "))))
-        .collect();
+/// Every exact failure must be listed, and every listed rule must still fail. Each direction
+/// owns the entries of its section (`[sigma-kql]`, `[sentinel-sigma]`) of the known list.
+fn check_known(section: &str, failures: &BTreeMap<String, String>) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(KNOWN);
+    let listed = std::fs::read_to_string(&path).unwrap_or_default();
+    let sections = known_sections(&listed);
     if std::env::var_os("RULECONV_BLESS").is_some() {
+        let mut sections = sections;
+        sections.insert(section.to_string(), failures.iter().map(|(rule, cause)| format!("{rule}\t{cause}")).collect());
         let mut text = String::from(
-            "# Exact Sigma → KQL rules that disagree with their Sigma across schemas (tests/cross_schema.rs):\n\
-             # the Sigma file name, a tab, and the cause. Reviewed; the list may only shrink.\n",
+            "# Exact rules whose conversion disagrees with their source across schemas (tests/cross_schema.rs):\n\
+             # per direction, the rule's file (Sigma: file name; Sentinel: path under corpus/sentinel), a tab,\n\
+             # and the causes. Reviewed; the list may only shrink.\n",
         );
-        failures.iter().for_each(|(file, cause)| text.push_str(&format!("{file}\t{cause}\n")));
+        for (name, lines) in &sections {
+            text.push_str(&format!("[{name}]\n"));
+            lines.iter().for_each(|l| text.push_str(&format!("{l}\n")));
+        }
         std::fs::write(&path, text).expect("write the known list");
         return;
     }
-    let listed = std::fs::read_to_string(&path).unwrap_or_default();
-    let known: BTreeSet<&str> =
-        listed.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).map(|l| l.split('\t').next().unwrap_or(l).trim()).collect();
-    let new: Vec<String> = failures.iter().filter(|(f, _)| !known.contains(*f)).map(|(f, c)| format!("{f}: {c}")).collect();
+    let known: BTreeSet<&str> = sections.get(section).into_iter().flatten().map(|l| l.split('\t').next().unwrap_or(l).trim()).collect();
+    let new: Vec<String> = failures.iter().filter(|(f, _)| !known.contains(f.as_str())).map(|(f, c)| format!("{f}: {c}")).collect();
     let fixed: Vec<&&str> = known.iter().filter(|f| !failures.contains_key(**f)).collect();
-    eprintln!("  known disagreements listed: {}, still failing: {}", known.len(), known.len() - fixed.len());
-    assert!(new.is_empty(), "{} exact rules disagree across schemas and are not in {KNOWN}:\n{}", new.len(), new.join("\n"));
+    eprintln!("  known disagreements listed [{section}]: {}, still failing: {}", known.len(), known.len() - fixed.len());
+    assert!(new.is_empty(), "{} exact rules disagree across schemas and are not in {KNOWN} [{section}]:\n{}", new.len(), new.join("\n"));
     assert!(
         fixed.is_empty(),
-        "{} rules in {KNOWN} no longer fail as exact (fixed, or no longer exact): remove them:\n{fixed:?}",
+        "{} rules in {KNOWN} [{section}] no longer fail as exact (fixed, or no longer exact): remove them:\n{fixed:?}",
         fixed.len()
     );
+}
+
+/// The known list's entries by section.
+fn known_sections(text: &str) -> BTreeMap<String, Vec<String>> {
+    let mut sections: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut current = String::new();
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        match line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            Some(name) => current = name.to_string(),
+            None => sections.entry(current.clone()).or_default().push(line.to_string()),
+        }
+    }
+    sections
+}
+
+/// A Sentinel rule converted to Sigma, with its rows and their Sysmon events.
+struct SentinelCase {
+    /// The rule's path under corpus/sentinel.
+    file: String,
+    exact: bool,
+    category: Category,
+    sigma: String,
+    query: String,
+    table: String,
+    columns: Columns,
+    /// Defender rows generated from the query, made whole.
+    rows: Vec<Row>,
+    /// Each row as Sysmon logs it, with its category; `None` when Sysmon logs no such event.
+    events: Vec<Option<(Category, Row)>>,
+    /// Columns the query computes: its rows' other columns.
+    computed: BTreeSet<String>,
+}
+
+/// The other direction: Sentinel rules on the Defender tables, converted `--to sigma` under a
+/// Sysmon logsource. Rows generated from the query (made whole as Defender writes them: a
+/// `FolderPath` that ends in its `FileName`, an `ActionType`) are judged by the original KQL
+/// in kql-run; the same rows, translated back to Sysmon events, by the emitted Sigma in
+/// sigma-run, which sees only the events of its logsource's category. The rows each selects
+/// must be the same; an `exact` rule that differs is listed in the known list like the others.
+#[test]
+fn sentinel_to_sigma_agrees_across_schemas() {
+    let (Some(corpus), Some(_), Some(_)) = (
+        shared::shared_or_skip("corpus/sentinel"),
+        shared::shared_or_skip("tools/sigma-run/sigma-run"),
+        shared::shared_or_skip("tools/kql-run/kql-run"),
+    ) else {
+        return;
+    };
+    let now = time::parse_datetime(NOW).expect("pinned now");
+    let schemas = kql_run::schemas();
+    let read = convert::read_all(&convert::expand_inputs(std::slice::from_ref(&corpus)), None);
+    let (records, converted) = convert::convert(&read, Target::from_name("sigma").expect("registered"), &EmitOptions::default());
+    let mut cases = Vec::new();
+    let mut other_logsource = 0;
+    for rule in &converted {
+        let detection = &rule.detection;
+        let [source] = detection.sources.as_slice() else { continue };
+        let [table] = source.tables.as_slice() else { continue };
+        let Some(columns) = schemas.get(table).filter(|_| sysmon_defender::TABLES.contains(&table.as_str())) else { continue };
+        if !detection.stages.iter().all(|s| matches!(s, Stage::Extend { .. })) || rule.text.contains("\n---\n") {
+            continue;
+        }
+        let Some(category) = sigma_category(&rule.text) else {
+            other_logsource += 1;
+            continue;
+        };
+        let Some(query) = rule.rule.kql().map(|q| q.text.clone()) else { continue };
+        let mut rows: Vec<Row> = generate::scenarios(detection, &schemas, now).into_iter().next().unwrap_or_default();
+        rows.truncate(MAX_EVENTS);
+        // The Sigma leaves the look-back to the schedule (a reported change): every row is
+        // inside it.
+        let look_back = look_back_columns(detection);
+        rows.iter_mut().for_each(|row| {
+            whole_row(table, row);
+            look_back.iter().for_each(|c| _ = row.insert(c.clone(), json!(EVENT_TIME)));
+        });
+        let events: Vec<Option<(Category, Row)>> = rows.iter().map(|r| to_sysmon(table, r)).collect();
+        let file = rule.input.path.strip_prefix(&corpus).unwrap_or(&rule.input.path).to_string_lossy().into_owned();
+        let exact = records[rule.record].fidelity == Some(Verdict::Exact);
+        let computed: BTreeSet<String> = source.computed.iter().map(|c| c.name.clone()).collect();
+        let (sigma, table, columns) = (rule.text.clone(), table.clone(), columns.clone());
+        cases.push(SentinelCase { file, exact, category, sigma, query, table, columns, rows, events, computed });
+    }
+    let judged: Vec<(&str, Vec<Row>)> =
+        cases.iter().map(|c| (c.sigma.as_str(), c.events.iter().flatten().map(|(_, e)| e.clone()).collect())).collect();
+    let judged: Vec<(&str, &[Row])> = judged.iter().map(|(s, e)| (*s, e.as_slice())).collect();
+    let sigma = sigma_run::verdicts(&kql_run::shared("tools/sigma-run/sigma-run"), &judged);
+    let requests: Vec<Request> = cases
+        .iter()
+        .map(|c| Request {
+            query: c.query.clone(),
+            now: NOW.into(),
+            tables: [(c.table.clone(), (c.columns.clone(), c.rows.clone()))].into_iter().collect(),
+        })
+        .collect();
+    let answers = kql_run::run_all(&requests);
+    let (mut agree, mut failures) = (0, BTreeMap::new());
+    let mut unjudged = 0;
+    for (case, (sigma, answer)) in cases.iter().zip(sigma.iter().zip(&answers)) {
+        let (Ok(matches), Answer::Rows { columns: returned, rows: selected }) = (sigma, answer) else {
+            unjudged += 1;
+            continue;
+        };
+        // The rows whose Sysmon event is of the rule's category and matched.
+        let mut verdicts = matches.iter();
+        let chosen: Vec<Row> = case
+            .rows
+            .iter()
+            .zip(&case.events)
+            .filter_map(|(row, event)| {
+                let (seen, _) = event.as_ref()?;
+                let matched = *verdicts.next()?;
+                (matched && sysmon_defender::sees(case.category, *seen)).then(|| row.clone())
+            })
+            .collect();
+        let kept = returned.iter().filter(|c| case.columns.iter().any(|(k, _)| k == *c) && !case.computed.contains(*c)).cloned().collect();
+        let expected = Table { columns: kept, not_evaluated: Vec::new(), rows: chosen };
+        match same_rows::compare(&expected, returned, selected) {
+            Ok(()) => agree += 1,
+            Err(difference) => {
+                let unknown = unknown_sigma_fields(&case.sigma, case.category);
+                let cause = if unknown.is_empty() {
+                    format!("selects other rows: {}", difference.replace("ours", "sigma").chars().take(160).collect::<String>())
+                } else {
+                    format!("fields the translated Sysmon {:?} event lacks: {}", case.category, unknown.join(", "))
+                };
+                failures.insert(case.file.clone(), (case.exact, cause));
+            }
+        }
+    }
+    let exact = cases.iter().filter(|c| c.exact).count();
+    eprintln!(
+        "cross-schema Sentinel → Sigma (Defender rows → Sysmon events): {} rules under a Sysmon logsource ({exact} exact), {} rows; {agree} agree, {} differ ({} exact), {unjudged} not judged; {other_logsource} rules on these tables with another logsource",
+        cases.len(),
+        cases.iter().map(|c| c.rows.len()).sum::<usize>(),
+        failures.len(),
+        failures.values().filter(|(e, _)| *e).count(),
+    );
+    assert!(!cases.is_empty(), "no Sentinel rule on a Defender table converts under a Sysmon logsource");
+    let exact_failures: BTreeMap<String, String> =
+        failures.into_iter().filter(|(_, (exact, _))| *exact).map(|(f, (_, c))| (f, c.replace(['\t', '\n'], " "))).collect();
+    check_known("sentinel-sigma", &exact_failures);
+}
+
+/// The fields the Sigma's detection names that Sysmon's event of `category` does not have
+/// (the translator's list of them, which is Sysmon's).
+fn unknown_sigma_fields(sigma: &str, category: Category) -> Vec<String> {
+    let Some(document) = ruleconv::yaml::parse_documents(sigma).ok().and_then(|d| d.into_iter().next()) else { return Vec::new() };
+    let known = sysmon_defender::translated_fields(category);
+    let mut unknown = BTreeSet::new();
+    let mut visit = |map: &serde_json::Map<String, Json>| {
+        for key in map.keys() {
+            let field = key.split('|').next().unwrap_or(key);
+            if !field.is_empty() && !known.contains(&field) {
+                unknown.insert(field.to_string());
+            }
+        }
+    };
+    for (name, selection) in document.to_json()["detection"].as_object().into_iter().flatten() {
+        if name == "condition" {
+            continue;
+        }
+        match selection {
+            Json::Object(map) => visit(map),
+            Json::Array(items) => items.iter().filter_map(Json::as_object).for_each(&mut visit),
+            _ => {}
+        }
+    }
+    unknown.into_iter().collect()
+}
+
+/// The columns the query tests against `ago(...)` or `now()`: its look-back.
+fn look_back_columns(detection: &ruleconv::ir::Detection) -> BTreeSet<String> {
+    use ruleconv::ir::detection::{Predicate, Value};
+    fn walk(predicate: &Predicate, out: &mut BTreeSet<String>) {
+        match predicate {
+            Predicate::Match(m) if m.values.iter().any(|v| matches!(v, Value::Ago(_) | Value::Now)) => _ = out.insert(m.field.name.clone()),
+            Predicate::And(parts) | Predicate::Or(parts) => parts.iter().for_each(|p| walk(p, out)),
+            Predicate::Not(inner) => walk(inner, out),
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    detection.sources.iter().for_each(|s| walk(&s.filter, &mut out));
+    out
+}
+
+/// The emitted Sigma's logsource category, when it is one the translator covers on Windows.
+fn sigma_category(sigma: &str) -> Option<Category> {
+    let document = ruleconv::yaml::parse_documents(sigma).ok()?.into_iter().next()?.to_json();
+    let logsource = &document["logsource"];
+    (logsource["product"] == "windows" || logsource["product"].is_null()).then_some(())?;
+    Category::from_sigma(logsource["category"].as_str()?)
+}
+
+/// A generated row made whole as Defender writes it: an `ActionType` of the table's usual
+/// kind when the query does not choose one, and each path ending in its file name.
+fn whole_row(table: &str, row: &mut Row) {
+    let text = |row: &Row, c: &str| row.get(c).and_then(Json::as_str).unwrap_or_default().to_string();
+    if text(row, "ActionType").is_empty() {
+        row.insert("ActionType".into(), json!(sysmon_defender::usual_action(table)));
+    }
+    for prefix in ["", "InitiatingProcess", "Previous"] {
+        let (folder, name) = (format!("{prefix}FolderPath"), format!("{prefix}FileName"));
+        if !row.contains_key(&folder) || !row.contains_key(&name) {
+            continue;
+        }
+        let (path, file) = (text(row, &folder), text(row, &name));
+        if !file.is_empty() && !path.to_ascii_lowercase().ends_with(&file.to_ascii_lowercase()) {
+            let base = if path.is_empty() { "C:\\Windows\\System32".to_string() } else { path.trim_end_matches('\\').to_string() };
+            row.insert(folder, json!(format!("{base}\\{file}")));
+        } else if file.is_empty() && !path.is_empty() {
+            let last = path.rsplit(['\\', '/']).next().unwrap_or_default().to_string();
+            row.insert(name, json!(last));
+        }
+    }
 }
 
 /// The translator on real events: SigmaHQ's recorded Sysmon events become the rows Microsoft's
@@ -420,6 +646,27 @@ fn translator_writes_rows_as_defender_records_them() {
             assert_eq!(Some(value), real.get(name), "{name} of report {}", real["ReportId"]);
         }
         assert!(row.len() >= 17, "every column of the sample row is written: {row:?}");
+    }
+}
+
+/// Back from Defender: each documented row of the Sysmon samples becomes the Sysmon event it
+/// came from, in the fields both record (the import hash has no Defender column).
+#[test]
+fn translator_reads_defender_rows_back_as_sysmon_events() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cross_schema/sysmon_events.jsonl");
+    for line in std::fs::read_to_string(path).expect("fixture").lines() {
+        let sample: Json = serde_json::from_str(line).expect("JSON line");
+        let category = Category::from_sigma(sample["category"].as_str().unwrap()).expect("covered category");
+        let row = sample["expected"].as_object().unwrap();
+        let (seen, event) = to_sysmon(category.table(), row).expect("a row Sysmon logs");
+        assert!(sysmon_defender::sees(category, seen), "{}: read back as {seen:?}", sample["origin"]);
+        let text = |v: &Json| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+        for (field, value) in &event {
+            let original = text(&sample["event"][field]);
+            let ok = if field == "Hashes" { original.starts_with(&text(value)) } else { original == text(value) };
+            assert!(ok, "{}: {field} read back as {value}, recorded {original}", sample["origin"]);
+        }
+        assert!(event.len() >= 4, "{}: {event:?}", sample["origin"]);
     }
 }
 

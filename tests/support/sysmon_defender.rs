@@ -25,6 +25,26 @@
 use ruleconv::eval::Row;
 use serde_json::{Value as Json, json};
 
+/// The Defender tables the translator writes.
+pub const TABLES: [&str; 5] =
+    ["DeviceProcessEvents", "DeviceFileEvents", "DeviceRegistryEvents", "DeviceNetworkEvents", "DeviceImageLoadEvents"];
+
+/// The `ActionType` a table's rows most often have: the one of Sysmon's matching event.
+pub fn usual_action(table: &str) -> &'static str {
+    match table {
+        "DeviceProcessEvents" => "ProcessCreated",
+        "DeviceFileEvents" => "FileCreated",
+        "DeviceRegistryEvents" => "RegistryValueSet",
+        "DeviceNetworkEvents" => "ConnectionSuccess",
+        _ => "ImageLoaded",
+    }
+}
+
+/// Whether a Sigma rule of category `rule` sees events of category `event`.
+pub fn sees(rule: Category, event: Category) -> bool {
+    rule == event || (rule == RegistryEvent && event.table() == "DeviceRegistryEvents")
+}
+
 /// The Sigma logsource categories the translator covers, with the Sysmon event each names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Category {
@@ -571,5 +591,131 @@ fn as_text(value: &Json) -> String {
         Json::String(s) => s.clone(),
         Json::Null => String::new(),
         other => other.to_string(),
+    }
+}
+
+/// The other way: a Defender row as the Sysmon event that records the same activity, with the
+/// category it belongs to; `None` for an `ActionType` Sysmon has no event for. The inverse of
+/// `translate`, from the same documentation.
+pub fn to_sysmon(table: &str, row: &Row) -> Option<(Category, Row)> {
+    let text = |column: &str| row.get(column).map(as_text).filter(|t| !t.is_empty());
+    let mut event = Row::new();
+    put(&mut event, "Computer", text("DeviceName"));
+    let path = |prefix: &str| text(&format!("{prefix}FolderPath"));
+    let user = |prefix: &str| {
+        let name = text(&format!("{prefix}AccountName"))?;
+        Some(text(&format!("{prefix}AccountDomain")).map_or(name.clone(), |domain| format!("{domain}\\{name}")))
+    };
+    let hashes = |prefix: &str| {
+        let parts: Vec<String> = ["SHA1", "MD5", "SHA256"]
+            .iter()
+            .filter_map(|a| Some(format!("{a}={}", text(&format!("{prefix}{a}"))?.to_ascii_uppercase())))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(","))
+    };
+    let action = text("ActionType").unwrap_or_default();
+    let category = match table {
+        "DeviceProcessEvents" => {
+            put(&mut event, "Image", path(""));
+            put(&mut event, "CommandLine", text("ProcessCommandLine"));
+            put(&mut event, "User", user(""));
+            put(&mut event, "Hashes", hashes(""));
+            put(&mut event, "IntegrityLevel", text("ProcessIntegrityLevel"));
+            put(&mut event, "LogonId", row.get("LogonId").and_then(Json::as_i64).map(|id| format!("0x{id:x}")));
+            put(&mut event, "ProcessId", text("ProcessId"));
+            put(&mut event, "ParentImage", path("InitiatingProcess"));
+            put(&mut event, "ParentCommandLine", text("InitiatingProcessCommandLine"));
+            put(&mut event, "ParentUser", user("InitiatingProcess"));
+            put(&mut event, "ParentProcessId", text("InitiatingProcessId"));
+            put(&mut event, "OriginalFileName", text("ProcessVersionInfoOriginalFileName"));
+            put(&mut event, "Description", text("ProcessVersionInfoFileDescription"));
+            put(&mut event, "Product", text("ProcessVersionInfoProductName"));
+            put(&mut event, "Company", text("ProcessVersionInfoCompanyName"));
+            return (action == "ProcessCreated").then_some((ProcessCreation, event));
+        }
+        "DeviceFileEvents" => {
+            put(&mut event, "TargetFilename", path(""));
+            put(&mut event, "SourceFilename", path("Previous"));
+            match action.as_str() {
+                "FileCreated" => FileEvent,
+                "FileDeleted" => {
+                    put(&mut event, "Hashes", hashes(""));
+                    FileDelete
+                }
+                "FileRenamed" => FileRename,
+                _ => return None,
+            }
+        }
+        "DeviceRegistryEvents" => {
+            let key = sysmon_key(&text("RegistryKey").unwrap_or_default());
+            let op = [RegistryOp::CreateKey, RegistryOp::DeleteKey, RegistryOp::DeleteValue, RegistryOp::SetValue, RegistryOp::RenameKey]
+                .into_iter()
+                .find(|op| op.action_type() == action)?;
+            put(&mut event, "EventType", Some(format!("{op:?}")));
+            if op.names_value() {
+                let value = text("RegistryValueName").unwrap_or_else(|| "(Default)".into());
+                put(&mut event, "TargetObject", Some(format!("{key}\\{value}")));
+            } else if op == RegistryOp::RenameKey {
+                put(&mut event, "TargetObject", text("PreviousRegistryKey").map(|k| sysmon_key(&k)));
+                put(&mut event, "NewName", Some(key));
+            } else {
+                put(&mut event, "TargetObject", Some(key));
+            }
+            if op == RegistryOp::SetValue {
+                let data = text("RegistryValueData").unwrap_or_default();
+                let dword = text("RegistryValueType").as_deref() == Some("Dword");
+                put(&mut event, "Details", Some(data.parse::<u32>().ok().filter(|_| dword).map_or(data, |n| format!("DWORD (0x{n:08x})"))));
+            }
+            match op {
+                RegistryOp::CreateKey => RegistryAdd,
+                RegistryOp::DeleteKey | RegistryOp::DeleteValue => RegistryDelete,
+                RegistryOp::SetValue => RegistrySet,
+                RegistryOp::RenameKey => RegistryRename,
+            }
+        }
+        "DeviceNetworkEvents" => {
+            let outbound = match action.as_str() {
+                "ConnectionSuccess" | "ConnectionAttempt" | "ConnectionFailed" => true,
+                "InboundConnectionAccepted" => false,
+                _ => return None,
+            };
+            let (local, remote) = if outbound { ("Source", "Destination") } else { ("Destination", "Source") };
+            put(&mut event, "Initiated", Some(outbound.to_string()));
+            put(&mut event, &format!("{local}Ip"), text("LocalIP"));
+            put(&mut event, &format!("{local}Port"), text("LocalPort"));
+            put(&mut event, &format!("{remote}Ip"), text("RemoteIP"));
+            put(&mut event, &format!("{remote}Port"), text("RemotePort"));
+            put(&mut event, "DestinationHostname", text("RemoteUrl").filter(|_| outbound));
+            put(&mut event, "Protocol", text("Protocol").map(|p| p.to_ascii_lowercase()));
+            NetworkConnection
+        }
+        "DeviceImageLoadEvents" => {
+            put(&mut event, "ImageLoaded", path(""));
+            put(&mut event, "Hashes", hashes(""));
+            (action == "ImageLoaded").then_some(ImageLoad)?
+        }
+        _ => return None,
+    };
+    put(&mut event, "Image", path("InitiatingProcess"));
+    put(&mut event, "User", user("InitiatingProcess"));
+    put(&mut event, "ProcessId", text("InitiatingProcessId"));
+    Some((category, event))
+}
+
+/// A key as Defender stores it, with the hive as Sysmon prints it (`HKLM\...`).
+fn sysmon_key(key: &str) -> String {
+    const HIVES: [(&str, &str); 4] =
+        [("HKEY_LOCAL_MACHINE", "HKLM"), ("HKEY_CURRENT_USER", "HKU"), ("HKEY_USERS", "HKU"), ("HKEY_CLASSES_ROOT", "HKCR")];
+    let (head, rest) = key.split_once('\\').map_or((key, None), |(h, r)| (h, Some(r)));
+    match HIVES.iter().find(|(long, _)| long.eq_ignore_ascii_case(head)) {
+        Some((_, short)) => rest.map_or_else(|| short.to_string(), |rest| format!("{short}\\{rest}")),
+        None => key.to_string(),
+    }
+}
+
+/// Sets a field when there is a value.
+fn put(event: &mut Row, field: &str, value: Option<String>) {
+    if let Some(value) = value {
+        event.insert(field.into(), json!(value));
     }
 }
