@@ -670,6 +670,16 @@ fn translator_reads_defender_rows_back_as_sysmon_events() {
     }
 }
 
+/// The translator is the independent side: it must not read ruleconv's own mapping or emitter.
+#[test]
+fn translator_uses_nothing_of_ruleconv_but_its_row_type() {
+    let source = include_str!("support/sysmon_defender.rs");
+    let code: Vec<&str> = source.lines().filter(|l| !l.trim_start().starts_with("//")).collect();
+    let uses: Vec<&&str> = code.iter().filter(|l| l.contains("ruleconv::")).collect();
+    assert_eq!(uses, [&"use ruleconv::eval::Row;"], "the translator names ruleconv beyond the row type");
+    assert!(!code.iter().any(|l| l.contains("include_str!") || l.contains("targets/")), "the translator reads a file");
+}
+
 /// Value formats the samples do not show, from the vendors' documentation.
 #[test]
 fn translator_converts_value_formats() {
