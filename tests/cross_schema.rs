@@ -766,14 +766,42 @@ fn translator_reads_defender_rows_back_as_sysmon_events() {
     }
 }
 
-/// The translator is the independent side: it must not read ruleconv's own mapping or emitter.
+/// Sysmon's recorded process creation as the 4688 event Microsoft documents for it.
 #[test]
-fn translator_uses_nothing_of_ruleconv_but_its_row_type() {
-    let source = include_str!("support/sysmon_defender.rs");
-    let code: Vec<&str> = source.lines().filter(|l| !l.trim_start().starts_with("//")).collect();
-    let uses: Vec<&&str> = code.iter().filter(|l| l.contains("ruleconv::")).collect();
-    assert_eq!(uses, [&"use ruleconv::eval::Row;"], "the translator names ruleconv beyond the row type");
-    assert!(!code.iter().any(|l| l.contains("include_str!") || l.contains("targets/")), "the translator reads a file");
+fn security_event_translator_writes_event_4688() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cross_schema/sysmon_events.jsonl");
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let sample: Json =
+        text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).find(|s: &Json| s["category"] == "process_creation").unwrap();
+    let row = sysmon_security_event::translate(sample["event"].as_object().unwrap());
+    let expected = json!({
+        "EventID": 4688,
+        "Computer": "ar-win-dc.attackrange.local",
+        "NewProcessName": "C:\\Windows\\System32\\certutil.exe",
+        "CommandLine": "certutil  -decode file.base64 file-decoded.ext",
+        "ParentProcessName": "C:\\Windows\\System32\\cmd.exe",
+        "NewProcessId": "0x13f8",
+        "ProcessId": "0x18a0",
+        "TargetUserName": "Administrator",
+        "TargetDomainName": "ATTACKRANGE",
+        "TargetLogonId": "0x529ae3",
+        "SubjectUserName": "Administrator",
+        "SubjectDomainName": "ATTACKRANGE",
+        "Account": "ATTACKRANGE\\Administrator",
+        "MandatoryLabel": "S-1-16-12288",
+    });
+    assert_eq!(Json::Object(row), expected);
+}
+
+/// The translators are the independent side: they must not read ruleconv's own mapping or emitter.
+#[test]
+fn translators_use_nothing_of_ruleconv_but_its_row_type() {
+    for source in [include_str!("support/sysmon_defender.rs"), include_str!("support/sysmon_security_event.rs")] {
+        let code: Vec<&str> = source.lines().filter(|l| !l.trim_start().starts_with("//")).collect();
+        let uses: Vec<&&str> = code.iter().filter(|l| l.contains("ruleconv::")).collect();
+        assert_eq!(uses, [&"use ruleconv::eval::Row;"], "a translator names ruleconv beyond the row type");
+        assert!(!code.iter().any(|l| l.contains("include_str!") || l.contains("targets/")), "a translator reads a file");
+    }
 }
 
 /// Value formats the samples do not show, from the vendors' documentation.
