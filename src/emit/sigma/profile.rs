@@ -206,4 +206,39 @@ mod tests {
         assert_eq!(logsource("SecurityEvent/4688").0, json!({"category": "process_creation", "product": "windows"}));
         assert_eq!(field_name("SecurityEvent/4688", &Field::column("NewProcessName")), "Image");
     }
+
+    #[test]
+    fn a_defender_action_with_a_category_of_its_own_is_implied_by_its_logsource() {
+        use crate::ir::detection::{Match, Quantifier, Span};
+        let test = |column: &str, values: &[&str]| {
+            let values = values.iter().map(|v| Literal::String(v.to_string())).collect();
+            let op = MatchOp::Equals;
+            Predicate::Match(Match {
+                field: Field::column(column),
+                op,
+                values,
+                quantifier: Quantifier::Any,
+                case_sensitive: true,
+                span: Span::default(),
+            })
+        };
+        let name = test("FileName", &["a.exe"]);
+        let filter = Predicate::And(vec![test("ActionType", &["FileDeleted", "FileModified"]), name.clone()]);
+        let split = scopes("DeviceFileEvents", &filter);
+        assert_eq!(split.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(), ["DeviceFileEvents/FileDeleted", "DeviceFileEvents"]);
+        assert_eq!(split[0].1, Predicate::And(vec![name.clone()]));
+        assert_eq!(split[1].1, Predicate::And(vec![test("ActionType", &["FileModified"]), name]));
+        assert_eq!(logsource("DeviceFileEvents/FileDeleted").0, json!({"category": "file_delete", "product": "windows"}));
+        // Its columns are the table's.
+        assert_eq!(field_name("DeviceFileEvents/FileDeleted", &Field::column("FolderPath")), "TargetFilename");
+    }
+
+    #[test]
+    fn sigmahq_field_lists_are_found_by_category_then_service() {
+        let (fields, name) = listed_fields("DeviceProcessEvents").expect("process_creation has a list");
+        assert_eq!(name, "windows/process_creation");
+        assert!(fields.contains("ParentImage") && fields.contains("EventID") && !fields.contains("FileName"));
+        assert_eq!(listed_fields("W3CIISLog").map(|(_, name)| name), Some("/webserver".to_string()));
+        assert!(listed_fields("SigninLogs").is_none() && listed_fields("Syslog").is_none());
+    }
 }

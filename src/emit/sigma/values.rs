@@ -400,4 +400,33 @@ mod tests {
         assert_eq!(text(&m(MatchOp::Like, vec![Value::String("a%b_".into())], false))[0].1, Json::String("(?i)^a.*b.$".into()));
         assert_eq!(text(&m(MatchOp::Regex, vec![Value::String("a.b".into())], false))[0].1, Json::String("(?i)a.b".into()));
     }
+
+    fn on(column: &str, op: MatchOp, value: &str) -> Match {
+        Match { field: Field::column(column), ..m(op, vec![Value::String(value.into())], false) }
+    }
+
+    #[test]
+    fn defender_columns_take_sysmon_fields_in_their_form() {
+        let written = |column, op, value, table| items(&on(column, op, value), table).map(|i| (i.items, i.approximations));
+        let (items, losses) = written("InitiatingProcessFileName", MatchOp::Equals, "wsreset.exe", "DeviceProcessEvents").unwrap();
+        assert_eq!(items, vec![("ParentImage|endswith".into(), Json::String(r"\\wsreset.exe".into()))]);
+        assert!(losses.is_empty());
+        let (items, _) = written("SHA256", MatchOp::Equals, "abc", "DeviceProcessEvents").unwrap();
+        assert_eq!(items, vec![("Hashes|contains".into(), Json::String("SHA256=abc".into()))]);
+        let (items, losses) = written("FileName", MatchOp::Contains, "mimi", "DeviceFileEvents").unwrap();
+        assert_eq!(items[0].0, "TargetFilename|contains");
+        assert_eq!(losses.iter().map(|(code, _)| *code).collect::<Vec<_>>(), [Code::Reshaped]);
+    }
+
+    #[test]
+    fn a_field_sigmahq_does_not_list_for_the_logsource_is_not_written() {
+        let (code, reason) = items(&on("FileOriginUrl", MatchOp::Contains, "x"), "DeviceFileEvents").err().unwrap();
+        assert_eq!(code, Code::UnknownField);
+        assert!(reason.contains("`FileOriginUrl`") && reason.contains("windows/file_event"), "{reason}");
+        // Hashes is listed for file deletion, not file creation.
+        assert!(items(&on("SHA1", MatchOp::Equals, "ab"), "DeviceFileEvents").is_err());
+        assert!(items(&on("SHA1", MatchOp::Equals, "ab"), "DeviceFileEvents/FileDeleted").is_ok());
+        // Where SigmaHQ keeps no list (a custom logsource), names are written as they are.
+        assert!(items(&on("FileOriginUrl", MatchOp::Contains, "x"), "DeviceEvents").is_ok());
+    }
 }
