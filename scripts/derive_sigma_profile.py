@@ -20,7 +20,8 @@ Tables get a logsource only from these facts:
 2. SERVICE_TABLES below: tables that are the same log as a SigmaHQ product/service (the script
    checks that SigmaHQ rules use that logsource);
 3. the cloud logsources `--to kql` maps to a whole table (derive_kql_profile.py's CLOUD), read
-   backwards, so that Sigma → KQL → Sigma gives the logsource and field names back.
+   backwards, so that Sigma → KQL → Sigma gives the logsource and field names back; those it
+   maps to one value of a column (Event's `EventLog`) become `table/value` entries.
 Columns map to Sigma fields from pySigma's field maps (table-specific before generic), else from
 CLOUD's field maps read backwards, else to a field SigmaHQ rules of the table's logsource use
 that equals the column ignoring case (and no other column is).
@@ -209,11 +210,18 @@ def main():
         assert counts[logsource_key(ls)] > 0, f"no SigmaHQ rule uses {ls}"
         tables[table] = (ls, FIELDS_FROM_PIPELINE.get(table))
     # A table that holds the whole logsource (no condition narrows it) maps back to it.
-    cloud_fields = {}
+    cloud_fields, selectors, events = {}, dict(SELECTORS), {}
     for ls, table, condition, sigma_fields in CLOUD:
         if condition is None:
             tables.setdefault(table, (ls, FIELDS_FROM_PIPELINE.get(table)))
             cloud_fields[table] = sigma_fields
+        elif len(condition) == 1:
+            # A logsource `--to kql` reads as the table's events of one value of a column
+            # (Event's `EventLog == "System"`): that value of the column is the logsource.
+            (column, value), = condition.items()
+            selectors[table] = column
+            renamed = {c: f for f, c in sigma_fields.items() if "." not in c}
+            events[f"{table}/{value}"] = {"logsource": ls, "implied": True, "fields": dict(sorted(renamed.items()))}
     for (table, event_id), (ls, pipeline) in GENERIC_EVENTS.items():
         tables[f"{table}/{event_id}"] = (ls, pipeline)
 
@@ -288,9 +296,10 @@ def main():
             print(f"  {json.dumps(key)}: [{', '.join(json.dumps(f) for f in fields)}]")
     print("# The column telling apart a table's events that have logsources of their own (`table/value`).")
     print("selectors:")
-    for table, column in sorted(SELECTORS.items()):
+    for table, column in sorted(selectors.items()):
         print(f"  {table}: {column}")
     profile.update(scoped)
+    profile.update(events)
     print("tables:")
     for table, entry in sorted(profile.items()):
         ls = ", ".join(f"{k}: {v}" for k, v in entry["logsource"].items())
