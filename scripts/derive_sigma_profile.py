@@ -6,7 +6,13 @@ Facts used (paths relative to the shared folder, ../shared by default):
 - design/reference/pysigma-kusto-mappings.json: pySigma-backend-kusto's Sigma category -> table
   and Sigma field -> column maps, read backwards;
 - corpus/sigma: the logsources and field names SigmaHQ rules actually use;
-- design/reference/sentinel-table-schemas.json: the columns of Sentinel tables.
+- design/reference/sentinel-table-schemas.json: the columns of Sentinel tables;
+- tools/sigma-fields/logsource.json: SigmaHQ's field list per logsource (tests/logsource.json of
+  SigmaHQ/sigma, the list its CI holds rules to); a column only takes a Sigma name listed for its
+  table's logsource, and `--to sigma` checks every field it writes against the same lists;
+- FORMS and ACTION_TYPES below: Defender XDR columns whose values Sigma keeps in a field of another
+  shape, and the Defender action types that are a Sigma category of their own (Microsoft's and
+  Sysmon's documentation, cited there).
 
 Tables get a logsource only from these facts:
 1. pySigma's category -> table maps (Defender XDR and ASIM pipelines): a table that several
@@ -14,7 +20,8 @@ Tables get a logsource only from these facts:
 2. SERVICE_TABLES below: tables that are the same log as a SigmaHQ product/service (the script
    checks that SigmaHQ rules use that logsource);
 3. the cloud logsources `--to kql` maps to a whole table (derive_kql_profile.py's CLOUD), read
-   backwards, so that Sigma → KQL → Sigma gives the logsource and field names back.
+   backwards, so that Sigma → KQL → Sigma gives the logsource and field names back; those it
+   maps to one value of a column (Event's `EventLog`) become `table/value` entries.
 Columns map to Sigma fields from pySigma's field maps (table-specific before generic), else from
 CLOUD's field maps read backwards, else to a field SigmaHQ rules of the table's logsource use
 that equals the column ignoring case (and no other column is).
@@ -43,6 +50,8 @@ SERVICE_TABLES = {
     "AWSCloudTrail": {"product": "aws", "service": "cloudtrail"},
     "Okta_CL": {"product": "okta", "service": "okta"},
     "GCPAuditLogs": {"product": "gcp", "service": "gcp.audit"},
+    # IIS's W3C log (Microsoft's IIS connector docs), SigmaHQ's generic web server logsource.
+    "W3CIISLog": {"category": "webserver"},
 }
 # pySigma's field map for SigninLogs is the one for `service: signinlogs`. Its SecurityEvent map
 # serves the generic categories (Image -> NewProcessName), not `service: security`, whose SigmaHQ
@@ -53,6 +62,99 @@ FIELDS_FROM_PIPELINE = {"SigninLogs": "azuremonitor"}
 # field map below, so a SecurityEvent rule on the event takes that category and those names.
 GENERIC_EVENTS = {("SecurityEvent", 4688): ({"category": "process_creation", "product": "windows"}, "azuremonitor")}
 PRODUCT_OF_PIPELINE = {"microsoftxdr": "windows", "sentinelasim": None}
+
+# Defender XDR columns whose values Sigma (Sysmon's fields) holds in a field of another shape, and
+# the form that says how a test moves there (src/emit/sigma/forms.rs):
+# - `basename`: the column is a file name (Defender's `FileName`, `InitiatingProcessFileName`: "name
+#   of the file/process"), the Sigma field a full path (Sysmon's `Image`, `TargetFilename`,
+#   `ImageLoaded`);
+# - `account-name`/`account-domain`: Defender splits the account (`AccountName`, `AccountDomain`),
+#   Sysmon's `User` is `DOMAIN\name`;
+# - `sha256`/`sha1`/`md5`: Defender has a column per algorithm, Sysmon one `Hashes` field of
+#   `ALGO=value` pairs (Sysmon's `HashAlgorithms` setting);
+# - `registry-key`/`registry-value-name`/`registry-data`: Defender's `RegistryKey` spells hives in
+#   full (`HKEY_LOCAL_MACHINE`) and keeps the value name apart; Sysmon's `TargetObject` is the key
+#   with short hive names (`HKLM`, `HKU`) then the value name, and `Details` writes numbers as
+#   `DWORD (0x...)`.
+# Sources: learn.microsoft.com/defender-xdr/advanced-hunting-device*-table (column meanings);
+# learn.microsoft.com/sysinternals/downloads/sysmon (event fields and their formats).
+ACCOUNT = {"account-name": "AccountName", "account-domain": "AccountDomain"}
+HASHES = {"sha256": "SHA256", "sha1": "SHA1", "md5": "MD5"}
+
+
+def xdr_forms(path_of_file, path_of_process, user, hashes=True, parent=None):
+    # `DeviceName` is the device's FQDN, as Windows logs' `Computer` (a plain rename).
+    forms = {"DeviceName": ("Computer", None), "InitiatingProcessFileName": (path_of_process, "basename")}
+    forms.update({f"InitiatingProcess{column}": (user, form) for form, column in ACCOUNT.items()})
+    if path_of_file:
+        forms["FileName"] = (path_of_file, "basename")
+    if hashes:
+        forms.update({column: ("Hashes", form) for form, column in HASHES.items()})
+    if parent:
+        forms["InitiatingProcessParentFileName"] = (parent, "basename")
+    return forms
+
+
+FORMS = {
+    "DeviceProcessEvents": {
+        **xdr_forms("Image", "ParentImage", "ParentUser", parent="GrandParentImage"),
+        **{column: ("User", form) for form, column in ACCOUNT.items()},
+    },
+    # SigmaHQ lists `Hashes` for file_delete, not file_event: the check drops it there.
+    "DeviceFileEvents": xdr_forms("TargetFilename", "Image", "User", parent="ParentImage"),
+    "DeviceImageLoadEvents": xdr_forms("ImageLoaded", "Image", "User"),
+    "DeviceNetworkEvents": xdr_forms(None, "Image", "User", hashes=False, parent="ParentImage"),
+    "DeviceRegistryEvents": {
+        **xdr_forms(None, "Image", "User", hashes=False),
+        "RegistryKey": ("TargetObject", "registry-key"),
+        "RegistryValueName": ("TargetObject", "registry-value-name"),
+        "RegistryValueData": ("Details", "registry-data"),
+    },
+    # Event 4688's `Process` is the new process's file name (`NewProcessName` its path).
+    "SecurityEvent/4688": {"Process": ("Image", "basename")},
+}
+# The column telling a table's events apart, for tables some of whose events have a logsource of
+# their own (`table/value` entries); `implied`: the logsource says it, so the test is not written.
+SELECTORS = {"SecurityEvent": "EventID", **{t: "ActionType" for t in FORMS if t.startswith("Device")}}
+# Defender action types that are one Sigma category (Sysmon event): file created (11), deleted
+# (23/26), renamed; registry value set (13), key created and deleted (12); process created (1);
+# image loaded (7). Values as Microsoft's published hunting queries test them.
+ACTION_TYPES = {
+    "DeviceProcessEvents": {"ProcessCreated": "process_creation"},
+    "DeviceFileEvents": {"FileCreated": "file_event", "FileDeleted": "file_delete", "FileRenamed": "file_rename"},
+    "DeviceImageLoadEvents": {"ImageLoaded": "image_load"},
+    "DeviceRegistryEvents": {
+        "RegistryValueSet": "registry_set",
+        "RegistryKeyCreated": "registry_add",
+        "RegistryKeyDeleted": "registry_delete",
+        "RegistryValueDeleted": "registry_delete",
+    },
+}
+
+
+def sigmahq_fields(shared):
+    """SigmaHQ's field lists as sigma-fields applies them: `product/category` or `product/service`
+    (product empty for none) -> the fields listed there, with the product's common and addon ones.
+    Logsources without a list (SigmaHQ judges no fields there) are left out."""
+    taxonomy = json.load(open(os.path.join(shared, "tools/sigma-fields/logsource.json")))
+    out = {}
+    for product, table in taxonomy["legit"].items():
+        addon = taxonomy["addon"].get(product, {})
+        for kind in ("category", "service"):
+            for name, fields in table[kind].items():
+                listed = fields + addon.get(kind, {}).get(name, [])
+                if listed:
+                    out[f"{'' if product == 'empty' else product}/{name}"] = sorted(set(listed) | set(table.get("common", [])))
+    return taxonomy["title"], out
+
+
+def listed_key(ls, lists):
+    """The field list of a logsource, looked up as sigma-fields does (category before service)."""
+    for kind in ("category", "service"):
+        key = f"{ls.get('product', '')}/{ls.get(kind)}"
+        if ls.get(kind) and key in lists:
+            return key
+    return None
 
 
 def logsource_key(ls):
@@ -101,21 +203,29 @@ def main():
     mappings = json.load(open(os.path.join(shared, "design/reference/pysigma-kusto-mappings.json")))
     schemas = json.load(open(os.path.join(shared, "design/reference/sentinel-table-schemas.json")))
     counts, corpus_fields = sigma_corpus(shared)
+    lists_title, lists = sigmahq_fields(shared)
 
     tables = {t: (ls, p) for t, (ls, p) in table_logsources(mappings).items()}
     for table, ls in SERVICE_TABLES.items():
         assert counts[logsource_key(ls)] > 0, f"no SigmaHQ rule uses {ls}"
         tables[table] = (ls, FIELDS_FROM_PIPELINE.get(table))
     # A table that holds the whole logsource (no condition narrows it) maps back to it.
-    cloud_fields = {}
+    cloud_fields, selectors, events = {}, dict(SELECTORS), {}
     for ls, table, condition, sigma_fields in CLOUD:
         if condition is None:
             tables.setdefault(table, (ls, FIELDS_FROM_PIPELINE.get(table)))
             cloud_fields[table] = sigma_fields
+        elif len(condition) == 1:
+            # A logsource `--to kql` reads as the table's events of one value of a column
+            # (Event's `EventLog == "System"`): that value of the column is the logsource.
+            (column, value), = condition.items()
+            selectors[table] = column
+            renamed = {c: f for f, c in sigma_fields.items() if "." not in c}
+            events[f"{table}/{value}"] = {"logsource": ls, "implied": True, "fields": dict(sorted(renamed.items()))}
     for (table, event_id), (ls, pipeline) in GENERIC_EVENTS.items():
         tables[f"{table}/{event_id}"] = (ls, pipeline)
 
-    profile, report = {}, []
+    profile, report, scoped = {}, [], {}
     for table in sorted(tables):
         ls, pipeline = tables[table]
         base_table = table.split("/")[0]
@@ -140,13 +250,27 @@ def main():
             if "." not in column and column not in fields:
                 fields[column] = (sigma_field, False)
         taken = {f for f, _ in fields.values()}
-        by_lower = {f.lower(): f for f in sorted(corpus_fields[logsource_key(ls)])}
+        # SigmaHQ's spelling of a column's own name: its rules' fields, then the listed ones (IIS's
+        # `cs-uri-stem` for `csUriStem`), ignoring case and dashes.
+        listed = lists.get(listed_key(ls, lists), [])
+        spelled = {f.replace("-", "").lower(): f for f in sorted(listed)}
+        spelled.update({f.lower(): f for f in sorted(corpus_fields[logsource_key(ls)])})
         for column in sorted(columns):
-            if column not in fields and column.lower() in by_lower and by_lower[column.lower()] not in taken:
-                fields[column] = (by_lower[column.lower()], True)
-        renamed = {c: f for c, (f, _) in sorted(fields.items()) if c != f}
-        profile[table] = {"logsource": ls, "fields": renamed}
-        report.append(f"#   {table}: {len(fields)} of {len(columns)} columns have a Sigma field, {len(renamed)} renamed")
+            own = spelled.get(column.lower())
+            if column not in fields and own and own not in taken:
+                fields[column] = (own, True)
+        # A Sigma name SigmaHQ does not list for the logsource is no name there; the selector
+        # column's values are not the Sigma field's (Defender `ActionType` is no Sysmon `EventType`).
+        unlisted = {c for c, (f, _) in fields.items() if (listed and f not in listed) or c == SELECTORS.get(base_table)}
+        renamed = {c: f for c, (f, _) in sorted(fields.items()) if c != f and c not in unlisted}
+        renamed.update({c: {"field": f, "form": form} if form else f for c, (f, form) in FORMS.get(table, {}).items()})
+        profile[table] = {"logsource": ls, "fields": dict(sorted(renamed.items()))}
+        report.append(
+            f"#   {table}: {len(renamed)} of {len(columns)} columns take a Sigma name"
+            f"{f' ({len(unlisted)} names SigmaHQ does not list dropped)' if unlisted else ''}"
+        )
+        for value, category in ACTION_TYPES.get(table, {}).items():
+            scoped[f"{table}/{value}"] = {"logsource": {"category": category, "product": "windows"}, "implied": True}
 
     print("# The Sigma logsource and field names of Sentinel tables and columns, for `--to sigma`.")
     print("# Derived by scripts/derive_sigma_profile.py from pySigma-backend-kusto's mappings and the")
@@ -159,14 +283,35 @@ def main():
     print("# these become `attack.t...` tags, since Sigma's tools know no others.")
     rows = [", ".join(techniques[start : start + 10]) for start in range(0, len(techniques), 10)]
     print("techniques: [\n  " + ",\n  ".join(rows) + "\n]")
+    print("# ATT&CK Enterprise tactics by id: only these become `attack.<tactic>` tags (ICS tactics such")
+    print("# as TA0107 Inhibit Response Function are not Enterprise tags).")
+    print(f"tactics: [{', '.join(sorted(attack['tactics']))}]")
+    print(f"# SigmaHQ's field lists ({lists_title}, tools/sigma-fields/logsource.json), by")
+    print("# `product/category` or `product/service` (those of the tables below): every field")
+    print("# `--to sigma` writes under one is checked.")
+    print("sigmahq_fields:")
+    used = {listed_key(entry["logsource"], lists) for entry in [*profile.values(), *scoped.values()]}
+    for key, fields in sorted(lists.items()):
+        if key in used:
+            print(f"  {json.dumps(key)}: [{', '.join(json.dumps(f) for f in fields)}]")
+    print("# The column telling apart a table's events that have logsources of their own (`table/value`).")
+    print("selectors:")
+    for table, column in sorted(selectors.items()):
+        print(f"  {table}: {column}")
+    profile.update(scoped)
+    profile.update(events)
     print("tables:")
-    for table, entry in profile.items():
+    for table, entry in sorted(profile.items()):
         ls = ", ".join(f"{k}: {v}" for k, v in entry["logsource"].items())
         print(f"  {table}:")
         print(f"    logsource: {{{ls}}}")
-        if entry["fields"]:
+        if entry.get("implied"):
+            print("    implied: true")
+        if entry.get("fields"):
             print("    fields:")
             for column, field in entry["fields"].items():
+                if isinstance(field, dict):
+                    field = f"{{field: {field['field']}, form: {field['form']}}}"
                 print(f"      {column}: {field}")
 
 

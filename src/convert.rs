@@ -371,9 +371,9 @@ const MAX_STEM: usize = 100;
 
 /// A file name made from the rule's name (else its id): letters, digits, `-`, `_`, `.` only,
 /// so it can never leave the output folder (no slash, backslash, colon or `..`), never a name Windows
-/// reserves (`CON`, `NUL.txt`, `COM1`: prefixed `_`) and at most [`MAX_STEM`] characters (a long
-/// name keeps its first part and a hash of the whole, so two long names stay distinct).
-pub fn safe_file_stem(rule: &Rule) -> String {
+/// reserves (`CON`, `NUL.txt`, `COM1`: prefixed `_`) and at most `max` characters (a long name
+/// keeps its first part and a hash of the whole, so two long names stay distinct).
+pub fn safe_file_stem(rule: &Rule, max: usize) -> String {
     let source = if rule.title.trim().is_empty() { rule.id.clone().unwrap_or_default() } else { rule.title.clone() };
     let mut stem = String::new();
     for c in source.chars() {
@@ -384,9 +384,9 @@ pub fn safe_file_stem(rule: &Rule) -> String {
         }
     }
     let mut stem = stem.trim_matches(['_', '.']).to_string();
-    if stem.len() > MAX_STEM {
+    if stem.len() > max {
         let hash = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, source.as_bytes()).simple().to_string();
-        stem = format!("{}-{}", stem[..MAX_STEM - 9].trim_end_matches(['_', '.']), &hash[..8]);
+        stem = format!("{}-{}", stem[..max.saturating_sub(9)].trim_end_matches(['_', '.']), &hash[..8]);
     }
     if is_reserved_on_windows(&stem) {
         stem.insert(0, '_');
@@ -403,6 +403,18 @@ fn is_reserved_on_windows(stem: &str) -> bool {
             .any(|device| base.strip_prefix(device).is_some_and(|n| n.len() == 1 && n.as_bytes()[0].is_ascii_digit() && n != "0"))
 }
 
+/// The rule's file stem within the target's file name limits: room is left for the extension
+/// and a collision number (`-12`); a short stem ends with `_rule` until long enough.
+fn file_stem(rule: &Rule, target: Target) -> String {
+    let extension = target.extension().len() + 1;
+    let Some((min, max)) = target.file_name_length() else { return safe_file_stem(rule, MAX_STEM) };
+    let mut stem = safe_file_stem(rule, max.saturating_sub(extension + 3).min(MAX_STEM));
+    while stem.len() + extension < min {
+        stem.push_str("_rule");
+    }
+    stem
+}
+
 /// Chooses each converted rule's output path under `out_dir`, mirroring folder inputs and
 /// numbering names that would collide (`name-2.json`), deterministically in input order.
 pub fn output_paths(converted: &[Converted], out_dir: &Path, target: Target) -> Vec<PathBuf> {
@@ -415,7 +427,7 @@ pub fn output_paths(converted: &[Converted], out_dir: &Path, target: Target) -> 
                 None => None,
             }
             .unwrap_or_else(|| out_dir.to_path_buf());
-            let stem = safe_file_stem(c.rule);
+            let stem = file_stem(c.rule, target);
             let mut candidate = folder.join(format!("{stem}.{}", target.extension()));
             let mut n = 2;
             while !taken.insert(candidate.to_string_lossy().to_lowercase()) {

@@ -695,7 +695,7 @@ fn whole_row(table: &str, row: &mut Row) {
 /// for the Sysmon event of the same process.
 #[test]
 fn translator_writes_rows_as_defender_records_them() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cross_schema");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures-events/cross_schema");
     let lines = |name: &str| -> Vec<Json> {
         let text = std::fs::read_to_string(dir.join(name)).expect("fixture");
         text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect()
@@ -749,7 +749,7 @@ fn translator_writes_rows_as_defender_records_them() {
 /// came from, in the fields both record (the import hash has no Defender column).
 #[test]
 fn translator_reads_defender_rows_back_as_sysmon_events() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cross_schema/sysmon_events.jsonl");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures-events/cross_schema/sysmon_events.jsonl");
     for line in std::fs::read_to_string(path).expect("fixture").lines() {
         let sample: Json = serde_json::from_str(line).expect("JSON line");
         let category = Category::from_sigma(sample["category"].as_str().unwrap()).expect("covered category");
@@ -769,7 +769,7 @@ fn translator_reads_defender_rows_back_as_sysmon_events() {
 /// Sysmon's recorded process creation as the 4688 event Microsoft documents for it.
 #[test]
 fn security_event_translator_writes_event_4688() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cross_schema/sysmon_events.jsonl");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures-events/cross_schema/sysmon_events.jsonl");
     let text = std::fs::read_to_string(path).expect("fixture");
     let sample: Json =
         text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).find(|s: &Json| s["category"] == "process_creation").unwrap();

@@ -62,13 +62,13 @@ fn a_whole_single_source_rule() {
 #[test]
 fn text_operators_take_modifiers_and_case_sensitivity_takes_cased() {
     let (block, losses) = detection(
-        "DeviceProcessEvents | where ProcessCommandLine contains 'x' and FolderPath startswith_cs 'C:\\\\a*' and FileName in~ ('a.exe', 'b.exe') and AccountName == 'Admin'",
+        "DeviceProcessEvents | where ProcessCommandLine contains 'x' and FolderPath startswith_cs 'C:\\\\a*' and FileName in~ ('a.exe', 'b.exe') and ProcessVersionInfoCompanyName == 'Admin'",
     );
     assert_eq!(losses, Coded::new());
     assert_eq!(
         block,
-        "detection:\n  selection:\n    CommandLine|contains: x\n    Image|re: ^C:\\\\a\\*\n    FileName:\n      - a.exe\n      - b.exe\n    \
-         User|cased: Admin\n  condition: selection\n"
+        "detection:\n  selection:\n    CommandLine|contains: x\n    Image|re: ^C:\\\\a\\*\n    Image|endswith:\n      - \\\\a.exe\n      - \\\\b.exe\n    \
+         Company|cased: Admin\n  condition: selection\n"
     );
 }
 
@@ -212,4 +212,44 @@ fn a_comparison_with_one_is_reported_as_a_possible_bool() {
     let (_, losses) = detection("DeviceFileCertificateInfo | where IsSigned == 1");
     let expected = "`IsSigned` is compared with 0 or 1; if it is a bool column, KQL matches true or false and Sigma does not";
     assert!(losses.iter().any(|(code, l)| *code == Code::BoolAsNumber && l == expected), "{losses:?}");
+}
+
+#[test]
+fn defender_columns_are_written_as_sigmahq_fields_with_their_values_reshaped() {
+    let (block, losses) = detection(r#"DeviceProcessEvents | where InitiatingProcessFileName =~ "wsreset.exe" and SHA256 == "abc""#);
+    assert_eq!(
+        block,
+        "detection:\n  selection:\n    ParentImage|endswith: \\\\wsreset.exe\n    Hashes|contains: SHA256=abc\n  condition: selection\n"
+    );
+    assert_eq!(losses, Coded::new());
+    let (block, losses) = detection(
+        r#"DeviceRegistryEvents | where ActionType == "RegistryValueSet" and RegistryKey startswith @"HKEY_LOCAL_MACHINE\SOFTWARE\Run""#,
+    );
+    assert_eq!(block, "detection:\n  selection:\n    TargetObject|startswith: HKLM\\\\SOFTWARE\\\\Run\n  condition: selection\n");
+    assert_eq!(losses.iter().map(|(code, _)| *code).collect::<Vec<_>>(), [Code::Reshaped]);
+    let (text, _) = sigma(r#"DeviceRegistryEvents | where ActionType == "RegistryValueSet" and RegistryValueName == "x""#, "");
+    assert!(text.unwrap().contains("logsource:\n  category: registry_set\n  product: windows\n"));
+}
+
+#[test]
+fn a_column_sigmahq_does_not_list_for_the_logsource_is_dropped_with_an_unknown_field_loss() {
+    let (block, losses) = detection(r#"DeviceFileEvents | where FileName =~ "a.exe" and FileOriginUrl has "evil""#);
+    assert_eq!(block, "detection:\n  selection:\n    TargetFilename|endswith: \\\\a.exe\n  condition: selection\n");
+    let unknown: Vec<&String> = losses.iter().filter(|(code, _)| *code == Code::UnknownField).map(|(_, message)| message).collect();
+    assert_eq!(unknown.len(), 1, "{losses:?}");
+    assert!(unknown[0].contains("`FileOriginUrl`") && unknown[0].contains("windows/file_event"), "{}", unknown[0]);
+}
+
+#[test]
+fn a_table_without_a_sigmahq_logsource_says_so_and_ics_tactics_are_not_tagged() {
+    let outcome = read_text(
+        &rule_yaml("DeviceEvents | where ActionType == 'x'", "tactics:\n  - InhibitResponseFunction\n  - Execution\n"),
+        Path::new("rule.yaml"),
+        None,
+    );
+    let emitted = emit_rules(Target::from_name("sigma").unwrap(), &[outcome.rules.first().unwrap()], &EmitOptions::default()).unwrap();
+    let codes: Vec<(Kind, Code)> = emitted.problems.iter().map(|p| (p.kind, p.code)).collect();
+    assert!(codes.contains(&(Kind::Change, Code::CustomLogsource)), "{codes:?}");
+    assert!(codes.contains(&(Kind::Loss, Code::Untagged)), "{codes:?}");
+    assert!(emitted.text.contains("  - attack.execution\n") && !emitted.text.contains("attack.inhibit"), "{}", emitted.text);
 }

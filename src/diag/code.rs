@@ -76,6 +76,7 @@ codes! {
     UnknownField "unknown-field" [Loss] "A field has no counterpart in the target's schema or profile.";
     TypeMismatch "type-mismatch" [Loss] "A value is compared in a type or format the target's field does not store.";
     ConditionDropped "condition-dropped" [Loss, Error] "A test the target cannot express is left out (or, when it is the rule's only test, fails it).";
+    Reshaped "reshaped" [Loss] "A test moved to a field of another shape (a file name to a path, an account name to domain and name) matches slightly more or less.";
     TermMatch "term-match" [Loss] "A whole-term match (`has`) is written as a substring match.";
     NullSemantics "null-semantics" [Loss] "Absent, empty or malformed values match differently in the target.";
     BoolAsNumber "bool-as-number" [Loss] "A comparison with 0 or 1 that KQL also applies to bool columns.";
@@ -91,6 +92,7 @@ codes! {
     DerivedId "derived-id" [Change] "The rule's id is derived, as the target needs one of its own form.";
     DefaultAdded "default-added" [Change] "A setting the rule lacks is filled with a default (schedule, entities, required keys).";
     SetByOption "set-by-option" [Change] "A setting is replaced by `--set`.";
+    CustomLogsource "custom-logsource" [Change] "The target has no logsource for a table; one of ruleconv's own names it, which tools know only through a pipeline of their own.";
     LookbackLeft "lookback-left" [Change] "A time look-back is left to the target's schedule or run window.";
 }
 

@@ -65,6 +65,11 @@ pub trait Emitter: Sync {
     fn reads_sigma(&self) -> bool {
         false
     }
+    /// The shortest and longest file name (extension included) the target's tools accept, if
+    /// they check one.
+    fn file_name_length(&self) -> Option<(usize, usize)> {
+        None
+    }
     /// Rules → one document of the format. It is called with one rule per output file, and
     /// with every rule for stdout, so it decides how several rules combine (one ARM template,
     /// YAML documents separated by `---` ...). Fails with every error of every rule it cannot
@@ -105,6 +110,10 @@ impl Target {
 
     pub fn about(self) -> &'static str {
         self.0.about()
+    }
+
+    pub fn file_name_length(self) -> Option<(usize, usize)> {
+        self.0.file_name_length()
     }
 
     pub fn options(self) -> &'static [&'static str] {

@@ -9,7 +9,7 @@
 //!   creation, 3 network connection, 7 image loaded, 11 file create, 12/13/14 registry
 //!   create-delete / value set / rename with `EventType` CreateKey, DeleteKey, DeleteValue,
 //!   SetValue, RenameKey, 23/26 file delete); SigmaHQ's regression events
-//!   (`tests/fixtures/cross_schema/sysmon_events.jsonl`) show the value formats: `HKLM\...`,
+//!   (`tests/fixtures-events/cross_schema/sysmon_events.jsonl`) show the value formats: `HKLM\...`,
 //!   `DWORD (0x00000001)`, `Hashes: SHA1=..,MD5=..,SHA256=..,IMPHASH=..` in upper case, `User:
 //!   DOMAIN\name`, `Initiated: true`, `LogonId: 0x529ae3`.
 //! - Defender XDR: https://learn.microsoft.com/defender-xdr/advanced-hunting-deviceprocessevents-table

@@ -114,7 +114,8 @@ pub fn tags(rule: &Rule) -> Vec<String> {
             None => Some(tag.value.clone()),
         }
     });
-    let tactics = rule.tactics.iter().flatten().filter_map(|t| t.id).map(|t: Tactic| t.name().to_ascii_lowercase().replace(' ', "-"));
+    let enterprise = rule.tactics.iter().flatten().filter_map(|t| t.id).filter(|t| profile::is_enterprise_tactic(t.id()));
+    let tactics = enterprise.map(|t: Tactic| t.name().to_ascii_lowercase().replace(' ', "-"));
     let known = rule.techniques.iter().flatten().filter_map(|t| t.id.as_ref()).filter(|t| profile::is_known_technique(t.as_str()));
     let techniques = known.map(|t| t.as_str().to_ascii_lowercase());
     let mut out: Vec<String> = Vec::new();
@@ -146,10 +147,11 @@ pub fn sentinel_attribute(rule: &Rule) -> Option<Json> {
     (!settings.is_empty()).then_some(Json::Object(settings))
 }
 
-/// The rule's tactics that are not ATT&CK's and techniques Sigma's tools do not know (ICS
-/// ones, unparsed text), as written: Sigma has no tag for them.
+/// The rule's tactics that are not ATT&CK Enterprise's (ICS ones, unparsed text) and techniques
+/// Sigma's tools do not know, as written: Sigma has no tag for them.
 pub fn untagged(rule: &Rule) -> (Vec<&str>, Vec<&str>) {
-    let tactics = rule.tactics.iter().flatten().filter(|t| t.id.is_none()).map(|t| t.written.as_str()).collect();
+    let not_enterprise = |t: &&crate::ir::AttackRef<Tactic>| t.id.is_none_or(|id| !profile::is_enterprise_tactic(id.id()));
+    let tactics = rule.tactics.iter().flatten().filter(not_enterprise).map(|t| t.written.as_str()).collect();
     let unknown =
         |t: &&crate::ir::AttackRef<crate::ir::Technique>| t.id.as_ref().is_none_or(|id| !profile::is_known_technique(id.as_str()));
     let techniques = rule.techniques.iter().flatten().filter(unknown).map(|t| t.written.as_str()).collect();

@@ -8,6 +8,7 @@
 //! Sigma cannot say is a loss, never silently dropped.
 
 mod correlation;
+mod forms;
 mod keywords;
 mod metadata;
 mod profile;
@@ -43,6 +44,12 @@ impl Emitter for Sigma {
         true
     }
 
+    /// SigmaHQ's CI (pySigma's `FilenameLengthValidator`, which `sigma check` runs) wants rule
+    /// file names of 10 to 90 characters.
+    fn file_name_length(&self) -> Option<(usize, usize)> {
+        Some((10, 90))
+    }
+
     fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
         join_documents(subjects, "---\n", |subject| rule_documents(subject, options))
     }
@@ -63,6 +70,8 @@ struct Scoped {
     table: String,
     scope: String,
     logsource: Json,
+    /// A logsource of our own naming the table, as SigmaHQ has none for it.
+    custom: bool,
     filter: Predicate,
 }
 
@@ -72,10 +81,15 @@ fn scoped(source: &EventSource, filter: &Predicate) -> Vec<Scoped> {
     if let Some(logsource) = &source.logsource {
         let logsource = serde_json::to_value(logsource).unwrap_or_default();
         let scope = profile::AS_WRITTEN.to_string();
-        return vec![Scoped { table: source.name.clone(), scope, logsource, filter: filter.clone() }];
+        return vec![Scoped { table: source.name.clone(), scope, logsource, custom: false, filter: filter.clone() }];
     }
     let scopes = source.tables.iter().flat_map(|t| profile::scopes(t, filter).into_iter().map(move |s| (t, s)));
-    scopes.map(|(table, (scope, filter))| Scoped { table: table.clone(), logsource: profile::logsource(&scope).0, scope, filter }).collect()
+    scopes
+        .map(|(table, (scope, filter))| {
+            let (logsource, known) = profile::logsource(&scope);
+            Scoped { table: table.clone(), logsource, custom: !known, scope, filter }
+        })
+        .collect()
 }
 
 fn rule_documents(subject: &Subject, options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
@@ -86,7 +100,13 @@ fn rule_documents(subject: &Subject, options: &EmitOptions) -> Result<Emitted, V
     for (index, source) in subject.detection.sources.iter().enumerate() {
         // Sigma tests event fields; a test of a computed column is dropped (and reported above).
         let filter = subject.detection.on_event_fields(&source.filter);
-        for Scoped { table, scope, logsource, filter } in scoped(source, &filter) {
+        for Scoped { table, scope, logsource, custom, filter } in scoped(source, &filter) {
+            if custom {
+                let message = format!(
+                    "SigmaHQ has no logsource for `{table}`: the rule reads `product: sentinel`, `service: {table}`, which a Sigma backend knows only through a pipeline of its own"
+                );
+                problems.push(change_at(subject, Code::CustomLogsource, source.span, message));
+            }
             let translated = selection::translate(&filter, &scope, &|span| keywords::list_at(subject.detection, span));
             problems.extend(translated.losses.into_iter().map(|(span, code, message)| loss_at(subject, code, span, message)));
             problems.extend(translated.changes.into_iter().map(|(span, code, message)| change_at(subject, code, span, message)));
@@ -120,7 +140,8 @@ fn rule_documents(subject: &Subject, options: &EmitOptions) -> Result<Emitted, V
     // A Sigma rule's own tags are judged by `retag_problems`.
     let (tactics, techniques) = if rule.sigma.is_none() { metadata::untagged(rule) } else { Default::default() };
     problems.extend(tactics.into_iter().map(|t| {
-        let message = format!("tactic `{t}` is not an ATT&CK tactic, so it has no Sigma tag; only the `sentinel` attribute keeps it");
+        let message =
+            format!("tactic `{t}` is not an ATT&CK Enterprise tactic, so it has no Sigma tag; only the `sentinel` attribute keeps it");
         Problem::at_key(Kind::Loss, Code::Untagged, rule, "tactics", message)
     }));
     problems.extend(techniques.into_iter().map(|t| {
@@ -131,7 +152,9 @@ fn rule_documents(subject: &Subject, options: &EmitOptions) -> Result<Emitted, V
     // The page's facts are among the section's keys, so the `sentinel` attribute carries them.
     problems.extend(unplaced_page_notes(rule, "Sigma", "only the `sentinel` attribute keeps it"));
 
-    let ids: Vec<String> = bases.iter().map(|b| metadata::derived_id(rule, &format!("{}/{}", b.source, b.table))).collect();
+    // A table split by its events (`table/value` scopes) gives one id per scope.
+    let key = |b: &Base| if b.scope == profile::AS_WRITTEN { b.table.clone() } else { b.scope.clone() };
+    let ids: Vec<String> = bases.iter().map(|b| metadata::derived_id(rule, &format!("{}/{}", b.source, key(b)))).collect();
     let mut source_ids = vec![Vec::new(); subject.detection.sources.len()];
     let mut source_tables = vec![String::new(); subject.detection.sources.len()];
     for (base, id) in bases.iter().zip(&ids) {
@@ -148,11 +171,16 @@ fn rule_documents(subject: &Subject, options: &EmitOptions) -> Result<Emitted, V
         &correlation::Bases { ids: &source_ids, tables: &source_tables, computed: &computed },
     );
     problems.extend(losses.into_iter().map(|(span, code, message)| loss_at(subject, code, span, message)));
-    let (fields, computed) = output_fields(subject, &source_tables);
+    let OutputFields { fields, computed, unlisted } = output_fields(subject, &source_tables);
     if let Some((_, span)) = computed.first() {
         let names: Vec<&str> = computed.iter().map(|(name, _)| name.as_str()).collect();
         let message = format!("computed output columns are not carried (Sigma `fields` lists event fields): {}", names.join(", "));
         problems.push(loss_at(subject, Code::ComputedColumn, *span, message));
+    }
+    for (logsource, (names, span)) in unlisted {
+        let message =
+            format!("output columns SigmaHQ lists no field for under the logsource {logsource} are not carried: {}", names.join(", "));
+        problems.push(loss_at(subject, Code::UnknownField, span, message));
     }
     broader::judge(subject, &mut problems, options.allow_broader)?;
 
@@ -245,26 +273,42 @@ fn document(rule: &Rule, title: &str, id: &str, body: &[(&str, Json)], fields: &
     Json::Object(doc)
 }
 
-/// The output columns that are event fields, in Sigma names, and the computed ones with where
-/// the query makes them.
-fn output_fields(subject: &Subject, source_tables: &[String]) -> (Vec<String>, Vec<(String, Span)>) {
-    let mut fields = Vec::new();
-    let mut computed = Vec::new();
+/// The output columns of a rule in Sigma: event fields by their Sigma names, the computed ones
+/// with where the query makes them, and the fields SigmaHQ does not list for their source's
+/// logsource (by logsource, with the first one's place), which are not written; nor is the
+/// event's time under a logsource SigmaHQ lists fields for.
+struct OutputFields {
+    fields: Vec<String>,
+    computed: Vec<(String, Span)>,
+    unlisted: Vec<(String, (Vec<String>, Span))>,
+}
+
+fn output_fields(subject: &Subject, source_tables: &[String]) -> OutputFields {
+    let mut out = OutputFields { fields: Vec::new(), computed: Vec::new(), unlisted: Vec::new() };
     for output in &subject.detection.outputs.fields {
         match &output.origin {
             // A field of an aggregated or joined row may be a renamed result, not an event field.
             OutputOrigin::Field(field) => {
                 let Input::Source(source) = output.made_by else { continue };
-                let name = profile::field_name(source_tables.get(source).map(String::as_str).unwrap_or(""), field);
-                if !fields.contains(&name) {
-                    fields.push(name);
+                let scope = source_tables.get(source).map(String::as_str).unwrap_or("");
+                let name = profile::field_name(scope, field);
+                match profile::listed_fields(scope) {
+                    // Sigma tools show an event's time with every match.
+                    Some(_) if values::is_event_time(&field.name) => {}
+                    Some((listed, logsource)) if !listed.contains(&name) => match out.unlisted.iter_mut().find(|(l, _)| *l == logsource) {
+                        Some((_, (names, _))) if names.contains(&name) => {}
+                        Some((_, (names, _))) => names.push(name),
+                        None => out.unlisted.push((logsource, (vec![name], output.span))),
+                    },
+                    _ if out.fields.contains(&name) => {}
+                    _ => out.fields.push(name),
                 }
             }
-            OutputOrigin::Computed(_) => computed.push((format!("`{}`", output.name), output.span)),
+            OutputOrigin::Computed(_) => out.computed.push((format!("`{}`", output.name), output.span)),
             OutputOrigin::GroupKey | OutputOrigin::Aggregation(_) => {}
         }
     }
-    (fields, computed)
+    out
 }
 
 /// What the query does to a column an entity mapping reads: nothing (an event field), a

@@ -1,6 +1,8 @@
 //! `targets/sigma.yaml`: the Sigma logsource and field names of Sentinel tables and columns,
-//! derived from pySigma's mappings and the SigmaHQ corpus by `scripts/derive_sigma_profile.py`.
+//! and SigmaHQ's field list of each logsource, derived from pySigma's mappings, the SigmaHQ
+//! corpus and SigmaHQ's `logsource.json` by `scripts/derive_sigma_profile.py`.
 
+use super::forms::Form;
 use crate::ir::detection::{Field, MatchOp, Predicate, Value as Literal};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -13,14 +15,32 @@ struct Profile {
     /// By table name, or `table/EventID` for one event of a table.
     tables: HashMap<String, TableEntry>,
     techniques: HashSet<String>,
+    /// ATT&CK Enterprise tactic ids (`TA0001`).
+    tactics: HashSet<String>,
+    /// SigmaHQ's fields by `product/category` or `product/service` (see `listed_fields`).
+    sigmahq_fields: HashMap<String, HashSet<String>>,
+    /// The column whose value picks a `table/value` entry, by table.
+    selectors: HashMap<String, String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TableEntry {
     logsource: Map<String, Value>,
+    /// A `table/value` entry's logsource says the selector's test, which is then not written.
     #[serde(default)]
-    fields: HashMap<String, String>,
+    implied: bool,
+    /// A `table/value` entry without fields takes the table's.
+    #[serde(default)]
+    fields: HashMap<String, SigmaField>,
+}
+
+/// A column's Sigma field: a plain rename, or a field holding the value in another form.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SigmaField {
+    Renamed(String),
+    Formed { field: String, form: Form },
 }
 
 fn profile() -> &'static Profile {
@@ -32,23 +52,33 @@ fn tables() -> &'static HashMap<String, TableEntry> {
     &profile().tables
 }
 
+/// Whether the tactic (`TA0001`) is an ATT&CK Enterprise one, which Sigma's tags name.
+pub fn is_enterprise_tactic(id: &str) -> bool {
+    profile().tactics.contains(id)
+}
+
 /// Whether Sigma's tools know the ATT&CK technique (`T1078.004`).
 pub fn is_known_technique(id: &str) -> bool {
     profile().techniques.contains(id)
 }
 
 /// The profile entries to read events of `table` meeting `filter` with, each with the part of
-/// the filter it reads: `table/EventID` for an event the profile lists on its own (Windows 4688
-/// is process creation), else the table. A filter requiring one of several events, some listed,
-/// splits into one filter per listed event and one for the rest; together they match the same.
+/// the filter it reads: `table/value` for a value of the table's selector column the profile
+/// lists on its own (Windows event 4688 is process creation, Defender's `FileDeleted` action
+/// file deletion), else the table. A filter requiring one of several values, some listed,
+/// splits into one filter per listed value and one for the rest; together they match the same.
+/// An entry whose logsource implies its value drops the selector's test.
 pub fn scopes(table: &str, filter: &Predicate) -> Vec<(String, Predicate)> {
     let whole = || vec![(table.to_string(), filter.clone())];
+    let Some(selector) = profile().selectors.get(table) else {
+        return whole();
+    };
     let parts = match filter {
         Predicate::And(parts) => parts.clone(),
         single => vec![single.clone()],
     };
     let Some((at, event)) = parts.iter().enumerate().find_map(|(i, p)| match p {
-        Predicate::Match(m) if m.field.name == "EventID" && m.field.path.is_empty() && m.op == MatchOp::Equals => Some((i, m)),
+        Predicate::Match(m) if m.field.name == *selector && m.field.path.is_empty() && m.op == MatchOp::Equals => Some((i, m)),
         _ => None,
     }) else {
         return whole();
@@ -70,7 +100,16 @@ pub fn scopes(table: &str, filter: &Predicate) -> Vec<(String, Predicate)> {
         parts[at] = Predicate::Match(crate::ir::detection::Match { values: values.into_iter().cloned().collect(), ..event.clone() });
         Predicate::And(parts)
     };
-    let mut out: Vec<(String, Predicate)> = listed.iter().filter_map(|v| Some((own(v)?, with_values(vec![v])))).collect();
+    let implied = |key: &str| {
+        let mut parts = parts.clone();
+        parts.remove(at);
+        (key.to_string(), Predicate::And(parts))
+    };
+    let scoped = |v: &&Literal| {
+        let key = own(v)?;
+        Some(if tables()[&key].implied { implied(&key) } else { (key, with_values(vec![v])) })
+    };
+    let mut out: Vec<(String, Predicate)> = listed.iter().filter_map(scoped).collect();
     if !rest.is_empty() {
         out.push((table.to_string(), with_values(rest)));
     }
@@ -100,8 +139,31 @@ pub const AS_WRITTEN: &str = "";
 /// The Sigma name of a column in a scope (see `scopes`), else the column's own name; a path
 /// inside a dynamic column follows with dots (array steps in brackets).
 pub fn field_name(scope: &str, field: &Field) -> String {
-    let column = tables().get(scope).and_then(|t| t.fields.get(&field.name)).unwrap_or(&field.name);
-    Field { name: column.clone(), path: field.path.clone() }.to_string()
+    sigma_field(scope, field).0
+}
+
+/// The Sigma name of a column in a scope (as `field_name`) and the form its values take there.
+pub fn sigma_field(scope: &str, field: &Field) -> (String, Form) {
+    let entry = |key: &str| tables().get(key).filter(|t| !t.fields.is_empty());
+    let table = scope.split('/').next().unwrap_or(scope);
+    let (column, form) = match entry(scope).or_else(|| entry(table)).and_then(|t| t.fields.get(&field.name)) {
+        None => (&field.name, Form::Same),
+        Some(SigmaField::Renamed(name)) => (name, Form::Same),
+        Some(SigmaField::Formed { field, form }) => (field, *form),
+    };
+    (Field { name: column.clone(), path: field.path.clone() }.to_string(), form)
+}
+
+/// SigmaHQ's field list for a scope's logsource, with the logsource's name (`windows/
+/// process_creation`), looked up as SigmaHQ's test does (category before service); `None` when
+/// SigmaHQ judges no fields there (no list, or no SigmaHQ logsource).
+pub fn listed_fields(scope: &str) -> Option<(&'static HashSet<String>, String)> {
+    let logsource = &tables().get(scope)?.logsource;
+    let text = |key: &str| logsource.get(key).and_then(Value::as_str);
+    ["category", "service"].iter().filter_map(|kind| text(kind)).find_map(|name| {
+        let key = format!("{}/{name}", text("product").unwrap_or(""));
+        profile().sigmahq_fields.get(&key).map(|fields| (fields, key))
+    })
 }
 
 #[cfg(test)]
@@ -117,6 +179,7 @@ mod tests {
         assert!(!known);
         assert_eq!(custom["service"], "Syslog");
         assert!(is_known_technique("T1078.004") && !is_known_technique("T0890"));
+        assert!(is_enterprise_tactic("TA0001") && !is_enterprise_tactic("TA0107"));
     }
 
     #[test]
@@ -142,5 +205,40 @@ mod tests {
         assert_eq!(split[1].1, event(vec![4624, 4625]));
         assert_eq!(logsource("SecurityEvent/4688").0, json!({"category": "process_creation", "product": "windows"}));
         assert_eq!(field_name("SecurityEvent/4688", &Field::column("NewProcessName")), "Image");
+    }
+
+    #[test]
+    fn a_defender_action_with_a_category_of_its_own_is_implied_by_its_logsource() {
+        use crate::ir::detection::{Match, Quantifier, Span};
+        let test = |column: &str, values: &[&str]| {
+            let values = values.iter().map(|v| Literal::String(v.to_string())).collect();
+            let op = MatchOp::Equals;
+            Predicate::Match(Match {
+                field: Field::column(column),
+                op,
+                values,
+                quantifier: Quantifier::Any,
+                case_sensitive: true,
+                span: Span::default(),
+            })
+        };
+        let name = test("FileName", &["a.exe"]);
+        let filter = Predicate::And(vec![test("ActionType", &["FileDeleted", "FileModified"]), name.clone()]);
+        let split = scopes("DeviceFileEvents", &filter);
+        assert_eq!(split.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(), ["DeviceFileEvents/FileDeleted", "DeviceFileEvents"]);
+        assert_eq!(split[0].1, Predicate::And(vec![name.clone()]));
+        assert_eq!(split[1].1, Predicate::And(vec![test("ActionType", &["FileModified"]), name]));
+        assert_eq!(logsource("DeviceFileEvents/FileDeleted").0, json!({"category": "file_delete", "product": "windows"}));
+        // Its columns are the table's.
+        assert_eq!(field_name("DeviceFileEvents/FileDeleted", &Field::column("FolderPath")), "TargetFilename");
+    }
+
+    #[test]
+    fn sigmahq_field_lists_are_found_by_category_then_service() {
+        let (fields, name) = listed_fields("DeviceProcessEvents").expect("process_creation has a list");
+        assert_eq!(name, "windows/process_creation");
+        assert!(fields.contains("ParentImage") && fields.contains("EventID") && !fields.contains("FileName"));
+        assert_eq!(listed_fields("W3CIISLog").map(|(_, name)| name), Some("/webserver".to_string()));
+        assert!(listed_fields("SigninLogs").is_none() && listed_fields("Syslog").is_none());
     }
 }

@@ -138,9 +138,7 @@ impl Builder<'_> {
             }
             match values::items(m, self.table) {
                 Ok(items) => {
-                    if let Some((code, approximation)) = items.approximation {
-                        self.losses.push((m.span, code, approximation));
-                    }
+                    self.losses.extend(items.approximations.into_iter().map(|(code, why)| (m.span, code, why)));
                     for (key, value) in items.items {
                         let group = groups.last_mut().expect("one group at least");
                         if group.iter().any(|(k, _)| *k == key) {
@@ -150,9 +148,9 @@ impl Builder<'_> {
                         }
                     }
                 }
-                Err(reason) => {
+                Err((code, reason)) => {
                     complete = false;
-                    self.losses.push((m.span, Code::ConditionDropped, format!("the condition on `{}` is dropped: {reason}", m.field)));
+                    self.losses.push((m.span, code, format!("the condition on `{}` is dropped: {reason}", m.field)));
                 }
             }
         }

@@ -1,65 +1,93 @@
 //! One KQL match → Sigma detection items (`Field|modifiers: values`), or why it cannot be one.
 
-use super::profile;
+use super::{forms, profile};
 use crate::diag::Code;
 use crate::ir::detection::{Match, MatchOp, Quantifier, Value};
 use serde_json::Value as Json;
 
-/// A match as Sigma items; `approximation` says how they differ from the match, if they do.
+/// A match as Sigma items; `approximations` say how they differ from the match, if they do.
 pub struct Items {
     pub items: Vec<(String, Json)>,
-    pub approximation: Option<(Code, String)>,
+    pub approximations: Vec<(Code, String)>,
+}
+
+/// The column of an event's time, which every Sigma event has beside its fields.
+pub fn is_event_time(column: &str) -> bool {
+    matches!(column, "TimeGenerated" | "Timestamp")
 }
 
 /// `TimeGenerated > ago(1d)`: a lookback, which in Sigma is the backend's schedule rather than
 /// part of the rule.
 pub fn is_lookback(m: &Match) -> bool {
-    matches!(m.field.name.as_str(), "TimeGenerated" | "Timestamp")
-        && matches!(m.op, MatchOp::Gt | MatchOp::Ge)
-        && matches!(m.values.as_slice(), [Value::Ago(_)])
+    is_event_time(&m.field.name) && matches!(m.op, MatchOp::Gt | MatchOp::Ge) && matches!(m.values.as_slice(), [Value::Ago(_)])
 }
 
-/// The Sigma items of a match on a field of `table`; `Err` says why there are none.
-pub fn items(m: &Match, table: &str) -> Result<Items, String> {
+/// The Sigma items of a match on a field of `table` (a profile scope); `Err` says why there
+/// are none, with the problem's code. A field SigmaHQ does not list for the scope's logsource
+/// is not written (`unknown-field`): no Sigma tool would find it in the events.
+pub fn items(m: &Match, table: &str) -> Result<Items, (Code, String)> {
+    let dropped = |reason| (Code::ConditionDropped, reason);
     if let Some(step) = m.field.path.iter().find(|s| s.starts_with('[')) {
-        return Err(format!("`{}` indexes an array (`{step}`); Sigma field names cannot", m.field));
+        return Err(dropped(format!("`{}` indexes an array (`{step}`); Sigma field names cannot", m.field)));
     }
     if m.values.is_empty() && !matches!(m.op, MatchOp::IsNull | MatchOp::IsEmpty) {
-        return Err("its list of values is empty, which a Sigma value list cannot be".into());
+        return Err(dropped("its list of values is empty, which a Sigma value list cannot be".into()));
     }
-    let field = profile::field_name(table, &m.field);
-    let exact = |items| Ok(Items { items, approximation: None });
+    let (field, form) = profile::sigma_field(table, &m.field);
+    let other = match m.values.as_slice() {
+        [Value::Field(other)] => Some(profile::field_name(table, other)),
+        _ => None,
+    };
+    let listed = profile::listed_fields(table);
+    let unknown =
+        listed.as_ref().and_then(|(fields, _)| [Some(&field), other.as_ref()].into_iter().flatten().find(|f| !fields.contains(*f)));
+    if let (Some(unknown), Some((_, logsource))) = (unknown, &listed) {
+        let reason = format!("SigmaHQ lists no field `{unknown}` for the logsource {logsource}, so Sigma's tools would never find it");
+        return Err((Code::UnknownField, reason));
+    }
+    let (moved, reshaped) = forms::apply(form, &m.field.name, m).map_err(dropped)?;
+    let mut items = written(&moved, &field, other).map_err(dropped)?;
+    items.approximations.extend(reshaped.map(|why| (Code::Reshaped, why)));
+    Ok(items)
+}
+
+/// The Sigma items of a match on `field` (its Sigma name), the other field's name for a
+/// comparison of two fields.
+fn written(m: &Match, field: &str, other: Option<String>) -> Result<Items, String> {
+    let exact = |items| Ok(Items { items, approximations: Vec::new() });
     match m.op {
-        MatchOp::Equals => match m.values.as_slice() {
-            [Value::Field(other)] => exact(vec![(format!("{field}|fieldref"), Json::String(profile::field_name(table, other)))]),
-            _ => exact(text_match(&field, m, Anchor::Whole)?),
+        MatchOp::Equals => match other {
+            Some(other) => exact(vec![(format!("{field}|fieldref"), Json::String(other))]),
+            None => exact(text_match(field, m, Anchor::Whole)?),
         },
-        MatchOp::Contains => exact(text_match(&field, m, Anchor::Inside)?),
-        MatchOp::StartsWith => exact(text_match(&field, m, Anchor::Start)?),
-        MatchOp::EndsWith => exact(text_match(&field, m, Anchor::End)?),
-        MatchOp::Like => exact(like_match(&field, m)?),
+        MatchOp::Contains => exact(text_match(field, m, Anchor::Inside)?),
+        MatchOp::StartsWith => exact(text_match(field, m, Anchor::Start)?),
+        MatchOp::EndsWith => exact(text_match(field, m, Anchor::End)?),
+        MatchOp::Like => exact(like_match(field, m)?),
         MatchOp::Has | MatchOp::HasPrefix | MatchOp::HasSuffix => Ok(Items {
-            items: text_match(&field, m, Anchor::Inside)?,
-            approximation: Some((
+            items: text_match(field, m, Anchor::Inside)?,
+            approximations: vec![(
                 Code::TermMatch,
                 format!(
                     "`{}` matches whole terms; Sigma `contains` matches any substring, so the rule also fires inside longer words",
                     term_operator(m.op)
                 ),
-            )),
+            )],
         }),
         // A regex stays as written, backreferences and lookaround included: the Sigma
         // specification (modifier appendix, v2.0.0) leaves `re` values to the backends'
         // regex engines and names no flavour, and pySigma passes them through unchanged.
         MatchOp::Regex => match m.values.iter().map(wildcard_of).collect::<Option<Vec<Json>>>() {
-            Some(wildcards) => exact(each_or_all(if m.case_sensitive { format!("{field}|cased") } else { field }, wildcards, m)),
+            Some(wildcards) => {
+                exact(each_or_all(if m.case_sensitive { format!("{field}|cased") } else { field.to_string() }, wildcards, m))
+            }
             None => exact(each_or_all(format!("{field}|re"), regex_values(m)?, m)),
         },
         MatchOp::Cidr => {
             exact(vec![(format!("{field}|cidr"), list(m.values.iter().map(|v| text_of(v).map(Json::String)).collect::<Result<_, _>>()?))])
         }
-        MatchOp::IsNull => exact(vec![(field, Json::Null)]),
-        MatchOp::IsEmpty => exact(vec![(field, Json::Array(vec![Json::String(String::new()), Json::Null]))]),
+        MatchOp::IsNull => exact(vec![(field.to_string(), Json::Null)]),
+        MatchOp::IsEmpty => exact(vec![(field.to_string(), Json::Array(vec![Json::String(String::new()), Json::Null]))]),
         MatchOp::Lt => exact(vec![(format!("{field}|lt"), number(m, 0)?)]),
         MatchOp::Le => exact(vec![(format!("{field}|lte"), number(m, 0)?)]),
         MatchOp::Gt => exact(vec![(format!("{field}|gt"), number(m, 0)?)]),
@@ -362,7 +390,7 @@ mod tests {
     #[test]
     fn terms_widen_to_substrings_and_what_sigma_cannot_say_is_refused() {
         let has = items(&m(MatchOp::Has, vec![Value::String("x".into())], false), "Syslog").ok().unwrap();
-        assert_eq!(has.approximation.map(|(code, _)| code), Some(Code::TermMatch));
+        assert_eq!(has.approximations.iter().map(|(code, _)| *code).collect::<Vec<_>>(), [Code::TermMatch]);
         assert!(items(&m(MatchOp::Gt, vec![Value::Ago(10)], false), "Syslog").is_err());
         assert!(items(&m(MatchOp::Regex, vec![Value::String("a(?i)b".into())], true), "Syslog").is_err());
         assert_eq!(
@@ -371,5 +399,34 @@ mod tests {
         );
         assert_eq!(text(&m(MatchOp::Like, vec![Value::String("a%b_".into())], false))[0].1, Json::String("(?i)^a.*b.$".into()));
         assert_eq!(text(&m(MatchOp::Regex, vec![Value::String("a.b".into())], false))[0].1, Json::String("(?i)a.b".into()));
+    }
+
+    fn on(column: &str, op: MatchOp, value: &str) -> Match {
+        Match { field: Field::column(column), ..m(op, vec![Value::String(value.into())], false) }
+    }
+
+    #[test]
+    fn defender_columns_take_sysmon_fields_in_their_form() {
+        let written = |column, op, value, table| items(&on(column, op, value), table).map(|i| (i.items, i.approximations));
+        let (items, losses) = written("InitiatingProcessFileName", MatchOp::Equals, "wsreset.exe", "DeviceProcessEvents").unwrap();
+        assert_eq!(items, vec![("ParentImage|endswith".into(), Json::String(r"\\wsreset.exe".into()))]);
+        assert!(losses.is_empty());
+        let (items, _) = written("SHA256", MatchOp::Equals, "abc", "DeviceProcessEvents").unwrap();
+        assert_eq!(items, vec![("Hashes|contains".into(), Json::String("SHA256=abc".into()))]);
+        let (items, losses) = written("FileName", MatchOp::Contains, "mimi", "DeviceFileEvents").unwrap();
+        assert_eq!(items[0].0, "TargetFilename|contains");
+        assert_eq!(losses.iter().map(|(code, _)| *code).collect::<Vec<_>>(), [Code::Reshaped]);
+    }
+
+    #[test]
+    fn a_field_sigmahq_does_not_list_for_the_logsource_is_not_written() {
+        let (code, reason) = items(&on("FileOriginUrl", MatchOp::Contains, "x"), "DeviceFileEvents").err().unwrap();
+        assert_eq!(code, Code::UnknownField);
+        assert!(reason.contains("`FileOriginUrl`") && reason.contains("windows/file_event"), "{reason}");
+        // Hashes is listed for file deletion, not file creation.
+        assert!(items(&on("SHA1", MatchOp::Equals, "ab"), "DeviceFileEvents").is_err());
+        assert!(items(&on("SHA1", MatchOp::Equals, "ab"), "DeviceFileEvents/FileDeleted").is_ok());
+        // Where SigmaHQ keeps no list (a custom logsource), names are written as they are.
+        assert!(items(&on("FileOriginUrl", MatchOp::Contains, "x"), "DeviceEvents").is_ok());
     }
 }
