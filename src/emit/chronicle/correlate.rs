@@ -191,6 +191,15 @@ impl Builder<'_> {
 
     fn bind(&mut self, source: Option<usize>, field: &Field, placeholder: &Placeholder, span: Span, notes: &mut Notes) {
         let scope = self.scope_of(source);
+        if scope.is_file_name(field) {
+            // UDM has the full path only: events are tied by it, which splits one file name's group.
+            let path = scope.path(field, span, notes);
+            notes.todo(
+                Code::TypeMismatch,
+                span,
+                format!("`{field}` holds a file name; events are grouped by its full path `{path}` instead"),
+            );
+        }
         let line = Expr::compare(scope.path(field, span, notes), CmpOp::Eq, Expr::Var(Var::Placeholder(placeholder.clone())));
         let var = scope.var.clone();
         self.sections.bindings.push((var, line));

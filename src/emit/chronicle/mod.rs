@@ -19,15 +19,16 @@ mod notes;
 mod predicate;
 mod print;
 mod profile;
+mod structure;
 mod text;
+mod typed;
+mod udm;
 
 use super::{
     EmitOptions, Emitted, Emitter, Subject, computed_column_losses, header_lines, join_documents, refused_regex_errors, unmodelled_losses,
-    unverified,
 };
-use crate::diag::Problem;
+use crate::diag::{Kind, Problem};
 use crate::ir::Rule;
-use crate::ir::detection::Span;
 use model::Expr;
 use names::{EventVar, RuleName};
 use notes::Notes;
@@ -55,12 +56,13 @@ impl Emitter for Chronicle {
         join_documents(subjects, "\n", |subject| {
             // YARA-L's regexes are RE2: a rule the engine refuses must not be written as if it ran.
             let refused = refused_regex_errors(subject, "YARA-L's RE2 (`re.regex`)");
-            if refused.is_empty() { Ok(rule(subject)) } else { Err(refused) }
+            if refused.is_empty() { rule(subject) } else { Err(refused) }
         })
     }
 }
 
-fn rule(subject: &Subject) -> Emitted {
+/// The rule, or the errors saying why YARA-L cannot state it.
+fn rule(subject: &Subject) -> Result<Emitted, Vec<Problem>> {
     let (detection, profile) = (subject.detection, profile::profile());
     let mut notes = Notes::new(subject);
     // What the Detection lacks, and computed columns (written as fields of that name): each is a
@@ -77,10 +79,14 @@ fn rule(subject: &Subject) -> Emitted {
             lines.push(line);
         }
     }
+    // Every path and literal as UDM types it; what cannot be is left out with a loss.
+    let typing = typed::Typing { schema: udm::schema(), profile };
+    for (_, lines) in &mut events {
+        *lines = std::mem::take(lines).into_iter().filter_map(|line| typing.expr(line, &mut notes)).collect();
+    }
+    let outcome = sections.outcome.into_iter().filter_map(|(var, e)| typing.expr(e, &mut notes).map(|e| (var, e))).collect();
     problems.extend(notes.problems);
     todos.extend(notes.todos);
-    let what = "no engine here runs YARA-L, so the rule's meaning on UDM events (and the field mapping it rests on) is unproven";
-    unverified(subject, &mut problems, Span::default(), what);
     let rule = model::Rule {
         header: header_lines(&problems),
         name: RuleName::from_title(subject.rule.title()),
@@ -88,10 +94,14 @@ fn rule(subject: &Subject) -> Emitted {
         todos,
         events,
         matching: sections.matching,
-        outcome: sections.outcome,
+        outcome,
         condition: sections.condition,
     };
-    Emitted { text: rule.to_string(), problems }
+    // Refused, with what was found lost on the way (which often says why).
+    if let Some((code, reason)) = structure::refusal(&rule) {
+        return Err(std::iter::once(Problem::in_logic(Kind::Error, code, subject.rule, 0, reason)).chain(problems).collect());
+    }
+    Ok(Emitted { text: rule.to_string(), problems })
 }
 
 /// A description without the single quotes repository files often wrap it in.
