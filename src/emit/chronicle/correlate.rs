@@ -12,7 +12,7 @@ use super::events::{self, Variable};
 use super::model::{CmpOp, Expr, FieldRef, Match, UdmPath};
 use super::names::{self, EventVar, Names, OutcomeVar, Placeholder, Var};
 use super::notes::Notes;
-use super::predicate::Scope;
+use super::predicate::{self, Scope};
 use super::profile::Profile;
 use super::text;
 use crate::diag::Code;
@@ -362,6 +362,12 @@ impl Builder<'_> {
     fn aggregation_outcome(&self, a: &Aggregate, g: &Aggregation, notes: &mut Notes) -> Option<Expr> {
         let source = g.field.as_ref().map_or_else(|| self.first_source(a.input), |f| self.source_for(a.input, f));
         let scope = self.scope_of(source);
+        // `countif(p)`: the events meeting `p`, counted as Google's rules do, `sum(if(p, 1, 0))`.
+        if let (AggFunction::Count, Some(condition)) = (g.function, &g.condition)
+            && let Some(test) = predicate::condition(condition, &scope, notes)
+        {
+            return Some(Expr::call("sum", vec![Expr::call("if", vec![test, Expr::Int(1), Expr::Int(0)])]));
+        }
         let function = match (g.function, &g.condition) {
             (_, Some(_)) => None,
             (AggFunction::Count, None) => {

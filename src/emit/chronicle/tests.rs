@@ -422,3 +422,19 @@ fn the_goldens_check_clean_against_udm() {
     let flagged: Vec<&serde_json::Value> = rules.iter().filter(|r| r["problems"].as_array().is_none_or(|p| !p.is_empty())).collect();
     assert!(flagged.is_empty() && output.status.success(), "{flagged:#?}");
 }
+
+#[test]
+fn a_countif_threshold_is_kept_as_a_sum_of_ifs() {
+    let out = emit(
+        "SigninLogs | summarize Failures = countif(AppDisplayName == \"x\") by UserPrincipalName, bin(TimeGenerated, 10m) \
+         | where Failures > 15",
+    );
+    assert_eq!(
+        section(&out.text, "outcome:"),
+        ["$risk_score = max(75)", "$failures = sum(if($e.target.application = \"x\", 1, 0))"],
+        "{}",
+        out.text
+    );
+    assert_eq!(section(&out.text, "condition:"), ["$e and $failures > 15"]);
+    assert_eq!(losses(&out), Vec::<String>::new());
+}

@@ -95,9 +95,11 @@ impl Typing<'_> {
         }
     }
 
-    /// A function on a field; the text functions (`re.regex`, `net.ip_in_range_cidr`) take a
-    /// string ("Param data types: STRING, STRING", re.regex's reference).
+    /// A function and its arguments (an outcome's `sum(if(test, 1, 0))` holds tests); the text
+    /// functions (`re.regex`, `net.ip_in_range_cidr`) take a string ("Param data types: STRING,
+    /// STRING", re.regex's reference).
     fn call(&self, function: &'static str, args: Vec<Expr>, nocase: bool, notes: &mut Notes) -> Option<Expr> {
+        let args: Vec<Expr> = args.into_iter().map(|arg| self.expr(arg, notes)).collect::<Option<_>>()?;
         if let Some(Expr::Field(field)) = args.first() {
             let kind = self.kind(field, notes)?;
             let reads_text = TEXT_FUNCTIONS.contains(&function);
