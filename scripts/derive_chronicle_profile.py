@@ -74,6 +74,17 @@ EXTRA_FIELDS = {
         "userAgent": "network.http.user_agent",
     },
 }
+# pySigma-secops' Sigma field -> UDM path maps this profile does not take, by family ("*": all).
+# CurrentDirectory (a process's working directory) and ServiceName (a service's name) are not the
+# process image's path or names pySigma puts them at, and UDM has no field for them: left
+# unmapped, each test is a loss. In file events Sysmon's TargetFilename is the file's full path
+# and Image the process acting on it: Google's rules read them at target.file.full_path (484
+# references in ../shared/corpus/chronicle, none to target.file.names) and, in FILE_* events,
+# principal.process.file.full_path.
+REVIEWED_SIGMA = {
+    "*": {"CurrentDirectory": None, "ServiceName": None},
+    "file": {"TargetFilename": "target.file.full_path", "Image": "principal.process.file.full_path"},
+}
 # pySigma-secops writes generic placeholders (expanded per noun at run time); not a path.
 PLACEHOLDERS = {"file_path", "hostname", "ip", "user", "hash", "process_id", "domain"}
 
@@ -121,7 +132,9 @@ def derive_logsources(secops):
     for key, selectors in LOGSOURCES.items():
         fields = dict(udm["common"])
         fields.update(udm.get(FAMILY.get(key) or LOGSOURCE_FAMILY.get(key, ""), {}))
-        fields = {f: p for f, p in fields.items() if p not in PLACEHOLDERS}
+        reviewed = dict(REVIEWED_SIGMA["*"], **REVIEWED_SIGMA.get(FAMILY.get(key, ""), {}))
+        fields = {f: reviewed.get(f, p) for f, p in fields.items() if p not in PLACEHOLDERS}
+        fields = {f: p for f, p in fields.items() if p is not None}
         fields.update(EXTRA_FIELDS.get(key, {}))
         out[key] = dict(selectors, fields=dict(sorted(fields.items())))
     return out

@@ -296,7 +296,8 @@ fn chronicle_reports_every_loss() {
     check(
         "chronicle",
         &[
-            row("clean rule", "DeviceProcessEvents | where FileName =~ 'cmd.exe'", Exact),
+            // Paths, values and structure check clean against UDM and every test is mapped.
+            row("complete and checked", "DeviceProcessEvents | where FileName =~ 'cmd.exe'", Exact),
             row(
                 "unmodelled construct",
                 "DeviceProcessEvents | where FileName =~ 'cmd.exe' | take 5",
@@ -379,8 +380,8 @@ fn chronicle_reports_every_loss() {
             ),
             row(
                 "aggregation YARA-L lacks",
-                "SigninLogs | where ResultType == '0'\n| summarize n = countif(AppDisplayName == 'x') by IPAddress\n| where n > 5",
-                Loss(Code::CorrelationUnsupported, "the aggregation `n` (Count) has no YARA-L outcome form", 6, 15),
+                "SigninLogs | where ResultType == '0'\n| summarize n = dcountif(UserPrincipalName, AppDisplayName == 'x') by IPAddress\n| where n > 5",
+                Loss(Code::CorrelationUnsupported, "the aggregation `n` (DistinctCount) has no YARA-L outcome form", 6, 15),
             ),
             row(
                 "threshold not translated",

@@ -12,7 +12,7 @@ use super::events::{self, Variable};
 use super::model::{CmpOp, Expr, FieldRef, Match, UdmPath};
 use super::names::{self, EventVar, Names, OutcomeVar, Placeholder, Var};
 use super::notes::Notes;
-use super::predicate::Scope;
+use super::predicate::{self, Scope};
 use super::profile::Profile;
 use super::text;
 use crate::diag::Code;
@@ -191,6 +191,15 @@ impl Builder<'_> {
 
     fn bind(&mut self, source: Option<usize>, field: &Field, placeholder: &Placeholder, span: Span, notes: &mut Notes) {
         let scope = self.scope_of(source);
+        if scope.is_file_name(field) {
+            // UDM has the full path only: events are tied by it, which splits one file name's group.
+            let path = scope.path(field, span, notes);
+            notes.todo(
+                Code::TypeMismatch,
+                span,
+                format!("`{field}` holds a file name; events are grouped by its full path `{path}` instead"),
+            );
+        }
         let line = Expr::compare(scope.path(field, span, notes), CmpOp::Eq, Expr::Var(Var::Placeholder(placeholder.clone())));
         let var = scope.var.clone();
         self.sections.bindings.push((var, line));
@@ -353,6 +362,12 @@ impl Builder<'_> {
     fn aggregation_outcome(&self, a: &Aggregate, g: &Aggregation, notes: &mut Notes) -> Option<Expr> {
         let source = g.field.as_ref().map_or_else(|| self.first_source(a.input), |f| self.source_for(a.input, f));
         let scope = self.scope_of(source);
+        // `countif(p)`: the events meeting `p`, counted as Google's rules do, `sum(if(p, 1, 0))`.
+        if let (AggFunction::Count, Some(condition)) = (g.function, &g.condition)
+            && let Some(test) = predicate::condition(condition, &scope, notes)
+        {
+            return Some(Expr::call("sum", vec![Expr::call("if", vec![test, Expr::Int(1), Expr::Int(0)])]));
+        }
         let function = match (g.function, &g.condition) {
             (_, Some(_)) => None,
             (AggFunction::Count, None) => {

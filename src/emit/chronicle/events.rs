@@ -97,15 +97,11 @@ fn logsource_name(logsource: &LogSource) -> Option<&str> {
     [&logsource.category, &logsource.product, &logsource.service].into_iter().flatten().next().map(String::as_str)
 }
 
-/// The `events` lines selecting and filtering one variable's sources.
+/// The `events` lines selecting and filtering one variable's sources; none when nothing
+/// selects them (the rule is then refused, see `structure`).
 pub fn lines(detection: &Detection, variable: &Variable, profile: &Profile, notes: &mut Notes) -> Vec<Expr> {
     let blocks: Vec<Vec<Expr>> = variable.sources.iter().map(|&s| source_block(detection, s, &variable.var, profile, notes)).collect();
-    let mut lines = any_of(blocks);
-    if lines.is_empty() {
-        // A variable must be named in `events`; every event has a type.
-        lines.push(Expr::compare(udm(&variable.var, "metadata.event_type"), CmpOp::Ne, Expr::String(String::new())));
-    }
-    lines
+    any_of(blocks)
 }
 
 /// A UDM field of the variable.
@@ -126,13 +122,15 @@ fn source_block(detection: &Detection, index: usize, var: &EventVar, profile: &P
     for table in &source.tables {
         per_table.push(match profile.tables.get(table) {
             Some(entry) => selector_lines(entry, var),
+            // A table name is no UDM product name (`Okta_CL` never matches): nothing selects
+            // the table's events until someone names the product or log type they arrive as.
             None => {
                 notes.todo(
                     Code::UnknownSource,
                     source.span,
                     format!("{table} has no UDM log source in the profile; set the product_name or log_type its events arrive as"),
                 );
-                vec![Expr::compare(udm(var, "metadata.product_name"), CmpOp::Eq, Expr::String(table.clone()))]
+                Vec::new()
             }
         });
     }

@@ -19,13 +19,16 @@ mod notes;
 mod predicate;
 mod print;
 mod profile;
+mod structure;
 mod text;
+mod typed;
+mod udm;
 
 use super::{
     EmitOptions, Emitted, Emitter, Evidence, Subject, broader, computed_column_losses, header_lines, join_documents, refused_regex_errors,
     unmodelled_losses,
 };
-use crate::diag::Problem;
+use crate::diag::{Kind, Problem};
 use crate::ir::Rule;
 use model::Expr;
 use names::{EventVar, RuleName};
@@ -59,6 +62,7 @@ impl Emitter for Chronicle {
     }
 }
 
+/// The rule, or the errors saying why YARA-L cannot state it.
 fn rule(subject: &Subject, options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
     let (detection, profile) = (subject.detection, profile::profile());
     let mut notes = Notes::new(subject);
@@ -76,10 +80,17 @@ fn rule(subject: &Subject, options: &EmitOptions) -> Result<Emitted, Vec<Problem
             lines.push(line);
         }
     }
+    // Every path and literal as UDM types it; what cannot be is left out with a loss.
+    let typing = typed::Typing { schema: udm::schema(), profile };
+    for (_, lines) in &mut events {
+        *lines = std::mem::take(lines).into_iter().filter_map(|line| typing.expr(line, &mut notes)).collect();
+    }
+    let outcome = sections.outcome.into_iter().filter_map(|(var, e)| typing.expr(e, &mut notes).map(|e| (var, e))).collect();
     problems.extend(notes.problems);
     todos.extend(notes.todos);
     broader::judge(subject, &mut problems, options.allow_broader)?;
-    let evidence = Evidence::Unverified;
+    // Every path and literal was checked against UDM and the shape against the compiler's rules.
+    let evidence = Evidence::SchemaChecked;
     let rule = model::Rule {
         header: header_lines(&problems, evidence),
         name: RuleName::from_title(subject.rule.title()),
@@ -87,9 +98,13 @@ fn rule(subject: &Subject, options: &EmitOptions) -> Result<Emitted, Vec<Problem
         todos,
         events,
         matching: sections.matching,
-        outcome: sections.outcome,
+        outcome,
         condition: sections.condition,
     };
+    // Refused, with what was found lost on the way (which often says why).
+    if let Some((code, reason)) = structure::refusal(&rule) {
+        return Err(std::iter::once(Problem::in_logic(Kind::Error, code, subject.rule, 0, reason)).chain(problems).collect());
+    }
     Ok(Emitted { text: rule.to_string(), problems, evidence })
 }
 

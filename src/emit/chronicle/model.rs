@@ -44,7 +44,6 @@ pub enum UdmPath {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CmpOp {
     Eq,
-    Ne,
     Lt,
     Le,
     Gt,

@@ -55,15 +55,8 @@ impl Scope<'_> {
     }
 
     /// Whether the field holds only the file name of the UDM path it maps to.
-    fn is_file_name(&self, field: &Field) -> bool {
+    pub fn is_file_name(&self, field: &Field) -> bool {
         self.profile.is_file_name(self.table, &field.to_string())
-    }
-
-    /// Whether the field is a UDM string that rules compare with numbers (EventID).
-    fn is_string_path(&self, field: &Expr) -> bool {
-        let Expr::Field(FieldRef { path: UdmPath::Udm(udm), .. }) = field else { return false };
-        let dotted = format!(".{udm}");
-        self.profile.string_paths.iter().any(|p| dotted.ends_with(&format!(".{p}")))
     }
 }
 
@@ -188,7 +181,6 @@ fn equals(m: &Match, value: &Value, scope: &Scope, notes: &mut Notes) -> Option<
     let path = scope.path(&m.field, m.span, notes);
     let right = match value {
         Value::String(s) => return Some(Expr::compare(path, CmpOp::Eq, Expr::String(s.clone())).nocase(!m.case_sensitive)),
-        Value::Int(_) | Value::Real(_) if scope.is_string_path(&path) => Expr::String(string_of(value)?),
         Value::Null => Expr::String(String::new()),
         other => operand(other, scope, m.span, notes)?,
     };

@@ -62,7 +62,6 @@ impl Display for CmpOp {
     fn fmt(&self, f: &mut Formatter) -> fmt::Result {
         f.write_str(match self {
             CmpOp::Eq => "=",
-            CmpOp::Ne => "!=",
             CmpOp::Lt => "<",
             CmpOp::Le => "<=",
             CmpOp::Gt => ">",
@@ -155,7 +154,11 @@ mod tests {
                     vec![Expr::Group(
                         Logic::Or,
                         vec![
-                            Expr::compare(field(&e2, UdmPath::Additional("Odd \"key\"".into())), CmpOp::Ne, Expr::String(String::new())),
+                            Expr::Not(Box::new(Expr::compare(
+                                field(&e2, UdmPath::Additional("Odd \"key\"".into())),
+                                CmpOp::Eq,
+                                Expr::String(String::new()),
+                            ))),
                             Expr::compare(field(&e2, udm("target.port")), CmpOp::Ge, Expr::Int(1024)),
                         ],
                     )],
@@ -180,7 +183,7 @@ rule match_rule {
     // TODO: check this
     $e1.target.user.userid = $user
     not re.regex($e1.target.hostname, `a\/b\x60c`) nocase
-    ($e2.additional.fields["Odd \"key\""] != "" or $e2.target.port >= 1024)
+    (not $e2.additional.fields["Odd \"key\""] = "" or $e2.target.port >= 1024)
 
   match:
     $user over 10m

@@ -10,8 +10,12 @@ use std::sync::OnceLock;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
-    /// UDM string fields that Sentinel rules compare with numbers (EventID).
-    pub string_paths: Vec<String>,
+    /// Names a source writes for a number a UDM integer field holds, by the field's last step
+    /// (`integrity_level_rid`: `High` → 12288).
+    pub named_numbers: BTreeMap<String, BTreeMap<String, i64>>,
+    /// A source's own words for a UDM enum's values, by the enum's name (`SetValue` →
+    /// `REGISTRY_MODIFICATION`).
+    pub enum_values: BTreeMap<String, BTreeMap<String, String>>,
     /// Columns of every table (the time column), used where a table's own list is silent.
     pub common_fields: BTreeMap<String, String>,
     pub tables: BTreeMap<String, TableProfile>,
