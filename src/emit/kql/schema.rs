@@ -139,7 +139,7 @@ fn typed_value(kind: ColumnType, value: &Value) -> Option<Value> {
     let text = text.trim();
     match kind {
         ColumnType::Number { integral } => {
-            let hex = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"));
+            let hex = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")).filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()));
             let integer = match hex {
                 Some(digits) => i64::from_str_radix(digits, 16).ok(),
                 None => text.parse::<i64>().ok(),
@@ -300,6 +300,8 @@ mod tests {
         assert!(written.as_text);
         assert!(written.mismatch.as_deref().is_some_and(|m| m.contains("`SYSTEM`") && !m.contains("`7`")), "{:?}", written.mismatch);
         assert!(typed(LONG, &test(MatchOp::Equals, vec![text("1.5")])).mismatch.is_some());
+        // `0x` with no hexadecimal digits after it is no number either.
+        assert!(typed(LONG, &test(MatchOp::Equals, vec![text("0x-1")])).mismatch.is_some());
     }
 
     #[test]

@@ -1,0 +1,130 @@
+//! The KQL written for a Sigma rule against its tables' schemas (`targets/kql-schemas.tsv`):
+//! a column the table lacks is an `unknown-field` loss naming the field, the column and the
+//! table, in every KQL target and with a profile file; a team's own table is not judged; values
+//! are written in the column's type. `check` finds the unknown columns of the rules we write.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("ruleconv-schema-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("scratch folder");
+        Scratch(dir)
+    }
+
+    fn file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).expect("written");
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn ruleconv(args: &[&str], files: &[&Path]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ruleconv")).args(args).args(files).output().expect("ruleconv runs")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout.clone()).expect("utf-8")
+}
+
+fn sigma(logsource: &str, selection: &str) -> String {
+    format!("title: t\nlevel: high\nlogsource:\n{logsource}\ndetection:\n  selection:\n{selection}\n  condition: selection\n")
+}
+
+const PROCESS: &str = "  category: process_creation\n  product: windows";
+
+#[test]
+fn a_column_the_table_lacks_is_an_unknown_field_loss_in_every_kql_target() {
+    let scratch = Scratch::new("unknown");
+    // Defender's DeviceProcessEvents has SHA256/SHA1/MD5, no Sysmon `Hashes`.
+    let rule = scratch.file("hashes.yml", &sigma(PROCESS, "    Hashes|contains: 'SHA256=ABC'\n    CommandLine|contains: x"));
+    for target in ["kql", "sentinel", "sentinel-yaml"] {
+        let out = stdout(&ruleconv(&["--to", target], &[&rule]));
+        assert!(!out.contains("fidelity: exact"), "{target}: {out}");
+        let report = scratch.0.join(format!("{target}.json"));
+        let output = ruleconv(
+            &["--to", target, "-o", scratch.0.join(target).to_str().unwrap(), "--report", report.to_str().unwrap(), "-q"],
+            &[&rule],
+        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let report = std::fs::read_to_string(&report).expect("report");
+        assert!(
+            report.contains("unknown-field") && report.contains("`Hashes`") && report.contains("`DeviceProcessEvents`"),
+            "{target}: {report}"
+        );
+        assert!(!report.contains("`CommandLine`"), "a mapped column the table has is no loss: {report}");
+    }
+    // In the built-in profiles whose table lacks it (azure-monitor maps it to SecurityEvent's `FileHash`).
+    for profile in ["sentinel", "asim"] {
+        let out = stdout(&ruleconv(&["--to", "kql", "--profile", profile], &[&rule]));
+        assert!(out.contains("loss") && out.contains("`Hashes`"), "{profile}: {out}");
+    }
+}
+
+#[test]
+fn a_table_the_schema_data_lacks_is_not_judged_and_a_profile_files_known_tables_are() {
+    let scratch = Scratch::new("profile");
+    let profile = scratch.file(
+        "ours.yaml",
+        "about: ours\nextends: sentinel\nlogsources:\n  - category: process_creation\n    product: windows\n    table: MyEdr_CL\n  - category: network_connection\n    product: windows\n    table: DeviceNetworkEvents\nfields:\n  MyEdr_CL:\n    Image: ProcessPath_s\n  DeviceNetworkEvents:\n    Bogus: NoSuchColumn\n",
+    );
+    let profile = profile.to_str().unwrap();
+    let own = scratch.file("own.yml", &sigma(PROCESS, "    Image|endswith: '\\x.exe'"));
+    let out = stdout(&ruleconv(&["--to", "kql", "--profile", profile], &[&own]));
+    assert!(out.contains("fidelity: exact") && out.contains("ProcessPath_s endswith"), "{out}");
+    let network = scratch.file("net.yml", &sigma("  category: network_connection\n  product: windows", "    Bogus: 1"));
+    let out = stdout(&ruleconv(&["--to", "kql", "--profile", profile], &[&network]));
+    assert!(out.contains("`Bogus` is written as column `NoSuchColumn`, which table `DeviceNetworkEvents` does not have"), "{out}");
+}
+
+#[test]
+fn values_are_written_in_the_columns_type() {
+    let scratch = Scratch::new("typed");
+    let profile = scratch.file(
+        "logon.yaml",
+        "about: logons\nextends: sentinel\nlogsources:\n  - category: logon\n    product: windows\n    table: DeviceLogonEvents\n",
+    );
+    let profile = profile.to_str().unwrap();
+    let logon = |selection: &str| {
+        let rule = scratch.file("logon.yml", &sigma("  category: logon\n  product: windows", selection));
+        stdout(&ruleconv(&["--to", "kql", "--profile", profile], &[&rule]))
+    };
+    // A long column: hexadecimal and decimal text are its numbers; a text test reads its text.
+    let out = logon("    LogonId: '0x3e7'");
+    assert!(out.contains("LogonId == 999") && out.contains("fidelity: exact"), "{out}");
+    let out = logon("    LogonId|startswith: '99'");
+    assert!(out.contains("tostring(LogonId) startswith \"99\"") && out.contains("fidelity: exact"), "{out}");
+    // Text that is no number cannot match a number: said, never exact.
+    let out = logon("    LogonId: 'SYSTEM'");
+    assert!(out.contains("type-mismatch") || out.contains("never matches"), "{out}");
+    assert!(!out.contains("fidelity: exact"), "{out}");
+    // A number compared with a string column is its text.
+    let signin = scratch.file("signin.yml", &sigma("  product: azure\n  service: signinlogs", "    ResultType: 50126"));
+    let out = stdout(&ruleconv(&["--to", "kql"], &[&signin]));
+    assert!(out.contains("ResultType == \"50126\""), "{out}");
+}
+
+#[test]
+fn check_finds_the_unknown_columns_of_a_rule_we_write() {
+    let scratch = Scratch::new("check");
+    let rule = scratch.file("hashes.yml", &sigma(PROCESS, "    Hashes|contains: 'SHA256=ABC'"));
+    let out = scratch.0.join("out");
+    let written = ruleconv(&["--to", "sentinel-yaml", "-o", out.to_str().unwrap(), "-q"], &[&rule]);
+    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    let checked = ruleconv(&["check"], &[&out]);
+    let text = String::from_utf8_lossy(&checked.stdout);
+    assert!(text.contains("`Hashes` is no column of `DeviceProcessEvents`"), "{text}");
+    // file:line:col of the name in the written file.
+    let line = text.lines().find(|l| l.contains("`Hashes`")).unwrap();
+    assert!(line.contains(".yaml:") && line.contains(": warning:"), "{line}");
+}
