@@ -105,6 +105,13 @@ fn rows() -> Vec<(&'static str, String, SourceFormat, &'static [&'static str], b
             true,
         ),
         (
+            "a correlation whose base rule is not in its file",
+            "title: c\nid: 0e95725d-7320-415d-80f7-004da920fc11\nstatus: test\ncorrelation:\n  type: event_count\n  rules:\n    - elsewhere\n  group-by:\n    - User\n  timespan: 5m\n  condition:\n    gte: 10\nlevel: high\n".to_string(),
+            SourceFormat::Sigma,
+            &["chronicle"],
+            true,
+        ),
+        (
             "a Sigma rule with a field test",
             sigma("  sel:\n    Image|endswith: '\\certutil.exe'\n    CommandLine|contains: ' -urlcache '\n  condition: sel"),
             SourceFormat::Sigma,

@@ -60,7 +60,13 @@ fn broader(subject: &Subject, problems: &[Problem]) -> Option<(Span, String)> {
     }
     let trees = trees(detection);
     let leaves: Vec<(Option<&Field>, Span)> = trees.iter().flat_map(|(_, tree)| leaves(tree)).collect();
-    let first = leaves.first()?.1;
+    let Some(first) = leaves.first().map(|(_, span)| *span) else {
+        // No test at all: broader when a source is one lowering could not see into (neither a
+        // table nor a logsource: rows an operator makes, a correlation's missing base rule):
+        // the output then reads events of any kind.
+        let lost = detection.sources.iter().find(|source| source.tables.is_empty() && source.logsource.is_none())?;
+        return Some((lost.span, format!("the events of `{}` are not known, so the output reads events of any kind", lost.name)));
+    };
     // With a test beyond the rule's scope, only such tests discriminate; else its scope does.
     let beyond_scope = leaves.iter().any(|(field, _)| !field.is_some_and(is_scope));
     let keeps = |(holder, tree): &(Span, &Predicate)| !dropped.at(*holder) && dropped.keeps(tree, beyond_scope);

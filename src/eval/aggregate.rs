@@ -20,8 +20,9 @@ const TICKS_FROM_YEAR_ONE: i64 = 719_162 * 86_400 * time::TICKS_PER_SECOND;
 pub fn aggregate(spec: &Aggregate, input: &Relation, scope: &Scope) -> Result<Relation, String> {
     let mut groups: Vec<(Vec<Json>, Vec<&Row>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
+    let strings: Vec<bool> = spec.group_by.iter().map(|k| cell::string_column(&input.rows, &k.field)).collect();
     for row in &input.rows {
-        let key = spec.group_by.iter().map(|k| group_value(k, row)).collect::<Result<Vec<_>, _>>()?;
+        let key = spec.group_by.iter().zip(&strings).map(|(k, s)| group_value(k, row, *s)).collect::<Result<Vec<_>, _>>()?;
         let id = serde_json::to_string(&key).unwrap_or_default();
         let at = *index.entry(id).or_insert_with(|| {
             groups.push((key, Vec::new()));
@@ -69,8 +70,8 @@ pub fn aggregate(spec: &Aggregate, input: &Relation, scope: &Scope) -> Result<Re
     Ok(out)
 }
 
-fn group_value(key: &GroupKey, row: &Row) -> Result<Json, String> {
-    let value = cell::key_value(row, &key.field);
+fn group_value(key: &GroupKey, row: &Row, string_column: bool) -> Result<Json, String> {
+    let value = cell::key_value(row, &key.field, string_column);
     let Some(size) = key.bin.map(Timespan::ticks).filter(|s| *s > 0) else { return Ok(value) };
     if value.is_null() {
         return Ok(value);

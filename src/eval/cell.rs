@@ -59,10 +59,17 @@ fn index(items: &[Json], at: i64) -> Option<&Json> {
 
 /// A key to group or join on. Kusto refuses a dynamic value as a key, so a path into a dynamic
 /// column is always cast, in practice with `tostring()` (which lowering folds into the path):
-/// such a key is text, and a missing one is `""`.
-pub fn key_value(row: &Row, field: &Field) -> Json {
+/// such a key is text, and a missing one is `""`. Kusto strings are never null, so a row that
+/// lacks a `string_column` (see [`string_column`]) holds `""` there too.
+pub fn key_value(row: &Row, field: &Field, string_column: bool) -> Json {
     let value = lookup(row, field);
-    if field.path.is_empty() { value.into_owned() } else { Json::String(text(&value).into_owned()) }
+    if field.path.is_empty() && !(string_column && value.is_null()) { value.into_owned() } else { Json::String(text(&value).into_owned()) }
+}
+
+/// Whether `field` names a string column of these rows: some row holds text in it. Events carry
+/// no schema, so the values the rows do hold type the column.
+pub fn string_column<'r>(rows: impl IntoIterator<Item = &'r Row>, field: &Field) -> bool {
+    field.path.is_empty() && rows.into_iter().any(|row| matches!(row.get(&field.name), Some(Json::String(_))))
 }
 
 /// Kusto's `tostring()`: null is the empty string (strings are never null in Kusto).

@@ -3,26 +3,27 @@
 
 use super::cell::{self, Row};
 use super::relation::Relation;
-use crate::ir::detection::{JoinKey, JoinKind};
+use crate::ir::detection::{Field, JoinKey, JoinKind};
 use serde_json::Value as Json;
 use std::collections::{HashMap, HashSet};
 
 pub fn join(kind: JoinKind, left: &Relation, right: &Relation, keys: &[JoinKey]) -> Relation {
+    let (left_keys, right_keys) = (Keys::of(left, keys, Side::Left), Keys::of(right, keys, Side::Right));
     let left_rows: Vec<&Row> = match kind {
         // innerunique keeps one left row per key value (the first), then joins like inner.
         JoinKind::InnerUnique => {
             let mut seen = HashSet::new();
-            left.rows.iter().filter(|row| seen.insert(key_of(row, keys, Side::Left))).collect()
+            left.rows.iter().filter(|row| seen.insert(left_keys.of_row(row))).collect()
         }
         _ => left.rows.iter().collect(),
     };
     let mut right_by_key: HashMap<Option<String>, Vec<usize>> = HashMap::new();
     for (i, row) in right.rows.iter().enumerate() {
-        right_by_key.entry(key_of(row, keys, Side::Right)).or_default().push(i);
+        right_by_key.entry(right_keys.of_row(row)).or_default().push(i);
     }
-    // Null keys match nothing, as in SQL and duckdb-kql.
+    // Null keys match nothing, as in SQL and duckdb-kql (a string key is never null: `""`).
     let matches_of = |row: &Row| -> &[usize] {
-        match key_of(row, keys, Side::Left) {
+        match left_keys.of_row(row) {
             Some(k) => right_by_key.get(&Some(k)).map_or(&[], Vec::as_slice),
             None => &[],
         }
@@ -73,23 +74,33 @@ enum Side {
     Right,
 }
 
-/// The key values of a row as one comparable text; `None` when any is null.
-fn key_of(row: &Row, keys: &[JoinKey], side: Side) -> Option<String> {
-    let mut parts = Vec::with_capacity(keys.len());
-    for key in keys {
-        let field = match side {
+/// One side's key fields, each with whether it is a string column of that side's rows.
+struct Keys<'k> {
+    fields: Vec<(&'k Field, bool)>,
+}
+
+impl<'k> Keys<'k> {
+    fn of(relation: &Relation, keys: &'k [JoinKey], side: Side) -> Keys<'k> {
+        let field = |key: &'k JoinKey| match side {
             Side::Left => &key.left,
             Side::Right => &key.right,
         };
-        let value = cell::key_value(row, field);
-        parts.push(match &value {
-            Json::Null => return None,
-            // 5 and 5.0 are the same key.
-            Json::Number(n) => n.as_f64().map_or_else(|| n.to_string(), |f| f.to_string()),
-            other => other.to_string(),
-        });
+        Keys { fields: keys.iter().map(|k| (field(k), cell::string_column(&relation.rows, field(k)))).collect() }
     }
-    Some(parts.join("\u{1f}"))
+
+    /// The key values of a row as one comparable text; `None` when any is null.
+    fn of_row(&self, row: &Row) -> Option<String> {
+        let mut parts = Vec::with_capacity(self.fields.len());
+        for (field, string_column) in &self.fields {
+            parts.push(match &cell::key_value(row, field, *string_column) {
+                Json::Null => return None,
+                // 5 and 5.0 are the same key.
+                Json::Number(n) => n.as_f64().map_or_else(|| n.to_string(), |f| f.to_string()),
+                other => other.to_string(),
+            });
+        }
+        Some(parts.join("\u{1f}"))
+    }
 }
 
 fn subset<'a>(of: &Relation, rows: impl Iterator<Item = &'a Row>) -> Relation {

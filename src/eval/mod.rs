@@ -30,7 +30,7 @@ pub use cell::Row;
 pub use events::{BadLine, parse_events};
 
 use crate::ir::detection::{Computed, Detection, EventSource, Input, OutputOrigin, Predicate, Stage, Value};
-use predicate::Scope;
+use predicate::{Absent, Scope};
 use relation::Relation;
 use scalar::Computer;
 use std::collections::HashMap;
@@ -109,7 +109,11 @@ impl Run<'_> {
         // Lowering lets a computed column hide no event field the filter reads, so computing the
         // columns first changes nothing the filter sees.
         let relation = self.extend(Relation::from_rows(events), &source.computed);
-        let mut relation = self.filter(relation, &source.filter)?;
+        // A Sigma source's field tests follow Sigma: a field the event lacks matches no value.
+        self.scope.absent = if source.logsource.is_some() { Absent::NoValue } else { Absent::EmptyText };
+        let filtered = self.filter(relation, &source.filter);
+        self.scope.absent = Absent::EmptyText;
+        let mut relation = filtered?;
         // A column the query projected away is not there for a join to clash with (rows keep
         // the event's fields, which the source's own outputs read).
         if let Some(kept) = &source.columns {

@@ -29,16 +29,29 @@ pub fn compile_regex(pattern: &str, case_sensitive: bool) -> Result<Regex, Strin
     })
 }
 
-/// What evaluation needs besides the row: the pinned `now` and the compiled patterns.
+/// What evaluation needs besides the row: the pinned `now`, the compiled patterns and what a
+/// field the row lacks means.
 pub struct Scope {
     /// Ticks since the Unix epoch.
     pub now: i64,
     regexes: HashMap<(String, bool), Regex>,
+    pub absent: Absent,
+}
+
+/// What a field a row lacks (or holds as null) is to a value test.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Absent {
+    /// Kusto: strings are never null, so it is `""` to a text test (`== ""` holds).
+    #[default]
+    EmptyText,
+    /// Sigma: it has no value, so no value test holds, not even `''`; only `null` matches it
+    /// (the Sigma specification; rsigma alike).
+    NoValue,
 }
 
 impl Scope {
     pub fn new(now: i64) -> Scope {
-        Scope { now, regexes: HashMap::new() }
+        Scope { now, regexes: HashMap::new(), absent: Absent::EmptyText }
     }
 
     /// Compiles every regex of `predicate` once; an error names the pattern RE2 refuses.
@@ -107,6 +120,7 @@ fn match_holds(m: &Match, row: &Row, scope: &Scope) -> Option<bool> {
         MatchOp::IsEmpty => return Some(cell.is_null() || cell.as_str() == Some("")),
         MatchOp::IsNull => return Some(cell.is_null()),
         MatchOp::Between => return between(&cell, &m.values[0], &m.values[1], row, scope),
+        _ if cell.is_null() && scope.absent == Absent::NoValue => return Some(false),
         _ => {}
     }
     let each = m.values.iter().map(|value| compare_one(m, &cell, value, row, scope));

@@ -339,8 +339,9 @@ impl<'a> Lowerer<'a> {
         // Computing the column replaces any input field of that name: not while something already
         // lowered reads that field (the source's filter, another column, a path into itself).
         let reads_itself = matches!(&field, Ok(FieldRef { field, .. }) if field.name == name && !field.path.is_empty());
-        let hides_a_read = reads_itself || rows.columns.reads(&name) || self.source_reads(rows.at, &name);
-        let expr = self.scalar(&item.expr, &rows.columns, upto).filter(|_| !hides_a_read);
+        let shadows_a_test = self.source_reads(rows.at, &name);
+        let hides_a_read = reads_itself || rows.columns.reads(&name) || shadows_a_test;
+        let expr = if hides_a_read { None } else { self.scalar(&item.expr, &rows.columns, upto) };
         // A column `Scalar` computes is a column of the rows from here on, like an event field.
         let meaning = match (field, &expr) {
             (Ok(field), _) => Ok(field),
@@ -350,7 +351,10 @@ impl<'a> Lowerer<'a> {
             }
         };
         // A rename is recorded too, so rows that leave the source (into a join) carry the new name.
-        if !matches!(&item.expr.kind, ExprKind::Name(old) if old.name == name) {
+        // A column of a name the source's filter already tested is not: the source computes its
+        // columns before its filter, so recording it would make that earlier test read it (a name
+        // means the definition in force where it is used); later uses read `meaning`.
+        if !shadows_a_test && !matches!(&item.expr.kind, ExprKind::Name(old) if old.name == name) {
             let computed = Computed { name: name.clone(), expression: text.clone(), expr, span: item.span };
             self.add_computed(rows, computed);
         }
@@ -430,7 +434,9 @@ impl<'a> Lowerer<'a> {
         let reason = format!("`{name}` is a {construct}, not an event field");
         rows.columns.define(name, Err(NotField { construct: construct.to_string(), reason }));
         let text = self.text_of(span).to_string();
+        // Not on a source whose filter already read the name: that test keeps the event field.
         if let Input::Source(i) = rows.at
+            && !self.source_reads(rows.at, name)
             && let Some(source) = self.detection.sources.get_mut(i)
         {
             source.computed.push(Computed { name: name.to_string(), expression: text.clone(), expr: None, span });
