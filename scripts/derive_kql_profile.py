@@ -112,8 +112,8 @@ EVENT_DATA_TABLES = ["Event", "SecurityEvent"]
 # equals, fields). Columns are checked against the table schemas where the file has them.
 CLOUD = [
     ({"product": "windows", "service": "security"}, "SecurityEvent", None, {}),
-    ({"product": "windows", "service": "system"}, "Event", {"EventLog": "System"}, {"Provider_Name": "Source", "Channel": "EventLog"}),
-    ({"product": "windows", "service": "application"}, "Event", {"EventLog": "Application"}, {"Provider_Name": "Source", "Channel": "EventLog"}),
+    ({"product": "windows", "service": "system"}, "Event", {"EventLog": "System"}, {"Provider_Name": "Source"}),
+    ({"product": "windows", "service": "application"}, "Event", {"EventLog": "Application"}, {"Provider_Name": "Source"}),
     (
         {"product": "azure", "service": "signinlogs"},
         "SigninLogs",
