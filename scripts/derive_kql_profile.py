@@ -69,7 +69,7 @@ def account(prefix):
     return {"account": {"domain": f"{prefix}AccountDomain", "name": f"{prefix}AccountName"}}
 
 
-# Sigma fields the Defender XDR tables hold in another shape (src/emit/kql/transform.rs):
+# Sigma fields the Defender XDR (and ASIM) tables hold in another shape (src/emit/kql/transform.rs):
 # Sysmon's `Hashes` (`SHA1=..,MD5=..,SHA256=..,IMPHASH=..`) is one column per algorithm (no
 # IMPHASH); `TargetObject` is a key and a value name; `Details` of a number (`DWORD (0x00000001)`)
 # is the number in decimal in RegistryValueData, its type in RegistryValueType ("Dword"); `User` a domain and a name; `Initiated`
@@ -78,7 +78,7 @@ def account(prefix):
 # so a path test of `ParentImage` (or, in process events, `GrandParentImage`) is on that name.
 HASHES = {"pairs": {"SHA1": "SHA1", "MD5": "MD5", "SHA256": "SHA256"}}
 PARENT_NAME = {"base_name": "InitiatingProcessParentFileName"}
-DEFENDER_TRANSFORMS = {
+TRANSFORMS = {
     "DeviceProcessEvents": {
         "Hashes": HASHES,
         "User": account(""),
@@ -92,6 +92,9 @@ DEFENDER_TRANSFORMS = {
         "User": account("InitiatingProcess"),
         "Initiated": {"values": {"column": "ActionType", "values": {"true": OUTBOUND, "false": INBOUND}}},
     },
+    # ASIM's process and file events have a column per algorithm, IMPHASH included.
+    "imProcessCreate": {"Hashes": {"pairs": {k: f"TargetProcess{k}" for k in ["SHA1", "MD5", "SHA256", "IMPHASH"]}}},
+    "imFileEvent": {"Hashes": {"pairs": {k: f"TargetFile{k}" for k in ["SHA1", "MD5", "SHA256"]}}},
     "DeviceRegistryEvents": {
         "ParentImage": PARENT_NAME,
         "User": account("InitiatingProcess"),
@@ -109,8 +112,8 @@ EVENT_DATA_TABLES = ["Event", "SecurityEvent"]
 # equals, fields). Columns are checked against the table schemas where the file has them.
 CLOUD = [
     ({"product": "windows", "service": "security"}, "SecurityEvent", None, {}),
-    ({"product": "windows", "service": "system"}, "Event", {"EventLog": "System"}, {"Provider_Name": "Source", "Channel": "EventLog"}),
-    ({"product": "windows", "service": "application"}, "Event", {"EventLog": "Application"}, {"Provider_Name": "Source", "Channel": "EventLog"}),
+    ({"product": "windows", "service": "system"}, "Event", {"EventLog": "System"}, {"Provider_Name": "Source"}),
+    ({"product": "windows", "service": "application"}, "Event", {"EventLog": "Application"}, {"Provider_Name": "Source"}),
     (
         {"product": "azure", "service": "signinlogs"},
         "SigninLogs",
@@ -233,7 +236,7 @@ def profile(pipeline):
         logsources.append(({"category": category}, table, equals))
     tables = {}
     for table in sorted({t for _, t, _ in logsources}):
-        tables[table] = {**mappings["generic_mappings"], **mappings["table_mappings"].get(table, {}), **DEFENDER_TRANSFORMS.get(table, {})}
+        tables[table] = {**mappings["generic_mappings"], **mappings["table_mappings"].get(table, {}), **TRANSFORMS.get(table, {})}
     for logsource, table, equals, fields in CLOUD:
         check_columns(table, fields)
         logsources.append((logsource, table, equals))

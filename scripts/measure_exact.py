@@ -24,7 +24,8 @@ def convert(binary, work, name, source, target, extra=()):
     out = work / name
     shutil.rmtree(out, ignore_errors=True)
     report = work / f'{name}.json'
-    report.unlink(missing_ok=True)  # ruleconv keeps a report it did not write; a stale one would be read
+    # ruleconv keeps a report it did not write this run: a stale one would list old outputs.
+    report.unlink(missing_ok=True)
     subprocess.run([binary, 'convert', str(source), '--to', target, '-o', str(out), '--report', str(report), '-q', *extra],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return [r for r in json.loads(report.read_text())['records'] if r.get('output')]

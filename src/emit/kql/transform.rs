@@ -112,6 +112,10 @@ impl Transform {
             Transform::Values { column, values } => Some(values_of(column, values, m)),
             Transform::BaseName(column) => Some(base_name(column, m, table)),
             Transform::RegistryData { data, value_type } => Some(registry_data(data, value_type, m)),
+            // A classic event's `Data` is its unnamed `<Data>` elements, a list: no one value holds it.
+            Transform::XmlData { column } if m.field.name == "Data" => {
+                Some(Err(format!("`Data` is the unnamed <Data> elements of the event's {column}, a list that no single KQL value holds")))
+            }
             _ => None,
         }
     }
@@ -359,5 +363,10 @@ mod tests {
         // `&amp;` is unescaped last, so that an escaped entity stays one.
         assert!(xml.starts_with(r#"replace_string(replace_string("#) && xml.ends_with(r#""&amp;", "&")"#), "{xml}");
         assert!(hashes().rebuilt("Hashes").is_none());
+        // A classic event's unnamed `<Data>` elements are a list: refused, with the reason.
+        let data = Transform::XmlData { column: "EventData".into() };
+        let refused = data.rewrite(&test("Data", MatchOp::Contains, &["x"]), "Event").unwrap().err().unwrap_or_default();
+        assert!(refused.contains("unnamed"), "{refused}");
+        assert!(data.rewrite(&test("ImagePath", MatchOp::Contains, &["x"]), "Event").is_none());
     }
 }
