@@ -63,6 +63,11 @@ ACTION_TYPES = {
 # Sysmon writes `HKU\<SID>\...`; Sysmon abbreviates HKLM, HKU and HKCR.
 HIVES = [["HKEY_LOCAL_MACHINE", "HKLM"], ["HKEY_USERS", "HKU"], ["HKEY_CURRENT_USER", "HKU"], ["HKEY_CLASSES_ROOT", "HKCR"]]
 
+# The key's unnamed (default) value: Sysmon prints its name as `(Default)` in the path of a value
+# event (Sysmon's EID 13/12 `TargetObject`), the registry API and Defender name it "" (as a key
+# event has no value name), so the rows of value events with an empty name are that value.
+UNNAMED_VALUE = {"name": "(Default)", "column": "ActionType", "values": ["RegistryValueSet", "RegistryValueDeleted"]}
+
 
 def account(prefix):
     """Sysmon's `User` (`DOMAIN\\name`) from a Defender table's domain and name columns."""
@@ -98,7 +103,7 @@ TRANSFORMS = {
     "DeviceRegistryEvents": {
         "ParentImage": PARENT_NAME,
         "User": account("InitiatingProcess"),
-        "TargetObject": {"registry_path": {"key": "RegistryKey", "value_name": "RegistryValueName", "hives": HIVES}},
+        "TargetObject": {"registry_path": {"key": "RegistryKey", "value_name": "RegistryValueName", "hives": HIVES, "unnamed_value": UNNAMED_VALUE}},
         "Details": {"registry_data": {"data": "RegistryValueData", "value_type": "RegistryValueType"}},
     },
 }

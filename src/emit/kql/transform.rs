@@ -34,11 +34,27 @@ pub enum Transform {
     /// A registry path with the value name last, hives abbreviated (Sysmon's `TargetObject`),
     /// from the key and value name columns; `hives`: each way the target writes a hive → how
     /// the source does.
-    RegistryPath { key: String, value_name: String, hives: Vec<[String; 2]> },
+    RegistryPath {
+        key: String,
+        value_name: String,
+        hives: Vec<[String; 2]>,
+        /// How the source names the key's unnamed value, on the rows where the value name is empty.
+        unnamed_value: Option<UnnamedValue>,
+    },
     /// `DOMAIN\name` from two columns.
     Account { domain: String, name: String },
     /// The `<Data Name="FIELD">` element of an XML column (a Windows event's `EventData`).
     XmlData { column: String },
+}
+
+/// The source's name for a key's unnamed (default) value (Sysmon's `(Default)`), written where
+/// `column` is one of `values` (the value events) and the target's value name is empty.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnnamedValue {
+    pub name: String,
+    pub column: String,
+    pub values: Vec<String>,
 }
 
 /// A rewritten test, and why a part of it cannot hold on the target's rows.
@@ -57,7 +73,9 @@ impl Transform {
             Transform::Pairs(columns) => columns.values().map(String::as_str).collect(),
             Transform::BaseName(column) | Transform::Values { column, .. } | Transform::XmlData { column } => vec![column],
             Transform::RegistryData { data, value_type } => vec![data, value_type],
-            Transform::RegistryPath { key, value_name, .. } => vec![key, value_name],
+            Transform::RegistryPath { key, value_name, unnamed_value, .. } => {
+                [key.as_str(), value_name.as_str()].into_iter().chain(unnamed_value.as_ref().map(|u| u.column.as_str())).collect()
+            }
             Transform::Account { domain, name } => vec![domain, name],
         }
     }
@@ -67,18 +85,30 @@ impl Transform {
     pub fn rebuilt(&self, field: &str) -> Option<Expr> {
         match self {
             Transform::Pairs(_) | Transform::Values { .. } | Transform::BaseName(_) | Transform::RegistryData { .. } => None,
-            Transform::RegistryPath { key, value_name, hives } => {
+            Transform::RegistryPath { key, value_name, hives, unnamed_value } => {
                 // Each hive as the target writes it, at the start of the key, as the source does.
                 let key = hives.iter().fold(Expr::name(key.as_str()), |key, [target, source]| {
                     let pattern = format!(r"(?i)^{}(\\|$)", regex_escape(target));
                     call("replace_regex", [key, Expr::string(pattern), Expr::string(format!(r"{source}\1"))])
                 });
-                // Key events have no value name: their path is the key's.
+                // Key events have no value name: their path is the key's. A value event without
+                // one is about the unnamed value, which the source names.
+                let unnamed = match unnamed_value {
+                    Some(UnnamedValue { name, column, values }) => call(
+                        "iff",
+                        [
+                            Expr::in_list(true, Expr::name(column.as_str()), values.iter().map(|v| Expr::string(v.as_str())).collect()),
+                            Expr::string(format!(r"\{name}")),
+                            Expr::string(""),
+                        ],
+                    ),
+                    None => Expr::string(""),
+                };
                 let value = call(
                     "iff",
                     [
                         call("isempty", [Expr::name(value_name.as_str())]),
-                        Expr::string(""),
+                        unnamed,
                         call("strcat", [Expr::string(r"\"), Expr::name(value_name.as_str())]),
                     ],
                 );
@@ -351,11 +381,19 @@ mod tests {
     #[test]
     fn rebuilt_fields_are_written_as_the_source_writes_them() {
         let hives = vec![["HKEY_LOCAL_MACHINE".to_string(), "HKLM".to_string()]];
-        let registry = Transform::RegistryPath { key: "RegistryKey".into(), value_name: "RegistryValueName".into(), hives };
+        let registry = Transform::RegistryPath { key: "RegistryKey".into(), value_name: "RegistryValueName".into(), hives, unnamed_value: None };
         assert_eq!(
             printed(registry.rebuilt("TargetObject").unwrap()),
             r#"strcat(replace_regex(RegistryKey, "(?i)^HKEY_LOCAL_MACHINE(\\\\|$)", "HKLM\\1"), iff(isempty(RegistryValueName), "", strcat("\\", RegistryValueName)))"#
         );
+        // A value event without a value name is about the key's unnamed value, which Sysmon names.
+        let unnamed_value = Some(UnnamedValue { name: "(Default)".into(), column: "ActionType".into(), values: vec!["RegistryValueSet".into()] });
+        let registry = Transform::RegistryPath { key: "K".into(), value_name: "V".into(), hives: Vec::new(), unnamed_value };
+        assert_eq!(
+            printed(registry.rebuilt("TargetObject").unwrap()),
+            r#"strcat(K, iff(isempty(V), iff(ActionType in ("RegistryValueSet"), "\\(Default)", ""), strcat("\\", V)))"#
+        );
+        assert_eq!(registry.columns(), ["K", "V", "ActionType"]);
         let account = Transform::Account { domain: "AccountDomain".into(), name: "AccountName".into() };
         assert_eq!(printed(account.rebuilt("User").unwrap()), r#"iff(isempty(AccountName), "", strcat(AccountDomain, "\\", AccountName))"#);
         let xml = printed(Transform::XmlData { column: "EventData".into() }.rebuilt("Image.Path").unwrap());
