@@ -216,7 +216,7 @@ fn a_comparison_with_one_is_reported_as_a_possible_bool() {
 
 #[test]
 fn defender_columns_are_written_as_sigmahq_fields_with_their_values_reshaped() {
-    let (block, losses) = detection(r#"DeviceProcessEvents | where InitiatingProcessFileName =~ "wsreset.exe" and SHA256 == "abc""#);
+    let (block, losses) = detection(r#"DeviceProcessEvents | where InitiatingProcessFileName =~ "wsreset.exe" and SHA256 =~ "abc""#);
     assert_eq!(
         block,
         "detection:\n  selection:\n    ParentImage|endswith: \\\\wsreset.exe\n    Hashes|contains: SHA256=abc\n  condition: selection\n"

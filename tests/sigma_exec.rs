@@ -165,11 +165,12 @@ fn corpus_case(rule: &convert::Converted, profile: &SigmaProfile, schemas: &Sche
         return Err("several Sigma documents");
     }
     let table = detection.sources[0].tables[0].clone();
-    let renames = profile.renames(&table, &rule.text).ok_or("a logsource the profile does not list")?;
+    let view = profile.view(&table, &rule.text).ok_or("a logsource the profile does not list")?;
     let look_back = look_back_columns(detection);
     let events: Vec<Row> = generate::scenarios(detection, schemas, now)
         .into_iter()
         .flatten()
+        .filter_map(|event| view.realistic(event))
         .take(MAX_EVENTS)
         .map(|mut event| {
             look_back.iter().for_each(|column| _ = event.insert(column.clone(), json!(EVENT_TIME)));
@@ -186,7 +187,7 @@ fn corpus_case(rule: &convert::Converted, profile: &SigmaProfile, schemas: &Sche
         .collect::<Result<Vec<bool>, _>>()
         .map_err(|_| "our evaluator cannot run the Detection")?;
     let tested = tested_columns(detection);
-    let sigma_events = events.iter().map(|e| rename(e, &renames, &tested)).collect();
+    let sigma_events = events.iter().map(|e| rename(e, &view.renames, &tested)).collect();
     let query = rule.rule.kql().map(|q| q.text.clone()).ok_or("no query")?;
     Ok(Case {
         label: rule.rule.label(),
@@ -203,11 +204,44 @@ fn corpus_case(rule: &convert::Converted, profile: &SigmaProfile, schemas: &Sche
     })
 }
 
+/// A column's Sigma name, and the form its value takes there (`None`: as it is).
+type SigmaName = (String, Option<String>);
+
 /// `targets/sigma.yaml`, read here rather than through the library so that the check does not
-/// trust the code it checks: entries by table (or `table/EventID`), each a logsource and the
+/// trust the code it checks: entries by table (or `table/value`), each a logsource and the
 /// columns that take another name in Sigma.
 struct SigmaProfile {
-    entries: Vec<(String, Json, HashMap<String, String>)>,
+    entries: Vec<(String, Json, HashMap<String, SigmaName>)>,
+    /// The column telling a table's events apart, for tables with `table/value` entries.
+    selectors: HashMap<String, String>,
+}
+
+/// How the Sigma side sees a table's events: field names and forms, and, for an entry whose
+/// logsource is one value of a column (`Event/Application`), that column and value: events
+/// with another value are in another log, which the Sigma rule never reads.
+struct SigmaView {
+    renames: HashMap<String, SigmaName>,
+    log: Option<(String, String)>,
+}
+
+impl SigmaView {
+    /// The event as Defender or Windows could log it, or `None` when it is in another log than
+    /// the entry's: a path column then ends with the file name a column of the same event gives
+    /// (Defender's `FolderPath` holds the file's whole path; generated events may not).
+    fn realistic(&self, mut event: Row) -> Option<Row> {
+        let text = |event: &Row, column: &str| event.get(column).and_then(Json::as_str).map(str::to_string);
+        if self.log.as_ref().is_some_and(|(column, value)| text(&event, column).is_some_and(|v| !v.eq_ignore_ascii_case(value))) {
+            return None;
+        }
+        for (column, (field, _)) in self.renames.iter().filter(|(_, (_, form))| form.as_deref() == Some("basename")) {
+            let path = self.renames.iter().find(|(_, (f, form))| f == field && form.is_none()).map(|(p, _)| p.clone());
+            let Some((path, name)) = path.zip(text(&event, column)) else { continue };
+            if let Some(folder) = text(&event, &path).filter(|p| !p.to_lowercase().ends_with(&format!("\\{}", name.to_lowercase()))) {
+                event.insert(path, json!(format!("{folder}\\{name}")));
+            }
+        }
+        Some(event)
+    }
 }
 
 impl SigmaProfile {
@@ -219,43 +253,87 @@ impl SigmaProfile {
             .expect("tables")
             .iter()
             .map(|(scope, entry)| {
-                let fields = entry["fields"].as_object().into_iter().flatten();
-                let fields = fields.filter_map(|(column, name)| Some((column.clone(), name.as_str()?.to_string()))).collect();
+                // A `table/value` entry without fields takes the table's.
+                let table = scope.split('/').next().unwrap_or(scope);
+                let fields = entry["fields"].as_object().or_else(|| data["tables"][table]["fields"].as_object()).into_iter().flatten();
+                let fields = fields
+                    .filter_map(|(column, name)| {
+                        let named = match name {
+                            Json::String(field) => (field.clone(), None),
+                            _ => (name["field"].as_str()?.to_string(), Some(name["form"].as_str()?.to_string())),
+                        };
+                        Some((column.clone(), named))
+                    })
+                    .collect();
                 (scope.clone(), entry["logsource"].clone(), fields)
             })
             .collect();
-        SigmaProfile { entries }
+        let selectors = data["selectors"].as_object().into_iter().flatten();
+        let selectors = selectors.filter_map(|(table, column)| Some((table.clone(), column.as_str()?.to_string()))).collect();
+        SigmaProfile { entries, selectors }
     }
 
     /// The column renames of the profile entry whose logsource the emitted Sigma carries; none
     /// for the custom logsource of a table the profile does not list. `None` when the Sigma's
     /// logsource is neither (the check would not know how to name the fields).
-    fn renames(&self, table: &str, sigma: &str) -> Option<HashMap<String, String>> {
+    fn view(&self, table: &str, sigma: &str) -> Option<SigmaView> {
         let document = ruleconv::yaml::parse_documents(sigma).ok()?.into_iter().next()?.to_json();
         let logsource = &document["logsource"];
         if logsource["product"] == "sentinel" {
-            return Some(HashMap::new());
+            return Some(SigmaView { renames: HashMap::new(), log: None });
         }
         let own = |scope: &str| scope == table || scope.strip_prefix(table).is_some_and(|rest| rest.starts_with('/'));
         let same = |expected: &Json| expected.as_object().is_some_and(|e| e.iter().all(|(k, v)| &logsource[k] == v));
-        self.entries.iter().find(|(scope, expected, _)| own(scope) && same(expected)).map(|(_, _, fields)| fields.clone())
+        let (scope, _, fields) = self.entries.iter().find(|(scope, expected, _)| own(scope) && same(expected))?;
+        let value = scope.strip_prefix(table).and_then(|rest| rest.strip_prefix('/'));
+        let log = value.and_then(|value| Some((self.selectors.get(table)?.clone(), value.to_string())));
+        Some(SigmaView { renames: fields.clone(), log })
     }
 }
 
-/// The event with its fields named as in Sigma. Where two columns take one Sigma name, the one
-/// the rule tests keeps it.
-fn rename(event: &Row, renames: &HashMap<String, String>, tested: &BTreeSet<String>) -> Row {
+/// The event with its fields named as in Sigma, each value in the form Sysmon writes it. Where
+/// two columns take one Sigma name, a whole value (a path) keeps it over a part of one (a file
+/// name), else the one the rule tests keeps it.
+fn rename(event: &Row, renames: &HashMap<String, SigmaName>, tested: &BTreeSet<String>) -> Row {
     let mut renamed = Row::new();
-    let mut owner: HashMap<String, &String> = HashMap::new();
+    let mut owner: HashMap<String, (&String, bool)> = HashMap::new();
     for (column, value) in event {
-        let name = renames.get(column).unwrap_or(column);
-        if owner.get(name).is_some_and(|held| tested.contains(*held)) {
+        let (name, form) = renames.get(column).map(|(name, form)| (name, form.as_deref())).unwrap_or((column, None));
+        let keeps = |(held, whole): &(&String, bool)| (*whole && form.is_some()) || (*whole == form.is_none() && tested.contains(*held));
+        if owner.get(name).is_some_and(keeps) {
             continue;
         }
-        owner.insert(name.clone(), column);
-        renamed.insert(name.clone(), value.clone());
+        owner.insert(name.clone(), (column, form.is_none()));
+        let value = match (form, value.as_str()) {
+            (Some(form), Some(text)) => json!(sysmon_form(form, text)),
+            _ => value.clone(),
+        };
+        renamed.insert(name.clone(), value);
     }
     renamed
+}
+
+/// A Defender value as Sysmon's field holds it, from the two vendors' documentation (Defender's
+/// advanced hunting schema; Sysmon's event fields): a file name inside a full path, an account
+/// inside `DOMAIN\name`, one hash inside `Hashes`, a registry key with short hive names and
+/// then a value name.
+fn sysmon_form(form: &str, value: &str) -> String {
+    const HIVES: [(&str, &str); 4] =
+        [("HKEY_LOCAL_MACHINE", "HKLM"), ("HKEY_USERS", "HKU"), ("HKEY_CURRENT_USER", "HKU"), ("HKEY_CLASSES_ROOT", "HKCR")];
+    match form {
+        "basename" => format!(r"C:\Folder\{value}"),
+        "account-name" => format!(r"DOMAIN\{value}"),
+        "account-domain" => format!(r"{value}\user"),
+        "sha256" | "sha1" | "md5" => format!("{}={value}", form.to_ascii_uppercase()),
+        "registry-key" => {
+            let upper = value.to_ascii_uppercase();
+            let short =
+                HIVES.iter().find(|(long, _)| upper.starts_with(long)).map(|(long, short)| format!("{short}{}", &value[long.len()..]));
+            format!(r"{}\Value", short.unwrap_or_else(|| value.to_string()))
+        }
+        "registry-value-name" => format!(r"HKLM\Key\{value}"),
+        _ => value.to_string(),
+    }
 }
 
 /// The columns the Detection's filter tests.

@@ -96,7 +96,9 @@ fn hash(m: &Match, column: &str, algorithm: &str) -> Result<Moved, String> {
         return Err(format!("a {} test on one hash (`{column}`) has no form on the `Hashes` list", op_name(m.op)));
     }
     let values = strings(m, column)?.into_iter().map(|t| Value::String(format!("{algorithm}={t}"))).collect();
-    Ok((Match { op: MatchOp::Contains, values, case_sensitive: false, ..m.clone() }, None))
+    // Defender writes hashes in lower case, Sysmon in upper case: the test ignores case.
+    let cased = m.case_sensitive.then(|| format!("`{column}` is compared case-sensitively; `Hashes` is compared ignoring case"));
+    Ok((Match { op: MatchOp::Contains, values, case_sensitive: false, ..m.clone() }, cased))
 }
 
 /// Full hive names as Defender writes them, and Sysmon's short ones (SigmaHQ's rules test
@@ -207,6 +209,8 @@ mod tests {
     fn one_hash_is_an_entry_of_hashes() {
         assert_eq!(moved(Form::Sha256, MatchOp::Equals, "abc"), (MatchOp::Contains, "SHA256=abc".into(), false));
         assert!(apply(Form::Md5, "C", &test(MatchOp::StartsWith, "ab")).is_err());
+        let cased = Match { case_sensitive: true, ..test(MatchOp::Equals, "ab") };
+        assert!(apply(Form::Sha1, "C", &cased).expect("moves").1.is_some());
     }
 
     #[test]
