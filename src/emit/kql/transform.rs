@@ -381,13 +381,15 @@ mod tests {
     #[test]
     fn rebuilt_fields_are_written_as_the_source_writes_them() {
         let hives = vec![["HKEY_LOCAL_MACHINE".to_string(), "HKLM".to_string()]];
-        let registry = Transform::RegistryPath { key: "RegistryKey".into(), value_name: "RegistryValueName".into(), hives, unnamed_value: None };
+        let registry =
+            Transform::RegistryPath { key: "RegistryKey".into(), value_name: "RegistryValueName".into(), hives, unnamed_value: None };
         assert_eq!(
             printed(registry.rebuilt("TargetObject").unwrap()),
             r#"strcat(replace_regex(RegistryKey, "(?i)^HKEY_LOCAL_MACHINE(\\\\|$)", "HKLM\\1"), iff(isempty(RegistryValueName), "", strcat("\\", RegistryValueName)))"#
         );
         // A value event without a value name is about the key's unnamed value, which Sysmon names.
-        let unnamed_value = Some(UnnamedValue { name: "(Default)".into(), column: "ActionType".into(), values: vec!["RegistryValueSet".into()] });
+        let unnamed_value =
+            Some(UnnamedValue { name: "(Default)".into(), column: "ActionType".into(), values: vec!["RegistryValueSet".into()] });
         let registry = Transform::RegistryPath { key: "K".into(), value_name: "V".into(), hives: Vec::new(), unnamed_value };
         assert_eq!(
             printed(registry.rebuilt("TargetObject").unwrap()),
