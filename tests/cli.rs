@@ -319,7 +319,7 @@ fn kql_takes_a_profile_and_other_targets_refuse_it() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).starts_with(
-            "// ruleconv fidelity: exact\n// ruleconv evidence: unverified\nimProcessCreate\n| where TargetProcessName endswith"
+            "// ruleconv fidelity: exact\n// ruleconv evidence: schema-checked\nimProcessCreate\n| where TargetProcessName endswith"
         ),
         "{}",
         text(&out.stdout)

@@ -252,8 +252,11 @@ fn print(what: &str, tally: &Tally, correlations: usize) {
 /// Sysmon's fields (issue 18), a Defender file name comes back as the end of its path
 /// (`FileName =~ "x"` → `Image|endswith: '\x'` → `FolderPath endswith @"\x"`, the same events in
 /// another form; 36 rules), and an `EventLog =~ "Application"` test is Sigma's `service:
-/// application`, which comes back as `==` (1 rule): 80 of 125.
-const MIN_SENTINEL_EQUAL: usize = 80;
+/// application`, which comes back as `==` (1 rule): 80 of 125. With Sigma → KQL's schema check and
+/// transforms (issue 18), a Sigma field the table lacks comes back as `false` and a registry or
+/// account field as the `extend` that rebuilds it from the table's columns (a computed column,
+/// not the Sigma field): 69 of 124.
+const MIN_SENTINEL_EQUAL: usize = 69;
 /// Measured: 1,755 of 2,372 Sigma rules translated `exact` to KQL give their Detection back
 /// through a Sentinel rule. The rest, mostly a logsource that comes back more general because
 /// one table holds it and its siblings (`registry_set` → DeviceRegistryEvents → `registry_event`,
@@ -262,8 +265,11 @@ const MIN_SENTINEL_EQUAL: usize = 80;
 /// application events come back (Event's `EventLog` values are `service: system` and
 /// `application`). A registry key test comes back as a test on the key inside `TargetObject`
 /// (`endswith '\Run'` → `RegistryKey endswith` → `TargetObject|contains: '\Run\'`), since
-/// Defender's `RegistryKey` holds no value name: 1,820.
-const MIN_SIGMA_EQUAL: usize = 1_820;
+/// Defender's `RegistryKey` holds no value name: 1,820. Since the Defender transforms (issue 18),
+/// `TargetObject`, `User` and event-log fields are rebuilt by an `extend` from the table's
+/// columns and each category is scoped by its `ActionType`s, which lower back as computed columns
+/// and an extra test, not as the Sigma rule's fields: 1,601 of 2,262.
+const MIN_SIGMA_EQUAL: usize = 1_600;
 
 /// Sigma correlation rules are left out (their round trips belong with correlations), and
 /// counted: none is `exact` today, since no independent engine evaluates them.

@@ -46,8 +46,8 @@ const PROCESS: &str = "  category: process_creation\n  product: windows";
 #[test]
 fn a_column_the_table_lacks_is_an_unknown_field_loss_in_every_kql_target() {
     let scratch = Scratch::new("unknown");
-    // Defender's DeviceProcessEvents has SHA256/SHA1/MD5, no Sysmon `Hashes`.
-    let rule = scratch.file("hashes.yml", &sigma(PROCESS, "    Hashes|contains: 'SHA256=ABC'\n    CommandLine|contains: x"));
+    // Defender's DeviceProcessEvents has no Sysmon `CurrentDirectory`.
+    let rule = scratch.file("cwd.yml", &sigma(PROCESS, "    CurrentDirectory|contains: 'Temp'\n    CommandLine|contains: x"));
     for target in ["kql", "sentinel", "sentinel-yaml"] {
         let out = stdout(&ruleconv(&["--to", target], &[&rule]));
         assert!(!out.contains("fidelity: exact"), "{target}: {out}");
@@ -59,15 +59,15 @@ fn a_column_the_table_lacks_is_an_unknown_field_loss_in_every_kql_target() {
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         let report = std::fs::read_to_string(&report).expect("report");
         assert!(
-            report.contains("unknown-field") && report.contains("`Hashes`") && report.contains("`DeviceProcessEvents`"),
+            report.contains("unknown-field") && report.contains("`CurrentDirectory`") && report.contains("`DeviceProcessEvents`"),
             "{target}: {report}"
         );
         assert!(!report.contains("`CommandLine`"), "a mapped column the table has is no loss: {report}");
     }
-    // In the built-in profiles whose table lacks it (azure-monitor maps it to SecurityEvent's `FileHash`).
-    for profile in ["sentinel", "asim"] {
+    // In the built-in profiles whose table lacks it (ASIM's imProcessCreate has TargetProcessCurrentDirectory).
+    for profile in ["sentinel", "azure-monitor"] {
         let out = stdout(&ruleconv(&["--to", "kql", "--profile", profile], &[&rule]));
-        assert!(out.contains("loss") && out.contains("`Hashes`"), "{profile}: {out}");
+        assert!(out.contains("loss") && out.contains("`CurrentDirectory`"), "{profile}: {out}");
     }
 }
 
@@ -84,7 +84,7 @@ fn a_table_the_schema_data_lacks_is_not_judged_and_a_profile_files_known_tables_
     assert!(out.contains("fidelity: exact") && out.contains("ProcessPath_s endswith"), "{out}");
     let network = scratch.file("net.yml", &sigma("  category: network_connection\n  product: windows", "    Bogus: 1"));
     let out = stdout(&ruleconv(&["--to", "kql", "--profile", profile], &[&network]));
-    assert!(out.contains("`Bogus` is written as column `NoSuchColumn`, which table `DeviceNetworkEvents` does not have"), "{out}");
+    assert!(out.contains("`Bogus` is written as column `NoSuchColumn`, which table `DeviceNetworkEvents` does not have "), "{out}");
 }
 
 #[test]
@@ -117,14 +117,14 @@ fn values_are_written_in_the_columns_type() {
 #[test]
 fn check_finds_the_unknown_columns_of_a_rule_we_write() {
     let scratch = Scratch::new("check");
-    let rule = scratch.file("hashes.yml", &sigma(PROCESS, "    Hashes|contains: 'SHA256=ABC'"));
+    let rule = scratch.file("cwd.yml", &sigma(PROCESS, "    CurrentDirectory|contains: 'Temp'"));
     let out = scratch.0.join("out");
     let written = ruleconv(&["--to", "sentinel-yaml", "-o", out.to_str().unwrap(), "-q"], &[&rule]);
     assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
     let checked = ruleconv(&["check"], &[&out]);
     let text = String::from_utf8_lossy(&checked.stdout);
-    assert!(text.contains("`Hashes` is no column of `DeviceProcessEvents`"), "{text}");
+    assert!(text.contains("`CurrentDirectory` is no column of `DeviceProcessEvents`"), "{text}");
     // file:line:col of the name in the written file.
-    let line = text.lines().find(|l| l.contains("`Hashes`")).unwrap();
+    let line = text.lines().find(|l| l.contains("`CurrentDirectory`")).unwrap();
     assert!(line.contains(".yaml:") && line.contains(": warning:"), "{line}");
 }

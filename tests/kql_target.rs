@@ -147,7 +147,7 @@ SecurityEvent
 | summarize value_count = dcount(TargetUserName) by bin(TimeGenerated, 10m), IpAddress
 | where value_count >= 5
 ";
-    assert!(kql.starts_with("// ruleconv fidelity: approximate\n// ruleconv evidence: unverified\n//   loss at 11:1: the timespan is written as fixed time bins"), "{kql}");
+    assert!(kql.starts_with("// ruleconv fidelity: approximate\n// ruleconv evidence: schema-checked\n//   loss at 11:1: the timespan is written as fixed time bins"), "{kql}");
     assert!(kql.ends_with(expected), "{kql}");
 }
 

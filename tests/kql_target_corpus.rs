@@ -10,8 +10,10 @@ use ruleconv::convert;
 use ruleconv::emit::{EmitOptions, Target, Verdict};
 
 /// (profile, converted rules at least): the default maps more than pySigma's microsoft_xdr
-/// pipeline (1,928 rules) because it adds the cloud and Windows service logsources.
-const FLOORS: [(&str, usize); 3] = [("sentinel", 2400), ("asim", 2350), ("azure-monitor", 2400)];
+/// pipeline (1,928 rules) because it adds the cloud and Windows service logsources. Since issue 18
+/// the default refuses what Defender's rows cannot answer (a folder tested on a file-name column,
+/// a classic event's unnamed `Data`) and what would be broader than the rule: 2,394.
+const FLOORS: [(&str, usize); 3] = [("sentinel", 2390), ("asim", 2350), ("azure-monitor", 2400)];
 
 #[test]
 fn corpus_rules_become_kql_the_oracle_accepts() {

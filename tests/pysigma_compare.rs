@@ -39,14 +39,19 @@ fn ruleconv_converts_every_rule_pysigma_converts() {
     let _ = std::fs::remove_file(&json);
     let rules = per_rule.as_object().unwrap();
     let count = |key: &str| rules.values().filter(|r| r[key] == true).count();
+    // Where pySigma's query cannot mean the rule on the table's rows (a folder tested on a column
+    // holding the file name only) or keeps none of its logic, ruleconv refuses and says why:
+    // those refusals are the only gaps allowed.
+    let reasoned = |error: &str| error.contains("has only the file's name") || error.contains("--allow-broader writes it");
     let gaps: Vec<_> = rules
         .iter()
         .filter(|(_, r)| r["pysigma"] == true && r["ruleconv"] != true)
+        .filter(|(_, r)| !reasoned(r["ruleconv_error"].as_str().unwrap_or_default()))
         .map(|(path, r)| format!("{path}: {}", r["ruleconv_error"]))
         .collect();
     assert!(gaps.is_empty(), "pySigma converts, ruleconv does not:\n{}", gaps.join("\n"));
     assert!(count("pysigma") >= 1900, "pySigma converted {} rules", count("pysigma"));
-    assert!(count("ruleconv") >= 2443, "ruleconv converted {} rules", count("ruleconv"));
+    assert!(count("ruleconv") >= 2390, "ruleconv converted {} rules", count("ruleconv"));
     for prefix in ["azure/", "m365/"] {
         let converted = rules.values().filter(|r| r["logsource"].as_str().unwrap().starts_with(prefix) && r["ruleconv"] == true);
         assert!(converted.count() >= if prefix == "m365/" { 19 } else { 113 }, "{prefix}");

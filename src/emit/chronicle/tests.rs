@@ -14,17 +14,16 @@ fn rule(query: &str) -> Rule {
     }
 }
 
+/// The rule as YARA-L, or YARA-L's own refusal: written even when broader than the rule (these
+/// tests look at each construct; `broader` has its own tests in tests/broader.rs).
 fn try_emit(rule: &Rule) -> Result<Emitted, Vec<crate::diag::Problem>> {
     let detection = crate::lower::lower_rule(rule);
-    Chronicle.emit(&[Subject { rule, detection: &detection }], &EmitOptions::default())
+    let options = EmitOptions { allow_broader: true, ..EmitOptions::default() };
+    Chronicle.emit(&[Subject { rule, detection: &detection }], &options)
 }
 
-/// The rule as YARA-L, written even when broader than the rule (these tests look at each
-/// construct's loss; `broader` has its own).
 fn emit_rule(rule: &Rule) -> Emitted {
-    let detection = crate::lower::lower_rule(rule);
-    let options = EmitOptions { allow_broader: true, ..EmitOptions::default() };
-    Chronicle.emit(&[Subject { rule, detection: &detection }], &options).unwrap_or_else(|errors| panic!("refused: {errors:?}"))
+    try_emit(rule).unwrap_or_else(|errors| panic!("refused: {errors:?}"))
 }
 
 fn emit(query: &str) -> Emitted {

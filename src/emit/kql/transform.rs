@@ -248,7 +248,8 @@ fn registry_data(data: &str, value_type: &str, m: &Match) -> Result<Rewritten, S
         let number = Expr::binary(BinaryOp::Eq, Expr::name(data), Expr::string(number.to_string()));
         tests.push(Expr::paren(Expr::binary(BinaryOp::And, typed, number)));
     }
-    let plain = (!plain.is_empty()).then(|| (data.to_string(), plain));
+    // A test without values (`null`, empty) is a test of the data column as it is.
+    let plain = (!plain.is_empty() || m.values.is_empty()).then(|| (data.to_string(), plain));
     Ok(Rewritten { test: joined(tests, m.quantifier), plain, losses: Vec::new() })
 }
 
