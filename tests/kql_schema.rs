@@ -3,39 +3,10 @@
 //! table, in every KQL target and with a profile file; a team's own table is not judged; values
 //! are written in the column's type. `check` finds the unknown columns of the rules we write.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "support/scratch.rs"]
+mod scratch;
 
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("ruleconv-schema-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("scratch folder");
-        Scratch(dir)
-    }
-
-    fn file(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).expect("written");
-        path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn ruleconv(args: &[&str], files: &[&Path]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ruleconv")).args(args).args(files).output().expect("ruleconv runs")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout.clone()).expect("utf-8")
-}
+use scratch::{Scratch, ruleconv, stdout};
 
 fn sigma(logsource: &str, selection: &str) -> String {
     format!("title: t\nlevel: high\nlogsource:\n{logsource}\ndetection:\n  selection:\n{selection}\n  condition: selection\n")
@@ -45,7 +16,7 @@ const PROCESS: &str = "  category: process_creation\n  product: windows";
 
 #[test]
 fn a_column_the_table_lacks_is_an_unknown_field_loss_in_every_kql_target() {
-    let scratch = Scratch::new("unknown");
+    let scratch = Scratch::new("schema-unknown");
     // Defender's DeviceProcessEvents has no Sysmon `CurrentDirectory`.
     let rule = scratch.file("cwd.yml", &sigma(PROCESS, "    CurrentDirectory|contains: 'Temp'\n    CommandLine|contains: x"));
     for target in ["kql", "sentinel", "sentinel-yaml"] {
@@ -73,7 +44,7 @@ fn a_column_the_table_lacks_is_an_unknown_field_loss_in_every_kql_target() {
 
 #[test]
 fn a_table_the_schema_data_lacks_is_not_judged_and_a_profile_files_known_tables_are() {
-    let scratch = Scratch::new("profile");
+    let scratch = Scratch::new("schema-profile");
     let profile = scratch.file(
         "ours.yaml",
         "about: ours\nextends: sentinel\nlogsources:\n  - category: process_creation\n    product: windows\n    table: MyEdr_CL\n  - category: network_connection\n    product: windows\n    table: DeviceNetworkEvents\nfields:\n  MyEdr_CL:\n    Image: ProcessPath_s\n  DeviceNetworkEvents:\n    Bogus: NoSuchColumn\n",
@@ -89,7 +60,7 @@ fn a_table_the_schema_data_lacks_is_not_judged_and_a_profile_files_known_tables_
 
 #[test]
 fn values_are_written_in_the_columns_type() {
-    let scratch = Scratch::new("typed");
+    let scratch = Scratch::new("schema-typed");
     let profile = scratch.file(
         "logon.yaml",
         "about: logons\nextends: sentinel\nlogsources:\n  - category: logon\n    product: windows\n    table: DeviceLogonEvents\n",
@@ -116,7 +87,7 @@ fn values_are_written_in_the_columns_type() {
 
 #[test]
 fn check_finds_the_unknown_columns_of_a_rule_we_write() {
-    let scratch = Scratch::new("check");
+    let scratch = Scratch::new("schema-check");
     let rule = scratch.file("cwd.yml", &sigma(PROCESS, "    CurrentDirectory|contains: 'Temp'"));
     let out = scratch.0.join("out");
     let written = ruleconv(&["--to", "sentinel-yaml", "-o", out.to_str().unwrap(), "-q"], &[&rule]);

@@ -2,8 +2,10 @@
 //! and the Sentinel targets, on top of a built-in profile or alone; a malformed profile is
 //! refused once, at its file's line and column, before any rule is converted.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "support/scratch.rs"]
+mod scratch;
+
+use scratch::{Scratch, ruleconv, stdout};
 
 const RULE: &str = "\
 title: Encoded PowerShell
@@ -71,40 +73,9 @@ fields:
     User: UserName_s
 ";
 
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("ruleconv-profile-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("scratch folder");
-        Scratch(dir)
-    }
-
-    fn file(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).expect("written");
-        path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn ruleconv(args: &[&str], files: &[&Path]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ruleconv")).args(args).args(files).output().expect("ruleconv runs")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout.clone()).expect("utf-8")
-}
-
 #[test]
 fn a_profile_file_maps_logsources_and_fields_to_a_teams_tables() {
-    let scratch = Scratch::new("maps");
+    let scratch = Scratch::new("profile-maps");
     let profile = scratch.file("our-tables.yaml", PROFILE);
     let profile = profile.to_str().expect("utf-8 path");
     let rule = scratch.file("rule.yml", RULE);
@@ -129,7 +100,7 @@ fn a_profile_file_maps_logsources_and_fields_to_a_teams_tables() {
 
 #[test]
 fn a_profile_without_extends_maps_only_its_own_tables() {
-    let scratch = Scratch::new("alone");
+    let scratch = Scratch::new("profile-alone");
     let profile = scratch.file("alone.yml", "about: only ours\nlogsources:\n  - category: process_creation\n    table: MyEdr_CL\n");
     let signin = scratch.file("signin.yml", SIGNIN);
     let output = ruleconv(&["--to", "kql", "--profile", profile.to_str().unwrap()], &[&signin]);
@@ -140,7 +111,7 @@ fn a_profile_without_extends_maps_only_its_own_tables() {
 
 #[test]
 fn a_malformed_profile_is_refused_at_its_line_and_column_before_any_rule() {
-    let scratch = Scratch::new("malformed");
+    let scratch = Scratch::new("profile-malformed");
     let rule = scratch.file("rule.yml", RULE);
     let cases = [
         (
