@@ -374,6 +374,10 @@ mod tests {
         assert_eq!((column.as_str(), plain.as_slice(), losses.len()), ("Data", &[Value::String("%TEMP%".into())][..], 0));
         // The start of a number's text is no test of its decimal form.
         assert!(details.rewrite(&test("Details", MatchOp::StartsWith, &["DWORD (0x00000001)"]), "T").unwrap().is_err());
+        // A test without values (`Details: null`) is a test of the data column as it is.
+        let null = Match { op: MatchOp::IsNull, values: Vec::new(), ..test("Details", MatchOp::Equals, &[]) };
+        let Ok(Rewritten { test: None, plain: Some((column, values)), .. }) = details.rewrite(&null, "T").unwrap() else { panic!() };
+        assert_eq!((column.as_str(), values.len()), ("Data", 0));
         assert_eq!(registry_number("dword (0x1)"), Some(("Dword", 1)));
         assert_eq!(registry_number("DWORD (0x100000000)"), None);
         assert_eq!(registry_number("DWORD"), None);
