@@ -275,8 +275,8 @@ def main():
         "# to be that logsource's event (or one of them, a list). Fields: Sigma field → column, a",
         "# dotted path into a dynamic column, or a transform (src/emit/kql/transform.rs) where the",
         "# table holds it in another shape; a field absent here keeps its Sigma name. `event_data`:",
-        "# the XML column whose `<Data Name>` elements are the fields that are not columns of the",
-        "# table (targets/kql-schemas.tsv). `time_columns`: the column",
+        "# the XML column whose `<Data Name>` elements are the fields that are not among the",
+        "# table's `table_columns`. `time_columns`: the column",
         "# holding each table's event time (what a Sigma correlation's timespan bins), where it is",
         "# not `TimeGenerated`.",
         f"default: {scalar('sentinel')}",
@@ -285,6 +285,9 @@ def main():
     tables = sorted({table for logsources, _ in derived.values() for _, table, _ in logsources})
     out.append("time_columns:")
     out += [f"  {scalar(t)}: {scalar(time_column(t))}" for t in tables if time_column(t) != "TimeGenerated"]
+    out.append("table_columns:")
+    for table in EVENT_DATA_TABLES:
+        out.append(f"  {scalar(table)}: {scalar(sorted(c[0] for c in SCHEMAS[table]['columns']))}")
     out.append("profiles:")
     for name, (pipeline, about) in PIPELINES.items():
         logsources, tables = derived[name]
