@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+#[path = "hostile_cases/writes.rs"]
+mod writes;
+
 const TARGETS: [&str; 6] = ["sentinel", "sentinel-yaml", "sigma", "chronicle", "markdown", "kql"];
 /// Each run's bound; the slowest input (a 10 MB line) takes well under a second unloaded.
 const TIME_BOUND: Duration = Duration::from_secs(5);

@@ -2,13 +2,13 @@
 
 use super::junit::{self, Case, Suite};
 use super::output_file::Writer;
+use super::stdout::Stdout;
 use super::{CheckArgs, EXIT_OK, EXIT_PROBLEMS, sarif};
 use crate::check;
 use crate::convert::{self, InputFile};
 use crate::diag::{self, Problem};
 use crate::read::Entry;
 use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// One record of `--format json`: a rule (or a file that holds no readable rule).
@@ -55,16 +55,15 @@ pub fn run(args: &CheckArgs) -> i32 {
         }
     }
     let mut failed = 0;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = Stdout::lock();
     let mut records = Vec::new();
     let mut sources = SourceCache::default();
     for (mut report, problems) in reports {
         for problem in problems {
             if args.format == "text" && (!quiet || problem.is_error()) {
-                let _ = writeln!(out, "{problem}");
+                out.line(&problem.to_string());
                 if let Some(excerpt) = sources.excerpt(&problem) {
-                    let _ = writeln!(out, "{excerpt}");
+                    out.line(&excerpt);
                 }
             }
             if problem.is_error() { report.errors.push(problem) } else { report.warnings.push(problem) }
@@ -74,12 +73,16 @@ pub fn run(args: &CheckArgs) -> i32 {
         records.push(report);
     }
     if json {
-        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&records).unwrap_or_default());
+        out.line(&serde_json::to_string_pretty(&records).unwrap_or_default());
     }
     if sarif {
         let problems: Vec<&Problem> = records.iter().flat_map(|r| r.errors.iter().chain(&r.warnings)).collect();
         let base = std::env::current_dir().unwrap_or_default();
-        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&sarif::document(&problems, &base)).unwrap_or_default());
+        out.line(&serde_json::to_string_pretty(&sarif::document(&problems, &base)).unwrap_or_default());
+    }
+    if let Err(message) = out.finish() {
+        eprintln!("ruleconv check: {message}");
+        failed += 1;
     }
     if let Some(path) = &args.batch.junit
         && let Err(message) = write_junit(path, &records, &files)

@@ -4,6 +4,7 @@
 use super::junit::{self, Case, Suite};
 use super::output_file::Writer;
 use super::progress::Progress;
+use super::stdout::Stdout;
 use super::{ConvertArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::convert::{self, Converted, Record, Status, Summary};
 use crate::diag::{Code, Kind, Problem};
@@ -56,6 +57,14 @@ pub fn run(args: ConvertArgs) -> i32 {
         eprintln!("ruleconv: {message}");
         return EXIT_USAGE;
     }
+    let mut writer = Writer::new(&files, args.force);
+    // Held until the run ends: another run into the same folder fails here, before any work.
+    if let Some(dir) = &args.output
+        && let Err(message) = writer.claim(dir)
+    {
+        eprintln!("ruleconv: {message}");
+        return EXIT_PROBLEMS;
+    }
     args.batch.use_threads();
     let mut read = convert::read_all(&files, args.from);
     convert::warn_duplicate_ids(&mut read);
@@ -64,20 +73,24 @@ pub fn run(args: ConvertArgs) -> i32 {
     let results = convert::convert_observed(&read, &targets, &options, &|| progress.tick());
     progress.finish();
 
-    let writer = Writer::new(&files, args.force);
     let mut all_records = Vec::new();
     let mut summaries = Vec::new();
+    let mut stdout_failure = None;
     for (target, (mut records, converted)) in targets.iter().zip(results) {
         match &args.output {
             Some(dir) if several => write_files(&converted, &mut records, &dir.join(target.name()), *target, &writer),
             Some(dir) => write_files(&converted, &mut records, dir, *target, &writer),
-            None => write_stdout(&converted, &mut records, *target, &options),
+            None => stdout_failure = write_stdout(&converted, &mut records, *target, &options).err(),
         }
         summaries.push((*target, convert::summarize(&read, &records)));
         all_records.extend(records);
     }
 
-    print_problems(&all_records, quiet);
+    // A failed stdout fails every rule in it for one reason: said once, not once per rule.
+    print_problems(&all_records, quiet, stdout_failure.is_some());
+    if let Some(message) = &stdout_failure {
+        eprintln!("ruleconv: {message}");
+    }
     if !quiet {
         summaries.iter().for_each(|(target, summary)| print_summary(summary, *target));
     }
@@ -98,23 +111,32 @@ fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, targ
     // then recorded in input order, so records and messages do not depend on the thread count.
     let written: Vec<_> = converted.par_iter().zip(&paths).map(|(c, path)| writer.write_under(dir, path, &c.text)).collect();
     for ((c, path), result) in converted.iter().zip(paths).zip(written) {
-        let record = &mut records[c.record];
         match result {
-            Ok(()) => record.output = Some(path),
-            Err(message) => {
-                record.status = Status::Failed;
-                let message = format!("cannot write {}: {message}", path.display());
-                record.problems.push(Problem::about(Kind::Error, Code::WriteFailed, c.rule, c.rule.origin.position, message));
-            }
+            Ok(()) => records[c.record].output = Some(path),
+            Err(message) => not_written(&mut records[c.record], c, format!("cannot write {}: {message}", path.display())),
         }
     }
 }
 
-/// Without `-o`, every converted rule goes to stdout as one document.
-fn write_stdout(converted: &[Converted], records: &mut [Record], target: Target, options: &EmitOptions) {
+/// A rule whose output could not be written failed, whatever its translation was: it has no
+/// fidelity and no evidence, so no summary counts it as exact.
+fn not_written(record: &mut Record, c: &Converted, message: String) {
+    record.status = Status::Failed;
+    record.fidelity = None;
+    record.evidence = None;
+    record.problems.push(Problem::about(Kind::Error, Code::WriteFailed, c.rule, c.rule.origin.position, message));
+}
+
+/// Without `-o`, every converted rule goes to stdout as one document. When stdout cannot take
+/// it all, every rule in it failed; the error is returned to be said once.
+fn write_stdout(converted: &[Converted], records: &mut [Record], target: Target, options: &EmitOptions) -> Result<(), String> {
     match convert::combined_text(converted, target, options) {
         Ok(text) => {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            let mut out = Stdout::lock();
+            out.text(&text);
+            out.finish().inspect_err(|message| {
+                converted.iter().for_each(|c| not_written(&mut records[c.record], c, format!("not written: {message}")));
+            })
         }
         Err(errors) => {
             for e in errors {
@@ -125,18 +147,23 @@ fn write_stdout(converted: &[Converted], records: &mut [Record], target: Target,
                 record.status = Status::Failed;
                 record.problems.push(e);
             }
+            Ok(())
         }
     }
 }
 
 /// Each problem once: with several targets, a problem of reading a rule is in every target's
-/// record, but is one problem. `quiet` prints the errors only.
-fn print_problems(records: &[Record], quiet: bool) {
+/// record, but is one problem. `quiet` prints the errors only; `without_write_failures` leaves
+/// out the failures to write, said once by the caller.
+fn print_problems(records: &[Record], quiet: bool, without_write_failures: bool) {
     // Buffered: stderr is not, and a corpus run prints thousands of problems, each formatted
     // in several pieces that would otherwise be a write call apiece.
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
     let mut printed = HashSet::new();
-    let shown = records.iter().flat_map(|r| &r.problems).filter(|p| !quiet || p.is_error());
+    let shown = records
+        .iter()
+        .flat_map(|r| &r.problems)
+        .filter(|p| (!quiet || p.is_error()) && !(without_write_failures && p.code == Code::WriteFailed));
     for line in shown.map(Problem::to_string) {
         if printed.insert(line.clone()) {
             let _ = writeln!(err, "{line}");

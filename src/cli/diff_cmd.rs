@@ -1,9 +1,10 @@
 //! `ruleconv diff EXPECTED ACTUAL [--stat]`: for folders a summary of the files that differ,
 //! then each changed file's unified diff.
 
+use super::stdout::Stdout;
 use super::{EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::diff;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 
 pub fn run(expected: &Path, actual: &Path, color: &str, stat: bool) -> i32 {
@@ -30,11 +31,14 @@ pub fn run(expected: &Path, actual: &Path, color: &str, stat: bool) -> i32 {
         }
         text.push_str(&report.diffs);
     }
-    let stdout = std::io::stdout();
-    let colored = color == "always" || (color == "auto" && stdout.is_terminal());
+    let colored = color == "always" || (color == "auto" && std::io::stdout().is_terminal());
     // The outputs hold rule text: shown escaped, so only our colors reach the terminal.
     let text = crate::diag::printable_lines(&text);
     let text = if colored { diff::colorize(&text) } else { text };
-    let _ = stdout.lock().write_all(text.as_bytes());
+    let mut out = Stdout::lock();
+    out.text(&text);
+    if let Err(message) = out.finish() {
+        eprintln!("ruleconv diff: {message}");
+    }
     EXIT_PROBLEMS
 }

@@ -1,12 +1,12 @@
 //! `ruleconv explain RULE... [--format json]`: what each rule detects, in plain words or as one
 //! JSON record per rule. Unreadable rules are reported on stderr; the others are explained.
 
+use super::stdout::Stdout;
 use super::{EXIT_OK, EXIT_PROBLEMS};
 use crate::convert;
 use crate::diag;
 use crate::explain;
 use crate::ir::SourceFormat;
-use std::io::Write;
 use std::path::PathBuf;
 
 pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
@@ -22,15 +22,18 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
         }
         records.extend(lowered.iter().map(|lowered| explain::explain(lowered, &lowered.rule.origin.file)));
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = Stdout::lock();
     if json {
-        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&records).unwrap_or_default());
+        out.line(&serde_json::to_string_pretty(&records).unwrap_or_default());
     } else {
         for record in &records {
             // Names and values of the rule are in the words: shown escaped.
-            let _ = writeln!(out, "{}", diag::printable_lines(&explain::render_text(record)));
+            out.line(&diag::printable_lines(&explain::render_text(record)));
         }
+    }
+    if let Err(message) = out.finish() {
+        eprintln!("ruleconv explain: {message}");
+        failed = true;
     }
     if failed || records.is_empty() { EXIT_PROBLEMS } else { EXIT_OK }
 }

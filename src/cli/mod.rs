@@ -6,9 +6,11 @@ mod diff_cmd;
 mod explain_cmd;
 mod junit;
 mod output_file;
+mod output_lock;
 mod progress;
 mod report_cmd;
 mod sarif;
+mod stdout;
 mod test_cmd;
 
 use crate::emit::Target;

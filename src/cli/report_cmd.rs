@@ -2,6 +2,7 @@
 //! markdown, or with `-o` as report.md, report.json, attack-layer.json and coverage.svg.
 
 use super::output_file::Writer;
+use super::stdout::Stdout;
 use super::{EXIT_OK, EXIT_PROBLEMS};
 use crate::convert;
 use crate::emit::EmitOptions;
@@ -23,6 +24,14 @@ pub fn run(paths: &[PathBuf], output: Option<&Path>, force: bool, from: Option<S
         eprintln!("ruleconv: no rule files (.yaml .yml .json .md) found in {}", inputs.join(", "));
         return EXIT_PROBLEMS;
     }
+    let mut writer = Writer::new(&files, force);
+    // Held until the run ends: another run into the same folder fails here, before any work.
+    if let Some(dir) = output
+        && let Err(message) = writer.claim(dir)
+    {
+        eprintln!("ruleconv: {message}");
+        return EXIT_PROBLEMS;
+    }
     let read = convert::read_all(&files, from);
     let report = report::build(&read, &EmitOptions::default());
     let mut err = std::io::stderr().lock();
@@ -30,8 +39,12 @@ pub fn run(paths: &[PathBuf], output: Option<&Path>, force: bool, from: Option<S
         let _ = writeln!(err, "{p}");
     });
     let written = match output {
-        None => std::io::stdout().lock().write_all(report::markdown(&report, None).as_bytes()).map_err(|e| vec![e.to_string()]),
-        Some(dir) => write_files(&report, dir, Writer::new(&files, force), paths),
+        None => {
+            let mut out = Stdout::lock();
+            out.text(&report::markdown(&report, None));
+            out.finish().map_err(|message| vec![message])
+        }
+        Some(dir) => write_files(&report, dir, &writer, paths),
     };
     if let Err(messages) = &written {
         messages.iter().for_each(|m| {
@@ -44,7 +57,7 @@ pub fn run(paths: &[PathBuf], output: Option<&Path>, force: bool, from: Option<S
 }
 
 /// Every file is attempted; the failures are returned together.
-fn write_files(report: &report::Report, dir: &Path, writer: Writer, paths: &[PathBuf]) -> Result<(), Vec<String>> {
+fn write_files(report: &report::Report, dir: &Path, writer: &Writer, paths: &[PathBuf]) -> Result<(), Vec<String>> {
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let json = serde_json::to_string_pretty(report).map_err(|e| vec![e.to_string()])? + "\n";
     let outputs = [

@@ -1,12 +1,12 @@
 //! `ruleconv test RULE... --events FILE.jsonl [--now TIME] [--format json]`: which rows would
 //! each rule return on these events? Runs the rule's Detection in `eval`.
 
+use super::stdout::Stdout;
 use super::{EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::convert;
 use crate::eval::{self, Row, time};
 use crate::ir::SourceFormat;
 use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub struct TestArgs<'a> {
@@ -63,13 +63,13 @@ pub fn run(args: TestArgs) -> i32 {
         }
         records.extend(lowered.iter().map(|lowered| test_rule(lowered, &events, now)));
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = Stdout::lock();
     if args.json {
-        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&records).unwrap_or_default());
+        out.line(&serde_json::to_string_pretty(&records).unwrap_or_default());
     } else {
         records.iter().for_each(|r| print_text(&mut out, r));
     }
+    let written = out.finish().inspect_err(|message| eprintln!("ruleconv test: {message}"));
     let unsupported = records.iter().filter(|r| r.status != "evaluated").count();
     let returned: usize = records.iter().map(|r| r.rows.len()).sum();
     eprintln!(
@@ -77,7 +77,7 @@ pub fn run(args: TestArgs) -> i32 {
         records.len(),
         events.len()
     );
-    if unsupported == 0 && unreadable == 0 && !records.is_empty() { EXIT_OK } else { EXIT_PROBLEMS }
+    if written.is_ok() && unsupported == 0 && unreadable == 0 && !records.is_empty() { EXIT_OK } else { EXIT_PROBLEMS }
 }
 
 /// Everything this command takes from a `Rule`: where it came from, its names, its Detection.
@@ -107,7 +107,7 @@ fn test_rule(lowered: &convert::Lowered, events: &[Row], now: i64) -> Record {
 
 /// A heading per rule, then one JSON object per returned row; the rule's title and values and
 /// the events' text shown escaped (`diag::printable`).
-fn print_text(out: &mut impl Write, record: &Record) {
+fn print_text(out: &mut Stdout, record: &Record) {
     let mut text = format!("== {}: {}", record.file.display(), record.title);
     match &record.reason {
         Some(reason) => text.push_str(&format!(": unsupported: {reason}\n")),
@@ -119,7 +119,7 @@ fn print_text(out: &mut impl Write, record: &Record) {
     if !record.not_evaluated.is_empty() {
         text.push_str(&format!("   (not evaluated: {})\n", record.not_evaluated.join(", ")));
     }
-    let _ = out.write_all(crate::diag::printable_lines(&text).as_bytes());
+    out.text(&crate::diag::printable_lines(&text));
 }
 
 /// The system clock in ticks since the Unix epoch.
