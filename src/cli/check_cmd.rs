@@ -80,31 +80,28 @@ pub fn run(args: &CheckArgs) -> i32 {
         let base = std::env::current_dir().unwrap_or_default();
         out.line(&serde_json::to_string_pretty(&sarif::document(&problems, &base)).unwrap_or_default());
     }
-    if let Err(message) = out.finish() {
-        eprintln!("ruleconv check: {message}");
-        failed += 1;
-    }
+    let written = out.finish().inspect_err(|message| say!("ruleconv check: {message}"));
     if let Some(path) = &args.batch.junit
         && let Err(message) = write_junit(path, &records, &files)
     {
-        eprintln!("ruleconv check: {message}");
+        say!("ruleconv check: {message}");
         return EXIT_PROBLEMS;
     }
     if !quiet {
         print_summary(&records, files.len(), failed);
     }
-    if failed == 0 && !records.is_empty() { EXIT_OK } else { EXIT_PROBLEMS }
+    if written.is_ok() && failed == 0 && !records.is_empty() { EXIT_OK } else { EXIT_PROBLEMS }
 }
 
 /// The counts, and the most frequent codes of errors and of warnings.
 fn print_summary(records: &[RuleReport], files: usize, failed: usize) {
     let warned = records.iter().filter(|r| !r.warnings.is_empty()).count();
-    eprintln!("ruleconv check: {} rule(s) in {files} file(s): {failed} with errors, {warned} with warnings", records.len());
+    say!("ruleconv check: {} rule(s) in {files} file(s): {failed} with errors, {warned} with warnings", records.len());
     let errors = diag::top_codes(records.iter().map(|r| &r.errors), convert::TOP_CODES);
     let warnings = diag::top_codes(records.iter().map(|r| &r.warnings), convert::TOP_CODES);
     for (what, codes) in [("error", errors), ("warning", warnings)] {
         for top in codes {
-            eprintln!("  {what} in {} rule(s): {top}", top.rules);
+            say!("  {what} in {} rule(s): {top}", top.rules);
         }
     }
 }

@@ -24,24 +24,24 @@ pub fn run(args: ConvertArgs) -> i32 {
         }
     });
     if targets.is_empty() {
-        eprintln!("ruleconv: --to TARGET is required");
+        say!("ruleconv: --to TARGET is required");
         return EXIT_USAGE;
     }
     let several = targets.len() > 1;
     if several && args.output.is_none() {
-        eprintln!("ruleconv: several targets need -o DIR (each writes DIR/<target>/)");
+        say!("ruleconv: several targets need -o DIR (each writes DIR/<target>/)");
         return EXIT_USAGE;
     }
     let files = convert::expand_inputs(&args.inputs);
     if files.is_empty() {
         let inputs: Vec<_> = args.inputs.iter().map(|p| p.display().to_string()).collect();
-        eprintln!("ruleconv: no rule files (.yaml .yml .json .md) found in {}", inputs.join(", "));
+        say!("ruleconv: no rule files (.yaml .yml .json .md) found in {}", inputs.join(", "));
         return EXIT_PROBLEMS;
     }
     let settings = match Settings::parse(&args.set) {
         Ok(settings) => settings,
         Err(message) => {
-            eprintln!("ruleconv: {message}");
+            say!("ruleconv: {message}");
             return EXIT_USAGE;
         }
     };
@@ -49,12 +49,12 @@ pub fn run(args: ConvertArgs) -> i32 {
         EmitOptions { api_version: args.api_version.clone(), profile: args.profile.clone(), settings, allow_broader: args.allow_broader };
     if let Some(flag) = options.set_flags().into_iter().find(|flag| !targets.iter().any(|t| t.options().contains(flag))) {
         let names: Vec<&str> = targets.iter().map(|t| t.name()).collect();
-        eprintln!("ruleconv: {flag} does not apply to --to {}", names.join(","));
+        say!("ruleconv: {flag} does not apply to --to {}", names.join(","));
         return EXIT_USAGE;
     }
     // A profile that cannot be used is the run's error, said once, not every rule's.
     if let Err(message) = options.check_profile() {
-        eprintln!("ruleconv: {message}");
+        say!("ruleconv: {message}");
         return EXIT_USAGE;
     }
     let mut writer = Writer::new(&files, args.force);
@@ -62,7 +62,7 @@ pub fn run(args: ConvertArgs) -> i32 {
     if let Some(dir) = &args.output
         && let Err(message) = writer.claim(dir)
     {
-        eprintln!("ruleconv: {message}");
+        say!("ruleconv: {message}");
         return EXIT_PROBLEMS;
     }
     args.batch.use_threads();
@@ -89,7 +89,7 @@ pub fn run(args: ConvertArgs) -> i32 {
     // A failed stdout fails every rule in it for one reason: said once, not once per rule.
     print_problems(&all_records, quiet, stdout_failure.is_some());
     if let Some(message) = &stdout_failure {
-        eprintln!("ruleconv: {message}");
+        say!("ruleconv: {message}");
     }
     if !quiet {
         summaries.iter().for_each(|(target, summary)| print_summary(summary, *target));
@@ -99,7 +99,7 @@ pub fn run(args: ConvertArgs) -> i32 {
         args.batch.junit.as_ref().map(|path| write_junit(path, &all_records, &targets, &writer)),
     ];
     if let Some(message) = written.into_iter().flatten().find_map(Result::err) {
-        eprintln!("ruleconv: {message}");
+        say!("ruleconv: {message}");
         return EXIT_PROBLEMS;
     }
     if summaries.iter().all(|(_, s)| s.failed == 0 && s.converted > 0) { EXIT_OK } else { EXIT_PROBLEMS }
@@ -176,7 +176,7 @@ fn print_summary(summary: &Summary, target: Target) {
     let noted = if summary.with_problems > 0 { format!(" ({} with notes)", summary.with_problems) } else { String::new() };
     let skipped =
         if summary.skipped_files > 0 { format!(", {} file(s) without rules skipped", summary.skipped_files) } else { String::new() };
-    eprintln!(
+    say!(
         "ruleconv: {} rule(s) from {} file(s){skipped} to {}: {} converted{noted}, {} failed; fidelity: {} exact, {} approximate, {} unsupported; evidence: {} executed, {} schema-checked, {} unverified",
         summary.rules,
         summary.files,
@@ -192,7 +192,7 @@ fn print_summary(summary: &Summary, target: Target) {
     );
     for (what, codes) in [("loss", &summary.top_losses), ("failure", &summary.top_failures)] {
         for top in codes {
-            eprintln!("  {what} in {} rule(s): {top}", top.rules);
+            say!("  {what} in {} rule(s): {top}", top.rules);
         }
     }
 }

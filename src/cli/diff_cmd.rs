@@ -10,14 +10,14 @@ use std::path::Path;
 pub fn run(expected: &Path, actual: &Path, color: &str, stat: bool) -> i32 {
     for path in [expected, actual] {
         if !path.exists() {
-            eprintln!("ruleconv diff: {}: no such file or folder", path.display());
+            say!("ruleconv diff: {}: no such file or folder", path.display());
             return EXIT_USAGE;
         }
     }
     let report = match diff::diff_paths(expected, actual) {
         Ok(report) => report,
         Err(e) => {
-            eprintln!("ruleconv diff: {e}");
+            say!("ruleconv diff: {e}");
             return EXIT_USAGE;
         }
     };
@@ -38,7 +38,7 @@ pub fn run(expected: &Path, actual: &Path, color: &str, stat: bool) -> i32 {
     let mut out = Stdout::lock();
     out.text(&text);
     if let Err(message) = out.finish() {
-        eprintln!("ruleconv diff: {message}");
+        say!("ruleconv diff: {message}");
     }
     EXIT_PROBLEMS
 }

@@ -17,7 +17,7 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
     let files = convert::read_files(&read);
     for (file, lowered) in files.iter().zip(convert::lower_all(&files, &|_| true)) {
         for d in file.outcome.problems.iter().filter(|d| d.is_error()) {
-            eprintln!("{d}");
+            say!("{d}");
             failed = true;
         }
         records.extend(lowered.iter().map(|lowered| explain::explain(lowered, &lowered.rule.origin.file)));
@@ -32,7 +32,7 @@ pub fn run(paths: &[PathBuf], from: Option<SourceFormat>, json: bool) -> i32 {
         }
     }
     if let Err(message) = out.finish() {
-        eprintln!("ruleconv explain: {message}");
+        say!("ruleconv explain: {message}");
         failed = true;
     }
     if failed || records.is_empty() { EXIT_PROBLEMS } else { EXIT_OK }

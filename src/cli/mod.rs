@@ -1,5 +1,14 @@
 //! The `ruleconv` command line: argument definitions and dispatch to one module per command.
 
+/// `eprintln!` that never panics: a message that stderr cannot take (`2>/dev/full`) is lost,
+/// there being nowhere else to say it, and the run goes on to its exit code.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod check_cmd;
 mod convert_cmd;
 mod diff_cmd;

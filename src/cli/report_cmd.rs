@@ -21,7 +21,7 @@ pub fn run(paths: &[PathBuf], output: Option<&Path>, force: bool, from: Option<S
     let files = convert::expand_inputs(paths);
     if files.is_empty() {
         let inputs: Vec<_> = paths.iter().map(|p| p.display().to_string()).collect();
-        eprintln!("ruleconv: no rule files (.yaml .yml .json .md) found in {}", inputs.join(", "));
+        say!("ruleconv: no rule files (.yaml .yml .json .md) found in {}", inputs.join(", "));
         return EXIT_PROBLEMS;
     }
     let mut writer = Writer::new(&files, force);
@@ -29,7 +29,7 @@ pub fn run(paths: &[PathBuf], output: Option<&Path>, force: bool, from: Option<S
     if let Some(dir) = output
         && let Err(message) = writer.claim(dir)
     {
-        eprintln!("ruleconv: {message}");
+        say!("ruleconv: {message}");
         return EXIT_PROBLEMS;
     }
     let read = convert::read_all(&files, from);

@@ -35,7 +35,7 @@ pub fn run(args: TestArgs) -> i32 {
         Some(text) => match time::parse_datetime(text) {
             Some(ticks) => ticks,
             None => {
-                eprintln!("ruleconv: --now {text:?} is not an RFC 3339 time (like 2024-05-01T12:00:00Z)");
+                say!("ruleconv: --now {text:?} is not an RFC 3339 time (like 2024-05-01T12:00:00Z)");
                 return EXIT_USAGE;
             }
         },
@@ -47,7 +47,7 @@ pub fn run(args: TestArgs) -> i32 {
     {
         Ok(events) => events,
         Err(message) => {
-            eprintln!("ruleconv: {}: {message}", args.events.display());
+            say!("ruleconv: {}: {message}", args.events.display());
             return EXIT_USAGE;
         }
     };
@@ -58,7 +58,7 @@ pub fn run(args: TestArgs) -> i32 {
     let files = convert::read_files(&read);
     for (file, lowered) in files.iter().zip(convert::lower_all(&files, &|_| true)) {
         for d in file.outcome.problems.iter().filter(|d| d.is_error()) {
-            eprintln!("{d}");
+            say!("{d}");
             unreadable += 1;
         }
         records.extend(lowered.iter().map(|lowered| test_rule(lowered, &events, now)));
@@ -69,10 +69,10 @@ pub fn run(args: TestArgs) -> i32 {
     } else {
         records.iter().for_each(|r| print_text(&mut out, r));
     }
-    let written = out.finish().inspect_err(|message| eprintln!("ruleconv test: {message}"));
+    let written = out.finish().inspect_err(|message| say!("ruleconv test: {message}"));
     let unsupported = records.iter().filter(|r| r.status != "evaluated").count();
     let returned: usize = records.iter().map(|r| r.rows.len()).sum();
-    eprintln!(
+    say!(
         "ruleconv test: {} rule(s) on {} event(s): {returned} row(s) returned, {unsupported} unsupported, {unreadable} unreadable",
         records.len(),
         events.len()

@@ -275,3 +275,29 @@ fn two_runs_into_one_new_output_folder_never_write_over_each_other() {
     assert!(names.iter().all(|n| n.ends_with(".kql")), "left behind: {names:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Issue 19 item 7: messages that stderr cannot take (`2>/dev/full`) are lost, never a panic:
+/// the run ends with the exit code of its rules.
+#[test]
+fn a_full_stderr_loses_the_messages_not_the_run() {
+    let dir = folder_with_rule("stderr", RULE);
+    std::fs::write(dir.join("bad.yaml"), "id: y\nname: Bad rule\nquery: \"T | where (\"\n").unwrap();
+    let commands: [(&[&str], i32); 3] = [
+        (&["convert", "rule.yaml", "--to", "kql", "-o", "out"], 0),
+        (&["convert", "bad.yaml", "--to", "kql", "-o", "out"], 1),
+        (&["check", "bad.yaml"], 1),
+    ];
+    for (args, expected) in commands {
+        let started = Instant::now();
+        let status = Command::new(env!("CARGO_BIN_EXE_ruleconv"))
+            .args(args)
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(dev_full())
+            .status()
+            .expect("runs");
+        assert!(started.elapsed() < TIME_BOUND, "{args:?}: took {:?}", started.elapsed());
+        assert_eq!(status.code(), Some(expected), "{args:?}: {status:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
