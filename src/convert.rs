@@ -102,7 +102,8 @@ pub struct Record {
     pub title: Option<String>,
     pub target: &'static str,
     pub status: Status,
-    /// How faithfully the output says what the rule says; `None` when the rule was not read.
+    /// How faithfully the output says what the rule says; `None` when the rule was not read,
+    /// or its output could not be written.
     pub fidelity: Option<Verdict>,
     /// How we know the output means what its fidelity says; `None` when nothing was written.
     pub evidence: Option<Evidence>,
