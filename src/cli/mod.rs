@@ -4,6 +4,7 @@ mod check_cmd;
 mod convert_cmd;
 mod diff_cmd;
 mod explain_cmd;
+mod git_tree;
 mod junit;
 mod list_cmd;
 mod output_file;
@@ -210,16 +211,32 @@ struct ExplainArgs {
 
 #[derive(Args, Debug)]
 struct DiffArgs {
-    /// The reviewed output (a file or a folder).
-    expected: PathBuf,
-    /// The new output to compare with it.
-    actual: PathBuf,
+    /// The reviewed output (a file or a folder); with --rules, the old source pack (a file, a
+    /// folder, or `REV:PATH` at a git revision, e.g. `main:rules/`).
+    expected: String,
+    /// The new output to compare with it; with --rules, the new source pack.
+    actual: String,
     /// Color the diff: auto (on a terminal), always or never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
     /// Folders: print only the summary (files changed, added, removed), not the diffs.
     #[arg(long)]
     stat: bool,
+    /// Review two versions of a source pack rule by rule: rules paired by id (else by place),
+    /// each with the fields that changed and, per --to target, its verdict, the losses added
+    /// or removed and the output diff. Exit 1 when a rule changed.
+    #[arg(long)]
+    rules: bool,
+    /// With --rules: the targets whose translations are compared (comma-separated).
+    #[arg(long, short = 't', requires = "rules", value_name = "TARGET", value_delimiter = ',',
+          value_parser = PossibleValuesParser::new(Target::all().iter().map(|t| t.name())).map(|s| Target::from_name(&s).expect("listed")))]
+    to: Vec<Target>,
+    /// With --rules: text (a terminal) or markdown (a pull-request comment).
+    #[arg(long, default_value = "text", value_parser = ["text", "markdown"])]
+    format: String,
+    /// With --rules: the profile for Sigma rules going to kql, sentinel or sentinel-yaml.
+    #[arg(long, short = 'p', requires = "rules", value_name = "NAME|FILE")]
+    profile: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -288,7 +305,14 @@ pub fn run() -> i32 {
         Some(Command::Convert(args)) => convert_cmd::run(args),
         Some(Command::Check(args)) => check_cmd::run(&args),
         Some(Command::Explain(args)) => explain_cmd::run(&args.rules, args.from, args.format == "json"),
-        Some(Command::Diff(args)) => diff_cmd::run(&args.expected, &args.actual, &args.color, args.stat),
+        Some(Command::Diff(args)) if args.rules => diff_cmd::run_rules(diff_cmd::RuleReviewArgs {
+            old: &args.expected,
+            new: &args.actual,
+            to: &args.to,
+            markdown: args.format == "markdown",
+            profile: args.profile,
+        }),
+        Some(Command::Diff(args)) => diff_cmd::run(args.expected.as_ref(), args.actual.as_ref(), &args.color, args.stat),
         Some(Command::Test(args)) => test_cmd::run(test_cmd::TestArgs {
             rules: &args.rules,
             events: &args.events,
