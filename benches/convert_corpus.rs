@@ -3,7 +3,7 @@
 //! parsing every file, then per target the lowering and emitting of every rule. The first
 //! conversion to a target also loads its profile or template, so it is shown apart (cold)
 //! from the best of `CONVERT_BENCH_ITERS` further runs (default 10). Writing files is left to
-//! the end-to-end hyperfine run in README.md. Threads: `RAYON_NUM_THREADS` (default: all cores).
+//! the end-to-end hyperfine run in docs/evidence.md. Threads: `RAYON_NUM_THREADS` (default: all cores).
 //! Skipped when ../shared is absent.
 //!
 //!     cargo bench --bench convert_corpus

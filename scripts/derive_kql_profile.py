@@ -21,6 +21,8 @@ PIPELINES = {
     "asim": ("sentinelasim", "ASIM parsers (imProcessCreate, imFileEvent, ...) for endpoint logsources, as pySigma's sentinel_asim pipeline"),
     "azure-monitor": ("azuremonitor", "Log Analytics tables (SecurityEvent) for endpoint logsources, as pySigma's azure_monitor pipeline"),
 }
+# The name sigma-cli's `-p` gives each pipeline, accepted by `--profile` too.
+PYSIGMA_NAMES = {"sentinel": "microsoft_xdr", "asim": "sentinel_asim", "azure-monitor": "azure_monitor"}
 
 # SecurityEvent holds every Windows security event: a category read from it needs the event id
 # that carries it (pySigma's azure_monitor pipeline adds none, so it over-matches).
@@ -291,7 +293,7 @@ def main():
     out.append("profiles:")
     for name, (pipeline, about) in PIPELINES.items():
         logsources, tables = derived[name]
-        out += [f"  {name}:", f"    about: {scalar(about)}", "    logsources:"]
+        out += [f"  {name}:", f"    about: {scalar(about)}", f"    pysigma_pipeline: {PYSIGMA_NAMES[name]}", "    logsources:"]
         for logsource, table, equals in logsources:
             keys = list(logsource.items()) + [("table", table)] + ([("equals", equals)] if equals else [])
             if table in EVENT_DATA_TABLES and logsource.get("product") == "windows":

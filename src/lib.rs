@@ -15,7 +15,8 @@
 //!
 //! `convert` is the job: it reads the inputs, lowers every rule once (`lower_all`) and hands
 //! the same `Lowered` to every target and consumer; the CLI and the golden tests run it alike.
-//! `cli` parses arguments and prints; `diff` compares outputs for review; `report` sums up a pack
+//! `cli` parses arguments and prints; `diff` compares outputs for review and `review` compares two
+//! versions of a source pack rule by rule (fields, verdicts, losses, outputs); `report` sums up a pack
 //! (ATT&CK coverage, data sources, fidelity per target, indicator reuse). `re2` tells the
 //! regexes only a backtracking engine runs, which the RE2 targets (KQL, YARA-L) refuse.
 //! `lower` turns a query's syntax tree, or a Sigma document, into its `ir::Detection` (what the
@@ -43,6 +44,7 @@ pub mod lower;
 pub mod re2;
 pub mod read;
 pub mod report;
+pub mod review;
 pub mod sentinel;
 pub mod sigma;
 pub mod yaml;

@@ -494,7 +494,7 @@ fn corpus_rules_agree_with_kql_run() {
 }
 
 /// Measured 2026-11-30 with computed columns evaluated: 382 rules compared, all agreeing (the one
-/// that used to differ, an octal string escape, is unmodelled now; see the README's `### test`).
+/// that used to differ, an octal string escape, is unmodelled now; see docs/evidence.md).
 const MIN_COMPARED: usize = 380;
 const MIN_AGREEMENT: f64 = 0.99;
 

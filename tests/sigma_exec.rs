@@ -120,7 +120,7 @@ fn sigma_rules_match_the_events_their_queries_match() {
     );
 }
 
-/// Floors from the measured run (see the README), less a small margin.
+/// Floors from the measured run (see docs/evidence.md), less a small margin.
 const MIN_AGAINST_KQL_RUN: usize = 290;
 const MIN_AGREEMENT: f64 = 0.67;
 

@@ -13,19 +13,22 @@ mod check_cmd;
 mod convert_cmd;
 mod diff_cmd;
 mod explain_cmd;
+mod git_tree;
 mod junit;
+mod list_cmd;
 mod output_file;
 mod output_lock;
 mod progress;
 mod report_cmd;
 mod sarif;
 mod stdout;
+mod suggest;
 mod test_cmd;
 
 use crate::emit::Target;
 use crate::ir::SourceFormat;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Exit codes: the same for every command.
@@ -43,8 +46,10 @@ pub const EXIT_USAGE: i32 = 2;
     long_about = "Convert SIEM detection rules between formats, and say what could not be translated.\n\n\
         Reads Microsoft Sentinel analytic rules and hunting queries (repository YAML), Sentinel ARM \
         templates (portal exports, Content Hub packages), markdown rule documents (YAML front \
-        matter) and markdown rule catalogs. The input format is detected from each file's content; \
-        --from overrides it.",
+        matter), markdown rule catalogs, rule pages copied from catalog sites, and Sigma rules \
+        (with correlation and filter rules). The input format is detected from each file's \
+        content; --from overrides it. `ruleconv list targets|formats|profiles|codes` says what is \
+        known; exit codes: 0 all converted, 1 some rules failed, 2 usage or setup error.",
     after_help = "Examples:\n  \
         ruleconv --to sentinel rule.yaml                       ARM template on stdout\n  \
         ruleconv convert rules/ --to sentinel -o out/          one file per rule, folders mirrored\n  \
@@ -53,7 +58,9 @@ pub const EXIT_USAGE: i32 = 2;
         ruleconv check rules/ --format sarif > check.sarif     problems for code scanning (--junit FILE for CI)\n  \
         ruleconv diff golden/ out/                             review what a new conversion changed (--stat: summary)\n  \
         ruleconv explain rule.yaml                             what a rule detects, in plain words\n  \
-        ruleconv test rule.yaml --events events.jsonl          rows the rule returns on these events",
+        ruleconv test rule.yaml --events events.jsonl          rows the rule returns on these events\n  \
+        ruleconv --to kql -p microsoft_xdr sigma/rules/         Sigma to Defender XDR KQL (sigma-cli's pipeline names work)\n  \
+        ruleconv completions bash > ~/.local/share/bash-completion/completions/ruleconv",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -96,6 +103,21 @@ enum Command {
         with DIR/report.json (every count), DIR/attack-layer.json (an ATT&CK Navigator layer) and DIR/coverage.svg \
         (the heatmap the markdown shows).")]
     Report(ReportArgs),
+    /// List what ruleconv knows: targets, input formats, built-in profiles or problem codes
+    /// (tab-separated: name, then what it is).
+    List {
+        #[arg(value_enum)]
+        what: list_cmd::Listing,
+    },
+    /// Print a completion script for a shell, e.g. `ruleconv completions bash >
+    /// ~/.local/share/bash-completion/completions/ruleconv` or `ruleconv completions zsh >
+    /// ~/.zfunc/_ruleconv`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `ruleconv man > ~/.local/share/man/man1/ruleconv.1`.
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -125,8 +147,9 @@ pub struct ConvertArgs {
     api_version: Option<String>,
     /// For --to kql, sentinel and sentinel-yaml with Sigma input: the profile mapping Sigma
     /// logsources to tables and fields to columns: a built-in one (sentinel, the default; asim;
-    /// azure-monitor) or a profile file of your own tables (see the README's "Profiles").
-    #[arg(long, value_name = "NAME|FILE")]
+    /// azure-monitor; or sigma-cli's pipeline names microsoft_xdr, sentinel_asim, azure_monitor)
+    /// or a profile file of your own tables (see the README's "Profiles").
+    #[arg(long, short = 'p', value_name = "NAME|FILE")]
     profile: Option<String>,
     /// For --to sentinel and sentinel-yaml: set queryFrequency, queryPeriod, triggerOperator or
     /// triggerThreshold of every rule written (repeatable), e.g. `--set queryFrequency=1h`.
@@ -199,16 +222,32 @@ struct ExplainArgs {
 
 #[derive(Args, Debug)]
 struct DiffArgs {
-    /// The reviewed output (a file or a folder).
-    expected: PathBuf,
-    /// The new output to compare with it.
-    actual: PathBuf,
+    /// The reviewed output (a file or a folder); with --rules, the old source pack (a file, a
+    /// folder, or `REV:PATH` at a git revision, e.g. `main:rules/`).
+    expected: String,
+    /// The new output to compare with it; with --rules, the new source pack.
+    actual: String,
     /// Color the diff: auto (on a terminal), always or never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
     /// Folders: print only the summary (files changed, added, removed), not the diffs.
     #[arg(long)]
     stat: bool,
+    /// Review two versions of a source pack rule by rule: rules paired by id (else by place),
+    /// each with the fields that changed and, per --to target, its verdict, the losses added
+    /// or removed and the output diff. Exit 1 when a rule changed.
+    #[arg(long)]
+    rules: bool,
+    /// With --rules: the targets whose translations are compared (comma-separated).
+    #[arg(long, short = 't', requires = "rules", value_name = "TARGET", value_delimiter = ',',
+          value_parser = PossibleValuesParser::new(Target::all().iter().map(|t| t.name())).map(|s| Target::from_name(&s).expect("listed")))]
+    to: Vec<Target>,
+    /// With --rules: text (a terminal) or markdown (a pull-request comment).
+    #[arg(long, default_value = "text", value_parser = ["text", "markdown"])]
+    format: String,
+    /// With --rules: the profile for Sigma rules going to kql, sentinel or sentinel-yaml.
+    #[arg(long, short = 'p', requires = "rules", value_name = "NAME|FILE")]
+    profile: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -260,6 +299,12 @@ fn targets_help() -> String {
 
 /// Runs the command line and returns the process exit code.
 pub fn run() -> i32 {
+    let first = std::env::args().nth(1).unwrap_or_default();
+    let command = Cli::command();
+    if let Some(message) = suggest::mistyped_subcommand(&first, command.get_subcommands().map(|c| c.get_name())) {
+        say!("{message}");
+        return EXIT_USAGE;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -271,7 +316,14 @@ pub fn run() -> i32 {
         Some(Command::Convert(args)) => convert_cmd::run(args),
         Some(Command::Check(args)) => check_cmd::run(&args),
         Some(Command::Explain(args)) => explain_cmd::run(&args.rules, args.from, args.format == "json"),
-        Some(Command::Diff(args)) => diff_cmd::run(&args.expected, &args.actual, &args.color, args.stat),
+        Some(Command::Diff(args)) if args.rules => diff_cmd::run_rules(diff_cmd::RuleReviewArgs {
+            old: &args.expected,
+            new: &args.actual,
+            to: &args.to,
+            markdown: args.format == "markdown",
+            profile: args.profile,
+        }),
+        Some(Command::Diff(args)) => diff_cmd::run(args.expected.as_ref(), args.actual.as_ref(), &args.color, args.stat),
         Some(Command::Test(args)) => test_cmd::run(test_cmd::TestArgs {
             rules: &args.rules,
             events: &args.events,
@@ -280,6 +332,31 @@ pub fn run() -> i32 {
             json: args.format == "json",
         }),
         Some(Command::Report(args)) => report_cmd::run(&args.paths, args.output.as_deref(), args.force, args.from),
+        Some(Command::List { what }) => list_cmd::run(what),
+        Some(Command::Completions { shell }) => print_generated(|out| {
+            clap_complete::generate(shell, &mut Cli::command(), "ruleconv", out);
+            Ok(())
+        }),
+        Some(Command::Man) => print_generated(|out| clap_mangen::Man::new(Cli::command()).render(out)),
         None => convert_cmd::run(cli.convert),
+    }
+}
+
+/// Writes what `generate` makes (a completion script, the man page) to stdout; a write error
+/// is exit 1 with the reason.
+fn print_generated(generate: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> i32 {
+    let mut text = Vec::new();
+    if let Err(e) = generate(&mut text) {
+        say!("ruleconv: {e}");
+        return EXIT_PROBLEMS;
+    }
+    let mut out = stdout::Stdout::lock();
+    out.text(&String::from_utf8_lossy(&text));
+    match out.finish() {
+        Ok(()) => EXIT_OK,
+        Err(message) => {
+            say!("ruleconv: {message}");
+            EXIT_PROBLEMS
+        }
     }
 }

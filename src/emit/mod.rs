@@ -154,6 +154,12 @@ pub struct EmitOptions {
     pub allow_broader: bool,
 }
 
+/// The built-in `--profile`s of the KQL and Sentinel targets: name, what each maps, and the
+/// pySigma pipeline name each also answers to.
+pub fn builtin_profiles() -> Vec<(&'static str, &'static str, Option<&'static str>)> {
+    kql::builtin_profiles()
+}
+
 impl EmitOptions {
     /// Reads the `--profile` (a built-in name or a profile file) the KQL and Sentinel targets
     /// will use; `Err` says why it cannot be used, at the file's line and column for a file.

@@ -9,7 +9,7 @@
 //!             + condition (`condition` parser)
 //! ```
 //!
-//! Written on our own YAML reader rather than on rsigma-parser (see README): rsigma parses every
+//! Written on our own YAML reader rather than on rsigma-parser (see docs/reference.md, *Sigma input*): rsigma parses every
 //! SigmaHQ rule, but keeps no positions and no selection order. What a value means under its
 //! modifiers (wildcards, encodings) is in `pattern`; what a document means as a `Detection` is
 //! `lower::sigma`'s job.

@@ -36,6 +36,13 @@ use std::cell::RefCell;
 pub(super) fn profile_named(name: &str) -> Result<(), String> {
     profile::named(Some(name)).map(drop)
 }
+
+/// The built-in profiles in name order: name, what it maps, and the pySigma pipeline name
+/// `--profile` accepts for it too.
+pub(super) fn builtin_profiles() -> Vec<(&'static str, &'static str, Option<&'static str>)> {
+    let profiles = profile::profiles();
+    profiles.profiles.iter().map(|(name, p)| (name.as_str(), p.about.as_str(), p.pysigma_pipeline.as_deref())).collect()
+}
 use std::borrow::Cow;
 
 pub struct Kql;

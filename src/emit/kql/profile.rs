@@ -31,6 +31,10 @@ pub struct Profiles {
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     pub about: String,
+    /// The name sigma-cli gives the pySigma pipeline this profile follows (`microsoft_xdr`),
+    /// which `--profile` accepts too.
+    #[serde(default)]
+    pub pysigma_pipeline: Option<String>,
     pub logsources: Vec<Entry>,
     /// Table → Sigma field → column (or a dotted path into a dynamic column).
     #[serde(default)]
@@ -208,6 +212,10 @@ pub fn named(name: Option<&str>) -> Result<(String, Arc<Profile>), String> {
     if let Some(profile) = profiles.profiles.get(name) {
         return Ok((name.to_string(), Arc::clone(profile)));
     }
+    let by_pipeline = profiles.profiles.iter().find(|(_, p)| p.pysigma_pipeline.as_deref() == Some(name));
+    if let Some((canonical, profile)) = by_pipeline {
+        return Ok((canonical.clone(), Arc::clone(profile)));
+    }
     if Path::new(name).is_file() || name.ends_with(".yaml") || name.ends_with(".yml") {
         return from_file(Path::new(name)).map(|profile| (name.to_string(), profile));
     }
@@ -232,9 +240,21 @@ fn load(path: &Path) -> Result<Arc<Profile>, String> {
             let known: Vec<&str> = profiles().profiles.keys().map(String::as_str).collect();
             format!("{}: `extends: {name}` names no built-in profile (they are {})", path.display(), known.join(", "))
         })?,
-        None => Profile { about: String::new(), logsources: Vec::new(), fields: BTreeMap::new(), time_columns: BTreeMap::new() },
+        None => Profile {
+            about: String::new(),
+            pysigma_pipeline: None,
+            logsources: Vec::new(),
+            fields: BTreeMap::new(),
+            time_columns: BTreeMap::new(),
+        },
     };
-    let mut profile = Profile { about: user.about, logsources: user.logsources, fields: base.fields, time_columns: base.time_columns };
+    let mut profile = Profile {
+        about: user.about,
+        pysigma_pipeline: None,
+        logsources: user.logsources,
+        fields: base.fields,
+        time_columns: base.time_columns,
+    };
     profile.logsources.extend(base.logsources);
     for (table, fields) in user.fields {
         profile.fields.entry(table).or_default().extend(fields);
