@@ -2,6 +2,7 @@
 //! YAML tree and checked (modifiers known, conditions naming searches that exist), with spans.
 
 use super::condition::{self, Condition};
+use super::pattern::{self, MAX_VARIANTS, Pattern, Unexpanded};
 use super::{DetectionSection, FieldTest, Modifier, RuleLogic, Scalar, Search, SearchBody, SigmaError, SigmaValue};
 use crate::diag::Position;
 use crate::ir::LogSource;
@@ -309,6 +310,7 @@ impl Reader<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         let values = self.values(&entry.value)?;
         check_modifiers(&modifiers, &values, span)?;
+        check_expansion(&entry.key, &modifiers, &values)?;
         Ok(FieldTest { field, modifiers, values, span })
     }
 
@@ -455,6 +457,30 @@ fn check_modifiers(modifiers: &[Modifier], values: &[SigmaValue], span: Span) ->
     let shapes = [Modifier::Contains, Modifier::StartsWith, Modifier::EndsWith].iter().filter(|m| has(**m)).count();
     if shapes > 1 {
         return bad("`contains`, `startswith` and `endswith` do not combine");
+    }
+    Ok(())
+}
+
+/// Refuses a field test whose encodings (`windash`, `base64offset`...) would make more than
+/// `MAX_VARIANTS` values in all, at the value that crosses it: the values are counted before
+/// they are built. An encoding that cannot apply is lowering's to report.
+fn check_expansion(key: &str, modifiers: &[Modifier], values: &[SigmaValue]) -> Result<(), SigmaError> {
+    if !modifiers.iter().any(|m| matches!(m, Modifier::Windash | Modifier::Base64Offset)) {
+        return Ok(());
+    }
+    let mut made = 0;
+    for value in values {
+        let Some(pattern) = Pattern::of_scalar(&value.value) else { continue };
+        match pattern::expand(&pattern, modifiers, MAX_VARIANTS - made) {
+            Ok(variants) => made += variants.len() as u64,
+            Err(Unexpanded::TooMany(count)) => {
+                let message = format!(
+                    "the modifiers of `{key}` expand its values to more than {MAX_VARIANTS} variants (at least {count} for this one)"
+                );
+                return Err(SigmaError::new(value.span, message));
+            }
+            Err(Unexpanded::Refused(_)) => {}
+        }
     }
     Ok(())
 }
