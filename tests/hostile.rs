@@ -175,6 +175,7 @@ fn finish(command: &mut Command) -> Finished {
         });
     }
     let started = Instant::now();
+    #[expect(clippy::zombie_processes, reason = "reaped by `wait4` below, which gives its resource usage too")]
     let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
