@@ -36,6 +36,27 @@ fn windash_variants_are_counted_before_they_are_built() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Issue 19 item 1: lowering copies a search once per use, so 400 `windash` values (10,000
+/// variants, the most one field test may make) used 900 times made 9 million values (11 s,
+/// 900 MB). The condition is refused: it expands to more than 100,000 values.
+#[test]
+fn windash_variants_are_counted_once_per_use_of_their_search() {
+    let (dir, input) = scratch("windash_uses.yml");
+    let values: String = (0..400).map(|i| format!("      - '-a /b {i}'\n")).collect();
+    let condition = vec!["sel"; 900].join(" or ");
+    let text = format!(
+        "title: Uses\nlogsource:\n  product: windows\ndetection:\n  sel:\n    CommandLine|windash|contains:\n{values}  condition: {condition}\n"
+    );
+    std::fs::write(&input, text).unwrap();
+    let wanted = "in/windash_uses.yml:407:3: error: rule 'Uses': Sigma: the condition expands to more than 100000 values (counting each search's values once per use)";
+    for args in [&["check", "{input}"][..], &["convert", "{input}", "--to", "kql", "-o", "{out}"]] {
+        let result = run(&input, args);
+        assert_eq!(result.code, 1, "{args:?}\n{}", result.printed);
+        assert!(result.printed.contains(wanted), "{args:?}: expected `{wanted}` in\n{}", result.printed);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Issue 19 item 2: one 100 KB anchored string under an unknown key, referenced 10,000 times
 /// (a 1 GB expansion of a 160 KB file). The alias budget counts expanded bytes as well as
 /// nodes, in the YAML layer every format reads through: each fails at the alias that crosses
@@ -102,6 +123,23 @@ fn a_one_line_arm_template_of_ten_thousand_rules_reads_in_linear_time() {
     let checked = run(&input, &["check", "{input}"]);
     assert_eq!(checked.code, 0, "{}", checked.printed);
     assert!(checked.printed.contains("10000 rule(s) in 1 file(s): 0 with errors"), "{}", checked.printed);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 19 item 4: the same walk in the Sigma reader: a flow-style rule on one line with
+/// 50,000 values took 19 s.
+#[test]
+fn a_one_line_sigma_rule_of_fifty_thousand_values_reads_in_linear_time() {
+    let (dir, input) = scratch("sigma_one_line.yml");
+    let values: Vec<String> = (0..50_000).map(|i| format!("v{i}")).collect();
+    let text = format!(
+        "{{title: One line, logsource: {{product: windows}}, detection: {{sel: {{CommandLine|contains: [é, {}]}}, condition: sel}}}}\n",
+        values.join(", ")
+    );
+    std::fs::write(&input, text).unwrap();
+    let checked = run(&input, &["check", "--from", "sigma", "{input}"]);
+    assert_eq!(checked.code, 0, "{}", checked.printed);
+    assert!(checked.printed.contains("1 rule(s) in 1 file(s): 0 with errors"), "{}", checked.printed);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
