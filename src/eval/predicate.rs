@@ -84,7 +84,7 @@ impl Scope {
                 let texts: Option<HashSet<String>> =
                     m.values.iter().map(|v| if let Value::String(text) = v { Some(fold(text, m.case_sensitive)) } else { None }).collect();
                 if let Some(texts) = texts {
-                    self.text_sets.entry(std::ptr::from_ref(m) as usize).or_insert(texts);
+                    self.text_sets.entry(address(m)).or_insert(texts);
                 }
                 Ok(())
             }
@@ -137,7 +137,7 @@ fn match_holds(m: &Match, row: &Row, scope: &Scope) -> Option<bool> {
         _ => {}
     }
     // A text cell equals a text value when their (folded) texts are equal: one set lookup.
-    if let (Json::String(text), Some(texts)) = (&*cell, scope.text_sets.get(&(std::ptr::from_ref(m) as usize))) {
+    if let (Json::String(text), Some(texts)) = (&*cell, scope.text_sets.get(&address(m))) {
         return Some(texts.contains(&fold(text, m.case_sensitive)));
     }
     let each = m.values.iter().map(|value| compare_one(m, &cell, value, row, scope));
@@ -145,6 +145,11 @@ fn match_holds(m: &Match, row: &Row, scope: &Scope) -> Option<bool> {
         Quantifier::Any => any3(each),
         Quantifier::All => all3(each),
     }
+}
+
+/// A test's key in `Scope::text_sets`.
+fn address(m: &Match) -> usize {
+    std::ptr::from_ref(m) as usize
 }
 
 /// Text as a test compares it: lower-cased unless the test is case-sensitive.

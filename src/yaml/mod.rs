@@ -215,7 +215,7 @@ impl<'a> Builder<'a> {
             Event::Alias(id) => {
                 let anchored = self.anchors.get(&id).ok_or_else(|| self.error("alias to an unknown anchor"))?;
                 // Counted before the copy is made.
-                let (nodes, bytes) = size_of(anchored);
+                let (nodes, bytes) = expanded_size(anchored);
                 self.alias_nodes += nodes;
                 self.alias_bytes += bytes;
                 if self.alias_nodes > ALIAS_BUDGET {
@@ -235,12 +235,12 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// A node's size: its nodes, and the bytes of its scalars' and keys' text.
-fn size_of(node: &Node) -> (usize, usize) {
+/// What copying a node costs: its nodes, and the bytes of its scalars' and keys' text.
+fn expanded_size(node: &Node) -> (usize, usize) {
     let add = |(n, b): (usize, usize), (m, c): (usize, usize)| (n + m, b + c);
     match &node.value {
-        Value::Seq(items) => items.iter().map(size_of).fold((1, 0), add),
-        Value::Map(entries) => entries.iter().map(|e| add(size_of(&e.value), (0, e.key.len()))).fold((1, 0), add),
+        Value::Seq(items) => items.iter().map(expanded_size).fold((1, 0), add),
+        Value::Map(entries) => entries.iter().map(|e| add(expanded_size(&e.value), (0, e.key.len()))).fold((1, 0), add),
         Value::Str(text) => (1, text.len()),
         // Other scalars are small and fixed in size: the node budget counts them.
         _ => (1, 0),
