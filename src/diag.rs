@@ -8,8 +8,10 @@
 //! share a name.
 
 mod code;
+mod line_index;
 
 pub use code::Code;
+pub use line_index::LineIndex;
 
 pub use crate::ir::Position;
 use crate::ir::{Query, Rule};

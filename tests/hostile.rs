@@ -1,19 +1,23 @@
 //! Hostile input: every file in `tests/hostile/` and a few huge generated ones are run through
 //! `ruleconv check` and `ruleconv convert --to <each target> -o out` in a fresh folder. Each run
-//! must end with exit code 0 or 1 (never a panic's 101 or a signal) within a time bound, write
+//! must end with exit code 0 or 1 (never a panic's 101 or a signal) within a time and a memory bound, write
 //! nothing outside `out/` (the input stays as it was), and give the error (file:line:col and
 //! message) or the output this file expects.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "hostile_cases/blowups.rs"]
+mod blowups;
 #[path = "hostile_cases/writes.rs"]
 mod writes;
 
 const TARGETS: [&str; 6] = ["sentinel", "sentinel-yaml", "sigma", "chronicle", "markdown", "kql"];
 /// Each run's bound; the slowest input (a 10 MB line) takes well under a second unloaded.
 const TIME_BOUND: Duration = Duration::from_secs(5);
+/// Each run's bound on its peak resident memory, in KiB (1 GiB).
+const MEMORY_BOUND_KIB: i64 = 1 << 20;
 
 /// What every run on an input must give.
 enum Expect {
@@ -104,7 +108,7 @@ struct Run {
 }
 
 /// Runs `args` (with `{input}` and `{out}` placeholders) on a copy of `input` in a fresh folder
-/// and checks the exit code, the time bound and that nothing but `out/` changed.
+/// and checks what `measured` checks and that nothing but `out/` changed.
 fn run(input: &Path, args: &[&str]) -> Run {
     let bytes = std::fs::read(input).unwrap();
     let name = input.file_name().unwrap().to_str().unwrap();
@@ -114,15 +118,10 @@ fn run(input: &Path, args: &[&str]) -> Run {
     let copy = root.join("in").join(name);
     std::fs::write(&copy, &bytes).unwrap();
     let args: Vec<String> = args.iter().map(|a| a.replace("{input}", &format!("in/{name}")).replace("{out}", "out")).collect();
-    let started = Instant::now();
-    let result =
-        Command::new(env!("CARGO_BIN_EXE_ruleconv")).args(&args).current_dir(&root).env("TMPDIR", root.join("tmp")).output().unwrap();
-    let took = started.elapsed();
-    let printed = format!("{}{}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr));
-    let code = result.status.code().unwrap_or_else(|| panic!("{name} {args:?}: killed by a signal ({:?})\n{printed}", result.status));
-    assert!(code == 0 || code == 1, "{name} {args:?}: exit code {code}\n{printed}");
-    assert!(took < TIME_BOUND, "{name} {args:?}: took {took:?}");
-    assert_printable(&format!("{name} {args:?}"), &printed);
+    let (code, printed) = measured(
+        Command::new(env!("CARGO_BIN_EXE_ruleconv")).args(&args).current_dir(&root).env("TMPDIR", root.join("tmp")),
+        &format!("{name} {args:?}"),
+    );
     assert_eq!(std::fs::read(&copy).unwrap(), bytes, "{name} {args:?}: the input changed");
     let mut top: Vec<String> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     top.sort();
@@ -133,6 +132,82 @@ fn run(input: &Path, args: &[&str]) -> Run {
     let output = files_under(&root.join("out")).iter().map(|f| std::fs::read_to_string(f).unwrap_or_default()).collect();
     std::fs::remove_dir_all(&root).unwrap();
     Run { code, printed, output }
+}
+
+/// Runs `command` to its end and checks its exit code (0 or 1, never a panic or a signal), its
+/// time, its peak memory and that what it printed is escaped; gives the code and what it printed
+/// (standard output, then standard error).
+fn measured(command: &mut Command, what: &str) -> (i32, String) {
+    let finished = finish(command);
+    let printed = format!("{}{}", String::from_utf8_lossy(&finished.stdout), String::from_utf8_lossy(&finished.stderr));
+    let code = finished.status.code().unwrap_or_else(|| panic!("{what}: killed by a signal ({:?})\n{printed}", finished.status));
+    assert!(code == 0 || code == 1, "{what}: exit code {code}\n{printed}");
+    assert!(finished.took < TIME_BOUND, "{what}: took {:?}", finished.took);
+    assert!(finished.peak_kib < MEMORY_BOUND_KIB, "{what}: peak memory {} MiB", finished.peak_kib >> 10);
+    assert_printable(what, &printed);
+    (code, printed)
+}
+
+/// A child that ended, with its wall time and its own peak resident memory.
+struct Finished {
+    status: std::process::ExitStatus,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    took: Duration,
+    peak_kib: i64,
+}
+
+/// Runs `command`, reaping it with `wait4`, whose `ru_maxrss` is that one child's peak resident
+/// set in KiB (Linux `getrusage(2)`); `getrusage(RUSAGE_CHILDREN)` would mix in every other
+/// child this test process (running tests in parallel) ever waited for. Limits far above the
+/// bounds (4 GiB of address space, 60 s of CPU) stop a runaway child before it takes the machine
+/// down; it then fails as killed by a signal.
+fn finish(command: &mut Command) -> Finished {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    fn limit(resource: libc::__rlimit_resource_t, value: libc::rlim_t) -> std::io::Result<()> {
+        let limit = libc::rlimit { rlim_cur: value, rlim_max: value };
+        // SAFETY: setrlimit only reads `limit`, and is async-signal-safe (allowed after fork).
+        if unsafe { libc::setrlimit(resource, &limit) } == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+    }
+    // SAFETY: the closure only calls setrlimit, which is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            limit(libc::RLIMIT_AS, 4 << 30)?;
+            limit(libc::RLIMIT_CPU, 60)
+        });
+    }
+    let started = Instant::now();
+    #[expect(clippy::zombie_processes, reason = "reaped by `wait4` below, which gives its resource usage too")]
+    let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `child` is ours and not yet waited for; the pointers are valid for the call.
+    while unsafe { libc::wait4(pid, &mut status, 0, &mut usage) } < 0 {
+        assert_eq!(std::io::Error::last_os_error().kind(), std::io::ErrorKind::Interrupted, "wait4 failed");
+    }
+    let took = started.elapsed();
+    Finished {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+        took,
+        peak_kib: usage.ru_maxrss,
+    }
+}
+
+/// A thread reading all of a child's pipe, so the child never blocks on a full one.
+fn drain<R: std::io::Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            pipe.read_to_end(&mut bytes).unwrap();
+        }
+        bytes
+    })
 }
 
 /// What a command printed holds no control character but line breaks and tabs, and no

@@ -130,19 +130,20 @@ fn report_for(file: PathBuf, rule_index: Option<usize>, rule_id: Option<String>,
     RuleReport { file, rule_index, rule_id, title, ok: true, errors: Vec::new(), warnings: Vec::new() }
 }
 
-/// The text of the file last shown, so each problem can be shown in its line.
+/// The text of the file last shown, so each problem can be shown in its line. It is read as
+/// the rules were, within the size limit: a file too large to read has no excerpt.
 #[derive(Default)]
 struct SourceCache {
-    file: Option<(PathBuf, String)>,
+    file: Option<(PathBuf, Option<String>)>,
 }
 
 impl SourceCache {
     fn excerpt(&mut self, d: &Problem) -> Option<String> {
         if self.file.as_ref().is_none_or(|(path, _)| *path != d.file) {
-            let text = std::fs::read(&d.file).ok().map(|b| String::from_utf8_lossy(&b).into_owned())?;
+            let text = crate::read::read_bounded(&d.file).ok().flatten().map(|b| String::from_utf8_lossy(&b).into_owned());
             self.file = Some((d.file.clone(), text));
         }
-        let (_, text) = self.file.as_ref()?;
+        let text = self.file.as_ref()?.1.as_ref()?;
         crate::diag::excerpt(text, d.position).map(|e| e.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n"))
     }
 }

@@ -12,7 +12,7 @@ use crate::ir::detection::{Match, MatchOp, Predicate, Quantifier, Value};
 use regex::Regex;
 use serde_json::Value as Json;
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The most memory one compiled regex may take (1 MiB). The `regex` crate matches in linear
 /// time, so no pattern backtracks catastrophically; this bounds the other cost, patterns like
@@ -35,6 +35,11 @@ pub struct Scope {
     /// Ticks since the Unix epoch.
     pub now: i64,
     regexes: HashMap<(String, bool), Regex>,
+    /// The values of each `==`/`in` test of text values, as a set of their (folded) text, keyed
+    /// by the test's address: a scope serves one evaluation of one borrowed Detection, whose
+    /// tests neither move nor change. Without it, `in~` with 20,000 values compares each row
+    /// with every value.
+    text_sets: HashMap<usize, HashSet<String>>,
     pub absent: Absent,
 }
 
@@ -51,7 +56,7 @@ pub enum Absent {
 
 impl Scope {
     pub fn new(now: i64) -> Scope {
-        Scope { now, regexes: HashMap::new(), absent: Absent::EmptyText }
+        Scope { now, regexes: HashMap::new(), text_sets: HashMap::new(), absent: Absent::EmptyText }
     }
 
     /// Compiles every regex of `predicate` once; an error names the pattern RE2 refuses.
@@ -74,6 +79,14 @@ impl Scope {
             }),
             Predicate::Match(m) if m.op == MatchOp::Between && m.values.len() != 2 => {
                 Err(format!("between on `{}` needs two bounds, has {}", m.field, m.values.len()))
+            }
+            Predicate::Match(m) if m.op == MatchOp::Equals && m.quantifier == Quantifier::Any => {
+                let texts: Option<HashSet<String>> =
+                    m.values.iter().map(|v| if let Value::String(text) = v { Some(fold(text, m.case_sensitive)) } else { None }).collect();
+                if let Some(texts) = texts {
+                    self.text_sets.entry(address(m)).or_insert(texts);
+                }
+                Ok(())
             }
             Predicate::Match(m) => m.values.iter().try_for_each(|v| match v {
                 Value::Datetime(text) if super::time::parse_datetime(text).is_none() => {
@@ -123,6 +136,10 @@ fn match_holds(m: &Match, row: &Row, scope: &Scope) -> Option<bool> {
         _ if cell.is_null() && scope.absent == Absent::NoValue => return Some(false),
         _ => {}
     }
+    // A text cell equals a text value when their (folded) texts are equal: one set lookup.
+    if let (Json::String(text), Some(texts)) = (&*cell, scope.text_sets.get(&address(m))) {
+        return Some(texts.contains(&fold(text, m.case_sensitive)));
+    }
     let each = m.values.iter().map(|value| compare_one(m, &cell, value, row, scope));
     match m.quantifier {
         Quantifier::Any => any3(each),
@@ -130,11 +147,20 @@ fn match_holds(m: &Match, row: &Row, scope: &Scope) -> Option<bool> {
     }
 }
 
+/// A test's key in `Scope::text_sets`.
+fn address(m: &Match) -> usize {
+    std::ptr::from_ref(m) as usize
+}
+
+/// Text as a test compares it: lower-cased unless the test is case-sensitive.
+fn fold(text: &str, case_sensitive: bool) -> String {
+    if case_sensitive { text.to_string() } else { text.to_lowercase() }
+}
+
 fn compare_one(m: &Match, cell: &Json, value: &Value, row: &Row, scope: &Scope) -> Option<bool> {
-    let fold = |s: &str| if m.case_sensitive { s.to_string() } else { s.to_lowercase() };
     let text_test = |test: &dyn Fn(&str, &str) -> bool| {
         let needle = literal_text(value, row)?;
-        Some(test(&fold(&cell::text(cell)), &fold(&needle)))
+        Some(test(&fold(&cell::text(cell), m.case_sensitive), &fold(&needle, m.case_sensitive)))
     };
     match m.op {
         MatchOp::Equals => equals(cell, value, m.case_sensitive, row, scope),

@@ -66,6 +66,17 @@ fn equality_is_case_sensitive_and_tilde_is_not() {
     assert_eq!(kept(m("A", MatchOp::Equals, vec![s("admin")], false), rows, "A"), [json!("Admin"), json!("admin")]);
 }
 
+/// `in~` over text values looks text cells up in a set of the folded values; other cells
+/// (a number against numeric text, a missing value against `""`) still compare one by one.
+#[test]
+fn in_lists_answer_as_value_by_value_comparison() {
+    let rows = json!([{"A": "Admin"}, {"A": "ADMINISTRATOR"}, {"A": 100}, {"A": 7}, {}, {"A": "guest"}]);
+    let list = vec![s("admin"), s("100"), s(""), s("Administrator")];
+    let kept_by = |case_sensitive| kept(m("A", MatchOp::Equals, list.clone(), case_sensitive), rows.clone(), "A");
+    assert_eq!(kept_by(false), [json!("Admin"), json!("ADMINISTRATOR"), json!(100), Json::Null]);
+    assert_eq!(kept_by(true), [json!(100), Json::Null]);
+}
+
 #[test]
 fn a_missing_string_compares_like_the_empty_string() {
     let rows = json!([{"A": "x"}, {"A": ""}, {"N": 1}]);

@@ -6,43 +6,11 @@
 //! by walking the value and the file text side by side, dropping an anchor wherever the two
 //! stop advancing together.
 
+pub use crate::diag::LineIndex;
+
 use crate::diag::Position;
 use crate::ir::Locator;
 use crate::yaml::{Node, Style};
-
-/// Byte offsets of line starts, to turn a `Position` into a byte offset of the file text.
-pub struct LineIndex<'a> {
-    text: &'a str,
-    starts: Vec<usize>,
-}
-
-impl<'a> LineIndex<'a> {
-    pub fn new(text: &'a str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
-    }
-
-    /// Line `line` (1-based) without its line break (`\n` or `\r\n`).
-    pub fn line(&self, line: usize) -> Option<&'a str> {
-        let start = *self.starts.get(line.checked_sub(1)?)?;
-        let end = self.starts.get(line).map_or(self.text.len(), |next| next - 1);
-        let raw = self.text.get(start..end)?;
-        Some(raw.strip_suffix('\r').unwrap_or(raw))
-    }
-
-    /// The byte offset of a 1-based line and character column.
-    pub fn offset(&self, position: Position) -> Option<usize> {
-        let start = *self.starts.get(position.line.checked_sub(1)?)?;
-        let rest = &self.text[start..];
-        let skip = position.col.checked_sub(1)?;
-        match rest.char_indices().nth(skip) {
-            Some((i, _)) => Some(start + i),
-            None if rest.chars().count() == skip => Some(self.text.len()),
-            None => None,
-        }
-    }
-}
 
 /// Locator for the string value of `node`, read from `lines` (the file it was parsed from).
 /// Falls back to a 1:1 mapping from the node's position when the file text does not line up
@@ -52,9 +20,11 @@ pub fn scalar(lines: &LineIndex, node: &Node, value: &str) -> Locator {
         Style::Literal => literal(lines, node.position, value),
         Style::DoubleQuoted | Style::SingleQuoted => {
             let quote = Position::new(node.position.line, node.position.col + 1);
-            lines.offset(quote).map(|start| align(lines.text, start, quote, value, node.style))
+            lines.offset(quote).map(|start| align(lines.text(), start, quote, value, node.style))
         }
-        Style::Plain | Style::Folded => lines.offset(node.position).map(|start| align(lines.text, start, node.position, value, node.style)),
+        Style::Plain | Style::Folded => {
+            lines.offset(node.position).map(|start| align(lines.text(), start, node.position, value, node.style))
+        }
     };
     built.unwrap_or_else(|| Locator::at(node.position))
 }

@@ -123,16 +123,19 @@ pub fn read_path(path: &Path) -> ReadOutcome {
 
 /// Reads a file; `from` overrides format detection.
 pub fn read_file(path: &Path, from: Option<SourceFormat>) -> ReadOutcome {
-    let bytes = std::fs::File::open(path).and_then(|file| {
-        let length = file.metadata().map_or(0, |m| m.len());
-        // A file already known to be too large is refused unread.
-        if length > MAX_FILE_BYTES { Ok(None) } else { decode::read_limited(file, length) }
-    });
-    match bytes {
+    match read_bounded(path) {
         Ok(Some(bytes)) => read_bytes(&bytes, path, from),
         Ok(None) => ReadOutcome::refused(path, Position::new(1, 1), decode::too_large()),
         Err(e) => ReadOutcome::refused(path, Position::new(1, 1), format!("cannot read file: {e}")),
     }
+}
+
+/// A file's bytes, or `None` when it holds more than `MAX_FILE_BYTES`: a file already known to
+/// be larger is refused unread, and no more than the limit is ever read (`/dev/zero` ends).
+pub fn read_bounded(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    let file = std::fs::File::open(path)?;
+    let length = file.metadata().map_or(0, |m| m.len());
+    if length > MAX_FILE_BYTES { Ok(None) } else { decode::read_limited(file, length) }
 }
 
 /// Reads rules from a file's bytes (see `decode` for the encodings taken); `file` names it.

@@ -2,8 +2,9 @@
 //! YAML tree and checked (modifiers known, conditions naming searches that exist), with spans.
 
 use super::condition::{self, Condition};
+use super::pattern::{self, MAX_VARIANTS, Pattern, Unexpanded};
 use super::{DetectionSection, FieldTest, Modifier, RuleLogic, Scalar, Search, SearchBody, SigmaError, SigmaValue};
-use crate::diag::Position;
+use crate::diag::{LineIndex, Position};
 use crate::ir::LogSource;
 use crate::ir::detection::MatchOp;
 use crate::kql::Span;
@@ -159,22 +160,22 @@ fn refuse_cycles(parsed: &mut [Parsed]) {
     }
 }
 
-/// The file's text with its line starts, to turn YAML positions into byte offsets.
-struct Lines<'a> {
-    text: &'a str,
-    starts: Vec<usize>,
-}
+/// The file's text with its line index, to turn YAML positions into byte offsets.
+struct Lines<'a>(LineIndex<'a>);
 
 impl<'a> Lines<'a> {
     fn new(text: &'a str) -> Lines<'a> {
-        Lines { text, starts: std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect() }
+        Lines(LineIndex::new(text))
     }
 
-    /// The byte offset of a position (whose column counts characters).
+    fn text(&self) -> &'a str {
+        self.0.text()
+    }
+
+    /// The byte offset of a position (whose column counts characters); the text's end for
+    /// one past it.
     fn offset(&self, position: Position) -> usize {
-        let line_start = self.starts.get(position.line.saturating_sub(1)).copied().unwrap_or(self.text.len());
-        let rest = self.text.get(line_start..).unwrap_or_default();
-        line_start + rest.char_indices().nth(position.col.saturating_sub(1)).map_or(rest.len(), |(i, _)| i)
+        self.0.offset(position).unwrap_or(self.text().len())
     }
 }
 
@@ -197,7 +198,7 @@ impl Reader<'_> {
 
     /// A plain scalar's text as written in the file.
     fn raw(&self, node: &Node) -> &str {
-        let rest = self.lines.text.get(self.span_of(node).start..).unwrap_or_default();
+        let rest = self.lines.text().get(self.span_of(node).start..).unwrap_or_default();
         let end = rest.find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#')).unwrap_or(rest.len());
         &rest[..end]
     }
@@ -269,10 +270,16 @@ impl Reader<'_> {
             return Err(SigmaError::new(condition_span, "the condition is empty"));
         }
         conditions.iter().try_for_each(|c| check_names(c, &searches))?;
-        if conditions.iter().map(|c| expanded_searches(c, &searches)).sum::<usize>() > MAX_EXPANDED_SEARCHES {
+        let uses_of = |weights: &[u64]| total(conditions.iter().map(|c| uses(c, &searches, weights)));
+        if uses_of(&vec![1; searches.len()]) > MAX_EXPANDED_SEARCHES {
             let message = format!(
                 "the condition expands to more than {MAX_EXPANDED_SEARCHES} searches (counting each `of` as the searches it covers)"
             );
+            return Err(SigmaError::new(condition_span, message));
+        }
+        if uses_of(&searches.iter().map(|s| body_values(&s.body)).collect::<Vec<_>>()) > MAX_LOWERED_VALUES {
+            let message =
+                format!("the condition expands to more than {MAX_LOWERED_VALUES} values (counting each search's values once per use)");
             return Err(SigmaError::new(condition_span, message));
         }
         Ok(DetectionSection { searches, conditions, timeframe, span })
@@ -309,6 +316,13 @@ impl Reader<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         let values = self.values(&entry.value)?;
         check_modifiers(&modifiers, &values, span)?;
+        expanded_values(&modifiers, &values).map_err(|(value, count)| {
+            let message = format!(
+                "the modifiers of `{}` expand its values to more than {MAX_VARIANTS} variants (at least {count} for this one)",
+                entry.key
+            );
+            SigmaError::new(value.span, message)
+        })?;
         Ok(FieldTest { field, modifiers, values, span })
     }
 
@@ -459,18 +473,63 @@ fn check_modifiers(modifiers: &[Modifier], values: &[SigmaValue], span: Span) ->
     Ok(())
 }
 
+/// How many values lowering makes of a field test's values, its encodings (`windash`,
+/// `base64offset`...) counted before any value is built; the value that would take them past
+/// `MAX_VARIANTS`, and its own count, when one would. An encoding that cannot apply makes one
+/// (opaque) test, which lowering reports.
+fn expanded_values<'v>(modifiers: &[Modifier], values: &'v [SigmaValue]) -> Result<u64, (&'v SigmaValue, u64)> {
+    if !modifiers.iter().any(|m| matches!(m, Modifier::Windash | Modifier::Base64Offset)) {
+        return Ok(values.len() as u64);
+    }
+    let mut made = 0u64;
+    for value in values {
+        let Some(pattern) = Pattern::of_scalar(&value.value) else {
+            made += 1;
+            continue;
+        };
+        match pattern::expand(&pattern, modifiers, MAX_VARIANTS.saturating_sub(made)) {
+            Ok(variants) => made += variants.len() as u64,
+            Err(Unexpanded::TooMany(count)) => return Err((value, count)),
+            Err(Unexpanded::Refused(_)) => made += 1,
+        }
+    }
+    Ok(made)
+}
+
+/// The values lowering makes of a search, once.
+fn body_values(body: &SearchBody) -> u64 {
+    let test_values = |test: &FieldTest| expanded_values(&test.modifiers, &test.values).unwrap_or(u64::MAX);
+    match body {
+        SearchBody::All(tests) => total(tests.iter().map(test_values)),
+        SearchBody::Any(bodies) => total(bodies.iter().map(body_values)),
+        SearchBody::Keywords(test) => test_values(test),
+    }
+}
+
 /// Searches a detection's conditions may use in all, each `of` counting the searches it covers:
 /// lowering copies a search once per use, so `1 of sel*` written a thousand times over a thousand
 /// searches would build a million. Real rules use a few dozen.
-const MAX_EXPANDED_SEARCHES: usize = 1000;
+const MAX_EXPANDED_SEARCHES: u64 = 1000;
 
-fn expanded_searches(condition: &Condition, searches: &[Search]) -> usize {
+/// Values a detection's conditions may make in all, each search's values counted once per use:
+/// a search at `MAX_VARIANTS` used 900 times made 9 million (11 s, 900 MB).
+const MAX_LOWERED_VALUES: u64 = 100_000;
+
+/// The searches a condition uses, each weighing its `weights` entry (in `searches` order), once
+/// per use; an `of` uses every search it covers.
+fn uses(condition: &Condition, searches: &[Search], weights: &[u64]) -> u64 {
+    let weighed = |used: &dyn Fn(&Search) -> bool| total(searches.iter().zip(weights).filter(|(s, _)| used(s)).map(|(_, w)| *w));
     match condition {
-        Condition::And(parts) | Condition::Or(parts) => parts.iter().map(|p| expanded_searches(p, searches)).sum(),
-        Condition::Not(inner) => expanded_searches(inner, searches),
-        Condition::Search { .. } => 1,
-        Condition::Of { target, .. } => searches.iter().filter(|s| target.covers(&s.name)).count(),
+        Condition::And(parts) | Condition::Or(parts) => total(parts.iter().map(|p| uses(p, searches, weights))),
+        Condition::Not(inner) => uses(inner, searches, weights),
+        Condition::Search { name, .. } => weighed(&|s| &s.name == name),
+        Condition::Of { target, .. } => weighed(&|s| target.covers(&s.name)),
     }
+}
+
+/// A saturating sum: counts of what would be built may be astronomical.
+fn total(counts: impl Iterator<Item = u64>) -> u64 {
+    counts.fold(0, u64::saturating_add)
 }
 
 /// Every search a condition names exists, and every `of` pattern covers one.

@@ -24,7 +24,7 @@ pub use document::{
     Aliases, Correlation, CorrelationKind, Document, DocumentKind, Filter, Parsed, Threshold, logsource, parse_file, scalar_text,
 };
 pub use modifiers::Modifier;
-pub use pattern::{Pattern, Piece, encode};
+pub use pattern::{MAX_VARIANTS, Pattern, Piece, Unexpanded, expand};
 
 use crate::ir::LogSource;
 use crate::kql::Span;

@@ -2,7 +2,7 @@
 //! re-encode a value (`base64`, `base64offset`, `wide`/`utf16*`, `windash`), computed as
 //! pySigma computes them so the expanded values match the same bytes.
 
-use super::Modifier;
+use super::{Modifier, Scalar};
 
 /// A string value as pieces: text, and wildcards that were not escaped.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,6 +66,18 @@ impl Pattern {
         Pattern(pieces)
     }
 
+    /// A written value as its modifiers see it: text with its wildcards, or a number's or
+    /// boolean's text as it is; `None` for null.
+    pub fn of_scalar(value: &Scalar) -> Option<Pattern> {
+        Some(match value {
+            Scalar::Null => return None,
+            Scalar::Str(s) => Pattern::parse(s),
+            Scalar::Int(i) => Pattern::literal(i.to_string()),
+            Scalar::Float(f) => Pattern::literal(f.to_string()),
+            Scalar::Bool(b) => Pattern::literal(b.to_string()),
+        })
+    }
+
     /// Text without wildcards (a number's digits, a `re` or `cidr` value).
     pub fn literal(text: impl Into<String>) -> Pattern {
         Pattern(vec![Piece::Text(text.into())])
@@ -84,8 +96,51 @@ impl Pattern {
     }
 }
 
+/// The most values the encodings of one field test may make of its values, in all. `windash`
+/// makes 5^n variants of a value with n option dashes: SigmaHQ's rules have at most 2 (25
+/// variants); 14 would make six billion.
+pub const MAX_VARIANTS: u64 = 10_000;
+
+/// Why `expand` made no values.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unexpanded {
+    /// An encoding step would make this many values (saturating), more than the budget.
+    TooMany(u64),
+    /// An encoding cannot apply to the value (see `encode`).
+    Refused(String),
+}
+
+/// The values the encodings among `modifiers` (`windash`, `base64offset`, `wide`...) make of
+/// `pattern`, applied in order as pySigma applies them. Each step's values are counted before
+/// they are built, so no step makes more than `budget`.
+pub fn expand(pattern: &Pattern, modifiers: &[Modifier], budget: u64) -> Result<Vec<Pattern>, Unexpanded> {
+    let mut patterns = vec![pattern.clone()];
+    for &modifier in modifiers.iter().filter(|m| m.is_encoding() || **m == Modifier::Windash) {
+        let count = patterns.iter().fold(0u64, |sum, p| sum.saturating_add(variant_count(p, modifier)));
+        if count > budget {
+            return Err(Unexpanded::TooMany(count));
+        }
+        let encoded: Result<Vec<Vec<Pattern>>, String> = patterns.iter().map(|p| encode(p, modifier)).collect();
+        patterns = encoded.map_err(Unexpanded::Refused)?.into_iter().flatten().collect();
+    }
+    Ok(patterns)
+}
+
+/// How many values `encode` makes of `pattern` under `modifier`, without making them.
+fn variant_count(pattern: &Pattern, modifier: Modifier) -> u64 {
+    match modifier {
+        Modifier::Windash => {
+            let options: usize =
+                pattern.0.iter().map(|piece| if let Piece::Text(text) = piece { option_dashes(text).count() } else { 0 }).sum();
+            (DASHES.len() as u64).saturating_pow(u32::try_from(options).unwrap_or(u32::MAX))
+        }
+        Modifier::Base64Offset => 3,
+        _ => 1,
+    }
+}
+
 /// The values one encoding modifier makes of `pattern`; an error when it cannot apply.
-pub fn encode(pattern: &Pattern, modifier: Modifier) -> Result<Vec<Pattern>, String> {
+fn encode(pattern: &Pattern, modifier: Modifier) -> Result<Vec<Pattern>, String> {
     if modifier == Modifier::Windash {
         return Ok(windash(pattern));
     }
@@ -164,23 +219,30 @@ fn base64_offsets(bytes: &[u8]) -> Vec<String> {
 /// The five dashes Windows command lines accept for an option's leading `-` or `/`.
 const DASHES: [char; 5] = ['-', '/', '\u{2013}', '\u{2014}', '\u{2015}'];
 
-/// Every variant of the value with each option character (a `-` or `/` that starts a word,
-/// pySigma's `\B[-/]\b`) replaced by each of the five dashes.
-fn windash(pattern: &Pattern) -> Vec<Pattern> {
+/// The character indices of a text's option characters: a `-` or `/` that starts a word
+/// (pySigma's `\B[-/]\b`).
+fn option_dashes(text: &str) -> impl Iterator<Item = usize> {
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let chars: Vec<char> = text.chars().collect();
+    (0..chars.len()).filter(move |&i| {
+        let before = i.checked_sub(1).map(|j| chars[j]);
+        (chars[i] == '-' || chars[i] == '/') && !word(before) && word(chars.get(i + 1).copied())
+    })
+}
+
+/// Every variant of the value with each option character replaced by each of the five dashes.
+fn windash(pattern: &Pattern) -> Vec<Pattern> {
     let mut variants = vec![Vec::new()];
     for piece in &pattern.0 {
         let Piece::Text(text) = piece else {
             variants.iter_mut().for_each(|v: &mut Vec<Piece>| v.push(piece.clone()));
             continue;
         };
-        let chars: Vec<char> = text.chars().collect();
         // Each piece of text splits at its option characters into alternatives.
+        let options: Vec<usize> = option_dashes(text).collect();
         let mut texts = vec![String::new()];
-        for (i, &c) in chars.iter().enumerate() {
-            let before = i.checked_sub(1).map(|j| chars[j]);
-            let option = (c == '-' || c == '/') && !word(before) && word(chars.get(i + 1).copied());
-            texts = if option {
+        for (i, c) in text.chars().enumerate() {
+            texts = if options.contains(&i) {
                 texts.iter().flat_map(|t| DASHES.iter().map(move |d| format!("{t}{d}"))).collect()
             } else {
                 texts
@@ -228,5 +290,15 @@ mod tests {
         let wide = encode(&Pattern::parse("a*"), Modifier::Utf16Le).unwrap();
         assert_eq!(wide[0].0, vec![Piece::Bytes(vec![b'a', 0]), Piece::Any]);
         assert!(encode(&Pattern::parse("a*"), Modifier::Base64).is_err());
+    }
+
+    #[test]
+    fn expansions_are_counted_before_they_are_built() {
+        let two = Pattern::parse("-a /b");
+        let both = [Modifier::Windash, Modifier::Base64Offset];
+        assert_eq!(expand(&two, &both, 75).map(|v| v.len()), Ok(75));
+        assert_eq!(expand(&two, &both, 74), Err(Unexpanded::TooMany(75)));
+        let many = Pattern::parse(&"-a ".repeat(40));
+        assert_eq!(expand(&many, &[Modifier::Windash], MAX_VARIANTS), Err(Unexpanded::TooMany(u64::MAX)));
     }
 }

@@ -56,15 +56,19 @@ pub struct YamlError {
     pub message: String,
 }
 
-/// Nodes an alias may expand to, in total, before the document is refused
+/// Nodes aliases may expand to, in total, before the stream is refused
 /// (guards against "billion laughs" documents).
 const ALIAS_BUDGET: usize = 100_000;
+/// Text (scalars and keys) aliases may expand to, in total: a few nodes can hold a lot of it
+/// (one 100 KB string referenced 10,000 times is 1 GB).
+const ALIAS_BYTES_BUDGET: usize = 16 << 20;
 /// Collections nested deeper than this are refused rather than risking the stack.
 const MAX_DEPTH: usize = 256;
 
 /// Parses every document of a YAML stream.
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
-    let mut builder = Builder { events: Parser::new_from_str(text), anchors: HashMap::new(), alias_nodes: 0, last: Position::new(1, 1) };
+    let mut builder =
+        Builder { events: Parser::new_from_str(text), anchors: HashMap::new(), alias_nodes: 0, alias_bytes: 0, last: Position::new(1, 1) };
     builder.stream()
 }
 
@@ -119,6 +123,7 @@ struct Builder<'a> {
     events: Parser<'a, saphyr_parser::StrInput<'a>>,
     anchors: HashMap<usize, Node>,
     alias_nodes: usize,
+    alias_bytes: usize,
     last: Position,
 }
 
@@ -208,12 +213,18 @@ impl<'a> Builder<'a> {
                 (Node { value: Value::Map(entries), position, style: Style::Plain }, anchor)
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().ok_or_else(|| self.error("alias to an unknown anchor"))?;
-                self.alias_nodes += node_count(&node);
+                let anchored = self.anchors.get(&id).ok_or_else(|| self.error("alias to an unknown anchor"))?;
+                // Counted before the copy is made.
+                let (nodes, bytes) = expanded_size(anchored);
+                self.alias_nodes += nodes;
+                self.alias_bytes += bytes;
                 if self.alias_nodes > ALIAS_BUDGET {
                     return Err(self.error("aliases expand to too many nodes"));
                 }
-                return Ok(Node { position, ..node });
+                if self.alias_bytes > ALIAS_BYTES_BUDGET {
+                    return Err(self.error(format!("aliases expand to more than {} MiB of text", ALIAS_BYTES_BUDGET >> 20)));
+                }
+                return Ok(Node { position, ..anchored.clone() });
             }
             _ => return Err(self.error("unexpected YAML event")),
         };
@@ -224,11 +235,15 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn node_count(node: &Node) -> usize {
+/// What copying a node costs: its nodes, and the bytes of its scalars' and keys' text.
+fn expanded_size(node: &Node) -> (usize, usize) {
+    let add = |(n, b): (usize, usize), (m, c): (usize, usize)| (n + m, b + c);
     match &node.value {
-        Value::Seq(items) => 1 + items.iter().map(node_count).sum::<usize>(),
-        Value::Map(entries) => 1 + entries.iter().map(|e| node_count(&e.value)).sum::<usize>(),
-        _ => 1,
+        Value::Seq(items) => items.iter().map(expanded_size).fold((1, 0), add),
+        Value::Map(entries) => entries.iter().map(|e| add(expanded_size(&e.value), (0, e.key.len()))).fold((1, 0), add),
+        Value::Str(text) => (1, text.len()),
+        // Other scalars are small and fixed in size: the node budget counts them.
+        _ => (1, 0),
     }
 }
 
@@ -343,6 +358,14 @@ mod tests {
             text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
         }
         assert!(parse_documents(&text).unwrap_err().message.contains("aliases"));
+    }
+
+    #[test]
+    fn aliases_of_long_text_are_refused() {
+        let text = format!("a: &a {}\nb: [{}]\n", "x".repeat(1 << 20), vec!["*a"; 17].join(", "));
+        assert_eq!(parse_documents(&text).unwrap_err().message, "aliases expand to more than 16 MiB of text");
+        let text = format!("a: &a {}\nb: [{}]\n", "x".repeat(1 << 20), vec!["*a"; 16].join(", "));
+        assert!(parse_documents(&text).is_ok());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use super::Lowering;
 use crate::ir::detection::{Field, KeywordSearch, Match, MatchOp, Predicate, Quantifier, Value};
-use crate::sigma::{FieldTest, Modifier, Pattern, Piece, Scalar, SigmaValue, encode};
+use crate::sigma::{FieldTest, MAX_VARIANTS, Modifier, Pattern, Piece, Scalar, SigmaValue, Unexpanded, expand};
 
 impl Lowering {
     pub(super) fn field_test(&mut self, test: &FieldTest) -> Predicate {
@@ -128,12 +128,12 @@ impl Lowering {
                 _ => {}
             }
         }
-        let written = if matches!(value.value, Scalar::Str(_)) { Pattern::parse(&text) } else { Pattern::literal(text) };
-        let mut patterns = vec![written];
-        for modifier in test.modifiers.iter().filter(|m| m.is_encoding() || **m == Modifier::Windash) {
-            let encoded: Result<Vec<Vec<Pattern>>, String> = patterns.iter().map(|p| encode(p, *modifier)).collect();
-            patterns = encoded.map_err(Special::Unmodelled)?.into_iter().flatten().collect();
-        }
+        let written = Pattern::of_scalar(&value.value).ok_or(Special::Null)?;
+        // The reader refused a field test whose values expand past `MAX_VARIANTS`.
+        let patterns = expand(&written, &test.modifiers, MAX_VARIANTS).map_err(|e| match e {
+            Unexpanded::Refused(reason) => Special::Unmodelled(reason),
+            Unexpanded::TooMany(count) => Special::Unmodelled(format!("the modifiers make {count} variants of the value")),
+        })?;
         Ok(patterns.into_iter().map(|p| wildcard_test(shaped(p, shape), cased)).collect())
     }
 }
