@@ -8,8 +8,14 @@
 //! accepts has none, but for possessive quantifiers, which it reads as a repetition of a
 //! repetition (`a*+` as `(?:a*)+`), and `(?R)`, its CRLF flag, where RE2 refuses both. A pattern refused for another
 //! reason (an unclosed group) is merely invalid, which the engines report on their own.
+//!
+//! Past the crate's parser, RE2's own grammar and limits (https://github.com/google/re2/wiki/Syntax)
+//! are checked on the crate's syntax tree: no repetition of a repetition (`a**`), no count above
+//! 1000, alone or multiplied through nested repetitions (`(a{100}){100}`), only the flags
+//! `i`, `m`, `s` and `U` (no `x`), no `\u` escape; and RE2's `\C` (any byte) is accepted.
 
 use crate::ir::detection::{Detection, MatchOp, Predicate, Span, Value};
+use regex_syntax::ast::{Ast, Flag, Flags, FlagsItemKind, GroupKind, HexLiteralKind, LiteralKind, RepetitionKind, RepetitionRange};
 
 /// A regex test of a Detection that an automaton engine refuses: where it is written, what is
 /// wrong, in words ("the regex on `CommandLine` uses a backreference `\1` at offset 6, so it
@@ -33,6 +39,11 @@ pub fn refused_regexes(detection: &Detection) -> Vec<RefusedRegex> {
                     what: format!("the regex on `{}` uses {}, so it runs only in backtracking engines", m.field, b.describe()),
                     invalid: false,
                 },
+                Refusal::Re2Only { construct, offset, why } => RefusedRegex {
+                    span: m.span,
+                    what: format!("the regex on `{}` uses {construct} at offset {offset}, which RE2 refuses: {why}", m.field),
+                    invalid: false,
+                },
                 Refusal::Invalid { reason, offset } => RefusedRegex {
                     span: m.span,
                     what: format!("the regex on `{}` is not a valid regular expression ({reason} at offset {offset})", m.field),
@@ -48,8 +59,22 @@ pub fn refused_regexes(detection: &Detection) -> Vec<RefusedRegex> {
 pub enum Refusal {
     /// It uses what only a backtracking engine runs.
     Backtracking(BacktrackingOnly),
+    /// Other engines read it, but it is outside RE2's grammar or limits: a flag RE2 lacks
+    /// (`(?x)`), a repetition count above 1000.
+    Re2Only { construct: String, offset: usize, why: &'static str },
     /// No engine reads it: an unclosed class or group, a dangling quantifier, an unknown escape.
     Invalid { reason: String, offset: usize },
+}
+
+impl Refusal {
+    /// The refusal with its offset moved by `to_original` (from a rewritten pattern's).
+    fn moved(self, to_original: impl Fn(usize) -> usize) -> Refusal {
+        match self {
+            Refusal::Re2Only { construct, offset, why } => Refusal::Re2Only { construct, offset: to_original(offset), why },
+            Refusal::Invalid { reason, offset } => Refusal::Invalid { reason, offset: to_original(offset) },
+            backtracking => backtracking,
+        }
+    }
 }
 
 /// Why an automaton engine refuses `pattern`, if it does. Octal escapes (`\012`) are read as
@@ -62,21 +87,101 @@ pub fn refusal(pattern: &str) -> Option<Refusal> {
     if pattern.contains(r"\Q") {
         return None;
     }
-    let (rewritten, inserted) = literal_braces_escaped(pattern);
-    let error = regex_syntax::ParserBuilder::new().octal(true).build().parse(&rewritten).err()?;
-    let (reason, offset) = match &error {
-        regex_syntax::Error::Parse(e) => (e.kind().to_string(), e.span().start.offset),
-        regex_syntax::Error::Translate(e) => (e.kind().to_string(), e.span().start.offset),
-        other => (other.to_string(), 0),
+    let (rewritten, inserted) = in_crate_syntax(pattern);
+    let found = match regex_syntax::ParserBuilder::new().octal(true).build().parse(&rewritten) {
+        Err(error) => {
+            let (reason, offset) = match &error {
+                regex_syntax::Error::Parse(e) => (e.kind().to_string(), e.span().start.offset),
+                regex_syntax::Error::Translate(e) => (e.kind().to_string(), e.span().start.offset),
+                other => (other.to_string(), 0),
+            };
+            Refusal::Invalid { reason, offset }
+        }
+        Ok(_) => {
+            let ast = regex_syntax::ast::parse::ParserBuilder::new().octal(true).build().parse(&rewritten).ok()?;
+            outside_re2(&ast, MAX_REPEAT, &rewritten)?
+        }
     };
-    let offset = offset - inserted.iter().filter(|at| **at < offset).count();
-    Some(Refusal::Invalid { reason, offset })
+    Some(found.moved(|offset| offset - inserted.iter().filter(|at| **at < offset).count()))
 }
 
-/// `pattern` with each `{` that opens no counted repetition escaped: RE2 (like PCRE) reads
-/// such a brace as itself (`SIMBAR={7DB0…}`, `\\{`), the `regex` crate refuses it. Also the
-/// offsets, in the rewritten pattern, of the backslashes put in.
-fn literal_braces_escaped(pattern: &str) -> (String, Vec<usize>) {
+/// RE2's limit on a counted repetition (its syntax page: "reject forms that create a minimum or
+/// maximum repetition count above 1000"). RE2's parser applies it through nesting too, dividing
+/// it by each count on the way in (`RepetitionWalker` in re2/parse.cc): `(a{10}){100}` is
+/// accepted, `(a{100}){100}` refused with "invalid repetition size".
+const MAX_REPEAT: u32 = 1000;
+
+/// What of `ast` (parsed from `text`) the `regex` crate reads but RE2 refuses, within the
+/// repetition `budget` the enclosing repetitions leave.
+fn outside_re2(ast: &Ast, budget: u32, text: &str) -> Option<Refusal> {
+    match ast {
+        Ast::Repetition(repetition) => {
+            // RE2 refuses `a**`, `a{2}*` ("bad repetition operator"); the crate reads `(?:a*)*`.
+            if let Ast::Repetition(inner) = &*repetition.ast {
+                let (start, end) = (inner.op.span.start.offset, repetition.op.span.end.offset);
+                let reason = format!("bad repetition operator `{}`: a repetition cannot repeat a repetition", &text[start..end]);
+                return Some(Refusal::Invalid { reason, offset: start });
+            }
+            let mut budget = budget;
+            if let RepetitionKind::Range(range) = &repetition.op.kind {
+                let (min, max) = match *range {
+                    RepetitionRange::Exactly(n) => (n, Some(n)),
+                    RepetitionRange::AtLeast(n) => (n, None),
+                    RepetitionRange::Bounded(min, max) => (min, Some(max)),
+                };
+                let span = &repetition.op.span;
+                let construct = format!("the repetition `{}`", &text[span.start.offset..span.end.offset]);
+                let refused = |why| Some(Refusal::Re2Only { construct: construct.clone(), offset: span.start.offset, why });
+                if min > MAX_REPEAT || max.is_some_and(|max| max > MAX_REPEAT) {
+                    return refused("it allows counts up to 1000");
+                }
+                // A count of 0 divides nothing (RE2 skips it).
+                if let Some(left) = budget.checked_div(max.unwrap_or(min)) {
+                    if left == 0 {
+                        return refused("nested repetitions may multiply to 1000 at most");
+                    }
+                    budget = left;
+                }
+            }
+            outside_re2(&repetition.ast, budget, text)
+        }
+        Ast::Group(group) => {
+            let flags = if let GroupKind::NonCapturing(flags) = &group.kind { flag_outside_re2(flags, text) } else { None };
+            flags.or_else(|| outside_re2(&group.ast, budget, text))
+        }
+        Ast::Flags(set) => flag_outside_re2(&set.flags, text),
+        Ast::Literal(literal) => match literal.kind {
+            LiteralKind::HexFixed(HexLiteralKind::UnicodeShort | HexLiteralKind::UnicodeLong)
+            | LiteralKind::HexBrace(HexLiteralKind::UnicodeShort | HexLiteralKind::UnicodeLong) => Some(Refusal::Re2Only {
+                construct: format!("the escape `{}`", &text[literal.span.start.offset..literal.span.start.offset + 2]),
+                offset: literal.span.start.offset,
+                why: "it writes a code point as `\\x{…}`",
+            }),
+            _ => None,
+        },
+        Ast::Alternation(alternation) => alternation.asts.iter().find_map(|a| outside_re2(a, budget, text)),
+        Ast::Concat(concat) => concat.asts.iter().find_map(|a| outside_re2(a, budget, text)),
+        Ast::Empty(_) | Ast::Dot(_) | Ast::Assertion(_) | Ast::ClassUnicode(_) | Ast::ClassPerl(_) | Ast::ClassBracketed(_) => None,
+    }
+}
+
+/// A flag RE2 lacks: the crate's `x` (verbose), `u` (Unicode) and `R` (CRLF).
+fn flag_outside_re2(flags: &Flags, text: &str) -> Option<Refusal> {
+    let item =
+        flags.items.iter().find(|item| matches!(item.kind, FlagsItemKind::Flag(Flag::IgnoreWhitespace | Flag::Unicode | Flag::CRLF)))?;
+    Some(Refusal::Re2Only {
+        construct: format!("the flag `{}`", &text[item.span.start.offset..item.span.end.offset]),
+        offset: item.span.start.offset,
+        why: "its flags are i, m, s and U",
+    })
+}
+
+/// `pattern` in the `regex` crate's syntax, for its parser to judge: each `{` that opens no
+/// counted repetition escaped (RE2, like PCRE, reads such a brace as itself: `SIMBAR={7DB0…}`,
+/// `\\{`), and RE2's `\C` (any byte, which the crate lacks) as `\d`, another one-character
+/// escape of the same length (only the syntax is judged). Also the offsets, in the rewritten
+/// pattern, of the backslashes put in.
+fn in_crate_syntax(pattern: &str) -> (String, Vec<usize>) {
     let bytes = pattern.as_bytes();
     let (mut out, mut inserted) = (Vec::with_capacity(bytes.len()), Vec::new());
     let mut i = 0;
@@ -85,6 +190,11 @@ fn literal_braces_escaped(pattern: &str) -> (String, Vec<usize>) {
             // `\p{Greek}`, `\x{263a}`: the braces belong to the escape.
             b'\\' if matches!(bytes.get(i + 1), Some(b'p' | b'P' | b'x')) && bytes.get(i + 2) == Some(&b'{') => {
                 bytes[i..].iter().position(|b| *b == b'}').map_or(bytes.len(), |close| i + close + 1)
+            }
+            b'\\' if bytes.get(i + 1) == Some(&b'C') => {
+                out.extend_from_slice(br"\d");
+                i += 2;
+                continue;
             }
             b'\\' => (i + 2).min(bytes.len()),
             b'[' => class_end(bytes, i),
@@ -350,6 +460,26 @@ mod tests {
             assert_eq!(refusal(fine), None, "{fine}");
         }
         assert!(matches!(refusal(r"(\w)\1"), Some(Refusal::Backtracking(_))));
+    }
+
+    #[test]
+    fn what_re2_alone_refuses_is_named_with_its_offset() {
+        let re2_only = |pattern| match refusal(pattern) {
+            Some(Refusal::Re2Only { construct, offset, .. }) => Some((construct, offset)),
+            _ => None,
+        };
+        assert_eq!(re2_only("a{1001}"), Some(("the repetition `{1001}`".into(), 1)));
+        assert_eq!(re2_only("x{0,1001}"), Some(("the repetition `{0,1001}`".into(), 1)));
+        assert_eq!(re2_only("(a{100}){100}"), Some(("the repetition `{100}`".into(), 2)));
+        assert_eq!(re2_only("{x}(a{2}){1000}"), Some(("the repetition `{2}`".into(), 5)), "the offset in the pattern as written");
+        assert_eq!(re2_only("(?x) a # c"), Some(("the flag `x`".into(), 2)));
+        assert_eq!(re2_only("(?i-u:a)"), Some(("the flag `u`".into(), 4)));
+        assert_eq!(re2_only(r"b\u0041"), Some((r"the escape `\u`".into(), 1)));
+        assert!(matches!(refusal("a**"), Some(Refusal::Invalid { offset: 1, .. })));
+        assert!(matches!(refusal("a{2}{3}"), Some(Refusal::Invalid { offset: 1, .. })));
+        for fine in ["a{1000}", "(a{10}){100}", "((a{10}){10}){10}", "(a{0}){1000}", "x{1000,}", r"\C", r"a\C+", "a*?", "(a*)*", "(?U)a+"] {
+            assert_eq!(refusal(fine), None, "{fine}");
+        }
     }
 
     #[test]

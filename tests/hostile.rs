@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 #[path = "hostile_cases/blowups.rs"]
 mod blowups;
+#[path = "hostile_cases/values.rs"]
+mod values;
 #[path = "hostile_cases/writes.rs"]
 mod writes;
 
@@ -93,6 +95,26 @@ fn expectation(name: &str) -> Option<Expect> {
         "sigma_escapes_in_title_and_field.yml" => Re2Refuses(
             "8:9: {kind}: rule 'Evil \\x1b[2J\\x1b]0;pwned\\x07 title \\u{202e}gnp.exe\\x9b end': the regex on `Command\\x1b]8;;http://x\\x1b\\Line\\u{202e}` uses a backreference `\\1` at offset 12, so it runs only in backtracking engines",
             "title: \"Evil \\u001B[2J\\u001B]0;pwned\\u0007 title",
+        ),
+        "sigma_yaml11_line_separator.yml" => Converts("    CommandLine|contains: \"powershell\\u2028# -enc\"\n"),
+        "sigma_invalid_cidr.yml" => Error(
+            "8:39: error: rule 'Invalid CIDR': Sigma: `10.0.0.0/33` is not a CIDR range (an IPv4 or IPv6 address, then `/` and a prefix length up to 32 or 128)",
+        ),
+        "sigma_re2_repeat_limit.yml" => Re2Refuses(
+            "8:9: {kind}: rule 'Repetition over RE2 limit': the regex on `CommandLine` uses the repetition `{1001}` at offset 1, which RE2 refuses: it allows counts up to 1000",
+            "CommandLine|re: a{1001}\n",
+        ),
+        "sigma_re2_nested_repeat.yml" => Re2Refuses(
+            "8:9: {kind}: rule 'Nested repetitions over RE2 limit': the regex on `CommandLine` uses the repetition `{100}` at offset 2, which RE2 refuses: nested repetitions may multiply to 1000 at most",
+            "CommandLine|re: (a{100}){100}\n",
+        ),
+        "sigma_re2_verbose_flag.yml" => Re2Refuses(
+            "8:9: {kind}: rule 'Verbose flag': the regex on `CommandLine` uses the flag `x` at offset 2, which RE2 refuses: its flags are i, m, s and U",
+            "CommandLine|re: '(?x) a # c'\n",
+        ),
+        "sigma_re2_repeated_repetition.yml" => RegexInvalid(
+            "8:9: {kind}: rule 'Repeated repetition': the regex on `CommandLine` is not a valid regular expression (bad repetition operator `**`: a repetition cannot repeat a repetition at offset 1)",
+            "CommandLine|re: a**\n",
         ),
         _ => return None,
     })
@@ -306,8 +328,14 @@ fn every_hostile_file_gets_a_clear_error_or_a_correct_conversion() {
 
 /// Inputs whose outcome differs by target (a query that does not parse fails `--to kql` and
 /// `--to sigma` but is a loss elsewhere); their lines are asserted in their own tests below.
-const UNASSERTED: [&str; 3] =
-    ["sentinel_kql_unterminated_string.yaml", "sentinel_mixed_line_endings.yaml", "sentinel_escapes_in_query.yaml"];
+const UNASSERTED: [&str; 6] = [
+    "sentinel_kql_unterminated_string.yaml",
+    "sentinel_mixed_line_endings.yaml",
+    "sentinel_escapes_in_query.yaml",
+    "sigma_control_character_value.yml",
+    "sigma_control_character_regex.yml",
+    "sentinel_kql_undocumented_escape.yaml",
+];
 
 /// A rule whose name, query value and query text hold terminal escapes, C1 controls and bidi
 /// characters: the message and the quoted line show them escaped, the caret under the ESC.

@@ -1,4 +1,5 @@
-//! IP ranges in CIDR notation (`10.0.0.0/8`; a bare address is a range of one).
+//! IP ranges in CIDR notation (`10.0.0.0/8`; a bare address is a range of one): what the Sigma
+//! reader accepts after `|cidr`, KQL lowering in `ipv4_is_in_range`, and the evaluator runs.
 
 use std::net::IpAddr;
 
@@ -12,7 +13,9 @@ pub struct Range {
 impl Range {
     pub fn parse(text: &str) -> Option<Range> {
         let (address, bits) = match text.trim().split_once('/') {
-            Some((a, b)) => (a, Some(b.parse::<u32>().ok()?)),
+            // Digits only: `u32`'s parser would also take `+8`, which no CIDR reader does.
+            Some((a, b)) if !b.is_empty() && b.bytes().all(|d| d.is_ascii_digit()) => (a, Some(b.parse::<u32>().ok()?)),
+            Some(_) => return None,
             None => (text.trim(), None),
         };
         let (value, width, v4) = address_bits(address)?;
@@ -23,6 +26,10 @@ impl Range {
         // The mask keeps the top `bits` of a `width`-bit address.
         let mask = if bits == 0 { 0 } else { (u128::MAX << (128 - bits)) >> (128 - width) };
         Some(Range { network: value & mask, mask, v4 })
+    }
+
+    pub fn is_ipv4(&self) -> bool {
+        self.v4
     }
 
     /// Whether `address` lies inside; `None` when it is not an address of the same family.
@@ -53,6 +60,9 @@ mod tests {
         assert_eq!(Range::parse("192.168.1.7").unwrap().contains("192.168.1.7"), Some(true));
         assert_eq!(Range::parse("0.0.0.0/0").unwrap().contains("8.8.8.8"), Some(true));
         assert_eq!(Range::parse("10.0.0.0/33"), None);
+        for invalid in ["abc", "999.1.1.1/8", "10.0.0.0/+8", "10.0.0.0/", "10.0.0.0/8/8", "fe80::/129", ""] {
+            assert_eq!(Range::parse(invalid), None, "{invalid}");
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@
 
 mod aggregate;
 mod cell;
-mod cidr;
+pub mod cidr;
 mod events;
 pub mod generate;
 mod join;

@@ -23,7 +23,7 @@ mod token;
 
 pub use error::{SyntaxError, line_col, render_error};
 pub use lexer::octal_escapes;
-pub use printer::{print, quote};
+pub use printer::{is_unwritable, print, quote, unwritable_char};
 pub use span::Span;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -39,6 +39,21 @@ impl Parsed {
     pub fn is_ok(&self) -> bool {
         self.errors.is_empty()
     }
+}
+
+/// The first string literal of the query `src` that holds what `unwritable_char` finds: where
+/// it is, and the character.
+pub fn unwritable_string(src: &str) -> Option<(Span, char)> {
+    // Asked of every query written as KQL: tokenize again only when an escape or a control
+    // character occurs.
+    if !src.contains('\\') && unwritable_char(src).is_none() {
+        return None;
+    }
+    let (tokens, _) = lexer::tokenize(src);
+    tokens.iter().filter(|t| t.kind == token::TokenKind::String).find_map(|t| {
+        let (value, _) = lexer::decode_string(&src[t.span.start..t.span.end]);
+        unwritable_char(&value).map(|c| (t.span, c))
+    })
 }
 
 /// How many queries this process has parsed: lets a test prove a run parses each rule's

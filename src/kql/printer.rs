@@ -77,7 +77,22 @@ fn binary_text(op: BinaryOp) -> &'static str {
     }
 }
 
-/// A double-quoted KQL string literal, with `\`, `"` and control characters escaped.
+/// The first character of `value` a KQL string literal cannot hold: Kusto documents the escapes
+/// `\t`, `\n` and `\r` (beside `\\` and the quotes) and none for another control character
+/// (https://learn.microsoft.com/azure/data-explorer/kusto/query/scalar-data-types/string), and
+/// engines differ on the rest (duckdb-kql reads `"a\u0041b"` as `au0041b`). Writers of KQL
+/// refuse such a value, or write a regex's as RE2's `\x{1b}`.
+pub fn unwritable_char(value: &str) -> Option<char> {
+    value.chars().find(|c| is_unwritable(*c))
+}
+
+/// Whether a KQL string literal cannot hold `c` (see `unwritable_char`).
+pub fn is_unwritable(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// A double-quoted KQL string literal, with `\`, `"` and control characters escaped. What
+/// `unwritable_char` finds is written `\uXXXX` for messages only: outputs never hold it.
 pub fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
@@ -883,6 +898,9 @@ mod tests {
     fn quoted_strings_read_back_as_the_same_value() {
         assert_eq!(quote(r#"C:\a "b" 'c'"#), r#""C:\\a \"b\" 'c'""#);
         assert_eq!(quote("a\tb\nc\u{1}"), r#""a\tb\nc\u0001""#);
+        assert_eq!(unwritable_char("a\tb\r\n"), None);
+        assert_eq!(unwritable_char("a\u{1b}b\u{7f}"), Some('\u{1b}'));
+        assert_eq!(unwritable_char("c1 \u{85}"), Some('\u{85}'));
         for value in [r#"C:\a "b" 'c'"#, "a\tb\nc\u{1}\u{7f}", "ünï"] {
             let text = format!("print {}", quote(value));
             assert_eq!(roundtrip(&text), text);

@@ -3,6 +3,7 @@
 
 use super::Lowerer;
 use super::columns::{Columns, FieldRef, Fold};
+use crate::eval::cidr::Range;
 use crate::ir::detection::{Field, Match, MatchOp, Predicate, Quantifier, Value};
 use crate::kql::ast::{BinaryOp, Expr, ExprKind, Literal, NamedExpr};
 use crate::kql::operators::{StrOp, StrTest};
@@ -101,7 +102,15 @@ impl<'a> Lowerer<'a> {
             ("isnotnull", [_]) => Test::exact(MatchOp::IsNull, Vec::new()).negated_if(true),
             ("ipv4_is_private", [_]) => Test::exact(MatchOp::Cidr, private()),
             ("ipv4_is_in_range", [_, range]) => match self.constant(&range.expr, upto) {
-                Some(cidr @ Value::String(_)) => Test::exact(MatchOp::Cidr, vec![cidr]),
+                Some(Value::String(cidr)) if Range::parse(&cidr).is_some_and(|r| r.is_ipv4()) => {
+                    Test::exact(MatchOp::Cidr, vec![Value::String(cidr)])
+                }
+                // Kusto gives null for a range it cannot read: the test never holds, which no
+                // target's range test says.
+                Some(Value::String(cidr)) => {
+                    let reason = format!("`{cidr}` is not an IPv4 range, so the test never holds");
+                    return self.opaque(whole, "ipv4_is_in_range()", &reason);
+                }
                 _ => return self.opaque(whole, "ipv4_is_in_range()", "a range that is not a constant string is not modelled"),
             },
             _ => return self.opaque(whole, &format!("{name}()"), &format!("the condition `{name}()` is not modelled")),

@@ -466,6 +466,9 @@ fn check_modifiers(modifiers: &[Modifier], values: &[SigmaValue], span: Span) ->
     if kinds.iter().filter(|k| **k).count() + usize::from(compares) > 1 {
         return bad("`re`, `cidr`, `exists`, `fieldref` and comparisons do not combine");
     }
+    if has(Modifier::Cidr) {
+        check_cidr_ranges(values)?;
+    }
     let shapes = [Modifier::Contains, Modifier::StartsWith, Modifier::EndsWith].iter().filter(|m| has(**m)).count();
     if shapes > 1 {
         return bad("`contains`, `startswith` and `endswith` do not combine");
@@ -504,6 +507,25 @@ fn body_values(body: &SearchBody) -> u64 {
         SearchBody::Any(bodies) => total(bodies.iter().map(body_values)),
         SearchBody::Keywords(test) => test_values(test),
     }
+}
+
+/// Every `|cidr` value is an IPv4 or IPv6 range: a target would write one that is not as a test
+/// that never matches (Kusto's `ipv4_is_in_range` gives null), and pySigma refuses it.
+fn check_cidr_ranges(values: &[SigmaValue]) -> Result<(), SigmaError> {
+    for value in values {
+        let text = match &value.value {
+            Scalar::Str(s) => s.clone(),
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Float(f) => f.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Null => "null".to_string(),
+        };
+        if crate::eval::cidr::Range::parse(&text).is_none() {
+            let message = format!("`{text}` is not a CIDR range (an IPv4 or IPv6 address, then `/` and a prefix length up to 32 or 128)");
+            return Err(SigmaError::new(value.span, message));
+        }
+    }
+    Ok(())
 }
 
 /// Searches a detection's conditions may use in all, each `of` counting the searches it covers:

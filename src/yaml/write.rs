@@ -7,8 +7,10 @@
 //! as something else.
 
 use super::{Value as Resolved, resolve_plain};
+use regex::Regex;
 use serde_json::Value;
 use std::fmt::Write;
+use std::sync::LazyLock;
 
 const INDENT: usize = 2;
 
@@ -147,23 +149,42 @@ fn is_plain_safe(s: &str) -> bool {
 }
 
 /// Strings a YAML 1.1 reader (PyYAML, many SIEM tools) would take for a boolean, a date, a
-/// number in another base or with `_` or `:` (`0x8010`, `1_000`, `1:20`), or its `=` value key
-/// and `<<` merge key: quoted so every reader agrees they are text.
+/// number in another base or with `_` or `:` (`0x8010`, `1_000`, `1:20`, `.1_0`), or its `=`
+/// value key and `<<` merge key: quoted so every reader agrees they are text.
 fn reads_differently_in_yaml_1_1(s: &str) -> bool {
     const BOOLEANS: &[&str] = &["y", "yes", "n", "no", "on", "off", "=", "<<"];
     let date_like = s.len() >= 8 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit) && s.as_bytes()[4] == b'-';
+    // Broader than YAML 1.1's forms below, and kept so: what we wrote before stays written so.
     let unsigned = s.trim_start_matches(['+', '-']);
     let based = ["0x", "0o", "0b"].iter().any(|p| unsigned.strip_prefix(p).is_some_and(|d| !d.is_empty()));
     let digits = unsigned.starts_with(|c: char| c.is_ascii_digit())
         && unsigned.contains(['_', ':'])
         && unsigned.chars().all(|c| c.is_ascii_digit() || matches!(c, '_' | ':' | '.'));
-    BOOLEANS.iter().any(|b| b.eq_ignore_ascii_case(s)) || date_like || based || digits
+    BOOLEANS.iter().any(|b| b.eq_ignore_ascii_case(s)) || date_like || based || digits || YAML_1_1_NUMBER.is_match(s)
 }
 
-/// YAML's printable set (minus the byte order mark, which may not appear inside a document);
-/// anything else must be escaped in a double-quoted scalar.
+/// YAML 1.1's int and float forms (https://yaml.org/type/int.html, float.html) as PyYAML
+/// reads them (its float fraction is `[0-9_]*`, so a version `1.0.3` stays text).
+static YAML_1_1_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)^(?:
+            [-+]?0b[01_]+ | [-+]?0[0-7_]+ | [-+]?(?:0|[1-9][0-9_]*) | [-+]?0x[0-9a-fA-F_]+
+          | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
+          | [-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+][0-9]+)?
+          | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
+        )$",
+    )
+    .expect("a valid regex")
+});
+
+/// YAML's printable set, minus the byte order mark (which may not appear inside a document)
+/// and the three characters YAML 1.1 reads as line breaks (NEL U+0085, LS U+2028, PS U+2029;
+/// YAML 1.1 spec, 5.4 "Line Break Characters"): PyYAML, and so pySigma, would end a plain
+/// scalar or a block line there (`powershell\u{2028}# -enc` read as `powershell` and a
+/// comment). Anything else must be escaped in a double-quoted scalar.
 fn is_printable(c: char) -> bool {
-    matches!(c, '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..) && c != '\u{FEFF}'
+    matches!(c, '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+        && !matches!(c, '\u{FEFF}' | '\u{2028}' | '\u{2029}')
 }
 
 fn double_quoted(s: &str) -> String {
@@ -210,6 +231,19 @@ mod tests {
             "id: abc\nseverity: Medium\nversion: 1.0.3\nthreshold: 0\nrequiredDataConnectors:\n  - connectorId: X\n    dataTypes:\n      - T\nquery: |\n  T\n  | where A == 'b'\nempty: []\nquoted: 'a: b'\nnum: '1.0'\ndate: '2022-08-07'\n'yes': 'yes'\n"
         );
         assert_eq!(round_trip(&value), value);
+    }
+
+    #[test]
+    fn what_yaml_1_1_reads_otherwise_is_quoted() {
+        let written = |s: &str| to_yaml_string(&Value::String(s.to_string()));
+        assert_eq!(written("powershell\u{2028}# -enc"), "\"powershell\\u2028# -enc\"\n");
+        assert_eq!(written("a\u{85}b\u{2029}"), "\"a\\u0085b\\u2029\"\n");
+        for number in [".1_0", "1_0.e+3", "1._5", "0_7", "190:20:30.15", "-0b1_0"] {
+            assert_eq!(written(number), format!("'{number}'\n"));
+        }
+        for text in ["1.0.3", ".", "1.2e3.4", "a.5"] {
+            assert_eq!(written(text), format!("{text}\n"));
+        }
     }
 
     fn arb_value() -> impl Strategy<Value = Value> {

@@ -137,7 +137,11 @@ impl<'a> Columns<'a> {
             Value::Int(i) if texts => Ok(Expr::string(i.to_string())),
             other => self.value(other),
         };
-        let values: Vec<Expr> = typed.values.iter().map(value).collect::<Result<_, _>>().map_err(untranslatable)?;
+        // Regex and range tests write their values themselves (a regex escapes what a string cannot hold).
+        let values: Vec<Expr> = match m.op {
+            MatchOp::Regex | MatchOp::Cidr => Vec::new(),
+            _ => typed.values.iter().map(value).collect::<Result<_, _>>().map_err(untranslatable)?,
+        };
         // The test against each value, grouped as the match's quantifier says.
         let each =
             |test: &dyn Fn(Expr, Expr) -> Expr| group(values.iter().map(|v| test(column.clone(), v.clone())).collect(), m.quantifier, m);
@@ -192,7 +196,10 @@ impl<'a> Columns<'a> {
             Value::Bool(b) => Expr::literal(Literal::Bool(*b)),
             Value::Int(i) => Expr::int(*i),
             Value::Real(r) => Expr::typed("real", r.to_string()),
-            Value::String(s) => Expr::string(s.as_str()),
+            Value::String(s) => match crate::kql::unwritable_char(s) {
+                Some(c) => return Err(unwritable(c)),
+                None => Expr::string(s.as_str()),
+            },
             Value::Datetime(d) => Expr::typed("datetime", d.as_str()),
             Value::Field(f) => self.column(f),
             Value::Timespan(_) | Value::Ago(_) | Value::Now => return Err("a time value in a Sigma condition".into()),
@@ -224,7 +231,16 @@ fn text_of(value: &Value) -> Option<&str> {
 /// A regex literal; RE2 is case-sensitive unless told.
 fn regex(value: &Value, case_sensitive: bool) -> Result<Expr, String> {
     let pattern = text_of(value).ok_or("a regex that is not text")?;
-    Ok(Expr::string(if case_sensitive { pattern.to_string() } else { format!("(?i){pattern}") }))
+    // A control character no string escape writes is written as RE2's escape of it, which
+    // matches the same character (RE2 syntax: `\x{10FFFF}` hex character code).
+    let pattern: String =
+        pattern.chars().map(|c| if crate::kql::is_unwritable(c) { format!("\\x{{{:x}}}", c as u32) } else { c.to_string() }).collect();
+    Ok(Expr::string(if case_sensitive { pattern } else { format!("(?i){pattern}") }))
+}
+
+/// Why a text value holding `c` has no KQL literal.
+fn unwritable(c: char) -> String {
+    format!("the value holds U+{:04X}, a control character a KQL string cannot hold (Kusto documents no escape for it)", c as u32)
 }
 
 #[cfg(test)]

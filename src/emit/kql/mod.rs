@@ -86,6 +86,13 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<Emitted, Vec<Proble
             if let Some(error) = unparsed(subject.rule, query, Kind::Error, "") {
                 return Err(vec![error]);
             }
+            if let Some((span, c)) = kql::unwritable_string(&query.text) {
+                let message = format!(
+                    "KQL: this string holds U+{:04X}, a control character Kusto documents no escape for; it is not written",
+                    c as u32
+                );
+                return Err(vec![Problem::in_query(Kind::Error, Code::OutputFailed, subject.rule, query, span.start, message)]);
+            }
             Ok(Emitted { text: kql::print(&query.parsed().ast), problems: Vec::new(), evidence: Evidence::Unverified })
         }
         None => {
