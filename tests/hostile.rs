@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+#[path = "hostile_cases/meta.rs"]
+mod meta;
+
 const TARGETS: [&str; 6] = ["sentinel", "sentinel-yaml", "sigma", "chronicle", "markdown", "kql"];
 /// Each run's bound; the slowest input (a 10 MB line) takes well under a second unloaded.
 const TIME_BOUND: Duration = Duration::from_secs(5);
@@ -87,6 +90,19 @@ fn expectation(name: &str) -> Option<Expect> {
             "8:9: {kind}: rule 'Evil \\x1b[2J\\x1b]0;pwned\\x07 title \\u{202e}gnp.exe\\x9b end': the regex on `Command\\x1b]8;;http://x\\x1b\\Line\\u{202e}` uses a backreference `\\1` at offset 12, so it runs only in backtracking engines",
             "title: \"Evil \\u001B[2J\\u001B]0;pwned\\u0007 title",
         ),
+        "sentinel_scheduled_without_kind.yaml" => Converts("title: Scheduled without kind\n"),
+        "sentinel_case_variant_keys.yaml" => {
+            Error("12:1: error: rule 'Case-variant keys': `Query` is `query` again in another case; Sentinel reads keys case-insensitively")
+        }
+        "sigma_list_title.yml" => Error("2:3: error: `title` must be text, found a list"),
+        "sigma_metadata_shapes.yml" => Error("2:5: error: rule 'Metadata of the wrong shapes': `id` must be text, found a list"),
+        "sigma_id_not_uuid.yml" => Converts("title: Id not a UUID\n"),
+        "sigma_unknown_yaml_tag.yml" => Error(
+            "9:14: error: YAML: unsupported YAML tag `!custom`: rules use only the core schema's !!str, !!int, !!float, !!bool, !!null, !!seq, !!map",
+        ),
+        "sigma_yaml_tags_and_anchors.yml" => Converts("    EventID: 4688\n    Level: 4688\n"),
+        "page_content_hub_metadata.md" => Converts("title: Rare process on a domain controller\n"),
+        "arm_expression_and_bracket_names.json" => Converts("title: '[variables(''ruleName'')]'\n"),
         _ => return None,
     })
 }
