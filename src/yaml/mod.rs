@@ -406,6 +406,26 @@ mod tests {
         assert!(parse_documents(&text).unwrap_err().message.contains("aliases"));
     }
 
+    /// Issue 19 item 10: explicit core-schema tags decide the type; others are refused.
+    #[test]
+    fn core_tags_decide_the_type_and_other_tags_are_errors() {
+        let docs = parse_documents("a: !!str 4688\nb: !!int 12\nc: !!float 3\nd: !!bool true\ne: !!null ''\nf: !!seq [x]\n").unwrap();
+        let value = |key: &str| docs[0].get(key).unwrap().value.clone();
+        assert_eq!(value("a"), Value::Str("4688".into()));
+        assert_eq!(value("b"), Value::Int(12));
+        assert_eq!(value("c"), Value::Float(3.0));
+        assert_eq!(value("d"), Value::Bool(true));
+        assert_eq!(value("e"), Value::Null);
+        // The value's position is its text, after the tag.
+        assert_eq!(docs[0].get("b").unwrap().position, Position::new(2, 10));
+        let err = parse_documents("a: !!int twelve\n").unwrap_err();
+        assert_eq!((err.position, err.message.as_str()), (Position::new(1, 10), "`twelve` is not a valid `!!int`"));
+        let err = parse_documents("a: !!binary aGk=\n").unwrap_err();
+        assert_eq!(err.position, Position::new(1, 4));
+        assert!(err.message.starts_with("unsupported YAML tag `!!binary`"), "{err:?}");
+        assert!(parse_documents("a: !!map [x]\n").is_err());
+    }
+
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let text = "[".repeat(10_000);
