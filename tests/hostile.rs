@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 #[path = "hostile_cases/blowups.rs"]
 mod blowups;
+#[path = "hostile_cases/meta.rs"]
+mod meta;
 #[path = "hostile_cases/values.rs"]
 mod values;
 #[path = "hostile_cases/writes.rs"]
@@ -116,6 +118,19 @@ fn expectation(name: &str) -> Option<Expect> {
             "8:9: {kind}: rule 'Repeated repetition': the regex on `CommandLine` is not a valid regular expression (bad repetition operator `**`: a repetition cannot repeat a repetition at offset 1)",
             "CommandLine|re: a**\n",
         ),
+        "sentinel_scheduled_without_kind.yaml" => Converts("title: Scheduled without kind\n"),
+        "sentinel_case_variant_keys.yaml" => {
+            Error("12:1: error: rule 'Case-variant keys': `Query` is `query` again in another case; Sentinel reads keys case-insensitively")
+        }
+        "sigma_list_title.yml" => Error("2:3: error: `title` must be text, found a list"),
+        "sigma_metadata_shapes.yml" => Error("2:5: error: rule 'Metadata of the wrong shapes': `id` must be text, found a list"),
+        "sigma_id_not_uuid.yml" => Converts("title: Id not a UUID\n"),
+        "sigma_unknown_yaml_tag.yml" => Error(
+            "9:14: error: YAML: unsupported YAML tag `!custom`: rules use only the core schema's !!str, !!int, !!float, !!bool, !!null, !!seq, !!map",
+        ),
+        "sigma_yaml_tags_and_anchors.yml" => Converts("    EventID: 4688\n    Level: 4688\n"),
+        "page_content_hub_metadata.md" => Converts("title: Rare process on a domain controller\n"),
+        "arm_expression_and_bracket_names.json" => Converts("title: '[variables(''ruleName'')]'\n"),
         _ => return None,
     })
 }

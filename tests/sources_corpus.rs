@@ -230,7 +230,15 @@ fn corpus_rules_are_lossless_as_data() {
         let Some(rule) = outcome.rules.first() else { continue };
         let text = std::fs::read_to_string(&file).unwrap();
         let original = ruleconv::yaml::parse_documents(text.trim_start_matches('\u{feff}')).unwrap()[0].to_json();
-        assert_eq!(to_yaml_data(rule), original, "{}", file.display());
+        let mut data = to_yaml_data(rule);
+        // A hunting file with a schedule and a trigger is read as Scheduled, with a note (issue
+        // 19 item 8): that `kind` is the reader's, not the file's.
+        if outcome.problems_of(rule.origin.index).any(|p| p.code == ruleconv::diag::Code::DefaultAdded)
+            && let serde_json::Value::Object(map) = &mut data
+        {
+            map.shift_remove("kind");
+        }
+        assert_eq!(data, original, "{}", file.display());
         compared += 1;
     }
     assert_eq!(compared, 1221);

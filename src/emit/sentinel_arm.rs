@@ -119,14 +119,30 @@ fn template(rules: &[&Rule], options: &EmitOptions) -> Result<Emitted, Vec<Probl
     Ok(Emitted { text: format!("{template:#}\n"), problems, evidence: Evidence::Unverified })
 }
 
-/// ARM evaluates a string that starts with `[` and ends with `]` as an expression at deployment;
-/// rule text must stay text, so such a string starts with `[[` (ARM's escape for a literal `[`).
+/// ARM evaluates a string that starts with `[` and ends with `]` as an expression at deployment,
+/// in values and property names (custom details, carried properties) alike; rule text must
+/// stay text, so such a string starts with `[[` (ARM's escape for a literal `[`).
 fn escape_literals(value: &mut Value) {
     match value {
-        Value::String(s) if s.starts_with('[') && s.ends_with(']') => s.insert(0, '['),
+        Value::String(s) => escape_literal(s),
         Value::Array(items) => items.iter_mut().for_each(escape_literals),
-        Value::Object(map) => map.values_mut().for_each(escape_literals),
+        Value::Object(map) => {
+            *map = std::mem::take(map)
+                .into_iter()
+                .map(|(mut name, mut value)| {
+                    escape_literal(&mut name);
+                    escape_literals(&mut value);
+                    (name, value)
+                })
+                .collect();
+        }
         _ => {}
+    }
+}
+
+fn escape_literal(s: &mut String) {
+    if s.starts_with('[') && s.ends_with(']') {
+        s.insert(0, '[');
     }
 }
 

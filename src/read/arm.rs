@@ -150,7 +150,14 @@ fn read_resource(found: FoundRule, overlays: Option<&Node>, lines: &LineIndex, f
             "the package's content metadata for this rule (source, author, support) is not carried over",
         );
     }
-    let properties = resource.get("properties").map(unescape_literals);
+    let mut expressions = Vec::new();
+    let properties = resource.get("properties").map(|p| unescape_literals(p, &mut expressions));
+    for (position, expression) in expressions {
+        let message = format!(
+            "`{expression}` is an ARM template expression, which ruleconv does not evaluate: it is carried as that text, not as its value"
+        );
+        decoder.report(Kind::Loss, Code::NotCarried, position, message);
+    }
     let Some(properties) = properties.as_ref().filter(|p| p.entries().is_some()) else {
         decoder.error(Code::MissingKey, resource.position, "the resource has no `properties` mapping");
         sentinel_yaml::finish(decoder, rule, label, out);
@@ -190,15 +197,40 @@ fn read_resource(found: FoundRule, overlays: Option<&Node>, lines: &LineIndex, f
 }
 
 /// The properties with ARM's escaped literals (`[[text]`, a string that would otherwise be an
-/// expression) read as the text they stand for.
-fn unescape_literals(node: &Node) -> Node {
+/// expression) read as the text they stand for, in values and property names alike (ARM
+/// evaluates both). The real expressions (`[variables('name')]`) go to `expressions` with their
+/// positions. ARM's rule: a string that starts with `[` and ends with `]` is an expression,
+/// and `[[` escapes the bracket
+/// (<https://learn.microsoft.com/azure/azure-resource-manager/templates/template-expressions#escape-characters>).
+fn unescape_literals(node: &Node, expressions: &mut Vec<(Position, String)>) -> Node {
     let value = match &node.value {
-        Value::Str(s) if s.starts_with("[[") && s.ends_with(']') => Value::Str(s[1..].to_string()),
-        Value::Seq(items) => Value::Seq(items.iter().map(unescape_literals).collect()),
-        Value::Map(entries) => Value::Map(entries.iter().map(|e| Entry { value: unescape_literals(&e.value), ..e.clone() }).collect()),
+        Value::Str(s) => Value::Str(unescaped(s, node.position, expressions)),
+        Value::Seq(items) => Value::Seq(items.iter().map(|i| unescape_literals(i, expressions)).collect()),
+        Value::Map(entries) => Value::Map(
+            entries
+                .iter()
+                .map(|e| Entry {
+                    key: unescaped(&e.key, e.key_position, expressions),
+                    key_position: e.key_position,
+                    value: unescape_literals(&e.value, expressions),
+                })
+                .collect(),
+        ),
         other => other.clone(),
     };
     Node { value, ..node.clone() }
+}
+
+/// One string or property name of an ARM template as the text it stands for.
+fn unescaped(s: &str, position: Position, expressions: &mut Vec<(Position, String)>) -> String {
+    match s.strip_prefix('[') {
+        Some(rest) if s.ends_with(']') && rest.starts_with('[') => rest.to_string(),
+        Some(_) if s.ends_with(']') => {
+            expressions.push((position, s.to_string()));
+            s.to_string()
+        }
+        _ => s.to_string(),
+    }
 }
 
 /// The rule id: the GUID ending the resource `name`

@@ -21,6 +21,7 @@ use crate::ir::*;
 use crate::sentinel::keys::{self, Key, nested};
 use crate::yaml::{Entry, Node, Value};
 use indexmap::IndexMap;
+use std::collections::HashMap;
 use std::path::Path;
 
 pub use crate::sentinel::keys::Naming;
@@ -66,7 +67,15 @@ impl<'a> Decoder<'a> {
 
     /// Decodes every key of `map` into `rule`. The caller checks `map` is a mapping.
     pub fn decode_into(&mut self, map: &Node, rule: &mut Rule) {
+        let mut spellings: HashMap<String, &str> = HashMap::new();
         for entry in map.entries().unwrap_or_default() {
+            // ARM property names are case-insensitive: `query` and `Query` would be one key there.
+            let first = *spellings.entry(entry.key.to_lowercase()).or_insert(&entry.key);
+            if first != entry.key {
+                let message = format!("`{}` is `{first}` again in another case; Sentinel reads keys case-insensitively", entry.key);
+                self.error(Code::InvalidValue, entry.key_position, message);
+                continue;
+            }
             let key = Key::from_name(self.naming, &entry.key);
             let yaml_name = match key {
                 Some(key) => key.yaml(),

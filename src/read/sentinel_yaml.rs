@@ -4,8 +4,8 @@
 use super::ReadOutcome;
 use super::fields::{Decoder, Naming};
 use super::locate::LineIndex;
-use crate::diag::Code;
-use crate::ir::{Origin, Rule, SentinelSection, SourceFormat};
+use crate::diag::{Code, Kind};
+use crate::ir::{Origin, Rule, RuleKind, SentinelSection, SourceFormat};
 use crate::sentinel::keys::Key;
 use crate::yaml::{self, Node, Value};
 use std::path::Path;
@@ -84,8 +84,32 @@ pub fn read_document(
     };
     decoder.decode_into(document, &mut rule);
     adjust(&mut decoder, &mut rule);
+    infer_scheduled(&mut decoder, document, &mut rule);
     require_name_and_query(&mut decoder, document, (Key::Name.yaml(), Key::Query.yaml()), &rule);
     finish(decoder, rule, label, out)
+}
+
+/// A rule with no `kind` that says when to run (`queryFrequency`, `queryPeriod`) and when to
+/// alert (`triggerOperator`/`triggerThreshold`) is a scheduled analytic rule: hunting queries
+/// have neither (Sentinel's saved searches carry no schedule and never alert). Reading it as a
+/// hunting query would make a detection that never fires, so it is read as `Scheduled`, said.
+fn infer_scheduled(decoder: &mut Decoder, document: &Node, rule: &mut Rule) {
+    let Some(section) = rule.sentinel.as_mut() else { return };
+    let scheduled = section.schedule.query_frequency.is_some() && section.schedule.query_period.is_some();
+    let triggered = section.trigger.operator.is_some() || section.trigger.threshold.is_some();
+    // A `kind` written (even null or misspelled) was already read or reported.
+    if section.kind.is_some() || document.get(Key::Kind.yaml()).is_some() || !scheduled || !triggered {
+        return;
+    }
+    section.kind = Some(RuleKind::Scheduled);
+    let position = document
+        .entries()
+        .unwrap_or_default()
+        .iter()
+        .find(|e| e.key == Key::Frequency.yaml())
+        .map_or(document.position, |e| e.key_position);
+    let message = "the rule has no `kind` but a schedule (`queryFrequency`, `queryPeriod`) and a trigger: read as a Scheduled analytic rule, not a hunting query";
+    decoder.report(Kind::Change, Code::DefaultAdded, position, message);
 }
 
 /// The two keys without which there is no rule to convert. A key present with a bad value

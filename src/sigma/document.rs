@@ -196,11 +196,12 @@ impl Reader<'_> {
         Span { start, end: start + len }
     }
 
-    /// A plain scalar's text as written in the file.
-    fn raw(&self, node: &Node) -> &str {
+    /// A plain scalar's text as written in the file; `None` for an alias (`*name`), whose value
+    /// is written at its anchor.
+    fn raw(&self, node: &Node) -> Option<&str> {
         let rest = self.lines.text().get(self.span_of(node).start..).unwrap_or_default();
         let end = rest.find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#')).unwrap_or(rest.len());
-        &rest[..end]
+        Some(&rest[..end]).filter(|raw| !raw.starts_with('*'))
     }
 
     fn key_span(&self, entry: &yaml::Entry) -> Span {
@@ -335,9 +336,12 @@ impl Reader<'_> {
                     Value::Bool(b) => Scalar::Bool(*b),
                     // A number written unlike its value (`00000429`, `0x1F`, `1.50`) is text to
                     // Sigma tools, whose YAML 1.1 reads leading zeros as no number.
-                    Value::Int(i) if self.raw(item) == i.to_string() => Scalar::Int(*i),
-                    Value::Float(f) if self.raw(item) == f.to_string() => Scalar::Float(*f),
-                    Value::Int(_) | Value::Float(_) => Scalar::Str(self.raw(item).to_string()),
+                    Value::Int(i) => {
+                        self.raw(item).filter(|raw| *raw != i.to_string()).map_or(Scalar::Int(*i), |raw| Scalar::Str(raw.to_string()))
+                    }
+                    Value::Float(f) => {
+                        self.raw(item).filter(|raw| *raw != f.to_string()).map_or(Scalar::Float(*f), |raw| Scalar::Str(raw.to_string()))
+                    }
                     Value::Str(s) => Scalar::Str(s.clone()),
                     Value::Seq(_) | Value::Map(_) => {
                         return Err(SigmaError::new(self.span_of(item), format!("a value must be a scalar, not {}", item.kind_name())));

@@ -9,7 +9,7 @@ mod write;
 pub use write::to_yaml_string;
 
 use crate::diag::Position;
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use std::collections::HashMap;
 
 /// A parsed YAML value with the position where it starts.
@@ -136,7 +136,8 @@ impl<'a> Builder<'a> {
         match self.events.next() {
             Some(Ok((event, span))) => {
                 self.last = position_of(&span);
-                Ok((event, self.last))
+                let position = text_position(&event, &span).unwrap_or(self.last);
+                Ok((event, position))
             }
             Some(Err(e)) => {
                 Err(YamlError { position: Position::new(e.marker().line(), e.marker().col() + 1), message: e.info().to_string() })
@@ -177,12 +178,19 @@ impl<'a> Builder<'a> {
                     ScalarStyle::Literal => Style::Literal,
                     ScalarStyle::Folded => Style::Folded,
                 };
-                // An explicit `!!str` tag, or any quoting, keeps the text a string.
-                let is_str_tag = tag.as_ref().is_some_and(|t| t.suffix == "str");
-                let value = if style == Style::Plain && !is_str_tag { resolve_plain(&text) } else { Value::Str(text.into_owned()) };
+                let value = match tag.as_deref().map(core_tag) {
+                    None if style == Style::Plain => resolve_plain(&text),
+                    None => Value::Str(text.into_owned()),
+                    Some(Ok(tag)) => {
+                        tagged(tag, &text).ok_or_else(|| YamlError { position, message: format!("`{text}` is not a valid `!!{tag}`") })?
+                    }
+                    // The tag is where the event started, before the text.
+                    Some(Err(tag)) => return Err(unsupported_tag(&tag, self.last)),
+                };
                 (Node { value, position, style }, anchor)
             }
-            Event::SequenceStart(anchor, _) => {
+            Event::SequenceStart(anchor, tag) => {
+                collection_tag(tag.as_deref(), "seq", position)?;
                 let mut items = Vec::new();
                 loop {
                     let (event, item_position) = self.next()?;
@@ -193,7 +201,8 @@ impl<'a> Builder<'a> {
                 }
                 (Node { value: Value::Seq(items), position, style: Style::Plain }, anchor)
             }
-            Event::MappingStart(anchor, _) => {
+            Event::MappingStart(anchor, tag) => {
+                collection_tag(tag.as_deref(), "map", position)?;
                 let mut entries: Vec<Entry> = Vec::new();
                 loop {
                     let (event, key_position) = self.next()?;
@@ -233,6 +242,58 @@ impl<'a> Builder<'a> {
         }
         Ok(node)
     }
+}
+
+/// Where a scalar's own text starts. Its event starts at its tag or anchor (`!!int 12`,
+/// `&a 12`), which is not the value a reader quotes or measures: for a one-line plain scalar,
+/// the text ends where the event ends. Other scalars keep the event's start.
+fn text_position(event: &Event, span: &Span) -> Option<Position> {
+    let Event::Scalar(text, ScalarStyle::Plain, ..) = event else { return None };
+    let start = span.end.col().checked_sub(text.chars().count())?;
+    (span.end.line() == span.start.line() && start > span.start.col()).then(|| Position::new(span.end.line(), start + 1))
+}
+
+/// The YAML 1.2 core schema's scalar tags, the ones a rule can mean
+/// (<https://yaml.org/spec/1.2.2/#103-core-schema>); `Err` names any other tag.
+fn core_tag(tag: &Tag) -> Result<&'static str, String> {
+    const SCALARS: [&str; 5] = ["str", "int", "float", "bool", "null"];
+    match SCALARS.iter().find(|s| tag.is_yaml_core_schema() && tag.suffix == **s) {
+        Some(name) => Ok(name),
+        // The non-specific tag `!` makes a scalar a string (YAML 1.2, section 6.9.1).
+        None if tag.handle.is_empty() && tag.suffix == "!" || tag.handle == "!" && tag.suffix.is_empty() => Ok("str"),
+        None => Err(tag_text(tag)),
+    }
+}
+
+/// A tag as written: `!!binary` for the core schema's, else as resolved.
+fn tag_text(tag: &Tag) -> String {
+    if tag.is_yaml_core_schema() { format!("!!{}", tag.suffix) } else { tag.to_string() }
+}
+
+/// A scalar's value under an explicit core tag; `None` when the text is not of that type.
+fn tagged(tag: &str, text: &str) -> Option<Value> {
+    let resolved = resolve_plain(text);
+    match (tag, resolved) {
+        ("str", _) => Some(Value::Str(text.to_string())),
+        ("int", value @ Value::Int(_)) | ("float", value @ Value::Float(_)) | ("bool", value @ Value::Bool(_)) => Some(value),
+        ("float", Value::Int(i)) => Some(Value::Float(i as f64)),
+        ("null", Value::Null) => Some(Value::Null),
+        _ => None,
+    }
+}
+
+/// A collection's tag: none, or the core schema's own for its kind.
+fn collection_tag(tag: Option<&Tag>, kind: &str, position: Position) -> Result<(), YamlError> {
+    match tag {
+        Some(tag) if !(tag.is_yaml_core_schema() && tag.suffix == kind) => Err(unsupported_tag(&tag_text(tag), position)),
+        _ => Ok(()),
+    }
+}
+
+fn unsupported_tag(tag: &str, position: Position) -> YamlError {
+    let message =
+        format!("unsupported YAML tag `{tag}`: rules use only the core schema's !!str, !!int, !!float, !!bool, !!null, !!seq, !!map");
+    YamlError { position, message }
 }
 
 /// What copying a node costs: its nodes, and the bytes of its scalars' and keys' text.
@@ -358,6 +419,26 @@ mod tests {
             text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
         }
         assert!(parse_documents(&text).unwrap_err().message.contains("aliases"));
+    }
+
+    /// Issue 19 item 10: explicit core-schema tags decide the type; others are refused.
+    #[test]
+    fn core_tags_decide_the_type_and_other_tags_are_errors() {
+        let docs = parse_documents("a: !!str 4688\nb: !!int 12\nc: !!float 3\nd: !!bool true\ne: !!null ''\nf: !!seq [x]\n").unwrap();
+        let value = |key: &str| docs[0].get(key).unwrap().value.clone();
+        assert_eq!(value("a"), Value::Str("4688".into()));
+        assert_eq!(value("b"), Value::Int(12));
+        assert_eq!(value("c"), Value::Float(3.0));
+        assert_eq!(value("d"), Value::Bool(true));
+        assert_eq!(value("e"), Value::Null);
+        // The value's position is its text, after the tag.
+        assert_eq!(docs[0].get("b").unwrap().position, Position::new(2, 10));
+        let err = parse_documents("a: !!int twelve\n").unwrap_err();
+        assert_eq!((err.position, err.message.as_str()), (Position::new(1, 10), "`twelve` is not a valid `!!int`"));
+        let err = parse_documents("a: !!binary aGk=\n").unwrap_err();
+        assert_eq!(err.position, Position::new(1, 4));
+        assert!(err.message.starts_with("unsupported YAML tag `!!binary`"), "{err:?}");
+        assert!(parse_documents("a: !!map [x]\n").is_err());
     }
 
     #[test]

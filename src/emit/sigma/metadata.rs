@@ -18,6 +18,13 @@ pub fn rule_id(rule: &Rule) -> String {
     }
 }
 
+/// The note for an id that is not a UUID, which Sigma ids are: the rule gets a derived one.
+pub fn id_problem(rule: &Rule) -> Option<Problem> {
+    let id = rule.id.as_deref().filter(|id| uuid::Uuid::parse_str(id).is_err())?;
+    let message = format!("id `{id}` is not a UUID, as Sigma ids are; using {}, derived from it", rule_id(rule));
+    Some(Problem::at_key(Kind::Change, Code::DerivedId, rule, "id", message))
+}
+
 /// A deterministic UUID for one document of the rule (`part` names it; empty for the rule).
 pub fn derived_id(rule: &Rule, part: &str) -> String {
     let base = rule.id.as_deref().unwrap_or(&rule.title);

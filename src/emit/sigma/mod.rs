@@ -149,6 +149,7 @@ fn rule_documents(subject: &Subject, options: &EmitOptions) -> Result<Emitted, V
         Problem::at_key(Kind::Loss, Code::Untagged, rule, "relevantTechniques", message)
     }));
     problems.extend(metadata::retag_problems(rule));
+    problems.extend(metadata::id_problem(rule));
     // The page's facts are among the section's keys, so the `sentinel` attribute carries them.
     problems.extend(unplaced_page_notes(rule, "Sigma", "only the `sentinel` attribute keeps it"));
 

@@ -71,6 +71,16 @@ const GROUPING: Shape = Shape::Map(&[
 ]);
 const INCIDENT: Shape = Shape::Map(&[(nested::CREATE_INCIDENT, Shape::Text), (nested::GROUPING_CONFIGURATION, GROUPING)]);
 const EVENT_GROUPING: Shape = Shape::Map(&[(nested::AGGREGATION_KIND, Shape::Text)]);
+/// Content Hub `metadata` (Azure-Sentinel Solutions rules): the Sentinel API's content
+/// metadata objects `source`, `author`, `support` and `categories`
+/// (<https://learn.microsoft.com/javascript/api/@azure/arm-securityinsight/metadatasource>,
+/// `metadataauthor`, `metadatasupport`, `metadatacategories`).
+const METADATA: Shape = Shape::Map(&[
+    ("source", Shape::Map(&[("kind", Shape::Text), ("name", Shape::Text), ("sourceId", Shape::Text)])),
+    ("author", Shape::Map(&[("name", Shape::Text), ("email", Shape::Text), ("link", Shape::Text)])),
+    ("support", Shape::Map(&[("tier", Shape::Text), ("name", Shape::Text), ("email", Shape::Text), ("link", Shape::Text)])),
+    ("categories", Shape::Map(&[("domains", Shape::List(&Shape::Text)), ("verticals", Shape::List(&Shape::Text))])),
+]);
 const SENTINEL_ENTITY: Shape = Shape::Map(&[(nested::COLUMN_NAME, Shape::Text)]);
 const RULE: Shape = Shape::Rule;
 const OPEN: Shape = Shape::Open;
@@ -86,7 +96,8 @@ fn rule_key_shape(key: Key) -> &'static Shape {
         Key::AlertDetailsOverride => &ALERT_DETAILS,
         Key::EventGrouping => &EVENT_GROUPING,
         Key::Incident => &INCIDENT,
-        Key::CustomDetails | Key::Metadata | Key::Tags => &OPEN,
+        Key::Metadata => &METADATA,
+        Key::CustomDetails | Key::Tags => &OPEN,
         _ => &TEXT,
     }
 }
@@ -104,7 +115,8 @@ fn is_nested_key(name: &str) -> bool {
             _ => false,
         }
     }
-    rule_key(name).is_none() && [&CONNECTOR, &ENTITY_MAPPING, &ALERT_DETAILS, &INCIDENT, &EVENT_GROUPING].iter().any(|s| walk(s, name))
+    rule_key(name).is_none()
+        && [&CONNECTOR, &ENTITY_MAPPING, &ALERT_DETAILS, &INCIDENT, &EVENT_GROUPING, &METADATA].iter().any(|s| walk(s, name))
 }
 
 /// One line's YAML shape, from its text without indentation.

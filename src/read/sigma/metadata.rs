@@ -40,7 +40,7 @@ const KNOWN: [&str; 21] = [
 
 /// The rule a Sigma document's metadata says (`file_text` for positions).
 pub fn rule(node: &Node, file_text: &str, file: &Path, index: usize) -> (Rule, Vec<Problem>) {
-    let mut problems = Vec::new();
+    let mut problems = misshapen(node, file);
     let mut rule = Rule { origin: Origin::new(file, node.position, index, SourceFormat::Sigma), ..Rule::default() };
     let text = |key: &str| node.get(key).and_then(scalar);
     let lifted = |key: &str| text(key).map(|v| Lifted::new(v, key));
@@ -92,6 +92,30 @@ pub fn rule(node: &Node, file_text: &str, file: &Path, index: usize) -> (Rule, V
         problems.extend(sentinel_settings(attribute, file_text, file, &mut rule));
     }
     (rule, problems)
+}
+
+/// Keys the Sigma specification defines as one text, and as a list of texts (or one text).
+const TEXT_KEYS: [&str; 10] = ["title", "id", "name", "status", "description", "author", "date", "modified", "level", "license"];
+const LIST_KEYS: [&str; 4] = ["references", "falsepositives", "tags", "fields"];
+
+/// Metadata of another shape than the specification's (a list `title`, a mapping
+/// `falsepositives`): an error at its line and column, never a value dropped or emptied.
+fn misshapen(node: &Node, file: &Path) -> Vec<Problem> {
+    let collection = |n: &&Node| matches!(n.value, Value::Seq(_) | Value::Map(_));
+    let wrong = |key: &str, what: &str, n: &Node| {
+        Problem::error(Code::InvalidValue, file, n.position, format!("`{key}` must be {what}, found {}", n.kind_name()))
+    };
+    let mut problems: Vec<Problem> =
+        TEXT_KEYS.iter().filter_map(|key| node.get(key).filter(collection).map(|n| wrong(key, "text", n))).collect();
+    for key in LIST_KEYS {
+        let items = match node.get(key) {
+            Some(n) if matches!(n.value, Value::Map(_)) => vec![n],
+            Some(Node { value: Value::Seq(items), .. }) => items.iter().filter(collection).collect(),
+            _ => Vec::new(),
+        };
+        problems.extend(items.into_iter().map(|n| wrong(key, "a list of texts", n)));
+    }
+    problems
 }
 
 /// The `sentinel` attribute into the rule's Sentinel section, read by the decoder of Sentinel's
