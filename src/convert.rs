@@ -24,16 +24,56 @@ pub struct InputFile {
 }
 
 /// Expands the user's inputs: files stay as they are, folders are searched for rule files.
+/// Each file comes once, however many times it is named or found (see `search_inputs`).
 pub fn expand_inputs(inputs: &[PathBuf]) -> Vec<InputFile> {
-    let mut files = Vec::new();
+    search_inputs(inputs).files
+}
+
+/// The user's inputs searched: the files to read, and the files a folder search left unread
+/// (each an outcome saying why, so that runs report them).
+#[derive(Default)]
+pub struct Inputs {
+    pub files: Vec<InputFile>,
+    pub left_out: Vec<FileRules>,
+}
+
+/// Expands the user's inputs, each file once by its canonical path (a file named twice, or a
+/// folder and its subfolder, is read once, under the first input that holds it). A symbolic
+/// link named on the command line is followed: the user chose it; one met in a folder search is
+/// followed only into the folders named (see `read::search`).
+pub fn search_inputs(inputs: &[PathBuf]) -> Inputs {
+    let within: Vec<PathBuf> = inputs.iter().filter(|p| p.is_dir()).filter_map(|p| p.canonicalize().ok()).collect();
+    let mut seen = HashSet::new();
+    let mut found = Inputs::default();
     for input in inputs {
-        if input.is_dir() {
-            files.extend(read::discover(input).into_iter().map(|path| InputFile { path, root: Some(input.clone()) }));
-        } else {
-            files.push(InputFile { path: input.clone(), root: None });
+        if !input.is_dir() {
+            if seen.insert(identity(input)) {
+                found.files.push(InputFile { path: input.clone(), root: None });
+            }
+            continue;
+        }
+        let search = read::search(input, &within);
+        for path in search.files {
+            if seen.insert(identity(&path)) {
+                found.files.push(InputFile { path, root: Some(input.clone()) });
+            }
+        }
+        for (path, reason) in search.skipped {
+            // A link left out is known by where it is, not by where it points.
+            let place = path.parent().map(identity).unwrap_or_default().join(path.file_name().unwrap_or_default());
+            if seen.insert(place) {
+                let outcome = ReadOutcome::left_out(&path, reason);
+                found.left_out.push(FileRules { input: InputFile { path, root: Some(input.clone()) }, outcome });
+            }
         }
     }
-    files
+    found
+}
+
+/// What makes two paths the same file: the canonical path, else the path as given (a file that
+/// does not exist is reported by the read).
+fn identity(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// The rules read from one file, with that file's problems.
@@ -52,6 +92,42 @@ impl FileRules {
 
 /// The input name that means standard input.
 pub const STDIN: &str = "-";
+
+/// A file a folder search left out, and why: a line on the command line, a record of the
+/// `--report` file.
+#[derive(Clone, Debug, Serialize)]
+pub struct Skipped {
+    pub source: PathBuf,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: warning: skipped: {}",
+            crate::diag::printable(&self.source.display().to_string()),
+            crate::diag::printable(&self.reason)
+        )
+    }
+}
+
+/// Every file of `files` a folder search skipped, with the reason its reader gave (or the
+/// search's own), sorted by path.
+pub fn skipped(files: &[FileRules]) -> Vec<Skipped> {
+    let reason = |f: &FileRules| f.outcome.problems.iter().map(|p| p.message.clone()).next().unwrap_or_else(|| "no rule in it".into());
+    let mut skipped: Vec<Skipped> =
+        files.iter().filter(|f| f.skipped()).map(|f| Skipped { source: f.input.path.clone(), reason: reason(f) }).collect();
+    skipped.sort_by(|a, b| a.source.cmp(&b.source));
+    skipped
+}
+
+/// Reads every input file, and appends those the search left out (see `skipped`).
+pub fn read_inputs(inputs: Inputs, from: Option<SourceFormat>) -> Vec<FileRules> {
+    let mut read = read_all(&inputs.files, from);
+    read.extend(inputs.left_out);
+    read
+}
 
 pub fn read_all(files: &[InputFile], from: Option<SourceFormat>) -> Vec<FileRules> {
     files

@@ -165,7 +165,7 @@ const EXCERPT_REACH: usize = 120;
 /// `EXCERPT_REACH` characters on either side, the cuts marked `…`.
 pub fn excerpt(text: &str, position: Position) -> Option<String> {
     let line = text.lines().nth(position.line.checked_sub(1)?)?.trim_end_matches('\r');
-    let column = position.col.saturating_sub(1);
+    let (line, column) = nul_record(line, position.col.saturating_sub(1));
     let first = column.saturating_sub(EXCERPT_REACH);
     let width = column - first + EXCERPT_REACH;
     let mut shown_chars: Vec<char> = line.chars().skip(first).take(width + 1).collect();
@@ -178,6 +178,21 @@ pub fn excerpt(text: &str, position: Position) -> Option<String> {
     pad.insert_str(0, &" ".repeat(lead.chars().count()));
     let body: String = shown_chars.into_iter().map(shown).collect();
     Some(format!("{lead}{body}{trail}\n{pad}^"))
+}
+
+/// The NUL-separated record of `line` that char `column` is in (or ends), and the column within
+/// it: a binary file such as `/proc/self/environ` is one "line" of NUL-separated secrets, and an
+/// excerpt quotes only the record at fault.
+fn nul_record(line: &str, column: usize) -> (&str, usize) {
+    let mut start = 0;
+    for record in line.split('\0') {
+        let length = record.chars().count();
+        if column <= start + length {
+            return (record, column - start);
+        }
+        start += length + 1;
+    }
+    ("", 0)
 }
 
 /// `text` safe to print on a terminal: what could move the cursor, rewrite the screen or the
@@ -260,6 +275,15 @@ mod tests {
         let caret = format!("{}^", " ".repeat(1 + EXCERPT_REACH));
         assert_eq!(shown, format!("…{}x{}…\n{caret}", "a".repeat(EXCERPT_REACH), "b".repeat(EXCERPT_REACH - 1)));
         assert_eq!(excerpt("short", Position::new(1, 3)).as_deref(), Some("short\n  ^"));
+    }
+
+    /// Issue 19 item 20: a NUL-separated binary file (`/proc/self/environ`) is quoted one
+    /// record at most, never its whole content.
+    #[test]
+    fn an_excerpt_of_nul_separated_records_quotes_one_record() {
+        let text = "A=1\0TOKEN=secret\0B=2";
+        assert_eq!(excerpt(text, Position::new(1, 4)).as_deref(), Some("A=1\n   ^"));
+        assert_eq!(excerpt(text, Position::new(1, 7)).as_deref(), Some("TOKEN=secret\n  ^"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Property twin of the cargo-fuzz targets (fuzz/): every reader and the whole convert path
-//! take any text without panicking, and every problem they report points inside that text.
+//! Property twin of the cargo-fuzz targets (fuzz/): every reader, format detection, the whole
+//! convert path and `ruleconv test`'s evaluator take any input without panicking, and every
+//! problem they report points inside that text.
 //! CI runs a few cases; raise `PROPTEST_CASES` for a long run:
 //!
 //!     PROPTEST_CASES=20000 cargo test --release --test fuzz_props
@@ -16,6 +17,7 @@ use ruleconv::ir::SourceFormat;
 use ruleconv::read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// The file names format detection is tried under (it reads the extension).
 const NAMES: [&str; 4] = ["rule.yaml", "rule.md", "rule.json", "rule"];
@@ -162,8 +164,81 @@ fn check(text: &str, name: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Twin of the `detect_format` target: bytes read as a folder search reads them; the same text
+/// always gets the same format, and naming that format reads it the same way.
+fn check_detection(bytes: &[u8], name: &str) -> Result<(), TestCaseError> {
+    let path = Path::new(name);
+    let outcome = read::read_bytes(bytes, path, None);
+    let Ok(text) = std::str::from_utf8(bytes) else { return Ok(()) };
+    check_problems(text, name, &outcome)?;
+    let format = read::detect(text, path);
+    prop_assert_eq!(format, read::detect(text, path));
+    if let Some(format) = format {
+        let said = |o: &read::ReadOutcome| o.problems.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let (detected, named) = (read::read_text(text, path, None), read::read_text(text, path, Some(format)));
+        prop_assert_eq!(said(&named), said(&detected));
+        prop_assert_eq!(named.rules.len(), detected.rules.len());
+    }
+    Ok(())
+}
+
+/// Columns the fixtures' rules read, for generated events.
+const COLUMNS: &[&str] = &["EventID", "CommandLine", "Image", "TimeGenerated", "Computer", "Account", "ResultType", "IPAddress", "Type"];
+const VALUES: &[&str] = &[
+    "1",
+    "4688",
+    "\"cmd.exe /c whoami\"",
+    "\"C:\\\\Windows\\\\cmd.exe\"",
+    "\"2024-05-01T11:00:00Z\"",
+    "null",
+    "true",
+    "\"10.0.0.1\"",
+    "[1, 2]",
+    "{\"a\": 1}",
+    "\"SecurityEvent\"",
+];
+
+/// A few JSON Lines events over `COLUMNS`.
+fn events() -> impl Strategy<Value = String> {
+    let field = (prop::sample::select(COLUMNS), prop::sample::select(VALUES)).prop_map(|(k, v)| format!("\"{k}\": {v}"));
+    let event = prop::collection::vec(field, 0..6).prop_map(|fields| format!("{{{}}}", fields.join(", ")));
+    prop::collection::vec(event, 0..12).prop_map(|events| events.join("\n"))
+}
+
+/// What `now()` counts from: 2024-05-01T12:00:00Z in 100 ns ticks since the Unix epoch.
+const NOW: i64 = 17_145_648_000_000_000;
+
+/// Twin of the `test_rule` target: each rule read is evaluated twice over the events, with the
+/// same rows, in bounded time.
+fn check_test(rule: &str, events: &str) -> Result<(), TestCaseError> {
+    let Ok(events) = ruleconv::eval::parse_events(events) else { return Ok(()) };
+    let started = Instant::now();
+    for rule in &read::read_text(rule, Path::new("rule.yaml"), None).rules {
+        let detection = ruleconv::lower::lower_rule(rule);
+        let run = || ruleconv::eval::evaluate(&detection, &events, NOW).map(|t| t.rows).map_err(|u| u.0);
+        prop_assert_eq!(run(), run());
+    }
+    prop_assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_bytes_get_one_format_and_are_read(bytes in prop::collection::vec(any::<u8>(), 0..300), name in prop::sample::select(&NAMES[..])) {
+        check_detection(&bytes, name)?;
+    }
+
+    #[test]
+    fn mutated_fixtures_get_one_format_and_are_read(text in mutated(), name in prop::sample::select(&NAMES[..])) {
+        check_detection(text.as_bytes(), name)?;
+    }
+
+    #[test]
+    fn rules_run_over_events(rule in mutated(), events in events()) {
+        check_test(&rule, &events)?;
+    }
 
     #[test]
     fn any_text_is_read_and_converted(text in any_text(), name in prop::sample::select(&NAMES[..])) {

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 #[path = "hostile_cases/blowups.rs"]
 mod blowups;
+#[path = "hostile_cases/detect.rs"]
+mod detect;
 #[path = "hostile_cases/meta.rs"]
 mod meta;
 #[path = "hostile_cases/values.rs"]
@@ -79,6 +81,13 @@ fn expectation(name: &str) -> Option<Expect> {
         }
         "sigma_unbalanced_condition.yml" => Error("9:16: error: rule 'Unbalanced parentheses': Sigma: `(` is not closed"),
         "sentinel_utf8_bom.yaml" => Converts("title: UTF-8 BOM\n"),
+        "sigma_flow_style.yml" => Converts("title: Flow style\n"),
+        "sigma_quoted_keys.yml" => Converts("title: Quoted keys\n"),
+        "sigma_single_quoted_keys.yml" => Converts("title: Single-quoted keys\n"),
+        "sigma_fully_indented.yml" => Converts("title: Fully indented\n"),
+        "sigma_space_before_colon.yml" => Converts("title: Space before colon\n"),
+        "sigma_explicit_keys.yml" => Converts("title: Explicit keys\n"),
+        "sentinel_json_mentions_resources.json" => Converts("title: Mentions resources\n"),
         "sentinel_utf16le_bom.yaml" | "sentinel_utf16be_bom.yaml" => Converts("title: UTF-16\n"),
         "sentinel_kql_regex_backtracking.yaml" => Converts("CommandLine|re: ^(a|aa)+$\n"),
         "sigma_catastrophic_regex.yml" => Converts("CommandLine|re: ^(a+)+$\n"),

@@ -448,7 +448,12 @@ fn bad_values_are_reported_where_they_are() {
         ("name: R\nquery: ''\n", "`query` is empty", Position::new(2, 8)),
         ("name: R\ndescription: d\n", "rule has no `query`", Position::new(1, 1)),
         ("query: T\n", "rule has no `name`", Position::new(1, 1)),
-        ("title: Sigma\ndetection: {}\n", "not a Sentinel rule: no `name`/`query` keys", Position::new(1, 1)),
+        // Neither a Sigma rule (no `logsource`) nor a Sentinel one: detection says which keys it lacks.
+        (
+            "title: Sigma\ndetection: {}\n",
+            "YAML or JSON without the keys of any rule format (Sigma: `title`, `logsource`, `detection`; Sentinel: `name`, `query`; ARM: `resources`); name the format with --from",
+            Position::new(1, 1),
+        ),
     ];
     for (text, message, position) in cases {
         let outcome = read(text, "r.yaml");

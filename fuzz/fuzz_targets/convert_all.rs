@@ -8,12 +8,10 @@ use ruleconv::convert::{self, FileRules, InputFile};
 use ruleconv::emit::{EmitOptions, Target};
 use std::path::PathBuf;
 
-const NAMES: [&str; 4] = ["rule.yaml", "rule.md", "rule.json", "rule"];
-
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else { return };
     let Some(text) = ruleconv_fuzz::text(rest) else { return };
-    let name = NAMES[usize::from(pick) % NAMES.len()];
+    let name = ruleconv_fuzz::name(pick);
     let outcome = ruleconv_fuzz::read_as(text, name, None);
     let files = [FileRules { input: InputFile { path: PathBuf::from(name), root: None }, outcome }];
     let options = EmitOptions::default();

@@ -28,8 +28,9 @@ struct RuleReport {
 pub fn run(args: &CheckArgs) -> i32 {
     args.batch.use_threads();
     let (json, sarif, quiet) = (args.format == "json", args.format == "sarif", args.batch.quiet);
-    let files = convert::expand_inputs(&args.paths);
-    let mut read = convert::read_all(&files, args.from);
+    let inputs = convert::search_inputs(&args.paths);
+    let files = inputs.files.clone();
+    let mut read = convert::read_inputs(inputs, args.from);
     convert::warn_duplicate_ids(&mut read);
     let mut reports = Vec::new();
     let read_files = convert::read_files(&read);
@@ -58,6 +59,9 @@ pub fn run(args: &CheckArgs) -> i32 {
     let mut out = Stdout::lock();
     let mut records = Vec::new();
     let mut sources = SourceCache::default();
+    if args.format == "text" && !quiet {
+        convert::skipped(&read).iter().for_each(|s| out.line(&s.to_string()));
+    }
     for (mut report, problems) in reports {
         for problem in problems {
             if args.format == "text" && (!quiet || problem.is_error()) {

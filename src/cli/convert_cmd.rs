@@ -32,8 +32,10 @@ pub fn run(args: ConvertArgs) -> i32 {
         say!("ruleconv: several targets need -o DIR (each writes DIR/<target>/)");
         return EXIT_USAGE;
     }
-    let files = convert::expand_inputs(&args.inputs);
+    let inputs = convert::search_inputs(&args.inputs);
+    let files = inputs.files.clone();
     if files.is_empty() {
+        print_skipped(&convert::skipped(&inputs.left_out), args.batch.quiet);
         let inputs: Vec<_> = args.inputs.iter().map(|p| p.display().to_string()).collect();
         say!("ruleconv: no rule files (.yaml .yml .json .md) found in {}", inputs.join(", "));
         return EXIT_PROBLEMS;
@@ -66,9 +68,10 @@ pub fn run(args: ConvertArgs) -> i32 {
         return EXIT_PROBLEMS;
     }
     args.batch.use_threads();
-    let mut read = convert::read_all(&files, args.from);
+    let mut read = convert::read_inputs(inputs, args.from);
     convert::warn_duplicate_ids(&mut read);
     let quiet = args.batch.quiet;
+    let skipped = convert::skipped(&read);
     let progress = Progress::new(read.iter().map(|f| f.outcome.rules.len()).sum(), quiet);
     let results = convert::convert_observed(&read, &targets, &options, &|| progress.tick());
     progress.finish();
@@ -86,6 +89,7 @@ pub fn run(args: ConvertArgs) -> i32 {
         all_records.extend(records);
     }
 
+    print_skipped(&skipped, quiet);
     // A failed stdout fails every rule in it for one reason: said once, not once per rule.
     print_problems(&all_records, quiet, stdout_failure.is_some());
     if let Some(message) = &stdout_failure {
@@ -95,7 +99,7 @@ pub fn run(args: ConvertArgs) -> i32 {
         summaries.iter().for_each(|(target, summary)| print_summary(summary, *target));
     }
     let written = [
-        args.report.as_ref().map(|path| write_report(path, &all_records, &summaries, &writer)),
+        args.report.as_ref().map(|path| write_report(path, &all_records, &skipped, &summaries, &writer)),
         args.batch.junit.as_ref().map(|path| write_junit(path, &all_records, &targets, &writer)),
     ];
     if let Some(message) = written.into_iter().flatten().find_map(Result::err) {
@@ -152,6 +156,13 @@ fn write_stdout(converted: &[Converted], records: &mut [Record], target: Target,
     }
 }
 
+/// One warning line per file a folder search left out, naming it and saying why.
+fn print_skipped(skipped: &[convert::Skipped], quiet: bool) {
+    if !quiet {
+        skipped.iter().for_each(|s| say!("{s}"));
+    }
+}
+
 /// Each problem once: with several targets, a problem of reading a rule is in every target's
 /// record, but is one problem. `quiet` prints the errors only; `without_write_failures` leaves
 /// out the failures to write, said once by the caller.
@@ -203,16 +214,24 @@ fn print_summary(summary: &Summary, target: Target) {
 #[derive(Serialize)]
 struct ReportFile<'a> {
     records: &'a [Record],
+    /// Every file a folder search left out, with the reason.
+    skipped: &'a [convert::Skipped],
     #[serde(skip_serializing_if = "Option::is_none")]
     summary: Option<&'a Summary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     summaries: Option<IndexMap<&'static str, &'a Summary>>,
 }
 
-fn write_report(path: &Path, records: &[Record], summaries: &[(Target, Summary)], writer: &Writer) -> Result<(), String> {
+fn write_report(
+    path: &Path,
+    records: &[Record],
+    skipped: &[convert::Skipped],
+    summaries: &[(Target, Summary)],
+    writer: &Writer,
+) -> Result<(), String> {
     let report = match summaries {
-        [(_, summary)] => ReportFile { records, summary: Some(summary), summaries: None },
-        several => ReportFile { records, summary: None, summaries: Some(several.iter().map(|(t, s)| (t.name(), s)).collect()) },
+        [(_, summary)] => ReportFile { records, skipped, summary: Some(summary), summaries: None },
+        several => ReportFile { records, skipped, summary: None, summaries: Some(several.iter().map(|(t, s)| (t.name(), s)).collect()) },
     };
     let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
     writer.write(path, &text).map_err(|m| format!("report {}: {m}", path.display()))

@@ -15,6 +15,7 @@
 mod arm;
 mod catalog;
 mod decode;
+mod detect;
 mod fields;
 mod front_matter;
 mod lift;
@@ -22,12 +23,14 @@ mod locate;
 mod page;
 mod sentinel_yaml;
 mod sigma;
+mod walk;
 
 use crate::diag::{Code, Position, Problem};
 use crate::ir::{Rule, SourceFormat};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use decode::{MAX_FILE_BYTES, read_limited, too_large};
+pub use walk::{Found, discover, search};
 
 /// The rules of one file and every problem found reading it (errors and warnings).
 #[derive(Clone, Debug, Default)]
@@ -62,6 +65,13 @@ impl ReadOutcome {
     pub fn refused(file: &Path, position: Position, message: impl Into<String>) -> ReadOutcome {
         let mut outcome = ReadOutcome::default();
         outcome.file_error(Code::UnreadableFile, file, position, message);
+        outcome
+    }
+
+    /// A file a folder search leaves unread (see `walk::search`), and why.
+    pub fn left_out(file: &Path, reason: impl Into<String>) -> ReadOutcome {
+        let mut outcome = ReadOutcome::default();
+        outcome.not_a_rule(file, Position::new(1, 1), reason);
         outcome
     }
 
@@ -151,13 +161,12 @@ pub fn read_bytes(bytes: &[u8], file: &Path, from: Option<SourceFormat>) -> Read
 pub fn read_text(text: &str, file: &Path, from: Option<SourceFormat>) -> ReadOutcome {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut outcome = ReadOutcome::default();
-    let Some(format) = from.or_else(|| detect(text, file)) else {
-        outcome.not_a_rule(
-            file,
-            Position::new(1, 1),
-            "cannot tell the rule format of this file (expected Sentinel YAML, an ARM template, markdown with front matter or a rule catalog, or a rule page); name it with --from",
-        );
-        return outcome;
+    let format = match from.map_or_else(|| detect::classify(text, file), Ok) {
+        Ok(format) => format,
+        Err(undetected) => {
+            outcome.not_a_rule(file, Position::new(1, 1), undetected_message(undetected));
+            return outcome;
+        }
     };
     match format {
         SourceFormat::SentinelYaml => sentinel_yaml::read(text, file, &mut outcome),
@@ -170,120 +179,18 @@ pub fn read_text(text: &str, file: &Path, from: Option<SourceFormat>) -> ReadOut
     outcome
 }
 
-/// The file extensions `discover` collects.
-const RULE_EXTENSIONS: [&str; 4] = ["yaml", "yml", "json", "md"];
-
-/// Rule files under `dir`, recursively, sorted by path. Hidden files and folders (`.git`,
-/// `.github`) are skipped; symbolic links to folders are not followed (no cycles).
-pub fn discover(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            let Ok(kind) = entry.file_type() else { continue };
-            if kind.is_dir() {
-                pending.push(path);
-            } else if (kind.is_file() || (kind.is_symlink() && path.is_file())) && has_rule_extension(&path) {
-                found.push(path);
-            }
+fn undetected_message(undetected: detect::Undetected) -> &'static str {
+    match undetected {
+        detect::Undetected::NoRuleKeys => {
+            "YAML or JSON without the keys of any rule format (Sigma: `title`, `logsource`, `detection`; Sentinel: `name`, `query`; ARM: `resources`); name the format with --from"
+        }
+        detect::Undetected::Unknown => {
+            "cannot tell the rule format of this file (expected Sigma, Sentinel YAML, an ARM template, markdown with front matter or a rule catalog, or a rule page); name it with --from"
         }
     }
-    found.sort();
-    found
 }
 
-fn has_rule_extension(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| RULE_EXTENSIONS.iter().any(|r| r.eq_ignore_ascii_case(e)))
-}
-
-/// The format of `text`, judged by its content; the file name only breaks ties the content
-/// leaves open (a `.md` file whose front matter has no fenced query).
+/// The format of `text`, judged by its content (see `detect::classify`).
 pub fn detect(text: &str, file: &Path) -> Option<SourceFormat> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let body = text.trim_start();
-    let is_markdown =
-        file.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
-    if body.starts_with('{') || body.starts_with('[') {
-        // JSON: an ARM template or resource; a plain object of rule keys is YAML's JSON form.
-        let arm = ["\"resources\"", "\"properties\"", "deploymentTemplate.json"].iter().any(|m| body.contains(m));
-        return Some(if arm { SourceFormat::Arm } else { SourceFormat::SentinelYaml });
-    }
-    if !is_markdown && sigma::looks_like_sigma(text) {
-        return Some(SourceFormat::Sigma);
-    }
-    if let Some(front) = front_matter::split(text) {
-        let fenced = front.yaml.contains("```");
-        if is_markdown || fenced || !front.body.trim().is_empty() && !looks_like_yaml(front.body) {
-            return Some(SourceFormat::MarkdownFrontMatter);
-        }
-    }
-    if catalog::looks_like_catalog(text) {
-        return Some(SourceFormat::MarkdownCatalog);
-    }
-    if page::looks_like_page(text) {
-        return Some(SourceFormat::Page);
-    }
-    if is_markdown {
-        return None;
-    }
-    let top_keys = text.lines().any(|l| ["name:", "query:", "id:", "displayName:"].iter().any(|k| l.starts_with(k)));
-    let yaml_file =
-        file.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
-    (top_keys || yaml_file).then_some(SourceFormat::SentinelYaml)
-}
-
-/// Whether text after a `---` block reads as more YAML (a second document) rather than prose.
-fn looks_like_yaml(text: &str) -> bool {
-    text.lines().map(str::trim_end).find(|l| !l.trim().is_empty() && !l.starts_with('#')).is_some_and(|l| {
-        let l = l.trim_start();
-        l.starts_with("- ") || l.split_once(':').is_some_and(|(key, _)| !key.is_empty() && !key.contains(' '))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn detects_by_content() {
-        let md = Path::new("x.md");
-        let yaml = Path::new("x.yaml");
-        let none = Path::new("x");
-        assert_eq!(detect("id: 1\nname: a\nquery: T\n", none), Some(SourceFormat::SentinelYaml));
-        assert_eq!(detect("\u{feff}name: a\r\nquery: T\r\n", none), Some(SourceFormat::SentinelYaml));
-        assert_eq!(detect("---\nname: a\nquery: T\n---\nname: b\nquery: U\n", yaml), Some(SourceFormat::SentinelYaml));
-        assert_eq!(detect("---\nname: a\nquery: \"```kql\\nT\\n```\"\n---\n", none), Some(SourceFormat::MarkdownFrontMatter));
-        assert_eq!(detect("---\nname: a\nquery: T\n---\n\n# Notes\n\nSome prose.\n", none), Some(SourceFormat::MarkdownFrontMatter));
-        assert_eq!(detect("---\nname: a\nquery: T\n---\n", md), Some(SourceFormat::MarkdownFrontMatter));
-        assert_eq!(
-            detect("# Rules\n\n## A\n\n|Name | Value |\n| --- | --- |\n|DetectionId | x |\n\n```kql\nT\n```\n", none),
-            Some(SourceFormat::MarkdownCatalog)
-        );
-        assert_eq!(detect("{\"resources\": []}", none), Some(SourceFormat::Arm));
-        assert_eq!(detect("{\"name\": \"a\", \"query\": \"T\"}", none), Some(SourceFormat::SentinelYaml));
-        assert_eq!(detect("title: T\nlogsource:\n  product: windows\ndetection:\n  condition: x\n", yaml), Some(SourceFormat::Sigma));
-        assert_eq!(detect("name: a\nquery: T\ndetection_note: x\nlogsource_note: y\n", yaml), Some(SourceFormat::SentinelYaml));
-        assert_eq!(detect("# Just a readme\n", md), None);
-        assert_eq!(detect("hello world", none), None);
-    }
-
-    #[test]
-    fn discover_is_sorted_recursive_and_skips_hidden() {
-        let dir = std::env::temp_dir().join(format!("ruleconv-discover-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        for path in ["b/rule.yaml", "a.yml", "c/d/e.json", "c/notes.txt", ".git/x.yaml", "b/.hidden.yaml", "z.MD"] {
-            let path = dir.join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, "x").unwrap();
-        }
-        let found: Vec<_> =
-            discover(&dir).into_iter().map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/")).collect();
-        assert_eq!(found, ["a.yml", "b/rule.yaml", "c/d/e.json", "z.MD"]);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
+    detect::classify(text, file).ok()
 }
