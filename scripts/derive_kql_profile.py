@@ -85,6 +85,33 @@ def account(prefix):
 # so a path test of `ParentImage` (or, in process events, `GrandParentImage`) is on that name.
 HASHES = {"pairs": {"SHA1": "SHA1", "MD5": "MD5", "SHA256": "SHA256"}}
 PARENT_NAME = {"base_name": "InitiatingProcessParentFileName"}
+# Sysmon's `EventType` of a registry event (CreateKey, DeleteKey, DeleteValue, SetValue, RenameKey;
+# Sysmon events 12-14) is Defender's `ActionType` of the same change (Microsoft's
+# DeviceRegistryEvents reference: RegistryKeyCreated, RegistryKeyDeleted, RegistryValueDeleted,
+# RegistryValueSet, RegistryKeyRenamed); pySigma maps the name only, so `ActionType =~ "SetValue"`
+# never held.
+REGISTRY_EVENT_TYPES = {
+    "values": {
+        "column": "ActionType",
+        "values": {
+            "createkey": ["RegistryKeyCreated"],
+            "deletekey": ["RegistryKeyDeleted"],
+            "deletevalue": ["RegistryValueDeleted"],
+            "setvalue": ["RegistryValueSet"],
+            "renamekey": ["RegistryKeyRenamed"],
+        },
+    }
+}
+
+
+def endpoint(inbound, outbound):
+    """Sysmon names a connection's ends by who opened it (source: the initiator, destination: the
+    other end; `Initiated`), Defender by where the sensor is (Local*, Remote*; Microsoft's
+    DeviceNetworkEvents reference). On an accepted inbound connection the destination is this
+    device: the field is the `inbound` column there (None: no column holds it), else `outbound`."""
+    return {"endpoint": {"column": "ActionType", "inbound_values": INBOUND, "inbound": inbound, "outbound": outbound}}
+
+
 TRANSFORMS = {
     "DeviceProcessEvents": {
         "Hashes": HASHES,
@@ -98,6 +125,14 @@ TRANSFORMS = {
         "ParentImage": PARENT_NAME,
         "User": account("InitiatingProcess"),
         "Initiated": {"values": {"column": "ActionType", "values": {"true": OUTBOUND, "false": INBOUND}}},
+        "SourceIp": endpoint("RemoteIP", "LocalIP"),
+        "SourcePort": endpoint("RemotePort", "LocalPort"),
+        "DestinationIp": endpoint("LocalIP", "RemoteIP"),
+        "DestinationPort": endpoint("LocalPort", "RemotePort"),
+        # A host name is this device's (DeviceName) or the other end's as DNS names it
+        # (RemoteUrl); the name of an inbound connection's peer has no column.
+        "DestinationHostname": endpoint(None, "RemoteUrl"),
+        "SourceHostname": endpoint(None, "DeviceName"),
     },
     # ASIM's process and file events have a column per algorithm, IMPHASH included.
     "imProcessCreate": {"Hashes": {"pairs": {k: f"TargetProcess{k}" for k in ["SHA1", "MD5", "SHA256", "IMPHASH"]}}},
@@ -107,7 +142,25 @@ TRANSFORMS = {
         "User": account("InitiatingProcess"),
         "TargetObject": {"registry_path": {"key": "RegistryKey", "value_name": "RegistryValueName", "hives": HIVES, "unnamed_value": UNNAMED_VALUE}},
         "Details": {"registry_data": {"data": "RegistryValueData", "value_type": "RegistryValueType"}},
+        "EventType": REGISTRY_EVENT_TYPES,
     },
+}
+
+# Fields pySigma maps to a column that holds something else: left unmapped, so the rule says the
+# table has no column for them (`unknown-field`) instead of testing the wrong value.
+# - Sysmon's image load (event 7) describes the loaded file (its version information, company,
+#   description); DeviceImageLoadEvents has the version information of the loading process only
+#   (InitiatingProcessVersionInfo*, Microsoft's table reference).
+# - Sysmon's `FileVersion` is the file's version; Defender's ProcessVersionInfoProductVersion and
+#   InitiatingProcessVersionInfoProductVersion are the product's ("Product version from the
+#   version information"), and the tables have no file version.
+# - SecurityEvent's `FileHash` is filled by AppLocker's events; the events the azure-monitor
+#   profile reads (4688 process creation, 4657 registry, 4663 file access, 5156 connection) carry
+#   no hash (Microsoft's event documentation lists their fields).
+NOT_HELD = {
+    "DeviceImageLoadEvents": ["Company", "Description", "FileVersion", "OriginalFileName", "Product"],
+    "DeviceProcessEvents": ["FileVersion"],
+    "SecurityEvent": ["Hashes"],
 }
 
 # Windows event logs whose Sigma fields are their events' EventData names: on these tables a
@@ -243,7 +296,8 @@ def profile(pipeline):
         logsources.append(({"category": category}, table, equals))
     tables = {}
     for table in sorted({t for _, t, _ in logsources}):
-        tables[table] = {**mappings["generic_mappings"], **mappings["table_mappings"].get(table, {}), **TRANSFORMS.get(table, {})}
+        fields = {**mappings["generic_mappings"], **mappings["table_mappings"].get(table, {}), **TRANSFORMS.get(table, {})}
+        tables[table] = {k: v for k, v in fields.items() if k not in NOT_HELD.get(table, [])}
     for logsource, table, equals, fields in CLOUD:
         check_columns(table, fields)
         logsources.append((logsource, table, equals))

@@ -137,15 +137,19 @@ def sigmahq_fields(shared):
     (product empty for none) -> the fields listed there, with the product's common and addon ones.
     Logsources without a list (SigmaHQ judges no fields there) are left out."""
     taxonomy = json.load(open(os.path.join(shared, "tools/sigma-fields/logsource.json")))
-    out = {}
+    out, addons = {}, {}
     for product, table in taxonomy["legit"].items():
         addon = taxonomy["addon"].get(product, {})
         for kind in ("category", "service"):
             for name, fields in table[kind].items():
-                listed = fields + addon.get(kind, {}).get(name, [])
+                extra = addon.get(kind, {}).get(name, [])
+                listed = fields + extra
+                key = f"{'' if product == 'empty' else product}/{name}"
                 if listed:
-                    out[f"{'' if product == 'empty' else product}/{name}"] = sorted(set(listed) | set(table.get("common", [])))
-    return taxonomy["title"], out
+                    out[key] = sorted(set(listed) | set(table.get("common", [])))
+                if set(extra) - set(fields):
+                    addons[key] = sorted(set(extra) - set(fields))
+    return taxonomy["title"], out, addons
 
 
 def listed_key(ls, lists):
@@ -203,7 +207,7 @@ def main():
     mappings = json.load(open(os.path.join(shared, "design/reference/pysigma-kusto-mappings.json")))
     schemas = json.load(open(os.path.join(shared, "design/reference/sentinel-table-schemas.json")))
     counts, corpus_fields = sigma_corpus(shared)
-    lists_title, lists = sigmahq_fields(shared)
+    lists_title, lists, addons = sigmahq_fields(shared)
 
     tables = {t: (ls, p) for t, (ls, p) in table_logsources(mappings).items()}
     for table, ls in SERVICE_TABLES.items():
@@ -292,6 +296,13 @@ def main():
     print("sigmahq_fields:")
     used = {listed_key(entry["logsource"], lists) for entry in [*profile.values(), *scoped.values()]}
     for key, fields in sorted(lists.items()):
+        if key in used:
+            print(f"  {json.dumps(key)}: [{', '.join(json.dumps(f) for f in fields)}]")
+    print("# SigmaHQ's add-on fields of those logsources (logsource.json `addon`): listed for other")
+    print("# sensors, absent from the event the logsource's own log writes (Sysmon's file event has no")
+    print("# CommandLine); a test on one never holds on that log.")
+    print("sigmahq_addon_fields:")
+    for key, fields in sorted(addons.items()):
         if key in used:
             print(f"  {json.dumps(key)}: [{', '.join(json.dumps(f) for f in fields)}]")
     print("# The column telling apart a table's events that have logsources of their own (`table/value`).")

@@ -166,7 +166,7 @@ fn cases() -> Vec<Case> {
                 ),
                 (
                     json!({"Image": r"C:\Windows\System32\wscript.exe", "Initiated": "false", "DestinationPort": 443}),
-                    json!({"ActionType": "InboundConnectionAccepted", "InitiatingProcessFolderPath": r"C:\Windows\System32\wscript.exe", "RemotePort": 443}),
+                    json!({"ActionType": "InboundConnectionAccepted", "InitiatingProcessFolderPath": r"C:\Windows\System32\wscript.exe", "LocalPort": 443}),
                 ),
                 (
                     json!({"Image": r"C:\Windows\System32\cscript.exe", "Initiated": "true", "DestinationPort": 8080}),
@@ -174,6 +174,31 @@ fn cases() -> Vec<Case> {
                 ),
             ],
             selected: vec![true, false, false],
+        },
+        // Sysmon's destination is the end that accepted the connection: this device when it
+        // was inbound (Defender's LocalPort), the remote end otherwise (RemotePort).
+        Case {
+            fixture: "network_connection_either_direction.yml",
+            table: "DeviceNetworkEvents",
+            events: vec![
+                (
+                    json!({"Image": r"C:\Windows\notepad.exe", "Initiated": "true", "SourcePort": 50000, "DestinationPort": 9100}),
+                    json!({"ActionType": "ConnectionSuccess", "InitiatingProcessFolderPath": r"C:\Windows\notepad.exe", "LocalPort": 50000, "RemotePort": 9100}),
+                ),
+                (
+                    json!({"Image": r"C:\Windows\notepad.exe", "Initiated": "false", "SourcePort": 50000, "DestinationPort": 9100}),
+                    json!({"ActionType": "InboundConnectionAccepted", "InitiatingProcessFolderPath": r"C:\Windows\notepad.exe", "LocalPort": 9100, "RemotePort": 50000}),
+                ),
+                (
+                    json!({"Image": r"C:\Windows\notepad.exe", "Initiated": "false", "SourcePort": 9100, "DestinationPort": 5000}),
+                    json!({"ActionType": "InboundConnectionAccepted", "InitiatingProcessFolderPath": r"C:\Windows\notepad.exe", "LocalPort": 5000, "RemotePort": 9100}),
+                ),
+                (
+                    json!({"Image": r"C:\Windows\notepad.exe", "Initiated": "true", "SourcePort": 50001, "DestinationPort": 443}),
+                    json!({"ActionType": "ConnectionSuccess", "InitiatingProcessFolderPath": r"C:\Windows\notepad.exe", "LocalPort": 50001, "RemotePort": 443}),
+                ),
+            ],
+            selected: vec![false, false, true, true],
         },
         Case {
             fixture: "system_service_installed.yml",

@@ -111,6 +111,12 @@ impl Category {
     /// The shapes an event of this category can have when the event does not say which
     /// (`EventType`, `Initiated`): each is a real Sysmon event the Sigma rule also sees.
     pub fn shapes(self, event: &Row) -> Vec<Shape> {
+        let mut shapes = self.possible_shapes(event);
+        shapes.retain(|shape| loggable(*shape, event));
+        shapes
+    }
+
+    fn possible_shapes(self, event: &Row) -> Vec<Shape> {
         let given = |field: &str| event.get(field).and_then(Json::as_str).filter(|s| !s.is_empty()).map(str::to_string);
         match self {
             RegistryAdd => vec![Shape::Registry(RegistryOp::CreateKey)],
@@ -146,6 +152,34 @@ impl Category {
             _ => Shape::Plain,
         }
     }
+}
+
+/// Whether Sysmon can log the event in this shape: generated near misses may write values Sysmon
+/// never prints, which have no Defender row to translate to.
+/// - A registry value event's `TargetObject` is the key, `\`, then the value name, and Sysmon
+///   names a key's unnamed value `(Default)` (Sysmon events 12-14: "TargetObject: complete path
+///   of the registry key/value"; SigmaHQ's regression events end in `\(Default)`).
+/// - Registry numbers are printed `DWORD (0x%08x)`, `QWORD (0x%08x-0x%08x)`, hex digits in lower
+///   case (the regression events: `DWORD (0x00000001)`).
+/// - A registry event's `EventType` is one of CreateKey, DeleteKey, DeleteValue, SetValue,
+///   RenameKey (Sysmon events 12-14).
+/// - `Hashes` lists `ALGORITHM=digest` pairs of the algorithms Sysmon's `HashAlgorithms` option
+///   names (MD5, SHA1, SHA256, IMPHASH).
+fn loggable(shape: Shape, event: &Row) -> bool {
+    let text = |field: &str| event.get(field).map(as_text).unwrap_or_default();
+    let value_path = |path: &str| split_last(path).0.chars().any(|c| c != '\\') && !split_last(path).1.is_empty();
+    let names_value = matches!(shape, Shape::Registry(op) if op.names_value());
+    let details = text("Details");
+    let number = details.get(..7).filter(|head| head.eq_ignore_ascii_case("DWORD (") || head.eq_ignore_ascii_case("QWORD ("));
+    let hashes = text("Hashes");
+    let event_type = matches!(shape, Shape::Registry(_)) && event.contains_key("EventType");
+    (!event_type || RegistryOp::from_event_type(&text("EventType")).is_some())
+        && (!names_value || value_path(&text("TargetObject")))
+        && (number.is_none() || registry_data(&details).0.is_some())
+        && (hashes.is_empty()
+            || hashes
+                .split(',')
+                .all(|pair| pair.split_once('=').is_some_and(|(algorithm, _)| ["MD5", "SHA1", "SHA256", "IMPHASH"].contains(&algorithm))))
 }
 
 /// What a Sysmon registry event did (its `EventType`).
@@ -486,11 +520,15 @@ pub fn defender_key(key: &str) -> String {
 /// stored as its decimal number; `QWORD (0x00000000-0x00000001)` (high-low) likewise.
 pub fn registry_data(details: &str) -> (Option<&'static str>, String) {
     let inner = |prefix: &str| details.strip_prefix(prefix).and_then(|r| r.strip_suffix(')'));
-    if let Some(n) = inner("DWORD (").and_then(|hex| u32::from_str_radix(hex.trim_start_matches("0x"), 16).ok()) {
+    // Sysmon's digits: `0x`, then lower-case hexadecimal.
+    fn hex(h: &str) -> Option<&str> {
+        h.strip_prefix("0x").filter(|d| !d.is_empty() && d.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')))
+    }
+    if let Some(n) = inner("DWORD (").and_then(hex).and_then(|digits| u32::from_str_radix(digits, 16).ok()) {
         return (Some("Dword"), n.to_string());
     }
     if let Some((high, low)) = inner("QWORD (").and_then(|r| r.split_once('-')) {
-        let part = |h: &str| u64::from_str_radix(h.trim_start_matches("0x"), 16).ok();
+        let part = |h: &str| hex(h).and_then(|digits| u64::from_str_radix(digits, 16).ok());
         if let (Some(high), Some(low)) = (part(high), part(low)) {
             return (Some("Qword"), ((high << 32) | low).to_string());
         }

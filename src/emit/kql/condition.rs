@@ -109,7 +109,11 @@ impl<'a> Columns<'a> {
     /// A test on each of the field's columns, its values typed as the column is; any may hold.
     /// A field rewritten value by value is tested on the columns its values name.
     fn test(&self, m: &Match) -> Result<Expr, Untranslatable> {
-        if let Some(rewritten) = self.transform(&m.field).and_then(|t| t.rewrite(m, self.table)) {
+        let transform = self.transform(&m.field);
+        if let Some(loss) = transform.as_deref().and_then(|t| t.rebuilt_loss(&m.field.name, self.table)) {
+            self.losses.borrow_mut().push((m.span, loss));
+        }
+        if let Some(rewritten) = transform.and_then(|t| t.rewrite(m, self.table)) {
             let rewritten = rewritten.map_err(|reason| Untranslatable { at: m.span.start, reason })?;
             self.losses.borrow_mut().extend(rewritten.losses.into_iter().map(|loss| (m.span, loss)));
             let plain = match rewritten.plain {

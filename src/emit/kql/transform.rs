@@ -45,6 +45,11 @@ pub enum Transform {
     Account { domain: String, name: String },
     /// The `<Data Name="FIELD">` element of an XML column (a Windows event's `EventData`).
     XmlData { column: String },
+    /// One end of a connection as the source names it by who opened it (Sysmon's source is the
+    /// initiator) where the target names the ends by where it sits (local, remote): the
+    /// `inbound` column on rows whose `column` is one of `inbound_values` (the connection was
+    /// accepted), else `outbound`. `inbound: None`: no column holds that end there.
+    Endpoint { column: String, inbound_values: Vec<String>, inbound: Option<String>, outbound: String },
 }
 
 /// The source's name for a key's unnamed (default) value (Sysmon's `(Default)`), written where
@@ -77,6 +82,21 @@ impl Transform {
                 [key.as_str(), value_name.as_str()].into_iter().chain(unnamed_value.as_ref().map(|u| u.column.as_str())).collect()
             }
             Transform::Account { domain, name } => vec![domain, name],
+            Transform::Endpoint { column, inbound, outbound, .. } => {
+                [column, outbound].into_iter().chain(inbound).map(String::as_str).collect()
+            }
+        }
+    }
+
+    /// Why the rebuilt field is only nearly the source's, for a transform that rebuilds it so.
+    pub fn rebuilt_loss(&self, field: &str, table: &str) -> Option<String> {
+        match self {
+            Transform::Endpoint { inbound: None, inbound_values, outbound, .. } => Some(format!(
+                "`{field}` is {outbound} on {table}'s outbound rows; on an accepted inbound connection ({}) no column holds it, \
+                 and it is tested as empty",
+                inbound_values.join(", ")
+            )),
+            _ => None,
         }
     }
 
@@ -113,6 +133,12 @@ impl Transform {
                     ],
                 );
                 Some(call("strcat", [key, value]))
+            }
+            Transform::Endpoint { column, inbound_values, inbound, outbound } => {
+                let accepted =
+                    Expr::in_list(true, Expr::name(column.as_str()), inbound_values.iter().map(|v| Expr::string(v.as_str())).collect());
+                let inbound = inbound.as_ref().map_or_else(|| Expr::string(""), |c| Expr::name(c.as_str()));
+                Some(call("iff", [accepted, inbound, Expr::name(outbound.as_str())]))
             }
             Transform::Account { domain, name } => Some(call(
                 "iff",
@@ -226,8 +252,9 @@ fn base_name(column: &str, m: &Match, table: &str) -> Result<Rewritten, String> 
     Ok(Rewritten { test: joined(tests, m.quantifier), plain: None, losses })
 }
 
-/// `Details: 'DWORD (0x0000000a)'` → `(RegistryValueType =~ "Dword" and RegistryValueData == "10")`.
-/// Sysmon's Details of a number is that whole text, so containing or ending with it is equal to it.
+/// `Details: 'DWORD (0x0000000a)'` → `((RegistryValueType =~ "Dword" and RegistryValueData == "10") or
+/// RegistryValueData =~ "DWORD (0x0000000a)")`. Sysmon's Details of a number is that whole text,
+/// so containing or ending with it is being that number; a string value may hold the text itself.
 fn registry_data(data: &str, value_type: &str, m: &Match) -> Result<Rewritten, String> {
     let mut tests = Vec::new();
     let mut plain = Vec::new();
@@ -246,7 +273,14 @@ fn registry_data(data: &str, value_type: &str, m: &Match) -> Result<Rewritten, S
         }
         let typed = Expr::str_op(StrTest::Equals, false, Expr::name(value_type), Expr::string(kind));
         let number = Expr::binary(BinaryOp::Eq, Expr::name(data), Expr::string(number.to_string()));
-        tests.push(Expr::paren(Expr::binary(BinaryOp::And, typed, number)));
+        let number = Expr::paren(Expr::binary(BinaryOp::And, typed, number));
+        let test = match m.op {
+            MatchOp::Contains => StrTest::Contains,
+            MatchOp::EndsWith => StrTest::EndsWith,
+            _ => StrTest::Equals,
+        };
+        let string = Expr::str_op(test, m.case_sensitive, Expr::name(data), Expr::string(text(value).unwrap_or_default()));
+        tests.push(Expr::paren(Expr::binary(BinaryOp::Or, number, string)));
     }
     // A test without values (`null`, empty) is a test of the data column as it is.
     let plain = (!plain.is_empty() || m.values.is_empty()).then(|| (data.to_string(), plain));
@@ -370,8 +404,14 @@ mod tests {
         let Ok(Rewritten { test: Some(rewritten), plain: Some((column, plain)), losses }) = details.rewrite(&m, "T").unwrap() else {
             panic!()
         };
-        assert_eq!(printed(rewritten), r#"((Type =~ "Dword" and Data == "10") or (Type =~ "Qword" and Data == "4294967296"))"#);
+        assert_eq!(
+            printed(rewritten),
+            r#"(((Type =~ "Dword" and Data == "10") or Data =~ "DWORD (0x0000000a)") or ((Type =~ "Qword" and Data == "4294967296") or Data =~ "QWORD (0x00000001-0x00000000)"))"#
+        );
         assert_eq!((column.as_str(), plain.as_slice(), losses.len()), ("Data", &[Value::String("%TEMP%".into())][..], 0));
+        // A string value containing a number's text is matched as Sysmon's text is.
+        let (ends, _) = self::rewritten(&details, &test("Details", MatchOp::EndsWith, &["DWORD (0x00000001)"])).unwrap();
+        assert_eq!(ends, r#"((Type =~ "Dword" and Data == "1") or Data endswith "DWORD (0x00000001)")"#);
         // The start of a number's text is no test of its decimal form.
         assert!(details.rewrite(&test("Details", MatchOp::StartsWith, &["DWORD (0x00000001)"]), "T").unwrap().is_err());
         // A test without values (`Details: null`) is a test of the data column as it is.
@@ -381,6 +421,15 @@ mod tests {
         assert_eq!(registry_number("dword (0x1)"), Some(("Dword", 1)));
         assert_eq!(registry_number("DWORD (0x100000000)"), None);
         assert_eq!(registry_number("DWORD"), None);
+    }
+
+    #[test]
+    fn sysmon_registry_event_types_are_defenders_action_types() {
+        let (_, profile) = crate::emit::kql::profile::named(None).unwrap();
+        let event_type = profile.transform("DeviceRegistryEvents", &Field::column("EventType"), None).expect("a transform");
+        let (test, losses) = rewritten(&event_type, &test("EventType", MatchOp::Equals, &["DeleteValue", "setvalue"])).unwrap();
+        assert_eq!(test, r#"(ActionType in ("RegistryValueDeleted") or ActionType in ("RegistryValueSet"))"#);
+        assert!(losses.is_empty());
     }
 
     #[test]
@@ -408,6 +457,26 @@ mod tests {
         // `&amp;` is unescaped last, so that an escaped entity stays one.
         assert!(xml.starts_with(r#"replace_string(replace_string("#) && xml.ends_with(r#""&amp;", "&")"#), "{xml}");
         assert!(hashes().rebuilt("Hashes").is_none());
+        // A connection's destination is the remote end unless the connection was accepted.
+        let endpoint = |inbound: Option<&str>| Transform::Endpoint {
+            column: "ActionType".into(),
+            inbound_values: vec!["InboundConnectionAccepted".into()],
+            inbound: inbound.map(str::to_string),
+            outbound: "RemoteIP".into(),
+        };
+        let destination = endpoint(Some("LocalIP"));
+        assert_eq!(
+            printed(destination.rebuilt("DestinationIp").unwrap()),
+            r#"iff(ActionType in ("InboundConnectionAccepted"), LocalIP, RemoteIP)"#
+        );
+        assert_eq!(destination.columns(), ["ActionType", "RemoteIP", "LocalIP"]);
+        assert!(destination.rebuilt_loss("DestinationIp", "T").is_none());
+        let unheld = endpoint(None);
+        assert_eq!(
+            printed(unheld.rebuilt("DestinationHostname").unwrap()),
+            r#"iff(ActionType in ("InboundConnectionAccepted"), "", RemoteIP)"#
+        );
+        assert!(unheld.rebuilt_loss("DestinationHostname", "T").is_some_and(|l| l.contains("inbound")));
         // A classic event's unnamed `<Data>` elements are a list: refused, with the reason.
         let data = Transform::XmlData { column: "EventData".into() };
         let refused = data.rewrite(&test("Data", MatchOp::Contains, &["x"]), "Event").unwrap().err().unwrap_or_default();

@@ -19,6 +19,9 @@ struct Profile {
     tactics: HashSet<String>,
     /// SigmaHQ's fields by `product/category` or `product/service` (see `listed_fields`).
     sigmahq_fields: HashMap<String, HashSet<String>>,
+    /// SigmaHQ's add-on fields of a logsource (same keys): listed for other sensors, absent from
+    /// the event the logsource's own log writes.
+    sigmahq_addon_fields: HashMap<String, HashSet<String>>,
     /// The column whose value picks a `table/value` entry, by table.
     selectors: HashMap<String, String>,
 }
@@ -166,6 +169,12 @@ pub fn listed_fields(scope: &str) -> Option<(&'static HashSet<String>, String)> 
     })
 }
 
+/// Whether SigmaHQ lists `field` for the logsource `key` (as `listed_fields` names it) only as an
+/// add-on: a field other sensors add, which the logsource's own log (Sysmon's) never writes.
+pub fn is_addon_field(key: &str, field: &str) -> bool {
+    profile().sigmahq_addon_fields.get(key).is_some_and(|fields| fields.contains(field))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,5 +249,8 @@ mod tests {
         assert!(fields.contains("ParentImage") && fields.contains("EventID") && !fields.contains("FileName"));
         assert_eq!(listed_fields("W3CIISLog").map(|(_, name)| name), Some("/webserver".to_string()));
         assert!(listed_fields("SigninLogs").is_none() && listed_fields("Syslog").is_none());
+        // Sysmon's network connection (event 3) has no command line; other sensors add one.
+        assert!(is_addon_field("windows/network_connection", "CommandLine"));
+        assert!(!is_addon_field("windows/network_connection", "Image") && !is_addon_field("windows/process_creation", "CommandLine"));
     }
 }

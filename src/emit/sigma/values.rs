@@ -45,9 +45,15 @@ pub fn items(m: &Match, table: &str) -> Result<Items, (Code, String)> {
         let reason = format!("SigmaHQ lists no field `{unknown}` for the logsource {logsource}, so Sigma's tools would never find it");
         return Err((Code::UnknownField, reason));
     }
+    let addon = listed.as_ref().filter(|(_, logsource)| profile::is_addon_field(logsource, &field)).map(|(_, logsource)| {
+        let reason = format!(
+            "SigmaHQ lists `{field}` for {logsource} only as an add-on field other sensors write: the logsource's own event (Sysmon's, on Windows) has none, so on that log the test never holds"
+        );
+        (Code::UnknownField, reason)
+    });
     let (moved, reshaped) = forms::apply(form, &m.field.name, m).map_err(dropped)?;
     let mut items = written(&moved, &field, other).map_err(dropped)?;
-    items.approximations.extend(reshaped.map(|why| (Code::Reshaped, why)));
+    items.approximations.extend(reshaped.map(|why| (Code::Reshaped, why)).into_iter().chain(addon));
     Ok(items)
 }
 
@@ -428,5 +434,18 @@ mod tests {
         assert!(items(&on("SHA1", MatchOp::Equals, "ab"), "DeviceFileEvents/FileDeleted").is_ok());
         // Where SigmaHQ keeps no list (a custom logsource), names are written as they are.
         assert!(items(&on("FileOriginUrl", MatchOp::Contains, "x"), "DeviceEvents").is_ok());
+    }
+
+    #[test]
+    fn an_add_on_field_is_written_with_a_loss() {
+        // The process's command line is in Defender's network rows, not in Sysmon's event 3.
+        let written = items(&on("InitiatingProcessCommandLine", MatchOp::Contains, "-enc"), "DeviceNetworkEvents").unwrap();
+        assert_eq!(written.items, vec![("CommandLine|contains".into(), Json::String("-enc".into()))]);
+        let [(code, reason)] = written.approximations.as_slice() else { panic!("{:?}", written.approximations) };
+        assert_eq!(*code, Code::UnknownField);
+        assert!(reason.contains("add-on") && reason.contains("windows/network_connection"), "{reason}");
+        assert!(
+            items(&on("InitiatingProcessCommandLine", MatchOp::Contains, "-enc"), "DeviceProcessEvents").unwrap().approximations.is_empty()
+        );
     }
 }
