@@ -21,10 +21,6 @@ pub struct Profiles {
     /// Table → the column holding its event time, where that is not `TimeGenerated`.
     pub time_columns: BTreeMap<String, String>,
     pub profiles: BTreeMap<String, Arc<Profile>>,
-    /// Table → its columns, for the tables an entry reads `event_data` from: a Sigma field
-    /// that is none of them is an element of that XML column.
-    #[serde(default)]
-    pub table_columns: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -162,11 +158,11 @@ impl Profile {
             Some(Mapped::Transformed(transform)) => Some(Cow::Borrowed(transform)),
             Some(_) => None,
             None => {
+                // A field that is none of the table's columns (targets/kql-schemas.tsv) is an element.
                 let column = event_data?;
-                let columns = profiles().table_columns.get(table)?;
+                let schema = crate::sentinel::tables::table(table)?;
                 let element = field.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-                (element && !columns.iter().any(|c| c.eq_ignore_ascii_case(&field.name)))
-                    .then(|| Cow::Owned(Transform::XmlData { column: column.to_string() }))
+                (element && !schema.has_column_any_case(&field.name)).then(|| Cow::Owned(Transform::XmlData { column: column.to_string() }))
             }
         }
     }
