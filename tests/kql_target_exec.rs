@@ -26,11 +26,13 @@ const NOW: &str = "2024-05-01T12:00:00Z";
 const MAX_EVENTS: usize = 40;
 /// The column that numbers the events, so the rows kql-run returns say which events matched.
 const EVENT: &str = "ruleconv_event";
-/// Measured: 2,069 rules (346 skipped: among them those whose fields the profile holds in
+/// Measured: 2,032 rules (330 skipped: among them those whose fields the profile holds in
 /// another shape, Hashes, TargetObject, User..., which renaming cannot write: they are proven in
-/// kql_transforms_exec), 2,034 agreeing with rsigma in kql-run on every event; the 21 others
-/// test a field's absence, which Kusto cannot tell from empty (a reported loss).
-const MIN_AGREEING: usize = 2030;
+/// kql_transforms_exec), 1,993 agreeing with rsigma in kql-run on every event; the 25 others
+/// (none exact) test a field's absence, which Kusto cannot tell from empty, or a field the
+/// table lacks (`Signed`, `CurrentDirectory`), which the generated events carry and the query
+/// reads as absent: both reported losses.
+const MIN_AGREEING: usize = 1990;
 
 struct Case {
     label: String,

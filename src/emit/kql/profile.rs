@@ -296,6 +296,9 @@ mod tests {
             matches!(profile.transform("Event", &Field::column("ImagePath"), data).as_deref(), Some(Transform::XmlData { column }) if column == "EventData")
         );
         assert!(profile.transform("Event", &Field::column("EventID"), data).is_none());
+        // Columns are the table's in targets/kql-schemas.tsv, whatever the case Sigma writes.
+        assert!(profile.transform("SecurityEvent", &Field::column("keywords"), data).is_none());
+        assert!(profile.transform("SecurityEvent", &Field::column("ServiceSid"), data).is_some());
         assert!(profile.transform("Event", &Field::column("ImagePath"), None).is_none());
         // A process-creation rule's fields on the Defender table are not Windows event data.
         let process = profile.entry(&logsource(Some("process_creation"), Some("windows"), None)).unwrap();
