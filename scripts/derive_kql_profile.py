@@ -163,6 +163,13 @@ NOT_HELD = {
     "SecurityEvent": ["Hashes"],
 }
 
+# Sigma fields pySigma's pipelines leave unmapped that a Defender XDR column holds. file_rename's
+# SourceFilename (the file's path before the rename) is PreviousFolderPath, as pySigma maps its
+# TargetFilename to FolderPath: Microsoft's DeviceFileEvents reference describes the two alike
+# ("FolderPath: Folder containing the file that the recorded action was applied to";
+# "PreviousFolderPath: Original folder containing the file before the recorded action was applied").
+COLUMNS = {"DeviceFileEvents": {"SourceFilename": "PreviousFolderPath"}}
+
 # Windows event logs whose Sigma fields are their events' EventData names: on these tables a
 # field that is not a column is read from the `<Data Name="X">` elements of `EventData` (as
 # Microsoft's own rules read it; sentinel-table-schemas.json: "EventData" is a string).
@@ -296,7 +303,13 @@ def profile(pipeline):
         logsources.append(({"category": category}, table, equals))
     tables = {}
     for table in sorted({t for _, t, _ in logsources}):
-        fields = {**mappings["generic_mappings"], **mappings["table_mappings"].get(table, {}), **TRANSFORMS.get(table, {})}
+        check_columns(table, COLUMNS.get(table, {}))
+        fields = {
+            **mappings["generic_mappings"],
+            **mappings["table_mappings"].get(table, {}),
+            **COLUMNS.get(table, {}),
+            **TRANSFORMS.get(table, {}),
+        }
         tables[table] = {k: v for k, v in fields.items() if k not in NOT_HELD.get(table, [])}
     for logsource, table, equals, fields in CLOUD:
         check_columns(table, fields)
@@ -331,8 +344,8 @@ def main():
         "# to be that logsource's event (or one of them, a list). Fields: Sigma field → column, a",
         "# dotted path into a dynamic column, or a transform (src/emit/kql/transform.rs) where the",
         "# table holds it in another shape; a field absent here keeps its Sigma name. `event_data`:",
-        "# the XML column whose `<Data Name>` elements are the fields that are not among the",
-        "# table's `table_columns`. `time_columns`: the column",
+        "# the XML column whose `<Data Name>` elements are the fields that are not columns of the",
+        "# table (targets/kql-schemas.tsv). `time_columns`: the column",
         "# holding each table's event time (what a Sigma correlation's timespan bins), where it is",
         "# not `TimeGenerated`.",
         f"default: {scalar('sentinel')}",
@@ -341,9 +354,6 @@ def main():
     tables = sorted({table for logsources, _ in derived.values() for _, table, _ in logsources})
     out.append("time_columns:")
     out += [f"  {scalar(t)}: {scalar(time_column(t))}" for t in tables if time_column(t) != "TimeGenerated"]
-    out.append("table_columns:")
-    for table in EVENT_DATA_TABLES:
-        out.append(f"  {scalar(table)}: {scalar(sorted(c[0] for c in SCHEMAS[table]['columns']))}")
     out.append("profiles:")
     for name, (pipeline, about) in PIPELINES.items():
         logsources, tables = derived[name]

@@ -1,7 +1,9 @@
 //! The KQL written for a Sigma rule against its tables' schemas (`targets/kql-schemas.tsv`):
 //! a column the table lacks is an `unknown-field` loss naming the field, the column and the
 //! table, in every KQL target and with a profile file; a team's own table is not judged; values
-//! are written in the column's type. `check` finds the unknown columns of the rules we write.
+//! are written in the column's type. A test of such a column is written as on events without the
+//! field, so `check` finds no unknown column in the rules we write; a rule whose condition then
+//! never holds is refused.
 
 #[path = "support/scratch.rs"]
 mod scratch;
@@ -14,11 +16,18 @@ fn sigma(logsource: &str, selection: &str) -> String {
 
 const PROCESS: &str = "  category: process_creation\n  product: windows";
 
+/// A process-creation rule selecting `x` in the command line, unless run from a `Temp` folder:
+/// Defender's DeviceProcessEvents has no Sysmon `CurrentDirectory`.
+fn cwd_filtered() -> String {
+    format!(
+        "title: t\nlevel: high\nlogsource:\n{PROCESS}\ndetection:\n  selection:\n    CommandLine|contains: x\n  filter:\n    CurrentDirectory|contains: 'Temp'\n  condition: selection and not filter\n"
+    )
+}
+
 #[test]
 fn a_column_the_table_lacks_is_an_unknown_field_loss_in_every_kql_target() {
     let scratch = Scratch::new("schema-unknown");
-    // Defender's DeviceProcessEvents has no Sysmon `CurrentDirectory`.
-    let rule = scratch.file("cwd.yml", &sigma(PROCESS, "    CurrentDirectory|contains: 'Temp'\n    CommandLine|contains: x"));
+    let rule = scratch.file("cwd.yml", &cwd_filtered());
     for target in ["kql", "sentinel", "sentinel-yaml"] {
         let out = stdout(&ruleconv(&["--to", target], &[&rule]));
         assert!(!out.contains("fidelity: exact"), "{target}: {out}");
@@ -53,7 +62,8 @@ fn a_table_the_schema_data_lacks_is_not_judged_and_a_profile_files_known_tables_
     let own = scratch.file("own.yml", &sigma(PROCESS, "    Image|endswith: '\\x.exe'"));
     let out = stdout(&ruleconv(&["--to", "kql", "--profile", profile], &[&own]));
     assert!(out.contains("fidelity: exact") && out.contains("ProcessPath_s endswith"), "{out}");
-    let network = scratch.file("net.yml", &sigma("  category: network_connection\n  product: windows", "    Bogus: 1"));
+    let network = "title: t\nlevel: high\nlogsource:\n  category: network_connection\n  product: windows\ndetection:\n  selection:\n    DestinationPort: 445\n  filter:\n    Bogus: 1\n  condition: selection and not filter\n";
+    let network = scratch.file("net.yml", network);
     let out = stdout(&ruleconv(&["--to", "kql", "--profile", profile], &[&network]));
     assert!(out.contains("`Bogus` is written as column `NoSuchColumn`, which table `DeviceNetworkEvents` does not have "), "{out}");
 }
@@ -86,16 +96,23 @@ fn values_are_written_in_the_columns_type() {
 }
 
 #[test]
-fn check_finds_the_unknown_columns_of_a_rule_we_write() {
-    let scratch = Scratch::new("schema-check");
-    let rule = scratch.file("cwd.yml", &sigma(PROCESS, "    CurrentDirectory|contains: 'Temp'"));
-    let out = scratch.0.join("out");
-    let written = ruleconv(&["--to", "sentinel-yaml", "-o", out.to_str().unwrap(), "-q"], &[&rule]);
-    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
-    let checked = ruleconv(&["check"], &[&out]);
+fn a_test_of_a_column_the_table_lacks_is_what_sigma_makes_of_a_missing_field() {
+    let scratch = Scratch::new("schema-absent");
+    // On rows without `CurrentDirectory` the filter never holds: the query keeps the selection
+    // and names no column the table lacks, which `check` (as Microsoft's analyzer) would refuse.
+    let rule = scratch.file("cwd.yml", &cwd_filtered());
+    let out = stdout(&ruleconv(&["--to", "kql"], &[&rule]));
+    assert!(out.contains("DeviceProcessEvents\n| where (ProcessCommandLine contains \"x\")\n"), "{out}");
+    assert!(out.contains("loss") && !out.contains("where CurrentDirectory") && !out.contains(" CurrentDirectory contains"), "{out}");
+    let written = scratch.0.join("out");
+    let converted = ruleconv(&["--to", "sentinel-yaml", "-o", written.to_str().unwrap(), "-q"], &[&rule]);
+    assert!(converted.status.success(), "{}", String::from_utf8_lossy(&converted.stderr));
+    let checked = ruleconv(&["check"], &[&written]);
     let text = String::from_utf8_lossy(&checked.stdout);
-    assert!(text.contains("`CurrentDirectory` is no column of `DeviceProcessEvents`"), "{text}");
-    // file:line:col of the name in the written file.
-    let line = text.lines().find(|l| l.contains("`CurrentDirectory`")).unwrap();
-    assert!(line.contains(".yaml:") && line.contains(": warning:"), "{line}");
+    assert!(!text.contains("unknown-column") && !text.contains("is no column of"), "{text}");
+    // A rule that needs the field to have a value would never alert: refused, naming the field.
+    let needs = scratch.file("needs.yml", &sigma(PROCESS, "    CurrentDirectory|contains: 'Temp'\n    CommandLine|contains: x"));
+    let refused = ruleconv(&["--to", "kql"], &[&needs]);
+    let errors = String::from_utf8_lossy(&refused.stderr);
+    assert!(errors.contains("no-detection") && errors.contains("`CurrentDirectory`") && errors.contains("never alert"), "{errors}");
 }

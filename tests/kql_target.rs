@@ -26,10 +26,15 @@ fn convert_with(text: &str, profile: Option<&str>) -> Result<String, Vec<(Code, 
 
 /// The `where` condition of a windows process_creation rule with this detection.
 fn condition(detection: &str) -> String {
-    let text = format!("title: t\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n{detection}\n");
+    condition_in("  product: windows\n  category: process_creation", "DeviceProcessEvents", detection)
+}
+
+/// The `where` condition of a rule of this logsource with this detection, which reads `table`.
+fn condition_in(logsource: &str, table: &str, detection: &str) -> String {
+    let text = format!("title: t\nlogsource:\n{logsource}\ndetection:\n{detection}\n");
     let kql = convert_with(&text, None).unwrap_or_else(|e| panic!("{e:?}"));
     let query: Vec<&str> = kql.lines().filter(|l| !l.starts_with("//")).collect();
-    assert_eq!(query[0], "DeviceProcessEvents");
+    assert_eq!(query[0], table);
     query[1].strip_prefix("| where ").unwrap_or(query[1]).to_string()
 }
 
@@ -55,8 +60,6 @@ fn each_modifier_and_wildcard_has_its_operator() {
         ("  sel:\n    CommandLine|re|i: 'ab'\n  condition: sel", r#"ProcessCommandLine matches regex "(?i)ab""#),
         ("  sel:\n    ProcessId|gt: 4\n  condition: sel", "ProcessId > 4"),
         ("  sel:\n    ProcessId: 4\n  condition: sel", "ProcessId == 4"),
-        ("  sel:\n    IpAddress|cidr: 10.0.0.0/8\n  condition: sel", r#"ipv4_is_in_range(IpAddress, "10.0.0.0/8")"#),
-        ("  sel:\n    IpAddress|cidr: 'fe80::/10'\n  condition: sel", r#"ipv6_is_in_range(IpAddress, "fe80::/10")"#),
         ("  sel:\n    CommandLine|exists: true\n  condition: sel", "not(isempty(ProcessCommandLine))"),
         ("  sel:\n    CommandLine: null\n  condition: sel", "isempty(ProcessCommandLine)"),
         ("  sel:\n    CommandLine|fieldref: Image\n  condition: sel", "ProcessCommandLine =~ FolderPath"),
@@ -68,12 +71,23 @@ fn each_modifier_and_wildcard_has_its_operator() {
         ("  sel:\n    CommandLine: 'C:\\Windows\\'\n  condition: sel", r#"ProcessCommandLine =~ "C:\\Windows\\""#),
         ("  sel:\n    CommandLine: 'say \"hi\" ''x'''\n  condition: sel", r#"ProcessCommandLine =~ "say \"hi\" 'x'""#),
         ("  sel:\n    CommandLine: 'a\\*b'\n  condition: sel", r#"ProcessCommandLine =~ "a*b""#),
-        // Unmapped fields keep their name, in brackets where it is no identifier.
-        ("  sel:\n    cs-method: GET\n  condition: sel", r#"["cs-method"] =~ "GET""#),
     ];
     for (detection, expected) in cases {
         assert_eq!(condition(detection), expected, "{detection}");
     }
+    // A CIDR range tests an address column (Defender's connection events have `RemoteIP`).
+    let network = "  product: windows\n  category: network_connection";
+    let cidr = [
+        ("  sel:\n    DestinationIp|cidr: 10.0.0.0/8\n  condition: sel", r#"ipv4_is_in_range(RemoteIP, "10.0.0.0/8")"#),
+        ("  sel:\n    DestinationIp|cidr: 'fe80::/10'\n  condition: sel", r#"ipv6_is_in_range(RemoteIP, "fe80::/10")"#),
+    ];
+    for (detection, expected) in cidr {
+        assert!(condition_in(network, "DeviceNetworkEvents", detection).ends_with(expected), "{detection}");
+    }
+    // Unmapped fields keep their name, in brackets where it is no identifier (on a team's own
+    // table, which the schema data does not know, so the name is not judged absent).
+    let own = "  product: sentinel\n  service: Custom_CL";
+    assert_eq!(condition_in(own, "Custom_CL", "  sel:\n    cs-method: GET\n  condition: sel"), r#"["cs-method"] =~ "GET""#);
 }
 
 #[test]

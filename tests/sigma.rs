@@ -60,6 +60,18 @@ fn a_whole_single_source_rule() {
 }
 
 #[test]
+fn evidence_is_schema_checked_where_sigmahq_lists_the_logsources_fields() {
+    // windows/process_creation has a SigmaHQ field list, which every field written is checked against.
+    let (text, _) = sigma("DeviceProcessEvents | where ProcessCommandLine contains 'x'", "");
+    assert!(text.as_ref().unwrap().contains("# ruleconv evidence: schema-checked\n"), "{text:?}");
+    // No list to check against: a custom logsource (`product: sentinel`), a logsource SigmaHQ lists no fields for.
+    for query in ["MyApp_CL | where Message_s contains 'x'", "SigninLogs | where ResultType == '50126'"] {
+        let (text, _) = sigma(query, "");
+        assert!(text.as_ref().unwrap().contains("# ruleconv evidence: unverified\n"), "{query}: {text:?}");
+    }
+}
+
+#[test]
 fn text_operators_take_modifiers_and_case_sensitivity_takes_cased() {
     let (block, losses) = detection(
         "DeviceProcessEvents | where ProcessCommandLine contains 'x' and FolderPath startswith_cs 'C:\\\\a*' and FileName in~ ('a.exe', 'b.exe') and ProcessVersionInfoCompanyName == 'Admin'",

@@ -224,6 +224,24 @@ pub enum MatchOp {
     Between,
 }
 
+impl MatchOp {
+    /// Whether the test reads the value's text: a substring, term, pattern (regex, `like`)
+    /// test, which a target writes on the field's text whatever its type.
+    pub fn is_text_test(self) -> bool {
+        matches!(
+            self,
+            MatchOp::Contains
+                | MatchOp::StartsWith
+                | MatchOp::EndsWith
+                | MatchOp::Has
+                | MatchOp::HasPrefix
+                | MatchOp::HasSuffix
+                | MatchOp::Regex
+                | MatchOp::Like
+        )
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Quantifier {

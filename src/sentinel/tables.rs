@@ -78,6 +78,11 @@ impl Table {
         let standard = || STANDARD_COLUMNS.iter().find(|(column, _)| *column == name).map(|(_, kind)| *kind);
         self.columns.get(name).copied().or_else(standard)
     }
+
+    /// Whether it has a column of that name in any case (Sigma's field names are not cased).
+    pub fn has_column_any_case(&self, name: &str) -> bool {
+        self.columns.keys().chain(STANDARD_COLUMNS.iter().map(|(column, _)| column)).any(|column| column.eq_ignore_ascii_case(name))
+    }
 }
 
 /// The table (or parser function) of that name, when the schema data knows it. Kusto's names

@@ -138,14 +138,7 @@ fn test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<Expr> {
     let written = match m.op {
         MatchOp::Equals | MatchOp::StartsWith if scope.is_file_name(&m.field) => regex_test(m, scope, notes),
         MatchOp::Equals => each_value(m, |v| equals(m, v, scope, notes)),
-        MatchOp::Contains
-        | MatchOp::StartsWith
-        | MatchOp::EndsWith
-        | MatchOp::Has
-        | MatchOp::HasPrefix
-        | MatchOp::HasSuffix
-        | MatchOp::Regex
-        | MatchOp::Like => regex_test(m, scope, notes),
+        op if op.is_text_test() => regex_test(m, scope, notes),
         MatchOp::Cidr => {
             let path = scope.path(&m.field, m.span, notes);
             each_value(m, |v| string_of(v).map(|range| Expr::call("net.ip_in_range_cidr", vec![path.clone(), Expr::String(range)])))
@@ -164,6 +157,8 @@ fn test(m: &Match, scope: &Scope, notes: &mut Notes) -> Option<Expr> {
             each_value(m, |v| operand(v, scope, m.span, notes).map(|o| Expr::compare(path.clone(), op, o)))
         }
         MatchOp::Between => between(m, scope, notes),
+        // A test that is neither a text test (above) nor one of these has no YARA-L form yet.
+        _ => None,
     };
     if written.is_none() {
         notes.todo(Code::ConditionDropped, m.span, format!("the `{:?}` test on `{}` with these values has no YARA-L form", m.op, m.field));

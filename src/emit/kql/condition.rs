@@ -7,13 +7,19 @@
 //! would never hold for a string column; that an empty value matches too is a loss (see
 //! `null_test_losses`). Parentheses are `Paren` nodes where the condition groups, so the
 //! printed query shows each group as Sigma wrote it.
+//!
+//! A field written as a column its table does not have (`schema::lacks_column`) is absent
+//! from every row, so its test is what Sigma makes of a missing field: a `null` test holds,
+//! any other does not (negation applies after). The query then names no such column, which
+//! Microsoft's analyzer would refuse; constants are folded away (`fold`), and the schema check
+//! reports the field (`unknown-field`).
 
 use super::profile::{Entry, Profile};
 use super::schema;
 use super::transform::Transform;
 use crate::ir::detection::{Field, Match, MatchOp, Predicate, Quantifier, Value};
 use crate::kql::Span;
-use crate::kql::ast::{BinaryOp, Expr, Literal, StrTest, call};
+use crate::kql::ast::{BinaryOp, Expr, ExprKind, Literal, StrTest, call};
 use crate::sentinel::tables::ColumnType;
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -56,9 +62,15 @@ impl<'a> Columns<'a> {
 
     pub fn predicate(&self, predicate: &Predicate) -> Result<Expr, Untranslatable> {
         Ok(match predicate {
-            Predicate::And(parts) => self.joined(parts, BinaryOp::And, true)?,
-            Predicate::Or(parts) => self.joined(parts, BinaryOp::Or, false)?,
-            Predicate::Not(inner) => call("not", [self.predicate(inner)?]),
+            Predicate::And(parts) => self.joined(parts, BinaryOp::And)?,
+            Predicate::Or(parts) => self.joined(parts, BinaryOp::Or)?,
+            Predicate::Not(inner) => {
+                let inner = self.predicate(inner)?;
+                match constant(&inner) {
+                    Some(holds) => truth(!holds),
+                    None => call("not", [inner]),
+                }
+            }
             Predicate::Match(m) => self.test(m)?,
             Predicate::Opaque { text, span } => {
                 return Err(Untranslatable { at: span.start, reason: format!("`{text}` has no KQL translation") });
@@ -66,10 +78,34 @@ impl<'a> Columns<'a> {
         })
     }
 
-    /// The parts in parentheses; `empty` (what an empty `and`/`or` is) when there are none.
-    fn joined(&self, parts: &[Predicate], op: BinaryOp, empty: bool) -> Result<Expr, Untranslatable> {
+    /// The parts in parentheses, constants folded (`fold`).
+    fn joined(&self, parts: &[Predicate], op: BinaryOp) -> Result<Expr, Untranslatable> {
         let parts: Vec<Expr> = parts.iter().map(|p| self.predicate(p)).collect::<Result<_, _>>()?;
-        Ok(Expr::chain(op, parts).map_or(Expr::literal(Literal::Bool(empty)), Expr::paren))
+        Ok(fold(op, parts).map_or_else(truth, |(joined, _)| Expr::paren(joined)))
+    }
+
+    /// Whether the field, written as `mapped`, is absent from the table's rows: the table is
+    /// known and lacks that column, and no transform rebuilds or rewrites the field.
+    fn absent(&self, field: &Field, mapped: &str) -> bool {
+        self.transform(field).is_none() && schema::lacks_column(self.table, mapped, field)
+    }
+
+    /// Whether a column the field is written as is absent from the table's rows.
+    fn any_absent(&self, field: &Field) -> bool {
+        self.profile.columns(self.table, &field.name).into_iter().any(|mapped| self.absent(field, mapped))
+    }
+
+    /// The fields `filter` tests or compares with that are absent from the table's rows, once each.
+    pub fn absent_fields(&self, filter: &Predicate) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for m in filter.matches() {
+            for field in std::iter::once(&m.field).chain(compared(m)) {
+                if self.any_absent(field) && !names.contains(&field.name) {
+                    names.push(field.name.clone());
+                }
+            }
+        }
+        names
     }
 
     /// The field's column (or a path inside a dynamic column) by the profile's name for it;
@@ -125,9 +161,17 @@ impl<'a> Columns<'a> {
             };
             return group(rewritten.test.into_iter().chain(plain).collect(), m.quantifier, m);
         }
-        let types = self.profile.columns(self.table, &m.field.name).into_iter().map(|c| schema::whole_column_type(self.table, c, &m.field));
-        let tests: Vec<Expr> = self.columns(&m.field).iter().zip(types).map(|(c, t)| self.test_on(c, t, m)).collect::<Result<_, _>>()?;
-        group(tests, Quantifier::Any, m)
+        // A value test against a field the rows lack (`|fieldref`) never holds either.
+        let compared_absent = compared(m).any(|other| self.any_absent(other));
+        let mapped = self.profile.columns(self.table, &m.field.name);
+        let tests = self.columns(&m.field).into_iter().zip(mapped).map(|(column, mapped)| {
+            if self.absent(&m.field, mapped) || compared_absent {
+                // Sigma: a missing field matches `null` and no value.
+                return Ok(truth(matches!(m.op, MatchOp::IsNull | MatchOp::IsEmpty)));
+            }
+            self.test_on(&column, schema::whole_column_type(self.table, mapped, &m.field), m)
+        });
+        group(tests.collect::<Result<_, _>>()?, Quantifier::Any, m)
     }
 
     fn test_on(&self, column: &Expr, column_type: Option<ColumnType>, m: &Match) -> Result<Expr, Untranslatable> {
@@ -211,13 +255,45 @@ impl<'a> Columns<'a> {
     }
 }
 
-/// One test as it is; several in parentheses, joined as the quantifier says.
+/// The fields a test compares its field with (Sigma's `|fieldref`).
+fn compared(m: &Match) -> impl Iterator<Item = &Field> {
+    m.values.iter().filter_map(|v| if let Value::Field(f) = v { Some(f) } else { None })
+}
+
+/// One test as it is; several in parentheses, joined as the quantifier says, constants folded.
 fn group(tests: Vec<Expr>, quantifier: Quantifier, m: &Match) -> Result<Expr, Untranslatable> {
+    if tests.is_empty() {
+        return Err(Untranslatable { at: m.span.start, reason: format!("`{}` is tested against no value", m.field) });
+    }
     let op = if quantifier == Quantifier::All { BinaryOp::And } else { BinaryOp::Or };
-    let several = tests.len() > 1;
-    let joined = Expr::chain(op, tests)
-        .ok_or_else(|| Untranslatable { at: m.span.start, reason: format!("`{}` is tested against no value", m.field) })?;
-    Ok(if several { Expr::paren(joined) } else { joined })
+    Ok(fold(op, tests).map_or_else(truth, |(joined, several)| if several { Expr::paren(joined) } else { joined }))
+}
+
+/// `parts` joined by `op` (`and`/`or`) with constants folded: a part that decides the whole
+/// (`false` in an `and`, `true` in an `or`) makes it that constant (`Err`); the others are left
+/// out, and with none left an `and` holds and an `or` does not. `Ok`: the join, and whether it
+/// joins several parts.
+fn fold(op: BinaryOp, parts: Vec<Expr>) -> Result<(Expr, bool), bool> {
+    let decides = op == BinaryOp::Or;
+    let mut kept = Vec::new();
+    for part in parts {
+        match constant(&part) {
+            Some(holds) if holds == decides => return Err(holds),
+            Some(_) => {}
+            None => kept.push(part),
+        }
+    }
+    let several = kept.len() > 1;
+    Expr::chain(op, kept).map(|joined| (joined, several)).ok_or(!decides)
+}
+
+/// The value of a condition that is a constant (`true`, `false`).
+pub fn constant(condition: &Expr) -> Option<bool> {
+    if let ExprKind::Literal(Literal::Bool(holds)) = condition.kind { Some(holds) } else { None }
+}
+
+fn truth(holds: bool) -> Expr {
+    Expr::literal(Literal::Bool(holds))
 }
 
 /// A step of a field's path: an index `[n]`, else a key.
@@ -272,12 +348,16 @@ mod tests {
             test(Field::column("CommandLine"), MatchOp::Contains, vec![text("a"), text("b")], false),
             test(Field::column("Image"), MatchOp::Equals, vec![text("x"), Value::Int(5)], false),
         ]);
+        assert_eq!(
+            printed("DeviceProcessEvents", &Predicate::And(vec![either])),
+            r#"(((ProcessCommandLine contains "a" or ProcessCommandLine contains "b") or FolderPath in~ ("x", "5")))"#
+        );
+        // Odd column names on a table the schema data does not know (so none is absent).
         let not = Predicate::Not(Box::new(test(Field::column("User name"), MatchOp::EndsWith, vec![text(r#"C:\"q""#)], true)));
         let only = Predicate::And(vec![test(Field::column("Count"), MatchOp::Gt, vec![Value::Int(-3)], false)]);
-        let rule = Predicate::And(vec![either, not, only]);
         assert_eq!(
-            printed("DeviceProcessEvents", &rule),
-            r#"(((ProcessCommandLine contains "a" or ProcessCommandLine contains "b") or FolderPath in~ ("x", "5")) and not(["User name"] endswith_cs "C:\\\"q\"") and (Count > -3))"#
+            printed("Custom_CL", &Predicate::And(vec![not, only])),
+            r#"(not(["User name"] endswith_cs "C:\\\"q\"") and (Count > -3))"#
         );
         assert_eq!(printed("DeviceProcessEvents", &Predicate::And(Vec::new())), "true");
         assert_eq!(printed("DeviceProcessEvents", &Predicate::Or(Vec::new())), "false");
@@ -288,11 +368,41 @@ mod tests {
         let trust = test(Field::column("DeviceDetail.trusttype"), MatchOp::Equals, vec![Value::Bool(true)], true);
         assert_eq!(printed("SigninLogs", &trust), r#"DeviceDetail["trustType"] == true"#);
         // A Sigma name the profile keeps as it is stays one column, dots and all.
-        let kept = test(Field::column("DeviceDetail.isCompliant"), MatchOp::Equals, vec![Value::Bool(true)], true);
-        assert_eq!(printed("SigninLogs", &kept), r#"["DeviceDetail.isCompliant"] == true"#);
+        let kept = test(Field::column("Device.isCompliant"), MatchOp::Equals, vec![Value::Bool(true)], true);
+        assert_eq!(printed("Custom_CL", &kept), r#"["Device.isCompliant"] == true"#);
         let field = Field { name: "Targets".into(), path: vec!["[-1]".into(), "name".into()] };
         let named = test(field, MatchOp::StartsWith, vec![text("adm")], false);
-        assert_eq!(printed("SigninLogs", &named), r#"Targets[-1]["name"] startswith "adm""#);
+        assert_eq!(printed("Custom_CL", &named), r#"Targets[-1]["name"] startswith "adm""#);
+    }
+
+    #[test]
+    fn a_field_the_table_lacks_is_tested_as_sigma_tests_a_missing_field() {
+        // DeviceProcessEvents has no CurrentDirectory column (targets/kql-schemas.tsv).
+        let value = || test(Field::column("CurrentDirectory"), MatchOp::Contains, vec![text("temp")], false);
+        let null = || test(Field::column("CurrentDirectory"), MatchOp::IsNull, Vec::new(), false);
+        let kept = || test(Field::column("CommandLine"), MatchOp::Contains, vec![text("x")], false);
+        let not = |p: Predicate| Predicate::Not(Box::new(p));
+        // A value test never holds, a null test always does, negation after; constants fold away.
+        assert_eq!(printed("DeviceProcessEvents", &value()), "false");
+        assert_eq!(printed("DeviceProcessEvents", &null()), "true");
+        assert_eq!(printed("DeviceProcessEvents", &not(value())), "true");
+        assert_eq!(printed("DeviceProcessEvents", &not(null())), "false");
+        let kept_only = r#"(ProcessCommandLine contains "x")"#;
+        assert_eq!(printed("DeviceProcessEvents", &Predicate::And(vec![kept(), not(value())])), kept_only);
+        assert_eq!(printed("DeviceProcessEvents", &Predicate::Or(vec![kept(), value()])), kept_only);
+        assert_eq!(printed("DeviceProcessEvents", &Predicate::And(vec![kept(), value()])), "false");
+        assert_eq!(printed("DeviceProcessEvents", &Predicate::Or(vec![kept(), null()])), "true");
+        // A field with a transform is no column to look for (Hashes is rewritten to SHA256...).
+        let hashes = test(Field::column("Hashes"), MatchOp::Contains, vec![text("SHA256=AB")], false);
+        assert_eq!(printed("DeviceProcessEvents", &hashes), r#"SHA256 startswith "AB""#);
+        // The fields a condition reads that are absent, for the reason a constant rule gives.
+        let (_, profile) = super::super::profile::named(None).unwrap();
+        let columns = Columns::new(&profile, "DeviceProcessEvents");
+        assert_eq!(columns.absent_fields(&Predicate::And(vec![kept(), value(), null()])), ["CurrentDirectory"]);
+        // Compared with a field the rows lack (`|fieldref`), a value test never holds either.
+        let fieldref = test(Field::column("CommandLine"), MatchOp::Equals, vec![Value::Field(Field::column("CurrentDirectory"))], false);
+        assert_eq!(printed("DeviceProcessEvents", &not(fieldref.clone())), "true");
+        assert_eq!(columns.absent_fields(&fieldref), ["CurrentDirectory"]);
     }
 
     #[test]

@@ -104,7 +104,7 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<Emitted, Vec<Proble
             if !refused.is_empty() {
                 return Err(refused);
             }
-            let writer = Writer { name, profile, subject, losses: RefCell::default() };
+            let writer = Writer { name, profile, subject, losses: RefCell::default(), allow_broader: options.allow_broader };
             let result = subject.detection.result.ok_or_else(|| writer.error(Code::NoDetection, 0, "the rule selects no events".into()))?;
             let mut losses = unmodelled_losses(subject);
             losses.extend(null_test_losses(subject));
@@ -142,7 +142,7 @@ pub(super) fn written_rows(subject: &Subject, options: &EmitOptions) -> Result<W
     let (name, profile) = profile::named(options.profile.as_deref())
         .map_err(|e| vec![Problem::at_key(Kind::Error, Code::UnknownProfile, subject.rule, "logsource", e)])?;
     let (name, profile) = (name.as_str(), profile.as_ref());
-    let writer = Writer { name, profile, subject, losses: RefCell::default() };
+    let writer = Writer { name, profile, subject, losses: RefCell::default(), allow_broader: options.allow_broader };
     let detection = subject.detection;
     let tables: Vec<String> = (0..detection.sources.len()).map(|i| writer.entry(i).map(|e| e.table.clone())).collect::<Result<_, _>>()?;
     let columns = Columns::new(profile, tables.first().map_or("", String::as_str));
@@ -192,6 +192,8 @@ struct Writer<'a> {
     subject: &'a Subject<'a>,
     /// What the sources' rewritten tests lose.
     losses: RefCell<Vec<Problem>>,
+    /// `--allow-broader`: a source whose condition always holds is written (with a loss).
+    allow_broader: bool,
 }
 
 impl Writer<'_> {
@@ -258,6 +260,12 @@ impl Writer<'_> {
         let columns = Columns::of_entry(self.profile, &entry);
         let filter = &self.subject.detection.sources[index].filter;
         let condition = columns.predicate(filter).map_err(|u| self.error(Code::ConditionDropped, u.at, u.reason))?;
+        if let Some(holds) = condition::constant(&condition) {
+            let absent = columns.absent_fields(filter);
+            if !absent.is_empty() {
+                self.constant_source(index, &entry.table, &absent, holds)?;
+            }
+        }
         let rewritten =
             columns.take_losses().into_iter().map(|(span, message)| loss_at(self.subject, Code::ConditionDropped, span, message));
         self.losses.borrow_mut().extend(rewritten);
@@ -279,6 +287,32 @@ impl Writer<'_> {
             Some(test) => rows.pipe(OperatorKind::Where(test.into())),
             None => rows,
         })
+    }
+}
+
+impl Writer<'_> {
+    /// A source whose condition is a constant because the fields it tests are absent from its
+    /// table: one that never holds would never alert (an error); one that always holds keeps no
+    /// discriminating condition (`broader`: an error, or a loss with `--allow-broader`).
+    fn constant_source(&self, index: usize, table: &str, absent: &[String], holds: bool) -> Result<(), Vec<Problem>> {
+        let source = &self.subject.detection.sources[index];
+        let fields = absent.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+        let why = format!(
+            "on `{table}`, the condition of `{}` depends on {fields}, which the table does not have (targets/kql-schemas.tsv)",
+            source.name
+        );
+        let at = source.span.start;
+        if !holds {
+            let message = format!("{why}: it never holds, so the query would never alert");
+            return Err(self.error(Code::NoDetection, at, message));
+        }
+        if !self.allow_broader {
+            let message = format!("{why}: it always holds, so every event of the table would alert (--allow-broader writes it)");
+            return Err(vec![Problem::in_logic(Kind::Error, Code::Broader, self.subject.rule, at, message)]);
+        }
+        let message = format!("{why}: it always holds; written because of --allow-broader");
+        self.losses.borrow_mut().push(loss_at(self.subject, Code::Broader, source.span, message));
+        Ok(())
     }
 }
 

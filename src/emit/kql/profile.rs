@@ -21,10 +21,6 @@ pub struct Profiles {
     /// Table → the column holding its event time, where that is not `TimeGenerated`.
     pub time_columns: BTreeMap<String, String>,
     pub profiles: BTreeMap<String, Arc<Profile>>,
-    /// Table → its columns, for the tables an entry reads `event_data` from: a Sigma field
-    /// that is none of them is an element of that XML column.
-    #[serde(default)]
-    pub table_columns: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -166,11 +162,11 @@ impl Profile {
             Some(Mapped::Transformed(transform)) => Some(Cow::Borrowed(transform)),
             Some(_) => None,
             None => {
+                // A field that is none of the table's columns (targets/kql-schemas.tsv) is an element.
                 let column = event_data?;
-                let columns = profiles().table_columns.get(table)?;
+                let schema = crate::sentinel::tables::table(table)?;
                 let element = field.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-                (element && !columns.iter().any(|c| c.eq_ignore_ascii_case(&field.name)))
-                    .then(|| Cow::Owned(Transform::XmlData { column: column.to_string() }))
+                (element && !schema.has_column_any_case(&field.name)).then(|| Cow::Owned(Transform::XmlData { column: column.to_string() }))
             }
         }
     }
@@ -320,6 +316,9 @@ mod tests {
             matches!(profile.transform("Event", &Field::column("ImagePath"), data).as_deref(), Some(Transform::XmlData { column }) if column == "EventData")
         );
         assert!(profile.transform("Event", &Field::column("EventID"), data).is_none());
+        // Columns are the table's in targets/kql-schemas.tsv, whatever the case Sigma writes.
+        assert!(profile.transform("SecurityEvent", &Field::column("keywords"), data).is_none());
+        assert!(profile.transform("SecurityEvent", &Field::column("ServiceSid"), data).is_some());
         assert!(profile.transform("Event", &Field::column("ImagePath"), None).is_none());
         // A process-creation rule's fields on the Defender table are not Windows event data.
         let process = profile.entry(&logsource(Some("process_creation"), Some("windows"), None)).unwrap();

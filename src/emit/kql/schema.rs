@@ -43,6 +43,12 @@ pub fn whole_column_type(table: &str, mapped: &str, field: &Field) -> Option<Col
     whole.then(|| tables::table(table)?.column(root)).flatten()
 }
 
+/// Whether `table` is known to the schema data and lacks the column a field is written as:
+/// such a field is absent from every row the query reads.
+pub fn lacks_column(table: &str, mapped: &str, field: &Field) -> bool {
+    tables::table(table).is_some_and(|schema| schema.column(root_column(mapped, field).0).is_none())
+}
+
 /// A test's values as written against a column of a known type.
 pub struct Typed<'a> {
     pub values: Cow<'a, [Value]>,
@@ -65,17 +71,8 @@ impl Typed<'_> {
 /// written as they are).
 pub fn typed(kind: Option<ColumnType>, m: &Match) -> Typed<'_> {
     let as_is = Typed { values: Cow::Borrowed(&m.values), as_text: false, mismatch: None, caseless: false };
-    let text_test = matches!(
-        m.op,
-        MatchOp::Contains
-            | MatchOp::StartsWith
-            | MatchOp::EndsWith
-            | MatchOp::Has
-            | MatchOp::HasPrefix
-            | MatchOp::HasSuffix
-            | MatchOp::Regex
-            | MatchOp::Cidr
-    );
+    // A CIDR test reads the address's text too (`ipv4_is_in_range` takes a string).
+    let text_test = m.op.is_text_test() || m.op == MatchOp::Cidr;
     let compares = matches!(m.op, MatchOp::Equals | MatchOp::Lt | MatchOp::Le | MatchOp::Gt | MatchOp::Ge | MatchOp::Between);
     let strings = || m.values.iter().filter_map(text_of);
     match kind {
@@ -241,7 +238,11 @@ impl Findings<'_> {
             let problem = match (kind, test) {
                 (None, _) => {
                     let how = if root == field.name { "kept as column".to_string() } else { format!("written as column `{root}`") };
-                    let message = format!("`{}` is {how}, which table `{table}` does not have (targets/kql-schemas.tsv)", field.name);
+                    let mut message = format!("`{}` is {how}, which table `{table}` does not have (targets/kql-schemas.tsv)", field.name);
+                    if test.is_some() {
+                        // See `condition`: the test is written as on an event without the field.
+                        message.push_str(": the field is absent from its rows, so a `null` test of it holds and any other does not");
+                    }
                     Some((Code::UnknownField, message))
                 }
                 (Some(kind), Some(m)) if whole => typed(Some(kind), m)

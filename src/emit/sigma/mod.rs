@@ -204,7 +204,10 @@ fn rule_documents(subject: &Subject, options: &EmitOptions) -> Result<Emitted, V
         documents.push(document(rule, &title, &id_of(index, &derived), &[("correlation", block)], &[], &entity_renames));
     }
     // Messages may quote multi-line query text; every line stays a comment.
-    let evidence = Evidence::Unverified;
+    // Fields checked against SigmaHQ's field list of every base's logsource (`values::items`);
+    // a custom logsource, or a Sigma rule's own, has none to check against.
+    let checked = bases.iter().all(|base| profile::listed_fields(&base.scope).is_some());
+    let evidence = if checked { Evidence::SchemaChecked } else { Evidence::Unverified };
     let header: String = header_lines(&problems, evidence).iter().flat_map(|line| line.lines()).map(|line| format!("# {line}\n")).collect();
     let text = documents.iter().map(|d| format!("{header}{}", yaml::to_yaml_string(d))).collect::<Vec<_>>().join("---\n");
     Ok(Emitted { text, problems, evidence })
