@@ -334,9 +334,11 @@ fn assemble<'a>(
             };
             match result {
                 Ok(emitted) => {
-                    record.fidelity = Some(Verdict::of_emitted(&emitted.problems));
                     record.evidence = Some(emitted.evidence);
                     record.problems.extend(emitted.problems);
+                    // A loss found while reading (an ARM expression carried as its text) is as
+                    // much a loss of the output as one the emitter found.
+                    record.fidelity = Some(Verdict::of_emitted(&record.problems));
                     let detection = if target.reads_detection_of(rule) { Arc::clone(&lowered.detection) } else { Arc::default() };
                     converted.push(Converted { rule, detection, input: &file.input, text: emitted.text, record: records.len() });
                 }

@@ -5,6 +5,7 @@ use super::junit::{self, Case, Suite};
 use super::output_file::Writer;
 use super::progress::Progress;
 use super::stdout::Stdout;
+use super::sync_cmd;
 use super::{ConvertArgs, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE};
 use crate::convert::{self, Converted, Record, Status, Summary};
 use crate::diag::{Code, Kind, Problem};
@@ -17,6 +18,12 @@ use std::io::Write;
 use std::path::Path;
 
 pub fn run(args: ConvertArgs) -> i32 {
+    run_with(args, None)
+}
+
+/// `convert`, or with `sync` set `sync` (`--check` when `sync` is `Some(true)`): the same run,
+/// whose write step brings the output folder up to date instead (see `sync_cmd`).
+pub fn run_with(args: ConvertArgs, sync: Option<bool>) -> i32 {
     let mut targets: Vec<Target> = Vec::new();
     args.to.iter().for_each(|t| {
         if !targets.contains(t) {
@@ -79,11 +86,13 @@ pub fn run(args: ConvertArgs) -> i32 {
     let mut all_records = Vec::new();
     let mut summaries = Vec::new();
     let mut stdout_failure = None;
+    let mut synced = Vec::new();
     for (target, (mut records, converted)) in targets.iter().zip(results) {
-        match &args.output {
-            Some(dir) if several => write_files(&converted, &mut records, &dir.join(target.name()), *target, &writer),
-            Some(dir) => write_files(&converted, &mut records, dir, *target, &writer),
-            None => stdout_failure = write_stdout(&converted, &mut records, *target, &options).err(),
+        let dir = args.output.as_ref().map(|dir| if several { dir.join(target.name()) } else { dir.clone() });
+        match (dir, sync) {
+            (Some(dir), Some(check)) => synced.push(sync_cmd::sync_target(&converted, &mut records, &dir, *target, &writer, check)),
+            (Some(dir), None) => write_files(&converted, &mut records, &dir, *target, &writer),
+            (None, _) => stdout_failure = write_stdout(&converted, &mut records, *target, &options).err(),
         }
         summaries.push((*target, convert::summarize(&read, &records)));
         all_records.extend(records);
@@ -106,6 +115,15 @@ pub fn run(args: ConvertArgs) -> i32 {
         say!("ruleconv: {message}");
         return EXIT_PROBLEMS;
     }
+    if let Some(check) = sync {
+        if let Err(message) = sync_cmd::print(&synced, check) {
+            say!("ruleconv sync: {message}");
+            return EXIT_PROBLEMS;
+        }
+        if check && synced.iter().any(sync_cmd::Synced::out_of_date) {
+            return EXIT_PROBLEMS;
+        }
+    }
     if summaries.iter().all(|(_, s)| s.failed == 0 && s.converted > 0) { EXIT_OK } else { EXIT_PROBLEMS }
 }
 
@@ -124,7 +142,7 @@ fn write_files(converted: &[Converted], records: &mut [Record], dir: &Path, targ
 
 /// A rule whose output could not be written failed, whatever its translation was: it has no
 /// fidelity and no evidence, so no summary counts it as exact.
-fn not_written(record: &mut Record, c: &Converted, message: String) {
+pub(super) fn not_written(record: &mut Record, c: &Converted, message: String) {
     record.status = Status::Failed;
     record.fidelity = None;
     record.evidence = None;

@@ -16,6 +16,7 @@ mod explain_cmd;
 mod git_tree;
 mod junit;
 mod list_cmd;
+mod manifest;
 mod output_file;
 mod output_lock;
 mod progress;
@@ -23,6 +24,7 @@ mod report_cmd;
 mod sarif;
 mod stdout;
 mod suggest;
+mod sync_cmd;
 mod test_cmd;
 
 use crate::emit::Target;
@@ -76,6 +78,13 @@ pub struct Cli {
 enum Command {
     /// Convert rules to a target format.
     Convert(ConvertArgs),
+    /// Bring a committed output folder up to date: write changed outputs, add new ones, remove
+    /// those whose rule is gone (only files ruleconv wrote, listed in DIR/.ruleconv-manifest.json).
+    /// With --check, change nothing and exit 1 if anything would change (for CI).
+    #[command(after_help = "Example: `ruleconv sync rules/ --to sentinel -o deploy/`, then in CI \
+        `ruleconv sync rules/ --to sentinel -o deploy/ --check` fails when deploy/ is stale. Files in DIR that \
+        ruleconv did not write are never replaced (unless --force) or removed.")]
+    Sync(SyncArgs),
     /// Parse every rule and its KQL; report each problem as file:line:col. Exit 1 on any error.
     #[command(after_help = "Run it in CI over a rule repository: `ruleconv check rules/` (or `--format json` for tools, \
         `--format sarif > check.sarif` for code scanning, `--junit check.xml` for test reports). Rules of the run \
@@ -162,6 +171,15 @@ pub struct ConvertArgs {
     allow_broader: bool,
     #[command(flatten)]
     batch: BatchArgs,
+}
+
+#[derive(Args, Debug)]
+struct SyncArgs {
+    #[command(flatten)]
+    convert: ConvertArgs,
+    /// Change nothing; print what would change and exit 1 if anything would.
+    #[arg(long)]
+    check: bool,
 }
 
 /// What every batch over many rules takes (`convert`, `check`).
@@ -314,6 +332,11 @@ pub fn run() -> i32 {
     };
     match cli.command {
         Some(Command::Convert(args)) => convert_cmd::run(args),
+        Some(Command::Sync(args)) if args.convert.output.is_none() => {
+            say!("ruleconv sync: -o DIR is required: the output folder to bring up to date");
+            EXIT_USAGE
+        }
+        Some(Command::Sync(args)) => convert_cmd::run_with(args.convert, Some(args.check)),
         Some(Command::Check(args)) => check_cmd::run(&args),
         Some(Command::Explain(args)) => explain_cmd::run(&args.rules, args.from, args.format == "json"),
         Some(Command::Diff(args)) if args.rules => diff_cmd::run_rules(diff_cmd::RuleReviewArgs {

@@ -47,6 +47,11 @@ impl Writer {
         }
     }
 
+    /// Whether existing files with other content are replaced (`--force`).
+    pub fn forced(&self) -> bool {
+        self.force
+    }
+
     /// Takes the output folder `dir` for this run (see `FolderLock`), making it when missing;
     /// fails when another run holds it. Released when the writer is dropped.
     pub fn claim(&mut self, dir: &Path) -> Result<(), String> {
@@ -63,13 +68,28 @@ impl Writer {
     /// no user's file, no link), so its files skip those checks: a pack of thousands of rules
     /// is then written with a create, a write and a rename per file.
     pub fn write_under(&self, root: &Path, path: &Path, text: &str) -> Result<(), String> {
-        let relative = path.strip_prefix(root).map_err(|_| format!("is outside the output folder {}", root.display()))?;
-        if relative.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
-            return Err(format!("is outside the output folder {}", root.display()));
+        self.write_under_as(root, path, text, self.force)
+    }
+
+    /// `write_under`, replacing the file when its content differs: for a file this tool wrote
+    /// before (`sync` knows them from its manifest), whatever `--force` says.
+    pub fn replace_under(&self, root: &Path, path: &Path, text: &str) -> Result<(), String> {
+        self.write_under_as(root, path, text, true)
+    }
+
+    /// Removes `path`, a regular file under the output folder `root` (never a link or a folder).
+    pub fn remove_under(&self, root: &Path, path: &Path) -> Result<(), String> {
+        self.inside(root, path)?;
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_file() => std::fs::remove_file(path).map_err(|e| format!("cannot remove: {e}")),
+            Ok(meta) => Err(format!("is {}, not a regular file; not removed", kind_of(meta.file_type()))),
+            Err(_) => Ok(()),
         }
-        if self.created(root) {
-            return self.write_fresh(root, path, text);
-        }
+    }
+
+    /// Refuses `path` unless it is under `root` with no symbolic link leading out between them.
+    fn inside(&self, root: &Path, path: &Path) -> Result<(), String> {
+        let relative = under(root, path)?;
         let mut walked = root.to_path_buf();
         for part in relative.components() {
             walked.push(part);
@@ -78,10 +98,19 @@ impl Writer {
                 return Err(format!("{} is a symbolic link out of the output folder; not followed", walked.display()));
             }
         }
+        Ok(())
+    }
+
+    fn write_under_as(&self, root: &Path, path: &Path, text: &str, replace: bool) -> Result<(), String> {
+        if self.created(root) {
+            under(root, path)?;
+            return self.write_fresh(root, path, text);
+        }
+        self.inside(root, path)?;
         if let Some(parent) = path.parent() {
             self.sweep(parent);
         }
-        self.write(path, text)
+        self.write_as(path, text, replace)
     }
 
     /// Writes through a temporary file and a rename, so an interrupted run leaves no half file.
@@ -91,6 +120,11 @@ impl Writer {
     /// Anything else than a regular file there (a FIFO, a device, a folder) is refused unread:
     /// reading a FIFO waits for a writer that may never come.
     pub fn write(&self, path: &Path, text: &str) -> Result<(), String> {
+        self.write_as(path, text, self.force)
+    }
+
+    /// `write`, replacing a file with other content when `replace` says so.
+    fn write_as(&self, path: &Path, text: &str, replace: bool) -> Result<(), String> {
         let existing = std::fs::symlink_metadata(path).ok().map(|m| m.file_type());
         if existing.is_some_and(|t| t.is_symlink()) {
             return Err("is a symbolic link; not replaced".into());
@@ -107,7 +141,7 @@ impl Writer {
             if existing == text.as_bytes() {
                 return Ok(());
             }
-            if !self.force {
+            if !replace {
                 return Err("exists with other content; not replaced (use --force to replace it)".into());
             }
         }
@@ -178,6 +212,15 @@ impl Writer {
             }
         }
     }
+}
+
+/// `path` relative to `root`, refused when it is not plainly under it (no `..`, not absolute).
+fn under<'a>(root: &Path, path: &'a Path) -> Result<&'a Path, String> {
+    let relative = path.strip_prefix(root).map_err(|_| format!("is outside the output folder {}", root.display()))?;
+    if relative.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+        return Err(format!("is outside the output folder {}", root.display()));
+    }
+    Ok(relative)
 }
 
 /// What a file type is, in words.
