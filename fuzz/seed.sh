@@ -54,4 +54,17 @@ copy convert_all 1 "${markdown[@]}" "${catalog[@]}"
 copy convert_all 2 "${arm[@]}"
 copy convert_all 3 "${pages[@]}"
 
+# detect_format: the bytes of every kind of rule file, as a folder search meets them.
+copy detect_format "" "${sentinel[@]}" "${sigma[@]}" "${markdown[@]}" "${catalog[@]}" "${arm[@]}" "${pages[@]}"
+
+# test_rule: a rule, a NUL byte, then its events (JSON Lines), from the `test` fixtures.
+mkdir -p "$corpus/test_rule"
+for pair in "arm/content_package.json:sign-ins.jsonl" "sentinel/scheduled_tags.yaml:running-rat.jsonl" "rule-catalog.md:vm-run-command.jsonl"; do
+  rule="$repo/tests/fixtures/${pair%%:*}" events="$repo/tests/fixtures-events/${pair##*:}"
+  { cat "$rule"; printf '\0'; cat "$events"; } >"$corpus/test_rule/$(basename "$rule")"
+done
+for f in "${sigma[@]:0:20}"; do
+  { cat "$f"; printf '\0'; echo '{"CommandLine":"powershell -enc AA","Image":"C:\\Windows\\System32\\cmd.exe"}'; } >"$corpus/test_rule/sigma-$(sha1sum <"$f" | cut -c1-16)"
+done
+
 for d in "$corpus"/*/; do echo "$(ls "$d" | wc -l) seeds in $d"; done
