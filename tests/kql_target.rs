@@ -35,7 +35,9 @@ fn condition_in(logsource: &str, table: &str, detection: &str) -> String {
     let kql = convert_with(&text, None).unwrap_or_else(|e| panic!("{e:?}"));
     let query: Vec<&str> = kql.lines().filter(|l| !l.starts_with("//")).collect();
     assert_eq!(query[0], table);
-    query[1].strip_prefix("| where ").unwrap_or(query[1]).to_string()
+    // The last stage: the rule's own condition, after the table's scoping and any `extend`.
+    let last = query.last().expect("a query");
+    last.strip_prefix("| where ").unwrap_or(last).to_string()
 }
 
 #[test]
@@ -75,11 +77,12 @@ fn each_modifier_and_wildcard_has_its_operator() {
     for (detection, expected) in cases {
         assert_eq!(condition(detection), expected, "{detection}");
     }
-    // A CIDR range tests an address column (Defender's connection events have `RemoteIP`).
+    // A CIDR range tests an address: the destination is `RemoteIP` of an outbound connection and
+    // `LocalIP` of an inbound one, which an `extend` chooses.
     let network = "  product: windows\n  category: network_connection";
     let cidr = [
-        ("  sel:\n    DestinationIp|cidr: 10.0.0.0/8\n  condition: sel", r#"ipv4_is_in_range(RemoteIP, "10.0.0.0/8")"#),
-        ("  sel:\n    DestinationIp|cidr: 'fe80::/10'\n  condition: sel", r#"ipv6_is_in_range(RemoteIP, "fe80::/10")"#),
+        ("  sel:\n    DestinationIp|cidr: 10.0.0.0/8\n  condition: sel", r#"ipv4_is_in_range(DestinationIp, "10.0.0.0/8")"#),
+        ("  sel:\n    DestinationIp|cidr: 'fe80::/10'\n  condition: sel", r#"ipv6_is_in_range(DestinationIp, "fe80::/10")"#),
     ];
     for (detection, expected) in cidr {
         assert!(condition_in(network, "DeviceNetworkEvents", detection).ends_with(expected), "{detection}");

@@ -40,9 +40,14 @@ fn ruleconv_converts_every_rule_pysigma_converts() {
     let rules = per_rule.as_object().unwrap();
     let count = |key: &str| rules.values().filter(|r| r[key] == true).count();
     // Where pySigma's query cannot mean the rule on the table's rows (a folder tested on a column
-    // holding the file name only) or keeps none of its logic, ruleconv refuses and says why:
+    // holding the file name only, a condition on columns the table does not have, which
+    // Microsoft's analyzer rejects) or keeps none of its logic, ruleconv refuses and says why:
     // those refusals are the only gaps allowed.
-    let reasoned = |error: &str| error.contains("has only the file's name") || error.contains("--allow-broader writes it");
+    let reasoned = |error: &str| {
+        error.contains("has only the file's name")
+            || error.contains("--allow-broader writes it")
+            || error.contains("which the table does not have")
+    };
     let gaps: Vec<_> = rules
         .iter()
         .filter(|(_, r)| r["pysigma"] == true && r["ruleconv"] != true)
@@ -51,9 +56,11 @@ fn ruleconv_converts_every_rule_pysigma_converts() {
         .collect();
     assert!(gaps.is_empty(), "pySigma converts, ruleconv does not:\n{}", gaps.join("\n"));
     assert!(count("pysigma") >= 1900, "pySigma converted {} rules", count("pysigma"));
-    assert!(count("ruleconv") >= 2390, "ruleconv converted {} rules", count("ruleconv"));
+    assert!(count("ruleconv") >= 2350, "ruleconv converted {} rules", count("ruleconv"));
+    // Since a condition on columns the table lacks is refused (AuditLogs and OfficeActivity
+    // fields the schema data does not list), azure converts 100 and m365 16 (113 and 19 before).
     for prefix in ["azure/", "m365/"] {
         let converted = rules.values().filter(|r| r["logsource"].as_str().unwrap().starts_with(prefix) && r["ruleconv"] == true);
-        assert!(converted.count() >= if prefix == "m365/" { 19 } else { 113 }, "{prefix}");
+        assert!(converted.count() >= if prefix == "m365/" { 16 } else { 98 }, "{prefix}");
     }
 }

@@ -19,7 +19,11 @@ use std::process::Command;
 /// Measured: 1,086 of 1,221 corpus rules convert both ways (the others have no Sigma form, or,
 /// 38 IIS rules, SigmaHQ's `category: webserver`, which the `sentinel` KQL profile maps to no
 /// table yet); all keep their settings, but for entity mappings of columns the query makes.
-const MIN_BOTH_WAYS: usize = 1_080;
+/// Since a test of a column its table lacks never holds (issue 18), the way back refuses rules
+/// whose Sigma names fields the `sentinel` profile's table does not have (ASIM parsers' field
+/// names under a Windows logsource, `Process`, `FilePath`; dotted paths spelled otherwise), whose
+/// KQL used to read columns that do not exist: 930.
+const MIN_BOTH_WAYS: usize = 925;
 
 /// The neutral metadata a round trip must keep. Ids compare without case (Sigma writes UUIDs
 /// in lower case; a rule without a UUID gets a derived one, reported as a change), descriptions without the quotes Sentinel files wrap inside a block scalar

@@ -17,6 +17,7 @@
 use super::profile::{Entry, Profile};
 use super::schema;
 use super::transform::Transform;
+use crate::diag::Code;
 use crate::ir::detection::{Field, Match, MatchOp, Predicate, Quantifier, Value};
 use crate::kql::Span;
 use crate::kql::ast::{BinaryOp, Expr, ExprKind, Literal, StrTest, call};
@@ -31,7 +32,7 @@ pub struct Columns<'a> {
     /// The XML column holding the fields that are not columns (the entry's `event_data`).
     pub event_data: Option<&'a str>,
     /// Why a rewritten test cannot hold on the table's rows, where it was written anyway.
-    losses: RefCell<Vec<(Span, String)>>,
+    losses: RefCell<Vec<(Span, Code, String)>>,
 }
 
 /// Why a predicate has no KQL form, and where.
@@ -51,7 +52,7 @@ impl<'a> Columns<'a> {
     }
 
     /// The losses of the tests written so far, taken.
-    pub fn take_losses(&self) -> Vec<(Span, String)> {
+    pub fn take_losses(&self) -> Vec<(Span, Code, String)> {
         self.losses.take()
     }
 
@@ -118,7 +119,7 @@ impl<'a> Columns<'a> {
     /// join key must be); the first where it stands for several.
     pub fn whole_column<'b>(&'b self, field: &'b Field) -> Option<&'b str> {
         let mapped = self.profile.columns(self.table, &field.name)[0];
-        (field.path.is_empty() && (mapped == field.name || !mapped.contains('.'))).then_some(mapped)
+        (field.path.is_empty() && (schema::is_one_name(self.table, mapped, field) || !mapped.contains('.'))).then_some(mapped)
     }
 
     fn columns(&self, field: &Field) -> Vec<Expr> {
@@ -126,8 +127,8 @@ impl<'a> Columns<'a> {
         mapped
             .into_iter()
             .map(|mapped| {
-                // A mapped dotted path reads into a dynamic column; an unmapped Sigma name stays one name.
-                let mut out = if mapped == field.name {
+                // A dotted path reads into a dynamic column; an unmapped Sigma name stays one name.
+                let mut out = if schema::is_one_name(self.table, mapped, field) {
                     Expr::name(mapped)
                 } else {
                     let mut steps = mapped.split('.');
@@ -145,13 +146,28 @@ impl<'a> Columns<'a> {
     /// A test on each of the field's columns, its values typed as the column is; any may hold.
     /// A field rewritten value by value is tested on the columns its values name.
     fn test(&self, m: &Match) -> Result<Expr, Untranslatable> {
+        // An unmapped dotted Sigma name read as a path into a dynamic column: the profile does
+        // not say the column holds an object with that key (it may hold an array of them).
+        let inferred = self
+            .profile
+            .columns(self.table, &m.field.name)
+            .into_iter()
+            .find(|mapped| *mapped == m.field.name && mapped.contains('.') && !schema::is_one_name(self.table, mapped, &m.field));
+        if let Some(path) = inferred {
+            let message = format!(
+                "`{path}` is read as a path into the dynamic column `{}` of {}: found only where the column holds an object with that key",
+                path.split('.').next().unwrap_or(path),
+                self.table
+            );
+            self.losses.borrow_mut().push((m.span, Code::DynamicPath, message));
+        }
         let transform = self.transform(&m.field);
         if let Some(loss) = transform.as_deref().and_then(|t| t.rebuilt_loss(&m.field.name, self.table)) {
-            self.losses.borrow_mut().push((m.span, loss));
+            self.losses.borrow_mut().push((m.span, Code::ConditionDropped, loss));
         }
         if let Some(rewritten) = transform.and_then(|t| t.rewrite(m, self.table)) {
             let rewritten = rewritten.map_err(|reason| Untranslatable { at: m.span.start, reason })?;
-            self.losses.borrow_mut().extend(rewritten.losses.into_iter().map(|loss| (m.span, loss)));
+            self.losses.borrow_mut().extend(rewritten.losses.into_iter().map(|loss| (m.span, Code::ConditionDropped, loss)));
             let plain = match rewritten.plain {
                 Some((column, values)) => {
                     let column_type = schema::whole_column_type(self.table, &column, &Field::column(column.as_str()));

@@ -266,8 +266,7 @@ impl Writer<'_> {
                 self.constant_source(index, &entry.table, &absent, holds)?;
             }
         }
-        let rewritten =
-            columns.take_losses().into_iter().map(|(span, message)| loss_at(self.subject, Code::ConditionDropped, span, message));
+        let rewritten = columns.take_losses().into_iter().map(|(span, code, message)| loss_at(self.subject, code, span, message));
         self.losses.borrow_mut().extend(rewritten);
         let required: Vec<Expr> = entry.equals.iter().map(|(column, value)| value.test(column)).collect();
         // A predicate that holds for every row (no selection) filters nothing.

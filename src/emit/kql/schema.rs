@@ -30,23 +30,31 @@ pub enum Judged {
 
 /// The column a Sigma field is written as (the first step of a path into a dynamic column), and
 /// whether the test reads that column whole (so its type applies to the test).
-pub fn root_column<'a>(mapped: &'a str, field: &Field) -> (&'a str, bool) {
-    // A mapped dotted path reads into a dynamic column; an unmapped Sigma name is one name, dots and all.
-    let root = if mapped == field.name { mapped } else { mapped.split('.').next().unwrap_or(mapped) };
+pub fn root_column<'a>(table: &str, mapped: &'a str, field: &Field) -> (&'a str, bool) {
+    let root = if is_one_name(table, mapped, field) { mapped } else { mapped.split('.').next().unwrap_or(mapped) };
     (root, root == mapped && field.path.is_empty())
+}
+
+/// Whether the name a field is written as is one column name, dots and all: an unmapped Sigma
+/// name, unless it is a path into a dynamic column the table has (`DeviceDetail.isCompliant` on
+/// SigninLogs); a mapped dotted name always reads into a dynamic column.
+pub fn is_one_name(table: &str, mapped: &str, field: &Field) -> bool {
+    let into_dynamic =
+        || mapped.split_once('.').is_some_and(|(root, _)| tables::table(table).and_then(|t| t.column(root)) == Some(ColumnType::Dynamic));
+    mapped == field.name && !into_dynamic()
 }
 
 /// The type of the column a field is written as, when the test reads it whole and the table
 /// and column are known.
 pub fn whole_column_type(table: &str, mapped: &str, field: &Field) -> Option<ColumnType> {
-    let (root, whole) = root_column(mapped, field);
+    let (root, whole) = root_column(table, mapped, field);
     whole.then(|| tables::table(table)?.column(root)).flatten()
 }
 
 /// Whether `table` is known to the schema data and lacks the column a field is written as:
 /// such a field is absent from every row the query reads.
 pub fn lacks_column(table: &str, mapped: &str, field: &Field) -> bool {
-    tables::table(table).is_some_and(|schema| schema.column(root_column(mapped, field).0).is_none())
+    tables::table(table).is_some_and(|schema| schema.column(root_column(table, mapped, field).0).is_none())
 }
 
 /// A test's values as written against a column of a known type.
@@ -233,7 +241,7 @@ impl Findings<'_> {
         };
         let subject = self.writer.subject;
         for mapped in self.writer.profile.columns(table, &field.name) {
-            let (root, whole) = root_column(mapped, field);
+            let (root, whole) = root_column(table, mapped, field);
             let kind = schema.column(root);
             let problem = match (kind, test) {
                 (None, _) => {
@@ -335,10 +343,15 @@ mod tests {
 
     #[test]
     fn a_path_into_a_dynamic_column_is_checked_at_its_root() {
-        assert_eq!(root_column("DeviceDetail.trustType", &Field::column("DeviceDetail.trusttype")), ("DeviceDetail", false));
-        assert_eq!(root_column("A.b", &Field::column("A.b")), ("A.b", true));
+        assert_eq!(root_column("SigninLogs", "DeviceDetail.trustType", &Field::column("DeviceDetail.trusttype")), ("DeviceDetail", false));
+        assert_eq!(root_column("SigninLogs", "A.b", &Field::column("A.b")), ("A.b", true));
+        // An unmapped Sigma name that is a path into one of the table's dynamic columns.
+        let unmapped = Field::column("DeviceDetail.isCompliant");
+        assert_eq!(root_column("SigninLogs", "DeviceDetail.isCompliant", &unmapped), ("DeviceDetail", false));
+        assert!(!lacks_column("SigninLogs", "DeviceDetail.isCompliant", &unmapped));
+        assert!(lacks_column("SigninLogs", "Nothing.here", &Field::column("Nothing.here")));
         let path = Field { name: "Targets".into(), path: vec!["name".into()] };
-        assert_eq!(root_column("Targets", &path), ("Targets", false));
+        assert_eq!(root_column("SigninLogs", "Targets", &path), ("Targets", false));
         assert_eq!(whole_column_type("SigninLogs", "ResultType", &Field::column("ResultType")), Some(ColumnType::String));
         assert_eq!(whole_column_type("SigninLogs", "DeviceDetail.x", &Field::column("y")), None);
     }
