@@ -3,17 +3,14 @@
 //! logsource). Skipped when ../shared or the sigma-check venv is absent; slow (pySigma takes
 //! about ten seconds), so run with `cargo test --release --test pysigma_compare -- --nocapture`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+#[path = "support/shared.rs"]
+mod shared;
+
 fn venv_ready() -> bool {
-    let cache = std::env::var_os("RULECONV_TOOLS_CACHE").map(PathBuf::from).or_else(|| {
-        let base = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-        Some(base.join("ruleconv-tools"))
-    });
-    cache.is_some_and(|c| c.join("sigma-venv/.ready").exists())
+    shared::tools_cache().is_some_and(|c| c.join("sigma-venv/.ready").exists())
 }
 
 #[test]

@@ -43,12 +43,7 @@ fn piped(program: &Path, args: &[&str], stdin: &str) -> String {
 /// The Python of the sigma-check venv (PyYAML 6, as pySigma reads rules), if installed.
 fn pyyaml_python() -> Option<PathBuf> {
     shared::shared_or_skip("tools/sigma-check")?;
-    let cache = std::env::var_os("RULECONV_TOOLS_CACHE").map(PathBuf::from).or_else(|| {
-        let base = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-        Some(base.join("ruleconv-tools"))
-    })?;
+    let cache = shared::tools_cache()?;
     let python = cache.join("sigma-venv/bin/python");
     if !python.exists() {
         eprintln!("skipped: the sigma-check venv is not installed (run ../shared/tools/sigma-check/sigma once)");

@@ -1,8 +1,21 @@
 //! `../shared` (the corpus and tools beside the repository): present on CI, perhaps not in a
 //! user's clone. A test that needs it and finds it absent says so where `cargo test` shows it.
 
+#![allow(dead_code)] // each user needs a different part
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// Where the reference tools install their pinned packages (`ruleconv-tools` in the user's cache,
+/// or `RULECONV_TOOLS_CACHE`), as their wrappers choose it.
+pub fn tools_cache() -> Option<PathBuf> {
+    std::env::var_os("RULECONV_TOOLS_CACHE").map(PathBuf::from).or_else(|| {
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+        Some(base.join("ruleconv-tools"))
+    })
+}
 
 /// `../shared/<relative>` when it exists; else `None`, after printing
 /// `skipped: <test>: ../shared/<relative> not found`. The line is written to the process's
