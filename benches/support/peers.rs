@@ -1,6 +1,9 @@
 //! What the benchmarks share: timing, and finding the peers they are compared with (pySigma in
 //! the sigma-check venv, Microsoft's KQL parser).
 
+#[path = "../../tests/support/shared.rs"]
+mod shared;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,12 +25,7 @@ pub fn env_usize(name: &str, default: usize) -> usize {
 /// The Python of the sigma-check venv (pySigma 1.5.1 with the kusto backend), set up by the
 /// sigma-check wrapper on first use; `None` when it cannot be.
 pub fn venv_python(shared: &Path) -> Option<PathBuf> {
-    let cache = std::env::var_os("RULECONV_TOOLS_CACHE").map(PathBuf::from).or_else(|| {
-        let base = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-        Some(base.join("ruleconv-tools"))
-    })?;
+    let cache = shared::tools_cache()?;
     let venv = cache.join("sigma-venv");
     if !venv.join(".ready").exists() {
         // the wrapper installs the pinned venv on first use
