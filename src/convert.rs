@@ -5,7 +5,7 @@
 //! thread count.
 
 use crate::diag::{CodeCount, Kind, Position, Problem};
-use crate::emit::{self, EmitOptions, Evidence, Subject, Target, Verdict};
+use crate::emit::{self, EmitOptions, Evidence, Subject, Target, Verdict, conversion_problems};
 use crate::ir::Detection;
 use crate::ir::{Rule, SourceFormat};
 use crate::read::{self, Entry, ReadOutcome};
@@ -196,6 +196,8 @@ pub struct Converted<'a> {
     /// Shared by every target's output of the rule: a pack's Detections are its largest data.
     pub detection: Arc<Detection>,
     pub input: &'a InputFile,
+    /// The problems found while reading the rule: its output's header lists their losses.
+    pub read: Vec<Problem>,
     pub text: String,
     pub record: usize,
 }
@@ -265,17 +267,19 @@ pub fn emit_lowered<'a>(
     done: &(dyn Fn() + Sync),
 ) -> Vec<(Vec<Record>, Vec<Converted<'a>>)> {
     let unlowered = Detection::default();
-    let mut results: Vec<Vec<RuleResults>> = lowered
+    let mut results: Vec<Vec<RuleResults>> = files
         .par_iter()
-        .map(|rules| {
+        .zip(lowered)
+        .map(|(file, rules)| {
             rules
                 .par_iter()
                 .map(|lowered| {
+                    let read = read_problems(file, lowered.rule);
                     let emitted = to
                         .iter()
                         .map(|target| {
                             let detection = if target.reads_detection_of(lowered.rule) { &*lowered.detection } else { &unlowered };
-                            Some(emit::emit(*target, &[Subject { rule: lowered.rule, detection }], options))
+                            Some(emit::emit(*target, &[Subject { rule: lowered.rule, detection, read: &read }], options))
                         })
                         .collect();
                     done();
@@ -285,6 +289,11 @@ pub fn emit_lowered<'a>(
         })
         .collect();
     to.iter().enumerate().map(|(at, target)| assemble(files, lowered, &mut results, at, *target)).collect()
+}
+
+/// The problems found while reading `rule` of `file`.
+fn read_problems(file: &FileRules, rule: &Rule) -> Vec<Problem> {
+    file.outcome.problems_of(rule.origin.index).cloned().collect()
 }
 
 /// The records and outputs of the `at`-th target, in input order.
@@ -320,6 +329,7 @@ fn assemble<'a>(
             };
             let (Some(emitted), Some(lowered)) = (results.get_mut(slot), lowered.get(slot)) else { continue };
             let Some(result) = emitted.get_mut(at).and_then(Option::take) else { continue };
+            let read = read_problems(file, rule);
             let mut record = Record {
                 source: file.input.path.clone(),
                 rule_index: Some(rule.origin.index),
@@ -330,22 +340,21 @@ fn assemble<'a>(
                 fidelity: None,
                 evidence: None,
                 output: None,
-                problems: outcome.problems_of(rule.origin.index).cloned().collect(),
+                problems: Vec::new(),
             };
             match result {
                 Ok(emitted) => {
                     record.evidence = Some(emitted.evidence);
-                    record.problems.extend(emitted.problems);
-                    // A loss found while reading (an ARM expression carried as its text) is as
-                    // much a loss of the output as one the emitter found.
+                    // The problems and verdict the output's header shows (`emit::header_lines`).
+                    record.problems = conversion_problems(&read, emitted.problems);
                     record.fidelity = Some(Verdict::of_emitted(&record.problems));
                     let detection = if target.reads_detection_of(rule) { Arc::clone(&lowered.detection) } else { Arc::default() };
-                    converted.push(Converted { rule, detection, input: &file.input, text: emitted.text, record: records.len() });
+                    converted.push(Converted { rule, detection, input: &file.input, read, text: emitted.text, record: records.len() });
                 }
                 Err(errors) => {
                     record.status = Status::Failed;
                     record.fidelity = Some(Verdict::Unsupported);
-                    record.problems.extend(errors);
+                    record.problems = conversion_problems(&read, errors);
                 }
             }
             records.push(record);
@@ -431,7 +440,7 @@ pub fn combined_text(converted: &[Converted], target: Target, options: &EmitOpti
         [] => Ok(String::new()),
         [one] => Ok(one.text.clone()),
         many => {
-            let subjects: Vec<_> = many.iter().map(|c| Subject { rule: c.rule, detection: &c.detection }).collect();
+            let subjects: Vec<_> = many.iter().map(|c| Subject { rule: c.rule, detection: &c.detection, read: &c.read }).collect();
             emit::emit(target, &subjects, options).map(|emitted| emitted.text)
         }
     }
@@ -441,7 +450,7 @@ pub fn combined_text(converted: &[Converted], target: Target, options: &EmitOpti
 pub fn emit_rules(target: Target, rules: &[&Rule], options: &EmitOptions) -> Result<emit::Emitted, Vec<Problem>> {
     let detections: Vec<Arc<Detection>> =
         rules.iter().map(|rule| if target.reads_detection_of(rule) { crate::lower::lower_rule(rule) } else { Arc::default() }).collect();
-    let subjects: Vec<Subject> = rules.iter().zip(&detections).map(|(rule, detection)| Subject { rule, detection }).collect();
+    let subjects: Vec<Subject> = rules.iter().zip(&detections).map(|(rule, detection)| Subject::new(rule, detection)).collect();
     emit::emit(target, &subjects, options)
 }
 

@@ -62,13 +62,31 @@ pub struct Problem {
     pub position: Position,
     pub rule: Option<RuleRef>,
     pub message: String,
+    /// The source text the problem is about, cut to one short line (see `quoting`): what an
+    /// output file's header quotes instead of `position`, which any edit above it moves.
+    pub construct: Option<String>,
 }
 
 impl Problem {
     /// `code` must allow `kind` (see `Code::kinds`).
     pub fn new(kind: Kind, code: Code, file: impl Into<PathBuf>, position: Position, message: impl Into<String>) -> Self {
         debug_assert!(code.kinds().contains(&kind), "a {} problem cannot be `{code}`", kind.name());
-        Problem { kind, code, file: file.into(), position, rule: None, message: message.into() }
+        Problem { kind, code, file: file.into(), position, rule: None, message: message.into(), construct: None }
+    }
+
+    /// The problem about `source`, the text of its construct: kept trimmed, its first line only,
+    /// at most `CONSTRUCT_CHARS` characters, a cut marked `…`; blank text quotes nothing.
+    pub fn quoting(mut self, source: &str) -> Self {
+        let source = source.trim();
+        self.construct = source.lines().next().map(|first| {
+            let mut excerpt: String = first.trim_end().chars().take(CONSTRUCT_CHARS).collect();
+            if excerpt.len() < source.len() {
+                excerpt.truncate(excerpt.trim_end().len());
+                excerpt.push('…');
+            }
+            excerpt
+        });
+        self
     }
 
     pub fn error(code: Code, file: impl Into<PathBuf>, position: Position, message: impl Into<String>) -> Self {
@@ -91,9 +109,9 @@ impl Problem {
     }
 
     /// A problem with a read rule, at the position of one of its keys (`tactics`), or at the
-    /// rule's first line when the key's place is unknown.
+    /// rule's first line when the key's place is unknown; the key names its construct.
     pub fn at_key(kind: Kind, code: Code, rule: &Rule, key: &str, message: impl Into<String>) -> Self {
-        Self::about(kind, code, rule, rule.origin.position_of(key), message)
+        Self::about(kind, code, rule, rule.origin.position_of(key), message).quoting(key)
     }
 
     /// A problem at byte `offset` of `query`'s text, placed in the rule file through the
@@ -155,6 +173,9 @@ impl fmt::Display for CodeCount {
     }
 }
 
+/// The most characters of its construct a problem quotes (see `Problem::quoting`).
+const CONSTRUCT_CHARS: usize = 60;
+
 /// The most characters an excerpt shows on either side of its column: the one line of a
 /// minified, binary or huge file is cut around it.
 const EXCERPT_REACH: usize = 120;
@@ -198,7 +219,9 @@ fn nul_record(line: &str, column: usize) -> (&str, usize) {
 /// `text` safe to print on a terminal: what could move the cursor, rewrite the screen or the
 /// window title (C0 and C1 controls, DEL, so every escape sequence) or reorder what is shown
 /// (bidirectional embeddings, overrides, isolates and marks, the "Trojan Source" characters)
-/// is written as an escape: `\x1b`, `\u{202e}`; a line break as `\n`. Tabs stay.
+/// is written as an escape: `\x1b`, `\u{202e}`; a line break as `\n`, and so are Unicode's line
+/// and paragraph separators (`\u{2028}`), line breaks to C# and YAML 1.1 (so they would end a
+/// `//` or `#` comment). Tabs stay.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     if text.chars().all(|c| c == '\t' || !needs_escape(c)) {
         return std::borrow::Cow::Borrowed(text);
@@ -212,7 +235,8 @@ pub fn printable_lines(text: &str) -> String {
 }
 
 fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+    c.is_control()
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}')
 }
 
 /// How one character is shown by `printable`.
@@ -287,11 +311,23 @@ mod tests {
     }
 
     #[test]
+    fn a_quoted_construct_is_its_first_line_cut_at_a_char_boundary() {
+        let quoted = |source: &str| Problem::error(Code::InvalidValue, "r", Position::new(1, 1), "m").quoting(source).construct;
+        assert_eq!(quoted("  | where x has \"a\"  \n").as_deref(), Some("| where x has \"a\""));
+        assert_eq!(quoted("join (\n  T\n)").as_deref(), Some("join (…"));
+        let long = "é".repeat(CONSTRUCT_CHARS + 5);
+        assert_eq!(quoted(&long), Some(format!("{}…", "é".repeat(CONSTRUCT_CHARS))));
+        assert_eq!(quoted(&"é".repeat(CONSTRUCT_CHARS)), Some("é".repeat(CONSTRUCT_CHARS)));
+        assert_eq!(quoted(" \n\t"), None);
+    }
+
+    #[test]
     fn controls_and_bidi_characters_print_escaped() {
         assert_eq!(printable("plain\ttext"), "plain\ttext");
         assert_eq!(printable("a\x1b[2J\x1b]0;t\x07b"), r"a\x1b[2J\x1b]0;t\x07b");
         assert_eq!(printable("\u{202e}txt.exe \u{2066}x\u{2069} \u{9b}\u{7f}"), r"\u{202e}txt.exe \u{2066}x\u{2069} \x9b\x7f");
         assert_eq!(printable("two\nlines\r"), r"two\nlines\r");
+        assert_eq!(printable("a\u{2028}b\u{2029}"), r"a\u{2028}b\u{2029}");
         assert_eq!(printable_lines("a\x1b\nb\u{202e}"), "a\\x1b\nb\\u{202e}");
         let p = Problem::error(Code::InvalidValue, "r\x1b.yaml", Position::new(1, 2), "bad `\u{202e}x`").for_rule(0, Some("T\x07".into()));
         assert_eq!(p.to_string(), r"r\x1b.yaml:1:2: error: rule 'T\x07': bad `\u{202e}x`");

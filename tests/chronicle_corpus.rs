@@ -42,7 +42,7 @@ fn corpus_rules_become_valid_yaral() {
     for file in &files {
         for rule in ruleconv::read::read_path(file).rules.iter().filter(|r| r.kql().is_some()) {
             let detection = ruleconv::lower::lower_rule(rule);
-            let text = match emit(target, &[Subject { rule, detection: &detection }], &options) {
+            let text = match emit(target, &[Subject::new(rule, &detection)], &options) {
                 Ok(emitted) => emitted.text,
                 Err(errors) => {
                     assert!(errors.iter().filter(|e| e.kind == ruleconv::diag::Kind::Error).all(refusal), "{}: {errors:?}", file.display());
@@ -50,7 +50,7 @@ fn corpus_rules_become_valid_yaral() {
                     continue;
                 }
             };
-            let again = emit(target, &[Subject { rule, detection: &detection }], &options).map(|e| e.text);
+            let again = emit(target, &[Subject::new(rule, &detection)], &options).map(|e| e.text);
             assert_eq!(again.as_ref(), Ok(&text), "{}: output is not deterministic", file.display());
             emit_cut_versions(rule, target);
             assert!(has_section_body(&text, "events:"), "{}: no events\n{text}", file.display());
@@ -91,7 +91,7 @@ fn emit_cut_versions(rule: &Rule, target: Target) {
         let mut shortened = rule.clone();
         shortened.logic = Some(Logic::Kql(Query::new(text[..cut].to_string(), Default::default())));
         let detection = ruleconv::lower::lower_rule(&shortened);
-        match emit(target, &[Subject { rule: &shortened, detection: &detection }], &EmitOptions::default()) {
+        match emit(target, &[Subject::new(&shortened, &detection)], &EmitOptions::default()) {
             Ok(out) => {
                 let out = out.text;
                 assert!(has_section_body(&out, "events:") && has_section_body(&out, "condition:"), "cut query gave\n{out}");

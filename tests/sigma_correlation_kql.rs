@@ -108,7 +108,7 @@ fn convert(correlation: &str) -> (Detection, Emitted, Emitted) {
     assert!(read.problems.iter().all(|p| !p.is_error()), "{:?}", read.problems);
     let rule = read.rules.last().expect("the correlation");
     let detection = std::sync::Arc::unwrap_or_clone(lower_rule(rule));
-    let subject = [Subject { rule, detection: &detection }];
+    let subject = [Subject::new(rule, &detection)];
     let emitted = |target: &str| {
         emit(Target::from_name(target).expect("registered"), &subject, &EmitOptions::default())
             .unwrap_or_else(|e| panic!("{target}: {e:?}"))

@@ -108,7 +108,7 @@ fn sigma_correlations_stay_correlations() {
     for expected in expected {
         assert!(out.contains(expected), "`{expected}` missing in:\n{out}");
     }
-    assert!(!out.contains("loss at"), "{out}");
+    assert!(!out.contains("  loss: "), "{out}");
 }
 
 #[test]

@@ -1,11 +1,13 @@
 //! Two axes of one emitted rule: its `Verdict` (fidelity: how faithfully it says what its source
 //! said) and its `Evidence` (how we know).
 //!
-//! The verdict is judged from the problems the emitter reported for the rule: a `loss` makes it
-//! approximate, an error (the rule could not be emitted) makes it unsupported. Emitters report
-//! every loss at the construct it is about, so the verdict and its reasons always agree. The
-//! evidence is what the emitter could check of its output; unchecked output is `unverified`
-//! whatever its verdict, so the verdict never stands in for a proof it does not have.
+//! The verdict is judged from the problems of the conversion (`conversion_problems`: those found
+//! reading the rule, then the emitter's): a `loss` makes it approximate, an error (the rule could
+//! not be emitted) makes it unsupported. Emitters report every loss at the construct it is about,
+//! and the output's header and the run's record list the same problems, so the verdict and its
+//! reasons always agree. The evidence is what the emitter could check of its output; unchecked
+//! output is `unverified` whatever its verdict, so the verdict never stands in for a proof it
+//! does not have.
 
 use super::Subject;
 use crate::diag::{Code, Kind, Problem};
@@ -63,9 +65,11 @@ impl Evidence {
     }
 }
 
-/// A loss at a place in the rule's logic text (the file position comes through its locator).
+/// A loss at a place in the rule's logic text (the file position comes through its locator),
+/// quoting the text there.
 pub fn loss_at(subject: &Subject, code: Code, span: Span, message: impl Into<String>) -> Problem {
-    Problem::in_logic(Kind::Loss, code, subject.rule, span.start, message)
+    let source = subject.rule.logic.as_ref().and_then(|logic| logic.text().get(span.start..span.end)).unwrap_or_default();
+    Problem::in_logic(Kind::Loss, code, subject.rule, span.start, message).quoting(source)
 }
 
 /// The notes a page gave beside a rule (hypothesis, retrieval date, confidence) that a target
@@ -146,14 +150,33 @@ pub fn computed_column_losses(subject: &Subject) -> Vec<Problem> {
     losses
 }
 
-/// The review header of an emitted rule, as plain lines for the target's comment syntax:
-/// the verdict, the evidence, then each loss as `line:col: message` in the source file.
-pub fn header_lines(problems: &[Problem], evidence: Evidence) -> Vec<String> {
-    let verdict = Verdict::of_emitted(problems);
+/// The problems of converting one rule to one target: those found while reading it (a loss
+/// there is as much a loss of the output), then those of its emitter. The run's record and the
+/// output file's header both list these, so the two never disagree.
+pub fn conversion_problems(read: &[Problem], emitted: impl IntoIterator<Item = Problem>) -> Vec<Problem> {
+    read.iter().cloned().chain(emitted).collect()
+}
+
+/// A loss as an output file shows it: the message, and the construct it is about quoted (not
+/// its line and column, which an edit anywhere above would change in every output).
+pub fn loss_text(loss: &Problem) -> String {
+    match &loss.construct {
+        Some(construct) => format!("{} (at `{construct}`)", loss.message),
+        None => loss.message.clone(),
+    }
+}
+
+/// The review header of the rule of `subject` emitted with the emitter's `problems`, as plain
+/// lines for the target's comment syntax: the verdict, the evidence, then each loss of the
+/// conversion (see `conversion_problems`) as `loss_text` shows it.
+pub fn header_lines(subject: &Subject, problems: &[Problem], evidence: Evidence) -> Vec<String> {
+    let problems = conversion_problems(subject.read, problems.iter().cloned());
+    let verdict = Verdict::of_emitted(&problems);
     let mut lines = vec![format!("ruleconv fidelity: {}", verdict.name()), format!("ruleconv evidence: {}", evidence.name())];
     for loss in problems.iter().filter(|p| p.kind == Kind::Loss) {
-        // Shown escaped like every message: whoever reads the output file may `cat` it.
-        lines.push(format!("  loss at {}:{}: {}", loss.position.line, loss.position.col, crate::diag::printable(&loss.message)));
+        // Shown escaped like every message, on one line: whoever reads the output file may `cat`
+        // it, and a line break would end the comment.
+        lines.push(format!("  loss: {}", crate::diag::printable(&loss_text(loss))));
     }
     lines
 }
@@ -173,10 +196,28 @@ mod tests {
 
     #[test]
     fn header_lines_show_controls_from_rule_text_escaped() {
-        let loss = Problem::new(Kind::Loss, Code::NotCarried, "r.yaml", Position::new(2, 3), "`a\x1b[2J\u{202e}` dropped");
+        let loss = Problem::new(Kind::Loss, Code::NotCarried, "r.yaml", Position::new(2, 3), "`a\x1b[2J\u{202e}` dropped")
+            .quoting("x\u{2028}y\rz");
+        let (rule, detection) = (Rule::default(), crate::ir::Detection::default());
         assert_eq!(
-            header_lines(&[loss], Evidence::SchemaChecked),
-            ["ruleconv fidelity: approximate", "ruleconv evidence: schema-checked", r"  loss at 2:3: `a\x1b[2J\u{202e}` dropped"]
+            header_lines(&Subject::new(&rule, &detection), &[loss], Evidence::SchemaChecked),
+            [
+                "ruleconv fidelity: approximate",
+                "ruleconv evidence: schema-checked",
+                r"  loss: `a\x1b[2J\u{202e}` dropped (at `x\u{2028}y\rz`)"
+            ]
         );
+    }
+
+    #[test]
+    fn header_lines_list_the_losses_found_reading_the_rule_first() {
+        let (rule, detection) = (Rule::default(), crate::ir::Detection::default());
+        let read = [Problem::new(Kind::Loss, Code::NotCarried, "r.json", Position::new(9, 1), "metadata dropped")];
+        let emitted = [Problem::new(Kind::Loss, Code::Unmodelled, "r.json", Position::new(3, 1), "`take`").quoting("take 5")];
+        let lines = header_lines(&Subject { rule: &rule, detection: &detection, read: &read }, &emitted, Evidence::Unverified);
+        assert_eq!(lines[0], "ruleconv fidelity: approximate");
+        assert_eq!(lines[2..], ["  loss: metadata dropped", "  loss: `take` (at `take 5`)"]);
+        let only_read = header_lines(&Subject { rule: &rule, detection: &detection, read: &read }, &[], Evidence::Unverified);
+        assert_eq!(only_read[0], "ruleconv fidelity: approximate");
     }
 }

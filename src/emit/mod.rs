@@ -28,7 +28,8 @@ mod settings;
 mod sigma;
 
 pub use fidelity::{
-    Evidence, Verdict, computed_column_losses, header_lines, loss_at, refused_regex_errors, unmodelled_losses, unplaced_page_notes,
+    Evidence, Verdict, computed_column_losses, conversion_problems, header_lines, loss_at, loss_text, refused_regex_errors,
+    unmodelled_losses, unplaced_page_notes,
 };
 pub use settings::Settings;
 
@@ -36,11 +37,20 @@ use crate::diag::{Code, Kind, Problem};
 use crate::ir::{Detection, Rule};
 use std::fmt;
 
-/// What an emitter is given for one rule: its metadata and what its logic detects.
+/// What an emitter is given for one rule: its metadata, what its logic detects, and the
+/// problems found while reading it (its output's header lists their losses too).
 #[derive(Clone, Copy, Debug)]
 pub struct Subject<'a> {
     pub rule: &'a Rule,
     pub detection: &'a Detection,
+    pub read: &'a [Problem],
+}
+
+impl<'a> Subject<'a> {
+    /// A rule with no problems from reading it (one made in code, or read by the caller).
+    pub fn new(rule: &'a Rule, detection: &'a Detection) -> Subject<'a> {
+        Subject { rule, detection, read: &[] }
+    }
 }
 
 /// One output format.

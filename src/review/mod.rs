@@ -141,7 +141,7 @@ fn without_header(text: &str) -> String {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let is_header = |line: &str| {
         let body = line.trim_end().trim_start_matches(['#', '/']).strip_prefix(' ').unwrap_or(line.trim_end());
-        body.starts_with("ruleconv fidelity: ") || body.starts_with("ruleconv evidence: ") || body.starts_with("  loss at ")
+        body.starts_with("ruleconv fidelity: ") || body.starts_with("ruleconv evidence: ") || body.starts_with("  loss: ")
     };
     let kept = lines.iter().enumerate().filter(|&(i, line)| {
         let opens = line.trim_end() == "<!--" && lines.get(i + 1).is_some_and(|next| is_header(next));
@@ -251,9 +251,9 @@ mod tests {
 
     #[test]
     fn headers_are_left_out_of_the_compared_text() {
-        let sigma = "# ruleconv fidelity: approximate\n# ruleconv evidence: unverified\n#   loss at 3:5: x\ntitle: A\n# a comment\n";
+        let sigma = "# ruleconv fidelity: approximate\n# ruleconv evidence: unverified\n#   loss: x (at `y`)\ntitle: A\n# a comment\n";
         assert_eq!(without_header(sigma), "title: A\n# a comment\n");
-        assert_eq!(without_header("// ruleconv evidence: schema-checked\n//   loss at 1:2: y\nT\n"), "T\n");
+        assert_eq!(without_header("// ruleconv evidence: schema-checked\n//   loss: y\nT\n"), "T\n");
         let card = "<!--\nruleconv fidelity: exact\nruleconv evidence: unverified\n-->\n# Card\n<!--\nnot ours\n-->\n";
         assert_eq!(without_header(card), "# Card\n<!--\nnot ours\n-->\n");
     }

@@ -92,7 +92,7 @@ fn rule(subject: &Subject, options: &EmitOptions) -> Result<Emitted, Vec<Problem
     // Every path and literal was checked against UDM and the shape against the compiler's rules.
     let evidence = Evidence::SchemaChecked;
     let rule = model::Rule {
-        header: header_lines(&problems, evidence),
+        header: header_lines(subject, &problems, evidence),
         name: RuleName::from_title(subject.rule.title()),
         meta: meta(subject.rule),
         todos,

@@ -19,7 +19,7 @@ fn rule(query: &str) -> Rule {
 fn try_emit(rule: &Rule) -> Result<Emitted, Vec<crate::diag::Problem>> {
     let detection = crate::lower::lower_rule(rule);
     let options = EmitOptions { allow_broader: true, ..EmitOptions::default() };
-    Chronicle.emit(&[Subject { rule, detection: &detection }], &options)
+    Chronicle.emit(&[Subject::new(rule, &detection)], &options)
 }
 
 fn emit_rule(rule: &Rule) -> Emitted {

@@ -71,7 +71,7 @@ impl Emitter for Kql {
     fn emit(&self, subjects: &[Subject], options: &EmitOptions) -> Result<Emitted, Vec<Problem>> {
         join_documents(subjects, "\n", |subject| {
             let Emitted { text, problems, evidence } = query(subject, options)?;
-            let mut out: String = header_lines(&problems, evidence).iter().map(|line| format!("// {line}\n")).collect();
+            let mut out: String = header_lines(subject, &problems, evidence).iter().map(|line| format!("// {line}\n")).collect();
             out.push_str(&text);
             out.push('\n');
             Ok(Emitted { text: out, problems, evidence })

@@ -14,7 +14,7 @@ pub(crate) mod predicates;
 mod structure;
 
 use super::sentinel_fields::clean_description;
-use super::{EmitOptions, Emitted, Emitter, Evidence, Subject, header_lines, join_documents, unmodelled_losses};
+use super::{EmitOptions, Emitted, Emitter, Evidence, Subject, header_lines, join_documents, loss_text, unmodelled_losses};
 use crate::diag::{Code, Kind, Problem};
 use crate::ir::Lifted;
 use crate::ir::detection::Input;
@@ -166,10 +166,9 @@ impl Card {
             ("Retrieved", rule.retrieved.as_ref().map(|r| r.value.clone())),
             ("Confidence", rule.confidence.as_ref().map(|c| c.value.clone())),
         ];
-        let file = rule.origin.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         Card {
             // A card shows the rule as written beside its reading; nothing checks the reading.
-            fidelity: header_lines(problems, Evidence::Unverified).iter().map(|line| cells::comment(line)).collect(),
+            fidelity: header_lines(subject, problems, Evidence::Unverified).iter().map(|line| cells::comment(line)).collect(),
             title: cells::inline(&rule.label()),
             description: rule.description.as_deref().map(|d| cells::paragraphs(&clean_description(d))).filter(|d| !d.is_empty()),
             facts: facts.into_iter().filter_map(|(name, value)| Some(Fact { name, value: cells::cell(&value?) })).collect(),
@@ -211,7 +210,8 @@ impl Card {
             not_modelled: problems
                 .iter()
                 .filter(|p| p.kind == Kind::Loss)
-                .map(|p| cells::inline(&format!("{file}:{}:{}: {}", p.position.line, p.position.col, p.message)))
+                // Quoted, not placed: an edit above the construct must not change the card.
+                .map(|p| cells::inline(&loss_text(p)))
                 .collect(),
         }
     }

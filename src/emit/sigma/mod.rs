@@ -208,7 +208,8 @@ fn rule_documents(subject: &Subject, options: &EmitOptions) -> Result<Emitted, V
     // a custom logsource, or a Sigma rule's own, has none to check against.
     let checked = bases.iter().all(|base| profile::listed_fields(&base.scope).is_some());
     let evidence = if checked { Evidence::SchemaChecked } else { Evidence::Unverified };
-    let header: String = header_lines(&problems, evidence).iter().flat_map(|line| line.lines()).map(|line| format!("# {line}\n")).collect();
+    let header: String =
+        header_lines(subject, &problems, evidence).iter().flat_map(|line| line.lines()).map(|line| format!("# {line}\n")).collect();
     let text = documents.iter().map(|d| format!("{header}{}", yaml::to_yaml_string(d))).collect::<Vec<_>>().join("---\n");
     Ok(Emitted { text, problems, evidence })
 }
