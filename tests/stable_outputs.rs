@@ -121,3 +121,31 @@ fn a_loss_found_while_reading_is_in_the_header_and_its_verdict() {
         assert_eq!(record["fidelity"], header_verdict(&output), "{target}: the file and the record agree");
     }
 }
+
+/// A quoted construct holding what ends a comment in some target (a Unicode line separator,
+/// `-->`, `*/`) stays inside the header: escaped or harmless, never a line of its own. (The kql
+/// target writes a Sentinel query as it is, with no loss to quote; its `//` header is written
+/// by the same `header_lines` as chronicle's.)
+#[test]
+fn a_quoted_construct_cannot_end_the_header_comment() {
+    let dir = scratch("hostile-quote");
+    let rule = dir.join("hostile.yaml");
+    let query = "SecurityEvent\n| where EventID == 4625\n| where hourofday(TimeGenerated) != \"--> \u{2028} */ # x\"\n";
+    let indented: String = query.lines().map(|l| format!("  {l}\n")).collect();
+    std::fs::write(&rule, format!("id: 5d1f2c3a-0b7e-4c55-9a11-2f3e4d5c6b7a\nname: Hostile quote\nseverity: Low\nquery: |\n{indented}"))
+        .unwrap();
+    for target in ["sigma", "chronicle", "markdown"] {
+        // The event id alone is not discriminating enough for these targets: written anyway.
+        let output = text(&ruleconv(&["convert", rule.to_str().unwrap(), "--to", target, "--allow-broader"]).stdout);
+        let header: Vec<&str> = match target {
+            // A card's header is the HTML comment that opens it; it closes on a line of its own.
+            "markdown" => output.lines().skip(1).take_while(|l| *l != "-->").collect(),
+            _ => output.lines().take_while(|l| l.starts_with("//") || l.starts_with('#')).collect(),
+        };
+        let quoted = header.iter().find(|l| l.contains("(at `hourofday(")).unwrap_or_else(|| panic!("{target}: no quote:\n{output}"));
+        assert!(quoted.contains(r"\u{2028}") && !quoted.contains('\u{2028}'), "{target}: {quoted}");
+        if target == "markdown" {
+            assert!(header.iter().all(|l| !l.contains("-->")), "{target}: the quote closes the comment:\n{output}");
+        }
+    }
+}
