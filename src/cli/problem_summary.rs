@@ -184,7 +184,10 @@ fn example(problem: &Problem) -> String {
     let message = diag::printable(&problem.message);
     let mut short: String = message.chars().take(EXAMPLE_MESSAGE).collect();
     if short.len() < message.len() {
-        short.push('…');
+        // Cut at a word, where one is near enough.
+        let word = short.rfind(' ').filter(|at| *at > short.len() / 2).unwrap_or(short.len());
+        short.truncate(word);
+        short.push_str(" …");
     }
     format!("    {}:{}:{}: {short}", diag::printable(&file), problem.position.line, problem.position.col)
 }
