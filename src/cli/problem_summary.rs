@@ -111,35 +111,13 @@ impl<'a> Grouped<'a> {
     /// heading per code, errors always all of them; a kind whose codes do not fit is one line
     /// that still counts each code; then examples, the first of every code before any second.
     pub fn summary(&self, budget: usize, examples: bool, show: &[Show]) -> Vec<String> {
-        let kinds: Vec<Kind> = KINDS.into_iter().filter(|k| self.groups.iter().any(|g| g.kind == *k)).collect();
-        let of_kind = |kind: Kind| self.groups.iter().filter(move |g| g.kind == kind);
-        let mut listed: Vec<Kind> = Vec::new();
-        let mut used = of_kind(Kind::Error).count();
-        for (at, kind) in kinds.iter().enumerate().filter(|(_, k)| **k != Kind::Error) {
-            let headings = of_kind(*kind).count();
-            // Each kind after this one needs its collapsed line at least.
-            let later = kinds.len() - at - 1;
-            if used + headings + later <= budget {
-                listed.push(*kind);
-                used += headings;
-            } else {
-                used += 1;
-            }
-        }
-        listed.push(Kind::Error);
-        let mut shown_examples = vec![0; self.groups.len()];
-        for round in 0..EXAMPLES {
-            for (g, group) in self.groups.iter().enumerate().filter(|(_, g)| examples && listed.contains(&g.kind)) {
-                if used < budget && group.examples.len() > round {
-                    shown_examples[g] += 1;
-                    used += 1;
-                }
-            }
-        }
+        let kinds: Vec<Kind> = KINDS.into_iter().filter(|k| self.of_kind(*k).next().is_some()).collect();
+        let (listed, used) = self.listed_kinds(&kinds, budget);
+        let shown_examples = if examples { self.examples_shown(&listed, budget.saturating_sub(used)) } else { vec![0; self.groups.len()] };
         let mut lines = Vec::new();
         for kind in kinds {
             if !listed.contains(&kind) {
-                lines.push(collapsed(kind, of_kind(kind)));
+                lines.push(collapsed(kind, self.of_kind(kind)));
                 continue;
             }
             for (g, group) in self.groups.iter().enumerate().filter(|(_, g)| g.kind == kind) {
@@ -151,6 +129,45 @@ impl<'a> Grouped<'a> {
             lines.push(hint);
         }
         lines
+    }
+
+    /// The groups of one kind, in the summary's order.
+    fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Group<'a>> {
+        self.groups.iter().filter(move |g| g.kind == kind)
+    }
+
+    /// The kinds whose codes get a heading each within `budget` lines (errors always), and the
+    /// lines the headings and the other kinds' collapsed lines take.
+    fn listed_kinds(&self, kinds: &[Kind], budget: usize) -> (Vec<Kind>, usize) {
+        let mut listed = vec![Kind::Error];
+        let mut used = self.of_kind(Kind::Error).count();
+        for (at, kind) in kinds.iter().enumerate().filter(|(_, k)| **k != Kind::Error) {
+            let headings = self.of_kind(*kind).count();
+            // Each kind after this one needs its collapsed line at least.
+            let later = kinds.len() - at - 1;
+            if used + headings + later <= budget {
+                listed.push(*kind);
+                used += headings;
+            } else {
+                used += 1;
+            }
+        }
+        (listed, used)
+    }
+
+    /// How many examples each group shows in `room` lines: the first of every listed code
+    /// before any second.
+    fn examples_shown(&self, listed: &[Kind], mut room: usize) -> Vec<usize> {
+        let mut shown = vec![0; self.groups.len()];
+        for round in 0..EXAMPLES {
+            for (g, group) in self.groups.iter().enumerate().filter(|(_, g)| listed.contains(&g.kind)) {
+                if room > 0 && group.examples.len() > round {
+                    shown[g] += 1;
+                    room -= 1;
+                }
+            }
+        }
+        shown
     }
 
     /// How to see the lines the summary leaves out, naming the kinds that have some.
