@@ -164,3 +164,23 @@ fn a_setup_error_exits_2_said_once_before_anything_is_converted() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn check_counts_every_code_as_convert_does() {
+    let run = ruleconv(&["check", "tests/fixtures", "--format", "json"]);
+    let stderr = text(&run.stderr);
+    let records: Vec<serde_json::Value> = serde_json::from_slice(&run.stdout).unwrap();
+    let mut codes: BTreeMap<(String, String), BTreeSet<(String, String)>> = BTreeMap::new();
+    for record in &records {
+        for problem in record["errors"].as_array().unwrap().iter().chain(record["warnings"].as_array().unwrap()) {
+            let key = (problem["kind"].as_str().unwrap().to_string(), problem["code"].as_str().unwrap().to_string());
+            codes.entry(key).or_default().insert((problem["file"].as_str().unwrap().to_string(), problem["rule"].to_string()));
+        }
+    }
+    assert!(codes.keys().any(|(kind, _)| kind == "error") && codes.len() > 2, "{codes:?}");
+    for ((kind, code), rules) in &codes {
+        let heading = format!("{kind}[{code}] in {} rule(s): ", rules.len());
+        assert!(stderr.lines().any(|l| l.starts_with(&heading)), "{heading} missing:\n{stderr}");
+    }
+    assert!(stderr.lines().last().unwrap().starts_with("ruleconv check: "), "{stderr}");
+}
