@@ -49,6 +49,8 @@ fn folder_is_mirrored_one_file_per_rule_and_bad_files_do_not_stop_the_batch() {
         out_dir.to_str().unwrap(),
         "--report",
         report.to_str().unwrap(),
+        "--show",
+        "errors",
     ]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "one rule failed: {stderr}");
@@ -167,7 +169,7 @@ fn existing_outputs_are_replaced_only_with_force() {
     let dir = scratch("force");
     let out_dir = dir.join("out");
     let convert = |extra: &[&str]| {
-        let mut args = vec!["convert", NRT, "--to", "sentinel-yaml", "-o", out_dir.to_str().unwrap()];
+        let mut args = vec!["convert", NRT, "--to", "sentinel-yaml", "-o", out_dir.to_str().unwrap(), "--show", "errors"];
         args.extend_from_slice(extra);
         ruleconv(&args)
     };
@@ -229,7 +231,7 @@ fn rules_sharing_a_name_each_get_only_their_own_problems() {
     assert_problems_are_placed(warnings, 1);
 
     let report = dir.join("report.json");
-    let out = ruleconv(&["convert", file.to_str().unwrap(), "--to", "sentinel", "--report", report.to_str().unwrap()]);
+    let out = ruleconv(&["convert", file.to_str().unwrap(), "--to", "sentinel", "--report", report.to_str().unwrap(), "--show", "all"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let records = report["records"].as_array().unwrap();
@@ -378,7 +380,7 @@ fn several_targets_in_one_run_write_a_folder_each_with_the_single_runs_bytes() {
 #[test]
 fn set_overrides_the_schedule_and_trigger_of_sentinel_rules() {
     let rule = "tests/fixtures/sentinel/scheduled_datatypes_spelling.yaml";
-    let out = ruleconv(&["--to", "sentinel-yaml", "--set", "queryFrequency=2h", "--set", "triggerThreshold=7", rule]);
+    let out = ruleconv(&["--to", "sentinel-yaml", "--set", "queryFrequency=2h", "--set", "triggerThreshold=7", rule, "--show", "changes"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let yaml = text(&out.stdout);
     assert!(yaml.contains("queryFrequency: 2h\n") && yaml.contains("triggerThreshold: 7\n"), "{yaml}");

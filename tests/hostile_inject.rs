@@ -338,7 +338,7 @@ fn output_symlinks_are_never_followed_out_of_the_folder() {
     std::fs::write(outside.join("victim.yml"), "mine\n").unwrap();
     std::os::unix::fs::symlink(outside.join("victim.yml"), out.join("Linked.yml")).unwrap();
     std::os::unix::fs::symlink(&outside, out.join("sub")).unwrap();
-    let run = ruleconv(&["convert", input.to_str().unwrap(), "--to", "sigma", "-o", out.to_str().unwrap(), "--force"]);
+    let run = ruleconv(&["convert", input.to_str().unwrap(), "--to", "sigma", "-o", out.to_str().unwrap(), "--force", "--show", "errors"]);
     let stderr = text(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("Linked.yml is a symbolic link out of the output folder; not followed"), "{stderr}");

@@ -112,7 +112,7 @@ fn a_test_of_a_column_the_table_lacks_is_what_sigma_makes_of_a_missing_field() {
     assert!(!text.contains("unknown-column") && !text.contains("is no column of"), "{text}");
     // A rule that needs the field to have a value would never alert: refused, naming the field.
     let needs = scratch.file("needs.yml", &sigma(PROCESS, "    CurrentDirectory|contains: 'Temp'\n    CommandLine|contains: x"));
-    let refused = ruleconv(&["--to", "kql"], &[&needs]);
+    let refused = ruleconv(&["--to", "kql", "--show", "errors"], &[&needs]);
     let errors = String::from_utf8_lossy(&refused.stderr);
     assert!(errors.contains("no-detection") && errors.contains("`CurrentDirectory`") && errors.contains("never alert"), "{errors}");
 }

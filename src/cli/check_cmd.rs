@@ -2,11 +2,12 @@
 
 use super::junit::{self, Case, Suite};
 use super::output_file::Writer;
+use super::problem_summary::{self, Grouped};
 use super::stdout::Stdout;
 use super::{CheckArgs, EXIT_OK, EXIT_PROBLEMS, sarif};
 use crate::check;
 use crate::convert::{self, InputFile};
-use crate::diag::{self, Problem};
+use crate::diag::Problem;
 use crate::read::Entry;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -97,17 +98,13 @@ pub fn run(args: &CheckArgs) -> i32 {
     if written.is_ok() && failed == 0 && !records.is_empty() { EXIT_OK } else { EXIT_PROBLEMS }
 }
 
-/// The counts, and the most frequent codes of errors and of warnings.
+/// The problems grouped by code as `convert` groups them (every code counted, errors first;
+/// the lines themselves are on stdout), then the counts.
 fn print_summary(records: &[RuleReport], files: usize, failed: usize) {
+    let grouped = Grouped::new(records.iter().flat_map(|r| r.errors.iter().chain(&r.warnings)));
+    grouped.summary(problem_summary::SCREEN - 1, false, &[]).iter().for_each(|line| say!("{line}"));
     let warned = records.iter().filter(|r| !r.warnings.is_empty()).count();
     say!("ruleconv check: {} rule(s) in {files} file(s): {failed} with errors, {warned} with warnings", records.len());
-    let errors = diag::top_codes(records.iter().map(|r| &r.errors), convert::TOP_CODES);
-    let warnings = diag::top_codes(records.iter().map(|r| &r.warnings), convert::TOP_CODES);
-    for (what, codes) in [("error", errors), ("warning", warnings)] {
-        for top in codes {
-            say!("  {what} in {} rule(s): {top}", top.rules);
-        }
-    }
 }
 
 /// One JUnit suite of one case per rule; a rule with errors is a failure. The file is

@@ -3,6 +3,7 @@
 
 use super::junit::{self, Case, Suite};
 use super::output_file::Writer;
+use super::problem_summary::{self, Grouped, Show};
 use super::progress::Progress;
 use super::stdout::Stdout;
 use super::sync_cmd;
@@ -13,7 +14,6 @@ use crate::emit::{EmitOptions, Settings, Target};
 use indexmap::IndexMap;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
@@ -100,12 +100,12 @@ pub fn run_with(args: ConvertArgs, sync: Option<bool>) -> i32 {
 
     print_skipped(&skipped, quiet);
     // A failed stdout fails every rule in it for one reason: said once, not once per rule.
-    print_problems(&all_records, quiet, stdout_failure.is_some());
+    let problems = all_records.iter().flat_map(|r| &r.problems).filter(|p| !(stdout_failure.is_some() && p.code == Code::WriteFailed));
+    let totals: Vec<String> = summaries.iter().map(|(target, summary)| totals_line(summary, *target)).collect();
+    let shown_skipped = if quiet { 0 } else { skipped.len() };
+    print_problems(&Grouped::new(problems), &args.show, quiet, &totals, shown_skipped);
     if let Some(message) = &stdout_failure {
         say!("ruleconv: {message}");
-    }
-    if !quiet {
-        summaries.iter().for_each(|(target, summary)| print_summary(summary, *target));
     }
     let written = [
         args.report.as_ref().map(|path| write_report(path, &all_records, &skipped, &summaries, &writer)),
@@ -181,31 +181,25 @@ fn print_skipped(skipped: &[convert::Skipped], quiet: bool) {
     }
 }
 
-/// Each problem once: with several targets, a problem of reading a rule is in every target's
-/// record, but is one problem. `quiet` prints the errors only; `without_write_failures` leaves
-/// out the failures to write, said once by the caller.
-fn print_problems(records: &[Record], quiet: bool, without_write_failures: bool) {
-    // Buffered: stderr is not, and a corpus run prints thousands of problems, each formatted
-    // in several pieces that would otherwise be a write call apiece.
+/// The lines `--show` asks for, then the summary grouped by code (with examples unless
+/// `quiet`) in what is left of a screen, then the totals of each target.
+fn print_problems(grouped: &Grouped, show: &[Show], quiet: bool, totals: &[String], skipped: usize) {
+    // Buffered: stderr is not, and `--show all` on a corpus prints thousands of lines.
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-    let mut printed = HashSet::new();
-    let shown = records
-        .iter()
-        .flat_map(|r| &r.problems)
-        .filter(|p| (!quiet || p.is_error()) && !(without_write_failures && p.code == Code::WriteFailed));
-    for line in shown.map(Problem::to_string) {
-        if printed.insert(line.clone()) {
-            let _ = writeln!(err, "{line}");
-        }
+    let budget = problem_summary::SCREEN.saturating_sub(skipped + totals.len() + 1);
+    let lines = grouped.lines(show).into_iter().chain(grouped.summary(budget, !quiet, show)).chain(totals.iter().cloned());
+    for line in lines {
+        let _ = writeln!(err, "{line}");
     }
     let _ = err.flush();
 }
 
-fn print_summary(summary: &Summary, target: Target) {
+/// A target's counts: rules, conversions, verdicts and evidence.
+fn totals_line(summary: &Summary, target: Target) -> String {
     let noted = if summary.with_problems > 0 { format!(" ({} with notes)", summary.with_problems) } else { String::new() };
     let skipped =
         if summary.skipped_files > 0 { format!(", {} file(s) without rules skipped", summary.skipped_files) } else { String::new() };
-    say!(
+    format!(
         "ruleconv: {} rule(s) from {} file(s){skipped} to {}: {} converted{noted}, {} failed; fidelity: {} exact, {} approximate, {} unsupported; evidence: {} executed, {} schema-checked, {} unverified",
         summary.rules,
         summary.files,
@@ -218,12 +212,7 @@ fn print_summary(summary: &Summary, target: Target) {
         summary.evidence.executed,
         summary.evidence.schema_checked,
         summary.evidence.unverified,
-    );
-    for (what, codes) in [("loss", &summary.top_losses), ("failure", &summary.top_failures)] {
-        for top in codes {
-            say!("  {what} in {} rule(s): {top}", top.rules);
-        }
-    }
+    )
 }
 
 /// The `--report` file: one record per rule and target; `summary` for one target,

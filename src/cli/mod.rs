@@ -19,6 +19,7 @@ mod list_cmd;
 mod manifest;
 mod output_file;
 mod output_lock;
+mod problem_summary;
 mod progress;
 mod report_cmd;
 mod sarif;
@@ -169,6 +170,11 @@ pub struct ConvertArgs {
     /// approximate with a `broader` loss; by default it is refused (unsupported).
     #[arg(long)]
     allow_broader: bool,
+    /// Also print every problem's line (`file:line:col: kind: message`) of these kinds:
+    /// errors, losses, warnings, changes or all (comma-separated or repeated), before the
+    /// summary and in its order: kind by kind, code by code, each code's lines in input order.
+    #[arg(long, value_enum, value_name = "KIND", value_delimiter = ',')]
+    show: Vec<problem_summary::Show>,
     #[command(flatten)]
     batch: BatchArgs,
 }
@@ -189,7 +195,9 @@ struct BatchArgs {
     /// byte for byte whatever the count.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
-    /// Print only errors: no progress bar, no warnings, losses or changes, no summary.
+    /// Less on stderr, and no progress bar. `convert` and `sync`: the summary's counts only (a
+    /// line per problem code and the totals; no examples, no skipped files). `check`: only
+    /// the errors, and no summary.
     #[arg(long, short = 'q')]
     quiet: bool,
     /// Also write FILE as JUnit XML: one test case per rule (and target), failed rules as
@@ -330,6 +338,10 @@ pub fn run() -> i32 {
             return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
         }
     };
+    if let Some(message) = missing_inputs(cli.named_inputs()) {
+        say!("{message}");
+        return EXIT_USAGE;
+    }
     match cli.command {
         Some(Command::Convert(args)) => convert_cmd::run(args),
         Some(Command::Sync(args)) if args.convert.output.is_none() => {
@@ -363,6 +375,32 @@ pub fn run() -> i32 {
         Some(Command::Man) => print_generated(|out| clap_mangen::Man::new(Cli::command()).render(out)),
         None => convert_cmd::run(cli.convert),
     }
+}
+
+impl Cli {
+    /// The rule files and folders the command reads.
+    fn named_inputs(&self) -> &[PathBuf] {
+        match &self.command {
+            Some(Command::Convert(args)) => &args.inputs,
+            Some(Command::Sync(args)) => &args.convert.inputs,
+            Some(Command::Check(CheckArgs { paths, .. }) | Command::Report(ReportArgs { paths, .. })) => paths,
+            Some(Command::Explain(ExplainArgs { rules, .. }) | Command::Test(TestArgs { rules, .. })) => rules,
+            Some(Command::Diff(_) | Command::List { .. } | Command::Completions { .. } | Command::Man) => &[],
+            None => &self.convert.inputs,
+        }
+    }
+}
+
+/// The named inputs that do not exist, as the one line of a setup error (exit 2, before any
+/// work): a mistyped path is the command line's error, not a rule that failed.
+fn missing_inputs(inputs: &[PathBuf]) -> Option<String> {
+    let missing: Vec<String> = inputs
+        .iter()
+        .filter(|path| path.as_os_str() != crate::convert::STDIN)
+        .filter(|path| matches!(std::fs::metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound))
+        .map(|path| crate::diag::printable(&path.display().to_string()).into_owned())
+        .collect();
+    (!missing.is_empty()).then(|| format!("ruleconv: no such file or folder: {}", missing.join(", ")))
 }
 
 /// Writes what `generate` makes (a completion script, the man page) to stdout; a write error

@@ -2,7 +2,7 @@
 //! runs write at once, and output paths that are not regular files (issue 19 items 7, 9, 11
 //! and 21). The inputs are generated here: each case needs its own device, pipe or folder.
 
-use super::{TIME_BOUND, fresh_dir};
+use super::{TIME_BOUND, fresh_dir, with_every_line};
 use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
@@ -23,7 +23,7 @@ struct Ran {
 /// kills it when it takes longer than the bound (a hang fails the test instead of blocking it).
 fn ruleconv_with(dir: &Path, args: &[&str], stdout: Option<Stdio>, setup: Option<fn() -> std::io::Result<()>>) -> Ran {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ruleconv"));
-    command.args(args).current_dir(dir).stdin(Stdio::null()).stderr(Stdio::piped());
+    with_every_line(command.args(args)).current_dir(dir).stdin(Stdio::null()).stderr(Stdio::piped());
     let captured = stdout.is_none();
     command.stdout(stdout.unwrap_or_else(Stdio::piped));
     if let Some(setup) = setup {
