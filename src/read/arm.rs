@@ -301,7 +301,10 @@ fn hunting_properties(properties: &Node, decoder: &mut Decoder, rule: &mut Rule)
         };
         let list = || value.split(',').map(str::trim).filter(|s| !s.is_empty());
         match keys::hunting_tag(name) {
-            Some(Key::Description) => rule.description = Some(value.to_string()),
+            Some(Key::Description) => {
+                rule.description = Some(value.to_string());
+                rule.sentinel.get_or_insert_default().description_verbatim = sentinel::clean_description(value) != value;
+            }
             Some(Key::Tactics) => rule.tactics = Some(list().map(AttackRef::parse).collect()),
             Some(Key::Techniques) => rule.techniques = Some(list().map(AttackRef::parse).collect()),
             _ => {
@@ -330,6 +333,11 @@ fn apply_overlay(overlay: &Node, decoder: &mut Decoder, rule: &mut Rule) {
     decoder.naming = Naming::Yaml;
     decoder.decode_into(&Node { value: Value::Map(fields), ..overlay.clone() }, rule);
     decoder.naming = naming;
+    // A description is kept here only when the property holds it without the repository's
+    // wrapper: the one here is the repository's text, wrapper and all.
+    if entries.iter().any(|e| e.key == Key::Description.yaml()) {
+        rule.sentinel.get_or_insert_default().description_verbatim = false;
+    }
     for entry in filled {
         unfill(&entry.value, decoder, rule);
     }
