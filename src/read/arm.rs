@@ -11,6 +11,7 @@
 //! metadata) are skipped; a template without any rule is an error.
 
 use super::ReadOutcome;
+use super::documents::Parse;
 use super::fields::{Decoder, Naming};
 use super::locate::LineIndex;
 use super::sentinel_yaml;
@@ -20,11 +21,12 @@ use crate::sentinel::{
     self,
     keys::{self, Key},
 };
-use crate::yaml::{self, Entry, Node, Value};
+use crate::yaml::{Entry, Node, Value};
 use std::path::Path;
 
-pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
-    let documents = match yaml::parse_documents(text) {
+/// Reads the rules of `text`, whose YAML parse is `parse`.
+pub fn read(text: &str, parse: Parse, file: &Path, out: &mut ReadOutcome) {
+    let documents = match parse {
         Ok(documents) => documents,
         Err(e) => {
             out.file_error(Code::JsonSyntax, file, e.position, format!("invalid JSON: {}", e.message));
@@ -368,6 +370,7 @@ fn unfill(list: &Node, decoder: &mut Decoder, rule: &mut Rule) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::yaml;
 
     #[test]
     fn ids_come_from_resource_names() {
