@@ -14,6 +14,8 @@ mod blowups;
 mod detect;
 #[path = "hostile_cases/meta.rs"]
 mod meta;
+#[path = "hostile_cases/roundtrip.rs"]
+mod roundtrip;
 #[path = "hostile_cases/values.rs"]
 mod values;
 #[path = "hostile_cases/writes.rs"]
@@ -139,6 +141,9 @@ fn expectation(name: &str) -> Option<Expect> {
         ),
         "sigma_yaml_tags_and_anchors.yml" => Converts("    EventID: 4688\n    Level: 4688\n"),
         "page_content_hub_metadata.md" => Converts("title: Rare process on a domain controller\n"),
+        "arm_quoted_description.json" => Converts("title: Quoted description\n"),
+        "sentinel_wrapped_description.yaml" => Converts("title: Wrapped description\n"),
+        "sigma_string_of_digits.yml" => Converts("    EventID: '4688'\n"),
         "arm_expression_and_bracket_names.json" => Converts("title: '[variables(''ruleName'')]'\n"),
         _ => return None,
     })

@@ -30,8 +30,8 @@ const MAX_EVENTS: usize = 40;
 const NOW: &str = "2024-05-01T12:00:00Z";
 /// Measured: 3,130 of 3,141 rules give Sigma; the rest search keywords with modifiers only.
 const MIN_SIGMA_CONVERTED: usize = 3_120;
-/// Measured: 2,861 of 2,901 exact rules read back into an equal Detection; the others differ in form
-/// only (a quoted number written as a number, a literal `*` as a regular expression).
+/// Measured: 2,865 of 2,901 exact rules read back into an equal Detection; the others differ in form
+/// (a literal `*` as a regular expression, for one).
 const MIN_ROUND_TRIPS: usize = 2_850;
 /// Measured: 1,808 of 3,141 rules give YARA-L without a TODO; all 3,141 pass yaral-check.
 const MIN_CHRONICLE_WITHOUT_TODO: usize = 1_750;
@@ -94,8 +94,15 @@ fn sigma_check(dir: &Path) -> String {
     command.arg(dir);
     // Four SigmaHQ rules select one Sysmon event by id on purpose (`EventID: 28  # this is
     // fine`); their logsource is kept as written, so that style note is left out too.
-    let excluded =
-        ["duplicate_title", "duplicate_filename", "identifier_uniqueness", "filename_length", "specific_instead_of_generic_logsource"];
+    // Strings of digits (`Flags: '8388608'`) stay strings, so that note is left out as well.
+    let excluded = [
+        "duplicate_title",
+        "duplicate_filename",
+        "identifier_uniqueness",
+        "filename_length",
+        "specific_instead_of_generic_logsource",
+        "number_as_string",
+    ];
     for validator in excluded {
         command.args(["-x", validator]);
     }

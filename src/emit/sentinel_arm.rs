@@ -257,7 +257,7 @@ fn alert_rule(
             note(Kind::Loss, Code::KeptAsData, *first, format!("NRT rules have no {}; kept in template metadata only", listed.join(", ")));
         }
     }
-    let description = rule.description.as_deref().map(fields::clean_description);
+    let description = fields::published_description(rule);
     if description.as_deref() == rule.description.as_deref() {
         represented.push(Key::Description.yaml());
     }
@@ -418,7 +418,10 @@ fn saved_search(rule: &Rule, s: &SentinelSection, id: &str, note: &mut impl FnMu
     ];
     for (key, tag) in keys::HUNTING_TAGS {
         let value = match key {
-            Key::Description => rule.description.as_ref().map(|d| (fields::clean_description(d), fields::clean_description(d) == *d)),
+            Key::Description => fields::published_description(rule).map(|p| {
+                let faithful = rule.description.as_ref() == Some(&p);
+                (p, faithful)
+            }),
             // Tags hold comma-separated text: lists whose items contain commas cannot travel there.
             _ => lists
                 .iter()

@@ -8,7 +8,10 @@ use crate::ir::{
     AlertDetailsOverride, AttackRef, DataConnector, Duration, EntityMapping, EventGroupingSettings, Extensions, IncidentConfiguration,
     SentinelSection,
 };
-use crate::sentinel::keys::{self, Key, nested};
+use crate::sentinel::{
+    self,
+    keys::{self, Key, nested},
+};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
@@ -216,13 +219,11 @@ pub fn split_techniques(ids: &[String]) -> (Vec<String>, Vec<String>) {
     (techniques, sub_techniques)
 }
 
-/// A description as Microsoft's packaging publishes it: the quotes many repository files wrap
-/// inside a block scalar (`description: |` then `'text'`) removed, surrounding space trimmed.
-pub fn clean_description(text: &str) -> String {
-    let trimmed = text.trim();
-    let unquoted =
-        ['\'', '"'].iter().find_map(|q| trimmed.strip_prefix(*q)?.strip_suffix(*q)).filter(|_| trimmed.len() >= 2).unwrap_or(trimmed);
-    unquoted.trim().to_string()
+/// The description the ARM form publishes: as written when its quotes and space are its own
+/// (`SentinelSection::description_verbatim`), else without the repository's wrapper.
+pub fn published_description(rule: &Rule) -> Option<String> {
+    let verbatim = rule.sentinel.as_ref().is_some_and(|s| s.description_verbatim);
+    rule.description.as_deref().map(|d| if verbatim { d.to_string() } else { sentinel::clean_description(d) })
 }
 
 #[cfg(test)]
@@ -235,13 +236,6 @@ mod tests {
         let (techniques, subs) = split_techniques(&ids);
         assert_eq!(techniques, ["T1078", "T1570"]);
         assert_eq!(subs, ["T1078.004", "T1078.001"]);
-    }
-
-    #[test]
-    fn descriptions_lose_wrapping_quotes_only() {
-        assert_eq!(clean_description("'Detects things.'\n"), "Detects things.");
-        assert_eq!(clean_description("It's 'quoted' inside\n"), "It's 'quoted' inside");
-        assert_eq!(clean_description("'"), "'");
     }
 
     #[test]

@@ -66,7 +66,21 @@ fn document(rule: &Rule) -> Emitted {
         ));
     }
     problems.extend(fields::severity_change(rule));
-    Emitted { text: yaml::to_yaml_string(&encode(rule)), problems, evidence: Evidence::Unverified }
+    let styles: Vec<(&str, yaml::Style)> = description_style(rule).map(|style| (Key::Description.yaml(), style)).into_iter().collect();
+    Emitted { text: yaml::to_yaml_string_styled(&encode(rule), &styles), problems, evidence: Evidence::Unverified }
+}
+
+/// How the description is written when its quotes or surrounding space decide what ARM
+/// publishes (the reader's rule, `read::fields`): a literal block holds the repository's
+/// wrapper (`description: |` then `'text'`), a quoted scalar text whose quotes are its own.
+fn description_style(rule: &Rule) -> Option<yaml::Style> {
+    let description = rule.description.as_deref()?;
+    let verbatim = rule.sentinel.as_ref().is_some_and(|s| s.description_verbatim);
+    (sentinel::clean_description(description) != description).then_some(if verbatim {
+        yaml::Style::DoubleQuoted
+    } else {
+        yaml::Style::Literal
+    })
 }
 
 /// The rule as repository-YAML data.

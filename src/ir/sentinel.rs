@@ -37,6 +37,11 @@ pub struct SentinelSection {
     pub tags: Option<Value>,
     /// Repository/content-hub `metadata` block, kept as data; its author is also lifted.
     pub metadata: Option<Value>,
+    /// The description's wrapping quotes and surrounding space are its own text, to publish as
+    /// they are: it came from an ARM property (`"'Identifies ...'\n"` in a portal export) or a
+    /// quoted YAML scalar. Otherwise they are the repository's wrapper (`description: |` then
+    /// `'text'`), which the ARM form drops. Set only when dropping would change the text.
+    pub description_verbatim: bool,
     /// The trigger operator as a repository YAML file spelled it, when not in its usual short
     /// form (`GreaterThan` rather than `gt`): written back as it was.
     pub trigger_spelling: Option<String>,

@@ -11,6 +11,7 @@
 //! metadata) are skipped; a template without any rule is an error.
 
 use super::ReadOutcome;
+use super::documents::Parse;
 use super::fields::{Decoder, Naming};
 use super::locate::LineIndex;
 use super::sentinel_yaml;
@@ -20,11 +21,12 @@ use crate::sentinel::{
     self,
     keys::{self, Key},
 };
-use crate::yaml::{self, Entry, Node, Value};
+use crate::yaml::{Entry, Node, Value};
 use std::path::Path;
 
-pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
-    let documents = match yaml::parse_documents(text) {
+/// Reads the rules of `text`, whose YAML parse is `parse`.
+pub fn read(text: &str, parse: Parse, file: &Path, out: &mut ReadOutcome) {
+    let documents = match parse {
         Ok(documents) => documents,
         Err(e) => {
             out.file_error(Code::JsonSyntax, file, e.position, format!("invalid JSON: {}", e.message));
@@ -301,7 +303,10 @@ fn hunting_properties(properties: &Node, decoder: &mut Decoder, rule: &mut Rule)
         };
         let list = || value.split(',').map(str::trim).filter(|s| !s.is_empty());
         match keys::hunting_tag(name) {
-            Some(Key::Description) => rule.description = Some(value.to_string()),
+            Some(Key::Description) => {
+                rule.description = Some(value.to_string());
+                rule.sentinel.get_or_insert_default().description_verbatim = sentinel::clean_description(value) != value;
+            }
             Some(Key::Tactics) => rule.tactics = Some(list().map(AttackRef::parse).collect()),
             Some(Key::Techniques) => rule.techniques = Some(list().map(AttackRef::parse).collect()),
             _ => {
@@ -330,6 +335,11 @@ fn apply_overlay(overlay: &Node, decoder: &mut Decoder, rule: &mut Rule) {
     decoder.naming = Naming::Yaml;
     decoder.decode_into(&Node { value: Value::Map(fields), ..overlay.clone() }, rule);
     decoder.naming = naming;
+    // A description is kept here only when the property holds it without the repository's
+    // wrapper: the one here is the repository's text, wrapper and all.
+    if entries.iter().any(|e| e.key == Key::Description.yaml()) {
+        rule.sentinel.get_or_insert_default().description_verbatim = false;
+    }
     for entry in filled {
         unfill(&entry.value, decoder, rule);
     }
@@ -360,6 +370,7 @@ fn unfill(list: &Node, decoder: &mut Decoder, rule: &mut Rule) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::yaml;
 
     #[test]
     fn ids_come_from_resource_names() {

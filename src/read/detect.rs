@@ -5,9 +5,10 @@
 //! same however it is written, as pySigma reads it. Only text that does not parse is judged by
 //! its lines, so that the reader of its likely format names the syntax error.
 
+use super::documents::Documents;
 use super::{catalog, front_matter, page, sigma};
 use crate::ir::SourceFormat;
-use crate::yaml::{self, Node, Value};
+use crate::yaml::{Node, Value};
 use std::path::Path;
 
 /// Why no format was found.
@@ -46,12 +47,18 @@ fn is_arm(root: &Node) -> bool {
 /// by its markdown form otherwise; the file name only breaks ties the content leaves open (a
 /// `.md` file is never read as Sigma or Sentinel YAML).
 pub fn classify(text: &str, file: &Path) -> Result<SourceFormat, Undetected> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    classify_documents(&Documents::new(text.strip_prefix('\u{feff}').unwrap_or(text)), file)
+}
+
+/// As `classify`, on the file's documents (text without its byte order mark), so that the
+/// reader takes the parse made here.
+pub fn classify_documents(parsed: &Documents, file: &Path) -> Result<SourceFormat, Undetected> {
+    let text = parsed.text();
     let markdown = has_extension(file, &["md", "markdown"]);
     let body = text.trim_start();
     let json = body.starts_with('{') || body.starts_with('[');
-    let documents = if markdown { None } else { yaml::parse_documents(text).ok() };
-    let keys: Vec<&str> = documents.iter().flatten().filter_map(Node::entries).flatten().map(|e| e.key.as_str()).collect();
+    let documents = if markdown { None } else { parsed.get().as_ref().ok() };
+    let keys: Vec<&str> = documents.into_iter().flatten().filter_map(Node::entries).flatten().map(|e| e.key.as_str()).collect();
     match &documents {
         Some(_) if is_sigma(&keys) => return Ok(SourceFormat::Sigma),
         Some(documents) if json => {

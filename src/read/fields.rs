@@ -18,8 +18,11 @@
 use super::locate::{self, LineIndex};
 use crate::diag::{Code, Kind, Position, Problem};
 use crate::ir::*;
-use crate::sentinel::keys::{self, Key, nested};
-use crate::yaml::{Entry, Node, Value};
+use crate::sentinel::{
+    self,
+    keys::{self, Key, nested},
+};
+use crate::yaml::{Entry, Node, Style, Value};
 use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::path::Path;
@@ -126,7 +129,14 @@ impl<'a> Decoder<'a> {
         match field {
             Key::Id => rule.id = self.string(key, node),
             Key::Name => rule.title = self.string(key, node).unwrap_or_default(),
-            Key::Description => rule.description = self.string(key, node),
+            Key::Description => {
+                rule.description = self.string(key, node);
+                // The repository wraps descriptions in quotes inside block scalars; an ARM
+                // property or a quoted YAML scalar is the text itself, quotes and all.
+                let own_text = self.naming == Naming::Arm || matches!(node.style, Style::SingleQuoted | Style::DoubleQuoted);
+                let verbatim = own_text && rule.description.as_deref().is_some_and(|d| sentinel::clean_description(d) != d);
+                section(rule).description_verbatim = verbatim;
+            }
             Key::Severity => {
                 rule.severity = self.string(key, node).and_then(|text| {
                     let severity = keys::parse_severity(&text);

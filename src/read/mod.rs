@@ -16,6 +16,7 @@ mod arm;
 mod catalog;
 mod decode;
 mod detect;
+mod documents;
 mod fields;
 mod front_matter;
 mod lift;
@@ -161,7 +162,8 @@ pub fn read_bytes(bytes: &[u8], file: &Path, from: Option<SourceFormat>) -> Read
 pub fn read_text(text: &str, file: &Path, from: Option<SourceFormat>) -> ReadOutcome {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut outcome = ReadOutcome::default();
-    let format = match from.map_or_else(|| detect::classify(text, file), Ok) {
+    let documents = documents::Documents::new(text);
+    let format = match from.map_or_else(|| detect::classify_documents(&documents, file), Ok) {
         Ok(format) => format,
         Err(undetected) => {
             outcome.not_a_rule(file, Position::new(1, 1), undetected_message(undetected));
@@ -169,11 +171,11 @@ pub fn read_text(text: &str, file: &Path, from: Option<SourceFormat>) -> ReadOut
         }
     };
     match format {
-        SourceFormat::SentinelYaml => sentinel_yaml::read(text, file, &mut outcome),
+        SourceFormat::SentinelYaml => sentinel_yaml::read(text, documents.into_parse(), file, &mut outcome),
         SourceFormat::MarkdownFrontMatter => front_matter::read(text, file, &mut outcome),
         SourceFormat::MarkdownCatalog => catalog::read(text, file, &mut outcome),
-        SourceFormat::Arm => arm::read(text, file, &mut outcome),
-        SourceFormat::Sigma => sigma::read(text, file, &mut outcome),
+        SourceFormat::Arm => arm::read(text, documents.into_parse(), file, &mut outcome),
+        SourceFormat::Sigma => sigma::read(text, documents.into_parse(), file, &mut outcome),
         SourceFormat::Page => page::read(text, file, &mut outcome),
     }
     outcome

@@ -2,6 +2,7 @@
 //! queries (no `kind`). A file may hold several rules as YAML documents (`---`).
 
 use super::ReadOutcome;
+use super::documents::Parse;
 use super::fields::{Decoder, Naming};
 use super::locate::LineIndex;
 use crate::diag::{Code, Kind};
@@ -10,9 +11,10 @@ use crate::sentinel::keys::Key;
 use crate::yaml::{self, Node, Value};
 use std::path::Path;
 
-pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
+/// Reads the rules of `text`, whose YAML parse is `parse`.
+pub fn read(text: &str, parse: Parse, file: &Path, out: &mut ReadOutcome) {
     let lines = LineIndex::new(text);
-    let Ok(documents) = yaml::parse_documents(text) else {
+    let Ok(documents) = parse else {
         // One broken document must not hide the good ones around it: each `---` piece is
         // parsed on its own, and a broken piece is a rule that could not be read.
         let mut index = 0;

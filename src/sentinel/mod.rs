@@ -36,3 +36,24 @@ pub const ARM_FILLED_KEY: &str = "filledByRuleconv";
 /// allows arbitrary custom fields (lowercase keys) and pySigma keeps them as
 /// `custom_attributes` without a validation issue, so the rule stays valid Sigma.
 pub const SIGMA_ATTRIBUTE: &str = "sentinel";
+
+/// A description as Microsoft's packaging publishes it: the quotes many repository files wrap
+/// inside a block scalar (`description: |` then `'text'`) removed, surrounding space trimmed.
+pub fn clean_description(text: &str) -> String {
+    let trimmed = text.trim();
+    let unquoted =
+        ['\'', '"'].iter().find_map(|q| trimmed.strip_prefix(*q)?.strip_suffix(*q)).filter(|_| trimmed.len() >= 2).unwrap_or(trimmed);
+    unquoted.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_lose_wrapping_quotes_only() {
+        assert_eq!(clean_description("'Detects things.'\n"), "Detects things.");
+        assert_eq!(clean_description("It's 'quoted' inside\n"), "It's 'quoted' inside");
+        assert_eq!(clean_description("'"), "'");
+    }
+}

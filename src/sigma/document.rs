@@ -96,8 +96,13 @@ pub struct Parsed {
 
 /// Parses every document of a Sigma file; a YAML syntax error fails the whole file.
 pub fn parse_file(text: &str) -> Result<Vec<Parsed>, SigmaError> {
+    read_documents(text, yaml::parse_documents(text))
+}
+
+/// As `parse_file`, from the file's YAML parse when it was made already (format detection).
+pub fn read_documents(text: &str, parse: Result<Vec<Node>, yaml::YamlError>) -> Result<Vec<Parsed>, SigmaError> {
     let lines = Lines::new(text);
-    let nodes = yaml::parse_documents(text).map_err(|e| {
+    let nodes = parse.map_err(|e| {
         let at = lines.offset(e.position);
         SigmaError::new(Span { start: at, end: at }, e.message)
     })?;

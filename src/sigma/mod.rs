@@ -21,7 +21,8 @@ mod pattern;
 
 pub use condition::{Condition, OfTarget};
 pub use document::{
-    Aliases, Correlation, CorrelationKind, Document, DocumentKind, Filter, Parsed, Threshold, logsource, parse_file, scalar_text,
+    Aliases, Correlation, CorrelationKind, Document, DocumentKind, Filter, Parsed, Threshold, logsource, parse_file, read_documents,
+    scalar_text,
 };
 pub use modifiers::Modifier;
 pub use pattern::{MAX_VARIANTS, Pattern, Piece, Unexpanded, expand};

@@ -6,7 +6,7 @@
 
 mod write;
 
-pub use write::to_yaml_string;
+pub use write::{to_yaml_string, to_yaml_string_styled};
 
 use crate::diag::Position;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};

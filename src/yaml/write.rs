@@ -6,7 +6,7 @@
 //! Azure-Sentinel repository), and a string is quoted only when plain YAML would read it back
 //! as something else.
 
-use super::{Value as Resolved, resolve_plain};
+use super::{Style, Value as Resolved, resolve_plain};
 use regex::Regex;
 use serde_json::Value;
 use std::fmt::Write;
@@ -16,9 +16,16 @@ const INDENT: usize = 2;
 
 /// Writes one YAML document (no `---` marker) ending with a newline.
 pub fn to_yaml_string(value: &Value) -> String {
+    to_yaml_string_styled(value, &[])
+}
+
+/// As `to_yaml_string`, with the string value of each named top-level key written in the given
+/// style (`Literal` or `DoubleQuoted`) where that style can hold it, since a reader may take
+/// meaning from the style (`read::fields` does for a description's quotes).
+pub fn to_yaml_string_styled(value: &Value, styles: &[(&str, Style)]) -> String {
     let mut out = String::new();
     match value {
-        Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0),
+        Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0, styles),
         Value::Array(items) if !items.is_empty() => write_seq(&mut out, items, 0),
         scalar => {
             write_inline(&mut out, scalar, INDENT);
@@ -28,12 +35,25 @@ pub fn to_yaml_string(value: &Value) -> String {
     out
 }
 
-fn write_map(out: &mut String, map: &serde_json::Map<String, Value>, indent: usize) {
+fn write_map(out: &mut String, map: &serde_json::Map<String, Value>, indent: usize, styles: &[(&str, Style)]) {
     for (key, value) in map {
         out.push_str(&" ".repeat(indent));
         out.push_str(&scalar_text(key));
         out.push(':');
-        write_after_key(out, value, indent);
+        let style = styles.iter().find(|(k, _)| k == key).map(|(_, style)| *style);
+        match (style, value) {
+            (Some(Style::Literal), Value::String(s)) if fits_literal_block(s) && !s.trim().is_empty() => {
+                out.push(' ');
+                write_literal_block(out, s, indent + INDENT);
+                out.push('\n');
+            }
+            (Some(Style::DoubleQuoted), Value::String(s)) => {
+                out.push(' ');
+                out.push_str(&double_quoted(s));
+                out.push('\n');
+            }
+            _ => write_after_key(out, value, indent),
+        }
     }
 }
 
@@ -46,7 +66,7 @@ fn write_seq(out: &mut String, items: &[Value], indent: usize) {
             Value::Object(map) if !map.is_empty() => {
                 // The first key shares the dash's line; the rest align under it.
                 let mut first = String::new();
-                write_map(&mut first, map, indent + INDENT);
+                write_map(&mut first, map, indent + INDENT, &[]);
                 out.push_str(&first[indent + INDENT..]);
             }
             Value::Array(inner) if !inner.is_empty() => {
@@ -66,7 +86,7 @@ fn write_after_key(out: &mut String, value: &Value, indent: usize) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             out.push('\n');
-            write_map(out, map, indent + INDENT);
+            write_map(out, map, indent + INDENT, &[]);
         }
         Value::Array(items) if !items.is_empty() => {
             out.push('\n');
@@ -93,10 +113,15 @@ fn write_inline(out: &mut String, value: &Value, block_indent: usize) {
     }
 }
 
-/// Multi-line text without characters a literal block cannot hold.
+/// Multi-line text a literal block can hold.
 fn is_block_friendly(s: &str) -> bool {
-    s.trim_end_matches('\n').contains('\n')
-        && s.chars().all(|c| c == '\n' || c == '\t' || is_printable(c))
+    s.trim_end_matches('\n').contains('\n') && fits_literal_block(s)
+}
+
+/// Text without characters a literal block cannot hold: only printable ones, line breaks and
+/// tabs, and no line of blanks alone (the block would read it as indentation).
+fn fits_literal_block(s: &str) -> bool {
+    s.chars().all(|c| c == '\n' || c == '\t' || is_printable(c))
         && !s.lines().any(|l| l.ends_with([' ', '\t']) && l.trim().is_empty() && !l.is_empty())
 }
 
@@ -231,6 +256,18 @@ mod tests {
             "id: abc\nseverity: Medium\nversion: 1.0.3\nthreshold: 0\nrequiredDataConnectors:\n  - connectorId: X\n    dataTypes:\n      - T\nquery: |\n  T\n  | where A == 'b'\nempty: []\nquoted: 'a: b'\nnum: '1.0'\ndate: '2022-08-07'\n'yes': 'yes'\n"
         );
         assert_eq!(round_trip(&value), value);
+    }
+
+    #[test]
+    fn a_top_level_string_takes_the_style_asked_for_where_it_fits() {
+        let value = serde_json::json!({"a": "'x'\n", "b": "'x'\n", "c": "bell\u{7}\n", "d": {"a": "'x'\n"}});
+        let styles = [("a", Style::Literal), ("b", Style::DoubleQuoted), ("c", Style::Literal)];
+        let text = to_yaml_string_styled(&value, &styles);
+        assert_eq!(text, "a: |\n  'x'\nb: \"'x'\\n\"\nc: \"bell\\u0007\\n\"\nd:\n  a: \"'x'\\n\"\n");
+        let docs = parse_documents(&text).unwrap();
+        assert_eq!(docs[0].to_json(), value);
+        assert_eq!(docs[0].get("a").unwrap().style, Style::Literal);
+        assert_eq!(docs[0].get("b").unwrap().style, Style::DoubleQuoted);
     }
 
     #[test]

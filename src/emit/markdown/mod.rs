@@ -13,7 +13,6 @@ pub(crate) mod cells;
 pub(crate) mod predicates;
 mod structure;
 
-use super::sentinel_fields::clean_description;
 use super::{EmitOptions, Emitted, Emitter, Evidence, Subject, header_lines, join_documents, loss_text, unmodelled_losses};
 use crate::diag::{Code, Kind, Problem};
 use crate::ir::Lifted;
@@ -170,7 +169,11 @@ impl Card {
             // A card shows the rule as written beside its reading; nothing checks the reading.
             fidelity: header_lines(subject, problems, Evidence::Unverified).iter().map(|line| cells::comment(line)).collect(),
             title: cells::inline(&rule.label()),
-            description: rule.description.as_deref().map(|d| cells::paragraphs(&clean_description(d))).filter(|d| !d.is_empty()),
+            description: rule
+                .description
+                .as_deref()
+                .map(|d| cells::paragraphs(&crate::sentinel::clean_description(d)))
+                .filter(|d| !d.is_empty()),
             facts: facts.into_iter().filter_map(|(name, value)| Some(Fact { name, value: cells::cell(&value?) })).collect(),
             attack: attack::coverage(rule)
                 .into_iter()

@@ -115,8 +115,8 @@ enum Anchor {
 
 /// A text match in Sigma's plain form (`Field|contains: value`), or as a regular expression
 /// when a value holds what plain values cannot keep literal: the wildcards `*` `?` (Sigma's
-/// tools flag escaped ones as likely mistakes), control characters, digits a tool would read
-/// as a number, or numbers beside `cased` text.
+/// tools flag escaped ones as likely mistakes), control characters, or numbers beside `cased`
+/// text.
 fn text_match(field: &str, m: &Match, anchor: Anchor) -> Result<Vec<(String, Json)>, String> {
     let modifier = match anchor {
         Anchor::Whole | Anchor::Pattern => None,
@@ -124,17 +124,17 @@ fn text_match(field: &str, m: &Match, anchor: Anchor) -> Result<Vec<(String, Jso
         Anchor::Start => Some("startswith"),
         Anchor::End => Some("endswith"),
     };
-    // Whole-value equality keeps typed values; the other modifiers test text.
+    // Whole-value equality keeps typed values, and text stays text: `'4688'` compares as a
+    // string, which a backend would not do with the number 4688. The other modifiers test text.
     let typed = anchor == Anchor::Whole;
     let mut plain = Vec::new();
     let mut needs_regex = anchor == Anchor::Pattern;
     for value in &m.values {
         match value {
             Value::Int(_) | Value::Real(_) | Value::Bool(_) | Value::Null if typed => plain.push(scalar(value)?),
-            Value::String(s) if typed && canonical_integer(s) => plain.push(Json::from(s.parse::<i64>().map_err(|e| e.to_string())?)),
             _ => {
                 let text = text_of(value)?;
-                needs_regex |= text.chars().any(|c| c.is_control()) || text.contains(['*', '?']) || (typed && looks_numeric(&text));
+                needs_regex |= text.chars().any(|c| c.is_control()) || text.contains(['*', '?']);
                 plain.push(Json::String(escape(&text)));
             }
         }
@@ -227,18 +227,6 @@ fn text_of(value: &Value) -> Result<String, String> {
             Err("a time value (datetime, timespan, `ago()`, `now()`): Sigma leaves time ranges to the backend".into())
         }
     }
-}
-
-/// Digits Sigma tools read as the number itself (`4688`, not `04688`).
-fn canonical_integer(s: &str) -> bool {
-    s.parse::<i64>().is_ok_and(|n| n.to_string() == s)
-}
-
-/// Text a Python `int()` accepts (signs, spaces, `_`, leading zeros): tools flag it as a
-/// number written as a string.
-fn looks_numeric(s: &str) -> bool {
-    let digits = s.trim().trim_start_matches(['+', '-']);
-    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '_') && digits.starts_with(|c: char| c.is_ascii_digit())
 }
 
 fn number(m: &Match, index: usize) -> Result<Json, String> {
@@ -366,13 +354,18 @@ mod tests {
         assert_eq!(text(&path), vec![("CommandLine".into(), Json::String(r"C:\\a.exe".into()))]);
         let star = m(MatchOp::EndsWith, vec![Value::String("a*b\tc".into())], true);
         assert_eq!(text(&star), vec![("CommandLine|re".into(), Json::String(r"a\*b\x09c$".into()))]);
-        let spaced = m(MatchOp::Equals, vec![Value::String("0042".into()), Value::String("42".into())], false);
-        assert_eq!(text(&spaced)[0].1, serde_json::json!(["(?i)^0042$", "(?i)^42$"]));
     }
 
+    /// Issue 19 item 10: a string of digits stays a string (`'4688'`, `'0042'`), a number a number.
     #[test]
-    fn digits_compared_whole_are_numbers_and_numbers_in_text_matches_are_text() {
-        assert_eq!(text(&m(MatchOp::Equals, vec![Value::String("4688".into())], true)), vec![("CommandLine".into(), Json::from(4688))]);
+    fn digits_keep_their_type_and_numbers_in_text_matches_are_text() {
+        assert_eq!(
+            text(&m(MatchOp::Equals, vec![Value::String("4688".into())], true)),
+            vec![("CommandLine|cased".into(), Json::String("4688".into()))]
+        );
+        let strings = m(MatchOp::Equals, vec![Value::String("0042".into()), Value::String("42".into())], false);
+        assert_eq!(text(&strings), vec![("CommandLine".into(), serde_json::json!(["0042", "42"]))]);
+        assert_eq!(text(&m(MatchOp::Equals, vec![Value::Int(4688)], false)), vec![("CommandLine".into(), Json::from(4688))]);
         assert_eq!(
             text(&m(MatchOp::Contains, vec![Value::Int(200)], false)),
             vec![("CommandLine|contains".into(), Json::String("200".into()))]

@@ -8,6 +8,7 @@
 mod metadata;
 
 use super::ReadOutcome;
+use super::documents::Parse;
 use crate::diag::{Code, Kind, Position, Problem};
 use crate::ir::{Locator, Logic, SigmaLogic};
 use crate::sigma::{self, Document, DocumentKind, Filter};
@@ -21,11 +22,12 @@ pub fn looks_like_sigma(text: &str) -> bool {
     (top_level("detection") && top_level("logsource")) || (top_level("correlation") || top_level("filter")) && top_level("title")
 }
 
-pub fn read(text: &str, file: &Path, out: &mut ReadOutcome) {
+/// Reads the rules of `text`, whose YAML parse is `parse`.
+pub fn read(text: &str, parse: Parse, file: &Path, out: &mut ReadOutcome) {
     // Spans index the whole file, so the locator is the identity from line 1, column 1.
     let locator = Locator::at(Position::new(1, 1));
     let position = |offset: usize| locator.position(text, offset);
-    let parsed = match sigma::parse_file(text) {
+    let parsed = match sigma::read_documents(text, parse) {
         Ok(parsed) => parsed,
         Err(e) => return out.rule_error(Code::YamlSyntax, file, position(e.span.start), 0, format!("YAML: {}", e.message)),
     };
