@@ -139,8 +139,9 @@ fn text_match(field: &str, m: &Match, anchor: Anchor) -> Result<Vec<(String, Jso
             }
         }
     }
-    // Sigma matches text case-insensitively unless told `cased`, which takes text values only.
-    let cased = m.case_sensitive && plain.iter().any(Json::is_string);
+    // Sigma matches text case-insensitively unless told `cased`, which takes text values only
+    // and means nothing for text without letters that have a case (`'4688'`).
+    let cased = m.case_sensitive && plain.iter().any(|v| v.as_str().is_some_and(has_case));
     needs_regex |= cased && plain.iter().any(|v| !v.is_string());
     if needs_regex {
         let patterns =
@@ -152,6 +153,11 @@ fn text_match(field: &str, m: &Match, anchor: Anchor) -> Result<Vec<(String, Jso
         key.push_str("|cased");
     }
     Ok(each_or_all(key, plain, m))
+}
+
+/// Whether `text` has a letter whose case a comparison could ignore.
+fn has_case(text: &str) -> bool {
+    text.chars().any(|c| c.is_lowercase() || c.is_uppercase())
 }
 
 /// A `like` match: patterns that are a text with `%` at an end become `contains`,
@@ -361,7 +367,7 @@ mod tests {
     fn digits_keep_their_type_and_numbers_in_text_matches_are_text() {
         assert_eq!(
             text(&m(MatchOp::Equals, vec![Value::String("4688".into())], true)),
-            vec![("CommandLine|cased".into(), Json::String("4688".into()))]
+            vec![("CommandLine".into(), Json::String("4688".into()))]
         );
         let strings = m(MatchOp::Equals, vec![Value::String("0042".into()), Value::String("42".into())], false);
         assert_eq!(text(&strings), vec![("CommandLine".into(), serde_json::json!(["0042", "42"]))]);
