@@ -18,7 +18,7 @@ mod sentinel_rule;
 mod transform;
 
 use super::{
-    EmitOptions, Emitted, Emitter, Evidence, Subject, broader, header_lines, join_documents, loss_at, refused_regex_errors,
+    EmitOptions, Emitted, Emitter, Evidence, Subject, addon_fields, broader, header_lines, join_documents, loss_at, refused_regex_errors,
     unmodelled_losses,
 };
 use crate::diag::{Code, Kind, Problem};
@@ -108,6 +108,7 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<Emitted, Vec<Proble
             let result = subject.detection.result.ok_or_else(|| writer.error(Code::NoDetection, 0, "the rule selects no events".into()))?;
             let mut losses = unmodelled_losses(subject);
             losses.extend(null_test_losses(subject));
+            losses.extend(addon_fields::losses(subject));
             let tree = writer.input(result)?;
             losses.extend(writer.losses.take());
             // A table the schema data lacks leaves its columns unjudged (`Judged`), not lost.
