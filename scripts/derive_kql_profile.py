@@ -76,6 +76,16 @@ def account(prefix):
     return {"account": {"domain": f"{prefix}AccountDomain", "name": f"{prefix}AccountName"}}
 
 
+def security_account(role):
+    """An account of a Windows security event (`Subject`, `Target`) as Sysmon writes one
+    (`DOMAIN\\name`). The security log names the local system account (S-1-5-18) by the
+    computer's account: Microsoft's sample of event 4688 has SubjectUserSid S-1-5-18 with
+    SubjectUserName `WIN-GG82ULGC9GO$`, where Sysmon writes `NT AUTHORITY\\SYSTEM`
+    (learn.microsoft.com/windows/security/threat-protection/auditing/event-4688)."""
+    system = {"sid": f"{role}UserSid", "as": "NT AUTHORITY\\SYSTEM"}
+    return {"domain": f"{role}DomainName", "name": f"{role}UserName", "system": system}
+
+
 # Sigma fields the Defender XDR (and ASIM) tables hold in another shape (src/emit/kql/transform.rs):
 # Sysmon's `Hashes` (`SHA1=..,MD5=..,SHA256=..,IMPHASH=..`) is one column per algorithm (no
 # IMPHASH); `TargetObject` is a key and a value name; `Details` of a number (`DWORD (0x00000001)`)
@@ -112,7 +122,11 @@ def endpoint(inbound, outbound):
     return {"endpoint": {"column": "ActionType", "inbound_values": INBOUND, "inbound": inbound, "outbound": outbound}}
 
 
+# The events the azure-monitor profile reads from SecurityEvent name the account that acted as
+# their subject (4663, 4657: "Subject: ... account that requested access"), which is Sysmon's
+# `User` of the acting process.
 TRANSFORMS = {
+    "SecurityEvent": {"User": {"account": security_account("Subject")}},
     "DeviceProcessEvents": {
         "Hashes": HASHES,
         "User": account(""),
@@ -143,6 +157,20 @@ TRANSFORMS = {
         "TargetObject": {"registry_path": {"key": "RegistryKey", "value_name": "RegistryValueName", "hives": HIVES, "unnamed_value": UNNAMED_VALUE}},
         "Details": {"registry_data": {"data": "RegistryValueData", "value_type": "RegistryValueType"}},
         "EventType": REGISTRY_EVENT_TYPES,
+    },
+}
+
+# Fields mapped otherwise for one logsource than on the rest of its table: (table, category) →
+# fields. Event 4688 (process creation) names two accounts: the creator subject, which asked
+# for the process, and the target subject, the new process's account, written only "when the
+# creator and target do not share the same logon" (Microsoft's event 4688 reference, "Target
+# Subject"); otherwise its fields are the null SID, `-`, `-`, 0x0. Sysmon's `User` is the new
+# process's account: the target, else the creator, whose logon it shares. `ParentUser` is the
+# creator's.
+ENTRY_FIELDS = {
+    ("SecurityEvent", "process_creation"): {
+        "User": {"account": {**security_account("Target"), "otherwise": security_account("Subject")}},
+        "ParentUser": {"account": security_account("Subject")},
     },
 }
 
@@ -300,9 +328,9 @@ def profile(pipeline):
         equals = SECURITY_EVENT_IDS.get(category) if table == "SecurityEvent" else None
         if table.startswith("Device") and category in ACTION_TYPES:
             equals = {"ActionType": ACTION_TYPES[category]}
-        logsources.append(({"category": category}, table, equals))
+        logsources.append(({"category": category}, table, equals, ENTRY_FIELDS.get((table, category))))
     tables = {}
-    for table in sorted({t for _, t, _ in logsources}):
+    for table in sorted({t for _, t, _, _ in logsources}):
         check_columns(table, COLUMNS.get(table, {}))
         fields = {
             **mappings["generic_mappings"],
@@ -313,7 +341,7 @@ def profile(pipeline):
         tables[table] = {k: v for k, v in fields.items() if k not in NOT_HELD.get(table, [])}
     for logsource, table, equals, fields in CLOUD:
         check_columns(table, fields)
-        logsources.append((logsource, table, equals))
+        logsources.append((logsource, table, equals, None))
         # pySigma's own map of the table (azure_monitor's SigninLogs), then ours.
         pysigma = MAPPINGS["azuremonitor"]["field_mappings"]["table_mappings"].get(table, {}) if table == "SigninLogs" else {}
         tables[table] = {**tables.get(table, {}), **pysigma, **fields}
@@ -345,23 +373,26 @@ def main():
         "# dotted path into a dynamic column, or a transform (src/emit/kql/transform.rs) where the",
         "# table holds it in another shape; a field absent here keeps its Sigma name. `event_data`:",
         "# the XML column whose `<Data Name>` elements are the fields that are not columns of the",
-        "# table (targets/kql-schemas.tsv). `time_columns`: the column",
+        "# table (targets/kql-schemas.tsv). An entry's own `fields` come before its table's.",
+        "# `time_columns`: the column",
         "# holding each table's event time (what a Sigma correlation's timespan bins), where it is",
         "# not `TimeGenerated`.",
         f"default: {scalar('sentinel')}",
     ]
     derived = {name: profile(pipeline) for name, (pipeline, _) in PIPELINES.items()}
-    tables = sorted({table for logsources, _ in derived.values() for _, table, _ in logsources})
+    tables = sorted({table for logsources, _ in derived.values() for _, table, _, _ in logsources})
     out.append("time_columns:")
     out += [f"  {scalar(t)}: {scalar(time_column(t))}" for t in tables if time_column(t) != "TimeGenerated"]
     out.append("profiles:")
     for name, (pipeline, about) in PIPELINES.items():
         logsources, tables = derived[name]
         out += [f"  {name}:", f"    about: {scalar(about)}", f"    pysigma_pipeline: {PYSIGMA_NAMES[name]}", "    logsources:"]
-        for logsource, table, equals in logsources:
+        for logsource, table, equals, fields in logsources:
             keys = list(logsource.items()) + [("table", table)] + ([("equals", equals)] if equals else [])
             if table in EVENT_DATA_TABLES and logsource.get("product") == "windows":
                 keys.append(("event_data", "EventData"))
+            if fields:
+                keys.append(("fields", dict(sorted(fields.items()))))
             out.append("      - " + "\n        ".join(f"{k}: {scalar(v)}" for k, v in keys))
         out.append("    fields:")
         for table, fields in tables.items():

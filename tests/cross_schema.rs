@@ -106,9 +106,11 @@ impl Schema {
     fn rows(self, category: Category, events: &[Row]) -> Vec<(Row, Expect)> {
         let rows = match self {
             Schema::Defender => defender_rows(category, events),
-            Schema::SecurityEvent => {
-                events.iter().enumerate().map(|(i, e)| (sysmon_security_event::translate(e), Expect::Event(i))).collect()
-            }
+            Schema::SecurityEvent => events
+                .iter()
+                .enumerate()
+                .flat_map(|(i, e)| sysmon_security_event::translate(e).into_iter().map(move |row| (row, Expect::Event(i))))
+                .collect(),
         };
         numbered(rows)
     }
@@ -766,15 +768,18 @@ fn translator_reads_defender_rows_back_as_sysmon_events() {
     }
 }
 
-/// Sysmon's recorded process creation as the 4688 event Microsoft documents for it.
+/// Sysmon's recorded process creation as the 4688 event Microsoft documents for it: the new
+/// process's account is the target subject, or, when it shares the creator's logon (the
+/// target is then left out), the creator subject.
 #[test]
 fn security_event_translator_writes_event_4688() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures-events/cross_schema/sysmon_events.jsonl");
     let text = std::fs::read_to_string(path).expect("fixture");
     let sample: Json =
         text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).find(|s: &Json| s["category"] == "process_creation").unwrap();
-    let row = sysmon_security_event::translate(sample["event"].as_object().unwrap());
-    let expected = json!({
+    let event = sample["event"].as_object().unwrap();
+    let rows: Vec<Json> = sysmon_security_event::translate(event).into_iter().map(Json::Object).collect();
+    let process = json!({
         "EventID": 4688,
         "Computer": "ar-win-dc.attackrange.local",
         "NewProcessName": "C:\\Windows\\System32\\certutil.exe",
@@ -782,15 +787,45 @@ fn security_event_translator_writes_event_4688() {
         "ParentProcessName": "C:\\Windows\\System32\\cmd.exe",
         "NewProcessId": "0x13f8",
         "ProcessId": "0x18a0",
-        "TargetUserName": "Administrator",
-        "TargetDomainName": "ATTACKRANGE",
-        "TargetLogonId": "0x529ae3",
+        "MandatoryLabel": "S-1-16-12288",
+        "Account": "ATTACKRANGE\\Administrator",
         "SubjectUserName": "Administrator",
         "SubjectDomainName": "ATTACKRANGE",
-        "Account": "ATTACKRANGE\\Administrator",
-        "MandatoryLabel": "S-1-16-12288",
     });
-    assert_eq!(Json::Object(row), expected);
+    let with = |pairs: &[(&str, &str)]| {
+        let mut row = process.clone();
+        for (column, value) in pairs {
+            row[*column] = json!(value);
+        }
+        row
+    };
+    let domain_sid = "S-1-5-21-1004336348-1177238915-682003330-1001";
+    let own_logon = with(&[
+        ("TargetUserSid", domain_sid),
+        ("TargetUserName", "Administrator"),
+        ("TargetDomainName", "ATTACKRANGE"),
+        ("TargetLogonId", "0x529ae3"),
+        ("SubjectUserSid", domain_sid),
+    ]);
+    let shared_logon = with(&[
+        ("SubjectUserSid", domain_sid),
+        ("SubjectLogonId", "0x529ae3"),
+        ("TargetUserSid", "S-1-0-0"),
+        ("TargetUserName", "-"),
+        ("TargetDomainName", "-"),
+        ("TargetLogonId", "0x0"),
+    ]);
+    assert_eq!(rows, [own_logon, shared_logon]);
+
+    // The local system account is the computer's, in the computer's domain (Microsoft's sample:
+    // S-1-5-18 is `WIN-GG82ULGC9GO$` of CONTOSO on WIN-GG82ULGC9GO.contoso.local).
+    let mut system = event.clone();
+    system.insert("User".into(), json!("NT AUTHORITY\\SYSTEM"));
+    system.insert("ParentUser".into(), json!("ATTACKRANGE\\Administrator"));
+    let rows = sysmon_security_event::translate(&system);
+    assert_eq!(rows.len(), 1, "another account than the creator's has a logon of its own");
+    let target: Vec<&str> = ["TargetUserSid", "TargetDomainName", "TargetUserName"].iter().map(|c| rows[0][*c].as_str().unwrap()).collect();
+    assert_eq!(target, ["S-1-5-18", "ATTACKRANGE", "AR-WIN-DC$"]);
 }
 
 /// The translators are the independent side: they must not read ruleconv's own mapping or emitter.

@@ -254,3 +254,25 @@ fn a_test_for_absence_is_a_loss() {
     let present = convert_with(&rule("x"), None).unwrap();
     assert!(header(&present).contains("exact") && !header(&present).contains("loss"), "{present}");
 }
+
+/// SigmaHQ accepts `CommandLine` under `windows/file_event` only as an add-on other sensors
+/// write (Sysmon's FileCreate has none): the test is written on the mapped column, with a loss.
+#[test]
+fn a_test_of_an_add_on_field_is_a_loss() {
+    let rule = |category: &str| {
+        format!(
+            "title: t\nlogsource:\n  product: windows\n  category: {category}\ndetection:\n  sel:\n    CommandLine|contains: MSExchange\n  condition: sel\n"
+        )
+    };
+    let header = |text: &str| text.lines().take_while(|l| l.starts_with("//")).collect::<Vec<_>>().join("\n");
+    let file = convert_with(&rule("file_event"), None).unwrap();
+    assert!(header(&file).contains("approximate"), "{file}");
+    assert!(
+        header(&file).contains("loss at 7:5: `CommandLine` is a field SigmaHQ lists for windows/file_event only as an add-on"),
+        "{file}"
+    );
+    assert!(file.contains(r#"InitiatingProcessCommandLine contains "MSExchange""#), "{file}");
+    // Sysmon's process creation has its own CommandLine.
+    let process = convert_with(&rule("process_creation"), None).unwrap();
+    assert!(header(&process).contains("exact") && !header(&process).contains("loss"), "{process}");
+}

@@ -15,6 +15,7 @@
 //! - `kql`: the query alone; Sigma rules through the table and column profiles of `targets/kql.yaml`;
 //! - `markdown`: a rule card for people, laid out by a handlebars template.
 
+mod addon_fields;
 mod broader;
 mod chronicle;
 mod fidelity;

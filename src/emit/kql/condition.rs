@@ -14,7 +14,7 @@
 //! Microsoft's analyzer would refuse; constants are folded away (`fold`), and the schema check
 //! reports the field (`unknown-field`).
 
-use super::profile::{Entry, Profile};
+use super::profile::{Entry, Profile, Scope};
 use super::schema;
 use super::transform::Transform;
 use crate::diag::Code;
@@ -25,12 +25,11 @@ use crate::sentinel::tables::ColumnType;
 use std::borrow::Cow;
 use std::cell::RefCell;
 
-/// Writes conditions on the columns of `table` as `profile` names them.
+/// Writes conditions on the columns of a scope's table as `profile` names them.
 pub struct Columns<'a> {
     pub profile: &'a Profile,
     pub table: &'a str,
-    /// The XML column holding the fields that are not columns (the entry's `event_data`).
-    pub event_data: Option<&'a str>,
+    scope: Scope<'a>,
     /// Why a rewritten test cannot hold on the table's rows, where it was written anyway.
     losses: RefCell<Vec<(Span, Code, String)>>,
 }
@@ -42,13 +41,18 @@ pub struct Untranslatable {
 }
 
 impl<'a> Columns<'a> {
+    /// The columns of a table read as no logsource in particular (a correlation's own rows).
     pub fn new(profile: &'a Profile, table: &'a str) -> Self {
-        Columns { profile, table, event_data: None, losses: RefCell::default() }
+        Columns::of_scope(profile, Scope::table(table))
     }
 
-    /// The columns of a profile entry's table, its XML fields included.
+    /// The columns of a profile entry's table as its events name them, XML fields included.
     pub fn of_entry(profile: &'a Profile, entry: &'a Entry) -> Self {
-        Columns { event_data: entry.event_data.as_deref(), ..Columns::new(profile, &entry.table) }
+        Columns::of_scope(profile, entry.scope())
+    }
+
+    fn of_scope(profile: &'a Profile, scope: Scope<'a>) -> Self {
+        Columns { profile, table: scope.table, scope, losses: RefCell::default() }
     }
 
     /// The losses of the tests written so far, taken.
@@ -58,7 +62,7 @@ impl<'a> Columns<'a> {
 
     /// The field's transform on this table, if it has one.
     pub fn transform(&self, field: &Field) -> Option<Cow<'a, Transform>> {
-        self.profile.transform(self.table, field, self.event_data)
+        self.profile.transform(self.scope, field)
     }
 
     pub fn predicate(&self, predicate: &Predicate) -> Result<Expr, Untranslatable> {
@@ -93,7 +97,7 @@ impl<'a> Columns<'a> {
 
     /// Whether a column the field is written as is absent from the table's rows.
     fn any_absent(&self, field: &Field) -> bool {
-        self.profile.columns(self.table, &field.name).into_iter().any(|mapped| self.absent(field, mapped))
+        self.profile.columns(self.scope, &field.name).into_iter().any(|mapped| self.absent(field, mapped))
     }
 
     /// The fields `filter` tests or compares with that are absent from the table's rows, once each.
@@ -118,12 +122,12 @@ impl<'a> Columns<'a> {
     /// The field's column name when it is a whole column, not a path into a dynamic one (what a
     /// join key must be); the first where it stands for several.
     pub fn whole_column<'b>(&'b self, field: &'b Field) -> Option<&'b str> {
-        let mapped = self.profile.columns(self.table, &field.name)[0];
+        let mapped = self.profile.columns(self.scope, &field.name)[0];
         (field.path.is_empty() && (schema::is_one_name(self.table, mapped, field) || !mapped.contains('.'))).then_some(mapped)
     }
 
     fn columns(&self, field: &Field) -> Vec<Expr> {
-        let mapped = self.profile.columns(self.table, &field.name);
+        let mapped = self.profile.columns(self.scope, &field.name);
         mapped
             .into_iter()
             .map(|mapped| {
@@ -150,7 +154,7 @@ impl<'a> Columns<'a> {
         // not say the column holds an object with that key (it may hold an array of them).
         let inferred = self
             .profile
-            .columns(self.table, &m.field.name)
+            .columns(self.scope, &m.field.name)
             .into_iter()
             .find(|mapped| *mapped == m.field.name && mapped.contains('.') && !schema::is_one_name(self.table, mapped, &m.field));
         if let Some(path) = inferred {
@@ -179,7 +183,7 @@ impl<'a> Columns<'a> {
         }
         // A value test against a field the rows lack (`|fieldref`) never holds either.
         let compared_absent = compared(m).any(|other| self.any_absent(other));
-        let mapped = self.profile.columns(self.table, &m.field.name);
+        let mapped = self.profile.columns(self.scope, &m.field.name);
         let tests = self.columns(&m.field).into_iter().zip(mapped).map(|(column, mapped)| {
             if self.absent(&m.field, mapped) || compared_absent {
                 // Sigma: a missing field matches `null` and no value.

@@ -23,8 +23,8 @@ const INGESTION_TIME: &str = "TimeGenerated";
 
 impl Writer<'_> {
     pub(super) fn aggregate(&self, aggregate: &Aggregate) -> Result<Expr, Vec<Problem>> {
-        let table = self.table(aggregate.input)?;
-        let columns = Columns::new(self.profile, &table);
+        let entry = self.first_entry(aggregate.input)?;
+        let columns = Columns::of_entry(self.profile, &entry);
         let rows = self.input(aggregate.input)?;
         let aggregates: Vec<NamedExpr> = aggregate
             .aggregations
@@ -72,9 +72,9 @@ impl Writer<'_> {
         if join.keys.is_empty() {
             return Err(self.error(Code::CorrelationUnsupported, at, "the rules share no `group-by` field to join on".into()));
         }
-        let (left_table, right_table) = (self.table(join.left)?, self.table(join.right)?);
-        let left = Columns::new(self.profile, &left_table);
-        let right = Columns::new(self.profile, &right_table);
+        let (left_entry, right_entry) = (self.first_entry(join.left)?, self.first_entry(join.right)?);
+        let left = Columns::of_entry(self.profile, &left_entry);
+        let right = Columns::of_entry(self.profile, &right_entry);
         let mut on = Vec::new();
         for key in &join.keys {
             match (left.whole_column(&key.left), right.whole_column(&key.right)) {
@@ -93,7 +93,7 @@ impl Writer<'_> {
         let mut out = self.input(join.left)?.pipe(OperatorKind::Join { params, right: joined, on });
         if let Some(window) = join.window {
             let first = self.profile.time_column(left.table);
-            let time = self.profile.time_column(&right_table);
+            let time = self.profile.time_column(&right_entry.table);
             let clashes = self.sides(join.left)?.iter().filter(|table| has_column(self.profile, table, time)).count();
             let joined = if clashes == 0 { time.to_string() } else { format!("{time}{clashes}") };
             let apart = call("abs", [Expr::binary(BinaryOp::Sub, Expr::name(first), Expr::name(joined))]);

@@ -18,7 +18,7 @@ mod sentinel_rule;
 mod transform;
 
 use super::{
-    EmitOptions, Emitted, Emitter, Evidence, Subject, broader, header_lines, join_documents, loss_at, refused_regex_errors,
+    EmitOptions, Emitted, Emitter, Evidence, Subject, addon_fields, broader, header_lines, join_documents, loss_at, refused_regex_errors,
     unmodelled_losses,
 };
 use crate::diag::{Code, Kind, Problem};
@@ -108,6 +108,7 @@ fn query(subject: &Subject, options: &EmitOptions) -> Result<Emitted, Vec<Proble
             let result = subject.detection.result.ok_or_else(|| writer.error(Code::NoDetection, 0, "the rule selects no events".into()))?;
             let mut losses = unmodelled_losses(subject);
             losses.extend(null_test_losses(subject));
+            losses.extend(addon_fields::losses(subject));
             let tree = writer.input(result)?;
             losses.extend(writer.losses.take());
             // A table the schema data lacks leaves its columns unjudged (`Judged`), not lost.
@@ -144,8 +145,10 @@ pub(super) fn written_rows(subject: &Subject, options: &EmitOptions) -> Result<W
     let (name, profile) = (name.as_str(), profile.as_ref());
     let writer = Writer { name, profile, subject, losses: RefCell::default(), allow_broader: options.allow_broader };
     let detection = subject.detection;
-    let tables: Vec<String> = (0..detection.sources.len()).map(|i| writer.entry(i).map(|e| e.table.clone())).collect::<Result<_, _>>()?;
-    let columns = Columns::new(profile, tables.first().map_or("", String::as_str));
+    let entries: Vec<Cow<profile::Entry>> = (0..detection.sources.len()).map(|i| writer.entry(i)).collect::<Result<_, _>>()?;
+    let tables: Vec<String> = entries.iter().map(|e| e.table.clone()).collect();
+    let first = entries.first().map_or_else(|| Cow::Owned(profile::Entry::of_table("")), |e| Cow::Borrowed(&**e));
+    let columns = Columns::of_entry(profile, &first);
     // A group key keeps its column's name (a binned time, its time column); an aggregation
     // its own; a path into a dynamic column gets a name Kusto makes up, which no entity reads.
     let named = detection.outputs.fields.iter().filter_map(|output| match &output.origin {
@@ -224,15 +227,20 @@ impl Writer<'_> {
 
     /// The table a source reads, or the first source's of a stage.
     fn table(&self, input: Input) -> Result<String, Vec<Problem>> {
+        Ok(self.first_entry(input)?.table.clone())
+    }
+
+    /// The profile entry of a source, or of the first source of a stage: how its rows are named.
+    fn first_entry(&self, input: Input) -> Result<Cow<'_, profile::Entry>, Vec<Problem>> {
         let detection = self.subject.detection;
         match input {
-            Input::Source(i) => Ok(self.entry(i)?.table.clone()),
+            Input::Source(i) => self.entry(i),
             Input::Stage(i) => match &detection.stages[i] {
                 Stage::Union { inputs, .. } => {
-                    self.table(*inputs.first().ok_or_else(|| self.error(Code::CorrelationUnsupported, 0, "an empty union".into()))?)
+                    self.first_entry(*inputs.first().ok_or_else(|| self.error(Code::CorrelationUnsupported, 0, "an empty union".into()))?)
                 }
-                Stage::Aggregate(a) => self.table(a.input),
-                Stage::Join(join) => self.table(join.left),
+                Stage::Aggregate(a) => self.first_entry(a.input),
+                Stage::Join(join) => self.first_entry(join.left),
                 other => Err(self.error(
                     Code::CorrelationUnsupported,
                     0,

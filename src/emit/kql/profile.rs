@@ -84,6 +84,27 @@ pub struct Entry {
     /// are not columns of the table: a Windows event log's fields, as Sigma names them.
     #[serde(default)]
     pub event_data: Option<String>,
+    /// Sigma field → column for this logsource's events, before the table's own map: where
+    /// one table holds several kinds of event and a field is another column in each (Sysmon's
+    /// `User` is the new process's account in event 4688, the acting one in event 4663).
+    #[serde(default)]
+    pub fields: BTreeMap<String, Mapped>,
+}
+
+/// Where a Sigma field is looked up: a table read as one logsource's events (its entry's own
+/// fields first, then the table's), with the entry's XML column of event fields.
+#[derive(Clone, Copy, Debug)]
+pub struct Scope<'a> {
+    pub table: &'a str,
+    own: Option<&'a BTreeMap<String, Mapped>>,
+    event_data: Option<&'a str>,
+}
+
+impl<'a> Scope<'a> {
+    /// A table's rows with no logsource entry: the table's field map alone.
+    pub fn table(table: &'a str) -> Self {
+        Scope { table, own: None, event_data: None }
+    }
 }
 
 /// A value a profile compares a column with.
@@ -109,6 +130,24 @@ impl Constant {
 }
 
 impl Entry {
+    /// An entry reading a whole table, with the table's field map alone.
+    pub fn of_table(table: &str) -> Entry {
+        Entry {
+            category: None,
+            product: None,
+            service: None,
+            table: table.to_string(),
+            equals: BTreeMap::new(),
+            event_data: None,
+            fields: BTreeMap::new(),
+        }
+    }
+
+    /// The scope of the fields of this logsource's events.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope { table: &self.table, own: Some(&self.fields), event_data: self.event_data.as_deref() }
+    }
+
     /// How many keys it lists, when it matches the logsource.
     fn specificity(&self, logsource: &LogSource) -> Option<usize> {
         let pairs = [(&self.category, &logsource.category), (&self.product, &logsource.product), (&self.service, &logsource.service)];
@@ -139,11 +178,16 @@ impl Profile {
         best.map(|(_, entry)| Cow::Borrowed(entry)).or_else(|| sentinel_table(logsource).map(Cow::Owned))
     }
 
-    /// The columns (or dotted paths) a Sigma field is in the table: mapped, else its own name;
-    /// the event time is the table's time column.
-    pub fn columns<'a>(&'a self, table: &str, field: &'a str) -> Vec<&'a str> {
-        match self.fields.get(table).and_then(|f| f.get(field)) {
-            None if field == EVENT_TIME => vec![self.time_column(table)],
+    /// How a Sigma field is mapped in a scope: by its entry, else by its table.
+    fn mapped<'a>(&'a self, scope: Scope<'a>, field: &str) -> Option<&'a Mapped> {
+        scope.own.and_then(|own| own.get(field)).or_else(|| self.fields.get(scope.table)?.get(field))
+    }
+
+    /// The columns (or dotted paths) a Sigma field is in the scope's table: mapped, else its
+    /// own name; the event time is the table's time column.
+    pub fn columns<'a>(&'a self, scope: Scope<'a>, field: &'a str) -> Vec<&'a str> {
+        match self.mapped(scope, field) {
+            None if field == EVENT_TIME => vec![self.time_column(scope.table)],
             None => vec![field],
             Some(Mapped::One(column)) => vec![column],
             Some(Mapped::Several(columns)) => columns.iter().map(String::as_str).collect(),
@@ -152,19 +196,19 @@ impl Profile {
         }
     }
 
-    /// How the table holds a field in another shape: its mapped transform, else, on an entry
-    /// reading `event_data`, an element of that XML column when the field is no column.
-    pub fn transform(&self, table: &str, field: &Field, event_data: Option<&str>) -> Option<Cow<'_, Transform>> {
+    /// How the scope's table holds a field in another shape: its mapped transform, else, on an
+    /// entry reading `event_data`, an element of that XML column when the field is no column.
+    pub fn transform<'a>(&'a self, scope: Scope<'a>, field: &Field) -> Option<Cow<'a, Transform>> {
         if !field.path.is_empty() {
             return None;
         }
-        match self.fields.get(table).and_then(|f| f.get(&field.name)) {
+        match self.mapped(scope, &field.name) {
             Some(Mapped::Transformed(transform)) => Some(Cow::Borrowed(transform)),
             Some(_) => None,
             None => {
                 // A field that is none of the table's columns (targets/kql-schemas.tsv) is an element.
-                let column = event_data?;
-                let schema = crate::sentinel::tables::table(table)?;
+                let column = scope.event_data?;
+                let schema = crate::sentinel::tables::table(scope.table)?;
                 let element = field.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                 (element && !schema.has_column_any_case(&field.name)).then(|| Cow::Owned(Transform::XmlData { column: column.to_string() }))
             }
@@ -175,14 +219,7 @@ impl Profile {
 /// A custom logsource `product: sentinel, service: TABLE` reads that table, whatever the profile.
 fn sentinel_table(logsource: &LogSource) -> Option<Entry> {
     let table = logsource.service.as_ref().filter(|_| logsource.product.as_deref() == Some("sentinel") && logsource.category.is_none())?;
-    Some(Entry {
-        category: None,
-        product: Some("sentinel".into()),
-        service: Some(table.clone()),
-        table: table.clone(),
-        equals: BTreeMap::new(),
-        event_data: None,
-    })
+    Some(Entry { product: Some("sentinel".into()), service: Some(table.clone()), ..Entry::of_table(table) })
 }
 
 /// The embedded profiles.
@@ -273,18 +310,18 @@ mod tests {
         let (_, profile) = named(None).unwrap();
         let process = profile.entry(&logsource(Some("process_creation"), Some("windows"), None)).unwrap();
         assert_eq!(process.table, "DeviceProcessEvents");
-        assert_eq!(profile.columns("DeviceProcessEvents", "CommandLine"), ["ProcessCommandLine"]);
-        assert_eq!(profile.columns("DeviceProcessEvents", "Unmapped"), ["Unmapped"]);
+        assert_eq!(profile.columns(Scope::table("DeviceProcessEvents"), "CommandLine"), ["ProcessCommandLine"]);
+        assert_eq!(profile.columns(Scope::table("DeviceProcessEvents"), "Unmapped"), ["Unmapped"]);
         let (_, asim) = named(Some("asim")).unwrap();
-        assert_eq!(asim.columns("imProcessCreate", "ParentImage"), ["ParentProcessName", "ActingProcessName"]);
+        assert_eq!(asim.columns(Scope::table("imProcessCreate"), "ParentImage"), ["ParentProcessName", "ActingProcessName"]);
         assert_eq!(profile.entry(&logsource(None, Some("azure"), Some("signinlogs"))).unwrap().table, "SigninLogs");
         assert_eq!(profile.entry(&logsource(None, Some("m365"), Some("threat_management"))).unwrap().table, "OfficeActivity");
         assert!(profile.entry(&logsource(None, Some("zeek"), Some("dns"))).is_none());
         assert_eq!(profile.entry(&logsource(None, Some("sentinel"), Some("ZoomLogs"))).unwrap().table, "ZoomLogs");
         // The event time is each table's own time column.
-        assert_eq!(profile.columns("DeviceProcessEvents", EVENT_TIME), ["Timestamp"]);
-        assert_eq!(profile.columns("SigninLogs", EVENT_TIME), ["TimeGenerated"]);
-        assert_eq!(asim.columns("imProcessCreate", EVENT_TIME), ["TimeGenerated"]);
+        assert_eq!(profile.columns(Scope::table("DeviceProcessEvents"), EVENT_TIME), ["Timestamp"]);
+        assert_eq!(profile.columns(Scope::table("SigninLogs"), EVENT_TIME), ["TimeGenerated"]);
+        assert_eq!(asim.columns(Scope::table("imProcessCreate"), EVENT_TIME), ["TimeGenerated"]);
     }
 
     #[test]
@@ -309,17 +346,29 @@ mod tests {
         let all = profile.entry(&logsource(Some("registry_event"), Some("windows"), None)).unwrap();
         assert!(all.equals.is_empty(), "{all:?}");
         let system = profile.entry(&logsource(None, Some("windows"), Some("system"))).unwrap();
-        let data = system.event_data.as_deref();
-        assert_eq!(data, Some("EventData"));
+        assert_eq!(system.event_data.as_deref(), Some("EventData"));
         // A field that is no column of Event is an EventData element; a column stays one.
         assert!(
-            matches!(profile.transform("Event", &Field::column("ImagePath"), data).as_deref(), Some(Transform::XmlData { column }) if column == "EventData")
+            matches!(profile.transform(system.scope(), &Field::column("ImagePath")).as_deref(), Some(Transform::XmlData { column }) if column == "EventData")
         );
-        assert!(profile.transform("Event", &Field::column("EventID"), data).is_none());
+        assert!(profile.transform(system.scope(), &Field::column("EventID")).is_none());
         // Columns are the table's in targets/kql-schemas.tsv, whatever the case Sigma writes.
-        assert!(profile.transform("SecurityEvent", &Field::column("keywords"), data).is_none());
-        assert!(profile.transform("SecurityEvent", &Field::column("ServiceSid"), data).is_some());
-        assert!(profile.transform("Event", &Field::column("ImagePath"), None).is_none());
+        let security = profile.entry(&logsource(None, Some("windows"), Some("security"))).unwrap();
+        assert!(profile.transform(security.scope(), &Field::column("keywords")).is_none());
+        assert!(profile.transform(security.scope(), &Field::column("ServiceSid")).is_some());
+        assert!(profile.transform(Scope::table("Event"), &Field::column("ImagePath")).is_none());
+        // One table, two logsources, two accounts: Sysmon's `User` is the new process's in event
+        // 4688 (its target subject), the acting one's in event 4663 (the subject).
+        let (_, monitor) = named(Some("azure-monitor")).unwrap();
+        let account_name = |category: &str| {
+            let entry = monitor.entry(&logsource(Some(category), Some("windows"), None)).unwrap();
+            match monitor.transform(entry.scope(), &Field::column("User")).as_deref() {
+                Some(Transform::Account(account)) => account.name.clone(),
+                other => panic!("{category}: {other:?}"),
+            }
+        };
+        assert_eq!(account_name("process_creation"), "TargetUserName");
+        assert_eq!(account_name("file_event"), "SubjectUserName");
         // A process-creation rule's fields on the Defender table are not Windows event data.
         let process = profile.entry(&logsource(Some("process_creation"), Some("windows"), None)).unwrap();
         assert_eq!(process.event_data, None);

@@ -11,6 +11,7 @@
 //!   `type-mismatch` loss.
 
 use super::Writer;
+use super::profile::Scope;
 use crate::diag::{Code, Kind, Problem};
 use crate::emit::loss_at;
 use crate::ir::detection::{Field, Input, Match, MatchOp, Span, Stage, Value};
@@ -178,20 +179,21 @@ impl Writer<'_> {
         for (index, source) in detection.sources.iter().enumerate() {
             // A source without a table has failed the rule already.
             let Ok(entry) = self.entry(index) else { continue };
+            let scope = entry.scope();
             for column in entry.equals.keys() {
-                out.field(&entry.table, &Field::column(column.as_str()), None, None);
+                out.field(scope, &Field::column(column.as_str()), None, None);
             }
             for m in source.filter.matches() {
                 // A field the table holds in another shape is read from the columns its transform names.
-                if let Some(transform) = self.profile.transform(&entry.table, &m.field, entry.event_data.as_deref()) {
+                if let Some(transform) = self.profile.transform(scope, &m.field) {
                     for column in transform.columns() {
-                        out.field(&entry.table, &Field::column(column), None, Some(m.span));
+                        out.field(scope, &Field::column(column), None, Some(m.span));
                     }
                     continue;
                 }
-                out.field(&entry.table, &m.field, Some(m), Some(m.span));
+                out.field(scope, &m.field, Some(m), Some(m.span));
                 for other in m.values.iter().filter_map(|v| if let Value::Field(f) = v { Some(f) } else { None }) {
-                    out.field(&entry.table, other, None, Some(m.span));
+                    out.field(scope, other, None, Some(m.span));
                 }
             }
         }
@@ -203,17 +205,17 @@ impl Writer<'_> {
                 }
                 Stage::Join(join) => {
                     for key in &join.keys {
-                        if let Ok(table) = self.table(join.right) {
-                            out.field(&table, &key.right, None, Some(join.span));
+                        if let Ok(entry) = self.first_entry(join.right) {
+                            out.field(entry.scope(), &key.right, None, Some(join.span));
                         }
                     }
                     (join.left, join.keys.iter().map(|k| &k.left).collect(), join.span)
                 }
                 _ => continue,
             };
-            let Ok(table) = self.table(input) else { continue };
+            let Ok(entry) = self.first_entry(input) else { continue };
             for field in fields {
-                out.field(&table, field, None, Some(span));
+                out.field(entry.scope(), field, None, Some(span));
             }
         }
         (out.judged, out.problems)
@@ -230,9 +232,10 @@ struct Findings<'a> {
 }
 
 impl Findings<'_> {
-    /// Looks up each column `field` is written as in `table`; `test`, the test reading it; `at`,
+    /// Looks up each column `field` is written as in the scope's table; `test`, the test reading it; `at`,
     /// where the rule reads it (`None`: a column the profile's logsource entry tests).
-    fn field(&mut self, table: &str, field: &Field, test: Option<&Match>, at: Option<Span>) {
+    fn field(&mut self, scope: Scope, field: &Field, test: Option<&Match>, at: Option<Span>) {
+        let table = scope.table;
         let Some(schema) = tables::table(table) else {
             if self.judged == Judged::Checked {
                 self.judged = Judged::UnknownTable(table.to_string());
@@ -240,7 +243,7 @@ impl Findings<'_> {
             return;
         };
         let subject = self.writer.subject;
-        for mapped in self.writer.profile.columns(table, &field.name) {
+        for mapped in self.writer.profile.columns(scope, &field.name) {
             let (root, whole) = root_column(table, mapped, field);
             let kind = schema.column(root);
             let problem = match (kind, test) {

@@ -41,8 +41,8 @@ pub enum Transform {
         /// How the source names the key's unnamed value, on the rows where the value name is empty.
         unnamed_value: Option<UnnamedValue>,
     },
-    /// `DOMAIN\name` from two columns.
-    Account { domain: String, name: String },
+    /// `DOMAIN\name` from two columns (see `Account`).
+    Account(Account),
     /// The `<Data Name="FIELD">` element of an XML column (a Windows event's `EventData`).
     XmlData { column: String },
     /// One end of a connection as the source names it by who opened it (Sysmon's source is the
@@ -50,6 +50,56 @@ pub enum Transform {
     /// `inbound` column on rows whose `column` is one of `inbound_values` (the connection was
     /// accepted), else `outbound`. `inbound: None`: no column holds that end there.
     Endpoint { column: String, inbound_values: Vec<String>, inbound: Option<String>, outbound: String },
+}
+
+/// An account as the source writes it, `DOMAIN\name`, from the target's domain and name columns.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    pub domain: String,
+    pub name: String,
+    /// Where the target names the local system account otherwise than the source: the column
+    /// of the account's SID, and the source's name for S-1-5-18.
+    #[serde(default)]
+    pub system: Option<SystemAccount>,
+    /// The account to read on rows where this one is not written: its name empty or `-`, as
+    /// Windows writes a field it leaves out.
+    #[serde(default)]
+    pub otherwise: Option<Box<Account>>,
+}
+
+/// The local system account (S-1-5-18) as the source names it, found by the SID in `sid`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemAccount {
+    pub sid: String,
+    #[serde(rename = "as")]
+    pub named: String,
+}
+
+/// The SID of the local system account (Microsoft's "Well-known SIDs": LocalSystem).
+const LOCAL_SYSTEM_SID: &str = "S-1-5-18";
+
+impl Account {
+    fn columns(&self) -> Vec<&str> {
+        let mut columns = vec![self.domain.as_str(), self.name.as_str()];
+        columns.extend(self.system.as_ref().map(|s| s.sid.as_str()));
+        columns.extend(self.otherwise.iter().flat_map(|o| o.columns()));
+        columns
+    }
+
+    fn rebuilt(&self) -> Expr {
+        let name = || Expr::name(self.name.as_str());
+        let mut account = call("strcat", [Expr::name(self.domain.as_str()), Expr::string(r"\"), name()]);
+        if let Some(SystemAccount { sid, named }) = &self.system {
+            let system = Expr::binary(BinaryOp::Eq, Expr::name(sid.as_str()), Expr::string(LOCAL_SYSTEM_SID));
+            account = call("iff", [system, Expr::string(named.as_str()), account]);
+        }
+        match &self.otherwise {
+            Some(other) => call("iff", [Expr::in_list(true, name(), vec![Expr::string(""), Expr::string("-")]), other.rebuilt(), account]),
+            None => call("iff", [call("isempty", [name()]), Expr::string(""), account]),
+        }
+    }
 }
 
 /// The source's name for a key's unnamed (default) value (Sysmon's `(Default)`), written where
@@ -81,7 +131,7 @@ impl Transform {
             Transform::RegistryPath { key, value_name, unnamed_value, .. } => {
                 [key.as_str(), value_name.as_str()].into_iter().chain(unnamed_value.as_ref().map(|u| u.column.as_str())).collect()
             }
-            Transform::Account { domain, name } => vec![domain, name],
+            Transform::Account(account) => account.columns(),
             Transform::Endpoint { column, inbound, outbound, .. } => {
                 [column, outbound].into_iter().chain(inbound).map(String::as_str).collect()
             }
@@ -140,14 +190,7 @@ impl Transform {
                 let inbound = inbound.as_ref().map_or_else(|| Expr::string(""), |c| Expr::name(c.as_str()));
                 Some(call("iff", [accepted, inbound, Expr::name(outbound.as_str())]))
             }
-            Transform::Account { domain, name } => Some(call(
-                "iff",
-                [
-                    call("isempty", [Expr::name(name.as_str())]),
-                    Expr::string(""),
-                    call("strcat", [Expr::name(domain.as_str()), Expr::string(r"\"), Expr::name(name.as_str())]),
-                ],
-            )),
+            Transform::Account(account) => Some(account.rebuilt()),
             Transform::XmlData { column } => {
                 let pattern = format!(r#"<Data Name="{}">([^<]*)<"#, regex_escape(field));
                 let text = call("extract", [Expr::string(pattern), Expr::int(1), Expr::name(column.as_str())]);
@@ -426,7 +469,9 @@ mod tests {
     #[test]
     fn sysmon_registry_event_types_are_defenders_action_types() {
         let (_, profile) = crate::emit::kql::profile::named(None).unwrap();
-        let event_type = profile.transform("DeviceRegistryEvents", &Field::column("EventType"), None).expect("a transform");
+        let event_type = profile
+            .transform(crate::emit::kql::profile::Scope::table("DeviceRegistryEvents"), &Field::column("EventType"))
+            .expect("a transform");
         let (test, losses) = rewritten(&event_type, &test("EventType", MatchOp::Equals, &["DeleteValue", "setvalue"])).unwrap();
         assert_eq!(test, r#"(ActionType in ("RegistryValueDeleted") or ActionType in ("RegistryValueSet"))"#);
         assert!(losses.is_empty());
@@ -450,8 +495,27 @@ mod tests {
             r#"strcat(K, iff(isempty(V), iff(ActionType in ("RegistryValueSet"), "\\(Default)", ""), strcat("\\", V)))"#
         );
         assert_eq!(registry.columns(), ["K", "V", "ActionType"]);
-        let account = Transform::Account { domain: "AccountDomain".into(), name: "AccountName".into() };
+        let plain = |domain: &str, name: &str| Account { domain: domain.into(), name: name.into(), system: None, otherwise: None };
+        let account = Transform::Account(plain("AccountDomain", "AccountName"));
         assert_eq!(printed(account.rebuilt("User").unwrap()), r#"iff(isempty(AccountName), "", strcat(AccountDomain, "\\", AccountName))"#);
+        // Event 4688's new process runs as its target account, or as its creator where the target is left out.
+        let system = |sid: &str| Some(SystemAccount { sid: sid.into(), named: r"NT AUTHORITY\SYSTEM".into() });
+        let creator = Account { system: system("SubjectUserSid"), ..plain("SubjectDomainName", "SubjectUserName") };
+        let target =
+            Account { system: system("TargetUserSid"), otherwise: Some(Box::new(creator)), ..plain("TargetDomainName", "TargetUserName") };
+        let target = Transform::Account(target);
+        assert_eq!(
+            printed(target.rebuilt("User").unwrap()),
+            concat!(
+                r#"iff(TargetUserName in ("", "-"), "#,
+                r#"iff(isempty(SubjectUserName), "", iff(SubjectUserSid == "S-1-5-18", "NT AUTHORITY\\SYSTEM", strcat(SubjectDomainName, "\\", SubjectUserName))), "#,
+                r#"iff(TargetUserSid == "S-1-5-18", "NT AUTHORITY\\SYSTEM", strcat(TargetDomainName, "\\", TargetUserName)))"#
+            )
+        );
+        assert_eq!(
+            target.columns(),
+            ["TargetDomainName", "TargetUserName", "TargetUserSid", "SubjectDomainName", "SubjectUserName", "SubjectUserSid"]
+        );
         let xml = printed(Transform::XmlData { column: "EventData".into() }.rebuilt("Image.Path").unwrap());
         assert!(xml.contains(r#"extract("<Data Name=\"Image\\.Path\">([^<]*)<", 1, EventData)"#), "{xml}");
         // `&amp;` is unescaped last, so that an escaped entity stays one.

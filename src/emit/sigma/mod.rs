@@ -15,6 +15,8 @@ mod profile;
 mod selection;
 mod values;
 
+pub(super) use profile::is_addon_field;
+
 use super::{
     EmitOptions, Emitted, Emitter, Evidence, Subject, broader, computed_column_losses, header_lines, join_documents, loss_at,
     unmodelled_losses, unplaced_page_notes,
