@@ -143,12 +143,18 @@ pub fn read_all(files: &[InputFile], from: Option<SourceFormat>) -> Vec<FileRule
 /// `check::duplicate_id_warnings`): each warning joins the rule's own problems, so `check`,
 /// every target's record and the report carry it.
 pub fn warn_duplicate_ids(files: &mut [FileRules]) {
+    add_run_problems(files, |rules| crate::check::duplicate_id_warnings(rules).into_iter().map(|w| w.into_iter().collect()).collect());
+}
+
+/// Joins problems about the run's rules taken together to each rule's own: `problems` gives,
+/// for the read rules in order, each one's.
+pub fn add_run_problems(files: &mut [FileRules], problems: impl FnOnce(&[&Rule]) -> Vec<Vec<Problem>>) {
     let read = read_files(files);
     let rules: Vec<&Rule> = read.iter().flat_map(|f| &f.outcome.rules).collect();
-    let mut warnings = crate::check::duplicate_id_warnings(&rules).into_iter();
+    let mut found = problems(&rules).into_iter();
     for file in files.iter_mut().filter(|f| !f.skipped()) {
         let count = file.outcome.rules.len();
-        file.outcome.problems.extend(warnings.by_ref().take(count).flatten());
+        file.outcome.problems.extend(found.by_ref().take(count).flatten());
     }
 }
 

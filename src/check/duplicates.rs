@@ -1,6 +1,7 @@
-//! Rules of one pack that share an id: deployed together, the later one replaces the earlier
+//! Rules of one run that share an id: deployed together, the later one replaces the earlier
 //! (Sentinel keys alert rules by id, Sigma tooling by `id`), so each is warned about, naming
-//! the others.
+//! the others. `check` also holds Sigma rules to what pySigma's uniqueness validators ask of a
+//! collection: a shared id is an error, a shared title a warning.
 
 use crate::diag::{Code, Kind, Problem};
 use crate::ir::Rule;
@@ -10,35 +11,69 @@ use std::collections::HashMap;
 /// without case and surrounding space: GUIDs are written in either case). Rules without an id
 /// share nothing. Two rules of one file are duplicates like rules of two files.
 pub fn duplicate_id_warnings(rules: &[&Rule]) -> Vec<Option<Problem>> {
+    shared_ids(rules, |_| Kind::Warning)
+}
+
+/// For each rule, in the order given, what `check` says of the rules taken together: a shared
+/// id (an error for a Sigma rule, a warning for others), and a title another Sigma rule also
+/// has (a warning; titles compare as written).
+pub fn collection_problems(rules: &[&Rule]) -> Vec<Vec<Problem>> {
+    let sigma = |rule: &Rule| rule.sigma_logic().is_some();
+    let ids = shared_ids(rules, |rule| if sigma(rule) { Kind::Error } else { Kind::Warning });
+    let titles = sharing(rules, |rule| sigma(rule).then(|| rule.title.clone()).filter(|t| !t.is_empty()));
+    let title_warning = |(at, others): (usize, Vec<usize>)| {
+        let rule = rules[at];
+        let message = format!("title `{}` is also the title of {}", rule.title, places(rules, &others, "title"));
+        (!others.is_empty()).then(|| Problem::at_key(Kind::Warning, Code::DuplicateTitle, rule, "title", message))
+    };
+    ids.into_iter()
+        .zip(titles.into_iter().enumerate().map(title_warning))
+        .map(|(id, title)| id.into_iter().chain(title).collect())
+        .collect()
+}
+
+/// The shared-id problem of each rule, of the kind `kind` says for it.
+fn shared_ids(rules: &[&Rule], kind: impl Fn(&Rule) -> Kind) -> Vec<Option<Problem>> {
     let key = |rule: &Rule| rule.id.as_deref().map(|id| id.trim().to_lowercase()).filter(|id| !id.is_empty());
-    let mut holders: HashMap<String, Vec<usize>> = HashMap::new();
-    for (at, rule) in rules.iter().enumerate() {
-        if let Some(id) = key(rule) {
-            holders.entry(id).or_default().push(at);
-        }
-    }
-    rules
-        .iter()
+    sharing(rules, key)
+        .into_iter()
         .enumerate()
-        .map(|(at, rule)| {
-            let sharing = holders.get(&key(rule)?)?;
-            let others: Vec<String> = sharing.iter().filter(|&&o| o != at).map(|&o| place(rules[o])).collect();
-            if others.is_empty() {
-                return None;
-            }
+        .map(|(at, others)| {
+            let rule = rules[at];
             let id = rule.id.as_deref().unwrap_or_default().trim();
             let message =
-                format!("id `{id}` is also the id of {}; deployed together, one rule replaces the other", others.join(" and of "));
-            Some(Problem::at_key(Kind::Warning, Code::DuplicateId, rule, "id", message))
+                format!("id `{id}` is also the id of {}; deployed together, one rule replaces the other", places(rules, &others, "id"));
+            (!others.is_empty()).then(|| Problem::at_key(kind(rule), Code::DuplicateId, rule, "id", message))
         })
         .collect()
 }
 
-/// ``rule 'name' at `file:line:col` ``, where the other rule's id is written (quoted: a path
-/// may hold spaces).
-fn place(rule: &Rule) -> String {
-    let at = rule.origin.position_of("id");
-    format!("rule '{}' at `{}:{}:{}`", rule.label(), rule.origin.file.display(), at.line, at.col)
+/// For each rule, the indexes of the other rules with the same key (none without a key).
+fn sharing(rules: &[&Rule], key: impl Fn(&Rule) -> Option<String>) -> Vec<Vec<usize>> {
+    let keys: Vec<Option<String>> = rules.iter().map(|rule| key(rule)).collect();
+    let mut holders: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (at, key) in keys.iter().enumerate() {
+        if let Some(key) = key {
+            holders.entry(key).or_default().push(at);
+        }
+    }
+    keys.iter()
+        .enumerate()
+        .map(|(at, key)| {
+            let sharing = key.as_deref().and_then(|k| holders.get(k)).map(Vec::as_slice).unwrap_or_default();
+            sharing.iter().copied().filter(|&o| o != at).collect()
+        })
+        .collect()
+}
+
+/// ``rule 'name' at `file:line:col` and of …``, each where the other rule's `key` is written
+/// (quoted: a path may hold spaces).
+fn places(rules: &[&Rule], others: &[usize], key: &str) -> String {
+    let place = |rule: &Rule| {
+        let at = rule.origin.position_of(key);
+        format!("rule '{}' at `{}:{}:{}`", rule.label(), rule.origin.file.display(), at.line, at.col)
+    };
+    others.iter().map(|&o| place(rules[o])).collect::<Vec<_>>().join(" and of ")
 }
 
 #[cfg(test)]

@@ -8,9 +8,11 @@
 mod duplicates;
 mod schema;
 mod sentinel_rules;
+mod sigma;
 
-pub use duplicates::duplicate_id_warnings;
+pub use duplicates::{collection_problems, duplicate_id_warnings};
 pub use sentinel_rules::{max_entity_mappings, max_query_interval};
+pub use sigma::rule_problems as sigma_problems;
 
 use crate::diag::{Code, Kind, Problem};
 use crate::ir::{Detection, Rule};

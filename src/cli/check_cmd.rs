@@ -32,7 +32,7 @@ pub fn run(args: &CheckArgs) -> i32 {
     let inputs = convert::search_inputs(&args.paths);
     let files = inputs.files.clone();
     let mut read = convert::read_inputs(inputs, args.from);
-    convert::warn_duplicate_ids(&mut read);
+    convert::add_run_problems(&mut read, check::collection_problems);
     let mut reports = Vec::new();
     let read_files = convert::read_files(&read);
     // Only a Sigma rule's regexes are checked against its Detection (its reader lowered it);
@@ -50,6 +50,7 @@ pub fn run(args: &CheckArgs) -> i32 {
                     problems.extend(check::metadata_problems(rule));
                     problems.extend(check::query_problems(rule));
                     problems.extend(check::schema_problems(rule));
+                    problems.extend(check::sigma_problems(rule));
                     problems.extend(lowered.get(slot).map(|l| check::regex_problems(rule, &l.detection)).unwrap_or_default());
                     (report_for(rule.origin.file.clone(), Some(rule.origin.index), rule.id.clone(), Some(rule.title.clone())), problems)
                 }

@@ -61,7 +61,11 @@ codes! {
     LimitExceeded "limit-exceeded" [Warning] "The rule breaks one of Sentinel's limits (counts, intervals).";
     InvalidEntityMapping "invalid-entity-mapping" [Warning] "An entity mapping Sentinel does not accept.";
     ScheduleGap "schedule-gap" [Warning] "The query period is shorter than the query frequency: some events are never looked at.";
-    DuplicateId "duplicate-id" [Warning] "Rules of one run share an id and would replace each other when deployed.";
+    DuplicateId "duplicate-id" [Warning, Error] "Rules of one run share an id and would replace each other when deployed (in `check`, an error for a Sigma rule).";
+    DuplicateTitle "duplicate-title" [Warning] "Sigma rules of one `check` run share a title.";
+    UnknownTag "unknown-tag" [Warning] "A Sigma tag outside the Sigma tag specification, or an ATT&CK tactic or id that the ATT&CK release in `targets/attack.json` lacks.";
+    DuplicateTag "duplicate-tag" [Warning] "A Sigma rule lists the same tag twice.";
+    UnlistedField "unlisted-field" [Warning] "A Sigma rule tests a field that SigmaHQ's field list (`targets/sigmahq-fields.json`) lacks for its logsource.";
     // Converting: errors
     SigmaUnsupportedTarget "sigma-unsupported-target" [Error] "The target does not yet convert Sigma input.";
     UnknownProfile "unknown-profile" [Error] "The `--profile` is neither a built-in profile nor a readable, well-formed profile file.";
