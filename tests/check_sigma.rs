@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check-sigma").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures-check-sigma").join(name)
 }
 
 /// One problem as `check --format json` gives it: kind, code, line, column, message.

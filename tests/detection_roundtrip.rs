@@ -37,7 +37,8 @@ use std::path::Path;
 /// And predicates are compared in one spelling: a test of several values is the OR (or for
 /// `all`, the AND) of its one-value tests, nested ANDs and ORs are flattened, and an AND or OR
 /// of one part is that part. `Image endswith a or Image endswith b` and `Image|endswith: [a, b]`
-/// mean the same; the Detection keeps them apart only because each language spells one.
+/// mean the same; the Detection keeps them apart only because each language spells one. A test
+/// of values without letters is compared as case-insensitive: digits have no case.
 fn meaning(detection: &Detection) -> Json {
     let mut value = without_spans::without_spans(detection);
     let Some(map) = value.as_object_mut() else { return value };
@@ -114,11 +115,22 @@ fn canonical(predicate: Json) -> Json {
                     };
                     junction(key, m["values"].as_array().expect("values").iter().map(one).collect())
                 }
+                Some(m) if m["values"].as_array().is_some_and(|values| !values.iter().any(has_case)) => {
+                    let mut caseless = m.clone();
+                    caseless["case_sensitive"] = false.into();
+                    serde_json::json!({ "match": caseless })
+                }
                 _ => Json::Object(map),
             }
         }
         other => other,
     }
+}
+
+/// Whether a value (`{"string": "3389"}`) has a letter whose case a comparison could ignore:
+/// a test of values without one means the same case-sensitive or not (`== "3389"`, `=~ "3389"`).
+fn has_case(value: &Json) -> bool {
+    value.get("string").and_then(Json::as_str).is_some_and(|text| text.chars().any(|c| c.is_lowercase() || c.is_uppercase()))
 }
 
 /// `> ago(...)` or `>= ago(...)`.

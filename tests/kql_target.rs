@@ -268,7 +268,7 @@ fn a_test_of_an_add_on_field_is_a_loss() {
     let file = convert_with(&rule("file_event"), None).unwrap();
     assert!(header(&file).contains("approximate"), "{file}");
     assert!(
-        header(&file).contains("loss at 7:5: `CommandLine` is a field SigmaHQ lists for windows/file_event only as an add-on"),
+        header(&file).contains("loss: `CommandLine` is a field SigmaHQ lists for windows/file_event only as an add-on"),
         "{file}"
     );
     assert!(file.contains(r#"InitiatingProcessCommandLine contains "MSExchange""#), "{file}");
