@@ -12,6 +12,7 @@ pub(crate) mod attack;
 pub(crate) mod cells;
 pub(crate) mod predicates;
 mod structure;
+mod subject;
 
 use super::sentinel_fields::clean_description;
 use super::{EmitOptions, Emitted, Emitter, Evidence, Subject, header_lines, join_documents, unmodelled_losses};
@@ -124,7 +125,7 @@ struct PipelineView {
 
 #[derive(Serialize)]
 struct StageView {
-    number: usize,
+    subject: Option<String>,
     operator: String,
     code: String,
 }
@@ -190,7 +191,7 @@ impl Card {
                 .iter()
                 .map(|o| {
                     let made_by = match structure.stage_at(o.span) {
-                        Some(stage) => format!("{} (stage {})", stage.operator, stage.number),
+                        Some(stage) => stage.operator.to_string(),
                         None => input_words(o.made_by, detection),
                     };
                     OutputView { field: cells::cell(&o.name), made_by: cells::cell(&made_by) }
@@ -235,12 +236,12 @@ fn pipelines(structure: &Structure) -> Vec<PipelineView> {
                 .stages
                 .iter()
                 .map(|stage| StageView {
-                    number: stage.number,
                     operator: if stage.steps > 1 {
                         format!("{} ({} consecutive steps)", stage.operator, stage.steps)
                     } else {
                         stage.operator.into()
                     },
+                    subject: stage.subject.as_deref().map(cells::inline),
                     code: cells::code_block("kql", &stage.text),
                 })
                 .collect();
