@@ -123,6 +123,9 @@ struct PipelineView {
     stages: Vec<StageView>,
 }
 
+/// A stage is its heading (operator and subject, no ordinal) and its code block, with no blank
+/// line between (a fence may interrupt a paragraph): few lines alike in every stage, so a line
+/// diff of a card with one stage moved shows that stage's lines, not its neighbours'.
 #[derive(Serialize)]
 struct StageView {
     subject: Option<String>,
