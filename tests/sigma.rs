@@ -53,8 +53,8 @@ fn a_whole_single_source_rule() {
         text.unwrap(),
         format!(
             "# ruleconv fidelity: exact\n# ruleconv evidence: unverified\ntitle: Test rule\nid: {ID}\nstatus: experimental\ndescription: Finds x.\ntags:\n  - attack.initial-access\n  \
-             - attack.t1078.004\nlogsource:\n  product: azure\n  service: signinlogs\ndetection:\n  selection:\n    ResultType: 50126\n    \
-             Application: Azure Portal\n  condition: selection\nlevel: high\nsentinel:\n  queryFrequency: 1h\n  queryPeriod: 1h\n"
+             - attack.t1078.004\nlogsource:\n  product: azure\n  service: signinlogs\ndetection:\n  selection_resulttype_application:\n    ResultType: 50126\n    \
+             Application: Azure Portal\n  condition: selection_resulttype_application\nlevel: high\nsentinel:\n  queryFrequency: 1h\n  queryPeriod: 1h\n"
         )
     );
 }
@@ -79,8 +79,8 @@ fn text_operators_take_modifiers_and_case_sensitivity_takes_cased() {
     assert_eq!(losses, Coded::new());
     assert_eq!(
         block,
-        "detection:\n  selection:\n    CommandLine|contains: x\n    Image|re: ^C:\\\\a\\*\n    Image|endswith:\n      - \\\\a.exe\n      - \\\\b.exe\n    \
-         Company|cased: Admin\n  condition: selection\n"
+        "detection:\n  selection_commandline_image:\n    CommandLine|contains: x\n    Image|re: ^C:\\\\a\\*\n    Image|endswith:\n      - \\\\a.exe\n      - \\\\b.exe\n    \
+         Company|cased: Admin\n  condition: selection_commandline_image\n"
     );
 }
 
@@ -90,8 +90,9 @@ fn exclusions_are_negated_filters_and_structure_is_kept() {
         detection("SecurityEvent | where EventID == 4625 and (Account =~ 'a' or Account =~ 'b') and not(Computer endswith '.lab')");
     assert_eq!(
         block,
-        "detection:\n  selection_1:\n    EventID: 4625\n  selection_2:\n    Account: a\n  selection_3:\n    Account: b\n  filter:\n    \
-         Computer|endswith: .lab\n  condition: selection_1 and (selection_2 or selection_3) and not filter\n"
+        "detection:\n  selection_eventid:\n    EventID: 4625\n  selection_account_3c51:\n    Account: a\n  selection_account_ffe0:\n    \
+         Account: b\n  filter_computer:\n    Computer|endswith: .lab\n  condition: selection_eventid and (selection_account_3c51 or \
+         selection_account_ffe0) and not filter_computer\n"
     );
 }
 
@@ -110,8 +111,9 @@ fn numbers_regexes_cidrs_fieldrefs_and_emptiness() {
     assert_eq!(losses, Coded::new());
     assert_eq!(
         block,
-        "detection:\n  selection:\n    DestinationPort|gt: 1024\n    RequestURL|re: a+b\n    SourceIP|cidr: 10.0.0.0/8\n    \
-         SourceUserName|fieldref: DestinationUserName\n  filter:\n    DeviceAction:\n      - ''\n      - null\n  condition: selection and not filter\n"
+        "detection:\n  selection_destinationport_requesturl:\n    DestinationPort|gt: 1024\n    RequestURL|re: a+b\n    SourceIP|cidr: 10.0.0.0/8\n    \
+         SourceUserName|fieldref: DestinationUserName\n  filter_deviceaction:\n    DeviceAction:\n      - ''\n      - null\n  condition: \
+         selection_destinationport_requesturl and not filter_deviceaction\n"
     );
 }
 
@@ -124,7 +126,7 @@ fn has_all_is_all() {
 #[test]
 fn what_sigma_cannot_say_is_dropped_with_a_loss_and_the_rule_widens() {
     let (block, losses) = detection("SigninLogs | where TimeGenerated < ago(1d) and ResultType == '0' and array_length(split(A, ',')) > 2");
-    assert_eq!(block, "detection:\n  selection:\n    ResultType: 0\n  condition: selection\n");
+    assert_eq!(block, "detection:\n  selection_resulttype:\n    ResultType: 0\n  condition: selection_resulttype\n");
     assert!(losses.iter().any(|(code, l)| *code == Code::ConditionDropped && l.contains("`TimeGenerated`")), "{losses:?}");
     assert!(losses.iter().any(|(code, _)| *code == Code::Unmodelled), "unmodelled items are losses: {losses:?}");
 }
@@ -231,13 +233,16 @@ fn defender_columns_are_written_as_sigmahq_fields_with_their_values_reshaped() {
     let (block, losses) = detection(r#"DeviceProcessEvents | where InitiatingProcessFileName =~ "wsreset.exe" and SHA256 =~ "abc""#);
     assert_eq!(
         block,
-        "detection:\n  selection:\n    ParentImage|endswith: \\\\wsreset.exe\n    Hashes|contains: SHA256=abc\n  condition: selection\n"
+        "detection:\n  selection_parentimage_hashes:\n    ParentImage|endswith: \\\\wsreset.exe\n    Hashes|contains: SHA256=abc\n  condition: selection_parentimage_hashes\n"
     );
     assert_eq!(losses, Coded::new());
     let (block, losses) = detection(
         r#"DeviceRegistryEvents | where ActionType == "RegistryValueSet" and RegistryKey startswith @"HKEY_LOCAL_MACHINE\SOFTWARE\Run""#,
     );
-    assert_eq!(block, "detection:\n  selection:\n    TargetObject|startswith: HKLM\\\\SOFTWARE\\\\Run\n  condition: selection\n");
+    assert_eq!(
+        block,
+        "detection:\n  selection_targetobject:\n    TargetObject|startswith: HKLM\\\\SOFTWARE\\\\Run\n  condition: selection_targetobject\n"
+    );
     assert_eq!(losses.iter().map(|(code, _)| *code).collect::<Vec<_>>(), [Code::Reshaped]);
     let (text, _) = sigma(r#"DeviceRegistryEvents | where ActionType == "RegistryValueSet" and RegistryValueName == "x""#, "");
     assert!(text.unwrap().contains("logsource:\n  category: registry_set\n  product: windows\n"));
@@ -246,7 +251,10 @@ fn defender_columns_are_written_as_sigmahq_fields_with_their_values_reshaped() {
 #[test]
 fn a_column_sigmahq_does_not_list_for_the_logsource_is_dropped_with_an_unknown_field_loss() {
     let (block, losses) = detection(r#"DeviceFileEvents | where FileName =~ "a.exe" and FileOriginUrl has "evil""#);
-    assert_eq!(block, "detection:\n  selection:\n    TargetFilename|endswith: \\\\a.exe\n  condition: selection\n");
+    assert_eq!(
+        block,
+        "detection:\n  selection_targetfilename:\n    TargetFilename|endswith: \\\\a.exe\n  condition: selection_targetfilename\n"
+    );
     let unknown: Vec<&String> = losses.iter().filter(|(code, _)| *code == Code::UnknownField).map(|(_, message)| message).collect();
     assert_eq!(unknown.len(), 1, "{losses:?}");
     assert!(unknown[0].contains("`FileOriginUrl`") && unknown[0].contains("windows/file_event"), "{}", unknown[0]);

@@ -60,7 +60,7 @@ fn sigma_input_normalizes_to_sigma() {
         (
             PROCESS,
             "  sel:\n    CommandLine: 'a*b?c'\n  filter:\n    User|cased: SYSTEM\n  condition: sel and not filter",
-            &["CommandLine: a*b?c", "User|cased: SYSTEM", "condition: selection and not filter"],
+            &["CommandLine: a*b?c", "User|cased: SYSTEM", "condition: selection_commandline and not filter_user"],
             &["|re"],
         ),
         (
@@ -78,7 +78,7 @@ fn sigma_input_normalizes_to_sigma() {
         (
             "  product: linux",
             "  keywords:\n    - 'evil*'\n    - bad\n  sel:\n    User: root\n  condition: keywords and not sel",
-            &["selection:\n    - evil*\n    - bad\n", "condition: selection and not filter", "fidelity: exact"],
+            &["selection_keywords:\n    - evil*\n    - bad\n", "condition: selection_keywords and not filter_user", "fidelity: exact"],
             &[],
         ),
     ];

@@ -161,7 +161,8 @@ fn a_line_separator_in_a_sigma_value_reads_back_in_pyyaml() {
     let result = run(&fixture("sigma_yaml11_line_separator.yml"), &["convert", "{input}", "--to", "sigma", "-o", "{out}"]);
     assert_eq!(result.code, 0, "{}", result.printed);
     let Some(python) = pyyaml_python() else { return };
-    let script = "import json, sys, yaml\nprint(json.dumps(yaml.safe_load(sys.stdin.read())['detection']['selection']))";
+    // The rule's one selection, which its condition names.
+    let script = "import json, sys, yaml\nd = yaml.safe_load(sys.stdin.read())['detection']\nprint(json.dumps(d[d['condition']]))";
     let selection: Json = serde_json::from_str(&piped(&python, &["-c", script], &result.output)).unwrap();
     assert_eq!(selection, json!({ "CommandLine|contains": "powershell\u{2028}# -enc" }), "{}", result.output);
 }

@@ -12,6 +12,7 @@ pub(crate) mod attack;
 pub(crate) mod cells;
 pub(crate) mod predicates;
 mod structure;
+mod subject;
 
 use super::{EmitOptions, Emitted, Emitter, Evidence, Subject, header_lines, join_documents, loss_text, unmodelled_losses};
 use crate::diag::{Code, Kind, Problem};
@@ -121,9 +122,12 @@ struct PipelineView {
     stages: Vec<StageView>,
 }
 
+/// A stage is its heading (operator and subject, no ordinal) and its code block, with no blank
+/// line between (a fence may interrupt a paragraph): few lines alike in every stage, so a line
+/// diff of a card with one stage moved shows that stage's lines, not its neighbours'.
 #[derive(Serialize)]
 struct StageView {
-    number: usize,
+    subject: Option<String>,
     operator: String,
     code: String,
 }
@@ -192,7 +196,7 @@ impl Card {
                 .iter()
                 .map(|o| {
                     let made_by = match structure.stage_at(o.span) {
-                        Some(stage) => format!("{} (stage {})", stage.operator, stage.number),
+                        Some(stage) => stage.operator.to_string(),
                         None => input_words(o.made_by, detection),
                     };
                     OutputView { field: cells::cell(&o.name), made_by: cells::cell(&made_by) }
@@ -238,12 +242,12 @@ fn pipelines(structure: &Structure) -> Vec<PipelineView> {
                 .stages
                 .iter()
                 .map(|stage| StageView {
-                    number: stage.number,
                     operator: if stage.steps > 1 {
                         format!("{} ({} consecutive steps)", stage.operator, stage.steps)
                     } else {
                         stage.operator.into()
                     },
+                    subject: stage.subject.as_deref().map(cells::inline),
                     code: cells::code_block("kql", &stage.text),
                 })
                 .collect();

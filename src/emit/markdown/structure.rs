@@ -3,6 +3,7 @@
 //! query means, not how it is laid out, so this comes from the parsed KQL: the syntax tree says
 //! where each statement and operator is, and their spans give the text as written.
 
+use super::subject;
 use crate::ir::Query;
 use crate::kql::Span;
 use crate::kql::ast::{Expr, ExprKind, LetValue, Operator, OperatorKind, Script, StatementKind};
@@ -26,14 +27,16 @@ pub struct Pipeline {
 }
 
 /// One stage: an operator (consecutive `extend`s as one), or the table a pipeline starts from.
+/// Stages carry no ordinal: a card names each by its operator, so inserting or moving one
+/// stage changes no other stage's lines.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StageText {
-    /// Counted through the whole query, from 1.
-    pub number: usize,
     /// `source`, `where`, `join` ...
     pub operator: &'static str,
     /// How many operators it groups (consecutive `extend`s).
     pub steps: usize,
+    /// What it acts on (`subject`), for an operator whose text does not say it all.
+    pub subject: Option<String>,
     pub text: String,
     pub span: Span,
 }
@@ -41,7 +44,7 @@ pub struct StageText {
 impl Structure {
     pub fn of_query(query: &Query) -> Structure {
         let text = query.text.as_str();
-        Reader { text, lets: Vec::new(), stages: 0, structure: Structure::default() }.script(&query.parsed().ast)
+        Reader { text, lets: Vec::new(), structure: Structure::default() }.script(&query.parsed().ast)
     }
 
     /// The stage whose text holds `span` (a column made by `project`, say).
@@ -54,8 +57,6 @@ struct Reader<'a> {
     text: &'a str,
     /// Let names bound so far, so a pipeline starting from one runs on it rather than a table.
     lets: Vec<&'a str>,
-    /// Stages numbered so far.
-    stages: usize,
     structure: Structure,
 }
 
@@ -85,7 +86,7 @@ impl<'a> Reader<'a> {
             _ => {
                 if let Some(source) = source {
                     let text = self.text_of(source.span).to_string();
-                    stages.push(self.stage("source", 1, text, source.span));
+                    stages.push(StageText { operator: "source", steps: 1, subject: None, text, span: source.span });
                 }
                 None
             }
@@ -107,18 +108,14 @@ impl<'a> Reader<'a> {
     }
 
     /// One stage from one operator, or from a run of `extend`s.
-    fn operators(&mut self, group: &[Operator], piped: bool) -> StageText {
+    fn operators(&self, group: &[Operator], piped: bool) -> StageText {
         let pipe = if piped { "| " } else { "" };
         let text: Vec<String> =
             group.iter().map(|op| format!("{pipe}{}", self.text_of(op.span).trim_start_matches('|').trim_start())).collect();
         let span = group.iter().map(|op| op.span).reduce(Span::to).unwrap_or_default();
         let keyword = group.first().map_or("", |op| op.kind.keyword());
-        self.stage(keyword, group.len(), text.join("\n"), span)
-    }
-
-    fn stage(&mut self, operator: &'static str, steps: usize, text: String, span: Span) -> StageText {
-        self.stages += 1;
-        StageText { number: self.stages, operator, steps, text, span }
+        let kinds: Vec<&OperatorKind> = group.iter().map(|op| &op.kind).collect();
+        StageText { operator: keyword, steps: group.len(), subject: subject::of_operators(&kinds, &self.lets), text: text.join("\n"), span }
     }
 
     fn text_of(&self, span: Span) -> &'a str {
@@ -141,8 +138,8 @@ fn pipeline_of(expr: &Expr) -> Option<(Option<&Expr>, &[Operator])> {
 mod tests {
     use super::*;
 
-    fn stages(structure: &Structure) -> Vec<(usize, &'static str, usize, &str)> {
-        structure.pipelines.iter().flat_map(|p| &p.stages).map(|s| (s.number, s.operator, s.steps, s.text.as_str())).collect()
+    fn stages(structure: &Structure) -> Vec<(&'static str, usize, &str)> {
+        structure.pipelines.iter().flat_map(|p| &p.stages).map(|s| (s.operator, s.steps, s.text.as_str())).collect()
     }
 
     #[test]
@@ -157,10 +154,10 @@ mod tests {
         assert_eq!(
             stages(&structure),
             vec![
-                (1, "datatable", 1, "datatable(A:int)[1]"),
-                (2, "where", 1, "| where A > n"),
-                (3, "extend", 2, "| extend B = 1\n| extend C = 2"),
-                (4, "project", 1, "| project B"),
+                ("datatable", 1, "datatable(A:int)[1]"),
+                ("where", 1, "| where A > n"),
+                ("extend", 2, "| extend B = 1\n| extend C = 2"),
+                ("project", 1, "| project B"),
             ]
         );
     }
@@ -168,7 +165,7 @@ mod tests {
     #[test]
     fn broken_queries_still_give_what_parsed() {
         let structure = Structure::of_query(&Query::new("T | where (".into(), Default::default()));
-        assert_eq!(stages(&structure).first().map(|s| s.1), Some("source"));
+        assert_eq!(stages(&structure).first().map(|s| s.0), Some("source"));
         assert_eq!(Structure::of_query(&Query::default()), Structure::default());
     }
 }

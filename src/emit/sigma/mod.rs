@@ -4,13 +4,14 @@
 //! Each document starts with the fidelity header as `#` comments. Logsources and field names
 //! of Sentinel tables come from `targets/sigma.yaml`; a Sigma rule keeps its logsource and
 //! field names as written, so `--to sigma` on Sigma input normalizes it (same meaning, one
-//! layout). Predicates become named selections (`selection`), the negated ones filters; what
-//! Sigma cannot say is a loss, never silently dropped.
+//! layout). Predicates become selections named by their fields (`selection_image`), the negated
+//! ones filters (`filter_user`); what Sigma cannot say is a loss, never silently dropped.
 
 mod correlation;
 mod forms;
 mod keywords;
 mod metadata;
+mod names;
 mod profile;
 mod selection;
 mod values;

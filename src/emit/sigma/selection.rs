@@ -5,7 +5,7 @@
 //! is worse than a false positive): an unknown part of an AND is left out, an OR or NOT with an
 //! unknown part is left out whole. Each drop is reported by the caller as a loss.
 
-use super::{profile, values};
+use super::{names, profile, values};
 use crate::diag::Code;
 use crate::ir::detection::{Match, MatchOp, Predicate, Span};
 use serde_json::{Map, Value as Json};
@@ -165,12 +165,12 @@ impl Builder<'_> {
         (Self::combine(conds, Cond::And), complete)
     }
 
-    /// Names the selections (`selection`, `selection_2` ...; `filter`, `filter_2` ... for those
-    /// only used negated) and writes the detection block.
+    /// Names the selections by what they test (`names`), `filter_*` for those only used
+    /// negated, and writes the detection block.
     fn detection(&self, cond: &Cond) -> Json {
         let mut negated = vec![false; self.selections.len()];
         mark_negated(cond, false, &mut negated);
-        let names = name_selections(&negated);
+        let names = names::name_selections(&self.selections, &negated);
         let mut map = Map::new();
         for (name, selection) in names.iter().zip(&self.selections) {
             map.insert(name.clone(), selection.clone());
@@ -205,20 +205,6 @@ fn mark_negated(cond: &Cond, under_not: bool, negated: &mut [bool]) {
         Cond::And(parts) | Cond::Or(parts) => parts.iter().for_each(|p| mark_negated(p, false, negated)),
         Cond::Not(inner) => mark_negated(inner, true, negated),
     }
-}
-
-fn name_selections(negated: &[bool]) -> Vec<String> {
-    let count = |flag: bool| negated.iter().filter(|n| **n == flag).count();
-    let (mut selections, mut filters) = (0, 0);
-    negated
-        .iter()
-        .map(|&is_filter| {
-            let (base, seen, total) =
-                if is_filter { ("filter", &mut filters, count(true)) } else { ("selection", &mut selections, count(false)) };
-            *seen += 1;
-            if total == 1 { base.to_string() } else { format!("{base}_{seen}") }
-        })
-        .collect()
 }
 
 /// Condition text; `level` is how tightly the context binds (0 in an `or`, 1 in an `and`, 3
