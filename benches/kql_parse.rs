@@ -7,6 +7,8 @@
 
 #[path = "../tests/support/kql_corpus.rs"]
 mod kql_corpus;
+#[path = "../tests/support/shared.rs"]
+mod shared;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

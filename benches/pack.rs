@@ -28,6 +28,8 @@ mod kql_corpus;
 #[allow(dead_code)] // it times whole processes, not closures
 #[path = "support/peers.rs"]
 mod peers;
+#[path = "../tests/support/shared.rs"]
+mod shared;
 
 use peers::{env_usize, json_number, ms, venv_python};
 use std::path::{Path, PathBuf};

@@ -19,6 +19,8 @@
 
 #[path = "support/peers.rs"]
 mod peers;
+#[path = "../tests/support/shared.rs"]
+mod shared;
 
 use peers::{env_usize, json_number, ms, timed, venv_python};
 use ruleconv::convert;

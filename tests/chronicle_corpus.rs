@@ -4,6 +4,9 @@
 //! of tables and predicate fields the profile maps.
 //! `cargo test --release --test chronicle_corpus -- --nocapture` prints the numbers.
 
+#[path = "support/shared.rs"]
+mod shared;
+
 use ruleconv::emit::{EmitOptions, Subject, Target, emit};
 use ruleconv::ir::detection::Predicate;
 use ruleconv::ir::{Detection, Logic, Query, Rule};
@@ -24,7 +27,7 @@ fn shared() -> PathBuf {
 fn corpus_rules_become_valid_yaral() {
     let corpus = shared().join("corpus/sentinel");
     if !corpus.is_dir() {
-        eprintln!("skipped: {} is absent", corpus.display());
+        shared::say_skipped(&format!("{} is absent", corpus.display()));
         return;
     }
     let target = Target::from_name("chronicle").expect("chronicle is registered");
@@ -224,7 +227,7 @@ fn collect_fields(predicate: &Predicate, out: &mut Vec<String>) {
 fn google_rules_pass_yaral_check() {
     let rules = shared().join("corpus/chronicle/rules");
     if !rules.is_dir() {
-        eprintln!("skipped: {} is absent", rules.display());
+        shared::say_skipped(&format!("{} is absent", rules.display()));
         return;
     }
     let (passed, failed) = yaral_check(&rules);

@@ -170,11 +170,8 @@ fn sigma_to_kql_azure_monitor_agrees_across_schemas() {
 /// Runs the SigmaHQ rules the schema's translator covers; fails on an exact rule that
 /// disagrees and is not in the schema's section of the known list.
 fn sigma_to_kql(schema: Schema, min_rules: usize) {
-    let (Some(corpus), Some(_), Some(_)) = (
-        shared::shared_or_skip("corpus/sigma/rules"),
-        shared::shared_or_skip("tools/sigma-run/sigma-run"),
-        shared::shared_or_skip("tools/kql-run/kql-run"),
-    ) else {
+    let Some([corpus, _, _]) = shared::all_shared_or_skip(["corpus/sigma/rules", "tools/sigma-run/sigma-run", "tools/kql-run/kql-run"])
+    else {
         return;
     };
     let started = std::time::Instant::now();
@@ -515,11 +512,7 @@ struct SentinelCase {
 /// must be the same; an `exact` rule that differs is listed in the known list like the others.
 #[test]
 fn sentinel_to_sigma_agrees_across_schemas() {
-    let (Some(corpus), Some(_), Some(_)) = (
-        shared::shared_or_skip("corpus/sentinel"),
-        shared::shared_or_skip("tools/sigma-run/sigma-run"),
-        shared::shared_or_skip("tools/kql-run/kql-run"),
-    ) else {
+    let Some([corpus, _, _]) = shared::all_shared_or_skip(["corpus/sentinel", "tools/sigma-run/sigma-run", "tools/kql-run/kql-run"]) else {
         return;
     };
     let now = time::parse_datetime(NOW).expect("pinned now");

@@ -9,6 +9,8 @@
 #[path = "support/kql_run.rs"]
 #[allow(dead_code)]
 mod kql_run;
+#[path = "support/shared.rs"]
+mod shared;
 #[path = "support/without_spans.rs"]
 mod without_spans;
 
@@ -177,7 +179,7 @@ fn short(value: Option<&Json>) -> String {
 fn corpus(path: &str) -> Option<Vec<convert::FileRules>> {
     let dir = kql_run::shared(path);
     if !dir.is_dir() {
-        eprintln!("skipped: {} is absent", dir.display());
+        shared::say_skipped(&format!("{} is absent", dir.display()));
         return None;
     }
     Some(convert::read_all(&convert::expand_inputs(&[dir]), None))

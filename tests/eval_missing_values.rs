@@ -12,6 +12,8 @@
 mod kql_run;
 #[path = "support/same_rows.rs"]
 mod same_rows;
+#[path = "support/shared.rs"]
+mod shared;
 #[path = "support/sigma_run.rs"]
 mod sigma_run;
 
@@ -58,7 +60,7 @@ const QUERIES: &[&str] = &[
 #[test]
 fn a_missing_string_is_empty_text_as_kql_run_says() {
     if !kql_run::shared("tools/kql-run/kql-run").is_file() {
-        eprintln!("skipped: ../shared/tools/kql-run is absent");
+        shared::say_skipped("../shared/tools/kql-run is absent");
         return;
     }
     let requests: Vec<Request> = QUERIES.iter().map(|q| Request { query: q.to_string(), now: NOW.into(), tables: tables() }).collect();
@@ -97,7 +99,7 @@ const DETECTIONS: &[&str] = &[
 fn sigma_empty_text_is_not_a_missing_field_as_sigma_run_says() {
     let tool = kql_run::shared("tools/sigma-run/sigma-run");
     if !tool.is_file() {
-        eprintln!("skipped: ../shared/tools/sigma-run is absent");
+        shared::say_skipped("../shared/tools/sigma-run is absent");
         return;
     }
     let events = rows(json!([{"User": "bob", "N": 1}, {"N": 2}, {"User": "", "N": 3}, {"User": null, "N": 4}]));

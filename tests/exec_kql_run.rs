@@ -12,6 +12,8 @@ mod kql_corpus;
 mod kql_run;
 #[path = "support/same_rows.rs"]
 mod same_rows;
+#[path = "support/shared.rs"]
+mod shared;
 
 use kql_run::{Answer, Request};
 use ruleconv::eval::generate::{self, Schemas};
@@ -203,7 +205,7 @@ fn request(query: &str, detection: &Detection, events: &[Row], schemas: &Schemas
 fn shared_present() -> bool {
     let present = kql_run::shared("tools/kql-run/kql-run").is_file() && kql_run::shared("design/reference").is_dir();
     if !present {
-        eprintln!("skipped: ../shared (kql-run and the table schemas) is absent");
+        shared::say_skipped("../shared (kql-run and the table schemas) is absent");
     }
     present
 }

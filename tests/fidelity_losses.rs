@@ -6,6 +6,9 @@
 //! corpus (skipped when ../shared is absent): no rule is `exact` while its
 //! Detection holds something unmodelled or its problems hold a loss.
 
+#[path = "support/shared.rs"]
+mod shared;
+
 use ruleconv::convert::{self, emit_rules};
 use ruleconv::diag::{Code, Kind, Problem, excerpt};
 use ruleconv::emit::{EmitOptions, Target, Verdict};
@@ -444,7 +447,7 @@ fn markdown_reports_every_loss() {
 fn no_corpus_rule_is_exact_with_a_loss() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sentinel");
     if !corpus.is_dir() {
-        eprintln!("skipped: {} is absent", corpus.display());
+        shared::say_skipped(&format!("{} is absent", corpus.display()));
         return;
     }
     let read = convert::read_all(&convert::expand_inputs(&[corpus]), None);

@@ -5,6 +5,8 @@
 
 #[path = "support/kql_corpus.rs"]
 mod kql_corpus;
+#[path = "support/shared.rs"]
+mod shared;
 
 use kql_corpus::{constructs, oracle, without_spans};
 use ruleconv::kql;
@@ -12,7 +14,7 @@ use ruleconv::kql;
 fn oracle_available() -> bool {
     let present = kql_corpus::oracle_path().is_file();
     if !present {
-        eprintln!("skipped: {} is absent", kql_corpus::oracle_path().display());
+        shared::say_skipped(&format!("{} is absent", kql_corpus::oracle_path().display()));
     }
     present
 }

@@ -5,6 +5,8 @@
 
 #[path = "support/kql_corpus.rs"]
 mod kql_corpus;
+#[path = "support/shared.rs"]
+mod shared;
 
 use kql_corpus::{corpus_queries, oracle, without_spans};
 use ruleconv::kql;

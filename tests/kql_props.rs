@@ -8,6 +8,8 @@
 mod edits;
 #[path = "support/kql_corpus.rs"]
 mod kql_corpus;
+#[path = "support/shared.rs"]
+mod shared;
 
 use proptest::prelude::*;
 use ruleconv::kql;

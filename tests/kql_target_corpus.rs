@@ -5,6 +5,8 @@
 
 #[path = "support/kql_corpus.rs"]
 mod kql_corpus;
+#[path = "support/shared.rs"]
+mod shared;
 
 use ruleconv::convert;
 use ruleconv::emit::{EmitOptions, Target, Verdict};
@@ -22,7 +24,7 @@ const FLOORS: [(&str, usize); 3] = [("sentinel", 2350), ("asim", 2300), ("azure-
 fn corpus_rules_become_kql_the_oracle_accepts() {
     let rules = kql_corpus::shared("corpus/sigma/rules");
     if !rules.is_dir() {
-        eprintln!("skipped: {} is absent", rules.display());
+        shared::say_skipped(&format!("{} is absent", rules.display()));
         return;
     }
     let target = Target::from_name("kql").expect("registered");

@@ -9,6 +9,8 @@
 #[path = "support/kql_run.rs"]
 #[allow(dead_code)]
 mod kql_run;
+#[path = "support/shared.rs"]
+mod shared;
 #[path = "support/sigma_events.rs"]
 mod sigma_events;
 #[path = "support/sigma_run.rs"]
@@ -50,7 +52,7 @@ struct Case {
 fn converted_sigma_selects_what_the_sigma_selects() {
     let dir = kql_run::shared("corpus/sigma/rules");
     if !dir.is_dir() || !kql_run::shared("tools/sigma-run/sigma-run").is_file() {
-        eprintln!("skipped: ../shared sigma corpus or sigma-run is absent");
+        shared::say_skipped("../shared sigma corpus or sigma-run is absent");
         return;
     }
     let now = time::parse_datetime(NOW).expect("pinned now");

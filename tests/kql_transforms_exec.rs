@@ -10,6 +10,8 @@
 #[path = "support/kql_run.rs"]
 #[allow(dead_code)]
 mod kql_run;
+#[path = "support/shared.rs"]
+mod shared;
 #[path = "support/sigma_run.rs"]
 mod sigma_run;
 
@@ -230,7 +232,7 @@ fn cases() -> Vec<Case> {
 #[test]
 fn transformed_fields_select_on_the_targets_rows_what_the_sigma_rule_selects_on_its_own() {
     if !kql_run::shared("tools/sigma-run/sigma-run").is_file() || !kql_run::shared("tools/kql-run/kql-run").is_file() {
-        eprintln!("skipped: ../shared tools are absent");
+        shared::say_skipped("../shared tools are absent");
         return;
     }
     let schemas = kql_run::schemas();

@@ -4,6 +4,9 @@
 //! unmodelled buckets; with `LOWER_SAMPLE=<construct>` it also prints each occurrence of that
 //! construct, to see what a bucket holds.
 
+#[path = "support/shared.rs"]
+mod shared;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -14,7 +17,7 @@ const FLOOR_FULLY_MODELLED: f64 = 0.43;
 fn corpus_rules_lower_and_enough_are_fully_modelled() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sentinel");
     if !dir.is_dir() {
-        eprintln!("skipped: {} is absent", dir.display());
+        shared::say_skipped(&format!("{} is absent", dir.display()));
         return;
     }
     let mut files = ruleconv::read::discover(&dir);

@@ -2,6 +2,9 @@
 //! A `where` before an `extend` (or `project-rename`, `summarize`, `let`) of the same name tests
 //! the column as it was then, never the later definition; and the targets translate it.
 
+#[path = "support/shared.rs"]
+mod shared;
+
 use ruleconv::convert::emit_rules;
 use ruleconv::emit::{EmitOptions, Target};
 use ruleconv::ir::detection::Detection;
@@ -109,7 +112,7 @@ fn later_definitions(detection: &Detection) -> Vec<String> {
 fn no_corpus_test_is_read_as_a_later_definition() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sentinel");
     if !corpus.is_dir() {
-        eprintln!("skipped: ../shared/corpus/sentinel is absent");
+        shared::say_skipped("../shared/corpus/sentinel is absent");
         return;
     }
     let mut failures = Vec::new();

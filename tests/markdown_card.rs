@@ -2,6 +2,9 @@
 //! fields) come out of the seed rule; rule text cannot break the page; every corpus rule gives
 //! a card.
 
+#[path = "support/shared.rs"]
+mod shared;
+
 use ruleconv::convert::emit_rules;
 use ruleconv::emit::{EmitOptions, Target};
 use ruleconv::read::read_text;
@@ -226,7 +229,7 @@ fn several_rules_are_cards_separated_by_a_rule() {
 fn every_corpus_rule_gives_a_card() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sentinel");
     if !dir.is_dir() {
-        eprintln!("skipped: {} is absent", dir.display());
+        shared::say_skipped(&format!("{} is absent", dir.display()));
         return;
     }
     let mut files = ruleconv::read::discover(&dir);

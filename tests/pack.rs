@@ -75,8 +75,7 @@ fn output_is_identical_with_one_and_two_threads_for_all_targets() {
         std::fs::write(sigma.join(name), text).unwrap();
     }
     let mut inputs = vec![sigma.clone(), Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")];
-    inputs.extend(shared::shared_or_skip("corpus/sentinel"));
-    inputs.extend(shared::shared_or_skip("corpus/sigma/rules/cloud"));
+    inputs.extend(shared::all_shared_or_skip(["corpus/sentinel", "corpus/sigma/rules/cloud"]).into_iter().flatten());
     let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     let (one, one_err) = convert_all(&inputs, "1", &dir.join("one"));
     let (two, two_err) = convert_all(&inputs, "2", &dir.join("two"));

@@ -5,6 +5,8 @@
 
 #[path = "support/kql_corpus.rs"]
 mod kql_corpus;
+#[path = "support/shared.rs"]
+mod shared;
 
 use ruleconv::diag::{Code, Kind, Position};
 use ruleconv::ir::{Rule, SourceFormat};
@@ -263,7 +265,7 @@ fn seeds_check_clean_and_convert_to_every_target() {
 fn validate(out: &Path) {
     let tools = kql_corpus::shared("tools");
     if !tools.is_dir() {
-        eprintln!("skipped the validators: ../shared/tools is absent");
+        shared::say_skipped("the validators: ../shared/tools is absent");
         return;
     }
     let sigma = Command::new(tools.join("sigma-check/sigma-check")).arg(out.join("sigma")).output().expect("sigma-check runs");

@@ -18,7 +18,7 @@ fn ruleconv_converts_every_rule_pysigma_converts() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let rules = root.join("../shared/corpus/sigma/rules");
     if !rules.is_dir() || !venv_ready() {
-        eprintln!("skipped: ../shared/corpus/sigma/rules or the sigma-check venv is absent");
+        shared::say_skipped("../shared/corpus/sigma/rules or the sigma-check venv is absent");
         return;
     }
     let json = std::env::temp_dir().join(format!("ruleconv-pysigma-compare-{}.json", std::process::id()));

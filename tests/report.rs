@@ -3,6 +3,9 @@
 //! as well-formed XML with one cell per technique, the same bytes at any thread count, user
 //! files kept without --force, and a run over the Sentinel and Sigma corpora.
 
+#[path = "support/shared.rs"]
+mod shared;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -319,10 +322,11 @@ fn without_output_the_markdown_goes_to_stdout_and_user_files_are_kept_without_fo
 
 #[test]
 fn the_sentinel_and_sigma_corpora() {
-    for corpus in ["../shared/corpus/sentinel", "../shared/corpus/sigma/rules"] {
-        let dir = scratch(&corpus.replace('/', "_").replace('.', ""));
+    let Some(corpora) = shared::all_shared_or_skip(["corpus/sentinel", "corpus/sigma/rules"]) else { return };
+    for (path, corpus) in corpora.iter().zip(["sentinel", "sigma"]) {
+        let dir = scratch(corpus);
         let started = Instant::now();
-        let run = ruleconv(&["report", corpus, "-o", dir.to_str().unwrap()], "2");
+        let run = ruleconv(&["report", path.to_str().unwrap(), "-o", dir.to_str().unwrap()], "2");
         eprintln!("report on {corpus}: {:.1?}", started.elapsed());
         assert!(run.status.code().is_some(), "no crash: {}", text(&run.stderr));
         let report = json(&dir.join("report.json"));

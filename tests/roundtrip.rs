@@ -2,6 +2,9 @@
 //! repository YAML → ARM → YAML keeps every key and value (compared as data), and
 //! ARM → YAML → ARM reproduces the template byte for byte.
 
+#[path = "support/shared.rs"]
+mod shared;
+
 use ruleconv::convert::emit_rules;
 use ruleconv::diag::Code;
 use ruleconv::emit::{EmitOptions, Target};
@@ -17,7 +20,7 @@ fn corpus() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("skipped: {} not present", dir.display());
+        shared::say_skipped(&format!("{} not present", dir.display()));
         None
     }
 }

@@ -5,6 +5,8 @@
 #[path = "support/kql_run.rs"]
 #[allow(dead_code)]
 mod kql_run;
+#[path = "support/shared.rs"]
+mod shared;
 
 use ruleconv::check::{max_entity_mappings, metadata_problems};
 use ruleconv::convert::{self, emit_rules};
@@ -102,7 +104,7 @@ fn a_correlation_maps_only_its_group_keys() {
 fn every_mapped_column_is_in_the_output_over_the_sigma_corpus() {
     let dir = kql_run::shared("corpus/sigma/rules");
     let Some(schemas) = schemas().filter(|_| dir.is_dir()) else {
-        eprintln!("skipped: ../shared/corpus/sigma/rules is absent");
+        shared::say_skipped("../shared/corpus/sigma/rules is absent");
         return;
     };
     let read = convert::read_all(&convert::expand_inputs(&[dir]), None);

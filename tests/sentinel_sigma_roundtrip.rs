@@ -6,6 +6,8 @@
 #[path = "support/kql_run.rs"]
 #[allow(dead_code)]
 mod kql_run;
+#[path = "support/shared.rs"]
+mod shared;
 
 use ruleconv::convert::{self, emit_rules};
 use ruleconv::diag::{Code, Kind};
@@ -120,7 +122,7 @@ fn left_out(problems: &[ruleconv::diag::Problem]) -> Vec<String> {
 fn sentinel_settings_survive_a_trip_through_sigma() {
     let dir = kql_run::shared("corpus/sentinel");
     if !dir.is_dir() {
-        eprintln!("skipped: ../shared/corpus/sentinel is absent");
+        shared::say_skipped("../shared/corpus/sentinel is absent");
         return;
     }
     let read = convert::read_all(&convert::expand_inputs(&[dir]), None);
@@ -234,7 +236,7 @@ fn sigma_check_accepts_the_attribute_and_it_reads_back() {
 
     let shared = kql_run::shared("tools/sigma-check/sigma-check");
     if !shared.is_file() {
-        eprintln!("skipped: ../shared/tools/sigma-check is absent");
+        shared::say_skipped("../shared/tools/sigma-check is absent");
         return;
     }
     let dir = std::env::temp_dir().join(format!("ruleconv-sentinel-attribute-{}", std::process::id()));

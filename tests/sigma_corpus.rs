@@ -7,6 +7,9 @@
 //! title and id), so the collection-wide checks (duplicate titles, ids, file names) are left out
 //! of the `sigma check` run; uniqueness inside each emitted file is checked here instead.
 
+#[path = "support/shared.rs"]
+mod shared;
+
 use ruleconv::convert;
 use ruleconv::emit::{EmitOptions, Target};
 use std::collections::HashSet;
@@ -21,7 +24,7 @@ fn shared() -> Option<PathBuf> {
 #[test]
 fn corpus_rules_become_valid_sigma() {
     let Some(shared) = shared() else {
-        eprintln!("skipped: ../shared/corpus/sentinel is absent");
+        shared::say_skipped("../shared/corpus/sentinel is absent");
         return;
     };
     let target = Target::from_name("sigma").expect("registered");

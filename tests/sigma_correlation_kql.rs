@@ -17,6 +17,8 @@ mod kql_corpus;
 #[path = "support/kql_run.rs"]
 #[allow(dead_code)]
 mod kql_run;
+#[path = "support/shared.rs"]
+mod shared;
 #[path = "support/without_spans.rs"]
 mod without_spans;
 
@@ -165,7 +167,7 @@ fn sigma_correlations_lower_alike_from_their_kql() {
         queries.push(query);
     }
     if !kql_corpus::oracle_path().is_file() {
-        eprintln!("kusto-oracle skipped: ../shared is absent");
+        shared::say_skipped("the kusto-oracle part: ../shared is absent");
         return;
     }
     let texts: Vec<&str> = queries.iter().map(String::as_str).collect();
@@ -235,7 +237,7 @@ fn rows_as_text(columns: &[String], rows: impl Iterator<Item = Vec<Json>>) -> Ve
 #[test]
 fn counting_correlations_select_the_same_groups_in_kql_run_and_our_evaluator() {
     if !kql_run::shared("tools/kql-run/kql-run").is_file() {
-        eprintln!("skipped: ../shared/tools/kql-run is absent");
+        shared::say_skipped("../shared/tools/kql-run is absent");
         return;
     }
     let now = time::parse_datetime(NOW).expect("pinned now");

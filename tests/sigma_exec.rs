@@ -17,6 +17,8 @@
 mod kql_run;
 #[path = "support/same_rows.rs"]
 mod same_rows;
+#[path = "support/shared.rs"]
+mod shared;
 #[path = "support/sigma_run.rs"]
 mod sigma_run;
 
@@ -65,7 +67,7 @@ enum Judge {
 #[test]
 fn sigma_rules_match_the_events_their_queries_match() {
     if !kql_run::shared("corpus/sentinel").is_dir() || !kql_run::shared("tools/kql-run/kql-run").is_file() {
-        eprintln!("skipped: ../shared (corpus and kql-run) is absent");
+        shared::say_skipped("../shared (corpus and kql-run) is absent");
         return;
     }
     let (cases, exact_skipped) = corpus_cases();

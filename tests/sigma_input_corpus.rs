@@ -8,6 +8,8 @@
 #[path = "support/kql_run.rs"]
 #[allow(dead_code)]
 mod kql_run;
+#[path = "support/shared.rs"]
+mod shared;
 #[path = "support/sigma_events.rs"]
 mod sigma_events;
 #[path = "support/sigma_run.rs"]
@@ -39,7 +41,7 @@ const MIN_CHRONICLE_WITHOUT_TODO: usize = 1_750;
 fn corpus() -> Option<Vec<FileRules>> {
     let dir = kql_run::shared("corpus/sigma/rules");
     if !dir.is_dir() {
-        eprintln!("skipped: ../shared/corpus/sigma/rules is absent");
+        shared::say_skipped("../shared/corpus/sigma/rules is absent");
         return None;
     }
     Some(convert::read_all(&convert::expand_inputs(&[dir]), None))

@@ -2,6 +2,9 @@
 //! many rules read without error, how many lower with nothing unmodelled, and the top reasons
 //! for the rest. Floors are the measured numbers, so a regression fails.
 
+#[path = "support/shared.rs"]
+mod shared;
+
 use ruleconv::convert;
 use ruleconv::lower::lower_rule;
 use std::collections::BTreeMap;
@@ -16,7 +19,7 @@ const MIN_FULLY_MODELLED: usize = 3055;
 fn corpus_rules_read_and_lower() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sigma/rules");
     if !dir.is_dir() {
-        eprintln!("skipped: {} is absent", dir.display());
+        shared::say_skipped(&format!("{} is absent", dir.display()));
         return;
     }
     let files = convert::expand_inputs(&[dir]);

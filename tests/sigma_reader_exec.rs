@@ -6,6 +6,8 @@
 #[path = "support/kql_run.rs"]
 #[allow(dead_code)]
 mod kql_run;
+#[path = "support/shared.rs"]
+mod shared;
 #[path = "support/sigma_events.rs"]
 mod sigma_events;
 #[path = "support/sigma_run.rs"]
@@ -33,7 +35,7 @@ struct Case {
 fn lowered_sigma_matches_what_rsigma_matches() {
     let dir = kql_run::shared("corpus/sigma/rules");
     if !dir.is_dir() || !kql_run::shared("tools/sigma-run/sigma-run").is_file() {
-        eprintln!("skipped: ../shared sigma corpus or sigma-run is absent");
+        shared::say_skipped("../shared sigma corpus or sigma-run is absent");
         return;
     }
     let now = time::parse_datetime(NOW).expect("pinned now");

@@ -1,6 +1,9 @@
 //! The readers on the fixtures: what each format yields, where queries map back to, and how
 //! bad input is reported.
 
+#[path = "support/shared.rs"]
+mod shared;
+
 use ruleconv::diag::{Code, Kind, Position, Problem};
 use ruleconv::ir::*;
 use ruleconv::read::{self, ReadOutcome};
@@ -623,7 +626,7 @@ fn sigma_rules_are_detected_and_read() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/corpus/sigma/rules/application/bitbucket/audit/bitbucket_audit_full_data_export_triggered.yml");
     if !path.is_file() {
-        eprintln!("skipped: {} not present", path.display());
+        shared::say_skipped(&format!("{} not present", path.display()));
         return;
     }
     let text = std::fs::read_to_string(&path).unwrap();

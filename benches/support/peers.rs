@@ -1,9 +1,8 @@
 //! What the benchmarks share: timing, and finding the peers they are compared with (pySigma in
-//! the sigma-check venv, Microsoft's KQL parser).
+//! the sigma-check venv, Microsoft's KQL parser). Its includer declares the `shared` module
+//! (tests/support/shared.rs) beside it.
 
-#[path = "../../tests/support/shared.rs"]
-mod shared;
-
+use super::shared;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

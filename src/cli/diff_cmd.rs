@@ -17,10 +17,13 @@ pub struct RuleReviewArgs<'a> {
     pub to: &'a [Target],
     pub markdown: bool,
     pub profile: Option<String>,
+    /// Exit 1 only when a translation gains a loss or an error (`--fail-on losses`).
+    pub fail_on_losses: bool,
 }
 
 /// `diff --rules`: both packs read, each rule converted to every `--to` target, the review
-/// printed; exit 1 when a rule was added, removed or changed.
+/// printed; exit 1 when a rule was added, removed or changed (with `fail_on_losses`: when a
+/// translation gained a loss or an error).
 pub fn run_rules(args: RuleReviewArgs) -> i32 {
     let options = EmitOptions { profile: args.profile, ..EmitOptions::default() };
     if let Err(message) = options.check_profile() {
@@ -57,8 +60,12 @@ pub fn run_rules(args: RuleReviewArgs) -> i32 {
         say!("ruleconv diff: {message}");
         return EXIT_PROBLEMS;
     }
-    let changed = reviews.iter().any(|r| r.change != crate::review::Change::Unchanged);
-    if changed { EXIT_PROBLEMS } else { EXIT_OK }
+    let failed = if args.fail_on_losses {
+        reviews.iter().any(crate::review::RuleReview::gains_losses)
+    } else {
+        reviews.iter().any(|r| r.change != crate::review::Change::Unchanged)
+    };
+    if failed { EXIT_PROBLEMS } else { EXIT_OK }
 }
 
 pub fn run(expected: &Path, actual: &Path, color: &str, stat: bool) -> i32 {

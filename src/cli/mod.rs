@@ -274,6 +274,11 @@ struct DiffArgs {
     /// With --rules: the profile for Sigma rules going to kql, sentinel or sentinel-yaml.
     #[arg(long, short = 'p', requires = "rules", value_name = "NAME|FILE")]
     profile: Option<String>,
+    /// With --rules and --to: what exits 1: `changes` (the default: a rule added, removed or
+    /// changed) or `losses` (only a translation that gains a loss or an error; an added rule's
+    /// own count), so CI fails on new losses and lets other edits pass.
+    #[arg(long, requires = "to", value_name = "WHAT", value_parser = ["changes", "losses"])]
+    fail_on: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -357,6 +362,7 @@ pub fn run() -> i32 {
             to: &args.to,
             markdown: args.format == "markdown",
             profile: args.profile,
+            fail_on_losses: args.fail_on.as_deref() == Some("losses"),
         }),
         Some(Command::Diff(args)) => diff_cmd::run(args.expected.as_ref(), args.actual.as_ref(), &args.color, args.stat),
         Some(Command::Test(args)) => test_cmd::run(test_cmd::TestArgs {

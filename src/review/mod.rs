@@ -49,6 +49,13 @@ pub struct RuleReview {
     pub targets: Vec<TargetReview>,
 }
 
+impl RuleReview {
+    /// Whether a translation of the rule gained a loss or an error (every one of an added rule's).
+    pub fn gains_losses(&self) -> bool {
+        self.targets.iter().any(|t| !t.added.is_empty())
+    }
+}
+
 /// What changed in one target's translation of a rule.
 #[derive(Debug)]
 pub struct TargetReview {

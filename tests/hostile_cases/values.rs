@@ -346,10 +346,7 @@ fn an_undocumented_escape_in_a_kql_query_is_not_written() {
 /// read by kql-run as `u0041`: the reason ruleconv never writes it.
 #[test]
 fn kql_strings_use_only_escapes_kusto_documents() {
-    let (Some(_), Some(oracle)) = (shared::shared_or_skip("tools/kql-run"), shared::shared_or_skip("tools/kusto-oracle/kusto-oracle"))
-    else {
-        return;
-    };
+    let Some([_, oracle]) = shared::all_shared_or_skip(["tools/kql-run", "tools/kusto-oracle/kusto-oracle"]) else { return };
     let values = ["a\tb", "a\nb", "a\rb", "say \"hi\"", r"C:\Windows\", "it's", "ünï ☃", "x\u{2028}y"];
     for value in values {
         assert_eq!(ruleconv::kql::unwritable_char(value), None, "{value:?}");

@@ -1,8 +1,10 @@
 //! Shared by the KQL corpus tests and the `kql_parse` benchmark: the
 //! Sentinel corpus queries (read through `ruleconv::read`), our own
-//! construct queries, and the Kusto oracle (Microsoft's parser, run once per batch).
+//! construct queries, and the Kusto oracle (Microsoft's parser, run once per batch). Its
+//! includer declares the `shared` module (support/shared.rs) beside it.
 #![allow(dead_code)] // each user needs a different part
 
+use super::shared;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -22,7 +24,7 @@ pub fn shared(path: &str) -> PathBuf {
 pub fn corpus_queries() -> Option<Vec<CorpusQuery>> {
     let dir = shared("corpus/sentinel");
     if !dir.is_dir() {
-        eprintln!("skipped: {} is absent", dir.display());
+        shared::say_skipped(&format!("{} is absent", dir.display()));
         return None;
     }
     let mut files = ruleconv::read::discover(&dir);

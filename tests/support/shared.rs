@@ -17,16 +17,27 @@ pub fn tools_cache() -> Option<PathBuf> {
     })
 }
 
-/// `../shared/<relative>` when it exists; else `None`, after printing
-/// `skipped: <test>: ../shared/<relative> not found`. The line is written to the process's
+/// Says `skipped: <test>: <why>` once, where `cargo test` shows it: written to the process's
 /// stderr directly, past the test harness's capture, so a passing run shows it too.
-pub fn shared_or_skip(relative: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(relative);
-    if path.exists() {
-        return Some(path);
-    }
+pub fn say_skipped(why: &str) {
     let thread = std::thread::current();
     let test = thread.name().unwrap_or("a test");
-    let _ = writeln!(std::io::stderr().lock(), "skipped: {test}: ../shared/{relative} not found");
-    None
+    let _ = writeln!(std::io::stderr().lock(), "skipped: {test}: {why}");
+}
+
+/// `../shared/<relative>` when it exists; else `None`, after saying
+/// `skipped: <test>: ../shared/<relative> not found`.
+pub fn shared_or_skip(relative: &str) -> Option<PathBuf> {
+    all_shared_or_skip([relative]).map(|[path]| path)
+}
+
+/// Every `../shared/<relative>` when all exist; else `None`, after one skip line naming the
+/// first one missing.
+pub fn all_shared_or_skip<const N: usize>(relatives: [&str; N]) -> Option<[PathBuf; N]> {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    if let Some(missing) = relatives.iter().find(|relative| !shared.join(relative).exists()) {
+        say_skipped(&format!("../shared/{missing} not found"));
+        return None;
+    }
+    Some(relatives.map(|relative| shared.join(relative)))
 }
