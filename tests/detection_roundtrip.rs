@@ -285,8 +285,11 @@ const MIN_SENTINEL_EQUAL: usize = 69;
 /// columns and each category is scoped by its `ActionType`s, which lower back as computed columns
 /// and an extra test, not as the Sigma rule's fields: 1,601 of 2,262. Since tests of a column the
 /// table lacks are written as absent and version-information fields are unmapped (fewer `exact`
-/// rules, those now carrying their loss): 1,590 of 2,237.
-const MIN_SIGMA_EQUAL: usize = 1_580;
+/// rules, those now carrying their loss): 1,590 of 2,237. Since a test of a SigmaHQ add-on
+/// field is a loss (5 fewer `exact` rules, 4 of them equal before) and a string of digits stays a
+/// string on the way through (issue 19 item 10; 7 rules whose differences were not yet sorted):
+/// 1,579 of 2,232.
+const MIN_SIGMA_EQUAL: usize = 1_575;
 
 /// Sigma correlation rules are left out (their round trips belong with correlations), and
 /// counted: none is `exact` today, since no independent engine evaluates them.

@@ -53,7 +53,7 @@ fn a_whole_single_source_rule() {
         text.unwrap(),
         format!(
             "# ruleconv fidelity: exact\n# ruleconv evidence: unverified\ntitle: Test rule\nid: {ID}\nstatus: experimental\ndescription: Finds x.\ntags:\n  - attack.initial-access\n  \
-             - attack.t1078.004\nlogsource:\n  product: azure\n  service: signinlogs\ndetection:\n  selection_resulttype_application:\n    ResultType: 50126\n    \
+             - attack.t1078.004\nlogsource:\n  product: azure\n  service: signinlogs\ndetection:\n  selection_resulttype_application:\n    ResultType: '50126'\n    \
              Application: Azure Portal\n  condition: selection_resulttype_application\nlevel: high\nsentinel:\n  queryFrequency: 1h\n  queryPeriod: 1h\n"
         )
     );
@@ -126,7 +126,7 @@ fn has_all_is_all() {
 #[test]
 fn what_sigma_cannot_say_is_dropped_with_a_loss_and_the_rule_widens() {
     let (block, losses) = detection("SigninLogs | where TimeGenerated < ago(1d) and ResultType == '0' and array_length(split(A, ',')) > 2");
-    assert_eq!(block, "detection:\n  selection_resulttype:\n    ResultType: 0\n  condition: selection_resulttype\n");
+    assert_eq!(block, "detection:\n  selection_resulttype:\n    ResultType: '0'\n  condition: selection_resulttype\n");
     assert!(losses.iter().any(|(code, l)| *code == Code::ConditionDropped && l.contains("`TimeGenerated`")), "{losses:?}");
     assert!(losses.iter().any(|(code, _)| *code == Code::Unmodelled), "unmodelled items are losses: {losses:?}");
 }
