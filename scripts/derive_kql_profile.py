@@ -58,6 +58,22 @@ ACTION_TYPES = {
     "network_connection": OUTBOUND + INBOUND,
 }
 
+# Sigma category → ASIM's `EventType` of its events in the ASIM table it shares with others
+# (Microsoft's Sysmon parsers, github.com/Azure/Azure-Sentinel Parsers/ASim*/Parsers/
+# vim*MicrosoftSysmon.yaml: event 11 FileCreated, 23/26 FileDeleted, 12-14 RegistryKeyCreated,
+# RegistryKeyDeleted, RegistryValueDeleted, RegistryValueSet, RegistryKeyRenamed, event 3
+# EndpointNetworkSession; the ASIM file schema's FileModified and FileRenamed for other sensors).
+# imNetworkSession also holds firewall and flow sessions, which are not Sigma's network_connection.
+ASIM_EVENT_TYPES = {
+    "file_event": ["FileCreated", "FileModified"],
+    "file_delete": ["FileDeleted"],
+    "file_rename": ["FileRenamed"],
+    "registry_add": ["RegistryKeyCreated"],
+    "registry_set": ["RegistryValueSet"],
+    "registry_delete": ["RegistryKeyDeleted", "RegistryValueDeleted"],
+    "network_connection": ["EndpointNetworkSession"],
+}
+
 # How Defender XDR writes a registry hive at the start of `RegistryKey` → how Sysmon writes it
 # in `TargetObject`. Defender spells hives out (`HKEY_LOCAL_MACHINE\SOFTWARE\...`, Microsoft's
 # DeviceRegistryEvents reference) and writes a user's hive as `HKEY_CURRENT_USER\<SID>\...`
@@ -122,6 +138,11 @@ def endpoint(inbound, outbound):
     return {"endpoint": {"column": "ActionType", "inbound_values": INBOUND, "inbound": inbound, "outbound": outbound}}
 
 
+# How ASIM's registry parser for Sysmon spells the hives Sysmon abbreviates (HKLM, HKU, HKCR;
+# vimRegistryEventMicrosoftSysmon.yaml's `Hives` table), the longest first. It keeps a value
+# event's name apart (`RegistryValue`), `(Default)` as Sysmon prints it, and the data as printed.
+ASIM_HIVES = [["HKEY_LOCAL_MACHINE\\Classes", "HKCR"], ["HKEY_LOCAL_MACHINE", "HKLM"], ["HKEY_USERS", "HKU"]]
+
 # The events the azure-monitor profile reads from SecurityEvent name the account that acted as
 # their subject (4663, 4657: "Subject: ... account that requested access"), which is Sysmon's
 # `User` of the acting process.
@@ -151,6 +172,17 @@ TRANSFORMS = {
     # ASIM's process and file events have a column per algorithm, IMPHASH included.
     "imProcessCreate": {"Hashes": {"pairs": {k: f"TargetProcess{k}" for k in ["SHA1", "MD5", "SHA256", "IMPHASH"]}}},
     "imFileEvent": {"Hashes": {"pairs": {k: f"TargetFile{k}" for k in ["SHA1", "MD5", "SHA256"]}}},
+    "imRegistry": {
+        "TargetObject": {"registry_path": {"key": "RegistryKey", "value_name": "RegistryValue", "hives": ASIM_HIVES}},
+        "EventType": {"values": {"column": "EventType", "values": REGISTRY_EVENT_TYPES["values"]["values"]}},
+    },
+    # Sysmon's `Initiated` is the parser's NetworkDirection (Outbound when the process opened the
+    # connection, else Inbound); `SourceIsIpv6`/`DestinationIsIpv6` its NetworkProtocolVersion.
+    "imNetworkSession": {
+        "Initiated": {"values": {"column": "NetworkDirection", "values": {"true": ["Outbound"], "false": ["Inbound"]}}},
+        "SourceIsIpv6": {"values": {"column": "NetworkProtocolVersion", "values": {"true": ["IPv6"], "false": ["IPv4"]}}},
+        "DestinationIsIpv6": {"values": {"column": "NetworkProtocolVersion", "values": {"true": ["IPv6"], "false": ["IPv4"]}}},
+    },
     "DeviceRegistryEvents": {
         "ParentImage": PARENT_NAME,
         "User": account("InitiatingProcess"),
@@ -185,10 +217,15 @@ ENTRY_FIELDS = {
 # - SecurityEvent's `FileHash` is filled by AppLocker's events; the events the azure-monitor
 #   profile reads (4688 process creation, 4657 registry, 4663 file access, 5156 connection) carry
 #   no hash (Microsoft's event documentation lists their fields).
+# - ASIM's file events have no parent of the acting process (Sysmon's file events none either);
+#   its network sessions' `SrcAppName`/`DstAppName` are the process (the Sysmon parser), not
+#   Sysmon's port names.
 NOT_HELD = {
     "DeviceImageLoadEvents": ["Company", "Description", "FileVersion", "OriginalFileName", "Product"],
     "DeviceProcessEvents": ["FileVersion"],
     "SecurityEvent": ["Hashes"],
+    "imFileEvent": ["ParentImage"],
+    "imNetworkSession": ["SourcePortName", "DestinationPortName"],
 }
 
 # Sigma fields pySigma's pipelines leave unmapped that a Defender XDR column holds. file_rename's
@@ -196,7 +233,25 @@ NOT_HELD = {
 # TargetFilename to FolderPath: Microsoft's DeviceFileEvents reference describes the two alike
 # ("FolderPath: Folder containing the file that the recorded action was applied to";
 # "PreviousFolderPath: Original folder containing the file before the recorded action was applied").
-COLUMNS = {"DeviceFileEvents": {"SourceFilename": "PreviousFolderPath"}}
+#
+# pySigma's sentinel_asim pipeline maps some fields to the wrong column; Microsoft's Sysmon
+# parsers (above) put them here, as the ASIM schema references describe the columns:
+# - file events: `TargetFilename` (the whole path) is TargetFilePath (TargetFileName is its last
+#   part); `Image`, the process that wrote the file, is ActingProcessName (not the file);
+#   file_rename's `SourceFilename` is SrcFilePath.
+# - process creation: the parent is the acting process (ActingProcessName, -Id, -Guid);
+#   ParentProcess* is the acting process's own parent. Defender's
+#   `ProcessVersionInfoOriginalFileName` is the original file name (not the file version).
+COLUMNS = {
+    "DeviceFileEvents": {"SourceFilename": "PreviousFolderPath"},
+    "imFileEvent": {"TargetFilename": "TargetFilePath", "Image": "ActingProcessName", "SourceFilename": "SrcFilePath"},
+    "imProcessCreate": {
+        "ParentImage": "ActingProcessName",
+        "ParentProcessId": "ActingProcessId",
+        "ParentProcessGuid": "ActingProcessGuid",
+        "ProcessVersionInfoOriginalFileName": ["TargetProcessFileOriginalName", "TargetProcessFilename"],
+    },
+}
 
 # Windows event logs whose Sigma fields are their events' EventData names: on these tables a
 # field that is not a column is read from the `<Data Name="X">` elements of `EventData` (as
@@ -328,6 +383,8 @@ def profile(pipeline):
         equals = SECURITY_EVENT_IDS.get(category) if table == "SecurityEvent" else None
         if table.startswith("Device") and category in ACTION_TYPES:
             equals = {"ActionType": ACTION_TYPES[category]}
+        if table.startswith("im") and category in ASIM_EVENT_TYPES:
+            equals = {"EventType": ASIM_EVENT_TYPES[category]}
         logsources.append(({"category": category}, table, equals, ENTRY_FIELDS.get((table, category))))
     tables = {}
     for table in sorted({t for _, t, _, _ in logsources}):

@@ -28,6 +28,8 @@ mod shared;
 mod sigma_events;
 #[path = "support/sigma_run.rs"]
 mod sigma_run;
+#[path = "support/sysmon_asim.rs"]
+mod sysmon_asim;
 #[path = "support/sysmon_defender.rs"]
 mod sysmon_defender;
 #[path = "support/sysmon_security_event.rs"]
@@ -68,6 +70,8 @@ enum Schema {
     Defender,
     /// `azure-monitor`: process creation as the Security event 4688 in `SecurityEvent`.
     SecurityEvent,
+    /// `asim`: the rows Microsoft's ASIM parsers make of Sysmon's events.
+    Asim,
 }
 
 impl Schema {
@@ -76,6 +80,7 @@ impl Schema {
         match self {
             Schema::Defender => "sigma-kql",
             Schema::SecurityEvent => "sigma-kql/azure-monitor",
+            Schema::Asim => "sigma-kql/asim",
         }
     }
 
@@ -83,6 +88,7 @@ impl Schema {
         match self {
             Schema::Defender => "sentinel",
             Schema::SecurityEvent => "azure-monitor",
+            Schema::Asim => "asim",
         }
     }
 
@@ -91,6 +97,7 @@ impl Schema {
         match self {
             Schema::Defender => Some(category.table()),
             Schema::SecurityEvent => (category == Category::ProcessCreation).then_some("SecurityEvent"),
+            Schema::Asim => sysmon_asim::table(category),
         }
     }
 
@@ -98,14 +105,15 @@ impl Schema {
     fn max_events(self) -> usize {
         match self {
             Schema::Defender => 20,
-            Schema::SecurityEvent => 12,
+            Schema::SecurityEvent | Schema::Asim => 12,
         }
     }
 
     /// The rows of a rule's events, each with what the Sigma says of it.
     fn rows(self, category: Category, events: &[Row]) -> Vec<(Row, Expect)> {
         let rows = match self {
-            Schema::Defender => defender_rows(category, events),
+            Schema::Defender => shaped_rows(category, events, translate),
+            Schema::Asim => shaped_rows(category, events, sysmon_asim::translate),
             Schema::SecurityEvent => events
                 .iter()
                 .enumerate()
@@ -122,6 +130,7 @@ impl Schema {
                 sysmon_defender::written_columns(table).into_iter().chain(sysmon_defender::unwritten_columns(table)).collect()
             }
             Schema::SecurityEvent => Vec::new(),
+            Schema::Asim => sysmon_asim::unlisted_columns(table),
         }
     }
 
@@ -130,6 +139,7 @@ impl Schema {
         match self {
             Schema::Defender => sysmon_defender::translated_fields(category),
             Schema::SecurityEvent => &sysmon_security_event::TRANSLATED,
+            Schema::Asim => sysmon_asim::translated_fields(category),
         }
     }
 }
@@ -165,6 +175,11 @@ fn sigma_to_kql_agrees_across_schemas() {
 #[test]
 fn sigma_to_kql_azure_monitor_agrees_across_schemas() {
     sigma_to_kql(Schema::SecurityEvent, 800);
+}
+
+#[test]
+fn sigma_to_kql_asim_agrees_across_schemas() {
+    sigma_to_kql(Schema::Asim, 1000);
 }
 
 /// Runs the SigmaHQ rules the schema's translator covers; fails on an exact rule that
@@ -250,9 +265,9 @@ fn domain_variants(events: &[Row]) -> Vec<Row> {
     variants
 }
 
-/// The Defender rows of a rule's events: each event in every shape it may have, then the
-/// first event as each neighbouring category.
-fn defender_rows(category: Category, events: &[Row]) -> Vec<(Row, Expect)> {
+/// The rows of a rule's events: each event in every shape it may have, then the first event as
+/// each neighbouring category (which shares the table in Defender XDR and ASIM alike).
+fn shaped_rows(category: Category, events: &[Row], translate: fn(Category, Shape, &Row) -> Row) -> Vec<(Row, Expect)> {
     let mut rows = Vec::new();
     for (i, event) in events.iter().enumerate() {
         for shape in category.shapes(event) {
@@ -335,12 +350,13 @@ fn registry_cause(query: &str) -> &'static str {
 
 /// Why one row disagrees, as a cause a reviewer can group by.
 fn difference(case: &Case, row: &Row, expect: Expect, expected: bool) -> String {
-    let action = row.get("ActionType").and_then(Json::as_str).unwrap_or_default();
+    // What the row records: Defender's `ActionType`, ASIM's `EventType`.
+    let action = ["ActionType", "EventType"].iter().find_map(|c| row.get(*c).and_then(Json::as_str)).unwrap_or_default();
     let Expect::Event(i) = expect else {
         return format!("category scoping: a {:?} rule fires on {action} rows", case.category);
     };
     let event = &case.events[i];
-    if action == "InboundConnectionAccepted" {
+    if action == "InboundConnectionAccepted" || row.get("NetworkDirection").and_then(Json::as_str) == Some("Inbound") {
         return "network direction: an inbound connection (Sysmon's destination is this device, Defender's remote end is not)".into();
     }
     let translated = case.schema.translated(case.category);
@@ -824,7 +840,9 @@ fn security_event_translator_writes_event_4688() {
 /// The translators are the independent side: they must not read ruleconv's own mapping or emitter.
 #[test]
 fn translators_use_nothing_of_ruleconv_but_its_row_type() {
-    for source in [include_str!("support/sysmon_defender.rs"), include_str!("support/sysmon_security_event.rs")] {
+    for source in
+        [include_str!("support/sysmon_defender.rs"), include_str!("support/sysmon_security_event.rs"), include_str!("support/sysmon_asim.rs")]
+    {
         let code: Vec<&str> = source.lines().filter(|l| !l.trim_start().starts_with("//")).collect();
         let uses: Vec<&&str> = code.iter().filter(|l| l.contains("ruleconv::")).collect();
         assert_eq!(uses, [&"use ruleconv::eval::Row;"], "a translator names ruleconv beyond the row type");

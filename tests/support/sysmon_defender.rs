@@ -216,7 +216,7 @@ impl RegistryOp {
     }
 
     /// Whether `TargetObject` names a value (`key\value`) rather than a key.
-    fn names_value(self) -> bool {
+    pub fn names_value(self) -> bool {
         matches!(self, RegistryOp::DeleteValue | RegistryOp::SetValue)
     }
 }
@@ -598,7 +598,7 @@ fn hash_columns(row: &mut Row, prefix: &str, hashes: &str) {
 }
 
 /// Splits at the last path separator (`\` or `/`): (parent, last part).
-fn split_last(path: &str) -> (&str, &str) {
+pub fn split_last(path: &str) -> (&str, &str) {
     match path.rfind(['\\', '/']) {
         Some(at) => (&path[..at], &path[at + 1..]),
         None => ("", path),
@@ -615,7 +615,7 @@ fn number(text: &str) -> Option<i64> {
 }
 
 /// Sysmon's `Initiated` (`true`/`false`, as text or JSON): `None` when it is neither.
-fn truthy(value: &Json) -> Option<bool> {
+pub fn truthy(value: &Json) -> Option<bool> {
     match value {
         Json::Bool(b) => Some(*b),
         Json::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
@@ -624,7 +624,7 @@ fn truthy(value: &Json) -> Option<bool> {
     }
 }
 
-fn as_text(value: &Json) -> String {
+pub fn as_text(value: &Json) -> String {
     match value {
         Json::String(s) => s.clone(),
         Json::Null => String::new(),

@@ -313,7 +313,12 @@ mod tests {
         assert_eq!(profile.columns(Scope::table("DeviceProcessEvents"), "CommandLine"), ["ProcessCommandLine"]);
         assert_eq!(profile.columns(Scope::table("DeviceProcessEvents"), "Unmapped"), ["Unmapped"]);
         let (_, asim) = named(Some("asim")).unwrap();
-        assert_eq!(asim.columns(Scope::table("imProcessCreate"), "ParentImage"), ["ParentProcessName", "ActingProcessName"]);
+        // The parent is ASIM's acting process; a field two columns may hold maps to both.
+        assert_eq!(asim.columns(Scope::table("imProcessCreate"), "ParentImage"), ["ActingProcessName"]);
+        assert_eq!(
+            asim.columns(Scope::table("imProcessCreate"), "OriginalFileName"),
+            ["TargetProcessFileOriginalName", "TargetProcessFilename"]
+        );
         assert_eq!(profile.entry(&logsource(None, Some("azure"), Some("signinlogs"))).unwrap().table, "SigninLogs");
         assert_eq!(profile.entry(&logsource(None, Some("m365"), Some("threat_management"))).unwrap().table, "OfficeActivity");
         assert!(profile.entry(&logsource(None, Some("zeek"), Some("dns"))).is_none());
