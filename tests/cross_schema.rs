@@ -837,6 +837,41 @@ fn security_event_translator_writes_event_4688() {
     assert_eq!(target, ["S-1-5-18", "ATTACKRANGE", "AR-WIN-DC$"]);
 }
 
+/// Sysmon's recorded events as the rows Microsoft's ASIM parsers make of them (written by hand
+/// from the parsers, `asim_rows.jsonl`): the whole row, aliases included.
+#[test]
+fn asim_translator_writes_rows_as_microsofts_parsers_do() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures-events/cross_schema");
+    let lines = |name: &str| -> Vec<Json> {
+        let text = std::fs::read_to_string(dir.join(name)).expect("fixture");
+        text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect()
+    };
+    let events = lines("sysmon_events.jsonl");
+    let expected = lines("asim_rows.jsonl");
+    assert_eq!(expected.len(), 5);
+    for sample in &expected {
+        let event = events.iter().find(|e| e["origin"] == sample["origin"]).expect("the Sysmon event of the row");
+        let category = Category::from_sigma(sample["category"].as_str().unwrap()).expect("covered category");
+        let event = event["event"].as_object().unwrap();
+        let shapes = category.shapes(event);
+        assert_eq!(shapes.len(), 1, "{}: the event says its shape", sample["origin"]);
+        let row = sysmon_asim::translate(category, shapes[0], event);
+        assert_eq!(&row, sample["expected"].as_object().unwrap(), "{}", sample["origin"]);
+    }
+    // Hives as the registry parser spells them; other keys unchanged.
+    assert_eq!(sysmon_asim::asim_key("HKU\\S-1-5-21-1\\Software"), "HKEY_USERS\\S-1-5-21-1\\Software");
+    assert_eq!(sysmon_asim::asim_key("HKCR\\CLSID"), "HKEY_LOCAL_MACHINE\\Classes\\CLSID");
+    assert_eq!(sysmon_asim::asim_key("\\SOFTWARE\\x"), "\\SOFTWARE\\x");
+    // An accepted connection: the process is the destination's.
+    let inbound: Row = [("Initiated", "false"), ("Image", "C:\\x.exe"), ("SourceIp", "10.0.0.9"), ("DestinationIp", "10.0.0.1")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    let row = sysmon_asim::translate(Category::NetworkConnection, Shape::Connection { outbound: false }, &inbound);
+    assert_eq!((row["NetworkDirection"].as_str(), row["DstProcessName"].as_str()), (Some("Inbound"), Some("C:\\x.exe")));
+    assert_eq!((row["SrcIpAddr"].as_str(), row.get("SrcProcessName")), (Some("10.0.0.9"), None));
+}
+
 /// The translators are the independent side: they must not read ruleconv's own mapping or emitter.
 #[test]
 fn translators_use_nothing_of_ruleconv_but_its_row_type() {

@@ -295,12 +295,18 @@ fn connection(outbound: bool, event: &Row, row: &mut Row) {
             ("SourceIp", "SrcIpAddr"),
             ("SourceIp", "Src"),
             ("SourceIp", "IpAddr"),
+            ("SourceIp", "DvcIpAddr"),
             ("DestinationIp", "DstIpAddr"),
             ("DestinationIp", "Dst"),
             ("SourceHostname", "SrcHostname"),
             ("DestinationHostname", "DstHostname"),
         ],
     );
+    // The `Hostname` alias: the source's name, or the destination's where the source has none.
+    let source = event.get("SourceHostname").map(as_text).filter(|h| h != "-");
+    if let Some(host) = source.or_else(|| event.get("DestinationHostname").map(as_text)) {
+        row.insert("Hostname".into(), json!(host));
+    }
     for (field, column) in [("SourcePort", "SrcPortNumber"), ("DestinationPort", "DstPortNumber")] {
         if let Some(port) = event.get(field).map(as_text).and_then(|p| p.trim().parse::<i64>().ok()) {
             row.insert(column.into(), json!(port));
@@ -330,7 +336,8 @@ fn acting_process(event: &Row, row: &mut Row, numeric_id: bool) {
     copy(event, row, &[("Image", "ActingProcessName"), ("Image", "Process"), ("User", "ActorUsername"), ("User", "User")]);
     guid(event, row, "ProcessGuid", "ActingProcessGuid");
     if let Some(id) = event.get("ProcessId").map(as_text) {
-        // imFileEvent types the acting process id as an int, imRegistry as text.
+        // Text, as the parsers write it, except where the reference schema types the column
+        // an int (imFileEvent).
         let number = id.trim().parse::<i64>().ok().filter(|_| numeric_id);
         row.insert("ActingProcessId".into(), number.map_or_else(|| json!(id), |n| json!(n)));
     }
