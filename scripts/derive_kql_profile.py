@@ -135,7 +135,7 @@ def endpoint(inbound, outbound):
     other end; `Initiated`), Defender by where the sensor is (Local*, Remote*; Microsoft's
     DeviceNetworkEvents reference). On an accepted inbound connection the destination is this
     device: the field is the `inbound` column there (None: no column holds it), else `outbound`."""
-    return {"endpoint": {"column": "ActionType", "inbound_values": INBOUND, "inbound": inbound, "outbound": outbound}}
+    return {"either": {"column": "ActionType", "values": INBOUND, "then": inbound, "otherwise": outbound}}
 
 
 # How ASIM's registry parser for Sysmon spells the hives Sysmon abbreviates (HKLM, HKU, HKCR;
@@ -198,11 +198,22 @@ TRANSFORMS = {
 # creator and target do not share the same logon" (Microsoft's event 4688 reference, "Target
 # Subject"); otherwise its fields are the null SID, `-`, `-`, 0x0. Sysmon's `User` is the new
 # process's account: the target, else the creator, whose logon it shares. `ParentUser` is the
-# creator's.
+# creator's. Its `LogonId` is likewise the target's logon, or the creator's where the target's is
+# the null logon 0x0. Its `IntegrityLevel` is the event's MandatoryLabel, the level's SID
+# (Microsoft's "Mandatory Integrity Control" well-known SIDs: S-1-16-4096 Low, S-1-16-8192
+# Medium, S-1-16-12288 High, S-1-16-16384 System); SigmaHQ's rules also list the SIDs themselves.
+INTEGRITY_SIDS = {"untrusted": "S-1-16-0", "low": "S-1-16-4096", "medium": "S-1-16-8192", "high": "S-1-16-12288", "system": "S-1-16-16384"}
 ENTRY_FIELDS = {
     ("SecurityEvent", "process_creation"): {
         "User": {"account": {**security_account("Target"), "otherwise": security_account("Subject")}},
         "ParentUser": {"account": security_account("Subject")},
+        "LogonId": {"either": {"column": "TargetLogonId", "values": ["0x0", "", "-"], "then": "SubjectLogonId", "otherwise": "TargetLogonId"}},
+        "IntegrityLevel": {
+            "values": {
+                "column": "MandatoryLabel",
+                "values": {**{name: [sid] for name, sid in INTEGRITY_SIDS.items()}, **{sid.lower(): [sid] for sid in INTEGRITY_SIDS.values()}},
+            }
+        },
     },
 }
 

@@ -45,11 +45,13 @@ pub enum Transform {
     Account(Account),
     /// The `<Data Name="FIELD">` element of an XML column (a Windows event's `EventData`).
     XmlData { column: String },
-    /// One end of a connection as the source names it by who opened it (Sysmon's source is the
-    /// initiator) where the target names the ends by where it sits (local, remote): the
-    /// `inbound` column on rows whose `column` is one of `inbound_values` (the connection was
-    /// accepted), else `outbound`. `inbound: None`: no column holds that end there.
-    Endpoint { column: String, inbound_values: Vec<String>, inbound: Option<String>, outbound: String },
+    /// A field two columns hold case by case: `then` on rows whose `column` is one of `values`,
+    /// else `otherwise`; `then: None`: no column holds it on those rows. Sysmon names a
+    /// connection's ends by who opened it (its source is the initiator) where Defender names
+    /// them by where the sensor sits (local, remote), so a destination is the local end of an
+    /// accepted connection; event 4688's new process runs in the target's logon, or in the
+    /// creator's where the target is left out.
+    Either { column: String, values: Vec<String>, then: Option<String>, otherwise: String },
 }
 
 /// An account as the source writes it, `DOMAIN\name`, from the target's domain and name columns.
@@ -132,8 +134,8 @@ impl Transform {
                 [key.as_str(), value_name.as_str()].into_iter().chain(unnamed_value.as_ref().map(|u| u.column.as_str())).collect()
             }
             Transform::Account(account) => account.columns(),
-            Transform::Endpoint { column, inbound, outbound, .. } => {
-                [column, outbound].into_iter().chain(inbound).map(String::as_str).collect()
+            Transform::Either { column, then, otherwise, .. } => {
+                [column, otherwise].into_iter().chain(then).map(String::as_str).collect()
             }
         }
     }
@@ -141,10 +143,10 @@ impl Transform {
     /// Why the rebuilt field is only nearly the source's, for a transform that rebuilds it so.
     pub fn rebuilt_loss(&self, field: &str, table: &str) -> Option<String> {
         match self {
-            Transform::Endpoint { inbound: None, inbound_values, outbound, .. } => Some(format!(
-                "`{field}` is {outbound} on {table}'s outbound rows; on an accepted inbound connection ({}) no column holds it, \
+            Transform::Either { column, values, then: None, otherwise } => Some(format!(
+                "`{field}` is {otherwise} on {table}'s rows but those whose {column} is {}, where no column holds it \
                  and it is tested as empty",
-                inbound_values.join(", ")
+                values.join(", ")
             )),
             _ => None,
         }
@@ -184,11 +186,10 @@ impl Transform {
                 );
                 Some(call("strcat", [key, value]))
             }
-            Transform::Endpoint { column, inbound_values, inbound, outbound } => {
-                let accepted =
-                    Expr::in_list(true, Expr::name(column.as_str()), inbound_values.iter().map(|v| Expr::string(v.as_str())).collect());
-                let inbound = inbound.as_ref().map_or_else(|| Expr::string(""), |c| Expr::name(c.as_str()));
-                Some(call("iff", [accepted, inbound, Expr::name(outbound.as_str())]))
+            Transform::Either { column, values, then, otherwise } => {
+                let case = Expr::in_list(true, Expr::name(column.as_str()), values.iter().map(|v| Expr::string(v.as_str())).collect());
+                let then = then.as_ref().map_or_else(|| Expr::string(""), |c| Expr::name(c.as_str()));
+                Some(call("iff", [case, then, Expr::name(otherwise.as_str())]))
             }
             Transform::Account(account) => Some(account.rebuilt()),
             Transform::XmlData { column } => {
@@ -522,11 +523,11 @@ mod tests {
         assert!(xml.starts_with(r#"replace_string(replace_string("#) && xml.ends_with(r#""&amp;", "&")"#), "{xml}");
         assert!(hashes().rebuilt("Hashes").is_none());
         // A connection's destination is the remote end unless the connection was accepted.
-        let endpoint = |inbound: Option<&str>| Transform::Endpoint {
+        let endpoint = |inbound: Option<&str>| Transform::Either {
             column: "ActionType".into(),
-            inbound_values: vec!["InboundConnectionAccepted".into()],
-            inbound: inbound.map(str::to_string),
-            outbound: "RemoteIP".into(),
+            values: vec!["InboundConnectionAccepted".into()],
+            then: inbound.map(str::to_string),
+            otherwise: "RemoteIP".into(),
         };
         let destination = endpoint(Some("LocalIP"));
         assert_eq!(
@@ -540,7 +541,7 @@ mod tests {
             printed(unheld.rebuilt("DestinationHostname").unwrap()),
             r#"iff(ActionType in ("InboundConnectionAccepted"), "", RemoteIP)"#
         );
-        assert!(unheld.rebuilt_loss("DestinationHostname", "T").is_some_and(|l| l.contains("inbound")));
+        assert!(unheld.rebuilt_loss("DestinationHostname", "T").is_some_and(|l| l.contains("InboundConnectionAccepted")));
         // A classic event's unnamed `<Data>` elements are a list: refused, with the reason.
         let data = Transform::XmlData { column: "EventData".into() };
         let refused = data.rewrite(&test("Data", MatchOp::Contains, &["x"]), "Event").unwrap().err().unwrap_or_default();
