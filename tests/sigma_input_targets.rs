@@ -149,3 +149,19 @@ fn sigma_input_becomes_yaral_on_udm() {
     );
     assert!(unknown.contains("$e.additional.fields[\"Color\"] = \"red\" nocase"), "{unknown}");
 }
+
+/// A test of a field SigmaHQ lists for the logsource only as an add-on (Sysmon's FileCreate has
+/// no `CommandLine`) is a loss in YARA-L as in KQL, not an exact translation: the UDM profile
+/// maps the field for the logsources whose own events have it, so the add-on has no UDM field.
+#[test]
+fn an_add_on_field_is_a_loss_in_yaral() {
+    let text = |category: &str| {
+        rule(&format!("  category: {category}\n  product: windows"), "  sel:\n    CommandLine|contains: MSExchange\n  condition: sel")
+            .replace("fields:\n  - CommandLine\n", "")
+    };
+    let file = emit("chronicle", &text("file_event"));
+    assert!(file.contains("fidelity: approximate"), "{file}");
+    assert!(file.contains("loss: `CommandLine` of file_event has no UDM field in the profile"), "{file}");
+    let process = emit("chronicle", &text("process_creation"));
+    assert!(process.contains("fidelity: exact") && process.contains("$e.target.process.command_line"), "{process}");
+}
