@@ -40,6 +40,24 @@ SECURITY_EVENT_IDS = {
     "file_rename": {"EventID": 4663},
 }
 
+# Categories SecurityEvent holds only in an audit event written for more than their activity,
+# and only on objects whose SACL audits it (Microsoft's event references): 4663 "An attempt was
+# made to access an object" for any audited access (reads, writes, deletions), not a file's
+# creation, change or rename; 4657 "A registry value was modified" only for value changes, with
+# the key as `\REGISTRY\MACHINE\...`; 5156 "The Windows Filtering Platform has permitted a
+# connection", with the application as a device path. Their rules are approximate.
+AUDIT_ONLY = {
+    "file_change": "event 4663, written for any access a SACL audits, not only this category's activity",
+    "file_delete": "event 4663, written for any access a SACL audits, not only a deletion",
+    "file_event": "event 4663, written for any access a SACL audits, not only a file's creation",
+    "file_rename": "event 4663, written for any access a SACL audits, not only a rename",
+    "registry_add": "event 4657, a value change on a key whose SACL audits it, not a key's creation",
+    "registry_delete": "event 4657, a value change on a key whose SACL audits it",
+    "registry_event": "event 4657, a value change on a key whose SACL audits it, with the key written \\REGISTRY\\MACHINE\\...",
+    "registry_set": "event 4657, a value change on a key whose SACL audits it, with the key written \\REGISTRY\\MACHINE\\...",
+    "network_connection": "event 5156, a connection the Windows Filtering Platform permitted, with the application as a device path",
+}
+
 # Sigma category → the Defender XDR `ActionType`s of its events, where the category's table
 # holds others too (Microsoft's schema reference of each table, "ActionType", and the values
 # Microsoft's published hunting queries in ../shared/corpus/sentinel compare it with). Sysmon's
@@ -442,6 +460,7 @@ def main():
         "# table holds it in another shape; a field absent here keeps its Sigma name. `event_data`:",
         "# the XML column whose `<Data Name>` elements are the fields that are not columns of the",
         "# table (targets/kql-schemas.tsv). An entry's own `fields` come before its table's.",
+        "# `approximate`: why the table's rows are only nearly the logsource's events (a loss on each rule).",
         "# `time_columns`: the column",
         "# holding each table's event time (what a Sigma correlation's timespan bins), where it is",
         "# not `TimeGenerated`.",
@@ -461,6 +480,8 @@ def main():
                 keys.append(("event_data", "EventData"))
             if fields:
                 keys.append(("fields", dict(sorted(fields.items()))))
+            if table == "SecurityEvent" and logsource.get("category") in AUDIT_ONLY:
+                keys.append(("approximate", AUDIT_ONLY[logsource["category"]]))
             out.append("      - " + "\n        ".join(f"{k}: {scalar(v)}" for k, v in keys))
         out.append("    fields:")
         for table, fields in tables.items():

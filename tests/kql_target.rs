@@ -276,3 +276,20 @@ fn a_test_of_an_add_on_field_is_a_loss() {
     let process = convert_with(&rule("process_creation"), None).unwrap();
     assert!(header(&process).contains("exact") && !header(&process).contains("loss"), "{process}");
 }
+
+/// `azure-monitor` reads file events from event 4663, which Windows writes for any access a SACL
+/// audits: the rule is approximate, with the reason, where process creation (4688) is exact.
+#[test]
+fn a_category_read_from_a_broader_audit_event_is_approximate() {
+    let rule = |category: &str, field: &str| {
+        format!(
+            "title: t\nlogsource:\n  product: windows\n  category: {category}\ndetection:\n  sel:\n    {field}|endswith: '\\x.exe'\n  condition: sel\n"
+        )
+    };
+    let header = |text: &str| text.lines().take_while(|l| l.starts_with("//")).collect::<Vec<_>>().join("\n");
+    let file = convert_with(&rule("file_event", "TargetFilename"), Some("azure-monitor")).unwrap();
+    assert!(header(&file).contains("approximate"), "{file}");
+    assert!(header(&file).contains("loss: the logsource is read from SecurityEvent: event 4663"), "{file}");
+    let process = convert_with(&rule("process_creation", "Image"), Some("azure-monitor")).unwrap();
+    assert!(header(&process).contains("exact") && !header(&process).contains("loss"), "{process}");
+}

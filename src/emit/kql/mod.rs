@@ -276,6 +276,10 @@ impl Writer<'_> {
         }
         let rewritten = columns.take_losses().into_iter().map(|(span, code, message)| loss_at(self.subject, code, span, message));
         self.losses.borrow_mut().extend(rewritten);
+        if let Some(why) = &entry.approximate {
+            let message = format!("the logsource is read from {}: {why}", entry.table);
+            self.losses.borrow_mut().push(Problem::at_key(Kind::Loss, Code::UnknownSource, self.subject.rule, "logsource", message));
+        }
         let required: Vec<Expr> = entry.equals.iter().map(|(column, value)| value.test(column)).collect();
         // A predicate that holds for every row (no selection) filters nothing.
         let selects = !matches!(condition.kind, ExprKind::Literal(Literal::Bool(true)));

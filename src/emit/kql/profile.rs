@@ -89,6 +89,10 @@ pub struct Entry {
     /// `User` is the new process's account in event 4688, the acting one in event 4663).
     #[serde(default)]
     pub fields: BTreeMap<String, Mapped>,
+    /// Why the table's rows are only nearly this logsource's events (an audit event written for
+    /// more than the category's activity): a loss on every rule read from it.
+    #[serde(default)]
+    pub approximate: Option<String>,
 }
 
 /// Where a Sigma field is looked up: a table read as one logsource's events (its entry's own
@@ -140,6 +144,7 @@ impl Entry {
             equals: BTreeMap::new(),
             event_data: None,
             fields: BTreeMap::new(),
+            approximate: None,
         }
     }
 
