@@ -96,10 +96,13 @@ def measure_check(binary, work):
     import yaml
     out = subprocess.run([binary, 'check', str(SENTINEL_RULES), '--format', 'json'], capture_output=True, text=True).stdout
     flagged = collections.defaultdict(set)
+    typed = collections.Counter()
     for record in json.loads(out):
         for p in record['warnings'] + record['errors']:
             if p['code'] == 'unknown-column':
                 flagged[str(pathlib.Path(record['file']).resolve())].add(p['message'].split('`')[1])
+            if p['code'] == 'column-type':
+                typed[str(pathlib.Path(record['file']).resolve())] += 1
     files = sorted(str(f.resolve()) for f in SENTINEL_RULES.rglob('*') if f.suffix in ('.yaml', '.yml'))
     lines = []
     for i, f in enumerate(files):
@@ -112,17 +115,24 @@ def measure_check(binary, work):
     answer = subprocess.run([SHARED / 'tools/kusto-oracle/kusto-oracle', '--jsonl', '--schema'], input='\n'.join(lines) + '\n',
                             capture_output=True, text=True, check=True).stdout
     refused = collections.defaultdict(set)
+    type_errors = collections.Counter()
     for line in answer.splitlines():
         a = json.loads(line)
         for d in a.get('semantic', []):
             if d['code'] == 'KS142' and d['message'].startswith("The name '"):
                 refused[files[a['id']]].add(d['message'].split("'")[1])
+            if d['code'] in ('KS106', 'KS107'):
+                type_errors[files[a['id']]] += 1
     true = sum(len(names & refused.get(f, set())) for f, names in flagged.items())
     false = [(f, sorted(names - refused.get(f, set()))) for f, names in flagged.items() if names - refused.get(f, set())]
     print(f'check: {len(lines)} corpus queries; analyzer refuses names in {len(refused)}; check flags {true} unknown columns '
           f'the analyzer also refuses, in {len(flagged)} rules; {sum(len(n) for _, n in false)} false flags')
     for f, names in false[:10]:
         print(f'    false flag: {f}: {names}')
+    # A column-type flag is false where the analyzer reports fewer type errors in that file.
+    typed_false = sum(max(0, n - type_errors.get(f, 0)) for f, n in typed.items())
+    print(f'check: analyzer type errors (KS106/KS107) {sum(type_errors.values())} in {len(type_errors)} rules; '
+          f'check flags {sum(typed.values())} column-type comparisons in {len(typed)} rules; {typed_false} false flags')
 
 
 def main():

@@ -146,6 +146,26 @@ fn check_points_into_the_rule_file() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A column compared with an operator its type refuses (Microsoft's analyzer: KS106 "The
+/// operator 'contains' is not defined for the operand types int and string") is a warning at the
+/// column, in the rule file; what the analyzer accepts (`==` with a string) is not.
+#[test]
+fn check_reports_a_comparison_the_columns_type_refuses() {
+    let dir = scratch("check-types");
+    let file = dir.join("ports.yaml");
+    let query = "query: |\n  DeviceNetworkEvents\n  | where RemotePort == \"443\"\n  | where RemotePort contains \"44\"\n";
+    std::fs::write(&file, format!("id: p\nname: Ports\n{query}")).unwrap();
+    let out = ruleconv(&["check", "--format", "json", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "a warning: {}", text(&out.stderr));
+    let records: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = records[0]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["code"], "column-type");
+    assert_eq!((warnings[0]["line"].as_u64(), warnings[0]["column"].as_u64()), (Some(6), Some(11)), "{warnings:?}");
+    assert!(warnings[0]["message"].as_str().unwrap().contains("`contains` is not defined for `RemotePort`"), "{warnings:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn check_over_the_corpus_fails_exactly_the_broken_rules() {
     let Some(corpus) = shared::shared_or_skip("corpus/sentinel") else { return };

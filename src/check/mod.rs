@@ -9,6 +9,7 @@ mod duplicates;
 mod schema;
 mod sentinel_rules;
 mod sigma;
+mod types;
 
 pub use duplicates::{collection_problems, duplicate_id_warnings};
 pub use sentinel_rules::{max_entity_mappings, max_query_interval};
@@ -28,19 +29,20 @@ pub fn query_problems(rule: &Rule) -> Vec<Problem> {
         .collect()
 }
 
-/// Columns the query reads that its table, known to the schema data, does not have: warnings
-/// (Microsoft's analyzer refuses them when the rule is created, but the schema data is a floor
-/// for a table that gained columns since, or a team's own).
+/// Columns the query reads that its table, known to the schema data, does not have, and
+/// comparisons a column's type refuses: warnings (Microsoft's analyzer refuses them when the
+/// rule is created, but the schema data is a floor for a table that gained columns since, or a
+/// team's own).
 pub fn schema_problems(rule: &Rule) -> Vec<Problem> {
     let Some(query) = rule.kql() else { return Vec::new() };
-    schema::unknown_columns(&query.parsed().ast)
-        .into_iter()
-        .map(|c| {
-            let message =
-                format!("`{}` is no column of `{}` (targets/kql-schemas.tsv): Sentinel's analyzer refuses the query", c.column, c.table);
-            Problem::in_query(Kind::Warning, Code::UnknownColumn, rule, query, c.span.start, message)
-        })
-        .collect()
+    let found = schema::findings(&query.parsed().ast);
+    let unknown = found.unknown_columns.into_iter().map(|c| {
+        let message =
+            format!("`{}` is no column of `{}` (targets/kql-schemas.tsv): Sentinel's analyzer refuses the query", c.column, c.table);
+        Problem::in_query(Kind::Warning, Code::UnknownColumn, rule, query, c.span.start, message)
+    });
+    let mistyped = found.mistyped.into_iter().map(|m| Problem::in_query(Kind::Warning, Code::ColumnType, rule, query, m.span.start, m.message));
+    unknown.chain(mistyped).collect()
 }
 
 /// A Sigma rule's regexes that an automaton engine refuses: one that only a backtracking

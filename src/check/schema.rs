@@ -1,5 +1,6 @@
 //! Columns a Sentinel rule's query reads that its table does not have, as Microsoft's analyzer
-//! finds them (KS142) when a rule is created, from the schema data of `crate::sentinel::tables`.
+//! finds them (KS142) when a rule is created, from the schema data of `crate::sentinel::tables`,
+//! and comparisons of a column its type refuses (KS106, KS107; `super::types`).
 //!
 //! A column is judged only where the table in force is certain: a pipeline whose source is a
 //! known table (no `let` of that name), followed through `where` and `take`, `extend` (its
@@ -9,9 +10,10 @@
 //! tracked). Names bound by `let` or `declare query_parameters` are never columns; nested
 //! queries inside an expression (`toscalar`, `in (T | ...)`) are not judged.
 
+use super::types::{Mistyped, mistyped};
 use crate::kql::Span;
 use crate::kql::ast::{Expr, ExprKind, LetValue, NamedExpr, OperatorKind, Script, StatementKind};
-use crate::sentinel::tables::{self, Table};
+use crate::sentinel::tables::{self, ColumnType, Table};
 use std::collections::HashSet;
 
 /// A column a query reads that its table lacks.
@@ -22,9 +24,17 @@ pub struct UnknownColumn {
     pub span: Span,
 }
 
-/// Every column the script reads that its table, known and certain, lacks; once per column
-/// and table, at its first read.
-pub fn unknown_columns(script: &Script) -> Vec<UnknownColumn> {
+/// What the schema says of a script's queries.
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// Every column the script reads that its table, known and certain, lacks; once per column
+    /// and table, at its first read.
+    pub unknown_columns: Vec<UnknownColumn>,
+    /// Every `where` comparison of a table column with an operator or literal its type refuses.
+    pub mistyped: Vec<Mistyped>,
+}
+
+pub fn findings(script: &Script) -> Findings {
     let mut bound = HashSet::new();
     let mut queries = Vec::new();
     for statement in &script.statements {
@@ -40,13 +50,13 @@ pub fn unknown_columns(script: &Script) -> Vec<UnknownColumn> {
             _ => {}
         }
     }
-    let mut walk = Walk { bound, found: Vec::new() };
+    let mut walk = Walk { bound, found: Vec::new(), mistyped: Vec::new() };
     for expr in queries {
         walk.tabular(expr);
     }
     let mut seen = HashSet::new();
     walk.found.retain(|f| seen.insert((f.column.clone(), f.table.clone())));
-    walk.found
+    Findings { unknown_columns: walk.found, mistyped: walk.mistyped }
 }
 
 /// The columns in force after the operators walked so far.
@@ -70,12 +80,21 @@ impl Columns<'_> {
             Columns::Only(names) => names.contains(name),
         }
     }
+
+    /// The type of a column of the table, while no `extend` or `project` has remade it.
+    fn table_type(&self, name: &str) -> Option<ColumnType> {
+        match self {
+            Columns::Table(table, added) if !added.contains(name) => table.column(name),
+            _ => None,
+        }
+    }
 }
 
 struct Walk<'a> {
     /// Names `let` and query parameters bind: never columns, and no table when a source.
     bound: HashSet<&'a str>,
     found: Vec<UnknownColumn>,
+    mistyped: Vec<Mistyped>,
 }
 
 impl Walk<'_> {
@@ -112,7 +131,13 @@ impl Walk<'_> {
         for operator in operators {
             let mut reads = Vec::new();
             let next = match operator {
-                OperatorKind::Where(test) => names(&test.expr, &mut reads).then_some(None),
+                OperatorKind::Where(test) => {
+                    let read = names(&test.expr, &mut reads);
+                    if read {
+                        mistyped(&test.expr, &|name| columns.table_type(name), &mut self.mistyped);
+                    }
+                    read.then_some(None)
+                }
                 OperatorKind::Take(_) | OperatorKind::Sample(_) => Some(None),
                 OperatorKind::Extend(items) => extended(items, &mut reads).map(|added| {
                     columns.add(added);
@@ -253,7 +278,7 @@ mod tests {
         for (query, expected) in CASES {
             let parsed = crate::kql::parse(query);
             assert!(parsed.errors.is_empty(), "{query}: {:?}", parsed.errors);
-            let found: Vec<String> = unknown_columns(&parsed.ast).iter().map(|c| format!("{}.{}", c.table, c.column)).collect();
+            let found: Vec<String> = findings(&parsed.ast).unknown_columns.iter().map(|c| format!("{}.{}", c.table, c.column)).collect();
             assert_eq!(found, *expected, "{query}");
         }
     }
@@ -261,9 +286,16 @@ mod tests {
     #[test]
     fn a_finding_is_at_the_name_it_reads() {
         let query = "SigninLogs | where Nope == 1 or Nope == 2";
-        let found = unknown_columns(&crate::kql::parse(query).ast);
+        let found = findings(&crate::kql::parse(query).ast).unknown_columns;
         assert_eq!(found.len(), 1, "once per column");
         assert_eq!(&query[found[0].span.start..found[0].span.end], "Nope");
         assert_eq!(found[0].span.start, 19);
+        // A refused comparison is at its column, as the analyzer places it; after an `extend` that
+        // remakes the column, its type is no longer the table's, and it is not judged.
+        let query = "DeviceNetworkEvents | where RemotePort contains \"80\" | extend RemoteIP = 1 | where RemoteIP > 0";
+        let found = findings(&crate::kql::parse(query).ast).mistyped;
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(&query[found[0].span.start..found[0].span.end], "RemotePort");
+        assert!(found[0].message.starts_with("`contains` is not defined for `RemotePort`, an integer column"), "{}", found[0].message);
     }
 }

@@ -57,6 +57,7 @@ codes! {
     // Checking
     KqlSyntax "kql-syntax" [Error, Warning] "A KQL query does not parse.";
     UnknownColumn "unknown-column" [Warning] "A query reads a column its table does not have (Microsoft's analyzer refuses it, KS142).";
+    ColumnType "column-type" [Warning] "A query compares a column with an operator or value its type does not take (Microsoft's analyzer refuses it, KS106/KS107).";
     Re2Refused "re2-refused" [Error, Warning] "A regular expression that RE2 engines (KQL, YARA-L) refuse, or no engine runs.";
     LimitExceeded "limit-exceeded" [Warning] "The rule breaks one of Sentinel's limits (counts, intervals).";
     InvalidEntityMapping "invalid-entity-mapping" [Warning] "An entity mapping Sentinel does not accept.";
