@@ -131,6 +131,36 @@ ACTION_TYPES = {
     },
 }
 
+# Defender names a connection's ends by where the sensor sits (Local*, Remote*), Sysmon by who
+# opened it (Source*: the initiator, Destination*: the other end; `Initiated`). The table's map
+# (Local → Source, Remote → Destination) holds for the connections the device opened, the action
+# types Microsoft's DeviceNetworkEvents reference lists for them; on an accepted inbound
+# connection the ends swap. Each action type is a `table/value` entry whose events meet the Sigma
+# test it `implies`, written in place of the selector's test; `by_direction` lists the table's
+# columns whose Sigma field the direction decides, so that a rule reading one without choosing a
+# direction says so.
+OUTBOUND = ["ConnectionSuccess", "ConnectionAttempt", "ConnectionFailed", "ConnectionRequest"]
+INBOUND = ["InboundConnectionAccepted"]
+ENDS = {"LocalIP": "IP", "LocalPort": "Port", "RemoteIP": "IP", "RemotePort": "Port", "RemoteUrl": "Hostname"}
+DIRECTED = {
+    "DeviceNetworkEvents": {
+        "field": "Initiated",
+        "outbound": {c: ("Source" if c.startswith("Local") else "Destination") + ("Ip" if e == "IP" else e) for c, e in ENDS.items()},
+        "inbound": {c: ("Destination" if c.startswith("Local") else "Source") + ("Ip" if e == "IP" else e) for c, e in ENDS.items()},
+    }
+}
+
+
+def directed_entries(table, ls, fields):
+    """The `table/value` entries of a table whose ends swap with the direction, and the table's
+    columns the direction decides."""
+    spec = DIRECTED[table]
+    entries = {f"{table}/{value}": {"logsource": ls, "implies": {spec["field"]: "true"}} for value in OUTBOUND}
+    inbound = {**fields, **spec["inbound"]}
+    for value in INBOUND:
+        entries[f"{table}/{value}"] = {"logsource": ls, "implies": {spec["field"]: "false"}, "fields": dict(sorted(inbound.items()))}
+    return entries, sorted(spec["outbound"])
+
 
 def sigmahq_fields(shared):
     """SigmaHQ's field lists as sigma-fields applies them: `product/category` or `product/service`
@@ -269,6 +299,10 @@ def main():
         renamed = {c: f for c, (f, _) in sorted(fields.items()) if c != f and c not in unlisted}
         renamed.update({c: {"field": f, "form": form} if form else f for c, (f, form) in FORMS.get(table, {}).items()})
         profile[table] = {"logsource": ls, "fields": dict(sorted(renamed.items()))}
+        if table in DIRECTED:
+            assert all(renamed.get(c) == f for c, f in DIRECTED[table]["outbound"].items()), f"{table}: the outbound reading is the table's"
+            entries, profile[table]["by_direction"] = directed_entries(table, ls, renamed)
+            scoped.update(entries)
         report.append(
             f"#   {table}: {len(renamed)} of {len(columns)} columns take a Sigma name"
             f"{f' ({len(unlisted)} names SigmaHQ does not list dropped)' if unlisted else ''}"
@@ -318,6 +352,10 @@ def main():
         print(f"    logsource: {{{ls}}}")
         if entry.get("implied"):
             print("    implied: true")
+        if entry.get("implies"):
+            print(f"    implies: {{{', '.join(f'{k}: {json.dumps(v)}' for k, v in entry['implies'].items())}}}")
+        if entry.get("by_direction"):
+            print(f"    by_direction: [{', '.join(entry['by_direction'])}]")
         if entry.get("fields"):
             print("    fields:")
             for column, field in entry["fields"].items():

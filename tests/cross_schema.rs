@@ -552,6 +552,7 @@ fn sentinel_to_sigma_agrees_across_schemas() {
         let Some(query) = rule.rule.kql().map(|q| q.text.clone()) else { continue };
         let mut rows: Vec<Row> = generate::scenarios(detection, &schemas, now).into_iter().next().unwrap_or_default();
         rows.truncate(MAX_EVENTS);
+        rows.extend(accepted_connections(table, &rows));
         // The Sigma leaves the look-back to the schedule (a reported change): every row is
         // inside it.
         let look_back = look_back_columns(detection);
@@ -676,6 +677,18 @@ fn sigma_category(sigma: &str) -> Option<Category> {
     let logsource = &document["logsource"];
     (logsource["product"] == "windows" || logsource["product"].is_null()).then_some(())?;
     Category::from_sigma(logsource["category"].as_str()?)
+}
+
+/// Where the query leaves a connection's direction open, each row also as an accepted inbound
+/// connection: its Local* and Remote* columns are then the other ends of Sysmon's event.
+fn accepted_connections(table: &str, rows: &[Row]) -> Vec<Row> {
+    let open = |row: &&Row| row.get("ActionType").and_then(Json::as_str).is_none_or(str::is_empty);
+    let inbound = |row: &Row| {
+        let mut row = row.clone();
+        row.insert("ActionType".into(), json!("InboundConnectionAccepted"));
+        row
+    };
+    if table != "DeviceNetworkEvents" { Vec::new() } else { rows.iter().filter(open).map(inbound).collect() }
 }
 
 /// A generated row made whole as Defender writes it: an `ActionType` of the table's usual

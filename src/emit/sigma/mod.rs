@@ -113,6 +113,8 @@ fn rule_documents(subject: &Subject, options: &EmitOptions) -> Result<Emitted, V
             let translated = selection::translate(&filter, &scope, &|span| keywords::list_at(subject.detection, span));
             problems.extend(translated.losses.into_iter().map(|(span, code, message)| loss_at(subject, code, span, message)));
             problems.extend(translated.changes.into_iter().map(|(span, code, message)| change_at(subject, code, span, message)));
+            let undirected = profile::direction_losses(&scope, &filter);
+            problems.extend(undirected.into_iter().map(|(span, message)| loss_at(subject, Code::Reshaped, span, message)));
             match translated.detection {
                 Some(detection) => bases.push(Base { source: index, table, scope, logsource, detection }),
                 None => problems.push(loss_at(

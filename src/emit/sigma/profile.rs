@@ -3,10 +3,10 @@
 //! corpus and SigmaHQ's `logsource.json` by `scripts/derive_sigma_profile.py`.
 
 use super::forms::Form;
-use crate::ir::detection::{Field, MatchOp, Predicate, Value as Literal};
+use crate::ir::detection::{Field, Match, MatchOp, Predicate, Quantifier, Span, Value as Literal};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
 #[derive(Deserialize)]
@@ -33,6 +33,15 @@ struct TableEntry {
     /// A `table/value` entry's logsource says the selector's test, which is then not written.
     #[serde(default)]
     implied: bool,
+    /// A Sigma field test every event of a `table/value` entry meets, written in place of the
+    /// selector's test (Defender's outbound connection actions are Sysmon's `Initiated: 'true'`).
+    #[serde(default)]
+    implies: BTreeMap<String, String>,
+    /// Columns whose Sigma field the event's direction decides (Defender's Local*/Remote* ends
+    /// are Sysmon's Source*/Destination* on connections the device opened, swapped on accepted
+    /// ones): the table's map reads them as outbound.
+    #[serde(default)]
+    by_direction: Vec<String>,
     /// A `table/value` entry without fields takes the table's.
     #[serde(default)]
     fields: HashMap<String, SigmaField>,
@@ -76,16 +85,25 @@ pub fn scopes(table: &str, filter: &Predicate) -> Vec<(String, Predicate)> {
     let Some(selector) = profile().selectors.get(table) else {
         return whole();
     };
-    let parts = match filter {
+    let mut parts = match filter {
         Predicate::And(parts) => parts.clone(),
         single => vec![single.clone()],
     };
-    let Some((at, event)) = parts.iter().enumerate().find_map(|(i, p)| match p {
-        Predicate::Match(m) if m.field.name == *selector && m.field.path.is_empty() && m.op == MatchOp::Equals => Some((i, m)),
+    let selects = |p: &Predicate| match p {
+        Predicate::Match(m) if m.field.name == *selector && m.field.path.is_empty() && m.op == MatchOp::Equals => Some(m.clone()),
         _ => None,
-    }) else {
+    };
+    let Some((at, mut event)) = parts.iter().enumerate().find_map(|(i, p)| Some((i, selects(p)?))) else {
         return whole();
     };
+    // Several tests of the selector (a logsource's actions, then the rule's own) hold together:
+    // the values all allow, in one test.
+    let later: Vec<usize> = (at + 1..parts.len()).filter(|i| selects(&parts[*i]).is_some()).collect();
+    for i in later.into_iter().rev() {
+        let Some(other) = selects(&parts.remove(i)) else { continue };
+        event.values.retain(|v| other.values.contains(v));
+    }
+    let event = &event;
     let own = |v: &Literal| {
         let id = match v {
             Literal::Int(id) => id.to_string(),
@@ -108,13 +126,72 @@ pub fn scopes(table: &str, filter: &Predicate) -> Vec<(String, Predicate)> {
         parts.remove(at);
         (key.to_string(), Predicate::And(parts))
     };
+    let implying = |key: &str, tests: &BTreeMap<String, String>| {
+        let mut parts = parts.clone();
+        let test = |(field, value): (&String, &String)| {
+            let values = vec![Literal::String(value.clone())];
+            let field = Field::column(field);
+            Predicate::Match(Match { field, op: MatchOp::Equals, values, quantifier: Quantifier::Any, case_sensitive: false, span: event.span })
+        };
+        parts[at] = Predicate::And(tests.iter().map(test).collect());
+        (key.to_string(), Predicate::And(parts))
+    };
     let scoped = |v: &&Literal| {
         let key = own(v)?;
-        Some(if tables()[&key].implied { implied(&key) } else { (key, with_values(vec![v])) })
+        let entry = &tables()[&key];
+        Some(match (entry.implied, entry.implies.is_empty()) {
+            (true, _) => implied(&key),
+            (false, false) => implying(&key, &entry.implies),
+            (false, true) => (key, with_values(vec![v])),
+        })
     };
     let mut out: Vec<(String, Predicate)> = listed.iter().filter_map(scoped).collect();
     if !rest.is_empty() {
         out.push((table.to_string(), with_values(rest)));
+    }
+    // Values whose entries read alike (several outbound actions, one `Initiated: 'true'`) are one.
+    let reading = |key: &str| {
+        let entry = &tables()[key];
+        if entry.fields.is_empty() { format!("{table} {:?} {:?}", entry.logsource, entry.implies) } else { key.to_string() }
+    };
+    let mut seen = Vec::new();
+    out.retain(|(key, filter)| {
+        let id = (reading(key), filter.clone());
+        let new = !seen.contains(&id);
+        seen.push(id);
+        new
+    });
+    out
+}
+
+/// A table's columns that the filter reads where the scope does not choose the direction (the
+/// whole table): each is read as on connections the device opened, with the reason it may not be.
+pub fn direction_losses(scope: &str, filter: &Predicate) -> Vec<(Span, String)> {
+    let Some(entry) = tables().get(scope).filter(|e| !e.by_direction.is_empty()) else { return Vec::new() };
+    let inbound = |column: &str| {
+        tables().iter().filter(|(key, e)| key.starts_with(&format!("{scope}/")) && !e.implies.is_empty()).find_map(|(_, e)| {
+            match e.fields.get(column)? {
+                SigmaField::Renamed(name) => Some(name.clone()),
+                SigmaField::Formed { field, .. } => Some(field.clone()),
+            }
+        })
+    };
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for m in filter.matches() {
+        let column = m.field.name.as_str();
+        if !m.field.path.is_empty() || !entry.by_direction.iter().any(|c| c == column) || !seen.insert(column) {
+            continue;
+        }
+        let outbound = field_name(scope, &m.field);
+        let other = inbound(column).map_or_else(|| "another field".to_string(), |name| format!("`{name}`"));
+        out.push((
+            m.span,
+            format!(
+                "`{column}` is Sigma's `{outbound}` on connections the device opened; the rule does not choose a direction \
+                 (`ActionType`), and on an accepted inbound connection it is {other}, so there the Sigma rule tests the other end"
+            ),
+        ));
     }
     out
 }
@@ -193,7 +270,6 @@ mod tests {
 
     #[test]
     fn a_generic_event_of_a_table_has_its_own_scope() {
-        use crate::ir::detection::{Match, Quantifier, Span};
         let event = |ids: Vec<i64>| {
             let values = ids.into_iter().map(Literal::Int).collect();
             let m = Match {
@@ -218,7 +294,6 @@ mod tests {
 
     #[test]
     fn a_defender_action_with_a_category_of_its_own_is_implied_by_its_logsource() {
-        use crate::ir::detection::{Match, Quantifier, Span};
         let test = |column: &str, values: &[&str]| {
             let values = values.iter().map(|v| Literal::String(v.to_string())).collect();
             let op = MatchOp::Equals;
@@ -240,6 +315,40 @@ mod tests {
         assert_eq!(logsource("DeviceFileEvents/FileDeleted").0, json!({"category": "file_delete", "product": "windows"}));
         // Its columns are the table's.
         assert_eq!(field_name("DeviceFileEvents/FileDeleted", &Field::column("FolderPath")), "TargetFilename");
+    }
+
+    #[test]
+    fn a_connections_direction_is_sysmons_initiated_and_decides_its_ends() {
+        let test = |column: &str, values: &[&str], case_sensitive: bool| {
+            let values = values.iter().map(|v| Literal::String(v.to_string())).collect();
+            let field = Field::column(column);
+            let span = Span::default();
+            Predicate::Match(Match { field, op: MatchOp::Equals, values, quantifier: Quantifier::Any, case_sensitive, span })
+        };
+        let port = test("RemotePort", &["4444"], true);
+        // Outbound actions read alike: one scope, the action's test written as `Initiated`.
+        let actions = test("ActionType", &["ConnectionSuccess", "ConnectionFailed", "InboundConnectionAccepted"], true);
+        let split = scopes("DeviceNetworkEvents", &Predicate::And(vec![actions, port.clone()]));
+        let names: Vec<&str> = split.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(names, ["DeviceNetworkEvents/ConnectionSuccess", "DeviceNetworkEvents/InboundConnectionAccepted"]);
+        let initiated = |value: &str| Predicate::And(vec![test("Initiated", &[value], false)]);
+        assert_eq!(split[0].1, Predicate::And(vec![initiated("true"), port.clone()]));
+        assert_eq!(split[1].1, Predicate::And(vec![initiated("false"), port.clone()]));
+        // The ends swap on an accepted connection; a chosen direction loses nothing.
+        assert_eq!(field_name("DeviceNetworkEvents/ConnectionSuccess", &Field::column("RemotePort")), "DestinationPort");
+        assert_eq!(field_name("DeviceNetworkEvents/InboundConnectionAccepted", &Field::column("RemotePort")), "SourcePort");
+        assert!(direction_losses("DeviceNetworkEvents/ConnectionSuccess", &split[0].1).is_empty());
+        // Two tests of the action (the category's, then the rule's) hold together: `--to kql`
+        // writes Sigma's `Initiated: 'true'` under network_connection's actions so.
+        let all = test("ActionType", &["ConnectionSuccess", "InboundConnectionAccepted"], true);
+        let outbound = test("ActionType", &["ConnectionSuccess", "ConnectionFailed"], true);
+        let split = scopes("DeviceNetworkEvents", &Predicate::And(vec![all, outbound, port.clone()]));
+        assert_eq!(split, [("DeviceNetworkEvents/ConnectionSuccess".to_string(), Predicate::And(vec![initiated("true"), port.clone()]))]);
+        // Without a direction, an end is read as outbound, with the reason it may not be.
+        let open = Predicate::And(vec![port, test("InitiatingProcessFileName", &["a.exe"], false)]);
+        let losses = direction_losses("DeviceNetworkEvents", &open);
+        assert_eq!(losses.len(), 1, "{losses:?}");
+        assert!(losses[0].1.contains("`RemotePort` is Sigma's `DestinationPort`") && losses[0].1.contains("`SourcePort`"), "{losses:?}");
     }
 
     #[test]
