@@ -110,9 +110,21 @@ FORMS = {
         "RegistryValueName": ("TargetObject", "registry-value-name"),
         "RegistryValueData": ("Details", "registry-data"),
     },
-    # Event 4688's `Process` is the new process's file name (`NewProcessName` its path).
-    "SecurityEvent/4688": {"Process": ("Image", "basename")},
+    # Event 4688's `Process` is the new process's file name (`NewProcessName` its path). Its
+    # creator subject (`SubjectUserName`, `SubjectDomainName`) is the account that asked for the
+    # process: Sysmon's `ParentUser` (Microsoft's event 4688 reference, "Creator Subject"); the
+    # log names the local system account by the computer's (`HOST$`), Sysmon `NT AUTHORITY\SYSTEM`.
+    "SecurityEvent/4688": {
+        "Process": ("Image", "basename"),
+        "SubjectUserName": ("ParentUser", "security-account-name"),
+        "SubjectDomainName": ("ParentUser", "account-domain"),
+    },
 }
+# Columns pySigma's map sends to a Sysmon field that holds something else, left unmapped (a test
+# of one is dropped with its loss): event 4688's `NewProcessId` is hexadecimal (`0x13f8`) where
+# Sysmon's `ProcessId` is decimal; it carries no hash (`FileHash` is AppLocker's) and no
+# `LogonID` (its logons are the subjects' `SubjectLogonId` and `TargetLogonId`).
+NOT_MAPPED = {"SecurityEvent/4688": ["NewProcessId", "FileHash", "LogonID"]}
 # The column telling a table's events apart, for tables some of whose events have a logsource of
 # their own (`table/value` entries); `implied`: the logsource says it, so the test is not written.
 SELECTORS = {"SecurityEvent": "EventID", **{t: "ActionType" for t in FORMS if t.startswith("Device")}}
@@ -244,7 +256,7 @@ def main():
         assert counts[logsource_key(ls)] > 0, f"no SigmaHQ rule uses {ls}"
         tables[table] = (ls, FIELDS_FROM_PIPELINE.get(table))
     # A table that holds the whole logsource (no condition narrows it) maps back to it.
-    cloud_fields, selectors, events = {}, dict(SELECTORS), {}
+    cloud_fields, selectors, events, implied = {}, dict(SELECTORS), {}, set()
     for ls, table, condition, sigma_fields in CLOUD:
         if condition is None:
             tables.setdefault(table, (ls, FIELDS_FROM_PIPELINE.get(table)))
@@ -258,6 +270,8 @@ def main():
             events[f"{table}/{value}"] = {"logsource": ls, "implied": True, "fields": dict(sorted(renamed.items()))}
     for (table, event_id), (ls, pipeline) in GENERIC_EVENTS.items():
         tables[f"{table}/{event_id}"] = (ls, pipeline)
+        # The category says which event it is (Sysmon's process creation is event 1, not 4688).
+        implied.add(f"{table}/{event_id}")
 
     profile, report, scoped = {}, [], {}
     for table in sorted(tables):
@@ -298,7 +312,8 @@ def main():
         unlisted = {c for c, (f, _) in fields.items() if (listed and f not in listed) or c == SELECTORS.get(base_table)}
         renamed = {c: f for c, (f, _) in sorted(fields.items()) if c != f and c not in unlisted}
         renamed.update({c: {"field": f, "form": form} if form else f for c, (f, form) in FORMS.get(table, {}).items()})
-        profile[table] = {"logsource": ls, "fields": dict(sorted(renamed.items()))}
+        renamed = {c: f for c, f in renamed.items() if c not in NOT_MAPPED.get(table, [])}
+        profile[table] = {"logsource": ls, "fields": dict(sorted(renamed.items())), "implied": table in implied}
         if table in DIRECTED:
             assert all(renamed.get(c) == f for c, f in DIRECTED[table]["outbound"].items()), f"{table}: the outbound reading is the table's"
             entries, profile[table]["by_direction"] = directed_entries(table, ls, renamed)

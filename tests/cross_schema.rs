@@ -541,7 +541,8 @@ fn sentinel_to_sigma_agrees_across_schemas() {
         let detection = &rule.detection;
         let [source] = detection.sources.as_slice() else { continue };
         let [table] = source.tables.as_slice() else { continue };
-        let Some(columns) = schemas.get(table).filter(|_| sysmon_defender::TABLES.contains(&table.as_str())) else { continue };
+        let translated = sysmon_defender::TABLES.contains(&table.as_str()) || table == "SecurityEvent";
+        let Some(columns) = schemas.get(table).filter(|_| translated) else { continue };
         if !detection.stages.iter().all(|s| matches!(s, Stage::Extend { .. })) || rule.text.contains("\n---\n") {
             continue;
         }
@@ -560,7 +561,7 @@ fn sentinel_to_sigma_agrees_across_schemas() {
             whole_row(table, row);
             look_back.iter().for_each(|c| _ = row.insert(c.clone(), json!(EVENT_TIME)));
         });
-        let events: Vec<Option<(Category, Row)>> = rows.iter().map(|r| to_sysmon(table, r)).collect();
+        let events: Vec<Option<(Category, Row)>> = rows.iter().map(|r| sysmon_event(table, r)).collect();
         let file = rule.input.path.strip_prefix(&corpus).unwrap_or(&rule.input.path).to_string_lossy().into_owned();
         let exact = records[rule.record].fidelity == Some(Verdict::Exact);
         let computed: BTreeSet<String> = source.computed.iter().map(|c| c.name.clone()).collect();
@@ -679,6 +680,15 @@ fn sigma_category(sigma: &str) -> Option<Category> {
     Category::from_sigma(logsource["category"].as_str()?)
 }
 
+/// A row as the Sysmon event that records the same activity, with its category: Defender's
+/// tables, and the Security event 4688 (a process creation).
+fn sysmon_event(table: &str, row: &Row) -> Option<(Category, Row)> {
+    match table {
+        "SecurityEvent" => sysmon_security_event::to_sysmon(row).map(|event| (Category::ProcessCreation, event)),
+        _ => to_sysmon(table, row),
+    }
+}
+
 /// Where the query leaves a connection's direction open, each row also as an accepted inbound
 /// connection: its Local* and Remote* columns are then the other ends of Sysmon's event.
 fn accepted_connections(table: &str, rows: &[Row]) -> Vec<Row> {
@@ -695,6 +705,16 @@ fn accepted_connections(table: &str, rows: &[Row]) -> Vec<Row> {
 /// kind when the query does not choose one, and each path ending in its file name.
 fn whole_row(table: &str, row: &mut Row) {
     let text = |row: &Row, c: &str| row.get(c).and_then(Json::as_str).unwrap_or_default().to_string();
+    if table == "SecurityEvent" {
+        // Event 4688's `Process` is the last part of `NewProcessName`.
+        let (path, name) = (text(row, "NewProcessName"), text(row, "Process"));
+        if path.is_empty() && !name.is_empty() {
+            row.insert("NewProcessName".into(), json!(format!("C:\\Windows\\System32\\{name}")));
+        } else if !path.is_empty() {
+            row.insert("Process".into(), json!(path.rsplit('\\').next().unwrap_or_default()));
+        }
+        return;
+    }
     if text(row, "ActionType").is_empty() {
         row.insert("ActionType".into(), json!(sysmon_defender::usual_action(table)));
     }
@@ -838,6 +858,13 @@ fn security_event_translator_writes_event_4688() {
         ("TargetLogonId", "0x0"),
     ]);
     assert_eq!(rows, [own_logon, shared_logon]);
+    // Back: each shape of the event is the Sysmon event it came from, in the fields 4688 records.
+    for row in &rows {
+        let back = sysmon_security_event::to_sysmon(row.as_object().unwrap()).expect("event 4688");
+        for field in sysmon_security_event::TRANSLATED {
+            assert_eq!(back.get(field), event.get(field), "{field} of {row}");
+        }
+    }
 
     // The local system account is the computer's, in the computer's domain (Microsoft's sample:
     // S-1-5-18 is `WIN-GG82ULGC9GO$` of CONTOSO on WIN-GG82ULGC9GO.contoso.local).

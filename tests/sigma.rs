@@ -273,3 +273,21 @@ fn a_table_without_a_sigmahq_logsource_says_so_and_ics_tactics_are_not_tagged() 
     assert!(codes.contains(&(Kind::Loss, Code::Untagged)), "{codes:?}");
     assert!(emitted.text.contains("  - attack.execution\n") && !emitted.text.contains("attack.inhibit"), "{}", emitted.text);
 }
+
+/// Event 4688 is Sigma's `process_creation`, whose events Sysmon writes as its event 1: the
+/// event id is the logsource's, not a test; the creator subject is Sysmon's `ParentUser`; the
+/// hexadecimal process id has no Sysmon field in its form (Microsoft's event 4688 reference).
+#[test]
+fn a_process_creation_security_event_speaks_sysmon() {
+    let (block, losses) = detection("SecurityEvent | where EventID == 4688 and SubjectUserName =~ 'admin' and NewProcessName endswith '\\\\x.exe'");
+    assert_eq!(
+        block,
+        "detection:\n  selection_parentuser_image:\n    ParentUser|endswith: \\\\admin\n    Image|endswith: \\\\x.exe\n  condition: selection_parentuser_image\n"
+    );
+    assert_eq!(losses, Coded::new());
+    let (_, losses) = detection("SecurityEvent | where EventID == 4688 and NewProcessId == '0x1f4' and CommandLine has 'x'");
+    assert!(losses.iter().any(|(code, m)| *code == Code::UnknownField && m.contains("`NewProcessId`")), "{losses:?}");
+    // The log names the local system account by the computer's, where Sysmon writes NT AUTHORITY\SYSTEM.
+    let (_, losses) = detection("SecurityEvent | where EventID == 4688 and SubjectUserName !endswith '$' and CommandLine has 'x'");
+    assert!(losses.iter().any(|(code, m)| *code == Code::Reshaped && m.contains("NT AUTHORITY")), "{losses:?}");
+}

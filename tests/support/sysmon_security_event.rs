@@ -118,3 +118,59 @@ fn security_account(user: &str, computer: &str) -> (String, String, String) {
 /// The Sysmon fields the 4688 event records.
 pub const TRANSLATED: [&str; 10] =
     ["Computer", "Image", "CommandLine", "ParentImage", "LogonId", "ProcessId", "ParentProcessId", "User", "ParentUser", "IntegrityLevel"];
+
+/// The other way: a 4688 row as the Sysmon process creation that records the same process (the
+/// inverse of `translate`, from the same documentation); `None` for any other event.
+pub fn to_sysmon(row: &Row) -> Option<Row> {
+    let text = |column: &str| row.get(column).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).filter(|t| !t.is_empty());
+    if row.get("EventID").and_then(Json::as_i64) != Some(4688) {
+        return None;
+    }
+    let mut event = Row::new();
+    for (column, field) in [("Computer", "Computer"), ("NewProcessName", "Image"), ("CommandLine", "CommandLine"), ("ParentProcessName", "ParentImage")] {
+        if let Some(value) = text(column) {
+            event.insert(field.into(), json!(value));
+        }
+    }
+    // Process ids are hexadecimal in the security log, decimal in Sysmon's.
+    for (column, field) in [("NewProcessId", "ProcessId"), ("ProcessId", "ParentProcessId")] {
+        let id = text(column).and_then(|t| u64::from_str_radix(t.trim().trim_start_matches("0x").trim_start_matches("0X"), 16).ok());
+        if let Some(id) = id {
+            event.insert(field.into(), json!(id));
+        }
+    }
+    if let Some(level) = text("MandatoryLabel") {
+        let name = match level.to_ascii_uppercase().as_str() {
+            "S-1-16-4096" => "Low".to_string(),
+            "S-1-16-8192" => "Medium".to_string(),
+            "S-1-16-12288" => "High".to_string(),
+            "S-1-16-16384" => "System".to_string(),
+            _ => level,
+        };
+        event.insert("IntegrityLevel".into(), json!(name));
+    }
+    let account = |role: &str| {
+        let name = text(&format!("{role}UserName")).filter(|n| n != "-")?;
+        if text(&format!("{role}UserSid")).as_deref() == Some("S-1-5-18") {
+            return Some("NT AUTHORITY\\SYSTEM".to_string());
+        }
+        Some(format!("{}\\{name}", text(&format!("{role}DomainName")).unwrap_or_default()))
+    };
+    let logon = |role: &str| text(&format!("{role}LogonId")).filter(|l| l != "0x0");
+    let creator = account("Subject");
+    if let Some(parent) = &creator {
+        event.insert("ParentUser".into(), json!(parent));
+    }
+    // The new process runs as the target, or, where the target is left out, as the creator.
+    let (user, user_logon) = match account("Target") {
+        Some(target) => (Some(target), logon("Target")),
+        None => (creator, logon("Subject")),
+    };
+    if let Some(user) = user {
+        event.insert("User".into(), json!(user));
+    }
+    if let Some(id) = user_logon {
+        event.insert("LogonId".into(), json!(id));
+    }
+    Some(event)
+}

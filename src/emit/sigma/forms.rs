@@ -19,6 +19,9 @@ pub enum Form {
     AccountName,
     /// The column is an account's domain, the field `DOMAIN\name`.
     AccountDomain,
+    /// As `AccountName`, from a Windows security event, which names the local system account
+    /// (S-1-5-18) by the computer's account (`HOST$`) where Sysmon writes `NT AUTHORITY\SYSTEM`.
+    SecurityAccountName,
     /// The column is one hash; the field lists `ALGO=value` pairs (Sysmon's `Hashes`).
     Sha256,
     Sha1,
@@ -47,6 +50,17 @@ pub fn apply(form: Form, column: &str, m: &Match) -> Result<Moved, String> {
         Form::Same => Ok((m.clone(), None)),
         Form::Basename => inside(m, column, "\\", "", "the file name", "the path's folders"),
         Form::AccountName => account(inside(m, column, "\\", "", "the account name", "the domain")?, m, column),
+        Form::SecurityAccountName => {
+            let (moved, loss) = account(inside(m, column, "\\", "", "the account name", "the domain")?, m, column)?;
+            let computer = strings(m, column)?.iter().any(|t| t.ends_with('$'));
+            let system = computer.then(|| {
+                format!(
+                    "`{column}` names a computer account (`...$`), which the security log writes for the local system account; \
+                     Sysmon names that one `NT AUTHORITY\\SYSTEM`"
+                )
+            });
+            Ok((moved, loss.or(system)))
+        }
         Form::AccountDomain => account(inside(m, column, "", "\\", "the domain", "the account name")?, m, column),
         Form::Sha256 => hash(m, column, "SHA256"),
         Form::Sha1 => hash(m, column, "SHA1"),
@@ -201,6 +215,10 @@ mod tests {
     fn an_account_is_a_part_of_domain_and_name() {
         assert_eq!(moved(Form::AccountName, MatchOp::Equals, "system"), (MatchOp::EndsWith, "\\system".into(), false));
         assert_eq!(moved(Form::AccountDomain, MatchOp::Equals, "NT AUTHORITY"), (MatchOp::StartsWith, "NT AUTHORITY\\".into(), false));
+        // The security log's name of the local system account is the computer's.
+        assert_eq!(moved(Form::SecurityAccountName, MatchOp::Equals, "admin"), (MatchOp::EndsWith, "\\admin".into(), false));
+        let machine = apply(Form::SecurityAccountName, "SubjectUserName", &test(MatchOp::EndsWith, "$")).expect("moves");
+        assert!(machine.1.as_ref().is_some_and(|loss| loss.contains("NT AUTHORITY\\SYSTEM")), "{machine:?}");
         let cased = Match { case_sensitive: true, ..test(MatchOp::Equals, "system") };
         assert!(apply(Form::AccountName, "C", &cased).expect("moves").1.is_some());
     }
