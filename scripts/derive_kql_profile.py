@@ -80,17 +80,10 @@ ACTION_TYPES = {
 # (Microsoft's Sysmon parsers, github.com/Azure/Azure-Sentinel Parsers/ASim*/Parsers/
 # vim*MicrosoftSysmon.yaml: event 11 FileCreated, 23/26 FileDeleted, 12-14 RegistryKeyCreated,
 # RegistryKeyDeleted, RegistryValueDeleted, RegistryValueSet, RegistryKeyRenamed, event 3
-# EndpointNetworkSession; the ASIM file schema's FileModified and FileRenamed for other sensors).
-# imNetworkSession also holds firewall and flow sessions, which are not Sigma's network_connection.
-ASIM_EVENT_TYPES = {
-    "file_event": ["FileCreated", "FileModified"],
-    "file_delete": ["FileDeleted"],
-    "file_rename": ["FileRenamed"],
-    "registry_add": ["RegistryKeyCreated"],
-    "registry_set": ["RegistryValueSet"],
-    "registry_delete": ["RegistryKeyDeleted", "RegistryValueDeleted"],
-    "network_connection": ["EndpointNetworkSession"],
-}
+# EndpointNetworkSession; the ASIM file schema's FileModified and FileRenamed for other sensors):
+# a file or registry event is named as Defender names its action. imNetworkSession also holds
+# firewall and flow sessions, which are not Sigma's network_connection.
+ASIM_EVENT_TYPES = {**ACTION_TYPES, "network_connection": ["EndpointNetworkSession"]}
 
 # How Defender XDR writes a registry hive at the start of `RegistryKey` → how Sysmon writes it
 # in `TargetObject`. Defender spells hives out (`HKEY_LOCAL_MACHINE\SOFTWARE\...`, Microsoft's

@@ -734,17 +734,19 @@ fn whole_row(table: &str, row: &mut Row) {
     }
 }
 
+/// A JSON-lines fixture of the translators' tests (`tests/fixtures-events/cross_schema/ORIGIN.md`).
+fn fixture_lines(name: &str) -> Vec<Json> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures-events/cross_schema").join(name);
+    let text = std::fs::read_to_string(path).expect("fixture");
+    text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect()
+}
+
 /// The translator on real events: SigmaHQ's recorded Sysmon events become the rows Microsoft's
 /// documentation describes, and real DeviceProcessEvents rows are what the translator writes
 /// for the Sysmon event of the same process.
 #[test]
 fn translator_writes_rows_as_defender_records_them() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures-events/cross_schema");
-    let lines = |name: &str| -> Vec<Json> {
-        let text = std::fs::read_to_string(dir.join(name)).expect("fixture");
-        text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect()
-    };
-    let sysmon = lines("sysmon_events.jsonl");
+    let sysmon = fixture_lines("sysmon_events.jsonl");
     assert_eq!(sysmon.len(), 7);
     for sample in &sysmon {
         let category = Category::from_sigma(sample["category"].as_str().unwrap()).expect("covered category");
@@ -756,7 +758,7 @@ fn translator_writes_rows_as_defender_records_them() {
         assert_eq!(&row, expected, "{}", sample["origin"]);
     }
 
-    for real in lines("defender_process_rows.jsonl") {
+    for real in fixture_lines("defender_process_rows.jsonl") {
         let column = |c: &str| real[c].as_str().unwrap_or_default().to_string();
         let hashes = format!(
             "SHA1={},MD5={},SHA256={},IMPHASH=00000000000000000000000000000000",
@@ -793,9 +795,7 @@ fn translator_writes_rows_as_defender_records_them() {
 /// came from, in the fields both record (the import hash has no Defender column).
 #[test]
 fn translator_reads_defender_rows_back_as_sysmon_events() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures-events/cross_schema/sysmon_events.jsonl");
-    for line in std::fs::read_to_string(path).expect("fixture").lines() {
-        let sample: Json = serde_json::from_str(line).expect("JSON line");
+    for sample in fixture_lines("sysmon_events.jsonl") {
         let category = Category::from_sigma(sample["category"].as_str().unwrap()).expect("covered category");
         let row = sample["expected"].as_object().unwrap();
         let (seen, event) = to_sysmon(category.table(), row).expect("a row Sysmon logs");
@@ -815,10 +815,7 @@ fn translator_reads_defender_rows_back_as_sysmon_events() {
 /// target is then left out), the creator subject.
 #[test]
 fn security_event_translator_writes_event_4688() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures-events/cross_schema/sysmon_events.jsonl");
-    let text = std::fs::read_to_string(path).expect("fixture");
-    let sample: Json =
-        text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).find(|s: &Json| s["category"] == "process_creation").unwrap();
+    let sample = fixture_lines("sysmon_events.jsonl").into_iter().find(|s| s["category"] == "process_creation").unwrap();
     let event = sample["event"].as_object().unwrap();
     let rows: Vec<Json> = sysmon_security_event::translate(event).into_iter().map(Json::Object).collect();
     let process = json!({
@@ -881,13 +878,8 @@ fn security_event_translator_writes_event_4688() {
 /// from the parsers, `asim_rows.jsonl`): the whole row, aliases included.
 #[test]
 fn asim_translator_writes_rows_as_microsofts_parsers_do() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures-events/cross_schema");
-    let lines = |name: &str| -> Vec<Json> {
-        let text = std::fs::read_to_string(dir.join(name)).expect("fixture");
-        text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect()
-    };
-    let events = lines("sysmon_events.jsonl");
-    let expected = lines("asim_rows.jsonl");
+    let events = fixture_lines("sysmon_events.jsonl");
+    let expected = fixture_lines("asim_rows.jsonl");
     assert_eq!(expected.len(), 5);
     for sample in &expected {
         let event = events.iter().find(|e| e["origin"] == sample["origin"]).expect("the Sysmon event of the row");

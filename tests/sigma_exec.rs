@@ -232,7 +232,10 @@ impl SigmaView {
     /// (Defender's `FolderPath` holds the file's whole path; generated events may not).
     fn realistic(&self, mut event: Row) -> Option<Row> {
         let text = |event: &Row, column: &str| event.get(column).and_then(Json::as_str).map(str::to_string);
-        if self.log.as_ref().is_some_and(|(column, value)| text(&event, column).is_some_and(|v| !v.eq_ignore_ascii_case(value))) {
+        // The log's value may be a number (SecurityEvent's `EventID`).
+        let logged = |event: &Row, column: &str| event.get(column).filter(|v| !v.is_null()).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+        // An event without the log's value is in no log of the entry's either.
+        if self.log.as_ref().is_some_and(|(column, value)| logged(&event, column).is_none_or(|v| !v.eq_ignore_ascii_case(value))) {
             return None;
         }
         for (column, (field, _)) in self.renames.iter().filter(|(_, (_, form))| form.as_deref() == Some("basename")) {
@@ -324,7 +327,7 @@ fn sysmon_form(form: &str, value: &str) -> String {
         [("HKEY_LOCAL_MACHINE", "HKLM"), ("HKEY_USERS", "HKU"), ("HKEY_CURRENT_USER", "HKU"), ("HKEY_CLASSES_ROOT", "HKCR")];
     match form {
         "basename" => format!(r"C:\Folder\{value}"),
-        "account-name" => format!(r"DOMAIN\{value}"),
+        "account-name" | "security-account-name" => format!(r"DOMAIN\{value}"),
         "account-domain" => format!(r"{value}\user"),
         "sha256" | "sha1" | "md5" => format!("{}={value}", form.to_ascii_uppercase()),
         "registry-key" => {
