@@ -907,9 +907,11 @@ fn asim_translator_writes_rows_as_microsofts_parsers_do() {
 /// The translators are the independent side: they must not read ruleconv's own mapping or emitter.
 #[test]
 fn translators_use_nothing_of_ruleconv_but_its_row_type() {
-    for source in
-        [include_str!("support/sysmon_defender.rs"), include_str!("support/sysmon_security_event.rs"), include_str!("support/sysmon_asim.rs")]
-    {
+    for source in [
+        include_str!("support/sysmon_defender.rs"),
+        include_str!("support/sysmon_security_event.rs"),
+        include_str!("support/sysmon_asim.rs"),
+    ] {
         let code: Vec<&str> = source.lines().filter(|l| !l.trim_start().starts_with("//")).collect();
         let uses: Vec<&&str> = code.iter().filter(|l| l.contains("ruleconv::")).collect();
         assert_eq!(uses, [&"use ruleconv::eval::Row;"], "a translator names ruleconv beyond the row type");

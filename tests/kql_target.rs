@@ -267,10 +267,7 @@ fn a_test_of_an_add_on_field_is_a_loss() {
     let header = |text: &str| text.lines().take_while(|l| l.starts_with("//")).collect::<Vec<_>>().join("\n");
     let file = convert_with(&rule("file_event"), None).unwrap();
     assert!(header(&file).contains("approximate"), "{file}");
-    assert!(
-        header(&file).contains("loss: `CommandLine` is a field SigmaHQ lists for windows/file_event only as an add-on"),
-        "{file}"
-    );
+    assert!(header(&file).contains("loss: `CommandLine` is a field SigmaHQ lists for windows/file_event only as an add-on"), "{file}");
     assert!(file.contains(r#"InitiatingProcessCommandLine contains "MSExchange""#), "{file}");
     // Sysmon's process creation has its own CommandLine.
     let process = convert_with(&rule("process_creation"), None).unwrap();

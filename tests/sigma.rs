@@ -279,7 +279,8 @@ fn a_table_without_a_sigmahq_logsource_says_so_and_ics_tactics_are_not_tagged() 
 /// hexadecimal process id has no Sysmon field in its form (Microsoft's event 4688 reference).
 #[test]
 fn a_process_creation_security_event_speaks_sysmon() {
-    let (block, losses) = detection("SecurityEvent | where EventID == 4688 and SubjectUserName =~ 'admin' and NewProcessName endswith '\\\\x.exe'");
+    let (block, losses) =
+        detection("SecurityEvent | where EventID == 4688 and SubjectUserName =~ 'admin' and NewProcessName endswith '\\\\x.exe'");
     assert_eq!(
         block,
         "detection:\n  selection_parentuser_image:\n    ParentUser|endswith: \\\\admin\n    Image|endswith: \\\\x.exe\n  condition: selection_parentuser_image\n"

@@ -233,7 +233,9 @@ impl SigmaView {
     fn realistic(&self, mut event: Row) -> Option<Row> {
         let text = |event: &Row, column: &str| event.get(column).and_then(Json::as_str).map(str::to_string);
         // The log's value may be a number (SecurityEvent's `EventID`).
-        let logged = |event: &Row, column: &str| event.get(column).filter(|v| !v.is_null()).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+        let logged = |event: &Row, column: &str| {
+            event.get(column).filter(|v| !v.is_null()).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+        };
         // An event without the log's value is in no log of the entry's either.
         if self.log.as_ref().is_some_and(|(column, value)| logged(&event, column).is_none_or(|v| !v.eq_ignore_ascii_case(value))) {
             return None;

@@ -41,7 +41,8 @@ pub fn schema_problems(rule: &Rule) -> Vec<Problem> {
             format!("`{}` is no column of `{}` (targets/kql-schemas.tsv): Sentinel's analyzer refuses the query", c.column, c.table);
         Problem::in_query(Kind::Warning, Code::UnknownColumn, rule, query, c.span.start, message)
     });
-    let mistyped = found.mistyped.into_iter().map(|m| Problem::in_query(Kind::Warning, Code::ColumnType, rule, query, m.span.start, m.message));
+    let mistyped =
+        found.mistyped.into_iter().map(|m| Problem::in_query(Kind::Warning, Code::ColumnType, rule, query, m.span.start, m.message));
     unknown.chain(mistyped).collect()
 }
 

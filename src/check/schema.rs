@@ -34,6 +34,7 @@ pub struct Findings {
     pub mistyped: Vec<Mistyped>,
 }
 
+/// What the schema says of each query of the script (`let` values included).
 pub fn findings(script: &Script) -> Findings {
     let mut bound = HashSet::new();
     let mut queries = Vec::new();

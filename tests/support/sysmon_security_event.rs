@@ -127,7 +127,9 @@ pub fn to_sysmon(row: &Row) -> Option<Row> {
         return None;
     }
     let mut event = Row::new();
-    for (column, field) in [("Computer", "Computer"), ("NewProcessName", "Image"), ("CommandLine", "CommandLine"), ("ParentProcessName", "ParentImage")] {
+    for (column, field) in
+        [("Computer", "Computer"), ("NewProcessName", "Image"), ("CommandLine", "CommandLine"), ("ParentProcessName", "ParentImage")]
+    {
         if let Some(value) = text(column) {
             event.insert(field.into(), json!(value));
         }

@@ -134,9 +134,7 @@ impl Transform {
                 [key.as_str(), value_name.as_str()].into_iter().chain(unnamed_value.as_ref().map(|u| u.column.as_str())).collect()
             }
             Transform::Account(account) => account.columns(),
-            Transform::Either { column, then, otherwise, .. } => {
-                [column, otherwise].into_iter().chain(then).map(String::as_str).collect()
-            }
+            Transform::Either { column, then, otherwise, .. } => [column, otherwise].into_iter().chain(then).map(String::as_str).collect(),
         }
     }
 

@@ -131,7 +131,14 @@ pub fn scopes(table: &str, filter: &Predicate) -> Vec<(String, Predicate)> {
         let test = |(field, value): (&String, &String)| {
             let values = vec![Literal::String(value.clone())];
             let field = Field::column(field);
-            Predicate::Match(Match { field, op: MatchOp::Equals, values, quantifier: Quantifier::Any, case_sensitive: false, span: event.span })
+            Predicate::Match(Match {
+                field,
+                op: MatchOp::Equals,
+                values,
+                quantifier: Quantifier::Any,
+                case_sensitive: false,
+                span: event.span,
+            })
         };
         parts[at] = Predicate::And(tests.iter().map(test).collect());
         (key.to_string(), Predicate::And(parts))
@@ -168,12 +175,14 @@ pub fn scopes(table: &str, filter: &Predicate) -> Vec<(String, Predicate)> {
 /// whole table): each is read as on connections the device opened, with the reason it may not be.
 pub fn direction_losses(scope: &str, filter: &Predicate) -> Vec<(Span, String)> {
     let Some(entry) = tables().get(scope).filter(|e| !e.by_direction.is_empty()) else { return Vec::new() };
+    // The other reading: the entry of the table's events whose own map swaps the ends (the
+    // first by name, so that the message is the same on every run).
     let inbound = |column: &str| {
-        tables().iter().filter(|(key, e)| key.starts_with(&format!("{scope}/")) && !e.implies.is_empty()).find_map(|(_, e)| {
-            match e.fields.get(column)? {
-                SigmaField::Renamed(name) => Some(name.clone()),
-                SigmaField::Formed { field, .. } => Some(field.clone()),
-            }
+        let mut keys: Vec<&String> = tables().keys().filter(|key| key.starts_with(&format!("{scope}/"))).collect();
+        keys.sort();
+        keys.into_iter().map(|key| &tables()[key]).filter(|e| !e.implies.is_empty()).find_map(|e| match e.fields.get(column)? {
+            SigmaField::Renamed(name) => Some(name.clone()),
+            SigmaField::Formed { field, .. } => Some(field.clone()),
         })
     };
     let mut seen = HashSet::new();
