@@ -6,8 +6,12 @@
 //! rows by `support/sysmon_defender.rs` (written from Sysmon's and Microsoft's documentation
 //! and sample rows, never from ruleconv's mapping), are judged by ruleconv's KQL (`--to kql`,
 //! `sentinel` profile) in `../shared/tools/kql-run` (duckdb-kql), with the tables declared as
-//! Microsoft documents them. An event Sysmon may log in several shapes the rule does not tell
-//! apart (a registry value or key deletion, an inbound or outbound connection) is tried in each,
+//! Microsoft documents them. The other profiles run alike: `azure-monitor` on process creation
+//! as event 4688 in `SecurityEvent` (`support/sysmon_security_event.rs`), `asim` on the rows
+//! Microsoft's own Sysmon parsers make (`support/sysmon_asim.rs`). The other direction, Sentinel
+//! → Sigma, is `sentinel_to_sigma_agrees_across_schemas` below. An event Sysmon may log in
+//! several shapes the rule does not tell apart (a registry value or key deletion, an inbound or
+//! outbound connection) is tried in each,
 //! and the first event is also written as each other Sigma category sharing its table (a file
 //! creation rule must not fire on `FileDeleted` rows).
 //!
